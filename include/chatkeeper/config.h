@@ -1,0 +1,81 @@
+/* The session file: one facilitated chat, loaded, validated and resolved to UTC.
+ *
+ * Validation is strict: unknown fields, wrong types and bad values are errors
+ * that name file:line:column, the field (as a JSON path such as
+ * "questions[2].at") and what was expected. */
+#ifndef CHATKEEPER_CONFIG_H
+#define CHATKEEPER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "chatkeeper/error.h"
+
+enum ck_step_kind { CK_STEP_WELCOME, CK_STEP_QUESTION, CK_STEP_CLOSING };
+
+/* One run-sheet entry. */
+struct ck_step {
+    enum ck_step_kind kind;
+    int number;       /* question number 1..n; 0 for welcome and closing */
+    int64_t at_ms;    /* offset from start */
+    char *text;       /* owned */
+};
+
+struct ck_platform_conf {
+    char *type;       /* "mastodon" */
+    char *base_url;   /* no trailing slash; https://, or http:// only for loopback hosts */
+    char *token_env;  /* NULL or the name of an environment variable */
+    char *token_file; /* NULL or a path (resolved against the session file's folder) */
+};
+
+struct ck_session {
+    char *path;       /* the file it was loaded from */
+    char *dir;        /* that file's folder */
+    char *title;
+    char *hashtag;    /* without '#', as given */
+    char *timezone;   /* IANA name */
+    int64_t start_ms; /* UTC */
+    int64_t duration_ms, lead_ms, grace_ms;
+    struct ck_platform_conf platform;
+    char **facilitators; /* "@user@domain" */
+    size_t n_facilitators;
+    bool post;
+    bool thread;              /* each step replies to the previous one */
+    char *question_format;    /* default "Q{n} {text} #{hashtag}" */
+    int64_t missed_step_limit_ms; /* default 10 minutes */
+    bool has_welcome, has_closing;
+    struct ck_step welcome, closing;
+    struct ck_step *questions;
+    size_t n_questions;
+    char *archive_dir;        /* resolved against dir; default "<dir>/archive" */
+    int64_t poll_chat_ms;     /* poll interval during the chat; default 5s */
+    int64_t poll_quiet_ms;    /* poll interval in lead and grace; default 20s */
+    json_t *json;             /* the document as parsed (new reference, owned) */
+};
+
+/* Load and validate path. On error s is left finished (nothing to free), err
+ * says file:line:column, field and what was expected, and the return is CK_ECONFIG
+ * (or CK_ENOMEM / -errno for unreadable files). */
+int ck_session_load(const char *path, struct ck_session *s, struct ck_error *err);
+
+/* Same, from text already in memory; name is used in messages and to resolve
+ * relative paths. */
+int ck_session_load_buffer(const char *name, const char *text, size_t len, struct ck_session *s,
+                           struct ck_error *err);
+
+/* Free everything s owns; s may be zeroed or already finished. */
+void ck_session_finish(struct ck_session *s);
+
+/* The API token: from platform.token_env, or platform.token_file, which must not
+ * be readable or writable by group or others. *out is new (free with free()).
+ * Returns 0, CK_EAUTH (missing/empty) or CK_EUNSAFE (file mode), never logging the token. */
+int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err);
+
+/* Whether url is acceptable as a base URL: https://host..., or http:// to a
+ * loopback host (127.0.0.0/8, ::1, localhost). */
+bool ck_url_allowed(const char *url);
+
+#endif

@@ -1,0 +1,84 @@
+/* HTTP requests on the libuv loop: libcurl's multi interface driven by
+ * uv_poll_t per socket and one uv_timer_t (curl's docs/examples/multi-uv.c).
+ *
+ * Platforms describe requests as plain data (struct ck_request) and parse
+ * struct ck_response; only this module touches sockets. TLS is always verified. */
+#ifndef CHATKEEPER_HTTP_H
+#define CHATKEEPER_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "chatkeeper/error.h"
+
+#define CK_REQUEST_MAX_HEADERS 8
+
+/* A request as data. All strings are owned by the request (ck_request_finish frees them). */
+struct ck_request {
+    char method[8];                           /* "GET", "POST", ... */
+    char *url;                                /* absolute */
+    char *headers[CK_REQUEST_MAX_HEADERS];    /* "Name: value" */
+    size_t n_headers;
+    char *body;                               /* NULL for none */
+    size_t body_len;
+};
+
+/* Add a header line (copied). Returns 0, CK_ENOMEM or CK_EINVAL when full. */
+int ck_request_add_header(struct ck_request *r, const char *name, const char *value);
+void ck_request_finish(struct ck_request *r);
+
+struct ck_header {
+    char *name;  /* lower-cased */
+    char *value; /* trimmed */
+};
+
+struct ck_response {
+    long status;              /* HTTP status, 0 when no response */
+    char *body;               /* NUL-terminated, body_len bytes before the NUL */
+    size_t body_len;
+    struct ck_header *headers; /* of the final response only */
+    size_t n_headers;
+    int64_t elapsed_ms;
+};
+
+/* First header named name (case-insensitive), or NULL. Borrowed. */
+const char *ck_response_header(const struct ck_response *r, const char *name);
+void ck_response_finish(struct ck_response *r);
+
+struct ck_http_opts {
+    long connect_timeout_ms; /* default 10000 */
+    long total_timeout_ms;   /* default 30000 */
+    size_t max_body;         /* default 8 MiB; larger responses fail with CK_ETOOBIG */
+    const char *user_agent;  /* default "chatkeeper/VERSION" */
+};
+
+struct ck_http;
+
+/* Called exactly once per ck_http_send that returned 0, never synchronously
+ * inside it. status is 0 when a response arrived (any HTTP status: check
+ * resp->status), else CK_ETIMEDOUT, CK_ENET, CK_ETOOBIG or CK_ECANCELED (on
+ * close). resp is borrowed: valid only during the callback. errmsg is curl's
+ * error text or "" (borrowed). */
+typedef void (*ck_http_done_cb)(int status, const struct ck_response *resp, const char *errmsg,
+                                void *arg);
+
+/* New HTTP client on loop. opts may be NULL for defaults (copied). *out: free with ck_http_close. */
+int ck_http_create(uv_loop_t *loop, const struct ck_http_opts *opts, struct ck_http **out,
+                   struct ck_error *err);
+
+/* Start req (borrowed: copied as needed before returning). Returns 0 (cb will run)
+ * or a negative code (cb will not run). */
+int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_cb cb, void *arg,
+                 struct ck_error *err);
+
+/* Number of transfers in flight. */
+size_t ck_http_pending(const struct ck_http *h);
+
+/* Cancel every transfer (each callback runs once with CK_ECANCELED, from
+ * inside this call), clean up curl, close the uv handles; h is freed after the
+ * loop delivers the close callbacks, then closed_cb(arg) runs (may be NULL). */
+void ck_http_close(struct ck_http *h, void (*closed_cb)(void *arg), void *arg);
+
+#endif

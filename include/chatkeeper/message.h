@@ -1,0 +1,40 @@
+/* A normalised message: what every platform's objects become, and one line of
+ * messages.jsonl. */
+#ifndef CHATKEEPER_MESSAGE_H
+#define CHATKEEPER_MESSAGE_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct ck_author {
+    char *id;
+    char *handle; /* "@user@domain" */
+    char *name;   /* display name, may be "" */
+    char *url;
+};
+
+struct ck_message {
+    char *id;       /* the platform's id, opaque */
+    char *platform; /* "mastodon" */
+    char *url;
+    int64_t created_ms;
+    struct ck_author author;
+    char *text;     /* plain text from the content's HTML */
+    char *reply_to; /* id or NULL */
+    char *boost_of; /* id or NULL */
+    char *edited_at; /* RFC 3339 or NULL */
+    long replies, boosts, likes;
+};
+
+void ck_message_finish(struct ck_message *m);
+
+/* The messages.jsonl record: keys in a fixed order (id, platform, url,
+ * created_at, author{id,handle,name,url}, text, reply_to, boost_of, edited_at,
+ * counts{replies,boosts,likes}). New reference, or NULL on out of memory. */
+json_t *ck_message_to_json(const struct ck_message *m);
+
+/* Order for the archive: created_at, then id (string order, shorter first). */
+int ck_message_cmp(const struct ck_message *a, const struct ck_message *b);
+
+#endif

@@ -1,0 +1,33 @@
+/* A request budget from X-RateLimit-Limit / -Remaining / -Reset (ISO 8601) and
+ * Retry-After, and the pacing that keeps it from running out. Pure: times are
+ * passed in (wall-clock ms). */
+#ifndef CHATKEEPER_RATELIMIT_H
+#define CHATKEEPER_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chatkeeper/http.h"
+
+struct ck_ratelimit {
+    bool known;        /* headers seen at least once */
+    long limit;
+    long remaining;
+    int64_t reset_ms;  /* when the window resets (UTC ms) */
+    int64_t blocked_until_ms; /* after a 429: no request before this */
+};
+
+void ck_ratelimit_init(struct ck_ratelimit *rl);
+
+/* Take the headers of a response received at now_ms. A 429 sets blocked_until
+ * from Retry-After (seconds or HTTP date) or X-RateLimit-Reset. Malformed headers
+ * are ignored (the previous knowledge is kept). */
+void ck_ratelimit_update(struct ck_ratelimit *rl, const struct ck_response *resp, int64_t now_ms);
+
+/* The earliest time (UTC ms) the next request may go, given that the caller
+ * wants to send at want_ms. Spreads what remains over the rest of the window,
+ * keeping a reserve of 10% of the limit (at least 2) for the end-of-session
+ * sweep and posts; never before blocked_until. */
+int64_t ck_ratelimit_next(const struct ck_ratelimit *rl, int64_t want_ms, int64_t now_ms);
+
+#endif

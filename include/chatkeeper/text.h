@@ -1,0 +1,18 @@
+/* HTML to plain text with libxml2's HTML parser (never regexes). */
+#ifndef CHATKEEPER_TEXT_H
+#define CHATKEEPER_TEXT_H
+
+#include <stddef.h>
+
+/* Convert an HTML fragment (a status's content) to plain text: entities decoded,
+ * <br> to "\n", paragraphs separated by "\n\n", links and mentions as their
+ * visible text, invisible spans (class "invisible") kept so URLs stay whole,
+ * "ellipsis" spans without the ellipsis; invalid UTF-8 replaced with U+FFFD;
+ * surrounding whitespace trimmed. html may be NULL (gives "").
+ * Returns new text (free with free()), or NULL on out of memory. */
+char *ck_html_to_text(const char *html, size_t len);
+
+/* Replace invalid UTF-8 sequences in s (len bytes) with U+FFFD. New string, or NULL. */
+char *ck_utf8_sanitize(const char *s, size_t len);
+
+#endif
