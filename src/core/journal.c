@@ -1,0 +1,2 @@
+/* being written */
+extern int ck_placeholder_journal;
