@@ -1,0 +1,82 @@
+/* The follower: follows a hashtag on the loop, losslessly and politely.
+ *
+ *  - At start without a cursor it catches up: newest page, then backwards with
+ *    max_id to the window's start.
+ *  - Then it polls: pages forward with min_id from an anchor a few statuses
+ *    behind the cursor (the overlap catches statuses that became visible out of
+ *    id order) until a page comes back short.
+ *  - At follow_until it sweeps the whole window backwards with max_id (statuses a
+ *    server fetched late get ids from their publish time, below the cursor).
+ *
+ * Every page is journaled and fsync'd before the cursor in state.json moves.
+ * Dedupe is on (id, version), loaded from the journal at create, so a restart
+ * after kill -9 continues with nothing lost and nothing doubled. Every wait
+ * (poll interval, backoff, rate-limit pacing, a 429's reset) is clamped to the
+ * current deadline: follow_until while following, sweep_until while sweeping. */
+#ifndef CHATKEEPER_FOLLOWER_H
+#define CHATKEEPER_FOLLOWER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "chatkeeper/error.h"
+#include "chatkeeper/http.h"
+#include "chatkeeper/journal.h"
+#include "chatkeeper/platform.h"
+
+struct ck_follower_conf {
+    const struct ck_platform_ops *ops;
+    const char *base_url; /* borrowed, must outlive the follower */
+    const char *token;    /* borrowed, may be NULL */
+    const char *hashtag;  /* borrowed */
+    const char *journal_path; /* read at create to rebuild dedupe state */
+    const char *state_path;   /* state.json, saved after each page */
+    int64_t window_start_ms;  /* start - lead: catch-up and sweep stop below it */
+    int64_t chat_start_ms, chat_end_ms; /* poll_chat_ms applies in [start, end) */
+    int64_t follow_until_ms;  /* end + grace */
+    int64_t sweep_until_ms;   /* the sweep gives up (with a warning) after this */
+    int64_t poll_chat_ms, poll_quiet_ms;
+    int overlap;              /* statuses re-read behind the cursor; default 20 */
+    int page_limit;           /* default 40 */
+};
+
+struct ck_follower_stats {
+    size_t messages;    /* distinct ids journaled */
+    size_t people;      /* distinct authors */
+    size_t requests, pages, errors, rate_limited;
+    size_t journaled;   /* lines appended by this process */
+};
+
+struct ck_follower;
+
+/* Called once when the follower finishes (status 0: swept and done; else the
+ * fatal error) or, after ck_follower_stop, never. */
+typedef void (*ck_follower_done_cb)(struct ck_follower *f, int status, void *arg);
+
+/* loop, http, journal: borrowed, must outlive the follower. state: borrowed; the
+ * follower owns its "follower" member and saves the whole object. conf is copied
+ * (its strings are borrowed). */
+int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal *journal,
+                       json_t *state, const struct ck_follower_conf *conf,
+                       struct ck_follower **out, struct ck_error *err);
+
+/* Begin (or continue) following. The done callback runs later, never inside this call. */
+int ck_follower_start(struct ck_follower *f, ck_follower_done_cb cb, void *arg);
+
+void ck_follower_get_stats(const struct ck_follower *f, struct ck_follower_stats *out);
+/* "idle", "catch-up", "waiting", "polling", "sweeping", "done", "stopped". */
+const char *ck_follower_state_name(const struct ck_follower *f);
+
+/* Stop: no more requests; a transfer in flight is ignored when it completes or is
+ * cancelled (close the http client to cancel it). The done callback will not run. */
+void ck_follower_stop(struct ck_follower *f);
+
+/* Stop, close the timer, free f after the loop delivers the close; then
+ * closed_cb(arg) (may be NULL). Close the http client first if a transfer may
+ * be in flight, so its callback does not outlive f. */
+void ck_follower_close(struct ck_follower *f, void (*closed_cb)(void *arg), void *arg);
+
+#endif

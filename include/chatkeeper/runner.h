@@ -1,0 +1,45 @@
+/* The session runner: one chat from the session file to the archive.
+ *
+ * It waits on a libuv timer until start - lead, follows the hashtag until
+ * end + grace (then the follower sweeps), marks each run-sheet step when it is
+ * due (through a step handler: the observer only logs; the poster plugs in
+ * here), and builds the archive. SIGINT/SIGTERM flush, save state and exit;
+ * running again continues the same session directory. */
+#ifndef CHATKEEPER_RUNNER_H
+#define CHATKEEPER_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/schedule.h"
+
+struct ck_runner_opts {
+    const char *session_path;
+    const char *out_dir;      /* NULL: <archive_dir>/<local date>-<slug> */
+    bool observe;             /* follow only, post nothing */
+    int64_t start_at_ms;      /* 0, or the chat starts then instead (rehearsals, tests) */
+    double speed;             /* > 1 divides every offset and window (rehearsals) */
+    const char *base_url;     /* NULL, or replaces platform.base_url (rehearsals) */
+    bool rehearsal;           /* on a local simulator: no token needed */
+    int status_line;          /* -1: when stderr is a terminal, 0 never, 1 always */
+};
+
+/* Run to the end. Returns the process exit status: 0 done, 1 failed,
+ * 2 bad session file or usage, 130/143 interrupted by SIGINT/SIGTERM. */
+int ck_runner_main(const struct ck_runner_opts *opts);
+
+/* A step is due. The observer logs it; the poster (a later module) posts it.
+ * Handlers are called on the loop at the step's time (or at once if the run
+ * starts late). */
+struct ck_step_handler {
+    const char *name;
+    void (*due)(void *self, const struct ck_sched_entry *e, int64_t late_ms);
+    void *self;
+};
+
+/* The folder name for a session: "2026-12-03-online-networks" (local date of
+ * the start, slug of the title: lower-case ASCII letters, digits and dashes). */
+int ck_runner_dir_name(const struct ck_session *s, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,556 @@
+/* The session runner (see runner.h): one loop, one thread. It owns the loop,
+ * the HTTP client, the journal, state.json and the follower, and tears them
+ * down in order (STYLE.md, "curl on libuv"). */
+#include "chatkeeper/runner.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "chatkeeper/archive.h"
+#include "chatkeeper/follower.h"
+#include "chatkeeper/http.h"
+#include "chatkeeper/journal.h"
+#include "chatkeeper/log.h"
+#include "chatkeeper/platform.h"
+#include "chatkeeper/state.h"
+#include "chatkeeper/timeutil.h"
+
+enum phase { P_WAITING, P_LEAD, P_CHAT, P_GRACE, P_SWEEP, P_ARCHIVE, P_DONE };
+static const char *const phase_names[] = {"waiting", "lead",      "chat", "grace",
+                                          "sweep",   "archiving", "done"};
+
+struct runner {
+    uv_loop_t loop;
+    struct ck_session s;
+    struct ck_schedule sch;
+    char dir[4096];
+    char journal_path[4200], state_path[4200];
+    char *token;
+    struct ck_journal *journal;
+    json_t *state;
+    struct ck_http *http;
+    struct ck_follower *follower;
+    uv_timer_t start_timer, step_timer, status_timer;
+    uv_signal_t sigint, sigterm;
+    size_t next_step;
+    const struct ck_sched_entry *last_step;
+    struct ck_step_handler handler;
+    int status_line, status_drawn;
+    int exit_code;
+    int stopping;
+};
+
+static enum phase phase_at(const struct runner *r, int64_t now)
+{
+    if (now < r->sch.lead_ms)
+        return P_WAITING;
+    if (now < r->sch.start_ms)
+        return P_LEAD;
+    if (now < r->sch.end_ms)
+        return P_CHAT;
+    if (now < r->sch.grace_end_ms)
+        return P_GRACE;
+    return P_SWEEP;
+}
+
+static void local_time(const struct runner *r, int64_t ms, char *buf, size_t n)
+{
+    if (ck_time_format_local(r->s.timezone, ms, buf, n) != 0)
+        ck_time_format_rfc3339(ms, buf);
+}
+
+/* ---- status line ---------------------------------------------------------- */
+
+static void status_erase(int after, void *arg)
+{
+    struct runner *r = arg;
+    if (!after && r->status_drawn) {
+        fputs("\r\033[K", stderr);
+        r->status_drawn = 0;
+    }
+}
+
+static void status_draw(struct runner *r)
+{
+    if (!r->status_line || r->stopping)
+        return;
+    int64_t now = ck_time_now_ms();
+    char t[64], lbl[16] = "", dur[32] = "";
+    local_time(r, now, t, sizeof t);
+    struct ck_follower_stats st = {0};
+    if (r->follower != NULL)
+        ck_follower_get_stats(r->follower, &st);
+    const char *time_part = strchr(t, ' ') ? strchr(t, ' ') + 1 : t;
+    if (r->last_step != NULL)
+        ck_sched_label(r->last_step, lbl, sizeof lbl);
+    enum phase p = r->follower && strcmp(ck_follower_state_name(r->follower), "sweeping") == 0
+                       ? P_SWEEP
+                       : phase_at(r, now);
+    if (p == P_WAITING)
+        ck_duration_format((r->sch.lead_ms - now) / 1000 * 1000, dur, sizeof dur);
+    fprintf(stderr, "\r\033[K%s  %s%s%s%s  %zu messages  %zu people  %zu requests", time_part,
+            phase_names[p], lbl[0] ? " " : "", lbl, p == P_WAITING ? dur : "", st.messages,
+            st.people, st.requests);
+    fflush(stderr);
+    r->status_drawn = 1;
+}
+
+static void on_status_timer(uv_timer_t *t)
+{
+    status_draw(t->data);
+}
+
+/* ---- state ---------------------------------------------------------------- */
+
+static void save_phase(struct runner *r, const char *phase)
+{
+    json_object_set_new(r->state, "phase", json_string(phase));
+    struct ck_error err = {0};
+    if (ck_state_save(r->state_path, r->state, &err) < 0)
+        ck_err("runner: cannot save state: %s", err.msg);
+}
+
+/* ---- shutdown --------------------------------------------------------------- */
+
+static void on_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void shutdown_all(struct runner *r, int code)
+{
+    if (r->stopping)
+        return;
+    r->stopping = 1;
+    r->exit_code = code;
+    status_erase(0, r);
+    ck_log_set_hook(NULL, NULL);
+    if (r->follower != NULL)
+        ck_follower_stop(r->follower);
+    if (r->http != NULL) {
+        ck_http_close(r->http, NULL, NULL); /* cancels what is in flight */
+        r->http = NULL;
+    }
+    if (r->follower != NULL) {
+        ck_follower_close(r->follower, NULL, NULL);
+        r->follower = NULL;
+    }
+    uv_close((uv_handle_t *)&r->start_timer, on_closed);
+    uv_close((uv_handle_t *)&r->step_timer, on_closed);
+    uv_close((uv_handle_t *)&r->status_timer, on_closed);
+    uv_close((uv_handle_t *)&r->sigint, on_closed);
+    uv_close((uv_handle_t *)&r->sigterm, on_closed);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct runner *r = h->data;
+    ck_info("runner: %s: saving state and stopping; run the same command again to continue",
+            signum == SIGINT ? "interrupted" : "terminated");
+    if (r->state != NULL)
+        save_phase(r, "interrupted");
+    shutdown_all(r, signum == SIGINT ? 130 : 143);
+}
+
+/* ---- steps ---------------------------------------------------------------- */
+
+static void observe_due(void *self, const struct ck_sched_entry *e, int64_t late_ms)
+{
+    (void)self;
+    char lbl[16];
+    ck_sched_label(e, lbl, sizeof lbl);
+    const char *text = e->step ? e->step->text : "";
+    if (late_ms > 2000)
+        ck_info("step %s was due %llds ago (observing: not posting): %.80s", lbl,
+                (long long)(late_ms / 1000), text);
+    else
+        ck_info("step %s is due (observing: not posting): %.80s", lbl, text);
+}
+
+static int is_step(const struct ck_sched_entry *e)
+{
+    return e->kind == CK_SCHED_WELCOME || e->kind == CK_SCHED_QUESTION ||
+           e->kind == CK_SCHED_CLOSING;
+}
+
+static void arm_step_timer(struct runner *r);
+
+static void on_step_timer(uv_timer_t *t)
+{
+    struct runner *r = t->data;
+    int64_t now = ck_time_now_ms();
+    while (r->next_step < r->sch.n && r->sch.entries[r->next_step].at_ms <= now) {
+        const struct ck_sched_entry *e = &r->sch.entries[r->next_step++];
+        if (e->kind == CK_SCHED_END)
+            ck_info("runner: the chat's time is up; following through the grace period");
+        if (e->kind == CK_SCHED_LEAD || e->kind == CK_SCHED_END || e->kind == CK_SCHED_GRACE)
+            continue;
+        r->last_step = e;
+        r->handler.due(r->handler.self, e, now - e->at_ms);
+    }
+    arm_step_timer(r);
+}
+
+static void arm_step_timer(struct runner *r)
+{
+    if (r->next_step >= r->sch.n)
+        return;
+    int64_t d = r->sch.entries[r->next_step].at_ms - ck_time_now_ms();
+    uv_timer_start(&r->step_timer, on_step_timer, (uint64_t)(d > 0 ? d : 0), 0);
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static void on_follow_done(struct ck_follower *f, int status, void *arg)
+{
+    struct runner *r = arg;
+    (void)f;
+    if (status < 0) {
+        ck_err("runner: following failed: %s", ck_strerror(status));
+        save_phase(r, "failed");
+        shutdown_all(r, 1);
+        return;
+    }
+    save_phase(r, "archiving");
+    struct ck_archive_stats st = {0};
+    struct ck_error err = {0};
+    if (ck_archive_build(r->dir, &st, &err) < 0) {
+        ck_err("runner: archive: %s", err.msg);
+        save_phase(r, "failed");
+        shutdown_all(r, 1);
+        return;
+    }
+    save_phase(r, "done");
+    ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);
+    shutdown_all(r, 0);
+    printf("session directory: %s\n", r->dir);
+    printf("open: %s/messages.jsonl\n", r->dir);
+}
+
+static void on_lead_start(uv_timer_t *t)
+{
+    struct runner *r = t->data;
+    ck_info("runner: following #%s on %s", r->s.hashtag, r->s.platform.base_url);
+    save_phase(r, "following");
+    int rc = ck_follower_start(r->follower, on_follow_done, r);
+    if (rc < 0) {
+        ck_err("runner: cannot start following: %s", ck_strerror(rc));
+        shutdown_all(r, 1);
+    }
+}
+
+/* ---- set-up ----------------------------------------------------------------- */
+
+int ck_runner_dir_name(const struct ck_session *s, char *buf, size_t n)
+{
+    char local[64];
+    if (ck_time_format_local(s->timezone, s->start_ms, local, sizeof local) != 0)
+        ck_time_format_rfc3339(s->start_ms, local);
+    size_t off = 0;
+    for (size_t i = 0; i < 10 && local[i] && off + 1 < n; i++)
+        buf[off++] = local[i];
+    int dash = 1;
+    buf[off] = '\0';
+    if (off + 1 < n)
+        buf[off++] = '-';
+    for (const char *p = s->title; *p && off + 1 < n && off < 80; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isalnum(c) && c < 128) {
+            buf[off++] = (char)tolower(c);
+            dash = 0;
+        } else if (!dash) {
+            buf[off++] = '-';
+            dash = 1;
+        }
+    }
+    while (off > 11 && buf[off - 1] == '-')
+        off--;
+    buf[off] = '\0';
+    return 0;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    size_t len = strlen(path);
+    if (len >= sizeof tmp)
+        return CK_EINVAL;
+    memcpy(tmp, path, len + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+                return -errno;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static void scale(int64_t *v, double speed)
+{
+    *v = (int64_t)((double)*v / speed);
+}
+
+/* Rehearsal overrides change the session's times; the copy in the session
+ * directory records the times actually used, so `archive` rebuilds the same. */
+static json_t *effective_json(const struct ck_session *s)
+{
+    json_t *doc = json_deep_copy(s->json);
+    char buf[64];
+    ck_time_format_rfc3339(s->start_ms, buf);
+    json_object_set_new(doc, "start", json_string(buf));
+    ck_duration_format(s->duration_ms, buf, sizeof buf);
+    json_object_set_new(doc, "duration", json_string(buf));
+    ck_duration_format(s->lead_ms, buf, sizeof buf);
+    json_object_set_new(doc, "lead", json_string(buf));
+    ck_duration_format(s->grace_ms, buf, sizeof buf);
+    json_object_set_new(doc, "grace", json_string(buf));
+    json_t *plat = json_object_get(doc, "platform");
+    if (json_is_object(plat))
+        json_object_set_new(plat, "base_url", json_string(s->platform.base_url));
+    if (s->has_welcome && json_is_object(json_object_get(doc, "welcome"))) {
+        ck_duration_format(s->welcome.at_ms, buf, sizeof buf);
+        json_object_set_new(json_object_get(doc, "welcome"), "at", json_string(buf));
+    }
+    if (s->has_closing && json_is_object(json_object_get(doc, "closing"))) {
+        ck_duration_format(s->closing.at_ms, buf, sizeof buf);
+        json_object_set_new(json_object_get(doc, "closing"), "at", json_string(buf));
+    }
+    json_t *qs = json_object_get(doc, "questions");
+    for (size_t i = 0; i < s->n_questions && i < json_array_size(qs); i++) {
+        ck_duration_format(s->questions[i].at_ms, buf, sizeof buf);
+        json_object_set_new(json_array_get(qs, i), "at", json_string(buf));
+    }
+    return doc;
+}
+
+static int apply_overrides(struct runner *r, const struct ck_runner_opts *o)
+{
+    struct ck_session *s = &r->s;
+    if (o->speed > 1.0) {
+        scale(&s->duration_ms, o->speed);
+        scale(&s->lead_ms, o->speed);
+        scale(&s->grace_ms, o->speed);
+        scale(&s->welcome.at_ms, o->speed);
+        scale(&s->closing.at_ms, o->speed);
+        for (size_t i = 0; i < s->n_questions; i++)
+            scale(&s->questions[i].at_ms, o->speed);
+    }
+    if (o->start_at_ms > 0)
+        s->start_ms = o->start_at_ms;
+    if (o->base_url != NULL) {
+        if (!ck_url_allowed(o->base_url)) {
+            ck_err("runner: --base-url %s: only https://, or http:// on loopback", o->base_url);
+            return 2;
+        }
+        char *u = strdup(o->base_url);
+        if (u == NULL)
+            return 1;
+        free(s->platform.base_url);
+        s->platform.base_url = u;
+    }
+    return 0;
+}
+
+/* A rehearsal (--start now) continued later keeps its first start time, so a
+ * restart resumes the same session instead of starting a new one. */
+static void reuse_started(struct runner *r, const struct ck_runner_opts *o)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/session.json", r->dir);
+    if (o->start_at_ms <= 0 || access(r->state_path, F_OK) != 0)
+        return;
+    json_t *doc = json_load_file(path, 0, NULL);
+    int64_t ms;
+    const char *st = json_string_value(json_object_get(doc, "start"));
+    if (st != NULL && ck_time_parse_rfc3339(st, &ms) == 0) {
+        r->s.start_ms = ms;
+        ck_info("runner: continuing the rehearsal that started at %s", st);
+    }
+    json_decref(doc);
+}
+
+static int prepare(struct runner *r, const struct ck_runner_opts *o)
+{
+    struct ck_error err = {0};
+    int rc = ck_session_load(o->session_path, &r->s, &err);
+    if (rc < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 2;
+    }
+    rc = apply_overrides(r, o);
+    if (rc != 0)
+        return rc;
+    if (o->out_dir != NULL) {
+        snprintf(r->dir, sizeof r->dir, "%s", o->out_dir);
+    } else {
+        char name[128];
+        ck_runner_dir_name(&r->s, name, sizeof name);
+        snprintf(r->dir, sizeof r->dir, "%s/%s", r->s.archive_dir, name);
+    }
+    snprintf(r->journal_path, sizeof r->journal_path, "%s/journal.jsonl", r->dir);
+    snprintf(r->state_path, sizeof r->state_path, "%s/state.json", r->dir);
+    reuse_started(r, o);
+    rc = mkdirs(r->dir);
+    if (rc < 0) {
+        ck_err("runner: %s: %s", r->dir, ck_strerror(rc));
+        return 1;
+    }
+    if (ck_schedule_build(&r->s, &r->sch) < 0)
+        return 1;
+
+    /* Posting needs a token; following a public hashtag does not. */
+    if (!o->rehearsal && (r->s.platform.token_env != NULL || r->s.platform.token_file != NULL)) {
+        rc = ck_session_token(&r->s, &r->token, &err);
+        if (rc < 0) {
+            if (!o->observe && r->s.post) {
+                fprintf(stderr, "chatkeeper: %s\n", err.msg);
+                return 2;
+            }
+            ck_warn("runner: %s; following without a token", err.msg);
+        }
+    }
+
+    json_t *doc = effective_json(&r->s);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/session.json", r->dir);
+    rc = ck_state_save(path, doc, &err); /* the same atomic write; keys sorted */
+    json_decref(doc);
+    if (rc < 0) {
+        ck_err("runner: %s", err.msg);
+        return 1;
+    }
+    rc = ck_state_load(r->state_path, &r->state, &err);
+    if (rc == 0)
+        rc = ck_journal_open(r->journal_path, &r->journal, &err);
+    if (rc < 0) {
+        ck_err("runner: %s", err.msg);
+        return 1;
+    }
+    json_t *sess = json_object();
+    char ts[32];
+    ck_time_format_rfc3339(r->s.start_ms, ts);
+    json_object_set_new(sess, "title", json_string(r->s.title));
+    json_object_set_new(sess, "hashtag", json_string(r->s.hashtag));
+    json_object_set_new(sess, "start", json_string(ts));
+    json_object_set_new(r->state, "session", sess);
+    json_object_set_new(r->state, "version", json_integer(1));
+    return 0;
+}
+
+static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
+{
+    struct ck_error err = {0};
+    /* Handles first: shutdown_all closes them whatever fails below. */
+    uv_timer_init(&r->loop, &r->start_timer);
+    uv_timer_init(&r->loop, &r->step_timer);
+    uv_timer_init(&r->loop, &r->status_timer);
+    uv_signal_init(&r->loop, &r->sigint);
+    uv_signal_init(&r->loop, &r->sigterm);
+    r->start_timer.data = r->step_timer.data = r->status_timer.data = r;
+    r->sigint.data = r->sigterm.data = r;
+    const struct ck_platform_ops *ops = ck_platform_find(r->s.platform.type);
+    if (ops == NULL) {
+        fprintf(stderr, "chatkeeper: platform %s is not supported\n", r->s.platform.type);
+        return 2;
+    }
+    int rc = ck_http_create(&r->loop, NULL, &r->http, &err);
+    if (rc < 0) {
+        ck_err("runner: %s", err.msg);
+        return 1;
+    }
+    struct ck_follower_conf fc = {
+        .ops = ops,
+        .base_url = r->s.platform.base_url,
+        .token = r->token,
+        .hashtag = r->s.hashtag,
+        .journal_path = r->journal_path,
+        .state_path = r->state_path,
+        .window_start_ms = r->sch.lead_ms,
+        .chat_start_ms = r->sch.start_ms,
+        .chat_end_ms = r->sch.end_ms,
+        .follow_until_ms = r->sch.grace_end_ms,
+        .sweep_until_ms = r->sch.grace_end_ms + 10 * 60000,
+        .poll_chat_ms = r->s.poll_chat_ms,
+        .poll_quiet_ms = r->s.poll_quiet_ms,
+    };
+    rc = ck_follower_create(&r->loop, r->http, r->journal, r->state, &fc, &r->follower, &err);
+    if (rc < 0) {
+        ck_err("runner: %s", err.msg);
+        return 1;
+    }
+    uv_signal_start(&r->sigint, on_signal, SIGINT);
+    uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+
+    r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
+    (void)o;
+
+    int64_t now = ck_time_now_ms();
+    /* Steps already past at start-up are reported once, not replayed one by one. */
+    size_t past = 0;
+    while (r->next_step < r->sch.n && r->sch.entries[r->next_step].at_ms + 2000 <= now) {
+        if (is_step(&r->sch.entries[r->next_step])) {
+            r->last_step = &r->sch.entries[r->next_step];
+            past++;
+        }
+        r->next_step++;
+    }
+    if (past > 0)
+        ck_info("runner: %zu run-sheet steps were already past at start-up", past);
+    arm_step_timer(r);
+
+    char when[64];
+    local_time(r, r->sch.lead_ms, when, sizeof when);
+    int64_t wait = r->sch.lead_ms - now;
+    if (wait > 0) {
+        char d[32];
+        ck_duration_format(wait / 1000 * 1000, d, sizeof d);
+        ck_info("runner: waiting until %s (in %s) to start following", when, d);
+    }
+    uv_timer_start(&r->start_timer, on_lead_start, (uint64_t)(wait > 0 ? wait : 0), 0);
+    if (r->status_line)
+        uv_timer_start(&r->status_timer, on_status_timer, 0, 1000);
+    return 0;
+}
+
+int ck_runner_main(const struct ck_runner_opts *o)
+{
+    struct runner *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return 1;
+    r->status_line = o->status_line < 0 ? isatty(STDERR_FILENO) : o->status_line;
+    int code = prepare(r, o);
+    if (code == 0 && uv_loop_init(&r->loop) == 0) {
+        ck_info("runner: session directory %s", r->dir);
+        if (r->status_line)
+            ck_log_set_hook(status_erase, r);
+        code = start_loop_parts(r, o);
+        if (code != 0)
+            shutdown_all(r, code);
+        uv_run(&r->loop, UV_RUN_DEFAULT);
+        code = r->exit_code;
+        if (uv_loop_close(&r->loop) != 0)
+            ck_warn("runner: the loop still had handles at exit");
+    }
+    ck_journal_close(r->journal);
+    json_decref(r->state);
+    ck_schedule_finish(&r->sch);
+    ck_session_finish(&r->s);
+    if (r->token != NULL) {
+        memset(r->token, 0, strlen(r->token));
+        free(r->token);
+    }
+    free(r);
+    return code;
+}
