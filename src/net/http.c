@@ -1,0 +1,692 @@
+/* HTTP on the libuv loop: libcurl's multi interface driven by one uv_timer_t
+ * (CURLMOPT_TIMERFUNCTION) and one uv_poll_t per socket
+ * (CURLMOPT_SOCKETFUNCTION), wired as in curl's docs/examples/multi-uv.c.
+ *
+ * Flow: ck_http_send adds an easy handle; curl asks for a 0 ms timeout, so
+ * the first curl_multi_socket_action runs from the timer on the next loop
+ * iteration. That is what keeps even an immediate failure (connection
+ * refused) out of ck_http_send: callbacks only run from check_done(), which
+ * only runs from loop callbacks, or from ck_http_close (as documented).
+ *
+ * Hazards worth knowing before editing:
+ * - curl functions must not be called from inside curl's own callbacks
+ *   (except curl_multi_assign from the socket callback), hence the timer.
+ * - curl_multi_info_read is drained after *every* socket_action, even when
+ *   no transfer is left running, or the last completion is never seen.
+ * - A done callback may call ck_http_send or ck_http_close; close sets
+ *   h->multi to NULL, and every loop over curl state re-checks it.
+ * - h is freed only after the last uv handle's close callback. */
+#include "chatkeeper/http.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#include "chatkeeper/log.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_TOTAL_TIMEOUT_MS 30000L
+#define DEFAULT_MAX_BODY ((size_t)8 << 20)
+/* Headers beyond this many are dropped: we need a handful, and a hostile
+ * server must not make us allocate without bound. */
+#define MAX_RESPONSE_HEADERS 128
+
+/* One watched socket. */
+struct sock {
+    uv_poll_t poll;
+    curl_socket_t fd;
+    struct ck_http *h;
+    struct sock *prev, *next;
+};
+
+enum xfer_state { XFER_RUNNING, XFER_DONE, XFER_CANCELED };
+
+/* One request in flight. */
+struct xfer {
+    struct ck_http *h;
+    CURL *easy;
+    struct curl_slist *headers;
+    ck_http_done_cb cb;
+    void *arg;
+    enum xfer_state state;
+    char errbuf[CURL_ERROR_SIZE];
+    struct ck_response resp;
+    size_t body_cap;
+    size_t headers_cap;
+    bool too_big;
+    bool oom;
+    uint64_t started_ms;
+    struct xfer *prev, *next;
+};
+
+struct ck_http {
+    uv_loop_t *loop;
+    CURLM *multi;
+    uv_timer_t timer;
+    long connect_timeout_ms;
+    long total_timeout_ms;
+    size_t max_body;
+    char *user_agent;
+    struct xfer *xfers;
+    size_t pending;
+    struct sock *socks;
+    unsigned open_handles; /* uv handles whose close callback is still due */
+    bool closing;
+    void (*closed_cb)(void *arg);
+    void *closed_arg;
+};
+
+static const char *const state_names[] = {"running", "done", "canceled"};
+
+/* The one place a transfer changes state, so a debug log shows where a stall happened. */
+static void xfer_set_state(struct xfer *x, enum xfer_state s)
+{
+    ck_debug("http: transfer %p %s -> %s", (void *)x, state_names[x->state], state_names[s]);
+    x->state = s;
+}
+
+/* ---- request and response data ---- */
+
+/* Reject CR and LF: a value carrying them would smuggle extra header lines. */
+static bool header_text_ok(const char *s)
+{
+    return strpbrk(s, "\r\n") == NULL;
+}
+
+int ck_request_add_header(struct ck_request *r, const char *name, const char *value)
+{
+    if (r == NULL || name == NULL || value == NULL || name[0] == '\0' ||
+        strchr(name, ':') != NULL || !header_text_ok(name) || !header_text_ok(value))
+        return CK_EINVAL;
+    if (r->n_headers >= CK_REQUEST_MAX_HEADERS)
+        return CK_EINVAL;
+    size_t n = strlen(name) + strlen(value) + 3;
+    char *line = malloc(n);
+    if (line == NULL)
+        return CK_ENOMEM;
+    snprintf(line, n, "%s: %s", name, value);
+    r->headers[r->n_headers++] = line;
+    return 0;
+}
+
+void ck_request_finish(struct ck_request *r)
+{
+    if (r == NULL)
+        return;
+    free(r->url);
+    for (size_t i = 0; i < r->n_headers; i++)
+        free(r->headers[i]);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+const char *ck_response_header(const struct ck_response *r, const char *name)
+{
+    if (r == NULL || name == NULL)
+        return NULL;
+    for (size_t i = 0; i < r->n_headers; i++) {
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    }
+    return NULL;
+}
+
+static void free_headers(struct ck_response *r)
+{
+    for (size_t i = 0; i < r->n_headers; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    r->n_headers = 0;
+}
+
+void ck_response_finish(struct ck_response *r)
+{
+    if (r == NULL)
+        return;
+    free_headers(r);
+    free(r->headers);
+    free(r->body);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- curl easy callbacks ---- */
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct xfer *x = userp;
+    size_t n = size * nmemb;
+    /* Returning anything but n aborts the transfer with CURLE_WRITE_ERROR;
+     * the flags tell finish_xfer why. */
+    if (n > x->h->max_body - x->resp.body_len) {
+        x->too_big = true;
+        return 0;
+    }
+    size_t need = x->resp.body_len + n + 1;
+    if (need > x->body_cap) {
+        size_t cap = x->body_cap ? x->body_cap : 4096;
+        while (cap < need)
+            cap *= 2;
+        char *p = realloc(x->resp.body, cap);
+        if (p == NULL) {
+            x->oom = true;
+            return 0;
+        }
+        x->resp.body = p;
+        x->body_cap = cap;
+    }
+    memcpy(x->resp.body + x->resp.body_len, data, n);
+    x->resp.body_len += n;
+    x->resp.body[x->resp.body_len] = '\0';
+    return n;
+}
+
+static char *dup_range(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (p != NULL) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+/* curl hands us one complete header line at a time, CRLF included, for every
+ * response it reads (1xx, redirects, the final one, trailers). */
+static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct xfer *x = userp;
+    size_t n = size * nmemb;
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        /* A new status line: whatever came before belonged to an interim
+         * response, and must not be mistaken for the final one's. */
+        free_headers(&x->resp);
+        return n;
+    }
+    const char *colon = memchr(data, ':', n);
+    if (colon == NULL || colon == data || data[0] == ' ' || data[0] == '\t')
+        return n; /* blank line, obsolete line folding or junk: ignore */
+    if (x->resp.n_headers >= MAX_RESPONSE_HEADERS)
+        return n;
+    const char *v = colon + 1, *end = data + n;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && isspace((unsigned char)end[-1]))
+        end--;
+    size_t name_len = (size_t)(colon - data);
+    while (name_len > 0 && isspace((unsigned char)data[name_len - 1]))
+        name_len--;
+    if (name_len == 0)
+        return n;
+    if (x->resp.n_headers == x->headers_cap) {
+        size_t cap = x->headers_cap ? x->headers_cap * 2 : 16;
+        struct ck_header *p = realloc(x->resp.headers, cap * sizeof(*p));
+        if (p == NULL) {
+            x->oom = true;
+            return 0;
+        }
+        x->resp.headers = p;
+        x->headers_cap = cap;
+    }
+    char *name = dup_range(data, name_len);
+    char *value = dup_range(v, (size_t)(end - v));
+    if (name == NULL || value == NULL) {
+        free(name);
+        free(value);
+        x->oom = true;
+        return 0;
+    }
+    for (char *p = name; *p != '\0'; p++)
+        *p = (char)tolower((unsigned char)*p);
+    x->resp.headers[x->resp.n_headers].name = name;
+    x->resp.headers[x->resp.n_headers].value = value;
+    x->resp.n_headers++;
+    return n;
+}
+
+/* ---- completion ---- */
+
+static void xfer_unlink(struct xfer *x)
+{
+    struct ck_http *h = x->h;
+    if (x->prev != NULL)
+        x->prev->next = x->next;
+    else
+        h->xfers = x->next;
+    if (x->next != NULL)
+        x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+    h->pending--;
+}
+
+static void xfer_free(struct xfer *x)
+{
+    if (x->easy != NULL)
+        curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->headers);
+    ck_response_finish(&x->resp);
+    free(x);
+}
+
+static int map_result(const struct xfer *x, CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OK:
+        return 0;
+    case CURLE_OPERATION_TIMEDOUT:
+        return CK_ETIMEDOUT;
+    case CURLE_FILESIZE_EXCEEDED: /* Content-Length above CURLOPT_MAXFILESIZE */
+        return CK_ETOOBIG;
+    case CURLE_OUT_OF_MEMORY:
+        return CK_ENOMEM;
+    case CURLE_WRITE_ERROR:
+        if (x->too_big)
+            return CK_ETOOBIG;
+        if (x->oom)
+            return CK_ENOMEM;
+        return CK_ENET;
+    default:
+        /* Refused, reset, empty reply, partial body, TLS failure...: to the
+         * caller they are all "the network failed; maybe retry". */
+        return x->oom ? CK_ENOMEM : CK_ENET;
+    }
+}
+
+/* The easy handle is already out of the multi. Runs the callback once and frees x. */
+static void finish_xfer(struct xfer *x, int status, const char *errmsg)
+{
+    struct ck_http *h = x->h;
+    xfer_unlink(x);
+    xfer_set_state(x, status == CK_ECANCELED ? XFER_CANCELED : XFER_DONE);
+    x->resp.elapsed_ms = (int64_t)(uv_now(h->loop) - x->started_ms);
+    if (status != 0) {
+        /* Partial data of a failed transfer is not a response. */
+        x->resp.status = 0;
+    }
+    if (x->resp.body == NULL) {
+        /* The contract promises a NUL-terminated body even when empty. */
+        x->resp.body = calloc(1, 1);
+        if (x->resp.body == NULL && status == 0) {
+            status = CK_ENOMEM;
+            errmsg = ck_strerror(CK_ENOMEM);
+        }
+    }
+    x->cb(status, &x->resp, errmsg != NULL ? errmsg : "", x->arg);
+    xfer_free(x);
+}
+
+/* Collect finished transfers. Called after every socket_action. */
+static void check_done(struct ck_http *h)
+{
+    CURLMsg *msg;
+    int left;
+    while (h->multi != NULL && (msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        /* msg dies with remove_handle: copy what we need first. */
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result;
+        char *priv = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        struct xfer *x = (struct xfer *)priv;
+        curl_multi_remove_handle(h->multi, easy);
+
+        int status = map_result(x, rc);
+        char msgbuf[CURL_ERROR_SIZE + 64];
+        const char *errmsg = "";
+        if (status == 0) {
+            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->resp.status);
+        } else if (status == CK_ETOOBIG) {
+            snprintf(msgbuf, sizeof(msgbuf), "response body larger than %zu bytes", h->max_body);
+            errmsg = msgbuf;
+        } else {
+            errmsg = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc);
+        }
+        ck_debug("http: done %p: status %ld, %s", (void *)x, x->resp.status,
+                 status == 0 ? "ok" : errmsg);
+        finish_xfer(x, status, errmsg);
+    }
+}
+
+/* ---- uv handles ---- */
+
+static void maybe_free(struct ck_http *h)
+{
+    if (!h->closing || h->open_handles > 0)
+        return;
+    void (*cb)(void *) = h->closed_cb;
+    void *arg = h->closed_arg;
+    free(h->user_agent);
+    free(h);
+    if (cb != NULL)
+        cb(arg);
+}
+
+static void on_sock_closed(uv_handle_t *handle)
+{
+    struct sock *s = handle->data;
+    struct ck_http *h = s->h;
+    free(s);
+    h->open_handles--;
+    maybe_free(h);
+}
+
+static void on_timer_closed(uv_handle_t *handle)
+{
+    struct ck_http *h = handle->data;
+    h->open_handles--;
+    maybe_free(h);
+}
+
+static void sock_close(struct sock *s)
+{
+    struct ck_http *h = s->h;
+    if (s->prev != NULL)
+        s->prev->next = s->next;
+    else
+        h->socks = s->next;
+    if (s->next != NULL)
+        s->next->prev = s->prev;
+    uv_poll_stop(&s->poll);
+    uv_close((uv_handle_t *)&s->poll, on_sock_closed);
+}
+
+static void on_poll(uv_poll_t *poll, int status, int events)
+{
+    struct sock *s = poll->data;
+    struct ck_http *h = s->h;
+    int flags = 0;
+    if (status < 0) {
+        flags = CURL_CSELECT_ERR;
+    } else {
+        if (events & UV_READABLE)
+            flags |= CURL_CSELECT_IN;
+        if (events & UV_WRITABLE)
+            flags |= CURL_CSELECT_OUT;
+    }
+    int running;
+    if (h->multi == NULL)
+        return;
+    curl_multi_socket_action(h->multi, s->fd, flags, &running);
+    check_done(h);
+}
+
+static void on_timer(uv_timer_t *timer)
+{
+    struct ck_http *h = timer->data;
+    int running;
+    if (h->multi == NULL)
+        return;
+    curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(h);
+}
+
+/* CURLMOPT_TIMERFUNCTION. Only arms the timer: calling socket_action from
+ * here would re-enter curl. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct ck_http *h = userp;
+    if (timeout_ms < 0) {
+        uv_timer_stop(&h->timer);
+        return 0;
+    }
+    /* 0 ms means "as soon as possible": the next loop iteration. */
+    return uv_timer_start(&h->timer, on_timer, (uint64_t)timeout_ms, 0) == 0 ? 0 : -1;
+}
+
+/* CURLMOPT_SOCKETFUNCTION. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct ck_http *h = userp;
+    struct sock *s = socketp;
+
+    if (what == CURL_POLL_REMOVE) {
+        if (s != NULL) {
+            /* During curl_multi_cleanup the socket hash is being torn down;
+             * h->multi is already NULL then and the assign is moot. */
+            if (h->multi != NULL)
+                curl_multi_assign(h->multi, fd, NULL);
+            sock_close(s);
+        }
+        return 0;
+    }
+    if (s == NULL) {
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+            return -1;
+        if (uv_poll_init_socket(h->loop, &s->poll, fd) != 0) {
+            free(s);
+            return -1;
+        }
+        s->fd = fd;
+        s->h = h;
+        s->poll.data = s;
+        h->open_handles++;
+        s->next = h->socks;
+        if (h->socks != NULL)
+            h->socks->prev = s;
+        h->socks = s;
+        curl_multi_assign(h->multi, fd, s);
+    }
+    int events = 0;
+    if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+        events |= UV_READABLE;
+    if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+        events |= UV_WRITABLE;
+    return uv_poll_start(&s->poll, events, on_poll) == 0 ? 0 : -1;
+}
+
+/* ---- public API ---- */
+
+int ck_http_create(uv_loop_t *loop, const struct ck_http_opts *opts, struct ck_http **out,
+                   struct ck_error *err)
+{
+    if (loop == NULL || out == NULL)
+        return ck_error_set(err, CK_EINVAL, "http: no loop");
+    struct ck_http *h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return ck_error_set(err, CK_ENOMEM, "http: out of memory");
+    h->loop = loop;
+    h->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+    h->total_timeout_ms = DEFAULT_TOTAL_TIMEOUT_MS;
+    h->max_body = DEFAULT_MAX_BODY;
+    const char *ua = "chatkeeper/" CK_VERSION;
+    if (opts != NULL) {
+        if (opts->connect_timeout_ms > 0)
+            h->connect_timeout_ms = opts->connect_timeout_ms;
+        if (opts->total_timeout_ms > 0)
+            h->total_timeout_ms = opts->total_timeout_ms;
+        if (opts->max_body > 0)
+            h->max_body = opts->max_body;
+        if (opts->user_agent != NULL)
+            ua = opts->user_agent;
+    }
+    h->user_agent = strdup(ua);
+    if (h->user_agent == NULL)
+        goto fail_ua;
+    h->multi = curl_multi_init();
+    if (h->multi == NULL)
+        goto fail_multi;
+    int rc = uv_timer_init(loop, &h->timer);
+    if (rc != 0) {
+        curl_multi_cleanup(h->multi);
+        free(h->user_agent);
+        free(h);
+        return ck_error_set(err, rc, "http: timer: %s", uv_strerror(rc));
+    }
+    h->timer.data = h;
+    h->open_handles = 1;
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+    curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+    curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+    *out = h;
+    return 0;
+
+fail_multi:
+    free(h->user_agent);
+fail_ua:
+    free(h);
+    return ck_error_set(err, CK_ENOMEM, "http: out of memory");
+}
+
+/* Method names are sent verbatim on the request line: only A-Z allowed. */
+static bool method_ok(const char *m)
+{
+    if (m[0] == '\0')
+        return false;
+    for (size_t i = 0; m[i] != '\0'; i++) {
+        if (i >= 7 || m[i] < 'A' || m[i] > 'Z')
+            return false;
+    }
+    return true;
+}
+
+static bool has_header(const struct ck_request *req, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (strncasecmp(req->headers[i], name, n) == 0 && req->headers[i][n] == ':')
+            return true;
+    }
+    return false;
+}
+
+/* Any non-OK setopt is out of memory or a libcurl too old for an option we rely on. */
+#define SETOPT(easy, opt, val)                                                                     \
+    do {                                                                                           \
+        if (curl_easy_setopt((easy), (opt), (val)) != CURLE_OK)                                    \
+            goto fail_setopt;                                                                      \
+    } while (0)
+
+static int setup_easy(struct ck_http *h, struct xfer *x, const struct ck_request *req)
+{
+    CURL *e = x->easy;
+    SETOPT(e, CURLOPT_URL, req->url);
+    SETOPT(e, CURLOPT_PRIVATE, (void *)x);
+    SETOPT(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+    SETOPT(e, CURLOPT_TIMEOUT_MS, h->total_timeout_ms);
+    /* Rejects a too-large Content-Length before any body arrives; bodies of
+     * unknown length are capped in on_write. */
+    SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
+    SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");
+    SETOPT(e, CURLOPT_USERAGENT, h->user_agent);
+    SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
+    SETOPT(e, CURLOPT_WRITEDATA, (void *)x);
+    SETOPT(e, CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(e, CURLOPT_HEADERDATA, (void *)x);
+    /* TLS verification stays at curl's defaults (on). Never turn it off here. */
+
+    for (size_t i = 0; i < req->n_headers; i++) {
+        struct curl_slist *l = curl_slist_append(x->headers, req->headers[i]);
+        if (l == NULL)
+            goto fail_setopt;
+        x->headers = l;
+    }
+    if (!has_header(req, "Expect")) {
+        /* Otherwise curl waits up to a second for "100 Continue" on big POSTs. */
+        struct curl_slist *l = curl_slist_append(x->headers, "Expect:");
+        if (l == NULL)
+            goto fail_setopt;
+        x->headers = l;
+    }
+    SETOPT(e, CURLOPT_HTTPHEADER, x->headers);
+
+    if (strcmp(req->method, "GET") == 0 && req->body == NULL) {
+        SETOPT(e, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(req->method, "HEAD") == 0) {
+        SETOPT(e, CURLOPT_NOBODY, 1L);
+    } else {
+        bool body_method = strcmp(req->method, "POST") == 0 || strcmp(req->method, "PUT") == 0;
+        if (req->body != NULL || body_method) {
+            /* POSTFIELDSIZE must come first: COPYPOSTFIELDS copies that many bytes. */
+            SETOPT(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                   (curl_off_t)(req->body != NULL ? req->body_len : 0));
+            SETOPT(e, CURLOPT_COPYPOSTFIELDS, req->body != NULL ? req->body : "");
+        }
+        if (strcmp(req->method, "POST") != 0)
+            SETOPT(e, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    return 0;
+
+fail_setopt:
+    return CK_ENOMEM;
+}
+
+int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_cb cb, void *arg,
+                 struct ck_error *err)
+{
+    if (h == NULL || req == NULL || cb == NULL || req->url == NULL ||
+        req->n_headers > CK_REQUEST_MAX_HEADERS)
+        return ck_error_set(err, CK_EINVAL, "http: bad request");
+    if (h->closing)
+        return ck_error_set(err, CK_ECANCELED, "http: client is closing");
+    if (!method_ok(req->method))
+        return ck_error_set(err, CK_EINVAL, "http: bad method");
+
+    struct xfer *x = calloc(1, sizeof(*x));
+    if (x == NULL)
+        return ck_error_set(err, CK_ENOMEM, "http: out of memory");
+    x->h = h;
+    x->cb = cb;
+    x->arg = arg;
+    x->easy = curl_easy_init();
+    if (x->easy == NULL || setup_easy(h, x, req) != 0) {
+        xfer_free(x);
+        return ck_error_set(err, CK_ENOMEM, "http: cannot set up transfer");
+    }
+    CURLMcode mrc = curl_multi_add_handle(h->multi, x->easy);
+    if (mrc != CURLM_OK) {
+        xfer_free(x);
+        return ck_error_set(err, mrc == CURLM_OUT_OF_MEMORY ? CK_ENOMEM : CK_ENET, "http: %s",
+                            curl_multi_strerror(mrc));
+    }
+    x->started_ms = uv_now(h->loop);
+    x->next = h->xfers;
+    if (h->xfers != NULL)
+        h->xfers->prev = x;
+    h->xfers = x;
+    h->pending++;
+    /* Log without the query string (it may carry tokens or cursors nobody
+     * needs in a log); headers are never logged (Authorization). */
+    ck_debug("http: %s %.*s (transfer %p)", req->method, (int)strcspn(req->url, "?#"), req->url,
+             (void *)x);
+    return 0;
+}
+
+size_t ck_http_pending(const struct ck_http *h)
+{
+    return h != NULL ? h->pending : 0;
+}
+
+void ck_http_close(struct ck_http *h, void (*closed_cb)(void *arg), void *arg)
+{
+    if (h == NULL || h->closing)
+        return;
+    h->closing = true; /* from here ck_http_send refuses, so the loop below ends */
+    h->closed_cb = closed_cb;
+    h->closed_arg = arg;
+    while (h->xfers != NULL) {
+        struct xfer *x = h->xfers;
+        curl_multi_remove_handle(h->multi, x->easy);
+        finish_xfer(x, CK_ECANCELED, ck_strerror(CK_ECANCELED));
+    }
+    /* curl_multi_cleanup may still call on_curl_socket(REMOVE) for cached
+     * connections, so the timer and polls are closed only afterwards. */
+    CURLM *multi = h->multi;
+    h->multi = NULL;
+    curl_multi_cleanup(multi);
+    while (h->socks != NULL)
+        sock_close(h->socks);
+    uv_timer_stop(&h->timer);
+    uv_close((uv_handle_t *)&h->timer, on_timer_closed);
+}
