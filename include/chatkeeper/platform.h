@@ -31,12 +31,18 @@ void ck_page_finish(struct ck_page *p);
 
 struct ck_platform_ops {
     const char *name;
-    /* GET the hashtag's timeline. base_url without trailing slash; token may be NULL. */
+    /* GET the hashtag's timeline. base_url without trailing slash; token may be NULL
+     * (then no Authorization header). A leading '#' on hashtag is dropped. *out is
+     * zeroed first and owns its strings on success (free with ck_request_finish);
+     * on failure it holds nothing. CK_EINVAL for an empty hashtag or a token with
+     * a line break (header injection). */
     int (*timeline_request)(const char *base_url, const char *token, const char *hashtag,
                             const struct ck_timeline_query *q, struct ck_request *out,
                             struct ck_error *err);
     /* Parse a 2xx timeline response. Malformed JSON or a non-array is CK_EPARSE;
-     * items that are not objects with a string "id" are CK_EPARSE too (never trusted). */
+     * items that are not objects with a string "id" are CK_EPARSE too (never trusted).
+     * A status outside 200-299 is CK_EHTTP (0 is taken as "not known", e.g. tests).
+     * On failure *out is zeroed. */
     int (*parse_timeline)(const struct ck_response *resp, struct ck_page *out,
                           struct ck_error *err);
     /* The raw object's id (borrowed) or NULL. */

@@ -12,7 +12,10 @@
  * Returns new text (free with free()), or NULL on out of memory. */
 char *ck_html_to_text(const char *html, size_t len);
 
-/* Replace invalid UTF-8 sequences in s (len bytes) with U+FFFD. New string, or NULL. */
+/* Replace invalid UTF-8 sequences in s (len bytes) with U+FFFD, one per maximal
+ * invalid subpart (Unicode's recommended practice); an embedded NUL byte is
+ * replaced too, so the result is a whole C string. s may be NULL (gives "").
+ * New string (free with free()), or NULL on out of memory. */
 char *ck_utf8_sanitize(const char *s, size_t len);
 
 #endif

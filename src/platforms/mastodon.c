@@ -1,0 +1,467 @@
+/* Mastodon (and servers that speak its API: GoToSocial, Pleroma, Akkoma...):
+ * the hashtag timeline request, its response, and Status -> ck_message.
+ *
+ * Pure: requests are built as data and responses parsed from memory. Every
+ * field of a response is checked for its type before use, because a server,
+ * a proxy's error page or a truncated body can put anything anywhere; a wrong
+ * type is CK_EPARSE with the field named, never a crash or a guess. */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/platform.h"
+#include "chatkeeper/text.h"
+#include "chatkeeper/timeutil.h"
+
+#define MASTODON_MAX_LIMIT 40
+
+/* A growable string; oom latches so callers check once at the end. */
+struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap != 0 ? b->cap : 128;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->s, cap);
+        if (grown == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->s = grown;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+/* Percent-encode everything but RFC 3986 unreserved characters: hashtags may
+ * be non-ASCII, and ids come from servers we do not trust. */
+static void sb_pct(struct sbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+            sb_put(b, (const char *)p, 1);
+        } else {
+            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            sb_put(b, esc, 3);
+        }
+    }
+}
+
+static void request_clear(struct ck_request *r)
+{
+    free(r->url);
+    for (size_t i = 0; i < r->n_headers; i++)
+        free(r->headers[i]);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+/* Our own header append (not ck_request_add_header) keeps this module free of
+ * any link-time dependency on net/. */
+static int add_header(struct ck_request *r, const char *name, const char *value)
+{
+    if (r->n_headers >= CK_REQUEST_MAX_HEADERS)
+        return CK_EINVAL;
+    struct sbuf b = {0};
+    sb_str(&b, name);
+    sb_str(&b, ": ");
+    sb_str(&b, value);
+    if (b.oom) {
+        free(b.s);
+        return CK_ENOMEM;
+    }
+    r->headers[r->n_headers++] = b.s;
+    return 0;
+}
+
+static void add_param(struct sbuf *b, const char *name, const char *value)
+{
+    if (value == NULL)
+        return;
+    sb_str(b, "&");
+    sb_str(b, name);
+    sb_str(b, "=");
+    sb_pct(b, value);
+}
+
+static int mastodon_timeline_request(const char *base_url, const char *token, const char *hashtag,
+                                     const struct ck_timeline_query *q, struct ck_request *out,
+                                     struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (base_url == NULL || hashtag == NULL)
+        return ck_error_set(err, CK_EINVAL, "mastodon: base URL and hashtag are required");
+    if (hashtag[0] == '#')
+        hashtag++; /* "#uklibchat" and "uklibchat" name the same tag */
+    if (hashtag[0] == '\0')
+        return ck_error_set(err, CK_EINVAL, "mastodon: empty hashtag");
+    /* A CR or LF in the token would let it write extra header lines. */
+    if (token != NULL && strpbrk(token, "\r\n") != NULL)
+        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
+    size_t base_len = strlen(base_url);
+    while (base_len > 0 && base_url[base_len - 1] == '/')
+        base_len--;
+    int limit =
+        q != NULL && q->limit > 0 && q->limit < MASTODON_MAX_LIMIT ? q->limit : MASTODON_MAX_LIMIT;
+    char limit_s[16];
+    snprintf(limit_s, sizeof limit_s, "%d", limit);
+
+    struct sbuf b = {0};
+    sb_put(&b, base_url, base_len);
+    sb_str(&b, "/api/v1/timelines/tag/");
+    sb_pct(&b, hashtag);
+    sb_str(&b, "?limit=");
+    sb_str(&b, limit_s);
+    if (q != NULL) {
+        add_param(&b, "min_id", q->min_id);
+        add_param(&b, "max_id", q->max_id);
+        add_param(&b, "since_id", q->since_id);
+    }
+    if (b.oom) {
+        free(b.s);
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    }
+    memcpy(out->method, "GET", 4);
+    out->url = b.s;
+    int rc = add_header(out, "Accept", "application/json");
+    if (rc == 0 && token != NULL) {
+        struct sbuf auth = {0};
+        sb_str(&auth, "Bearer ");
+        sb_str(&auth, token);
+        rc = auth.oom ? CK_ENOMEM : add_header(out, "Authorization", auth.s);
+        free(auth.s);
+    }
+    if (rc != 0) {
+        request_clear(out);
+        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
+    }
+    return 0;
+}
+
+static const char *find_header(const struct ck_response *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_headers; i++)
+        if (r->headers[i].name != NULL && strcasecmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+static int mastodon_parse_timeline(const struct ck_response *resp, struct ck_page *out,
+                                   struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (resp->status != 0 && (resp->status < 200 || resp->status > 299))
+        return ck_error_set(err, CK_EHTTP, "mastodon: HTTP status %ld", resp->status);
+    if (resp->body == NULL)
+        return ck_error_set(err, CK_EPARSE, "mastodon: empty response body");
+    json_error_t jerr;
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+    if (root == NULL)
+        return ck_error_set(err, CK_EPARSE,
+                            "mastodon: response is not JSON: %s (line %d column %d)", jerr.text,
+                            jerr.line, jerr.column);
+    if (!json_is_array(root)) {
+        json_decref(root);
+        return ck_error_set(err, CK_EPARSE, "mastodon: timeline is not a JSON array");
+    }
+    for (size_t i = 0; i < json_array_size(root); i++) {
+        const json_t *item = json_array_get(root, i);
+        const json_t *id = json_object_get(item, "id");
+        if (!json_is_object(item) || !json_is_string(id) || json_string_length(id) == 0) {
+            json_decref(root);
+            return ck_error_set(err, CK_EPARSE, "mastodon: timeline item %zu has no string id", i);
+        }
+    }
+    const char *link = find_header(resp, "link");
+    char *next = ck_link_find(link, "next");
+    char *prev = ck_link_find(link, "prev");
+    out->next_max_id = ck_url_query_param(next, "max_id");
+    out->prev_min_id = ck_url_query_param(prev, "min_id");
+    /* Out of memory while reading the Link header just means no cursor hint:
+     * the follower pages with the ids it has. */
+    free(next);
+    free(prev);
+    out->items = root;
+    return 0;
+}
+
+static const char *mastodon_item_id(const json_t *raw)
+{
+    return json_string_value(json_object_get(raw, "id"));
+}
+
+static const char *mastodon_item_version(const json_t *raw)
+{
+    const char *edited = json_string_value(json_object_get(raw, "edited_at"));
+    return edited != NULL ? edited : json_string_value(json_object_get(raw, "created_at"));
+}
+
+static bool all_digits(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+static int mastodon_id_cmp(const char *a, const char *b)
+{
+    if (all_digits(a) && all_digits(b)) {
+        size_t la = strlen(a), lb = strlen(b);
+        if (la != lb)
+            return la < lb ? -1 : 1;
+    }
+    int c = strcmp(a, b);
+    return (c > 0) - (c < 0);
+}
+
+/* ---- normalise ---- */
+
+struct nctx {
+    const char *id; /* for messages */
+    struct ck_error *err;
+};
+
+static int bad(struct nctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct nctx *c, const char *fmt, ...)
+{
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return ck_error_set(c->err, CK_EPARSE, "mastodon status %.60s: %s",
+                        c->id != NULL ? c->id : "(no id)", what);
+}
+
+/* *out = obj[key] as a borrowed string; absent or null gives NULL (an error
+ * when required); any other type is an error. */
+static int get_str(struct nctx *c, const json_t *obj, const char *key, bool required,
+                   const char **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return required ? bad(c, "missing %s", key) : 0;
+    if (!json_is_string(v))
+        return bad(c, "%s is not a string", key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_count(struct nctx *c, const json_t *obj, const char *key, long *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = 0;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return bad(c, "%s is not an integer", key);
+    json_int_t n = json_integer_value(v);
+    *out = n < 0 ? 0 : n > LONG_MAX ? LONG_MAX : (long)n;
+    return 0;
+}
+
+/* Copy s (may be NULL) into *dst; false on out of memory. */
+static bool dup_into(char **dst, const char *s)
+{
+    *dst = NULL;
+    if (s == NULL)
+        return true;
+    *dst = strdup(s);
+    return *dst != NULL;
+}
+
+/* "@user@domain". A local account's acct is just "user", so the domain comes
+ * from the host of its profile URL (port kept: that is how Mastodon names
+ * accounts on a server with a port, e.g. in development). */
+static void build_handle(struct sbuf *b, const char *acct, const char *profile_url)
+{
+    sb_str(b, "@");
+    sb_str(b, acct);
+    if (strchr(acct, '@') != NULL || profile_url == NULL)
+        return;
+    const char *host = strstr(profile_url, "://");
+    if (host == NULL)
+        return;
+    host += 3;
+    size_t len = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', len); /* userinfo: not part of the domain */
+    if (at != NULL) {
+        len -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    if (len == 0)
+        return;
+    sb_str(b, "@");
+    for (size_t i = 0; i < len; i++) {
+        char ch = (char)tolower((unsigned char)host[i]);
+        sb_put(b, &ch, 1);
+    }
+}
+
+/* Media are part of what a reader sees: one "[image: ALT] URL" line each. */
+static int append_media(struct nctx *c, const json_t *raw, struct sbuf *text)
+{
+    const json_t *media = json_object_get(raw, "media_attachments");
+    if (media == NULL || json_is_null(media))
+        return 0;
+    if (!json_is_array(media))
+        return bad(c, "media_attachments is not an array");
+    for (size_t i = 0; i < json_array_size(media); i++) {
+        const json_t *m = json_array_get(media, i);
+        const char *type, *alt, *url;
+        if (!json_is_object(m))
+            return bad(c, "media attachment %zu is not an object", i);
+        if (get_str(c, m, "type", false, &type) || get_str(c, m, "description", false, &alt) ||
+            get_str(c, m, "url", false, &url))
+            return CK_EPARSE;
+        if (url == NULL && get_str(c, m, "remote_url", false, &url))
+            return CK_EPARSE;
+        if (text->len > 0)
+            sb_str(text, "\n");
+        sb_str(text, "[");
+        sb_str(text, type != NULL && strcmp(type, "unknown") != 0 ? type : "media");
+        if (alt != NULL && alt[0] != '\0') {
+            sb_str(text, ": ");
+            sb_str(text, alt);
+        }
+        sb_str(text, "]");
+        if (url != NULL) {
+            sb_str(text, " ");
+            sb_str(text, url);
+        }
+    }
+    return 0;
+}
+
+static int build_text(struct nctx *c, const json_t *raw, char **out)
+{
+    const char *content, *source;
+    *out = NULL;
+    if (get_str(c, raw, "content", false, &content) || get_str(c, raw, "text", false, &source))
+        return CK_EPARSE;
+    struct sbuf b = {0};
+    sb_put(&b, "", 0);
+    if (content != NULL) {
+        char *t = ck_html_to_text(content, strlen(content));
+        if (t == NULL)
+            b.oom = true;
+        else
+            sb_str(&b, t);
+        free(t);
+    } else if (source != NULL) {
+        /* A delete response carries the plain source "text" and no "content". */
+        sb_str(&b, source);
+    }
+    int rc = append_media(c, raw, &b);
+    if (rc != 0 || b.oom) {
+        free(b.s);
+        return rc != 0 ? rc : ck_error_set(c->err, CK_ENOMEM, "mastodon: out of memory");
+    }
+    *out = b.s;
+    return 0;
+}
+
+static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
+{
+    struct nctx c = {NULL, err};
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(raw))
+        return bad(&c, "not a JSON object");
+    const char *id, *created, *url, *uri, *reply_to, *edited;
+    const char *acc_id, *acct, *username, *name, *acc_url;
+    if (get_str(&c, raw, "id", true, &id))
+        return CK_EPARSE;
+    c.id = id;
+    if (id[0] == '\0')
+        return bad(&c, "empty id");
+    if (get_str(&c, raw, "created_at", true, &created) || get_str(&c, raw, "url", false, &url) ||
+        get_str(&c, raw, "uri", false, &uri) ||
+        get_str(&c, raw, "in_reply_to_id", false, &reply_to) ||
+        get_str(&c, raw, "edited_at", false, &edited))
+        return CK_EPARSE;
+    int64_t created_ms;
+    if (ck_time_parse_rfc3339(created, &created_ms) != 0)
+        return bad(&c, "created_at is not an RFC 3339 time");
+    const json_t *account = json_object_get(raw, "account");
+    if (!json_is_object(account))
+        return bad(&c, "missing account");
+    if (get_str(&c, account, "id", true, &acc_id) || get_str(&c, account, "acct", false, &acct) ||
+        get_str(&c, account, "username", false, &username) ||
+        get_str(&c, account, "display_name", false, &name) ||
+        get_str(&c, account, "url", false, &acc_url))
+        return CK_EPARSE;
+    if (acct == NULL)
+        acct = username;
+    if (acct == NULL || acct[0] == '\0')
+        return bad(&c, "account has no acct");
+    const char *boost_of = NULL;
+    const json_t *reblog = json_object_get(raw, "reblog");
+    if (json_is_object(reblog)) {
+        if (get_str(&c, reblog, "id", true, &boost_of))
+            return CK_EPARSE;
+    } else if (reblog != NULL && !json_is_null(reblog)) {
+        return bad(&c, "reblog is not an object");
+    }
+    long replies, boosts, likes;
+    if (get_count(&c, raw, "replies_count", &replies) ||
+        get_count(&c, raw, "reblogs_count", &boosts) ||
+        get_count(&c, raw, "favourites_count", &likes))
+        return CK_EPARSE;
+    char *text;
+    int rc = build_text(&c, raw, &text);
+    if (rc != 0)
+        return rc;
+
+    struct sbuf handle = {0};
+    build_handle(&handle, acct, acc_url);
+    out->text = text;
+    out->author.handle = handle.s;
+    out->created_ms = created_ms;
+    out->replies = replies;
+    out->boosts = boosts;
+    out->likes = likes;
+    bool ok = !handle.oom && dup_into(&out->id, id) && dup_into(&out->platform, "mastodon") &&
+              dup_into(&out->url, url != NULL ? url : uri) && dup_into(&out->author.id, acc_id) &&
+              dup_into(&out->author.name, name != NULL ? name : "") &&
+              dup_into(&out->author.url, acc_url) && dup_into(&out->reply_to, reply_to) &&
+              dup_into(&out->boost_of, boost_of) && dup_into(&out->edited_at, edited);
+    if (!ok) {
+        ck_message_finish(out);
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    }
+    return 0;
+}
+
+const struct ck_platform_ops ck_platform_mastodon = {
+    .name = "mastodon",
+    .timeline_request = mastodon_timeline_request,
+    .parse_timeline = mastodon_parse_timeline,
+    .item_id = mastodon_item_id,
+    .item_version = mastodon_item_version,
+    .normalise = mastodon_normalise,
+    .id_cmp = mastodon_id_cmp,
+};

@@ -1,0 +1,351 @@
+/* The Mastodon platform from recorded payloads: requests, timeline pages,
+ * Status normalisation, and every malformed input we can think of. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chatkeeper/platform.h"
+#include "chatkeeper/timeutil.h"
+
+static const struct ck_platform_ops *M = &ck_platform_mastodon;
+
+static char *read_fixture(const char *name, size_t *len)
+{
+    const char *dir = getenv("CK_FIXTURES");
+    assert_non_null(dir);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/mastodon/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 16);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 16) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (len != NULL)
+        *len = n;
+    return buf;
+}
+
+static json_t *load_fixture(const char *name)
+{
+    char *text = read_fixture(name, NULL);
+    json_t *j = json_loads(text, 0, NULL);
+    free(text);
+    assert_non_null(j);
+    return j;
+}
+
+static void request_free(struct ck_request *r)
+{
+    free(r->url);
+    for (size_t i = 0; i < r->n_headers; i++)
+        free(r->headers[i]);
+    free(r->body);
+}
+
+/* ---- requests ---- */
+
+static void test_request_basic(void **state)
+{
+    struct ck_request r;
+    assert_int_equal(M->timeline_request("https://glammr.us", NULL, "uklibchat", NULL, &r, NULL),
+                     0);
+    assert_string_equal(r.method, "GET");
+    assert_string_equal(r.url, "https://glammr.us/api/v1/timelines/tag/uklibchat?limit=40");
+    assert_int_equal(r.n_headers, 1); /* no Authorization without a token */
+    assert_string_equal(r.headers[0], "Accept: application/json");
+    assert_null(r.body);
+    request_free(&r);
+
+    struct ck_timeline_query q = {
+        .min_id = "1170", .max_id = "9&x=1", .since_id = NULL, .limit = 100};
+    assert_int_equal(
+        M->timeline_request("https://glammr.us/", "s3cret", "#caf\xC3\xA9 chat", &q, &r, NULL), 0);
+    assert_string_equal(r.url, "https://glammr.us/api/v1/timelines/tag/caf%C3%A9%20chat"
+                               "?limit=40&min_id=1170&max_id=9%26x%3D1");
+    assert_int_equal(r.n_headers, 2);
+    assert_string_equal(r.headers[1], "Authorization: Bearer s3cret");
+    request_free(&r);
+
+    q = (struct ck_timeline_query){.since_id = "5", .limit = 10};
+    assert_int_equal(M->timeline_request("http://127.0.0.1:8080", NULL, "t", &q, &r, NULL), 0);
+    assert_string_equal(r.url, "http://127.0.0.1:8080/api/v1/timelines/tag/t?limit=10&since_id=5");
+    request_free(&r);
+}
+
+static void test_request_errors(void **state)
+{
+    struct ck_request r;
+    struct ck_error err = {0};
+    assert_int_equal(M->timeline_request("https://x", "tok\r\nX-Evil: 1", "t", NULL, &r, &err),
+                     CK_EINVAL);
+    assert_null(r.url);
+    assert_int_equal(M->timeline_request("https://x", NULL, "#", NULL, &r, NULL), CK_EINVAL);
+    assert_int_equal(M->timeline_request(NULL, NULL, "t", NULL, &r, NULL), CK_EINVAL);
+}
+
+/* ---- timeline pages ---- */
+
+static void test_parse_recorded(void **state)
+{
+    size_t len;
+    char *body = read_fixture("tag-timeline.response.json", &len);
+    struct ck_header hdrs[] = {
+        {"content-type", "application/json; charset=utf-8"},
+        {"link", "<http://localhost:3000/api/v1/timelines/tag/hoot?max_id=117020593741189701>; "
+                 "rel=\"next\", <http://localhost:3000/api/v1/timelines/tag/hoot?min_id="
+                 "117020593741189701>; rel=\"prev\""},
+    };
+    struct ck_response resp = {
+        .status = 200, .body = body, .body_len = len, .headers = hdrs, .n_headers = 2};
+    struct ck_page page;
+    assert_int_equal(M->parse_timeline(&resp, &page, NULL), 0);
+    assert_int_equal(json_array_size(page.items), 1);
+    assert_string_equal(M->item_id(json_array_get(page.items, 0)), "117020593741189701");
+    assert_string_equal(M->item_version(json_array_get(page.items, 0)), "2026-08-01T13:55:55.867Z");
+    assert_string_equal(page.next_max_id, "117020593741189701");
+    assert_string_equal(page.prev_min_id, "117020593741189701");
+    ck_page_finish(&page);
+    assert_null(page.items);
+
+    /* An empty page and no Link header: no cursors. */
+    resp = (struct ck_response){.status = 200, .body = "[]", .body_len = 2};
+    assert_int_equal(M->parse_timeline(&resp, &page, NULL), 0);
+    assert_int_equal(json_array_size(page.items), 0);
+    assert_null(page.next_max_id);
+    assert_null(page.prev_min_id);
+    ck_page_finish(&page);
+    free(body);
+}
+
+static void expect_bad_page(const char *body, size_t len, long status, int want)
+{
+    struct ck_response resp = {.status = status, .body = (char *)body, .body_len = len};
+    struct ck_page page;
+    struct ck_error err = {0};
+    assert_int_equal(M->parse_timeline(&resp, &page, &err), want);
+    assert_int_equal(err.code, want);
+    assert_true(strlen(err.msg) > 0);
+    assert_null(page.items);
+}
+
+static void test_parse_malformed(void **state)
+{
+    const char *cases[] = {
+        "not json",
+        "{\"error\":\"Record not found\"}",
+        "[{\"content\":\"no id\"}]",
+        "[{\"id\":117020593741189701}]",
+        "[{\"id\":\"\"}]",
+        "[\"117020593741189701\"]",
+        "[{\"id\":\"1\"}, null]",
+        "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>",
+        "",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        expect_bad_page(cases[i], strlen(cases[i]), 200, CK_EPARSE);
+    size_t len;
+    char *body = read_fixture("tag-timeline.response.json", &len);
+    expect_bad_page(body, len / 2, 200, CK_EPARSE); /* truncated */
+    expect_bad_page(body, len, 500, CK_EHTTP);
+    free(body);
+    struct ck_response none = {.status = 200};
+    struct ck_page page;
+    assert_int_equal(M->parse_timeline(&none, &page, NULL), CK_EPARSE);
+}
+
+/* ---- normalise ---- */
+
+static void normalise_fixture(const char *name, struct ck_message *m)
+{
+    json_t *raw = load_fixture(name);
+    struct ck_error err = {0};
+    int rc = M->normalise(raw, m, &err);
+    if (rc != 0)
+        fail_msg("%s: %s", name, err.msg);
+    json_decref(raw); /* the message must own all its strings */
+}
+
+static int64_t ms(const char *rfc3339)
+{
+    int64_t v;
+    assert_int_equal(ck_time_parse_rfc3339(rfc3339, &v), 0);
+    return v;
+}
+
+static void test_normalise_timeline_item(void **state)
+{
+    json_t *arr = load_fixture("tag-timeline.response.json");
+    struct ck_message m;
+    assert_int_equal(M->normalise(json_array_get(arr, 0), &m, NULL), 0);
+    json_decref(arr);
+    assert_string_equal(m.id, "117020593741189701");
+    assert_string_equal(m.platform, "mastodon");
+    assert_string_equal(m.url, "http://localhost:3000/@mastodonpy_test_2/117020593741189701");
+    assert_int_equal(m.created_ms, ms("2026-08-01T13:55:55.867Z"));
+    assert_string_equal(m.author.id, "117020566092212359");
+    /* A local account: acct has no domain, so it comes from the profile URL. */
+    assert_string_equal(m.author.handle, "@mastodonpy_test_2@localhost:3000");
+    assert_string_equal(m.author.name, "");
+    assert_string_equal(m.author.url, "http://localhost:3000/@mastodonpy_test_2");
+    assert_string_equal(m.text, "#hoot (hashtag toot)");
+    assert_null(m.reply_to);
+    assert_null(m.boost_of);
+    assert_null(m.edited_at);
+    ck_message_finish(&m);
+    assert_null(m.id);
+}
+
+static void test_normalise_docs_example(void **state)
+{
+    struct ck_message m;
+    normalise_fixture("status.docs-example.json", &m);
+    assert_string_equal(m.author.handle, "@Gargron@mastodon.social");
+    assert_string_equal(m.author.name, "Eugen");
+    assert_string_equal(m.text,
+                        "\"I lost my inheritance with one wrong digit on my sort code\"\n\n"
+                        "https://www.theguardian.com/money/2019/dec/07/"
+                        "i-lost-my-193000-inheritance-with-one-wrong-digit-on-my-sort-code");
+    assert_int_equal(m.replies, 5);
+    assert_int_equal(m.boosts, 6);
+    assert_int_equal(m.likes, 11);
+    ck_message_finish(&m);
+}
+
+static void test_normalise_delete_and_edit(void **state)
+{
+    struct ck_message m;
+    normalise_fixture("delete-status.response.json", &m); /* "text", no "content" */
+    assert_string_equal(m.text, "#hoot (hashtag toot)");
+    ck_message_finish(&m);
+
+    json_t *raw = load_fixture("edit-status.response.json");
+    assert_string_equal(M->item_version(raw), "2026-08-01T13:54:00.695Z");
+    assert_int_equal(M->normalise(raw, &m, NULL), 0);
+    json_decref(raw);
+    assert_string_equal(m.edited_at, "2026-08-01T13:54:00.695Z");
+    assert_string_equal(m.text,
+                        "the best editor? why, of course it is the KDE Advanced Text Editor, Kate");
+    ck_message_finish(&m);
+}
+
+static void test_normalise_boost_and_media(void **state)
+{
+    struct ck_message m;
+    normalise_fixture("boost-status.json", &m);
+    assert_string_equal(m.boost_of, "117020599000000000");
+    assert_string_equal(m.author.handle, "@alice@example.org");
+    assert_string_equal(m.author.name, "Alice \xC3\x89lise");
+    assert_string_equal(m.url,
+                        "https://example.org/users/alice/statuses/117020600000000001/activity");
+    assert_string_equal(m.text, "");
+    ck_message_finish(&m);
+
+    normalise_fixture("media-reply.json", &m);
+    assert_string_equal(m.reply_to, "117020599000000000");
+    assert_string_equal(m.author.handle, "@bob@glammr.us");
+    assert_int_equal(m.created_ms, ms("2026-12-03T19:07:15.250Z"));
+    assert_string_equal(m.text,
+                        "@uklibchat A1 mostly Mastodon & blogs\n"
+                        "[image: A chart of CPD hours] https://files.glammr.us/media/1.png\n"
+                        "[video] https://example.org/v.mp4");
+    ck_message_finish(&m);
+}
+
+static void expect_bad_status(const char *json)
+{
+    json_t *raw = json_loads(json, 0, NULL);
+    assert_non_null(raw);
+    struct ck_message m;
+    struct ck_error err = {0};
+    int rc = M->normalise(raw, &m, &err);
+    json_decref(raw);
+    if (rc != CK_EPARSE)
+        fail_msg("accepted: %s", json);
+    assert_int_equal(err.code, CK_EPARSE);
+    assert_true(strlen(err.msg) > 0);
+    assert_null(m.id);
+}
+
+#define ACC "\"account\":{\"id\":\"1\",\"acct\":\"a\",\"url\":\"https://x.example/@a\"}"
+#define WHEN "\"created_at\":\"2026-12-03T20:00:00Z\""
+
+static void test_normalise_invalid(void **state)
+{
+    /* The minimal valid status, so each case below fails for its one defect. */
+    struct ck_message m;
+    json_t *ok = json_loads("{\"id\":\"1\"," WHEN "," ACC "}", 0, NULL);
+    assert_int_equal(M->normalise(ok, &m, NULL), 0);
+    assert_string_equal(m.author.handle, "@a@x.example");
+    assert_null(m.url);
+    ck_message_finish(&m);
+    json_decref(ok);
+
+    expect_bad_status("[]");
+    expect_bad_status("{" WHEN "," ACC "}");
+    expect_bad_status("{\"id\":1," WHEN "," ACC "}");
+    expect_bad_status("{\"id\":\"\"," WHEN "," ACC "}");
+    expect_bad_status("{\"id\":\"1\"," ACC "}");
+    expect_bad_status("{\"id\":\"1\",\"created_at\":\"yesterday\"," ACC "}");
+    expect_bad_status("{\"id\":\"1\",\"created_at\":1764792000," ACC "}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "}");
+    expect_bad_status("{\"id\":\"1\"," WHEN ",\"account\":\"a\"}");
+    expect_bad_status("{\"id\":\"1\"," WHEN ",\"account\":{\"id\":1,\"acct\":\"a\"}}");
+    expect_bad_status("{\"id\":\"1\"," WHEN ",\"account\":{\"id\":\"1\"}}");
+    expect_bad_status("{\"id\":\"1\"," WHEN ",\"account\":{\"id\":\"1\",\"acct\":[]}}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"content\":5}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"url\":{}}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"in_reply_to_id\":42}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"reblog\":\"2\"}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"reblog\":{\"id\":2}}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"replies_count\":\"3\"}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"media_attachments\":{}}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"media_attachments\":[1]}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"media_attachments\":[{\"url\":5}]}");
+    expect_bad_status("{\"id\":\"1\"," WHEN "," ACC ",\"edited_at\":true}");
+    assert_null(M->item_id(NULL));
+    assert_null(M->item_version(json_null()));
+}
+
+static void test_id_cmp(void **state)
+{
+    assert_true(M->id_cmp("9", "10") < 0);
+    assert_true(M->id_cmp("117020593741189701", "99999999999999999") > 0);
+    assert_int_equal(M->id_cmp("42", "42"), 0);
+    assert_true(M->id_cmp("01ARZ3NDEKTSV4RRFFQ69G5FAV", "01ARZ3NDEKTSV4RRFFQ69G5FAW") < 0);
+    assert_true(M->id_cmp("01B", "01ARZ3NDEKTSV4RRFFQ69G5FAV") > 0); /* bytes, not length */
+}
+
+static void test_registry(void **state)
+{
+    assert_ptr_equal(ck_platform_find("mastodon"), &ck_platform_mastodon);
+    assert_null(ck_platform_find("Mastodon"));
+    assert_null(ck_platform_find("myspace"));
+    assert_null(ck_platform_find(NULL));
+    ck_page_finish(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_request_basic),
+        cmocka_unit_test(test_request_errors),
+        cmocka_unit_test(test_parse_recorded),
+        cmocka_unit_test(test_parse_malformed),
+        cmocka_unit_test(test_normalise_timeline_item),
+        cmocka_unit_test(test_normalise_docs_example),
+        cmocka_unit_test(test_normalise_delete_and_edit),
+        cmocka_unit_test(test_normalise_boost_and_media),
+        cmocka_unit_test(test_normalise_invalid),
+        cmocka_unit_test(test_id_cmp),
+        cmocka_unit_test(test_registry),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,168 @@
+/* ck_html_to_text and ck_utf8_sanitize: what a reader of the archive sees. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chatkeeper/text.h"
+
+static void check(const char *html, const char *want)
+{
+    char *got = ck_html_to_text(html, html != NULL ? strlen(html) : 0);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void check_n(const char *html, size_t len, const char *want)
+{
+    char *got = ck_html_to_text(html, len);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_entities(void **state)
+{
+    check("<p>&quot;fish &amp; chips&quot; &lt;3 &#39;x&#39; &#x1F600; caf&eacute;</p>",
+          "\"fish & chips\" <3 'x' \xF0\x9F\x98\x80 caf\xC3\xA9");
+    check("a&nbsp;b", "a\xC2\xA0"
+                      "b"); /* a no-break space is not collapsed */
+}
+
+static void test_breaks_and_paragraphs(void **state)
+{
+    check("<p>one<br>two<br/>three</p>", "one\ntwo\nthree");
+    check("<p>one</p><p>two</p>", "one\n\ntwo");
+    check("<p>a<br><br>b</p>", "a\n\nb");
+    check("<p>a<br></p><p>b</p>", "a\n\nb");
+    check("<p>line</p>\n\n<p>  next   line </p>", "line\n\nnext line");
+    check("<div>a</div><div>b</div>", "a\nb");
+    check("<ul><li>x</li><li>y</li></ul>after", "x\ny\n\nafter");
+    check("<pre>keep   this\n  indent</pre>", "keep   this\n  indent");
+}
+
+static void test_whitespace(void **state)
+{
+    check("  <p>  hello \t\n  world  </p>  ", "hello world");
+    check("<a href=\"x\">x</a> <a href=\"y\">y</a>", "x y");
+    check("<b>bold</b>text", "boldtext");
+    check("<p>a <br> b</p>", "a\nb");
+}
+
+static void test_mentions_hashtags(void **state)
+{
+    check("<p><span class=\"h-card\"><a href=\"https://glammr.us/@bob\" class=\"u-url "
+          "mention\">@<span>bob</span></a></span> A1: yes <a "
+          "href=\"https://glammr.us/tags/uklibchat\" class=\"mention hashtag\" "
+          "rel=\"tag\">#<span>uklibchat</span></a></p>",
+          "@bob A1: yes #uklibchat");
+}
+
+static void test_links_invisible_ellipsis(void **state)
+{
+    /* Mastodon's own markup for a long link (from the Status docs example). */
+    check("<p><a href=\"https://www.theguardian.com/money/2019/dec/07/x\" rel=\"nofollow\">"
+          "<span class=\"invisible\">https://www.</span><span class=\"ellipsis\">"
+          "theguardian.com/money/2019/dec</span><span class=\"invisible\">/07/x</span></a></p>",
+          "https://www.theguardian.com/money/2019/dec/07/x");
+    check("see <a href=\"https://a.example/\">the site</a>.", "see the site.");
+}
+
+static void test_dropped(void **state)
+{
+    check("<p>hi<script>alert('x')</script> there</p><style>p{color:red}</style>", "hi there");
+    check("<template><p>no</p></template>yes", "yes");
+}
+
+static void test_invalid_utf8(void **state)
+{
+    check("caf\xE9 ok", "caf\xEF\xBF\xBD ok");                         /* Latin-1 byte */
+    check("<p>\xC3</p>", "\xEF\xBF\xBD");                              /* truncated sequence */
+    check("a\xED\xA0\x80z", "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz"); /* surrogate */
+    check("\xF0\x9F\x98", "\xEF\xBF\xBD"); /* cut-off emoji: one U+FFFD */
+    check_n("a\0b", 3,
+            "a\xEF\xBF\xBD"
+            "b"); /* embedded NUL */
+}
+
+static void test_sanitize(void **state)
+{
+    struct {
+        const char *in;
+        size_t len;
+        const char *want;
+    } cases[] = {
+        {"plain", 5, "plain"},
+        {"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80", 9, "\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"},
+        {"\xC0\xAF", 2, "\xEF\xBF\xBD\xEF\xBF\xBD"}, /* overlong '/' */
+        {"\xE0\x80\xAF", 3, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
+        {"\xF4\x90\x80\x80", 4, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
+        {"\xE2\x82x", 3, "\xEF\xBF\xBDx"}, /* maximal subpart: one U+FFFD */
+        {"\xFF", 1, "\xEF\xBF\xBD"},
+        {"", 0, ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = ck_utf8_sanitize(cases[i].in, cases[i].len);
+        assert_non_null(got);
+        assert_string_equal(got, cases[i].want);
+        free(got);
+    }
+}
+
+static void test_empty(void **state)
+{
+    check(NULL, "");
+    check("", "");
+    check("   \n ", "");
+    check("<p></p><br>", "");
+    check("just text", "just text");
+}
+
+static void test_deterministic_and_hostile(void **state)
+{
+    /* Deep nesting must not exhaust the stack (the walk is iterative); libxml2
+     * stops building the tree past its depth limit, which is fine for hostile
+     * input as long as the result is the same every time. */
+    size_t depth = 5000;
+    char *deep = malloc(depth * 5 + 16);
+    assert_non_null(deep);
+    size_t o = 0;
+    for (size_t i = 0; i < depth; i++) {
+        memcpy(deep + o, "<div>", 5);
+        o += 5;
+    }
+    memcpy(deep + o, "deep", 5);
+    char *a = ck_html_to_text(deep, strlen(deep));
+    char *b = ck_html_to_text(deep, strlen(deep));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    free(deep);
+    check("<p>unclosed <b>bold <i>both</p>after", "unclosed bold both\n\nafter");
+    check("x &bogus; y </p>", "x &bogus; y");
+    check("1 > 0 & 2 >= 1", "1 > 0 & 2 >= 1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_entities),
+        cmocka_unit_test(test_breaks_and_paragraphs),
+        cmocka_unit_test(test_whitespace),
+        cmocka_unit_test(test_mentions_hashtags),
+        cmocka_unit_test(test_links_invisible_ellipsis),
+        cmocka_unit_test(test_dropped),
+        cmocka_unit_test(test_invalid_utf8),
+        cmocka_unit_test(test_sanitize),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_deterministic_and_hostile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
