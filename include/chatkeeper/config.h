@@ -35,6 +35,7 @@ struct ck_session {
     char *path;       /* the file it was loaded from */
     char *dir;        /* that file's folder */
     char *title;
+    char *description; /* NULL if not given */
     char *hashtag;    /* without '#', as given */
     char *timezone;   /* IANA name */
     int64_t start_ms; /* UTC */

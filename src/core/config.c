@@ -1,2 +1,453 @@
-/* being written */
-extern int ck_placeholder_config;
+/* The session file: read, parse with jansson, validate strictly, resolve to UTC.
+ *
+ * Every error is one line, "file:line:column: field 'path': what was wrong",
+ * so an editor can jump to it. jansson gives positions for syntax errors
+ * only; for everything else we look the field's path up in a table built by a
+ * second pass over the text (config_pos.c). Unknown fields are errors, with
+ * the closest known name suggested: a typo silently ignored would make a chat
+ * go out at the wrong time. The generic checks live in config_check.c, the
+ * token and URL rules in config_access.c. */
+#include "chatkeeper/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/timeutil.h"
+#include "config_check.h"
+#include "config_pos.h"
+
+#define MAX_FILE_SIZE (1024 * 1024)
+
+static int parse_step(struct ck_cfg_ctx *c, const json_t *v, const char *path,
+                      enum ck_step_kind kind, int number, int64_t duration, struct ck_step *st)
+{
+    static const char *const keys[] = {"at", "text"};
+    if (!json_is_object(v)) {
+        char got[64];
+        ck_cfg_describe(v, got, sizeof got);
+        return ck_cfg_fail(c, path, 0,
+                           "expected an object {\"at\": \"5m\", \"text\": \"...\"}, got %s", got);
+    }
+    int rc = ck_cfg_check_keys(c, v, path, keys, 2);
+    if (rc == 0)
+        rc = ck_cfg_duration(c, v, path, "at", 1, &st->at_ms);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, path, "text", 1, &st->text);
+    if (rc != 0)
+        return rc;
+    st->kind = kind;
+    st->number = number;
+    if (st->at_ms > duration) {
+        char p[256], d[32], got[64];
+        ck_cfg_join(p, sizeof p, path, "at");
+        ck_duration_format(duration, d, sizeof d);
+        ck_cfg_describe(json_object_get(v, "at"), got, sizeof got);
+        return ck_cfg_fail(
+            c, p, 0, "expected an offset within the chat's duration (0s to %s), got %s", d, got);
+    }
+    return 0;
+}
+
+/* Two steps at one instant would post at once, and the order of the run sheet
+ * must be the order of the chat. */
+static int check_order(struct ck_cfg_ctx *c, const char *path, int64_t at, const char *other,
+                       int64_t other_at, int must_be_later)
+{
+    char p[256], a[32], b[32];
+    ck_cfg_join(p, sizeof p, path, "at");
+    ck_duration_format(at, a, sizeof a);
+    ck_duration_format(other_at, b, sizeof b);
+    if (at == other_at)
+        return ck_cfg_fail(c, p, 0, "at the same time as %s (%s); expected %s offset", other, b,
+                           must_be_later ? "a later" : "an earlier");
+    if (must_be_later && at < other_at)
+        return ck_cfg_fail(c, p, 0, "out of order: expected later than %s (%s), got \"%s\"", other,
+                           b, a);
+    if (!must_be_later && at > other_at)
+        return ck_cfg_fail(c, p, 0, "out of order: expected earlier than %s (%s), got \"%s\"",
+                           other, b, a);
+    return 0;
+}
+
+static int parse_run_sheet(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+{
+    json_t *v;
+    int rc = ck_cfg_object(c, root, "", "welcome", 0, &v);
+    if (rc == 0 && v != NULL) {
+        rc = parse_step(c, v, "welcome", CK_STEP_WELCOME, 0, s->duration_ms, &s->welcome);
+        s->has_welcome = true; /* set even on error so finish frees the text */
+    }
+    if (rc == 0)
+        rc = ck_cfg_object(c, root, "", "closing", 0, &v);
+    if (rc == 0 && v != NULL) {
+        rc = parse_step(c, v, "closing", CK_STEP_CLOSING, 0, s->duration_ms, &s->closing);
+        s->has_closing = true;
+    }
+    if (rc == 0)
+        rc = ck_cfg_member(c, root, "", "questions", 1, "a non-empty array of {\"at\", \"text\"}",
+                           &v);
+    if (rc != 0)
+        return rc;
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        char got[64];
+        ck_cfg_describe(v, got, sizeof got);
+        return ck_cfg_fail(c, "questions", 0,
+                           "expected a non-empty array of {\"at\": ..., \"text\": ...}, got %s",
+                           got);
+    }
+    size_t n = json_array_size(v);
+    s->questions = calloc(n, sizeof *s->questions);
+    if (s->questions == NULL)
+        return ck_cfg_oom(c);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        char p[64], prev[64];
+        snprintf(p, sizeof p, "questions[%zu]", i);
+        s->n_questions = i + 1;
+        rc = parse_step(c, json_array_get(v, i), p, CK_STEP_QUESTION, (int)i + 1, s->duration_ms,
+                        &s->questions[i]);
+        if (rc == 0 && i > 0) {
+            snprintf(prev, sizeof prev, "questions[%zu]", i - 1);
+            rc = check_order(c, p, s->questions[i].at_ms, prev, s->questions[i - 1].at_ms, 1);
+        }
+    }
+    if (rc == 0 && s->has_welcome)
+        rc = check_order(c, "welcome", s->welcome.at_ms, "questions[0]", s->questions[0].at_ms, 0);
+    if (rc == 0 && s->has_closing) {
+        char last[64];
+        snprintf(last, sizeof last, "questions[%zu]", n - 1);
+        rc = check_order(c, "closing", s->closing.at_ms, last, s->questions[n - 1].at_ms, 1);
+    }
+    return rc;
+}
+
+static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+{
+    static const char *const keys[] = {"type", "base_url", "token_env", "token_file"};
+    struct ck_platform_conf *pc = &s->platform;
+    json_t *v;
+    int rc = ck_cfg_object(c, root, "", "platform", 1, &v);
+    if (rc == 0)
+        rc = ck_cfg_check_keys(c, v, "platform", keys, 4);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, "platform", "type", 1, &pc->type);
+    if (rc != 0)
+        return rc;
+    if (strcmp(pc->type, "bluesky") == 0 || strcmp(pc->type, "x") == 0)
+        return ck_cfg_fail(c, "platform.type", 0,
+                           "platform \"%s\" is not supported yet; expected \"mastodon\"", pc->type);
+    if (strcmp(pc->type, "mastodon") != 0)
+        return ck_cfg_fail(c, "platform.type", 0, "expected \"mastodon\", got \"%s\"", pc->type);
+    rc = ck_cfg_string(c, v, "platform", "base_url", 1, &pc->base_url);
+    if (rc != 0)
+        return rc;
+    if (!ck_url_allowed(pc->base_url) || strpbrk(pc->base_url, "?# \t") != NULL)
+        return ck_cfg_fail(
+            c, "platform.base_url", 0,
+            "expected an https:// URL (plain http:// only to a loopback host such as "
+            "http://127.0.0.1:8765), got \"%s\"",
+            pc->base_url);
+    size_t len = strlen(pc->base_url);
+    while (len > 0 && pc->base_url[len - 1] == '/' && pc->base_url[len - 2] != '/')
+        pc->base_url[--len] = '\0';
+    rc = ck_cfg_string(c, v, "platform", "token_env", 0, &pc->token_env);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, "platform", "token_file", 0, &pc->token_file);
+    if (rc != 0)
+        return rc;
+    if (pc->token_env != NULL && pc->token_file != NULL)
+        return ck_cfg_fail(c, "platform.token_file", 1,
+                           "expected only one of token_env and token_file, got both");
+    if (pc->token_env != NULL) {
+        const char *e = pc->token_env;
+        if (!((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') || *e == '_') ||
+            strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                strlen(e))
+            return ck_cfg_fail(
+                c, "platform.token_env", 0,
+                "expected the name of an environment variable like CHATKEEPER_TOKEN, "
+                "got \"%s\"",
+                e);
+    }
+    if (pc->token_file != NULL && pc->token_file[0] != '/') {
+        char *full = malloc(strlen(s->dir) + strlen(pc->token_file) + 2);
+        if (full == NULL)
+            return ck_cfg_oom(c);
+        snprintf(full, strlen(s->dir) + strlen(pc->token_file) + 2, "%s/%s", s->dir,
+                 pc->token_file);
+        free(pc->token_file);
+        pc->token_file = full;
+    }
+    return 0;
+}
+
+static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+{
+    static const char *const poll_keys[] = {"chat", "quiet"};
+    json_t *v;
+    int rc = ck_cfg_member(c, root, "", "facilitators", 0, "", &v);
+    if (rc == 0 && v != NULL && !json_is_array(v)) {
+        char got[64];
+        ck_cfg_describe(v, got, sizeof got);
+        return ck_cfg_fail(c, "facilitators", 0, "expected an array of \"@user@domain\", got %s",
+                           got);
+    }
+    if (v != NULL && json_array_size(v) > 0) {
+        s->facilitators = calloc(json_array_size(v), sizeof *s->facilitators);
+        if (s->facilitators == NULL)
+            return ck_cfg_oom(c);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            json_t *f = json_array_get(v, i);
+            if (!json_is_string(f) || !ck_cfg_facilitator_ok(json_string_value(f))) {
+                char p[64], got[64];
+                snprintf(p, sizeof p, "facilitators[%zu]", i);
+                ck_cfg_describe(f, got, sizeof got);
+                return ck_cfg_fail(c, p, 0,
+                                   "expected a handle like \"@user@example.social\", got %s", got);
+            }
+            s->facilitators[i] = strdup(json_string_value(f));
+            if (s->facilitators[i] == NULL)
+                return ck_cfg_oom(c);
+            s->n_facilitators = i + 1;
+        }
+    }
+    rc = ck_cfg_string(c, root, "", "question_format", 0, &s->question_format);
+    if (rc != 0)
+        return rc;
+    if (s->question_format != NULL) {
+        char why[160];
+        if (ck_cfg_format_problem(s->question_format, why, sizeof why) != NULL)
+            return ck_cfg_fail(c, "question_format", 0, "%s", why);
+    } else {
+        s->question_format = strdup("Q{n} {text} #{hashtag}");
+        if (s->question_format == NULL)
+            return ck_cfg_oom(c);
+    }
+    s->missed_step_limit_ms = 10 * 60000;
+    rc = ck_cfg_duration(c, root, "", "missed_step_limit", 0, &s->missed_step_limit_ms);
+    s->poll_chat_ms = 5000;
+    s->poll_quiet_ms = 20000;
+    if (rc == 0)
+        rc = ck_cfg_object(c, root, "", "poll", 0, &v);
+    if (rc == 0 && v != NULL) {
+        rc = ck_cfg_check_keys(c, v, "poll", poll_keys, 2);
+        if (rc == 0)
+            rc = ck_cfg_duration(c, v, "poll", "chat", 0, &s->poll_chat_ms);
+        if (rc == 0)
+            rc = ck_cfg_duration(c, v, "poll", "quiet", 0, &s->poll_quiet_ms);
+        if (rc == 0 && (s->poll_chat_ms < 1000 || s->poll_quiet_ms < 1000))
+            return ck_cfg_fail(c, s->poll_chat_ms < 1000 ? "poll.chat" : "poll.quiet", 0,
+                               "expected at least 1s (polling faster is impolite to the server)");
+    }
+    if (rc == 0)
+        rc = ck_cfg_object(c, root, "", "publish", 0, &v); /* defined by a later issue */
+    char *ad = NULL;
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "archive_dir", 0, &ad);
+    if (rc != 0)
+        return rc;
+    const char *rel = ad ? ad : "archive";
+    size_t n = strlen(s->dir) + strlen(rel) + 2;
+    s->archive_dir = malloc(n);
+    if (s->archive_dir != NULL)
+        snprintf(s->archive_dir, n, "%s%s%s", rel[0] == '/' ? "" : s->dir, rel[0] == '/' ? "" : "/",
+                 rel);
+    free(ad);
+    return s->archive_dir ? 0 : ck_cfg_oom(c);
+}
+
+static int parse_start(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+{
+    json_t *v;
+    int rc = ck_cfg_member(c, root, "", "start", 1, "a local time like 2026-12-03T20:00", &v);
+    if (rc != 0)
+        return rc;
+    char got[64];
+    ck_cfg_describe(v, got, sizeof got);
+    if (!json_is_string(v))
+        return ck_cfg_fail(c, "start", 0, "expected a local time like 2026-12-03T20:00, got %s",
+                           got);
+    const char *t = json_string_value(v);
+    /* An explicit offset wins; the zone is then used only for display. */
+    if (ck_time_parse_rfc3339(t, &s->start_ms) == 0)
+        return 0;
+    struct ck_error e = {0};
+    if (ck_time_local_to_utc(s->timezone, t, &s->start_ms, &e) == 0)
+        return 0;
+    if (strncmp(e.msg, "expected", 8) == 0)
+        return ck_cfg_fail(
+            c, "start", 0,
+            "expected a local time like 2026-12-03T20:00 (seconds and an offset such "
+            "as Z or +01:00 allowed), got %s",
+            got);
+    return ck_cfg_fail(c, "start", 0, "%s", e.msg);
+}
+
+static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+{
+    static const char *const keys[] = {
+        "title",           "description",       "hashtag", "timezone",
+        "start",           "duration",          "lead",    "grace",
+        "platform",        "facilitators",      "post",    "thread",
+        "welcome",         "questions",         "closing", "archive_dir",
+        "question_format", "missed_step_limit", "poll",    "publish"};
+    int rc = ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "title", 1, &s->title);
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "description", 0, &s->description);
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "hashtag", 1, &s->hashtag);
+    if (rc != 0)
+        return rc;
+    if (s->hashtag[0] == '#')
+        memmove(s->hashtag, s->hashtag + 1, strlen(s->hashtag));
+    if (!ck_cfg_hashtag_ok(s->hashtag))
+        return ck_cfg_fail(
+            c, "hashtag", 0,
+            "expected letters, digits and underscores (like \"uklibchat\"), got \"%s\"",
+            json_string_value(json_object_get(root, "hashtag")));
+    rc = ck_cfg_string(c, root, "", "timezone", 1, &s->timezone);
+    if (rc != 0)
+        return rc;
+    if (!ck_time_zone_valid(s->timezone))
+        return ck_cfg_fail(c, "timezone", 0,
+                           "unknown time zone \"%s\"; expected an IANA name like Europe/London",
+                           s->timezone);
+    rc = parse_start(c, root, s);
+    if (rc == 0)
+        rc = ck_cfg_duration(c, root, "", "duration", 1, &s->duration_ms);
+    if (rc == 0 && s->duration_ms <= 0)
+        return ck_cfg_fail(c, "duration", 0, "expected a duration longer than 0s");
+    s->lead_ms = 15 * 60000;
+    s->grace_ms = 30 * 60000;
+    s->post = true;
+    if (rc == 0)
+        rc = ck_cfg_duration(c, root, "", "lead", 0, &s->lead_ms);
+    if (rc == 0)
+        rc = ck_cfg_duration(c, root, "", "grace", 0, &s->grace_ms);
+    if (rc == 0)
+        rc = ck_cfg_bool(c, root, "", "post", &s->post);
+    if (rc == 0)
+        rc = ck_cfg_bool(c, root, "", "thread", &s->thread);
+    if (rc == 0)
+        rc = parse_platform(c, root, s);
+    if (rc == 0 && s->post && s->platform.token_env == NULL && s->platform.token_file == NULL)
+        return ck_cfg_fail(c, "platform", 0,
+                           "expected \"token_env\" or \"token_file\" (posting needs a token; set "
+                           "\"post\": false to only follow the hashtag)");
+    if (rc == 0)
+        rc = parse_extras(c, root, s);
+    if (rc == 0)
+        rc = parse_run_sheet(c, root, s);
+    return rc;
+}
+
+static int set_paths(const char *name, struct ck_session *s)
+{
+    s->path = strdup(name);
+    const char *slash = strrchr(name, '/');
+    if (slash == NULL)
+        s->dir = strdup(".");
+    else if (slash == name)
+        s->dir = strdup("/");
+    else
+        s->dir = strndup(name, (size_t)(slash - name));
+    return s->path && s->dir ? 0 : CK_ENOMEM;
+}
+
+int ck_session_load_buffer(const char *name, const char *text, size_t len, struct ck_session *s,
+                           struct ck_error *err)
+{
+    memset(s, 0, sizeof *s);
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* jansson says column 0 (or line -1) at the end of input; editors count from 1. */
+    if (root == NULL)
+        return ck_error_set(err, CK_ECONFIG, "%s:%d:%d: %s", name, jerr.line < 1 ? 1 : jerr.line,
+                            jerr.column < 1 ? 1 : jerr.column, jerr.text);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return ck_error_set(err, CK_ECONFIG, "%s:1:1: expected a JSON object { ... }", name);
+    }
+    s->json = root;
+    struct ck_jpos pos;
+    int rc = ck_jpos_scan(text, len, &pos);
+    if (rc != 0) {
+        ck_session_finish(s);
+        return ck_error_set(err, rc, "%s: out of memory", name);
+    }
+    struct ck_cfg_ctx c = {name, &pos, err};
+    rc = set_paths(name, s);
+    if (rc != 0)
+        rc = ck_cfg_oom(&c);
+    else
+        rc = validate(&c, root, s);
+    ck_jpos_finish(&pos);
+    if (rc != 0)
+        ck_session_finish(s);
+    return rc;
+}
+
+int ck_session_load(const char *path, struct ck_session *s, struct ck_error *err)
+{
+    memset(s, 0, sizeof *s);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        return ck_error_set(err, -e, "%s: %s", path, strerror(e));
+    }
+    char *buf = malloc(MAX_FILE_SIZE + 1);
+    if (buf == NULL) {
+        fclose(f);
+        return ck_error_set(err, CK_ENOMEM, "%s: out of memory", path);
+    }
+    size_t len = fread(buf, 1, MAX_FILE_SIZE + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    int rc;
+    if (bad)
+        rc = ck_error_set(err, CK_EIO, "%s: read error", path);
+    else if (len > MAX_FILE_SIZE)
+        rc = ck_error_set(err, CK_ECONFIG, "%s: larger than %d bytes; not a session file", path,
+                          MAX_FILE_SIZE);
+    else
+        rc = ck_session_load_buffer(path, buf, len, s, err);
+    free(buf);
+    return rc;
+}
+
+static void step_finish(struct ck_step *st)
+{
+    free(st->text);
+    st->text = NULL;
+}
+
+void ck_session_finish(struct ck_session *s)
+{
+    if (s == NULL)
+        return;
+    free(s->path);
+    free(s->dir);
+    free(s->title);
+    free(s->description);
+    free(s->hashtag);
+    free(s->timezone);
+    free(s->platform.type);
+    free(s->platform.base_url);
+    free(s->platform.token_env);
+    free(s->platform.token_file);
+    for (size_t i = 0; i < s->n_facilitators; i++)
+        free(s->facilitators[i]);
+    free(s->facilitators);
+    free(s->question_format);
+    step_finish(&s->welcome);
+    step_finish(&s->closing);
+    for (size_t i = 0; i < s->n_questions; i++)
+        step_finish(&s->questions[i]);
+    free(s->questions);
+    free(s->archive_dir);
+    json_decref(s->json);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,182 @@
+/* Access to the platform: which base URLs we accept and where the token
+ * comes from. Both are security rules (DESIGN.md, Security): TLS always,
+ * except to this very machine, and a token only ever from the environment or
+ * a file nobody else can read. The token is never logged or put in a message. */
+#include "chatkeeper/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_TOKEN_FILE 8192
+
+/* 127.0.0.0/8 in strict dotted-quad form (no "127.1", no octal). */
+static bool ipv4_loopback(const char *h, size_t n)
+{
+    int part = 0, digits = 0, val = 0, first = -1;
+    for (size_t i = 0; i <= n; i++) {
+        if (i == n || h[i] == '.') {
+            if (digits == 0 || val > 255)
+                return false;
+            if (part == 0)
+                first = val;
+            part++;
+            digits = val = 0;
+        } else if (isdigit((unsigned char)h[i]) && digits < 3) {
+            if (digits == 1 && val == 0)
+                return false; /* leading zero: some parsers read it as octal */
+            val = val * 10 + (h[i] - '0');
+            digits++;
+        } else {
+            return false;
+        }
+    }
+    return part == 4 && first == 127;
+}
+
+bool ck_url_allowed(const char *url)
+{
+    if (url == NULL)
+        return false;
+    const char *auth;
+    bool plain;
+    if (strncasecmp(url, "https://", 8) == 0) {
+        auth = url + 8;
+        plain = false;
+    } else if (strncasecmp(url, "http://", 7) == 0) {
+        auth = url + 7;
+        plain = true;
+    } else {
+        return false;
+    }
+    size_t alen = strcspn(auth, "/?#");
+    if (alen == 0)
+        return false;
+    /* "http://127.0.0.1@evil.example" has host evil.example: refuse userinfo. */
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@' || isspace((unsigned char)auth[i]) || iscntrl((unsigned char)auth[i]))
+            return false;
+    size_t hlen;
+    const char *port;
+    if (auth[0] == '[') {
+        const char *close = memchr(auth, ']', alen);
+        if (close == NULL)
+            return false;
+        hlen = (size_t)(close - auth) + 1;
+        port = close + 1;
+    } else {
+        const char *colon = memchr(auth, ':', alen);
+        hlen = colon ? (size_t)(colon - auth) : alen;
+        port = auth + hlen;
+    }
+    if (hlen == 0)
+        return false;
+    if (port < auth + alen) {
+        if (*port != ':' || port + 1 == auth + alen)
+            return false;
+        for (const char *p = port + 1; p < auth + alen; p++)
+            if (!isdigit((unsigned char)*p))
+                return false;
+        if (auth + alen - (port + 1) > 5)
+            return false;
+    }
+    if (!plain)
+        return true;
+    if (hlen == 9 && strncasecmp(auth, "localhost", 9) == 0)
+        return true;
+    if (hlen == 5 && strncmp(auth, "[::1]", 5) == 0)
+        return true;
+    return ipv4_loopback(auth, hlen);
+}
+
+static int token_from_file(const char *path, char **out, struct ck_error *err)
+{
+    /* O_NOFOLLOW: the mode we check must be the mode of the file we read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        int e = errno;
+        return ck_error_set(err, CK_EAUTH, "token file %s: %s", path, strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ck_error_set(err, CK_EAUTH, "token file %s: not a regular file", path);
+    }
+    if ((st.st_mode & 077) != 0) {
+        close(fd);
+        return ck_error_set(err, CK_EUNSAFE,
+                            "token file %s has mode %04o, open to other users; run: chmod 600 %s",
+                            path, (unsigned)(st.st_mode & 07777), path);
+    }
+    char *buf = malloc(MAX_TOKEN_FILE + 1);
+    if (buf == NULL) {
+        close(fd);
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    }
+    size_t len = 0;
+    for (;;) {
+        ssize_t r = read(fd, buf + len, MAX_TOKEN_FILE + 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len > MAX_TOKEN_FILE)
+            break;
+    }
+    close(fd);
+    if (len > MAX_TOKEN_FILE) {
+        free(buf);
+        return ck_error_set(err, CK_EAUTH, "token file %s: too large for a token", path);
+    }
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
+                       buf[len - 1] == '\t'))
+        len--;
+    buf[len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err)
+{
+    *out = NULL;
+    char *tok = NULL;
+    const char *where;
+    if (s->platform.token_env != NULL) {
+        where = s->platform.token_env;
+        const char *v = getenv(where);
+        if (v == NULL || v[0] == '\0')
+            return ck_error_set(err, CK_EAUTH, "environment variable %s is not set", where);
+        tok = strdup(v);
+        if (tok == NULL)
+            return ck_error_set(err, CK_ENOMEM, "out of memory");
+    } else if (s->platform.token_file != NULL) {
+        where = s->platform.token_file;
+        int rc = token_from_file(where, &tok, err);
+        if (rc != 0)
+            return rc;
+    } else {
+        return ck_error_set(err, CK_EAUTH,
+                            "no token configured (platform.token_env or platform.token_file)");
+    }
+    /* The token goes into an HTTP header: a stray line break or control
+     * character would split it. Say where, never what. */
+    bool bad = tok[0] == '\0';
+    for (const char *p = tok; *p != '\0'; p++)
+        if (iscntrl((unsigned char)*p) || *p == ' ')
+            bad = true;
+    if (bad) {
+        memset(tok, 0, strlen(tok));
+        free(tok);
+        return ck_error_set(err, CK_EAUTH, "token from %s is empty or has spaces or line breaks",
+                            where);
+    }
+    *out = tok;
+    return 0;
+}

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""`chatkeeper check`: exit 0 and a timetable for the examples; exit 2 and one
+file:line:column line on stderr for a bad file; never the token's value."""
+import os
+import subprocess
+import sys
+import tempfile
+
+exe, root = sys.argv[1], sys.argv[2]
+failures = []
+
+
+def run(*args, env=None):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([exe, "check", *args], capture_output=True, text=True, env=e)
+
+
+def expect(cond, what):
+    if not cond:
+        failures.append(what)
+
+
+good = os.path.join(root, "config", "uklibchat.json")
+r = run(good, env={"CHATKEEPER_TOKEN": "very-secret-value"})
+expect(r.returncode == 0, f"uklibchat.json: exit {r.returncode}, stderr {r.stderr!r}")
+expect(r.stdout.startswith("Online networks: #uklibchat on https://glammr.us, "
+                           "2026-12-03 20:00:00 GMT (Europe/London), 1h30m\n"),
+       f"summary line: {r.stdout[:200]!r}")
+expect("token:   from $CHATKEEPER_TOKEN (set)" in r.stdout, "token status")
+expect("very-secret-value" not in r.stdout + r.stderr, "token value printed")
+for label in ["lead start", "welcome", "Q1", "Q6", "closing", "end", "end of grace"]:
+    expect(any(line.startswith(label + " ") for line in r.stdout.splitlines()),
+           f"no {label} line")
+expect("Q1                 +5m  2026-12-03 20:05:00 GMT     2026-12-03T20:05:00Z  How do you use"
+       in r.stdout, "Q1 line")
+
+r = run(os.path.join(root, "config", "simulator.json"))
+expect(r.returncode == 0, f"simulator.json: exit {r.returncode}, stderr {r.stderr!r}")
+expect("http://127.0.0.1:8765" in r.stdout, "simulator base_url")
+
+with tempfile.TemporaryDirectory() as d:
+    bad = os.path.join(d, "bad.json")
+    with open(good) as f:
+        text = f.read()
+    with open(bad, "w") as f:
+        f.write(text.replace('"duration"', '"durration"'))
+    r = run(bad)
+    expect(r.returncode == 2, f"bad file: exit {r.returncode}")
+    expect(r.stderr == f"{bad}:7:3: field 'durration': unknown field 'durration' "
+           "(did you mean 'duration'?)\n", f"bad file stderr: {r.stderr!r}")
+    expect(r.stdout == "", "bad file printed a timetable")
+
+r = run(os.path.join(root, "config", "missing.json"))
+expect(r.returncode == 2 and "No such file" in r.stderr, f"missing file: {r.returncode} {r.stderr!r}")
+r = run()
+expect(r.returncode == 2 and "usage:" in r.stderr, "no argument")
+r = run("--help")
+expect(r.returncode == 0 and r.stdout.startswith("usage: chatkeeper check"), "--help")
+r = run("--bogus", good)
+expect(r.returncode == 2, "unknown option")
+
+for f in failures:
+    print("FAIL:", f)
+print(f"check-cli: {len(failures)} failures")
+sys.exit(1 if failures else 0)
