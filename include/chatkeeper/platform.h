@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -47,6 +48,8 @@ struct ck_platform_ops {
                           struct ck_error *err);
     /* The raw object's id (borrowed) or NULL. */
     const char *(*item_id)(const json_t *raw);
+    /* When the object was created (UTC ms), or INT64_MIN when unknown. */
+    int64_t (*item_time)(const json_t *raw);
     /* A string that changes when the object is edited (borrowed) or NULL. */
     const char *(*item_version)(const json_t *raw);
     /* Normalise a raw object. Returns 0, CK_EPARSE (missing/invalid fields) or CK_ENOMEM. */

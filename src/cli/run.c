@@ -21,6 +21,7 @@ static void usage(FILE *out)
             "  --out DIR         session directory (default: ARCHIVE_DIR/DATE-TITLE)\n"
             "  --start now|TIME  start the chat now (or at an RFC 3339 time) instead\n"
             "  --speed X         divide every offset and window by X (rehearsals)\n"
+            "  --poll DURATION   poll this often in every phase (benchmarks)\n"
             "  --base-url URL    use another server (https, or http on loopback)\n"
             "  --rehearse SCRIPT start now against a local simulator playing SCRIPT\n"
             "                    (observing; the session's server is not contacted)\n"
@@ -57,6 +58,12 @@ int ck_cli_run(int argc, char **argv)
             } else if (ck_time_parse_rfc3339(next, &o.start_at_ms) != 0) {
                 fprintf(stderr, "chatkeeper run: --start wants 'now' or a time like "
                                 "2026-12-03T20:00:00Z\n");
+                return 2;
+            }
+            i++;
+        } else if (strcmp(a, "--poll") == 0 && next) {
+            if (ck_duration_parse(next, &o.poll_ms) != 0 || o.poll_ms < 10) {
+                fprintf(stderr, "chatkeeper run: --poll wants a duration of at least 10ms\n");
                 return 2;
             }
             i++;

@@ -216,6 +216,15 @@ static const char *mastodon_item_version(const json_t *raw)
     return edited != NULL ? edited : json_string_value(json_object_get(raw, "created_at"));
 }
 
+static int64_t mastodon_item_time(const json_t *raw)
+{
+    int64_t ms;
+    const char *ca = json_string_value(json_object_get(raw, "created_at"));
+    if (ca == NULL || ck_time_parse_rfc3339(ca, &ms) != 0)
+        return INT64_MIN;
+    return ms;
+}
+
 static bool all_digits(const char *s)
 {
     if (*s == '\0')
@@ -461,6 +470,7 @@ const struct ck_platform_ops ck_platform_mastodon = {
     .timeline_request = mastodon_timeline_request,
     .parse_timeline = mastodon_parse_timeline,
     .item_id = mastodon_item_id,
+    .item_time = mastodon_item_time,
     .item_version = mastodon_item_version,
     .normalise = mastodon_normalise,
     .id_cmp = mastodon_id_cmp,

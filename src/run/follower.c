@@ -354,9 +354,8 @@ static void page_bounds(struct ck_follower *f, json_t *items, const char **lo, c
             *lo = id;
         if (*hi == NULL || idcmp(f, id, *hi) > 0)
             *hi = id;
-        int64_t ms;
-        const char *ca = json_string_value(json_object_get(it, "created_at"));
-        if (ca != NULL && ck_time_parse_rfc3339(ca, &ms) == 0 && ms < *oldest_ms)
+        int64_t ms = f->conf.ops->item_time(it);
+        if (ms != INT64_MIN && ms < *oldest_ms)
             *oldest_ms = ms;
     }
 }

@@ -349,6 +349,8 @@ static int apply_overrides(struct runner *r, const struct ck_runner_opts *o)
     }
     if (o->start_at_ms > 0)
         s->start_ms = o->start_at_ms;
+    if (o->poll_ms > 0)
+        s->poll_chat_ms = s->poll_quiet_ms = o->poll_ms;
     if (o->base_url != NULL) {
         if (!ck_url_allowed(o->base_url)) {
             ck_err("runner: --base-url %s: only https://, or http:// on loopback", o->base_url);
