@@ -14,6 +14,8 @@ static const struct {
     {"check", ck_cli_check, "check SESSION.json          validate a session file, print its timetable"},
     {"run", ck_cli_run, "run SESSION.json [--observe] [--out DIR]   run and follow a chat"},
     {"archive", ck_cli_archive, "archive DIR                 rebuild messages.jsonl from the journal"},
+    {"next", ck_cli_next, "next SERIES.json [--count N]   the next dates of a series"},
+    {"agenda", ck_cli_agenda, "agenda SESSION.json [--out DIR]   write agenda.md and an .ics file"},
     {"simulate", ck_cli_simulate, "simulate SCRIPT --port N [--speed X] [--faults RATE]   local Mastodon stand-in"},
 };
 

@@ -11,3 +11,14 @@ if [ -n "$syms" ]; then echo "exported symbols without ck_ prefix:"; echo "$syms
 n=$(nm -g --defined-only "$lib" | awk 'NF==3' | wc -l)
 [ "$n" -gt 10 ] || { echo "no symbols found in $lib"; exit 1; }
 echo "hygiene ok: $n exported symbols, all ck_"
+
+# Every public header compiles on its own (dav1d): it includes what it uses.
+cflags=$(pkg-config --cflags libuv libcurl jansson)
+for h in "$root"/include/chatkeeper/*.h; do
+    name=chatkeeper/$(basename "$h")
+    if ! printf '#include "%s"\n' "$name" | cc -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+            -Wall -Wextra -Werror -I"$root/include" $cflags -fsyntax-only -x c - ; then
+        echo "header does not compile alone: $name"; exit 1
+    fi
+done
+echo "headers ok: each compiles alone"
