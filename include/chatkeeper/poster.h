@@ -8,8 +8,15 @@
  * 5xx or a kill -9 (even between sending and recording the reply) returns the
  * original post instead of making another.
  *
- * state.json holds, per step label: {"key", "status": "sending"|"posted"|"skipped",
- * "reason" (skipped), "id", "url", "posted_at", "attempts"}. */
+ * state.json holds, per step label: {"key", "status": "sending"|"posted"|"skipped"|
+ * "failed", "reason" (skipped, failed), "id", "url", "posted_at", "delay_ms" (reply
+ * time minus the step's time), "in_reply_to_id" (thread), "attempts"}.
+ *
+ * Steps go out one at a time in run-sheet order (a thread reply needs the
+ * previous id; a question must never land after a later one). Retries (5xx,
+ * timeouts, network errors, malformed replies) reuse the key with backoff (1 s
+ * base, 30 s cap, jitter) until missed_step_limit past the step's time; a 429
+ * waits for its reset; other 4xx give the step up as "failed" with the reason. */
 #ifndef CHATKEEPER_POSTER_H
 #define CHATKEEPER_POSTER_H
 
@@ -36,7 +43,10 @@ struct ck_poster_conf {
 };
 
 /* loop, http, state: borrowed (state: the poster owns its "steps" member and saves
- * the whole object). */
+ * the whole object). conf is copied; its pointers are borrowed and must outlive
+ * the poster. Returns 0, CK_EINVAL (missing session/schedule/state, or a platform
+ * other than Mastodon), CK_EAUTH (no token) or CK_ENOMEM; *out: close with
+ * ck_poster_close. */
 int ck_poster_create(uv_loop_t *loop, struct ck_http *http, json_t *state,
                      const struct ck_poster_conf *conf, struct ck_poster **out,
                      struct ck_error *err);
@@ -45,10 +55,15 @@ int ck_poster_create(uv_loop_t *loop, struct ck_http *http, json_t *state,
 struct ck_step_handler ck_poster_handler(struct ck_poster *p);
 
 /* Resend any step whose intent was recorded but whose reply was not (a crash
- * between the two), with its original key. Call once after create. */
+ * between the two), with its original key; and take up the steps that fell due
+ * before this run started and have no record (or "failed"): each is posted if
+ * less than missed_step_limit late, else skipped with the reason logged. Steps
+ * the runner also reports through due() are not taken twice. Call once after
+ * create. Returns the number of "sending" steps resent. */
 int ck_poster_resume(struct ck_poster *p);
 
-/* Steps still being sent (retries pending). */
+/* Steps queued or still being sent (retries pending); 0 when there is nothing
+ * left to wait for (also after the HTTP client was closed under the poster). */
 int ck_poster_busy(const struct ck_poster *p);
 
 /* The text a step posts: question_format with {n}, {text}, {hashtag}; the welcome

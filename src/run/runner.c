@@ -20,6 +20,7 @@
 #include "chatkeeper/journal.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/platform.h"
+#include "chatkeeper/poster.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
@@ -38,6 +39,7 @@ struct runner {
     json_t *state;
     struct ck_http *http;
     struct ck_follower *follower;
+    struct ck_poster *poster; /* NULL when observing */
     uv_timer_t start_timer, step_timer, status_timer;
     uv_signal_t sigint, sigterm;
     size_t next_step;
@@ -135,6 +137,10 @@ static void shutdown_all(struct runner *r, int code)
     ck_log_set_hook(NULL, NULL);
     if (r->follower != NULL)
         ck_follower_stop(r->follower);
+    if (r->poster != NULL) {
+        ck_poster_close(r->poster, NULL, NULL);
+        r->poster = NULL;
+    }
     if (r->http != NULL) {
         ck_http_close(r->http, NULL, NULL); /* cancels what is in flight */
         r->http = NULL;
@@ -209,16 +215,8 @@ static void arm_step_timer(struct runner *r)
 
 /* ---- the run ---------------------------------------------------------------- */
 
-static void on_follow_done(struct ck_follower *f, int status, void *arg)
+static void finish_run(struct runner *r)
 {
-    struct runner *r = arg;
-    (void)f;
-    if (status < 0) {
-        ck_err("runner: following failed: %s", ck_strerror(status));
-        save_phase(r, "failed");
-        shutdown_all(r, 1);
-        return;
-    }
     save_phase(r, "archiving");
     struct ck_archive_stats st = {0};
     struct ck_error err = {0};
@@ -233,6 +231,34 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
     shutdown_all(r, 0);
     printf("session directory: %s\n", r->dir);
     printf("open: %s/messages.jsonl\n", r->dir);
+}
+
+/* Following is over but a step may still be retrying: the archive waits for it. */
+static void on_wait_poster(uv_timer_t *t)
+{
+    struct runner *r = t->data;
+    if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
+        return;
+    uv_timer_stop(t);
+    finish_run(r);
+}
+
+static void on_follow_done(struct ck_follower *f, int status, void *arg)
+{
+    struct runner *r = arg;
+    (void)f;
+    if (status < 0) {
+        ck_err("runner: following failed: %s", ck_strerror(status));
+        save_phase(r, "failed");
+        shutdown_all(r, 1);
+        return;
+    }
+    if (r->poster != NULL && ck_poster_busy(r->poster) > 0) {
+        ck_info("runner: waiting for the run sheet's last post before archiving");
+        uv_timer_start(&r->start_timer, on_wait_poster, 200, 200);
+        return;
+    }
+    finish_run(r);
 }
 
 static void on_lead_start(uv_timer_t *t)
@@ -495,8 +521,24 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     uv_signal_start(&r->sigint, on_signal, SIGINT);
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
 
-    r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
-    (void)o;
+    if (!o->observe && r->s.post) {
+        struct ck_poster_conf pc = {
+            .session = &r->s,
+            .schedule = &r->sch,
+            .ops = ops,
+            /* A rehearsal's simulator takes any token; the real one is never sent there. */
+            .token = o->rehearsal ? "rehearsal" : r->token,
+            .state_path = r->state_path,
+        };
+        rc = ck_poster_create(&r->loop, r->http, r->state, &pc, &r->poster, &err);
+        if (rc < 0) {
+            ck_err("runner: %s", err.msg);
+            return rc == CK_EAUTH ? 2 : 1;
+        }
+        r->handler = ck_poster_handler(r->poster);
+    } else {
+        r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
+    }
 
     int64_t now = ck_time_now_ms();
     /* Steps already past at start-up are reported once, not replayed one by one. */
@@ -511,6 +553,10 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     if (past > 0)
         ck_info("runner: %zu run-sheet steps were already past at start-up", past);
     arm_step_timer(r);
+    /* Resends steps whose intent was saved but whose reply was not, and posts or
+     * skips (by missed_step_limit) the steps already past at start-up. */
+    if (r->poster != NULL)
+        ck_poster_resume(r->poster);
 
     char when[64];
     local_time(r, r->sch.lead_ms, when, sizeof when);

@@ -1,0 +1,239 @@
+/* The fake Mastodon of fake_mastodon.h. */
+#include "fake_mastodon.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+struct fake_mastodon fake = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+struct upload {
+    char *data;
+    size_t len;
+};
+
+static void free_upload(void *cls, struct MHD_Connection *c, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    struct upload *u = *con_cls;
+    if (u != NULL) {
+        free(u->data);
+        free(u);
+        *con_cls = NULL;
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* The value of name in a form body, decoded into buf; false if absent. */
+static bool form_get(const char *body, const char *name, char *buf, size_t n)
+{
+    size_t nl = strlen(name);
+    for (const char *p = body; p != NULL && *p != '\0';) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            size_t o = 0;
+            for (size_t i = nl + 1; i < len && o + 1 < n; i++) {
+                if (p[i] == '%' && i + 2 < len + 1 && hexval(p[i + 1]) >= 0 &&
+                    hexval(p[i + 2]) >= 0) {
+                    buf[o++] = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
+                    i += 2;
+                } else {
+                    buf[o++] = p[i] == '+' ? ' ' : p[i];
+                }
+            }
+            buf[o] = '\0';
+            return true;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *body,
+                             const char *retry_after)
+{
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    if (retry_after != NULL)
+        MHD_add_response_header(r, "Retry-After", retry_after);
+    enum MHD_Result ret = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The poster must have saved {"key": key, "status": "sending"} before sending. */
+static bool intent_on_disk(const char *key)
+{
+    json_t *doc = json_load_file(fake.state_path, 0, NULL);
+    bool ok = false;
+    const char *label;
+    json_t *rec;
+    json_object_foreach(json_object_get(doc, "steps"), label, rec)
+    {
+        const char *k = json_string_value(json_object_get(rec, "key"));
+        const char *s = json_string_value(json_object_get(rec, "status"));
+        if (k != NULL && s != NULL && strcmp(k, key) == 0 && strcmp(s, "sending") == 0)
+            ok = true;
+    }
+    json_decref(doc);
+    return ok;
+}
+
+static char *status_json(const struct fake_status *s)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/@ck/%s", fake.port, s->id);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "id", s->id, "url", url, "content", s->text,
+                          "visibility", "public", "created_at", "2026-12-03T20:00:00.000Z");
+    json_object_set_new(j, "in_reply_to_id",
+                        s->reply_to[0] ? json_string(s->reply_to) : json_null());
+    char *text = json_dumps(j, 0);
+    json_decref(j);
+    return text;
+}
+
+/* Create (or, for a known key, find) the status. Called with fake.mu held. */
+struct fake_status *fake_create_or_find(const char *key, const char *body)
+{
+    for (size_t i = 0; i < fake.n_st; i++)
+        if (fake.st[i].key[0] != '\0' && strcmp(fake.st[i].key, key) == 0)
+            return &fake.st[i];
+    if (fake.n_st == FAKE_MAX_ST)
+        return NULL;
+    struct fake_status *s = &fake.st[fake.n_st++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->id, sizeof s->id, "%u", 110000000u + ++fake.next_id);
+    snprintf(s->key, sizeof s->key, "%s", key);
+    form_get(body, "status", s->text, sizeof s->text);
+    form_get(body, "in_reply_to_id", s->reply_to, sizeof s->reply_to);
+    return s;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    struct upload *u = *con_cls;
+    if (u == NULL) {
+        u = calloc(1, sizeof *u);
+        if (u == NULL)
+            return MHD_NO;
+        *con_cls = u;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        char *p = realloc(u->data, u->len + *upload_data_size + 1);
+        if (p == NULL)
+            return MHD_NO;
+        memcpy(p + u->len, upload_data, *upload_data_size);
+        u->data = p;
+        u->len += *upload_data_size;
+        u->data[u->len] = '\0';
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "POST") != 0 || strcmp(url, "/api/v1/statuses") != 0)
+        return reply(c, 404, "{\"error\":\"Record not found\"}", NULL);
+    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+    const char *body = u->data != NULL ? u->data : "";
+    char vis[16] = "";
+    pthread_mutex_lock(&fake.mu);
+    fake.posts++;
+    if (auth == NULL || strcmp(auth, "Bearer " FAKE_TOKEN) != 0 || key == NULL ||
+        !form_get(body, "visibility", vis, sizeof vis) || strcmp(vis, "public") != 0) {
+        fake.bad_requests++;
+        pthread_mutex_unlock(&fake.mu);
+        return reply(c, 400, "{\"error\":\"bad request\"}", NULL);
+    }
+    if (fake.state_path[0] != '\0' && !intent_on_disk(key))
+        fake.intent_violations++;
+    enum fake_fault f = fake.next_fault < fake.n_faults ? fake.faults[fake.next_fault++] : F_NONE;
+    if (f == F_500_BEFORE || f == F_422 || f == F_401 || f == F_429) {
+        pthread_mutex_unlock(&fake.mu);
+        if (f == F_422)
+            return reply(c, 422,
+                         "{\"error\":\"Validation failed: Text character limit of 500 exceeded\"}",
+                         NULL);
+        if (f == F_401)
+            return reply(c, 401, "{\"error\":\"The access token is invalid\"}", NULL);
+        if (f == F_429)
+            return reply(c, 429, "{\"error\":\"Too many requests\"}", "1");
+        return reply(c, 500, "{\"error\":\"boom\"}", NULL);
+    }
+    struct fake_status *s = fake_create_or_find(key, body);
+    char *json = s != NULL ? status_json(s) : NULL;
+    pthread_mutex_unlock(&fake.mu);
+    if (json == NULL)
+        return MHD_NO;
+    enum MHD_Result ret;
+    if (f == F_503_AFTER) {
+        ret = reply(c, 503, "<html>Service Unavailable</html>", NULL);
+    } else if (f == F_DROP_AFTER) {
+        ret = MHD_NO; /* MHD closes the connection without a response */
+    } else {
+        if (f == F_SLOW_AFTER)
+            usleep(1500 * 1000); /* a thread per connection: only this reply stalls */
+        ret = reply(c, 200, json, NULL);
+    }
+    free(json);
+    return ret;
+}
+
+int fake_start(void **state)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    fake.d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+                         NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+                         MHD_OPTION_NOTIFY_COMPLETED, free_upload, NULL, MHD_OPTION_END);
+    if (fake.d == NULL)
+        return -1;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(fake.d, MHD_DAEMON_INFO_BIND_PORT);
+    if (info == NULL || info->port == 0)
+        return -1;
+    fake.port = info->port;
+    return 0;
+}
+
+int fake_stop(void **state)
+{
+    MHD_stop_daemon(fake.d);
+    return 0;
+}
+
+void fake_reset(const char *state_path, const enum fake_fault *faults, size_t n)
+{
+    pthread_mutex_lock(&fake.mu);
+    fake.n_st = 0;
+    fake.posts = 0;
+    fake.intent_violations = fake.bad_requests = 0;
+    fake.next_fault = 0;
+    fake.n_faults = n;
+    for (size_t i = 0; i < n; i++)
+        fake.faults[i] = faults[i];
+    snprintf(fake.state_path, sizeof fake.state_path, "%s", state_path);
+    pthread_mutex_unlock(&fake.mu);
+}
