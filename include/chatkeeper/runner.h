@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "chatkeeper/config.h"
 #include "chatkeeper/schedule.h"
@@ -29,6 +30,10 @@ struct ck_runner_opts {
 /* Run to the end. Returns the process exit status: 0 done, 1 failed,
  * 2 bad session file or usage, 130/143 interrupted by SIGINT/SIGTERM. */
 int ck_runner_main(const struct ck_runner_opts *opts);
+
+/* Print what run would post and when (session times, or as overridden by
+ * opts), posting nothing. Returns an exit status like ck_runner_main. */
+int ck_runner_dry_run(const struct ck_runner_opts *opts, FILE *out);
 
 /* A step is due. The observer logs it; the poster (a later module) posts it.
  * Handlers are called on the loop at the step's time (or at once if the run

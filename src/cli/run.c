@@ -1,5 +1,6 @@
 /* chatkeeper run SESSION.json [--observe] [--out DIR] [--start now] [--speed X]
  *                             [--base-url URL] [--status|--no-status] */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ static void usage(FILE *out)
             "period, then build the archive in the session directory.\n"
             "\n"
             "  --observe         follow only, post nothing\n"
+            "  --dry-run         print what would be posted and when, and exit\n"
             "  --out DIR         session directory (default: ARCHIVE_DIR/DATE-TITLE)\n"
             "  --start now|TIME  start the chat now (or at an RFC 3339 time) instead\n"
             "  --speed X         divide every offset and window by X (rehearsals)\n"
@@ -34,12 +36,15 @@ int ck_cli_run(int argc, char **argv)
 {
     struct ck_runner_opts o = {.speed = 1.0, .status_line = -1};
     const char *script = NULL;
+    bool dry = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        } else if (strcmp(a, "--dry-run") == 0) {
+            dry = true;
         } else if (strcmp(a, "--observe") == 0) {
             o.observe = true;
         } else if (strcmp(a, "--status") == 0) {
@@ -93,6 +98,8 @@ int ck_cli_run(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (dry)
+        return ck_runner_dry_run(&o, stdout);
     if (script == NULL)
         return ck_runner_main(&o);
 

@@ -602,3 +602,45 @@ int ck_runner_main(const struct ck_runner_opts *o)
     free(r);
     return code;
 }
+
+int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
+{
+    struct runner *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return 1;
+    struct ck_error err = {0};
+    int code = 0;
+    if (ck_session_load(o->session_path, &r->s, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        code = 2;
+        goto out;
+    }
+    code = apply_overrides(r, o);
+    if (code != 0 || ck_schedule_build(&r->s, &r->sch) < 0) {
+        code = code ? code : 1;
+        goto out;
+    }
+    fprintf(out, "dry run: nothing is posted. %s would post on %s as #%s:\n\n", r->s.title,
+            r->s.platform.base_url, r->s.hashtag);
+    for (size_t i = 0; i < r->sch.n; i++) {
+        const struct ck_sched_entry *e = &r->sch.entries[i];
+        if (!is_step(e))
+            continue;
+        char when[64], utc[32], lbl[16];
+        local_time(r, e->at_ms, when, sizeof when);
+        ck_time_format_rfc3339(e->at_ms, utc);
+        ck_sched_label(e, lbl, sizeof lbl);
+        char *text = ck_poster_text(&r->s, e);
+        fprintf(out, "%-8s %s (%s)%s\n  %s\n\n", lbl, when, utc,
+                r->s.thread && e->kind != CK_SCHED_WELCOME ? ", replying to the step before" : "",
+                text ? text : "(out of memory)");
+        free(text);
+    }
+    if (!r->s.post)
+        fprintf(out, "(the session file says \"post\": false, so run would only follow)\n");
+out:
+    ck_schedule_finish(&r->sch);
+    ck_session_finish(&r->s);
+    free(r);
+    return code;
+}
