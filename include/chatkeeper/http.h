@@ -81,4 +81,10 @@ size_t ck_http_pending(const struct ck_http *h);
  * loop delivers the close callbacks, then closed_cb(arg) runs (may be NULL). */
 void ck_http_close(struct ck_http *h, void (*closed_cb)(void *arg), void *arg);
 
+/* Send one request on a private loop and wait for it (for commands without a
+ * loop of their own). *out is filled on success (free with ck_response_finish),
+ * whatever the HTTP status; on failure it is empty and err says why. */
+int ck_http_fetch(const struct ck_request *req, const struct ck_http_opts *opts,
+                  struct ck_response *out, struct ck_error *err);
+
 #endif
