@@ -1,10 +1,154 @@
-/* being written */
+/* chatkeeper next SERIES.json [--count N] [--from DATE]: the next dates of a
+ * recurring chat, each in the series' zone and in UTC, and whether that
+ * date's session file exists. Exit 2 for bad usage or a bad series file. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "chatkeeper/cli.h"
+#include "chatkeeper/series.h"
+#include "chatkeeper/timeutil.h"
+
+static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: chatkeeper next SERIES.json [--count N] [--from YYYY-MM-DD]\n\n"
+                 "List the next N (default 5) dates of a series from now (or from a date):\n"
+                 "local date and time with the zone's abbreviation, UTC, and the date's session\n"
+                 "file if there is one. A time the clocks skip that night is moved forward by\n"
+                 "the gap; a time they repeat is the first of the two.\n");
+}
+
+/* Session titles are user text: keep terminal control sequences out. */
+static void print_clean(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        putchar(*p < 0x20 || *p == 0x7f ? ' ' : *p);
+}
+
+static void print_session(const struct ck_series *s, int64_t day)
+{
+    char *path = NULL;
+    if (ck_series_session_path(s, day, &path) != 0) {
+        printf("  (out of memory)\n");
+        return;
+    }
+    struct ck_session ses;
+    struct ck_error err = {0};
+    int rc = ck_series_session(s, day, &ses, &err);
+    if (rc == 0) {
+        printf("  session: \"");
+        print_clean(ses.title);
+        printf("\" (%s)\n", path);
+        ck_session_finish(&ses);
+    } else if (rc == CK_ENOTFOUND) {
+        printf("  no session file yet (%s)\n", path);
+    } else {
+        printf("  session file has errors: ");
+        print_clean(err.msg);
+        printf("\n");
+    }
+    free(path);
+}
+
+static int print_one(const struct ck_series *s, const struct ck_occurrence *o)
+{
+    struct ck_local_time lt, ut;
+    char date[16];
+    int rc = ck_series_local_time(s->timezone, o->start_ms, &lt);
+    if (rc == 0)
+        rc = ck_series_local_time("UTC", o->start_ms, &ut);
+    if (rc != 0)
+        return rc;
+    ck_series_day_format(o->day, date, sizeof date);
+    printf("%s %s %02d:%02d %-5s  %04d-%02d-%02d %02d:%02d UTC", date, wd[lt.weekday], lt.hour,
+           lt.minute, lt.abbr, ut.year, ut.month, ut.day, ut.hour, ut.minute);
+    if (o->shifted)
+        printf("  [%02d:%02d does not exist that night (clocks go forward): moved to %02d:%02d]",
+               s->hour, s->minute, lt.hour, lt.minute);
+    if (o->repeated)
+        printf("  [%02d:%02d happens twice that night (clocks go back): the first, %s]", s->hour,
+               s->minute, lt.abbr);
+    print_session(s, o->day);
+    return 0;
+}
+
 int ck_cli_next(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "chatkeeper: next is not built yet\n");
-    return 1;
+    const char *path = NULL, *from = NULL;
+    long count = 5;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            errno = 0;
+            count = strtol(argv[++i], &end, 10);
+            if (errno != 0 || end == argv[i] || *end != '\0' || count < 1 || count > 1000) {
+                fprintf(stderr, "chatkeeper next: --count: expected 1 to 1000, got '%s'\n",
+                        argv[i]);
+                return 2;
+            }
+        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
+            from = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "chatkeeper next: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (path != NULL) {
+            fprintf(stderr, "chatkeeper next: one series file at a time\n");
+            return 2;
+        } else {
+            path = argv[i];
+        }
+    }
+    if (path == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    struct ck_series s;
+    struct ck_error err = {0};
+    if (ck_series_load(path, &s, &err) != 0) {
+        fprintf(stderr, "chatkeeper next: %s\n", err.msg);
+        return 2;
+    }
+    int64_t day, after = INT64_MIN;
+    int rc = 0;
+    if (from != NULL) {
+        if (ck_series_day_parse(from, &day) != 0) {
+            fprintf(stderr, "chatkeeper next: --from: expected a date like 2026-12-03, got '%s'\n",
+                    from);
+            ck_series_finish(&s);
+            return 2;
+        }
+    } else {
+        /* From now: start the day before today's local date, so nothing
+         * today is missed, and drop what has already started. */
+        struct ck_local_time now;
+        after = ck_time_now_ms();
+        rc = ck_series_local_time(s.timezone, after, &now);
+        char d[16];
+        snprintf(d, sizeof d, "%04d-%02d-%02d", now.year % 10000, now.month % 100, now.day % 100);
+        if (rc == 0)
+            rc = ck_series_day_parse(d, &day);
+        day--;
+    }
+    struct ck_occurrence *occ = calloc((size_t)count, sizeof *occ);
+    int n = rc == 0 && occ != NULL ? ck_series_expand(&s, day, after, occ, (size_t)count) : -1;
+    if (n < 0) {
+        fprintf(stderr, "chatkeeper next: %s\n", ck_strerror(occ ? CK_ETZ : CK_ENOMEM));
+        rc = 1;
+    } else {
+        printf("%s: %s at %02d:%02d %s\n", s.title, s.rule_text, s.hour, s.minute, s.timezone);
+        for (int i = 0; i < n && rc == 0; i++)
+            rc = print_one(&s, &occ[i]) == 0 ? 0 : 1;
+    }
+    free(occ);
+    ck_series_finish(&s);
+    return rc;
 }

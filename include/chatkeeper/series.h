@@ -1,0 +1,128 @@
+/* A recurring chat: a rule ("every other thursday"), a wall-clock time in an
+ * IANA zone, the defaults every session shares (hashtag, platform,
+ * facilitators, archive folder) and a folder of per-date files holding each
+ * date's title and questions.
+ *
+ * Dates are "local days": days since 1970-01-01 of the calendar date in the
+ * series' zone. The rule picks days; the time and zone then give the instant,
+ * so 19:00 stays 19:00 local while UTC shifts across daylight saving.
+ *
+ * Daylight-saving policy (as most calendar applications do):
+ *  - a time the clocks skip (01:30 on a spring-forward night in London) is
+ *    moved forward by the length of the gap (to 02:30 BST); the occurrence is
+ *    flagged `shifted`;
+ *  - a time the clocks repeat (01:30 on a fall-back night) is the first of the
+ *    two instants; the occurrence is flagged `repeated`. */
+#ifndef CHATKEEPER_SERIES_H
+#define CHATKEEPER_SERIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/error.h"
+
+enum ck_rule_kind {
+    CK_RULE_WEEKLY,      /* every [N weeks on | other] <weekday> */
+    CK_RULE_MONTHLY_NTH, /* first..fourth|last <weekday> of the month */
+    CK_RULE_MONTHLY_DAY, /* monthly on day N (months without day N are skipped) */
+};
+
+struct ck_rule {
+    enum ck_rule_kind kind;
+    int weekday;        /* 0 = Sunday .. 6 = Saturday (weekly, monthly nth) */
+    int interval_weeks; /* weekly: 1, 2 (every other) or N */
+    int nth;            /* monthly nth: 1..4, or -1 for last */
+    int mday;           /* monthly day: 1..31 */
+    bool has_anchor;
+    int64_t anchor_day; /* a local day the rule falls on; needed when interval_weeks > 1 */
+};
+
+/* Parse rule text, case-insensitively, words separated by any white space:
+ *   every <weekday>            every other <weekday>      every N weeks on <weekday>
+ *   first|second|third|fourth|last <weekday> of the month  monthly on day N
+ * Weekdays are full English names, optionally plural ("thursdays"). The anchor
+ * is not part of the text: set has_anchor/anchor_day afterwards and call
+ * ck_rule_check. Returns 0 or CK_EINVAL with a message naming what was expected. */
+int ck_rule_parse(const char *text, struct ck_rule *out, struct ck_error *err);
+
+/* Whether the anchor agrees with the rule: present when interval_weeks > 1
+ * and falling on the rule's weekday. Returns 0 or CK_EINVAL. */
+int ck_rule_check(const struct ck_rule *r, struct ck_error *err);
+
+/* Whether local day `day` is one of the rule's dates. Can't fail. */
+bool ck_rule_matches(const struct ck_rule *r, int64_t day);
+
+/* The first matching local day >= day. Can't fail (every rule matches at
+ * least once in any 12 months). */
+int64_t ck_rule_next(const struct ck_rule *r, int64_t day);
+
+/* "2026-12-03" <-> local day. parse returns 0 or CK_EINVAL; buf >= 11. */
+int ck_series_day_parse(const char *s, int64_t *day);
+void ck_series_day_format(int64_t day, char *buf, size_t n);
+
+/* Wall-clock reading of an instant in a zone. */
+struct ck_local_time {
+    int year, month, day, hour, minute, second;
+    int weekday;  /* 0 = Sunday */
+    int offset_s; /* local - UTC, seconds */
+    char abbr[16];
+};
+
+/* Read ms in zone tz. Lives here because series and the calendar writer both
+ * need offsets and abbreviations. Returns 0, CK_ETZ or CK_ENOMEM. */
+int ck_series_local_time(const char *tz, int64_t ms, struct ck_local_time *out);
+
+/* Resolve local day + hh:mm in tz to an instant under the policy above.
+ * shifted/repeated may be NULL. Returns 0 or CK_ETZ. */
+int ck_series_resolve(const char *tz, int64_t day, int hour, int minute, int64_t *ms_out,
+                      bool *shifted, bool *repeated);
+
+struct ck_series {
+    char *path, *dir; /* the file and its folder */
+    char *title;
+    char *rule_text; /* as written */
+    struct ck_rule rule;
+    int hour, minute; /* from "time" */
+    char *timezone;
+    char *hashtag;
+    char *sessions_dir; /* resolved against dir */
+    json_t *defaults;   /* the session fields the series gives (owned) */
+};
+
+/* Load and validate a series file. Unknown fields and bad values are errors
+ * naming file:line:column and the field. On error s is finished. Returns 0,
+ * CK_ECONFIG, CK_ENOMEM or -errno. */
+int ck_series_load(const char *path, struct ck_series *s, struct ck_error *err);
+void ck_series_finish(struct ck_series *s);
+
+struct ck_occurrence {
+    int64_t day;      /* local day */
+    int64_t start_ms; /* UTC */
+    bool shifted;     /* the rule's time was skipped that night; moved forward by the gap */
+    bool repeated;    /* the rule's time happened twice that night; first one used */
+};
+
+/* Up to n occurrences on local days >= from_day starting at or after
+ * after_ms (pass INT64_MIN for no such limit), in order. Returns the number
+ * written (n unless the zone broke) or CK_ETZ. */
+int ck_series_expand(const struct ck_series *s, int64_t from_day, int64_t after_ms,
+                     struct ck_occurrence *out, size_t n);
+
+/* The per-date file for day: "<sessions_dir>/YYYY-MM-DD.json". *out new (free()). */
+int ck_series_session_path(const struct ck_series *s, int64_t day, char **out);
+
+/* Build the full session for local day `day`: the series defaults, overridden
+ * by the per-date file (which may give title, description, questions, welcome,
+ * closing, duration, lead, grace, facilitators, post, thread, question_format,
+ * missed_step_limit, poll; not start, timezone, hashtag, platform or
+ * archive_dir, which belong to the series), with start from the rule. Errors
+ * name the per-date file (or the series file) with line:column.
+ * Returns 0, CK_ENOTFOUND (no file for that date), CK_ECONFIG, CK_ENOMEM, -errno. */
+int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session *out,
+                      struct ck_error *err);
+
+#endif

@@ -1,0 +1,212 @@
+/* agenda.md: what participants read before the chat, and writing both
+ * agenda files to disk.
+ *
+ * Everything that came from the session file is passed through
+ * ck_agenda_md_escape: a title like "<script>" or "[x](javascript:...)" must
+ * render as the characters typed, and a newline must not start a new Markdown
+ * block (a heading, a list) that the author never wrote. */
+#include "chatkeeper/agenda.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "chatkeeper/series.h"
+#include "chatkeeper/timeutil.h"
+
+static const char *const day_names[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                        "Thursday", "Friday", "Saturday"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
+
+int ck_agenda_md_escape(FILE *out, const char *text)
+{
+    /* The ASCII punctuation that can start or end markup anywhere in a line
+     * (CommonMark allows a backslash before any of it); '.', '-', '+' and
+     * digits only matter at the start of a line, where user text never is. */
+    static const char markup[] = "\\`*_{}[]()<>#!|~&";
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        int rc;
+        if (*p == '\r' && p[1] == '\n')
+            continue;
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            rc = fputc(' ', out);
+        else if (*p < 0x20 || *p == 0x7f)
+            continue;
+        else if (strchr(markup, *p) != NULL)
+            rc = fprintf(out, "\\%c", *p);
+        else
+            rc = fputc(*p, out);
+        if (rc < 0)
+            return CK_EIO;
+    }
+    return 0;
+}
+
+static int local(const struct ck_session *s, int64_t ms, struct ck_local_time *lt)
+{
+    return ck_series_local_time(s->timezone, ms, lt);
+}
+
+void ck_agenda_slug(const struct ck_session *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    if (n == 0)
+        return;
+    /* ASCII only: the name must be safe in any file system and URL. */
+    for (const unsigned char *p = (const unsigned char *)s->hashtag; *p && k + 1 < n && k < 40;
+         p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
+            buf[k++] = (char)*p;
+        else if (*p >= 'A' && *p <= 'Z')
+            buf[k++] = (char)(*p + 32);
+    }
+    struct ck_local_time lt;
+    if (local(s, s->start_ms, &lt) != 0)
+        lt = (struct ck_local_time){.year = 1970, .month = 1, .day = 1};
+    snprintf(buf + k, n - k, "%s%04d-%02d-%02d", k > 0 ? "-" : "chat-", lt.year % 10000,
+             lt.month % 100, lt.day % 100);
+}
+
+int ck_agenda_markdown(const struct ck_session *s, char **out, size_t *len)
+{
+    *out = NULL;
+    *len = 0;
+    struct ck_local_time a, b, ua, ub;
+    int64_t end = s->start_ms + s->duration_ms;
+    int rc = local(s, s->start_ms, &a);
+    if (rc == 0)
+        rc = local(s, end, &b);
+    if (rc == 0)
+        rc = ck_series_local_time("UTC", s->start_ms, &ua);
+    if (rc == 0)
+        rc = ck_series_local_time("UTC", end, &ub);
+    if (rc != 0)
+        return rc;
+    FILE *m = open_memstream(out, len);
+    if (m == NULL)
+        return CK_ENOMEM;
+    fputs("# ", m);
+    ck_agenda_md_escape(m, s->title);
+    fputs("\n\n", m);
+    fprintf(m, "- **When:** %s %d %s %d, %02d:%02d to %02d:%02d %s (", day_names[a.weekday], a.day,
+            month_names[a.month - 1], a.year, a.hour, a.minute, b.hour, b.minute, b.abbr);
+    ck_agenda_md_escape(m, s->timezone);
+    fputs(")", m);
+    if (b.day != a.day)
+        fprintf(m, ", ending %s %d %s", day_names[b.weekday], b.day, month_names[b.month - 1]);
+    fprintf(m, "\n- **In UTC:** %04d-%02d-%02d %02d:%02d to ", ua.year, ua.month, ua.day, ua.hour,
+            ua.minute);
+    if (ub.day != ua.day)
+        fprintf(m, "%04d-%02d-%02d ", ub.year, ub.month, ub.day);
+    fprintf(m, "%02d:%02d UTC\n- **Hashtag:** ", ub.hour, ub.minute);
+    fputs("\\#", m);
+    ck_agenda_md_escape(m, s->hashtag);
+    fputs("\n", m);
+    if (s->description != NULL) {
+        fputs("\n", m);
+        ck_agenda_md_escape(m, s->description);
+        fputs("\n", m);
+    }
+    fprintf(m, "\n## Questions\n\n");
+    for (size_t i = 0; i < s->n_questions && rc == 0; i++) {
+        struct ck_local_time q, uq;
+        int64_t at = s->start_ms + s->questions[i].at_ms;
+        rc = local(s, at, &q);
+        if (rc == 0)
+            rc = ck_series_local_time("UTC", at, &uq);
+        if (rc != 0)
+            break;
+        fprintf(m, "- **Q%d** at %02d:%02d %s (%02d:%02d UTC): ", s->questions[i].number, q.hour,
+                q.minute, q.abbr, uq.hour, uq.minute);
+        ck_agenda_md_escape(m, s->questions[i].text);
+        fputs("\n", m);
+    }
+    fputs("\n## How to join\n\n- Follow the hashtag \\#", m);
+    ck_agenda_md_escape(m, s->hashtag);
+    if (s->platform.base_url != NULL) {
+        /* Escaped as text too: Markdown viewers still link a plain URL. */
+        fputs(" (", m);
+        ck_agenda_md_escape(m, s->platform.base_url);
+        fputs("/tags/", m);
+        ck_agenda_md_escape(m, s->hashtag);
+        fputs(")", m);
+    }
+    fputs(".\n- The questions are posted as Q1, Q2 and so on: reply to each question post.\n"
+          "- Number your answers to match: A1 answers Q1, A2 answers Q2.\n"
+          "- Include \\#",
+          m);
+    ck_agenda_md_escape(m, s->hashtag);
+    fputs(" in every post, so everyone following the chat sees it.\n", m);
+    if (s->n_facilitators > 0) {
+        fputs("\n## Facilitators\n\n", m);
+        for (size_t i = 0; i < s->n_facilitators; i++) {
+            fputs("- ", m);
+            ck_agenda_md_escape(m, s->facilitators[i]);
+            fputs("\n", m);
+        }
+    }
+    if (ferror(m) && rc == 0)
+        rc = CK_ENOMEM;
+    if (fclose(m) != 0 && rc == 0)
+        rc = CK_ENOMEM;
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+/* Write via dir/.name.tmp and rename(), so a reader never sees a torn file. */
+static int write_atomic(const char *dir, const char *name, const char *data, size_t len,
+                        struct ck_error *err)
+{
+    char path[4096], tmp[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path ||
+        (size_t)snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name) >= sizeof tmp)
+        return ck_error_set(err, CK_EINVAL, "%s: path too long", dir);
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL) {
+        int e = errno;
+        return ck_error_set(err, -e, "%s: %s", tmp, strerror(e));
+    }
+    bool ok = fwrite(data, 1, len, f) == len;
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return ck_error_set(err, ok ? -e : CK_EIO, "%s: %s", path,
+                            ok ? strerror(e) : "write failed");
+    }
+    return 0;
+}
+
+int ck_agenda_write(const struct ck_session *s, const char *dir, struct ck_error *err)
+{
+    char *md = NULL, *ics = NULL, slug[96], name[128];
+    size_t md_len = 0, ics_len = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        int e = errno;
+        return ck_error_set(err, -e, "%s: %s", dir, strerror(e));
+    }
+    int rc = ck_agenda_markdown(s, &md, &md_len);
+    if (rc == 0)
+        rc = ck_agenda_ics(s, &ics, &ics_len);
+    if (rc != 0) {
+        ck_error_set(err, rc, "%s: %s", s->path ? s->path : "session", ck_strerror(rc));
+        goto out;
+    }
+    ck_agenda_slug(s, slug, sizeof slug);
+    snprintf(name, sizeof name, "%s.ics", slug);
+    rc = write_atomic(dir, "agenda.md", md, md_len, err);
+    if (rc == 0)
+        rc = write_atomic(dir, name, ics, ics_len, err);
+out:
+    free(md);
+    free(ics);
+    return rc;
+}
