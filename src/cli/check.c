@@ -1,21 +1,27 @@
 /* chatkeeper check SESSION.json: validate a session file and print its
  * timetable. Errors are the loader's one-line "file:line:column: ..." so an
  * editor can jump to them; exit 2 for a bad file or bad usage. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chatkeeper/cli.h"
 #include "chatkeeper/config.h"
+#include "chatkeeper/http.h"
+#include "chatkeeper/mastodon.h"
+#include "chatkeeper/poster.h"
 #include "chatkeeper/schedule.h"
 #include "chatkeeper/timeutil.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: chatkeeper check SESSION.json\n\n"
+    fprintf(out, "usage: chatkeeper check [--offline] SESSION.json\n\n"
                  "Validate a session file and print its timetable: every step in the\n"
                  "session's time zone and in UTC. Exit status 0 if the file is valid,\n"
-                 "2 if it is not (the error names file:line:column and the field).\n");
+                 "2 if it is not (the error names file:line:column and the field).\n"
+                 "When the session posts, it asks the instance (GET /api/v2/instance) how\n"
+                 "long a post may be and warns about longer steps; --offline assumes 500.\n");
 }
 
 /* Where the token will come from, and whether it is there: never its value. */
@@ -41,13 +47,73 @@ static void print_token(const struct ck_session *s)
         printf("token:   from file %s (%s)\n", p->token_file, err.msg);
 }
 
+/* Characters as Mastodon counts them, near enough: code points. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* Ask the instance how long a post may be, and warn about steps that are longer.
+ * Returns the number of warnings. */
+static int check_lengths(const struct ck_session *s, const struct ck_schedule *sch, bool online)
+{
+    long max = 500;
+    const char *source = "Mastodon's default";
+    if (online) {
+        struct ck_request req = {0};
+        struct ck_response resp = {0};
+        struct ck_error err = {0};
+        struct ck_http_opts opts = {.connect_timeout_ms = 5000, .total_timeout_ms = 10000};
+        int rc = ck_mastodon_instance_request(s->platform.base_url, NULL, &req, &err);
+        if (rc == 0)
+            rc = ck_http_fetch(&req, &opts, &resp, &err);
+        if (rc == 0)
+            rc = ck_mastodon_parse_instance_max_chars(&resp, &max, &err);
+        ck_request_finish(&req);
+        ck_response_finish(&resp);
+        if (rc == 0) {
+            source = "the instance";
+        } else {
+            fprintf(stderr, "warning: could not ask %s for its post length limit (%s); assuming %ld\n",
+                    s->platform.base_url, err.msg[0] ? err.msg : ck_strerror(rc), max);
+        }
+    }
+    int warnings = 0;
+    for (size_t i = 0; i < sch->n; i++) {
+        const struct ck_sched_entry *e = &sch->entries[i];
+        if (e->step == NULL)
+            continue;
+        char *text = ck_poster_text(s, e);
+        if (text == NULL)
+            continue;
+        size_t n = utf8_chars(text);
+        if ((long)n > max) {
+            char lbl[16];
+            ck_sched_label(e, lbl, sizeof lbl);
+            fprintf(stderr, "warning: %s is %zu characters as posted; %s allows %ld\n", lbl, n,
+                    source, max);
+            warnings++;
+        }
+        free(text);
+    }
+    return warnings;
+}
+
 int ck_cli_check(int argc, char **argv)
 {
+    bool online = true;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
+        }
+        if (strcmp(argv[i], "--offline") == 0) {
+            online = false;
+            continue;
         }
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "chatkeeper check: unknown option '%s'\n", argv[i]);
@@ -86,6 +152,8 @@ int ck_cli_check(int argc, char **argv)
     print_token(&s);
     printf("archive: %s\n\n", s.archive_dir);
     int rc = ck_schedule_print(&s, &sch, stdout);
+    if (rc == 0 && s.post)
+        check_lengths(&s, &sch, online);
     ck_schedule_finish(&sch);
     ck_session_finish(&s);
     if (rc != 0) {

@@ -22,7 +22,8 @@ def expect(cond, what):
 
 
 good = os.path.join(root, "config", "uklibchat.json")
-r = run(good, env={"CHATKEEPER_TOKEN": "very-secret-value"})
+# --offline: the example names a real instance, and tests never leave loopback.
+r = run("--offline", good, env={"CHATKEEPER_TOKEN": "very-secret-value"})
 expect(r.returncode == 0, f"uklibchat.json: exit {r.returncode}, stderr {r.stderr!r}")
 expect(r.stdout.startswith("Online networks: #uklibchat on https://glammr.us, "
                            "2026-12-03 20:00:00 GMT (Europe/London), 1h30m\n"),
@@ -59,6 +60,31 @@ r = run("--help")
 expect(r.returncode == 0 and r.stdout.startswith("usage: chatkeeper check"), "--help")
 r = run("--bogus", good)
 expect(r.returncode == 2, "unknown option")
+
+# Post length: asked of a real (simulated) instance on loopback.
+sys.path.insert(0, os.path.join(root, "tests", "integration"))
+from ckit import Sim, now_ms  # noqa: E402
+import json  # noqa: E402
+sim = Sim(exe, os.path.join(root, "config", "sim", "uklibchat.chat.json"), 1, now_ms())
+try:
+    with tempfile.TemporaryDirectory() as d:
+        doc = json.load(open(good))
+        doc["platform"]["base_url"] = sim.base
+        doc["questions"][1]["text"] = "é" * 480  # 480 characters, 960 bytes: fits alone
+        doc["questions"][2]["text"] = "x" * 520
+        path = os.path.join(d, "long.json")
+        json.dump(doc, open(path, "w"))
+        r = run(path)
+        expect(r.returncode == 0, f"long steps: exit {r.returncode}")
+        lines = [l for l in r.stderr.splitlines() if l.startswith("warning:")]
+        expect(any(l.startswith("warning: Q3 is 534 characters as posted; the instance allows 500")
+                   for l in lines), f"no Q3 length warning: {r.stderr!r}")
+        expect(any(l.startswith("warning: Q2 is") for l in lines) is False,
+               f"Q2 fits but was warned about: {r.stderr!r}")
+        reqs = [q["path"] for q in sim.get("/sim/requests")]
+        expect("/api/v2/instance" in reqs, f"the instance was not asked: {reqs}")
+finally:
+    sim.stop()
 
 for f in failures:
     print("FAIL:", f)
