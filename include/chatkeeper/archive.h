@@ -10,16 +10,25 @@
 
 struct ck_archive_stats {
     size_t journal_lines;
-    size_t corrupt_lines;  /* reported and skipped */
+    size_t corrupt_lines;   /* reported and skipped */
     size_t skipped_objects; /* objects that would not normalise (reported) */
-    size_t messages;       /* records in messages.jsonl */
-    size_t boosts;         /* of which boosts */
-    size_t people;         /* distinct authors */
+    size_t outside_window;  /* distinct statuses created outside [start - lead, end + grace]
+                               (e.g. an earlier week's chat on a catch-up page): left out */
+    size_t messages;        /* records in messages.jsonl */
+    size_t boosts;          /* of which boosts */
+    size_t people;          /* distinct authors */
 };
 
-/* Build dir/messages.jsonl: one normalised message per line, deduplicated on
- * id (a later journal line, e.g. an edit, replaces an earlier one), oldest
- * first (created_at, then id). Written atomically. stats may be NULL. */
+/* Build dir/messages.jsonl: one normalised message per line for each status
+ * created in the session's window [start - lead, end + grace] (bounds
+ * included; session.json is read with ck_session_load), deduplicated on
+ * (platform, id) (a later journal line, e.g. an edit, replaces an earlier one
+ * unless its edited_at is older), oldest first (created_at, then id). Streamed
+ * and written atomically; memory is ~100 bytes per message, whatever the
+ * journal's size. stats may be NULL.
+ * Returns 0; CK_ENOTFOUND (no session.json or journal.jsonl); CK_ECONFIG
+ * (session.json does not load: err says file:line:column and the field);
+ * CK_ENOMEM; or an I/O error (-errno, CK_EIO). */
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err);
 
 #endif

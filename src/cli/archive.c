@@ -1,6 +1,7 @@
 /* chatkeeper archive DIR: rebuild DIR/messages.jsonl from the journal.
  * Exit status: 0 done, 1 I/O or other failure, 2 bad usage or DIR is not a
- * session directory (no session.json or journal.jsonl, unreadable session). */
+ * session directory (no session.json or journal.jsonl, a session.json that does
+ * not load). */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: chatkeeper archive DIR\n\n"
                  "Rebuild DIR/messages.jsonl from DIR/session.json and DIR/journal.jsonl:\n"
-                 "every captured status normalised, deduplicated and sorted oldest first.\n"
+                 "every status captured in the session's window (start - lead to\n"
+                 "end + grace) normalised, deduplicated and sorted oldest first.\n"
                  "Running it twice gives the same bytes.\n");
 }
 
@@ -34,6 +36,8 @@ int ck_cli_archive(int argc, char **argv)
     }
     printf("messages.jsonl: %zu messages (%zu boosts) from %zu people; %zu corrupt lines skipped",
            st.messages, st.boosts, st.people, st.corrupt_lines);
+    if (st.outside_window > 0)
+        printf("; %zu statuses outside the session's window left out", st.outside_window);
     if (st.skipped_objects > 0)
         printf("; %zu objects skipped", st.skipped_objects);
     printf("\n");

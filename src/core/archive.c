@@ -1,26 +1,35 @@
 /* chatkeeper archive: session.json + journal.jsonl -> messages.jsonl.
  *
  * The journal holds every object as fetched, duplicates and edits included
- * (overlap re-reads, the closing sweep, restarts). Here each entry is
- * normalised by its platform, deduplicated on (platform, id), sorted oldest
+ * (overlap re-reads, the closing sweep, restarts), and sometimes statuses from
+ * an earlier chat on the same hashtag (a catch-up page). Here each entry is
+ * normalised by its platform, kept if it was created in the session's window
+ * [start - lead, end + grace], deduplicated on (platform, id), sorted oldest
  * first and written atomically. Nothing depends on hash order, the clock or
  * the environment, so the same inputs give the same bytes.
  *
- * Built for big journals (a million statuses): only normalised messages are
- * kept (each raw object is freed as soon as its line is read), dedupe is an
- * open-addressing table of indexes, and each message is freed as soon as its
- * line is rendered, so the output buffer grows as the messages shrink. */
+ * Built for big journals (a million statuses, ~2 KB each) in little memory:
+ * each message's record is rendered as soon as its line is read and appended
+ * to an unlinked spill file beside the output; memory holds only a 48-byte
+ * entry per message (sort key, version, where its record lies) in a flat
+ * array, the ids in one arena and an open-addressing table of indexes. The
+ * sorted records are then copied from the spill (mapped, and dropped from our
+ * page tables as we go, so they count against the page cache, not our RSS)
+ * through a streaming atomic writer. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "chatkeeper/archive.h"
+#include "chatkeeper/config.h"
 #include "chatkeeper/journal.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/message.h"
@@ -28,58 +37,306 @@
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
-struct build {
-    const char *default_platform; /* session.json's platform.type */
-    struct ck_message *msgs;
-    size_t n, cap;
-    size_t *slots; /* index + 1 into msgs, 0 = empty; size is a power of two */
+#define MAX_PLATFORMS 16
+#define F_BOOST 1u
+#define F_OUTSIDE 2u /* created outside the window: counted, not written */
+
+/* A string in the arena under a platform: a message id or an author id. */
+struct key {
+    uint64_t off;
+    uint32_t len;
+    uint8_t platform;
+    uint8_t flags; /* F_ bits, for a message id (in the padding: entries stay 48 bytes) */
+};
+
+struct entry {
+    struct key id;
+    uint32_t author;   /* index into authors */
+    uint32_t line_len; /* record length in the spill, newline included */
+    uint64_t line_off; /* record offset in the spill */
+    int64_t created_ms;
+    int64_t version_ms; /* edited_at, or INT64_MIN if never edited */
+};
+_Static_assert(sizeof(struct entry) == 48, "an entry per message: keep it small");
+
+/* An open-addressing set of keys stored elsewhere (stride bytes apart). */
+struct table {
+    uint32_t *slots; /* index + 1, 0 = empty; a power of two, at most half full */
     size_t n_slots;
+};
+
+struct build {
+    int64_t from_ms, to_ms; /* the window, inclusive */
+    const char *default_platform;
+    char *platforms[MAX_PLATFORMS]; /* owned names */
+    size_t n_platforms;
+    char *arena; /* ids and author ids, not terminated */
+    size_t arena_len, arena_cap;
+    struct entry *msgs;
+    size_t n, cap;
+    struct table by_id;
+    struct key *authors;
+    size_t n_authors, authors_cap;
+    struct table by_author;
+    FILE *spill;
+    uint64_t spill_len;
+    char *line; /* the record being rendered */
+    size_t line_len, line_cap;
+    bool line_oom;
     size_t lines, skipped;
     struct ck_error *err;
 };
 
-/* FNV-1a over platform, a separator and id. */
-static uint64_t key_hash(const char *platform, const char *id)
+/* ---- keys and tables ---- */
+
+static uint64_t key_hash(uint8_t platform, const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)platform; *p != '\0'; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    h = (h ^ 0xFF) * 1099511628211ULL; /* 0xFF never occurs in UTF-8 */
-    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++)
-        h = (h ^ *p) * 1099511628211ULL;
+    h = (h ^ platform) * 1099511628211ULL;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
     return h;
 }
 
-/* The slot holding (platform, id), or the empty slot where it would go. */
-static size_t *slot_for(struct build *b, const char *platform, const char *id)
+static bool key_eq(const struct build *b, const struct key *k, uint8_t platform, const char *s,
+                   size_t len)
 {
-    size_t mask = b->n_slots - 1;
-    for (size_t i = (size_t)key_hash(platform, id) & mask;; i = (i + 1) & mask) {
-        size_t s = b->slots[i];
-        if (s == 0)
-            return &b->slots[i];
-        const struct ck_message *m = &b->msgs[s - 1];
-        if (strcmp(m->id, id) == 0 && strcmp(m->platform, platform) == 0)
-            return &b->slots[i];
+    return k->platform == platform && k->len == len && memcmp(b->arena + k->off, s, len) == 0;
+}
+
+#define KEY_AT(base, stride, i)                                                                    \
+    ((const struct key *)(const void *)((const char *)(base) + (i) * (stride)))
+
+/* The slot holding (platform, s), or the empty slot where it would go. */
+static uint32_t *table_slot(const struct build *b, const struct table *t, const void *base,
+                            size_t stride, uint8_t platform, const char *s, size_t len)
+{
+    size_t mask = t->n_slots - 1;
+    for (size_t i = (size_t)key_hash(platform, s, len) & mask;; i = (i + 1) & mask) {
+        uint32_t v = t->slots[i];
+        if (v == 0 || key_eq(b, KEY_AT(base, stride, v - 1), platform, s, len))
+            return &t->slots[i];
     }
 }
 
-/* Keep the table at most half full so probes stay short. */
-static int grow_table(struct build *b)
+/* Make room for one more of n keys: rehash into twice the slots when half full. */
+static int table_reserve(const struct build *b, struct table *t, const void *base, size_t stride,
+                         size_t n)
 {
-    if ((b->n + 1) * 2 <= b->n_slots)
+    if (n >= UINT32_MAX - 1)
+        return CK_ENOMEM;
+    if ((n + 1) * 2 <= t->n_slots)
         return 0;
-    size_t n_slots = b->n_slots != 0 ? b->n_slots * 2 : 1024;
-    size_t *slots = calloc(n_slots, sizeof *slots);
+    size_t n_slots = t->n_slots != 0 ? t->n_slots * 2 : 1024;
+    uint32_t *slots = calloc(n_slots, sizeof *slots);
     if (slots == NULL)
         return CK_ENOMEM;
-    free(b->slots);
-    b->slots = slots;
-    b->n_slots = n_slots;
-    for (size_t i = 0; i < b->n; i++)
-        *slot_for(b, b->msgs[i].platform, b->msgs[i].id) = i + 1;
+    free(t->slots);
+    t->slots = slots;
+    t->n_slots = n_slots;
+    for (size_t i = 0; i < n; i++) {
+        const struct key *k = KEY_AT(base, stride, i);
+        *table_slot(b, t, base, stride, k->platform, b->arena + k->off, k->len) = (uint32_t)i + 1;
+    }
     return 0;
 }
+
+static int arena_add(struct build *b, const char *s, size_t len, uint64_t *off)
+{
+    if (b->arena_len + len > b->arena_cap) {
+        size_t cap = b->arena_cap != 0 ? b->arena_cap : 1 << 16;
+        while (cap < b->arena_len + len)
+            cap *= 2;
+        char *grown = realloc(b->arena, cap);
+        if (grown == NULL)
+            return CK_ENOMEM;
+        b->arena = grown;
+        b->arena_cap = cap;
+    }
+    memcpy(b->arena + b->arena_len, s, len);
+    *off = b->arena_len;
+    b->arena_len += len;
+    return 0;
+}
+
+/* Grow *arr (of *cap elements of size) to hold one more than n. */
+static int reserve(void *arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t ncap = *cap != 0 ? *cap * 2 : 1024;
+    void *grown = realloc(*(void **)arr, ncap * size);
+    if (grown == NULL)
+        return CK_ENOMEM;
+    *(void **)arr = grown;
+    *cap = ncap;
+    return 0;
+}
+
+/* The index of the platform named name in b->platforms (added if new). */
+static int platform_index(struct build *b, const char *name, uint8_t *out)
+{
+    for (size_t i = 0; i < b->n_platforms; i++) {
+        if (strcmp(b->platforms[i], name) == 0) {
+            *out = (uint8_t)i;
+            return 0;
+        }
+    }
+    if (b->n_platforms == MAX_PLATFORMS)
+        return CK_EINVAL;
+    b->platforms[b->n_platforms] = strdup(name);
+    if (b->platforms[b->n_platforms] == NULL)
+        return CK_ENOMEM;
+    *out = (uint8_t)b->n_platforms++;
+    return 0;
+}
+
+/* The author's index, interned on first sight. */
+static int author_index(struct build *b, uint8_t platform, const char *id, uint32_t *out)
+{
+    size_t len = strlen(id);
+    if (table_reserve(b, &b->by_author, b->authors, sizeof *b->authors, b->n_authors) != 0)
+        return CK_ENOMEM;
+    uint32_t *slot =
+        table_slot(b, &b->by_author, b->authors, sizeof *b->authors, platform, id, len);
+    if (*slot == 0) {
+        struct key k = {.len = (uint32_t)len, .platform = platform};
+        if (len > UINT32_MAX || arena_add(b, id, len, &k.off) != 0 ||
+            reserve(&b->authors, &b->authors_cap, b->n_authors, sizeof *b->authors) != 0)
+            return CK_ENOMEM;
+        b->authors[b->n_authors] = k;
+        *slot = (uint32_t)++b->n_authors;
+    }
+    *out = *slot - 1;
+    return 0;
+}
+
+/* ---- the record: exactly what ck_message_to_json dumped with JSON_COMPACT
+ * gives (tests/platforms/test_archive.c checks this against it), written
+ * straight into a buffer: building and freeing a jansson tree per message was
+ * a fifth of the archive's time. ---- */
+
+static void put(struct build *b, const char *s, size_t len)
+{
+    if (b->line_len + len > b->line_cap) {
+        size_t cap = b->line_cap != 0 ? b->line_cap : 4096;
+        while (cap < b->line_len + len)
+            cap *= 2;
+        char *grown = realloc(b->line, cap);
+        if (grown == NULL) {
+            b->line_oom = true;
+            return;
+        }
+        b->line = grown;
+        b->line_cap = cap;
+    }
+    memcpy(b->line + b->line_len, s, len);
+    b->line_len += len;
+}
+
+#define PUT(b, lit) put(b, lit, sizeof lit - 1)
+
+/* s as a JSON string, escaped as jansson does by default: '"', '\\' and
+ * control characters; other bytes as they are (our strings are UTF-8 already:
+ * from jansson, or sanitised by the HTML walker). NULL is null, or "" when
+ * empty_for_null. */
+static void put_str(struct build *b, const char *s, bool empty_for_null)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    if (s == NULL) {
+        if (empty_for_null)
+            PUT(b, "\"\"");
+        else
+            PUT(b, "null");
+        return;
+    }
+    PUT(b, "\"");
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(b, run, (size_t)(p - run));
+        if (c == '\0')
+            break;
+        run = p + 1;
+        switch (c) {
+        case '"':
+            PUT(b, "\\\"");
+            break;
+        case '\\':
+            PUT(b, "\\\\");
+            break;
+        case '\b':
+            PUT(b, "\\b");
+            break;
+        case '\f':
+            PUT(b, "\\f");
+            break;
+        case '\n':
+            PUT(b, "\\n");
+            break;
+        case '\r':
+            PUT(b, "\\r");
+            break;
+        case '\t':
+            PUT(b, "\\t");
+            break;
+        default: {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            put(b, u, sizeof u);
+        }
+        }
+    }
+    PUT(b, "\"");
+}
+
+static void put_long(struct build *b, long v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%ld", v);
+    put(b, num, (size_t)n);
+}
+
+static void render(struct build *b, const struct ck_message *m)
+{
+    char created[32];
+    ck_time_format_rfc3339(m->created_ms, created);
+    b->line_len = 0;
+    PUT(b, "{\"id\":");
+    put_str(b, m->id, false);
+    PUT(b, ",\"platform\":");
+    put_str(b, m->platform, false);
+    PUT(b, ",\"url\":");
+    put_str(b, m->url, false);
+    PUT(b, ",\"created_at\":");
+    put_str(b, created, false);
+    PUT(b, ",\"author\":{\"id\":");
+    put_str(b, m->author.id, false);
+    PUT(b, ",\"handle\":");
+    put_str(b, m->author.handle, false);
+    PUT(b, ",\"name\":");
+    put_str(b, m->author.name, true);
+    PUT(b, ",\"url\":");
+    put_str(b, m->author.url, false);
+    PUT(b, "},\"text\":");
+    put_str(b, m->text, true);
+    PUT(b, ",\"reply_to\":");
+    put_str(b, m->reply_to, false);
+    PUT(b, ",\"boost_of\":");
+    put_str(b, m->boost_of, false);
+    PUT(b, ",\"edited_at\":");
+    put_str(b, m->edited_at, false);
+    PUT(b, ",\"counts\":{\"replies\":");
+    put_long(b, m->replies);
+    PUT(b, ",\"boosts\":");
+    put_long(b, m->boosts);
+    PUT(b, ",\"likes\":");
+    put_long(b, m->likes);
+    PUT(b, "}}\n");
+}
+
+/* ---- reading ---- */
 
 /* edited_at as ms, or INT64_MIN for a never-edited (or unreadable) version. */
 static int64_t version_ms(const struct ck_message *m)
@@ -90,39 +347,65 @@ static int64_t version_ms(const struct ck_message *m)
     return ms;
 }
 
-/* Add m (stolen) to the set. A later line replaces an earlier one (it is a
- * later fetch, e.g. after an edit) unless it is visibly an older version:
- * a stale copy must not undo an edit we already have. */
-static int add_message(struct build *b, struct ck_message *m)
+/* Fill e (all but its id) from m; in-window messages get their record spilled. */
+static int describe(struct build *b, const struct ck_message *m, uint8_t platform, struct entry *e)
 {
-    int rc = grow_table(b);
-    if (rc != 0) {
-        ck_message_finish(m);
+    e->created_ms = m->created_ms;
+    e->version_ms = version_ms(m);
+    e->id.flags = m->boost_of != NULL ? F_BOOST : 0;
+    e->line_off = 0;
+    e->line_len = 0;
+    int rc = author_index(b, platform, m->author.id != NULL ? m->author.id : "", &e->author);
+    if (rc != 0)
         return rc;
-    }
-    size_t *slot = slot_for(b, m->platform, m->id);
-    if (*slot != 0) {
-        struct ck_message *old = &b->msgs[*slot - 1];
-        if (version_ms(m) >= version_ms(old)) {
-            ck_message_finish(old);
-            *old = *m;
-        } else {
-            ck_message_finish(m);
-        }
+    if (m->created_ms < b->from_ms || m->created_ms > b->to_ms) {
+        e->id.flags |= F_OUTSIDE;
         return 0;
     }
-    if (b->n == b->cap) {
-        size_t cap = b->cap != 0 ? b->cap * 2 : 256;
-        struct ck_message *msgs = realloc(b->msgs, cap * sizeof *msgs);
-        if (msgs == NULL) {
-            ck_message_finish(m);
-            return CK_ENOMEM;
-        }
-        b->msgs = msgs;
-        b->cap = cap;
+    b->line_oom = false;
+    render(b, m);
+    if (b->line_oom || b->line_len > UINT32_MAX)
+        return CK_ENOMEM;
+    if (fwrite(b->line, 1, b->line_len, b->spill) != b->line_len)
+        return CK_EIO;
+    e->line_off = b->spill_len;
+    e->line_len = (uint32_t)b->line_len;
+    b->spill_len += b->line_len;
+    return 0;
+}
+
+/* Add m (borrowed). A later line replaces an earlier one (it is a later fetch,
+ * e.g. after an edit) unless it is visibly an older version: a stale copy must
+ * not undo an edit we already have. */
+static int add_message(struct build *b, const struct ck_message *m)
+{
+    uint8_t platform;
+    int rc = platform_index(b, m->platform, &platform);
+    if (rc == CK_EINVAL)
+        return ck_error_set(b->err, rc, "archive: more than %d platforms", MAX_PLATFORMS);
+    if (rc != 0)
+        return rc;
+    size_t id_len = strlen(m->id);
+    if (table_reserve(b, &b->by_id, b->msgs, sizeof *b->msgs, b->n) != 0)
+        return CK_ENOMEM;
+    uint32_t *slot = table_slot(b, &b->by_id, b->msgs, sizeof *b->msgs, platform, m->id, id_len);
+    if (*slot != 0) {
+        struct entry *old = &b->msgs[*slot - 1];
+        if (version_ms(m) < old->version_ms)
+            return 0;
+        return describe(b, m, platform, old);
     }
-    b->msgs[b->n] = *m;
-    *slot = ++b->n;
+    if (id_len > UINT32_MAX || reserve(&b->msgs, &b->cap, b->n, sizeof *b->msgs) != 0)
+        return CK_ENOMEM;
+    struct entry *e = &b->msgs[b->n];
+    e->id.len = (uint32_t)id_len;
+    e->id.platform = platform;
+    rc = arena_add(b, m->id, id_len, &e->id.off);
+    if (rc == 0)
+        rc = describe(b, m, platform, e);
+    if (rc != 0)
+        return rc;
+    *slot = (uint32_t)++b->n;
     return 0;
 }
 
@@ -151,8 +434,15 @@ static int on_line(size_t lineno, const json_t *entry, void *arg)
         return 0;
     }
     rc = add_message(b, &m);
+    ck_message_finish(&m);
+    if (rc == CK_EINVAL)
+        return rc; /* already described */
+    if (rc == CK_EIO)
+        return ck_error_set(b->err, rc, "archive: spill file: write: %s", strerror(errno));
     return rc != 0 ? ck_error_set(b->err, rc, "archive: out of memory") : 0;
 }
+
+/* ---- session, sorting, writing ---- */
 
 static char *path_join(const char *dir, const char *name)
 {
@@ -163,84 +453,101 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-/* session.json's platform.type, the platform for journal lines that name none.
- * Read directly rather than through ck_session_load: rebuilding an archive
- * must not depend on what a live run needs (a token, a future start time). */
-static int read_platform_type(const char *path, char **out, struct ck_error *err)
+/* The window and platform.type from session.json. Any load failure but memory
+ * is CK_ECONFIG with the loader's message (file:line:column, field). */
+static int load_session(const char *path, struct build *b, char **platform, struct ck_error *err)
 {
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (root == NULL) {
-        struct stat st;
-        if (stat(path, &st) != 0 && errno == ENOENT)
-            return ck_error_set(err, CK_ENOTFOUND, "%s: no such file", path);
-        return ck_error_set(err, CK_ECONFIG, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                            jerr.text);
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return ck_error_set(err, CK_ENOTFOUND, "%s: no such file", path);
+    struct ck_session s = {0};
+    struct ck_error lerr = {0};
+    int rc = ck_session_load(path, &s, &lerr);
+    if (rc != 0) {
+        const char *msg = lerr.code != 0 ? lerr.msg : ck_strerror(rc);
+        return ck_error_set(err, rc == CK_ENOMEM ? rc : CK_ECONFIG, "%s", msg);
     }
-    const char *type =
-        json_string_value(json_object_get(json_object_get(root, "platform"), "type"));
-    *out = strdup(type != NULL ? type : "mastodon");
-    json_decref(root);
-    return *out != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    b->from_ms = s.start_ms - s.lead_ms;
+    b->to_ms = s.start_ms + s.duration_ms + s.grace_ms;
+    *platform = strdup(s.platform.type != NULL ? s.platform.type : "mastodon");
+    ck_session_finish(&s);
+    return *platform != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "archive: out of memory");
 }
 
-static int cmp_msg_ptr(const void *a, const void *b)
+/* The unlinked spill file, beside the output (same disk, never /tmp's tmpfs). */
+static int open_spill(const char *dir, FILE **out, struct ck_error *err)
 {
-    return ck_message_cmp(*(const struct ck_message *const *)a,
-                          *(const struct ck_message *const *)b);
-}
-
-static int cmp_author_ptr(const void *a, const void *b)
-{
-    const struct ck_message *x = *(const struct ck_message *const *)a;
-    const struct ck_message *y = *(const struct ck_message *const *)b;
-    int c = strcmp(x->platform, y->platform);
-    return c != 0 ? c : strcmp(x->author.id, y->author.id);
-}
-
-static size_t count_people(struct ck_message **order, size_t n)
-{
-    if (n == 0)
-        return 0;
-    qsort(order, n, sizeof *order, cmp_author_ptr);
-    size_t people = 1;
-    for (size_t i = 1; i < n; i++)
-        if (cmp_author_ptr(&order[i - 1], &order[i]) != 0)
-            people++;
-    return people;
-}
-
-/* Append m's record and a newline to *buf. */
-static int render(const struct ck_message *m, char **buf, size_t *len, size_t *cap)
-{
-    json_t *rec = ck_message_to_json(m);
-    if (rec == NULL)
-        return CK_ENOMEM;
-    for (;;) {
-        size_t room = *cap - *len;
-        size_t need = json_dumpb(rec, *buf + *len, room, JSON_COMPACT);
-        if (need == 0) {
-            json_decref(rec);
-            return CK_ENOMEM;
-        }
-        if (need + 1 <= room) {
-            *len += need;
-            (*buf)[(*len)++] = '\n';
-            break;
-        }
-        size_t ncap = *cap != 0 ? *cap : 1 << 16;
-        while (ncap < *len + need + 1)
-            ncap *= 2;
-        char *grown = realloc(*buf, ncap);
-        if (grown == NULL) {
-            json_decref(rec);
-            return CK_ENOMEM;
-        }
-        *buf = grown;
-        *cap = ncap;
+    char *tmpl = path_join(dir, ".messages.spill.XXXXXX");
+    if (tmpl == NULL)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        int rc = ck_error_set(err, -errno, "%s: %s", tmpl, strerror(errno));
+        free(tmpl);
+        return rc;
     }
-    json_decref(rec);
+    unlink(tmpl);
+    free(tmpl);
+    *out = fdopen(fd, "w+b");
+    if (*out == NULL) {
+        close(fd);
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    }
+    setvbuf(*out, NULL, _IOFBF, 1 << 16);
     return 0;
+}
+
+/* Ids are compared as message.c's ck_message_cmp does: length, then bytes. */
+static int cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
+{
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    return memcmp(a, b, la);
+}
+
+/* qsort passes no argument (qsort_r needs _GNU_SOURCE); set only around the
+ * qsort call, on the one thread that builds archives. */
+static const struct build *sort_ctx;
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+    const struct entry *a = pa, *b = pb;
+    if (a->created_ms != b->created_ms)
+        return a->created_ms < b->created_ms ? -1 : 1;
+    int c =
+        cmp_bytes(sort_ctx->arena + a->id.off, a->id.len, sort_ctx->arena + b->id.off, b->id.len);
+    if (c != 0 || a->id.platform == b->id.platform)
+        return c;
+    const char *x = sort_ctx->platforms[a->id.platform], *y = sort_ctx->platforms[b->id.platform];
+    return cmp_bytes(x, strlen(x), y, strlen(y));
+}
+
+/* Copy the records of msgs[0..n) from the spill into out, in order. The map's
+ * pages are dropped from our page tables every few MB so that a journal in any
+ * order keeps RSS small (they stay in the page cache). */
+static int write_sorted(struct build *b, struct ck_atomic_file *out, struct ck_error *err)
+{
+    if (b->spill_len == 0)
+        return 0;
+    if (fflush(b->spill) != 0)
+        return ck_error_set(err, CK_EIO, "archive: spill file: write: %s", strerror(errno));
+    size_t map_len = (size_t)b->spill_len;
+    char *map = mmap(NULL, map_len, PROT_READ, MAP_SHARED, fileno(b->spill), 0);
+    if (map == MAP_FAILED)
+        return ck_error_set(err, -errno, "archive: spill file: mmap: %s", strerror(errno));
+    size_t touched = 0;
+    int rc = 0;
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        const struct entry *e = &b->msgs[i];
+        rc = ck_atomic_write(out, map + e->line_off, e->line_len, err);
+        touched += e->line_len < 8192 ? 8192 : e->line_len;
+        if (touched >= (32u << 20)) {
+            madvise(map, map_len, MADV_DONTNEED);
+            touched = 0;
+        }
+    }
+    munmap(map, map_len);
+    return rc;
 }
 
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err)
@@ -250,15 +557,15 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     char *session_path = path_join(dir, "session.json");
     char *journal_path = path_join(dir, "journal.jsonl");
     char *out_path = path_join(dir, "messages.jsonl");
-    char *platform = NULL, *buf = NULL;
-    struct ck_message **order = NULL;
-    size_t len = 0, cap = 0;
+    char *platform = NULL;
+    uint8_t *seen = NULL;
+    struct ck_atomic_file *out = NULL;
     int rc;
     if (session_path == NULL || journal_path == NULL || out_path == NULL) {
         rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
         goto out;
     }
-    rc = read_platform_type(session_path, &platform, err);
+    rc = load_session(session_path, &b, &platform, err);
     if (rc != 0)
         goto out;
     /* The journal reader treats a missing file as empty (right for a run that
@@ -269,6 +576,9 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
                           strerror(errno));
         goto out;
     }
+    rc = open_spill(dir, &b.spill, err);
+    if (rc != 0)
+        goto out;
     b.default_platform = platform;
     b.err = err;
     rc = ck_journal_read(journal_path, on_line, &b, &st.corrupt_lines, err);
@@ -277,38 +587,54 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     st.journal_lines = b.lines + st.corrupt_lines;
     st.skipped_objects = b.skipped;
 
-    order = malloc((b.n != 0 ? b.n : 1) * sizeof *order);
-    if (order == NULL) {
+    /* Outside the window: counted and dropped. Then people and boosts. */
+    seen = calloc(b.n_authors + 1, 1);
+    if (seen == NULL) {
         rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
         goto out;
     }
+    size_t kept = 0;
     for (size_t i = 0; i < b.n; i++) {
-        order[i] = &b.msgs[i];
-        st.boosts += b.msgs[i].boost_of != NULL;
-    }
-    st.people = count_people(order, b.n);
-    qsort(order, b.n, sizeof *order, cmp_msg_ptr);
-    st.messages = b.n;
-    for (size_t i = 0; i < b.n; i++) {
-        rc = render(order[i], &buf, &len, &cap);
-        if (rc != 0) {
-            ck_error_set(err, rc, "archive: out of memory");
-            goto out;
+        const struct entry *e = &b.msgs[i];
+        if (e->id.flags & F_OUTSIDE) {
+            st.outside_window++;
+            continue;
         }
-        ck_message_finish(order[i]); /* its bytes are in buf now */
+        st.boosts += (e->id.flags & F_BOOST) != 0;
+        st.people += !seen[e->author];
+        seen[e->author] = 1;
+        b.msgs[kept++] = *e; /* the id table is not used from here on */
     }
-    rc = ck_file_write_atomic(out_path, buf != NULL ? buf : "", len, err);
+    b.n = kept;
+    st.messages = kept;
+    sort_ctx = &b;
+    qsort(b.msgs, b.n, sizeof *b.msgs, cmp_entry);
+    sort_ctx = NULL;
+
+    rc = ck_atomic_open(out_path, &out, err);
+    if (rc == 0)
+        rc = write_sorted(&b, out, err);
+    if (rc != 0)
+        goto out;
+    rc = ck_atomic_commit(out, err);
+    out = NULL; /* commit always frees it */
     if (rc != 0)
         goto out;
     if (stats != NULL)
         *stats = st;
 out:
-    for (size_t i = 0; i < b.n; i++)
-        ck_message_finish(&b.msgs[i]); /* finish on a finished message is a no-op */
+    ck_atomic_abort(out);
+    if (b.spill != NULL)
+        fclose(b.spill);
+    free(seen);
+    for (size_t i = 0; i < b.n_platforms; i++)
+        free(b.platforms[i]);
+    free(b.line);
+    free(b.by_author.slots);
+    free(b.authors);
+    free(b.by_id.slots);
     free(b.msgs);
-    free(b.slots);
-    free(order);
-    free(buf);
+    free(b.arena);
     free(platform);
     free(out_path);
     free(journal_path);

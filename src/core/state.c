@@ -34,44 +34,147 @@ static int fsync_dir_of(const char *path)
     return rc;
 }
 
-int ck_file_write_atomic(const char *path, const char *data, size_t len, struct ck_error *err)
+struct ck_atomic_file {
+    int fd;
+    int failed; /* the first write error, replayed by commit */
+    char *path, *tmp;
+    size_t len;
+    char buf[1 << 16];
+};
+
+int ck_atomic_open(const char *path, struct ck_atomic_file **out, struct ck_error *err)
 {
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return ck_error_set(err, CK_EINVAL, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return ck_error_set(err, -errno, "%s: %s", tmp, strerror(errno));
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
+    *out = NULL;
+    struct ck_atomic_file *f = malloc(sizeof *f);
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    char *dup = strdup(path);
+    if (f == NULL || tmp == NULL || dup == NULL) {
+        free(f);
+        free(tmp);
+        free(dup);
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    }
+    snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    f->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
+        int e = errno;
+        int rc = ck_error_set(err, -e, "%s: %s", tmp, strerror(e));
+        free(f);
+        free(tmp);
+        free(dup);
+        return rc;
+    }
+    f->failed = 0;
+    f->path = dup;
+    f->tmp = tmp;
+    f->len = 0;
+    *out = f;
+    return 0;
+}
+
+static int write_all(struct ck_atomic_file *f, const char *data, size_t len, struct ck_error *err)
+{
+    while (len > 0) {
+        ssize_t w = write(f->fd, data, len);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
             int e = errno;
-            close(fd);
-            unlink(tmp);
-            return ck_error_set(err, -e, "%s: write: %s", tmp, strerror(e));
+            f->failed = ck_error_set(err, -e, "%s: write: %s", f->tmp, strerror(e));
+            return f->failed;
         }
-        off += (size_t)w;
+        data += w;
+        len -= (size_t)w;
     }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return ck_error_set(err, -e, "%s: fsync: %s", tmp, strerror(e));
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return ck_error_set(err, -e, "%s: rename: %s", path, strerror(e));
-    }
-    int rc = fsync_dir_of(path);
-    if (rc < 0)
-        return ck_error_set(err, rc, "%s: fsync of folder: %s", path, strerror(-rc));
     return 0;
+}
+
+int ck_atomic_write(struct ck_atomic_file *f, const void *data, size_t len, struct ck_error *err)
+{
+    if (f->failed != 0)
+        return ck_error_set(err, f->failed, "%s: an earlier write failed", f->tmp);
+    if (len == 0)
+        return 0;
+    if (len <= sizeof f->buf - f->len) {
+        memcpy(f->buf + f->len, data, len);
+        f->len += len;
+        return 0;
+    }
+    int rc = write_all(f, f->buf, f->len, err);
+    f->len = 0;
+    if (rc != 0)
+        return rc;
+    if (len >= sizeof f->buf) /* big enough to skip the copy */
+        return write_all(f, data, len, err);
+    memcpy(f->buf, data, len);
+    f->len = len;
+    return 0;
+}
+
+static void atomic_free(struct ck_atomic_file *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f->path);
+    free(f->tmp);
+    free(f);
+}
+
+void ck_atomic_abort(struct ck_atomic_file *f)
+{
+    if (f == NULL)
+        return;
+    unlink(f->tmp);
+    atomic_free(f);
+}
+
+int ck_atomic_commit(struct ck_atomic_file *f, struct ck_error *err)
+{
+    int rc = f->failed;
+    if (rc != 0) {
+        ck_error_set(err, rc, "%s: an earlier write failed", f->tmp);
+        goto fail;
+    }
+    rc = write_all(f, f->buf, f->len, err);
+    if (rc != 0)
+        goto fail;
+    if (fsync(f->fd) != 0) {
+        rc = ck_error_set(err, -errno, "%s: fsync: %s", f->tmp, strerror(errno));
+        goto fail;
+    }
+    int fd = f->fd;
+    f->fd = -1;
+    if (close(fd) != 0) {
+        rc = ck_error_set(err, -errno, "%s: close: %s", f->tmp, strerror(errno));
+        goto fail;
+    }
+    if (rename(f->tmp, f->path) != 0) {
+        rc = ck_error_set(err, -errno, "%s: rename: %s", f->path, strerror(errno));
+        goto fail;
+    }
+    rc = fsync_dir_of(f->path);
+    if (rc < 0)
+        ck_error_set(err, rc, "%s: fsync of folder: %s", f->path, strerror(-rc));
+    atomic_free(f);
+    return rc;
+fail:
+    ck_atomic_abort(f);
+    return rc;
+}
+
+int ck_file_write_atomic(const char *path, const char *data, size_t len, struct ck_error *err)
+{
+    struct ck_atomic_file *f;
+    int rc = ck_atomic_open(path, &f, err);
+    if (rc != 0)
+        return rc;
+    rc = ck_atomic_write(f, data, len, err);
+    if (rc != 0) {
+        ck_atomic_abort(f);
+        return rc;
+    }
+    return ck_atomic_commit(f, err);
 }
 
 int ck_state_load(const char *path, json_t **out, struct ck_error *err)

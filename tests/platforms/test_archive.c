@@ -1,5 +1,7 @@
 /* ck_archive_build on a journal written here: duplicates, an edit, a stale
- * copy, a corrupt line, objects that will not normalise; twice, same bytes. */
+ * copy, a corrupt line, objects that will not normalise, statuses outside the
+ * session's window; twice, same bytes. The record renderer against
+ * ck_message_to_json, and the streaming atomic writer it uses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +13,12 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "chatkeeper/archive.h"
+#include "chatkeeper/message.h"
+#include "chatkeeper/state.h"
+#include "chatkeeper/timeutil.h"
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
@@ -37,11 +44,20 @@ static char *read_file(const char *dir, const char *name)
     return buf;
 }
 
+/* A valid session: 20:00 UTC (London in December), 1h30m, lead 15m, grace 30m,
+ * so the window is [19:45:00.000, 22:00:00.000]. */
+#define SESSION(platform)                                                                          \
+    "{\"title\":\"t\",\"hashtag\":\"t\",\"timezone\":\"Europe/London\","                           \
+    "\"start\":\"2026-12-03T20:00\",\"duration\":\"1h30m\",\"lead\":\"15m\",\"grace\":\"30m\","    \
+    "\"platform\":{\"type\":\"" platform "\",\"base_url\":\"https://glammr.us\"},"                 \
+    "\"facilitators\":[\"@t@glammr.us\"],\"post\":false,"                                          \
+    "\"questions\":[{\"at\":\"5m\",\"text\":\"Q?\"}]}"
+
 static void remove_dir(const char *dir)
 {
-    const char *names[] = {"session.json", "journal.jsonl", "messages.jsonl"};
+    const char *names[] = {"session.json", "journal.jsonl", "messages.jsonl", "f.txt"};
     char path[512];
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         unlink(path);
     }
@@ -81,7 +97,7 @@ static void test_build(void **state)
 {
     char dir[] = "/tmp/ck-archive-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    write_file(dir, "session.json", "{\"hashtag\":\"t\",\"platform\":{\"type\":\"mastodon\"}}");
+    write_file(dir, "session.json", SESSION("mastodon"));
     write_file(dir, "journal.jsonl", journal);
 
     struct ck_archive_stats st;
@@ -94,6 +110,7 @@ static void test_build(void **state)
     assert_int_equal(st.messages, 4);
     assert_int_equal(st.boosts, 1);
     assert_int_equal(st.people, 3);
+    assert_int_equal(st.outside_window, 0);
 
     /* Oldest first; same created_at ordered by id, shorter first ("100" < "1000"). */
     const char *ids[] = {"\"id\":\"99\"", "\"id\":\"100\"", "\"id\":\"1000\"", "\"id\":\"101\""};
@@ -133,7 +150,7 @@ static void test_empty_and_missing(void **state)
     assert_non_null(mkdtemp(dir));
     struct ck_error err = {0};
     assert_int_equal(ck_archive_build(dir, NULL, &err), CK_ENOTFOUND); /* no session.json */
-    write_file(dir, "session.json", "{\"platform\":{\"type\":\"mastodon\"}}");
+    write_file(dir, "session.json", SESSION("mastodon"));
     err = (struct ck_error){0};
     assert_int_equal(ck_archive_build(dir, NULL, &err), CK_ENOTFOUND); /* no journal */
     assert_non_null(strstr(err.msg, "journal.jsonl"));
@@ -156,15 +173,206 @@ static void test_empty_and_missing(void **state)
     write_file(dir, "session.json", "{\"platform\": ");
     err = (struct ck_error){0};
     assert_int_equal(ck_archive_build(dir, NULL, &err), CK_ECONFIG);
+    assert_non_null(strstr(err.msg, "session.json"));
+    /* Valid JSON but not a session (no start): the loader's message, CK_ECONFIG. */
+    write_file(dir, "session.json", "{\"title\":\"t\",\"platform\":{\"type\":\"mastodon\"}}");
+    err = (struct ck_error){0};
+    assert_int_equal(ck_archive_build(dir, NULL, &err), CK_ECONFIG);
+    assert_non_null(strstr(err.msg, "session.json"));
     remove_dir(dir);
     assert_int_equal(ck_archive_build("/nonexistent/ck", NULL, NULL), CK_ENOTFOUND);
+}
+
+#define AT(id, when)                                                                               \
+    LINE("mastodon",                                                                               \
+         "{\"id\":\"" id "\",\"created_at\":\"" when "\"," ALICE ",\"content\":\"<p>x</p>\"}")
+
+/* The window is [start - lead, end + grace] with both bounds kept; an earlier
+ * week's status (a catch-up page) and one after the grace are left out and
+ * counted once each however often they were fetched. */
+static void test_window(void **state)
+{
+    char dir[] = "/tmp/ck-archive-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_file(dir, "session.json", SESSION("mastodon"));
+    write_file(dir, "journal.jsonl",
+               AT("1", "2026-11-26T20:10:00Z")     /* last week's chat */
+               AT("2", "2026-12-03T19:44:59.999Z") /* a millisecond early */
+               AT("3", "2026-12-03T19:45:00Z")     /* the first instant of the lead */
+               AT("4", "2026-12-03T20:30:00Z")
+                   AT("5", "2026-12-03T22:00:00.000Z") /* the last instant of the grace */
+               AT("6", "2026-12-03T22:00:00.001Z")     /* a millisecond late */
+               AT("1", "2026-11-26T20:10:00Z")         /* re-read: still one */
+               AT("7", "2026-12-04T09:00:00Z"));       /* the next morning */
+    struct ck_archive_stats st;
+    struct ck_error err = {0};
+    assert_int_equal(ck_archive_build(dir, &st, &err), 0);
+    assert_int_equal(st.journal_lines, 8);
+    assert_int_equal(st.messages, 3);
+    assert_int_equal(st.outside_window, 4);
+    assert_int_equal(st.people, 1);
+    char *out = read_file(dir, "messages.jsonl");
+    const char *p = out;
+    const char *ids[] = {"{\"id\":\"3\"", "{\"id\":\"4\"", "{\"id\":\"5\""};
+    for (size_t i = 0; i < 3; i++) {
+        assert_true(strncmp(p, ids[i], strlen(ids[i])) == 0);
+        p = strchr(p, '\n') + 1;
+    }
+    assert_string_equal(p, "");
+    free(out);
+
+    /* Start with its own offset and a time zone: the window follows start. */
+    write_file(dir, "session.json",
+               "{\"title\":\"t\",\"hashtag\":\"t\",\"timezone\":\"America/New_York\","
+               "\"start\":\"2026-12-03T14:30\",\"duration\":\"1h\",\"lead\":\"0m\","
+               "\"grace\":\"0m\",\"platform\":{\"type\":\"mastodon\","
+               "\"base_url\":\"https://glammr.us\"},\"facilitators\":[\"@t@glammr.us\"],"
+               "\"post\":false,\"questions\":[{\"at\":\"5m\",\"text\":\"Q?\"}]}");
+    /* 19:30-20:30 UTC */
+    assert_int_equal(ck_archive_build(dir, &st, &err), 0);
+    assert_int_equal(st.messages, 3); /* 19:44:59.999, 19:45 and 20:30 */
+    assert_int_equal(st.outside_window, 4);
+    remove_dir(dir);
+}
+
+/* The archive writes records itself; they must be byte for byte what
+ * ck_message_to_json dumps (JSON_COMPACT), hostile strings included. */
+static void test_record_matches_jansson(void **state)
+{
+    char dir[] = "/tmp/ck-archive-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_file(dir, "session.json", SESSION("mastodon"));
+    write_file(
+        dir, "journal.jsonl",
+        LINE("mastodon",
+             "{\"id\":\"42\",\"created_at\":\"2026-12-03T21:00:00.5+01:00\","
+             "\"url\":\"https://glammr.us/@a/42\",\"in_reply_to_id\":\"7\","
+             "\"edited_at\":\"2026-12-03T19:10:00Z\",\"replies_count\":9223372036854775807,"
+             "\"favourites_count\":-3,\"account\":{\"id\":\"\\\"\\\\\",\"acct\":\"a\\u0001\","
+             "\"display_name\":\"<img src=x onerror=alert(1)>\\u202e\\u2028\\u007f\\t\"},"
+             "\"content\":\"<p>\\\"quoted\\\" back\\\\slash<br>line é 🙂 &lt;b&gt;\\u0002</p>"
+             "<p>para</p>\",\"media_attachments\":[{\"type\":\"image\",\"description\":"
+             "\"alt\\r\\n\",\"url\":\"https://x/y.png\"}]}")
+            LINE("mastodon", "{\"id\":\"43\",\"created_at\":\"2026-12-03T20:00:00Z\","
+                             "\"account\":{\"id\":\"9\",\"username\":\"u\"},\"reblog\":"
+                             "{\"id\":\"42\"}}"));
+    assert_int_equal(ck_archive_build(dir, NULL, NULL), 0);
+    char *out = read_file(dir, "messages.jsonl");
+    const char *p = out;
+    size_t n = 0;
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        assert_non_null(nl);
+        json_error_t je;
+        json_t *rec = json_loadb(p, (size_t)(nl - p), 0, &je);
+        assert_non_null(rec);
+        /* Back to a message and through ck_message_to_json: the same bytes. */
+        struct ck_message m = {0};
+        const json_t *a = json_object_get(rec, "author"), *c = json_object_get(rec, "counts");
+        m.id = (char *)json_string_value(json_object_get(rec, "id"));
+        m.platform = (char *)json_string_value(json_object_get(rec, "platform"));
+        m.url = (char *)json_string_value(json_object_get(rec, "url"));
+        m.author.id = (char *)json_string_value(json_object_get(a, "id"));
+        m.author.handle = (char *)json_string_value(json_object_get(a, "handle"));
+        m.author.name = (char *)json_string_value(json_object_get(a, "name"));
+        m.author.url = (char *)json_string_value(json_object_get(a, "url"));
+        m.text = (char *)json_string_value(json_object_get(rec, "text"));
+        m.reply_to = (char *)json_string_value(json_object_get(rec, "reply_to"));
+        m.boost_of = (char *)json_string_value(json_object_get(rec, "boost_of"));
+        m.edited_at = (char *)json_string_value(json_object_get(rec, "edited_at"));
+        m.replies = (long)json_integer_value(json_object_get(c, "replies"));
+        m.boosts = (long)json_integer_value(json_object_get(c, "boosts"));
+        m.likes = (long)json_integer_value(json_object_get(c, "likes"));
+        assert_int_equal(ck_time_parse_rfc3339(
+                             json_string_value(json_object_get(rec, "created_at")), &m.created_ms),
+                         0);
+        json_t *ref = ck_message_to_json(&m);
+        assert_non_null(ref);
+        char *dumped = json_dumps(ref, JSON_COMPACT);
+        assert_non_null(dumped);
+        size_t len = (size_t)(nl - p);
+        assert_int_equal(strlen(dumped), len);
+        assert_memory_equal(dumped, p, len);
+        free(dumped);
+        json_decref(ref);
+        json_decref(rec);
+        p = nl + 1;
+        n++;
+    }
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(out, "\\u0001")); /* control characters escaped */
+    assert_non_null(strstr(out, "\\\"quoted\\\" back\\\\slash"));
+    free(out);
+    remove_dir(dir);
+}
+
+/* ck_atomic_*: commit replaces the file; abort leaves the old one and no temp. */
+static void test_atomic_file(void **state)
+{
+    char dir[] = "/tmp/ck-atomic-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[512], tmp[600];
+    snprintf(path, sizeof path, "%s/f.txt", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    write_file(dir, "f.txt", "old\n");
+
+    /* More than the 64 KB buffer, in pieces of every size, one bigger than it. */
+    size_t total = 0;
+    char *big = malloc(200000);
+    assert_non_null(big);
+    for (size_t i = 0; i < 200000; i++)
+        big[i] = (char)('a' + i % 26);
+    struct ck_atomic_file *f;
+    struct ck_error err = {0};
+    assert_int_equal(ck_atomic_open(path, &f, &err), 0);
+    for (size_t len = 0; total + len <= 200000 - 100000; len += 37) {
+        assert_int_equal(ck_atomic_write(f, big + total, len, &err), 0);
+        total += len;
+    }
+    assert_int_equal(ck_atomic_write(f, big + total, 100000, &err), 0);
+    total += 100000;
+    assert_int_equal(access(tmp, F_OK), 0);
+    char *before = read_file(dir, "f.txt");
+    assert_string_equal(before, "old\n"); /* nothing visible before the commit */
+    free(before);
+    assert_int_equal(ck_atomic_commit(f, &err), 0);
+    assert_int_equal(access(tmp, F_OK), -1);
+    FILE *in = fopen(path, "rb");
+    assert_non_null(in);
+    char *back = malloc(total + 1);
+    assert_non_null(back);
+    assert_int_equal(fread(back, 1, total + 1, in), total);
+    fclose(in);
+    assert_memory_equal(back, big, total);
+    free(back);
+    free(big);
+
+    /* Abort: the committed file stays, the temp file goes. */
+    write_file(dir, "f.txt", "kept\n");
+    assert_int_equal(ck_atomic_open(path, &f, &err), 0);
+    assert_int_equal(ck_atomic_write(f, "new\n", 4, &err), 0);
+    assert_int_equal(access(tmp, F_OK), 0);
+    ck_atomic_abort(f);
+    assert_int_equal(access(tmp, F_OK), -1);
+    char *after = read_file(dir, "f.txt");
+    assert_string_equal(after, "kept\n");
+    free(after);
+    ck_atomic_abort(NULL);
+
+    /* A folder that does not exist: an error, nothing created. */
+    err = (struct ck_error){0};
+    assert_true(ck_atomic_open("/nonexistent/ck/f.txt", &f, &err) < 0);
+    assert_null(f);
+    assert_non_null(strstr(err.msg, "/nonexistent/ck/f.txt"));
+    remove_dir(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_build),
-        cmocka_unit_test(test_empty_and_missing),
+        cmocka_unit_test(test_build),       cmocka_unit_test(test_empty_and_missing),
+        cmocka_unit_test(test_window),      cmocka_unit_test(test_record_matches_jansson),
+        cmocka_unit_test(test_atomic_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
