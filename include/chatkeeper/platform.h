@@ -46,6 +46,13 @@ struct ck_platform_ops {
      * On failure *out is zeroed. */
     int (*parse_timeline)(const struct ck_response *resp, struct ck_page *out,
                           struct ck_error *err);
+    /* GET the thread around status id (replies that dropped the hashtag). NULL
+     * when the platform has no such call. */
+    int (*context_request)(const char *base_url, const char *token, const char *id,
+                           struct ck_request *out, struct ck_error *err);
+    /* Parse it: *out is a new reference to an array of the replies below the
+     * status (raw objects). CK_EPARSE for anything malformed. */
+    int (*parse_context)(const struct ck_response *resp, json_t **out, struct ck_error *err);
     /* The raw object's id (borrowed) or NULL. */
     const char *(*item_id)(const json_t *raw);
     /* When the object was created (UTC ms), or INT64_MIN when unknown. */
@@ -63,6 +70,7 @@ struct ck_platform_ops {
 const struct ck_platform_ops *ck_platform_find(const char *name);
 
 extern const struct ck_platform_ops ck_platform_mastodon;
+extern const struct ck_platform_ops ck_platform_x; /* archive-only: normalise, no timeline */
 
 /* Parse an RFC 8288 Link header: the URL with rel=rel (new string) or NULL. */
 char *ck_link_find(const char *link_header, const char *rel);

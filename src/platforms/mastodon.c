@@ -166,6 +166,18 @@ static const char *find_header(const struct ck_response *r, const char *name)
     return NULL;
 }
 
+/* Every item must be an object with a non-empty string id: nothing else is trusted. */
+static int check_items(const json_t *arr, const char *what, struct ck_error *err)
+{
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *item = json_array_get(arr, i);
+        const json_t *id = json_object_get(item, "id");
+        if (!json_is_object(item) || !json_is_string(id) || json_string_length(id) == 0)
+            return ck_error_set(err, CK_EPARSE, "mastodon: %s item %zu has no string id", what, i);
+    }
+    return 0;
+}
+
 static int mastodon_parse_timeline(const struct ck_response *resp, struct ck_page *out,
                                    struct ck_error *err)
 {
@@ -184,13 +196,9 @@ static int mastodon_parse_timeline(const struct ck_response *resp, struct ck_pag
         json_decref(root);
         return ck_error_set(err, CK_EPARSE, "mastodon: timeline is not a JSON array");
     }
-    for (size_t i = 0; i < json_array_size(root); i++) {
-        const json_t *item = json_array_get(root, i);
-        const json_t *id = json_object_get(item, "id");
-        if (!json_is_object(item) || !json_is_string(id) || json_string_length(id) == 0) {
-            json_decref(root);
-            return ck_error_set(err, CK_EPARSE, "mastodon: timeline item %zu has no string id", i);
-        }
+    if (check_items(root, "timeline", err) != 0) {
+        json_decref(root);
+        return CK_EPARSE;
     }
     const char *link = find_header(resp, "link");
     char *next = ck_link_find(link, "next");
@@ -465,7 +473,71 @@ static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct 
     return 0;
 }
 
+static int mastodon_context_request(const char *base_url, const char *token, const char *id,
+                                    struct ck_request *out, struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (base_url == NULL || id == NULL || id[0] == '\0')
+        return ck_error_set(err, CK_EINVAL, "mastodon: base URL and status id are required");
+    if (token != NULL && strpbrk(token, "\r\n") != NULL)
+        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
+    size_t base_len = strlen(base_url);
+    while (base_len > 0 && base_url[base_len - 1] == '/')
+        base_len--;
+    struct sbuf b = {0};
+    sb_put(&b, base_url, base_len);
+    sb_str(&b, "/api/v1/statuses/");
+    sb_pct(&b, id); /* ids are opaque: never trusted to be URL-safe */
+    sb_str(&b, "/context");
+    if (b.oom) {
+        free(b.s);
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    }
+    memcpy(out->method, "GET", 4);
+    out->url = b.s;
+    int rc = add_header(out, "Accept", "application/json");
+    if (rc == 0 && token != NULL) {
+        struct sbuf auth = {0};
+        sb_str(&auth, "Bearer ");
+        sb_str(&auth, token);
+        rc = auth.oom ? CK_ENOMEM : add_header(out, "Authorization", auth.s);
+        free(auth.s);
+    }
+    if (rc != 0) {
+        request_clear(out);
+        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
+    }
+    return 0;
+}
+
+/* A Context: {"ancestors": [...], "descendants": [...]}; only the descendants
+ * are new to us (the ancestors lead up to a status we already have). */
+static int mastodon_parse_context(const struct ck_response *resp, json_t **out,
+                                  struct ck_error *err)
+{
+    *out = NULL;
+    if (resp->status != 0 && (resp->status < 200 || resp->status > 299))
+        return ck_error_set(err, CK_EHTTP, "mastodon: HTTP status %ld", resp->status);
+    if (resp->body == NULL)
+        return ck_error_set(err, CK_EPARSE, "mastodon: empty response body");
+    json_error_t jerr;
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+    if (root == NULL)
+        return ck_error_set(err, CK_EPARSE, "mastodon: context is not JSON: %s", jerr.text);
+    json_t *desc = json_object_get(root, "descendants");
+    if (!json_is_object(root) || !json_is_array(desc) ||
+        check_items(desc, "context", err) != 0) {
+        json_decref(root);
+        return ck_error_set(err, CK_EPARSE, "mastodon: context has no descendants array");
+    }
+    *out = json_incref(desc);
+    json_decref(root);
+    return 0;
+}
+
 const struct ck_platform_ops ck_platform_mastodon = {
+    .context_request = mastodon_context_request,
+    .parse_context = mastodon_parse_context,
     .name = "mastodon",
     .timeline_request = mastodon_timeline_request,
     .parse_timeline = mastodon_parse_timeline,

@@ -13,13 +13,14 @@
 #include "chatkeeper/ratelimit.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/strset.h"
+#include "chatkeeper/threads.h"
 #include "chatkeeper/timeutil.h"
 
 #define RING_MAX 64
 
-enum fstate { F_IDLE, F_CATCHUP, F_WAIT, F_POLL, F_SWEEP, F_DONE, F_STOPPED };
+enum fstate { F_IDLE, F_CATCHUP, F_WAIT, F_POLL, F_SWEEP, F_THREADS, F_DONE, F_STOPPED };
 static const char *const fstate_names[] = {"idle",     "catch-up", "waiting", "polling",
-                                           "sweeping", "done",     "stopped"};
+                                           "sweeping", "threads",  "done",    "stopped"};
 
 /* What the next request asks for. */
 enum mode { M_FORWARD, M_BACKWARD };
@@ -50,6 +51,8 @@ struct ck_follower {
     char *page_max_id;  /* backward: max_id of the next page (NULL: newest page) */
     const char *source; /* journal source of the pages being fetched */
 
+    struct ck_threads *threads; /* while fetching threads */
+    json_t *reply_hints;        /* [id, replies_count] seen by the sweep: fresher than the journal's */
     struct ck_ratelimit rl;
     struct ck_backoff backoff;
     struct ck_follower_stats stats;
@@ -210,6 +213,10 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
 
 static void finish(struct ck_follower *f, int status)
 {
+    if (f->threads != NULL) {
+        ck_threads_close(f->threads);
+        f->threads = NULL;
+    }
     set_state(f, status == 0 ? F_DONE : F_STOPPED);
     uv_timer_stop(&f->timer);
     if (f->done_cb != NULL)
@@ -236,11 +243,71 @@ static void schedule_at(struct ck_follower *f, int64_t want_ms)
     uv_timer_start(&f->timer, on_timer, (uint64_t)(at > now ? at - now : 0), 0);
 }
 
+static int journal_page(struct ck_follower *f, json_t *items);
+
+static int threads_journal(void *arg, json_t *items)
+{
+    return journal_page(arg, items);
+}
+
+static void on_threads_done(int status, size_t requests, void *arg)
+{
+    struct ck_follower *f = arg;
+    f->stats.requests += requests;
+    if (status == 0) {
+        json_object_set_new(fstate_json(f), "threads_done", json_true());
+        save_state(f);
+    }
+    finish(f, status);
+}
+
+/* After the sweep: the threads under question posts and answers with replies. */
+static void start_threads(struct ck_follower *f)
+{
+    json_t *o = fstate_json(f);
+    if (json_is_true(json_object_get(o, "threads_done")) || f->conf.ops->context_request == NULL) {
+        finish(f, 0);
+        return;
+    }
+    set_state(f, F_THREADS);
+    f->source = "context";
+    json_t *roots = json_array();
+    const char *label;
+    json_t *step;
+    json_object_foreach(json_object_get(f->state, "steps"), label, step)
+    {
+        json_t *id = json_object_get(step, "id");
+        if (json_is_string(id))
+            json_array_append(roots, id);
+    }
+    struct ck_threads_conf tc = {
+        .ops = f->conf.ops,
+        .base_url = f->conf.base_url,
+        .token = f->conf.token,
+        .journal_path = f->conf.journal_path,
+        .extra_roots = roots,
+        .reply_hints = f->reply_hints,
+        .window_start_ms = f->conf.window_start_ms,
+        .window_end_ms = f->conf.follow_until_ms,
+        .deadline_ms = f->conf.sweep_until_ms,
+        .rl = &f->rl,
+        .journal_new = threads_journal,
+        .arg = f,
+    };
+    struct ck_error err = {0};
+    int rc = ck_threads_start(f->loop, f->http, &tc, on_threads_done, f, &f->threads, &err);
+    json_decref(roots);
+    if (rc < 0) {
+        ck_warn("follower: cannot fetch threads: %s", err.msg);
+        finish(f, 0);
+    }
+}
+
 static void start_sweep(struct ck_follower *f)
 {
     json_t *o = fstate_json(f);
     if (json_is_true(json_object_get(o, "sweep_done"))) {
-        finish(f, 0);
+        start_threads(f);
         return;
     }
     set_state(f, F_SWEEP);
@@ -435,6 +502,20 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
     /* Backward: catch-up, a poll without an anchor, or the sweep. */
     int more = full && oldest_ms >= f->conf.window_start_ms;
     if (f->st == F_SWEEP) {
+        /* A status journaled early carries the reply count of that moment; the
+         * sweep sees the final counts, which decide whose threads to fetch. */
+        size_t i;
+        json_t *it;
+        json_array_foreach(page->items, i, it)
+        {
+            struct ck_message m = {0};
+            if (f->conf.ops->normalise(it, &m, NULL) == 0 && m.replies > 0) {
+                if (f->reply_hints == NULL)
+                    f->reply_hints = json_array();
+                json_array_append_new(f->reply_hints, json_pack("[sI]", m.id, (json_int_t)m.replies));
+            }
+            ck_message_finish(&m);
+        }
         json_t *o = fstate_json(f);
         if (more)
             json_object_set_new(o, "sweep_max_id", json_string(lo));
@@ -443,7 +524,7 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
         save_state(f);
         if (!more) {
             ck_info("follower: sweep complete");
-            finish(f, 0);
+            start_threads(f);
             return;
         }
     } else {
@@ -560,6 +641,10 @@ const char *ck_follower_state_name(const struct ck_follower *f)
 
 void ck_follower_stop(struct ck_follower *f)
 {
+    if (f->threads != NULL) {
+        ck_threads_close(f->threads);
+        f->threads = NULL;
+    }
     if (f->st != F_DONE)
         set_state(f, F_STOPPED);
     f->done_cb = NULL;
@@ -579,6 +664,7 @@ static void maybe_free(struct ck_follower *f)
         free(f->ring[i]);
     free(f->page_min_id);
     free(f->page_max_id);
+    json_decref(f->reply_hints);
     free(f);
     if (cb != NULL)
         cb(arg);

@@ -114,6 +114,15 @@ def test_follow_clean_and_archive_twice(s):
     reqs = [r for r in s.sim.get("/sim/requests") if "/timelines/tag/" in r["path"]]
     check(reqs and reqs[0]["t"] >= s.window[0] - 50,
           "the first request went before the lead start: it must wait on its timer")
+    # Replies that dropped the hashtag come from the threads fetched at the end.
+    untagged = [x["id"] for x in s.sim.get("/sim/statuses")
+                if not x["has_hashtag"] and x["in_reply_to_id"] and not x["posted"]
+                and s.window[0] <= x["created_ms"] <= s.window[1]]
+    got = {m["id"] for m in s.messages()}
+    check(len(untagged) >= 5, f"the script has only {len(untagged)} untagged replies")
+    missing = [i for i in untagged if i not in got]
+    check(not missing, f"{len(missing)} replies without the hashtag were not fetched: "
+          f"{[x for x in s.sim.get('/sim/statuses') if x['id'] in missing]}")
     first = open(os.path.join(s.out, "messages.jsonl"), "rb").read()
     for _ in range(2):
         r = subprocess.run([BIN, "archive", s.out], capture_output=True)

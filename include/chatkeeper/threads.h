@@ -1,0 +1,53 @@
+/* Replies that dropped the hashtag: after the sweep, fetch the thread under each
+ * question post and each status whose replies we have not all seen
+ * (GET /api/v1/statuses/:id/context), and journal the replies made in the
+ * session window. Real transcripts miss them otherwise.
+ *
+ * Bounded: at most max_requests requests, paced by the shared rate limit, and
+ * never past the deadline. One request in flight at a time. */
+#ifndef CHATKEEPER_THREADS_H
+#define CHATKEEPER_THREADS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "chatkeeper/error.h"
+#include "chatkeeper/http.h"
+#include "chatkeeper/journal.h"
+#include "chatkeeper/platform.h"
+#include "chatkeeper/ratelimit.h"
+
+struct ck_threads_conf {
+    const struct ck_platform_ops *ops;
+    const char *base_url, *token;  /* borrowed */
+    const char *journal_path;      /* read once to find the threads */
+    const json_t *extra_roots;     /* borrowed array of ids (posted run-sheet steps), or NULL */
+    const json_t *reply_hints;     /* borrowed array of [id, replies_count] fresher than
+                                      the journal's copies (from the sweep), or NULL */
+    int64_t window_start_ms, window_end_ms;
+    int64_t deadline_ms;
+    size_t max_requests;           /* default 200 */
+    struct ck_ratelimit *rl;       /* borrowed, shared with the follower */
+    /* Journal the new objects among items (borrowed) with source "context"; the
+     * follower owns dedupe. Returns 0 or a negative code (the fetch then stops). */
+    int (*journal_new)(void *arg, json_t *items);
+    void *arg;
+};
+
+struct ck_threads;
+
+/* Called once when done (status 0, even when the budget or deadline cut it
+ * short: that is logged) unless closed first. */
+typedef void (*ck_threads_done_cb)(int status, size_t requests, void *arg);
+
+int ck_threads_start(uv_loop_t *loop, struct ck_http *http, const struct ck_threads_conf *conf,
+                     ck_threads_done_cb cb, void *cb_arg, struct ck_threads **out,
+                     struct ck_error *err);
+
+/* Stop; free once nothing is in flight and the timer is closed. */
+void ck_threads_close(struct ck_threads *t);
+
+#endif

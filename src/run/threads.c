@@ -1,0 +1,346 @@
+/* Thread fetching after the sweep (see threads.h). The roots are worked out
+ * once from the journal: statuses in the window whose replies_count is larger
+ * than the replies we hold, plus the run sheet's posted steps. A context reply
+ * covers the whole subtree, so a root already inside a fetched thread is skipped. */
+#include "chatkeeper/threads.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/backoff.h"
+#include "chatkeeper/log.h"
+#include "chatkeeper/strset.h"
+#include "chatkeeper/timeutil.h"
+
+struct root {
+    char *id;
+    long replies; /* as the platform counts them */
+    long known;   /* replies we hold */
+};
+
+struct ck_threads {
+    uv_loop_t *loop;
+    struct ck_http *http;
+    struct ck_threads_conf conf;
+    ck_threads_done_cb cb;
+    void *cb_arg;
+    uv_timer_t timer;
+    struct root *roots;
+    size_t n, cap, next;
+    char **parents; /* reply_to of every reply in the window, while scanning */
+    size_t n_parents, cap_parents;
+    struct ck_strset covered; /* ids already inside a fetched thread */
+    struct ck_backoff backoff;
+    size_t requests;
+    int inflight, closing, timer_closed, done;
+};
+
+static int id_cmp_str(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+static int root_cmp(const void *a, const void *b)
+{
+    const struct root *x = a, *y = b;
+    int c = id_cmp_str(x->id, y->id);
+    /* Equal ids: the later journal line (larger known, used as a sequence here) first. */
+    return c != 0 ? c : (x->known < y->known) - (x->known > y->known);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+    return id_cmp_str(*(char *const *)a, *(char *const *)b);
+}
+
+static int push_root(struct ck_threads *t, const char *id, long replies, long seq)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 64;
+        struct root *p = realloc(t->roots, cap * sizeof *p);
+        if (p == NULL)
+            return CK_ENOMEM;
+        t->roots = p;
+        t->cap = cap;
+    }
+    char *copy = strdup(id);
+    if (copy == NULL)
+        return CK_ENOMEM;
+    t->roots[t->n++] = (struct root){copy, replies, seq};
+    return 0;
+}
+
+static int push_parent(struct ck_threads *t, const char *id)
+{
+    if (t->n_parents == t->cap_parents) {
+        size_t cap = t->cap_parents ? t->cap_parents * 2 : 64;
+        char **p = realloc(t->parents, cap * sizeof *p);
+        if (p == NULL)
+            return CK_ENOMEM;
+        t->parents = p;
+        t->cap_parents = cap;
+    }
+    char *copy = strdup(id);
+    if (copy == NULL)
+        return CK_ENOMEM;
+    t->parents[t->n_parents++] = copy;
+    return 0;
+}
+
+/* Collect (id, replies_count) of statuses with replies, and every reply's parent.
+ * Sorting both later gives each root its known replies in O(n log n). */
+static int scan_cb(size_t lineno, const json_t *entry, void *arg)
+{
+    struct ck_threads *t = arg;
+    const char *plat = json_string_value(json_object_get(entry, "platform"));
+    if (plat != NULL && strcmp(plat, t->conf.ops->name) != 0)
+        return 0;
+    struct ck_message m = {0};
+    int rc = 0;
+    if (t->conf.ops->normalise(json_object_get(entry, "object"), &m, NULL) == 0 &&
+        m.created_ms >= t->conf.window_start_ms && m.created_ms <= t->conf.window_end_ms) {
+        if (m.replies > 0)
+            rc = push_root(t, m.id, m.replies, (long)lineno);
+        if (rc == 0 && m.reply_to != NULL)
+            rc = push_parent(t, m.reply_to);
+    }
+    ck_message_finish(&m);
+    return rc;
+}
+
+/* Sort, keep the latest count per id, and count the replies we hold. */
+static void settle_roots(struct ck_threads *t)
+{
+    if (t->n > 1)
+        qsort(t->roots, t->n, sizeof *t->roots, root_cmp);
+    if (t->n_parents > 1)
+        qsort(t->parents, t->n_parents, sizeof *t->parents, str_cmp);
+    size_t w = 0, p = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (w > 0 && strcmp(t->roots[w - 1].id, t->roots[i].id) == 0) {
+            free(t->roots[i].id); /* an older copy of the same status */
+            continue;
+        }
+        struct root r = t->roots[i];
+        while (p < t->n_parents && id_cmp_str(t->parents[p], r.id) < 0)
+            p++;
+        r.known = 0;
+        while (p < t->n_parents && strcmp(t->parents[p], r.id) == 0) {
+            r.known++;
+            p++;
+        }
+        t->roots[w++] = r;
+    }
+    t->n = w;
+    for (size_t i = 0; i < t->n_parents; i++)
+        free(t->parents[i]);
+    free(t->parents);
+    t->parents = NULL;
+    t->n_parents = t->cap_parents = 0;
+}
+
+static void finish(struct ck_threads *t, int status)
+{
+    if (t->done)
+        return;
+    t->done = 1;
+    uv_timer_stop(&t->timer);
+    if (t->cb != NULL)
+        t->cb(status, t->requests, t->cb_arg);
+}
+
+static void on_timer(uv_timer_t *h);
+static void on_response(int status, const struct ck_response *resp, const char *errmsg, void *arg);
+
+static void schedule(struct ck_threads *t, int64_t want)
+{
+    int64_t now = ck_time_now_ms();
+    int64_t at = t->conf.rl ? ck_ratelimit_next(t->conf.rl, want, now) : want;
+    if (at > t->conf.deadline_ms)
+        at = t->conf.deadline_ms;
+    uv_timer_start(&t->timer, on_timer, (uint64_t)(at > now ? at - now : 0), 0);
+}
+
+/* The next root that still needs its thread fetched, or NULL. */
+static struct root *next_root(struct ck_threads *t)
+{
+    while (t->next < t->n) {
+        struct root *r = &t->roots[t->next];
+        int wanted = r->replies > r->known || r->replies < 0;
+        if (wanted && !ck_strset_has(&t->covered, r->id))
+            return r;
+        t->next++;
+    }
+    return NULL;
+}
+
+static void on_timer(uv_timer_t *h)
+{
+    struct ck_threads *t = h->data;
+    struct root *r = next_root(t);
+    if (r == NULL) {
+        ck_info("threads: %zu thread(s) fetched", t->requests);
+        finish(t, 0);
+        return;
+    }
+    if (ck_time_now_ms() >= t->conf.deadline_ms || t->requests >= t->conf.max_requests) {
+        ck_warn("threads: stopped after %zu requests (%s); %zu thread(s) not fetched",
+                t->requests, t->requests >= t->conf.max_requests ? "request budget" : "deadline",
+                t->n - t->next);
+        finish(t, 0);
+        return;
+    }
+    struct ck_request req = {0};
+    struct ck_error err = {0};
+    int rc = t->conf.ops->context_request(t->conf.base_url, t->conf.token, r->id, &req, &err);
+    if (rc == 0)
+        rc = ck_http_send(t->http, &req, on_response, t, &err);
+    ck_request_finish(&req);
+    if (rc < 0) {
+        ck_warn("threads: %s", err.msg);
+        schedule(t, ck_time_now_ms() + ck_backoff_next(&t->backoff));
+        return;
+    }
+    t->inflight = 1;
+    t->requests++;
+}
+
+static void maybe_free(struct ck_threads *t)
+{
+    if (!t->closing || t->inflight || !t->timer_closed)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        free(t->roots[i].id);
+    free(t->roots);
+    ck_strset_finish(&t->covered);
+    free(t);
+}
+
+static void on_response(int status, const struct ck_response *resp, const char *errmsg, void *arg)
+{
+    struct ck_threads *t = arg;
+    t->inflight = 0;
+    if (t->closing) {
+        maybe_free(t);
+        return;
+    }
+    if (status == CK_ECANCELED || t->done)
+        return;
+    int64_t now = ck_time_now_ms();
+    if (status == 0 && t->conf.rl != NULL)
+        ck_ratelimit_update(t->conf.rl, resp, now);
+    struct root *r = &t->roots[t->next];
+    if (status == 0 && (resp->status == 404 || resp->status == 410)) {
+        ck_info("threads: status %s is gone; skipping its thread", r->id);
+        t->next++;
+        schedule(t, now);
+        return;
+    }
+    json_t *items = NULL;
+    struct ck_error err = {0};
+    if (status != 0 || resp->status == 429 ||
+        t->conf.ops->parse_context(resp, &items, &err) < 0) {
+        ck_warn("threads: %s: %s %s", r->id,
+                status ? ck_strerror(status) : resp->status == 429 ? "rate limited" : err.msg,
+                errmsg ? errmsg : "");
+        schedule(t, now + (status == 0 && resp->status == 429 ? 0 : ck_backoff_next(&t->backoff)));
+        return;
+    }
+    /* Keep the replies made in the window; all of them mark their subtree covered. */
+    json_t *keep = json_array();
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it)
+    {
+        const char *id = t->conf.ops->item_id(it);
+        int64_t ms = t->conf.ops->item_time(it);
+        if (id != NULL)
+            ck_strset_add(&t->covered, id);
+        if (ms >= t->conf.window_start_ms && ms <= t->conf.window_end_ms)
+            json_array_append(keep, it);
+    }
+    int rc = json_array_size(keep) ? t->conf.journal_new(t->conf.arg, keep) : 0;
+    json_decref(keep);
+    json_decref(items);
+    if (rc < 0) {
+        finish(t, rc);
+        return;
+    }
+    ck_backoff_reset(&t->backoff);
+    ck_strset_add(&t->covered, r->id);
+    t->next++;
+    schedule(t, now);
+}
+
+int ck_threads_start(uv_loop_t *loop, struct ck_http *http, const struct ck_threads_conf *conf,
+                     ck_threads_done_cb cb, void *cb_arg, struct ck_threads **out,
+                     struct ck_error *err)
+{
+    *out = NULL;
+    if (conf->ops->context_request == NULL || conf->ops->parse_context == NULL)
+        return ck_error_set(err, CK_EINVAL, "threads: %s cannot fetch threads", conf->ops->name);
+    struct ck_threads *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    t->loop = loop;
+    t->http = http;
+    t->conf = *conf;
+    if (t->conf.max_requests == 0)
+        t->conf.max_requests = 200;
+    t->cb = cb;
+    t->cb_arg = cb_arg;
+    ck_strset_init(&t->covered);
+    ck_backoff_init(&t->backoff, 1000, 30000, (uint64_t)ck_time_now_ms() | 1);
+    int rc = ck_journal_read(conf->journal_path, scan_cb, t, NULL, err);
+    /* Fresher counts win over the journal's (a later sequence sorts first). */
+    for (size_t i = 0; rc == 0 && i < json_array_size(conf->reply_hints); i++) {
+        json_t *h = json_array_get(conf->reply_hints, i);
+        const char *id = json_string_value(json_array_get(h, 0));
+        json_int_t n = json_integer_value(json_array_get(h, 1));
+        if (id != NULL && n > 0)
+            rc = push_root(t, id, (long)n, 0x7ffffff0);
+    }
+    /* The run sheet's own posts head every thread a chat has: always fetched. */
+    for (size_t i = 0; rc == 0 && i < json_array_size(conf->extra_roots); i++) {
+        const char *id = json_string_value(json_array_get(conf->extra_roots, i));
+        if (id != NULL)
+            rc = push_root(t, id, -1, 0x7fffffff);
+    }
+    if (rc == 0)
+        settle_roots(t);
+    if (rc == 0)
+        rc = uv_timer_init(loop, &t->timer);
+    if (rc < 0) {
+        t->closing = t->timer_closed = 1;
+        for (size_t i = 0; i < t->n_parents; i++)
+            free(t->parents[i]);
+        free(t->parents);
+        maybe_free(t);
+        return ck_error_set(err, rc, "threads: %s", ck_strerror(rc));
+    }
+    t->timer.data = t;
+    size_t wanted = 0;
+    for (size_t i = 0; i < t->n; i++)
+        wanted += t->roots[i].replies > t->roots[i].known || t->roots[i].replies < 0;
+    ck_info("threads: %zu thread(s) may hold replies without the hashtag", wanted);
+    schedule(t, ck_time_now_ms());
+    *out = t;
+    return 0;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct ck_threads *t = h->data;
+    t->timer_closed = 1;
+    maybe_free(t);
+}
+
+void ck_threads_close(struct ck_threads *t)
+{
+    if (t == NULL)
+        return;
+    t->done = 1;
+    t->closing = 1;
+    uv_close((uv_handle_t *)&t->timer, on_closed);
+}
