@@ -1,0 +1,471 @@
+/* Assigning every message of a chat to its question(s) (see group.h).
+ *
+ * Works on compact records only (no text), strongest evidence first:
+ *   1. question posts: the run sheet's posted ids, else facilitators' posts
+ *      whose words match the session's question, else a facilitator's first
+ *      "Qn" post that asks something (facilitators answer too: "Q1 for me");
+ *   2. overrides.json (a person said so);
+ *   3. answer tags, unless they name a question not asked yet (a slip);
+ *   4. chatter (greetings, introductions, meta talk) goes nowhere;
+ *   5. replies inherit their parent's question, along the whole chain,
+ *      because threads outlive their question;
+ *   6. the question open at the time, unless the words clearly belong to
+ *      another question already asked ("content").
+ * Memory: one hash slot pair and one state byte per message, besides the
+ * records themselves. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "chatkeeper/group.h"
+#include "group_internal.h"
+
+/* A tag may name a question up to this long before its post appears
+ * (clocks disagree, the facilitator is a little late). */
+#define EARLY_TAG_MS (2 * 60 * 1000)
+
+enum { ST_OPEN = 0, ST_DONE = 1, ST_STACK = 2 };
+
+struct qinfo {
+    bool exists;  /* in the run sheet, or posted by a facilitator */
+    bool known;   /* at is meaningful */
+    bool posted;  /* a question post was found */
+    int k;        /* index in the run sheet, -1 when not there */
+    int64_t at;   /* when it was asked */
+};
+
+struct ctx {
+    const struct ck_group_conf *c;
+    struct ck_group_msg *m;
+    size_t n;
+    size_t cap; /* hash slots, a power of two */
+    size_t *slot; /* message index + 1, 0 empty */
+    uint8_t *st;
+    struct qinfo q[CK_GROUP_MAX_NUMBER + 1];
+    uint8_t order[CK_GROUP_MAX_NUMBER]; /* known question numbers by time */
+    size_t n_order;
+    struct ck_group_scanner *scanner;
+};
+
+const char *ck_group_by_name(enum ck_assigned_by by)
+{
+    switch (by) {
+    case CK_BY_QUESTION: return "question";
+    case CK_BY_OVERRIDE: return "override";
+    case CK_BY_TAG: return "tag";
+    case CK_BY_REPLY: return "reply";
+    case CK_BY_TIME: return "time";
+    case CK_BY_CONTENT: return "content";
+    case CK_BY_NONE: break;
+    }
+    return NULL;
+}
+
+/* ---- ids ----------------------------------------------------------------- */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int index_ids(struct ctx *x)
+{
+    x->cap = 16;
+    while (x->cap < x->n * 2)
+        x->cap *= 2;
+    x->slot = calloc(x->cap, sizeof *x->slot);
+    if (x->slot == NULL)
+        return CK_ENOMEM;
+    for (size_t i = 0; i < x->n; i++) {
+        if (x->m[i].id == NULL)
+            continue;
+        size_t h = (size_t)hash_str(x->m[i].id) & (x->cap - 1);
+        /* duplicate ids: the first wins, as the contract says */
+        while (x->slot[h] != 0 && strcmp(x->m[x->slot[h] - 1].id, x->m[i].id) != 0)
+            h = (h + 1) & (x->cap - 1);
+        if (x->slot[h] == 0)
+            x->slot[h] = i + 1;
+    }
+    return 0;
+}
+
+/* Index of the message with this id, or SIZE_MAX. */
+static size_t find_id(const struct ctx *x, const char *id)
+{
+    if (id == NULL)
+        return SIZE_MAX;
+    size_t h = (size_t)hash_str(id) & (x->cap - 1);
+    while (x->slot[h] != 0) {
+        if (strcmp(x->m[x->slot[h] - 1].id, id) == 0)
+            return x->slot[h] - 1;
+        h = (h + 1) & (x->cap - 1);
+    }
+    return SIZE_MAX;
+}
+
+/* ---- people -------------------------------------------------------------- */
+
+/* "@Ann" matches "@ann@example.org": Twitter handles have no domain, and a
+ * session file may name a local account without one. */
+static bool same_handle(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return false;
+    if (*a == '@')
+        a++;
+    if (*b == '@')
+        b++;
+    const char *da = strchr(a, '@'), *db = strchr(b, '@');
+    size_t la = da != NULL ? (size_t)(da - a) : strlen(a);
+    size_t lb = db != NULL ? (size_t)(db - b) : strlen(b);
+    if (la != lb || strncasecmp(a, b, la) != 0)
+        return false;
+    return da == NULL || db == NULL || strcasecmp(da, db) == 0;
+}
+
+static bool is_facilitator(const struct ck_group_conf *c, const char *author)
+{
+    for (size_t i = 0; i < c->n_facilitators; i++)
+        if (same_handle(c->facilitators[i], author))
+            return true;
+    return false;
+}
+
+static void set_one(struct ck_group_msg *m, int q, enum ck_assigned_by by)
+{
+    m->questions[0] = (uint8_t)q;
+    m->n_questions = 1;
+    m->by = by;
+}
+
+/* ---- question posts ------------------------------------------------------ */
+
+static void mark_question(struct ctx *x, size_t i, int num)
+{
+    struct qinfo *q = &x->q[num];
+    set_one(&x->m[i], num, CK_BY_QUESTION);
+    x->st[i] = ST_DONE;
+    q->exists = true;
+    if (!q->posted || x->m[i].created_ms < q->at)
+        q->at = x->m[i].created_ms;
+    q->posted = q->known = true;
+}
+
+/* How much of question k's text a message repeats, per mille. */
+static unsigned overlap(const struct ctx *x, const struct ck_group_msg *m, int k)
+{
+    if (k < 0 || k >= CK_GROUP_MAX_CONTENT)
+        return 0;
+    size_t words = ck_group__qwords(x->scanner, (size_t)k);
+    return words == 0 ? 0 : (unsigned)(m->hits[k] * 1000u / words);
+}
+
+static void find_question_posts(struct ctx *x)
+{
+    const struct ck_group_conf *c = x->c;
+    /* 1. our own posts, recorded in state.json */
+    for (size_t k = 0; k < c->n_questions; k++) {
+        size_t i = find_id(x, c->questions[k].posted_id);
+        if (i != SIZE_MAX && !x->m[i].boost)
+            mark_question(x, i, c->questions[k].number);
+    }
+    /* 2. a facilitator's post repeating the run sheet's words: the first
+     * post, re-posts and restatements alike */
+    for (size_t i = 0; i < x->n; i++) {
+        struct ck_group_msg *m = &x->m[i];
+        if (x->st[i] != ST_OPEN || m->boost || !is_facilitator(c, m->author))
+            continue;
+        for (size_t k = 0; k < c->n_questions && k < CK_GROUP_MAX_CONTENT; k++) {
+            int num = c->questions[k].number;
+            unsigned ov = overlap(x, m, (int)k);
+            /* facilitators answer too ("Q2: I let the group choose"): an
+             * answer never counts, however many words it shares */
+            bool asks = (m->flags & CK_GROUP_F_QMARK) != 0 || ov >= 800;
+            bool candidate = asks && !(m->flags & CK_GROUP_F_ANSWERISH);
+            bool numbered = candidate && m->q_mention == num && ov >= 400 && m->hits[k] >= 2;
+            bool restated = candidate && (m->q_mention == 0 || m->q_mention == num) &&
+                            ov >= 600 && m->hits[k] >= 3 && m->n_tags == 0;
+            if (numbered || restated) {
+                mark_question(x, i, num);
+                break;
+            }
+        }
+    }
+    /* 3. no match by words (no text in the session, or reworded live): the
+     * facilitator's first "Qn" post that asks something, not "Q1 for me" */
+    for (size_t i = 0; i < x->n; i++) {
+        struct ck_group_msg *m = &x->m[i];
+        int num = m->q_mention;
+        if (num == 0 || x->q[num].posted || x->st[i] != ST_OPEN || m->boost ||
+            !is_facilitator(c, m->author))
+            continue;
+        if ((m->flags & CK_GROUP_F_QMARK) && !(m->flags & CK_GROUP_F_ANSWERISH)) {
+            mark_question(x, i, num);
+        }
+    }
+    /* times: the post, else the schedule */
+    for (size_t k = 0; k < c->n_questions; k++) {
+        struct qinfo *q = &x->q[c->questions[k].number];
+        if (!q->posted && c->questions[k].at_ms != 0) {
+            q->at = c->questions[k].at_ms;
+            q->known = true;
+        }
+    }
+    x->n_order = 0;
+    for (int num = 1; num <= CK_GROUP_MAX_NUMBER; num++)
+        if (x->q[num].exists && x->q[num].known)
+            x->order[x->n_order++] = (uint8_t)num;
+    /* insertion sort by time: a handful of questions */
+    for (size_t a = 1; a < x->n_order; a++)
+        for (size_t b = a; b > 0 && x->q[x->order[b]].at < x->q[x->order[b - 1]].at; b--) {
+            uint8_t t = x->order[b];
+            x->order[b] = x->order[b - 1];
+            x->order[b - 1] = t;
+        }
+}
+
+/* ---- overrides ----------------------------------------------------------- */
+
+static int check_overrides(const json_t *ov, struct ck_error *err)
+{
+    if (!json_is_object(ov))
+        return ck_error_set(err, CK_EINVAL, "overrides.json: expected an object");
+    const char *key;
+    const json_t *val;
+    json_object_foreach((json_t *)ov, key, val) {
+        if (strcmp(key, "move") == 0) {
+            if (!json_is_object(val))
+                return ck_error_set(err, CK_EINVAL,
+                                    "overrides.json: \"move\" must map ids to arrays of numbers");
+            const char *id;
+            const json_t *arr;
+            json_object_foreach((json_t *)val, id, arr) {
+                if (!json_is_array(arr) || json_array_size(arr) > CK_GROUP_MAX_TAGS)
+                    return ck_error_set(err, CK_EINVAL,
+                                        "overrides.json: move \"%s\": expected an array of at "
+                                        "most %d question numbers", id, CK_GROUP_MAX_TAGS);
+                size_t j;
+                const json_t *v;
+                json_array_foreach(arr, j, v) {
+                    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                        json_integer_value(v) > CK_GROUP_MAX_NUMBER)
+                        return ck_error_set(err, CK_EINVAL,
+                                            "overrides.json: move \"%s\"[%zu]: expected a "
+                                            "question number 1..%d", id, j, CK_GROUP_MAX_NUMBER);
+                }
+            }
+        } else if (strcmp(key, "hide") == 0 || strcmp(key, "opt_out") == 0) {
+            if (!json_is_array(val))
+                return ck_error_set(err, CK_EINVAL, "overrides.json: \"%s\" must be an array",
+                                    key);
+            size_t j;
+            const json_t *v;
+            json_array_foreach(val, j, v) {
+                if (!json_is_string(v))
+                    return ck_error_set(err, CK_EINVAL,
+                                        "overrides.json: %s[%zu]: expected a string", key, j);
+            }
+        } else {
+            return ck_error_set(err, CK_EINVAL,
+                                "overrides.json: unknown key \"%s\" (move, hide, opt_out)", key);
+        }
+    }
+    return 0;
+}
+
+static void apply_overrides(struct ctx *x, const json_t *ov)
+{
+    const json_t *move = json_object_get(ov, "move"), *arr;
+    const char *id;
+    json_object_foreach((json_t *)move, id, arr) {
+        size_t i = find_id(x, id);
+        if (i == SIZE_MAX || x->st[i] != ST_OPEN)
+            continue; /* deleted since, or one of our own question posts */
+        struct ck_group_msg *m = &x->m[i];
+        m->n_questions = 0;
+        size_t j;
+        const json_t *v;
+        json_array_foreach(arr, j, v) {
+            uint8_t q = (uint8_t)json_integer_value(v);
+            bool dup = false;
+            for (size_t d = 0; d < m->n_questions; d++)
+                dup = dup || m->questions[d] == q;
+            if (!dup)
+                m->questions[m->n_questions++] = q;
+        }
+        m->by = CK_BY_OVERRIDE;
+        x->st[i] = ST_DONE;
+    }
+    size_t j;
+    const json_t *v;
+    json_array_foreach(json_object_get(ov, "hide"), j, v) {
+        size_t i = find_id(x, json_string_value(v));
+        if (i != SIZE_MAX)
+            x->m[i].hidden = true;
+    }
+    const json_t *opt = json_object_get(ov, "opt_out");
+    if (json_array_size(opt) == 0)
+        return;
+    for (size_t i = 0; i < x->n; i++)
+        json_array_foreach(opt, j, v) {
+            if (same_handle(json_string_value(v), x->m[i].author))
+                x->m[i].hidden = true;
+        }
+}
+
+/* ---- own evidence: tags and chatter --------------------------------------- */
+
+static void own_evidence(struct ctx *x, size_t i)
+{
+    struct ck_group_msg *m = &x->m[i];
+    if (m->boost) { /* counted, not transcribed */
+        x->st[i] = ST_DONE;
+        return;
+    }
+    /* A facilitator's "Q2 in a minute!" before Q2 is out announces it, with
+     * no clock slack: their own post sets Q2's time. */
+    int64_t slack = is_facilitator(x->c, m->author) ? 0 : EARLY_TAG_MS;
+    for (size_t t = 0; t < m->n_tags; t++) {
+        const struct qinfo *q = &x->q[m->tags[t]];
+        /* "A5" before Q5 went out is a slip: let the thread or clock decide */
+        if (!q->exists || (q->known && q->at > m->created_ms + slack))
+            continue;
+        m->questions[m->n_questions++] = m->tags[t];
+    }
+    if (m->n_questions > 0) {
+        m->by = CK_BY_TAG;
+        x->st[i] = ST_DONE;
+        return;
+    }
+    bool threaded = find_id(x, m->reply_to) != SIZE_MAX;
+    if (m->chatter == CK_GROUP_CHATTER_STRONG ||
+        (m->chatter == CK_GROUP_CHATTER_WEAK && !threaded))
+        x->st[i] = ST_DONE;
+}
+
+/* ---- the clock and the words ---------------------------------------------- */
+
+static void by_time(struct ctx *x, size_t i)
+{
+    struct ck_group_msg *m = &x->m[i];
+    const struct ck_group_conf *c = x->c;
+    x->st[i] = ST_DONE;
+    if (x->n_order == 0 || (c->end_ms != 0 && m->created_ms > c->end_ms))
+        return;
+    int open = 0;
+    for (size_t a = 0; a < x->n_order && x->q[x->order[a]].at <= m->created_ms; a++)
+        open = x->order[a];
+    if (open == 0)
+        return; /* before the first question: welcome and introductions */
+    if (m->chatter != CK_GROUP_CHATTER_NO)
+        return;
+    /* Words decide only with a clear margin over the open question, and only
+     * for a question already asked: numbers and threads failed, so this is
+     * the weakest evidence we record. */
+    int best = 0, best_hits = 0, open_hits = 0;
+    for (size_t k = 0; k < c->n_questions && k < CK_GROUP_MAX_CONTENT; k++) {
+        int num = c->questions[k].number;
+        int h = m->hits[k];
+        if (num == open)
+            open_hits = h;
+        else if (h > best_hits && x->q[num].known && x->q[num].at <= m->created_ms) {
+            best = num;
+            best_hits = h;
+        }
+    }
+    if (best != 0 && best_hits >= 2 && best_hits >= open_hits + 2)
+        set_one(m, best, CK_BY_CONTENT);
+    else
+        set_one(m, open, CK_BY_TIME);
+}
+
+/* Walks up the reply chain to the first decided message (or one with no
+ * parent here, decided by the clock), then hands its questions down. The
+ * parent may sit later in the array when clocks disagree; a cycle (bad data)
+ * is cut where it closes. stack: n slots. */
+static void resolve(struct ctx *x, size_t i, size_t *stack)
+{
+    size_t depth = 0, j = i;
+    while (x->st[j] == ST_OPEN) {
+        size_t p = find_id(x, x->m[j].reply_to);
+        if (p == SIZE_MAX || p == j || x->st[p] == ST_STACK) {
+            by_time(x, j);
+            break;
+        }
+        x->st[j] = ST_STACK;
+        stack[depth++] = j;
+        j = p;
+    }
+    const struct ck_group_msg *root = &x->m[j];
+    while (depth > 0) {
+        struct ck_group_msg *m = &x->m[stack[--depth]];
+        memcpy(m->questions, root->questions, sizeof m->questions);
+        m->n_questions = root->n_questions;
+        m->by = root->n_questions > 0 ? CK_BY_REPLY : CK_BY_NONE;
+        x->st[stack[depth]] = ST_DONE;
+    }
+}
+
+int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, size_t n,
+                    const json_t *overrides, struct ck_error *err)
+{
+    if (overrides != NULL) {
+        int rc = check_overrides(overrides, err);
+        if (rc < 0)
+            return rc;
+    }
+    struct ctx *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return ck_error_set(err, CK_ENOMEM, "grouping: out of memory");
+    x->c = c;
+    x->m = msgs;
+    x->n = n;
+    int rc = ck_group_scanner_create(c, &x->scanner, err);
+    if (rc < 0)
+        goto out;
+    for (size_t k = 0; k < c->n_questions; k++) {
+        struct qinfo *q = &x->q[c->questions[k].number];
+        q->exists = true;
+        q->k = (int)k;
+    }
+    x->st = calloc(n + 1, 1);
+    size_t *stack = calloc(n + 1, sizeof *stack);
+    if (x->st == NULL || stack == NULL || index_ids(x) < 0) {
+        free(stack);
+        rc = ck_error_set(err, CK_ENOMEM, "grouping: out of memory for %zu messages", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        msgs[i].n_questions = 0;
+        msgs[i].by = CK_BY_NONE;
+        msgs[i].hidden = false;
+    }
+    /* posted ids first, so an override can never move our own question posts */
+    for (size_t k = 0; k < c->n_questions; k++) {
+        size_t i = find_id(x, c->questions[k].posted_id);
+        if (i != SIZE_MAX && !msgs[i].boost)
+            mark_question(x, i, c->questions[k].number);
+    }
+    if (overrides != NULL)
+        apply_overrides(x, overrides);
+    find_question_posts(x);
+    for (size_t i = 0; i < n; i++)
+        if (x->st[i] == ST_OPEN)
+            own_evidence(x, i);
+    for (size_t i = 0; i < n; i++)
+        if (x->st[i] == ST_OPEN)
+            resolve(x, i, stack);
+    free(stack);
+    rc = 0;
+out:
+    ck_group_scanner_destroy(x->scanner);
+    free(x->st);
+    free(x->slot);
+    free(x);
+    return rc;
+}

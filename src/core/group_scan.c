@@ -1,0 +1,573 @@
+/* Reading one message's text into grouping evidence (see group.h).
+ *
+ * Runs once per message while the archive normalises it, so it must be cheap
+ * and allocation-free: a bounded lower-case copy on the stack, one pass for
+ * answer tags, one for words. Everything here is heuristics learnt from real
+ * chats (#critlib, #uklibchat): how people number answers, how facilitators
+ * word questions, what greetings and meta talk look like. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/group.h"
+#include "group_internal.h"
+
+/* Longer texts are read only this far: tags sit at the start, chatter and
+ * question words show early, and it bounds the work per message. */
+#define SCAN_MAX 2048
+#define MAX_QWORDS 48
+
+struct ck_group_scanner {
+    char hashtag[64]; /* lower case, without '#'; "" when none */
+    size_t n_q;
+    uint8_t number[CK_GROUP_MAX_CONTENT];
+    uint8_t n_words[CK_GROUP_MAX_CONTENT];
+    uint64_t words[CK_GROUP_MAX_CONTENT][MAX_QWORDS];
+};
+
+/* Sorted for bsearch. Chat filler ("agree", "great", "question") is here too:
+ * it is shared by every question and answer, so it says nothing about which. */
+static const char *const stop_words[] = {
+    "about", "above", "after", "again", "agree", "all", "also", "always", "and", "answer",
+    "any", "are", "because", "been", "before", "being", "but", "can", "chat", "could", "did",
+    "does", "doing", "don't", "each", "even", "every", "for", "from", "get", "going", "good",
+    "got", "great", "had", "has", "have", "her", "here", "him", "his", "how", "i'm", "into",
+    "it's", "its", "just", "know", "like", "lot", "make", "many", "more", "most", "much",
+    "need", "not", "now", "one", "only", "other", "our", "out", "own", "people", "question",
+    "really", "same", "see", "she", "should", "some", "such", "than", "that", "the", "their",
+    "them", "then", "there", "these", "they", "thing", "think", "this", "those", "through",
+    "today", "tonight", "too", "very", "want", "was", "way", "we're", "well", "were", "what",
+    "when", "where", "which", "while", "who", "why", "will", "with", "would", "yes", "you",
+    "you're", "your",
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool is_stop(const char *w)
+{
+    return bsearch(&w, stop_words, sizeof stop_words / sizeof stop_words[0],
+                   sizeof stop_words[0], cmp_str) != NULL;
+}
+
+static bool is_word_char(unsigned char ch)
+{
+    return isalnum(ch) || ch == '\'';
+}
+
+/* Crude suffix stripping, applied alike to question and message words, so
+ * "makerspaces"/"makerspace" and "collecting"/"collected" meet. */
+static size_t stem(char *w, size_t len)
+{
+    if (len > 3 && w[len - 2] == '\'' && w[len - 1] == 's')
+        len -= 2;
+    if (len > 5 && strncmp(w + len - 3, "ing", 3) == 0)
+        len -= 3;
+    else if (len > 4 && strncmp(w + len - 3, "ies", 3) == 0) {
+        len -= 2;
+        w[len - 1] = 'y';
+    } else if (len > 4 && strncmp(w + len - 2, "ed", 2) == 0)
+        len -= 2;
+    else if (len > 3 && w[len - 1] == 's' && w[len - 2] != 's')
+        len -= 1;
+    w[len] = '\0';
+    return len;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* Calls fn for each distinct content word of lower-case text lc: no URLs,
+ * mentions, stop words, numbers, the chat's hashtag or words under 3 letters. */
+typedef void word_fn(void *ctx, uint64_t h);
+
+static void for_each_word(const struct ck_group_scanner *s, const char *lc, word_fn *fn,
+                          void *ctx)
+{
+    uint64_t seen[128];
+    size_t n_seen = 0;
+    const char *p = lc;
+    while (*p) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '@' || strncmp(p, "http", 4) == 0) { /* skip the whole token */
+            while (*p && !isspace((unsigned char)*p))
+                p++;
+            continue;
+        }
+        bool tag = ch == '#';
+        if (tag)
+            p++;
+        if (!is_word_char((unsigned char)*p)) {
+            p++;
+            continue;
+        }
+        char w[32];
+        size_t len = 0;
+        bool digits = true;
+        for (; is_word_char((unsigned char)*p); p++) {
+            if (len < sizeof w - 1)
+                w[len++] = *p;
+            if (!isdigit((unsigned char)*p))
+                digits = false;
+        }
+        w[len] = '\0';
+        while (len > 0 && w[len - 1] == '\'')
+            w[--len] = '\0';
+        if (len < 3 || digits)
+            continue;
+        if (tag && s->hashtag[0] != '\0' && strcmp(w, s->hashtag) == 0)
+            continue;
+        /* "a1", "q2", "a3a": answer labels, not content */
+        if ((w[0] == 'a' || w[0] == 'q') && isdigit((unsigned char)w[1]))
+            continue;
+        /* "gets", "things": inflected filler is still filler */
+        if (is_stop(w) || stem(w, len) < 3 || is_stop(w))
+            continue;
+        uint64_t h = fnv1a(w);
+        bool dup = false;
+        for (size_t i = 0; i < n_seen && !dup; i++)
+            dup = seen[i] == h;
+        if (dup)
+            continue;
+        if (n_seen < sizeof seen / sizeof seen[0])
+            seen[n_seen++] = h;
+        fn(ctx, h);
+    }
+}
+
+static void lower_copy(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+    for (; src != NULL && src[i] != '\0' && i < cap - 1; i++)
+        dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = '\0';
+}
+
+struct qctx {
+    struct ck_group_scanner *s;
+    size_t k;
+};
+
+static void add_qword(void *ctx, uint64_t h)
+{
+    struct qctx *q = ctx;
+    if (q->s->n_words[q->k] < MAX_QWORDS)
+        q->s->words[q->k][q->s->n_words[q->k]++] = h;
+}
+
+int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scanner **out,
+                            struct ck_error *err)
+{
+    *out = NULL;
+    struct ck_group_scanner *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return ck_error_set(err, CK_ENOMEM, "grouping: out of memory");
+    const char *tag = c->hashtag != NULL ? c->hashtag : "";
+    if (tag[0] == '#')
+        tag++;
+    lower_copy(s->hashtag, sizeof s->hashtag, tag);
+    for (size_t k = 0; k < c->n_questions; k++) {
+        int num = c->questions[k].number;
+        if (num < 1 || num > CK_GROUP_MAX_NUMBER) {
+            free(s);
+            return ck_error_set(err, CK_EINVAL, "grouping: question %zu has number %d (1..%d)",
+                                k + 1, num, CK_GROUP_MAX_NUMBER);
+        }
+        if (k >= CK_GROUP_MAX_CONTENT)
+            continue;
+        s->number[k] = (uint8_t)num;
+        s->n_q = k + 1;
+        char lc[SCAN_MAX];
+        lower_copy(lc, sizeof lc, c->questions[k].text);
+        struct qctx q = {s, k};
+        for_each_word(s, lc, add_qword, &q);
+    }
+    *out = s;
+    return 0;
+}
+
+void ck_group_scanner_destroy(struct ck_group_scanner *s)
+{
+    free(s);
+}
+
+size_t ck_group__qwords(const struct ck_group_scanner *s, size_t k)
+{
+    return k < s->n_q ? s->n_words[k] : 0;
+}
+
+struct mctx {
+    const struct ck_group_scanner *s;
+    struct ck_group_msg *m;
+};
+
+static void count_hit(void *ctx, uint64_t h)
+{
+    struct mctx *x = ctx;
+    for (size_t k = 0; k < x->s->n_q; k++)
+        for (size_t i = 0; i < x->s->n_words[k]; i++)
+            if (x->s->words[k][i] == h && x->m->hits[k] < UINT8_MAX) {
+                x->m->hits[k]++;
+                break;
+            }
+}
+
+/* ---- answer tags ---------------------------------------------------------- */
+
+/* Words that make "A1"/"Q1" something else: "A1 sauce", "Q1 earnings",
+ * "a 4-year degree", "Q1 2015". */
+static bool false_friend(const char *p)
+{
+    static const char *const words[] = {
+        "sauce", "steak", "earning", "revenue", "result", "report", "profit", "sales",
+        "growth", "forecast", "guidance", "fiscal", "gdp", "loss", "year", "hour", "week",
+        "day", "month", "minute", "percent", "times", "visa", "paper", "size", "grade",
+        "level", "road", "motorway",
+    };
+    while (*p == ' ' || *p == '-')
+        p++;
+    if (isdigit((unsigned char)*p))
+        return true; /* "Q1 2015", "A 4 5" */
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i]);
+        if (strncmp(p, words[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void add_tag(struct ck_group_msg *m, long v)
+{
+    if (v < 1 || v > CK_GROUP_MAX_NUMBER)
+        return;
+    for (size_t i = 0; i < m->n_tags; i++)
+        if (m->tags[i] == v)
+            return;
+    if (m->n_tags < CK_GROUP_MAX_TAGS)
+        m->tags[m->n_tags++] = (uint8_t)v;
+}
+
+/* Reads 1-2 digits at *pp; returns the value or -1 (3+ digits are years, ids...). */
+static long read_num(const char **pp)
+{
+    const char *p = *pp;
+    long v = 0;
+    int n = 0;
+    while (isdigit((unsigned char)p[n]) && n < 3) {
+        v = v * 10 + (p[n] - '0');
+        n++;
+    }
+    if (n == 0 || n > 2)
+        return -1;
+    *pp = p + n;
+    return v;
+}
+
+/* After the number: "A1a", "A1.2", "A2.1" keep the main number. */
+static const char *skip_suffix(const char *p)
+{
+    if (isalpha((unsigned char)p[0]) && !isalnum((unsigned char)p[1]))
+        return p + 1;
+    if (p[0] == '.' && isdigit((unsigned char)p[1])) {
+        p++;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return p;
+}
+
+/* One label at lc: [#|(] (A n | A␠n | Q n [␠]A | Q n) [suffix] then a delimiter.
+ * orig is the same position in the original text (case matters for "A 1").
+ * leading: at the message's start, where a bare "Qn" is an answer number too.
+ * Returns the end of the label, or NULL when it is not one. */
+static const char *parse_label(const char *lc, const char *orig, bool leading, long *out)
+{
+    const char *p = lc;
+    if (*p == '#' || *p == '(')
+        p++;
+    char kind = *p;
+    if (kind != 'a' && kind != 'q')
+        return NULL;
+    bool upper = isupper((unsigned char)orig[p - lc]) != 0;
+    p++;
+    if (*p == ' ' && kind == 'a') {
+        /* "A 1" only capitalised: "a 4-year degree" is prose */
+        if (!upper)
+            return NULL;
+        p++;
+    }
+    long v = read_num(&p);
+    if (v < 0)
+        return NULL;
+    if (*p == '-' && isalpha((unsigned char)p[1]) && !(kind == 'q' && p[1] == 'a'))
+        return NULL; /* "a4-year", "A1-rated" */
+    if (kind == 'q') {
+        /* "Q1 A:", "Q1A", "Q1-A" answer Q1; a bare "Q1" does only at the start */
+        const char *r = p;
+        if (*r == ' ' || *r == '-')
+            r++;
+        if (*r == 'a' && !isalnum((unsigned char)r[1]))
+            p = r + 1;
+        else if (!leading && lc[0] != '#')
+            return NULL;
+        else
+            p = skip_suffix(p);
+    } else {
+        p = skip_suffix(p);
+    }
+    if (isalnum((unsigned char)*p))
+        return NULL;
+    if (false_friend(p))
+        return NULL;
+    *out = v;
+    return p;
+}
+
+/* "A1/A2", "A4/5", "A1 & A2", "Q1 and Q2": more numbers after the first. */
+static const char *parse_more(const char *p, struct ck_group_msg *m)
+{
+    for (;;) {
+        const char *r = p;
+        if (strncmp(r, " and ", 5) == 0)
+            r += 5;
+        else if (strncmp(r, " & ", 3) == 0)
+            r += 3;
+        else if (*r == '/' || *r == '&' || *r == ',')
+            r++;
+        else
+            return p;
+        if (*r == 'a' || *r == 'q')
+            r++;
+        long v = read_num(&r);
+        if (v < 0 || isalnum((unsigned char)*r))
+            return p;
+        r = skip_suffix(r);
+        add_tag(m, v);
+        p = r;
+    }
+}
+
+/* Where the message proper starts: past ".@x @y", the chat's hashtag and
+ * separators, so "@ann #critlib A2: ..." reads as starting with "A2". */
+static size_t lead_end(const struct ck_group_scanner *s, const char *lc)
+{
+    const char *p = lc;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '.' || *p == ':' || *p == '-' ||
+               *p == '"' || *p == ',')
+            p++;
+        if (*p == '@') {
+            while (*p && !isspace((unsigned char)*p))
+                p++;
+            continue;
+        }
+        size_t hl = strlen(s->hashtag);
+        if (*p == '#' && hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 &&
+            !is_word_char((unsigned char)p[1 + hl])) {
+            p += 1 + hl;
+            continue;
+        }
+        return (size_t)(p - lc);
+    }
+}
+
+/* Is everything from p on just hashtags, URLs and spaces? ("... #critlib A2") */
+static bool only_trailer(const char *p)
+{
+    for (;;) {
+        while (isspace((unsigned char)*p) || *p == '.' || *p == '!')
+            p++;
+        if (*p == '\0')
+            return true;
+        if (*p != '#' && strncmp(p, "http", 4) != 0)
+            return false;
+        while (*p && !isspace((unsigned char)*p))
+            p++;
+    }
+}
+
+/* A closing label follows a sentence end or a hashtag ("... aware of. #critlib
+ * A2"), not prose ("driving up the A1."). */
+static bool after_break(const char *lc, size_t i)
+{
+    size_t j = i;
+    while (j > 0 && isspace((unsigned char)lc[j - 1]))
+        j--;
+    if (j == 0)
+        return true;
+    if (strchr(".!?)", lc[j - 1]) != NULL)
+        return true;
+    while (j > 0 && !isspace((unsigned char)lc[j - 1]))
+        j--;
+    return lc[j] == '#';
+}
+
+static void scan_tags(const struct ck_group_scanner *s, const char *lc, const char *orig,
+                      size_t len, struct ck_group_msg *m)
+{
+    size_t start = lead_end(s, lc);
+    long v;
+    const char *e = parse_label(lc + start, orig + start, true, &v);
+    if (e != NULL) {
+        add_tag(m, v);
+        parse_more(e, m);
+    }
+    /* Elsewhere only clearly delimited labels: "#a2", "(A2)", "A2:" or a
+     * closing "A2"; "RT @x:" starts someone else's words, never ours. */
+    for (size_t i = start + 1; i < len; i++) {
+        if (strncmp(lc + i, "rt @", 4) == 0 && (i == 0 || lc[i - 1] == ' '))
+            return;
+        if (!isspace((unsigned char)lc[i - 1]) && lc[i - 1] != '(' && lc[i] != '#')
+            continue;
+        if (lc[i] == '#' && i > 0 && !isspace((unsigned char)lc[i - 1]))
+            continue;
+        e = parse_label(lc + i, orig + i, false, &v);
+        if (e == NULL)
+            continue;
+        bool hashtag = lc[i] == '#';
+        bool paren = lc[i] == '(' && *e == ')';
+        bool colon = *e == ':' && isupper((unsigned char)orig[i]);
+        bool closing = lc[i] == 'a' && isupper((unsigned char)orig[i]) && only_trailer(e) &&
+                       after_break(lc, i);
+        if (hashtag || paren || colon || closing) {
+            add_tag(m, v);
+            parse_more(e, m);
+        }
+        i = (size_t)(e - lc) - 1;
+    }
+}
+
+/* First "Qn" anywhere ("OK, time for Q3! Q3 ..."), and whether it is
+ * followed by a first-person answer ("Q1 for me", "Q3: I feel like"). */
+static void scan_qmention(const char *lc, struct ck_group_msg *m)
+{
+    static const char *const answer_words[] = {
+        "for me", "i ",  "i'm", "i'd",   "i've", "my ",   "me ",    "we ",    "our ",
+        "yes",    "yeah", "agree", "same", "also", "totally", "definitely", "+1",
+    };
+    for (const char *p = lc; *p; p++) {
+        if (strncmp(p, "rt @", 4) == 0)
+            return;
+        if (*p != 'q' || (p > lc && is_word_char((unsigned char)p[-1])))
+            continue;
+        const char *r = p + 1;
+        long v = read_num(&r);
+        if (v < 1 || v > CK_GROUP_MAX_NUMBER || isalpha((unsigned char)*r) || false_friend(r))
+            continue;
+        m->q_mention = (uint8_t)v;
+        r = skip_suffix(r);
+        while (*r == ' ' || *r == ':' || *r == '.' || *r == '-' || *r == ',')
+            r++;
+        for (size_t i = 0; i < sizeof answer_words / sizeof answer_words[0]; i++)
+            if (strncmp(r, answer_words[i], strlen(answer_words[i])) == 0 &&
+                strchr(r, '?') == NULL)
+                m->flags |= CK_GROUP_F_ANSWERISH;
+        return;
+    }
+}
+
+/* ---- chatter ------------------------------------------------------------ */
+
+static int chatter_level(const char *lc, size_t start)
+{
+    /* Meta talk and introductions: chatter wherever they are posted. */
+    static const char *const strong[] = {
+        "forgot to tag",  "forgot the tag",   "forgot the hashtag", "forgot to add the",
+        "forgot to use",  "see you next",     "see you all next",   "see everyone next",
+        "until next time", "thanks all",      "thanks everyone",    "thanks, everyone",
+        "thanks, all",    "thank you all",    "thank you everyone", "thanks for hosting",
+        "thanks for moderating", "thank you for hosting", "thanks for a great",
+        "thank you for a great", "thanks for the great chat", "great chat", "fab chat",
+        "lovely chat",    "is the chat starting", "chat starting",  "starts soon",
+        "starting soon",  "join us",            "welcome to",
+        "welcome everyone", "welcome all",    "introduce yourself", "introduce yourselves",
+        "introductions",  "lurk",             "first timer",        "1st timer",
+        "first time here", "here from",       "here for #",         "happy to be here",
+        "glad to be here", "excited to be here", "late to #",      "late to the chat",
+        "late to the party", "showing up late", "joining late",
+        "joining from",   "just joining",     "have to go",         "gotta go",
+        "hafta cut",      "signing off",      "have to run",        "got to run",
+        "that's a wrap",  "that's all for",   "wrapping up",        "storify",
+        "transcript will", "archive will",    "say hi",             "saying hi",
+        "hi all",         "hi everyone",      "hello all",          "hello everyone",
+        "evening all",    "morning all",      "my name is",
+    };
+    for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++)
+        if (strstr(lc, strong[i]) != NULL)
+            return CK_GROUP_CHATTER_STRONG;
+    /* Opening words of a greeting or thanks: chatter on their own, but a
+     * "thanks, good point" inside a thread belongs to the thread. */
+    static const char *const weak[] = {
+        "hi ",  "hi!",  "hi,",   "hello", "hey ", "hey!", "hey,", "howdy", "greetings",
+        "good morning", "good evening", "good afternoon", "evening ", "morning ", "welcome",
+        "thanks", "thank you", "thx", "bye",
+    };
+    const char *p = lc + start;
+    if (strncmp(p, "thanks to ", 10) == 0)
+        return CK_GROUP_CHATTER_NO; /* "thanks to austerity, ..." is an answer */
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++)
+        if (strncmp(p, weak[i], strlen(weak[i])) == 0)
+            return CK_GROUP_CHATTER_WEAK;
+    return CK_GROUP_CHATTER_NO;
+}
+
+void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
+                        struct ck_group_msg *m)
+{
+    memset(m->tags, 0, sizeof m->tags);
+    memset(m->hits, 0, sizeof m->hits);
+    m->n_tags = 0;
+    m->q_mention = 0;
+    m->flags = 0;
+    m->chatter = 0;
+    m->content_q = 0;
+    if (text == NULL)
+        return;
+    char orig[SCAN_MAX], lc[SCAN_MAX];
+    size_t len = strlen(text);
+    if (len > SCAN_MAX - 1)
+        len = SCAN_MAX - 1;
+    memcpy(orig, text, len);
+    orig[len] = '\0';
+    lower_copy(lc, sizeof lc, orig);
+
+    /* Old-style retweet: the whole text is someone else's; count it, read nothing. */
+    size_t i = 0;
+    while (isspace((unsigned char)lc[i]))
+        i++;
+    if (strncmp(lc + i, "rt @", 4) == 0) {
+        m->flags |= CK_GROUP_F_REPOST;
+        m->boost = true;
+        return;
+    }
+    /* A quote-retweet "my comment RT @x: their text": only our part counts. */
+    char *rt = strstr(lc, " rt @");
+    if (rt != NULL) {
+        *rt = '\0';
+        orig[rt - lc] = '\0';
+        len = (size_t)(rt - lc);
+    }
+    if (strchr(lc, '?') != NULL)
+        m->flags |= CK_GROUP_F_QMARK;
+    scan_tags(s, lc, orig, len, m);
+    scan_qmention(lc, m);
+    m->chatter = (uint8_t)chatter_level(lc, lead_end(s, lc));
+
+    struct mctx x = {s, m};
+    for_each_word(s, lc, count_hit, &x);
+    unsigned best = 0;
+    for (size_t k = 0; k < s->n_q; k++)
+        if (m->hits[k] > best) {
+            best = m->hits[k];
+            m->content_q = s->number[k];
+        }
+}

@@ -1,0 +1,454 @@
+/* Grouping rules one at a time: the tag scanner (every form, and the prose
+ * that must not read as a tag), question posts, chatter, reply chains, the
+ * clock and the words, overrides. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chatkeeper/group.h"
+
+#define MIN 60000LL
+
+static const struct ck_group_question questions[] = {
+    {1, "What reading groups does your library run, and who comes to them?", 10 * MIN, NULL},
+    {2, "How do you choose the books, and who gets a say?", 25 * MIN, NULL},
+    {3, "What makes a reading group accessible: large print, audio or online?", 40 * MIN, NULL},
+    {4, "What is the hardest thing about keeping a group going?", 55 * MIN, NULL},
+    {5, "What would you tell someone starting their first group?", 70 * MIN, NULL},
+};
+static const char *const facilitators[] = {"@host@example.org", "@cohost"};
+
+static struct ck_group_conf conf(void)
+{
+    struct ck_group_conf c = {questions, 5, facilitators, 2, "#readchat", 0, 90 * MIN};
+    return c;
+}
+
+static struct ck_group_scanner *scanner(void)
+{
+    struct ck_group_conf c = conf();
+    struct ck_group_scanner *s = NULL;
+    assert_int_equal(ck_group_scanner_create(&c, &s, NULL), 0);
+    return s;
+}
+
+/* Tags of one text as a string "1,2" ("" for none). */
+static const char *tags_of(const char *text)
+{
+    static char out[64];
+    struct ck_group_scanner *s = scanner();
+    struct ck_group_msg m = {0};
+    ck_group_scan_text(s, text, &m);
+    ck_group_scanner_destroy(s);
+    out[0] = '\0';
+    for (size_t i = 0; i < m.n_tags; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, sizeof out - len, "%s%d", i ? "," : "", m.tags[i]);
+    }
+    return out;
+}
+
+static void test_tag_forms(void **st)
+{
+    (void)st;
+    static const char *const cases[][2] = {
+        {"A1 a weekly group at lunchtime", "1"},
+        {"A1: a weekly group", "1"},
+        {"a1. mostly retired people", "1"},
+        {"A1 - crime fiction", "1"},
+        {"A1- crime fiction", "1"},
+        {"A 1 crime fiction", "1"},
+        {"A1a and another thing", "1"},
+        {"A2.1 following up on my own answer", "2"},
+        {"Q1 A: we run three groups", "1"},
+        {"Q1A we run three groups", "1"},
+        {"Q2: the group votes", "2"},
+        {"(A1) we run three groups", "1"},
+        {"A1/A2 both really", "1,2"},
+        {"A4/5 one step for both", "4,5"},
+        {"Q1 and Q2 both, honestly", "1,2"},
+        {"@ann @bob@example.org A3 large print", "3"},
+        {".@ann A3 large print", "3"},
+        {"#readchat A1 a weekly group", "1"},
+        {"#ReadChat: A2 they vote", "2"},
+        {"#a2 they vote on it", "2"},
+        {"our group votes #q2", "2"},
+        {"large print and audio, mostly. #readchat A3", "3"},
+        {"Agreed with everyone. A3: large print", "3"},
+        {"A10 is not a question yet but is a tag", "10"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *got = tags_of(cases[i][0]);
+        if (strcmp(got, cases[i][1]) != 0)
+            fail_msg("\"%s\": tags \"%s\", want \"%s\"", cases[i][0], got, cases[i][1]);
+    }
+}
+
+static void test_tag_false_friends(void **st)
+{
+    (void)st;
+    static const char *const prose[] = {
+        "a 4-year degree and 20 minutes of induction",
+        "A 4-year-old could make a zine",
+        "Q1 earnings calls get archived forever",
+        "Q1 2015 was a bad quarter",
+        "A1 sauce would improve it",
+        "our Q1 figures went up",
+        "I drove up the A1 to get here",
+        "a lot of people come",
+        "A100 is too many digits",
+        "RT @ann: A2 they vote",
+        "Love this. RT @ann: A2 they vote",
+        "forgot to tag: that was A3 #readchat",
+        "the Q2 answer above",
+        "",
+    };
+    for (size_t i = 0; i < sizeof prose / sizeof prose[0]; i++) {
+        const char *got = tags_of(prose[i]);
+        if (got[0] != '\0')
+            fail_msg("\"%s\": tags \"%s\", want none", prose[i], got);
+    }
+    assert_string_equal(tags_of(NULL), "");
+}
+
+static void test_retweet_and_flags(void **st)
+{
+    (void)st;
+    struct ck_group_scanner *s = scanner();
+    struct ck_group_msg m = {0};
+    ck_group_scan_text(s, "RT @ann: A2 they vote #readchat", &m);
+    assert_true(m.boost);
+    assert_int_equal(m.n_tags, 0);
+    struct ck_group_msg q = {0};
+    ck_group_scan_text(s, "OK, time for Q3! Q3 What makes a group accessible?", &q);
+    assert_false(q.boost);
+    assert_int_equal(q.q_mention, 3);
+    assert_int_equal(q.n_tags, 0); /* "OK," opens it: not a tag */
+    assert_true(q.flags & CK_GROUP_F_QMARK);
+    assert_false(q.flags & CK_GROUP_F_ANSWERISH);
+    struct ck_group_msg a = {0};
+    ck_group_scan_text(s, "Q1 for me: three groups, all busy", &a);
+    assert_int_equal(a.q_mention, 1);
+    assert_true(a.flags & CK_GROUP_F_ANSWERISH);
+    struct ck_group_msg b = {0};
+    ck_group_scan_text(s, "Q3: I feel like audio helped most", &b);
+    assert_true(b.flags & CK_GROUP_F_ANSWERISH);
+    /* content words: large print, audio -> Q3 */
+    struct ck_group_msg c = {0};
+    ck_group_scan_text(s, "Audio books and large print copies for everyone", &c);
+    assert_int_equal(c.content_q, 3);
+    assert_true(c.hits[2] >= 3);
+    ck_group_scanner_destroy(s);
+}
+
+static void test_chatter(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *text;
+        int level;
+    } cases[] = {
+        {"Hi #readchat! Ann, librarian in Leeds", CK_GROUP_CHATTER_WEAK},
+        {"Hello from Cardiff", CK_GROUP_CHATTER_WEAK},
+        {"Evening all, lurking tonight", CK_GROUP_CHATTER_STRONG},
+        {"forgot to tag Q2, sorry", CK_GROUP_CHATTER_STRONG},
+        {"Thanks all, see you next time!", CK_GROUP_CHATTER_STRONG},
+        {"is the chat starting? quiet here", CK_GROUP_CHATTER_STRONG},
+        {"Thanks for hosting @host", CK_GROUP_CHATTER_STRONG},
+        {"@ann thanks, good point", CK_GROUP_CHATTER_WEAK},
+        {"Thanks to austerity we lost our book group sets", CK_GROUP_CHATTER_NO},
+        {"We read crime fiction, mostly", CK_GROUP_CHATTER_NO},
+    };
+    struct ck_group_scanner *s = scanner();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct ck_group_msg m = {0};
+        ck_group_scan_text(s, cases[i].text, &m);
+        if (m.chatter != cases[i].level)
+            fail_msg("\"%s\": chatter %d, want %d", cases[i].text, m.chatter, cases[i].level);
+    }
+    ck_group_scanner_destroy(s);
+}
+
+/* A small chat built from texts: scan, assign, return the results. */
+struct row {
+    const char *id, *reply_to, *author;
+    int64_t min;
+    const char *text;
+    bool boost;
+};
+
+static void run(struct ck_group_conf *c, const struct row *rows, size_t n,
+                struct ck_group_msg *m, const json_t *ov, int want_rc)
+{
+    struct ck_group_scanner *s = NULL;
+    assert_int_equal(ck_group_scanner_create(c, &s, NULL), 0);
+    for (size_t i = 0; i < n; i++) {
+        memset(&m[i], 0, sizeof m[i]);
+        m[i].id = rows[i].id;
+        m[i].reply_to = rows[i].reply_to;
+        m[i].author = rows[i].author;
+        m[i].created_ms = rows[i].min * MIN;
+        m[i].boost = rows[i].boost;
+        ck_group_scan_text(s, rows[i].text, &m[i]);
+    }
+    ck_group_scanner_destroy(s);
+    struct ck_error err = {0};
+    assert_int_equal(ck_group_assign(c, m, n, ov, &err), want_rc);
+}
+
+static void expect(const struct ck_group_msg *m, int q, enum ck_assigned_by by)
+{
+    if (q == 0) {
+        if (m->n_questions != 0 || m->by != by)
+            fail_msg("%s: got %d questions (first %d) by %d, want none by %d", m->id,
+                     m->n_questions, m->questions[0], m->by, by);
+        return;
+    }
+    if (m->n_questions != 1 || m->questions[0] != q || m->by != by)
+        fail_msg("%s: got %d questions (first %d) by %d, want [%d] by %d", m->id,
+                 m->n_questions, m->questions[0], m->by, q, by);
+}
+
+static void test_question_posts(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"w", NULL, "@host@example.org", 1, "Welcome! We'll post Q1, Q2 ... answer with A1", 0},
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, and who comes to them? #readchat", 0},
+        {"f1", NULL, "@cohost", 11, "Q1 for me: a crime group and a poetry group", 0},
+        {"p1", NULL, "@ann@x.org", 12, "Q1 retired teachers, mostly", 0},
+        {"q2", NULL, "@COHOST", 25, "OK, time for Q2! Q2 How do you choose the books, and who "
+                                    "gets a say? #readchat", 0},
+        {"r2", NULL, "@host@example.org", 27, "Reposting with the tag: how do you choose the "
+                                              "books and who gets a say? #readchat", 0},
+        {"q3", NULL, "@cohost", 40, "Q3 Audio? Large print? Online? How accessible are your "
+                                    "groups?", 0},
+        {"f3", NULL, "@cohost", 41, "Q3: I feel like large print matters most", 0},
+        {"rt", NULL, "@bob", 42, "RT @cohost: Q3 Audio? Large print? Online?", 0},
+        /* shares all of Q2's words, but answers ("I ...") */
+        {"f2", NULL, "@host@example.org", 43, "Q2: I choose the books and say who gets a say "
+                                              "#readchat", 0},
+        /* someone else's words after "RT @" are not this message's chatter */
+        {"qrt", NULL, "@dee", 44, "So true. RT @ann: thanks all, see you next time", 0},
+    };
+    struct ck_group_msg m[11];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 11, m, NULL, 0);
+    expect(&m[0], 0, CK_BY_NONE);        /* mentions Q1, asks nothing, before Q1 */
+    expect(&m[1], 1, CK_BY_QUESTION);    /* matches the run sheet */
+    expect(&m[2], 1, CK_BY_TAG);         /* a facilitator answering */
+    expect(&m[3], 1, CK_BY_TAG);         /* a participant's "Q1 ..." answers */
+    expect(&m[4], 2, CK_BY_QUESTION);    /* co-host, "OK, time for Q2!" */
+    expect(&m[5], 2, CK_BY_QUESTION);    /* restated without the number */
+    expect(&m[6], 3, CK_BY_QUESTION);    /* reworded live, still the first Q3 post */
+    expect(&m[7], 3, CK_BY_TAG);
+    expect(&m[8], 0, CK_BY_NONE);        /* retweet: counted, not assigned */
+    expect(&m[9], 2, CK_BY_TAG);
+    expect(&m[10], 3, CK_BY_TIME);
+
+    /* Without run-sheet text the first facilitator "Qn" post that asks wins. */
+    struct ck_group_question bare[] = {{1, NULL, 0, NULL}, {2, NULL, 0, NULL}};
+    struct ck_group_conf c2 = {bare, 2, facilitators, 2, "#readchat", 0, 0};
+    static const struct row rows2[] = {
+        {"a", NULL, "@cohost", 5, "Q1 in a minute!", 0},
+        {"b", NULL, "@cohost", 6, "Q1 Who comes to your groups?", 0},
+        {"c", NULL, "@cohost", 7, "Q1 for me it's mostly retired teachers", 0},
+        {"d", NULL, "@zed", 8, "we get students", 0},
+    };
+    run(&c2, rows2, 4, m, NULL, 0);
+    expect(&m[0], 0, CK_BY_NONE);
+    expect(&m[1], 1, CK_BY_QUESTION);
+    expect(&m[2], 1, CK_BY_TAG);
+    expect(&m[3], 1, CK_BY_TIME);
+}
+
+static void test_posted_id_and_schedule(void **st)
+{
+    (void)st;
+    struct ck_group_question q[] = {{1, "Who comes?", 10 * MIN, "ours1"},
+                                    {2, "Who picks?", 20 * MIN, NULL}};
+    struct ck_group_conf c = {q, 2, facilitators, 2, "#readchat", 0, 0};
+    static const struct row rows[] = {
+        {"ours1", NULL, "@bot@example.org", 12, "First question, posted by us", 0},
+        {"x", NULL, "@ann", 11, "early bird", 0},
+        {"y", NULL, "@ann", 15, "retired teachers", 0},
+        {"z", NULL, "@ann", 21, "the group votes", 0}, /* Q2 never posted: schedule */
+    };
+    struct ck_group_msg m[4];
+    run(&c, rows, 4, m, NULL, 0);
+    expect(&m[0], 1, CK_BY_QUESTION);
+    expect(&m[1], 0, CK_BY_NONE); /* Q1 opens at its post (12), not its schedule (10) */
+    expect(&m[2], 1, CK_BY_TIME);
+    expect(&m[3], 2, CK_BY_TIME);
+}
+
+static void test_replies(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q1", NULL, "@host@example.org", 10, "Q1 What reading groups does your library run, "
+                                              "and who comes to them?", 0},
+        {"a", "q1", "@ann", 11, "retired teachers", 0},
+        {"b", "a", "@bob", 12, "@ann same here", 0},
+        {"c", "b", "@ann", 30, "@bob and students lately", 0}, /* Q2 is out: thread wins */
+        {"skew", "late", "@cy", 31, "@dee yes!", 0},             /* parent stamped later */
+        {"late", "c", "@dee", 32, "@ann students, really?", 0},
+        {"orphan", "gone", "@eve", 33, "no parent here", 0},   /* clock decides */
+        {"loop1", "loop2", "@f", 34, "cycle", 0},
+        {"loop2", "loop1", "@g", 35, "cycle", 0},
+        {"hello", "q1", "@h", 36, "@host lurking tonight, hi all", 0}, /* strong chatter */
+        {"hi2", "hello", "@host@example.org", 37, "@h welcome!", 0},   /* reply to chatter */
+        {"thx", "a", "@i", 38, "Thanks, good point", 0},               /* weak: thread wins */
+        {"tag", "a", "@j", 39, "A2 we vote", 0},                       /* own tag wins */
+    };
+    struct ck_group_msg m[13];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 13, m, NULL, 0);
+    expect(&m[1], 1, CK_BY_REPLY);
+    expect(&m[2], 1, CK_BY_REPLY);
+    expect(&m[3], 1, CK_BY_REPLY);
+    expect(&m[4], 1, CK_BY_REPLY);
+    expect(&m[5], 1, CK_BY_REPLY);
+    expect(&m[6], 2, CK_BY_TIME);
+    expect(&m[7], 2, CK_BY_REPLY); /* cut where the cycle closes, then the clock */
+    expect(&m[8], 2, CK_BY_TIME);
+    expect(&m[9], 0, CK_BY_NONE);
+    expect(&m[10], 0, CK_BY_NONE);
+    expect(&m[11], 1, CK_BY_REPLY);
+    expect(&m[12], 2, CK_BY_TAG);
+}
+
+static void test_time_content_and_limits(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"pre", NULL, "@ann", 5, "we run a crime fiction group", 0},
+        {"t1", NULL, "@ann", 12, "retired teachers, mostly", 0},
+        {"early", NULL, "@bob", 13, "A5 tell them to bring cake", 0}, /* Q5 not asked yet */
+        {"t2", NULL, "@cy", 41, "I think the books matter, and who gets a say in choosing", 0},
+        {"late", NULL, "@dee", 88, "A1 late one: students too", 0},
+        {"after", NULL, "@eve", 95, "A2 very late but: we vote", 0}, /* after the end: kept */
+        {"post", NULL, "@fay", 96, "still thinking about this", 0},  /* after the end: [] */
+        {"mid", NULL, "@gus", 42, "Hi all, sorry I'm so late", 0},   /* chatter mid-question */
+        {"multi", NULL, "@hal", 43, "A1/A3 large print for the retired teachers", 0},
+        {"unknown", NULL, "@ivy", 44, "A9 no such question", 0},
+    };
+    struct ck_group_msg m[10];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 10, m, NULL, 0);
+    expect(&m[0], 0, CK_BY_NONE);
+    expect(&m[1], 1, CK_BY_TIME);
+    expect(&m[2], 1, CK_BY_TIME);
+    expect(&m[3], 2, CK_BY_CONTENT); /* Q3 open, words are Q2's */
+    expect(&m[4], 1, CK_BY_TAG);
+    expect(&m[5], 2, CK_BY_TAG);
+    expect(&m[6], 0, CK_BY_NONE);
+    expect(&m[7], 0, CK_BY_NONE);
+    assert_int_equal(m[8].n_questions, 2);
+    assert_int_equal(m[8].questions[0], 1);
+    assert_int_equal(m[8].questions[1], 3);
+    assert_int_equal(m[8].by, CK_BY_TAG);
+    expect(&m[9], 3, CK_BY_TIME);
+}
+
+static void test_overrides(void **st)
+{
+    (void)st;
+    struct ck_group_question q[] = {{1, "Who comes?", 10 * MIN, "q1"},
+                                    {2, "Who picks?", 20 * MIN, NULL}};
+    struct ck_group_conf c = {q, 2, facilitators, 2, "#readchat", 0, 0};
+    static const struct row rows[] = {
+        {"q1", NULL, "@host@example.org", 10, "Q1 Who comes?", 0},
+        {"a", NULL, "@ann", 11, "A1 retired teachers", 0},
+        {"b", "a", "@bob@x.org", 12, "@ann same", 0},
+        {"c", NULL, "@Bob", 13, "students", 0},
+        {"d", NULL, "@cy", 14, "hmm", 0},
+    };
+    struct ck_group_msg m[5];
+    json_error_t jerr;
+    json_t *ov = json_loads("{\"move\": {\"a\": [2, 2], \"q1\": [2], \"nope\": [1], \"d\": []},"
+                            " \"hide\": [\"d\", \"missing\"], \"opt_out\": [\"@bob\"]}",
+                            0, &jerr);
+    assert_non_null(ov);
+    run(&c, rows, 5, m, ov, 0);
+    json_decref(ov);
+    expect(&m[0], 1, CK_BY_QUESTION); /* our own posted question is not moved */
+    expect(&m[1], 2, CK_BY_OVERRIDE); /* duplicates collapse */
+    expect(&m[2], 2, CK_BY_REPLY);    /* its thread follows it */
+    assert_true(m[2].hidden);         /* @bob opted out: any domain */
+    assert_true(m[3].hidden);
+    expect(&m[4], 0, CK_BY_OVERRIDE);
+    assert_true(m[4].hidden);
+    assert_false(m[1].hidden);
+
+    static const char *const bad[] = {
+        "[]", "{\"mvoe\": {}}", "{\"move\": []}", "{\"move\": {\"a\": 3}}",
+        "{\"move\": {\"a\": [0]}}", "{\"move\": {\"a\": [\"1\"]}}", "{\"hide\": \"a\"}",
+        "{\"opt_out\": [1]}", "{\"move\": {\"a\": [1,2,3,4,5,6,7,8,9]}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *b = json_loads(bad[i], 0, &jerr);
+        assert_non_null(b);
+        struct ck_error err = {0};
+        int rc = ck_group_assign(&c, m, 5, b, &err);
+        if (rc != CK_EINVAL || strstr(err.msg, "overrides.json") == NULL)
+            fail_msg("%s: rc %d, \"%s\"", bad[i], rc, err.msg);
+        json_decref(b);
+    }
+}
+
+static void test_misc(void **st)
+{
+    (void)st;
+    assert_string_equal(ck_group_by_name(CK_BY_QUESTION), "question");
+    assert_string_equal(ck_group_by_name(CK_BY_OVERRIDE), "override");
+    assert_string_equal(ck_group_by_name(CK_BY_TAG), "tag");
+    assert_string_equal(ck_group_by_name(CK_BY_REPLY), "reply");
+    assert_string_equal(ck_group_by_name(CK_BY_TIME), "time");
+    assert_string_equal(ck_group_by_name(CK_BY_CONTENT), "content");
+    assert_null(ck_group_by_name(CK_BY_NONE));
+    struct ck_group_question q[] = {{0, "x", 0, NULL}};
+    struct ck_group_conf c = {q, 1, NULL, 0, NULL, 0, 0};
+    struct ck_group_scanner *s = (struct ck_group_scanner *)&c;
+    struct ck_error err = {0};
+    assert_int_equal(ck_group_scanner_create(&c, &s, &err), CK_EINVAL);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "number 0"));
+    ck_group_scanner_destroy(NULL);
+    /* duplicate ids: the first record wins, so its reply follows it */
+    static const struct row dup[] = {
+        {"d", NULL, "@ann", 12, "A1 retired teachers", 0},
+        {"d", NULL, "@ann", 13, "A2 we vote", 0},
+        {"r", "d", "@bob", 14, "@ann same", 0},
+    };
+    struct ck_group_msg m[3];
+    struct ck_group_conf full = conf();
+    run(&full, dup, 3, m, NULL, 0);
+    expect(&m[2], 1, CK_BY_REPLY);
+    /* no messages, no questions: fine */
+    struct ck_group_conf empty = {NULL, 0, NULL, 0, NULL, 0, 0};
+    assert_int_equal(ck_group_assign(&empty, NULL, 0, NULL, NULL), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tag_forms),
+        cmocka_unit_test(test_tag_false_friends),
+        cmocka_unit_test(test_retweet_and_flags),
+        cmocka_unit_test(test_chatter),
+        cmocka_unit_test(test_question_posts),
+        cmocka_unit_test(test_posted_id_and_schedule),
+        cmocka_unit_test(test_replies),
+        cmocka_unit_test(test_time_content_and_limits),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_misc),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
