@@ -12,6 +12,7 @@ struct ck_archive_stats {
     size_t journal_lines;
     size_t corrupt_lines;   /* reported and skipped */
     size_t skipped_objects; /* objects that would not normalise (reported) */
+    size_t hidden;          /* left out by overrides.json (hide, opt_out) */
     size_t outside_window;  /* distinct statuses created outside [start - lead, end + grace]
                                (e.g. an earlier week's chat on a catch-up page): left out */
     size_t messages;        /* records in messages.jsonl */
@@ -30,5 +31,11 @@ struct ck_archive_stats {
  * (session.json does not load: err says file:line:column and the field);
  * CK_ENOMEM; or an I/O error (-errno, CK_EIO). */
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err);
+
+/* The second pass, run by ck_archive_build: add "questions" and "assigned_by"
+ * to every line of dir/messages.jsonl (grouping), leaving out messages that
+ * dir/overrides.json hides or whose authors opted out. A bad overrides.json
+ * is CK_ECONFIG naming the file. *hidden (may be NULL) counts those left out. */
+int ck_archive_group(const char *dir, size_t *hidden, struct ck_error *err);
 
 #endif

@@ -620,6 +620,10 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     out = NULL; /* commit always frees it */
     if (rc != 0)
         goto out;
+    rc = ck_archive_group(dir, &st.hidden, err);
+    if (rc != 0)
+        goto out;
+    st.messages -= st.hidden;
     if (stats != NULL)
         *stats = st;
 out:

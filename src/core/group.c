@@ -188,8 +188,11 @@ static void find_question_posts(struct ctx *x)
             bool asks = (m->flags & CK_GROUP_F_QMARK) != 0 || ov >= 800;
             bool candidate = asks && !(m->flags & CK_GROUP_F_ANSWERISH);
             bool numbered = candidate && m->q_mention == num && ov >= 400 && m->hits[k] >= 2;
+            /* An unnumbered restatement before the chat starts is a promotion
+             * ("tonight: how we use networks for CPD"), not the question. */
             bool restated = candidate && (m->q_mention == 0 || m->q_mention == num) &&
-                            ov >= 600 && m->hits[k] >= 3 && m->n_tags == 0;
+                            ov >= 600 && m->hits[k] >= 3 && m->n_tags == 0 &&
+                            (m->q_mention == num || m->created_ms >= c->start_ms);
             if (numbered || restated) {
                 mark_question(x, i, num);
                 break;

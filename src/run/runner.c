@@ -342,6 +342,10 @@ static json_t *effective_json(const struct ck_session *s)
     json_object_set_new(doc, "lead", json_string(buf));
     ck_duration_format(s->grace_ms, buf, sizeof buf);
     json_object_set_new(doc, "grace", json_string(buf));
+    json_t *fac = json_array();
+    for (size_t i = 0; i < s->n_facilitators; i++)
+        json_array_append_new(fac, json_string(s->facilitators[i]));
+    json_object_set_new(doc, "facilitators", fac);
     json_t *plat = json_object_get(doc, "platform");
     if (json_is_object(plat))
         json_object_set_new(plat, "base_url", json_string(s->platform.base_url));
@@ -359,6 +363,30 @@ static json_t *effective_json(const struct ck_session *s)
         json_object_set_new(json_array_get(qs, i), "at", json_string(buf));
     }
     return doc;
+}
+
+/* On a rehearsal's simulator the facilitators' accounts live on the simulator:
+ * "@uklibchat@glammr.us" becomes "@uklibchat@127.0.0.1:PORT", so grouping still
+ * knows their posts. */
+static void rehome_facilitators(struct ck_session *s)
+{
+    const char *host = strstr(s->platform.base_url, "://");
+    host = host ? host + 3 : s->platform.base_url;
+    size_t hl = strcspn(host, "/");
+    for (size_t i = 0; i < s->n_facilitators; i++) {
+        const char *f = s->facilitators[i];
+        const char *at = strchr(f + 1, '@');
+        size_t ul = at ? (size_t)(at - f) : strlen(f);
+        char *nf = malloc(ul + hl + 2);
+        if (nf == NULL)
+            continue;
+        memcpy(nf, f, ul);
+        nf[ul] = '@';
+        memcpy(nf + ul + 1, host, hl);
+        nf[ul + 1 + hl] = '\0';
+        free(s->facilitators[i]);
+        s->facilitators[i] = nf;
+    }
 }
 
 static int apply_overrides(struct runner *r, const struct ck_runner_opts *o)
@@ -387,6 +415,8 @@ static int apply_overrides(struct runner *r, const struct ck_runner_opts *o)
             return 1;
         free(s->platform.base_url);
         s->platform.base_url = u;
+        if (o->rehearsal)
+            rehome_facilitators(s);
     }
     return 0;
 }

@@ -266,6 +266,19 @@ static void test_question_posts(void **st)
     expect(&m[1], 1, CK_BY_QUESTION);
     expect(&m[2], 1, CK_BY_TAG);
     expect(&m[3], 1, CK_BY_TIME);
+
+    /* A promotion before the start repeats the question's words: not the question. */
+    struct ck_group_conf c3 = conf();
+    c3.start_ms = 30 * MIN;
+    static const struct row rows3[] = {
+        {"promo", NULL, "@host@example.org", 10,
+         "Tonight: what reading groups does your library run and who comes to them #readchat", 0},
+        {"q1", NULL, "@host@example.org", 35,
+         "Q1 What reading groups does your library run, and who comes to them? #readchat", 0},
+    };
+    run(&c3, rows3, 2, m, NULL, 0);
+    expect(&m[0], 0, CK_BY_NONE);
+    expect(&m[1], 1, CK_BY_QUESTION);
 }
 
 static void test_posted_id_and_schedule(void **st)
