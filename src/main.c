@@ -16,6 +16,9 @@ static const struct {
     {"archive", ck_cli_archive, "archive DIR                 rebuild messages.jsonl from the journal"},
     {"next", ck_cli_next, "next SERIES.json [--count N]   the next dates of a series"},
     {"agenda", ck_cli_agenda, "agenda SESSION.json [--out DIR]   write agenda.md and an .ics file"},
+    {"import", ck_cli_import, "import --platform mastodon|twarc FILE... --session SESSION.json --out DIR   archive data captured elsewhere"},
+    {"catchup", ck_cli_catchup, "catchup DIR [--question N] [--width N] [--no-pager]   read a chat in the terminal"},
+    {"publish", ck_cli_publish, "publish DIR [--dry-run] [--no-platform]   publish the write-up (WordPress, Micropub, announce)"},
     {"simulate", ck_cli_simulate, "simulate SCRIPT --port N [--speed X] [--faults RATE]   local Mastodon stand-in"},
 };
 

@@ -9,5 +9,8 @@ int ck_cli_archive(int argc, char **argv);
 int ck_cli_simulate(int argc, char **argv);
 int ck_cli_next(int argc, char **argv);
 int ck_cli_agenda(int argc, char **argv);
+int ck_cli_import(int argc, char **argv);
+int ck_cli_catchup(int argc, char **argv);
+int ck_cli_publish(int argc, char **argv);
 
 #endif

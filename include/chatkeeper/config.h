@@ -55,6 +55,7 @@ struct ck_session {
     int64_t poll_chat_ms;     /* poll interval during the chat; default 5s */
     int64_t poll_quiet_ms;    /* poll interval in lead and grace; default 20s */
     json_t *json;             /* the document as parsed (new reference, owned) */
+    bool imported;            /* import mode (ck_session_load_import): platform may be absent */
 };
 
 /* Load and validate path. On error s is left finished (nothing to free), err
@@ -62,8 +63,17 @@ struct ck_session {
  * (or CK_ENOMEM / -errno for unreadable files). */
 int ck_session_load(const char *path, struct ck_session *s, struct ck_error *err);
 
-/* Same, from text already in memory; name is used in messages and to resolve
- * relative paths. */
+/* Import mode, for a chat captured elsewhere (chatkeeper import): the same
+ * rules, except that the platform section may be omitted (platform.type and
+ * base_url are then NULL; nothing is fetched or posted, so no token is
+ * required either) and facilitators may also be Twitter handles "@user". A
+ * session file with "imported": "mastodon" or "x" (import writes that into
+ * the session directory's session.json) loads in this mode through
+ * ck_session_load too, so archive and catchup need no flag. */
+int ck_session_load_import(const char *path, struct ck_session *s, struct ck_error *err);
+
+/* Same as ck_session_load, from text already in memory; name is used in
+ * messages and to resolve relative paths. */
 int ck_session_load_buffer(const char *name, const char *text, size_t len, struct ck_session *s,
                            struct ck_error *err);
 

@@ -608,7 +608,8 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     b.n = kept;
     st.messages = kept;
     sort_ctx = &b;
-    qsort(b.msgs, b.n, sizeof *b.msgs, cmp_entry);
+    if (b.n > 1)
+        qsort(b.msgs, b.n, sizeof *b.msgs, cmp_entry);
     sort_ctx = NULL;
 
     rc = ck_atomic_open(out_path, &out, err);

@@ -127,7 +127,10 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     static const char *const keys[] = {"type", "base_url", "token_env", "token_file"};
     struct ck_platform_conf *pc = &s->platform;
     json_t *v;
-    int rc = ck_cfg_object(c, root, "", "platform", 1, &v);
+    /* An imported chat is never fetched or posted: no platform is needed. */
+    int rc = ck_cfg_object(c, root, "", "platform", !s->imported, &v);
+    if (rc == 0 && v == NULL)
+        return 0;
     if (rc == 0)
         rc = ck_cfg_check_keys(c, v, "platform", keys, 4);
     if (rc == 0)
@@ -182,6 +185,120 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     return 0;
 }
 
+/* "@user" as on Twitter (1-15 letters, digits, _), accepted for imports only:
+ * a live chat's facilitators are fediverse accounts with a domain. */
+static int twitter_handle_ok(const char *f)
+{
+    size_t n = strlen(f);
+    return n >= 2 && n <= 16 && f[0] == '@' &&
+           strspn(f + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+               n - 1;
+}
+
+/* One of NAME_env / NAME_file (secrets never live in the session file). */
+static int secret_source(struct ck_cfg_ctx *c, const json_t *o, const char *path, const char *name)
+{
+    char ek[32], fk[32], p[64];
+    snprintf(ek, sizeof ek, "%s_env", name);
+    snprintf(fk, sizeof fk, "%s_file", name);
+    json_t *e = json_object_get(o, ek), *f = json_object_get(o, fk);
+    if ((e == NULL) == (f == NULL))
+        return ck_cfg_fail(c, path, 0, "expected exactly one of %s and %s", ek, fk);
+    snprintf(p, sizeof p, "%s.%s", path, e ? ek : fk);
+    const char *v = json_string_value(e ? e : f);
+    if (v == NULL || v[0] == '\0')
+        return ck_cfg_fail(c, p, 0, "expected a non-empty string");
+    return 0;
+}
+
+static int string_list(struct ck_cfg_ctx *c, const json_t *o, const char *path, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    char p[64];
+    snprintf(p, sizeof p, "%s.%s", path, key);
+    bool ok = v == NULL || json_is_array(v);
+    for (size_t i = 0; v != NULL && ok && i < json_array_size(v); i++) {
+        const char *t = json_string_value(json_array_get(v, i));
+        ok = t != NULL && t[0] != '\0';
+    }
+    return ok ? 0 : ck_cfg_fail(c, p, 0, "expected an array of non-empty strings");
+}
+
+static int url_field(struct ck_cfg_ctx *c, const json_t *o, const char *path, const char *key,
+                     int required)
+{
+    char *u = NULL, p[64];
+    int rc = ck_cfg_string(c, o, path, key, required, &u);
+    snprintf(p, sizeof p, "%s.%s", path, key);
+    if (rc == 0 && u != NULL && !ck_url_allowed(u))
+        rc = ck_cfg_fail(c, p, 0, "expected an https:// URL (http:// only on loopback), got \"%s\"",
+                         u);
+    free(u);
+    return rc;
+}
+
+/* The publish section (issue 5): validated here, read by src/publish/. */
+static int parse_publish(struct ck_cfg_ctx *c, const json_t *pub)
+{
+    static const char *const keys[] = {"wordpress", "micropub", "announce", "template",
+                                       "transcript_url"};
+    static const char *const wk[] = {"url",    "user",       "password_env", "password_file",
+                                     "status", "categories", "tags"};
+    static const char *const mk[] = {"endpoint", "token_env", "token_file", "categories"};
+    static const char *const statuses[] = {"draft", "publish", "pending", "private"};
+    json_t *wp = NULL, *mp = NULL;
+    bool b;
+    char *st = NULL;
+    int rc = ck_cfg_check_keys(c, pub, "publish", keys, sizeof keys / sizeof keys[0]);
+    if (rc == 0)
+        rc = ck_cfg_bool(c, pub, "publish", "announce", &b);
+    if (rc == 0)
+        rc = ck_cfg_member(c, pub, "publish", "template", 0, "a file name", &wp);
+    if (rc == 0 && wp != NULL && !json_is_string(wp))
+        rc = ck_cfg_fail(c, "publish.template", 0, "expected a file name");
+    if (rc == 0)
+        rc = url_field(c, pub, "publish", "transcript_url", 0);
+    if (rc == 0)
+        rc = ck_cfg_object(c, pub, "publish", "wordpress", 0, &wp);
+    if (rc == 0 && wp != NULL) {
+        rc = ck_cfg_check_keys(c, wp, "publish.wordpress", wk, sizeof wk / sizeof wk[0]);
+        if (rc == 0)
+            rc = url_field(c, wp, "publish.wordpress", "url", 1);
+        if (rc == 0)
+            rc = ck_cfg_string(c, wp, "publish.wordpress", "user", 1, &st);
+        free(st);
+        st = NULL;
+        if (rc == 0)
+            rc = secret_source(c, wp, "publish.wordpress", "password");
+        if (rc == 0)
+            rc = ck_cfg_string(c, wp, "publish.wordpress", "status", 0, &st);
+        bool ok = st == NULL;
+        for (size_t i = 0; st != NULL && i < sizeof statuses / sizeof statuses[0]; i++)
+            ok = ok || strcmp(st, statuses[i]) == 0;
+        if (rc == 0 && !ok)
+            rc = ck_cfg_fail(c, "publish.wordpress.status", 0,
+                             "expected \"draft\", \"publish\", \"pending\" or \"private\", got \"%s\"",
+                             st);
+        free(st);
+        if (rc == 0)
+            rc = string_list(c, wp, "publish.wordpress", "categories");
+        if (rc == 0)
+            rc = string_list(c, wp, "publish.wordpress", "tags");
+    }
+    if (rc == 0)
+        rc = ck_cfg_object(c, pub, "publish", "micropub", 0, &mp);
+    if (rc == 0 && mp != NULL) {
+        rc = ck_cfg_check_keys(c, mp, "publish.micropub", mk, sizeof mk / sizeof mk[0]);
+        if (rc == 0)
+            rc = url_field(c, mp, "publish.micropub", "endpoint", 1);
+        if (rc == 0)
+            rc = secret_source(c, mp, "publish.micropub", "token");
+        if (rc == 0)
+            rc = string_list(c, mp, "publish.micropub", "categories");
+    }
+    return rc;
+}
+
 static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
 {
     static const char *const poll_keys[] = {"chat", "quiet"};
@@ -199,7 +316,8 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
             return ck_cfg_oom(c);
         for (size_t i = 0; i < json_array_size(v); i++) {
             json_t *f = json_array_get(v, i);
-            if (!json_is_string(f) || !ck_cfg_facilitator_ok(json_string_value(f))) {
+            if (!json_is_string(f) || !(ck_cfg_facilitator_ok(json_string_value(f)) ||
+                                        (s->imported && twitter_handle_ok(json_string_value(f))))) {
                 char p[64], got[64];
                 snprintf(p, sizeof p, "facilitators[%zu]", i);
                 ck_cfg_describe(f, got, sizeof got);
@@ -241,7 +359,9 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
                                "expected at least 1s (polling faster is impolite to the server)");
     }
     if (rc == 0)
-        rc = ck_cfg_object(c, root, "", "publish", 0, &v); /* defined by a later issue */
+        rc = ck_cfg_object(c, root, "", "publish", 0, &v);
+    if (rc == 0 && v != NULL)
+        rc = parse_publish(c, v);
     char *ad = NULL;
     if (rc == 0)
         rc = ck_cfg_string(c, root, "", "archive_dir", 0, &ad);
@@ -291,8 +411,18 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
         "start",           "duration",          "lead",    "grace",
         "platform",        "facilitators",      "post",    "thread",
         "welcome",         "questions",         "closing", "archive_dir",
-        "question_format", "missed_step_limit", "poll",    "publish"};
+        "question_format", "missed_step_limit", "poll",    "publish",
+        "imported"};
     int rc = ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
+    char *imported = NULL;
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "imported", 0, &imported);
+    if (rc == 0 && imported != NULL && strcmp(imported, "mastodon") != 0 &&
+        strcmp(imported, "x") != 0)
+        rc = ck_cfg_fail(c, "imported", 0, "expected \"mastodon\" or \"x\", got \"%s\"", imported);
+    if (imported != NULL)
+        s->imported = true;
+    free(imported);
     if (rc == 0)
         rc = ck_cfg_string(c, root, "", "title", 1, &s->title);
     if (rc == 0)
@@ -333,7 +463,8 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
         rc = ck_cfg_bool(c, root, "", "thread", &s->thread);
     if (rc == 0)
         rc = parse_platform(c, root, s);
-    if (rc == 0 && s->post && s->platform.token_env == NULL && s->platform.token_file == NULL)
+    if (rc == 0 && s->post && !s->imported && s->platform.token_env == NULL &&
+        s->platform.token_file == NULL)
         return ck_cfg_fail(c, "platform", 0,
                            "expected \"token_env\" or \"token_file\" (posting needs a token; set "
                            "\"post\": false to only follow the hashtag)");
@@ -357,10 +488,11 @@ static int set_paths(const char *name, struct ck_session *s)
     return s->path && s->dir ? 0 : CK_ENOMEM;
 }
 
-int ck_session_load_buffer(const char *name, const char *text, size_t len, struct ck_session *s,
-                           struct ck_error *err)
+static int load_buffer(const char *name, const char *text, size_t len, bool import,
+                       struct ck_session *s, struct ck_error *err)
 {
     memset(s, 0, sizeof *s);
+    s->imported = import;
     json_error_t jerr;
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     /* jansson says column 0 (or line -1) at the end of input; editors count from 1. */
@@ -390,7 +522,13 @@ int ck_session_load_buffer(const char *name, const char *text, size_t len, struc
     return rc;
 }
 
-int ck_session_load(const char *path, struct ck_session *s, struct ck_error *err)
+int ck_session_load_buffer(const char *name, const char *text, size_t len, struct ck_session *s,
+                           struct ck_error *err)
+{
+    return load_buffer(name, text, len, false, s, err);
+}
+
+static int load_file(const char *path, bool import, struct ck_session *s, struct ck_error *err)
 {
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "rb");
@@ -413,9 +551,19 @@ int ck_session_load(const char *path, struct ck_session *s, struct ck_error *err
         rc = ck_error_set(err, CK_ECONFIG, "%s: larger than %d bytes; not a session file", path,
                           MAX_FILE_SIZE);
     else
-        rc = ck_session_load_buffer(path, buf, len, s, err);
+        rc = load_buffer(path, buf, len, import, s, err);
     free(buf);
     return rc;
+}
+
+int ck_session_load(const char *path, struct ck_session *s, struct ck_error *err)
+{
+    return load_file(path, false, s, err);
+}
+
+int ck_session_load_import(const char *path, struct ck_session *s, struct ck_error *err)
+{
+    return load_file(path, true, s, err);
 }
 
 static void step_finish(struct ck_step *st)

@@ -7,6 +7,7 @@
 
 static const struct ck_platform_ops *const platforms[] = {
     &ck_platform_mastodon,
+    &ck_platform_x,
 };
 
 const struct ck_platform_ops *ck_platform_find(const char *name)

@@ -1,0 +1,363 @@
+/* chatkeeper import: statuses and tweets captured by other tools become a
+ * session directory, through the same journal the live follower writes.
+ *
+ * Every input object is checked by the platform's normaliser before it is
+ * journaled: an object the archive could not read would otherwise sit in the
+ * journal forever and be reported on every rebuild. The journal's fetched_at
+ * is the object's created_at, so the output depends only on the inputs.
+ * Input files may be huge (a year of a hashtag): they are read line by line;
+ * only a file that is one JSON value spread over several lines (a saved
+ * timeline array, a pretty-printed status) is loaded whole. */
+#include "chatkeeper/import.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/journal.h"
+#include "chatkeeper/log.h"
+#include "chatkeeper/platform.h"
+#include "chatkeeper/state.h"
+#include "chatkeeper/strset.h"
+
+struct imp {
+    const struct ck_platform_ops *ops;
+    bool twarc;
+    struct ck_journal *j;
+    struct ck_strset seen; /* ids of our platform already in the journal */
+    struct ck_import_stats *st;
+    const char *file;
+    size_t lineno; /* 0 for a file read whole */
+    struct ck_error *err;
+};
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static void report(const struct imp *im, const char *what)
+{
+    if (im->lineno > 0)
+        ck_warn("import: %s:%zu: %s; skipped", im->file, im->lineno, what);
+    else
+        ck_warn("import: %s: %s; skipped", im->file, what);
+}
+
+/* Journal obj (borrowed) unless it is already there or will not normalise. */
+static int add_object(struct imp *im, json_t *obj)
+{
+    im->st->objects++;
+    struct ck_message m;
+    struct ck_error nerr = {0};
+    int rc = im->ops->normalise(obj, &m, &nerr);
+    if (rc == CK_ENOMEM)
+        return ck_error_set(im->err, rc, "import: out of memory");
+    if (rc != 0) {
+        report(im, nerr.msg);
+        im->st->rejected++;
+        return 0;
+    }
+    ck_message_finish(&m);
+    rc = ck_strset_add(&im->seen, im->ops->item_id(obj));
+    if (rc < 0)
+        return ck_error_set(im->err, rc, "import: out of memory");
+    if (rc == 0) {
+        im->st->duplicates++;
+        return 0;
+    }
+    /* One append (and fsync) per object: fetched_at differs for each. */
+    rc = ck_journal_append(im->j, im->ops->name, "import", im->ops->item_time(obj), &obj, 1,
+                           im->err);
+    if (rc == 0)
+        im->st->added++;
+    return rc;
+}
+
+/* id -> object for an includes array ("users" by "id", "media" by "media_key"). */
+static const json_t *find_by(const json_t *arr, const char *key, const char *value)
+{
+    for (size_t i = 0; value != NULL && i < json_array_size(arr); i++) {
+        const char *v = json_string_value(json_object_get(json_array_get(arr, i), key));
+        if (v != NULL && strcmp(v, value) == 0)
+            return json_array_get(arr, i);
+    }
+    return NULL;
+}
+
+/* A v2 tweet from a response page, in twarc2's flattened shape: "author" from
+ * includes.users, attachments.media from includes.media. New reference or NULL. */
+static json_t *flatten(const json_t *tweet, const json_t *includes)
+{
+    json_t *t = json_copy((json_t *)tweet); /* shallow: members are shared, not copied */
+    if (t == NULL)
+        return NULL;
+    const json_t *users = json_object_get(includes, "users");
+    const json_t *author =
+        find_by(users, "id", json_string_value(json_object_get(tweet, "author_id")));
+    if (author != NULL && json_object_set(t, "author", (json_t *)author) != 0)
+        goto fail;
+    const json_t *att = json_object_get(tweet, "attachments");
+    const json_t *keys = json_object_get(att, "media_keys");
+    const json_t *media = json_object_get(includes, "media");
+    if (json_is_array(keys) && json_is_array(media) && json_object_get(att, "media") == NULL) {
+        json_t *a = json_copy((json_t *)att);
+        json_t *list = json_array();
+        if (a == NULL || list == NULL || json_object_set_new(a, "media", list) != 0 ||
+            json_object_set_new(t, "attachments", a) != 0) {
+            json_decref(a);
+            goto fail;
+        }
+        for (size_t i = 0; i < json_array_size(keys); i++) {
+            const json_t *m =
+                find_by(media, "media_key", json_string_value(json_array_get(keys, i)));
+            if (m != NULL && json_array_append(list, (json_t *)m) != 0)
+                goto fail;
+        }
+    }
+    return t;
+fail:
+    json_decref(t);
+    return NULL;
+}
+
+static int add_page(struct imp *im, json_t *page)
+{
+    json_t *data = json_object_get(page, "data");
+    const json_t *includes = json_object_get(page, "includes");
+    if (json_is_object(data)) {
+        /* A single-tweet lookup answers with "data": {...}. */
+        json_t *t = flatten(data, includes);
+        int rc = t != NULL ? add_object(im, t) : ck_error_set(im->err, CK_ENOMEM, "import: oom");
+        json_decref(t);
+        return rc;
+    }
+    if (!json_is_array(data)) {
+        if (data == NULL && json_object_get(page, "errors") != NULL) {
+            report(im, "an API error response, not tweets");
+            im->st->corrupt++;
+        }
+        return 0; /* a page with no results has no "data" */
+    }
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        json_t *tweet = json_array_get(data, i);
+        if (!json_is_object(tweet)) {
+            report(im, "a v2 page's data item is not an object");
+            im->st->corrupt++;
+            continue;
+        }
+        json_t *t = flatten(tweet, includes);
+        if (t == NULL)
+            return ck_error_set(im->err, CK_ENOMEM, "import: out of memory");
+        int rc = add_object(im, t);
+        json_decref(t);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* One parsed input value: an object (status, tweet, v2 page) or an array of them. */
+static int add_value(struct imp *im, json_t *v)
+{
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            int rc = add_value(im, json_array_get(v, i));
+            if (rc != 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (!json_is_object(v)) {
+        report(im, "not a JSON object");
+        im->st->corrupt++;
+        return 0;
+    }
+    if (im->twarc && json_object_get(v, "data") != NULL && json_object_get(v, "id") == NULL)
+        return add_page(im, v);
+    return add_object(im, v);
+}
+
+/* The file as one JSON value (a pretty-printed array or object): 1 if it was
+ * one and has been added (*rc says how that went), 0 if not. */
+static int try_whole(struct imp *im, FILE *f, int *rc)
+{
+    rewind(f);
+    json_t *v = json_loadf(f, 0, NULL);
+    if (v == NULL)
+        return 0;
+    im->st->lines++;
+    im->lineno = 0;
+    *rc = add_value(im, v);
+    json_decref(v);
+    return 1;
+}
+
+static int import_file(struct imp *im, FILE *f)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+    bool first = true;
+    im->lineno = 0;
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+        im->lineno++;
+        if (strspn(line, " \t\r\n") == (size_t)n)
+            continue;
+        json_error_t jerr;
+        json_t *v = json_loadb(line, (size_t)n, 0, &jerr);
+        if (v == NULL && first) {
+            /* A first line that is not JSON alone may start a value spread
+             * over the file; if the file is not that either, the line is
+             * just corrupt and line mode carries on after it. */
+            long after = ftell(f);
+            if (try_whole(im, f, &rc))
+                break;
+            if (after < 0 || fseek(f, after, SEEK_SET) != 0) {
+                rc = ck_error_set(im->err, CK_EIO, "%s: cannot seek", im->file);
+                break;
+            }
+        }
+        first = false;
+        im->st->lines++;
+        if (v == NULL) {
+            char what[300];
+            snprintf(what, sizeof what, "not JSON (%s)", jerr.text);
+            report(im, what);
+            im->st->corrupt++;
+            continue;
+        }
+        rc = add_value(im, v);
+        json_decref(v);
+    }
+    if (rc == 0 && ferror(f))
+        rc = ck_error_set(im->err, CK_EIO, "%s: read error", im->file);
+    free(line);
+    return rc;
+}
+
+static int remember_line(size_t lineno, const json_t *entry, void *arg)
+{
+    struct imp *im = arg;
+    const char *p = json_string_value(json_object_get(entry, "platform"));
+    if (p == NULL || strcmp(p, im->ops->name) != 0)
+        return 0;
+    const char *id = im->ops->item_id(json_object_get(entry, "object"));
+    if (id == NULL)
+        return 0;
+    return ck_strset_add(&im->seen, id) < 0 ? CK_ENOMEM : 0;
+}
+
+/* DIR/session.json: the session as used, marked "imported" so it loads
+ * without a platform section (see ck_session_load_import). */
+static int write_session(const struct ck_session *s, const char *platform, const char *path,
+                         struct ck_error *err)
+{
+    json_t *doc = json_copy(s->json);
+    if (doc == NULL || json_object_set_new(doc, "imported", json_string(platform)) != 0) {
+        json_decref(doc);
+        return ck_error_set(err, CK_ENOMEM, "import: out of memory");
+    }
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (text == NULL)
+        return ck_error_set(err, CK_ENOMEM, "import: out of memory");
+    struct ck_atomic_file *out;
+    int rc = ck_atomic_open(path, &out, err);
+    if (rc == 0) {
+        rc = ck_atomic_write(out, text, strlen(text), err);
+        if (rc == 0)
+            rc = ck_atomic_write(out, "\n", 1, err);
+        if (rc == 0)
+            rc = ck_atomic_commit(out, err);
+        else
+            ck_atomic_abort(out);
+    }
+    free(text);
+    return rc;
+}
+
+int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
+                  struct ck_error *err)
+{
+    struct ck_import_stats st = {0};
+    struct imp im = {.st = &st, .err = err};
+    struct ck_session s = {0};
+    FILE **files = NULL;
+    char *session_out = NULL, *journal_path = NULL;
+    int rc;
+    if (o->format != NULL && strcmp(o->format, "mastodon") == 0) {
+        im.ops = &ck_platform_mastodon;
+    } else if (o->format != NULL && strcmp(o->format, "twarc") == 0) {
+        im.ops = &ck_platform_x;
+        im.twarc = true;
+    } else {
+        return ck_error_set(err, CK_EUSAGE, "import: unknown format \"%s\" (mastodon or twarc)",
+                            o->format != NULL ? o->format : "");
+    }
+    ck_strset_init(&im.seen);
+    rc = ck_session_load_import(o->session_path, &s, err);
+    if (rc != 0) {
+        rc = rc == CK_ENOMEM ? rc : CK_ECONFIG;
+        goto out;
+    }
+    files = calloc(o->n_files + 1, sizeof *files);
+    session_out = path_join(o->out_dir, "session.json");
+    journal_path = path_join(o->out_dir, "journal.jsonl");
+    if (files == NULL || session_out == NULL || journal_path == NULL) {
+        rc = ck_error_set(err, CK_ENOMEM, "import: out of memory");
+        goto out;
+    }
+    /* Every input opens before anything is written: a typo in one name
+     * should not leave a half-made directory behind. */
+    for (size_t i = 0; i < o->n_files; i++) {
+        files[i] = fopen(o->files[i], "rb");
+        if (files[i] == NULL) {
+            rc = ck_error_set(err, CK_ENOTFOUND, "%s: %s", o->files[i], strerror(errno));
+            goto out;
+        }
+    }
+    if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
+        rc = ck_error_set(err, -errno, "%s: %s", o->out_dir, strerror(errno));
+        goto out;
+    }
+    rc = write_session(&s, im.ops->name, session_out, err);
+    if (rc == 0)
+        rc = ck_journal_open(journal_path, &im.j, err);
+    if (rc == 0)
+        rc = ck_journal_read(journal_path, remember_line, &im, NULL, err);
+    if (rc == CK_ENOMEM)
+        ck_error_set(err, rc, "import: out of memory");
+    for (size_t i = 0; i < o->n_files && rc == 0; i++) {
+        im.file = o->files[i];
+        rc = import_file(&im, files[i]);
+    }
+    ck_journal_close(im.j);
+    im.j = NULL;
+    if (rc == 0)
+        rc = ck_archive_build(o->out_dir, &st.archive, err);
+    if (rc == 0 && stats != NULL)
+        *stats = st;
+out:
+    for (size_t i = 0; files != NULL && i < o->n_files; i++)
+        if (files[i] != NULL)
+            fclose(files[i]);
+    free(files);
+    free(journal_path);
+    free(session_out);
+    ck_strset_finish(&im.seen);
+    ck_session_finish(&s);
+    return rc;
+}

@@ -1,0 +1,627 @@
+/* X (Twitter), for archived data: tweets as twarc captured them, normalised to
+ * ck_message. Two shapes reach us through the journal:
+ *
+ *   - API v1.1 tweets as twarc 1 writes them: id_str, created_at
+ *     ("Wed Mar 11 01:02:03 +0000 2015"), user{id_str, screen_name, name},
+ *     full_text or text (or extended_tweet.full_text), entities, retweeted_status.
+ *   - API v2 tweets in twarc2's "flattened" shape: the tweet object (id,
+ *     created_at ISO 8601, author_id, text, referenced_tweets, entities) with its
+ *     author's user object embedded as "author" (and, when known, its media as
+ *     attachments.media objects). v2 response pages keep users apart in
+ *     includes.users, but a journal line holds one object, so the importer
+ *     stores each tweet of a page in this flattened shape (see import.h).
+ *
+ * Tweet text is not HTML but has &, < and > escaped as entities; links are
+ * t.co wrappers with the real URL beside them in entities.urls. Ids are
+ * id_str (the numeric "id" lost precision in JavaScript-era tools: never used).
+ *
+ * Live following of X comes later: the timeline calls refuse for now. Pure: no
+ * files, no clock. Every field is type-checked; a wrong type is CK_EPARSE. */
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/platform.h"
+#include "chatkeeper/timeutil.h"
+
+/* A growable string; oom latches so callers check once at the end. */
+struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool oom;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap != 0 ? b->cap : 128;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->s, cap);
+        if (grown == NULL) {
+            b->oom = true;
+            return;
+        }
+        b->s = grown;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s)
+{
+    sb_put(b, s, strlen(s));
+}
+
+static int x_timeline_request(const char *base_url, const char *token, const char *hashtag,
+                              const struct ck_timeline_query *q, struct ck_request *out,
+                              struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return ck_error_set(err, CK_EINVAL, "X is archive-only for now (use chatkeeper import)");
+}
+
+static int x_parse_timeline(const struct ck_response *resp, struct ck_page *out,
+                            struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return ck_error_set(err, CK_EINVAL, "X is archive-only for now (use chatkeeper import)");
+}
+
+/* v1.1 objects carry id_str; v2 objects a string id and no id_str. */
+static bool is_v1(const json_t *raw)
+{
+    return json_object_get(raw, "id_str") != NULL;
+}
+
+static const char *x_item_id(const json_t *raw)
+{
+    if (is_v1(raw))
+        return json_string_value(json_object_get(raw, "id_str"));
+    return json_string_value(json_object_get(raw, "id"));
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static bool digits(const char *s, size_t n, int *out)
+{
+    int v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+/* v1.1's created_at, "Wed Mar 11 01:02:03 +0000 2015" (always this layout,
+ * always English). Returns 0 or CK_EINVAL. */
+static int parse_v1_time(const char *s, int64_t *ms)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    int day, hh, mm, ss, oh, om, year;
+    if (strlen(s) != 30 || s[3] != ' ' || s[7] != ' ' || s[10] != ' ' || s[13] != ':' ||
+        s[16] != ':' || s[19] != ' ' || (s[20] != '+' && s[20] != '-') || s[25] != ' ')
+        return CK_EINVAL;
+    const char *mon = NULL;
+    for (int i = 0; i < 12 && mon == NULL; i++)
+        if (memcmp(months + 3 * i, s + 4, 3) == 0)
+            mon = months + 3 * i;
+    if (mon == NULL || !digits(s + 8, 2, &day) || !digits(s + 11, 2, &hh) ||
+        !digits(s + 14, 2, &mm) || !digits(s + 17, 2, &ss) || !digits(s + 21, 2, &oh) ||
+        !digits(s + 23, 2, &om) || !digits(s + 26, 4, &year))
+        return CK_EINVAL;
+    if (day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60 || oh > 23 || om > 59)
+        return CK_EINVAL;
+    int month = (int)((mon - months) / 3) + 1;
+    int64_t secs = days_from_civil(year, month, day) * 86400 + hh * 3600 + mm * 60 + ss;
+    int64_t off = (int64_t)oh * 3600 + om * 60;
+    secs -= s[20] == '+' ? off : -off;
+    *ms = secs * 1000;
+    return 0;
+}
+
+static int parse_time(const char *s, int64_t *ms)
+{
+    if (s == NULL)
+        return CK_EINVAL;
+    if (parse_v1_time(s, ms) == 0)
+        return 0;
+    return ck_time_parse_rfc3339(s, ms);
+}
+
+static int64_t x_item_time(const json_t *raw)
+{
+    int64_t ms;
+    if (parse_time(json_string_value(json_object_get(raw, "created_at")), &ms) != 0)
+        return INT64_MIN;
+    return ms;
+}
+
+/* Tweets are not edited in place (an edit on v2 is a new id), so the
+ * creation time is the only version there is. */
+static const char *x_item_version(const json_t *raw)
+{
+    return json_string_value(json_object_get(raw, "created_at"));
+}
+
+/* Ids are decimal strings: compare by length, then bytes (never as numbers). */
+static int x_id_cmp(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la != lb)
+        return la < lb ? -1 : 1;
+    int c = strcmp(a, b);
+    return (c > 0) - (c < 0);
+}
+
+/* ---- normalise ---- */
+
+struct nctx {
+    const char *id;
+    struct ck_error *err;
+};
+
+static int bad(struct nctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(struct nctx *c, const char *fmt, ...)
+{
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return ck_error_set(c->err, CK_EPARSE, "x tweet %.60s: %s", c->id != NULL ? c->id : "(no id)",
+                        what);
+}
+
+/* obj[key] as a borrowed string; absent or null gives NULL (an error when
+ * required); any other type is an error. */
+static int get_str(struct nctx *c, const json_t *obj, const char *key, bool required,
+                   const char **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return required ? bad(c, "missing %s", key) : 0;
+    if (!json_is_string(v))
+        return bad(c, "%s is not a string", key);
+    *out = json_string_value(v);
+    return 0;
+}
+
+static long get_count(const json_t *obj, const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_integer(v))
+        return 0; /* counts are decoration: a missing or odd one is just 0 */
+    json_int_t n = json_integer_value(v);
+    return n < 0 ? 0 : n > LONG_MAX ? LONG_MAX : (long)n;
+}
+
+/* An optional array member; absent or null gives NULL, another type an error. */
+static int get_array(struct nctx *c, const json_t *obj, const char *key, const json_t **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_array(v))
+        return bad(c, "%s is not an array", key);
+    *out = v;
+    return 0;
+}
+
+/* Twitter escapes only &, < and > in tweet text, but tools re-encode, so the
+ * common named and numeric references are decoded too. One pass: "&amp;lt;"
+ * stays the literal text "&lt;", as Twitter showed it. */
+static void decode_entities(struct sbuf *b, const char *s)
+{
+    static const struct {
+        const char *ent;
+        const char *txt;
+    } named[] = {{"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
+                 {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}};
+    while (*s != '\0') {
+        const char *amp = strchr(s, '&');
+        if (amp == NULL) {
+            sb_str(b, s);
+            return;
+        }
+        sb_put(b, s, (size_t)(amp - s));
+        s = amp;
+        bool done = false;
+        for (size_t i = 0; i < sizeof named / sizeof named[0] && !done; i++) {
+            size_t n = strlen(named[i].ent);
+            if (strncmp(s, named[i].ent, n) == 0) {
+                sb_str(b, named[i].txt);
+                s += n;
+                done = true;
+            }
+        }
+        if (!done && s[1] == '#') {
+            bool hex = s[2] == 'x' || s[2] == 'X';
+            char *end;
+            unsigned long cp = strtoul(s + (hex ? 3 : 2), &end, hex ? 16 : 10);
+            /* Only scalar values other than NUL: a reference must never let a
+             * control byte or a surrogate into text that was valid before. */
+            if (*end == ';' && end > s + (hex ? 3 : 2) && cp >= 0x20 && cp <= 0x10FFFF &&
+                !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0x7F) {
+                char u[4];
+                size_t n;
+                if (cp < 0x80) {
+                    u[0] = (char)cp, n = 1;
+                } else if (cp < 0x800) {
+                    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
+                } else if (cp < 0x10000) {
+                    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+                    u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
+                } else {
+                    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+                    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
+                    n = 4;
+                }
+                sb_put(b, u, n);
+                s = end + 1;
+                done = true;
+            }
+        }
+        if (!done) {
+            sb_put(b, "&", 1);
+            s++;
+        }
+    }
+}
+
+/* One t.co link and what replaces it ("" to drop a media link). */
+struct link {
+    const char *from, *to;
+    size_t from_len;
+};
+
+#define MAX_LINKS 64
+
+/* Collect url -> expanded_url pairs of an entities.urls array. Entities with a
+ * media_key (v2) link to the tweet's own photo page: dropped from the text,
+ * the media are listed after it. */
+static int collect_urls(struct nctx *c, const json_t *urls, struct link *links, size_t *n)
+{
+    for (size_t i = 0; urls != NULL && i < json_array_size(urls); i++) {
+        const json_t *u = json_array_get(urls, i);
+        const char *from, *to, *media_key;
+        if (!json_is_object(u))
+            return bad(c, "entities.urls[%zu] is not an object", i);
+        if (get_str(c, u, "url", false, &from) || get_str(c, u, "expanded_url", false, &to) ||
+            get_str(c, u, "media_key", false, &media_key))
+            return CK_EPARSE;
+        if (from == NULL || from[0] == '\0' || *n >= MAX_LINKS)
+            continue;
+        if (media_key != NULL)
+            to = "";
+        links[(*n)++] = (struct link){from, to != NULL ? to : from, strlen(from)};
+    }
+    return 0;
+}
+
+/* Copy text with every link replaced (longest match first, so a t.co code
+ * that prefixes another cannot cut it). */
+static void expand_links(struct sbuf *b, const char *text, const struct link *links, size_t n)
+{
+    const char *p = text;
+    while (*p != '\0') {
+        const struct link *best = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (strncmp(p, links[i].from, links[i].from_len) == 0 &&
+                (best == NULL || links[i].from_len > best->from_len))
+                best = &links[i];
+        if (best != NULL) {
+            sb_str(b, best->to);
+            p += best->from_len;
+        } else {
+            sb_put(b, p, 1);
+            p++;
+        }
+    }
+}
+
+/* Media are what a reader sees: one "[image: ALT] URL" line each, as for
+ * Mastodon. v1.1 names alt text ext_alt_text; v2 alt_text. */
+static int append_media(struct nctx *c, const json_t *media, struct sbuf *b)
+{
+    for (size_t i = 0; media != NULL && i < json_array_size(media); i++) {
+        const json_t *m = json_array_get(media, i);
+        const char *type, *alt, *alt2, *url;
+        if (!json_is_object(m))
+            continue; /* v2 pages list media_keys; only expanded objects are shown */
+        if (get_str(c, m, "type", false, &type) || get_str(c, m, "ext_alt_text", false, &alt) ||
+            get_str(c, m, "alt_text", false, &alt2))
+            return CK_EPARSE;
+        if (get_str(c, m, "media_url_https", false, &url) ||
+            (url == NULL && get_str(c, m, "url", false, &url)) ||
+            (url == NULL && get_str(c, m, "preview_image_url", false, &url)))
+            return CK_EPARSE;
+        if (alt == NULL)
+            alt = alt2;
+        const char *kind = type == NULL                        ? "media"
+                           : strcmp(type, "photo") == 0        ? "image"
+                           : strcmp(type, "animated_gif") == 0 ? "gifv"
+                           : strcmp(type, "video") == 0        ? "video"
+                                                               : "media";
+        if (b->len > 0)
+            sb_str(b, "\n");
+        sb_str(b, "[");
+        sb_str(b, kind);
+        if (alt != NULL && alt[0] != '\0') {
+            sb_str(b, ": ");
+            sb_str(b, alt);
+        }
+        sb_str(b, "]");
+        if (url != NULL) {
+            sb_str(b, " ");
+            sb_str(b, url);
+        }
+    }
+    return 0;
+}
+
+/* The text a reader sees: entities decoded, t.co links expanded, media links
+ * dropped and the media listed. ents: the entities object (may be NULL);
+ * media: an array of media objects (may be NULL). */
+static int build_text(struct nctx *c, const char *raw_text, const json_t *ents, const json_t *media,
+                      char **out)
+{
+    struct link links[MAX_LINKS];
+    size_t n = 0;
+    const json_t *urls = NULL, *ent_media = NULL;
+    *out = NULL;
+    if (ents != NULL && !json_is_null(ents) && !json_is_object(ents))
+        return bad(c, "entities is not an object");
+    if (get_array(c, ents, "urls", &urls) || collect_urls(c, urls, links, &n) ||
+        get_array(c, ents, "media", &ent_media))
+        return CK_EPARSE;
+    /* v1.1 media entities: their t.co link goes; the media are listed below. */
+    if (media == NULL)
+        media = ent_media;
+    for (size_t i = 0; media != NULL && i < json_array_size(media) && n < MAX_LINKS; i++) {
+        const char *u = json_string_value(json_object_get(json_array_get(media, i), "url"));
+        if (u != NULL && strncmp(u, "https://t.co/", 13) == 0)
+            links[n++] = (struct link){u, "", strlen(u)};
+    }
+    for (size_t i = 0; ent_media != NULL && i < json_array_size(ent_media) && n < MAX_LINKS; i++) {
+        const char *u = json_string_value(json_object_get(json_array_get(ent_media, i), "url"));
+        if (u != NULL && u[0] != '\0')
+            links[n++] = (struct link){u, "", strlen(u)};
+    }
+    struct sbuf dec = {0}, b = {0};
+    sb_put(&dec, "", 0);
+    decode_entities(&dec, raw_text);
+    sb_put(&b, "", 0);
+    if (!dec.oom)
+        expand_links(&b, dec.s, links, n);
+    free(dec.s);
+    /* A dropped media link leaves the space before it. */
+    while (b.len > 0 && (b.s[b.len - 1] == ' ' || b.s[b.len - 1] == '\n'))
+        b.s[--b.len] = '\0';
+    int rc = append_media(c, media, &b);
+    if (rc != 0 || b.oom || dec.oom) {
+        free(b.s);
+        return rc != 0 ? rc : ck_error_set(c->err, CK_ENOMEM, "x: out of memory");
+    }
+    *out = b.s;
+    return 0;
+}
+
+/* What the v1.1 and v2 shapes share once read. Strings are borrowed from raw. */
+struct fields {
+    const char *id, *created, *reply_to, *boost_of;
+    const char *user_id, *screen, *name;
+    long replies, boosts, likes;
+    char *text; /* owned */
+};
+
+static int read_v1(struct nctx *c, const json_t *raw, struct fields *f)
+{
+    const char *text, *full;
+    if (get_str(c, raw, "in_reply_to_status_id_str", false, &f->reply_to) ||
+        get_str(c, raw, "text", false, &text) || get_str(c, raw, "full_text", false, &full))
+        return CK_EPARSE;
+    const json_t *user = json_object_get(raw, "user");
+    if (!json_is_object(user))
+        return bad(c, "missing user");
+    if (get_str(c, user, "id_str", true, &f->user_id) ||
+        get_str(c, user, "screen_name", true, &f->screen) ||
+        get_str(c, user, "name", false, &f->name))
+        return CK_EPARSE;
+    const json_t *rt = json_object_get(raw, "retweeted_status");
+    if (json_is_object(rt)) {
+        if (get_str(c, rt, "id_str", true, &f->boost_of))
+            return CK_EPARSE;
+    } else if (rt != NULL && !json_is_null(rt)) {
+        return bad(c, "retweeted_status is not an object");
+    }
+    /* Tweets over 140 characters from the streaming API keep their whole text
+     * and entities in extended_tweet; search (twarc's) puts them in full_text. */
+    const json_t *src = raw;
+    const json_t *ext = json_object_get(raw, "extended_tweet");
+    if (json_is_object(ext) && json_is_string(json_object_get(ext, "full_text"))) {
+        src = ext;
+        full = json_string_value(json_object_get(ext, "full_text"));
+    }
+    if (full != NULL)
+        text = full;
+    if (text == NULL)
+        return bad(c, "missing text");
+    const json_t *xents = json_object_get(src, "extended_entities");
+    const json_t *media = NULL;
+    if (json_is_object(xents) && get_array(c, xents, "media", &media))
+        return CK_EPARSE;
+    /* A retweet's counts are the original's: a boost itself has none, as on Mastodon. */
+    if (f->boost_of == NULL) {
+        f->replies = get_count(raw, "reply_count");
+        f->boosts = get_count(raw, "retweet_count");
+        f->likes = get_count(raw, "favorite_count");
+    }
+    return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
+}
+
+static int read_v2(struct nctx *c, const json_t *raw, struct fields *f)
+{
+    const char *text, *author_id;
+    if (get_str(c, raw, "text", true, &text) || get_str(c, raw, "author_id", false, &author_id))
+        return CK_EPARSE;
+    const json_t *author = json_object_get(raw, "author");
+    if (!json_is_object(author))
+        return bad(c, "missing author (a v2 tweet needs its includes.users entry as \"author\")");
+    if (get_str(c, author, "id", true, &f->user_id) ||
+        get_str(c, author, "username", true, &f->screen) ||
+        get_str(c, author, "name", false, &f->name))
+        return CK_EPARSE;
+    if (author_id != NULL && strcmp(author_id, f->user_id) != 0)
+        return bad(c, "author.id %.40s is not author_id %.40s", f->user_id, author_id);
+    const json_t *refs;
+    if (get_array(c, raw, "referenced_tweets", &refs))
+        return CK_EPARSE;
+    for (size_t i = 0; refs != NULL && i < json_array_size(refs); i++) {
+        const json_t *r = json_array_get(refs, i);
+        const char *type, *rid;
+        if (!json_is_object(r))
+            return bad(c, "referenced_tweets[%zu] is not an object", i);
+        if (get_str(c, r, "type", true, &type) || get_str(c, r, "id", true, &rid))
+            return CK_EPARSE;
+        if (strcmp(type, "replied_to") == 0)
+            f->reply_to = rid;
+        else if (strcmp(type, "retweeted") == 0)
+            f->boost_of = rid;
+    }
+    /* Long posts ("note tweets") carry their whole text and entities apart. */
+    const json_t *src = raw;
+    const json_t *note = json_object_get(raw, "note_tweet");
+    if (json_is_object(note) && json_is_string(json_object_get(note, "text"))) {
+        src = note;
+        text = json_string_value(json_object_get(note, "text"));
+    }
+    const json_t *att = json_object_get(raw, "attachments");
+    const json_t *media = NULL;
+    if (json_is_object(att) && get_array(c, att, "media", &media))
+        return CK_EPARSE;
+    const json_t *pm = json_object_get(raw, "public_metrics");
+    if (f->boost_of == NULL && json_is_object(pm)) {
+        f->replies = get_count(pm, "reply_count");
+        f->boosts = get_count(pm, "retweet_count");
+        f->likes = get_count(pm, "like_count");
+    }
+    return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
+}
+
+static bool dup_into(char **dst, const char *s)
+{
+    *dst = NULL;
+    if (s == NULL)
+        return true;
+    *dst = strdup(s);
+    return *dst != NULL;
+}
+
+static char *join3(const char *a, const char *b, const char *c)
+{
+    struct sbuf s = {0};
+    sb_str(&s, a);
+    sb_str(&s, b);
+    sb_str(&s, c);
+    if (s.oom) {
+        free(s.s);
+        return NULL;
+    }
+    return s.s;
+}
+
+/* Screen names are [A-Za-z0-9_]{1,15}; anything else would let a record's
+ * handle or URL say something other than the account. */
+static bool screen_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 15 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static bool id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 32 && strspn(s, "0123456789") == n;
+}
+
+static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
+{
+    struct nctx c = {NULL, err};
+    struct fields f = {0};
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(raw))
+        return bad(&c, "not a JSON object");
+    bool v1 = is_v1(raw);
+    if (get_str(&c, raw, v1 ? "id_str" : "id", true, &f.id))
+        return CK_EPARSE;
+    c.id = f.id;
+    if (!id_ok(f.id))
+        return bad(&c, "id is not a decimal string");
+    if (get_str(&c, raw, "created_at", true, &f.created))
+        return CK_EPARSE;
+    int64_t created_ms;
+    if (parse_time(f.created, &created_ms) != 0)
+        return bad(&c, "created_at is not a tweet time");
+    int rc = v1 ? read_v1(&c, raw, &f) : read_v2(&c, raw, &f);
+    if (rc == 0 && !screen_name_ok(f.screen))
+        rc = bad(&c, "screen name is not 1-15 letters, digits or _");
+    if (rc == 0 &&
+        ((f.reply_to != NULL && !id_ok(f.reply_to)) || (f.boost_of != NULL && !id_ok(f.boost_of))))
+        rc = bad(&c, "a referenced tweet id is not a decimal string");
+    if (rc != 0) {
+        free(f.text);
+        return rc;
+    }
+    out->text = f.text;
+    out->created_ms = created_ms;
+    out->replies = f.replies;
+    out->boosts = f.boosts;
+    out->likes = f.likes;
+    out->author.handle = join3("@", f.screen, "");
+    out->author.url = join3("https://twitter.com/", f.screen, "");
+    char *status = join3("https://twitter.com/", f.screen, "/status/");
+    out->url = status != NULL ? join3(status, f.id, "") : NULL;
+    free(status);
+    bool ok = out->author.handle != NULL && out->author.url != NULL && out->url != NULL &&
+              dup_into(&out->id, f.id) && dup_into(&out->platform, "x") &&
+              dup_into(&out->author.id, f.user_id) &&
+              dup_into(&out->author.name, f.name != NULL ? f.name : "") &&
+              dup_into(&out->reply_to, f.reply_to) && dup_into(&out->boost_of, f.boost_of);
+    if (!ok) {
+        ck_message_finish(out);
+        return ck_error_set(err, CK_ENOMEM, "x: out of memory");
+    }
+    return 0;
+}
+
+const struct ck_platform_ops ck_platform_x = {
+    .name = "x",
+    .timeline_request = x_timeline_request,
+    .parse_timeline = x_parse_timeline,
+    .item_id = x_item_id,
+    .item_time = x_item_time,
+    .item_version = x_item_version,
+    .normalise = x_normalise,
+    .id_cmp = x_id_cmp,
+};

@@ -1,0 +1,453 @@
+/* chatkeeper catchup's reading: messages.jsonl grouped by question, threads
+ * nested, wrapped to the terminal, with nothing a terminal would obey.
+ *
+ * The whole messages.jsonl is held as parsed JSON (a chat is thousands of
+ * messages, not millions), with an index sorted by id to find a reply's
+ * parent. Threads are walked iteratively through parent/child/sibling
+ * indexes, so a hostile million-deep reply chain cannot exhaust the stack;
+ * a parent must come earlier in the file (messages.jsonl is oldest first),
+ * which also rules out cycles. */
+#include "chatkeeper/terminal.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/log.h"
+#include "chatkeeper/text.h"
+#include "chatkeeper/timeutil.h"
+
+#define MAX_QUESTION 999 /* higher numbers in a record are noise, not headings */
+#define NONE SIZE_MAX
+
+/* ---- cleaning and wrapping ---- */
+
+static bool dropped(uint32_t cp)
+{
+    return (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
+           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Length of the UTF-8 sequence starting with c (input is valid UTF-8). */
+static size_t seq_len(unsigned char c)
+{
+    return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+}
+
+static uint32_t decode(const unsigned char *p, size_t n)
+{
+    if (n == 1)
+        return p[0];
+    uint32_t cp = p[0] & (0x7F >> n);
+    for (size_t i = 1; i < n; i++)
+        cp = (cp << 6) | (p[i] & 0x3F);
+    return cp;
+}
+
+char *ck_term_clean(const char *s)
+{
+    /* Valid UTF-8 first, so every sequence below decodes to what it says. */
+    char *v = ck_utf8_sanitize(s, s != NULL ? strlen(s) : 0);
+    if (v == NULL)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; v[i] != '\0';) {
+        size_t n = seq_len((unsigned char)v[i]);
+        uint32_t cp = decode((const unsigned char *)v + i, n);
+        if (cp == '\t')
+            v[o++] = ' ';
+        else if (!dropped(cp))
+            memmove(v + o, v + i, n), o += n;
+        i += n;
+    }
+    v[o] = '\0';
+    return v;
+}
+
+struct wrap {
+    FILE *out;
+    size_t indent, avail; /* columns for text after the indent */
+    size_t used;          /* columns on the current line */
+};
+
+static void wrap_newline(struct wrap *w)
+{
+    fputc('\n', w->out);
+    w->used = 0;
+}
+
+static void wrap_word(struct wrap *w, const char *word, size_t bytes, size_t cols)
+{
+    if (w->used > 0 && w->used + 1 + cols > w->avail)
+        wrap_newline(w);
+    if (w->used > 0) {
+        fputc(' ', w->out);
+        w->used++;
+    }
+    /* A word longer than a line: as much as fits, then the rest on the next. */
+    size_t i = 0;
+    while (i < bytes) {
+        if (w->used == 0)
+            fprintf(w->out, "%*s", (int)w->indent, "");
+        if (w->used == w->avail) {
+            wrap_newline(w);
+            continue;
+        }
+        size_t n = seq_len((unsigned char)word[i]);
+        fwrite(word + i, 1, n, w->out);
+        w->used++;
+        i += n;
+    }
+}
+
+void ck_term_wrap(FILE *out, const char *text, size_t indent, size_t width)
+{
+    struct wrap w = {out, indent, width > indent ? width - indent : 1, 0};
+    bool blank_owed = false, any = false;
+    const char *p = text;
+    while (*p != '\0') {
+        size_t len = strcspn(p, "\n");
+        const char *end = p + len;
+        bool empty = true;
+        for (const char *q = p; q < end;) {
+            while (q < end && *q == ' ')
+                q++;
+            const char *wstart = q;
+            size_t cols = 0;
+            while (q < end && *q != ' ') {
+                q += seq_len((unsigned char)*q);
+                cols++;
+            }
+            if (q > end)
+                q = end; /* never past the line, whatever the input */
+            if (cols == 0)
+                continue;
+            if (empty && blank_owed)
+                fputc('\n', out);
+            blank_owed = false;
+            empty = false;
+            any = true;
+            wrap_word(&w, wstart, (size_t)(q - wstart), cols);
+        }
+        if (!empty)
+            wrap_newline(&w);
+        else if (any)
+            blank_owed = true; /* written only if more text follows */
+        p = *end == '\n' ? end + 1 : end;
+    }
+}
+
+/* ---- the reading ---- */
+
+struct msg {
+    json_t *rec; /* the messages.jsonl record (owned) */
+    const char *id, *reply_to;
+    int64_t ms;
+    size_t parent, first_child, last_child, next; /* within the current group */
+    bool in_group;
+};
+
+struct reading {
+    FILE *out;
+    struct ck_session s;
+    struct msg *m;
+    size_t n, cap;
+    size_t *by_id; /* indexes sorted by id */
+    bool grouped;  /* some record has "questions" */
+    int max_q;
+    size_t width;
+    char start_date[16];
+};
+
+static const char *str(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static int load_messages(struct reading *r, const char *path, struct ck_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return ck_error_set(err, errno == ENOENT ? CK_ENOTFOUND : -errno, "%s: %s", path,
+                            strerror(errno));
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    int rc = 0;
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        json_t *rec = json_loads(line, 0, NULL);
+        int64_t ms;
+        if (!json_is_object(rec) || str(rec, "id") == NULL || str(rec, "created_at") == NULL ||
+            ck_time_parse_rfc3339(str(rec, "created_at"), &ms) != 0) {
+            if (strspn(line, " \t\r\n") != strlen(line))
+                ck_warn("catchup: %s:%zu: not a message record; skipped", path, lineno);
+            json_decref(rec);
+            continue;
+        }
+        if (r->n == r->cap) {
+            size_t nc = r->cap ? r->cap * 2 : 256;
+            struct msg *g = realloc(r->m, nc * sizeof *g);
+            if (g == NULL) {
+                json_decref(rec);
+                rc = ck_error_set(err, CK_ENOMEM, "catchup: out of memory");
+                break;
+            }
+            r->m = g;
+            r->cap = nc;
+        }
+        r->m[r->n++] = (struct msg){
+            .rec = rec, .id = str(rec, "id"), .reply_to = str(rec, "reply_to"), .ms = ms};
+        const json_t *qs = json_object_get(rec, "questions");
+        if (json_is_array(qs)) {
+            r->grouped = true;
+            for (size_t i = 0; i < json_array_size(qs); i++) {
+                json_int_t q = json_integer_value(json_array_get(qs, i));
+                if (q > r->max_q && q <= MAX_QUESTION)
+                    r->max_q = (int)q;
+            }
+        }
+    }
+    if (rc == 0 && ferror(f))
+        rc = ck_error_set(err, CK_EIO, "%s: read error", path);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* qsort passes no argument; the array compared is the one being sorted. */
+static const struct msg *sort_msgs;
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(sort_msgs[*(const size_t *)a].id, sort_msgs[*(const size_t *)b].id);
+}
+
+static size_t find_id(const struct reading *r, const char *id)
+{
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(r->m[r->by_id[mid]].id, id);
+        if (c == 0)
+            return r->by_id[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NONE;
+}
+
+static bool is_boost(const struct msg *m)
+{
+    return str(m->rec, "boost_of") != NULL;
+}
+
+/* Whether m belongs to group q (0: the messages under no question). */
+static bool in_group(const struct reading *r, const struct msg *m, int q)
+{
+    if (!r->grouped)
+        return true;
+    const json_t *qs = json_object_get(m->rec, "questions");
+    if (q == 0)
+        return json_array_size(qs) == 0;
+    for (size_t i = 0; i < json_array_size(qs); i++)
+        if (json_integer_value(json_array_get(qs, i)) == q)
+            return true;
+    return false;
+}
+
+/* Print through the cleaner: nothing from a message reaches out raw. */
+static void put_wrapped(struct reading *r, const char *text, size_t indent)
+{
+    char *clean = ck_term_clean(text);
+    ck_term_wrap(r->out, clean != NULL ? clean : "(out of memory)", indent, r->width);
+    free(clean);
+}
+
+static void print_message(struct reading *r, const struct msg *m, size_t depth)
+{
+    /* Replies step in 4 columns at a time, but never past a third of the
+     * line, so deep threads stay readable on a narrow terminal. */
+    size_t indent = depth * 4;
+    if (indent > r->width / 3)
+        indent = r->width / 3;
+    char when[64] = "";
+    if (ck_time_format_local(r->s.timezone, m->ms, when, sizeof when) == 0 && strlen(when) >= 16) {
+        /* "YYYY-MM-DD HH:MM:SS ZZZ": the time, and the date only when it is
+         * not the chat's own. */
+        bool same_day = strncmp(when, r->start_date, 10) == 0;
+        memmove(when, when + (same_day ? 11 : 0), 16 - (same_day ? 11 : 0));
+        when[same_day ? 5 : 16] = '\0';
+    }
+    const json_t *author = json_object_get(m->rec, "author");
+    const char *name = str(author, "name"), *handle = str(author, "handle");
+    size_t len = strlen(when) + (name ? strlen(name) : 0) + (handle ? strlen(handle) : 0) + 4;
+    char *head = malloc(len);
+    if (head != NULL) {
+        snprintf(head, len, "%s %s%s%s", when, name != NULL && name[0] != '\0' ? name : "",
+                 name != NULL && name[0] != '\0' ? " " : "", handle != NULL ? handle : "");
+        put_wrapped(r, head, indent);
+    }
+    free(head);
+    const char *text = str(m->rec, "text");
+    put_wrapped(r, text != NULL ? text : "", indent + 2);
+    fputc('\n', r->out);
+}
+
+static void print_group(struct reading *r, int q)
+{
+    size_t roots = NONE, last_root = NONE, count = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        struct msg *m = &r->m[i];
+        m->in_group = !is_boost(m) && in_group(r, m, q);
+        m->parent = m->first_child = m->last_child = m->next = NONE;
+        if (!m->in_group)
+            continue;
+        count++;
+        size_t p = m->reply_to != NULL ? find_id(r, m->reply_to) : NONE;
+        /* Only an earlier message in this group can be a parent. */
+        if (p != NONE && (p >= i || !r->m[p].in_group))
+            p = NONE;
+        m->parent = p;
+        size_t *head = p != NONE ? &r->m[p].first_child : &roots;
+        size_t *tail = p != NONE ? &r->m[p].last_child : &last_root;
+        if (*head == NONE)
+            *head = i;
+        else
+            r->m[*tail].next = i;
+        *tail = i;
+    }
+    if (q > 0) {
+        const char *text = (size_t)q <= r->s.n_questions ? r->s.questions[q - 1].text : NULL;
+        char num[16];
+        snprintf(num, sizeof num, "Q%d", q);
+        size_t len = strlen(num) + (text ? strlen(text) : 0) + 3;
+        char *h = malloc(len);
+        if (h != NULL) {
+            snprintf(h, len, "%s%s%s", num, text ? ". " : "", text ? text : "");
+            put_wrapped(r, h, 0);
+        }
+        free(h);
+    } else {
+        ck_term_wrap(r->out,
+                     r->grouped ? "Other messages (welcome, introductions, chatter)"
+                                : "All messages",
+                     0, r->width);
+    }
+    for (size_t i = 0; i < r->width; i++)
+        fputc('=', r->out);
+    fprintf(r->out, "\n%zu message%s\n\n", count, count == 1 ? "" : "s");
+    /* Pre-order walk: down to the first child, else along to the next
+     * sibling, else up until an ancestor has one. */
+    size_t depth = 0;
+    for (size_t i = roots; i != NONE;) {
+        print_message(r, &r->m[i], depth);
+        if (r->m[i].first_child != NONE) {
+            i = r->m[i].first_child;
+            depth++;
+            continue;
+        }
+        while (i != NONE && r->m[i].next == NONE) {
+            i = r->m[i].parent;
+            depth -= i != NONE;
+        }
+        if (i != NONE)
+            i = r->m[i].next;
+    }
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int ck_catchup_render(FILE *out, const char *dir, const struct ck_catchup_opts *o,
+                      struct ck_error *err)
+{
+    struct reading r = {.out = out, .width = o->width < 20 ? 20 : (size_t)o->width};
+    char *session_path = path_join(dir, "session.json");
+    char *messages_path = path_join(dir, "messages.jsonl");
+    int rc = 0;
+    if (session_path == NULL || messages_path == NULL) {
+        rc = ck_error_set(err, CK_ENOMEM, "catchup: out of memory");
+        goto out;
+    }
+    FILE *probe = fopen(session_path, "rb");
+    if (probe == NULL) {
+        rc = ck_error_set(err, CK_ENOTFOUND, "%s: %s", session_path, strerror(errno));
+        goto out;
+    }
+    fclose(probe);
+    rc = ck_session_load(session_path, &r.s, err);
+    if (rc != 0) {
+        rc = rc == CK_ENOMEM ? rc : CK_ECONFIG;
+        goto out;
+    }
+    rc = load_messages(&r, messages_path, err);
+    if (rc != 0)
+        goto out;
+    if (r.max_q < (int)r.s.n_questions)
+        r.max_q = (int)r.s.n_questions;
+    if (o->question != 0 && (o->question < 1 || o->question > r.max_q)) {
+        rc = ck_error_set(err, CK_EINVAL, "catchup: no question %d (this chat has %d)", o->question,
+                          r.max_q);
+        goto out;
+    }
+    r.by_id = malloc((r.n + 1) * sizeof *r.by_id);
+    if (r.by_id == NULL) {
+        rc = ck_error_set(err, CK_ENOMEM, "catchup: out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < r.n; i++)
+        r.by_id[i] = i;
+    sort_msgs = r.m;
+    qsort(r.by_id, r.n, sizeof *r.by_id, cmp_id);
+    sort_msgs = NULL;
+
+    char start[64] = "";
+    ck_time_format_local(r.s.timezone, r.s.start_ms, start, sizeof start);
+    memcpy(r.start_date, start, 10);
+    size_t len = strlen(r.s.title) + strlen(r.s.hashtag) + strlen(start) + 8;
+    char *title = malloc(len);
+    if (title != NULL) {
+        snprintf(title, len, "%s #%s\n%s", r.s.title, r.s.hashtag, start);
+        put_wrapped(&r, title, 0);
+        fputc('\n', out);
+    }
+    free(title);
+    if (!r.grouped && o->question != 0)
+        ck_warn("catchup: %s is not grouped by question yet; showing every message", dir);
+    if (!r.grouped)
+        print_group(&r, 0);
+    else if (o->question != 0)
+        print_group(&r, o->question);
+    else {
+        for (int q = 1; q <= r.max_q; q++)
+            print_group(&r, q);
+        bool other = false;
+        for (size_t i = 0; i < r.n && !other; i++)
+            other = !is_boost(&r.m[i]) && in_group(&r, &r.m[i], 0);
+        if (other)
+            print_group(&r, 0);
+    }
+out:
+    for (size_t i = 0; i < r.n; i++)
+        json_decref(r.m[i].rec);
+    free(r.m);
+    free(r.by_id);
+    ck_session_finish(&r.s);
+    free(messages_path);
+    free(session_path);
+    return rc;
+}

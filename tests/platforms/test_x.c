@@ -1,0 +1,254 @@
+/* The X platform from fixtures written for it (tests/fixtures/x): API v1.1
+ * tweets as twarc 1 stores them, v2 tweets in twarc2's flattened shape (author
+ * embedded), and malformed objects, which must be CK_EPARSE, never a guess. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "chatkeeper/platform.h"
+#include "chatkeeper/timeutil.h"
+
+static const struct ck_platform_ops *X;
+
+static int setup(void **state)
+{
+    X = ck_platform_find("x");
+    return X == NULL;
+}
+
+static json_t *load_fixture(const char *name)
+{
+    const char *dir = getenv("CK_FIXTURES");
+    assert_non_null(dir);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/x/%s", dir, name);
+    json_error_t jerr;
+    json_t *j = json_load_file(path, 0, &jerr);
+    if (j == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    return j;
+}
+
+static int64_t iso(const char *s)
+{
+    int64_t ms;
+    assert_int_equal(ck_time_parse_rfc3339(s, &ms), 0);
+    return ms;
+}
+
+static void test_registry_and_no_timeline(void **state)
+{
+    assert_non_null(X);
+    assert_string_equal(X->name, "x");
+    struct ck_request req;
+    struct ck_error err = {0};
+    assert_int_equal(X->timeline_request("https://x.example", NULL, "chat", NULL, &req, &err),
+                     CK_EINVAL);
+    assert_non_null(strstr(err.msg, "archive-only"));
+    assert_null(req.url);
+    struct ck_page page;
+    struct ck_response resp = {0};
+    assert_int_equal(X->parse_timeline(&resp, &page, NULL), CK_EINVAL);
+    assert_null(page.items);
+}
+
+static void test_v1_tweet(void **state)
+{
+    json_t *raw = load_fixture("v1-tweet.json");
+    /* id_str, never the numeric id (which differs in the fixture on purpose). */
+    assert_string_equal(X->item_id(raw), "575487420191252481");
+    assert_int_equal(X->item_time(raw), iso("2015-03-11T01:13:20Z"));
+    assert_string_equal(X->item_version(raw), "Wed Mar 11 01:13:20 +0000 2015");
+    struct ck_message m;
+    struct ck_error err = {0};
+    assert_int_equal(X->normalise(raw, &m, &err), 0);
+    assert_string_equal(m.id, "575487420191252481");
+    assert_string_equal(m.platform, "x");
+    assert_string_equal(m.url, "https://twitter.com/test_facil/status/575487420191252481");
+    assert_int_equal(m.created_ms, iso("2015-03-11T01:13:20Z"));
+    assert_string_equal(m.author.id, "40329175");
+    assert_string_equal(m.author.handle, "@test_facil");
+    assert_string_equal(m.author.name, "Test Facilitator");
+    assert_string_equal(m.author.url, "https://twitter.com/test_facil");
+    /* Entities decoded once; the t.co link expanded (its & kept as is); the
+     * photo's t.co link dropped and the photo listed with its alt text. */
+    assert_string_equal(m.text, "A1 Q&A: makerspaces <3 libraries, read "
+                                "https://example.org/makers?a=1&b=2 #testchat\n"
+                                "[image: A 3D printer & a sewing machine] "
+                                "https://pbs.twimg.com/media/abc.jpg");
+    assert_null(m.reply_to);
+    assert_null(m.boost_of);
+    assert_null(m.edited_at);
+    assert_int_equal(m.boosts, 3);
+    assert_int_equal(m.likes, 7);
+    ck_message_finish(&m);
+    json_decref(raw);
+}
+
+static void test_v1_reply_and_entities(void **state)
+{
+    json_t *raw = load_fixture("v1-reply.json");
+    struct ck_message m;
+    assert_int_equal(X->normalise(raw, &m, NULL), 0);
+    assert_string_equal(m.reply_to, "575487420191252481");
+    assert_null(m.boost_of);
+    /* A numeric offset in created_at is honoured. */
+    assert_int_equal(m.created_ms, iso("2015-06-17T01:31:11Z"));
+    /* "&amp;lt;" is the literal text "&lt;": decoded once, not twice. */
+    assert_string_equal(m.text, "@test_facil Yes! && more &lt;b&gt; \xF0\x9F\x98\x80 #testchat");
+    ck_message_finish(&m);
+    json_decref(raw);
+}
+
+static void test_v1_retweet_is_a_boost(void **state)
+{
+    json_t *raw = load_fixture("v1-retweet.json");
+    struct ck_message m;
+    assert_int_equal(X->normalise(raw, &m, NULL), 0);
+    assert_string_equal(m.id, "575489000000000001");
+    assert_string_equal(m.boost_of, "575487420191252481");
+    assert_string_equal(m.author.handle, "@booster");
+    assert_non_null(strstr(m.text, "https://example.org/makers?a=1&b=2"));
+    /* The counts on a retweet are the original's: a boost has none of its own. */
+    assert_int_equal(m.boosts, 0);
+    assert_int_equal(m.likes, 0);
+    ck_message_finish(&m);
+    json_decref(raw);
+}
+
+static void test_v2_tweet_with_author(void **state)
+{
+    json_t *raw = load_fixture("v2-tweet.json");
+    assert_string_equal(X->item_id(raw), "1445880548472328192");
+    assert_int_equal(X->item_time(raw), iso("2021-10-06T23:07:17Z"));
+    struct ck_message m;
+    assert_int_equal(X->normalise(raw, &m, NULL), 0);
+    assert_string_equal(m.id, "1445880548472328192");
+    assert_string_equal(m.author.handle, "@pythondev");
+    assert_string_equal(m.author.name, "Python Dev");
+    assert_string_equal(m.author.id, "9876543210");
+    assert_string_equal(m.url, "https://twitter.com/pythondev/status/1445880548472328192");
+    assert_string_equal(m.text,
+                        "@pythondev A2: yes & no, see https://example.com/answer #testchat");
+    assert_string_equal(m.reply_to, "1445880000000000000");
+    assert_null(m.boost_of); /* a quote is not a boost */
+    assert_int_equal(m.replies, 1);
+    assert_int_equal(m.boosts, 2);
+    assert_int_equal(m.likes, 5);
+    ck_message_finish(&m);
+
+    /* A retweet on v2 is a referenced tweet of type "retweeted". */
+    json_object_set_new(raw, "referenced_tweets",
+                        json_pack("[{s:s,s:s}]", "type", "retweeted", "id", "1445000000000000001"));
+    assert_int_equal(X->normalise(raw, &m, NULL), 0);
+    assert_string_equal(m.boost_of, "1445000000000000001");
+    assert_null(m.reply_to);
+    assert_int_equal(m.likes, 0);
+    ck_message_finish(&m);
+    json_decref(raw);
+}
+
+/* The docs' expansions example, flattened as the importer stores it. */
+static void test_v2_docs_page_flattened(void **state)
+{
+    json_t *page = load_fixture("v2-page.docs-example.json");
+    json_t *tweet = json_copy(json_array_get(json_object_get(page, "data"), 0));
+    json_t *user = json_array_get(json_object_get(json_object_get(page, "includes"), "users"), 0);
+    json_object_set(tweet, "author", user);
+    struct ck_message m;
+    assert_int_equal(X->normalise(tweet, &m, NULL), 0);
+    assert_string_equal(m.id, "1234567890123456789");
+    assert_string_equal(m.author.handle, "@pythondev");
+    assert_string_equal(m.author.name, ""); /* no name in the example */
+    assert_string_equal(m.text, "Just started learning Python and loving it!");
+    assert_int_equal(m.likes, 42);
+    ck_message_finish(&m);
+    /* Without its author (a page's tweet as is) it cannot be normalised. */
+    json_t *bare = json_array_get(json_object_get(page, "data"), 0);
+    struct ck_error err = {0};
+    assert_int_equal(X->normalise(bare, &m, &err), CK_EPARSE);
+    assert_non_null(strstr(err.msg, "author"));
+    json_decref(tweet);
+    json_decref(page);
+}
+
+/* Each edit breaks one field of a valid tweet; each must be CK_EPARSE. */
+static void expect_bad(const char *fixture, const char *json_patch, const char *del)
+{
+    json_t *raw = load_fixture(fixture);
+    if (del != NULL)
+        json_object_del(raw, del);
+    if (json_patch != NULL) {
+        json_t *patch = json_loads(json_patch, 0, NULL);
+        assert_non_null(patch);
+        json_object_update(raw, patch);
+        json_decref(patch);
+    }
+    struct ck_message m;
+    struct ck_error err = {0};
+    int rc = X->normalise(raw, &m, &err);
+    if (rc != CK_EPARSE)
+        fail_msg("%s %s -%s: expected CK_EPARSE, got %d", fixture, json_patch ? json_patch : "",
+                 del ? del : "", rc);
+    assert_int_not_equal(err.msg[0], '\0');
+    json_decref(raw);
+}
+
+static void test_malformed(void **state)
+{
+    struct ck_message m;
+    json_t *arr = json_array();
+    assert_int_equal(X->normalise(arr, &m, NULL), CK_EPARSE);
+    json_decref(arr);
+    expect_bad("v1-tweet.json", NULL, "id_str"); /* then "id" is a number: v2 needs a string */
+    expect_bad("v1-tweet.json", "{\"id_str\": 575487420191252481}", NULL);
+    expect_bad("v1-tweet.json", "{\"id_str\": \"57548/../x\"}", NULL);
+    expect_bad("v1-tweet.json", "{\"created_at\": \"Wed Mar 41 01:13:20 +0000 2015\"}", NULL);
+    expect_bad("v1-tweet.json", "{\"created_at\": \"yesterday\"}", NULL);
+    expect_bad("v1-tweet.json", NULL, "user");
+    expect_bad("v1-tweet.json", "{\"user\": {\"id_str\": \"1\", \"screen_name\": \"a b\"}}", NULL);
+    expect_bad("v1-tweet.json", "{\"user\": {\"id_str\": \"1\"}}", NULL);
+    expect_bad("v1-tweet.json", "{\"full_text\": 5}", NULL);
+    expect_bad("v1-tweet.json", "{\"entities\": {\"urls\": {}}}", NULL);
+    expect_bad("v1-tweet.json", "{\"entities\": {\"urls\": [5]}}", NULL);
+    expect_bad("v1-retweet.json", "{\"retweeted_status\": \"575487420191252481\"}", NULL);
+    expect_bad("v1-reply.json", "{\"in_reply_to_status_id_str\": \"1 OR 1\"}", NULL);
+    expect_bad("v1-reply.json", NULL, "text");
+    expect_bad("v2-tweet.json", NULL, "author");
+    expect_bad("v2-tweet.json", "{\"author_id\": \"1\"}", NULL); /* not the embedded author */
+    expect_bad("v2-tweet.json", "{\"created_at\": \"2021-13-06T23:07:17Z\"}", NULL);
+    expect_bad("v2-tweet.json", "{\"referenced_tweets\": [{\"type\": \"replied_to\"}]}", NULL);
+    expect_bad("v2-tweet.json", "{\"text\": null}", NULL);
+}
+
+static void test_item_id_and_order(void **state)
+{
+    json_t *numeric_only = json_pack("{s:I}", "id", (json_int_t)575487420191252480);
+    assert_null(X->item_id(numeric_only));
+    assert_int_equal(X->item_time(numeric_only), INT64_MIN);
+    json_decref(numeric_only);
+    assert_true(X->id_cmp("999", "1000") < 0);
+    assert_true(X->id_cmp("575487420191252481", "575487420191252480") > 0);
+    assert_int_equal(X->id_cmp("42", "42"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry_and_no_timeline),
+        cmocka_unit_test(test_v1_tweet),
+        cmocka_unit_test(test_v1_reply_and_entities),
+        cmocka_unit_test(test_v1_retweet_is_a_boost),
+        cmocka_unit_test(test_v2_tweet_with_author),
+        cmocka_unit_test(test_v2_docs_page_flattened),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_item_id_and_order),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
