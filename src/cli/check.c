@@ -146,13 +146,14 @@ int ck_cli_check(int argc, char **argv)
     char local[64], dur[32];
     ck_time_format_local(s.timezone, s.start_ms, local, sizeof local);
     ck_duration_format(s.duration_ms, dur, sizeof dur);
-    printf("%s: #%s on %s, %s (%s), %s\n", s.title, s.hashtag, s.platform.base_url, local,
+    printf("%s: #%s on %s, %s (%s), %s\n", s.title, s.hashtag,
+           s.platform.base_url ? s.platform.base_url : "(imported: no live platform)", local,
            s.timezone, dur);
     printf("posting: %s\n", s.post ? "yes, the run sheet below" : "no (observe only)");
     print_token(&s);
     printf("archive: %s\n\n", s.archive_dir);
     int rc = ck_schedule_print(&s, &sch, stdout);
-    if (rc == 0 && s.post)
+    if (rc == 0 && s.post && s.platform.base_url != NULL)
         check_lengths(&s, &sch, online);
     ck_schedule_finish(&sch);
     ck_session_finish(&s);

@@ -447,6 +447,12 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
         fprintf(stderr, "%s\n", err.msg);
         return 2;
     }
+    if (r->s.imported || r->s.platform.base_url == NULL) {
+        fprintf(stderr, "chatkeeper run: %s was imported from captured data: there is no live "
+                        "platform to follow (use archive or catchup on its folder)\n",
+                o->session_path);
+        return 2;
+    }
     rc = apply_overrides(r, o);
     if (rc != 0)
         return rc;
