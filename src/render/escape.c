@@ -1,0 +1,449 @@
+/* Escaping for HTML, Markdown and CSV, URL allow-listing and finding, and the
+ * sticky-error byte sink every renderer writes through.
+ *
+ * The escapers take (pointer, length) because message text is borrowed from
+ * jansson strings and sliced around URLs without copying. All of them assume
+ * valid UTF-8 (jansson guarantees it for parsed strings; the renderer
+ * sanitises anything else first): they only look at ASCII bytes and at the
+ * three-byte sequences of the bidi controls. */
+#include "chatkeeper/escape.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/state.h"
+
+/* ---- sink ---- */
+
+void ck_sink_init_mem(struct ck_sink *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+int ck_sink_open_file(struct ck_sink *s, const char *path, struct ck_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->err = err;
+    s->rc = ck_atomic_open(path, &s->file, err);
+    return s->rc;
+}
+
+void ck_sink_put(struct ck_sink *s, const char *data, size_t len)
+{
+    if (s->rc != 0 || len == 0)
+        return;
+    if (s->file != NULL) {
+        s->rc = ck_atomic_write(s->file, data, len, s->err);
+        return;
+    }
+    if (s->len + len + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 256;
+        while (cap < s->len + len + 1)
+            cap *= 2;
+        char *nb = realloc(s->buf, cap);
+        if (nb == NULL) {
+            s->rc = ck_error_set(s->err, CK_ENOMEM, "out of memory");
+            return;
+        }
+        s->buf = nb;
+        s->cap = cap;
+    }
+    memcpy(s->buf + s->len, data, len);
+    s->len += len;
+    s->buf[s->len] = '\0';
+}
+
+void ck_sink_puts(struct ck_sink *s, const char *str)
+{
+    ck_sink_put(s, str, strlen(str));
+}
+
+void ck_sink_printf(struct ck_sink *s, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        if (s->rc == 0)
+            s->rc = ck_error_set(s->err, CK_EINVAL, "bad format");
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        ck_sink_put(s, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (big == NULL) {
+        if (s->rc == 0)
+            s->rc = ck_error_set(s->err, CK_ENOMEM, "out of memory");
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    ck_sink_put(s, big, (size_t)n);
+    free(big);
+}
+
+int ck_sink_finish(struct ck_sink *s)
+{
+    int rc = s->rc;
+    if (s->file != NULL) {
+        if (rc == 0)
+            rc = ck_atomic_commit(s->file, s->err);
+        else
+            ck_atomic_abort(s->file);
+        s->file = NULL;
+    } else if (rc != 0) {
+        free(s->buf);
+        s->buf = NULL;
+        s->len = s->cap = 0;
+    } else if (s->buf == NULL) {
+        /* An empty memory sink still hands back a string. */
+        s->buf = calloc(1, 1);
+        if (s->buf == NULL)
+            rc = CK_ENOMEM;
+    }
+    s->rc = rc;
+    return rc;
+}
+
+void ck_sink_abort(struct ck_sink *s)
+{
+    if (s->file != NULL)
+        ck_atomic_abort(s->file);
+    s->file = NULL;
+    free(s->buf);
+    s->buf = NULL;
+    s->len = s->cap = 0;
+}
+
+/* ---- URLs ---- */
+
+static bool prefix_ci(const char *s, size_t len, const char *p)
+{
+    size_t n = strlen(p);
+    if (len < n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        if (c != p[i])
+            return false;
+    }
+    return true;
+}
+
+/* Length of the "http://" or "https://" prefix at s, or 0. */
+static size_t scheme_len(const char *s, size_t len)
+{
+    if (prefix_ci(s, len, "https://"))
+        return 8;
+    if (prefix_ci(s, len, "http://"))
+        return 7;
+    return 0;
+}
+
+static bool url_stop(unsigned char c)
+{
+    return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\'' || c == '`';
+}
+
+bool ck_url_safe(const char *url)
+{
+    if (url == NULL)
+        return false;
+    size_t len = strlen(url);
+    size_t k = scheme_len(url, len);
+    if (k == 0 || k >= len || url[k] == '/')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)url[i];
+        if (c <= 0x20 || c == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+bool ck_url_next(const char *text, size_t len, size_t *start, size_t *ulen)
+{
+    for (size_t i = 0; i + 7 < len; i++) {
+        if (text[i] != 'h' && text[i] != 'H')
+            continue;
+        /* Not in the middle of a word ("xhttp://"). */
+        if (i > 0 && ((text[i - 1] >= 'a' && text[i - 1] <= 'z') ||
+                      (text[i - 1] >= 'A' && text[i - 1] <= 'Z') ||
+                      (text[i - 1] >= '0' && text[i - 1] <= '9')))
+            continue;
+        size_t k = scheme_len(text + i, len - i);
+        if (k == 0)
+            continue;
+        size_t e = i + k;
+        while (e < len && !url_stop((unsigned char)text[e]))
+            e++;
+        /* Sentence punctuation after a link is the sentence's, not the link's;
+         * a ')' is the link's only while it closes a '(' inside it
+         * ("wiki/Foo_(bar)" in "(see wiki/Foo_(bar))"). */
+        long open = 0;
+        for (size_t p = i + k; p < e; p++)
+            open += text[p] == '(' ? 1 : text[p] == ')' ? -1 : 0;
+        while (e > i + k) {
+            char c = text[e - 1];
+            if (c == ')' && open < 0) {
+                open++;
+                e--;
+            } else if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' ||
+                       c == ']' || c == '}') {
+                e--;
+            } else {
+                break;
+            }
+        }
+        if (e == i + k || text[i + k] == '/')
+            continue; /* no host */
+        *start = i;
+        *ulen = e - i;
+        return true;
+    }
+    return false;
+}
+
+void ck_url_encode_segment(struct ck_sink *s, const char *seg)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)seg; *p != '\0'; p++) {
+        unsigned char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~') {
+            ck_sink_put(s, (const char *)p, 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            ck_sink_put(s, e, 3);
+        }
+    }
+}
+
+/* ---- shared ---- */
+
+/* Length of a bidi control at p (3) or 0. */
+static size_t bidi_at(const unsigned char *p, size_t left)
+{
+    if (left < 3 || p[0] != 0xE2)
+        return 0;
+    if (p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) /* U+202A..U+202E */
+        return 3;
+    if (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9) /* U+2066..U+2069 */
+        return 3;
+    return 0;
+}
+
+/* ---- HTML ---- */
+
+void ck_html_text(struct ck_sink *s, const char *text, size_t len, bool br)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t run = 0; /* bytes copied verbatim since the last special one */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        const char *rep = NULL;
+        size_t skip = 0;
+        switch (c) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        case '\'':
+            rep = "&#39;";
+            break;
+        case '\n':
+            rep = br ? "<br>\n" : "\n";
+            break;
+        case '\r':
+            rep = (i + 1 < len && p[i + 1] == '\n') ? "" : (br ? "<br>\n" : "\n");
+            break;
+        case '\t':
+            break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                rep = "";
+            else if (c == 0xE2)
+                skip = bidi_at(p + i, len - i);
+        }
+        if (rep == NULL && skip == 0) {
+            run++;
+            continue;
+        }
+        ck_sink_put(s, text + i - run, run);
+        run = 0;
+        if (skip != 0) {
+            i += skip - 1;
+            continue;
+        }
+        ck_sink_puts(s, rep);
+    }
+    ck_sink_put(s, text + len - run, run);
+}
+
+void ck_html_text_linked(struct ck_sink *s, const char *text, size_t len)
+{
+    size_t at = 0, st, ul;
+    while (at < len && ck_url_next(text + at, len - at, &st, &ul)) {
+        ck_html_text(s, text + at, st, true);
+        ck_sink_puts(s, "<a href=\"");
+        ck_html_text(s, text + at + st, ul, false);
+        ck_sink_puts(s, "\" rel=\"nofollow ugc noopener\">");
+        ck_html_text(s, text + at + st, ul, false);
+        ck_sink_puts(s, "</a>");
+        at += st + ul;
+    }
+    ck_html_text(s, text + at, len - at, true);
+}
+
+/* ---- Markdown ---- */
+
+/* Escape one line's worth of text (no newlines inside); at_start says whether
+ * it begins a line, where block markup can start. */
+static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool at_start)
+{
+    static const char markup[] = "\\`*_{}[]()<>#!|~&-+";
+    size_t i = 0;
+    if (at_start) {
+        /* Leading blanks would make an indented code block or change the list. */
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        size_t d = i;
+        while (d < len && p[d] >= '0' && p[d] <= '9')
+            d++;
+        if (d > i && d < len && p[d] == '.') {
+            /* "1. x" would start an ordered list: escape its '.'. */
+            ck_sink_put(s, (const char *)p + i, d - i);
+            ck_sink_puts(s, "\\.");
+            i = d + 1;
+        } else if (i < len && p[i] == '=') {
+            ck_sink_puts(s, "\\=");
+            i++;
+        }
+    }
+    for (; i < len; i++) {
+        unsigned char c = p[i];
+        size_t skip = c == 0xE2 ? bidi_at(p + i, len - i) : 0;
+        if (skip != 0) {
+            i += skip - 1;
+        } else if (c == '\t') {
+            ck_sink_put(s, " ", 1);
+        } else if (c < 0x20 || c == 0x7f) {
+            continue;
+        } else if (strchr(markup, c) != NULL) {
+            char e[2] = {'\\', (char)c};
+            ck_sink_put(s, e, 2);
+        } else {
+            ck_sink_put(s, (const char *)p + i, 1);
+        }
+    }
+}
+
+/* Markdown for text that may hold newlines; *at_start carries "a line begins
+ * here" across calls so text cut around URLs is escaped like whole text. */
+static void md_text(struct ck_sink *s, const char *text, size_t len, const char *nl, bool *at_start)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t a = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && p[i] != '\n' && p[i] != '\r')
+            continue;
+        md_line(s, p + a, i - a, *at_start);
+        if (i - a > 0)
+            *at_start = false;
+        if (i < len) {
+            if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
+                i++;
+            ck_sink_puts(s, nl);
+            *at_start = true;
+        }
+        a = i + 1;
+    }
+}
+
+void ck_md_text(struct ck_sink *s, const char *text, size_t len, const char *nl)
+{
+    bool at_start = true;
+    md_text(s, text, len, nl, &at_start);
+}
+
+void ck_md_url(struct ck_sink *s, const char *url)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++) {
+        unsigned char c = *p;
+        if (c <= 0x20 || c == 0x7f || strchr("()<>\\`\"[]", c) != NULL) {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            ck_sink_put(s, e, 3);
+        } else {
+            ck_sink_put(s, (const char *)p, 1);
+        }
+    }
+}
+
+void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const char *nl)
+{
+    size_t at = 0, st, ul;
+    bool at_start = true;
+    while (at < len && ck_url_next(text + at, len - at, &st, &ul)) {
+        md_text(s, text + at, st, nl, &at_start);
+        /* The URL found holds no whitespace, so it is a safe destination once
+         * encoded; the visible text is escaped like any other text. */
+        char *u = strndup(text + at + st, ul);
+        if (u == NULL) {
+            if (s->rc == 0)
+                s->rc = ck_error_set(s->err, CK_ENOMEM, "out of memory");
+            return;
+        }
+        ck_sink_puts(s, "[");
+        md_line(s, (const unsigned char *)u, ul, false);
+        ck_sink_puts(s, "](");
+        ck_md_url(s, u);
+        ck_sink_puts(s, ")");
+        free(u);
+        at_start = false;
+        at += st + ul;
+    }
+    md_text(s, text + at, len - at, nl, &at_start);
+}
+
+/* ---- CSV ---- */
+
+void ck_csv_field(struct ck_sink *s, const char *text, size_t len)
+{
+    bool quote = false;
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = text[i] == ',' || text[i] == '"' || text[i] == '\r' || text[i] == '\n';
+    bool neutral = len > 0 && strchr("=+-@\t\r", text[0]) != NULL;
+    if (quote)
+        ck_sink_put(s, "\"", 1);
+    if (neutral)
+        ck_sink_put(s, "'", 1);
+    size_t a = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '"') {
+            ck_sink_put(s, text + a, i + 1 - a);
+            ck_sink_put(s, "\"", 1);
+            a = i + 1;
+        }
+    }
+    ck_sink_put(s, text + a, len - a);
+    if (quote)
+        ck_sink_put(s, "\"", 1);
+}

@@ -1,0 +1,503 @@
+/* The compact model behind every output (see model.h): one pass over an mmap
+ * of messages.jsonl.
+ *
+ * Ids are opaque strings, and holding a million of them would cost more than
+ * the rest of the model, so replies are linked through a 64-bit hash of the id
+ * instead. Two distinct ids colliding in 64 bits within one chat is
+ * vanishingly unlikely (~1e-8 for a million messages) and would only misplace
+ * one reply in the transcript.
+ *
+ * The map's pages count towards RSS once touched, so every 64 MB read we tell
+ * the kernel to drop them (they stay in the page cache, so re-reading is cheap):
+ * a 1 GB messages.jsonl then costs 64 MB of RSS, not 1 GB. */
+#include "model.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "chatkeeper/log.h"
+#include "chatkeeper/state.h"
+#include "chatkeeper/text.h"
+#include "chatkeeper/timeutil.h"
+
+#define DROP_EVERY ((uint64_t)64 << 20)
+
+const char *ck_rjson_str(const json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v != NULL ? v : "";
+}
+
+static long json_count(const json_t *counts, const char *key)
+{
+    json_int_t v = json_integer_value(json_object_get(counts, key));
+    if (v < 0)
+        return 0;
+    return v > UINT32_MAX ? (long)UINT32_MAX : (long)v;
+}
+
+/* ---- parsing ---- */
+
+/* Parse one line; invalid UTF-8 (which jansson refuses) is replaced with
+ * U+FFFD and tried again, so one bad byte does not lose a message. */
+static json_t *parse_line(const char *line, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(line, len, 0, &je);
+    if (j == NULL && json_error_code(&je) == json_error_invalid_utf8) {
+        char *clean = ck_utf8_sanitize(line, len);
+        if (clean != NULL)
+            j = json_loads(clean, 0, &je);
+        free(clean);
+    }
+    if (j != NULL && !json_is_object(j)) {
+        json_decref(j);
+        j = NULL;
+    }
+    return j;
+}
+
+static void drop_pages(struct ck_rmodel *m, size_t len)
+{
+    m->bytes_since_drop += len;
+    if (m->bytes_since_drop < DROP_EVERY || m->size == 0)
+        return;
+    m->bytes_since_drop = 0;
+    madvise((void *)m->data, m->size, MADV_DONTNEED);
+}
+
+json_t *ck_rmodel_parse(struct ck_rmodel *m, uint32_t i)
+{
+    /* The transcripts read one group at a time, so a line here is usually on
+     * a page nothing else read yet: count the page, not just the line. */
+    drop_pages(m, m->msgs[i].len + 4096);
+    return parse_line(m->data + m->msgs[i].off, m->msgs[i].len);
+}
+
+/* ---- tables ---- */
+
+static int id_add(struct ck_rmodel *m, uint64_t h, uint32_t idx)
+{
+    if ((m->n + 1) * 2 > m->id_cap) {
+        size_t cap = m->id_cap ? m->id_cap * 2 : 1024;
+        struct ck_rid_slot *ns = calloc(cap, sizeof *ns);
+        if (ns == NULL)
+            return CK_ENOMEM;
+        for (size_t i = 0; i < m->id_cap; i++) {
+            if (m->id_slots[i].h == 0)
+                continue;
+            size_t j = m->id_slots[i].h & (cap - 1);
+            while (ns[j].h != 0)
+                j = (j + 1) & (cap - 1);
+            ns[j] = m->id_slots[i];
+        }
+        free(m->id_slots);
+        m->id_slots = ns;
+        m->id_cap = cap;
+    }
+    size_t j = h & (m->id_cap - 1);
+    while (m->id_slots[j].h != 0) {
+        if (m->id_slots[j].h == h)
+            return 0; /* a duplicate id: the first one wins */
+        j = (j + 1) & (m->id_cap - 1);
+    }
+    m->id_slots[j].h = h;
+    m->id_slots[j].idx = idx;
+    return 0;
+}
+
+static uint32_t id_find(const struct ck_rmodel *m, uint64_t h)
+{
+    if (m->id_cap == 0)
+        return CK_RNONE;
+    size_t j = h & (m->id_cap - 1);
+    while (m->id_slots[j].h != 0) {
+        if (m->id_slots[j].h == h)
+            return m->id_slots[j].idx;
+        j = (j + 1) & (m->id_cap - 1);
+    }
+    return CK_RNONE;
+}
+
+static int author_intern(struct ck_rmodel *m, const char *handle, uint32_t *out)
+{
+    if ((m->nauth + 1) * 2 > m->auth_cap) {
+        size_t cap = m->auth_cap ? m->auth_cap * 2 : 256;
+        uint32_t *ns = calloc(cap, sizeof *ns);
+        if (ns == NULL)
+            return CK_ENOMEM;
+        for (size_t i = 0; i < m->nauth; i++) {
+            const char *h = m->authors[i].handle;
+            size_t j = ck_rhash(h, strlen(h), true) & (cap - 1);
+            while (ns[j] != 0)
+                j = (j + 1) & (cap - 1);
+            ns[j] = (uint32_t)i + 1;
+        }
+        free(m->auth_slots);
+        m->auth_slots = ns;
+        m->auth_cap = cap;
+    }
+    /* Handles compare without case: Mastodon treats them so. */
+    size_t j = ck_rhash(handle, strlen(handle), true) & (m->auth_cap - 1);
+    while (m->auth_slots[j] != 0) {
+        uint32_t a = m->auth_slots[j] - 1;
+        if (strcasecmp(m->authors[a].handle, handle) == 0) {
+            *out = a;
+            return 0;
+        }
+        j = (j + 1) & (m->auth_cap - 1);
+    }
+    if (m->nauth == m->capauth) {
+        size_t cap = m->capauth ? m->capauth * 2 : 64;
+        struct ck_rauthor *na = realloc(m->authors, cap * sizeof *na);
+        if (na == NULL)
+            return CK_ENOMEM;
+        m->authors = na;
+        m->capauth = cap;
+    }
+    char *dup = strdup(handle);
+    if (dup == NULL)
+        return CK_ENOMEM;
+    m->authors[m->nauth] = (struct ck_rauthor){.handle = dup};
+    m->auth_slots[j] = (uint32_t)m->nauth + 1;
+    *out = (uint32_t)m->nauth++;
+    return 0;
+}
+
+static int member_add(struct ck_rmodel *m, uint32_t msg, uint32_t q)
+{
+    if (m->nmem == m->capmem) {
+        size_t cap = m->capmem ? m->capmem * 2 : 1024;
+        struct ck_rmember *nm = realloc(m->members, cap * sizeof *nm);
+        if (nm == NULL)
+            return CK_ENOMEM;
+        m->members = nm;
+        m->capmem = cap;
+    }
+    m->members[m->nmem++] = (struct ck_rmember){.msg = msg, .q = q};
+    return 0;
+}
+
+/* ---- one line ---- */
+
+static int take(struct ck_rmodel *m, json_t *j, size_t off, size_t len, struct ck_sink *csv)
+{
+    int64_t created;
+    const char *id = json_string_value(json_object_get(j, "id"));
+    if (id == NULL || ck_time_parse_rfc3339(ck_rjson_str(j, "created_at"), &created) != 0)
+        return CK_EPARSE;
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        struct ck_rmsg *nm = realloc(m->msgs, cap * sizeof *nm);
+        if (nm == NULL)
+            return CK_ENOMEM;
+        m->msgs = nm;
+        m->cap = cap;
+    }
+    uint32_t idx = (uint32_t)m->n;
+    struct ck_rmsg *rm = &m->msgs[idx];
+    const json_t *counts = json_object_get(j, "counts");
+    *rm = (struct ck_rmsg){.off = off,
+                           .len = (uint32_t)len,
+                           .created_ms = created,
+                           .author = CK_RNONE,
+                           .parent = CK_RNONE,
+                           .likes = (uint32_t)json_count(counts, "likes"),
+                           .boosts = (uint32_t)json_count(counts, "boosts")};
+    const char *reply_to = json_string_value(json_object_get(j, "reply_to"));
+    if (reply_to != NULL && reply_to[0] != '\0') {
+        rm->flags |= CK_RM_REPLY;
+        rm->reply_h = ck_rhash(reply_to, strlen(reply_to), false);
+    }
+    int rc = id_add(m, ck_rhash(id, strlen(id), false), idx);
+    if (rc != 0)
+        return rc;
+    m->n++;
+    if (csv != NULL)
+        ck_rcsv_row(m, csv, j, created);
+    const char *boost_of = json_string_value(json_object_get(j, "boost_of"));
+    if (boost_of != NULL && boost_of[0] != '\0') {
+        rm->flags |= CK_RM_BOOST;
+        m->boosts++;
+        return 0;
+    }
+    if (strcmp(ck_rjson_str(j, "assigned_by"), "question") == 0)
+        rm->flags |= CK_RM_QPOST;
+    rc = author_intern(m, ck_rjson_str(json_object_get(j, "author"), "handle"), &rm->author);
+    if (rc != 0)
+        return rc;
+    m->authors[rm->author].messages++;
+
+    const json_t *qs = json_object_get(j, "questions");
+    uint32_t seen[8];
+    size_t nseen = 0;
+    for (size_t k = 0; k < json_array_size(qs) && nseen < 8; k++) {
+        json_int_t q = json_integer_value(json_array_get(qs, k));
+        if (q < 1 || q > CK_RENDER_MAX_QUESTION)
+            continue;
+        bool dup = false;
+        for (size_t d = 0; d < nseen; d++)
+            dup = dup || seen[d] == (uint32_t)q;
+        if (dup)
+            continue;
+        seen[nseen++] = (uint32_t)q;
+        if ((rc = member_add(m, idx, (uint32_t)q)) != 0)
+            return rc;
+        if ((size_t)q >= m->ngroups)
+            m->ngroups = (size_t)q + 1;
+    }
+    if (nseen == 0 && (rc = member_add(m, idx, 0)) != 0)
+        return rc;
+
+    if (created >= m->bin0_ms && m->nbins > 0) {
+        uint64_t b = (uint64_t)(created - m->bin0_ms) / (uint64_t)m->bin_ms;
+        if (b < m->nbins)
+            m->bins[b]++;
+    }
+    const char *text = ck_rjson_str(j, "text");
+    ck_rsummary_scan_text(m, text, strlen(text));
+    return 0;
+}
+
+/* ---- groups ---- */
+
+/* Keep the three highest values; on a tie the earlier message stays ahead. */
+static void top_insert(struct ck_rtop *t, const struct ck_rmsg *msgs, uint32_t idx, bool likes)
+{
+    uint32_t v = likes ? msgs[idx].likes : msgs[idx].boosts;
+    if (v == 0)
+        return;
+    uint32_t k = t->n < 3 ? t->n : 3;
+    while (k > 0) {
+        const struct ck_rmsg *o = &msgs[t->msg[k - 1]];
+        if ((likes ? o->likes : o->boosts) >= v)
+            break;
+        if (k < 3)
+            t->msg[k] = t->msg[k - 1];
+        k--;
+    }
+    if (k < 3) {
+        t->msg[k] = idx;
+        if (t->n < 3)
+            t->n++;
+    }
+}
+
+static void group_stats(struct ck_rmodel *m, struct ck_rgroup *g)
+{
+    for (size_t k = g->first; k < g->first + g->count; k++) {
+        uint32_t idx = m->members[k].msg;
+        const struct ck_rmsg *rm = &m->msgs[idx];
+        if (g->number > 0 && (rm->flags & CK_RM_QPOST))
+            continue;
+        g->answers++;
+        struct ck_rauthor *a = &m->authors[rm->author];
+        if (a->mark != (uint32_t)g->number + 1) {
+            a->mark = (uint32_t)g->number + 1;
+            g->people++;
+        }
+        if (g->first_answer_ms < 0 && g->asked_known && rm->created_ms >= g->asked_ms)
+            g->first_answer_ms = rm->created_ms;
+        top_insert(&g->liked, m->msgs, idx, true);
+        top_insert(&g->boosted, m->msgs, idx, false);
+    }
+}
+
+static int build_groups(struct ck_rmodel *m)
+{
+    if (m->ngroups < m->s->n_questions + 1)
+        m->ngroups = m->s->n_questions + 1;
+    for (size_t i = 0; i < m->s->n_questions; i++)
+        if ((size_t)m->s->questions[i].number >= m->ngroups)
+            m->ngroups = (size_t)m->s->questions[i].number + 1;
+    m->groups = calloc(m->ngroups, sizeof *m->groups);
+    struct ck_rmember *sorted = malloc((m->nmem ? m->nmem : 1) * sizeof *sorted);
+    if (m->groups == NULL || sorted == NULL) {
+        free(sorted);
+        return CK_ENOMEM;
+    }
+    /* Counting sort on q keeps each group in message (= time) order. */
+    for (size_t i = 0; i < m->nmem; i++)
+        m->groups[m->members[i].q].count++;
+    size_t at = 0;
+    for (size_t g = 0; g < m->ngroups; g++) {
+        m->groups[g].first = at;
+        at += m->groups[g].count;
+        m->groups[g].count = 0;
+    }
+    for (size_t i = 0; i < m->nmem; i++) {
+        struct ck_rgroup *g = &m->groups[m->members[i].q];
+        sorted[g->first + g->count++] = m->members[i];
+    }
+    free(m->members);
+    m->members = sorted;
+
+    const json_t *steps = json_object_get(m->state, "steps");
+    for (size_t q = 0; q < m->ngroups; q++) {
+        struct ck_rgroup *g = &m->groups[q];
+        g->number = (int)q;
+        g->post = CK_RNONE;
+        g->first_answer_ms = -1;
+        for (size_t i = 0; i < m->s->n_questions; i++) {
+            if ((size_t)m->s->questions[i].number == q) {
+                g->text = m->s->questions[i].text;
+                g->asked_ms = m->s->start_ms + m->s->questions[i].at_ms;
+                g->asked_known = true;
+            }
+        }
+        char key[24];
+        snprintf(key, sizeof key, "Q%zu", q);
+        const json_t *step = q > 0 ? json_object_get(steps, key) : NULL;
+        int64_t posted;
+        if (step != NULL && ck_time_parse_rfc3339(ck_rjson_str(step, "posted_at"), &posted) == 0) {
+            g->asked_ms = posted;
+            g->asked_known = true;
+        }
+        if (step != NULL && ck_url_safe(ck_rjson_str(step, "url")))
+            g->post_url = ck_rjson_str(step, "url");
+        for (size_t k = g->first; k < g->first + g->count && q > 0; k++) {
+            const struct ck_rmsg *rm = &m->msgs[m->members[k].msg];
+            if ((rm->flags & CK_RM_QPOST) && g->post == CK_RNONE) {
+                g->post = m->members[k].msg;
+                g->asked_ms = rm->created_ms;
+                g->asked_known = true;
+            }
+        }
+        group_stats(m, g);
+    }
+    return 0;
+}
+
+/* ---- load ---- */
+
+int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session *s,
+                   struct ck_sink *csv, struct ck_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->s = s;
+    m->dir = dir;
+    m->zone_bucket = INT64_MIN;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/state.json", dir);
+    /* state.json only adds the posted time and link of a question; a corrupt
+     * one must not cost the reader the whole archive. */
+    int rc = ck_state_load(path, &m->state, NULL);
+    if (rc == CK_ECORRUPT) {
+        ck_warn("render: %s is corrupt; question posts are taken from messages only", path);
+        m->state = json_object();
+        rc = m->state != NULL ? 0 : CK_ENOMEM;
+    }
+    if (rc != 0)
+        return ck_error_set(err, rc, "%s: %s", path, ck_strerror(rc));
+
+    int64_t from = s->start_ms - s->lead_ms;
+    int64_t to = s->start_ms + s->duration_ms + s->grace_ms;
+    int64_t minutes = to > from ? (to - from + 59999) / 60000 : 1;
+    m->bin_ms = 60000 * (minutes > 720 ? (minutes + 719) / 720 : 1);
+    m->bin0_ms = from;
+    m->nbins = (size_t)((to - from + m->bin_ms - 1) / m->bin_ms);
+    if (m->nbins == 0)
+        m->nbins = 1;
+    m->bins = calloc(m->nbins, sizeof *m->bins);
+    if (m->bins == NULL)
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+
+    snprintf(path, sizeof path, "%s/messages.jsonl", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ck_error_set(err, errno == ENOENT ? CK_ENOTFOUND : -errno, "%s: %s", path,
+                            strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        close(fd);
+        return ck_error_set(err, rc, "%s: %s", path, strerror(-rc));
+    }
+    m->size = (size_t)st.st_size;
+    if (m->size > 0) {
+        void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            rc = -errno;
+            close(fd);
+            m->size = 0;
+            return ck_error_set(err, rc, "%s: %s", path, strerror(-rc));
+        }
+        m->data = p;
+        madvise(p, m->size, MADV_SEQUENTIAL);
+    }
+    close(fd);
+
+    if (csv != NULL)
+        ck_rcsv_header(csv);
+    size_t off = 0;
+    while (off < m->size) {
+        const char *nl = memchr(m->data + off, '\n', m->size - off);
+        size_t len = nl != NULL ? (size_t)(nl - (m->data + off)) : m->size - off;
+        m->lines++;
+        size_t t = 0;
+        while (t < len && (m->data[off + t] == ' ' || m->data[off + t] == '\r'))
+            t++;
+        if (t < len) {
+            json_t *j = len <= UINT32_MAX ? parse_line(m->data + off, len) : NULL;
+            rc = j != NULL ? take(m, j, off, len, csv) : CK_EPARSE;
+            json_decref(j);
+            if (rc == CK_EPARSE) {
+                m->corrupt++;
+                ck_warn("render: %s line %zu is not a message; skipped", path, m->lines);
+            } else if (rc != 0) {
+                return ck_error_set(err, rc, "%s", ck_strerror(rc));
+            }
+        }
+        drop_pages(m, len + 1);
+        off += len + 1;
+    }
+    if (m->size > 0)
+        madvise((void *)m->data, m->size, MADV_RANDOM);
+
+    for (size_t i = 0; i < m->n; i++) {
+        struct ck_rmsg *rm = &m->msgs[i];
+        if (rm->reply_h != 0) {
+            uint32_t p = id_find(m, rm->reply_h);
+            rm->parent = p != (uint32_t)i ? p : CK_RNONE;
+        }
+    }
+    /* Ids were only needed to link replies. */
+    free(m->id_slots);
+    m->id_slots = NULL;
+    m->id_cap = 0;
+    rc = build_groups(m);
+    if (rc != 0)
+        return ck_error_set(err, rc, "%s", ck_strerror(rc));
+    return 0;
+}
+
+void ck_rmodel_finish(struct ck_rmodel *m)
+{
+    if (m->data != NULL)
+        munmap((void *)m->data, m->size);
+    json_decref(m->state);
+    free(m->msgs);
+    free(m->members);
+    for (size_t i = 0; i < m->nauth; i++)
+        free(m->authors[i].handle);
+    free(m->authors);
+    free(m->auth_slots);
+    free(m->id_slots);
+    free(m->groups);
+    free(m->bins);
+    ck_rcount_finish(&m->links);
+    ck_rcount_finish(&m->tags);
+    memset(m, 0, sizeof *m);
+}
+
+json_t *ck_rgroup_post(struct ck_rmodel *m, const struct ck_rgroup *g)
+{
+    return g->post != CK_RNONE ? ck_rmodel_parse(m, g->post) : NULL;
+}

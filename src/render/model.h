@@ -1,0 +1,196 @@
+/* Private to src/render: the compact model of a session's messages that every
+ * renderer shares.
+ *
+ * Built in one pass over an mmap of messages.jsonl (ck_rmodel_load). For each
+ * message it keeps where its line is, when it was posted, who wrote it, what
+ * it replies to and its counts; never its text. The transcripts re-parse a
+ * line from the map (ck_rmodel_parse) when they write it. The pass also feeds
+ * the streaming outputs (messages.csv) and the statistics summary.json and
+ * activity.svg need, so the file is read once for all of them. */
+#ifndef CHATKEEPER_RENDER_MODEL_H
+#define CHATKEEPER_RENDER_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/escape.h"
+#include "chatkeeper/render.h"
+
+#define CK_RNONE UINT32_MAX
+
+enum {
+    CK_RM_BOOST = 1, /* boost_of set: counted, not transcribed */
+    CK_RM_QPOST = 2, /* assigned_by "question" */
+    CK_RM_REPLY = 4, /* reply_to set (parent may be missing) */
+};
+
+struct ck_rmsg {
+    uint64_t off; /* line offset in messages.jsonl */
+    int64_t created_ms;
+    uint64_t reply_h; /* hash of reply_to (0: none) until resolved into parent */
+    uint32_t len;     /* line length */
+    uint32_t author;  /* index into authors; CK_RNONE for boosts */
+    uint32_t parent;  /* message index of reply_to, CK_RNONE if absent */
+    uint32_t likes, boosts;
+    uint8_t flags;
+};
+
+/* One (message, question) membership; q == 0 is chatter. Sorted by q, then
+ * message index (= time order). */
+struct ck_rmember {
+    uint32_t msg;
+    uint32_t q;
+};
+
+struct ck_rauthor {
+    char *handle; /* as first seen (owned) */
+    uint32_t messages;
+    uint32_t mark; /* scratch: last group counted in */
+    bool returning;
+};
+
+struct ck_rtop {
+    uint32_t msg[3];
+    uint32_t n;
+};
+
+/* groups[0] is chatter, groups[q] question q. */
+struct ck_rgroup {
+    int number;
+    const char *text; /* borrowed from the session; NULL if not in the run sheet */
+    int64_t asked_ms; /* the question post's time, else state.json's, else scheduled */
+    bool asked_known;
+    uint32_t post;            /* first question post's message index, or CK_RNONE */
+    const char *post_url;     /* from state.json when no post is in messages (borrowed) */
+    size_t first, count;      /* range in members */
+    uint32_t answers, people; /* non-question-post messages, distinct authors */
+    int64_t first_answer_ms;  /* -1: none at or after asked_ms */
+    struct ck_rtop liked, boosted;
+};
+
+/* A string -> count table (links shared, hashtags used). */
+struct ck_rcount {
+    struct ck_rcount_slot {
+        char *key;
+        uint32_t count;
+    } * slots;
+    size_t cap, n;
+};
+
+struct ck_rmodel {
+    const struct ck_session *s; /* borrowed */
+    const char *dir;            /* borrowed */
+    json_t *state;              /* state.json (owned), {} when absent */
+    const char *data;           /* the mmap of messages.jsonl */
+    size_t size;
+
+    struct ck_rmsg *msgs;
+    size_t n, cap;
+    struct ck_rmember *members;
+    size_t nmem, capmem;
+    struct ck_rauthor *authors;
+    size_t nauth, capauth;
+    uint32_t *auth_slots; /* open addressing: author index + 1, 0 empty */
+    size_t auth_cap;
+    struct ck_rid_slot {
+        uint64_t h;
+        uint32_t idx;
+    } * id_slots;
+    size_t id_cap;
+
+    struct ck_rgroup *groups;
+    size_t ngroups; /* 1 + highest question number */
+
+    size_t lines, corrupt, boosts;
+    uint64_t bytes_since_drop; /* see ck_rmodel_parse: keeps RSS flat */
+
+    /* activity.svg */
+    int64_t bin0_ms, bin_ms;
+    uint32_t *bins;
+    size_t nbins;
+
+    struct ck_rcount links, tags;
+
+    /* zone cache (see ck_rmodel_local) */
+    int64_t zone_bucket;
+    int zone_offset_s;
+    char zone_abbr[16];
+};
+
+struct ck_rlocal {
+    int year, month, day, hour, minute, second, weekday;
+    int offset_s;
+    char abbr[16];
+};
+
+/* Load dir's session data; csv (may be NULL) receives messages.csv as the
+ * lines stream by. s: borrowed, must outlive m. */
+int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session *s,
+                   struct ck_sink *csv, struct ck_error *err);
+void ck_rmodel_finish(struct ck_rmodel *m);
+
+/* Parse message i's line again. New reference, or NULL (out of memory; the
+ * line parsed once, so it parses again). */
+json_t *ck_rmodel_parse(struct ck_rmodel *m, uint32_t i);
+
+/* ms in the session's zone. Offsets are looked up once per 15 minutes of
+ * UTC, since no zone changes offset more often. Returns 0 or CK_ETZ. */
+int ck_rmodel_local(struct ck_rmodel *m, int64_t ms, struct ck_rlocal *out);
+
+/* "2026-12-03T20:05:00+00:00" (buf >= 32). */
+void ck_rlocal_iso(const struct ck_rlocal *lt, char *buf, size_t n);
+
+/* FNV-1a, mixed so its low bits can index tables; never 0. fold: ASCII
+ * case-insensitive. */
+uint64_t ck_rhash(const char *s, size_t len, bool fold);
+
+/* The string at key of obj, or "" (borrowed). */
+const char *ck_rjson_str(const json_t *obj, const char *key);
+
+/* Counted strings: add one, or list the top max (sorted count desc, key asc).
+ * top: new array of borrowed slot pointers (free with free()). */
+int ck_rcount_add(struct ck_rcount *c, const char *key, size_t len);
+int ck_rcount_top(const struct ck_rcount *c, size_t max, struct ck_rcount_slot ***top, size_t *n);
+void ck_rcount_finish(struct ck_rcount *c);
+
+/* Per-output writers (each file owns one). */
+void ck_rcsv_header(struct ck_sink *csv);
+void ck_rcsv_row(struct ck_rmodel *m, struct ck_sink *csv, const json_t *msg, int64_t created_ms);
+void ck_rsummary_scan_text(struct ck_rmodel *m, const char *text, size_t len);
+int ck_rsummary_returning(struct ck_rmodel *m, struct ck_error *err);
+int ck_rsummary_write(struct ck_rmodel *m, const char *path, struct ck_error *err);
+int ck_rchart_write(struct ck_rmodel *m, const char *path, struct ck_error *err);
+int ck_rtranscripts_write(struct ck_rmodel *m, const char *html_path, const char *md_path,
+                          struct ck_error *err);
+
+/* Transcript emitters: the traversal (transcript.c) parses each line once and
+ * hands it to both. note_re: handle of the message replied to when it is not
+ * shown as the parent ("" for a post not in the archive), or NULL. */
+struct ck_rentry_view {
+    const json_t *msg;
+    const struct ck_rmsg *rm;
+    const char *note_re;
+    int depth;
+};
+void ck_rhtml_begin(struct ck_rmodel *m, struct ck_sink *o);
+void ck_rhtml_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rgroup *g);
+void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v);
+void ck_rhtml_children(struct ck_sink *o, bool open);
+void ck_rhtml_msg_close(struct ck_sink *o);
+void ck_rhtml_group_end(struct ck_sink *o, const struct ck_rgroup *g);
+void ck_rhtml_end(struct ck_rmodel *m, struct ck_sink *o);
+void ck_rmd_begin(struct ck_rmodel *m, struct ck_sink *o);
+void ck_rmd_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rgroup *g);
+void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v);
+void ck_rmd_group_end(struct ck_sink *o, const struct ck_rgroup *g);
+void ck_rmd_end(struct ck_rmodel *m, struct ck_sink *o);
+
+/* The question post's metadata for a group header: the post json (new ref, may
+ * be NULL when unknown). */
+json_t *ck_rgroup_post(struct ck_rmodel *m, const struct ck_rgroup *g);
+
+#endif

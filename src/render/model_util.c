@@ -1,0 +1,157 @@
+/* Small pieces of the render model: the id/handle hash, counted strings
+ * (links shared, hashtags used) and local time with a per-15-minute cache of
+ * the zone's offset (a million messages must not mean a million tzset()s). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/series.h"
+#include "model.h"
+
+/* Defined in core/timeutil.c. */
+void ck_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
+uint64_t ck_rhash(const char *s, size_t len, bool fold)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (fold && c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        h = (h ^ c) * 1099511628211ULL;
+    }
+    h ^= h >> 29; /* FNV's low bits are weak; we index tables with them */
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    return h != 0 ? h : 1;
+}
+
+/* ---- counted strings ---- */
+
+int ck_rcount_add(struct ck_rcount *c, const char *key, size_t len)
+{
+    if ((c->n + 1) * 2 > c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        struct ck_rcount_slot *ns = calloc(cap, sizeof *ns);
+        if (ns == NULL)
+            return CK_ENOMEM;
+        for (size_t i = 0; i < c->cap; i++) {
+            if (c->slots[i].key == NULL)
+                continue;
+            size_t j = ck_rhash(c->slots[i].key, strlen(c->slots[i].key), false) & (cap - 1);
+            while (ns[j].key != NULL)
+                j = (j + 1) & (cap - 1);
+            ns[j] = c->slots[i];
+        }
+        free(c->slots);
+        c->slots = ns;
+        c->cap = cap;
+    }
+    size_t j = ck_rhash(key, len, false) & (c->cap - 1);
+    while (c->slots[j].key != NULL) {
+        if (strncmp(c->slots[j].key, key, len) == 0 && c->slots[j].key[len] == '\0') {
+            c->slots[j].count++;
+            return 0;
+        }
+        j = (j + 1) & (c->cap - 1);
+    }
+    char *k = strndup(key, len);
+    if (k == NULL)
+        return CK_ENOMEM;
+    c->slots[j].key = k;
+    c->slots[j].count = 1;
+    c->n++;
+    return 0;
+}
+
+static int slot_cmp(const void *a, const void *b)
+{
+    const struct ck_rcount_slot *x = *(struct ck_rcount_slot *const *)a;
+    const struct ck_rcount_slot *y = *(struct ck_rcount_slot *const *)b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+int ck_rcount_top(const struct ck_rcount *c, size_t max, struct ck_rcount_slot ***top, size_t *n)
+{
+    *top = NULL;
+    *n = 0;
+    if (c->n == 0)
+        return 0;
+    struct ck_rcount_slot **all = malloc(c->n * sizeof *all);
+    if (all == NULL)
+        return CK_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < c->cap; i++)
+        if (c->slots[i].key != NULL)
+            all[k++] = &c->slots[i];
+    qsort(all, k, sizeof *all, slot_cmp);
+    *top = all;
+    *n = k < max ? k : max;
+    return 0;
+}
+
+void ck_rcount_finish(struct ck_rcount *c)
+{
+    for (size_t i = 0; i < c->cap; i++)
+        free(c->slots[i].key);
+    free(c->slots);
+    memset(c, 0, sizeof *c);
+}
+
+/* ---- time ---- */
+
+int ck_rmodel_local(struct ck_rmodel *m, int64_t ms, struct ck_rlocal *out)
+{
+    const int64_t bucket_ms = 15 * 60 * 1000;
+    int64_t b = ms >= 0 ? ms / bucket_ms : (ms - bucket_ms + 1) / bucket_ms;
+    int offset;
+    if (b == m->zone_bucket) {
+        offset = m->zone_offset_s;
+        memcpy(out->abbr, m->zone_abbr, sizeof out->abbr);
+    } else {
+        struct ck_local_time a, z;
+        int rc = ck_series_local_time(m->s->timezone, b * bucket_ms, &a);
+        if (rc == 0)
+            rc = ck_series_local_time(m->s->timezone, (b + 1) * bucket_ms - 1, &z);
+        if (rc != 0)
+            return rc;
+        if (a.offset_s == z.offset_s) {
+            m->zone_bucket = b;
+            m->zone_offset_s = a.offset_s;
+            memcpy(m->zone_abbr, a.abbr, sizeof m->zone_abbr);
+        } else {
+            /* A transition inside this bucket: ask for the exact instant. */
+            rc = ck_series_local_time(m->s->timezone, ms, &a);
+            if (rc != 0)
+                return rc;
+        }
+        offset = a.offset_s;
+        memcpy(out->abbr, a.abbr, sizeof out->abbr);
+        out->abbr[sizeof out->abbr - 1] = '\0';
+    }
+    int64_t secs = (ms >= 0 ? ms / 1000 : (ms - 999) / 1000) + offset;
+    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    int64_t rem = secs - days * 86400;
+    int64_t y;
+    unsigned mo, d;
+    ck_civil_from_days(days, &y, &mo, &d);
+    out->year = (int)y;
+    out->month = (int)mo;
+    out->day = (int)d;
+    out->hour = (int)(rem / 3600);
+    out->minute = (int)(rem / 60 % 60);
+    out->second = (int)(rem % 60);
+    out->weekday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+    out->offset_s = offset;
+    return 0;
+}
+
+void ck_rlocal_iso(const struct ck_rlocal *lt, char *buf, size_t n)
+{
+    int off = lt->offset_s < 0 ? -lt->offset_s : lt->offset_s;
+    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", lt->year % 10000, lt->month,
+             lt->day, lt->hour, lt->minute, lt->second, lt->offset_s < 0 ? '-' : '+',
+             off / 3600 % 100, off / 60 % 60);
+}

@@ -1,0 +1,311 @@
+/* summary.json: counts and statistics per question and overall, and the text
+ * scan (links shared, hashtags used) the model's pass feeds it.
+ *
+ * Definitions, so the numbers can be checked by hand:
+ * - a question's "messages" are the messages filed under it, minus its
+ *   question posts; "people" their distinct authors;
+ * - "asked_at" is the first question post's time, else the posted_at that
+ *   state.json recorded, else the run sheet's time;
+ * - "time_to_first_answer_s" is from asked_at to the first of those messages
+ *   posted at or after it (null when none);
+ * - overall "messages" excludes boosts (counted in "boosts"); "participants"
+ *   are distinct authors of messages (boosting alone does not count);
+ * - "returning_participants" also wrote a message in an earlier session
+ *   (session.json start before ours) of the same archive folder. */
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "chatkeeper/log.h"
+#include "chatkeeper/state.h"
+#include "chatkeeper/timeutil.h"
+#include "model.h"
+
+#define MAX_LINKS 50
+#define MAX_TAGS 50
+#define MAX_CONTRIBUTORS 10
+
+static bool tag_byte(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+        return true;
+    if (c < 0x80)
+        return false;
+    /* Non-ASCII letters belong to a tag, but Latin-1 punctuation (U+0080..U+00BF)
+     * and General Punctuation (U+2000..U+206F: quotes, ellipsis, bidi controls)
+     * end it, so "#uklibchat’s" is #uklibchat. */
+    if (c == 0xC2)
+        return false;
+    if (c == 0xE2 && left >= 2 && (p[1] == 0x80 || p[1] == 0x81))
+        return false;
+    return true;
+}
+
+static void scan_tags(struct ck_rmodel *m, const char *text, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != '#')
+            continue;
+        /* Only at the start of a word: not "C#", "&#39;", "page#x" or "##x". */
+        unsigned char b = i > 0 ? p[i - 1] : ' ';
+        if (b >= 0x80 || b == '&' || b == '/' || b == '#' || tag_byte(&b, 1))
+            continue;
+        size_t e = i + 1;
+        bool letter = false;
+        while (e < len && tag_byte(p + e, len - e)) {
+            letter = letter || p[e] < '0' || p[e] > '9';
+            e++;
+        }
+        /* Back off a partial UTF-8 sequence at the end (tag_byte stops at C2 etc.). */
+        while (e > i + 1 && (p[e - 1] & 0xC0) == 0xC0)
+            e--;
+        size_t tl = e - i - 1;
+        if (!letter || tl == 0 || tl > 100) {
+            i = e - 1;
+            continue;
+        }
+        char tag[101];
+        for (size_t k = 0; k < tl; k++) {
+            unsigned char c = p[i + 1 + k];
+            tag[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        tag[tl] = '\0';
+        if (strcasecmp(tag, m->s->hashtag) != 0 && ck_rcount_add(&m->tags, tag, tl) != 0)
+            ck_warn("render: out of memory counting hashtags");
+        i = e - 1;
+    }
+}
+
+void ck_rsummary_scan_text(struct ck_rmodel *m, const char *text, size_t len)
+{
+    size_t at = 0, st, ul;
+    while (at < len && ck_url_next(text + at, len - at, &st, &ul)) {
+        scan_tags(m, text + at, st); /* never inside a URL ("#fragment") */
+        if (ck_rcount_add(&m->links, text + at + st, ul) != 0)
+            ck_warn("render: out of memory counting links");
+        at += st + ul;
+    }
+    scan_tags(m, text + at, len - at);
+}
+
+/* ---- new and returning ---- */
+
+static int by_handle(const void *a, const void *b)
+{
+    return strcasecmp((*(struct ck_rauthor *const *)a)->handle,
+                      (*(struct ck_rauthor *const *)b)->handle);
+}
+
+static void mark_from(struct ck_rauthor **sorted, size_t n, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        json_t *j = json_loadb(line, (size_t)len, 0, NULL);
+        const char *boost = json_string_value(json_object_get(j, "boost_of"));
+        const char *h = json_string_value(json_object_get(json_object_get(j, "author"), "handle"));
+        if (h != NULL && (boost == NULL || boost[0] == '\0')) {
+            struct ck_rauthor key = {.handle = (char *)h}, *kp = &key;
+            struct ck_rauthor **hit = bsearch(&kp, sorted, n, sizeof *sorted, by_handle);
+            if (hit != NULL)
+                (*hit)->returning = true;
+        }
+        json_decref(j);
+    }
+    free(line);
+    fclose(f);
+}
+
+int ck_rsummary_returning(struct ck_rmodel *m, struct ck_error *err)
+{
+    char self[PATH_MAX], parent[PATH_MAX];
+    if (m->nauth == 0 || realpath(m->dir, self) == NULL)
+        return 0;
+    memcpy(parent, self, sizeof parent);
+    const char *pdir = dirname(parent);
+    DIR *d = opendir(pdir);
+    if (d == NULL)
+        return 0;
+    struct ck_rauthor **sorted = malloc(m->nauth * sizeof *sorted);
+    if (sorted == NULL) {
+        closedir(d);
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < m->nauth; i++)
+        sorted[i] = &m->authors[i];
+    qsort(sorted, m->nauth, sizeof *sorted, by_handle);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX], real[PATH_MAX], path[PATH_MAX + 32];
+        int n = snprintf(sub, sizeof sub, "%s/%s", pdir, e->d_name);
+        if (n < 0 || (size_t)n >= sizeof sub || realpath(sub, real) == NULL ||
+            strcmp(real, self) == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/session.json", sub);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        struct ck_session other = {0};
+        if (ck_session_load(path, &other, NULL) != 0) {
+            ck_debug("render: %s does not load; not compared", path);
+            continue;
+        }
+        bool earlier = other.start_ms < m->s->start_ms;
+        ck_session_finish(&other);
+        if (!earlier)
+            continue;
+        snprintf(path, sizeof path, "%s/messages.jsonl", sub);
+        mark_from(sorted, m->nauth, path);
+    }
+    closedir(d);
+    free(sorted);
+    return 0;
+}
+
+/* ---- summary.json ---- */
+
+static json_t *time_json(int64_t ms)
+{
+    char buf[32];
+    ck_time_format_rfc3339(ms, buf);
+    return json_string(buf);
+}
+
+static json_t *top_json(struct ck_rmodel *m, const struct ck_rtop *t, const char *what)
+{
+    json_t *arr = json_array();
+    for (uint32_t i = 0; i < t->n && arr != NULL; i++) {
+        json_t *msg = ck_rmodel_parse(m, t->msg[i]);
+        const struct ck_rmsg *rm = &m->msgs[t->msg[i]];
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:I, s:s}", "id", ck_rjson_str(msg, "id"), "author",
+                           m->authors[rm->author].handle, what,
+                           (json_int_t)(strcmp(what, "likes") == 0 ? rm->likes : rm->boosts), "url",
+                           ck_rjson_str(msg, "url")));
+        json_decref(msg);
+    }
+    return arr;
+}
+
+static json_t *question_json(struct ck_rmodel *m, const struct ck_rgroup *g)
+{
+    json_t *q = json_object();
+    json_object_set_new(q, "number", json_integer(g->number));
+    json_object_set_new(q, "text", g->text ? json_string(g->text) : json_null());
+    json_object_set_new(q, "asked_at", g->asked_known ? time_json(g->asked_ms) : json_null());
+    json_object_set_new(q, "messages", json_integer(g->answers));
+    json_object_set_new(q, "people", json_integer(g->people));
+    json_object_set_new(q, "time_to_first_answer_s",
+                        g->first_answer_ms >= 0
+                            ? json_integer((g->first_answer_ms - g->asked_ms) / 1000)
+                            : json_null());
+    json_object_set_new(q, "top_liked", top_json(m, &g->liked, "likes"));
+    json_object_set_new(q, "top_boosted", top_json(m, &g->boosted, "boosts"));
+    return q;
+}
+
+static int by_messages(const void *a, const void *b)
+{
+    const struct ck_rauthor *x = *(struct ck_rauthor *const *)a;
+    const struct ck_rauthor *y = *(struct ck_rauthor *const *)b;
+    if (x->messages != y->messages)
+        return x->messages > y->messages ? -1 : 1;
+    return strcmp(x->handle, y->handle);
+}
+
+static json_t *counted_json(const struct ck_rcount *c, size_t max, const char *key)
+{
+    struct ck_rcount_slot **top;
+    size_t n;
+    json_t *arr = json_array();
+    if (arr == NULL || ck_rcount_top(c, max, &top, &n) != 0) {
+        json_decref(arr);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:s, s:I}", key, top[i]->key, "count", (json_int_t)top[i]->count));
+    free(top);
+    return arr;
+}
+
+static json_t *overall_json(struct ck_rmodel *m)
+{
+    size_t messages = 0, returning = 0;
+    for (size_t i = 0; i < m->nauth; i++) {
+        messages += m->authors[i].messages;
+        returning += m->authors[i].returning;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "messages", json_integer((json_int_t)messages));
+    json_object_set_new(o, "boosts", json_integer((json_int_t)m->boosts));
+    json_object_set_new(o, "participants", json_integer((json_int_t)m->nauth));
+    json_t *top = json_array();
+    struct ck_rauthor **all = malloc((m->nauth ? m->nauth : 1) * sizeof *all);
+    if (all != NULL) {
+        for (size_t i = 0; i < m->nauth; i++)
+            all[i] = &m->authors[i];
+        qsort(all, m->nauth, sizeof *all, by_messages);
+        for (size_t i = 0; i < m->nauth && i < MAX_CONTRIBUTORS; i++)
+            json_array_append_new(top, json_pack("{s:s, s:I}", "handle", all[i]->handle, "messages",
+                                                 (json_int_t)all[i]->messages));
+        free(all);
+    } else {
+        json_decref(top);
+        top = NULL;
+    }
+    json_object_set_new(o, "top_contributors", top);
+    json_object_set_new(o, "new_participants", json_integer((json_int_t)(m->nauth - returning)));
+    json_object_set_new(o, "returning_participants", json_integer((json_int_t)returning));
+    json_object_set_new(o, "links_shared", counted_json(&m->links, MAX_LINKS, "url"));
+    json_object_set_new(o, "hashtags_used", counted_json(&m->tags, MAX_TAGS, "tag"));
+    return o;
+}
+
+int ck_rsummary_write(struct ck_rmodel *m, const char *path, struct ck_error *err)
+{
+    /* json_object_set_new on a NULL object or with a NULL value fails quietly;
+     * any such failure can only be out of memory, so we detect it once at the
+     * end by checking that every part is present. */
+    json_t *root = json_object();
+    json_t *qs = json_array();
+    for (size_t q = 1; q < m->ngroups; q++)
+        if (m->groups[q].text != NULL || m->groups[q].count > 0)
+            json_array_append_new(qs, question_json(m, &m->groups[q]));
+    json_object_set_new(root, "title", json_string(m->s->title));
+    json_object_set_new(root, "hashtag", json_string(m->s->hashtag));
+    json_object_set_new(root, "timezone", json_string(m->s->timezone));
+    json_object_set_new(root, "start", time_json(m->s->start_ms));
+    json_object_set_new(root, "questions", qs);
+    json_object_set_new(root, "overall", overall_json(m));
+    char *text = root != NULL && json_object_size(root) == 6
+                     ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+                     : NULL;
+    json_decref(root);
+    if (text == NULL)
+        return ck_error_set(err, CK_ENOMEM, "out of memory writing %s", path);
+    size_t len = strlen(text);
+    char *withnl = realloc(text, len + 2);
+    if (withnl == NULL) {
+        free(text);
+        return ck_error_set(err, CK_ENOMEM, "out of memory writing %s", path);
+    }
+    withnl[len] = '\n';
+    withnl[len + 1] = '\0';
+    int rc = ck_file_write_atomic(path, withnl, len + 1, err);
+    free(withnl);
+    return rc;
+}

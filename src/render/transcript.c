@@ -1,0 +1,177 @@
+/* The transcripts' shape, shared by HTML and Markdown: questions in order,
+ * then chatter; in each, messages in time order with replies nested under
+ * what they answer.
+ *
+ * Nesting is decided per group and only among that group's messages: a
+ * reply whose parent is filed elsewhere (or missing, or later in time, which
+ * hostile data can arrange to make a cycle) is shown at the top level with a
+ * "replying to @x" note. A reply to the question post itself is just an
+ * answer. Depth is capped at CK_RENDER_MAX_DEPTH (deeper replies become
+ * siblings of their parent, with the note), which also bounds the recursion.
+ *
+ * Each line is parsed once per group it appears in and handed to both
+ * writers, so the transcripts cost one more parse per message in total. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+#define NOTE_UNKNOWN (CK_RNONE - 1)
+#define SLOT_QPOST (CK_RNONE - 1)
+
+struct walk {
+    struct ck_rmodel *m;
+    struct ck_sink *html, *md;
+    uint32_t *slot;   /* per message: entry index in the current group */
+    uint32_t *entry;  /* per entry: message index */
+    uint32_t *parent; /* per entry: parent entry or CK_RNONE */
+    uint32_t *child;  /* per entry: first child entry */
+    uint32_t *sib;    /* per entry: next sibling entry */
+    uint32_t *note;   /* per entry: message replied to when not nested */
+    uint8_t *depth;
+};
+
+static void emit(struct walk *w, uint32_t k)
+{
+    struct ck_rmodel *m = w->m;
+    json_t *msg = ck_rmodel_parse(m, w->entry[k]);
+    if (msg == NULL) {
+        if (w->html->rc == 0)
+            w->html->rc = ck_error_set(w->html->err, CK_ENOMEM, "out of memory");
+        return;
+    }
+    const char *re = NULL;
+    if (w->note[k] == NOTE_UNKNOWN) {
+        re = "";
+    } else if (w->note[k] != CK_RNONE) {
+        uint32_t a = m->msgs[w->note[k]].author;
+        re = a != CK_RNONE ? m->authors[a].handle : "";
+    }
+    struct ck_rentry_view v = {
+        .msg = msg, .rm = &m->msgs[w->entry[k]], .note_re = re, .depth = w->depth[k]};
+    ck_rhtml_msg_open(m, w->html, &v);
+    ck_rmd_msg(m, w->md, &v);
+    json_decref(msg);
+    if (w->child[k] != CK_RNONE) {
+        ck_rhtml_children(w->html, true);
+        for (uint32_t c = w->child[k]; c != CK_RNONE; c = w->sib[c])
+            emit(w, c);
+        ck_rhtml_children(w->html, false);
+    }
+    ck_rhtml_msg_close(w->html);
+}
+
+static void walk_group(struct walk *w, const struct ck_rgroup *g)
+{
+    struct ck_rmodel *m = w->m;
+    uint32_t n = 0;
+    for (size_t i = g->first; i < g->first + g->count; i++) {
+        uint32_t idx = m->members[i].msg;
+        if (g->number > 0 && (m->msgs[idx].flags & CK_RM_QPOST)) {
+            w->slot[idx] = SLOT_QPOST;
+            continue;
+        }
+        w->slot[idx] = n;
+        w->entry[n++] = idx;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        const struct ck_rmsg *rm = &m->msgs[w->entry[k]];
+        w->parent[k] = w->child[k] = w->sib[k] = w->note[k] = CK_RNONE;
+        w->depth[k] = 0;
+        if (!(rm->flags & CK_RM_REPLY))
+            continue;
+        if (rm->parent == CK_RNONE) {
+            w->note[k] = NOTE_UNKNOWN;
+            continue;
+        }
+        uint32_t pe = w->slot[rm->parent];
+        if (pe == SLOT_QPOST)
+            continue;
+        if (pe == CK_RNONE || pe >= k) {
+            w->note[k] = rm->parent;
+            continue;
+        }
+        if (w->depth[pe] + 1 >= CK_RENDER_MAX_DEPTH) {
+            pe = w->parent[pe];
+            w->note[k] = rm->parent;
+        }
+        w->parent[k] = pe;
+        w->depth[k] = (uint8_t)(w->depth[pe] + 1);
+    }
+    /* Prepending from the last entry back leaves every list in time order. */
+    uint32_t top = CK_RNONE;
+    for (uint32_t k = n; k-- > 0;) {
+        uint32_t *head = w->parent[k] == CK_RNONE ? &top : &w->child[w->parent[k]];
+        w->sib[k] = *head;
+        *head = k;
+    }
+    ck_rhtml_group_begin(m, w->html, g);
+    ck_rmd_group_begin(m, w->md, g);
+    if (top != CK_RNONE) {
+        ck_rhtml_children(w->html, true);
+        for (uint32_t k = top; k != CK_RNONE; k = w->sib[k])
+            emit(w, k);
+        ck_rhtml_children(w->html, false);
+    }
+    ck_rhtml_group_end(w->html, g);
+    ck_rmd_group_end(w->md, g);
+    for (size_t i = g->first; i < g->first + g->count; i++)
+        w->slot[m->members[i].msg] = CK_RNONE;
+}
+
+int ck_rtranscripts_write(struct ck_rmodel *m, const char *html_path, const char *md_path,
+                          struct ck_error *err)
+{
+    struct ck_sink html, md;
+    int rc = ck_sink_open_file(&html, html_path, err);
+    if (rc != 0)
+        return rc;
+    rc = ck_sink_open_file(&md, md_path, err);
+    if (rc != 0) {
+        ck_sink_abort(&html);
+        return rc;
+    }
+    size_t most = 1;
+    for (size_t q = 0; q < m->ngroups; q++)
+        if (m->groups[q].count > most)
+            most = m->groups[q].count;
+    struct walk w = {.m = m, .html = &html, .md = &md};
+    w.slot = malloc((m->n ? m->n : 1) * sizeof *w.slot);
+    w.entry = malloc(most * sizeof *w.entry);
+    w.parent = malloc(most * sizeof *w.parent);
+    w.child = malloc(most * sizeof *w.child);
+    w.sib = malloc(most * sizeof *w.sib);
+    w.note = malloc(most * sizeof *w.note);
+    w.depth = malloc(most);
+    if (!w.slot || !w.entry || !w.parent || !w.child || !w.sib || !w.note || !w.depth) {
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < m->n; i++)
+        w.slot[i] = CK_RNONE;
+    ck_rhtml_begin(m, &html);
+    ck_rmd_begin(m, &md);
+    for (size_t q = 1; q < m->ngroups; q++)
+        if (m->groups[q].text != NULL || m->groups[q].count > 0)
+            walk_group(&w, &m->groups[q]);
+    if (m->ngroups > 0 && m->groups[0].count > 0)
+        walk_group(&w, &m->groups[0]);
+    ck_rhtml_end(m, &html);
+    ck_rmd_end(m, &md);
+out:
+    free(w.slot);
+    free(w.entry);
+    free(w.parent);
+    free(w.child);
+    free(w.sib);
+    free(w.note);
+    free(w.depth);
+    if (rc != 0) {
+        ck_sink_abort(&html);
+        ck_sink_abort(&md);
+        return rc;
+    }
+    rc = ck_sink_finish(&html);
+    int rc2 = ck_sink_finish(&md);
+    return rc != 0 ? rc : rc2;
+}

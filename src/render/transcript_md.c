@@ -1,0 +1,198 @@
+/* transcript.md: the transcript's structure in CommonMark: "#" title, a list
+ * of questions, "##" per question, each message a list item with replies as
+ * nested items (two spaces per level), and "Before and between the questions".
+ *
+ * User text goes through ck_md_text*: markup characters backslash-escaped, no
+ * line can start a block, and a message's newlines become hard line breaks
+ * ("  \n") followed by the item's indentation so the text stays inside its
+ * list item. Links are written only for ck_url_safe URLs, percent-encoded so
+ * they cannot close the "(...)". */
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+
+static void md(struct ck_sink *o, const char *s)
+{
+    ck_md_text(o, s, strlen(s), " ");
+}
+
+static void md_time(struct ck_rmodel *m, struct ck_sink *o, int64_t ms)
+{
+    struct ck_rlocal lt;
+    if (ck_rmodel_local(m, ms, &lt) == 0)
+        ck_sink_printf(o, "%02d:%02d", lt.hour, lt.minute);
+}
+
+/* "[name](profile) @handle": the name is link text, escaped like any text. */
+static void author(struct ck_sink *o, const json_t *a)
+{
+    const char *name = ck_rjson_str(a, "name");
+    const char *handle = ck_rjson_str(a, "handle");
+    const char *url = ck_rjson_str(a, "url");
+    if (name[0] == '\0')
+        name = handle;
+    ck_sink_puts(o, "**");
+    if (ck_url_safe(url)) {
+        ck_sink_puts(o, "[");
+        md(o, name);
+        ck_sink_puts(o, "](");
+        ck_md_url(o, url);
+        ck_sink_puts(o, ")");
+    } else {
+        md(o, name);
+    }
+    ck_sink_puts(o, "** ");
+    md(o, handle);
+}
+
+static void post_link(struct ck_sink *o, const char *url)
+{
+    if (!ck_url_safe(url))
+        return;
+    ck_sink_puts(o, " · [original post](");
+    ck_md_url(o, url);
+    ck_sink_puts(o, ")");
+}
+
+static void heading_text(struct ck_sink *o, const struct ck_rgroup *g)
+{
+    ck_sink_printf(o, "Q%d", g->number);
+    if (g->text != NULL) {
+        ck_sink_puts(o, "\\. ");
+        md(o, g->text);
+    } else {
+        ck_sink_puts(o, " \\(not in the run sheet\\)");
+    }
+}
+
+void ck_rmd_begin(struct ck_rmodel *m, struct ck_sink *o)
+{
+    const struct ck_session *s = m->s;
+    struct ck_rlocal lt;
+    ck_sink_puts(o, "# ");
+    md(o, s->title);
+    ck_sink_puts(o, "\n\n\\#");
+    md(o, s->hashtag);
+    if (ck_rmodel_local(m, s->start_ms, &lt) == 0) {
+        static const char *const months[] = {"January",   "February", "March",    "April",
+                                             "May",       "June",     "July",     "August",
+                                             "September", "October",  "November", "December"};
+        ck_sink_printf(o, " · %d %s %d, %02d:%02d ", lt.day, months[(lt.month + 11) % 12], lt.year,
+                       lt.hour, lt.minute);
+        md(o, lt.abbr);
+    }
+    ck_sink_puts(o, " \\(");
+    md(o, s->timezone);
+    ck_sink_puts(o, "\\)\n\n");
+    if (s->description != NULL) {
+        ck_md_text_linked(o, s->description, strlen(s->description), "  \n");
+        ck_sink_puts(o, "\n\n");
+    }
+    ck_sink_puts(o, "## Questions\n\n");
+    for (size_t q = 1; q < m->ngroups; q++) {
+        const struct ck_rgroup *g = &m->groups[q];
+        if (g->text == NULL && g->count == 0)
+            continue;
+        ck_sink_puts(o, "- ");
+        heading_text(o, g);
+        ck_sink_printf(o, " \\(%lu message%s\\)\n", (unsigned long)g->answers,
+                       g->answers == 1 ? "" : "s");
+    }
+    if (m->groups[0].count > 0)
+        ck_sink_puts(o, "- Before and between the questions\n");
+    ck_sink_puts(o, "\n");
+}
+
+void ck_rmd_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rgroup *g)
+{
+    if (g->number == 0) {
+        ck_sink_printf(o,
+                       "## Before and between the questions\n\n%lu message%s outside the "
+                       "questions.\n\n",
+                       (unsigned long)g->answers, g->answers == 1 ? "" : "s");
+        return;
+    }
+    ck_sink_puts(o, "## ");
+    heading_text(o, g);
+    ck_sink_puts(o, "\n\n");
+    json_t *post = ck_rgroup_post(m, g);
+    if (post != NULL) {
+        ck_sink_puts(o, "Asked by ");
+        author(o, json_object_get(post, "author"));
+        ck_sink_puts(o, " at ");
+        md_time(m, o, g->asked_ms);
+        post_link(o, ck_rjson_str(post, "url"));
+        json_decref(post);
+    } else if (g->asked_known) {
+        ck_sink_puts(o, "Asked at ");
+        md_time(m, o, g->asked_ms);
+        if (g->post_url != NULL)
+            post_link(o, g->post_url);
+    } else {
+        ck_sink_puts(o, "Not in the run sheet.");
+    }
+    ck_sink_printf(o, "  \n%lu message%s from %lu %s.\n\n", (unsigned long)g->answers,
+                   g->answers == 1 ? "" : "s", (unsigned long)g->people,
+                   g->people == 1 ? "person" : "people");
+}
+
+void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v)
+{
+    char indent[2 * CK_RENDER_MAX_DEPTH + 8];
+    int d = v->depth < CK_RENDER_MAX_DEPTH ? v->depth : CK_RENDER_MAX_DEPTH;
+    memset(indent, ' ', (size_t)d * 2);
+    indent[d * 2] = '\0';
+    ck_sink_puts(o, indent);
+    ck_sink_puts(o, "- ");
+    author(o, json_object_get(v->msg, "author"));
+    ck_sink_puts(o, " · ");
+    md_time(m, o, v->rm->created_ms);
+    if (v->rm->likes > 0)
+        ck_sink_printf(o, " · %lu like%s", (unsigned long)v->rm->likes,
+                       v->rm->likes == 1 ? "" : "s");
+    if (v->rm->boosts > 0)
+        ck_sink_printf(o, " · %lu boost%s", (unsigned long)v->rm->boosts,
+                       v->rm->boosts == 1 ? "" : "s");
+    post_link(o, ck_rjson_str(v->msg, "url"));
+    /* Each continuation line is indented to the item's content column. */
+    char nl[sizeof indent + 8];
+    snprintf(nl, sizeof nl, "  \n%s  ", indent);
+    if (v->note_re != NULL) {
+        ck_sink_puts(o, nl);
+        ck_sink_puts(o, "_replying to ");
+        if (v->note_re[0] != '\0')
+            md(o, v->note_re);
+        else
+            ck_sink_puts(o, "a post not in this archive");
+        ck_sink_puts(o, "_");
+    }
+    const char *t = ck_rjson_str(v->msg, "text");
+    if (t[0] != '\0') {
+        ck_sink_puts(o, nl);
+        ck_md_text_linked(o, t, strlen(t), nl);
+    }
+    ck_sink_puts(o, "\n");
+}
+
+void ck_rmd_group_end(struct ck_sink *o, const struct ck_rgroup *g)
+{
+    if (g->answers == 0)
+        ck_sink_puts(o, "No answers were recorded for this question.\n");
+    ck_sink_puts(o, "\n");
+}
+
+void ck_rmd_end(struct ck_rmodel *m, struct ck_sink *o)
+{
+    size_t messages = 0;
+    for (size_t i = 0; i < m->nauth; i++)
+        messages += m->authors[i].messages;
+    ck_sink_printf(o,
+                   "---\n\n%lu message%s from %lu %s, and %lu boost%s. Archived by "
+                   "chatkeeper from \\#",
+                   (unsigned long)messages, messages == 1 ? "" : "s", (unsigned long)m->nauth,
+                   m->nauth == 1 ? "person" : "people", (unsigned long)m->boosts,
+                   m->boosts == 1 ? "" : "s");
+    md(o, m->s->hashtag);
+    ck_sink_puts(o, ".\n");
+}
