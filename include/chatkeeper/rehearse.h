@@ -14,10 +14,11 @@ struct ck_rehearsal {
     char base_url[64];
 };
 
-/* Start `chatkeeper simulate SCRIPT --port 0 --speed X --start START` as a child
+/* Start `chatkeeper simulate SCRIPT --port 0 --speed X --start START` (with
+ * --no-host when chatkeeper itself posts the run sheet) as a child
  * process (this same executable) and wait until it listens (up to 10 s).
  * Returns 0 or a negative code with err set. */
-int ck_rehearsal_start(const char *script, double speed, int64_t start_ms,
+int ck_rehearsal_start(const char *script, double speed, int64_t start_ms, int no_host,
                        struct ck_rehearsal *out, struct ck_error *err);
 
 /* Stop the simulator (SIGTERM, then SIGKILL after 2 s) and reap it. */

@@ -26,6 +26,7 @@ struct ck_sim_opts {
     long rate_limit;        /* requests per window; default 300 */
     int64_t rate_window_ms; /* default 5 minutes */
     const char *port_file;  /* if set, the bound port is written there once listening */
+    int no_host;            /* leave out the script's host posts (chatkeeper posts them) */
 };
 
 /* Serve until SIGINT/SIGTERM. Prints "listening on http://127.0.0.1:PORT" on stdout
@@ -70,6 +71,10 @@ struct ck_sim_script {
     struct ck_sim_status *statuses; /* in script order */
     size_t n_statuses;
 };
+
+/* Drop the statuses of the script's "self" (host) account; replies to them
+ * become top-level. Can't fail (on out of memory the script is left whole). */
+void ck_sim_script_drop_host(struct ck_sim_script *s);
 
 /* Load a script from a file or from a string (name is used in messages).
  * On success s owns everything (free with ck_sim_script_finish). On failure s

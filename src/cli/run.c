@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chatkeeper/cli.h"
+#include "chatkeeper/config.h"
 #include "chatkeeper/rehearse.h"
 #include "chatkeeper/runner.h"
 #include "chatkeeper/timeutil.h"
@@ -26,7 +27,8 @@ static void usage(FILE *out)
             "  --poll DURATION   poll this often in every phase (benchmarks)\n"
             "  --base-url URL    use another server (https, or http on loopback)\n"
             "  --rehearse SCRIPT start now against a local simulator playing SCRIPT\n"
-            "                    (observing; the session's server is not contacted)\n"
+            "                    (it posts the run sheet there when the session posts;\n"
+            "                    the session's real server is never contacted)\n"
             "  --status          always draw the status line; --no-status never\n"
             "\n"
             "Interrupt with Ctrl-C: state is saved and the same command continues.\n");
@@ -108,12 +110,20 @@ int ck_cli_run(int argc, char **argv)
     struct ck_error err = {0};
     if (o.start_at_ms == 0)
         o.start_at_ms = ck_time_now_ms() / 1000 * 1000;
-    if (ck_rehearsal_start(script, o.speed, o.start_at_ms, &sim, &err) < 0) {
+    /* When the session posts, chatkeeper plays the host and the simulator the
+     * participants; when it only observes, the script's host posts too. */
+    struct ck_session s;
+    if (ck_session_load(o.session_path, &s, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 2;
+    }
+    int posting = !o.observe && s.post;
+    ck_session_finish(&s);
+    if (ck_rehearsal_start(script, o.speed, o.start_at_ms, posting, &sim, &err) < 0) {
         fprintf(stderr, "chatkeeper run: %s\n", err.msg);
         return 1;
     }
     o.base_url = sim.base_url;
-    o.observe = true;
     o.rehearsal = true;
     int rc = ck_runner_main(&o);
     ck_rehearsal_stop(&sim);

@@ -15,7 +15,8 @@
 static const char usage[] =
     "usage: chatkeeper simulate SCRIPT --port N [--speed X] [--faults RATE] [--seed S]\n"
     "                           [--start now|RFC3339] [--rate-limit N]\n"
-    "                           [--rate-window DURATION] [--port-file FILE]\n";
+    "                           [--rate-window DURATION] [--port-file FILE] [--no-host]\n"
+    "--no-host leaves out the script's host posts: chatkeeper posts the run sheet.\n";
 
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
 {
@@ -108,6 +109,10 @@ int ck_cli_simulate(int argc, char **argv)
             if (o.script_path != NULL)
                 return bad("unexpected argument \"%s\"", a);
             o.script_path = a;
+            continue;
+        }
+        if (strcmp(a, "--no-host") == 0) {
+            o.no_host = 1;
             continue;
         }
         char name[64];

@@ -34,6 +34,7 @@
 #include "chatkeeper/log.h"
 #include "chatkeeper/message.h"
 #include "chatkeeper/platform.h"
+#include "chatkeeper/render.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
@@ -550,6 +551,21 @@ static int write_sorted(struct build *b, struct ck_atomic_file *out, struct ck_e
     return rc;
 }
 
+/* Everything people read, from messages.jsonl; then the archive folder's index,
+ * which lists this session beside the others. */
+static int render_outputs(const char *dir, struct ck_error *err)
+{
+    int rc = ck_render_session(dir, NULL, err);
+    if (rc != 0)
+        return rc;
+    char *parent = path_join(dir, "..");
+    if (parent == NULL)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    rc = ck_render_index(parent, err);
+    free(parent);
+    return rc;
+}
+
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err)
 {
     struct ck_archive_stats st = {0};
@@ -625,6 +641,9 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     if (rc != 0)
         goto out;
     st.messages -= st.hidden;
+    rc = render_outputs(dir, err);
+    if (rc != 0)
+        goto out;
     if (stats != NULL)
         *stats = st;
 out:

@@ -21,7 +21,7 @@ static void nap_ms(long ms)
         ;
 }
 
-int ck_rehearsal_start(const char *script, double speed, int64_t start_ms,
+int ck_rehearsal_start(const char *script, double speed, int64_t start_ms, int no_host,
                        struct ck_rehearsal *out, struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -40,7 +40,7 @@ int ck_rehearsal_start(const char *script, double speed, int64_t start_ms,
     if (pid == 0) {
         char *const args[] = {"chatkeeper", "simulate",  (char *)script, "--port",  "0",
                               "--speed",    speed_s,      "--start",      start_s,   "--port-file",
-                              portfile,     NULL};
+                              portfile,     no_host ? "--no-host" : NULL, NULL};
         /* Its "listening on" line would only confuse the rehearsal's output. */
         if (freopen("/dev/null", "w", stdout) == NULL)
             _exit(127);

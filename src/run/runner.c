@@ -230,7 +230,7 @@ static void finish_run(struct runner *r)
     ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);
     shutdown_all(r, 0);
     printf("session directory: %s\n", r->dir);
-    printf("open: %s/messages.jsonl\n", r->dir);
+    printf("open: %s/transcript.html\n", r->dir);
 }
 
 /* Following is over but a step may still be retrying: the archive waits for it. */

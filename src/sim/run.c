@@ -35,6 +35,8 @@ int ck_sim_run(const struct ck_sim_opts *opts, struct ck_error *err)
     int rc = ck_sim_script_load(opts->script_path, &script, err);
     if (rc != 0)
         return rc;
+    if (opts->no_host)
+        ck_sim_script_drop_host(&script);
     int fd = -1, port = 0;
     rc = ck_sim_http_listen(opts->port, &fd, &port, err);
     if (rc != 0) {

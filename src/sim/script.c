@@ -294,6 +294,41 @@ int ck_sim_script_load(const char *path, struct ck_sim_script *s, struct ck_erro
     return rc;
 }
 
+static void status_free(struct ck_sim_status *st)
+{
+    free(st->key);
+    free(st->text);
+    free(st->html);
+    free(st->language);
+    for (size_t k = 0; k < st->n_media; k++)
+        free(st->media[k]);
+    free(st->media);
+}
+
+void ck_sim_script_drop_host(struct ck_sim_script *s)
+{
+    /* In a posting rehearsal chatkeeper plays the host: the script's host posts
+     * go, and replies to them become top-level answers. */
+    long *map = malloc((s->n_statuses ? s->n_statuses : 1) * sizeof *map);
+    if (map == NULL)
+        return;
+    size_t w = 0;
+    for (size_t i = 0; i < s->n_statuses; i++) {
+        if (s->statuses[i].account == s->self) {
+            map[i] = -1;
+            status_free(&s->statuses[i]);
+            continue;
+        }
+        map[i] = (long)w;
+        s->statuses[w] = s->statuses[i];
+        if (s->statuses[w].reply_to >= 0)
+            s->statuses[w].reply_to = map[s->statuses[w].reply_to];
+        w++;
+    }
+    s->n_statuses = w;
+    free(map);
+}
+
 void ck_sim_script_finish(struct ck_sim_script *s)
 {
     if (s == NULL)
@@ -310,16 +345,8 @@ void ck_sim_script_finish(struct ck_sim_script *s)
     for (size_t i = 0; i < s->n_questions; i++)
         free(s->questions[i]);
     free(s->questions);
-    for (size_t i = 0; i < s->n_statuses; i++) {
-        struct ck_sim_status *st = &s->statuses[i];
-        free(st->key);
-        free(st->text);
-        free(st->html);
-        free(st->language);
-        for (size_t k = 0; k < st->n_media; k++)
-            free(st->media[k]);
-        free(st->media);
-    }
+    for (size_t i = 0; i < s->n_statuses; i++)
+        status_free(&s->statuses[i]);
     free(s->statuses);
     free(s->title);
     free(s->hashtag);
