@@ -110,7 +110,12 @@ def main():
     print(f"captured:           {captured} statuses ({len(journal)} journal lines)")
     print(f"CPU:                {cpu:.2f} s total, {cpu / max(1, captured) * 1000:.3f} s per 1,000 "
           f"statuses; real-time 2 h chat: {cpu / 7200 * 100:.3f}% of one core")
-    print(f"peak RSS:           {rss_mb:.1f} MB")
+    follow_rss = "?"
+    for line in open(os.path.join(tmp, "run.log")):
+        if "following done; peak RSS" in line:
+            follow_rss = line.rsplit("peak RSS", 1)[1].strip()
+    print(f"peak RSS:           {follow_rss} while following; {rss_mb:.1f} MB for the whole run "
+          f"(the archive at the end included)")
     print(f"HTTP requests:      {len(reqs)} ({len(reqs) / max(1, captured) * 100:.2f} per 100 "
           f"statuses); target <= polls + statuses/40 = {polls:.0f} + {captured / 40:.0f} "
           f"= {polls + captured / 40:.0f}")

@@ -542,7 +542,7 @@ static int write_sorted(struct build *b, struct ck_atomic_file *out, struct ck_e
         const struct entry *e = &b->msgs[i];
         rc = ck_atomic_write(out, map + e->line_off, e->line_len, err);
         touched += e->line_len < 8192 ? 8192 : e->line_len;
-        if (touched >= (32u << 20)) {
+        if (touched >= (4u << 20)) { /* keep the mapped pages out of our RSS */
             madvise(map, map_len, MADV_DONTNEED);
             touched = 0;
         }

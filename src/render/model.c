@@ -27,7 +27,7 @@
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
 
-#define DROP_EVERY ((uint64_t)64 << 20)
+#define DROP_EVERY (4u << 20) /* bytes of pages touched before they are dropped again */
 
 const char *ck_rjson_str(const json_t *obj, const char *key)
 {
