@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,10 +94,20 @@ static const char journal[] =
     LINE("mastodon", "{\"id\":\"100\",\"created_at\":\"2026-12-03T20:01:00Z\"," ALICE
                      ",\"content\":\"<p>A1 first</p>\"}");
 
+/* A session directory inside a fresh temp folder: the archive writes the
+ * folder's index.html beside it, which must not land in /tmp itself. */
+static void session_dir(char *dir, size_t n)
+{
+    char top[] = "/tmp/ck-archive-XXXXXX";
+    assert_non_null(mkdtemp(top));
+    snprintf(dir, n, "%s/session", top);
+    assert_int_equal(mkdir(dir, 0755), 0);
+}
+
 static void test_build(void **state)
 {
-    char dir[] = "/tmp/ck-archive-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    session_dir(dir, sizeof dir);
     write_file(dir, "session.json", SESSION("mastodon"));
     write_file(dir, "journal.jsonl", journal);
 
@@ -149,8 +160,8 @@ static void test_build(void **state)
 
 static void test_empty_and_missing(void **state)
 {
-    char dir[] = "/tmp/ck-archive-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    session_dir(dir, sizeof dir);
     struct ck_error err = {0};
     assert_int_equal(ck_archive_build(dir, NULL, &err), CK_ENOTFOUND); /* no session.json */
     write_file(dir, "session.json", SESSION("mastodon"));
@@ -195,8 +206,8 @@ static void test_empty_and_missing(void **state)
  * counted once each however often they were fetched. */
 static void test_window(void **state)
 {
-    char dir[] = "/tmp/ck-archive-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    session_dir(dir, sizeof dir);
     write_file(dir, "session.json", SESSION("mastodon"));
     write_file(dir, "journal.jsonl",
                AT("1", "2026-11-26T20:10:00Z")     /* last week's chat */
@@ -242,8 +253,8 @@ static void test_window(void **state)
  * ck_message_to_json dumps (JSON_COMPACT), hostile strings included. */
 static void test_record_matches_jansson(void **state)
 {
-    char dir[] = "/tmp/ck-archive-XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    session_dir(dir, sizeof dir);
     write_file(dir, "session.json", SESSION("mastodon"));
     write_file(
         dir, "journal.jsonl",
