@@ -85,13 +85,16 @@ def main():
     poll_ms = max(10, int(5000 / a.speed))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()
-    r = subprocess.run([a.binary, "run", session, "--observe", "--no-status", "--out", out,
+    # /usr/bin/time reports the run's own peak: a child's ru_maxrss would carry
+    # this Python process's RSS over from the fork.
+    timefile = os.path.join(tmp, "time.txt")
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session, "--observe", "--no-status", "--out", out,
                         "--speed", str(a.speed), "--start", iso(start), "--poll", f"{poll_ms}ms"],
                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"))
     wall = time.time() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rss_mb = after.ru_maxrss / 1024
+    rss_mb = int(open(timefile).read().split()[-1]) / 1024
     statuses = {s["id"]: s for s in sim.get("/sim/statuses")}
     reqs = [q for q in sim.get("/sim/requests") if "/timelines/tag/" in q["path"]]
     sim.stop()

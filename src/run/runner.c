@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -218,10 +217,17 @@ static void arm_step_timer(struct runner *r)
 
 static void finish_run(struct runner *r)
 {
-    /* Following is what runs for hours: its footprint is worth a line of its own. */
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0)
-        ck_info("runner: following done; peak RSS %.1f MB", (double)ru.ru_maxrss / 1024.0);
+    /* Following is what runs for hours: its footprint is worth a line of its own.
+     * VmHWM, not getrusage: ru_maxrss carries over the parent's RSS across exec. */
+    FILE *st = fopen("/proc/self/status", "r");
+    char line[128];
+    while (st != NULL && fgets(line, sizeof line, st) != NULL) {
+        long kb;
+        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+            ck_info("runner: following done; peak RSS %.1f MB", (double)kb / 1024.0);
+    }
+    if (st != NULL)
+        fclose(st);
     save_phase(r, "archiving");
     struct ck_archive_stats st = {0};
     struct ck_error err = {0};
