@@ -219,15 +219,15 @@ static void finish_run(struct runner *r)
 {
     /* Following is what runs for hours: its footprint is worth a line of its own.
      * VmHWM, not getrusage: ru_maxrss carries over the parent's RSS across exec. */
-    FILE *st = fopen("/proc/self/status", "r");
+    FILE *status = fopen("/proc/self/status", "r");
     char line[128];
-    while (st != NULL && fgets(line, sizeof line, st) != NULL) {
+    while (status != NULL && fgets(line, sizeof line, status) != NULL) {
         long kb;
         if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
             ck_info("runner: following done; peak RSS %.1f MB", (double)kb / 1024.0);
     }
-    if (st != NULL)
-        fclose(st);
+    if (status != NULL)
+        fclose(status);
     save_phase(r, "archiving");
     struct ck_archive_stats st = {0};
     struct ck_error err = {0};
