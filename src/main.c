@@ -12,8 +12,8 @@ static const struct {
     const char *help;
 } commands[] = {
     {"check", ck_cli_check, "check SESSION.json          validate a session file, print its timetable"},
-    {"run", ck_cli_run, "run SESSION.json [--observe] [--out DIR]   run and follow a chat"},
-    {"archive", ck_cli_archive, "archive DIR                 rebuild messages.jsonl from the journal"},
+    {"run", ck_cli_run, "run SESSION.json [--observe|--dry-run|--rehearse SCRIPT] [--out DIR]   post the run sheet, follow, archive"},
+    {"archive", ck_cli_archive, "archive DIR                 rebuild every output from the journal"},
     {"next", ck_cli_next, "next SERIES.json [--count N]   the next dates of a series"},
     {"agenda", ck_cli_agenda, "agenda SESSION.json [--out DIR]   write agenda.md and an .ics file"},
     {"import", ck_cli_import, "import --platform mastodon|twarc FILE... --session SESSION.json --out DIR   archive data captured elsewhere"},
