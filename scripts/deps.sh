@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(gcc meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
       libxml2-dev libmicrohttpd-dev libcmocka-dev python3 ca-certificates tzdata
-      python3-icalendar)
+      python3-icalendar libcmark-dev wordpress mariadb-server php-cli php-mysql time)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

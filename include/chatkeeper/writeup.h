@@ -1,0 +1,72 @@
+/* The write-up: what the blog post says about a chat, built from the session
+ * file and messages.jsonl, rendered through a template (template.h) to
+ * writeup.md and, with cmark in its safe mode, to writeup.html.
+ *
+ * The data the template sees (every name always present, so templates can
+ * test with sections; "last" is true on a list's final item, for separators):
+ *   title, description, hashtag, timezone, date_local ("Thursday 3 December
+ *   2026"), time_local ("20:00 GMT"), datetime_utc ("2026-12-03 20:00 UTC"),
+ *   date_iso ("2026-12-03", local), facilitators [{handle, last}],
+ *   facilitators_count, contact (first facilitator or "the facilitators"),
+ *   questions [{number, text, answers, answers_text ("3 answers"), people_count,
+ *               people_text ("2 people"), people [{name, handle, url}],
+ *               highlights [{id, text, name, handle, url, likes}]}],
+ *   participants [{name, handle, url, messages, last}], participants_count,
+ *   messages_count, answers_count, questions_count, transcript_url ("" when
+ *   the session's publish.transcript_url is not set).
+ *
+ * Highlights never come from question posts, boosts, or ids listed in
+ * DIR/deleted.json (posts found deleted before publishing); hidden and
+ * opted-out messages are already absent from messages.jsonl. */
+#ifndef CHATKEEPER_WRITEUP_H
+#define CHATKEEPER_WRITEUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/error.h"
+
+#define CK_WRITEUP_HIGHLIGHTS 3 /* per question */
+
+/* Build the template data. s: borrowed (its "publish" object may give
+ * transcript_url). messages: borrowed array of messages.jsonl records, oldest
+ * first; records without "questions" (files from before grouping) get
+ * "questions" and "assigned_by" filled in by time. deleted: borrowed array of
+ * id strings, or NULL. *out: new reference. Also sets slug-friendly
+ * "date_iso" (local date, "2026-12-03"). Returns 0, CK_ETZ or CK_ENOMEM. */
+int ck_writeup_data(const struct ck_session *s, json_t *messages, const json_t *deleted,
+                    json_t **out, struct ck_error *err);
+
+/* Pick up to max highlights for question number q from messages (borrowed):
+ * well-liked answers first (likes, then boosts, then replies, then earliest),
+ * at most one per person, and people not yet in used (an object whose keys
+ * are author handles; borrowed, updated with the people picked) before people
+ * already highlighted elsewhere. *out: new array of the picked records
+ * (borrowed from messages, incref'd). Returns 0 or CK_ENOMEM. */
+int ck_writeup_pick(const json_t *messages, int q, const json_t *deleted, size_t max, json_t *used,
+                    json_t **out);
+
+/* Load DIR's session.json, messages.jsonl and deleted.json into *s, *messages
+ * and *deleted (new; *deleted is an empty array when the file is absent).
+ * On error nothing needs freeing. */
+int ck_writeup_load(const char *dir, struct ck_session *s, json_t **messages, json_t **deleted,
+                    struct ck_error *err);
+
+/* Render data through the session's template (publish.template, resolved
+ * against the session's folder) or the built-in one (config/writeup.md.tmpl).
+ * *md and *html are new strings (free()); html is a fragment, cmark's safe
+ * mode, so raw HTML in anyone's text never passes through. */
+int ck_writeup_format(const struct ck_session *s, const json_t *data, char **md, char **html,
+                      struct ck_error *err);
+
+/* The archive hook: write DIR/writeup.md and DIR/writeup.html (a complete
+ * page around the fragment), atomically. Returns 0 or a negative CK_ code. */
+int ck_writeup_render(const char *dir, struct ck_error *err);
+
+/* The built-in template's text (config/writeup.md.tmpl compiled in). */
+extern const char ck_writeup_default_template[];
+
+#endif

@@ -1,0 +1,54 @@
+/* One status looked up by id (GET /api/v1/statuses/:id): publish uses it to
+ * check that a post quoted in the write-up still exists. Pure: the request is
+ * data, sending it is net/http's job. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/publish.h"
+
+/* Ids are opaque, but this one becomes a path segment: letters, digits and
+ * a few marks (numeric ids, ULIDs) only, so it can never walk the path. */
+static int id_ok(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    return n > 0 && n < 128 &&
+           strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+}
+
+int ck_mastodon_status_request(const char *base_url, const char *token, const char *id,
+                               struct ck_request *out, struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (base_url == NULL || base_url[0] == '\0')
+        return ck_error_set(err, CK_EINVAL, "mastodon: base URL is required");
+    if (!id_ok(id))
+        return ck_error_set(err, CK_EINVAL, "mastodon: status id \"%.64s\" is not a plain id",
+                            id ? id : "");
+    size_t bl = strlen(base_url);
+    while (bl > 0 && base_url[bl - 1] == '/')
+        bl--;
+    size_t n = bl + strlen("/api/v1/statuses/") + strlen(id) + 1;
+    out->url = malloc(n);
+    if (out->url == NULL)
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    snprintf(out->url, n, "%.*s/api/v1/statuses/%s", (int)bl, base_url, id);
+    memcpy(out->method, "GET", 4);
+    int rc = ck_request_add_header(out, "Accept", "application/json");
+    if (rc == 0 && token != NULL && token[0] != '\0') {
+        size_t an = strlen(token) + 8;
+        char *auth = malloc(an);
+        rc = auth ? 0 : CK_ENOMEM;
+        if (auth != NULL) {
+            snprintf(auth, an, "Bearer %s", token);
+            rc = ck_request_add_header(out, "Authorization", auth);
+            memset(auth, 0, an);
+            free(auth);
+        }
+    }
+    if (rc != 0) {
+        ck_request_finish(out);
+        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
+    }
+    return 0;
+}

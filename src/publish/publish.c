@@ -1,0 +1,245 @@
+/* chatkeeper publish: re-check the quoted posts, render the write-up, then
+ * deliver it to each target in the session's "publish" section, recording
+ * each result in state.json the moment it exists (see publish.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/log.h"
+#include "chatkeeper/state.h"
+#include "chatkeeper/writeup.h"
+#include "publish_internal.h"
+
+#define MAX_RECHECK_ROUNDS 8
+
+int ck_pub_send(const struct ck_pub *p, const struct ck_request *req, struct ck_response *resp,
+                struct ck_error *err)
+{
+    struct ck_http_opts o = {.total_timeout_ms = p->opts ? p->opts->timeout_ms : 0};
+    return ck_http_fetch(req, &o, resp, err);
+}
+
+json_t *ck_pub_recorded(const struct ck_pub *p, const char *target)
+{
+    json_t *v = json_object_get(json_object_get(p->state, "published"), target);
+    return json_is_object(v) ? v : NULL;
+}
+
+int ck_pub_record(struct ck_pub *p, const char *target, json_t *rec, struct ck_error *err)
+{
+    if (rec == NULL)
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    json_t *pub = json_object_get(p->state, "published");
+    if (!json_is_object(pub)) {
+        pub = json_object();
+        if (pub == NULL || json_object_set_new(p->state, "published", pub) != 0) {
+            json_decref(rec);
+            return ck_error_set(err, CK_ENOMEM, "out of memory");
+        }
+    }
+    if (json_object_set_new(pub, target, rec) != 0)
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    int rc = ck_state_save(p->state_path, p->state, err);
+    if (rc != 0)
+        /* The post exists but we could not note it: say so loudly, the next
+         * run must not be trusted to find it (WordPress will, by slug). */
+        ck_err("publish: %s was published but state.json could not be written", target);
+    return rc;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Look up every highlighted post; 404/410 means deleted. Returns 1 when it
+ * added ids to deleted, 0 when all exist, or a negative code. */
+static int recheck(struct ck_pub *p, const json_t *data, json_t *ok, json_t *deleted,
+                   struct ck_error *err)
+{
+    char *token = NULL;
+    struct ck_error te = {0};
+    /* Public statuses need no token; use it when there is one. */
+    if (ck_session_token(p->s, &token, &te) != 0)
+        token = NULL;
+    int rc = 0, added = 0;
+    size_t i, j;
+    json_t *q, *h;
+    json_array_foreach(json_object_get(data, "questions"), i, q)
+    {
+        json_array_foreach(json_object_get(q, "highlights"), j, h)
+        {
+            const char *id = json_string_value(json_object_get(h, "id"));
+            if (rc != 0 || id == NULL || json_object_get(ok, id) != NULL)
+                continue;
+            struct ck_request req;
+            struct ck_response resp = {0};
+            rc = ck_mastodon_status_request(p->s->platform.base_url, token, id, &req, err);
+            if (rc == 0)
+                rc = ck_pub_send(p, &req, &resp, err);
+            if (rc == 0 && (resp.status == 404 || resp.status == 410)) {
+                ck_info("publish: quoted status %s was deleted; leaving it out", id);
+                fprintf(p->out, "re-check: status %s is gone (HTTP %ld), left out\n", id,
+                        resp.status);
+                rc = json_array_append_new(deleted, json_string(id)) ? CK_ENOMEM : 0;
+                added = 1;
+            } else if (rc == 0 && resp.status == 200) {
+                rc = json_object_set_new(ok, id, json_true()) ? CK_ENOMEM : 0;
+            } else if (rc == 0) {
+                rc = ck_error_set(err, CK_EHTTP,
+                                  "cannot check that quoted status %s still exists: %s answered "
+                                  "HTTP %ld (use --no-platform to publish without the check)",
+                                  id, p->s->platform.base_url, resp.status);
+            }
+            ck_request_finish(&req);
+            ck_response_finish(&resp);
+        }
+    }
+    ck_pub_secret_free(token);
+    if (rc == CK_ENOMEM)
+        ck_error_set(err, rc, "out of memory");
+    return rc < 0 ? rc : added;
+}
+
+static int save_deleted(const char *dir, const json_t *deleted, struct ck_error *err)
+{
+    char *path = join(dir, "deleted.json");
+    json_t *doc = json_pack("{s:O s:s}", "deleted", deleted, "note",
+                            "statuses quoted in the write-up that the platform no longer has "
+                            "(found by chatkeeper publish); leave them out like hidden ones");
+    int rc = path && doc ? ck_state_save(path, doc, err) : ck_error_set(err, CK_ENOMEM, "oom");
+    free(path);
+    json_decref(doc);
+    return rc;
+}
+
+/* "uklibchat-2026-12-03": ASCII letters and digits of the hashtag, lower-cased. */
+static void make_slug(const struct ck_session *s, const json_t *data, char *buf, size_t n)
+{
+    size_t o = 0;
+    for (const char *c = s->hashtag; *c != '\0' && o + 1 < n; c++)
+        if ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))
+            buf[o++] = *c;
+        else if (*c >= 'A' && *c <= 'Z')
+            buf[o++] = (char)(*c - 'A' + 'a');
+    buf[o] = '\0';
+    snprintf(buf + o, n - o, "%s%s", o ? "-" : "chat-",
+             json_string_value(json_object_get(data, "date_iso")));
+}
+
+/* The write-up as it will be published: highlights re-checked until every one
+ * left is known to exist, then rendered. */
+static int prepare(struct ck_pub *p, bool live, json_t *messages, json_t *deleted, json_t **data,
+                   char **md, char **html, struct ck_error *err)
+{
+    json_t *ok = json_object();
+    size_t before = json_array_size(deleted);
+    int rc = ok ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
+    /* Each round drops at least one deleted post, and new highlights take
+     * their places, so those are checked in the next round. */
+    for (int round = 0; rc == 0; round++) {
+        json_decref(*data);
+        *data = NULL;
+        rc = ck_writeup_data(p->s, messages, deleted, data, err);
+        if (rc != 0 || !live || p->dry_run || round == MAX_RECHECK_ROUNDS)
+            break;
+        rc = recheck(p, *data, ok, deleted, err);
+        if (rc <= 0)
+            break;
+        rc = 0;
+    }
+    json_decref(ok);
+    if (rc == 0 && json_array_size(deleted) > before)
+        rc = save_deleted(p->dir, deleted, err);
+    if (rc == 0)
+        rc = ck_writeup_format(p->s, *data, md, html, err);
+    if (rc == 0 && !p->dry_run)
+        rc = ck_writeup_render(p->dir, err);
+    return rc;
+}
+
+static int deliver(struct ck_pub *p, const json_t *conf, bool live, struct ck_error *err)
+{
+    const json_t *wp = json_object_get(conf, "wordpress"), *mp = json_object_get(conf, "micropub");
+    int rc = 0;
+    if (wp != NULL)
+        rc = ck_pub_wordpress(p, wp, err);
+    if (rc == 0 && mp != NULL)
+        rc = ck_pub_micropub(p, mp, err);
+    if (rc == 0 && json_is_true(json_object_get(conf, "announce"))) {
+        if (live)
+            rc = ck_pub_announce(p, err);
+        else
+            fprintf(p->out, "announce: skipped, this session has no live platform\n");
+    }
+    if (rc != 0 && !p->dry_run) {
+        /* Say what is already out there, so nobody thinks nothing happened. */
+        const char *done[3] = {0};
+        size_t n = 0;
+        static const char *const names[] = {"wordpress", "micropub", "announce"};
+        for (size_t i = 0; i < 3; i++)
+            if (ck_pub_recorded(p, names[i]) != NULL)
+                done[n++] = names[i];
+        if (n > 0) {
+            fprintf(p->out,
+                    "publish: stopped by an error; already published (state.json): %s%s%s%s%s\n",
+                    done[0], n > 1 ? ", " : "", n > 1 ? done[1] : "", n > 2 ? ", " : "",
+                    n > 2 ? done[2] : "");
+        }
+    }
+    return rc;
+}
+
+int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, struct ck_error *err)
+{
+    struct ck_publish_opts none = {0};
+    struct ck_session s = {0};
+    struct ck_pub p = {.dir = dir, .s = &s, .opts = opts ? opts : &none};
+    p.out = p.opts->out ? p.opts->out : stdout;
+    p.dry_run = p.opts->dry_run;
+    json_t *messages = NULL, *deleted = NULL, *data = NULL;
+    char *md = NULL, *html = NULL;
+    int rc = ck_writeup_load(dir, &s, &messages, &deleted, err);
+    if (rc != 0)
+        return rc;
+    const json_t *conf = json_object_get(s.json, "publish");
+    char title[512], slug[160];
+    bool live = !s.imported && !p.opts->no_platform && s.platform.base_url != NULL;
+    if (conf == NULL)
+        rc =
+            ck_error_set(err, CK_ECONFIG, "%s: no \"publish\" section, nothing to publish", s.path);
+    if (rc == 0 && !live)
+        fprintf(p.out, "re-check: skipped, %s (quoted posts are not checked on the platform)\n",
+                p.opts->no_platform ? "--no-platform given" : "this session has no live platform");
+    p.state_path = join(dir, "state.json");
+    if (rc == 0 && p.state_path == NULL)
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = ck_state_load(p.state_path, &p.state, err);
+    if (rc == 0 && live && p.dry_run)
+        fprintf(p.out, "re-check: would look up each quoted status on %s\n", s.platform.base_url);
+    if (rc == 0)
+        rc = prepare(&p, live, messages, deleted, &data, &md, &html, err);
+    if (rc == 0) {
+        snprintf(title, sizeof title, "%s: #%s chat, %s", s.title, s.hashtag,
+                 json_string_value(json_object_get(data, "date_local")));
+        make_slug(&s, data, slug, sizeof slug);
+        p.title = title;
+        p.slug = slug;
+        p.html = html;
+        p.data = data;
+        rc = deliver(&p, conf, live, err);
+    }
+    free(md);
+    free(html);
+    free(p.state_path);
+    json_decref(p.state);
+    json_decref(data);
+    json_decref(messages);
+    json_decref(deleted);
+    ck_session_finish(&s);
+    return rc;
+}

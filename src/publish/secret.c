@@ -1,0 +1,187 @@
+/* Credentials for the blog targets, and the small encodings every target
+ * needs (Basic auth, query values, readable excerpts of error pages). A secret
+ * never enters a log line or an error message: only where it came from does. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "publish_internal.h"
+
+#define MAX_SECRET 4096
+
+void ck_pub_secret_free(char *secret)
+{
+    if (secret != NULL) {
+        /* volatile: the wipe must not be optimised away before free(). */
+        volatile char *v = secret;
+        while (*v != '\0')
+            *v++ = '\0';
+        free(secret);
+    }
+}
+
+static int from_file(const char *path, char **out, struct ck_error *err)
+{
+    /* O_NOFOLLOW: the mode we check must be the mode of the file we read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return ck_error_set(err, CK_EAUTH, "secret file %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return ck_error_set(err, CK_EAUTH, "secret file %s: not a regular file", path);
+    }
+    if ((st.st_mode & 077) != 0) {
+        close(fd);
+        return ck_error_set(err, CK_EUNSAFE,
+                            "secret file %s has mode %04o, open to other users; run: chmod 600 %s",
+                            path, (unsigned)(st.st_mode & 07777), path);
+    }
+    char *buf = calloc(1, MAX_SECRET + 2);
+    size_t len = 0;
+    while (buf != NULL && len <= MAX_SECRET) {
+        ssize_t r = read(fd, buf + len, MAX_SECRET + 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    if (buf == NULL)
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (len > MAX_SECRET) {
+        ck_pub_secret_free(buf);
+        return ck_error_set(err, CK_EAUTH, "secret file %s: too large", path);
+    }
+    while (len > 0 && isspace((unsigned char)buf[len - 1]))
+        buf[--len] = '\0';
+    *out = buf;
+    return 0;
+}
+
+int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, char **out,
+                  struct ck_error *err)
+{
+    char key[32];
+    *out = NULL;
+    snprintf(key, sizeof key, "%s_env", name);
+    const char *env = json_string_value(json_object_get(conf, key));
+    snprintf(key, sizeof key, "%s_file", name);
+    const char *file = json_string_value(json_object_get(conf, key));
+    char *v = NULL, where[512];
+    int rc = 0;
+    if (env != NULL) {
+        snprintf(where, sizeof where, "environment variable %s", env);
+        const char *e = getenv(env);
+        if (e == NULL || e[0] == '\0')
+            return ck_error_set(err, CK_EAUTH, "%s is not set", where);
+        v = strdup(e);
+        if (v == NULL)
+            return ck_error_set(err, CK_ENOMEM, "out of memory");
+    } else if (file != NULL) {
+        if (file[0] == '/')
+            snprintf(where, sizeof where, "%s", file);
+        else
+            snprintf(where, sizeof where, "%s/%s", p->s->dir, file);
+        rc = from_file(where, &v, err);
+        if (rc != 0)
+            return rc;
+    } else {
+        return ck_error_set(err, CK_ECONFIG, "no %s_env or %s_file configured", name, name);
+    }
+    bool bad = v[0] == '\0';
+    for (const char *c = v; *c != '\0'; c++)
+        bad = bad || iscntrl((unsigned char)*c);
+    if (bad) {
+        ck_pub_secret_free(v);
+        return ck_error_set(err, CK_EAUTH, "the %s from %s is empty or has line breaks", name,
+                            where);
+    }
+    *out = v;
+    return 0;
+}
+
+int ck_pub_basic_auth(const char *user, const char *password, char **out)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t ul = strlen(user), pl = strlen(password), n = ul + 1 + pl;
+    unsigned char *raw = malloc(n + 1);
+    char *enc = malloc(6 + (n + 2) / 3 * 4 + 1);
+    if (raw == NULL || enc == NULL) {
+        free(raw);
+        free(enc);
+        return CK_ENOMEM;
+    }
+    memcpy(raw, user, ul);
+    raw[ul] = ':';
+    memcpy(raw + ul + 1, password, pl);
+    memcpy(enc, "Basic ", 6);
+    size_t o = 6;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)raw[i] << 16 | (i + 1 < n ? (unsigned)raw[i + 1] << 8 : 0) |
+                     (i + 2 < n ? raw[i + 2] : 0);
+        enc[o++] = b64[v >> 18 & 63];
+        enc[o++] = b64[v >> 12 & 63];
+        enc[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
+        enc[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    enc[o] = '\0';
+    memset(raw, 0, n);
+    free(raw);
+    *out = enc;
+    return 0;
+}
+
+char *ck_pub_query_escape(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *o = malloc(strlen(s) * 3 + 1), *w = o;
+    for (const unsigned char *c = (const unsigned char *)s; o != NULL && *c != '\0'; c++) {
+        if (isalnum(*c) || strchr("-_.~", *c) != NULL) {
+            *w++ = (char)*c;
+        } else {
+            *w++ = '%';
+            *w++ = hex[*c >> 4];
+            *w++ = hex[*c & 15];
+        }
+    }
+    if (o != NULL)
+        *w = '\0';
+    return o;
+}
+
+void ck_pub_body_excerpt(const struct ck_response *r, char *buf, size_t n)
+{
+    size_t o = 0;
+    bool in_tag = false, space = true;
+    for (size_t i = 0; r->body != NULL && i < r->body_len && o + 4 < n; i++) {
+        unsigned char c = (unsigned char)r->body[i];
+        if (c == '<')
+            in_tag = true;
+        if (in_tag) {
+            in_tag = c != '>';
+            continue;
+        }
+        if (c < 0x20 || c == 0x7f || c == ' ') {
+            if (!space)
+                buf[o++] = ' ';
+            space = true;
+            continue;
+        }
+        buf[o++] = (char)c;
+        space = false;
+    }
+    while (o > 0 && buf[o - 1] == ' ')
+        o--;
+    if (r->body != NULL && o + 4 >= n && n > 4) {
+        memcpy(buf + o, "...", 3);
+        o += 3;
+    }
+    if (n > 0)
+        buf[o < n ? o : n - 1] = '\0';
+}

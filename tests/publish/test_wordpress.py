@@ -1,0 +1,166 @@
+"""Publishing to a real WordPress (Debian's package, MariaDB, PHP's server,
+installed and started on loopback by wordpress/wp.sh, stopped at the end).
+Usage: test_wordpress.py CHATKEEPER TEST_NAME"""
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+import ckit  # noqa: E402
+from ckit import check  # noqa: E402
+from pubkit import make_session_dir, publish, state, tmpdir  # noqa: E402
+
+BIN = sys.argv[1]
+WP_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wordpress", "wp.sh")
+SLUG = "uklibchat-2026-12-03"
+
+
+class WordPress:
+    def __init__(self, permalinks="plain"):
+        self.root = tempfile.mkdtemp(prefix="ck-wp-")
+        r = subprocess.run([WP_SH, "start", self.root, permalinks], capture_output=True,
+                           text=True, timeout=120)
+        if r.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"WordPress did not start: {r.stderr}")
+        self.url = r.stdout.strip()
+        self.pw_file = os.path.join(self.root, "editor.pw")
+
+    def api(self, route, query="", method="GET", body=None):
+        """A REST call as the editor, through ?rest_route= (works either way)."""
+        pw = open(self.pw_file).read().strip()
+        url = f"{self.url}/?rest_route={route}" + (f"&{query}" if query else "")
+        req = urllib.request.Request(url, method=method,
+                                     data=json.dumps(body).encode() if body else None)
+        req.add_header("Authorization",
+                       "Basic " + base64.b64encode(f"editor:{pw}".encode()).decode())
+        if body:
+            req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def posts(self):
+        return self.api("/wp/v2/posts", "status=any&context=edit&per_page=100")
+
+    def stop(self):
+        subprocess.run([WP_SH, "stop", self.root], capture_output=True, timeout=60)
+        if not os.environ.get("CK_KEEP_WP"):  # set it to look at a failed run's files
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def session(wp, **extra):
+    conf = {"url": wp.url, "user": "editor", "password_file": wp.pw_file,
+            "categories": ["Chats", "Library & info"], "tags": ["uklibchat", "CPD"]}
+    conf.update(extra)
+    return make_session_dir(os.path.join(tmpdir(), "s"),
+                            {"wordpress": conf})
+
+
+def test_wordpress_create_update_idempotent():
+    wp = WordPress("plain")
+    try:
+        d = session(wp)
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"publish failed: {r.stdout}{r.stderr}")
+        posts = wp.posts()
+        check(len(posts) == 1, f"expected one post, got {len(posts)}")
+        p = posts[0]
+        check(p["status"] == "draft", f"status {p['status']}")
+        check(p["slug"] == SLUG, f"slug {p['slug']}")
+        check(p["title"]["raw"].startswith("Online networks: #uklibchat chat"), p["title"]["raw"])
+        content = p["content"]["raw"]
+        check("How do you use online networks for your CPD?" in content, "question 1 missing")
+        check("What stops colleagues from joining in online?" in content, "question 2 missing")
+        check("<blockquote>" in content and "CILIP mailing lists" in content, "no highlight")
+        check("<b>free</b>" not in content, "raw HTML from a message passed through")
+        cats = {c["id"]: c["name"] for c in wp.api("/wp/v2/categories", "per_page=100")}
+        tags = {t["id"]: t["name"] for t in wp.api("/wp/v2/tags", "per_page=100")}
+        check(sorted(cats[i] for i in p["categories"]) == ["Chats", "Library &amp; info"],
+              f"categories {[cats[i] for i in p['categories']]}")
+        check(sorted(tags[i] for i in p["tags"]) == ["CPD", "uklibchat"], f"tags {p['tags']}")
+        rec = state(d)["published"]["wordpress"]
+        check(rec["id"] == p["id"] and rec["slug"] == SLUG, f"state.json: {rec}")
+        check(open(wp.pw_file).read().strip() not in r.stdout + r.stderr, "password leaked")
+
+        time.sleep(1.1)  # WordPress's modified time has one-second resolution
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"second publish failed: {r.stderr}")
+        posts2 = wp.posts()
+        check(len(posts2) == 1, f"second publish made {len(posts2)} posts")
+        check(posts2[0]["id"] == p["id"], "a different post")
+        check(posts2[0]["modified_gmt"] != p["modified_gmt"], "the post was not updated")
+        check(len(wp.api("/wp/v2/categories", "per_page=100")) == len(cats),
+              "categories were created twice")
+    finally:
+        wp.stop()
+
+
+def test_wordpress_crash_before_record():
+    wp = WordPress("pretty")
+    try:
+        d = session(wp, status="publish")
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"publish failed: {r.stdout}{r.stderr}")
+        first = wp.posts()
+        check(len(first) == 1 and first[0]["status"] == "publish", f"posts: {first}")
+        # A crash between "created" and "recorded": state.json lacks it.
+        st = state(d)
+        del st["published"]
+        json.dump(st, open(os.path.join(d, "state.json"), "w"))
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"publish after crash failed: {r.stderr}")
+        check("was not recorded" in r.stderr, f"did not say it found the post: {r.stderr}")
+        posts = wp.posts()
+        check(len(posts) == 1, f"crash recovery made {len(posts)} posts")
+        check(state(d)["published"]["wordpress"]["id"] == first[0]["id"], "recorded another id")
+
+        # An editor's later edit to status is not undone by a draft re-publish.
+        d2 = session(wp)
+        r = publish(BIN, d2)
+        check(r.returncode == 0 and len(wp.posts()) == 1, "a second session dir made a post")
+        check(wp.posts()[0]["status"] == "publish", "re-publishing demoted the post to draft")
+    finally:
+        wp.stop()
+
+
+def test_wordpress_wrong_password():
+    wp = WordPress("plain")
+    try:
+        d = session(wp)
+        bad = os.path.join(d, "bad.pw")
+        fd = os.open(bad, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.write(fd, b"abcd efgh ijkl mnop qrst uvwx")
+        os.close(fd)
+        doc = json.load(open(os.path.join(d, "session.json")))
+        doc["publish"]["wordpress"]["password_file"] = "bad.pw"
+        json.dump(doc, open(os.path.join(d, "session.json"), "w"))
+        r = publish(BIN, d)
+        check(r.returncode == 1, f"exit {r.returncode}: {r.stderr}")
+        check("refused the credentials" in r.stderr and "401" in r.stderr, f"unclear: {r.stderr}")
+        check("abcd efgh" not in r.stderr + r.stdout, "password leaked")
+        check(len(wp.posts()) == 0, "a post was created with a wrong password")
+        check("published" not in state(d), "something recorded as published")
+
+        # A subscriber's valid password: WordPress says 403, we say who may not.
+        doc["publish"]["wordpress"].update(user="reader",
+                                          password_file=os.path.join(wp.root, "reader.pw"),
+                                          categories=[], tags=[])
+        json.dump(doc, open(os.path.join(d, "session.json"), "w"))
+        r = publish(BIN, d)
+        check(r.returncode == 1 and "403" in r.stderr and "reader" in r.stderr,
+              f"unclear: {r.stderr}")
+        check(len(wp.posts()) == 0, "a subscriber created a post")
+    finally:
+        wp.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(ckit.run_tests([globals()[sys.argv[2]]]))
