@@ -11,15 +11,25 @@ static const struct {
     int (*fn)(int, char **);
     const char *help;
 } commands[] = {
-    {"check", ck_cli_check, "check SESSION.json          validate a session file, print its timetable"},
-    {"run", ck_cli_run, "run SESSION.json [--observe|--dry-run|--rehearse SCRIPT] [--out DIR]   post the run sheet, follow, archive"},
-    {"archive", ck_cli_archive, "archive DIR                 rebuild every output from the journal"},
+    {"check", ck_cli_check,
+     "check SESSION.json          validate a session file, print its timetable"},
+    {"run", ck_cli_run,
+     "run SESSION.json [--observe|--dry-run|--rehearse SCRIPT] [--out DIR]   post the run sheet, "
+     "follow, archive"},
+    {"archive", ck_cli_archive,
+     "archive DIR                 rebuild every output from the journal"},
     {"next", ck_cli_next, "next SERIES.json [--count N]   the next dates of a series"},
     {"agenda", ck_cli_agenda, "agenda SESSION.json [--out DIR]   write agenda.md and an .ics file"},
-    {"import", ck_cli_import, "import --platform mastodon|twarc FILE... --session SESSION.json --out DIR   archive data captured elsewhere"},
-    {"catchup", ck_cli_catchup, "catchup DIR [--question N] [--width N] [--no-pager]   read a chat in the terminal"},
-    {"publish", ck_cli_publish, "publish DIR [--dry-run] [--no-platform]   publish the write-up (WordPress, Micropub, announce)"},
-    {"simulate", ck_cli_simulate, "simulate SCRIPT --port N [--speed X] [--faults RATE]   local Mastodon stand-in"},
+    {"import", ck_cli_import,
+     "import --platform mastodon|twarc FILE... --session SESSION.json --out DIR   archive data "
+     "captured elsewhere"},
+    {"catchup", ck_cli_catchup,
+     "catchup DIR [--question N] [--width N] [--no-pager]   read a chat in the terminal"},
+    {"publish", ck_cli_publish,
+     "publish DIR [--dry-run] [--no-platform]   publish the write-up (WordPress, Micropub, "
+     "announce)"},
+    {"simulate", ck_cli_simulate,
+     "simulate SCRIPT --port N [--speed X] [--faults RATE]   local Mastodon stand-in"},
 };
 
 static void usage(FILE *out)

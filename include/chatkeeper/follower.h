@@ -29,25 +29,25 @@
 
 struct ck_follower_conf {
     const struct ck_platform_ops *ops;
-    const char *base_url; /* borrowed, must outlive the follower */
-    const char *token;    /* borrowed, may be NULL */
-    const char *hashtag;  /* borrowed */
-    const char *journal_path; /* read at create to rebuild dedupe state */
-    const char *state_path;   /* state.json, saved after each page */
-    int64_t window_start_ms;  /* start - lead: catch-up and sweep stop below it */
+    const char *base_url;               /* borrowed, must outlive the follower */
+    const char *token;                  /* borrowed, may be NULL */
+    const char *hashtag;                /* borrowed */
+    const char *journal_path;           /* read at create to rebuild dedupe state */
+    const char *state_path;             /* state.json, saved after each page */
+    int64_t window_start_ms;            /* start - lead: catch-up and sweep stop below it */
     int64_t chat_start_ms, chat_end_ms; /* poll_chat_ms applies in [start, end) */
-    int64_t follow_until_ms;  /* end + grace */
-    int64_t sweep_until_ms;   /* the sweep gives up (with a warning) after this */
+    int64_t follow_until_ms;            /* end + grace */
+    int64_t sweep_until_ms;             /* the sweep gives up (with a warning) after this */
     int64_t poll_chat_ms, poll_quiet_ms;
-    int overlap;              /* statuses re-read behind the cursor; default 20 */
-    int page_limit;           /* default 40 */
+    int overlap;    /* statuses re-read behind the cursor; default 20 */
+    int page_limit; /* default 40 */
 };
 
 struct ck_follower_stats {
-    size_t messages;    /* distinct ids journaled */
-    size_t people;      /* distinct authors */
+    size_t messages; /* distinct ids journaled */
+    size_t people;   /* distinct authors */
     size_t requests, pages, errors, rate_limited;
-    size_t journaled;   /* lines appended by this process */
+    size_t journaled; /* lines appended by this process */
 };
 
 struct ck_follower;
@@ -60,8 +60,8 @@ typedef void (*ck_follower_done_cb)(struct ck_follower *f, int status, void *arg
  * follower owns its "follower" member and saves the whole object. conf is copied
  * (its strings are borrowed). */
 int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal *journal,
-                       json_t *state, const struct ck_follower_conf *conf,
-                       struct ck_follower **out, struct ck_error *err);
+                       json_t *state, const struct ck_follower_conf *conf, struct ck_follower **out,
+                       struct ck_error *err);
 
 /* Begin (or continue) following. The done callback runs later, never inside this call. */
 int ck_follower_start(struct ck_follower *f, ck_follower_done_cb cb, void *arg);

@@ -17,14 +17,14 @@
 
 struct ck_runner_opts {
     const char *session_path;
-    const char *out_dir;      /* NULL: <archive_dir>/<local date>-<slug> */
-    bool observe;             /* follow only, post nothing */
-    int64_t start_at_ms;      /* 0, or the chat starts then instead (rehearsals, tests) */
-    double speed;             /* > 1 divides every offset and window (rehearsals) */
-    const char *base_url;     /* NULL, or replaces platform.base_url (rehearsals) */
-    int64_t poll_ms;          /* 0, or the poll interval in every phase (benchmarks) */
-    bool rehearsal;           /* on a local simulator: no token needed */
-    int status_line;          /* -1: when stderr is a terminal, 0 never, 1 always */
+    const char *out_dir;  /* NULL: <archive_dir>/<local date>-<slug> */
+    bool observe;         /* follow only, post nothing */
+    int64_t start_at_ms;  /* 0, or the chat starts then instead (rehearsals, tests) */
+    double speed;         /* > 1 divides every offset and window (rehearsals) */
+    const char *base_url; /* NULL, or replaces platform.base_url (rehearsals) */
+    int64_t poll_ms;      /* 0, or the poll interval in every phase (benchmarks) */
+    bool rehearsal;       /* on a local simulator: no token needed */
+    int status_line;      /* -1: when stderr is a terminal, 0 never, 1 always */
 };
 
 /* Run to the end. Returns the process exit status: 0 done, 1 failed,

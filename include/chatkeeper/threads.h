@@ -22,15 +22,15 @@
 
 struct ck_threads_conf {
     const struct ck_platform_ops *ops;
-    const char *base_url, *token;  /* borrowed */
-    const char *journal_path;      /* read once to find the threads */
-    const json_t *extra_roots;     /* borrowed array of ids (posted run-sheet steps), or NULL */
-    const json_t *reply_hints;     /* borrowed array of [id, replies_count] fresher than
-                                      the journal's copies (from the sweep), or NULL */
+    const char *base_url, *token; /* borrowed */
+    const char *journal_path;     /* read once to find the threads */
+    const json_t *extra_roots;    /* borrowed array of ids (posted run-sheet steps), or NULL */
+    const json_t *reply_hints;    /* borrowed array of [id, replies_count] fresher than
+                                     the journal's copies (from the sweep), or NULL */
     int64_t window_start_ms, window_end_ms;
     int64_t deadline_ms;
-    size_t max_requests;           /* default 200 */
-    struct ck_ratelimit *rl;       /* borrowed, shared with the follower */
+    size_t max_requests;     /* default 200 */
+    struct ck_ratelimit *rl; /* borrowed, shared with the follower */
     /* Journal the new objects among items (borrowed) with source "context"; the
      * follower owns dedupe. Returns 0 or a negative code (the fetch then stops). */
     int (*journal_new)(void *arg, json_t *items);

@@ -77,7 +77,8 @@ static int check_lengths(const struct ck_session *s, const struct ck_schedule *s
         if (rc == 0) {
             source = "the instance";
         } else {
-            fprintf(stderr, "warning: could not ask %s for its post length limit (%s); assuming %ld\n",
+            fprintf(stderr,
+                    "warning: could not ask %s for its post length limit (%s); assuming %ld\n",
                     s->platform.base_url, err.msg[0] ? err.msg : ck_strerror(rc), max);
         }
     }

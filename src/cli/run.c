@@ -13,25 +13,24 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: chatkeeper run SESSION.json [options]\n"
-            "\n"
-            "Wait for the session's lead time, follow its hashtag until the end of the grace\n"
-            "period, then build the archive in the session directory.\n"
-            "\n"
-            "  --observe         follow only, post nothing\n"
-            "  --dry-run         print what would be posted and when, and exit\n"
-            "  --out DIR         session directory (default: ARCHIVE_DIR/DATE-TITLE)\n"
-            "  --start now|TIME  start the chat now (or at an RFC 3339 time) instead\n"
-            "  --speed X         divide every offset and window by X (rehearsals)\n"
-            "  --poll DURATION   poll this often in every phase (benchmarks)\n"
-            "  --base-url URL    use another server (https, or http on loopback)\n"
-            "  --rehearse SCRIPT start now against a local simulator playing SCRIPT\n"
-            "                    (it posts the run sheet there when the session posts;\n"
-            "                    the session's real server is never contacted)\n"
-            "  --status          always draw the status line; --no-status never\n"
-            "\n"
-            "Interrupt with Ctrl-C: state is saved and the same command continues.\n");
+    fprintf(out, "usage: chatkeeper run SESSION.json [options]\n"
+                 "\n"
+                 "Wait for the session's lead time, follow its hashtag until the end of the grace\n"
+                 "period, then build the archive in the session directory.\n"
+                 "\n"
+                 "  --observe         follow only, post nothing\n"
+                 "  --dry-run         print what would be posted and when, and exit\n"
+                 "  --out DIR         session directory (default: ARCHIVE_DIR/DATE-TITLE)\n"
+                 "  --start now|TIME  start the chat now (or at an RFC 3339 time) instead\n"
+                 "  --speed X         divide every offset and window by X (rehearsals)\n"
+                 "  --poll DURATION   poll this often in every phase (benchmarks)\n"
+                 "  --base-url URL    use another server (https, or http on loopback)\n"
+                 "  --rehearse SCRIPT start now against a local simulator playing SCRIPT\n"
+                 "                    (it posts the run sheet there when the session posts;\n"
+                 "                    the session's real server is never contacted)\n"
+                 "  --status          always draw the status line; --no-status never\n"
+                 "\n"
+                 "Interrupt with Ctrl-C: state is saved and the same command continues.\n");
 }
 
 int ck_cli_run(int argc, char **argv)

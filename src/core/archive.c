@@ -37,6 +37,7 @@
 #include "chatkeeper/render.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
+#include "chatkeeper/writeup.h"
 
 #define MAX_PLATFORMS 16
 #define F_BOOST 1u
@@ -551,11 +552,13 @@ static int write_sorted(struct build *b, struct ck_atomic_file *out, struct ck_e
     return rc;
 }
 
-/* Everything people read, from messages.jsonl; then the archive folder's index,
+/* Everything people read, from messages.jsonl (the write-up too); then the archive folder's index,
  * which lists this session beside the others. */
 static int render_outputs(const char *dir, struct ck_error *err)
 {
     int rc = ck_render_session(dir, NULL, err);
+    if (rc == 0)
+        rc = ck_writeup_render(dir, err);
     if (rc != 0)
         return rc;
     char *parent = path_join(dir, "..");

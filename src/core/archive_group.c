@@ -90,8 +90,8 @@ static int take_line(struct pass *p, const struct ck_group_scanner *sc, const ch
     memset(g, 0, sizeof *g);
     s->id = arena_add(p, json_string_value(json_object_get(m, "id")));
     s->reply_to = arena_add(p, json_string_value(json_object_get(m, "reply_to")));
-    s->author = arena_add(
-        p, json_string_value(json_object_get(json_object_get(m, "author"), "handle")));
+    s->author =
+        arena_add(p, json_string_value(json_object_get(json_object_get(m, "author"), "handle")));
     int64_t ms = 0;
     ck_time_parse_rfc3339(json_string_value(json_object_get(m, "created_at")), &ms);
     g->created_ms = ms;
@@ -184,6 +184,42 @@ static int write_grouped(const char *path, FILE *in, const struct pass *p, size_
     return ck_atomic_commit(out, err);
 }
 
+/* Merge dir/deleted.json's ids into the overrides' "hide" list (*overrides may
+ * be NULL: it is created). A missing file is fine; a corrupt one is an error. */
+static int add_deleted(const char *dir, json_t **overrides, struct ck_error *err)
+{
+    char *path = path_in(dir, "deleted.json");
+    if (path == NULL)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    json_error_t je;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        free(path);
+        return 0;
+    }
+    json_t *doc = json_loadf(f, 0, &je);
+    fclose(f);
+    json_t *ids = json_object_get(doc, "deleted");
+    if (!json_is_array(ids)) {
+        json_decref(doc);
+        int rc = ck_error_set(err, CK_ECORRUPT, "%s: expected {\"deleted\": [ids]}", path);
+        free(path);
+        return rc;
+    }
+    free(path);
+    if (*overrides == NULL)
+        *overrides = json_object();
+    json_t *hide = json_object_get(*overrides, "hide");
+    if (hide == NULL) {
+        hide = json_array();
+        json_object_set_new(*overrides, "hide", hide);
+    }
+    if (json_is_array(hide))
+        json_array_extend(hide, ids);
+    json_decref(doc);
+    return 0;
+}
+
 int ck_archive_group(const char *dir, size_t *hidden_out, struct ck_error *err)
 {
     char *sess_path = path_in(dir, "session.json");
@@ -217,6 +253,10 @@ int ck_archive_group(const char *dir, size_t *hidden_out, struct ck_error *err)
             goto out;
         }
     }
+    /* Posts found deleted when publishing (deleted.json) leave the archive too. */
+    rc = add_deleted(dir, &overrides, err);
+    if (rc != 0)
+        goto out;
     struct ck_group_conf conf;
     if ((rc = make_conf(&s, state, &qs, &conf)) != 0) {
         ck_error_set(err, rc, "archive: out of memory");

@@ -114,8 +114,7 @@ int ck_time_parse_rfc3339(const char *s, int64_t *ms_out)
         return CK_EINVAL;
     const char *p = s;
     int Y, M, D, h, m, sec = 0, ms = 0;
-    if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' ||
-        digits(&p, 2, &D))
+    if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' || digits(&p, 2, &D))
         return CK_EINVAL;
     if (*p != 'T' && *p != 't' && *p != ' ')
         return CK_EINVAL;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatkeeper/archive.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/writeup.h"
@@ -152,8 +153,13 @@ static int prepare(struct ck_pub *p, bool live, json_t *messages, json_t *delete
         rc = 0;
     }
     json_decref(ok);
-    if (rc == 0 && json_array_size(deleted) > before)
+    if (rc == 0 && json_array_size(deleted) > before) {
         rc = save_deleted(p->dir, deleted, err);
+        /* The archive treats deleted.json like hidden posts: rebuild it so the
+         * transcripts, CSV and summary drop them as the write-up does. */
+        if (rc == 0 && !p->dry_run)
+            rc = ck_archive_build(p->dir, NULL, err);
+    }
     if (rc == 0)
         rc = ck_writeup_format(p->s, *data, md, html, err);
     if (rc == 0 && !p->dry_run)

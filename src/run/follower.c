@@ -52,7 +52,7 @@ struct ck_follower {
     const char *source; /* journal source of the pages being fetched */
 
     struct ck_threads *threads; /* while fetching threads */
-    json_t *reply_hints;        /* [id, replies_count] seen by the sweep: fresher than the journal's */
+    json_t *reply_hints; /* [id, replies_count] seen by the sweep: fresher than the journal's */
     struct ck_ratelimit rl;
     struct ck_backoff backoff;
     struct ck_follower_stats stats;
@@ -167,8 +167,8 @@ static int save_state(struct ck_follower *f)
 }
 
 int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal *journal,
-                       json_t *state, const struct ck_follower_conf *conf,
-                       struct ck_follower **out, struct ck_error *err)
+                       json_t *state, const struct ck_follower_conf *conf, struct ck_follower **out,
+                       struct ck_error *err)
 {
     *out = NULL;
     struct ck_follower *f = calloc(1, sizeof *f);
@@ -455,8 +455,8 @@ static int journal_page(struct ck_follower *f, json_t *items)
     int rc = 0;
     if (k > 0) {
         struct ck_error err = {0};
-        rc = ck_journal_append(f->journal, f->conf.ops->name, f->source, ck_time_now_ms(), fresh,
-                               k, &err);
+        rc = ck_journal_append(f->journal, f->conf.ops->name, f->source, ck_time_now_ms(), fresh, k,
+                               &err);
         if (rc < 0) {
             ck_err("follower: journal: %s", err.msg);
         } else {
@@ -512,7 +512,8 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
             if (f->conf.ops->normalise(it, &m, NULL) == 0 && m.replies > 0) {
                 if (f->reply_hints == NULL)
                     f->reply_hints = json_array();
-                json_array_append_new(f->reply_hints, json_pack("[sI]", m.id, (json_int_t)m.replies));
+                json_array_append_new(f->reply_hints,
+                                      json_pack("[sI]", m.id, (json_int_t)m.replies));
             }
             ck_message_finish(&m);
         }

@@ -38,9 +38,11 @@ int ck_rehearsal_start(const char *script, double speed, int64_t start_ms, int n
     if (pid < 0)
         return ck_error_set(err, -errno, "rehearsal: fork: %s", strerror(errno));
     if (pid == 0) {
-        char *const args[] = {"chatkeeper", "simulate",  (char *)script, "--port",  "0",
-                              "--speed",    speed_s,      "--start",      start_s,   "--port-file",
-                              portfile,     no_host ? "--no-host" : NULL, NULL};
+        char *const args[] = {"chatkeeper",  "simulate", (char *)script,
+                              "--port",      "0",        "--speed",
+                              speed_s,       "--start",  start_s,
+                              "--port-file", portfile,   no_host ? "--no-host" : NULL,
+                              NULL};
         /* Its "listening on" line would only confuse the rehearsal's output. */
         if (freopen("/dev/null", "w", stdout) == NULL)
             _exit(127);

@@ -21,6 +21,7 @@
 #include "chatkeeper/log.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/poster.h"
+#include "chatkeeper/publish.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
@@ -40,6 +41,7 @@ struct runner {
     struct ck_http *http;
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when observing */
+    int rehearsal;
     uv_timer_t start_timer, step_timer, status_timer;
     uv_signal_t sigint, sigterm;
     size_t next_step;
@@ -236,6 +238,22 @@ static void finish_run(struct runner *r)
         save_phase(r, "failed");
         shutdown_all(r, 1);
         return;
+    }
+    /* The write-up goes out at the end when the session says where. */
+    if (json_is_object(json_object_get(r->s.json, "publish"))) {
+        save_phase(r, "publishing");
+        /* A rehearsal never publishes for real: it shows what would be sent. */
+        struct ck_publish_opts po = {
+            .dry_run = r->rehearsal, .no_platform = r->rehearsal, .out = stderr};
+        ck_error_clear(&err);
+        if (ck_publish_session(r->dir, &po, &err) < 0) {
+            ck_err("runner: publishing failed: %s (the archive is complete; run 'chatkeeper "
+                   "publish %s' to try again)",
+                   err.msg, r->dir);
+            save_phase(r, "publish failed");
+            shutdown_all(r, 1);
+            return;
+        }
     }
     save_phase(r, "done");
     ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);
@@ -459,8 +477,9 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
         return 2;
     }
     if (r->s.imported || r->s.platform.base_url == NULL) {
-        fprintf(stderr, "chatkeeper run: %s was imported from captured data: there is no live "
-                        "platform to follow (use archive or catchup on its folder)\n",
+        fprintf(stderr,
+                "chatkeeper run: %s was imported from captured data: there is no live "
+                "platform to follow (use archive or catchup on its folder)\n",
                 o->session_path);
         return 2;
     }
@@ -625,6 +644,7 @@ int ck_runner_main(const struct ck_runner_opts *o)
     if (r == NULL)
         return 1;
     r->status_line = o->status_line < 0 ? isatty(STDERR_FILENO) : o->status_line;
+    r->rehearsal = o->rehearsal;
     int code = prepare(r, o);
     if (code == 0 && uv_loop_init(&r->loop) == 0) {
         ck_info("runner: session directory %s", r->dir);

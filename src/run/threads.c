@@ -185,8 +185,8 @@ static void on_timer(uv_timer_t *h)
         return;
     }
     if (ck_time_now_ms() >= t->conf.deadline_ms || t->requests >= t->conf.max_requests) {
-        ck_warn("threads: stopped after %zu requests (%s); %zu thread(s) not fetched",
-                t->requests, t->requests >= t->conf.max_requests ? "request budget" : "deadline",
+        ck_warn("threads: stopped after %zu requests (%s); %zu thread(s) not fetched", t->requests,
+                t->requests >= t->conf.max_requests ? "request budget" : "deadline",
                 t->n - t->next);
         finish(t, 0);
         return;
@@ -239,10 +239,11 @@ static void on_response(int status, const struct ck_response *resp, const char *
     }
     json_t *items = NULL;
     struct ck_error err = {0};
-    if (status != 0 || resp->status == 429 ||
-        t->conf.ops->parse_context(resp, &items, &err) < 0) {
+    if (status != 0 || resp->status == 429 || t->conf.ops->parse_context(resp, &items, &err) < 0) {
         ck_warn("threads: %s: %s %s", r->id,
-                status ? ck_strerror(status) : resp->status == 429 ? "rate limited" : err.msg,
+                status                ? ck_strerror(status)
+                : resp->status == 429 ? "rate limited"
+                                      : err.msg,
                 errmsg ? errmsg : "");
         schedule(t, now + (status == 0 && resp->status == 429 ? 0 : ck_backoff_next(&t->backoff)));
         return;
