@@ -51,6 +51,10 @@ enum {
     CK_GROUP_F_QMARK = 1,     /* the text asks something ('?') */
     CK_GROUP_F_ANSWERISH = 2, /* "Q1 for me ...", "Q3: I feel ...": a Qn that answers */
     CK_GROUP_F_REPOST = 4,    /* an old-style retweet "RT @x: ..." */
+    CK_GROUP_F_META = 8,      /* an announcement ("Q2 in a sec", "please use A1"): its
+                                 numbers are not answer tags; chatter is STRONG */
+    CK_GROUP_F_QREF = 16,     /* names the question it answers without a tag: "ok so,
+                                 Q2: ...", "still thinking about Q3" (q_mention) */
 };
 
 /* One message as grouping sees it: ~90 bytes, no text. */

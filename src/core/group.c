@@ -5,8 +5,11 @@
  *      whose words match the session's question, else a facilitator's first
  *      "Qn" post that asks something (facilitators answer too: "Q1 for me");
  *   2. overrides.json (a person said so);
- *   3. answer tags, unless they name a question not asked yet (a slip);
- *   4. chatter (greetings, introductions, meta talk) goes nowhere;
+ *   3. answer tags, unless they name a question not asked yet (a slip) or
+ *      sit in an announcement ("Q2 in a sec"); then a number the text names
+ *      without a tag ("ok so, Q2: ...", "still thinking about Q3");
+ *   4. chatter (greetings, introductions, meta talk, empty replies such as
+ *      "lol yes") goes nowhere, even inside a thread;
  *   5. replies inherit their parent's question, along the whole chain,
  *      because threads outlive their question;
  *   6. the question open at the time, unless the words clearly belong to
@@ -165,6 +168,15 @@ static unsigned overlap(const struct ctx *x, const struct ck_group_msg *m, int k
     return words == 0 ? 0 : (unsigned)(m->hits[k] * 1000u / words);
 }
 
+/* Does m share clearly more words with question k than with any other? */
+static bool specific(const struct ctx *x, const struct ck_group_msg *m, size_t k)
+{
+    for (size_t o = 0; o < x->c->n_questions && o < CK_GROUP_MAX_CONTENT; o++)
+        if (o != k && m->hits[o] + 2 > m->hits[k])
+            return false;
+    return true;
+}
+
 static void find_question_posts(struct ctx *x)
 {
     const struct ck_group_conf *c = x->c;
@@ -189,10 +201,15 @@ static void find_question_posts(struct ctx *x)
             bool candidate = asks && !(m->flags & CK_GROUP_F_ANSWERISH);
             bool numbered = candidate && m->q_mention == num && ov >= 400 && m->hits[k] >= 2;
             /* An unnumbered restatement before the chat starts is a promotion
-             * ("tonight: how we use networks for CPD"), not the question. */
+             * ("tonight: how we use networks for CPD"), not the question; and
+             * it must repeat this question's words, not the chat's topic that
+             * a welcome repeats too ("welcome to tonight's chat about
+             * volunteers... introduce yourself"). */
             bool restated = candidate && (m->q_mention == 0 || m->q_mention == num) &&
                             ov >= 600 && m->hits[k] >= 3 && m->n_tags == 0 &&
-                            (m->q_mention == num || m->created_ms >= c->start_ms);
+                            (m->q_mention == num || m->created_ms >= c->start_ms) &&
+                            (m->q_mention == num ||
+                             (m->chatter != CK_GROUP_CHATTER_STRONG && specific(x, m, k)));
             if (numbered || restated) {
                 mark_question(x, i, num);
                 break;
@@ -207,7 +224,9 @@ static void find_question_posts(struct ctx *x)
         if (num == 0 || x->q[num].posted || x->st[i] != ST_OPEN || m->boost ||
             !is_facilitator(c, m->author))
             continue;
-        if ((m->flags & CK_GROUP_F_QMARK) && !(m->flags & CK_GROUP_F_ANSWERISH)) {
+        /* "Q2 in a sec, ready?" announces it; "anyone else finding Q3 hard?" */
+        if ((m->flags & CK_GROUP_F_QMARK) && !(m->flags & CK_GROUP_F_ANSWERISH) &&
+            m->chatter != CK_GROUP_CHATTER_STRONG) {
             mark_question(x, i, num);
         }
     }
@@ -323,6 +342,14 @@ static void apply_overrides(struct ctx *x, const json_t *ov)
 
 /* ---- own evidence: tags and chatter --------------------------------------- */
 
+/* Was question num asked by time t? "A5" before Q5 went out is a slip: the
+ * thread or the clock decides instead. */
+static bool asked(const struct ctx *x, int num, int64_t t)
+{
+    const struct qinfo *q = &x->q[num];
+    return q->exists && !(q->known && q->at > t);
+}
+
 static void own_evidence(struct ctx *x, size_t i)
 {
     struct ck_group_msg *m = &x->m[i];
@@ -333,13 +360,18 @@ static void own_evidence(struct ctx *x, size_t i)
     /* A facilitator's "Q2 in a minute!" before Q2 is out announces it, with
      * no clock slack: their own post sets Q2's time. */
     int64_t slack = is_facilitator(x->c, m->author) ? 0 : EARLY_TAG_MS;
-    for (size_t t = 0; t < m->n_tags; t++) {
-        const struct qinfo *q = &x->q[m->tags[t]];
-        /* "A5" before Q5 went out is a slip: let the thread or clock decide */
-        if (!q->exists || (q->known && q->at > m->created_ms + slack))
-            continue;
-        m->questions[m->n_questions++] = m->tags[t];
+    /* "Q1 coming up", "@x Q2 is up", "please use A1, A2": a number in an
+     * announcement is not an answer tag */
+    size_t n_tags = (m->flags & CK_GROUP_F_META) ? 0 : m->n_tags;
+    for (size_t t = 0; t < n_tags; t++) {
+        if (asked(x, m->tags[t], m->created_ms + slack))
+            m->questions[m->n_questions++] = m->tags[t];
     }
+    /* "@x ok so, Q2: ..." in a Q1 thread, "still thinking about Q3: ..."
+     * after the chat: the number it names beats the thread and the clock */
+    if (m->n_questions == 0 && (m->flags & CK_GROUP_F_QREF) &&
+        m->chatter != CK_GROUP_CHATTER_STRONG && asked(x, m->q_mention, m->created_ms + slack))
+        m->questions[m->n_questions++] = m->q_mention;
     if (m->n_questions > 0) {
         m->by = CK_BY_TAG;
         x->st[i] = ST_DONE;

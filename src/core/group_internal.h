@@ -2,11 +2,21 @@
 #ifndef CHATKEEPER_GROUP_INTERNAL_H
 #define CHATKEEPER_GROUP_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "chatkeeper/group.h"
 
 /* Content words of the scanner's k-th question (0 past the last). */
 size_t ck_group__qwords(const struct ck_group_scanner *s, size_t k);
+
+/* Whether lower-case word w is a stop word (filler shared by every question). */
+bool ck_group__is_stop(const char *w);
+
+/* Chatter level (CK_GROUP_CHATTER_*) of lower-case text lc, whose message
+ * proper starts at lc + start (past mentions and the hashtag); adds
+ * CK_GROUP_F_META to *flags for a moderator's announcement. Can't fail. */
+int ck_group__chatter(const char *lc, size_t start, uint8_t *flags);
 
 #endif

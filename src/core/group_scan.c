@@ -4,7 +4,7 @@
  * and allocation-free: a bounded lower-case copy on the stack, one pass for
  * answer tags, one for words. Everything here is heuristics learnt from real
  * chats (#critlib, #uklibchat): how people number answers, how facilitators
- * word questions, what greetings and meta talk look like. */
+ * word questions; what greetings and meta talk look like is group_chatter.c. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +46,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static bool is_stop(const char *w)
+bool ck_group__is_stop(const char *w)
 {
     return bsearch(&w, stop_words, sizeof stop_words / sizeof stop_words[0],
                    sizeof stop_words[0], cmp_str) != NULL;
@@ -130,7 +130,7 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
         if ((w[0] == 'a' || w[0] == 'q') && isdigit((unsigned char)w[1]))
             continue;
         /* "gets", "things": inflected filler is still filler */
-        if (is_stop(w) || stem(w, len) < 3 || is_stop(w))
+        if (ck_group__is_stop(w) || stem(w, len) < 3 || ck_group__is_stop(w))
             continue;
         uint64_t h = fnv1a(w);
         bool dup = false;
@@ -164,6 +164,34 @@ static void add_qword(void *ctx, uint64_t h)
         q->s->words[q->k][q->s->n_words[q->k]++] = h;
 }
 
+/* Words in most questions are the chat's topic ("volunteers" in a chat about
+ * volunteers): a welcome or a promotion repeats them, so they say nothing
+ * about which question a message answers or repeats. */
+static void drop_topic_words(struct ck_group_scanner *s)
+{
+    if (s->n_q < 3)
+        return;
+    bool drop[CK_GROUP_MAX_CONTENT][MAX_QWORDS] = {{false}};
+    for (size_t k = 0; k < s->n_q; k++)
+        for (size_t i = 0; i < s->n_words[k]; i++) {
+            size_t in = 0;
+            for (size_t o = 0; o < s->n_q; o++)
+                for (size_t j = 0; j < s->n_words[o]; j++)
+                    if (s->words[o][j] == s->words[k][i]) {
+                        in++;
+                        break;
+                    }
+            drop[k][i] = in * 2 > s->n_q;
+        }
+    for (size_t k = 0; k < s->n_q; k++) {
+        size_t kept = 0;
+        for (size_t i = 0; i < s->n_words[k]; i++)
+            if (!drop[k][i])
+                s->words[k][kept++] = s->words[k][i];
+        s->n_words[k] = (uint8_t)kept;
+    }
+}
+
 int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scanner **out,
                             struct ck_error *err)
 {
@@ -191,6 +219,7 @@ int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scann
         struct qctx q = {s, k};
         for_each_word(s, lc, add_qword, &q);
     }
+    drop_topic_words(s);
     *out = s;
     return 0;
 }
@@ -411,6 +440,19 @@ static bool after_break(const char *lc, size_t i)
     return lc[j] == '#';
 }
 
+/* Is lc[i] preceded by "- ", ": " or an en/em dash and a space? */
+static bool after_dash(const char *lc, size_t i)
+{
+    if (i < 2 || lc[i - 1] != ' ')
+        return false;
+    unsigned char c = (unsigned char)lc[i - 2];
+    if (c == '-' || c == ':')
+        return true;
+    /* U+2013, U+2014 are e2 80 93 and e2 80 94 */
+    return i >= 4 && (c == 0x93 || c == 0x94) && (unsigned char)lc[i - 3] == 0x80 &&
+           (unsigned char)lc[i - 4] == 0xe2;
+}
+
 static void scan_tags(const struct ck_group_scanner *s, const char *lc, const char *orig,
                       size_t len, struct ck_group_msg *m)
 {
@@ -438,7 +480,11 @@ static void scan_tags(const struct ck_group_scanner *s, const char *lc, const ch
         bool colon = *e == ':' && isupper((unsigned char)orig[i]);
         bool closing = lc[i] == 'a' && isupper((unsigned char)orig[i]) && only_trailer(e) &&
                        after_break(lc, i);
-        if (hashtag || paren || colon || closing) {
+        /* "Name again - A1 I forgot: ...": a label after a short lead-in
+         * and a dash or colon, near the start */
+        bool dashed = lc[i] == 'a' && isupper((unsigned char)orig[i]) && i <= start + 32 &&
+                      after_dash(lc, i);
+        if (hashtag || paren || colon || closing || dashed) {
             add_tag(m, v);
             parse_more(e, m);
         }
@@ -446,9 +492,26 @@ static void scan_tags(const struct ck_group_scanner *s, const char *lc, const ch
     }
 }
 
-/* First "Qn" anywhere ("OK, time for Q3! Q3 ..."), and whether it is
- * followed by a first-person answer ("Q1 for me", "Q3: I feel like"). */
-static void scan_qmention(const char *lc, struct ck_group_msg *m)
+/* Does a reference to a question end right before q: "about Q3", "re Q2"? */
+static bool refers(const char *lc, const char *q)
+{
+    static const char *const words[] = {"about ", "re ", "re: ", "regarding ", "back to "};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i]);
+        if ((size_t)(q - lc) >= n && strncmp(q - n, words[i], n) == 0 &&
+            (q - n == lc || !is_word_char((unsigned char)q[-(ptrdiff_t)n - 1])))
+            return true;
+    }
+    return false;
+}
+
+/* First "Qn" anywhere ("OK, time for Q3! Q3 ..."), whether it is followed by
+ * a first-person answer ("Q1 for me", "Q3: I feel like"), and whether it
+ * names the question the message answers without being a tag: a "Q2:" after
+ * a short lead-in ("@x ok so, Q2: ...") or "still thinking about Q3: ...".
+ * Neither counts when the rest asks something. start: see lead_end(). */
+static void scan_qmention(const char *lc, const char *orig, size_t start,
+                          struct ck_group_msg *m)
 {
     static const char *const answer_words[] = {
         "for me", "i ",  "i'm", "i'd",   "i've", "my ",   "me ",    "we ",    "our ",
@@ -465,59 +528,19 @@ static void scan_qmention(const char *lc, struct ck_group_msg *m)
             continue;
         m->q_mention = (uint8_t)v;
         r = skip_suffix(r);
+        bool asks = strchr(r, '?') != NULL;
+        size_t at = (size_t)(p - lc);
+        bool labelled = (*r == ':' || strncmp(r, " -", 2) == 0) &&
+                        isupper((unsigned char)orig[at]);
+        if (!asks && ((labelled && at > start && at <= start + 24) || refers(lc, p)))
+            m->flags |= CK_GROUP_F_QREF;
         while (*r == ' ' || *r == ':' || *r == '.' || *r == '-' || *r == ',')
             r++;
         for (size_t i = 0; i < sizeof answer_words / sizeof answer_words[0]; i++)
-            if (strncmp(r, answer_words[i], strlen(answer_words[i])) == 0 &&
-                strchr(r, '?') == NULL)
+            if (strncmp(r, answer_words[i], strlen(answer_words[i])) == 0 && !asks)
                 m->flags |= CK_GROUP_F_ANSWERISH;
         return;
     }
-}
-
-/* ---- chatter ------------------------------------------------------------ */
-
-static int chatter_level(const char *lc, size_t start)
-{
-    /* Meta talk and introductions: chatter wherever they are posted. */
-    static const char *const strong[] = {
-        "forgot to tag",  "forgot the tag",   "forgot the hashtag", "forgot to add the",
-        "forgot to use",  "see you next",     "see you all next",   "see everyone next",
-        "until next time", "thanks all",      "thanks everyone",    "thanks, everyone",
-        "thanks, all",    "thank you all",    "thank you everyone", "thanks for hosting",
-        "thanks for moderating", "thank you for hosting", "thanks for a great",
-        "thank you for a great", "thanks for the great chat", "great chat", "fab chat",
-        "lovely chat",    "is the chat starting", "chat starting",  "starts soon",
-        "starting soon",  "join us",            "welcome to",
-        "welcome everyone", "welcome all",    "introduce yourself", "introduce yourselves",
-        "introductions",  "lurk",             "first timer",        "1st timer",
-        "first time here", "here from",       "here for #",         "happy to be here",
-        "glad to be here", "excited to be here", "late to #",      "late to the chat",
-        "late to the party", "showing up late", "joining late",
-        "joining from",   "just joining",     "have to go",         "gotta go",
-        "hafta cut",      "signing off",      "have to run",        "got to run",
-        "that's a wrap",  "that's all for",   "wrapping up",        "storify",
-        "transcript will", "archive will",    "say hi",             "saying hi",
-        "hi all",         "hi everyone",      "hello all",          "hello everyone",
-        "evening all",    "morning all",      "my name is",
-    };
-    for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++)
-        if (strstr(lc, strong[i]) != NULL)
-            return CK_GROUP_CHATTER_STRONG;
-    /* Opening words of a greeting or thanks: chatter on their own, but a
-     * "thanks, good point" inside a thread belongs to the thread. */
-    static const char *const weak[] = {
-        "hi ",  "hi!",  "hi,",   "hello", "hey ", "hey!", "hey,", "howdy", "greetings",
-        "good morning", "good evening", "good afternoon", "evening ", "morning ", "welcome",
-        "thanks", "thank you", "thx", "bye",
-    };
-    const char *p = lc + start;
-    if (strncmp(p, "thanks to ", 10) == 0)
-        return CK_GROUP_CHATTER_NO; /* "thanks to austerity, ..." is an answer */
-    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++)
-        if (strncmp(p, weak[i], strlen(weak[i])) == 0)
-            return CK_GROUP_CHATTER_WEAK;
-    return CK_GROUP_CHATTER_NO;
 }
 
 void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
@@ -559,8 +582,9 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     if (strchr(lc, '?') != NULL)
         m->flags |= CK_GROUP_F_QMARK;
     scan_tags(s, lc, orig, len, m);
-    scan_qmention(lc, m);
-    m->chatter = (uint8_t)chatter_level(lc, lead_end(s, lc));
+    size_t start = lead_end(s, lc);
+    scan_qmention(lc, orig, start, m);
+    m->chatter = (uint8_t)ck_group__chatter(lc, start, &m->flags);
 
     struct mctx x = {s, m};
     for_each_word(s, lc, count_hit, &x);

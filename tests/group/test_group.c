@@ -81,6 +81,10 @@ static void test_tag_forms(void **st)
         {"large print and audio, mostly. #readchat A3", "3"},
         {"Agreed with everyone. A3: large print", "3"},
         {"A10 is not a question yet but is a tag", "10"},
+        /* a label after a short lead-in and a dash */
+        {"Bea again - A2 I meant to add: we vote on it", "2"},
+        {"Ann here \u2013 A3 large print", "3"},
+        {"@ann sorry: A4 funding, every year", "4"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *got = tags_of(cases[i][0]);
@@ -163,6 +167,30 @@ static void test_chatter(void **st)
         {"@ann thanks, good point", CK_GROUP_CHATTER_WEAK},
         {"Thanks to austerity we lost our book group sets", CK_GROUP_CHATTER_NO},
         {"We read crime fiction, mostly", CK_GROUP_CHATTER_NO},
+        /* people's comings and goings */
+        {"so sorry I'm late, the bus broke down", CK_GROUP_CHATTER_STRONG},
+        {"brb, phone", CK_GROUP_CHATTER_STRONG},
+        {"back! what did I miss?", CK_GROUP_CHATTER_STRONG},
+        {"just here to say this chat is always the best bit of my week", CK_GROUP_CHATTER_STRONG},
+        {"toddler asleep on me so typing one-handed", CK_GROUP_CHATTER_STRONG},
+        {"gotta run, bye for now", CK_GROUP_CHATTER_STRONG},
+        {"anyone else finding Q4 tricky?", CK_GROUP_CHATTER_STRONG},
+        /* replies with nothing in them */
+        {"@ann lol yes", CK_GROUP_CHATTER_STRONG},
+        {"haha same", CK_GROUP_CHATTER_STRONG},
+        {"thank you!! \U0001F64F", CK_GROUP_CHATTER_STRONG},
+        {"@bob welcome!", CK_GROUP_CHATTER_STRONG},
+        {"\U0001F44F\U0001F44F", CK_GROUP_CHATTER_STRONG},
+        {"good luck with the funding bid!", CK_GROUP_CHATTER_STRONG},
+        {"dog on my lap here", CK_GROUP_CHATTER_STRONG},
+        {"cat on lap tonight", CK_GROUP_CHATTER_STRONG},
+        {"students bring work on laptops", CK_GROUP_CHATTER_NO},
+        {"students catching up on reading", CK_GROUP_CHATTER_NO},
+        /* agreeing, or agreeing and adding: not chatter markers */
+        {"@ann same here", CK_GROUP_CHATTER_NO},
+        {"yes! we do the same with our volunteers", CK_GROUP_CHATTER_NO},
+        {"(we had a lot of cake)", CK_GROUP_CHATTER_NO},
+        {"@ann 100% and 0%", CK_GROUP_CHATTER_NO},
     };
     struct ck_group_scanner *s = scanner();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -170,6 +198,48 @@ static void test_chatter(void **st)
         ck_group_scan_text(s, cases[i].text, &m);
         if (m.chatter != cases[i].level)
             fail_msg("\"%s\": chatter %d, want %d", cases[i].text, m.chatter, cases[i].level);
+    }
+    ck_group_scanner_destroy(s);
+}
+
+/* Moderators' announcements: chatter, and their numbers are not tags. */
+static void test_announcements(void **st)
+{
+    (void)st;
+    static const char *const meta[] = {
+        "Q2 coming up in a moment, thinking caps on",
+        "Lovely answers to Q1! Q2 in a couple of minutes",
+        "Quick reminder: number your answers A1, A2 so the threads make sense",
+        "Q3 is next and @cohost is posting it!",
+        "Q4 in a sec, grab a drink",
+        "Two mins to Q5",
+        "Final question coming up!",
+        "@bob Q2 is up, scroll up a bit",
+        "Kettle break before Q3",
+    };
+    struct ck_group_scanner *s = scanner();
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) {
+        struct ck_group_msg m = {0};
+        ck_group_scan_text(s, meta[i], &m);
+        if (m.chatter != CK_GROUP_CHATTER_STRONG || !(m.flags & CK_GROUP_F_META))
+            fail_msg("\"%s\": chatter %d, flags %d, want an announcement", meta[i], m.chatter,
+                     m.flags);
+    }
+    /* answers that mention what comes next are not announcements */
+    static const char *const answers[] = {
+        "A2 our new group is coming along nicely",
+        "Q3: I feel like audio is next for us",
+        "we remind people a week before",
+        "Q1 coming from a school library: lunchtime groups",
+        "Q2 in a nutshell: the group votes",
+        "Q2 - next year we want the group to choose",
+        "A3 we send an email reminder: date, time, book",
+    };
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+        struct ck_group_msg m = {0};
+        ck_group_scan_text(s, answers[i], &m);
+        if (m.flags & CK_GROUP_F_META)
+            fail_msg("\"%s\": read as an announcement", answers[i]);
     }
     ck_group_scanner_destroy(s);
 }
@@ -279,6 +349,87 @@ static void test_question_posts(void **st)
     run(&c3, rows3, 2, m, NULL, 0);
     expect(&m[0], 0, CK_BY_NONE);
     expect(&m[1], 1, CK_BY_QUESTION);
+}
+
+/* A welcome that repeats the chat's topic is not Q1, and what replies to it
+ * is chatter; announcements and people's comings and goings mid-question are
+ * chatter too, as are replies with nothing in them. */
+static void test_welcome_and_meta_chat(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"w", NULL, "@host@example.org", 1,
+         "Welcome to #readchat! Tonight it's all about reading groups: who runs them, who "
+         "comes? Introduce yourself!", 0},
+        {"i1", "w", "@ann", 2, "Ann, I run a reading group in Leeds", 0},
+        /* asks, and repeats words of Q1 and Q3 alike: neither question's post */
+        {"blend", NULL, "@host@example.org", 3,
+         "Which reading groups run in your library, and are they accessible for large print "
+         "readers?", 0},
+        {"soon", NULL, "@host@example.org", 9, "Q1 coming up!", 0},
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, and who comes to them? #readchat", 0},
+        {"i2", "w", "@bob", 12, "Bob, school librarian, reading groups at lunch", 0},
+        {"i3", "w", "@cy", 13, "@host A1 we run two, both full of retired teachers", 0},
+        {"a", NULL, "@dee", 14, "a crime group, mostly retired teachers", 0},
+        {"lol", "a", "@eve", 15, "@dee lol yes", 0},
+        {"more", "a", "@fay", 16, "@dee yes! we do the same with our poetry group", 0},
+        {"late", NULL, "@gus", 17, "so sorry I'm late, the bus broke down", 0},
+        {"next", NULL, "@cohost", 22, "Lovely answers to Q1! Q2 in a couple of minutes", 0},
+        {"up", "late", "@cohost", 23, "@gus Q1 is up, scroll up a bit", 0},
+        {"hard", NULL, "@hal", 30, "anyone else finding Q2 tricky?", 0},
+    };
+    struct ck_group_msg m[14];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 14, m, NULL, 0);
+    expect(&m[0], 0, CK_BY_NONE);
+    expect(&m[1], 0, CK_BY_NONE);
+    expect(&m[2], 0, CK_BY_NONE);
+    expect(&m[3], 0, CK_BY_NONE);
+    expect(&m[4], 1, CK_BY_QUESTION);
+    expect(&m[5], 0, CK_BY_NONE); /* an introduction after Q1 is out, to the welcome */
+    expect(&m[6], 1, CK_BY_TAG);  /* ... but one with a tag answers */
+    expect(&m[7], 1, CK_BY_TIME);
+    expect(&m[8], 0, CK_BY_NONE);
+    expect(&m[9], 1, CK_BY_REPLY);
+    expect(&m[10], 0, CK_BY_NONE);
+    expect(&m[11], 0, CK_BY_NONE);
+    expect(&m[12], 0, CK_BY_NONE); /* "Q1" in it is no tag */
+    expect(&m[13], 0, CK_BY_NONE);
+
+    /* Words every question shares are the topic: they point at none. */
+    struct ck_group_scanner *s = scanner();
+    struct ck_group_msg g = {0};
+    ck_group_scan_text(s, "group, groups and more groups", &g);
+    assert_int_equal(g.content_q, 0);
+    ck_group_scanner_destroy(s);
+}
+
+/* A number named without a tag: "ok so, Q2: ..." in a Q1 thread, "still
+ * thinking about Q3" after the end; a "Qn" in a question is not one. */
+static void test_named_numbers(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, and who comes to them?", 0},
+        {"a", "q1", "@ann", 11, "retired teachers", 0},
+        {"b", "a", "@bob", 27, "@ann ok so, Q2: we let the group vote every month", 0},
+        {"c", "a", "@cy", 28, "@ann wait, is Q2 about who picks?", 0},
+        {"d", NULL, "@dee", 95, "Still thinking about Q3 after the chat: audio made the "
+                                "difference for us, notes at https://example.org/n", 0},
+        {"e", NULL, "@eve", 96, "Still thinking about the chat, what a night", 0},
+        {"f", "a", "@fay", 29, "@ann Fay again - A1 I forgot: a poetry group too", 0},
+    };
+    struct ck_group_msg m[7];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 7, m, NULL, 0);
+    expect(&m[1], 1, CK_BY_REPLY);
+    expect(&m[2], 2, CK_BY_TAG);
+    expect(&m[3], 1, CK_BY_REPLY);
+    expect(&m[4], 3, CK_BY_TAG);
+    expect(&m[5], 0, CK_BY_NONE);
+    expect(&m[6], 1, CK_BY_TAG);
 }
 
 static void test_posted_id_and_schedule(void **st)
@@ -456,6 +607,9 @@ int main(void)
         cmocka_unit_test(test_tag_false_friends),
         cmocka_unit_test(test_retweet_and_flags),
         cmocka_unit_test(test_chatter),
+        cmocka_unit_test(test_announcements),
+        cmocka_unit_test(test_welcome_and_meta_chat),
+        cmocka_unit_test(test_named_numbers),
         cmocka_unit_test(test_question_posts),
         cmocka_unit_test(test_posted_id_and_schedule),
         cmocka_unit_test(test_replies),

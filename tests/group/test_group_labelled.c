@@ -18,9 +18,11 @@
 
 #include "chatkeeper/group.h"
 
-/* Just under what the grouper achieves, so a regression fails the build. */
+/* Just under what the grouper achieves over all five chats (lowest 95.2%,
+ * mean 97.8%, two of them held out while the rules were written), so a
+ * regression fails the build. */
 #define MIN_ACCURACY 0.95
-#define MIN_MEAN 0.965
+#define MIN_MEAN 0.975
 
 struct chat {
     struct ck_group_question q[CK_GROUP_MAX_NUMBER];

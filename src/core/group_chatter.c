@@ -1,0 +1,283 @@
+/* Telling chatter from answers (see group.h, CK_GROUP_CHATTER_*).
+ *
+ * A careful reader leaves out of the questions what is about the chat rather
+ * than about a question: greetings, thanks, apologies, comings and goings,
+ * the moderators' announcements ("Q2 in a sec", "please use A1, A2") and
+ * replies with nothing in them but a laugh or a wave. Each rule here looks for
+ * a clear marker, never for shortness alone: "yes! we do the same with our
+ * volunteers" and "Thanks to austerity we lost..." are answers. */
+#include <ctype.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "group_internal.h"
+
+static bool starts(const char *p, const char *w)
+{
+    return strncmp(p, w, strlen(w)) == 0;
+}
+
+static bool any_in(const char *lc, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strstr(lc, list[i]) != NULL)
+            return true;
+    return false;
+}
+
+/* ---- announcements --------------------------------------------------------- */
+
+/* Words around a "Qn" that announce it instead of answering it: "Q1 coming
+ * up", "Q4 in a sec", "5 minutes to Q5", "@x Q2 is up", "posting Q4 by hand". */
+static bool announces(const char *lc, const char *q, const char *after)
+{
+    /* precise on purpose: "Q1 coming from a school: ...", "Q2 in a nutshell"
+     * and "Q2 - next year we ..." answer */
+    static const char *const next[] = {
+        "coming up",   "coming soon", "coming next", "coming in ", "is up",       "is out",
+        "is live",     "is next",     "is posted",   "next!",      "next.",       "next,",
+        "next up",     "up next",     "in a sec",    "in a min",   "in a moment", "in a bit",
+        "in a couple", "in a few",    "in a tick",   "in 1",       "in 2",        "in 3",
+        "in 5",        "in two",      "in five",     "in ten",     "shortly",     "soon!",
+        "soon.",       "by hand",     "incoming",
+    };
+    static const char *const before[] = {
+        "minutes to ", "mins to ",   "min to ", "minute to ", "until ",     "till ",     "before ",
+        "posting ",    "ready for ", "on to ",  "onto ",      "moving to ", "time for ",
+    };
+    while (*after == ' ' || *after == '-' || *after == '!' || *after == '.')
+        after++;
+    if (strcmp(after, "next") == 0 || strcmp(after, "soon") == 0)
+        return true;
+    for (size_t i = 0; i < sizeof next / sizeof next[0]; i++)
+        if (starts(after, next[i]))
+            return true;
+    for (size_t i = 0; i < sizeof before / sizeof before[0]; i++) {
+        size_t n = strlen(before[i]);
+        if ((size_t)(q - lc) >= n && strncmp(q - n, before[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Moderators' meta talk: the numbers in it are not answer tags. */
+static bool is_announcement(const char *lc, size_t start)
+{
+    static const char *const phrases[] = {
+        "next question",       "last question",      "final question",      "question coming",
+        "questions coming",    "quick reminder",     "friendly reminder",   "gentle reminder",
+        "just a reminder",     "please use a1",      "please use a 1",      "please answer with a",
+        "remember to use a",   "remember to tag",    "don't forget to tag", "tag your answers",
+        "number your answers", "label your answers",
+    };
+    /* "Reminder: ..." opens a post; "an email reminder: ..." is an answer */
+    if (starts(lc + start, "reminder") || any_in(lc, phrases, sizeof phrases / sizeof phrases[0]))
+        return true;
+    for (const char *p = lc; *p; p++) {
+        if (*p != 'q' || (p > lc && isalnum((unsigned char)p[-1])) || !isdigit((unsigned char)p[1]))
+            continue;
+        const char *r = p + 1;
+        while (isdigit((unsigned char)*r))
+            r++;
+        if (!isalpha((unsigned char)*r) && announces(lc, p, r))
+            return true;
+    }
+    return false;
+}
+
+/* ---- empty replies ---------------------------------------------------------- */
+
+/* Words that carry no answer: a laugh, a wave, thanks. */
+static const char *const chatty_words[] = {
+    "aha",     "aww",     "awww",    "bye",     "cheer", "cheers", "evening", "everyone", "folk",
+    "folks",   "friend",  "friends", "goodbye", "ha",    "hah",    "haha",    "hahaha",   "heh",
+    "hehe",    "hello",   "hey",     "hi",      "hiya",  "hooray", "lmao",    "lol",      "lovely",
+    "morning", "night",   "omg",     "ooh",     "oops",  "rofl",   "thank",   "thanks",   "thx",
+    "ty",      "welcome", "woo",     "woohoo",  "wow",   "xx",     "y'all",   "yay",
+};
+/* Agreement adds nothing either, but on its own in a thread it follows the
+ * thread ("@ann same here"): it is not a chatter marker. */
+static const char *const agree_words[] = {
+    "absolutely", "agreed",  "definitely", "exactly", "indeed", "okay", "right",
+    "sure",       "totally", "true",       "yeah",    "yep",    "yup",
+};
+
+static bool in_list(const char *w, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(w, list[i]) == 0)
+            return true;
+    return false;
+}
+
+/* "lol yes", "thank you!! 🙏", "@x welcome!", "👏👏": no content word, no
+ * number, and a laugh, wave or thanks (or nothing but symbols). */
+static bool is_empty_reply(const char *lc)
+{
+    size_t words = 0, chatty = 0;
+    bool symbols = false;
+    for (const char *p = lc; *p;) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '@' || ch == '#' || starts(p, "http")) { /* mentions, tags, links */
+            while (*p && !isspace((unsigned char)*p))
+                p++;
+            continue;
+        }
+        if (isdigit(ch))
+            return false;
+        if (!isalpha(ch)) {
+            symbols = symbols || (!isspace(ch) && !ispunct(ch));
+            p++;
+            continue;
+        }
+        char w[24];
+        size_t len = 0;
+        for (; isalpha((unsigned char)*p) || *p == '\''; p++)
+            if (len < sizeof w - 1)
+                w[len++] = *p;
+        w[len] = '\0';
+        words++;
+        if (in_list(w, chatty_words, sizeof chatty_words / sizeof chatty_words[0]))
+            chatty++;
+        else if (len >= 3 && !ck_group__is_stop(w) &&
+                 !in_list(w, agree_words, sizeof agree_words / sizeof agree_words[0]))
+            return false; /* a content word: "cake", "van", "libraries" */
+    }
+    return chatty > 0 || (words == 0 && symbols);
+}
+
+/* ---- levels ----------------------------------------------------------------- */
+
+int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
+{
+    if (is_announcement(lc, start)) {
+        *flags |= CK_GROUP_F_META;
+        return CK_GROUP_CHATTER_STRONG;
+    }
+    /* Meta talk, introductions, comings and goings: chatter wherever posted. */
+    static const char *const strong[] = {
+        "forgot to tag",
+        "forgot the tag",
+        "forgot the hashtag",
+        "forgot to add the",
+        "forgot to use",
+        "see you next",
+        "see you all next",
+        "see everyone next",
+        "until next time",
+        "thanks all",
+        "thanks everyone",
+        "thanks, everyone",
+        "thanks, all",
+        "thank you all",
+        "thank you everyone",
+        "thanks for hosting",
+        "thanks for moderating",
+        "thank you for hosting",
+        "thanks for a great",
+        "thank you for a great",
+        "thanks for the great chat",
+        "great chat",
+        "fab chat",
+        "lovely chat",
+        "is the chat starting",
+        "chat starting",
+        "starts soon",
+        "starting soon",
+        "join us",
+        "welcome to",
+        "welcome everyone",
+        "welcome all",
+        "introduce yourself",
+        "introduce yourselves",
+        "introductions",
+        "lurk",
+        "first timer",
+        "1st timer",
+        "first time here",
+        "here from",
+        "here for #",
+        "happy to be here",
+        "glad to be here",
+        "excited to be here",
+        "late to #",
+        "late to the chat",
+        "late to the party",
+        "showing up late",
+        "joining late",
+        "joining from",
+        "just joining",
+        "have to go",
+        "gotta go",
+        "hafta cut",
+        "signing off",
+        "have to run",
+        "got to run",
+        "that's a wrap",
+        "that's all for",
+        "wrapping up",
+        "storify",
+        "transcript will",
+        "archive will",
+        "say hi",
+        "saying hi",
+        "hi all",
+        "hi everyone",
+        "hello all",
+        "hello everyone",
+        "evening all",
+        "morning all",
+        "my name is",
+        /* comings and goings, and life at the keyboard */
+        "sorry i'm late",
+        "sorry im late",
+        "sorry for being late",
+        "sorry to be late",
+        "apologies for being late",
+        "i'm late",
+        "running late",
+        "brb",
+        "be right back",
+        "what did i miss",
+        "what have i missed",
+        "catching up on q",
+        "catching up on the chat",
+        "catching up on the thread",
+        "catching up on this",
+        "gotta run",
+        "got to go",
+        "must dash",
+        "need to dash",
+        "off to bed",
+        "asleep on me",
+        "on my lap",
+        "on lap here",
+        "cat on lap",
+        "dog on lap",
+        "just here to say",
+        "this chat is",
+        "love this chat",
+        "love these chats",
+        "good luck",
+        "anyone else finding",
+        "anyone else struggling",
+        "or is it just me",
+    };
+    if (any_in(lc, strong, sizeof strong / sizeof strong[0]) || is_empty_reply(lc))
+        return CK_GROUP_CHATTER_STRONG;
+    /* Opening words of a greeting or thanks: chatter on their own, but a
+     * "thanks, good point" inside a thread belongs to the thread. */
+    static const char *const weak[] = {
+        "hi ",      "hi!",      "hi,",       "hello",        "hey ",         "hey!",
+        "hey,",     "howdy",    "greetings", "good morning", "good evening", "good afternoon",
+        "evening ", "morning ", "welcome",   "thanks",       "thank you",    "thx",
+        "bye",      "back,",    "back!",     "back now",
+    };
+    const char *p = lc + start;
+    if (starts(p, "thanks to "))
+        return CK_GROUP_CHATTER_NO; /* "thanks to austerity, ..." is an answer */
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++)
+        if (starts(p, weak[i]))
+            return CK_GROUP_CHATTER_WEAK;
+    return CK_GROUP_CHATTER_NO;
+}
