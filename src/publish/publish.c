@@ -3,6 +3,7 @@
  * each result in state.json the moment it exists (see publish.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chatkeeper/archive.h"
 #include "chatkeeper/log.h"
@@ -157,8 +158,13 @@ static int prepare(struct ck_pub *p, bool live, json_t *messages, json_t *delete
         rc = save_deleted(p->dir, deleted, err);
         /* The archive treats deleted.json like hidden posts: rebuild it so the
          * transcripts, CSV and summary drop them as the write-up does. */
-        if (rc == 0 && !p->dry_run)
+        char *journal = join(p->dir, "journal.jsonl");
+        if (rc == 0 && !p->dry_run && journal != NULL && access(journal, F_OK) == 0)
             rc = ck_archive_build(p->dir, NULL, err);
+        else if (rc == 0 && !p->dry_run)
+            ck_info("publish: no journal here, so the other outputs keep the deleted posts "
+                    "until the archive is rebuilt");
+        free(journal);
     }
     if (rc == 0)
         rc = ck_writeup_format(p->s, *data, md, html, err);
