@@ -14,94 +14,46 @@
 #include <string.h>
 
 #include "chatkeeper/platform.h"
+#include "chatkeeper/sbuf.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
 
 #define MASTODON_MAX_LIMIT 40
 
-/* A growable string; oom latches so callers check once at the end. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (grown == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-/* Percent-encode everything but RFC 3986 unreserved characters: hashtags may
- * be non-ASCII, and ids come from servers we do not trust. */
-static void sb_pct(struct sbuf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            sb_put(b, (const char *)p, 1);
-        } else {
-            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            sb_put(b, esc, 3);
-        }
-    }
-}
-
-static void request_clear(struct ck_request *r)
-{
-    free(r->url);
-    for (size_t i = 0; i < r->n_headers; i++)
-        free(r->headers[i]);
-    free(r->body);
-    memset(r, 0, sizeof *r);
-}
-
-/* Our own header append (not ck_request_add_header) keeps this module free of
- * any link-time dependency on net/. */
-static int add_header(struct ck_request *r, const char *name, const char *value)
-{
-    if (r->n_headers >= CK_REQUEST_MAX_HEADERS)
-        return CK_EINVAL;
-    struct sbuf b = {0};
-    sb_str(&b, name);
-    sb_str(&b, ": ");
-    sb_str(&b, value);
-    if (b.oom) {
-        free(b.s);
-        return CK_ENOMEM;
-    }
-    r->headers[r->n_headers++] = b.s;
-    return 0;
-}
-
-static void add_param(struct sbuf *b, const char *name, const char *value)
+static void add_param(struct ck_sbuf *b, const char *name, const char *value)
 {
     if (value == NULL)
         return;
-    sb_str(b, "&");
-    sb_str(b, name);
-    sb_str(b, "=");
-    sb_pct(b, value);
+    ck_sbuf_str(b, "&");
+    ck_sbuf_str(b, name);
+    ck_sbuf_str(b, "=");
+    ck_sbuf_pct(b, value);
+}
+
+/* A GET of the URL built in b (consumed), with JSON accepted and the token, if
+ * any, as a bearer credential. */
+static int finish_get(struct ck_sbuf *b, const char *token, struct ck_request *out,
+                      struct ck_error *err)
+{
+    if (b->oom) {
+        free(b->s);
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    }
+    memcpy(out->method, "GET", 4);
+    out->url = b->s;
+    int rc = ck_request_add_header(out, "Accept", "application/json");
+    if (rc == 0 && token != NULL) {
+        struct ck_sbuf auth = {0};
+        ck_sbuf_str(&auth, "Bearer ");
+        ck_sbuf_str(&auth, token);
+        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
+        free(auth.s);
+    }
+    if (rc != 0) {
+        ck_request_finish(out);
+        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
+    }
+    return 0;
 }
 
 static int mastodon_timeline_request(const char *base_url, const char *token, const char *hashtag,
@@ -126,36 +78,18 @@ static int mastodon_timeline_request(const char *base_url, const char *token, co
     char limit_s[16];
     snprintf(limit_s, sizeof limit_s, "%d", limit);
 
-    struct sbuf b = {0};
-    sb_put(&b, base_url, base_len);
-    sb_str(&b, "/api/v1/timelines/tag/");
-    sb_pct(&b, hashtag);
-    sb_str(&b, "?limit=");
-    sb_str(&b, limit_s);
+    struct ck_sbuf b = {0};
+    ck_sbuf_put(&b, base_url, base_len);
+    ck_sbuf_str(&b, "/api/v1/timelines/tag/");
+    ck_sbuf_pct(&b, hashtag);
+    ck_sbuf_str(&b, "?limit=");
+    ck_sbuf_str(&b, limit_s);
     if (q != NULL) {
         add_param(&b, "min_id", q->min_id);
         add_param(&b, "max_id", q->max_id);
         add_param(&b, "since_id", q->since_id);
     }
-    if (b.oom) {
-        free(b.s);
-        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
-    }
-    memcpy(out->method, "GET", 4);
-    out->url = b.s;
-    int rc = add_header(out, "Accept", "application/json");
-    if (rc == 0 && token != NULL) {
-        struct sbuf auth = {0};
-        sb_str(&auth, "Bearer ");
-        sb_str(&auth, token);
-        rc = auth.oom ? CK_ENOMEM : add_header(out, "Authorization", auth.s);
-        free(auth.s);
-    }
-    if (rc != 0) {
-        request_clear(out);
-        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
-    }
-    return 0;
+    return finish_get(&b, token, out, err);
 }
 
 static const char *find_header(const struct ck_response *r, const char *name)
@@ -314,10 +248,10 @@ static bool dup_into(char **dst, const char *s)
 /* "@user@domain". A local account's acct is just "user", so the domain comes
  * from the host of its profile URL (port kept: that is how Mastodon names
  * accounts on a server with a port, e.g. in development). */
-static void build_handle(struct sbuf *b, const char *acct, const char *profile_url)
+static void build_handle(struct ck_sbuf *b, const char *acct, const char *profile_url)
 {
-    sb_str(b, "@");
-    sb_str(b, acct);
+    ck_sbuf_str(b, "@");
+    ck_sbuf_str(b, acct);
     if (strchr(acct, '@') != NULL || profile_url == NULL)
         return;
     const char *host = strstr(profile_url, "://");
@@ -332,15 +266,15 @@ static void build_handle(struct sbuf *b, const char *acct, const char *profile_u
     }
     if (len == 0)
         return;
-    sb_str(b, "@");
+    ck_sbuf_str(b, "@");
     for (size_t i = 0; i < len; i++) {
         char ch = (char)tolower((unsigned char)host[i]);
-        sb_put(b, &ch, 1);
+        ck_sbuf_put(b, &ch, 1);
     }
 }
 
 /* Media are part of what a reader sees: one "[image: ALT] URL" line each. */
-static int append_media(struct nctx *c, const json_t *raw, struct sbuf *text)
+static int append_media(struct nctx *c, const json_t *raw, struct ck_sbuf *text)
 {
     const json_t *media = json_object_get(raw, "media_attachments");
     if (media == NULL || json_is_null(media))
@@ -358,17 +292,17 @@ static int append_media(struct nctx *c, const json_t *raw, struct sbuf *text)
         if (url == NULL && get_str(c, m, "remote_url", false, &url))
             return CK_EPARSE;
         if (text->len > 0)
-            sb_str(text, "\n");
-        sb_str(text, "[");
-        sb_str(text, type != NULL && strcmp(type, "unknown") != 0 ? type : "media");
+            ck_sbuf_str(text, "\n");
+        ck_sbuf_str(text, "[");
+        ck_sbuf_str(text, type != NULL && strcmp(type, "unknown") != 0 ? type : "media");
         if (alt != NULL && alt[0] != '\0') {
-            sb_str(text, ": ");
-            sb_str(text, alt);
+            ck_sbuf_str(text, ": ");
+            ck_sbuf_str(text, alt);
         }
-        sb_str(text, "]");
+        ck_sbuf_str(text, "]");
         if (url != NULL) {
-            sb_str(text, " ");
-            sb_str(text, url);
+            ck_sbuf_str(text, " ");
+            ck_sbuf_str(text, url);
         }
     }
     return 0;
@@ -380,18 +314,18 @@ static int build_text(struct nctx *c, const json_t *raw, char **out)
     *out = NULL;
     if (get_str(c, raw, "content", false, &content) || get_str(c, raw, "text", false, &source))
         return CK_EPARSE;
-    struct sbuf b = {0};
-    sb_put(&b, "", 0);
+    struct ck_sbuf b = {0};
+    ck_sbuf_put(&b, "", 0);
     if (content != NULL) {
         char *t = ck_html_to_text(content, strlen(content));
         if (t == NULL)
             b.oom = true;
         else
-            sb_str(&b, t);
+            ck_sbuf_str(&b, t);
         free(t);
     } else if (source != NULL) {
         /* A delete response carries the plain source "text" and no "content". */
-        sb_str(&b, source);
+        ck_sbuf_str(&b, source);
     }
     int rc = append_media(c, raw, &b);
     if (rc != 0 || b.oom) {
@@ -453,7 +387,7 @@ static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct 
     if (rc != 0)
         return rc;
 
-    struct sbuf handle = {0};
+    struct ck_sbuf handle = {0};
     build_handle(&handle, acct, acc_url);
     out->text = text;
     out->author.handle = handle.s;
@@ -484,30 +418,12 @@ static int mastodon_context_request(const char *base_url, const char *token, con
     size_t base_len = strlen(base_url);
     while (base_len > 0 && base_url[base_len - 1] == '/')
         base_len--;
-    struct sbuf b = {0};
-    sb_put(&b, base_url, base_len);
-    sb_str(&b, "/api/v1/statuses/");
-    sb_pct(&b, id); /* ids are opaque: never trusted to be URL-safe */
-    sb_str(&b, "/context");
-    if (b.oom) {
-        free(b.s);
-        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
-    }
-    memcpy(out->method, "GET", 4);
-    out->url = b.s;
-    int rc = add_header(out, "Accept", "application/json");
-    if (rc == 0 && token != NULL) {
-        struct sbuf auth = {0};
-        sb_str(&auth, "Bearer ");
-        sb_str(&auth, token);
-        rc = auth.oom ? CK_ENOMEM : add_header(out, "Authorization", auth.s);
-        free(auth.s);
-    }
-    if (rc != 0) {
-        request_clear(out);
-        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
-    }
-    return 0;
+    struct ck_sbuf b = {0};
+    ck_sbuf_put(&b, base_url, base_len);
+    ck_sbuf_str(&b, "/api/v1/statuses/");
+    ck_sbuf_pct(&b, id); /* ids are opaque: never trusted to be URL-safe */
+    ck_sbuf_str(&b, "/context");
+    return finish_get(&b, token, out, err);
 }
 
 /* A Context: {"ancestors": [...], "descendants": [...]}; only the descendants
@@ -525,8 +441,7 @@ static int mastodon_parse_context(const struct ck_response *resp, json_t **out,
     if (root == NULL)
         return ck_error_set(err, CK_EPARSE, "mastodon: context is not JSON: %s", jerr.text);
     json_t *desc = json_object_get(root, "descendants");
-    if (!json_is_object(root) || !json_is_array(desc) ||
-        check_items(desc, "context", err) != 0) {
+    if (!json_is_object(root) || !json_is_array(desc) || check_items(desc, "context", err) != 0) {
         json_decref(root);
         return ck_error_set(err, CK_EPARSE, "mastodon: context has no descendants array");
     }

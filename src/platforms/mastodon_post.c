@@ -14,81 +14,7 @@
 
 #include <jansson.h>
 
-/* A growable string; oom latches so callers check once at the end. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (grown == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
-
-/* Form values are percent-encoded byte by byte, everything but RFC 3986
- * unreserved characters: '&', '=', '+' and '#' in a question would otherwise
- * split or change the field, and UTF-8 passes through as %XX octets. */
-static void sb_pct(struct sbuf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if ((*p < 128 && isalnum(*p)) || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-            sb_put(b, (const char *)p, 1);
-        } else {
-            char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-            sb_put(b, esc, 3);
-        }
-    }
-}
-
-static void request_clear(struct ck_request *r)
-{
-    free(r->url);
-    for (size_t i = 0; i < r->n_headers; i++)
-        free(r->headers[i]);
-    free(r->body);
-    memset(r, 0, sizeof *r);
-}
-
-/* Our own header append (not ck_request_add_header) keeps platforms free of
- * any link-time dependency on net/. */
-static int add_header(struct ck_request *r, const char *name, const char *value)
-{
-    if (r->n_headers >= CK_REQUEST_MAX_HEADERS)
-        return CK_EINVAL;
-    struct sbuf b = {0};
-    sb_str(&b, name);
-    sb_str(&b, ": ");
-    sb_str(&b, value);
-    if (b.oom) {
-        free(b.s);
-        return CK_ENOMEM;
-    }
-    r->headers[r->n_headers++] = b.s;
-    return 0;
-}
+#include "chatkeeper/sbuf.h"
 
 static bool has_line_break(const char *s)
 {
@@ -101,9 +27,9 @@ static char *join_url(const char *base_url, const char *path)
     size_t base_len = strlen(base_url);
     while (base_len > 0 && base_url[base_len - 1] == '/')
         base_len--;
-    struct sbuf b = {0};
-    sb_put(&b, base_url, base_len);
-    sb_str(&b, path);
+    struct ck_sbuf b = {0};
+    ck_sbuf_put(&b, base_url, base_len);
+    ck_sbuf_str(&b, path);
     if (b.oom) {
         free(b.s);
         return NULL;
@@ -113,10 +39,10 @@ static char *join_url(const char *base_url, const char *path)
 
 static int add_auth(struct ck_request *r, const char *token)
 {
-    struct sbuf auth = {0};
-    sb_str(&auth, "Bearer ");
-    sb_str(&auth, token);
-    int rc = auth.oom ? CK_ENOMEM : add_header(r, "Authorization", auth.s);
+    struct ck_sbuf auth = {0};
+    ck_sbuf_str(&auth, "Bearer ");
+    ck_sbuf_str(&auth, token);
+    int rc = auth.oom ? CK_ENOMEM : ck_request_add_header(r, "Authorization", auth.s);
     if (auth.s != NULL)
         memset(auth.s, 0, auth.len); /* the token does not linger in freed memory */
     free(auth.s);
@@ -138,32 +64,32 @@ int ck_mastodon_post_request(const char *base_url, const char *token, const char
     if (has_line_break(token) || has_line_break(idempotency_key))
         return ck_error_set(err, CK_EINVAL, "mastodon: token or key contains a line break");
 
-    struct sbuf body = {0};
-    sb_str(&body, "status=");
-    sb_pct(&body, text);
-    sb_str(&body, "&visibility=public");
+    struct ck_sbuf body = {0};
+    ck_sbuf_str(&body, "status=");
+    ck_sbuf_pct(&body, text);
+    ck_sbuf_str(&body, "&visibility=public");
     if (in_reply_to_id != NULL) {
-        sb_str(&body, "&in_reply_to_id=");
-        sb_pct(&body, in_reply_to_id);
+        ck_sbuf_str(&body, "&in_reply_to_id=");
+        ck_sbuf_pct(&body, in_reply_to_id);
     }
     out->url = join_url(base_url, "/api/v1/statuses");
     if (body.oom || out->url == NULL) {
         free(body.s);
-        request_clear(out);
+        ck_request_finish(out);
         return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
     }
     memcpy(out->method, "POST", 5);
     out->body = body.s;
     out->body_len = body.len;
-    int rc = add_header(out, "Accept", "application/json");
+    int rc = ck_request_add_header(out, "Accept", "application/json");
     if (rc == 0)
-        rc = add_header(out, "Content-Type", "application/x-www-form-urlencoded");
+        rc = ck_request_add_header(out, "Content-Type", "application/x-www-form-urlencoded");
     if (rc == 0)
-        rc = add_header(out, "Idempotency-Key", idempotency_key);
+        rc = ck_request_add_header(out, "Idempotency-Key", idempotency_key);
     if (rc == 0)
         rc = add_auth(out, token);
     if (rc != 0) {
-        request_clear(out);
+        ck_request_finish(out);
         return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
     }
     return 0;
@@ -254,11 +180,11 @@ int ck_mastodon_instance_request(const char *base_url, const char *token, struct
     if (out->url == NULL)
         return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
     memcpy(out->method, "GET", 4);
-    int rc = add_header(out, "Accept", "application/json");
+    int rc = ck_request_add_header(out, "Accept", "application/json");
     if (rc == 0 && token != NULL && token[0] != '\0')
         rc = add_auth(out, token);
     if (rc != 0) {
-        request_clear(out);
+        ck_request_finish(out);
         return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
     }
     return 0;

@@ -25,40 +25,8 @@
 #include <string.h>
 
 #include "chatkeeper/platform.h"
+#include "chatkeeper/sbuf.h"
 #include "chatkeeper/timeutil.h"
-
-/* A growable string; oom latches so callers check once at the end. */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
-};
-
-static void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 128;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (grown == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_str(struct sbuf *b, const char *s)
-{
-    sb_put(b, s, strlen(s));
-}
 
 static int x_timeline_request(const char *base_url, const char *token, const char *hashtag,
                               const struct ck_timeline_query *q, struct ck_request *out,
@@ -230,7 +198,7 @@ static int get_array(struct nctx *c, const json_t *obj, const char *key, const j
 /* Twitter escapes only &, < and > in tweet text, but tools re-encode, so the
  * common named and numeric references are decoded too. One pass: "&amp;lt;"
  * stays the literal text "&lt;", as Twitter showed it. */
-static void decode_entities(struct sbuf *b, const char *s)
+static void decode_entities(struct ck_sbuf *b, const char *s)
 {
     static const struct {
         const char *ent;
@@ -240,16 +208,16 @@ static void decode_entities(struct sbuf *b, const char *s)
     while (*s != '\0') {
         const char *amp = strchr(s, '&');
         if (amp == NULL) {
-            sb_str(b, s);
+            ck_sbuf_str(b, s);
             return;
         }
-        sb_put(b, s, (size_t)(amp - s));
+        ck_sbuf_put(b, s, (size_t)(amp - s));
         s = amp;
         bool done = false;
         for (size_t i = 0; i < sizeof named / sizeof named[0] && !done; i++) {
             size_t n = strlen(named[i].ent);
             if (strncmp(s, named[i].ent, n) == 0) {
-                sb_str(b, named[i].txt);
+                ck_sbuf_str(b, named[i].txt);
                 s += n;
                 done = true;
             }
@@ -276,13 +244,13 @@ static void decode_entities(struct sbuf *b, const char *s)
                     u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
                     n = 4;
                 }
-                sb_put(b, u, n);
+                ck_sbuf_put(b, u, n);
                 s = end + 1;
                 done = true;
             }
         }
         if (!done) {
-            sb_put(b, "&", 1);
+            ck_sbuf_put(b, "&", 1);
             s++;
         }
     }
@@ -320,7 +288,7 @@ static int collect_urls(struct nctx *c, const json_t *urls, struct link *links, 
 
 /* Copy text with every link replaced (longest match first, so a t.co code
  * that prefixes another cannot cut it). */
-static void expand_links(struct sbuf *b, const char *text, const struct link *links, size_t n)
+static void expand_links(struct ck_sbuf *b, const char *text, const struct link *links, size_t n)
 {
     const char *p = text;
     while (*p != '\0') {
@@ -330,10 +298,10 @@ static void expand_links(struct sbuf *b, const char *text, const struct link *li
                 (best == NULL || links[i].from_len > best->from_len))
                 best = &links[i];
         if (best != NULL) {
-            sb_str(b, best->to);
+            ck_sbuf_str(b, best->to);
             p += best->from_len;
         } else {
-            sb_put(b, p, 1);
+            ck_sbuf_put(b, p, 1);
             p++;
         }
     }
@@ -341,7 +309,7 @@ static void expand_links(struct sbuf *b, const char *text, const struct link *li
 
 /* Media are what a reader sees: one "[image: ALT] URL" line each, as for
  * Mastodon. v1.1 names alt text ext_alt_text; v2 alt_text. */
-static int append_media(struct nctx *c, const json_t *media, struct sbuf *b)
+static int append_media(struct nctx *c, const json_t *media, struct ck_sbuf *b)
 {
     for (size_t i = 0; media != NULL && i < json_array_size(media); i++) {
         const json_t *m = json_array_get(media, i);
@@ -363,17 +331,17 @@ static int append_media(struct nctx *c, const json_t *media, struct sbuf *b)
                            : strcmp(type, "video") == 0        ? "video"
                                                                : "media";
         if (b->len > 0)
-            sb_str(b, "\n");
-        sb_str(b, "[");
-        sb_str(b, kind);
+            ck_sbuf_str(b, "\n");
+        ck_sbuf_str(b, "[");
+        ck_sbuf_str(b, kind);
         if (alt != NULL && alt[0] != '\0') {
-            sb_str(b, ": ");
-            sb_str(b, alt);
+            ck_sbuf_str(b, ": ");
+            ck_sbuf_str(b, alt);
         }
-        sb_str(b, "]");
+        ck_sbuf_str(b, "]");
         if (url != NULL) {
-            sb_str(b, " ");
-            sb_str(b, url);
+            ck_sbuf_str(b, " ");
+            ck_sbuf_str(b, url);
         }
     }
     return 0;
@@ -407,10 +375,10 @@ static int build_text(struct nctx *c, const char *raw_text, const json_t *ents, 
         if (u != NULL && u[0] != '\0')
             links[n++] = (struct link){u, "", strlen(u)};
     }
-    struct sbuf dec = {0}, b = {0};
-    sb_put(&dec, "", 0);
+    struct ck_sbuf dec = {0}, b = {0};
+    ck_sbuf_put(&dec, "", 0);
     decode_entities(&dec, raw_text);
-    sb_put(&b, "", 0);
+    ck_sbuf_put(&b, "", 0);
     if (!dec.oom)
         expand_links(&b, dec.s, links, n);
     free(dec.s);
@@ -539,10 +507,10 @@ static bool dup_into(char **dst, const char *s)
 
 static char *join3(const char *a, const char *b, const char *c)
 {
-    struct sbuf s = {0};
-    sb_str(&s, a);
-    sb_str(&s, b);
-    sb_str(&s, c);
+    struct ck_sbuf s = {0};
+    ck_sbuf_str(&s, a);
+    ck_sbuf_str(&s, b);
+    ck_sbuf_str(&s, c);
     if (s.oom) {
         free(s.s);
         return NULL;
