@@ -254,6 +254,15 @@ static void finish_run(struct runner *r)
             shutdown_all(r, 1);
             return;
         }
+        /* publish recorded its posts in state.json: take them into ours (which
+         * the follower and poster still hold) before it is saved again. */
+        json_t *fresh = NULL;
+        if (ck_state_load(r->state_path, &fresh, &err) == 0) {
+            json_t *pub = json_object_get(fresh, "published");
+            if (pub != NULL)
+                json_object_set(r->state, "published", pub);
+            json_decref(fresh);
+        }
     }
     save_phase(r, "done");
     ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);

@@ -20,7 +20,7 @@ STEPS = ["welcome", "Q1", "Q2", "Q3", "Q4", "Q5", "closing"]
 
 
 class PostSession:
-    def __init__(self, sim_args=(), thread=False):
+    def __init__(self, sim_args=(), thread=False, publish=None):
         self.tmp = tempfile.mkdtemp(prefix="ck-post-")
         self.start_ms = (now_ms() + 2000) // 1000 * 1000
         self.sim = Sim(BIN, SCRIPT, SPEED, self.start_ms, *sim_args)
@@ -36,10 +36,12 @@ class PostSession:
             "questions": [{"at": f"{i}m", "text": f"Question number {i}?"} for i in range(1, 6)],
             "closing": {"at": "7m", "text": "Thanks all"},
         }
+        if publish is not None:
+            doc["publish"] = publish
         json.dump(doc, open(self.path, "w"))
         self.out = os.path.join(self.tmp, "out")
         self.log = open(os.path.join(self.tmp, "run.log"), "a")
-        self.env = dict(os.environ, CK_TEST_TOKEN="test-token")
+        self.env = dict(os.environ, CK_TEST_TOKEN="test-token", CK_TEST_MP_TOKEN="mp-secret-token")
 
     def spawn(self):
         return subprocess.Popen(
@@ -134,9 +136,36 @@ def test_posts_exactly_once_across_kill9(s):
     s.check_each_step_once()
 
 
+def test_run_publishes_at_the_end():
+    """A session with a publish section publishes its write-up when run ends."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "publish"))
+    from pubkit import Micropub
+    mp = Micropub()
+    s = PostSession(publish={"micropub": {"endpoint": mp.endpoint,
+                                          "token_env": "CK_TEST_MP_TOKEN"}})
+    try:
+        check(s.spawn().wait(120) == 0, "run did not exit 0")
+        check(not mp.problems, f"the Micropub endpoint saw bad requests: {mp.problems}")
+        check(len(mp.posts) == 1, f"{len(mp.posts)} posts published, want 1")
+        html = mp.requests[-1]["json"]["properties"]["content"][0]["html"]
+        check("Question number 3?" in html, "the write-up lacks the questions")
+        st = s.state()
+        check(st.get("phase") == "done", f"phase {st.get('phase')}")
+        check(st["published"]["micropub"]["url"].startswith(mp.endpoint.rsplit("/", 1)[0]),
+              f"published url not recorded: {st.get('published')}")
+        for f in ("writeup.md", "writeup.html", "transcript.html", "summary.json"):
+            check(os.path.exists(os.path.join(s.out, f)), f"{f} missing")
+    except Exception:
+        s.dump_log()
+        raise
+    finally:
+        s.close()
+        mp.stop()
+
+
 if __name__ == "__main__":
     tests = [test_posts_on_time_in_a_thread, test_posts_exactly_once_under_faults,
-             test_posts_exactly_once_across_kill9]
+             test_posts_exactly_once_across_kill9, test_run_publishes_at_the_end]
     names = sys.argv[3:]
     if names:
         tests = [t for t in tests if t.__name__ in names]
