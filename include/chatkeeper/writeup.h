@@ -31,14 +31,39 @@
 
 #define CK_WRITEUP_HIGHLIGHTS 3 /* per question */
 
-/* Build the template data. s: borrowed (its "publish" object may give
- * transcript_url). messages: borrowed array of messages.jsonl records, oldest
- * first; records without "questions" (files from before grouping) get
- * "questions" and "assigned_by" filled in by time. deleted: borrowed array of
- * id strings, or NULL. *out: new reference. Also sets slug-friendly
- * "date_iso" (local date, "2026-12-03"). Returns 0, CK_ETZ or CK_ENOMEM. */
-int ck_writeup_data(const struct ck_session *s, json_t *messages, const json_t *deleted,
-                    json_t **out, struct ck_error *err);
+/* The digest of messages.jsonl the data is built from: counters per person
+ * and per question and a few highlight candidates per question (the best
+ * answers of the best-liked people), so its size grows with the people and
+ * the questions, never with the messages. */
+struct ck_writeup_digest;
+
+/* A digest for session s (borrowed: it must outlive the digest). deleted:
+ * borrowed array of id strings left out of everything (DIR/deleted.json),
+ * or NULL. *out: new (free with ck_writeup_digest_destroy). Returns 0 or
+ * CK_ENOMEM (then *out is NULL). */
+int ck_writeup_digest_create(const struct ck_session *s, const json_t *deleted,
+                             struct ck_writeup_digest **out);
+
+/* Count one messages.jsonl record m, oldest first (borrowed; the digest
+ * keeps a reference to the few it may quote). A record without "questions"
+ * (files from before grouping) gets "questions" and "assigned_by" filled in
+ * by time. Returns 0 or CK_ENOMEM (the digest is then incomplete). */
+int ck_writeup_digest_add(struct ck_writeup_digest *d, json_t *m);
+
+/* NULL is a no-op. */
+void ck_writeup_digest_destroy(struct ck_writeup_digest *d);
+
+/* Build the template data from d (borrowed; the data shares some of its
+ * objects: treat the data as read-only). deleted: borrowed array of id
+ * strings, or NULL: the digest's own list plus ids found deleted since,
+ * which are left out of the highlights, counts and people (ids found since
+ * can only be highlights quoted from this digest, as publish finds them;
+ * someone whose first answer is one of those keeps that answer's place in
+ * the question's people list).
+ * *out: new reference. Also sets slug-friendly "date_iso" (local date,
+ * "2026-12-03"). Returns 0, CK_ETZ or CK_ENOMEM. */
+int ck_writeup_data(const struct ck_writeup_digest *d, const json_t *deleted, json_t **out,
+                    struct ck_error *err);
 
 /* Pick up to max highlights for question number q from messages (borrowed):
  * well-liked answers first (likes, then boosts, then replies, then earliest),
@@ -49,11 +74,12 @@ int ck_writeup_data(const struct ck_session *s, json_t *messages, const json_t *
 int ck_writeup_pick(const json_t *messages, int q, const json_t *deleted, size_t max, json_t *used,
                     json_t **out);
 
-/* Load DIR's session.json, messages.jsonl and deleted.json into *s, *messages
- * and *deleted (new; *deleted is an empty array when the file is absent).
- * On error nothing needs freeing. */
-int ck_writeup_load(const char *dir, struct ck_session *s, json_t **messages, json_t **deleted,
-                    struct ck_error *err);
+/* Load DIR's session.json into *s and deleted.json into *deleted (new; an
+ * empty array when the file is absent), and stream DIR/messages.jsonl (a
+ * missing file is an empty chat) into *digest (new, ck_writeup_digest_destroy;
+ * it borrows s). On error nothing needs freeing. */
+int ck_writeup_load(const char *dir, struct ck_session *s, struct ck_writeup_digest **digest,
+                    json_t **deleted, struct ck_error *err);
 
 /* Render data through the session's template (publish.template, resolved
  * against the session's folder) or the built-in one (config/writeup.md.tmpl).

@@ -134,18 +134,19 @@ static void make_slug(const struct ck_session *s, const json_t *data, char *buf,
 
 /* The write-up as it will be published: highlights re-checked until every one
  * left is known to exist, then rendered. */
-static int prepare(struct ck_pub *p, bool live, json_t *messages, json_t *deleted, json_t **data,
-                   char **md, char **html, struct ck_error *err)
+static int prepare(struct ck_pub *p, bool live, const struct ck_writeup_digest *digest,
+                   json_t *deleted, json_t **data, char **md, char **html, struct ck_error *err)
 {
     json_t *ok = json_object();
     size_t before = json_array_size(deleted);
     int rc = ok ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
     /* Each round drops at least one deleted post, and new highlights take
-     * their places, so those are checked in the next round. */
+     * their places (the digest keeps spare candidates for that), so those are
+     * checked in the next round. */
     for (int round = 0; rc == 0; round++) {
         json_decref(*data);
         *data = NULL;
-        rc = ck_writeup_data(p->s, messages, deleted, data, err);
+        rc = ck_writeup_data(digest, deleted, data, err);
         if (rc != 0 || !live || p->dry_run || round == MAX_RECHECK_ROUNDS)
             break;
         rc = recheck(p, *data, ok, deleted, err);
@@ -212,9 +213,10 @@ int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, stru
     struct ck_pub p = {.dir = dir, .s = &s, .opts = opts ? opts : &none};
     p.out = p.opts->out ? p.opts->out : stdout;
     p.dry_run = p.opts->dry_run;
-    json_t *messages = NULL, *deleted = NULL, *data = NULL;
+    struct ck_writeup_digest *digest = NULL;
+    json_t *deleted = NULL, *data = NULL;
     char *md = NULL, *html = NULL;
-    int rc = ck_writeup_load(dir, &s, &messages, &deleted, err);
+    int rc = ck_writeup_load(dir, &s, &digest, &deleted, err);
     if (rc != 0)
         return rc;
     const json_t *conf = json_object_get(s.json, "publish");
@@ -234,7 +236,7 @@ int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, stru
     if (rc == 0 && live && p.dry_run)
         fprintf(p.out, "re-check: would look up each quoted status on %s\n", s.platform.base_url);
     if (rc == 0)
-        rc = prepare(&p, live, messages, deleted, &data, &md, &html, err);
+        rc = prepare(&p, live, digest, deleted, &data, &md, &html, err);
     if (rc == 0) {
         snprintf(title, sizeof title, "%s: #%s chat, %s", s.title, s.hashtag,
                  json_string_value(json_object_get(data, "date_local")));
@@ -250,7 +252,7 @@ int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, stru
     free(p.state_path);
     json_decref(p.state);
     json_decref(data);
-    json_decref(messages);
+    ck_writeup_digest_destroy(digest);
     json_decref(deleted);
     ck_session_finish(&s);
     return rc;

@@ -25,12 +25,11 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-/* messages.jsonl, one record per line; a missing file is an empty chat. */
-static int load_messages(const char *path, json_t **out, struct ck_error *err)
+/* messages.jsonl, one record per line, into the digest: each record is freed
+ * as soon as it is counted, so memory stays flat however long the chat.
+ * A missing file is an empty chat. */
+static int stream_messages(const char *path, struct ck_writeup_digest *d, struct ck_error *err)
 {
-    *out = json_array();
-    if (*out == NULL)
-        return ck_error_set(err, CK_ENOMEM, "out of memory");
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return errno == ENOENT ? 0 : ck_error_set(err, -errno, "%s: %s", path, strerror(errno));
@@ -48,49 +47,50 @@ static int load_messages(const char *path, json_t **out, struct ck_error *err)
         if (!json_is_object(m))
             rc = ck_error_set(err, CK_ECORRUPT, "%s:%ld: not a JSON object: %s", path, lineno,
                               je.text);
-        else if (json_array_append(*out, m) != 0)
+        else if (ck_writeup_digest_add(d, m) != 0)
             rc = ck_error_set(err, CK_ENOMEM, "out of memory");
         json_decref(m);
     }
+    if (rc == 0 && ferror(f))
+        rc = ck_error_set(err, CK_EIO, "%s: read error", path);
     free(line);
     fclose(f);
-    if (rc != 0) {
-        json_decref(*out);
-        *out = NULL;
-    }
     return rc;
 }
 
-int ck_writeup_load(const char *dir, struct ck_session *s, json_t **messages, json_t **deleted,
-                    struct ck_error *err)
+int ck_writeup_load(const char *dir, struct ck_session *s, struct ck_writeup_digest **digest,
+                    json_t **deleted, struct ck_error *err)
 {
-    *messages = *deleted = NULL;
+    *digest = NULL;
+    *deleted = NULL;
     char *sp = join(dir, "session.json"), *mp = join(dir, "messages.jsonl");
     char *dp = join(dir, "deleted.json");
     int rc = sp && mp && dp ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
     if (rc == 0)
         rc = ck_session_load(sp, s, err);
-    if (rc == 0) {
-        rc = load_messages(mp, messages, err);
-        if (rc != 0)
-            ck_session_finish(s);
-    }
+    bool have_session = rc == 0; /* a failed load leaves s finished */
     if (rc == 0) {
         /* deleted.json has the same shape as a state file: reuse its loader,
          * which gives {} for a missing file and refuses a corrupt one. */
-        json_t *d = NULL;
-        rc = ck_state_load(dp, &d, err);
-        json_t *ids = json_object_get(d, "deleted");
+        json_t *doc = NULL;
+        rc = ck_state_load(dp, &doc, err);
+        json_t *ids = json_object_get(doc, "deleted");
         *deleted = json_is_array(ids) ? json_incref(ids) : json_array();
-        json_decref(d);
+        json_decref(doc);
         if (rc == 0 && *deleted == NULL)
             rc = ck_error_set(err, CK_ENOMEM, "out of memory");
-        if (rc != 0) {
-            json_decref(*messages);
-            json_decref(*deleted);
-            *messages = *deleted = NULL;
+    }
+    if (rc == 0 && ck_writeup_digest_create(s, *deleted, digest) != 0)
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = stream_messages(mp, *digest, err);
+    if (rc != 0) {
+        ck_writeup_digest_destroy(*digest);
+        json_decref(*deleted);
+        *digest = NULL;
+        *deleted = NULL;
+        if (have_session)
             ck_session_finish(s);
-        }
     }
     free(sp);
     free(mp);
@@ -198,12 +198,13 @@ static int write_outputs(const char *dir, const json_t *data, const char *md, co
 int ck_writeup_render(const char *dir, struct ck_error *err)
 {
     struct ck_session s = {0};
-    json_t *messages, *deleted, *data = NULL;
+    struct ck_writeup_digest *digest;
+    json_t *deleted, *data = NULL;
     char *md = NULL, *html = NULL;
-    int rc = ck_writeup_load(dir, &s, &messages, &deleted, err);
+    int rc = ck_writeup_load(dir, &s, &digest, &deleted, err);
     if (rc != 0)
         return rc;
-    rc = ck_writeup_data(&s, messages, deleted, &data, err);
+    rc = ck_writeup_data(digest, deleted, &data, err);
     if (rc == 0)
         rc = ck_writeup_format(&s, data, &md, &html, err);
     if (rc == 0)
@@ -211,7 +212,7 @@ int ck_writeup_render(const char *dir, struct ck_error *err)
     free(md);
     free(html);
     json_decref(data);
-    json_decref(messages);
+    ck_writeup_digest_destroy(digest);
     json_decref(deleted);
     ck_session_finish(&s);
     return rc;

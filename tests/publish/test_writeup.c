@@ -53,6 +53,18 @@ static json_t *messages(void)
     return a;
 }
 
+/* A digest of msgs (each added once, oldest first), as ck_writeup_load makes it. */
+static struct ck_writeup_digest *digest(const struct ck_session *s, json_t *msgs,
+                                        const json_t *deleted)
+{
+    struct ck_writeup_digest *dg = NULL;
+    size_t i;
+    json_t *m;
+    assert_int_equal(ck_writeup_digest_create(s, deleted, &dg), 0);
+    json_array_foreach(msgs, i, m) assert_int_equal(ck_writeup_digest_add(dg, m), 0);
+    return dg;
+}
+
 static const char *hid(const json_t *picked, size_t i)
 {
     return json_string_value(json_object_get(json_array_get(picked, i), "id"));
@@ -106,7 +118,8 @@ static void test_data_and_render(void **state)
     if (ck_session_load_buffer("s.json", session_json, strlen(session_json), &s, &err) != 0)
         fail_msg("%s", err.msg);
     json_t *m = messages(), *deleted = json_pack("[s]", "6"), *d = NULL;
-    assert_int_equal(ck_writeup_data(&s, m, deleted, &d, &err), 0);
+    struct ck_writeup_digest *dg = digest(&s, m, deleted);
+    assert_int_equal(ck_writeup_data(dg, deleted, &d, &err), 0);
     json_t *q1 = json_array_get(json_object_get(d, "questions"), 0);
     assert_int_equal(json_integer_value(json_object_get(q1, "answers")), 4);
     assert_int_equal(json_integer_value(json_object_get(q1, "people_count")), 3);
@@ -136,8 +149,111 @@ static void test_data_and_render(void **state)
     free(md);
     free(html);
     json_decref(d);
+    ck_writeup_digest_destroy(dg);
     json_decref(deleted);
     json_decref(m);
+    ck_session_finish(&s);
+}
+
+/* A deterministic chat of n messages from few people under two questions,
+ * with ties, boosts, question posts, empty posts, answers to both questions
+ * and one prolific, well-liked person who would crowd a plain top-N list. */
+static json_t *big_chat(size_t n)
+{
+    json_t *a = json_array();
+    unsigned long r = 12345;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 6364136223846793005UL + 1442695040888963407UL;
+        unsigned long x = r >> 33;
+        char id[32], who[32], at[32];
+        snprintf(id, sizeof id, "%06zu", i);
+        snprintf(who, sizeof who, "p%lu", x % 97 < 20 ? 0 : x % 150);
+        int q = 1 + (int)(x / 7 % 2), likes = x % 97 < 20 ? 9 + (int)(x % 3) : (int)(x / 11 % 9);
+        json_t *m = msg(id, who, q, x % 53 == 0 ? "question" : "tag", likes,
+                        x % 41 == 0 ? "" : "an answer");
+        snprintf(at, sizeof at, "2026-12-03T20:%02lu:%02luZ", 5 + x / 13 % 50, x / 17 % 60);
+        json_object_set_new(m, "created_at", json_string(at));
+        json_object_set_new(json_object_get(m, "counts"), "boosts",
+                            json_integer((long)(x / 19 % 3)));
+        if (x % 29 == 0)
+            json_object_set_new(m, "boost_of", json_string("000001"));
+        if (x % 31 == 0)
+            json_array_append_new(json_object_get(m, "questions"), json_integer(3 - q));
+        json_array_append_new(a, m);
+    }
+    return a;
+}
+
+/* What the write-up said before the digest, from every message at once. */
+static void expect_full_scan(const json_t *all, const json_t *deleted, const json_t *d)
+{
+    json_t *used = json_object(), *everyone = json_object(), *m;
+    size_t i, k;
+    json_int_t total = 0;
+    json_array_foreach(all, i, m)
+    {
+        if (json_is_string(json_object_get(m, "boost_of")))
+            continue;
+        const char *id = json_string_value(json_object_get(m, "id"));
+        bool gone = false;
+        for (k = 0; k < json_array_size(deleted); k++)
+            gone |= strcmp(json_string_value(json_array_get(deleted, k)), id) == 0;
+        if (gone)
+            continue;
+        total++;
+        json_object_set(everyone,
+                        json_string_value(json_object_get(json_object_get(m, "author"), "handle")),
+                        json_true());
+    }
+    assert_int_equal(json_integer_value(json_object_get(d, "messages_count")), total);
+    assert_int_equal(json_integer_value(json_object_get(d, "participants_count")),
+                     json_object_size(everyone));
+    for (int q = 1; q <= 2; q++) {
+        json_t *picked, *dq = json_array_get(json_object_get(d, "questions"), (size_t)q - 1);
+        json_t *hl = json_object_get(dq, "highlights");
+        assert_int_equal(ck_writeup_pick(all, q, deleted, CK_WRITEUP_HIGHLIGHTS, used, &picked), 0);
+        assert_int_equal(json_array_size(hl), json_array_size(picked));
+        for (k = 0; k < json_array_size(picked); k++)
+            assert_string_equal(json_string_value(json_object_get(json_array_get(hl, k), "id")),
+                                hid(picked, k));
+        json_decref(picked);
+    }
+    json_decref(used);
+    json_decref(everyone);
+}
+
+/* The digest keeps a bounded number of messages, yet picks what a scan of
+ * every message picks, also as publish deletes quoted posts round by round
+ * (up to three of one person's answers per question: after that, someone
+ * else steps up where a full scan would try that person's next answer). */
+static void test_digest_matches_full_scan(void **state)
+{
+    (void)state;
+    struct ck_session s = {0};
+    struct ck_error err = {0};
+    if (ck_session_load_buffer("s.json", session_json, strlen(session_json), &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    json_t *all = big_chat(3000), *deleted = json_pack("[s]", "000007"), *d, *q, *h;
+    struct ck_writeup_digest *dg = digest(&s, all, deleted);
+    size_t kept = 0, i, j;
+    json_array_foreach(all, i, h) kept += h->refcount > 1;
+    assert_true(kept <= 2 * (CK_WRITEUP_HIGHLIGHTS * 2 + 20) * 3);
+    for (int round = 0; round < 8; round++) {
+        assert_int_equal(ck_writeup_data(dg, deleted, &d, &err), 0);
+        if (round < 3)
+            expect_full_scan(all, deleted, d);
+        /* Publish finds every quoted post gone; others always step up. */
+        json_array_foreach(json_object_get(d, "questions"), i, q)
+        {
+            json_t *hl = json_object_get(q, "highlights");
+            assert_int_equal(json_array_size(hl), CK_WRITEUP_HIGHLIGHTS);
+            json_array_foreach(hl, j, h) json_array_append(deleted, json_object_get(h, "id"));
+        }
+        json_decref(d);
+    }
+    ck_writeup_digest_destroy(dg);
+    json_decref(deleted);
+    json_decref(all);
     ck_session_finish(&s);
 }
 
@@ -164,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pick_prefers_liked_distinct_people),
         cmocka_unit_test(test_data_and_render),
+        cmocka_unit_test(test_digest_matches_full_scan),
         cmocka_unit_test(test_default_template_is_the_config_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
