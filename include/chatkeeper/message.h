@@ -20,9 +20,9 @@ struct ck_message {
     char *url;
     int64_t created_ms;
     struct ck_author author;
-    char *text;     /* plain text from the content's HTML */
-    char *reply_to; /* id or NULL */
-    char *boost_of; /* id or NULL */
+    char *text;      /* plain text from the content's HTML */
+    char *reply_to;  /* id or NULL */
+    char *boost_of;  /* id or NULL */
     char *edited_at; /* RFC 3339 or NULL */
     long replies, boosts, likes;
 };
@@ -36,5 +36,9 @@ json_t *ck_message_to_json(const struct ck_message *m);
 
 /* Order for the archive: created_at, then id (string order, shorter first). */
 int ck_message_cmp(const struct ck_message *a, const struct ck_message *b);
+
+/* The order of opaque ids: shorter first, then bytes (numeric ids in numeric
+ * order without ever parsing them as numbers); NULL before anything. */
+int ck_id_order(const char *a, const char *b);
 
 #endif

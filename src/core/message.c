@@ -83,23 +83,24 @@ fail:
     return NULL;
 }
 
-static int id_order(const char *a, const char *b)
+int ck_id_order(const char *a, const char *b)
 {
     if (a == NULL || b == NULL)
         return (a != NULL) - (b != NULL);
     size_t la = strlen(a), lb = strlen(b);
     if (la != lb)
         return la < lb ? -1 : 1;
-    return strcmp(a, b);
+    int c = strcmp(a, b);
+    return (c > 0) - (c < 0);
 }
 
 int ck_message_cmp(const struct ck_message *a, const struct ck_message *b)
 {
     if (a->created_ms != b->created_ms)
         return a->created_ms < b->created_ms ? -1 : 1;
-    int c = id_order(a->id, b->id);
+    int c = ck_id_order(a->id, b->id);
     if (c != 0)
         return c;
     /* The same id on two platforms: still a total order, so sorting is deterministic. */
-    return id_order(a->platform, b->platform);
+    return ck_id_order(a->platform, b->platform);
 }

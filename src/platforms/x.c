@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatkeeper/message.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/timeutil.h"
@@ -127,16 +128,6 @@ static int64_t x_item_time(const json_t *raw)
 static const char *x_item_version(const json_t *raw)
 {
     return json_string_value(json_object_get(raw, "created_at"));
-}
-
-/* Ids are decimal strings: compare by length, then bytes (never as numbers). */
-static int x_id_cmp(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    int c = strcmp(a, b);
-    return (c > 0) - (c < 0);
 }
 
 /* ---- normalise ---- */
@@ -591,5 +582,5 @@ const struct ck_platform_ops ck_platform_x = {
     .item_time = x_item_time,
     .item_version = x_item_version,
     .normalise = x_normalise,
-    .id_cmp = x_id_cmp,
+    .id_cmp = ck_id_order,
 };

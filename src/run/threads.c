@@ -9,6 +9,7 @@
 
 #include "chatkeeper/backoff.h"
 #include "chatkeeper/log.h"
+#include "chatkeeper/message.h"
 #include "chatkeeper/strset.h"
 #include "chatkeeper/timeutil.h"
 
@@ -35,23 +36,17 @@ struct ck_threads {
     int inflight, closing, timer_closed, done;
 };
 
-static int id_cmp_str(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
-}
-
 static int root_cmp(const void *a, const void *b)
 {
     const struct root *x = a, *y = b;
-    int c = id_cmp_str(x->id, y->id);
+    int c = ck_id_order(x->id, y->id);
     /* Equal ids: the later journal line (larger known, used as a sequence here) first. */
     return c != 0 ? c : (x->known < y->known) - (x->known > y->known);
 }
 
 static int str_cmp(const void *a, const void *b)
 {
-    return id_cmp_str(*(char *const *)a, *(char *const *)b);
+    return ck_id_order(*(char *const *)a, *(char *const *)b);
 }
 
 static int push_root(struct ck_threads *t, const char *id, long replies, long seq)
@@ -123,7 +118,7 @@ static void settle_roots(struct ck_threads *t)
             continue;
         }
         struct root r = t->roots[i];
-        while (p < t->n_parents && id_cmp_str(t->parents[p], r.id) < 0)
+        while (p < t->n_parents && ck_id_order(t->parents[p], r.id) < 0)
             p++;
         r.known = 0;
         while (p < t->n_parents && strcmp(t->parents[p], r.id) == 0) {
