@@ -2,6 +2,7 @@
  * unit-tested apart from the server. The selection mirrors Mastodon's
  * Paginable#paginate_by_id: min_id pages forward from a cursor (oldest first,
  * then reversed), otherwise max_id/since_id page backwards from the newest. */
+#include "chatkeeper/message.h"
 #include "chatkeeper/sim.h"
 
 #include <stdio.h>
@@ -15,10 +16,7 @@ void ck_sim_id_make(int64_t created_ms, unsigned seq, char buf[24])
 
 int ck_sim_id_cmp(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la != lb)
-        return la < lb ? -1 : 1;
-    return strcmp(a, b);
+    return ck_id_order(a, b); /* Mastodon's numeric ids, compared without parsing */
 }
 
 /* First index whose id is greater than id (n if none). */
