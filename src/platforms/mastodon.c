@@ -17,6 +17,7 @@
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
+#include "fields.h"
 
 #define MASTODON_MAX_LIMIT 40
 
@@ -190,59 +191,17 @@ static int mastodon_id_cmp(const char *a, const char *b)
 
 /* ---- normalise ---- */
 
-struct nctx {
-    const char *id; /* for messages */
-    struct ck_error *err;
-};
-
-static int bad(struct nctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(struct nctx *c, const char *fmt, ...)
-{
-    char what[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return ck_error_set(c->err, CK_EPARSE, "mastodon status %.60s: %s",
-                        c->id != NULL ? c->id : "(no id)", what);
-}
-
-/* *out = obj[key] as a borrowed string; absent or null gives NULL (an error
- * when required); any other type is an error. */
-static int get_str(struct nctx *c, const json_t *obj, const char *key, bool required,
-                   const char **out)
-{
-    const json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return required ? bad(c, "missing %s", key) : 0;
-    if (!json_is_string(v))
-        return bad(c, "%s is not a string", key);
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int get_count(struct nctx *c, const json_t *obj, const char *key, long *out)
+static int get_count(struct ck_fields *c, const json_t *obj, const char *key, long *out)
 {
     const json_t *v = json_object_get(obj, key);
     *out = 0;
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_integer(v))
-        return bad(c, "%s is not an integer", key);
+        return ck_fields_bad(c, "%s is not an integer", key);
     json_int_t n = json_integer_value(v);
     *out = n < 0 ? 0 : n > LONG_MAX ? LONG_MAX : (long)n;
     return 0;
-}
-
-/* Copy s (may be NULL) into *dst; false on out of memory. */
-static bool dup_into(char **dst, const char *s)
-{
-    *dst = NULL;
-    if (s == NULL)
-        return true;
-    *dst = strdup(s);
-    return *dst != NULL;
 }
 
 /* "@user@domain". A local account's acct is just "user", so the domain comes
@@ -274,22 +233,23 @@ static void build_handle(struct ck_sbuf *b, const char *acct, const char *profil
 }
 
 /* Media are part of what a reader sees: one "[image: ALT] URL" line each. */
-static int append_media(struct nctx *c, const json_t *raw, struct ck_sbuf *text)
+static int append_media(struct ck_fields *c, const json_t *raw, struct ck_sbuf *text)
 {
     const json_t *media = json_object_get(raw, "media_attachments");
     if (media == NULL || json_is_null(media))
         return 0;
     if (!json_is_array(media))
-        return bad(c, "media_attachments is not an array");
+        return ck_fields_bad(c, "media_attachments is not an array");
     for (size_t i = 0; i < json_array_size(media); i++) {
         const json_t *m = json_array_get(media, i);
         const char *type, *alt, *url;
         if (!json_is_object(m))
-            return bad(c, "media attachment %zu is not an object", i);
-        if (get_str(c, m, "type", false, &type) || get_str(c, m, "description", false, &alt) ||
-            get_str(c, m, "url", false, &url))
+            return ck_fields_bad(c, "media attachment %zu is not an object", i);
+        if (ck_fields_str(c, m, "type", false, &type) ||
+            ck_fields_str(c, m, "description", false, &alt) ||
+            ck_fields_str(c, m, "url", false, &url))
             return CK_EPARSE;
-        if (url == NULL && get_str(c, m, "remote_url", false, &url))
+        if (url == NULL && ck_fields_str(c, m, "remote_url", false, &url))
             return CK_EPARSE;
         if (text->len > 0)
             ck_sbuf_str(text, "\n");
@@ -308,11 +268,12 @@ static int append_media(struct nctx *c, const json_t *raw, struct ck_sbuf *text)
     return 0;
 }
 
-static int build_text(struct nctx *c, const json_t *raw, char **out)
+static int build_text(struct ck_fields *c, const json_t *raw, char **out)
 {
     const char *content, *source;
     *out = NULL;
-    if (get_str(c, raw, "content", false, &content) || get_str(c, raw, "text", false, &source))
+    if (ck_fields_str(c, raw, "content", false, &content) ||
+        ck_fields_str(c, raw, "text", false, &source))
         return CK_EPARSE;
     struct ck_sbuf b = {0};
     ck_sbuf_put(&b, "", 0);
@@ -338,44 +299,45 @@ static int build_text(struct nctx *c, const json_t *raw, char **out)
 
 static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
 {
-    struct nctx c = {NULL, err};
+    struct ck_fields c = {"mastodon status", NULL, err};
     memset(out, 0, sizeof *out);
     if (!json_is_object(raw))
-        return bad(&c, "not a JSON object");
+        return ck_fields_bad(&c, "not a JSON object");
     const char *id, *created, *url, *uri, *reply_to, *edited;
     const char *acc_id, *acct, *username, *name, *acc_url;
-    if (get_str(&c, raw, "id", true, &id))
+    if (ck_fields_str(&c, raw, "id", true, &id))
         return CK_EPARSE;
     c.id = id;
     if (id[0] == '\0')
-        return bad(&c, "empty id");
-    if (get_str(&c, raw, "created_at", true, &created) || get_str(&c, raw, "url", false, &url) ||
-        get_str(&c, raw, "uri", false, &uri) ||
-        get_str(&c, raw, "in_reply_to_id", false, &reply_to) ||
-        get_str(&c, raw, "edited_at", false, &edited))
+        return ck_fields_bad(&c, "empty id");
+    if (ck_fields_str(&c, raw, "created_at", true, &created) ||
+        ck_fields_str(&c, raw, "url", false, &url) || ck_fields_str(&c, raw, "uri", false, &uri) ||
+        ck_fields_str(&c, raw, "in_reply_to_id", false, &reply_to) ||
+        ck_fields_str(&c, raw, "edited_at", false, &edited))
         return CK_EPARSE;
     int64_t created_ms;
     if (ck_time_parse_rfc3339(created, &created_ms) != 0)
-        return bad(&c, "created_at is not an RFC 3339 time");
+        return ck_fields_bad(&c, "created_at is not an RFC 3339 time");
     const json_t *account = json_object_get(raw, "account");
     if (!json_is_object(account))
-        return bad(&c, "missing account");
-    if (get_str(&c, account, "id", true, &acc_id) || get_str(&c, account, "acct", false, &acct) ||
-        get_str(&c, account, "username", false, &username) ||
-        get_str(&c, account, "display_name", false, &name) ||
-        get_str(&c, account, "url", false, &acc_url))
+        return ck_fields_bad(&c, "missing account");
+    if (ck_fields_str(&c, account, "id", true, &acc_id) ||
+        ck_fields_str(&c, account, "acct", false, &acct) ||
+        ck_fields_str(&c, account, "username", false, &username) ||
+        ck_fields_str(&c, account, "display_name", false, &name) ||
+        ck_fields_str(&c, account, "url", false, &acc_url))
         return CK_EPARSE;
     if (acct == NULL)
         acct = username;
     if (acct == NULL || acct[0] == '\0')
-        return bad(&c, "account has no acct");
+        return ck_fields_bad(&c, "account has no acct");
     const char *boost_of = NULL;
     const json_t *reblog = json_object_get(raw, "reblog");
     if (json_is_object(reblog)) {
-        if (get_str(&c, reblog, "id", true, &boost_of))
+        if (ck_fields_str(&c, reblog, "id", true, &boost_of))
             return CK_EPARSE;
     } else if (reblog != NULL && !json_is_null(reblog)) {
-        return bad(&c, "reblog is not an object");
+        return ck_fields_bad(&c, "reblog is not an object");
     }
     long replies, boosts, likes;
     if (get_count(&c, raw, "replies_count", &replies) ||
@@ -395,11 +357,13 @@ static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct 
     out->replies = replies;
     out->boosts = boosts;
     out->likes = likes;
-    bool ok = !handle.oom && dup_into(&out->id, id) && dup_into(&out->platform, "mastodon") &&
-              dup_into(&out->url, url != NULL ? url : uri) && dup_into(&out->author.id, acc_id) &&
-              dup_into(&out->author.name, name != NULL ? name : "") &&
-              dup_into(&out->author.url, acc_url) && dup_into(&out->reply_to, reply_to) &&
-              dup_into(&out->boost_of, boost_of) && dup_into(&out->edited_at, edited);
+    bool ok = !handle.oom && ck_fields_dup(&out->id, id) &&
+              ck_fields_dup(&out->platform, "mastodon") &&
+              ck_fields_dup(&out->url, url != NULL ? url : uri) &&
+              ck_fields_dup(&out->author.id, acc_id) &&
+              ck_fields_dup(&out->author.name, name != NULL ? name : "") &&
+              ck_fields_dup(&out->author.url, acc_url) && ck_fields_dup(&out->reply_to, reply_to) &&
+              ck_fields_dup(&out->boost_of, boost_of) && ck_fields_dup(&out->edited_at, edited);
     if (!ok) {
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");

@@ -28,6 +28,7 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/timeutil.h"
+#include "fields.h"
 
 static int x_timeline_request(const char *base_url, const char *token, const char *hashtag,
                               const struct ck_timeline_query *q, struct ck_request *out,
@@ -132,38 +133,6 @@ static const char *x_item_version(const json_t *raw)
 
 /* ---- normalise ---- */
 
-struct nctx {
-    const char *id;
-    struct ck_error *err;
-};
-
-static int bad(struct nctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int bad(struct nctx *c, const char *fmt, ...)
-{
-    char what[160];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    return ck_error_set(c->err, CK_EPARSE, "x tweet %.60s: %s", c->id != NULL ? c->id : "(no id)",
-                        what);
-}
-
-/* obj[key] as a borrowed string; absent or null gives NULL (an error when
- * required); any other type is an error. */
-static int get_str(struct nctx *c, const json_t *obj, const char *key, bool required,
-                   const char **out)
-{
-    const json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return required ? bad(c, "missing %s", key) : 0;
-    if (!json_is_string(v))
-        return bad(c, "%s is not a string", key);
-    *out = json_string_value(v);
-    return 0;
-}
-
 static long get_count(const json_t *obj, const char *key)
 {
     const json_t *v = json_object_get(obj, key);
@@ -174,14 +143,14 @@ static long get_count(const json_t *obj, const char *key)
 }
 
 /* An optional array member; absent or null gives NULL, another type an error. */
-static int get_array(struct nctx *c, const json_t *obj, const char *key, const json_t **out)
+static int get_array(struct ck_fields *c, const json_t *obj, const char *key, const json_t **out)
 {
     const json_t *v = json_object_get(obj, key);
     *out = NULL;
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_array(v))
-        return bad(c, "%s is not an array", key);
+        return ck_fields_bad(c, "%s is not an array", key);
     *out = v;
     return 0;
 }
@@ -258,15 +227,16 @@ struct link {
 /* Collect url -> expanded_url pairs of an entities.urls array. Entities with a
  * media_key (v2) link to the tweet's own photo page: dropped from the text,
  * the media are listed after it. */
-static int collect_urls(struct nctx *c, const json_t *urls, struct link *links, size_t *n)
+static int collect_urls(struct ck_fields *c, const json_t *urls, struct link *links, size_t *n)
 {
     for (size_t i = 0; urls != NULL && i < json_array_size(urls); i++) {
         const json_t *u = json_array_get(urls, i);
         const char *from, *to, *media_key;
         if (!json_is_object(u))
-            return bad(c, "entities.urls[%zu] is not an object", i);
-        if (get_str(c, u, "url", false, &from) || get_str(c, u, "expanded_url", false, &to) ||
-            get_str(c, u, "media_key", false, &media_key))
+            return ck_fields_bad(c, "entities.urls[%zu] is not an object", i);
+        if (ck_fields_str(c, u, "url", false, &from) ||
+            ck_fields_str(c, u, "expanded_url", false, &to) ||
+            ck_fields_str(c, u, "media_key", false, &media_key))
             return CK_EPARSE;
         if (from == NULL || from[0] == '\0' || *n >= MAX_LINKS)
             continue;
@@ -300,19 +270,20 @@ static void expand_links(struct ck_sbuf *b, const char *text, const struct link 
 
 /* Media are what a reader sees: one "[image: ALT] URL" line each, as for
  * Mastodon. v1.1 names alt text ext_alt_text; v2 alt_text. */
-static int append_media(struct nctx *c, const json_t *media, struct ck_sbuf *b)
+static int append_media(struct ck_fields *c, const json_t *media, struct ck_sbuf *b)
 {
     for (size_t i = 0; media != NULL && i < json_array_size(media); i++) {
         const json_t *m = json_array_get(media, i);
         const char *type, *alt, *alt2, *url;
         if (!json_is_object(m))
             continue; /* v2 pages list media_keys; only expanded objects are shown */
-        if (get_str(c, m, "type", false, &type) || get_str(c, m, "ext_alt_text", false, &alt) ||
-            get_str(c, m, "alt_text", false, &alt2))
+        if (ck_fields_str(c, m, "type", false, &type) ||
+            ck_fields_str(c, m, "ext_alt_text", false, &alt) ||
+            ck_fields_str(c, m, "alt_text", false, &alt2))
             return CK_EPARSE;
-        if (get_str(c, m, "media_url_https", false, &url) ||
-            (url == NULL && get_str(c, m, "url", false, &url)) ||
-            (url == NULL && get_str(c, m, "preview_image_url", false, &url)))
+        if (ck_fields_str(c, m, "media_url_https", false, &url) ||
+            (url == NULL && ck_fields_str(c, m, "url", false, &url)) ||
+            (url == NULL && ck_fields_str(c, m, "preview_image_url", false, &url)))
             return CK_EPARSE;
         if (alt == NULL)
             alt = alt2;
@@ -341,15 +312,15 @@ static int append_media(struct nctx *c, const json_t *media, struct ck_sbuf *b)
 /* The text a reader sees: entities decoded, t.co links expanded, media links
  * dropped and the media listed. ents: the entities object (may be NULL);
  * media: an array of media objects (may be NULL). */
-static int build_text(struct nctx *c, const char *raw_text, const json_t *ents, const json_t *media,
-                      char **out)
+static int build_text(struct ck_fields *c, const char *raw_text, const json_t *ents,
+                      const json_t *media, char **out)
 {
     struct link links[MAX_LINKS];
     size_t n = 0;
     const json_t *urls = NULL, *ent_media = NULL;
     *out = NULL;
     if (ents != NULL && !json_is_null(ents) && !json_is_object(ents))
-        return bad(c, "entities is not an object");
+        return ck_fields_bad(c, "entities is not an object");
     if (get_array(c, ents, "urls", &urls) || collect_urls(c, urls, links, &n) ||
         get_array(c, ents, "media", &ent_media))
         return CK_EPARSE;
@@ -393,25 +364,26 @@ struct fields {
     char *text; /* owned */
 };
 
-static int read_v1(struct nctx *c, const json_t *raw, struct fields *f)
+static int read_v1(struct ck_fields *c, const json_t *raw, struct fields *f)
 {
     const char *text, *full;
-    if (get_str(c, raw, "in_reply_to_status_id_str", false, &f->reply_to) ||
-        get_str(c, raw, "text", false, &text) || get_str(c, raw, "full_text", false, &full))
+    if (ck_fields_str(c, raw, "in_reply_to_status_id_str", false, &f->reply_to) ||
+        ck_fields_str(c, raw, "text", false, &text) ||
+        ck_fields_str(c, raw, "full_text", false, &full))
         return CK_EPARSE;
     const json_t *user = json_object_get(raw, "user");
     if (!json_is_object(user))
-        return bad(c, "missing user");
-    if (get_str(c, user, "id_str", true, &f->user_id) ||
-        get_str(c, user, "screen_name", true, &f->screen) ||
-        get_str(c, user, "name", false, &f->name))
+        return ck_fields_bad(c, "missing user");
+    if (ck_fields_str(c, user, "id_str", true, &f->user_id) ||
+        ck_fields_str(c, user, "screen_name", true, &f->screen) ||
+        ck_fields_str(c, user, "name", false, &f->name))
         return CK_EPARSE;
     const json_t *rt = json_object_get(raw, "retweeted_status");
     if (json_is_object(rt)) {
-        if (get_str(c, rt, "id_str", true, &f->boost_of))
+        if (ck_fields_str(c, rt, "id_str", true, &f->boost_of))
             return CK_EPARSE;
     } else if (rt != NULL && !json_is_null(rt)) {
-        return bad(c, "retweeted_status is not an object");
+        return ck_fields_bad(c, "retweeted_status is not an object");
     }
     /* Tweets over 140 characters from the streaming API keep their whole text
      * and entities in extended_tweet; search (twarc's) puts them in full_text. */
@@ -424,7 +396,7 @@ static int read_v1(struct nctx *c, const json_t *raw, struct fields *f)
     if (full != NULL)
         text = full;
     if (text == NULL)
-        return bad(c, "missing text");
+        return ck_fields_bad(c, "missing text");
     const json_t *xents = json_object_get(src, "extended_entities");
     const json_t *media = NULL;
     if (json_is_object(xents) && get_array(c, xents, "media", &media))
@@ -438,20 +410,22 @@ static int read_v1(struct nctx *c, const json_t *raw, struct fields *f)
     return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
 }
 
-static int read_v2(struct nctx *c, const json_t *raw, struct fields *f)
+static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
 {
     const char *text, *author_id;
-    if (get_str(c, raw, "text", true, &text) || get_str(c, raw, "author_id", false, &author_id))
+    if (ck_fields_str(c, raw, "text", true, &text) ||
+        ck_fields_str(c, raw, "author_id", false, &author_id))
         return CK_EPARSE;
     const json_t *author = json_object_get(raw, "author");
     if (!json_is_object(author))
-        return bad(c, "missing author (a v2 tweet needs its includes.users entry as \"author\")");
-    if (get_str(c, author, "id", true, &f->user_id) ||
-        get_str(c, author, "username", true, &f->screen) ||
-        get_str(c, author, "name", false, &f->name))
+        return ck_fields_bad(
+            c, "missing author (a v2 tweet needs its includes.users entry as \"author\")");
+    if (ck_fields_str(c, author, "id", true, &f->user_id) ||
+        ck_fields_str(c, author, "username", true, &f->screen) ||
+        ck_fields_str(c, author, "name", false, &f->name))
         return CK_EPARSE;
     if (author_id != NULL && strcmp(author_id, f->user_id) != 0)
-        return bad(c, "author.id %.40s is not author_id %.40s", f->user_id, author_id);
+        return ck_fields_bad(c, "author.id %.40s is not author_id %.40s", f->user_id, author_id);
     const json_t *refs;
     if (get_array(c, raw, "referenced_tweets", &refs))
         return CK_EPARSE;
@@ -459,8 +433,8 @@ static int read_v2(struct nctx *c, const json_t *raw, struct fields *f)
         const json_t *r = json_array_get(refs, i);
         const char *type, *rid;
         if (!json_is_object(r))
-            return bad(c, "referenced_tweets[%zu] is not an object", i);
-        if (get_str(c, r, "type", true, &type) || get_str(c, r, "id", true, &rid))
+            return ck_fields_bad(c, "referenced_tweets[%zu] is not an object", i);
+        if (ck_fields_str(c, r, "type", true, &type) || ck_fields_str(c, r, "id", true, &rid))
             return CK_EPARSE;
         if (strcmp(type, "replied_to") == 0)
             f->reply_to = rid;
@@ -485,15 +459,6 @@ static int read_v2(struct nctx *c, const json_t *raw, struct fields *f)
         f->likes = get_count(pm, "like_count");
     }
     return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
-}
-
-static bool dup_into(char **dst, const char *s)
-{
-    *dst = NULL;
-    if (s == NULL)
-        return true;
-    *dst = strdup(s);
-    return *dst != NULL;
 }
 
 static char *join3(const char *a, const char *b, const char *c)
@@ -526,28 +491,28 @@ static bool id_ok(const char *s)
 
 static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
 {
-    struct nctx c = {NULL, err};
+    struct ck_fields c = {"x tweet", NULL, err};
     struct fields f = {0};
     memset(out, 0, sizeof *out);
     if (!json_is_object(raw))
-        return bad(&c, "not a JSON object");
+        return ck_fields_bad(&c, "not a JSON object");
     bool v1 = is_v1(raw);
-    if (get_str(&c, raw, v1 ? "id_str" : "id", true, &f.id))
+    if (ck_fields_str(&c, raw, v1 ? "id_str" : "id", true, &f.id))
         return CK_EPARSE;
     c.id = f.id;
     if (!id_ok(f.id))
-        return bad(&c, "id is not a decimal string");
-    if (get_str(&c, raw, "created_at", true, &f.created))
+        return ck_fields_bad(&c, "id is not a decimal string");
+    if (ck_fields_str(&c, raw, "created_at", true, &f.created))
         return CK_EPARSE;
     int64_t created_ms;
     if (parse_time(f.created, &created_ms) != 0)
-        return bad(&c, "created_at is not a tweet time");
+        return ck_fields_bad(&c, "created_at is not a tweet time");
     int rc = v1 ? read_v1(&c, raw, &f) : read_v2(&c, raw, &f);
     if (rc == 0 && !screen_name_ok(f.screen))
-        rc = bad(&c, "screen name is not 1-15 letters, digits or _");
+        rc = ck_fields_bad(&c, "screen name is not 1-15 letters, digits or _");
     if (rc == 0 &&
         ((f.reply_to != NULL && !id_ok(f.reply_to)) || (f.boost_of != NULL && !id_ok(f.boost_of))))
-        rc = bad(&c, "a referenced tweet id is not a decimal string");
+        rc = ck_fields_bad(&c, "a referenced tweet id is not a decimal string");
     if (rc != 0) {
         free(f.text);
         return rc;
@@ -563,10 +528,11 @@ static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_erro
     out->url = status != NULL ? join3(status, f.id, "") : NULL;
     free(status);
     bool ok = out->author.handle != NULL && out->author.url != NULL && out->url != NULL &&
-              dup_into(&out->id, f.id) && dup_into(&out->platform, "x") &&
-              dup_into(&out->author.id, f.user_id) &&
-              dup_into(&out->author.name, f.name != NULL ? f.name : "") &&
-              dup_into(&out->reply_to, f.reply_to) && dup_into(&out->boost_of, f.boost_of);
+              ck_fields_dup(&out->id, f.id) && ck_fields_dup(&out->platform, "x") &&
+              ck_fields_dup(&out->author.id, f.user_id) &&
+              ck_fields_dup(&out->author.name, f.name != NULL ? f.name : "") &&
+              ck_fields_dup(&out->reply_to, f.reply_to) &&
+              ck_fields_dup(&out->boost_of, f.boost_of);
     if (!ok) {
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "x: out of memory");
