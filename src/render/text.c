@@ -25,6 +25,8 @@
 
 #include "chatkeeper/text.h"
 
+#include "chatkeeper/sbuf.h"
+
 char *ck_utf8_sanitize(const char *s, size_t len)
 {
     if (s == NULL)
@@ -90,43 +92,25 @@ char *ck_utf8_sanitize(const char *s, size_t len)
 }
 
 struct textbuf {
-    char *s;
-    size_t len, cap;
-    bool oom;
+    struct ck_sbuf sb;
     int owed_breaks; /* newlines to write before the next visible character */
     bool owed_space; /* a collapsed whitespace run to write before it */
 };
 
 static void tb_put(struct textbuf *b, const char *s, size_t n)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->s, cap);
-        if (grown == NULL) {
-            b->oom = true;
-            return;
-        }
-        b->s = grown;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
+    ck_sbuf_put(&b->sb, s, n);
 }
 
 /* Write what is owed before visible text. Nothing is owed at the very start:
  * that is the leading trim. */
 static void tb_flush_owed(struct textbuf *b)
 {
-    if (b->len > 0) {
+    if (b->sb.len > 0) {
         if (b->owed_breaks > 0) {
             for (int i = 0; i < b->owed_breaks; i++)
                 tb_put(b, "\n", 1);
-        } else if (b->owed_space && b->s[b->len - 1] != '\n') {
+        } else if (b->owed_space && b->sb.s[b->sb.len - 1] != '\n') {
             tb_put(b, " ", 1);
         }
     }
@@ -196,7 +180,7 @@ static void walk(struct textbuf *b, xmlNode *root)
 {
     int pre_depth = 0;
     xmlNode *n = root;
-    while (n != NULL && !b->oom) {
+    while (n != NULL && !b->sb.oom) {
         bool descend = false;
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content != NULL)
@@ -242,7 +226,7 @@ char *ck_html_to_text(const char *html, size_t len)
     tb_put(&b, "", 0);
     if (clean_len == 0) {
         free(clean);
-        return b.oom ? NULL : b.s;
+        return b.sb.oom ? NULL : b.sb.s;
     }
     /* NOBLANKS would drop the space in "<a>x</a> <a>y</a>"; NONET keeps the
      * parser off the network; the encoding is UTF-8 after sanitising, whatever
@@ -255,15 +239,15 @@ char *ck_html_to_text(const char *html, size_t len)
     free(clean);
     if (doc == NULL) {
         /* libxml2 gives no document for input with no content at all. */
-        return b.s;
+        return b.sb.s;
     }
     xmlNode *root = xmlDocGetRootElement(doc);
     if (root != NULL)
         walk(&b, root);
     xmlFreeDoc(doc);
-    if (b.oom) {
-        free(b.s);
+    if (b.sb.oom) {
+        free(b.sb.s);
         return NULL;
     }
-    return b.s;
+    return b.sb.s;
 }
