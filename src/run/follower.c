@@ -99,25 +99,32 @@ static const char *cursor(const struct ck_follower *f)
     return f->ring_n ? f->ring[f->ring_n - 1] : NULL;
 }
 
-/* Record an object as journaled. Returns 1 if it is new (or a new version). */
-static int remember(struct ck_follower *f, const json_t *obj)
+#define SEEN_KEY_MAX 512
+
+/* The dedupe key "id\nversion" of obj in key; returns the id, or NULL for an
+ * object without one or with an absurdly long one (never trusted, never kept). */
+static const char *seen_key(const struct ck_follower *f, const json_t *obj, char key[SEEN_KEY_MAX])
 {
     const char *id = f->conf.ops->item_id(obj);
     const char *ver = f->conf.ops->item_version(obj);
     if (id == NULL)
-        return 0;
+        return NULL;
     size_t il = strlen(id), vl = ver ? strlen(ver) : 0;
-    char *key = malloc(il + vl + 2);
-    if (key == NULL)
-        return 0;
+    if (il + vl + 2 > SEEN_KEY_MAX)
+        return NULL;
     memcpy(key, id, il);
     key[il] = '\n';
-    if (vl)
-        memcpy(key + il + 1, ver, vl);
+    memcpy(key + il + 1, ver ? ver : "", vl);
     key[il + 1 + vl] = '\0';
-    int added = ck_strset_add(&f->seen, key);
-    free(key);
-    if (added != 1)
+    return id;
+}
+
+/* Record an object as journaled. Returns 1 if it is new (or a new version). */
+static int remember(struct ck_follower *f, const json_t *obj)
+{
+    char key[SEEN_KEY_MAX];
+    const char *id = seen_key(f, obj, key);
+    if (id == NULL || ck_strset_add(&f->seen, key) != 1)
         return 0;
     if (ck_strset_add(&f->ids, id) == 1)
         f->stats.messages++;
@@ -436,16 +443,10 @@ static int journal_page(struct ck_follower *f, json_t *items)
         return CK_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         json_t *it = json_array_get(items, i);
-        const char *id = f->conf.ops->item_id(it);
-        const char *ver = f->conf.ops->item_version(it);
-        size_t il = strlen(id), vl = ver ? strlen(ver) : 0;
-        char key[512];
-        if (il + vl + 2 > sizeof key)
-            continue; /* absurd ids are not trusted */
-        memcpy(key, id, il);
-        key[il] = '\n';
-        memcpy(key + il + 1, ver ? ver : "", vl);
-        key[il + 1 + vl] = '\0';
+        char key[SEEN_KEY_MAX];
+        const char *id = seen_key(f, it, key);
+        if (id == NULL)
+            continue;
         int dup = 0;
         for (size_t j = 0; j < k && !dup; j++)
             dup = fresh[j] != NULL && strcmp(f->conf.ops->item_id(fresh[j]), id) == 0;
