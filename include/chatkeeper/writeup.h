@@ -28,6 +28,7 @@
 
 #include "chatkeeper/config.h"
 #include "chatkeeper/error.h"
+#include "chatkeeper/record.h"
 
 #define CK_WRITEUP_HIGHLIGHTS 3 /* per question */
 
@@ -49,6 +50,10 @@ int ck_writeup_digest_create(const struct ck_session *s, const json_t *deleted,
  * (files from before grouping) gets "questions" and "assigned_by" filled in
  * by time. Returns 0 or CK_ENOMEM (the digest is then incomplete). */
 int ck_writeup_digest_add(struct ck_writeup_digest *d, json_t *m);
+
+/* The same for a grouped record r (borrowed; the digest copies the few it may
+ * quote), as the archive hands them over: oldest first, grouping decided. */
+int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_record *r);
 
 /* NULL is a no-op. */
 void ck_writeup_digest_destroy(struct ck_writeup_digest *d);
@@ -80,6 +85,18 @@ int ck_writeup_pick(const json_t *messages, int q, const json_t *deleted, size_t
  * it borrows s). On error nothing needs freeing. */
 int ck_writeup_load(const char *dir, struct ck_session *s, struct ck_writeup_digest **digest,
                     json_t **deleted, struct ck_error *err);
+
+/* DIR/deleted.json into *deleted (new; an empty array when the file is
+ * absent) and a new empty *digest for s (borrowed), for records to be added
+ * one by one. On error nothing needs freeing. */
+int ck_writeup_begin(const char *dir, const struct ck_session *s,
+                     struct ck_writeup_digest **digest, json_t **deleted, struct ck_error *err);
+
+/* Write DIR/writeup.md and DIR/writeup.html from a finished digest (s and
+ * deleted as ck_writeup_begin had them). */
+int ck_writeup_render_digest(const char *dir, const struct ck_session *s,
+                             const struct ck_writeup_digest *digest, const json_t *deleted,
+                             struct ck_error *err);
 
 /* Render data through the session's template (publish.template, resolved
  * against the session's folder) or the built-in one (config/writeup.md.tmpl).

@@ -30,11 +30,14 @@
 
 #include "chatkeeper/archive.h"
 #include "chatkeeper/config.h"
+#include "chatkeeper/group.h"
 #include "chatkeeper/journal.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/message.h"
 #include "chatkeeper/platform.h"
+#include "chatkeeper/record.h"
 #include "chatkeeper/render.h"
+#include "chatkeeper/sbuf.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 #include "chatkeeper/writeup.h"
@@ -54,8 +57,8 @@ struct key {
 struct entry {
     struct key id;
     uint32_t author;   /* index into authors */
-    uint32_t line_len; /* record length in the spill, newline included */
-    uint64_t line_off; /* record offset in the spill */
+    uint32_t rec_len; /* record length in the spill, newline included */
+    uint64_t rec_off; /* record offset in the spill */
     int64_t created_ms;
     int64_t version_ms; /* edited_at, or INT64_MIN if never edited */
 };
@@ -82,9 +85,7 @@ struct build {
     struct table by_author;
     FILE *spill;
     uint64_t spill_len;
-    char *line; /* the record being rendered */
-    size_t line_len, line_cap;
-    bool line_oom;
+    struct ck_sbuf rec; /* the record being encoded */
     size_t lines, skipped;
     struct ck_error *err;
 };
@@ -213,131 +214,6 @@ static int author_index(struct build *b, uint8_t platform, const char *id, uint3
     return 0;
 }
 
-/* ---- the record: exactly what ck_message_to_json dumped with JSON_COMPACT
- * gives (tests/platforms/test_archive.c checks this against it), written
- * straight into a buffer: building and freeing a jansson tree per message was
- * a fifth of the archive's time. ---- */
-
-static void put(struct build *b, const char *s, size_t len)
-{
-    if (b->line_len + len > b->line_cap) {
-        size_t cap = b->line_cap != 0 ? b->line_cap : 4096;
-        while (cap < b->line_len + len)
-            cap *= 2;
-        char *grown = realloc(b->line, cap);
-        if (grown == NULL) {
-            b->line_oom = true;
-            return;
-        }
-        b->line = grown;
-        b->line_cap = cap;
-    }
-    memcpy(b->line + b->line_len, s, len);
-    b->line_len += len;
-}
-
-#define PUT(b, lit) put(b, lit, sizeof lit - 1)
-
-/* s as a JSON string, escaped as jansson does by default: '"', '\\' and
- * control characters; other bytes as they are (our strings are UTF-8 already:
- * from jansson, or sanitised by the HTML walker). NULL is null, or "" when
- * empty_for_null. */
-static void put_str(struct build *b, const char *s, bool empty_for_null)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    if (s == NULL) {
-        if (empty_for_null)
-            PUT(b, "\"\"");
-        else
-            PUT(b, "null");
-        return;
-    }
-    PUT(b, "\"");
-    const char *run = s;
-    for (const char *p = s;; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        put(b, run, (size_t)(p - run));
-        if (c == '\0')
-            break;
-        run = p + 1;
-        switch (c) {
-        case '"':
-            PUT(b, "\\\"");
-            break;
-        case '\\':
-            PUT(b, "\\\\");
-            break;
-        case '\b':
-            PUT(b, "\\b");
-            break;
-        case '\f':
-            PUT(b, "\\f");
-            break;
-        case '\n':
-            PUT(b, "\\n");
-            break;
-        case '\r':
-            PUT(b, "\\r");
-            break;
-        case '\t':
-            PUT(b, "\\t");
-            break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            put(b, u, sizeof u);
-        }
-        }
-    }
-    PUT(b, "\"");
-}
-
-static void put_long(struct build *b, long v)
-{
-    char num[24];
-    int n = snprintf(num, sizeof num, "%ld", v);
-    put(b, num, (size_t)n);
-}
-
-static void render(struct build *b, const struct ck_message *m)
-{
-    char created[32];
-    ck_time_format_rfc3339(m->created_ms, created);
-    b->line_len = 0;
-    PUT(b, "{\"id\":");
-    put_str(b, m->id, false);
-    PUT(b, ",\"platform\":");
-    put_str(b, m->platform, false);
-    PUT(b, ",\"url\":");
-    put_str(b, m->url, false);
-    PUT(b, ",\"created_at\":");
-    put_str(b, created, false);
-    PUT(b, ",\"author\":{\"id\":");
-    put_str(b, m->author.id, false);
-    PUT(b, ",\"handle\":");
-    put_str(b, m->author.handle, false);
-    PUT(b, ",\"name\":");
-    put_str(b, m->author.name, true);
-    PUT(b, ",\"url\":");
-    put_str(b, m->author.url, false);
-    PUT(b, "},\"text\":");
-    put_str(b, m->text, true);
-    PUT(b, ",\"reply_to\":");
-    put_str(b, m->reply_to, false);
-    PUT(b, ",\"boost_of\":");
-    put_str(b, m->boost_of, false);
-    PUT(b, ",\"edited_at\":");
-    put_str(b, m->edited_at, false);
-    PUT(b, ",\"counts\":{\"replies\":");
-    put_long(b, m->replies);
-    PUT(b, ",\"boosts\":");
-    put_long(b, m->boosts);
-    PUT(b, ",\"likes\":");
-    put_long(b, m->likes);
-    PUT(b, "}}\n");
-}
-
 /* ---- reading ---- */
 
 /* edited_at as ms, or INT64_MIN for a never-edited (or unreadable) version. */
@@ -355,8 +231,8 @@ static int describe(struct build *b, const struct ck_message *m, uint8_t platfor
     e->created_ms = m->created_ms;
     e->version_ms = version_ms(m);
     e->id.flags = m->boost_of != NULL ? F_BOOST : 0;
-    e->line_off = 0;
-    e->line_len = 0;
+    e->rec_off = 0;
+    e->rec_len = 0;
     int rc = author_index(b, platform, m->author.id != NULL ? m->author.id : "", &e->author);
     if (rc != 0)
         return rc;
@@ -364,15 +240,17 @@ static int describe(struct build *b, const struct ck_message *m, uint8_t platfor
         e->id.flags |= F_OUTSIDE;
         return 0;
     }
-    b->line_oom = false;
-    render(b, m);
-    if (b->line_oom || b->line_len > UINT32_MAX)
+    struct ck_record r;
+    ck_record_from_message(m, &r);
+    b->rec.len = 0;
+    ck_record_encode(&r, &b->rec);
+    if (b->rec.oom)
         return CK_ENOMEM;
-    if (fwrite(b->line, 1, b->line_len, b->spill) != b->line_len)
+    if (fwrite(b->rec.s, 1, b->rec.len, b->spill) != b->rec.len)
         return CK_EIO;
-    e->line_off = b->spill_len;
-    e->line_len = (uint32_t)b->line_len;
-    b->spill_len += b->line_len;
+    e->rec_off = b->spill_len;
+    e->rec_len = (uint32_t)b->rec.len;
+    b->spill_len += b->rec.len;
     return 0;
 }
 
@@ -476,10 +354,10 @@ static int load_session(const char *path, struct build *b, char **platform, stru
     return *platform != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "archive: out of memory");
 }
 
-/* The unlinked spill file, beside the output (same disk, never /tmp's tmpfs). */
-static int open_spill(const char *dir, FILE **out, struct ck_error *err)
+/* An unlinked scratch file, beside the output (same disk, never /tmp's tmpfs). */
+static int open_spill(const char *dir, const char *name, FILE **out, struct ck_error *err)
 {
-    char *tmpl = path_join(dir, ".messages.spill.XXXXXX");
+    char *tmpl = path_join(dir, name);
     if (tmpl == NULL)
         return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
     int fd = mkstemp(tmpl);
@@ -524,41 +402,176 @@ static int cmp_entry(const void *pa, const void *pb)
     return cmp_bytes(x, strlen(x), y, strlen(y));
 }
 
-/* Copy the records of msgs[0..n) from the spill into out, in order. The map's
- * pages are dropped from our page tables every few MB so that a journal in any
- * order keeps RSS small (they stay in the page cache). */
-static int write_sorted(struct build *b, struct ck_atomic_file *out, struct ck_error *err)
+/* ---- grouping and writing, from the spill ---- */
+
+/* The spill, mapped to read the records back in sorted order. Its pages are
+ * dropped from our page tables every few MB, so that a journal in any order
+ * keeps RSS small (they stay in the page cache). */
+struct spill_map {
+    char *p;
+    size_t len, touched;
+};
+
+static int map_spill(struct build *b, struct spill_map *sm, struct ck_error *err)
 {
+    *sm = (struct spill_map){0};
     if (b->spill_len == 0)
         return 0;
     if (fflush(b->spill) != 0)
         return ck_error_set(err, CK_EIO, "archive: spill file: write: %s", strerror(errno));
-    size_t map_len = (size_t)b->spill_len;
-    char *map = mmap(NULL, map_len, PROT_READ, MAP_SHARED, fileno(b->spill), 0);
-    if (map == MAP_FAILED)
+    sm->len = (size_t)b->spill_len;
+    sm->p = mmap(NULL, sm->len, PROT_READ, MAP_SHARED, fileno(b->spill), 0);
+    if (sm->p == MAP_FAILED) {
+        sm->p = NULL;
         return ck_error_set(err, -errno, "archive: spill file: mmap: %s", strerror(errno));
-    size_t touched = 0;
-    int rc = 0;
-    for (size_t i = 0; i < b->n && rc == 0; i++) {
-        const struct entry *e = &b->msgs[i];
-        rc = ck_atomic_write(out, map + e->line_off, e->line_len, err);
-        touched += e->line_len < 8192 ? 8192 : e->line_len;
-        if (touched >= (4u << 20)) { /* keep the mapped pages out of our RSS */
-            madvise(map, map_len, MADV_DONTNEED);
-            touched = 0;
-        }
     }
-    munmap(map, map_len);
-    return rc;
+    return 0;
 }
 
-/* Everything people read, from messages.jsonl (the write-up too); then the archive folder's index,
- * which lists this session beside the others. */
-static int render_outputs(const char *dir, struct ck_error *err)
+static void unmap_spill(struct spill_map *sm)
 {
-    int rc = ck_render_session(dir, NULL, err);
+    if (sm->p != NULL)
+        munmap(sm->p, sm->len);
+    sm->p = NULL;
+}
+
+/* Entry i's record (a view into the map). */
+static int record_at(struct spill_map *sm, const struct entry *e, struct ck_record *r,
+                     struct ck_error *err)
+{
+    sm->touched += e->rec_len < 8192 ? 8192 : e->rec_len;
+    if (sm->touched >= (4u << 20)) {
+        madvise(sm->p, sm->len, MADV_DONTNEED);
+        sm->touched = 0;
+    }
+    size_t used;
+    if (e->rec_off > sm->len ||
+        ck_record_decode(sm->p + e->rec_off, sm->len - (size_t)e->rec_off, r, &used) != 0)
+        return ck_error_set(err, CK_ECORRUPT, "archive: spill file: damaged record");
+    return 0;
+}
+
+/* What grouping needs of each message, in sorted order: the text's evidence
+ * (scanned here, then forgotten) and copies of the id, reply_to and handle
+ * (the map's pages must be free to go). */
+static int group(struct build *b, struct spill_map *sm, struct ck_grouping *gr,
+                 struct ck_group_msg **out, struct ck_error *err)
+{
+    struct ck_group_msg *g = calloc(b->n + 1, sizeof *g);
+    size_t *offs = malloc((b->n + 1) * 3 * sizeof *offs);
+    struct ck_sbuf strs = {0};
+    int rc = g != NULL && offs != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        struct ck_record r;
+        if ((rc = record_at(sm, &b->msgs[i], &r, err)) != 0)
+            break;
+        g[i].created_ms = r.created_ms;
+        g[i].boost = r.boost_of != NULL;
+        ck_group_scan_text(ck_grouping_scanner(gr), r.text, &g[i]);
+        const char *keep[3] = {r.id, r.reply_to, r.handle};
+        for (size_t k = 0; k < 3; k++) {
+            offs[i * 3 + k] = keep[k] != NULL ? strs.len : SIZE_MAX;
+            if (keep[k] != NULL)
+                ck_sbuf_put(&strs, keep[k], strlen(keep[k]) + 1);
+        }
+    }
+    if (rc == 0 && strs.oom)
+        rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    if (rc == 0) {
+        /* The strings have stopped moving: point the messages at them. */
+        for (size_t i = 0; i < b->n; i++) {
+            g[i].id = strs.s + offs[i * 3];
+            g[i].reply_to = offs[i * 3 + 1] != SIZE_MAX ? strs.s + offs[i * 3 + 1] : NULL;
+            g[i].author = strs.s + offs[i * 3 + 2];
+        }
+        free(offs);
+        offs = NULL;
+        rc = ck_grouping_assign(gr, g, b->n, err);
+    }
+    free(offs);
+    free(strs.s);
+    if (rc != 0) {
+        free(g);
+        return rc;
+    }
+    /* Only the results are read from here on; the strings are gone. */
+    for (size_t i = 0; i < b->n; i++)
+        g[i].id = g[i].reply_to = g[i].author = NULL;
+    *out = g;
+    return 0;
+}
+
+/* messages.jsonl, grouped, and the same records in binary form for the
+ * renderers (records), leaving out what grouping hid. */
+static int write_grouped(struct build *b, struct spill_map *sm, const struct ck_group_msg *g,
+                         struct ck_atomic_file *out, FILE *records, size_t *hidden,
+                         struct ck_error *err)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (g[i].hidden) {
+            (*hidden)++;
+            continue;
+        }
+        struct ck_record r;
+        int rc = record_at(sm, &b->msgs[i], &r, err);
+        if (rc != 0)
+            return rc;
+        r.n_questions = g[i].n_questions;
+        for (uint8_t k = 0; k < g[i].n_questions; k++)
+            r.questions[k] = g[i].questions[k];
+        r.assigned_by = ck_group_by_name(g[i].by);
+        b->rec.len = 0;
+        ck_record_write_json(&r, true, &b->rec);
+        if (b->rec.oom)
+            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+        if ((rc = ck_atomic_write(out, b->rec.s, b->rec.len, err)) != 0)
+            return rc;
+        b->rec.len = 0;
+        ck_record_encode(&r, &b->rec);
+        if (b->rec.oom)
+            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+        if (fwrite(b->rec.s, 1, b->rec.len, records) != b->rec.len)
+            return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
+    }
+    if (fflush(records) != 0)
+        return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
+    return 0;
+}
+
+/* Group the sorted messages and write messages.jsonl; then everything people
+ * read (the write-up too) from the same records, and the archive folder's
+ * index, which lists this session beside the others. */
+static int write_all(struct build *b, const char *dir, const char *out_path, size_t *hidden,
+                     struct ck_error *err)
+{
+    struct ck_grouping *gr = NULL;
+    struct ck_group_msg *g = NULL;
+    struct ck_atomic_file *out = NULL;
+    struct spill_map sm = {0};
+    FILE *records = NULL;
+    int rc = ck_grouping_open(dir, &gr, err);
     if (rc == 0)
-        rc = ck_writeup_render(dir, err);
+        rc = map_spill(b, &sm, err);
+    if (rc == 0)
+        rc = group(b, &sm, gr, &g, err);
+    ck_grouping_close(gr);
+    if (rc == 0)
+        rc = open_spill(dir, ".messages.records.XXXXXX", &records, err);
+    if (rc == 0)
+        rc = ck_atomic_open(out_path, &out, err);
+    if (rc == 0)
+        rc = write_grouped(b, &sm, g, out, records, hidden, err);
+    unmap_spill(&sm);
+    free(g);
+    if (rc == 0) {
+        rc = ck_atomic_commit(out, err);
+        out = NULL; /* commit always frees it */
+    }
+    ck_atomic_abort(out);
+    if (rc == 0)
+        rc = ck_render_archive(dir, fileno(records), NULL, err);
+    if (records != NULL)
+        fclose(records);
     if (rc != 0)
         return rc;
     char *parent = path_join(dir, "..");
@@ -578,7 +591,6 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     char *out_path = path_join(dir, "messages.jsonl");
     char *platform = NULL;
     uint8_t *seen = NULL;
-    struct ck_atomic_file *out = NULL;
     int rc;
     if (session_path == NULL || journal_path == NULL || out_path == NULL) {
         rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
@@ -595,7 +607,7 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
                           strerror(errno));
         goto out;
     }
-    rc = open_spill(dir, &b.spill, err);
+    rc = open_spill(dir, ".messages.spill.XXXXXX", &b.spill, err);
     if (rc != 0)
         goto out;
     b.default_platform = platform;
@@ -631,32 +643,19 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
         qsort(b.msgs, b.n, sizeof *b.msgs, cmp_entry);
     sort_ctx = NULL;
 
-    rc = ck_atomic_open(out_path, &out, err);
-    if (rc == 0)
-        rc = write_sorted(&b, out, err);
-    if (rc != 0)
-        goto out;
-    rc = ck_atomic_commit(out, err);
-    out = NULL; /* commit always frees it */
-    if (rc != 0)
-        goto out;
-    rc = ck_archive_group(dir, &st.hidden, err);
+    rc = write_all(&b, dir, out_path, &st.hidden, err);
     if (rc != 0)
         goto out;
     st.messages -= st.hidden;
-    rc = render_outputs(dir, err);
-    if (rc != 0)
-        goto out;
     if (stats != NULL)
         *stats = st;
 out:
-    ck_atomic_abort(out);
     if (b.spill != NULL)
         fclose(b.spill);
     free(seen);
     for (size_t i = 0; i < b.n_platforms; i++)
         free(b.platforms[i]);
-    free(b.line);
+    free(b.rec.s);
     free(b.by_author.slots);
     free(b.authors);
     free(b.by_id.slots);

@@ -1,5 +1,5 @@
 /* messages.csv: one RFC 4180 row per line of messages.jsonl, boosts included
- * (boost_of says which), written as the model's single pass reads the lines.
+ * (boost_of says which), written as the model's single pass reads the records.
  *
  * Every cell goes through ck_csv_field, which quotes it when needed and
  * neutralises a leading = + - @ tab or CR. That includes handles ("@a@b"
@@ -24,51 +24,42 @@ static void cell(struct ck_sink *csv, const char *v, bool last)
     ck_sink_puts(csv, last ? "\r\n" : ",");
 }
 
-static void count_cell(struct ck_sink *csv, const json_t *counts, const char *key)
+static void count_cell(struct ck_sink *csv, int64_t v)
 {
-    char num[32];
-    const json_t *v = json_object_get(counts, key);
-    if (json_is_integer(v))
-        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else
-        num[0] = '\0';
+    char num[32] = "";
+    if (v != CK_RECORD_NO_COUNT)
+        snprintf(num, sizeof num, "%lld", (long long)v);
     cell(csv, num, false);
 }
 
-void ck_rcsv_row(struct ck_rmodel *m, struct ck_sink *csv, const json_t *msg, int64_t created_ms)
+void ck_rcsv_row(struct ck_rmodel *m, struct ck_sink *csv, const struct ck_record *r)
 {
-    const json_t *author = json_object_get(msg, "author");
-    const json_t *counts = json_object_get(msg, "counts");
     char local[40] = "";
     struct ck_rlocal lt;
-    if (ck_rmodel_local(m, created_ms, &lt) == 0)
+    if (ck_rmodel_local(m, r->created_ms, &lt) == 0)
         snprintf(local, sizeof local, "%04d-%02d-%02d %02d:%02d:%02d", lt.year % 10000, lt.month,
                  lt.day, lt.hour, lt.minute, lt.second);
     /* "1;2": a semicolon, so the list stays one cell in any spreadsheet. */
     char qs[128] = "";
     size_t ql = 0;
-    const json_t *arr = json_object_get(msg, "questions");
-    for (size_t i = 0; i < json_array_size(arr) && ql + 24 < sizeof qs; i++) {
-        const json_t *q = json_array_get(arr, i);
-        if (!json_is_integer(q))
-            continue;
-        int n = snprintf(qs + ql, sizeof qs - ql, "%s%" JSON_INTEGER_FORMAT, ql ? ";" : "",
-                         json_integer_value(q));
+    for (size_t i = 0; i < r->n_questions && ql + 24 < sizeof qs; i++) {
+        int n = snprintf(qs + ql, sizeof qs - ql, "%s%lld", ql ? ";" : "",
+                         (long long)r->questions[i]);
         if (n > 0)
             ql += (size_t)n;
     }
-    cell(csv, ck_rjson_str(msg, "id"), false);
-    cell(csv, ck_rjson_str(msg, "created_at"), false);
+    cell(csv, r->id, false);
+    cell(csv, r->created_at, false);
     cell(csv, local, false);
-    cell(csv, ck_rjson_str(author, "handle"), false);
-    cell(csv, ck_rjson_str(author, "name"), false);
+    cell(csv, r->handle, false);
+    cell(csv, r->name, false);
     cell(csv, qs, false);
-    cell(csv, ck_rjson_str(msg, "assigned_by"), false);
-    cell(csv, ck_rjson_str(msg, "reply_to"), false);
-    cell(csv, ck_rjson_str(msg, "boost_of"), false);
-    count_cell(csv, counts, "likes");
-    count_cell(csv, counts, "boosts");
-    count_cell(csv, counts, "replies");
-    cell(csv, ck_rjson_str(msg, "url"), false);
-    cell(csv, ck_rjson_str(msg, "text"), true);
+    cell(csv, r->assigned_by != NULL ? r->assigned_by : "", false);
+    cell(csv, r->reply_to != NULL ? r->reply_to : "", false);
+    cell(csv, r->boost_of != NULL ? r->boost_of : "", false);
+    count_cell(csv, r->likes);
+    count_cell(csv, r->boosts);
+    count_cell(csv, r->replies);
+    cell(csv, r->url, false);
+    cell(csv, r->text, true);
 }

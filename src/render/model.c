@@ -1,5 +1,5 @@
 /* The compact model behind every output (see model.h): one pass over an mmap
- * of messages.jsonl.
+ * of messages.jsonl or of the archive's binary records.
  *
  * Ids are opaque strings, and holding a million of them would cost more than
  * the rest of the model, so replies are linked through a 64-bit hash of the id
@@ -35,14 +35,6 @@ const char *ck_rjson_str(const json_t *obj, const char *key)
     return v != NULL ? v : "";
 }
 
-static long json_count(const json_t *counts, const char *key)
-{
-    json_int_t v = json_integer_value(json_object_get(counts, key));
-    if (v < 0)
-        return 0;
-    return v > UINT32_MAX ? (long)UINT32_MAX : (long)v;
-}
-
 /* ---- parsing ---- */
 
 /* Parse one line; invalid UTF-8 (which jansson refuses) is replaced with
@@ -73,12 +65,29 @@ static void drop_pages(struct ck_rmodel *m, size_t len)
     madvise((void *)m->data, m->size, MADV_DONTNEED);
 }
 
-json_t *ck_rmodel_parse(struct ck_rmodel *m, uint32_t i)
+int ck_rmodel_get(struct ck_rmodel *m, uint32_t i, struct ck_rrec *out)
 {
-    /* The transcripts read one group at a time, so a line here is usually on
-     * a page nothing else read yet: count the page, not just the line. */
+    /* The transcripts read one group at a time, so a record here is usually on
+     * a page nothing else read yet: count the page, not just the record. */
     drop_pages(m, m->msgs[i].len + 4096);
-    return parse_line(m->data + m->msgs[i].off, m->msgs[i].len);
+    out->json = NULL;
+    const char *p = m->data + m->msgs[i].off;
+    if (m->binary) {
+        size_t used;
+        return ck_record_decode(p, m->msgs[i].len, &out->r, &used) == 0 ? 0 : CK_ENOMEM;
+    }
+    out->json = parse_line(p, m->msgs[i].len);
+    if (out->json == NULL || ck_record_from_json(out->json, &out->r) != 0) {
+        ck_rrec_release(out);
+        return CK_ENOMEM;
+    }
+    return 0;
+}
+
+void ck_rrec_release(struct ck_rrec *rec)
+{
+    json_decref(rec->json);
+    rec->json = NULL;
 }
 
 /* ---- tables ---- */
@@ -187,12 +196,16 @@ static int member_add(struct ck_rmodel *m, uint32_t msg, uint32_t q)
 
 /* ---- one line ---- */
 
-static int take(struct ck_rmodel *m, json_t *j, size_t off, size_t len, struct ck_sink *csv)
+static uint32_t count32(int64_t v)
 {
-    int64_t created;
-    const char *id = json_string_value(json_object_get(j, "id"));
-    if (id == NULL || ck_time_parse_rfc3339(ck_rjson_str(j, "created_at"), &created) != 0)
-        return CK_EPARSE;
+    if (v < 0) /* negative, or CK_RECORD_NO_COUNT */
+        return 0;
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int take(struct ck_rmodel *m, const struct ck_record *r, size_t off, size_t len,
+                struct ck_sink *csv, struct ck_writeup_digest *digest)
+{
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
         struct ck_rmsg *nm = realloc(m->msgs, cap * sizeof *nm);
@@ -203,43 +216,41 @@ static int take(struct ck_rmodel *m, json_t *j, size_t off, size_t len, struct c
     }
     uint32_t idx = (uint32_t)m->n;
     struct ck_rmsg *rm = &m->msgs[idx];
-    const json_t *counts = json_object_get(j, "counts");
     *rm = (struct ck_rmsg){.off = off,
                            .len = (uint32_t)len,
-                           .created_ms = created,
+                           .created_ms = r->created_ms,
                            .author = CK_RNONE,
                            .parent = CK_RNONE,
-                           .likes = (uint32_t)json_count(counts, "likes"),
-                           .boosts = (uint32_t)json_count(counts, "boosts")};
-    const char *reply_to = json_string_value(json_object_get(j, "reply_to"));
-    if (reply_to != NULL && reply_to[0] != '\0') {
+                           .likes = count32(r->likes),
+                           .boosts = count32(r->boosts)};
+    if (r->reply_to != NULL && r->reply_to[0] != '\0') {
         rm->flags |= CK_RM_REPLY;
-        rm->reply_h = ck_rhash(reply_to, strlen(reply_to), false);
+        rm->reply_h = ck_rhash(r->reply_to, strlen(r->reply_to), false);
     }
-    int rc = id_add(m, ck_rhash(id, strlen(id), false), idx);
+    int rc = id_add(m, ck_rhash(r->id, strlen(r->id), false), idx);
     if (rc != 0)
         return rc;
     m->n++;
     if (csv != NULL)
-        ck_rcsv_row(m, csv, j, created);
-    const char *boost_of = json_string_value(json_object_get(j, "boost_of"));
-    if (boost_of != NULL && boost_of[0] != '\0') {
+        ck_rcsv_row(m, csv, r);
+    if (digest != NULL && ck_writeup_digest_add_record(digest, r) != 0)
+        return CK_ENOMEM;
+    if (r->boost_of != NULL && r->boost_of[0] != '\0') {
         rm->flags |= CK_RM_BOOST;
         m->boosts++;
         return 0;
     }
-    if (strcmp(ck_rjson_str(j, "assigned_by"), "question") == 0)
+    if (r->assigned_by != NULL && strcmp(r->assigned_by, "question") == 0)
         rm->flags |= CK_RM_QPOST;
-    rc = author_intern(m, ck_rjson_str(json_object_get(j, "author"), "handle"), &rm->author);
+    rc = author_intern(m, r->handle, &rm->author);
     if (rc != 0)
         return rc;
     m->authors[rm->author].messages++;
 
-    const json_t *qs = json_object_get(j, "questions");
-    uint32_t seen[8];
+    uint32_t seen[CK_RECORD_MAX_QUESTIONS];
     size_t nseen = 0;
-    for (size_t k = 0; k < json_array_size(qs) && nseen < 8; k++) {
-        json_int_t q = json_integer_value(json_array_get(qs, k));
+    for (size_t k = 0; k < r->n_questions; k++) {
+        int64_t q = r->questions[k];
         if (q < 1 || q > CK_RENDER_MAX_QUESTION)
             continue;
         bool dup = false;
@@ -256,13 +267,12 @@ static int take(struct ck_rmodel *m, json_t *j, size_t off, size_t len, struct c
     if (nseen == 0 && (rc = member_add(m, idx, 0)) != 0)
         return rc;
 
-    if (created >= m->bin0_ms && m->nbins > 0) {
-        uint64_t b = (uint64_t)(created - m->bin0_ms) / (uint64_t)m->bin_ms;
+    if (r->created_ms >= m->bin0_ms && m->nbins > 0) {
+        uint64_t b = (uint64_t)(r->created_ms - m->bin0_ms) / (uint64_t)m->bin_ms;
         if (b < m->nbins)
             m->bins[b]++;
     }
-    const char *text = ck_rjson_str(j, "text");
-    ck_rsummary_scan_text(m, text, strlen(text));
+    ck_rsummary_scan_text(m, r->text, strlen(r->text));
     return 0;
 }
 
@@ -377,8 +387,82 @@ static int build_groups(struct ck_rmodel *m)
 
 /* ---- load ---- */
 
+/* Map fd (the caller's: it stays open) read-only into m->data. */
+static int map_fd(struct ck_rmodel *m, int fd, const char *path, struct ck_error *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return ck_error_set(err, -errno, "%s: %s", path, strerror(errno));
+    m->size = (size_t)st.st_size;
+    if (m->size == 0)
+        return 0;
+    void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        int rc = -errno;
+        m->size = 0;
+        return ck_error_set(err, rc, "%s: %s", path, strerror(-rc));
+    }
+    m->data = p;
+    madvise(p, m->size, MADV_SEQUENTIAL);
+    return 0;
+}
+
+/* The lines of messages.jsonl; corrupt ones are counted and skipped. */
+static int load_lines(struct ck_rmodel *m, const char *path, struct ck_sink *csv,
+                      struct ck_writeup_digest *digest, struct ck_error *err)
+{
+    size_t off = 0;
+    while (off < m->size) {
+        const char *nl = memchr(m->data + off, '\n', m->size - off);
+        size_t len = nl != NULL ? (size_t)(nl - (m->data + off)) : m->size - off;
+        m->lines++;
+        size_t t = 0;
+        while (t < len && (m->data[off + t] == ' ' || m->data[off + t] == '\r'))
+            t++;
+        if (t < len) {
+            json_t *j = len <= UINT32_MAX ? parse_line(m->data + off, len) : NULL;
+            struct ck_record r;
+            int rc = j != NULL ? ck_record_from_json(j, &r) : CK_EPARSE;
+            if (rc == 0)
+                rc = take(m, &r, off, len, csv, digest);
+            json_decref(j);
+            if (rc == CK_EPARSE) {
+                m->corrupt++;
+                ck_warn("render: %s line %zu is not a message; skipped", path, m->lines);
+            } else if (rc != 0) {
+                return ck_error_set(err, rc, "%s", ck_strerror(rc));
+            }
+        }
+        drop_pages(m, len + 1);
+        off += len + 1;
+    }
+    return 0;
+}
+
+/* The archive's binary records: written by us a moment ago, so a bad one is
+ * an error rather than a line to skip. */
+static int load_records(struct ck_rmodel *m, struct ck_sink *csv, struct ck_writeup_digest *digest,
+                        struct ck_error *err)
+{
+    size_t off = 0;
+    while (off < m->size) {
+        struct ck_record r;
+        size_t used;
+        int rc = ck_record_decode(m->data + off, m->size - off, &r, &used);
+        if (rc != 0)
+            return ck_error_set(err, rc, "render: archive records: damaged at byte %zu", off);
+        m->lines++;
+        if ((rc = take(m, &r, off, used, csv, digest)) != 0)
+            return ck_error_set(err, rc, "%s", ck_strerror(rc));
+        drop_pages(m, used);
+        off += used;
+    }
+    return 0;
+}
+
 int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session *s,
-                   struct ck_sink *csv, struct ck_error *err)
+                   int records_fd, struct ck_sink *csv, struct ck_writeup_digest *digest,
+                   struct ck_error *err)
 {
     memset(m, 0, sizeof *m);
     m->s = s;
@@ -409,55 +493,26 @@ int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session
     if (m->bins == NULL)
         return ck_error_set(err, CK_ENOMEM, "out of memory");
 
-    snprintf(path, sizeof path, "%s/messages.jsonl", dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return ck_error_set(err, errno == ENOENT ? CK_ENOTFOUND : -errno, "%s: %s", path,
-                            strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        rc = -errno;
-        close(fd);
-        return ck_error_set(err, rc, "%s: %s", path, strerror(-rc));
-    }
-    m->size = (size_t)st.st_size;
-    if (m->size > 0) {
-        void *p = mmap(NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED) {
-            rc = -errno;
-            close(fd);
-            m->size = 0;
-            return ck_error_set(err, rc, "%s: %s", path, strerror(-rc));
-        }
-        m->data = p;
-        madvise(p, m->size, MADV_SEQUENTIAL);
-    }
-    close(fd);
-
     if (csv != NULL)
         ck_rcsv_header(csv);
-    size_t off = 0;
-    while (off < m->size) {
-        const char *nl = memchr(m->data + off, '\n', m->size - off);
-        size_t len = nl != NULL ? (size_t)(nl - (m->data + off)) : m->size - off;
-        m->lines++;
-        size_t t = 0;
-        while (t < len && (m->data[off + t] == ' ' || m->data[off + t] == '\r'))
-            t++;
-        if (t < len) {
-            json_t *j = len <= UINT32_MAX ? parse_line(m->data + off, len) : NULL;
-            rc = j != NULL ? take(m, j, off, len, csv) : CK_EPARSE;
-            json_decref(j);
-            if (rc == CK_EPARSE) {
-                m->corrupt++;
-                ck_warn("render: %s line %zu is not a message; skipped", path, m->lines);
-            } else if (rc != 0) {
-                return ck_error_set(err, rc, "%s", ck_strerror(rc));
-            }
-        }
-        drop_pages(m, len + 1);
-        off += len + 1;
+    if (records_fd >= 0) {
+        m->binary = true;
+        rc = map_fd(m, records_fd, "archive records", err);
+        if (rc == 0)
+            rc = load_records(m, csv, digest, err);
+    } else {
+        snprintf(path, sizeof path, "%s/messages.jsonl", dir);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return ck_error_set(err, errno == ENOENT ? CK_ENOTFOUND : -errno, "%s: %s", path,
+                                strerror(errno));
+        rc = map_fd(m, fd, path, err);
+        close(fd);
+        if (rc == 0)
+            rc = load_lines(m, path, csv, digest, err);
     }
+    if (rc != 0)
+        return rc;
     if (m->size > 0)
         madvise((void *)m->data, m->size, MADV_RANDOM);
 
@@ -497,7 +552,7 @@ void ck_rmodel_finish(struct ck_rmodel *m)
     memset(m, 0, sizeof *m);
 }
 
-json_t *ck_rgroup_post(struct ck_rmodel *m, const struct ck_rgroup *g)
+bool ck_rgroup_post(struct ck_rmodel *m, const struct ck_rgroup *g, struct ck_rrec *out)
 {
-    return g->post != CK_RNONE ? ck_rmodel_parse(m, g->post) : NULL;
+    return g->post != CK_RNONE && ck_rmodel_get(m, g->post, out) == 0;
 }

@@ -1,12 +1,14 @@
 /* Private to src/render: the compact model of a session's messages that every
  * renderer shares.
  *
- * Built in one pass over an mmap of messages.jsonl (ck_rmodel_load). For each
- * message it keeps where its line is, when it was posted, who wrote it, what
- * it replies to and its counts; never its text. The transcripts re-parse a
- * line from the map (ck_rmodel_parse) when they write it. The pass also feeds
- * the streaming outputs (messages.csv) and the statistics summary.json and
- * activity.svg need, so the file is read once for all of them. */
+ * Built in one pass over an mmap of the records (ck_rmodel_load): the lines of
+ * messages.jsonl, or the binary records the archive wrote beside it (see
+ * record.h), which read without parsing. For each message it keeps where its
+ * record is, when it was posted, who wrote it, what it replies to and its
+ * counts; never its text. The transcripts read a record again from the map
+ * (ck_rmodel_get) when they write it. The pass also feeds the streaming
+ * outputs (messages.csv), the write-up's digest, and the statistics
+ * summary.json and activity.svg need, so the records are read once for all. */
 #ifndef CHATKEEPER_RENDER_MODEL_H
 #define CHATKEEPER_RENDER_MODEL_H
 
@@ -18,7 +20,9 @@
 
 #include "chatkeeper/config.h"
 #include "chatkeeper/escape.h"
+#include "chatkeeper/record.h"
 #include "chatkeeper/render.h"
+#include "chatkeeper/writeup.h"
 
 #define CK_RNONE UINT32_MAX
 
@@ -29,10 +33,10 @@ enum {
 };
 
 struct ck_rmsg {
-    uint64_t off; /* line offset in messages.jsonl */
+    uint64_t off; /* record offset in the map */
     int64_t created_ms;
     uint64_t reply_h; /* hash of reply_to (0: none) until resolved into parent */
-    uint32_t len;     /* line length */
+    uint32_t len;     /* record length */
     uint32_t author;  /* index into authors; CK_RNONE for boosts */
     uint32_t parent;  /* message index of reply_to, CK_RNONE if absent */
     uint32_t likes, boosts;
@@ -85,8 +89,9 @@ struct ck_rmodel {
     const struct ck_session *s; /* borrowed */
     const char *dir;            /* borrowed */
     json_t *state;              /* state.json (owned), {} when absent */
-    const char *data;           /* the mmap of messages.jsonl */
+    const char *data;           /* the mmap of messages.jsonl, or of binary records */
     size_t size;
+    bool binary;                /* data holds ck_record_encode's records */
 
     struct ck_rmsg *msgs;
     size_t n, cap;
@@ -127,15 +132,23 @@ struct ck_rlocal {
     char abbr[16];
 };
 
-/* Load dir's session data; csv (may be NULL) receives messages.csv as the
- * lines stream by. s: borrowed, must outlive m. */
+/* Load dir's session data from records_fd (binary records, see record.h; the
+ * caller keeps the descriptor) or, when it is -1, from dir/messages.jsonl.
+ * csv (may be NULL) receives messages.csv and digest (may be NULL) every
+ * record as they stream by. s: borrowed, must outlive m. */
 int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session *s,
-                   struct ck_sink *csv, struct ck_error *err);
+                   int records_fd, struct ck_sink *csv, struct ck_writeup_digest *digest,
+                   struct ck_error *err);
 void ck_rmodel_finish(struct ck_rmodel *m);
 
-/* Parse message i's line again. New reference, or NULL (out of memory; the
- * line parsed once, so it parses again). */
-json_t *ck_rmodel_parse(struct ck_rmodel *m, uint32_t i);
+/* Message i's record again, as a view (ck_rrec_release it). */
+struct ck_rrec {
+    struct ck_record r;
+    json_t *json; /* what r borrows from, for a line of messages.jsonl */
+};
+/* Returns 0, or CK_ENOMEM (the record read once, so it reads again). */
+int ck_rmodel_get(struct ck_rmodel *m, uint32_t i, struct ck_rrec *out);
+void ck_rrec_release(struct ck_rrec *rec);
 
 /* ms in the session's zone. Offsets are looked up once per 15 minutes of
  * UTC, since no zone changes offset more often. Returns 0 or CK_ETZ. */
@@ -159,7 +172,7 @@ void ck_rcount_finish(struct ck_rcount *c);
 
 /* Per-output writers (each file owns one). */
 void ck_rcsv_header(struct ck_sink *csv);
-void ck_rcsv_row(struct ck_rmodel *m, struct ck_sink *csv, const json_t *msg, int64_t created_ms);
+void ck_rcsv_row(struct ck_rmodel *m, struct ck_sink *csv, const struct ck_record *r);
 void ck_rsummary_scan_text(struct ck_rmodel *m, const char *text, size_t len);
 int ck_rsummary_returning(struct ck_rmodel *m, struct ck_error *err);
 int ck_rsummary_write(struct ck_rmodel *m, const char *path, struct ck_error *err);
@@ -167,11 +180,11 @@ int ck_rchart_write(struct ck_rmodel *m, const char *path, struct ck_error *err)
 int ck_rtranscripts_write(struct ck_rmodel *m, const char *html_path, const char *md_path,
                           struct ck_error *err);
 
-/* Transcript emitters: the traversal (transcript.c) parses each line once and
+/* Transcript emitters: the traversal (transcript.c) reads each record once and
  * hands it to both. note_re: handle of the message replied to when it is not
  * shown as the parent ("" for a post not in the archive), or NULL. */
 struct ck_rentry_view {
-    const json_t *msg;
+    const struct ck_record *msg;
     const struct ck_rmsg *rm;
     const char *note_re;
     int depth;
@@ -189,8 +202,8 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
 void ck_rmd_group_end(struct ck_sink *o, const struct ck_rgroup *g);
 void ck_rmd_end(struct ck_rmodel *m, struct ck_sink *o);
 
-/* The question post's metadata for a group header: the post json (new ref, may
- * be NULL when unknown). */
-json_t *ck_rgroup_post(struct ck_rmodel *m, const struct ck_rgroup *g);
+/* The question post's record for a group header: true with *out filled
+ * (ck_rrec_release it), false when the post is unknown or unreadable. */
+bool ck_rgroup_post(struct ck_rmodel *m, const struct ck_rgroup *g, struct ck_rrec *out);
 
 #endif

@@ -1,7 +1,8 @@
 /* ck_render_session: every output of a session directory from one pass over
  * messages.jsonl (the model, which streams messages.csv as it goes) plus one
- * re-read for the transcripts. Each output is written atomically, so a crash
- * leaves the previous version of a file, never half of one. */
+ * re-read for the transcripts; ck_render_archive: the same, and the write-up,
+ * from the archive's binary records. Each output is written atomically, so a
+ * crash leaves the previous version of a file, never half of one. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@ static int path_in(char *buf, size_t n, const char *dir, const char *name, struc
     return 0;
 }
 
-int ck_render_session(const char *dir, struct ck_render_stats *stats, struct ck_error *err)
+static int render(const char *dir, int records_fd, bool writeup, struct ck_render_stats *stats,
+                  struct ck_error *err)
 {
     char path[PATH_MAX], path2[PATH_MAX];
     struct stat st;
@@ -35,14 +37,16 @@ int ck_render_session(const char *dir, struct ck_render_stats *stats, struct ck_
     if (rc != 0)
         return rc;
 
-    struct ck_rmodel m;
+    struct ck_rmodel m = {0};
     struct ck_sink csv;
+    struct ck_writeup_digest *digest = NULL;
+    json_t *deleted = NULL;
+    if (writeup && (rc = ck_writeup_begin(dir, &s, &digest, &deleted, err)) != 0)
+        goto out;
     if ((rc = path_in(path, sizeof path, dir, "messages.csv", err)) != 0 ||
-        (rc = ck_sink_open_file(&csv, path, err)) != 0) {
-        ck_session_finish(&s);
-        return rc;
-    }
-    rc = ck_rmodel_load(&m, dir, &s, &csv, err);
+        (rc = ck_sink_open_file(&csv, path, err)) != 0)
+        goto out;
+    rc = ck_rmodel_load(&m, dir, &s, records_fd, &csv, digest, err);
     if (rc != 0) {
         ck_sink_abort(&csv);
         goto out;
@@ -61,6 +65,8 @@ int ck_render_session(const char *dir, struct ck_render_stats *stats, struct ck_
         (rc = path_in(path2, sizeof path2, dir, "transcript.md", err)) != 0 ||
         (rc = ck_rtranscripts_write(&m, path, path2, err)) != 0)
         goto out;
+    if (writeup && (rc = ck_writeup_render_digest(dir, &s, digest, deleted, err)) != 0)
+        goto out;
     if (stats != NULL) {
         stats->lines = m.lines;
         stats->corrupt_lines = m.corrupt;
@@ -72,6 +78,19 @@ int ck_render_session(const char *dir, struct ck_render_stats *stats, struct ck_
     }
 out:
     ck_rmodel_finish(&m);
+    ck_writeup_digest_destroy(digest);
+    json_decref(deleted);
     ck_session_finish(&s);
     return rc;
+}
+
+int ck_render_session(const char *dir, struct ck_render_stats *stats, struct ck_error *err)
+{
+    return render(dir, -1, false, stats, err);
+}
+
+int ck_render_archive(const char *dir, int records_fd, struct ck_render_stats *stats,
+                      struct ck_error *err)
+{
+    return render(dir, records_fd, true, stats, err);
 }

@@ -188,14 +188,16 @@ static json_t *top_json(struct ck_rmodel *m, const struct ck_rtop *t, const char
 {
     json_t *arr = json_array();
     for (uint32_t i = 0; i < t->n && arr != NULL; i++) {
-        json_t *msg = ck_rmodel_parse(m, t->msg[i]);
+        struct ck_rrec rec;
+        if (ck_rmodel_get(m, t->msg[i], &rec) != 0)
+            continue;
         const struct ck_rmsg *rm = &m->msgs[t->msg[i]];
         json_array_append_new(
-            arr, json_pack("{s:s, s:s, s:I, s:s}", "id", ck_rjson_str(msg, "id"), "author",
+            arr, json_pack("{s:s, s:s, s:I, s:s}", "id", rec.r.id, "author",
                            m->authors[rm->author].handle, what,
                            (json_int_t)(strcmp(what, "likes") == 0 ? rm->likes : rm->boosts), "url",
-                           ck_rjson_str(msg, "url")));
-        json_decref(msg);
+                           rec.r.url));
+        ck_rrec_release(&rec);
     }
     return arr;
 }

@@ -9,8 +9,8 @@
  * answer. Depth is capped at CK_RENDER_MAX_DEPTH (deeper replies become
  * siblings of their parent, with the note), which also bounds the recursion.
  *
- * Each line is parsed once per group it appears in and handed to both
- * writers, so the transcripts cost one more parse per message in total. */
+ * Each record is read once per group it appears in and handed to both
+ * writers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +34,8 @@ struct walk {
 static void emit(struct walk *w, uint32_t k)
 {
     struct ck_rmodel *m = w->m;
-    json_t *msg = ck_rmodel_parse(m, w->entry[k]);
-    if (msg == NULL) {
+    struct ck_rrec rec;
+    if (ck_rmodel_get(m, w->entry[k], &rec) != 0) {
         if (w->html->rc == 0)
             w->html->rc = ck_error_set(w->html->err, CK_ENOMEM, "out of memory");
         return;
@@ -48,10 +48,10 @@ static void emit(struct walk *w, uint32_t k)
         re = a != CK_RNONE ? m->authors[a].handle : "";
     }
     struct ck_rentry_view v = {
-        .msg = msg, .rm = &m->msgs[w->entry[k]], .note_re = re, .depth = w->depth[k]};
+        .msg = &rec.r, .rm = &m->msgs[w->entry[k]], .note_re = re, .depth = w->depth[k]};
     ck_rhtml_msg_open(m, w->html, &v);
     ck_rmd_msg(m, w->md, &v);
-    json_decref(msg);
+    ck_rrec_release(&rec);
     if (w->child[k] != CK_RNONE) {
         ck_rhtml_children(w->html, true);
         for (uint32_t c = w->child[k]; c != CK_RNONE; c = w->sib[c])

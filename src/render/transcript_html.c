@@ -61,11 +61,11 @@ static void text(struct ck_sink *o, const char *s)
 }
 
 /* Author name (linked to the profile when the URL is http(s)) and handle. */
-static void author(struct ck_sink *o, const json_t *a)
+static void author(struct ck_sink *o, const struct ck_record *r)
 {
-    const char *name = ck_rjson_str(a, "name");
-    const char *handle = ck_rjson_str(a, "handle");
-    const char *url = ck_rjson_str(a, "url");
+    const char *name = r->name;
+    const char *handle = r->handle;
+    const char *url = r->author_url;
     if (name[0] == '\0')
         name = handle;
     if (ck_url_safe(url)) {
@@ -154,15 +154,15 @@ void ck_rhtml_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct c
     ck_sink_printf(o, "<section id=\"q%d\">\n<h2>", g->number);
     heading_text(o, g);
     ck_sink_puts(o, "</h2>\n<p class=\"asked\">");
-    json_t *post = ck_rgroup_post(m, g);
-    if (post != NULL) {
+    struct ck_rrec post;
+    if (ck_rgroup_post(m, g, &post)) {
         ck_sink_puts(o, "Asked by ");
-        author(o, json_object_get(post, "author"));
+        author(o, &post.r);
         ck_sink_puts(o, " at ");
         html_time(m, o, g->asked_ms, false);
         ck_sink_puts(o, " · ");
-        post_link(o, ck_rjson_str(post, "url"), "original post");
-        json_decref(post);
+        post_link(o, post.r.url, "original post");
+        ck_rrec_release(&post);
     } else if (g->asked_known) {
         ck_sink_puts(o, "Asked at ");
         html_time(m, o, g->asked_ms, false);
@@ -185,9 +185,9 @@ void ck_rhtml_children(struct ck_sink *o, bool open)
 
 void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v)
 {
-    const json_t *msg = v->msg;
+    const struct ck_record *msg = v->msg;
     ck_sink_puts(o, "<li><p class=\"meta\">");
-    author(o, json_object_get(msg, "author"));
+    author(o, msg);
     ck_sink_puts(o, " · ");
     html_time(m, o, v->rm->created_ms, false);
     if (v->note_re != NULL) {
@@ -201,21 +201,19 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
         }
         ck_sink_puts(o, "</span>");
     }
-    const json_t *qs = json_object_get(msg, "questions");
-    if (json_array_size(qs) > 1) {
+    if (msg->n_questions > 1) {
         ck_sink_puts(o, " · <span class=\"also\">filed under");
-        for (size_t i = 0; i < json_array_size(qs); i++) {
-            json_int_t q = json_integer_value(json_array_get(qs, i));
+        for (size_t i = 0; i < msg->n_questions; i++) {
+            int64_t q = msg->questions[i];
             if (q >= 1 && q <= CK_RENDER_MAX_QUESTION)
                 ck_sink_printf(o, " <a href=\"#q%d\">Q%d</a>", (int)q, (int)q);
         }
         ck_sink_puts(o, "</span>");
     }
     ck_sink_puts(o, "</p>\n<p class=\"text\" dir=\"auto\">");
-    const char *t = ck_rjson_str(msg, "text");
-    ck_html_text_linked(o, t, strlen(t));
+    ck_html_text_linked(o, msg->text, strlen(msg->text));
     ck_sink_puts(o, "</p>\n");
-    const char *url = ck_rjson_str(msg, "url");
+    const char *url = msg->url;
     if (v->rm->likes == 0 && v->rm->boosts == 0 && !ck_url_safe(url))
         return;
     ck_sink_puts(o, "<p class=\"foot\">");

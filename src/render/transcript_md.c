@@ -25,11 +25,11 @@ static void md_time(struct ck_rmodel *m, struct ck_sink *o, int64_t ms)
 }
 
 /* "[name](profile) @handle": the name is link text, escaped like any text. */
-static void author(struct ck_sink *o, const json_t *a)
+static void author(struct ck_sink *o, const struct ck_record *r)
 {
-    const char *name = ck_rjson_str(a, "name");
-    const char *handle = ck_rjson_str(a, "handle");
-    const char *url = ck_rjson_str(a, "url");
+    const char *name = r->name;
+    const char *handle = r->handle;
+    const char *url = r->author_url;
     if (name[0] == '\0')
         name = handle;
     ck_sink_puts(o, "**");
@@ -116,14 +116,14 @@ void ck_rmd_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_
     ck_sink_puts(o, "## ");
     heading_text(o, g);
     ck_sink_puts(o, "\n\n");
-    json_t *post = ck_rgroup_post(m, g);
-    if (post != NULL) {
+    struct ck_rrec post;
+    if (ck_rgroup_post(m, g, &post)) {
         ck_sink_puts(o, "Asked by ");
-        author(o, json_object_get(post, "author"));
+        author(o, &post.r);
         ck_sink_puts(o, " at ");
         md_time(m, o, g->asked_ms);
-        post_link(o, ck_rjson_str(post, "url"));
-        json_decref(post);
+        post_link(o, post.r.url);
+        ck_rrec_release(&post);
     } else if (g->asked_known) {
         ck_sink_puts(o, "Asked at ");
         md_time(m, o, g->asked_ms);
@@ -145,7 +145,7 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
     indent[d * 2] = '\0';
     ck_sink_puts(o, indent);
     ck_sink_puts(o, "- ");
-    author(o, json_object_get(v->msg, "author"));
+    author(o, v->msg);
     ck_sink_puts(o, " · ");
     md_time(m, o, v->rm->created_ms);
     if (v->rm->likes > 0)
@@ -154,7 +154,7 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
     if (v->rm->boosts > 0)
         ck_sink_printf(o, " · %lu boost%s", (unsigned long)v->rm->boosts,
                        v->rm->boosts == 1 ? "" : "s");
-    post_link(o, ck_rjson_str(v->msg, "url"));
+    post_link(o, v->msg->url);
     /* Each continuation line is indented to the item's content column. */
     char nl[sizeof indent + 8];
     snprintf(nl, sizeof nl, "  \n%s  ", indent);
@@ -167,7 +167,7 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
             ck_sink_puts(o, "a post not in this archive");
         ck_sink_puts(o, "_");
     }
-    const char *t = ck_rjson_str(v->msg, "text");
+    const char *t = v->msg->text;
     if (t[0] != '\0') {
         ck_sink_puts(o, nl);
         ck_md_text_linked(o, t, strlen(t), nl);

@@ -454,6 +454,94 @@ int ck_writeup_digest_add(struct ck_writeup_digest *d, json_t *m)
     return 0;
 }
 
+/* cmp_msg between record r and a kept message y. */
+static int64_t rec_num(int64_t v)
+{
+    return v == CK_RECORD_NO_COUNT ? 0 : v;
+}
+
+static int cmp_record(const struct ck_record *r, const json_t *y)
+{
+    const int64_t mine[] = {rec_num(r->likes), rec_num(r->boosts), rec_num(r->replies)};
+    static const char *const keys[] = {"likes", "boosts", "replies"};
+    for (size_t i = 0; i < 3; i++) {
+        int64_t d = (int64_t)num(y, keys[i]) - mine[i];
+        if (d != 0)
+            return d > 0 ? 1 : -1;
+    }
+    int c = strcmp(r->created_at, str(y, "created_at"));
+    return c != 0 ? c : strcmp(r->id, str(y, "id"));
+}
+
+/* Whether offer() would keep r: only then is it worth a JSON copy. */
+static bool would_keep(const struct digest_question *q, size_t max_top, const struct ck_record *r,
+                       const char *h)
+{
+    size_t i = 0;
+    while (i < q->n_top && strcmp(str(json_object_get(q->top[i].m[0], "author"), "handle"), h))
+        i++;
+    if (i == q->n_top)
+        return !(i == max_top && cmp_record(r, q->top[i - 1].m[0]) > 0);
+    const struct top_person *t = &q->top[i];
+    return !(t->n == PER_PERSON && cmp_record(r, t->m[PER_PERSON - 1]) > 0);
+}
+
+/* person_for() for a record's author. */
+static json_t *record_person(struct ck_writeup_digest *d, const struct ck_record *r)
+{
+    json_t *a = json_pack("{s:s, s:s, s:s}", "handle", r->handle, "name", r->name, "url",
+                          r->author_url);
+    json_t *p = a != NULL ? person_for(d, a) : NULL;
+    json_decref(a);
+    return p;
+}
+
+static bool record_answers(const struct ck_record *r, int q)
+{
+    for (uint8_t i = 0; i < r->n_questions; i++)
+        if (r->questions[i] == q)
+            return true;
+    return false;
+}
+
+int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_record *r)
+{
+    if (r->boost_of != NULL || json_object_get(d->deleted, r->id) != NULL)
+        return 0;
+    const char *h = r->handle;
+    bool first, quotable = h[0] != '\0' && r->text[0] != '\0';
+    json_t *p = NULL;
+    d->total++;
+    if (h[0] != '\0') {
+        if (bump(d->count, h, &first) != 0)
+            return CK_ENOMEM;
+        if (first && ((p = record_person(d, r)) == NULL || json_object_set(d->who, h, p) != 0))
+            return CK_ENOMEM;
+    }
+    if (r->assigned_by != NULL && strcmp(r->assigned_by, "question") == 0)
+        return 0;
+    for (size_t i = 0; i < d->s->n_questions; i++) {
+        struct digest_question *q = &d->q[i];
+        if (!record_answers(r, q->number))
+            continue;
+        q->answers++;
+        if (h[0] == '\0')
+            continue;
+        if (bump(q->count, h, &first) != 0)
+            return CK_ENOMEM;
+        if (first && ((p = record_person(d, r)) == NULL || json_array_append(q->people, p) != 0))
+            return CK_ENOMEM;
+        if (quotable && would_keep(q, d->max_top, r, h)) {
+            json_t *m = ck_record_to_json(r);
+            if (m == NULL)
+                return CK_ENOMEM;
+            offer(q, d->max_top, m, h);
+            json_decref(m);
+        }
+    }
+    return 0;
+}
+
 /* Posts found deleted after the digest was made are all highlight
  * candidates (publish deletes only what it quoted): *gone gets them, id ->
  * message, so the counters can leave them out too. */

@@ -58,30 +58,45 @@ static int stream_messages(const char *path, struct ck_writeup_digest *d, struct
     return rc;
 }
 
+int ck_writeup_begin(const char *dir, const struct ck_session *s,
+                     struct ck_writeup_digest **digest, json_t **deleted, struct ck_error *err)
+{
+    *digest = NULL;
+    *deleted = NULL;
+    char *dp = join(dir, "deleted.json");
+    if (dp == NULL)
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    /* deleted.json has the same shape as a state file: reuse its loader,
+     * which gives {} for a missing file and refuses a corrupt one. */
+    json_t *doc = NULL;
+    int rc = ck_state_load(dp, &doc, err);
+    free(dp);
+    json_t *ids = json_object_get(doc, "deleted");
+    *deleted = json_is_array(ids) ? json_incref(ids) : json_array();
+    json_decref(doc);
+    if (rc == 0 && *deleted == NULL)
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (rc == 0 && ck_writeup_digest_create(s, *deleted, digest) != 0)
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (rc != 0) {
+        json_decref(*deleted);
+        *deleted = NULL;
+    }
+    return rc;
+}
+
 int ck_writeup_load(const char *dir, struct ck_session *s, struct ck_writeup_digest **digest,
                     json_t **deleted, struct ck_error *err)
 {
     *digest = NULL;
     *deleted = NULL;
     char *sp = join(dir, "session.json"), *mp = join(dir, "messages.jsonl");
-    char *dp = join(dir, "deleted.json");
-    int rc = sp && mp && dp ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
+    int rc = sp && mp ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
     if (rc == 0)
         rc = ck_session_load(sp, s, err);
     bool have_session = rc == 0; /* a failed load leaves s finished */
-    if (rc == 0) {
-        /* deleted.json has the same shape as a state file: reuse its loader,
-         * which gives {} for a missing file and refuses a corrupt one. */
-        json_t *doc = NULL;
-        rc = ck_state_load(dp, &doc, err);
-        json_t *ids = json_object_get(doc, "deleted");
-        *deleted = json_is_array(ids) ? json_incref(ids) : json_array();
-        json_decref(doc);
-        if (rc == 0 && *deleted == NULL)
-            rc = ck_error_set(err, CK_ENOMEM, "out of memory");
-    }
-    if (rc == 0 && ck_writeup_digest_create(s, *deleted, digest) != 0)
-        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (rc == 0)
+        rc = ck_writeup_begin(dir, s, digest, deleted, err);
     if (rc == 0)
         rc = stream_messages(mp, *digest, err);
     if (rc != 0) {
@@ -94,7 +109,6 @@ int ck_writeup_load(const char *dir, struct ck_session *s, struct ck_writeup_dig
     }
     free(sp);
     free(mp);
-    free(dp);
     return rc;
 }
 
@@ -195,23 +209,32 @@ static int write_outputs(const char *dir, const json_t *data, const char *md, co
     return rc;
 }
 
-int ck_writeup_render(const char *dir, struct ck_error *err)
+int ck_writeup_render_digest(const char *dir, const struct ck_session *s,
+                             const struct ck_writeup_digest *digest, const json_t *deleted,
+                             struct ck_error *err)
 {
-    struct ck_session s = {0};
-    struct ck_writeup_digest *digest;
-    json_t *deleted, *data = NULL;
+    json_t *data = NULL;
     char *md = NULL, *html = NULL;
-    int rc = ck_writeup_load(dir, &s, &digest, &deleted, err);
-    if (rc != 0)
-        return rc;
-    rc = ck_writeup_data(digest, deleted, &data, err);
+    int rc = ck_writeup_data(digest, deleted, &data, err);
     if (rc == 0)
-        rc = ck_writeup_format(&s, data, &md, &html, err);
+        rc = ck_writeup_format(s, data, &md, &html, err);
     if (rc == 0)
         rc = write_outputs(dir, data, md, html, err);
     free(md);
     free(html);
     json_decref(data);
+    return rc;
+}
+
+int ck_writeup_render(const char *dir, struct ck_error *err)
+{
+    struct ck_session s = {0};
+    struct ck_writeup_digest *digest;
+    json_t *deleted;
+    int rc = ck_writeup_load(dir, &s, &digest, &deleted, err);
+    if (rc != 0)
+        return rc;
+    rc = ck_writeup_render_digest(dir, &s, digest, deleted, err);
     ck_writeup_digest_destroy(digest);
     json_decref(deleted);
     ck_session_finish(&s);
