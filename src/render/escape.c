@@ -314,11 +314,23 @@ void ck_html_text_linked(struct ck_sink *s, const char *text, size_t len)
 
 /* ---- Markdown ---- */
 
+/* ASCII bytes md_line does not copy as they are: Markdown markup (escaped
+ * with a backslash) and control characters (a tab becomes a space, the rest
+ * are dropped). */
+static const bool md_special[128] = {
+    [0] = 1,    [1] = 1,    [2] = 1,    [3] = 1,    [4] = 1,    [5] = 1,    [6] = 1,    [7] = 1,
+    [8] = 1,    [9] = 1,    [10] = 1,   [11] = 1,   [12] = 1,   [13] = 1,   [14] = 1,   [15] = 1,
+    [16] = 1,   [17] = 1,   [18] = 1,   [19] = 1,   [20] = 1,   [21] = 1,   [22] = 1,   [23] = 1,
+    [24] = 1,   [25] = 1,   [26] = 1,   [27] = 1,   [28] = 1,   [29] = 1,   [30] = 1,   [31] = 1,
+    [127] = 1,  ['\\'] = 1, ['`'] = 1,  ['*'] = 1,  ['_'] = 1,  ['{'] = 1,  ['}'] = 1,  ['['] = 1,
+    [']'] = 1,  ['('] = 1,  [')'] = 1,  ['<'] = 1,  ['>'] = 1,  ['#'] = 1,  ['!'] = 1,  ['|'] = 1,
+    ['~'] = 1,  ['&'] = 1,  ['-'] = 1,  ['+'] = 1,
+};
+
 /* Escape one line's worth of text (no newlines inside); at_start says whether
  * it begins a line, where block markup can start. */
 static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool at_start)
 {
-    static const char markup[] = "\\`*_{}[]()<>#!|~&-+";
     size_t i = 0;
     if (at_start) {
         /* Leading blanks would make an indented code block or change the list. */
@@ -337,22 +349,29 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
             i++;
         }
     }
+    /* Plain bytes are copied in runs; the others are escaped, dropped or,
+     * for a tab, made a space. */
+    size_t run = i;
     for (; i < len; i++) {
         unsigned char c = p[i];
+        if (c > 0x7f ? c != 0xE2 : !md_special[c])
+            continue;
         size_t skip = c == 0xE2 ? bidi_at(p + i, len - i) : 0;
+        if (c == 0xE2 && skip == 0)
+            continue;
+        ck_sink_put(s, (const char *)p + run, i - run);
+        run = i + 1;
         if (skip != 0) {
             i += skip - 1;
+            run = i + 1;
         } else if (c == '\t') {
             ck_sink_put(s, " ", 1);
-        } else if (c < 0x20 || c == 0x7f) {
-            continue;
-        } else if (strchr(markup, c) != NULL) {
+        } else if (c >= 0x20 && c != 0x7f) {
             char e[2] = {'\\', (char)c};
             ck_sink_put(s, e, 2);
-        } else {
-            ck_sink_put(s, (const char *)p + i, 1);
         }
     }
+    ck_sink_put(s, (const char *)p + run, len - run);
 }
 
 /* Markdown for text that may hold newlines; *at_start carries "a line begins
@@ -386,15 +405,17 @@ void ck_md_text(struct ck_sink *s, const char *text, size_t len, const char *nl)
 void ck_md_url(struct ck_sink *s, const char *url)
 {
     static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)url; *p != '\0'; p++) {
+    const unsigned char *run = (const unsigned char *)url, *p = run;
+    for (; *p != '\0'; p++) {
         unsigned char c = *p;
-        if (c <= 0x20 || c == 0x7f || strchr("()<>\\`\"[]", c) != NULL) {
+        if (c <= 0x20 || c == 0x7f || (c < 0x80 && strchr("()<>\\`\"[]", c) != NULL)) {
+            ck_sink_put(s, (const char *)run, (size_t)(p - run));
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
             ck_sink_put(s, e, 3);
-        } else {
-            ck_sink_put(s, (const char *)p, 1);
+            run = p + 1;
         }
     }
+    ck_sink_put(s, (const char *)run, (size_t)(p - run));
 }
 
 void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const char *nl)

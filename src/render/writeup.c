@@ -275,6 +275,7 @@ static int fill_questions(const struct ck_session *s, json_t *m)
 struct top_person {
     json_t *m[PER_PERSON]; /* best first; m[0] decides the person's rank */
     size_t n;
+    const char *handle; /* theirs, borrowed from m[0] */
 };
 
 struct digest_question {
@@ -386,7 +387,7 @@ static int bump(json_t *counts, const char *h, bool *first)
 static void offer(struct digest_question *q, size_t max_top, json_t *m, const char *h)
 {
     size_t i = 0;
-    while (i < q->n_top && strcmp(str(json_object_get(q->top[i].m[0], "author"), "handle"), h))
+    while (i < q->n_top && strcmp(q->top[i].handle, h))
         i++;
     if (i == q->n_top) {
         if (i == max_top && cmp_msg(m, q->top[i - 1].m[0]) > 0)
@@ -403,6 +404,7 @@ static void offer(struct digest_question *q, size_t max_top, json_t *m, const ch
     for (; j > 0 && cmp_msg(m, t->m[j - 1]) < 0; j--)
         t->m[j] = t->m[j - 1];
     t->m[j] = json_incref(m);
+    t->handle = str(json_object_get(t->m[0], "author"), "handle");
     for (; i > 0 && cmp_msg(q->top[i].m[0], q->top[i - 1].m[0]) < 0; i--) {
         struct top_person tmp = q->top[i];
         q->top[i] = q->top[i - 1];
@@ -478,7 +480,7 @@ static bool would_keep(const struct digest_question *q, size_t max_top, const st
                        const char *h)
 {
     size_t i = 0;
-    while (i < q->n_top && strcmp(str(json_object_get(q->top[i].m[0], "author"), "handle"), h))
+    while (i < q->n_top && strcmp(q->top[i].handle, h))
         i++;
     if (i == q->n_top)
         return !(i == max_top && cmp_record(r, q->top[i - 1].m[0]) > 0);
