@@ -1,21 +1,26 @@
-/* chatkeeper archive: session.json + journal.jsonl -> messages.jsonl.
+/* chatkeeper archive: session.json + journal.jsonl -> messages.jsonl and
+ * every output.
  *
  * The journal holds every object as fetched, duplicates and edits included
  * (overlap re-reads, the closing sweep, restarts), and sometimes statuses from
  * an earlier chat on the same hashtag (a catch-up page). Here each entry is
  * normalised by its platform, kept if it was created in the session's window
  * [start - lead, end + grace], deduplicated on (platform, id), sorted oldest
- * first and written atomically. Nothing depends on hash order, the clock or
- * the environment, so the same inputs give the same bytes.
+ * first, grouped under its questions and written atomically. Nothing depends
+ * on hash order, the clock or the environment, so the same inputs give the
+ * same bytes.
  *
- * Built for big journals (a million statuses, ~2 KB each) in little memory:
- * each message's record is rendered as soon as its line is read and appended
- * to an unlinked spill file beside the output; memory holds only a 48-byte
- * entry per message (sort key, version, where its record lies) in a flat
- * array, the ids in one arena and an open-addressing table of indexes. The
- * sorted records are then copied from the spill (mapped, and dropped from our
- * page tables as we go, so they count against the page cache, not our RSS)
- * through a streaming atomic writer. */
+ * Built for big journals (a million statuses, ~2 KB each) in little memory,
+ * and to parse each line once: each message is normalised as soon as its line
+ * is read and its record (record.h, binary) appended to an unlinked spill
+ * file beside the output; memory holds only a 48-byte entry per message (sort
+ * key, version, where its record lies) in a flat array, the ids in one arena
+ * and an open-addressing table of indexes. The sorted records are then read
+ * back from the spill (mapped, and dropped from our page tables as we go, so
+ * they count against the page cache, not our RSS) twice: once to scan their
+ * text for grouping, once to write messages.jsonl and the same records, in
+ * order and grouped, for the renderers, which build every output and the
+ * write-up from them without parsing anything again. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +34,8 @@
 #include <jansson.h>
 
 #include "chatkeeper/archive.h"
+
+#include "archive_int.h"
 #include "chatkeeper/config.h"
 #include "chatkeeper/group.h"
 #include "chatkeeper/journal.h"
@@ -40,29 +47,8 @@
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
-#include "chatkeeper/writeup.h"
 
 #define MAX_PLATFORMS 16
-#define F_BOOST 1u
-#define F_OUTSIDE 2u /* created outside the window: counted, not written */
-
-/* A string in the arena under a platform: a message id or an author id. */
-struct key {
-    uint64_t off;
-    uint32_t len;
-    uint8_t platform;
-    uint8_t flags; /* F_ bits, for a message id (in the padding: entries stay 48 bytes) */
-};
-
-struct entry {
-    struct key id;
-    uint32_t author;   /* index into authors */
-    uint32_t rec_len; /* record length in the spill, newline included */
-    uint64_t rec_off; /* record offset in the spill */
-    int64_t created_ms;
-    int64_t version_ms; /* edited_at, or INT64_MIN if never edited */
-};
-_Static_assert(sizeof(struct entry) == 48, "an entry per message: keep it small");
 
 /* An open-addressing set of keys stored elsewhere (stride bytes apart). */
 struct table {
@@ -77,10 +63,10 @@ struct build {
     size_t n_platforms;
     char *arena; /* ids and author ids, not terminated */
     size_t arena_len, arena_cap;
-    struct entry *msgs;
+    struct ck_archive_entry *msgs;
     size_t n, cap;
     struct table by_id;
-    struct key *authors;
+    struct ck_archive_key *authors;
     size_t n_authors, authors_cap;
     struct table by_author;
     FILE *spill;
@@ -101,14 +87,14 @@ static uint64_t key_hash(uint8_t platform, const char *s, size_t len)
     return h;
 }
 
-static bool key_eq(const struct build *b, const struct key *k, uint8_t platform, const char *s,
+static bool key_eq(const struct build *b, const struct ck_archive_key *k, uint8_t platform, const char *s,
                    size_t len)
 {
     return k->platform == platform && k->len == len && memcmp(b->arena + k->off, s, len) == 0;
 }
 
 #define KEY_AT(base, stride, i)                                                                    \
-    ((const struct key *)(const void *)((const char *)(base) + (i) * (stride)))
+    ((const struct ck_archive_key *)(const void *)((const char *)(base) + (i) * (stride)))
 
 /* The slot holding (platform, s), or the empty slot where it would go. */
 static uint32_t *table_slot(const struct build *b, const struct table *t, const void *base,
@@ -138,7 +124,7 @@ static int table_reserve(const struct build *b, struct table *t, const void *bas
     t->slots = slots;
     t->n_slots = n_slots;
     for (size_t i = 0; i < n; i++) {
-        const struct key *k = KEY_AT(base, stride, i);
+        const struct ck_archive_key *k = KEY_AT(base, stride, i);
         *table_slot(b, t, base, stride, k->platform, b->arena + k->off, k->len) = (uint32_t)i + 1;
     }
     return 0;
@@ -203,7 +189,7 @@ static int author_index(struct build *b, uint8_t platform, const char *id, uint3
     uint32_t *slot =
         table_slot(b, &b->by_author, b->authors, sizeof *b->authors, platform, id, len);
     if (*slot == 0) {
-        struct key k = {.len = (uint32_t)len, .platform = platform};
+        struct ck_archive_key k = {.len = (uint32_t)len, .platform = platform};
         if (len > UINT32_MAX || arena_add(b, id, len, &k.off) != 0 ||
             reserve(&b->authors, &b->authors_cap, b->n_authors, sizeof *b->authors) != 0)
             return CK_ENOMEM;
@@ -226,18 +212,18 @@ static int64_t version_ms(const struct ck_message *m)
 }
 
 /* Fill e (all but its id) from m; in-window messages get their record spilled. */
-static int describe(struct build *b, const struct ck_message *m, uint8_t platform, struct entry *e)
+static int describe(struct build *b, const struct ck_message *m, uint8_t platform, struct ck_archive_entry *e)
 {
     e->created_ms = m->created_ms;
     e->version_ms = version_ms(m);
-    e->id.flags = m->boost_of != NULL ? F_BOOST : 0;
+    e->id.flags = m->boost_of != NULL ? CK_ARCHIVE_F_BOOST : 0;
     e->rec_off = 0;
     e->rec_len = 0;
     int rc = author_index(b, platform, m->author.id != NULL ? m->author.id : "", &e->author);
     if (rc != 0)
         return rc;
     if (m->created_ms < b->from_ms || m->created_ms > b->to_ms) {
-        e->id.flags |= F_OUTSIDE;
+        e->id.flags |= CK_ARCHIVE_F_OUTSIDE;
         return 0;
     }
     struct ck_record r;
@@ -270,14 +256,14 @@ static int add_message(struct build *b, const struct ck_message *m)
         return CK_ENOMEM;
     uint32_t *slot = table_slot(b, &b->by_id, b->msgs, sizeof *b->msgs, platform, m->id, id_len);
     if (*slot != 0) {
-        struct entry *old = &b->msgs[*slot - 1];
+        struct ck_archive_entry *old = &b->msgs[*slot - 1];
         if (version_ms(m) < old->version_ms)
             return 0;
         return describe(b, m, platform, old);
     }
     if (id_len > UINT32_MAX || reserve(&b->msgs, &b->cap, b->n, sizeof *b->msgs) != 0)
         return CK_ENOMEM;
-    struct entry *e = &b->msgs[b->n];
+    struct ck_archive_entry *e = &b->msgs[b->n];
     e->id.len = (uint32_t)id_len;
     e->id.platform = platform;
     rc = arena_add(b, m->id, id_len, &e->id.off);
@@ -324,15 +310,6 @@ static int on_line(size_t lineno, const json_t *entry, void *arg)
 
 /* ---- session, sorting, writing ---- */
 
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* The window and platform.type from session.json. Any load failure but memory
  * is CK_ECONFIG with the loader's message (file:line:column, field). */
 static int load_session(const char *path, struct build *b, char **platform, struct ck_error *err)
@@ -354,29 +331,6 @@ static int load_session(const char *path, struct build *b, char **platform, stru
     return *platform != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "archive: out of memory");
 }
 
-/* An unlinked scratch file, beside the output (same disk, never /tmp's tmpfs). */
-static int open_spill(const char *dir, const char *name, FILE **out, struct ck_error *err)
-{
-    char *tmpl = path_join(dir, name);
-    if (tmpl == NULL)
-        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-    int fd = mkstemp(tmpl);
-    if (fd < 0) {
-        int rc = ck_error_set(err, -errno, "%s: %s", tmpl, strerror(errno));
-        free(tmpl);
-        return rc;
-    }
-    unlink(tmpl);
-    free(tmpl);
-    *out = fdopen(fd, "w+b");
-    if (*out == NULL) {
-        close(fd);
-        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-    }
-    setvbuf(*out, NULL, _IOFBF, 1 << 16);
-    return 0;
-}
-
 /* Ids are compared as message.c's ck_message_cmp does: length, then bytes. */
 static int cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
 {
@@ -391,7 +345,7 @@ static const struct build *sort_ctx;
 
 static int cmp_entry(const void *pa, const void *pb)
 {
-    const struct entry *a = pa, *b = pb;
+    const struct ck_archive_entry *a = pa, *b = pb;
     if (a->created_ms != b->created_ms)
         return a->created_ms < b->created_ms ? -1 : 1;
     int c =
@@ -402,197 +356,16 @@ static int cmp_entry(const void *pa, const void *pb)
     return cmp_bytes(x, strlen(x), y, strlen(y));
 }
 
-/* ---- grouping and writing, from the spill ---- */
-
-/* The spill, mapped to read the records back in sorted order. Its pages are
- * dropped from our page tables every few MB, so that a journal in any order
- * keeps RSS small (they stay in the page cache). */
-struct spill_map {
-    char *p;
-    size_t len, touched;
-};
-
-static int map_spill(struct build *b, struct spill_map *sm, struct ck_error *err)
-{
-    *sm = (struct spill_map){0};
-    if (b->spill_len == 0)
-        return 0;
-    if (fflush(b->spill) != 0)
-        return ck_error_set(err, CK_EIO, "archive: spill file: write: %s", strerror(errno));
-    sm->len = (size_t)b->spill_len;
-    sm->p = mmap(NULL, sm->len, PROT_READ, MAP_SHARED, fileno(b->spill), 0);
-    if (sm->p == MAP_FAILED) {
-        sm->p = NULL;
-        return ck_error_set(err, -errno, "archive: spill file: mmap: %s", strerror(errno));
-    }
-    return 0;
-}
-
-static void unmap_spill(struct spill_map *sm)
-{
-    if (sm->p != NULL)
-        munmap(sm->p, sm->len);
-    sm->p = NULL;
-}
-
-/* Entry i's record (a view into the map). */
-static int record_at(struct spill_map *sm, const struct entry *e, struct ck_record *r,
-                     struct ck_error *err)
-{
-    sm->touched += e->rec_len < 8192 ? 8192 : e->rec_len;
-    if (sm->touched >= (4u << 20)) {
-        madvise(sm->p, sm->len, MADV_DONTNEED);
-        sm->touched = 0;
-    }
-    size_t used;
-    if (e->rec_off > sm->len ||
-        ck_record_decode(sm->p + e->rec_off, sm->len - (size_t)e->rec_off, r, &used) != 0)
-        return ck_error_set(err, CK_ECORRUPT, "archive: spill file: damaged record");
-    return 0;
-}
-
-/* What grouping needs of each message, in sorted order: the text's evidence
- * (scanned here, then forgotten) and copies of the id, reply_to and handle
- * (the map's pages must be free to go). */
-static int group(struct build *b, struct spill_map *sm, struct ck_grouping *gr,
-                 struct ck_group_msg **out, struct ck_error *err)
-{
-    struct ck_group_msg *g = calloc(b->n + 1, sizeof *g);
-    size_t *offs = malloc((b->n + 1) * 3 * sizeof *offs);
-    struct ck_sbuf strs = {0};
-    int rc = g != NULL && offs != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-    for (size_t i = 0; i < b->n && rc == 0; i++) {
-        struct ck_record r;
-        if ((rc = record_at(sm, &b->msgs[i], &r, err)) != 0)
-            break;
-        g[i].created_ms = r.created_ms;
-        g[i].boost = r.boost_of != NULL;
-        ck_group_scan_text(ck_grouping_scanner(gr), r.text, &g[i]);
-        const char *keep[3] = {r.id, r.reply_to, r.handle};
-        for (size_t k = 0; k < 3; k++) {
-            offs[i * 3 + k] = keep[k] != NULL ? strs.len : SIZE_MAX;
-            if (keep[k] != NULL)
-                ck_sbuf_put(&strs, keep[k], strlen(keep[k]) + 1);
-        }
-    }
-    if (rc == 0 && strs.oom)
-        rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-    if (rc == 0) {
-        /* The strings have stopped moving: point the messages at them. */
-        for (size_t i = 0; i < b->n; i++) {
-            g[i].id = strs.s + offs[i * 3];
-            g[i].reply_to = offs[i * 3 + 1] != SIZE_MAX ? strs.s + offs[i * 3 + 1] : NULL;
-            g[i].author = strs.s + offs[i * 3 + 2];
-        }
-        free(offs);
-        offs = NULL;
-        rc = ck_grouping_assign(gr, g, b->n, err);
-    }
-    free(offs);
-    free(strs.s);
-    if (rc != 0) {
-        free(g);
-        return rc;
-    }
-    /* Only the results are read from here on; the strings are gone. */
-    for (size_t i = 0; i < b->n; i++)
-        g[i].id = g[i].reply_to = g[i].author = NULL;
-    *out = g;
-    return 0;
-}
-
-/* messages.jsonl, grouped, and the same records in binary form for the
- * renderers (records), leaving out what grouping hid. */
-static int write_grouped(struct build *b, struct spill_map *sm, const struct ck_group_msg *g,
-                         struct ck_atomic_file *out, FILE *records, size_t *hidden,
-                         struct ck_error *err)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        if (g[i].hidden) {
-            (*hidden)++;
-            continue;
-        }
-        struct ck_record r;
-        int rc = record_at(sm, &b->msgs[i], &r, err);
-        if (rc != 0)
-            return rc;
-        r.n_questions = g[i].n_questions;
-        for (uint8_t k = 0; k < g[i].n_questions; k++)
-            r.questions[k] = g[i].questions[k];
-        r.assigned_by = ck_group_by_name(g[i].by);
-        b->rec.len = 0;
-        ck_record_write_json(&r, true, &b->rec);
-        if (b->rec.oom)
-            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-        if ((rc = ck_atomic_write(out, b->rec.s, b->rec.len, err)) != 0)
-            return rc;
-        b->rec.len = 0;
-        ck_record_encode(&r, &b->rec);
-        if (b->rec.oom)
-            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-        if (fwrite(b->rec.s, 1, b->rec.len, records) != b->rec.len)
-            return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
-    }
-    if (fflush(records) != 0)
-        return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
-    return 0;
-}
-
-/* Group the sorted messages and write messages.jsonl; then everything people
- * read (the write-up too) from the same records, and the archive folder's
- * index, which lists this session beside the others. */
-static int write_all(struct build *b, const char *dir, const char *out_path, size_t *hidden,
-                     struct ck_error *err)
-{
-    struct ck_grouping *gr = NULL;
-    struct ck_group_msg *g = NULL;
-    struct ck_atomic_file *out = NULL;
-    struct spill_map sm = {0};
-    FILE *records = NULL;
-    int rc = ck_grouping_open(dir, &gr, err);
-    if (rc == 0)
-        rc = map_spill(b, &sm, err);
-    if (rc == 0)
-        rc = group(b, &sm, gr, &g, err);
-    ck_grouping_close(gr);
-    if (rc == 0)
-        rc = open_spill(dir, ".messages.records.XXXXXX", &records, err);
-    if (rc == 0)
-        rc = ck_atomic_open(out_path, &out, err);
-    if (rc == 0)
-        rc = write_grouped(b, &sm, g, out, records, hidden, err);
-    unmap_spill(&sm);
-    free(g);
-    if (rc == 0) {
-        rc = ck_atomic_commit(out, err);
-        out = NULL; /* commit always frees it */
-    }
-    ck_atomic_abort(out);
-    if (rc == 0)
-        rc = ck_render_archive(dir, fileno(records), NULL, err);
-    if (records != NULL)
-        fclose(records);
-    if (rc != 0)
-        return rc;
-    char *parent = path_join(dir, "..");
-    if (parent == NULL)
-        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-    rc = ck_render_index(parent, err);
-    free(parent);
-    return rc;
-}
-
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err)
 {
     struct ck_archive_stats st = {0};
     struct build b = {0};
-    char *session_path = path_join(dir, "session.json");
-    char *journal_path = path_join(dir, "journal.jsonl");
-    char *out_path = path_join(dir, "messages.jsonl");
+    char *session_path = ck_archive_path(dir, "session.json");
+    char *journal_path = ck_archive_path(dir, "journal.jsonl");
     char *platform = NULL;
     uint8_t *seen = NULL;
     int rc;
-    if (session_path == NULL || journal_path == NULL || out_path == NULL) {
+    if (session_path == NULL || journal_path == NULL) {
         rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
         goto out;
     }
@@ -607,7 +380,7 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
                           strerror(errno));
         goto out;
     }
-    rc = open_spill(dir, ".messages.spill.XXXXXX", &b.spill, err);
+    rc = ck_archive_scratch(dir, ".messages.spill.XXXXXX", &b.spill, err);
     if (rc != 0)
         goto out;
     b.default_platform = platform;
@@ -626,12 +399,12 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     }
     size_t kept = 0;
     for (size_t i = 0; i < b.n; i++) {
-        const struct entry *e = &b.msgs[i];
-        if (e->id.flags & F_OUTSIDE) {
+        const struct ck_archive_entry *e = &b.msgs[i];
+        if (e->id.flags & CK_ARCHIVE_F_OUTSIDE) {
             st.outside_window++;
             continue;
         }
-        st.boosts += (e->id.flags & F_BOOST) != 0;
+        st.boosts += (e->id.flags & CK_ARCHIVE_F_BOOST) != 0;
         st.people += !seen[e->author];
         seen[e->author] = 1;
         b.msgs[kept++] = *e; /* the id table is not used from here on */
@@ -643,7 +416,7 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
         qsort(b.msgs, b.n, sizeof *b.msgs, cmp_entry);
     sort_ctx = NULL;
 
-    rc = write_all(&b, dir, out_path, &st.hidden, err);
+    rc = ck_archive_write(dir, b.spill, b.spill_len, b.msgs, b.n, &st.hidden, err);
     if (rc != 0)
         goto out;
     st.messages -= st.hidden;
@@ -662,7 +435,6 @@ out:
     free(b.msgs);
     free(b.arena);
     free(platform);
-    free(out_path);
     free(journal_path);
     free(session_path);
     return rc;

@@ -16,6 +16,8 @@
 #include "chatkeeper/log.h"
 #include "chatkeeper/state.h"
 
+#include "archive_int.h"
+
 struct ck_grouping {
     struct ck_session s;
     json_t *state, *overrides;
@@ -23,15 +25,6 @@ struct ck_grouping {
     struct ck_group_conf conf;
     struct ck_group_scanner *sc;
 };
-
-static char *path_in(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
 
 /* The run sheet as grouping sees it: question texts, times, and the ids of the
  * posts chatkeeper made (state.json), which are the surest question posts. */
@@ -70,7 +63,7 @@ static int make_conf(const struct ck_session *s, const json_t *state,
  * be NULL: it is created). A missing file is fine; a corrupt one is an error. */
 static int add_deleted(const char *dir, json_t **overrides, struct ck_error *err)
 {
-    char *path = path_in(dir, "deleted.json");
+    char *path = ck_archive_path(dir, "deleted.json");
     if (path == NULL)
         return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
     json_error_t je;
@@ -106,9 +99,9 @@ int ck_grouping_open(const char *dir, struct ck_grouping **out, struct ck_error 
 {
     *out = NULL;
     struct ck_grouping *g = calloc(1, sizeof *g);
-    char *sess_path = path_in(dir, "session.json");
-    char *state_path = path_in(dir, "state.json");
-    char *over_path = path_in(dir, "overrides.json");
+    char *sess_path = ck_archive_path(dir, "session.json");
+    char *state_path = ck_archive_path(dir, "state.json");
+    char *over_path = ck_archive_path(dir, "overrides.json");
     int rc = CK_ENOMEM;
     if (g == NULL || sess_path == NULL || state_path == NULL || over_path == NULL) {
         ck_error_set(err, rc, "archive: out of memory");

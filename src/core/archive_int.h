@@ -1,0 +1,50 @@
+/* Private to src/core: the archive's passes. archive.c reads the journal into
+ * a spill of binary records and sorts its entries; archive_write.c groups the
+ * sorted messages and writes messages.jsonl and every output from the spill. */
+#ifndef CHATKEEPER_CORE_ARCHIVE_INT_H
+#define CHATKEEPER_CORE_ARCHIVE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "chatkeeper/error.h"
+
+#define CK_ARCHIVE_F_BOOST 1u
+#define CK_ARCHIVE_F_OUTSIDE 2u /* created outside the window: counted, not written */
+
+/* A string in the arena under a platform: a message id or an author id. */
+struct ck_archive_key {
+    uint64_t off;
+    uint32_t len;
+    uint8_t platform;
+    uint8_t flags; /* CK_ARCHIVE_F_ bits, for a message id (in the padding: entries
+                      stay 48 bytes) */
+};
+
+struct ck_archive_entry {
+    struct ck_archive_key id;
+    uint32_t author;    /* index into authors */
+    uint32_t rec_len;   /* record length in the spill (record.h's binary form) */
+    uint64_t rec_off;   /* record offset in the spill */
+    int64_t created_ms;
+    int64_t version_ms; /* edited_at, or INT64_MIN if never edited */
+};
+_Static_assert(sizeof(struct ck_archive_entry) == 48, "an entry per message: keep it small");
+
+/* dir/name, new (free()), or NULL on out of memory. */
+char *ck_archive_path(const char *dir, const char *name);
+
+/* An unlinked scratch file beside the output (same disk, never /tmp's tmpfs):
+ * name is a mkstemp template ("....XXXXXX"). */
+int ck_archive_scratch(const char *dir, const char *name, FILE **out, struct ck_error *err);
+
+/* Group msgs[0..n) (sorted, in the window; their records in spill, of
+ * spill_len bytes), write dir/messages.jsonl, every output and the write-up
+ * from them, then the archive folder's index. *hidden: messages grouping left
+ * out (overrides, opt-outs, deleted posts). */
+int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
+                     const struct ck_archive_entry *msgs, size_t n, size_t *hidden,
+                     struct ck_error *err);
+
+#endif

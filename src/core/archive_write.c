@@ -1,0 +1,253 @@
+/* The archive's last passes (see archive.c): group the sorted messages, write
+ * messages.jsonl, and hand the same records to the renderers.
+ *
+ * The records are read back from the spill in sorted order through a map
+ * whose pages are dropped from our page tables every few MB, so that a
+ * journal in any order keeps RSS small (they stay in the page cache). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "chatkeeper/archive.h"
+#include "chatkeeper/group.h"
+#include "chatkeeper/record.h"
+#include "chatkeeper/render.h"
+#include "chatkeeper/sbuf.h"
+#include "chatkeeper/state.h"
+
+#include "archive_int.h"
+
+char *ck_archive_path(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+int ck_archive_scratch(const char *dir, const char *name, FILE **out, struct ck_error *err)
+{
+    char *tmpl = ck_archive_path(dir, name);
+    if (tmpl == NULL)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        int rc = ck_error_set(err, -errno, "%s: %s", tmpl, strerror(errno));
+        free(tmpl);
+        return rc;
+    }
+    unlink(tmpl);
+    free(tmpl);
+    *out = fdopen(fd, "w+b");
+    if (*out == NULL) {
+        close(fd);
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    }
+    setvbuf(*out, NULL, _IOFBF, 1 << 16);
+    return 0;
+}
+
+/* ---- grouping and writing, from the spill ---- */
+
+struct writer {
+    const struct ck_archive_entry *msgs; /* sorted */
+    size_t n;
+    FILE *spill;
+    uint64_t spill_len;
+    struct ck_sbuf rec; /* the record being written */
+};
+
+/* The spill, mapped to read the records back in sorted order. */
+struct spill_map {
+    char *p;
+    size_t len, touched;
+};
+
+static int map_spill(struct writer *b, struct spill_map *sm, struct ck_error *err)
+{
+    *sm = (struct spill_map){0};
+    if (b->spill_len == 0)
+        return 0;
+    if (fflush(b->spill) != 0)
+        return ck_error_set(err, CK_EIO, "archive: spill file: write: %s", strerror(errno));
+    sm->len = (size_t)b->spill_len;
+    sm->p = mmap(NULL, sm->len, PROT_READ, MAP_SHARED, fileno(b->spill), 0);
+    if (sm->p == MAP_FAILED) {
+        sm->p = NULL;
+        return ck_error_set(err, -errno, "archive: spill file: mmap: %s", strerror(errno));
+    }
+    return 0;
+}
+
+static void unmap_spill(struct spill_map *sm)
+{
+    if (sm->p != NULL)
+        munmap(sm->p, sm->len);
+    sm->p = NULL;
+}
+
+/* Entry i's record (a view into the map). */
+static int record_at(struct spill_map *sm, const struct ck_archive_entry *e, struct ck_record *r,
+                     struct ck_error *err)
+{
+    sm->touched += e->rec_len < 8192 ? 8192 : e->rec_len;
+    if (sm->touched >= (4u << 20)) {
+        madvise(sm->p, sm->len, MADV_DONTNEED);
+        sm->touched = 0;
+    }
+    size_t used;
+    if (e->rec_off > sm->len ||
+        ck_record_decode(sm->p + e->rec_off, sm->len - (size_t)e->rec_off, r, &used) != 0)
+        return ck_error_set(err, CK_ECORRUPT, "archive: spill file: damaged record");
+    return 0;
+}
+
+/* What grouping needs of each message, in sorted order: the text's evidence
+ * (scanned here, then forgotten) and copies of the id, reply_to and handle
+ * (the map's pages must be free to go). */
+static int group(struct writer *b, struct spill_map *sm, struct ck_grouping *gr,
+                 struct ck_group_msg **out, struct ck_error *err)
+{
+    struct ck_group_msg *g = calloc(b->n + 1, sizeof *g);
+    size_t *offs = malloc((b->n + 1) * 3 * sizeof *offs);
+    struct ck_sbuf strs = {0};
+    int rc = g != NULL && offs != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        struct ck_record r;
+        if ((rc = record_at(sm, &b->msgs[i], &r, err)) != 0)
+            break;
+        g[i].created_ms = r.created_ms;
+        g[i].boost = r.boost_of != NULL;
+        ck_group_scan_text(ck_grouping_scanner(gr), r.text, &g[i]);
+        const char *keep[3] = {r.id, r.reply_to, r.handle};
+        for (size_t k = 0; k < 3; k++) {
+            offs[i * 3 + k] = keep[k] != NULL ? strs.len : SIZE_MAX;
+            if (keep[k] != NULL)
+                ck_sbuf_put(&strs, keep[k], strlen(keep[k]) + 1);
+        }
+    }
+    if (rc == 0 && strs.oom)
+        rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    if (rc == 0) {
+        /* The strings have stopped moving: point the messages at them. */
+        for (size_t i = 0; i < b->n; i++) {
+            g[i].id = strs.s + offs[i * 3];
+            g[i].reply_to = offs[i * 3 + 1] != SIZE_MAX ? strs.s + offs[i * 3 + 1] : NULL;
+            g[i].author = strs.s + offs[i * 3 + 2];
+        }
+        free(offs);
+        offs = NULL;
+        rc = ck_grouping_assign(gr, g, b->n, err);
+    }
+    free(offs);
+    free(strs.s);
+    if (rc != 0) {
+        free(g);
+        return rc;
+    }
+    /* Only the results are read from here on; the strings are gone. */
+    for (size_t i = 0; i < b->n; i++)
+        g[i].id = g[i].reply_to = g[i].author = NULL;
+    *out = g;
+    return 0;
+}
+
+/* messages.jsonl, grouped, and the same records in binary form for the
+ * renderers (records), leaving out what grouping hid. */
+static int write_grouped(struct writer *b, struct spill_map *sm, const struct ck_group_msg *g,
+                         struct ck_atomic_file *out, FILE *records, size_t *hidden,
+                         struct ck_error *err)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (g[i].hidden) {
+            (*hidden)++;
+            continue;
+        }
+        struct ck_record r;
+        int rc = record_at(sm, &b->msgs[i], &r, err);
+        if (rc != 0)
+            return rc;
+        r.n_questions = g[i].n_questions;
+        for (uint8_t k = 0; k < g[i].n_questions; k++)
+            r.questions[k] = g[i].questions[k];
+        r.assigned_by = ck_group_by_name(g[i].by);
+        b->rec.len = 0;
+        ck_record_write_json(&r, true, &b->rec);
+        if (b->rec.oom)
+            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+        if ((rc = ck_atomic_write(out, b->rec.s, b->rec.len, err)) != 0)
+            return rc;
+        b->rec.len = 0;
+        ck_record_encode(&r, &b->rec);
+        if (b->rec.oom)
+            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+        if (fwrite(b->rec.s, 1, b->rec.len, records) != b->rec.len)
+            return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
+    }
+    if (fflush(records) != 0)
+        return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
+    return 0;
+}
+
+/* Group the sorted messages and write messages.jsonl; then everything people
+ * read (the write-up too) from the same records, and the archive folder's
+ * index, which lists this session beside the others. */
+static int write_all(struct writer *b, const char *dir, const char *out_path, size_t *hidden,
+                     struct ck_error *err)
+{
+    struct ck_grouping *gr = NULL;
+    struct ck_group_msg *g = NULL;
+    struct ck_atomic_file *out = NULL;
+    struct spill_map sm = {0};
+    FILE *records = NULL;
+    int rc = ck_grouping_open(dir, &gr, err);
+    if (rc == 0)
+        rc = map_spill(b, &sm, err);
+    if (rc == 0)
+        rc = group(b, &sm, gr, &g, err);
+    ck_grouping_close(gr);
+    if (rc == 0)
+        rc = ck_archive_scratch(dir, ".messages.records.XXXXXX", &records, err);
+    if (rc == 0)
+        rc = ck_atomic_open(out_path, &out, err);
+    if (rc == 0)
+        rc = write_grouped(b, &sm, g, out, records, hidden, err);
+    unmap_spill(&sm);
+    free(g);
+    if (rc == 0) {
+        rc = ck_atomic_commit(out, err);
+        out = NULL; /* commit always frees it */
+    }
+    ck_atomic_abort(out);
+    if (rc == 0)
+        rc = ck_render_archive(dir, fileno(records), NULL, err);
+    if (records != NULL)
+        fclose(records);
+    if (rc != 0)
+        return rc;
+    char *parent = ck_archive_path(dir, "..");
+    if (parent == NULL)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    rc = ck_render_index(parent, err);
+    free(parent);
+    return rc;
+}
+
+
+int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
+                     const struct ck_archive_entry *msgs, size_t n, size_t *hidden,
+                     struct ck_error *err)
+{
+    struct writer wr = {.msgs = msgs, .n = n, .spill = spill, .spill_len = spill_len};
+    char *out_path = ck_archive_path(dir, "messages.jsonl");
+    if (out_path == NULL)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    int rc = write_all(&wr, dir, out_path, hidden, err);
+    free(wr.rec.s);
+    free(out_path);
+    return rc;
+}
