@@ -415,6 +415,14 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     if (b.n > 1)
         qsort(b.msgs, b.n, sizeof *b.msgs, cmp_entry);
     sort_ctx = NULL;
+    /* What only reading needed goes before the next passes take their share. */
+    free(b.by_id.slots);
+    free(b.by_author.slots);
+    free(b.authors);
+    free(b.arena);
+    b.by_id = b.by_author = (struct table){0};
+    b.authors = NULL;
+    b.arena = NULL;
 
     rc = ck_archive_write(dir, b.spill, b.spill_len, b.msgs, b.n, &st.hidden, err);
     if (rc != 0)
