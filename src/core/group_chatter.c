@@ -87,7 +87,8 @@ static bool is_announcement(const char *lc, size_t start)
 
 /* ---- empty replies ---------------------------------------------------------- */
 
-/* Words that carry no answer: a laugh, a wave, thanks. */
+/* Words that carry no answer: a laugh, a wave, thanks. Sorted (strcmp order):
+ * looked up by binary search, as are agree_words. */
 static const char *const chatty_words[] = {
     "aha",     "aww",     "awww",    "bye",     "cheer", "cheers", "evening", "everyone", "folk",
     "folks",   "friend",  "friends", "goodbye", "ha",    "hah",    "haha",    "hahaha",   "heh",
@@ -101,14 +102,6 @@ static const char *const agree_words[] = {
     "absolutely", "agreed",  "definitely", "exactly", "indeed", "okay", "right",
     "sure",       "totally", "true",       "yeah",    "yep",    "yup",
 };
-
-static bool in_list(const char *w, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(w, list[i]) == 0)
-            return true;
-    return false;
-}
 
 /* "lol yes", "thank you!! 🙏", "@x welcome!", "👏👏": no content word, no
  * number, and a laugh, wave or thanks (or nothing but symbols). */
@@ -137,10 +130,11 @@ static bool is_empty_reply(const char *lc)
                 w[len++] = *p;
         w[len] = '\0';
         words++;
-        if (in_list(w, chatty_words, sizeof chatty_words / sizeof chatty_words[0]))
+        if (ck_group__in_sorted(w, len, chatty_words, sizeof chatty_words / sizeof chatty_words[0]))
             chatty++;
-        else if (len >= 3 && !ck_group__is_stop(w) &&
-                 !in_list(w, agree_words, sizeof agree_words / sizeof agree_words[0]))
+        else if (len >= 3 && !ck_group__is_stop(w, len) &&
+                 !ck_group__in_sorted(w, len, agree_words,
+                                      sizeof agree_words / sizeof agree_words[0]))
             return false; /* a content word: "cake", "van", "libraries" */
     }
     return chatty > 0 || (words == 0 && symbols);

@@ -25,8 +25,9 @@ struct ck_group_scanner {
     uint64_t words[CK_GROUP_MAX_CONTENT][MAX_QWORDS];
 };
 
-/* Sorted for bsearch. Chat filler ("agree", "great", "question") is here too:
- * it is shared by every question and answer, so it says nothing about which. */
+/* Sorted (strcmp order) for binary search. Chat filler ("agree", "great",
+ * "question") is here too: it is shared by every question and answer, so it
+ * says nothing about which. */
 static const char *const stop_words[] = {
     "about", "above", "after", "again", "agree", "all", "also", "always", "and", "answer",
     "any", "are", "because", "been", "before", "being", "but", "can", "chat", "could", "did",
@@ -41,15 +42,34 @@ static const char *const stop_words[] = {
     "you're", "your",
 };
 
-static int cmp_str(const void *a, const void *b)
+/* strcmp(w, e) for w of len bytes: only the sign matters. */
+static int cmp_word(const char *w, size_t len, const char *e)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    for (size_t i = 0; i < len; i++)
+        if (w[i] != e[i])
+            return (unsigned char)w[i] < (unsigned char)e[i] ? -1 : 1;
+    return e[len] == '\0' ? 0 : -1;
 }
 
-bool ck_group__is_stop(const char *w)
+bool ck_group__in_sorted(const char *w, size_t len, const char *const *list, size_t n)
 {
-    return bsearch(&w, stop_words, sizeof stop_words / sizeof stop_words[0],
-                   sizeof stop_words[0], cmp_str) != NULL;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_word(w, len, list[mid]);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+bool ck_group__is_stop(const char *w, size_t len)
+{
+    return ck_group__in_sorted(w, len, stop_words, sizeof stop_words / sizeof stop_words[0]);
 }
 
 static bool is_word_char(unsigned char ch)
@@ -130,7 +150,7 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
         if ((w[0] == 'a' || w[0] == 'q') && isdigit((unsigned char)w[1]))
             continue;
         /* "gets", "things": inflected filler is still filler */
-        if (ck_group__is_stop(w) || stem(w, len) < 3 || ck_group__is_stop(w))
+        if (ck_group__is_stop(w, len) || (len = stem(w, len)) < 3 || ck_group__is_stop(w, len))
             continue;
         uint64_t h = fnv1a(w);
         bool dup = false;
