@@ -19,6 +19,16 @@ bool ck_group__is_stop(const char *w, size_t len);
  * strcmp order: a binary search. */
 bool ck_group__in_sorted(const char *w, size_t len, const char *const *list, size_t n);
 
+/* Does text p start with w? (strncmp(p, w, strlen(w)) == 0 without the strlen:
+ * it stops at the first difference, usually the first byte.) */
+static inline bool ck_group__starts(const char *p, const char *w)
+{
+    for (; *w != '\0'; p++, w++)
+        if (*p != *w)
+            return false;
+    return true;
+}
+
 /* Chatter level (CK_GROUP_CHATTER_*) of lower-case text lc, whose message
  * proper starts at lc + start (past mentions and the hashtag); adds
  * CK_GROUP_F_META to *flags for a moderator's announcement. Can't fail. */
