@@ -19,6 +19,7 @@
 
 struct ck_group_scanner {
     char hashtag[64]; /* lower case, without '#'; "" when none */
+    size_t hashtag_len;
     size_t n_q;
     uint8_t number[CK_GROUP_MAX_CONTENT];
     uint8_t n_words[CK_GROUP_MAX_CONTENT];
@@ -118,7 +119,7 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
     const char *p = lc;
     while (*p) {
         unsigned char ch = (unsigned char)*p;
-        if (ch == '@' || strncmp(p, "http", 4) == 0) { /* skip the whole token */
+        if (ch == '@' || ck_group__starts(p, "http")) { /* skip the whole token */
             while (*p && !isspace((unsigned char)*p))
                 p++;
             continue;
@@ -223,6 +224,7 @@ int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scann
     if (tag[0] == '#')
         tag++;
     lower_copy(s->hashtag, sizeof s->hashtag, tag);
+    s->hashtag_len = strlen(s->hashtag);
     for (size_t k = 0; k < c->n_questions; k++) {
         int num = c->questions[k].number;
         if (num < 1 || num > CK_GROUP_MAX_NUMBER) {
@@ -286,11 +288,9 @@ static bool false_friend(const char *p)
         p++;
     if (isdigit((unsigned char)*p))
         return true; /* "Q1 2015", "A 4 5" */
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        size_t n = strlen(words[i]);
-        if (strncmp(p, words[i], n) == 0)
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (ck_group__starts(p, words[i]))
             return true;
-    }
     return false;
 }
 
@@ -419,7 +419,7 @@ static size_t lead_end(const struct ck_group_scanner *s, const char *lc)
                 p++;
             continue;
         }
-        size_t hl = strlen(s->hashtag);
+        size_t hl = s->hashtag_len;
         if (*p == '#' && hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 &&
             !is_word_char((unsigned char)p[1 + hl])) {
             p += 1 + hl;
@@ -473,10 +473,11 @@ static bool after_dash(const char *lc, size_t i)
            (unsigned char)lc[i - 4] == 0xe2;
 }
 
-static void scan_tags(const struct ck_group_scanner *s, const char *lc, const char *orig,
-                      size_t len, struct ck_group_msg *m)
+/* start: see lead_end(). lc and orig end where a quoted "RT @x:" began (see
+ * ck_group_scan_text), so no label is someone else's. */
+static void scan_tags(const char *lc, const char *orig, size_t start, size_t len,
+                      struct ck_group_msg *m)
 {
-    size_t start = lead_end(s, lc);
     long v;
     const char *e = parse_label(lc + start, orig + start, true, &v);
     if (e != NULL) {
@@ -484,10 +485,8 @@ static void scan_tags(const struct ck_group_scanner *s, const char *lc, const ch
         parse_more(e, m);
     }
     /* Elsewhere only clearly delimited labels: "#a2", "(A2)", "A2:" or a
-     * closing "A2"; "RT @x:" starts someone else's words, never ours. */
+     * closing "A2". */
     for (size_t i = start + 1; i < len; i++) {
-        if (strncmp(lc + i, "rt @", 4) == 0 && (i == 0 || lc[i - 1] == ' '))
-            return;
         if (!isspace((unsigned char)lc[i - 1]) && lc[i - 1] != '(' && lc[i] != '#')
             continue;
         if (lc[i] == '#' && i > 0 && !isspace((unsigned char)lc[i - 1]))
@@ -538,7 +537,7 @@ static void scan_qmention(const char *lc, const char *orig, size_t start,
         "yes",    "yeah", "agree", "same", "also", "totally", "definitely", "+1",
     };
     for (const char *p = lc; *p; p++) {
-        if (strncmp(p, "rt @", 4) == 0)
+        if (ck_group__starts(p, "rt @"))
             return;
         if (*p != 'q' || (p > lc && is_word_char((unsigned char)p[-1])))
             continue;
@@ -557,7 +556,7 @@ static void scan_qmention(const char *lc, const char *orig, size_t start,
         while (*r == ' ' || *r == ':' || *r == '.' || *r == '-' || *r == ',')
             r++;
         for (size_t i = 0; i < sizeof answer_words / sizeof answer_words[0]; i++)
-            if (strncmp(r, answer_words[i], strlen(answer_words[i])) == 0 && !asks)
+            if (ck_group__starts(r, answer_words[i]) && !asks)
                 m->flags |= CK_GROUP_F_ANSWERISH;
         return;
     }
@@ -576,9 +575,7 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     if (text == NULL)
         return;
     char orig[SCAN_MAX], lc[SCAN_MAX];
-    size_t len = strlen(text);
-    if (len > SCAN_MAX - 1)
-        len = SCAN_MAX - 1;
+    size_t len = strnlen(text, SCAN_MAX - 1);
     memcpy(orig, text, len);
     orig[len] = '\0';
     lower_copy(lc, sizeof lc, orig);
@@ -601,8 +598,8 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     }
     if (strchr(lc, '?') != NULL)
         m->flags |= CK_GROUP_F_QMARK;
-    scan_tags(s, lc, orig, len, m);
     size_t start = lead_end(s, lc);
+    scan_tags(lc, orig, start, len, m);
     scan_qmention(lc, orig, start, m);
     m->chatter = (uint8_t)ck_group__chatter(lc, start, &m->flags);
 
