@@ -24,7 +24,16 @@ struct ck_group_scanner {
     uint8_t number[CK_GROUP_MAX_CONTENT];
     uint8_t n_words[CK_GROUP_MAX_CONTENT];
     uint64_t words[CK_GROUP_MAX_CONTENT][MAX_QWORDS];
+    /* Every hash in words as a 1024-bit set (bit h >> 54): most words of a
+     * message are in no question and need not be looked for in each. */
+    uint64_t any_word[16];
+    bool has_words;
 };
+
+static bool may_be_qword(const struct ck_group_scanner *s, uint64_t h)
+{
+    return (s->any_word[h >> 60] >> (h >> 54 & 63) & 1) != 0;
+}
 
 /* Sorted (strcmp order) for binary search. Chat filler ("agree", "great",
  * "question") is here too: it is shared by every question and answer, so it
@@ -116,6 +125,7 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
 {
     uint64_t seen[128];
     size_t n_seen = 0;
+    uint64_t seen_bits = 0; /* bit h >> 58 of each hash in seen: most words are new */
     const char *p = lc;
     while (*p) {
         unsigned char ch = (unsigned char)*p;
@@ -150,17 +160,25 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
         /* "a1", "q2", "a3a": answer labels, not content */
         if ((w[0] == 'a' || w[0] == 'q') && isdigit((unsigned char)w[1]))
             continue;
-        /* "gets", "things": inflected filler is still filler */
-        if (ck_group__is_stop(w, len) || (len = stem(w, len)) < 3 || ck_group__is_stop(w, len))
+        /* "gets", "things": inflected filler is still filler (a word stem()
+         * leaves alone has been looked up already) */
+        if (ck_group__is_stop(w, len))
+            continue;
+        size_t stemmed = stem(w, len);
+        if (stemmed < 3 || (stemmed != len && ck_group__is_stop(w, stemmed)))
             continue;
         uint64_t h = fnv1a(w);
+        uint64_t bit = (uint64_t)1 << (h >> 58);
         bool dup = false;
-        for (size_t i = 0; i < n_seen && !dup; i++)
-            dup = seen[i] == h;
+        if ((seen_bits & bit) != 0)
+            for (size_t i = 0; i < n_seen && !dup; i++)
+                dup = seen[i] == h;
         if (dup)
             continue;
-        if (n_seen < sizeof seen / sizeof seen[0])
+        if (n_seen < sizeof seen / sizeof seen[0]) {
             seen[n_seen++] = h;
+            seen_bits |= bit;
+        }
         fn(ctx, h);
     }
 }
@@ -242,6 +260,12 @@ int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scann
         for_each_word(s, lc, add_qword, &q);
     }
     drop_topic_words(s);
+    for (size_t k = 0; k < s->n_q; k++) /* see may_be_qword() */
+        for (size_t i = 0; i < s->n_words[k]; i++) {
+            uint64_t h = s->words[k][i];
+            s->any_word[h >> 60] |= (uint64_t)1 << (h >> 54 & 63);
+            s->has_words = true;
+        }
     *out = s;
     return 0;
 }
@@ -264,6 +288,8 @@ struct mctx {
 static void count_hit(void *ctx, uint64_t h)
 {
     struct mctx *x = ctx;
+    if (!may_be_qword(x->s, h))
+        return;
     for (size_t k = 0; k < x->s->n_q; k++)
         for (size_t i = 0; i < x->s->n_words[k]; i++)
             if (x->s->words[k][i] == h && x->m->hits[k] < UINT8_MAX) {
@@ -603,8 +629,10 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     scan_qmention(lc, orig, start, m);
     m->chatter = (uint8_t)ck_group__chatter(lc, start, &m->flags);
 
+    /* Questions with no content words ("Question 1?") leave nothing to count. */
     struct mctx x = {s, m};
-    for_each_word(s, lc, count_hit, &x);
+    if (s->has_words)
+        for_each_word(s, lc, count_hit, &x);
     unsigned best = 0;
     for (size_t k = 0; k < s->n_q; k++)
         if (m->hits[k] > best) {
