@@ -12,15 +12,45 @@
 
 #include "group_internal.h"
 
-static bool starts(const char *p, const char *w)
+/* ---- phrases anywhere in the text ------------------------------------------ */
+
+/* The byte pairs that occur in a text, as a 4096-bit set (pairs that differ
+ * only above the low six bits of each byte share a bit). A phrase can only
+ * occur if each of its pairs does, so most of the phrases below are ruled out
+ * by a bit test or two instead of a search of the whole text. */
+struct pairs {
+    uint64_t bits[64];
+};
+
+static unsigned pair_bit(unsigned char a, unsigned char b)
 {
-    return strncmp(p, w, strlen(w)) == 0;
+    return (unsigned)(a & 63) << 6 | (b & 63);
 }
 
-static bool any_in(const char *lc, const char *const *list, size_t n)
+static void pairs_of(const char *lc, struct pairs *ps)
+{
+    memset(ps, 0, sizeof *ps);
+    for (const char *p = lc; p[0] != '\0' && p[1] != '\0'; p++) {
+        unsigned b = pair_bit((unsigned char)p[0], (unsigned char)p[1]);
+        ps->bits[b / 64] |= (uint64_t)1 << (b % 64);
+    }
+}
+
+static bool may_contain(const struct pairs *ps, const char *phrase)
+{
+    for (const char *p = phrase; p[0] != '\0' && p[1] != '\0'; p++) {
+        unsigned b = pair_bit((unsigned char)p[0], (unsigned char)p[1]);
+        if ((ps->bits[b / 64] >> (b % 64) & 1) == 0)
+            return false;
+    }
+    return true;
+}
+
+/* Does lc (whose pairs are ps) contain any of list's n phrases? */
+static bool any_in(const char *lc, const struct pairs *ps, const char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (strstr(lc, list[i]) != NULL)
+        if (may_contain(ps, list[i]) && strstr(lc, list[i]) != NULL)
             return true;
     return false;
 }
@@ -50,7 +80,7 @@ static bool announces(const char *lc, const char *q, const char *after)
     if (strcmp(after, "next") == 0 || strcmp(after, "soon") == 0)
         return true;
     for (size_t i = 0; i < sizeof next / sizeof next[0]; i++)
-        if (starts(after, next[i]))
+        if (ck_group__starts(after, next[i]))
             return true;
     for (size_t i = 0; i < sizeof before / sizeof before[0]; i++) {
         size_t n = strlen(before[i]);
@@ -61,7 +91,7 @@ static bool announces(const char *lc, const char *q, const char *after)
 }
 
 /* Moderators' meta talk: the numbers in it are not answer tags. */
-static bool is_announcement(const char *lc, size_t start)
+static bool is_announcement(const char *lc, const struct pairs *ps, size_t start)
 {
     static const char *const phrases[] = {
         "next question",       "last question",      "final question",      "question coming",
@@ -71,7 +101,8 @@ static bool is_announcement(const char *lc, size_t start)
         "number your answers", "label your answers",
     };
     /* "Reminder: ..." opens a post; "an email reminder: ..." is an answer */
-    if (starts(lc + start, "reminder") || any_in(lc, phrases, sizeof phrases / sizeof phrases[0]))
+    if (ck_group__starts(lc + start, "reminder") ||
+        any_in(lc, ps, phrases, sizeof phrases / sizeof phrases[0]))
         return true;
     for (const char *p = lc; *p; p++) {
         if (*p != 'q' || (p > lc && isalnum((unsigned char)p[-1])) || !isdigit((unsigned char)p[1]))
@@ -87,7 +118,8 @@ static bool is_announcement(const char *lc, size_t start)
 
 /* ---- empty replies ---------------------------------------------------------- */
 
-/* Words that carry no answer: a laugh, a wave, thanks. */
+/* Words that carry no answer: a laugh, a wave, thanks. Sorted (strcmp order):
+ * looked up by binary search, as are agree_words. */
 static const char *const chatty_words[] = {
     "aha",     "aww",     "awww",    "bye",     "cheer", "cheers", "evening", "everyone", "folk",
     "folks",   "friend",  "friends", "goodbye", "ha",    "hah",    "haha",    "hahaha",   "heh",
@@ -102,14 +134,6 @@ static const char *const agree_words[] = {
     "sure",       "totally", "true",       "yeah",    "yep",    "yup",
 };
 
-static bool in_list(const char *w, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(w, list[i]) == 0)
-            return true;
-    return false;
-}
-
 /* "lol yes", "thank you!! 🙏", "@x welcome!", "👏👏": no content word, no
  * number, and a laugh, wave or thanks (or nothing but symbols). */
 static bool is_empty_reply(const char *lc)
@@ -118,7 +142,7 @@ static bool is_empty_reply(const char *lc)
     bool symbols = false;
     for (const char *p = lc; *p;) {
         unsigned char ch = (unsigned char)*p;
-        if (ch == '@' || ch == '#' || starts(p, "http")) { /* mentions, tags, links */
+        if (ch == '@' || ch == '#' || ck_group__starts(p, "http")) { /* mentions, tags, links */
             while (*p && !isspace((unsigned char)*p))
                 p++;
             continue;
@@ -137,10 +161,11 @@ static bool is_empty_reply(const char *lc)
                 w[len++] = *p;
         w[len] = '\0';
         words++;
-        if (in_list(w, chatty_words, sizeof chatty_words / sizeof chatty_words[0]))
+        if (ck_group__in_sorted(w, len, chatty_words, sizeof chatty_words / sizeof chatty_words[0]))
             chatty++;
-        else if (len >= 3 && !ck_group__is_stop(w) &&
-                 !in_list(w, agree_words, sizeof agree_words / sizeof agree_words[0]))
+        else if (len >= 3 && !ck_group__is_stop(w, len) &&
+                 !ck_group__in_sorted(w, len, agree_words,
+                                      sizeof agree_words / sizeof agree_words[0]))
             return false; /* a content word: "cake", "van", "libraries" */
     }
     return chatty > 0 || (words == 0 && symbols);
@@ -150,7 +175,9 @@ static bool is_empty_reply(const char *lc)
 
 int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
 {
-    if (is_announcement(lc, start)) {
+    struct pairs ps;
+    pairs_of(lc, &ps);
+    if (is_announcement(lc, &ps, start)) {
         *flags |= CK_GROUP_F_META;
         return CK_GROUP_CHATTER_STRONG;
     }
@@ -263,7 +290,7 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "anyone else struggling",
         "or is it just me",
     };
-    if (any_in(lc, strong, sizeof strong / sizeof strong[0]) || is_empty_reply(lc))
+    if (any_in(lc, &ps, strong, sizeof strong / sizeof strong[0]) || is_empty_reply(lc))
         return CK_GROUP_CHATTER_STRONG;
     /* Opening words of a greeting or thanks: chatter on their own, but a
      * "thanks, good point" inside a thread belongs to the thread. */
@@ -274,10 +301,10 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "bye",      "back,",    "back!",     "back now",
     };
     const char *p = lc + start;
-    if (starts(p, "thanks to "))
+    if (ck_group__starts(p, "thanks to "))
         return CK_GROUP_CHATTER_NO; /* "thanks to austerity, ..." is an answer */
     for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++)
-        if (starts(p, weak[i]))
+        if (ck_group__starts(p, weak[i]))
             return CK_GROUP_CHATTER_WEAK;
     return CK_GROUP_CHATTER_NO;
 }

@@ -11,8 +11,23 @@
 /* Content words of the scanner's k-th question (0 past the last). */
 size_t ck_group__qwords(const struct ck_group_scanner *s, size_t k);
 
-/* Whether lower-case word w is a stop word (filler shared by every question). */
-bool ck_group__is_stop(const char *w);
+/* Whether lower-case word w (len bytes, no NUL among them) is a stop word
+ * (filler shared by every question). */
+bool ck_group__is_stop(const char *w, size_t len);
+
+/* Whether word w (len bytes) is one of list's n words, which are sorted in
+ * strcmp order: a binary search. */
+bool ck_group__in_sorted(const char *w, size_t len, const char *const *list, size_t n);
+
+/* Does text p start with w? (strncmp(p, w, strlen(w)) == 0 without the strlen:
+ * it stops at the first difference, usually the first byte.) */
+static inline bool ck_group__starts(const char *p, const char *w)
+{
+    for (; *w != '\0'; p++, w++)
+        if (*p != *w)
+            return false;
+    return true;
+}
 
 /* Chatter level (CK_GROUP_CHATTER_*) of lower-case text lc, whose message
  * proper starts at lc + start (past mentions and the hashtag); adds

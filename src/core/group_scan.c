@@ -19,14 +19,25 @@
 
 struct ck_group_scanner {
     char hashtag[64]; /* lower case, without '#'; "" when none */
+    size_t hashtag_len;
     size_t n_q;
     uint8_t number[CK_GROUP_MAX_CONTENT];
     uint8_t n_words[CK_GROUP_MAX_CONTENT];
     uint64_t words[CK_GROUP_MAX_CONTENT][MAX_QWORDS];
+    /* Every hash in words as a 1024-bit set (bit h >> 54): most words of a
+     * message are in no question and need not be looked for in each. */
+    uint64_t any_word[16];
+    bool has_words;
 };
 
-/* Sorted for bsearch. Chat filler ("agree", "great", "question") is here too:
- * it is shared by every question and answer, so it says nothing about which. */
+static bool may_be_qword(const struct ck_group_scanner *s, uint64_t h)
+{
+    return (s->any_word[h >> 60] >> (h >> 54 & 63) & 1) != 0;
+}
+
+/* Sorted (strcmp order) for binary search. Chat filler ("agree", "great",
+ * "question") is here too: it is shared by every question and answer, so it
+ * says nothing about which. */
 static const char *const stop_words[] = {
     "about", "above", "after", "again", "agree", "all", "also", "always", "and", "answer",
     "any", "are", "because", "been", "before", "being", "but", "can", "chat", "could", "did",
@@ -41,15 +52,34 @@ static const char *const stop_words[] = {
     "you're", "your",
 };
 
-static int cmp_str(const void *a, const void *b)
+/* strcmp(w, e) for w of len bytes: only the sign matters. */
+static int cmp_word(const char *w, size_t len, const char *e)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    for (size_t i = 0; i < len; i++)
+        if (w[i] != e[i])
+            return (unsigned char)w[i] < (unsigned char)e[i] ? -1 : 1;
+    return e[len] == '\0' ? 0 : -1;
 }
 
-bool ck_group__is_stop(const char *w)
+bool ck_group__in_sorted(const char *w, size_t len, const char *const *list, size_t n)
 {
-    return bsearch(&w, stop_words, sizeof stop_words / sizeof stop_words[0],
-                   sizeof stop_words[0], cmp_str) != NULL;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = cmp_word(w, len, list[mid]);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return false;
+}
+
+bool ck_group__is_stop(const char *w, size_t len)
+{
+    return ck_group__in_sorted(w, len, stop_words, sizeof stop_words / sizeof stop_words[0]);
 }
 
 static bool is_word_char(unsigned char ch)
@@ -95,10 +125,11 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
 {
     uint64_t seen[128];
     size_t n_seen = 0;
+    uint64_t seen_bits = 0; /* bit h >> 58 of each hash in seen: most words are new */
     const char *p = lc;
     while (*p) {
         unsigned char ch = (unsigned char)*p;
-        if (ch == '@' || strncmp(p, "http", 4) == 0) { /* skip the whole token */
+        if (ch == '@' || ck_group__starts(p, "http")) { /* skip the whole token */
             while (*p && !isspace((unsigned char)*p))
                 p++;
             continue;
@@ -129,17 +160,25 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
         /* "a1", "q2", "a3a": answer labels, not content */
         if ((w[0] == 'a' || w[0] == 'q') && isdigit((unsigned char)w[1]))
             continue;
-        /* "gets", "things": inflected filler is still filler */
-        if (ck_group__is_stop(w) || stem(w, len) < 3 || ck_group__is_stop(w))
+        /* "gets", "things": inflected filler is still filler (a word stem()
+         * leaves alone has been looked up already) */
+        if (ck_group__is_stop(w, len))
+            continue;
+        size_t stemmed = stem(w, len);
+        if (stemmed < 3 || (stemmed != len && ck_group__is_stop(w, stemmed)))
             continue;
         uint64_t h = fnv1a(w);
+        uint64_t bit = (uint64_t)1 << (h >> 58);
         bool dup = false;
-        for (size_t i = 0; i < n_seen && !dup; i++)
-            dup = seen[i] == h;
+        if ((seen_bits & bit) != 0)
+            for (size_t i = 0; i < n_seen && !dup; i++)
+                dup = seen[i] == h;
         if (dup)
             continue;
-        if (n_seen < sizeof seen / sizeof seen[0])
+        if (n_seen < sizeof seen / sizeof seen[0]) {
             seen[n_seen++] = h;
+            seen_bits |= bit;
+        }
         fn(ctx, h);
     }
 }
@@ -203,6 +242,7 @@ int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scann
     if (tag[0] == '#')
         tag++;
     lower_copy(s->hashtag, sizeof s->hashtag, tag);
+    s->hashtag_len = strlen(s->hashtag);
     for (size_t k = 0; k < c->n_questions; k++) {
         int num = c->questions[k].number;
         if (num < 1 || num > CK_GROUP_MAX_NUMBER) {
@@ -220,6 +260,12 @@ int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scann
         for_each_word(s, lc, add_qword, &q);
     }
     drop_topic_words(s);
+    for (size_t k = 0; k < s->n_q; k++) /* see may_be_qword() */
+        for (size_t i = 0; i < s->n_words[k]; i++) {
+            uint64_t h = s->words[k][i];
+            s->any_word[h >> 60] |= (uint64_t)1 << (h >> 54 & 63);
+            s->has_words = true;
+        }
     *out = s;
     return 0;
 }
@@ -242,6 +288,8 @@ struct mctx {
 static void count_hit(void *ctx, uint64_t h)
 {
     struct mctx *x = ctx;
+    if (!may_be_qword(x->s, h))
+        return;
     for (size_t k = 0; k < x->s->n_q; k++)
         for (size_t i = 0; i < x->s->n_words[k]; i++)
             if (x->s->words[k][i] == h && x->m->hits[k] < UINT8_MAX) {
@@ -266,11 +314,9 @@ static bool false_friend(const char *p)
         p++;
     if (isdigit((unsigned char)*p))
         return true; /* "Q1 2015", "A 4 5" */
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        size_t n = strlen(words[i]);
-        if (strncmp(p, words[i], n) == 0)
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (ck_group__starts(p, words[i]))
             return true;
-    }
     return false;
 }
 
@@ -399,7 +445,7 @@ static size_t lead_end(const struct ck_group_scanner *s, const char *lc)
                 p++;
             continue;
         }
-        size_t hl = strlen(s->hashtag);
+        size_t hl = s->hashtag_len;
         if (*p == '#' && hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 &&
             !is_word_char((unsigned char)p[1 + hl])) {
             p += 1 + hl;
@@ -453,10 +499,11 @@ static bool after_dash(const char *lc, size_t i)
            (unsigned char)lc[i - 4] == 0xe2;
 }
 
-static void scan_tags(const struct ck_group_scanner *s, const char *lc, const char *orig,
-                      size_t len, struct ck_group_msg *m)
+/* start: see lead_end(). lc and orig end where a quoted "RT @x:" began (see
+ * ck_group_scan_text), so no label is someone else's. */
+static void scan_tags(const char *lc, const char *orig, size_t start, size_t len,
+                      struct ck_group_msg *m)
 {
-    size_t start = lead_end(s, lc);
     long v;
     const char *e = parse_label(lc + start, orig + start, true, &v);
     if (e != NULL) {
@@ -464,10 +511,8 @@ static void scan_tags(const struct ck_group_scanner *s, const char *lc, const ch
         parse_more(e, m);
     }
     /* Elsewhere only clearly delimited labels: "#a2", "(A2)", "A2:" or a
-     * closing "A2"; "RT @x:" starts someone else's words, never ours. */
+     * closing "A2". */
     for (size_t i = start + 1; i < len; i++) {
-        if (strncmp(lc + i, "rt @", 4) == 0 && (i == 0 || lc[i - 1] == ' '))
-            return;
         if (!isspace((unsigned char)lc[i - 1]) && lc[i - 1] != '(' && lc[i] != '#')
             continue;
         if (lc[i] == '#' && i > 0 && !isspace((unsigned char)lc[i - 1]))
@@ -518,7 +563,7 @@ static void scan_qmention(const char *lc, const char *orig, size_t start,
         "yes",    "yeah", "agree", "same", "also", "totally", "definitely", "+1",
     };
     for (const char *p = lc; *p; p++) {
-        if (strncmp(p, "rt @", 4) == 0)
+        if (ck_group__starts(p, "rt @"))
             return;
         if (*p != 'q' || (p > lc && is_word_char((unsigned char)p[-1])))
             continue;
@@ -537,7 +582,7 @@ static void scan_qmention(const char *lc, const char *orig, size_t start,
         while (*r == ' ' || *r == ':' || *r == '.' || *r == '-' || *r == ',')
             r++;
         for (size_t i = 0; i < sizeof answer_words / sizeof answer_words[0]; i++)
-            if (strncmp(r, answer_words[i], strlen(answer_words[i])) == 0 && !asks)
+            if (ck_group__starts(r, answer_words[i]) && !asks)
                 m->flags |= CK_GROUP_F_ANSWERISH;
         return;
     }
@@ -556,9 +601,7 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     if (text == NULL)
         return;
     char orig[SCAN_MAX], lc[SCAN_MAX];
-    size_t len = strlen(text);
-    if (len > SCAN_MAX - 1)
-        len = SCAN_MAX - 1;
+    size_t len = strnlen(text, SCAN_MAX - 1);
     memcpy(orig, text, len);
     orig[len] = '\0';
     lower_copy(lc, sizeof lc, orig);
@@ -581,13 +624,15 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     }
     if (strchr(lc, '?') != NULL)
         m->flags |= CK_GROUP_F_QMARK;
-    scan_tags(s, lc, orig, len, m);
     size_t start = lead_end(s, lc);
+    scan_tags(lc, orig, start, len, m);
     scan_qmention(lc, orig, start, m);
     m->chatter = (uint8_t)ck_group__chatter(lc, start, &m->flags);
 
+    /* Questions with no content words ("Question 1?") leave nothing to count. */
     struct mctx x = {s, m};
-    for_each_word(s, lc, count_hit, &x);
+    if (s->has_words)
+        for_each_word(s, lc, count_hit, &x);
     unsigned best = 0;
     for (size_t k = 0; k < s->n_q; k++)
         if (m->hits[k] > best) {
