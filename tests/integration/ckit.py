@@ -2,6 +2,7 @@
 real simulator on 127.0.0.1, and read what both recorded."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -53,6 +54,8 @@ class Sim:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        if not os.environ.get("CK_KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def write_session(path, *, base_url, start_ms, duration="10m", lead="1m", grace="2m",

@@ -2,6 +2,7 @@
  * copy, a corrupt line, objects that will not normalise, statuses outside the
  * session's window; twice, same bytes. The record renderer against
  * ck_message_to_json, and the streaming atomic writer it uses. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,15 +55,38 @@ static char *read_file(const char *dir, const char *name)
     "\"facilitators\":[\"@t@glammr.us\"],\"post\":false,"                                          \
     "\"questions\":[{\"at\":\"5m\",\"text\":\"Q?\"}]}"
 
+/* Remove path and everything under it (the tests' folders hold files and
+ * one level of folders). */
+static void remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d == NULL) {
+        unlink(path);
+        return;
+    }
+    struct dirent *e;
+    char sub[512];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        remove_tree(sub);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+/* A session directory and the temp folder session_dir made around it. */
 static void remove_dir(const char *dir)
 {
-    const char *names[] = {"session.json", "journal.jsonl", "messages.jsonl", "f.txt"};
-    char path[512];
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    char top[512];
+    snprintf(top, sizeof top, "%s", dir);
+    char *slash = strrchr(top, '/');
+    if (slash != NULL && strncmp(top, "/tmp/ck-archive-", 16) == 0)
+        *slash = '\0';
+    remove_tree(top);
+    struct stat st;
+    assert_int_not_equal(stat(top, &st), 0); /* nothing left behind */
 }
 
 #define ALICE "\"account\":{\"id\":\"1\",\"acct\":\"alice\",\"url\":\"https://glammr.us/@alice\"}"
