@@ -191,9 +191,12 @@ static void walk(struct textbuf *b, xmlNode *root)
                 b->owed_space = false;
             }
             tb_break(b, block_breaks(n));
-            if (xmlStrcasecmp(n->name, (const xmlChar *)"pre") == 0)
-                pre_depth++;
             descend = n->children != NULL;
+            /* Only an element we descend into is left through its parent
+             * link below, so only that one may count: an empty <pre></pre>
+             * would otherwise keep the rest of the status preformatted. */
+            if (descend && xmlStrcasecmp(n->name, (const xmlChar *)"pre") == 0)
+                pre_depth++;
         }
         if (descend) {
             n = n->children;

@@ -44,6 +44,8 @@ static void test_breaks_and_paragraphs(void **state)
     check("<div>a</div><div>b</div>", "a\nb");
     check("<ul><li>x</li><li>y</li></ul>after", "x\ny\n\nafter");
     check("<pre>keep   this\n  indent</pre>", "keep   this\n  indent");
+    check("<pre></pre>a   b", "a b"); /* an empty <pre> ends where it starts */
+    check("<pre/>a   b", "a b");
 }
 
 static void test_whitespace(void **state)
