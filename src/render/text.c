@@ -48,8 +48,13 @@ char *ck_utf8_sanitize(const char *s, size_t len)
         size_t need = 0;
         uint32_t cp = 0, min = 0;
         if (c >= 0x01 && c < 0x80) {
-            out[o++] = (char)c;
-            i++;
+            /* ASCII is most of any status: copy a run in one go. */
+            size_t run = i + 1;
+            while (run < len && p[run] >= 0x01 && p[run] < 0x80)
+                run++;
+            memcpy(out + o, p + i, run - i);
+            o += run - i;
+            i = run;
             continue;
         } else if (c >= 0xC2 && c <= 0xDF) {
             need = 1, cp = c & 0x1F, min = 0x80;
