@@ -9,6 +9,7 @@
  * visible text, invisible spans (class "invisible") kept so URLs stay whole,
  * "ellipsis" spans without the ellipsis; invalid UTF-8 replaced with U+FFFD;
  * surrounding whitespace trimmed. html may be NULL (gives "").
+ * Not thread-safe: one libxml2 parser is kept between calls.
  * Returns new text (free with free()), or NULL on out of memory. */
 char *ck_html_to_text(const char *html, size_t len);
 

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,8 @@ static void test_breaks_and_paragraphs(void **state)
     check("<div>a</div><div>b</div>", "a\nb");
     check("<ul><li>x</li><li>y</li></ul>after", "x\ny\n\nafter");
     check("<pre>keep   this\n  indent</pre>", "keep   this\n  indent");
+    check("<pre></pre>a   b", "a b"); /* an empty <pre> ends where it starts */
+    check("<pre/>a   b", "a b");
 }
 
 static void test_whitespace(void **state)
@@ -145,9 +148,65 @@ static void test_deterministic_and_hostile(void **state)
     free(a);
     free(b);
     free(deep);
+    /* Text before hostile nesting survives it. */
+    char *deeper = malloc(16 + depth * 5 + 16);
+    assert_non_null(deeper);
+    o = 0;
+    memcpy(deeper + o, "<p>before</p>", 13);
+    o += 13;
+    for (size_t i = 0; i < depth; i++) {
+        memcpy(deeper + o, "<div>", 5);
+        o += 5;
+    }
+    memcpy(deeper + o, "deep", 5);
+    char *c = ck_html_to_text(deeper, strlen(deeper));
+    assert_non_null(c);
+    assert_memory_equal(c, "before", 6);
+    free(c);
+    free(deeper);
+    check("<p>after a halted parse</p>", "after a halted parse");
     check("<p>unclosed <b>bold <i>both</p>after", "unclosed bold both\n\nafter");
+    check("<p>a</p></html>  b", "a\n\nb"); /* libxml2 reopens <html> for "b" */
+    check("<html><body>x</body></html>y", "x\n\ny");
+    check("<p>x<noscript>no<p>never</p></noscript> y</p>", "x y");
+    check("<script><pre>  </pre></script>a   b", "a b");
     check("x &bogus; y </p>", "x &bogus; y");
     check("1 > 0 & 2 >= 1", "1 > 0 & 2 >= 1");
+}
+
+static void test_prefixed_names(void **state)
+{
+    /* An HTML parser takes "o:p" as one unknown, inline name, as browsers do
+     * (Word pastes <o:p>); it is neither <p> nor a reason to drop text. */
+    check("<p>a<o:p>b</o:p>c</p>", "abc");
+    check("<x:script>shown</x:script>", "shown");
+    check("<p>one <a:1>two</a:1> three &amp; four</p>", "one two three & four");
+}
+
+static void test_many_calls(void **state)
+{
+    /* One parser serves every call; it is replaced after a large fragment or
+     * once it has met many distinct tag names, and output never depends on
+     * what came before. */
+    char html[64];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(html, sizeof html, "<x%d class=c%d>t%d</x%d> <p>p</p>", i, i, i % 10, i);
+        char want[16];
+        snprintf(want, sizeof want, "t%d\n\np", i % 10);
+        check(html, want);
+    }
+    size_t big = 200 * 1024;
+    char *large = malloc(big + 1);
+    assert_non_null(large);
+    for (size_t i = 0; i < big; i++)
+        large[i] = i % 8 == 7 ? ' ' : 'w';
+    large[big] = '\0';
+    char *got = ck_html_to_text(large, big);
+    assert_non_null(got);
+    assert_int_equal(strlen(got), big - 1); /* the trailing space is trimmed */
+    free(got);
+    free(large);
+    check("<p>one</p><p>two</p>", "one\n\ntwo");
 }
 
 int main(void)
@@ -163,6 +222,8 @@ int main(void)
         cmocka_unit_test(test_sanitize),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_deterministic_and_hostile),
+        cmocka_unit_test(test_prefixed_names),
+        cmocka_unit_test(test_many_calls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
