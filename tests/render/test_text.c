@@ -1,6 +1,7 @@
 /* ck_html_to_text and ck_utf8_sanitize: what a reader of the archive sees. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,20 +12,23 @@
 
 #include "chatkeeper/text.h"
 
-static void check(const char *html, const char *want)
-{
-    char *got = ck_html_to_text(html, html != NULL ? strlen(html) : 0);
-    assert_non_null(got);
-    assert_string_equal(got, want);
-    free(got);
-}
-
+/* Both ways give want: the fast path for Mastodon's own HTML (when it takes
+ * the fragment) and libxml2 alone. */
 static void check_n(const char *html, size_t len, const char *want)
 {
     char *got = ck_html_to_text(html, len);
     assert_non_null(got);
     assert_string_equal(got, want);
     free(got);
+    got = ck_html_to_text_libxml2(html, len);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void check(const char *html, const char *want)
+{
+    check_n(html, html != NULL ? strlen(html) : 0, want);
 }
 
 static void test_entities(void **state)
@@ -209,6 +213,150 @@ static void test_many_calls(void **state)
     check("<p>one</p><p>two</p>", "one\n\ntwo");
 }
 
+/* ---- the fast path against libxml2, on generated fragments ---- */
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state % n);
+}
+
+static void put(char *buf, size_t *len, size_t cap, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n < cap) {
+        memcpy(buf + *len, s, n);
+        *len += n;
+        buf[*len] = '\0';
+    }
+}
+
+/* Pieces of Mastodon's HTML (first in each list, up to its _ok count) and of
+ * everything around it the fast path must leave to libxml2 (other tags,
+ * quoting, entities, stray characters). */
+static const char *const texts[] = {
+    "A1 ", "hello", " world ", "  ", "\n", "\t", "\r\n", "caf\xC3\xA9", "\xF0\x9F\x99\x82", "a > b",
+    "http://example.org/x?a=1", "Q2:", "#tag", "@user", "x\x01y", "\x7f", "\xEF\xBF\xBE", "\f",
+};
+#define TEXTS_OK 14
+static const char *const entities[] = {
+    "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#8230;", "&#128512;", "&#160;", "&#x27;",
+    "&nbsp;", "&hellip;", "&", "& ", "&amp", "&#0;", "&#1114112;", "&#31;", "&#127;", "&bogus;",
+    "&#55296;", "&#65534;", "&#159;",
+};
+#define ENTITIES_OK 8
+static const char *const inline_tags[] = {"a",   "span", "b",     "strong", "i",    "em", "code",
+                                          "del", "s",    "u",     "sub",    "sup",  "small",
+                                          "font", "q",   "SPAN",  "p",      "div",  "pre",
+                                          "script", "o:p", "li"};
+#define INLINE_OK 13
+static const char *const attrs[] = {
+    "", " class=\"invisible\"", " href=\"https://example.org/a?b=1&amp;c=2\"",
+    " rel=\"nofollow noopener\" translate=\"no\"", " target=\"_blank\"", " data-x=\"a>b\"",
+    "  class=\"h-card\"", " class='x'", " class=x", " hidden", " CLASS=\"x\"", "/", " /",
+    " class=\"a\"b=\"c\""};
+#define ATTRS_OK 8
+
+/* One of list, from its first ok entries unless this piece strays. */
+static const char *pick(const char *const *list, size_t n, size_t ok, int stray)
+{
+    return (int)rnd(100) < stray ? list[rnd((uint32_t)n)] : list[rnd((uint32_t)ok)];
+}
+#define PICK(list, ok, stray) pick(list, sizeof list / sizeof *list, ok, stray)
+
+/* Inline content at depth (1 inside a paragraph); stray: percent of pieces
+ * drawn from everything rather than from the subset. */
+static void fragment(char *buf, size_t cap, int depth, int stray)
+{
+    size_t len = strlen(buf);
+    int parts = 1 + (int)rnd(depth <= 1 ? 6 : 3);
+    for (int i = 0; i < parts; i++) {
+        switch (rnd(10)) {
+        case 0:
+        case 1:
+        case 2:
+        case 3:
+            put(buf, &len, cap, PICK(texts, TEXTS_OK, stray));
+            break;
+        case 4:
+            put(buf, &len, cap, PICK(entities, ENTITIES_OK, stray));
+            break;
+        case 5:
+            put(buf, &len, cap, rnd(4) ? "<br>" : rnd(2) ? "<br />" : "<br/>");
+            break;
+        case 6:
+            if ((int)rnd(100) < stray) {
+                put(buf, &len, cap, rnd(2) ? "<" : rnd(2) ? "<!-- c -->" : "</p>");
+                break;
+            }
+            /* fall through */
+        default: {
+            const char *t = PICK(inline_tags, INLINE_OK, stray);
+            put(buf, &len, cap, "<");
+            put(buf, &len, cap, t);
+            put(buf, &len, cap, PICK(attrs, ATTRS_OK, stray));
+            put(buf, &len, cap, ">");
+            if (depth < 4 && rnd(3) != 0)
+                fragment(buf, cap, depth + 1, stray);
+            len = strlen(buf);
+            if ((int)rnd(100) >= stray / 2) {
+                put(buf, &len, cap, "</");
+                put(buf, &len, cap, (int)rnd(100) < stray / 4 ? "span" : t);
+                put(buf, &len, cap, ">");
+            }
+        }
+        }
+    }
+}
+
+/* Mostly what Mastodon writes, paragraphs of inline content, each piece of
+ * which may stray from the subset; otherwise anything. */
+static bool document(char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    int stray = rnd(3) == 0 ? 0 : (int)rnd(40);
+    if (rnd(5) == 0) {
+        fragment(buf, cap, 0, 50); /* text and tags outside any paragraph */
+        return false;
+    }
+    size_t len = 0;
+    int paras = 1 + (int)rnd(3);
+    for (int i = 0; i < paras; i++) {
+        put(buf, &len, cap, rnd(8) ? "<p>" : "<p class=\"x\">");
+        fragment(buf, cap, 1, stray);
+        len = strlen(buf);
+        put(buf, &len, cap, "</p>");
+        if (rnd(6) == 0)
+            put(buf, &len, cap, rnd(2) ? "\n" : " ");
+    }
+    return true;
+}
+
+/* Whatever the fragment, the fast path gives libxml2's text or leaves it to
+ * libxml2: the same output either way. */
+static void test_fast_path_matches_libxml2(void **state)
+{
+    char buf[4096];
+    size_t mastodon_like = 0;
+    for (int n = 0; n < 30000; n++) {
+        bool paragraphs = document(buf, sizeof buf);
+        char *fast = ck_html_to_text(buf, strlen(buf));
+        char *ref = ck_html_to_text_libxml2(buf, strlen(buf));
+        assert_non_null(fast);
+        assert_non_null(ref);
+        if (strcmp(fast, ref) != 0)
+            fail_msg("fragment %d: %s\nfast:    \"%s\"\nlibxml2: \"%s\"", n, buf, fast, ref);
+        mastodon_like += paragraphs;
+        free(fast);
+        free(ref);
+    }
+    assert_true(mastodon_like > 5000); /* the generator does reach the subset */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -224,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_and_hostile),
         cmocka_unit_test(test_prefixed_names),
         cmocka_unit_test(test_many_calls),
+        cmocka_unit_test(test_fast_path_matches_libxml2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
