@@ -417,44 +417,6 @@ static void offer(struct digest_question *q, size_t max_top, json_t *m, const ch
     }
 }
 
-int ck_writeup_digest_add(struct ck_writeup_digest *d, json_t *m)
-{
-    if (!json_is_object(m))
-        return 0;
-    if (fill_questions(d->s, m) != 0)
-        return CK_ENOMEM;
-    if (json_is_string(json_object_get(m, "boost_of")) ||
-        json_object_get(d->deleted, str(m, "id")) != NULL)
-        return 0;
-    const json_t *a = json_object_get(m, "author");
-    const char *h = str(a, "handle");
-    bool first, quotable = h[0] != '\0' && str(m, "text")[0] != '\0';
-    json_t *p = NULL;
-    d->total++;
-    if (h[0] != '\0') {
-        if (bump(d->count, h, &first) != 0)
-            return CK_ENOMEM;
-        if (first && ((p = person_for(d, a)) == NULL || json_object_set(d->who, h, p) != 0))
-            return CK_ENOMEM;
-    }
-    if (is_question_post(m))
-        return 0;
-    for (size_t i = 0; i < d->s->n_questions; i++) {
-        struct digest_question *q = &d->q[i];
-        if (!answers(m, q->number))
-            continue;
-        q->answers++;
-        if (h[0] == '\0')
-            continue;
-        if (bump(q->count, h, &first) != 0)
-            return CK_ENOMEM;
-        if (first && ((p = person_for(d, a)) == NULL || json_array_append(q->people, p) != 0))
-            return CK_ENOMEM;
-        if (quotable)
-            offer(q, d->max_top, m, h);
-    }
-    return 0;
-}
 
 /* cmp_msg between record r and a kept message y. */
 static int64_t rec_num(int64_t v)
@@ -542,6 +504,18 @@ int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_re
         }
     }
     return 0;
+}
+
+int ck_writeup_digest_add(struct ck_writeup_digest *d, json_t *m)
+{
+    if (!json_is_object(m))
+        return 0;
+    if (fill_questions(d->s, m) != 0)
+        return CK_ENOMEM;
+    struct ck_record r;
+    if (ck_record_from_json(m, &r) != 0)
+        return 0; /* no id or no time: not a message (the transcripts skip it too) */
+    return ck_writeup_digest_add_record(d, &r);
 }
 
 /* Posts found deleted after the digest was made are all highlight
