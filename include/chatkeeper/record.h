@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "chatkeeper/error.h"
 #include "chatkeeper/message.h"
 #include "chatkeeper/sbuf.h"
 
@@ -72,6 +73,15 @@ int ck_record_decode(const char *p, size_t avail, struct ck_record *r, size_t *u
  * counts{replies,boosts,likes}), then questions and assigned_by when with_group.
  * The same bytes as ck_message_to_json dumped with JSON_COMPACT. */
 void ck_record_write_json(const struct ck_record *r, bool with_group, struct ck_sbuf *b);
+
+/* Records by index, 0..n-1, oldest first: how the archive hands its records
+ * to the renderers (render.h). get fills r (borrowed, valid until the next
+ * call) and returns 0, or a CK_ code with err set. */
+struct ck_record_source {
+    size_t n;
+    int (*get)(void *ctx, size_t i, struct ck_record *r, struct ck_error *err);
+    void *ctx;
+};
 
 /* r as a new JSON object (the same keys, grouping included), or NULL on out of
  * memory. For the few records an output keeps whole (write-up highlights). */

@@ -17,7 +17,7 @@
  * Memory: one pass over an mmap of messages.jsonl keeps ~80 bytes per message
  * (offsets, times, reply links, counts); the transcripts re-parse each line
  * from the map when they write it. The archive hands over the same records
- * in binary form instead (ck_render_archive), which read without parsing. */
+ * as views instead (ck_render_archive), which read without parsing. */
 #ifndef CHATKEEPER_RENDER_H
 #define CHATKEEPER_RENDER_H
 
@@ -47,11 +47,11 @@ struct ck_render_stats {
 int ck_render_session(const char *dir, struct ck_render_stats *stats, struct ck_error *err);
 
 /* The archive's way in: the same outputs and the write-up (writeup.md and
- * .html), from records_fd, the binary records (record.h) of the
- * messages.jsonl just written, in the same order; the caller keeps the
- * descriptor. Returns as ck_render_session. */
-int ck_render_archive(const char *dir, int records_fd, struct ck_render_stats *stats,
-                      struct ck_error *err);
+ * .html), from the records of the messages.jsonl just written, in the same
+ * order (borrowed). Returns as ck_render_session. */
+struct ck_record_source;
+int ck_render_archive(const char *dir, const struct ck_record_source *records,
+                      struct ck_render_stats *stats, struct ck_error *err);
 
 /* Write archive_dir/index.html: every subfolder holding session.json and
  * messages.jsonl, newest start first, with date, title (linked to its

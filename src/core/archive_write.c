@@ -156,41 +156,72 @@ static int group(struct writer *b, struct spill_map *sm, struct ck_grouping *gr,
     return 0;
 }
 
-/* messages.jsonl, grouped, and the same records in binary form for the
- * renderers (records), leaving out what grouping hid. */
-static int write_grouped(struct writer *b, struct spill_map *sm, const struct ck_group_msg *g,
-                         struct ck_atomic_file *out, FILE *records, size_t *hidden,
-                         struct ck_error *err)
+/* A message that stays, and its grouping: what the renderers' source needs
+ * once the grouping's working set is gone. */
+struct kept {
+    uint32_t entry; /* index into msgs */
+    uint8_t n_questions, by;
+    uint8_t questions[CK_GROUP_MAX_TAGS];
+};
+
+/* Kept message k's record, grouped. */
+static int grouped_record(struct writer *b, struct spill_map *sm, const struct kept *k,
+                          struct ck_record *r, struct ck_error *err)
 {
+    int rc = record_at(sm, &b->msgs[k->entry], r, err);
+    if (rc != 0)
+        return rc;
+    r->n_questions = k->n_questions;
+    for (uint8_t q = 0; q < k->n_questions; q++)
+        r->questions[q] = k->questions[q];
+    r->assigned_by = ck_group_by_name((enum ck_assigned_by)k->by);
+    return 0;
+}
+
+/* messages.jsonl, grouped, leaving out what grouping hid; *kept_out: the
+ * messages written, with their grouping (new). */
+static int write_grouped(struct writer *b, struct spill_map *sm, const struct ck_group_msg *g,
+                         struct ck_atomic_file *out, struct kept **kept_out, size_t *n_kept,
+                         size_t *hidden, struct ck_error *err)
+{
+    struct kept *kept = malloc((b->n + 1) * sizeof *kept);
+    if (kept == NULL)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    *kept_out = kept;
+    *n_kept = 0;
     for (size_t i = 0; i < b->n; i++) {
         if (g[i].hidden) {
             (*hidden)++;
             continue;
         }
+        struct kept *k = &kept[(*n_kept)++];
+        *k = (struct kept){.entry = (uint32_t)i, .n_questions = g[i].n_questions, .by = (uint8_t)g[i].by};
+        memcpy(k->questions, g[i].questions, sizeof k->questions);
         struct ck_record r;
-        int rc = record_at(sm, &b->msgs[i], &r, err);
+        int rc = grouped_record(b, sm, k, &r, err);
         if (rc != 0)
             return rc;
-        r.n_questions = g[i].n_questions;
-        for (uint8_t k = 0; k < g[i].n_questions; k++)
-            r.questions[k] = g[i].questions[k];
-        r.assigned_by = ck_group_by_name(g[i].by);
         b->rec.len = 0;
         ck_record_write_json(&r, true, &b->rec);
         if (b->rec.oom)
             return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
         if ((rc = ck_atomic_write(out, b->rec.s, b->rec.len, err)) != 0)
             return rc;
-        b->rec.len = 0;
-        ck_record_encode(&r, &b->rec);
-        if (b->rec.oom)
-            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-        if (fwrite(b->rec.s, 1, b->rec.len, records) != b->rec.len)
-            return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
     }
-    if (fflush(records) != 0)
-        return ck_error_set(err, CK_EIO, "archive: records file: write: %s", strerror(errno));
     return 0;
+}
+
+/* The renderers read the kept messages' records straight from the spill. */
+struct source {
+    struct writer *b;
+    struct spill_map *sm;
+    const struct kept *kept;
+};
+
+static int source_get(void *ctx, size_t i, struct ck_record *r, struct ck_error *err)
+{
+    struct source *src = ctx;
+    return grouped_record(src->b, src->sm, &src->kept[i], r, err);
 }
 
 /* Group the sorted messages and write messages.jsonl; then everything people
@@ -203,7 +234,8 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
     struct ck_group_msg *g = NULL;
     struct ck_atomic_file *out = NULL;
     struct spill_map sm = {0};
-    FILE *records = NULL;
+    struct kept *kept = NULL;
+    size_t n_kept = 0;
     int rc = ck_grouping_open(dir, &gr, err);
     if (rc == 0)
         rc = map_spill(b, &sm, err);
@@ -211,22 +243,22 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
         rc = group(b, &sm, gr, &g, err);
     ck_grouping_close(gr);
     if (rc == 0)
-        rc = ck_archive_scratch(dir, ".messages.records.XXXXXX", &records, err);
-    if (rc == 0)
         rc = ck_atomic_open(out_path, &out, err);
     if (rc == 0)
-        rc = write_grouped(b, &sm, g, out, records, hidden, err);
-    unmap_spill(&sm);
+        rc = write_grouped(b, &sm, g, out, &kept, &n_kept, hidden, err);
     free(g);
     if (rc == 0) {
         rc = ck_atomic_commit(out, err);
         out = NULL; /* commit always frees it */
     }
     ck_atomic_abort(out);
-    if (rc == 0)
-        rc = ck_render_archive(dir, fileno(records), NULL, err);
-    if (records != NULL)
-        fclose(records);
+    if (rc == 0) {
+        struct source ctx = {.b = b, .sm = &sm, .kept = kept};
+        struct ck_record_source src = {.n = n_kept, .get = source_get, .ctx = &ctx};
+        rc = ck_render_archive(dir, &src, NULL, err);
+    }
+    unmap_spill(&sm);
+    free(kept);
     if (rc != 0)
         return rc;
     char *parent = ck_archive_path(dir, "..");
@@ -236,7 +268,6 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
     free(parent);
     return rc;
 }
-
 
 int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
                      const struct ck_archive_entry *msgs, size_t n, size_t *hidden,

@@ -67,16 +67,13 @@ static void drop_pages(struct ck_rmodel *m, size_t len)
 
 int ck_rmodel_get(struct ck_rmodel *m, uint32_t i, struct ck_rrec *out)
 {
-    /* The transcripts read one group at a time, so a record here is usually on
-     * a page nothing else read yet: count the page, not just the record. */
+    /* The transcripts read one group at a time, so a line here is usually on
+     * a page nothing else read yet: count the page, not just the line. */
     drop_pages(m, m->msgs[i].len + 4096);
     out->json = NULL;
-    const char *p = m->data + m->msgs[i].off;
-    if (m->binary) {
-        size_t used;
-        return ck_record_decode(p, m->msgs[i].len, &out->r, &used) == 0 ? 0 : CK_ENOMEM;
-    }
-    out->json = parse_line(p, m->msgs[i].len);
+    if (m->src != NULL)
+        return m->src->get(m->src->ctx, (size_t)m->msgs[i].off, &out->r, NULL);
+    out->json = parse_line(m->data + m->msgs[i].off, m->msgs[i].len);
     if (out->json == NULL || ck_record_from_json(out->json, &out->r) != 0) {
         ck_rrec_release(out);
         return CK_ENOMEM;
@@ -439,30 +436,25 @@ static int load_lines(struct ck_rmodel *m, const char *path, struct ck_sink *csv
     return 0;
 }
 
-/* The archive's binary records: written by us a moment ago, so a bad one is
- * an error rather than a line to skip. */
+/* The archive's records. */
 static int load_records(struct ck_rmodel *m, struct ck_sink *csv, struct ck_writeup_digest *digest,
                         struct ck_error *err)
 {
-    size_t off = 0;
-    while (off < m->size) {
+    for (size_t i = 0; i < m->src->n; i++) {
         struct ck_record r;
-        size_t used;
-        int rc = ck_record_decode(m->data + off, m->size - off, &r, &used);
+        int rc = m->src->get(m->src->ctx, i, &r, err);
         if (rc != 0)
-            return ck_error_set(err, rc, "render: archive records: damaged at byte %zu", off);
+            return rc;
         m->lines++;
-        if ((rc = take(m, &r, off, used, csv, digest)) != 0)
+        if ((rc = take(m, &r, i, 0, csv, digest)) != 0)
             return ck_error_set(err, rc, "%s", ck_strerror(rc));
-        drop_pages(m, used);
-        off += used;
     }
     return 0;
 }
 
 int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session *s,
-                   int records_fd, struct ck_sink *csv, struct ck_writeup_digest *digest,
-                   struct ck_error *err)
+                   const struct ck_record_source *records, struct ck_sink *csv,
+                   struct ck_writeup_digest *digest, struct ck_error *err)
 {
     memset(m, 0, sizeof *m);
     m->s = s;
@@ -495,11 +487,9 @@ int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session
 
     if (csv != NULL)
         ck_rcsv_header(csv);
-    if (records_fd >= 0) {
-        m->binary = true;
-        rc = map_fd(m, records_fd, "archive records", err);
-        if (rc == 0)
-            rc = load_records(m, csv, digest, err);
+    if (records != NULL) {
+        m->src = records;
+        rc = load_records(m, csv, digest, err);
     } else {
         snprintf(path, sizeof path, "%s/messages.jsonl", dir);
         int fd = open(path, O_RDONLY | O_CLOEXEC);

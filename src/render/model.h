@@ -1,9 +1,9 @@
 /* Private to src/render: the compact model of a session's messages that every
  * renderer shares.
  *
- * Built in one pass over an mmap of the records (ck_rmodel_load): the lines of
- * messages.jsonl, or the binary records the archive wrote beside it (see
- * record.h), which read without parsing. For each message it keeps where its
+ * Built in one pass over the records (ck_rmodel_load): the lines of an mmap
+ * of messages.jsonl, or the archive's own records (record.h), which read
+ * without parsing. For each message it keeps where its
  * record is, when it was posted, who wrote it, what it replies to and its
  * counts; never its text. The transcripts read a record again from the map
  * (ck_rmodel_get) when they write it. The pass also feeds the streaming
@@ -33,10 +33,10 @@ enum {
 };
 
 struct ck_rmsg {
-    uint64_t off; /* record offset in the map */
+    uint64_t off; /* line offset in the map, or index in src */
     int64_t created_ms;
     uint64_t reply_h; /* hash of reply_to (0: none) until resolved into parent */
-    uint32_t len;     /* record length */
+    uint32_t len;     /* line length */
     uint32_t author;  /* index into authors; CK_RNONE for boosts */
     uint32_t parent;  /* message index of reply_to, CK_RNONE if absent */
     uint32_t likes, boosts;
@@ -89,9 +89,9 @@ struct ck_rmodel {
     const struct ck_session *s; /* borrowed */
     const char *dir;            /* borrowed */
     json_t *state;              /* state.json (owned), {} when absent */
-    const char *data;           /* the mmap of messages.jsonl, or of binary records */
+    const char *data;           /* the mmap of messages.jsonl, when read from it */
     size_t size;
-    bool binary;                /* data holds ck_record_encode's records */
+    const struct ck_record_source *src; /* or the archive's records (borrowed) */
 
     struct ck_rmsg *msgs;
     size_t n, cap;
@@ -132,13 +132,13 @@ struct ck_rlocal {
     char abbr[16];
 };
 
-/* Load dir's session data from records_fd (binary records, see record.h; the
- * caller keeps the descriptor) or, when it is -1, from dir/messages.jsonl.
- * csv (may be NULL) receives messages.csv and digest (may be NULL) every
- * record as they stream by. s: borrowed, must outlive m. */
+/* Load dir's session data from records (borrowed, must outlive m) or, when
+ * it is NULL, from dir/messages.jsonl. csv (may be NULL) receives
+ * messages.csv and digest (may be NULL) every record as they stream by.
+ * s: borrowed, must outlive m. */
 int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session *s,
-                   int records_fd, struct ck_sink *csv, struct ck_writeup_digest *digest,
-                   struct ck_error *err);
+                   const struct ck_record_source *records, struct ck_sink *csv,
+                   struct ck_writeup_digest *digest, struct ck_error *err);
 void ck_rmodel_finish(struct ck_rmodel *m);
 
 /* Message i's record again, as a view (ck_rrec_release it). */
@@ -146,7 +146,8 @@ struct ck_rrec {
     struct ck_record r;
     json_t *json; /* what r borrows from, for a line of messages.jsonl */
 };
-/* Returns 0, or CK_ENOMEM (the record read once, so it reads again). */
+/* Returns 0, or CK_ENOMEM (the record read once, so it reads again; for
+ * the archive's records, whatever error its source gave). */
 int ck_rmodel_get(struct ck_rmodel *m, uint32_t i, struct ck_rrec *out);
 void ck_rrec_release(struct ck_rrec *rec);
 

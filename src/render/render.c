@@ -1,7 +1,7 @@
 /* ck_render_session: every output of a session directory from one pass over
  * messages.jsonl (the model, which streams messages.csv as it goes) plus one
  * re-read for the transcripts; ck_render_archive: the same, and the write-up,
- * from the archive's binary records. Each output is written atomically, so a
+ * from the archive's records. Each output is written atomically, so a
  * crash leaves the previous version of a file, never half of one. */
 #include <errno.h>
 #include <limits.h>
@@ -19,7 +19,7 @@ static int path_in(char *buf, size_t n, const char *dir, const char *name, struc
     return 0;
 }
 
-static int render(const char *dir, int records_fd, bool writeup, struct ck_render_stats *stats,
+static int render(const char *dir, const struct ck_record_source *records, bool writeup, struct ck_render_stats *stats,
                   struct ck_error *err)
 {
     char path[PATH_MAX], path2[PATH_MAX];
@@ -46,7 +46,7 @@ static int render(const char *dir, int records_fd, bool writeup, struct ck_rende
     if ((rc = path_in(path, sizeof path, dir, "messages.csv", err)) != 0 ||
         (rc = ck_sink_open_file(&csv, path, err)) != 0)
         goto out;
-    rc = ck_rmodel_load(&m, dir, &s, records_fd, &csv, digest, err);
+    rc = ck_rmodel_load(&m, dir, &s, records, &csv, digest, err);
     if (rc != 0) {
         ck_sink_abort(&csv);
         goto out;
@@ -86,11 +86,11 @@ out:
 
 int ck_render_session(const char *dir, struct ck_render_stats *stats, struct ck_error *err)
 {
-    return render(dir, -1, false, stats, err);
+    return render(dir, NULL, false, stats, err);
 }
 
-int ck_render_archive(const char *dir, int records_fd, struct ck_render_stats *stats,
-                      struct ck_error *err)
+int ck_render_archive(const char *dir, const struct ck_record_source *records,
+                      struct ck_render_stats *stats, struct ck_error *err)
 {
-    return render(dir, records_fd, true, stats, err);
+    return render(dir, records, true, stats, err);
 }
