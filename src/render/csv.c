@@ -26,9 +26,9 @@ static void cell(struct ck_sink *csv, const char *v, bool last)
 
 static void count_cell(struct ck_sink *csv, int64_t v)
 {
-    char num[32] = "";
+    char num[24] = "";
     if (v != CK_RECORD_NO_COUNT)
-        snprintf(num, sizeof num, "%lld", (long long)v);
+        ck_rfmt_int(num, v);
     cell(csv, num, false);
 }
 
@@ -36,17 +36,21 @@ void ck_rcsv_row(struct ck_rmodel *m, struct ck_sink *csv, const struct ck_recor
 {
     char local[40] = "";
     struct ck_rlocal lt;
-    if (ck_rmodel_local(m, r->created_ms, &lt) == 0)
-        snprintf(local, sizeof local, "%04d-%02d-%02d %02d:%02d:%02d", lt.year % 10000, lt.month,
-                 lt.day, lt.hour, lt.minute, lt.second);
+    if (ck_rmodel_local(m, r->created_ms, &lt) == 0) {
+        /* "2026-12-03 20:05:00": the ISO form's first 19 characters, T made a space. */
+        char iso[32];
+        ck_rlocal_iso(&lt, iso, sizeof iso);
+        memcpy(local, iso, 19);
+        local[10] = ' ';
+        local[19] = '\0';
+    }
     /* "1;2": a semicolon, so the list stays one cell in any spreadsheet. */
     char qs[128] = "";
     size_t ql = 0;
-    for (size_t i = 0; i < r->n_questions && ql + 24 < sizeof qs; i++) {
-        int n = snprintf(qs + ql, sizeof qs - ql, "%s%lld", ql ? ";" : "",
-                         (long long)r->questions[i]);
-        if (n > 0)
-            ql += (size_t)n;
+    for (size_t i = 0; i < r->n_questions && ql + 26 < sizeof qs; i++) {
+        if (ql > 0)
+            qs[ql++] = ';';
+        ql += ck_rfmt_int(qs + ql, r->questions[i]);
     }
     cell(csv, r->id, false);
     cell(csv, r->created_at, false);

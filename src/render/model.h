@@ -157,6 +157,11 @@ int ck_rmodel_local(struct ck_rmodel *m, int64_t ms, struct ck_rlocal *out);
 
 /* "2026-12-03T20:05:00+00:00" (buf >= 32). */
 void ck_rlocal_iso(const struct ck_rlocal *lt, char *buf, size_t n);
+/* "20:05". */
+void ck_rlocal_hhmm(const struct ck_rlocal *lt, char buf[6]);
+/* v in decimal into buf, NUL-terminated; returns its length. For the
+ * numbers written for every message, where snprintf was a cost of its own. */
+size_t ck_rfmt_int(char buf[24], int64_t v);
 
 /* FNV-1a, mixed so its low bits can index tables; never 0. fold: ASCII
  * case-insensitive. */

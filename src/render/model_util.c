@@ -148,10 +148,62 @@ int ck_rmodel_local(struct ck_rmodel *m, int64_t ms, struct ck_rlocal *out)
     return 0;
 }
 
+/* width digits of v (0 <= v), zero-padded, at p; returns p after them. */
+static char *digits(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 void ck_rlocal_iso(const struct ck_rlocal *lt, char *buf, size_t n)
 {
+    /* By hand, not snprintf: this runs for every message. */
+    char tmp[32], *p = tmp;
     int off = lt->offset_s < 0 ? -lt->offset_s : lt->offset_s;
-    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", lt->year % 10000, lt->month,
-             lt->day, lt->hour, lt->minute, lt->second, lt->offset_s < 0 ? '-' : '+',
-             off / 3600 % 100, off / 60 % 60);
+    p = digits(p, lt->year % 10000 < 0 ? 0 : lt->year % 10000, 4);
+    *p++ = '-';
+    p = digits(p, lt->month % 100, 2);
+    *p++ = '-';
+    p = digits(p, lt->day % 100, 2);
+    *p++ = 'T';
+    p = digits(p, lt->hour % 100, 2);
+    *p++ = ':';
+    p = digits(p, lt->minute % 100, 2);
+    *p++ = ':';
+    p = digits(p, lt->second % 100, 2);
+    *p++ = lt->offset_s < 0 ? '-' : '+';
+    p = digits(p, off / 3600 % 100, 2);
+    *p++ = ':';
+    p = digits(p, off / 60 % 60, 2);
+    *p = '\0';
+    snprintf(buf, n, "%s", tmp);
+}
+
+void ck_rlocal_hhmm(const struct ck_rlocal *lt, char buf[6])
+{
+    char *p = digits(buf, lt->hour % 100, 2);
+    *p++ = ':';
+    p = digits(p, lt->minute % 100, 2);
+    *p = '\0';
+}
+
+size_t ck_rfmt_int(char buf[24], int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    size_t len = 0;
+    if (v < 0)
+        buf[len++] = '-';
+    while (n > 0)
+        buf[len++] = tmp[--n];
+    buf[len] = '\0';
+    return len;
 }

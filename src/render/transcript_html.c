@@ -44,13 +44,17 @@ static void html_time(struct ck_rmodel *m, struct ck_sink *o, int64_t ms, bool l
         return;
     }
     ck_rlocal_iso(&lt, iso, sizeof iso);
-    ck_sink_printf(o, "<time datetime=\"%s\">", iso);
+    ck_sink_puts(o, "<time datetime=\"");
+    ck_sink_puts(o, iso);
+    ck_sink_puts(o, "\">");
     if (long_form) {
         ck_sink_printf(o, "%s %d %s %d, %02d:%02d ", day_names[lt.weekday % 7], lt.day,
                        month_names[(lt.month + 11) % 12], lt.year, lt.hour, lt.minute);
         ck_html_text(o, lt.abbr, strlen(lt.abbr), false);
     } else {
-        ck_sink_printf(o, "%02d:%02d", lt.hour, lt.minute);
+        char hhmm[6];
+        ck_rlocal_hhmm(&lt, hhmm);
+        ck_sink_puts(o, hhmm);
     }
     ck_sink_puts(o, "</time>");
 }
@@ -88,7 +92,9 @@ static void post_link(struct ck_sink *o, const char *url, const char *label)
         return;
     ck_sink_puts(o, "<a href=\"");
     text(o, url);
-    ck_sink_printf(o, "\" rel=\"nofollow ugc noopener\">%s</a>", label);
+    ck_sink_puts(o, "\" rel=\"nofollow ugc noopener\">");
+    ck_sink_puts(o, label);
+    ck_sink_puts(o, "</a>");
 }
 
 static void heading_text(struct ck_sink *o, const struct ck_rgroup *g)
@@ -218,13 +224,16 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
         return;
     ck_sink_puts(o, "<p class=\"foot\">");
     const char *sep = "";
+    char num[24];
     if (v->rm->likes > 0) {
-        ck_sink_printf(o, "%lu like%s", (unsigned long)v->rm->likes, v->rm->likes == 1 ? "" : "s");
+        ck_sink_put(o, num, ck_rfmt_int(num, v->rm->likes));
+        ck_sink_puts(o, v->rm->likes == 1 ? " like" : " likes");
         sep = " · ";
     }
     if (v->rm->boosts > 0) {
-        ck_sink_printf(o, "%s%lu boost%s", sep, (unsigned long)v->rm->boosts,
-                       v->rm->boosts == 1 ? "" : "s");
+        ck_sink_puts(o, sep);
+        ck_sink_put(o, num, ck_rfmt_int(num, v->rm->boosts));
+        ck_sink_puts(o, v->rm->boosts == 1 ? " boost" : " boosts");
         sep = " · ";
     }
     if (ck_url_safe(url)) {

@@ -20,8 +20,11 @@ static void md(struct ck_sink *o, const char *s)
 static void md_time(struct ck_rmodel *m, struct ck_sink *o, int64_t ms)
 {
     struct ck_rlocal lt;
-    if (ck_rmodel_local(m, ms, &lt) == 0)
-        ck_sink_printf(o, "%02d:%02d", lt.hour, lt.minute);
+    char hhmm[6];
+    if (ck_rmodel_local(m, ms, &lt) == 0) {
+        ck_rlocal_hhmm(&lt, hhmm);
+        ck_sink_puts(o, hhmm);
+    }
 }
 
 /* "[name](profile) @handle": the name is link text, escaped like any text. */
@@ -148,16 +151,24 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
     author(o, v->msg);
     ck_sink_puts(o, " · ");
     md_time(m, o, v->rm->created_ms);
-    if (v->rm->likes > 0)
-        ck_sink_printf(o, " · %lu like%s", (unsigned long)v->rm->likes,
-                       v->rm->likes == 1 ? "" : "s");
-    if (v->rm->boosts > 0)
-        ck_sink_printf(o, " · %lu boost%s", (unsigned long)v->rm->boosts,
-                       v->rm->boosts == 1 ? "" : "s");
+    char num[24];
+    if (v->rm->likes > 0) {
+        ck_sink_puts(o, " · ");
+        ck_sink_put(o, num, ck_rfmt_int(num, v->rm->likes));
+        ck_sink_puts(o, v->rm->likes == 1 ? " like" : " likes");
+    }
+    if (v->rm->boosts > 0) {
+        ck_sink_puts(o, " · ");
+        ck_sink_put(o, num, ck_rfmt_int(num, v->rm->boosts));
+        ck_sink_puts(o, v->rm->boosts == 1 ? " boost" : " boosts");
+    }
     post_link(o, v->msg->url);
-    /* Each continuation line is indented to the item's content column. */
+    /* Each continuation line is indented to the item's content column:
+     * "  \n" + indent + "  ". */
     char nl[sizeof indent + 8];
-    snprintf(nl, sizeof nl, "  \n%s  ", indent);
+    memcpy(nl, "  \n", 3);
+    memcpy(nl + 3, indent, (size_t)d * 2);
+    memcpy(nl + 3 + d * 2, "  ", 3);
     if (v->note_re != NULL) {
         ck_sink_puts(o, nl);
         ck_sink_puts(o, "_replying to ");
