@@ -31,16 +31,11 @@
 
 #include "chatkeeper/sbuf.h"
 
-char *ck_utf8_sanitize(const char *s, size_t len)
+/* s (len bytes, not NULL unless len is 0) sanitised into out, which has room
+ * for len * 3 + 1 bytes (each bad byte becomes 3 at most); returns the
+ * length written before the terminating NUL. */
+static size_t sanitize_into(const char *s, size_t len, char *out)
 {
-    if (s == NULL)
-        len = 0;
-    /* Each bad byte becomes 3 bytes at most. */
-    if (len > (SIZE_MAX - 1) / 3)
-        return NULL;
-    char *out = malloc(len * 3 + 1);
-    if (out == NULL)
-        return NULL;
     const unsigned char *p = (const unsigned char *)s;
     size_t o = 0, i = 0;
     while (i < len) {
@@ -97,6 +92,18 @@ char *ck_utf8_sanitize(const char *s, size_t len)
         }
     }
     out[o] = '\0';
+    return o;
+}
+
+char *ck_utf8_sanitize(const char *s, size_t len)
+{
+    if (s == NULL)
+        len = 0;
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    char *out = malloc(len * 3 + 1);
+    if (out != NULL)
+        sanitize_into(s, len, out);
     return out;
 }
 
@@ -619,16 +626,46 @@ static void parse(struct render *r, const char *html, size_t len)
         parser_drop();
 }
 
+/* The sanitised copy of the fragment being converted, kept between calls so
+ * a million statuses do not each take and give back a few KB of heap (which
+ * showed as cache misses in malloc, and in jansson's parsing beside it). A
+ * fragment over 64 KiB gets it freed afterwards. Still referenced at exit. */
+static char *scratch;
+static size_t scratch_cap;
+
+static char *scratch_for(size_t len)
+{
+    if (len > (SIZE_MAX - 1) / 3)
+        return NULL;
+    size_t need = len * 3 + 1;
+    if (need > scratch_cap) {
+        size_t cap = scratch_cap != 0 ? scratch_cap : 16384;
+        while (cap < need)
+            cap = cap <= SIZE_MAX / 2 ? cap * 2 : need;
+        char *grown = realloc(scratch, cap);
+        if (grown == NULL)
+            return NULL;
+        scratch = grown;
+        scratch_cap = cap;
+    }
+    return scratch;
+}
+
 /* html to text, through libxml2 alone unless fast. */
 static char *to_text(const char *html, size_t len, bool fast)
 {
     if (html == NULL)
         len = 0;
-    char *clean = ck_utf8_sanitize(html, len);
+    char *clean = scratch_for(len);
     if (clean == NULL)
         return NULL;
-    size_t clean_len = strlen(clean);
+    size_t clean_len = sanitize_into(html, len, clean);
     struct render r = {0};
+    /* The text is rarely longer than the HTML: one allocation, usually. */
+    r.b.sb.s = malloc(clean_len + 1);
+    if (r.b.sb.s == NULL)
+        return NULL;
+    r.b.sb.cap = clean_len + 1;
     tb_put(&r.b, "", 0);
     if (clean_len > 0 && !(fast && fast_render(&r.b, clean, clean_len))) {
         /* Start again: what the fast path wrote is thrown away. */
@@ -639,7 +676,11 @@ static char *to_text(const char *html, size_t len, bool fast)
         r.b.owed_space = false;
         parse(&r, clean, clean_len);
     }
-    free(clean);
+    if (len > 64 * 1024) {
+        free(scratch);
+        scratch = NULL;
+        scratch_cap = 0;
+    }
     if (r.b.sb.oom) {
         free(r.b.sb.s);
         return NULL;
