@@ -1,5 +1,5 @@
 /* The compact model behind every output (see model.h): one pass over an mmap
- * of messages.jsonl or of the archive's binary records.
+ * of messages.jsonl, or the archive's records through a ck_record_source.
  *
  * Ids are opaque strings, and holding a million of them would cost more than
  * the rest of the model, so replies are linked through a 64-bit hash of the id
