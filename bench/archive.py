@@ -269,7 +269,7 @@ TIME = "/usr/bin/time"
 
 
 def run(cmd):
-    """Run cmd; return (wall s, cpu s, peak RSS bytes, stdout).
+    """Run cmd; return (wall s, cpu s, peak RSS bytes, stdout, kernel cpu s).
 
     Peak RSS comes from /usr/bin/time when it is there: a child forked from this
     (big) Python process inherits its RSS high-water mark across exec, so
@@ -288,13 +288,13 @@ def run(cmd):
     if code != 0:
         sys.stderr.write(errout.decode(errors="replace"))
         raise SystemExit("%s failed with status %d" % (cmd[0], code))
-    cpu, rss = ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
+    cpu, rss, sys_s = ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024, ru.ru_stime
     if timed:
         with open(tfile) as f:
             fields = f.read().split()
-        cpu, rss = float(fields[1]) + float(fields[2]), int(fields[3]) * 1024
+        cpu, rss, sys_s = float(fields[1]) + float(fields[2]), int(fields[3]) * 1024, float(fields[2])
     os.unlink(tfile)
-    return wall, cpu, rss, out.decode(errors="replace")
+    return wall, cpu, rss, out.decode(errors="replace"), sys_s
 
 
 def warm(path):
@@ -323,13 +323,26 @@ def bench(label, n, binary, floor, base_dir, keep):
               % (facts["lines"], facts["outside"], facts["accounts"]))
         print("  journal size            %.1f MB (%.0f bytes/line), generated in %.0f s"
               % (facts["bytes"] / 1e6, facts["bytes"] / max(1, facts["lines"]), gen_s))
-        print("  archive                 %.3f s wall, %.3f s CPU" % (ar[0], ar[1]))
-        print("  jansson floor           %.3f s wall, %.3f s CPU" % (fl[0], fl[1]))
-        print("  ratio archive/floor     %.2fx wall, %.2fx CPU" % (ar[0] / fl[0], ar[1] / max(fl[1], 1e-9)))
+        print("  archive                 %.3f s wall, %.3f s CPU (%.3f s of it in the kernel)"
+              % (ar[0], ar[1], ar[4]))
+        print("  jansson floor           %.3f s wall, %.3f s CPU (%.3f s of it in the kernel)"
+              % (fl[0], fl[1], fl[4]))
+        print("  ratio archive/floor     %.2fx wall, %.2fx CPU, %.2fx user CPU"
+              % (ar[0] / fl[0], ar[1] / max(fl[1], 1e-9),
+                 (ar[1] - ar[4]) / max(fl[1] - fl[4], 1e-9)))
         print("  peak RSS                %.1f MB archive (floor %.1f MB)" % (ar[2] / 1e6, fl[2] / 1e6))
         print("  RSS per status          %.0f bytes" % (ar[2] / max(1, facts["lines"])))
         print("  messages.jsonl          %d messages, %.1f MB (%.0f bytes/message)"
               % (n_msgs, out_size / 1e6, out_size / max(1, n_msgs)))
+        sizes = []
+        for name in ("transcript.html", "transcript.md", "messages.csv", "summary.json",
+                     "activity.svg", "writeup.md", "writeup.html"):
+            path = os.path.join(d, name)
+            if os.path.exists(path):
+                size = os.path.getsize(path)
+                sizes.append("%s %s" % (name, "%.1f MB" % (size / 1e6) if size >= 1e6
+                                        else "%.1f KB" % (size / 1e3)))
+        print("  other outputs           %s" % ", ".join(sizes))
         print("  archive says            %s" % ar[3].strip())
         if keep:
             print("  kept in %s" % d)
