@@ -173,8 +173,15 @@ bool ck_url_safe(const char *url)
 bool ck_url_next(const char *text, size_t len, size_t *start, size_t *ulen)
 {
     for (size_t i = 0; i + 7 < len; i++) {
-        if (text[i] != 'h' && text[i] != 'H')
-            continue;
+        /* Most text holds no "h" worth a look: go from one to the next. */
+        if ((text[i] | 0x20) != 'h') {
+            const char *h = memchr(text + i, 'h', len - 7 - i);
+            const char *H = memchr(text + i, 'H', (size_t)((h != NULL ? h : text + len - 7) - (text + i)));
+            const char *next = H != NULL ? H : h;
+            if (next == NULL)
+                break;
+            i = (size_t)(next - text);
+        }
         /* Not in the middle of a word ("xhttp://"). */
         if (i > 0 && ((text[i - 1] >= 'a' && text[i - 1] <= 'z') ||
                       (text[i - 1] >= 'A' && text[i - 1] <= 'Z') ||
@@ -244,11 +251,25 @@ static size_t bidi_at(const unsigned char *p, size_t left)
 
 /* ---- HTML ---- */
 
+/* Bytes ck_html_text looks at: markup, controls, and the lead byte of the
+ * bidi controls; every other byte is copied as it is. */
+static const bool html_special[256] = {
+    [0] = 1,   [1] = 1,   [2] = 1,   [3] = 1,   [4] = 1,    [5] = 1,   [6] = 1,   [7] = 1,
+    [8] = 1,   [9] = 1,   [10] = 1,  [11] = 1,  [12] = 1,   [13] = 1,  [14] = 1,  [15] = 1,
+    [16] = 1,  [17] = 1,  [18] = 1,  [19] = 1,  [20] = 1,   [21] = 1,  [22] = 1,  [23] = 1,
+    [24] = 1,  [25] = 1,  [26] = 1,  [27] = 1,  [28] = 1,   [29] = 1,  [30] = 1,  [31] = 1,
+    [127] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1,  ['\''] = 1, [0xE2] = 1,
+};
+
 void ck_html_text(struct ck_sink *s, const char *text, size_t len, bool br)
 {
     const unsigned char *p = (const unsigned char *)text;
     size_t run = 0; /* bytes copied verbatim since the last special one */
     for (size_t i = 0; i < len; i++) {
+        if (!html_special[p[i]]) {
+            run++;
+            continue;
+        }
         unsigned char c = p[i];
         const char *rep = NULL;
         size_t skip = 0;
@@ -446,23 +467,26 @@ void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const ch
 
 /* ---- CSV ---- */
 
+/* Bytes that make a cell need quotes. */
+static const bool csv_special[256] = {[','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
+
 void ck_csv_field(struct ck_sink *s, const char *text, size_t len)
 {
     bool quote = false;
     for (size_t i = 0; i < len && !quote; i++)
-        quote = text[i] == ',' || text[i] == '"' || text[i] == '\r' || text[i] == '\n';
+        quote = csv_special[(unsigned char)text[i]];
     bool neutral = len > 0 && strchr("=+-@\t\r", text[0]) != NULL;
     if (quote)
         ck_sink_put(s, "\"", 1);
     if (neutral)
         ck_sink_put(s, "'", 1);
     size_t a = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '"') {
-            ck_sink_put(s, text + a, i + 1 - a);
-            ck_sink_put(s, "\"", 1);
-            a = i + 1;
-        }
+    const char *q;
+    while (quote && (q = memchr(text + a, '"', len - a)) != NULL) {
+        size_t i = (size_t)(q - text);
+        ck_sink_put(s, text + a, i + 1 - a);
+        ck_sink_put(s, "\"", 1);
+        a = i + 1;
     }
     ck_sink_put(s, text + a, len - a);
     if (quote)
