@@ -203,6 +203,14 @@ int ck_record_decode(const char *p, size_t avail, struct ck_record *r, size_t *u
 
 #define PUT(b, lit) ck_sbuf_put(b, lit, sizeof lit - 1)
 
+/* Bytes put_str stops at: the end, controls, '"' and '\\'. */
+static const bool json_special[256] = {
+    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,  [6] = 1,  [7] = 1,  [8] = 1,
+    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1,
+    [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 /* s as a JSON string, escaped as jansson does by default: '"', '\\' and
  * control characters; other bytes as they are (records hold UTF-8: from
  * jansson, or sanitised by the HTML walker). */
@@ -213,7 +221,7 @@ static void put_str(struct ck_sbuf *b, const char *s)
     const char *run = s;
     for (const char *p = s;; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!json_special[c])
             continue;
         ck_sbuf_put(b, run, (size_t)(p - run));
         if (c == '\0')

@@ -423,13 +423,19 @@ void ck_md_text(struct ck_sink *s, const char *text, size_t len, const char *nl)
     md_text(s, text, len, nl, &at_start);
 }
 
+/* Bytes besides controls and space that ck_md_url percent-encodes: they
+ * would end or confuse a Markdown link destination. */
+static const bool md_url_special[256] = {
+    ['('] = 1, [')'] = 1, ['<'] = 1, ['>'] = 1, ['\\'] = 1, ['`'] = 1, ['"'] = 1, ['['] = 1, [']'] = 1,
+};
+
 void ck_md_url(struct ck_sink *s, const char *url)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *run = (const unsigned char *)url, *p = run;
     for (; *p != '\0'; p++) {
         unsigned char c = *p;
-        if (c <= 0x20 || c == 0x7f || (c < 0x80 && strchr("()<>\\`\"[]", c) != NULL)) {
+        if (c <= 0x20 || c == 0x7f || md_url_special[c]) {
             ck_sink_put(s, (const char *)run, (size_t)(p - run));
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
             ck_sink_put(s, e, 3);

@@ -157,8 +157,13 @@ static void emit_text(struct textbuf *b, const unsigned char *t, size_t len, boo
             b->owed_space = true;
             i++;
         } else {
+            /* Words separated by single spaces read as they are: one put for
+             * the stretch instead of one per word. */
             size_t run = i;
-            while (run < len && (pre ? t[run] != '\n' : !is_space(t[run])))
+            while (run < len &&
+                   (pre ? t[run] != '\n'
+                        : !is_space(t[run]) ||
+                              (t[run] == ' ' && run + 1 < len && !is_space(t[run + 1]))))
                 run++;
             tb_flush_owed(b);
             tb_put(b, (const char *)t + i, run - i);
