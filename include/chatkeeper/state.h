@@ -15,6 +15,10 @@ int ck_state_load(const char *path, json_t **out, struct ck_error *err);
 /* Write state (borrowed) to path atomically, keys sorted, indented. */
 int ck_state_save(const char *path, const json_t *state, struct ck_error *err);
 
+/* "dir/name", new (free()), or NULL on out of memory: the session folder's
+ * files are named this way throughout. */
+char *ck_path_join(const char *dir, const char *name);
+
 /* Write any text to path atomically (the same temp+fsync+rename dance). */
 int ck_file_write_atomic(const char *path, const char *data, size_t len, struct ck_error *err);
 

@@ -360,8 +360,8 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
 {
     struct ck_archive_stats st = {0};
     struct build b = {0};
-    char *session_path = ck_archive_path(dir, "session.json");
-    char *journal_path = ck_archive_path(dir, "journal.jsonl");
+    char *session_path = ck_path_join(dir, "session.json");
+    char *journal_path = ck_path_join(dir, "journal.jsonl");
     char *platform = NULL;
     uint8_t *seen = NULL;
     int rc;

@@ -63,7 +63,7 @@ static int make_conf(const struct ck_session *s, const json_t *state,
  * be NULL: it is created). A missing file is fine; a corrupt one is an error. */
 static int add_deleted(const char *dir, json_t **overrides, struct ck_error *err)
 {
-    char *path = ck_archive_path(dir, "deleted.json");
+    char *path = ck_path_join(dir, "deleted.json");
     if (path == NULL)
         return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
     json_error_t je;
@@ -99,9 +99,9 @@ int ck_grouping_open(const char *dir, struct ck_grouping **out, struct ck_error 
 {
     *out = NULL;
     struct ck_grouping *g = calloc(1, sizeof *g);
-    char *sess_path = ck_archive_path(dir, "session.json");
-    char *state_path = ck_archive_path(dir, "state.json");
-    char *over_path = ck_archive_path(dir, "overrides.json");
+    char *sess_path = ck_path_join(dir, "session.json");
+    char *state_path = ck_path_join(dir, "state.json");
+    char *over_path = ck_path_join(dir, "overrides.json");
     int rc = CK_ENOMEM;
     if (g == NULL || sess_path == NULL || state_path == NULL || over_path == NULL) {
         ck_error_set(err, rc, "archive: out of memory");

@@ -32,9 +32,6 @@ struct ck_archive_entry {
 };
 _Static_assert(sizeof(struct ck_archive_entry) == 48, "an entry per message: keep it small");
 
-/* dir/name, new (free()), or NULL on out of memory. */
-char *ck_archive_path(const char *dir, const char *name);
-
 /* An unlinked scratch file beside the output (same disk, never /tmp's tmpfs):
  * name is a mkstemp template ("....XXXXXX"). */
 int ck_archive_scratch(const char *dir, const char *name, FILE **out, struct ck_error *err);

@@ -20,18 +20,9 @@
 
 #include "archive_int.h"
 
-char *ck_archive_path(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 int ck_archive_scratch(const char *dir, const char *name, FILE **out, struct ck_error *err)
 {
-    char *tmpl = ck_archive_path(dir, name);
+    char *tmpl = ck_path_join(dir, name);
     if (tmpl == NULL)
         return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
     int fd = mkstemp(tmpl);
@@ -261,7 +252,7 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
     free(kept);
     if (rc != 0)
         return rc;
-    char *parent = ck_archive_path(dir, "..");
+    char *parent = ck_path_join(dir, "..");
     if (parent == NULL)
         return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
     rc = ck_render_index(parent, err);
@@ -274,7 +265,7 @@ int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
                      struct ck_error *err)
 {
     struct writer wr = {.msgs = msgs, .n = n, .spill = spill, .spill_len = spill_len};
-    char *out_path = ck_archive_path(dir, "messages.jsonl");
+    char *out_path = ck_path_join(dir, "messages.jsonl");
     if (out_path == NULL)
         return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
     int rc = write_all(&wr, dir, out_path, hidden, err);

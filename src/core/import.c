@@ -38,15 +38,6 @@ struct imp {
     struct ck_error *err;
 };
 
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 static void report(const struct imp *im, const char *what)
 {
     if (im->lineno > 0)
@@ -314,8 +305,8 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
         goto out;
     }
     files = calloc(o->n_files + 1, sizeof *files);
-    session_out = path_join(o->out_dir, "session.json");
-    journal_path = path_join(o->out_dir, "journal.jsonl");
+    session_out = ck_path_join(o->out_dir, "session.json");
+    journal_path = ck_path_join(o->out_dir, "journal.jsonl");
     if (files == NULL || session_out == NULL || journal_path == NULL) {
         rc = ck_error_set(err, CK_ENOMEM, "import: out of memory");
         goto out;

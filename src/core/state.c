@@ -42,6 +42,15 @@ struct ck_atomic_file {
     char buf[1 << 16];
 };
 
+char *ck_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
 int ck_atomic_open(const char *path, struct ck_atomic_file **out, struct ck_error *err)
 {
     *out = NULL;

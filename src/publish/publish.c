@@ -48,15 +48,6 @@ int ck_pub_record(struct ck_pub *p, const char *target, json_t *rec, struct ck_e
     return rc;
 }
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* Look up every highlighted post; 404/410 means deleted. Returns 1 when it
  * added ids to deleted, 0 when all exist, or a negative code. */
 static int recheck(struct ck_pub *p, const json_t *data, json_t *ok, json_t *deleted,
@@ -108,7 +99,7 @@ static int recheck(struct ck_pub *p, const json_t *data, json_t *ok, json_t *del
 
 static int save_deleted(const char *dir, const json_t *deleted, struct ck_error *err)
 {
-    char *path = join(dir, "deleted.json");
+    char *path = ck_path_join(dir, "deleted.json");
     json_t *doc = json_pack("{s:O s:s}", "deleted", deleted, "note",
                             "statuses quoted in the write-up that the platform no longer has "
                             "(found by chatkeeper publish); leave them out like hidden ones");
@@ -159,7 +150,7 @@ static int prepare(struct ck_pub *p, bool live, const struct ck_writeup_digest *
         rc = save_deleted(p->dir, deleted, err);
         /* The archive treats deleted.json like hidden posts: rebuild it so the
          * transcripts, CSV and summary drop them as the write-up does. */
-        char *journal = join(p->dir, "journal.jsonl");
+        char *journal = ck_path_join(p->dir, "journal.jsonl");
         if (rc == 0 && !p->dry_run && journal != NULL && access(journal, F_OK) == 0)
             rc = ck_archive_build(p->dir, NULL, err);
         else if (rc == 0 && !p->dry_run)
@@ -228,7 +219,7 @@ int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, stru
     if (rc == 0 && !live)
         fprintf(p.out, "re-check: skipped, %s (quoted posts are not checked on the platform)\n",
                 p.opts->no_platform ? "--no-platform given" : "this session has no live platform");
-    p.state_path = join(dir, "state.json");
+    p.state_path = ck_path_join(dir, "state.json");
     if (rc == 0 && p.state_path == NULL)
         rc = ck_error_set(err, CK_ENOMEM, "out of memory");
     if (rc == 0)

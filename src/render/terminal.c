@@ -21,6 +21,7 @@
 #include "chatkeeper/log.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
+#include "chatkeeper/state.h"
 
 #define MAX_QUESTION 999 /* higher numbers in a record are noise, not headings */
 #define NONE SIZE_MAX
@@ -363,21 +364,12 @@ static void print_group(struct reading *r, int q)
     }
 }
 
-static char *path_join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 int ck_catchup_render(FILE *out, const char *dir, const struct ck_catchup_opts *o,
                       struct ck_error *err)
 {
     struct reading r = {.out = out, .width = o->width < 20 ? 20 : (size_t)o->width};
-    char *session_path = path_join(dir, "session.json");
-    char *messages_path = path_join(dir, "messages.jsonl");
+    char *session_path = ck_path_join(dir, "session.json");
+    char *messages_path = ck_path_join(dir, "messages.jsonl");
     int rc = 0;
     if (session_path == NULL || messages_path == NULL) {
         rc = ck_error_set(err, CK_ENOMEM, "catchup: out of memory");

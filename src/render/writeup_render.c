@@ -16,15 +16,6 @@
 
 #define MAX_TEMPLATE (1024 * 1024)
 
-static char *join(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
 /* messages.jsonl, one record per line, into the digest: each record is freed
  * as soon as it is counted, so memory stays flat however long the chat.
  * A missing file is an empty chat. */
@@ -63,7 +54,7 @@ int ck_writeup_begin(const char *dir, const struct ck_session *s,
 {
     *digest = NULL;
     *deleted = NULL;
-    char *dp = join(dir, "deleted.json");
+    char *dp = ck_path_join(dir, "deleted.json");
     if (dp == NULL)
         return ck_error_set(err, CK_ENOMEM, "out of memory");
     /* deleted.json has the same shape as a state file: reuse its loader,
@@ -90,7 +81,7 @@ int ck_writeup_load(const char *dir, struct ck_session *s, struct ck_writeup_dig
 {
     *digest = NULL;
     *deleted = NULL;
-    char *sp = join(dir, "session.json"), *mp = join(dir, "messages.jsonl");
+    char *sp = ck_path_join(dir, "session.json"), *mp = ck_path_join(dir, "messages.jsonl");
     int rc = sp && mp ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
     if (rc == 0)
         rc = ck_session_load(sp, s, err);
@@ -145,7 +136,7 @@ int ck_writeup_format(const struct ck_session *s, const json_t *data, char **md,
     size_t len = strlen(ck_writeup_default_template);
     int rc = 0;
     if (own != NULL) {
-        path = own[0] == '/' ? strdup(own) : join(s->dir, own);
+        path = own[0] == '/' ? strdup(own) : ck_path_join(s->dir, own);
         rc = path ? read_template(path, &tmpl, &len, err)
                   : ck_error_set(err, CK_ENOMEM, "out of memory");
         text = tmpl;
@@ -183,7 +174,7 @@ int ck_writeup_format(const struct ck_session *s, const json_t *data, char **md,
 static int write_outputs(const char *dir, const json_t *data, const char *md, const char *html,
                          struct ck_error *err)
 {
-    char *mp = join(dir, "writeup.md"), *hp = join(dir, "writeup.html");
+    char *mp = ck_path_join(dir, "writeup.md"), *hp = ck_path_join(dir, "writeup.html");
     int rc = mp && hp ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
     if (rc == 0)
         rc = ck_file_write_atomic(mp, md, strlen(md), err);
