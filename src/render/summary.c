@@ -246,11 +246,9 @@ static json_t *counted_json(const struct ck_rcount *c, size_t max, const char *k
 
 static json_t *overall_json(struct ck_rmodel *m)
 {
-    size_t messages = 0, returning = 0;
-    for (size_t i = 0; i < m->nauth; i++) {
-        messages += m->authors[i].messages;
+    size_t messages = m->n - m->boosts, returning = 0;
+    for (size_t i = 0; i < m->nauth; i++)
         returning += m->authors[i].returning;
-    }
     json_t *o = json_object();
     json_object_set_new(o, "messages", json_integer((json_int_t)messages));
     json_object_set_new(o, "boosts", json_integer((json_int_t)m->boosts));

@@ -257,9 +257,7 @@ void ck_rhtml_group_end(struct ck_sink *o, const struct ck_rgroup *g)
 
 void ck_rhtml_end(struct ck_rmodel *m, struct ck_sink *o)
 {
-    size_t messages = 0;
-    for (size_t i = 0; i < m->nauth; i++)
-        messages += m->authors[i].messages;
+    size_t messages = m->n - m->boosts; /* every other message has an author */
     ck_sink_printf(o,
                    "</main>\n<footer>\n<p>%lu message%s from %lu %s, and %lu boost%s. "
                    "Archived by chatkeeper from #",
