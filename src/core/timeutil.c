@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "time_internal.h"
+
 int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d);
 void ck_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
@@ -95,7 +97,7 @@ void ck_duration_format(int64_t ms, char *buf, size_t n)
         snprintf(buf + off, n - off, "%lldms", (long long)rest);
 }
 
-static int digits(const char **p, int n, int *out)
+int ck_time__digits(const char **p, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
@@ -114,16 +116,16 @@ int ck_time_parse_rfc3339(const char *s, int64_t *ms_out)
         return CK_EINVAL;
     const char *p = s;
     int Y, M, D, h, m, sec = 0, ms = 0;
-    if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' || digits(&p, 2, &D))
+    if (ck_time__digits(&p, 4, &Y) || *p++ != '-' || ck_time__digits(&p, 2, &M) || *p++ != '-' || ck_time__digits(&p, 2, &D))
         return CK_EINVAL;
     if (*p != 'T' && *p != 't' && *p != ' ')
         return CK_EINVAL;
     p++;
-    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m))
+    if (ck_time__digits(&p, 2, &h) || *p++ != ':' || ck_time__digits(&p, 2, &m))
         return CK_EINVAL;
     if (*p == ':') {
         p++;
-        if (digits(&p, 2, &sec))
+        if (ck_time__digits(&p, 2, &sec))
             return CK_EINVAL;
         if (*p == '.' || *p == ',') {
             p++;
@@ -144,11 +146,11 @@ int ck_time_parse_rfc3339(const char *s, int64_t *ms_out)
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1, oh, om = 0;
         p++;
-        if (digits(&p, 2, &oh))
+        if (ck_time__digits(&p, 2, &oh))
             return CK_EINVAL;
         if (*p == ':')
             p++;
-        if (digits(&p, 2, &om))
+        if (ck_time__digits(&p, 2, &om))
             return CK_EINVAL;
         if (oh > 23 || om > 59)
             return CK_EINVAL;

@@ -23,8 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Defined in timeutil.c (civil date to days since 1970-01-01). */
-int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d);
+#include "time_internal.h"
 
 /* A zone name is a relative path inside the tzdata folder: no "..", no
  * leading '/', only the characters IANA names use. */
@@ -104,33 +103,20 @@ static void zone_leave(struct zone_scope *z)
     z->saved = NULL;
 }
 
-static int digits(const char **p, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)**p))
-            return -1;
-        v = v * 10 + (**p - '0');
-        (*p)++;
-    }
-    *out = v;
-    return 0;
-}
-
 /* "YYYY-MM-DDTHH:MM[:SS]" to seconds as if the wall clock were UTC. */
 static int parse_local(const char *s, int64_t *naive)
 {
     const char *p = s;
     int Y, M, D, h, m, sec = 0;
-    if (digits(&p, 4, &Y) || *p++ != '-' || digits(&p, 2, &M) || *p++ != '-' || digits(&p, 2, &D) ||
+    if (ck_time__digits(&p, 4, &Y) || *p++ != '-' || ck_time__digits(&p, 2, &M) || *p++ != '-' || ck_time__digits(&p, 2, &D) ||
         (*p != 'T' && *p != ' '))
         return -1;
     p++;
-    if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &m))
+    if (ck_time__digits(&p, 2, &h) || *p++ != ':' || ck_time__digits(&p, 2, &m))
         return -1;
     if (*p == ':') {
         p++;
-        if (digits(&p, 2, &sec))
+        if (ck_time__digits(&p, 2, &sec))
             return -1;
     }
     if (*p != '\0')

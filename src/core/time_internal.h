@@ -1,0 +1,14 @@
+/* Private to src/core: what the time parsers share (timeutil.c, tz.c). */
+#ifndef CHATKEEPER_CORE_TIME_INTERNAL_H
+#define CHATKEEPER_CORE_TIME_INTERNAL_H
+
+#include <stdint.h>
+
+/* Days since 1970-01-01 of a civil date (month 1..12). */
+int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/* Read exactly n decimal digits at *p into *out, moving *p past them.
+ * Returns 0, or -1 (and *out untouched) at the first non-digit. */
+int ck_time__digits(const char **p, int n, int *out);
+
+#endif
