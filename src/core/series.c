@@ -9,9 +9,7 @@
 
 #include "chatkeeper/timeutil.h"
 
-/* Defined in timeutil.c (civil calendar arithmetic, no time zone involved). */
-int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d);
-void ck_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+#include "time_internal.h"
 
 static const char *const weekdays[] = {"sunday",   "monday", "tuesday", "wednesday",
                                        "thursday", "friday", "saturday"};

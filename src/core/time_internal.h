@@ -1,11 +1,13 @@
-/* Private to src/core: what the time parsers share (timeutil.c, tz.c). */
+/* Private to src/core: what timeutil.c shares with tz.c and series.c. */
 #ifndef CHATKEEPER_CORE_TIME_INTERNAL_H
 #define CHATKEEPER_CORE_TIME_INTERNAL_H
 
 #include <stdint.h>
 
-/* Days since 1970-01-01 of a civil date (month 1..12). */
+/* Civil calendar arithmetic, no time zone involved: days since 1970-01-01
+ * of a date (month 1..12), and back. */
 int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d);
+void ck_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /* Read exactly n decimal digits at *p into *out, moving *p past them.
  * Returns 0, or -1 (and *out untouched) at the first non-digit. */

@@ -10,9 +10,6 @@
 
 #include "time_internal.h"
 
-int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d);
-void ck_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-
 int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
