@@ -17,6 +17,8 @@
 #include "chatkeeper/series.h"
 #include "chatkeeper/strset.h"
 
+#include "model.h"
+
 struct row {
     char *name, *title, *tz;
     int64_t start_ms;
@@ -30,6 +32,21 @@ static bool exists(const char *dir, const char *name)
     struct stat st;
     int n = snprintf(p, sizeof p, "%s/%s", dir, name);
     return n > 0 && (size_t)n < sizeof p && stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Messages and distinct people, counted from messages.jsonl. */
+struct counting {
+    struct row *r;
+    const char *path;
+    struct ck_strset people;
+};
+
+static void count(void *arg, const char *handle)
+{
+    struct counting *c = arg;
+    c->r->messages++;
+    if (handle != NULL && ck_strset_add(&c->people, handle) < 0)
+        ck_warn("render: out of memory counting people in %s", c->path);
 }
 
 /* People and messages from summary.json, else by reading messages.jsonl. */
@@ -48,29 +65,11 @@ static void counts(const char *dir, struct row *r)
     }
     json_decref(sum);
     snprintf(p, sizeof p, "%s/messages.jsonl", dir);
-    FILE *f = fopen(p, "r");
-    if (f == NULL)
-        return;
-    struct ck_strset people;
-    ck_strset_init(&people);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        json_t *j = json_loadb(line, (size_t)len, 0, NULL);
-        const char *boost = json_string_value(json_object_get(j, "boost_of"));
-        const char *h = json_string_value(json_object_get(json_object_get(j, "author"), "handle"));
-        if (j != NULL && (boost == NULL || boost[0] == '\0')) {
-            r->messages++;
-            if (h != NULL && ck_strset_add(&people, h) < 0)
-                ck_warn("render: out of memory counting people in %s", p);
-        }
-        json_decref(j);
-    }
-    r->people = (long)people.n;
-    ck_strset_finish(&people);
-    free(line);
-    fclose(f);
+    struct counting c = {.r = r, .path = p};
+    ck_strset_init(&c.people);
+    ck_rfor_each_author(p, count, &c);
+    r->people = (long)c.people.n;
+    ck_strset_finish(&c.people);
 }
 
 static int row_cmp(const void *a, const void *b)

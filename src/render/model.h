@@ -170,6 +170,12 @@ uint64_t ck_rhash(const char *s, size_t len, bool fold);
 /* The string at key of obj, or "" (borrowed). */
 const char *ck_rjson_str(const json_t *obj, const char *key);
 
+/* Call each(arg, handle) for every message of another session's
+ * messages.jsonl at path that is not a boost (handle NULL when it has none);
+ * unreadable lines are passed over. A missing file calls nothing. Returns
+ * false only when the file exists but cannot be opened. */
+bool ck_rfor_each_author(const char *path, void (*each)(void *arg, const char *handle), void *arg);
+
 /* Counted strings: add one, or list the top max (sorted count desc, key asc).
  * top: new array of borrowed slot pointers (free with free()). */
 int ck_rcount_add(struct ck_rcount *c, const char *key, size_t len);

@@ -207,3 +207,23 @@ size_t ck_rfmt_int(char buf[24], int64_t v)
     buf[len] = '\0';
     return len;
 }
+
+bool ck_rfor_each_author(const char *path, void (*each)(void *arg, const char *handle), void *arg)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        json_t *j = json_loadb(line, (size_t)len, 0, NULL);
+        const char *boost = json_string_value(json_object_get(j, "boost_of"));
+        if (j != NULL && (boost == NULL || boost[0] == '\0'))
+            each(arg, json_string_value(json_object_get(json_object_get(j, "author"), "handle")));
+        json_decref(j);
+    }
+    free(line);
+    fclose(f);
+    return true;
+}

@@ -103,28 +103,21 @@ static int by_handle(const void *a, const void *b)
                       (*(struct ck_rauthor *const *)b)->handle);
 }
 
-static void mark_from(struct ck_rauthor **sorted, size_t n, const char *path)
+struct marking {
+    struct ck_rauthor **sorted;
+    size_t n;
+};
+
+/* Mark the author of handle returning, if they wrote in this session. */
+static void mark(void *arg, const char *handle)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
+    const struct marking *mk = arg;
+    if (handle == NULL)
         return;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) > 0) {
-        json_t *j = json_loadb(line, (size_t)len, 0, NULL);
-        const char *boost = json_string_value(json_object_get(j, "boost_of"));
-        const char *h = json_string_value(json_object_get(json_object_get(j, "author"), "handle"));
-        if (h != NULL && (boost == NULL || boost[0] == '\0')) {
-            struct ck_rauthor key = {.handle = (char *)h}, *kp = &key;
-            struct ck_rauthor **hit = bsearch(&kp, sorted, n, sizeof *sorted, by_handle);
-            if (hit != NULL)
-                (*hit)->returning = true;
-        }
-        json_decref(j);
-    }
-    free(line);
-    fclose(f);
+    struct ck_rauthor key = {.handle = (char *)handle}, *kp = &key;
+    struct ck_rauthor **hit = bsearch(&kp, mk->sorted, mk->n, sizeof *mk->sorted, by_handle);
+    if (hit != NULL)
+        (*hit)->returning = true;
 }
 
 int ck_rsummary_returning(struct ck_rmodel *m, struct ck_error *err)
@@ -168,7 +161,8 @@ int ck_rsummary_returning(struct ck_rmodel *m, struct ck_error *err)
         if (!earlier)
             continue;
         snprintf(path, sizeof path, "%s/messages.jsonl", sub);
-        mark_from(sorted, m->nauth, path);
+        struct marking mk = {.sorted = sorted, .n = m->nauth};
+        ck_rfor_each_author(path, mark, &mk);
     }
     closedir(d);
     free(sorted);
