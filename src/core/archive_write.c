@@ -169,11 +169,10 @@ static int grouped_record(struct writer *b, struct spill_map *sm, const struct k
     return 0;
 }
 
-/* messages.jsonl, grouped, leaving out what grouping hid; *kept_out: the
- * messages written, with their grouping (new). */
-static int write_grouped(struct writer *b, struct spill_map *sm, const struct ck_group_msg *g,
-                         struct ck_atomic_file *out, struct kept **kept_out, size_t *n_kept,
-                         size_t *hidden, struct ck_error *err)
+/* The messages that stay (grouping hides some: overrides, opt-outs, deleted
+ * posts), with their grouping; *n_kept of them (new). */
+static int keep_grouped(const struct writer *b, const struct ck_group_msg *g, struct kept **kept_out,
+                        size_t *n_kept, size_t *hidden, struct ck_error *err)
 {
     struct kept *kept = malloc((b->n + 1) * sizeof *kept);
     if (kept == NULL)
@@ -188,31 +187,55 @@ static int write_grouped(struct writer *b, struct spill_map *sm, const struct ck
         struct kept *k = &kept[(*n_kept)++];
         *k = (struct kept){.entry = (uint32_t)i, .n_questions = g[i].n_questions, .by = (uint8_t)g[i].by};
         memcpy(k->questions, g[i].questions, sizeof k->questions);
-        struct ck_record r;
-        int rc = grouped_record(b, sm, k, &r, err);
-        if (rc != 0)
-            return rc;
-        b->rec.len = 0;
-        ck_record_write_json(&r, true, &b->rec);
-        if (b->rec.oom)
-            return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
-        if ((rc = ck_atomic_write(out, b->rec.s, b->rec.len, err)) != 0)
-            return rc;
     }
     return 0;
 }
 
-/* The renderers read the kept messages' records straight from the spill. */
+/* The renderers read the kept messages' records straight from the spill.
+ * Their first pass reads them in order, once each, and messages.jsonl is
+ * written from that same pass (each line as its record is handed over the
+ * first time) rather than from a pass of its own over the whole spill. */
 struct source {
     struct writer *b;
     struct spill_map *sm;
     const struct kept *kept;
+    size_t n_kept;
+    struct ck_atomic_file *jsonl;
+    size_t written; /* records whose line is in jsonl */
 };
+
+static int write_line(struct source *src, const struct ck_record *r, struct ck_error *err)
+{
+    struct ck_sbuf *line = &src->b->rec;
+    line->len = 0;
+    ck_record_write_json(r, true, line);
+    if (line->oom)
+        return ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    int rc = ck_atomic_write(src->jsonl, line->s, line->len, err);
+    src->written += rc == 0;
+    return rc;
+}
 
 static int source_get(void *ctx, size_t i, struct ck_record *r, struct ck_error *err)
 {
     struct source *src = ctx;
-    return grouped_record(src->b, src->sm, &src->kept[i], r, err);
+    int rc = grouped_record(src->b, src->sm, &src->kept[i], r, err);
+    if (rc == 0 && i == src->written)
+        rc = write_line(src, r, err);
+    return rc;
+}
+
+/* The lines the renderers' pass did not reach (none when it read them all). */
+static int finish_lines(struct source *src, struct ck_error *err)
+{
+    int rc = 0;
+    while (rc == 0 && src->written < src->n_kept) {
+        struct ck_record r;
+        rc = grouped_record(src->b, src->sm, &src->kept[src->written], &r, err);
+        if (rc == 0)
+            rc = write_line(src, &r, err);
+    }
+    return rc;
 }
 
 /* Group the sorted messages and write messages.jsonl; then everything people
@@ -223,10 +246,9 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
 {
     struct ck_grouping *gr = NULL;
     struct ck_group_msg *g = NULL;
-    struct ck_atomic_file *out = NULL;
     struct spill_map sm = {0};
+    struct source src = {.b = b, .sm = &sm};
     struct kept *kept = NULL;
-    size_t n_kept = 0;
     int rc = ck_grouping_open(dir, &gr, err);
     if (rc == 0)
         rc = map_spill(b, &sm, err);
@@ -234,20 +256,22 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
         rc = group(b, &sm, gr, &g, err);
     ck_grouping_close(gr);
     if (rc == 0)
-        rc = ck_atomic_open(out_path, &out, err);
-    if (rc == 0)
-        rc = write_grouped(b, &sm, g, out, &kept, &n_kept, hidden, err);
+        rc = keep_grouped(b, g, &kept, &src.n_kept, hidden, err);
     free(g);
+    src.kept = kept;
+    if (rc == 0)
+        rc = ck_atomic_open(out_path, &src.jsonl, err);
     if (rc == 0) {
-        rc = ck_atomic_commit(out, err);
-        out = NULL; /* commit always frees it */
+        struct ck_record_source records = {.n = src.n_kept, .get = source_get, .ctx = &src};
+        rc = ck_render_archive(dir, &records, NULL, err);
     }
-    ck_atomic_abort(out);
+    if (rc == 0)
+        rc = finish_lines(&src, err);
     if (rc == 0) {
-        struct source ctx = {.b = b, .sm = &sm, .kept = kept};
-        struct ck_record_source src = {.n = n_kept, .get = source_get, .ctx = &ctx};
-        rc = ck_render_archive(dir, &src, NULL, err);
+        rc = ck_atomic_commit(src.jsonl, err);
+        src.jsonl = NULL; /* commit always frees it */
     }
+    ck_atomic_abort(src.jsonl);
     unmap_spill(&sm);
     free(kept);
     if (rc != 0)
