@@ -43,8 +43,17 @@ static size_t sanitize_into(const char *s, size_t len, char *out)
         size_t need = 0;
         uint32_t cp = 0, min = 0;
         if (c >= 0x01 && c < 0x80) {
-            /* ASCII is most of any status: copy a run in one go. */
+            /* ASCII is most of any status: find the run eight bytes at a
+             * time (no byte with its top bit set, none zero), copy it whole. */
             size_t run = i + 1;
+            while (len - run >= 8) {
+                uint64_t w;
+                memcpy(&w, p + run, 8);
+                if ((w & 0x8080808080808080u) != 0 ||
+                    ((w - 0x0101010101010101u) & ~w & 0x8080808080808080u) != 0)
+                    break;
+                run += 8;
+            }
             while (run < len && p[run] >= 0x01 && p[run] < 0x80)
                 run++;
             memcpy(out + o, p + i, run - i);
@@ -140,9 +149,11 @@ static void tb_break(struct textbuf *b, int n)
         b->owed_breaks = n;
 }
 
+static const bool space_byte[256] = {[' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1, ['\f'] = 1};
+
 static bool is_space(unsigned char c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+    return space_byte[c];
 }
 
 static void emit_text(struct textbuf *b, const unsigned char *t, size_t len, bool pre)
@@ -160,11 +171,18 @@ static void emit_text(struct textbuf *b, const unsigned char *t, size_t len, boo
             /* Words separated by single spaces read as they are: one put for
              * the stretch instead of one per word. */
             size_t run = i;
-            while (run < len &&
-                   (pre ? t[run] != '\n'
-                        : !is_space(t[run]) ||
-                              (t[run] == ' ' && run + 1 < len && !is_space(t[run + 1]))))
-                run++;
+            if (pre) {
+                while (run < len && t[run] != '\n')
+                    run++;
+            } else {
+                for (;;) {
+                    while (run < len && !space_byte[t[run]])
+                        run++;
+                    if (run + 1 >= len || t[run] != ' ' || space_byte[t[run + 1]])
+                        break;
+                    run += 2; /* a single space, and the visible byte after it */
+                }
+            }
             tb_flush_owed(b);
             tb_put(b, (const char *)t + i, run - i);
             i = run;
@@ -187,9 +205,15 @@ static void emit_text(struct textbuf *b, const unsigned char *t, size_t len, boo
  * fragments. */
 
 /* Inline elements the fast path reads; all render as their text. */
-static const char *const fast_inline[] = {"a",   "b",    "code",  "del", "em", "i",
-                                          "s",   "small", "span", "strong", "sub", "sup",
-                                          "u",   NULL};
+static const struct {
+    const char *name;
+    size_t len;
+} fast_inline[] = {
+#define NAME(s) {s, sizeof s - 1}
+    NAME("a"),   NAME("b"),     NAME("code"), NAME("del"),    NAME("em"),  NAME("i"),   NAME("s"),
+    NAME("small"), NAME("span"), NAME("strong"), NAME("sub"), NAME("sup"), NAME("u"),
+#undef NAME
+};
 
 #define FAST_MAX_DEPTH 32
 
@@ -301,22 +325,36 @@ static size_t fast_entity(const char *s, size_t len, size_t i, char out[4], size
     return 0;
 }
 
+/* What a byte means inside a text run: the run goes on, stops ('<', '&'),
+ * is left to libxml2 (a control character other than tab, newline and
+ * carriage return, or DEL), or may start U+FFFE/U+FFFF (0xEF). */
+enum { RUN_ON = 0, RUN_STOP, RUN_BAD, RUN_EF };
+static const unsigned char run_class[256] = {
+    [0] = RUN_BAD,  [1] = RUN_BAD,  [2] = RUN_BAD,  [3] = RUN_BAD,  [4] = RUN_BAD,
+    [5] = RUN_BAD,  [6] = RUN_BAD,  [7] = RUN_BAD,  [8] = RUN_BAD,  [11] = RUN_BAD,
+    [12] = RUN_BAD, [14] = RUN_BAD, [15] = RUN_BAD, [16] = RUN_BAD, [17] = RUN_BAD,
+    [18] = RUN_BAD, [19] = RUN_BAD, [20] = RUN_BAD, [21] = RUN_BAD, [22] = RUN_BAD,
+    [23] = RUN_BAD, [24] = RUN_BAD, [25] = RUN_BAD, [26] = RUN_BAD, [27] = RUN_BAD,
+    [28] = RUN_BAD, [29] = RUN_BAD, [30] = RUN_BAD, [31] = RUN_BAD, [127] = RUN_BAD,
+    ['<'] = RUN_STOP, ['&'] = RUN_STOP, [0xEF] = RUN_EF,
+};
+
 /* Where the text run at s[i] ends ('<', '&' or the end), or SIZE_MAX when it
  * holds a byte the fast path leaves to libxml2: a control character other
  * than tab, newline and carriage return, DEL, or U+FFFE/U+FFFF. */
 static size_t fast_text_end(const char *s, size_t len, size_t i)
 {
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '<' || c == '&')
+    const unsigned char *u = (const unsigned char *)s;
+    for (;; i++) {
+        while (i < len && run_class[u[i]] == RUN_ON)
+            i++;
+        if (i >= len || run_class[u[i]] == RUN_STOP)
             return i;
-        if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+        if (run_class[u[i]] == RUN_BAD)
             return SIZE_MAX;
-        if (c == 0xEF && i + 2 < len && (unsigned char)s[i + 1] == 0xBF &&
-            ((unsigned char)s[i + 2] == 0xBE || (unsigned char)s[i + 2] == 0xBF))
+        if (i + 2 < len && u[i + 1] == 0xBF && (u[i + 2] == 0xBE || u[i + 2] == 0xBF))
             return SIZE_MAX;
     }
-    return i;
 }
 
 /* Render s (sanitised UTF-8) into b if it is in the subset; false (b then
@@ -362,8 +400,8 @@ static bool fast_render(struct textbuf *b, const char *s, size_t len)
                     tb_break(b, 2); /* entering the paragraph */
                 } else {
                     bool known = false;
-                    for (size_t k = 0; fast_inline[k] != NULL && !known; k++)
-                        known = strlen(fast_inline[k]) == n && memcmp(fast_inline[k], name, n) == 0;
+                    for (size_t k = 0; k < sizeof fast_inline / sizeof *fast_inline && !known; k++)
+                        known = fast_inline[k].len == n && memcmp(fast_inline[k].name, name, n) == 0;
                     /* Spans nest (a mention is a link in a span with a span
                      * in it); a link in a link, or the like, is libxml2's. */
                     bool span = n == 4 && memcmp(name, "span", 4) == 0;
