@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "chatkeeper/error.h"
 
@@ -25,7 +26,8 @@ struct ck_atomic_file;
  * ck_sink_finish reports it, so renderers need not check each write. */
 struct ck_sink {
     struct ck_atomic_file *file; /* NULL for memory */
-    char *buf;                   /* memory: NUL-terminated contents (owned) */
+    char *buf; /* memory: the NUL-terminated contents (owned); file: what is
+                  not yet handed to the file, in a buffer of cap bytes */
     size_t len, cap;
     int rc; /* first error, 0 if none */
     struct ck_error *err;
@@ -37,8 +39,26 @@ void ck_sink_init_mem(struct ck_sink *s);
 /* A sink writing path atomically. err: borrowed, kept for later errors. */
 int ck_sink_open_file(struct ck_sink *s, const char *path, struct ck_error *err);
 
-void ck_sink_put(struct ck_sink *s, const char *data, size_t len);
-void ck_sink_puts(struct ck_sink *s, const char *str);
+void ck_sink__put_slow(struct ck_sink *s, const char *data, size_t len);
+
+/* Renderers write a few bytes at a time, millions of times for a big chat:
+ * what fits in the buffer is copied here, inline; the rest (a full file
+ * buffer, a memory sink that must grow, an error) goes to the slow path. */
+static inline void ck_sink_put(struct ck_sink *s, const char *data, size_t len)
+{
+    if (s->len + len < s->cap && s->rc == 0) {
+        memcpy(s->buf + s->len, data, len);
+        s->len += len;
+        s->buf[s->len] = '\0';
+        return;
+    }
+    ck_sink__put_slow(s, data, len);
+}
+
+static inline void ck_sink_puts(struct ck_sink *s, const char *str)
+{
+    ck_sink_put(s, str, strlen(str));
+}
 void ck_sink_printf(struct ck_sink *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* File sink: commit (if no error) or abort. Memory sink: keeps buf (the caller

@@ -22,20 +22,50 @@ void ck_sink_init_mem(struct ck_sink *s)
     memset(s, 0, sizeof *s);
 }
 
+/* A file sink's buffer: big writes reach the file in big pieces. */
+#define FILE_BUF (1u << 16)
+
 int ck_sink_open_file(struct ck_sink *s, const char *path, struct ck_error *err)
 {
     memset(s, 0, sizeof *s);
     s->err = err;
+    s->buf = malloc(FILE_BUF + 1); /* + 1: ck_sink_put ends what it copies with a NUL */
+    if (s->buf == NULL) {
+        s->rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+        return s->rc;
+    }
+    s->cap = FILE_BUF;
     s->rc = ck_atomic_open(path, &s->file, err);
+    if (s->rc != 0) {
+        free(s->buf);
+        s->buf = NULL;
+        s->cap = 0;
+    }
     return s->rc;
 }
 
-void ck_sink_put(struct ck_sink *s, const char *data, size_t len)
+/* Hand a file sink's buffer to the file. */
+static void file_flush(struct ck_sink *s)
+{
+    if (s->rc == 0 && s->len > 0)
+        s->rc = ck_atomic_write(s->file, s->buf, s->len, s->err);
+    s->len = 0;
+}
+
+void ck_sink__put_slow(struct ck_sink *s, const char *data, size_t len)
 {
     if (s->rc != 0 || len == 0)
         return;
     if (s->file != NULL) {
-        s->rc = ck_atomic_write(s->file, data, len, s->err);
+        file_flush(s);
+        if (s->rc != 0)
+            return;
+        if (len >= s->cap) {
+            s->rc = ck_atomic_write(s->file, data, len, s->err);
+            return;
+        }
+        memcpy(s->buf, data, len);
+        s->len = len;
         return;
     }
     if (s->len + len + 1 > s->cap) {
@@ -53,11 +83,6 @@ void ck_sink_put(struct ck_sink *s, const char *data, size_t len)
     memcpy(s->buf + s->len, data, len);
     s->len += len;
     s->buf[s->len] = '\0';
-}
-
-void ck_sink_puts(struct ck_sink *s, const char *str)
-{
-    ck_sink_put(s, str, strlen(str));
 }
 
 void ck_sink_printf(struct ck_sink *s, const char *fmt, ...)
@@ -91,6 +116,8 @@ void ck_sink_printf(struct ck_sink *s, const char *fmt, ...)
 
 int ck_sink_finish(struct ck_sink *s)
 {
+    if (s->file != NULL)
+        file_flush(s);
     int rc = s->rc;
     if (s->file != NULL) {
         if (rc == 0)
@@ -98,6 +125,9 @@ int ck_sink_finish(struct ck_sink *s)
         else
             ck_atomic_abort(s->file);
         s->file = NULL;
+        free(s->buf);
+        s->buf = NULL;
+        s->len = s->cap = 0;
     } else if (rc != 0) {
         free(s->buf);
         s->buf = NULL;
