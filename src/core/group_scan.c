@@ -183,12 +183,21 @@ static void for_each_word(const struct ck_group_scanner *s, const char *lc, word
     }
 }
 
-static void lower_copy(char *dst, size_t cap, const char *src)
+/* src's len bytes lower-cased (ASCII: this is the C locale's tolower) into
+ * dst, which has room for len + 1. */
+static void lower_copy(char *dst, const char *src, size_t len)
 {
-    size_t i = 0;
-    for (; src != NULL && src[i] != '\0' && i < cap - 1; i++)
-        dst[i] = (char)tolower((unsigned char)src[i]);
-    dst[i] = '\0';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)src[i];
+        dst[i] = (char)(c + ((unsigned char)(c - 'A') < 26 ? 'a' - 'A' : 0));
+    }
+    dst[len] = '\0';
+}
+
+/* The string src (NULL reads as "") lower-cased into dst, cut to cap - 1 bytes. */
+static void lower_str(char *dst, size_t cap, const char *src)
+{
+    lower_copy(dst, src, src != NULL ? strnlen(src, cap - 1) : 0);
 }
 
 struct qctx {
@@ -241,7 +250,7 @@ int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scann
     const char *tag = c->hashtag != NULL ? c->hashtag : "";
     if (tag[0] == '#')
         tag++;
-    lower_copy(s->hashtag, sizeof s->hashtag, tag);
+    lower_str(s->hashtag, sizeof s->hashtag, tag);
     s->hashtag_len = strlen(s->hashtag);
     for (size_t k = 0; k < c->n_questions; k++) {
         int num = c->questions[k].number;
@@ -255,7 +264,7 @@ int ck_group_scanner_create(const struct ck_group_conf *c, struct ck_group_scann
         s->number[k] = (uint8_t)num;
         s->n_q = k + 1;
         char lc[SCAN_MAX];
-        lower_copy(lc, sizeof lc, c->questions[k].text);
+        lower_str(lc, sizeof lc, c->questions[k].text);
         struct qctx q = {s, k};
         for_each_word(s, lc, add_qword, &q);
     }
@@ -513,6 +522,11 @@ static void scan_tags(const char *lc, const char *orig, size_t start, size_t len
     /* Elsewhere only clearly delimited labels: "#a2", "(A2)", "A2:" or a
      * closing "A2". */
     for (size_t i = start + 1; i < len; i++) {
+        /* A label starts with a or q, after '#' or '(' or not (parse_label):
+         * most positions are ruled out by that alone. */
+        char c = lc[i];
+        if (c != 'a' && c != 'q' && ((c != '#' && c != '(') || (lc[i + 1] != 'a' && lc[i + 1] != 'q')))
+            continue;
         if (!isspace((unsigned char)lc[i - 1]) && lc[i - 1] != '(' && lc[i] != '#')
             continue;
         if (lc[i] == '#' && i > 0 && !isspace((unsigned char)lc[i - 1]))
@@ -563,7 +577,7 @@ static void scan_qmention(const char *lc, const char *orig, size_t start,
         "yes",    "yeah", "agree", "same", "also", "totally", "definitely", "+1",
     };
     for (const char *p = lc; *p; p++) {
-        if (ck_group__starts(p, "rt @"))
+        if (*p == 'r' && ck_group__starts(p, "rt @"))
             return;
         if (*p != 'q' || (p > lc && is_word_char((unsigned char)p[-1])))
             continue;
@@ -604,7 +618,7 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     size_t len = strnlen(text, SCAN_MAX - 1);
     memcpy(orig, text, len);
     orig[len] = '\0';
-    lower_copy(lc, sizeof lc, orig);
+    lower_copy(lc, orig, len);
 
     /* Old-style retweet: the whole text is someone else's; count it, read nothing. */
     size_t i = 0;
