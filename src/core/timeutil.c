@@ -179,8 +179,24 @@ void ck_time_format_rfc3339(int64_t ms, char buf[32])
     int64_t y;
     unsigned m, d;
     ck_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
-             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
+    if (y < 0 || y > 9999) {
+        snprintf(buf, 32, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d,
+                 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
+        return;
+    }
+    /* The same by hand: the archive formats a time for every message, and
+     * snprintf took longer than all the rest of a record. */
+    int parts[7] = {(int)y, (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac};
+    static const char widths[7] = {4, 2, 2, 2, 2, 2, 3};
+    static const char seps[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    char *p = buf;
+    for (int k = 0; k < 7; k++) {
+        for (int w = widths[k] - 1, v = parts[k]; w >= 0; w--, v /= 10)
+            p[w] = (char)('0' + v % 10);
+        p += widths[k];
+        *p++ = seps[k];
+    }
+    *p = '\0';
 }
 
 int64_t ck_time_now_ms(void)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -75,6 +76,36 @@ static void test_rfc3339(void **st)
     assert_int_equal(ck_time_parse_rfc3339("2026-12-03T20:00", &ms), CK_EINVAL);
     assert_int_equal(ck_time_parse_rfc3339("2026-02-29T20:00:00Z", &ms), CK_EINVAL);
     assert_int_equal(ck_time_parse_rfc3339("2026-12-03T20:00:00Zjunk", &ms), CK_EINVAL);
+}
+
+/* ck_time_format_rfc3339 formats by hand: the C library's gmtime_r and
+ * printf must agree with it everywhere, before 1970, at the ends of years and
+ * centuries, and past the four-digit years it leaves to snprintf. */
+static void test_rfc3339_matches_libc(void **st)
+{
+    (void)st;
+    const int64_t year0 = -62167219200000, year10000 = 253402300800000;
+    const int64_t edges[] = {year0 - 1, year0, -1, 0, 1, 951782399999, 951782400000,
+                             978307199999, year10000 - 1, year10000, year10000 + 86400000};
+    size_t checked = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = pass == 0 ? sizeof edges / sizeof edges[0] : 20000;
+        for (size_t i = 0; i < n; i++) {
+            int64_t ms = pass == 0 ? edges[i] : year0 - 86400000 + (int64_t)i * 15840937091 + (int64_t)(i % 1000);
+            int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+            time_t t = (time_t)secs;
+            struct tm tm;
+            assert_non_null(gmtime_r(&t, &tm));
+            char want[64], got[32];
+            snprintf(want, sizeof want, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                     (long long)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, (int)(ms - secs * 1000));
+            ck_time_format_rfc3339(ms, got);
+            assert_string_equal(got, want);
+            checked++;
+        }
+    }
+    assert_int_equal(checked, 20011);
 }
 
 /* Local wall clock to UTC, and the error kinds. */
@@ -223,6 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_rfc3339),
+        cmocka_unit_test(test_rfc3339_matches_libc),
         cmocka_unit_test(test_local_to_utc),
         cmocka_unit_test(test_zone_names),
         cmocka_unit_test(test_format_local),
