@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct ck_sbuf {
     char *s; /* NUL-terminated once anything was put; owned (free with free()) */
@@ -12,8 +13,20 @@ struct ck_sbuf {
     bool oom;
 };
 
-/* Append n bytes of s. */
-void ck_sbuf_put(struct ck_sbuf *b, const char *s, size_t n);
+void ck_sbuf__grow_put(struct ck_sbuf *b, const char *s, size_t n);
+
+/* Append n bytes of s: inline when they fit (records are built a field at a
+ * time, millions of times for a big archive). */
+static inline void ck_sbuf_put(struct ck_sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n < b->cap && !b->oom) {
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+        return;
+    }
+    ck_sbuf__grow_put(b, s, n);
+}
 /* Append a C string. */
 void ck_sbuf_str(struct ck_sbuf *b, const char *s);
 /* Append s percent-encoded: everything but RFC 3986 unreserved ASCII becomes

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ck_sbuf_put(struct ck_sbuf *b, const char *s, size_t n)
+/* ck_sbuf_put when the buffer must grow first (or is out of memory). */
+void ck_sbuf__grow_put(struct ck_sbuf *b, const char *s, size_t n)
 {
     if (b->oom)
         return;

@@ -184,20 +184,25 @@ static bool url_stop(unsigned char c)
     return c <= 0x20 || c == 0x7f || c == '<' || c == '>' || c == '"' || c == '\'' || c == '`';
 }
 
+/* Bytes no safe URL holds (whitespace, controls, DEL), and its end. */
+static const bool url_unsafe[256] = {
+    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,  [6] = 1,  [7] = 1,  [8] = 1,
+    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1,
+    [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, [' '] = 1, [127] = 1,
+};
+
 bool ck_url_safe(const char *url)
 {
     if (url == NULL)
         return false;
-    size_t len = strlen(url);
-    size_t k = scheme_len(url, len);
-    if (k == 0 || k >= len || url[k] == '/')
+    size_t len = 0;
+    while (!url_unsafe[(unsigned char)url[len]])
+        len++;
+    if (url[len] != '\0')
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)url[i];
-        if (c <= 0x20 || c == 0x7f)
-            return false;
-    }
-    return true;
+    size_t k = scheme_len(url, len);
+    return k != 0 && k < len && url[k] != '/';
 }
 
 bool ck_url_next(const char *text, size_t len, size_t *start, size_t *ulen)
