@@ -36,21 +36,47 @@ static void pairs_of(const char *lc, struct pairs *ps)
     }
 }
 
-static bool may_contain(const struct pairs *ps, const char *phrase)
+/* A phrase's pairs as bit numbers, worked out once per list (the first
+ * SIG_PAIRS of them: testing fewer only lets more phrases through to strstr). */
+#define SIG_PAIRS 40
+struct sig {
+    uint16_t n;
+    uint16_t bit[SIG_PAIRS];
+};
+
+struct phrases {
+    const char *const *list;
+    size_t n;
+    struct sig *sigs; /* n of them, filled on first use */
+    bool ready;
+};
+
+static void prepare(struct phrases *ph)
 {
-    for (const char *p = phrase; p[0] != '\0' && p[1] != '\0'; p++) {
-        unsigned b = pair_bit((unsigned char)p[0], (unsigned char)p[1]);
-        if ((ps->bits[b / 64] >> (b % 64) & 1) == 0)
-            return false;
+    for (size_t i = 0; i < ph->n; i++) {
+        struct sig *sg = &ph->sigs[i];
+        sg->n = 0;
+        for (const char *p = ph->list[i]; p[0] != '\0' && p[1] != '\0' && sg->n < SIG_PAIRS; p++)
+            sg->bit[sg->n++] = (uint16_t)pair_bit((unsigned char)p[0], (unsigned char)p[1]);
     }
+    ph->ready = true;
+}
+
+static bool may_contain(const struct pairs *ps, const struct sig *sg)
+{
+    for (uint16_t k = 0; k < sg->n; k++)
+        if ((ps->bits[sg->bit[k] / 64] >> (sg->bit[k] % 64) & 1) == 0)
+            return false;
     return true;
 }
 
-/* Does lc (whose pairs are ps) contain any of list's n phrases? */
-static bool any_in(const char *lc, const struct pairs *ps, const char *const *list, size_t n)
+/* Does lc (whose pairs are ps) contain any of ph's phrases? */
+static bool any_in(const char *lc, const struct pairs *ps, struct phrases *ph)
 {
-    for (size_t i = 0; i < n; i++)
-        if (may_contain(ps, list[i]) && strstr(lc, list[i]) != NULL)
+    if (!ph->ready)
+        prepare(ph);
+    for (size_t i = 0; i < ph->n; i++)
+        if (may_contain(ps, &ph->sigs[i]) && strstr(lc, ph->list[i]) != NULL)
             return true;
     return false;
 }
@@ -100,12 +126,14 @@ static bool is_announcement(const char *lc, const struct pairs *ps, size_t start
         "remember to use a",   "remember to tag",    "don't forget to tag", "tag your answers",
         "number your answers", "label your answers",
     };
+    static struct sig sigs[sizeof phrases / sizeof phrases[0]];
+    static struct phrases phrase_set = {phrases, sizeof phrases / sizeof phrases[0], sigs, false};
     /* "Reminder: ..." opens a post; "an email reminder: ..." is an answer */
     if (ck_group__starts(lc + start, "reminder") ||
-        any_in(lc, ps, phrases, sizeof phrases / sizeof phrases[0]))
+        any_in(lc, ps, &phrase_set))
         return true;
-    for (const char *p = lc; *p; p++) {
-        if (*p != 'q' || (p > lc && isalnum((unsigned char)p[-1])) || !isdigit((unsigned char)p[1]))
+    for (const char *p = strchr(lc, 'q'); p != NULL; p = strchr(p + 1, 'q')) {
+        if ((p > lc && isalnum((unsigned char)p[-1])) || !isdigit((unsigned char)p[1]))
             continue;
         const char *r = p + 1;
         while (isdigit((unsigned char)*r))
@@ -290,7 +318,9 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "anyone else struggling",
         "or is it just me",
     };
-    if (any_in(lc, &ps, strong, sizeof strong / sizeof strong[0]) || is_empty_reply(lc))
+    static struct sig strong_sigs[sizeof strong / sizeof strong[0]];
+    static struct phrases strong_set = {strong, sizeof strong / sizeof strong[0], strong_sigs, false};
+    if (any_in(lc, &ps, &strong_set) || is_empty_reply(lc))
         return CK_GROUP_CHATTER_STRONG;
     /* Opening words of a greeting or thanks: chatter on their own, but a
      * "thanks, good point" inside a thread belongs to the thread. */
