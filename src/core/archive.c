@@ -385,7 +385,7 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
         goto out;
     b.default_platform = platform;
     b.err = err;
-    rc = ck_journal_read(journal_path, on_line, &b, &st.corrupt_lines, err);
+    rc = ck_journal_read_transient(journal_path, on_line, &b, &st.corrupt_lines, err);
     if (rc != 0)
         goto out;
     st.journal_lines = b.lines + st.corrupt_lines;

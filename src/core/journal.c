@@ -4,6 +4,7 @@
 #include "chatkeeper/journal.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chatkeeper/jarena.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/timeutil.h"
 
@@ -180,8 +182,8 @@ void ck_journal_close(struct ck_journal *j)
 
 /* One line: parse it in place (json_loadb on the exact span, no copy) and hand
  * it to cb. Returns cb's value, or 0 for a corrupt or blank line. */
-static int read_line(const char *path, size_t lineno, const char *p, size_t len,
-                     ck_journal_line_cb cb, void *arg, size_t *n_corrupt)
+static int parse_line(const char *path, size_t lineno, const char *p, size_t len,
+                      ck_journal_line_cb cb, void *arg, size_t *n_corrupt)
 {
     if (len == 0)
         return 0;
@@ -201,11 +203,20 @@ static int read_line(const char *path, size_t lineno, const char *p, size_t len,
     return rc;
 }
 
+static int read_line(const char *path, size_t lineno, const char *p, size_t len,
+                     ck_journal_line_cb cb, void *arg, size_t *n_corrupt, bool transient)
+{
+    int rc = parse_line(path, lineno, p, len, cb, arg, n_corrupt);
+    if (transient)
+        ck_jarena_reset(); /* the line's tree is gone */
+    return rc;
+}
+
 /* Read in 1 MB blocks and parse each line where it lies: a million-line
  * journal is then one read per ~400 lines and no per-line copy. A line longer
  * than the buffer grows it. */
-int ck_journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *n_corrupt,
-                    struct ck_error *err)
+static int journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *n_corrupt,
+                        bool transient, struct ck_error *err)
 {
     if (n_corrupt != NULL)
         *n_corrupt = 0;
@@ -235,7 +246,7 @@ int ck_journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *
         const char *nl;
         while (rc == 0 && (nl = memchr(buf + start, '\n', len - start)) != NULL) {
             size_t n = (size_t)(nl - (buf + start));
-            rc = read_line(path, ++lineno, buf + start, n, cb, arg, n_corrupt);
+            rc = read_line(path, ++lineno, buf + start, n, cb, arg, n_corrupt, transient);
             start += n + 1;
         }
         if (rc != 0)
@@ -243,7 +254,7 @@ int ck_journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *
         if (r == 0) {
             /* A last line without its newline (a torn write) is read as is. */
             if (len > start)
-                rc = read_line(path, ++lineno, buf + start, len - start, cb, arg, n_corrupt);
+                rc = read_line(path, ++lineno, buf + start, len - start, cb, arg, n_corrupt, transient);
             break;
         }
         memmove(buf, buf + start, len - start);
@@ -260,5 +271,22 @@ int ck_journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *
     }
     free(buf);
     close(fd);
+    return rc;
+}
+
+int ck_journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *n_corrupt,
+                    struct ck_error *err)
+{
+    return journal_read(path, cb, arg, n_corrupt, false, err);
+}
+
+int ck_journal_read_transient(const char *path, ck_journal_line_cb cb, void *arg,
+                              size_t *n_corrupt, struct ck_error *err)
+{
+    /* Without the block (out of memory) the trees come from malloc as usual. */
+    bool transient = ck_jarena_begin(1 << 20) == 0;
+    int rc = journal_read(path, cb, arg, n_corrupt, transient, err);
+    if (transient)
+        ck_jarena_end();
     return rc;
 }
