@@ -2,24 +2,35 @@
  * jansson and nothing else (no normalising, no output), reading the file in
  * large blocks so I/O costs as little as it can. bench/archive.py times this
  * against the archive on the same journal.
- * usage: jansson_floor JOURNAL   prints "lines N corrupt N" */
+ *
+ * --arena builds each line's tree in the one reused block the archive's
+ * journal pass uses (jarena.h) instead of with malloc: the floor for jansson
+ * as the archive runs it, so the archive's own work can be told from the
+ * allocator's share.
+ * usage: jansson_floor [--arena] JOURNAL   prints "lines N corrupt N" */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "chatkeeper/jarena.h"
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: jansson_floor JOURNAL\n");
+    int arena = argc == 3 && strcmp(argv[1], "--arena") == 0;
+    if (argc != 2 + arena) {
+        fprintf(stderr, "usage: jansson_floor [--arena] JOURNAL\n");
         return 2;
     }
-    FILE *f = fopen(argv[1], "rb");
+    const char *path = argv[1 + arena];
+    FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        perror(argv[1]);
+        perror(path);
         return 1;
     }
+    if (arena && ck_jarena_begin(1 << 20) != 0)
+        return 1;
     size_t cap = 1 << 20, len = 0, lines = 0, corrupt = 0;
     char *buf = malloc(cap);
     if (buf == NULL)
@@ -39,6 +50,8 @@ int main(int argc, char **argv)
                 if (v == NULL)
                     corrupt++;
                 json_decref(v);
+                if (arena)
+                    ck_jarena_reset();
             }
             start += n + 1;
         }
@@ -54,6 +67,8 @@ int main(int argc, char **argv)
             cap *= 2;
         }
     }
+    if (arena)
+        ck_jarena_end();
     free(buf);
     fclose(f);
     printf("lines %zu corrupt %zu\n", lines, corrupt);
