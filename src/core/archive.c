@@ -50,10 +50,21 @@
 
 #define MAX_PLATFORMS 16
 
-/* An open-addressing set of keys stored elsewhere (stride bytes apart). */
+/* Key bytes, one after another, not terminated. */
+struct arena {
+    char *p;
+    size_t len, cap;
+};
+
+/* An open-addressing set of keys stored elsewhere (stride bytes apart, their
+ * bytes in keys). A slot holds the key's index + 1 in its low half and the top
+ * of its hash in the high half, so a probe that meets another key mostly
+ * tells it apart without reading that key: at a million messages the keys are
+ * cache misses. 0 = empty; a power of two, at most half full. */
 struct table {
-    uint32_t *slots; /* index + 1, 0 = empty; a power of two, at most half full */
+    uint64_t *slots;
     size_t n_slots;
+    const struct arena *keys;
 };
 
 struct build {
@@ -61,8 +72,8 @@ struct build {
     const char *default_platform;
     char *platforms[MAX_PLATFORMS]; /* owned names */
     size_t n_platforms;
-    char *arena; /* ids and author ids, not terminated */
-    size_t arena_len, arena_cap;
+    struct arena ids;        /* message ids */
+    struct arena author_ids; /* apart: few, read on every message, they stay in cache */
     struct ck_archive_entry *msgs;
     size_t n, cap;
     struct table by_id;
@@ -87,37 +98,38 @@ static uint64_t key_hash(uint8_t platform, const char *s, size_t len)
     return h;
 }
 
-static bool key_eq(const struct build *b, const struct ck_archive_key *k, uint8_t platform, const char *s,
-                   size_t len)
-{
-    return k->platform == platform && k->len == len && memcmp(b->arena + k->off, s, len) == 0;
-}
-
 #define KEY_AT(base, stride, i)                                                                    \
     ((const struct ck_archive_key *)(const void *)((const char *)(base) + (i) * (stride)))
+#define SLOT_INDEX(v) ((uint32_t)(v) - 1)
+#define SLOT_TAG(h) ((h) & 0xFFFFFFFF00000000ULL)
 
-/* The slot holding (platform, s), or the empty slot where it would go. */
-static uint32_t *table_slot(const struct build *b, const struct table *t, const void *base,
-                            size_t stride, uint8_t platform, const char *s, size_t len)
+/* The slot holding (platform, s), whose hash is h, or the empty slot where it
+ * would go. */
+static uint64_t *table_slot(const struct table *t, const void *base, size_t stride, uint8_t platform,
+                            const char *s, size_t len, uint64_t h)
 {
     size_t mask = t->n_slots - 1;
-    for (size_t i = (size_t)key_hash(platform, s, len) & mask;; i = (i + 1) & mask) {
-        uint32_t v = t->slots[i];
-        if (v == 0 || key_eq(b, KEY_AT(base, stride, v - 1), platform, s, len))
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        uint64_t v = t->slots[i];
+        if (v == 0)
+            return &t->slots[i];
+        if (SLOT_TAG(v) != SLOT_TAG(h))
+            continue;
+        const struct ck_archive_key *k = KEY_AT(base, stride, SLOT_INDEX(v));
+        if (k->platform == platform && k->len == len && memcmp(t->keys->p + k->off, s, len) == 0)
             return &t->slots[i];
     }
 }
 
 /* Make room for one more of n keys: rehash into twice the slots when half full. */
-static int table_reserve(const struct build *b, struct table *t, const void *base, size_t stride,
-                         size_t n)
+static int table_reserve(struct table *t, const void *base, size_t stride, size_t n)
 {
     if (n >= UINT32_MAX - 1)
         return CK_ENOMEM;
     if ((n + 1) * 2 <= t->n_slots)
         return 0;
     size_t n_slots = t->n_slots != 0 ? t->n_slots * 2 : 1024;
-    uint32_t *slots = calloc(n_slots, sizeof *slots);
+    uint64_t *slots = calloc(n_slots, sizeof *slots);
     if (slots == NULL)
         return CK_ENOMEM;
     free(t->slots);
@@ -125,26 +137,28 @@ static int table_reserve(const struct build *b, struct table *t, const void *bas
     t->n_slots = n_slots;
     for (size_t i = 0; i < n; i++) {
         const struct ck_archive_key *k = KEY_AT(base, stride, i);
-        *table_slot(b, t, base, stride, k->platform, b->arena + k->off, k->len) = (uint32_t)i + 1;
+        const char *key = t->keys->p + k->off;
+        uint64_t h = key_hash(k->platform, key, k->len);
+        *table_slot(t, base, stride, k->platform, key, k->len, h) = SLOT_TAG(h) | ((uint64_t)i + 1);
     }
     return 0;
 }
 
-static int arena_add(struct build *b, const char *s, size_t len, uint64_t *off)
+static int arena_add(struct arena *a, const char *s, size_t len, uint64_t *off)
 {
-    if (b->arena_len + len > b->arena_cap) {
-        size_t cap = b->arena_cap != 0 ? b->arena_cap : 1 << 16;
-        while (cap < b->arena_len + len)
+    if (a->len + len > a->cap) {
+        size_t cap = a->cap != 0 ? a->cap : 1 << 16;
+        while (cap < a->len + len)
             cap *= 2;
-        char *grown = realloc(b->arena, cap);
+        char *grown = realloc(a->p, cap);
         if (grown == NULL)
             return CK_ENOMEM;
-        b->arena = grown;
-        b->arena_cap = cap;
+        a->p = grown;
+        a->cap = cap;
     }
-    memcpy(b->arena + b->arena_len, s, len);
-    *off = b->arena_len;
-    b->arena_len += len;
+    memcpy(a->p + a->len, s, len);
+    *off = a->len;
+    a->len += len;
     return 0;
 }
 
@@ -184,19 +198,19 @@ static int platform_index(struct build *b, const char *name, uint8_t *out)
 static int author_index(struct build *b, uint8_t platform, const char *id, uint32_t *out)
 {
     size_t len = strlen(id);
-    if (table_reserve(b, &b->by_author, b->authors, sizeof *b->authors, b->n_authors) != 0)
+    if (table_reserve(&b->by_author, b->authors, sizeof *b->authors, b->n_authors) != 0)
         return CK_ENOMEM;
-    uint32_t *slot =
-        table_slot(b, &b->by_author, b->authors, sizeof *b->authors, platform, id, len);
+    uint64_t h = key_hash(platform, id, len);
+    uint64_t *slot = table_slot(&b->by_author, b->authors, sizeof *b->authors, platform, id, len, h);
     if (*slot == 0) {
         struct ck_archive_key k = {.len = (uint32_t)len, .platform = platform};
-        if (len > UINT32_MAX || arena_add(b, id, len, &k.off) != 0 ||
+        if (len > UINT32_MAX || arena_add(&b->author_ids, id, len, &k.off) != 0 ||
             reserve(&b->authors, &b->authors_cap, b->n_authors, sizeof *b->authors) != 0)
             return CK_ENOMEM;
         b->authors[b->n_authors] = k;
-        *slot = (uint32_t)++b->n_authors;
+        *slot = SLOT_TAG(h) | ++b->n_authors;
     }
-    *out = *slot - 1;
+    *out = SLOT_INDEX(*slot);
     return 0;
 }
 
@@ -252,11 +266,12 @@ static int add_message(struct build *b, const struct ck_message *m)
     if (rc != 0)
         return rc;
     size_t id_len = strlen(m->id);
-    if (table_reserve(b, &b->by_id, b->msgs, sizeof *b->msgs, b->n) != 0)
+    if (table_reserve(&b->by_id, b->msgs, sizeof *b->msgs, b->n) != 0)
         return CK_ENOMEM;
-    uint32_t *slot = table_slot(b, &b->by_id, b->msgs, sizeof *b->msgs, platform, m->id, id_len);
+    uint64_t h = key_hash(platform, m->id, id_len);
+    uint64_t *slot = table_slot(&b->by_id, b->msgs, sizeof *b->msgs, platform, m->id, id_len, h);
     if (*slot != 0) {
-        struct ck_archive_entry *old = &b->msgs[*slot - 1];
+        struct ck_archive_entry *old = &b->msgs[SLOT_INDEX(*slot)];
         if (version_ms(m) < old->version_ms)
             return 0;
         return describe(b, m, platform, old);
@@ -266,12 +281,12 @@ static int add_message(struct build *b, const struct ck_message *m)
     struct ck_archive_entry *e = &b->msgs[b->n];
     e->id.len = (uint32_t)id_len;
     e->id.platform = platform;
-    rc = arena_add(b, m->id, id_len, &e->id.off);
+    rc = arena_add(&b->ids, m->id, id_len, &e->id.off);
     if (rc == 0)
         rc = describe(b, m, platform, e);
     if (rc != 0)
         return rc;
-    *slot = (uint32_t)++b->n;
+    *slot = SLOT_TAG(h) | ++b->n;
     return 0;
 }
 
@@ -349,7 +364,7 @@ static int cmp_entry(const void *pa, const void *pb)
     if (a->created_ms != b->created_ms)
         return a->created_ms < b->created_ms ? -1 : 1;
     int c =
-        cmp_bytes(sort_ctx->arena + a->id.off, a->id.len, sort_ctx->arena + b->id.off, b->id.len);
+        cmp_bytes(sort_ctx->ids.p + a->id.off, a->id.len, sort_ctx->ids.p + b->id.off, b->id.len);
     if (c != 0 || a->id.platform == b->id.platform)
         return c;
     const char *x = sort_ctx->platforms[a->id.platform], *y = sort_ctx->platforms[b->id.platform];
@@ -360,6 +375,8 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
 {
     struct ck_archive_stats st = {0};
     struct build b = {0};
+    b.by_id.keys = &b.ids;
+    b.by_author.keys = &b.author_ids;
     char *session_path = ck_path_join(dir, "session.json");
     char *journal_path = ck_path_join(dir, "journal.jsonl");
     char *platform = NULL;
@@ -419,10 +436,11 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     free(b.by_id.slots);
     free(b.by_author.slots);
     free(b.authors);
-    free(b.arena);
+    free(b.ids.p);
+    free(b.author_ids.p);
     b.by_id = b.by_author = (struct table){0};
     b.authors = NULL;
-    b.arena = NULL;
+    b.ids = b.author_ids = (struct arena){0};
 
     rc = ck_archive_write(dir, b.spill, b.spill_len, b.msgs, b.n, &st.hidden, err);
     if (rc != 0)
@@ -441,7 +459,8 @@ out:
     free(b.authors);
     free(b.by_id.slots);
     free(b.msgs);
-    free(b.arena);
+    free(b.ids.p);
+    free(b.author_ids.p);
     free(platform);
     free(journal_path);
     free(session_path);
