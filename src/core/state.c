@@ -39,8 +39,23 @@ struct ck_atomic_file {
     int failed; /* the first write error, replayed by commit */
     char *path, *tmp;
     size_t len;
+    off_t written, handed; /* bytes written; of them, handed to writeback */
     char buf[1 << 16];
 };
+
+/* Start writing back what a big file has written so far, a few MB at a time,
+ * while the rest is still being made: otherwise nothing reaches the disk
+ * before the commit's fsync, which then waits for all of it. (POSIX_FADV_
+ * DONTNEED starts the writeback; the pages stay until it is done.) */
+#define WRITEBACK_STEP (8 << 20)
+
+static void hand_to_writeback(struct ck_atomic_file *f)
+{
+    if (f->written - f->handed < WRITEBACK_STEP)
+        return;
+    (void)posix_fadvise(f->fd, f->handed, f->written - f->handed, POSIX_FADV_DONTNEED);
+    f->handed = f->written;
+}
 
 char *ck_path_join(const char *dir, const char *name)
 {
@@ -78,6 +93,7 @@ int ck_atomic_open(const char *path, struct ck_atomic_file **out, struct ck_erro
     f->path = dup;
     f->tmp = tmp;
     f->len = 0;
+    f->written = f->handed = 0;
     *out = f;
     return 0;
 }
@@ -95,7 +111,9 @@ static int write_all(struct ck_atomic_file *f, const char *data, size_t len, str
         }
         data += w;
         len -= (size_t)w;
+        f->written += w;
     }
+    hand_to_writeback(f);
     return 0;
 }
 
