@@ -276,17 +276,17 @@ static int build_text(struct ck_fields *c, const json_t *raw, char **out)
         ck_fields_str(c, raw, "text", false, &source))
         return CK_EPARSE;
     struct ck_sbuf b = {0};
-    ck_sbuf_put(&b, "", 0);
     if (content != NULL) {
-        char *t = ck_html_to_text(content, strlen(content));
-        if (t == NULL)
-            b.oom = true;
-        else
-            ck_sbuf_str(&b, t);
-        free(t);
-    } else if (source != NULL) {
+        /* The text is the buffer the media lines, if any, are added to. */
+        b.s = ck_html_to_text(content, strlen(content));
+        b.oom = b.s == NULL;
+        b.len = b.s != NULL ? strlen(b.s) : 0;
+        b.cap = b.s != NULL ? b.len + 1 : 0;
+    } else {
         /* A delete response carries the plain source "text" and no "content". */
-        ck_sbuf_str(&b, source);
+        ck_sbuf_put(&b, "", 0);
+        if (source != NULL)
+            ck_sbuf_str(&b, source);
     }
     int rc = append_media(c, raw, &b);
     if (rc != 0 || b.oom) {
