@@ -50,12 +50,6 @@
 
 #define MAX_PLATFORMS 16
 
-/* Key bytes, one after another, not terminated. */
-struct arena {
-    char *p;
-    size_t len, cap;
-};
-
 /* An open-addressing set of keys stored elsewhere (stride bytes apart, their
  * bytes in keys). A slot holds the key's index + 1 in its low half and the top
  * of its hash in the high half, so a probe that meets another key mostly
@@ -64,7 +58,7 @@ struct arena {
 struct table {
     uint64_t *slots;
     size_t n_slots;
-    const struct arena *keys;
+    const struct ck_sbuf *keys; /* the keys' bytes, one after another */
 };
 
 struct build {
@@ -72,8 +66,8 @@ struct build {
     const char *default_platform;
     char *platforms[MAX_PLATFORMS]; /* owned names */
     size_t n_platforms;
-    struct arena ids;        /* message ids */
-    struct arena author_ids; /* apart: few, read on every message, they stay in cache */
+    struct ck_sbuf ids;        /* message ids, one after another */
+    struct ck_sbuf author_ids; /* apart: few, read on every message, they stay in cache */
     struct ck_archive_entry *msgs;
     size_t n, cap;
     struct table by_id;
@@ -116,7 +110,7 @@ static uint64_t *table_slot(const struct table *t, const void *base, size_t stri
         if (SLOT_TAG(v) != SLOT_TAG(h))
             continue;
         const struct ck_archive_key *k = KEY_AT(base, stride, SLOT_INDEX(v));
-        if (k->platform == platform && k->len == len && memcmp(t->keys->p + k->off, s, len) == 0)
+        if (k->platform == platform && k->len == len && memcmp(t->keys->s + k->off, s, len) == 0)
             return &t->slots[i];
     }
 }
@@ -137,29 +131,19 @@ static int table_reserve(struct table *t, const void *base, size_t stride, size_
     t->n_slots = n_slots;
     for (size_t i = 0; i < n; i++) {
         const struct ck_archive_key *k = KEY_AT(base, stride, i);
-        const char *key = t->keys->p + k->off;
+        const char *key = t->keys->s + k->off;
         uint64_t h = key_hash(k->platform, key, k->len);
         *table_slot(t, base, stride, k->platform, key, k->len, h) = SLOT_TAG(h) | ((uint64_t)i + 1);
     }
     return 0;
 }
 
-static int arena_add(struct arena *a, const char *s, size_t len, uint64_t *off)
+/* Append a key's bytes to a; *off: where they start. */
+static int arena_add(struct ck_sbuf *a, const char *s, size_t len, uint64_t *off)
 {
-    if (a->len + len > a->cap) {
-        size_t cap = a->cap != 0 ? a->cap : 1 << 16;
-        while (cap < a->len + len)
-            cap *= 2;
-        char *grown = realloc(a->p, cap);
-        if (grown == NULL)
-            return CK_ENOMEM;
-        a->p = grown;
-        a->cap = cap;
-    }
-    memcpy(a->p + a->len, s, len);
     *off = a->len;
-    a->len += len;
-    return 0;
+    ck_sbuf_put(a, s, len);
+    return a->oom ? CK_ENOMEM : 0;
 }
 
 /* Grow *arr (of *cap elements of size) to hold one more than n. */
@@ -364,7 +348,7 @@ static int cmp_entry(const void *pa, const void *pb)
     if (a->created_ms != b->created_ms)
         return a->created_ms < b->created_ms ? -1 : 1;
     int c =
-        cmp_bytes(sort_ctx->ids.p + a->id.off, a->id.len, sort_ctx->ids.p + b->id.off, b->id.len);
+        cmp_bytes(sort_ctx->ids.s + a->id.off, a->id.len, sort_ctx->ids.s + b->id.off, b->id.len);
     if (c != 0 || a->id.platform == b->id.platform)
         return c;
     const char *x = sort_ctx->platforms[a->id.platform], *y = sort_ctx->platforms[b->id.platform];
@@ -436,11 +420,11 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     free(b.by_id.slots);
     free(b.by_author.slots);
     free(b.authors);
-    free(b.ids.p);
-    free(b.author_ids.p);
+    free(b.ids.s);
+    free(b.author_ids.s);
     b.by_id = b.by_author = (struct table){0};
     b.authors = NULL;
-    b.ids = b.author_ids = (struct arena){0};
+    b.ids = b.author_ids = (struct ck_sbuf){0};
 
     rc = ck_archive_write(dir, b.spill, b.spill_len, b.msgs, b.n, &st.hidden, err);
     if (rc != 0)
@@ -459,8 +443,8 @@ out:
     free(b.authors);
     free(b.by_id.slots);
     free(b.msgs);
-    free(b.ids.p);
-    free(b.author_ids.p);
+    free(b.ids.s);
+    free(b.author_ids.s);
     free(platform);
     free(journal_path);
     free(session_path);
