@@ -123,6 +123,11 @@ int ck_atomic_write(struct ck_atomic_file *f, const void *data, size_t len, stru
         return ck_error_set(err, f->failed, "%s: an earlier write failed", f->tmp);
     if (len == 0)
         return 0;
+    /* A big piece with nothing buffered (a renderer's sink handing over its
+     * own full buffer) goes out as it is: copying it first would only delay
+     * a write of the same size. */
+    if (f->len == 0 && len >= sizeof f->buf / 2)
+        return write_all(f, data, len, err);
     if (len <= sizeof f->buf - f->len) {
         memcpy(f->buf + f->len, data, len);
         f->len += len;
