@@ -22,6 +22,11 @@ int ck_time_parse_rfc3339(const char *s, int64_t *ms_out);
 /* "2026-12-03T20:00:00.000Z". buf must hold 32 bytes. Can't fail. */
 void ck_time_format_rfc3339(int64_t ms, char buf[32]);
 
+/* width decimal digits of v (0 <= v; higher digits dropped), zero-padded, at
+ * p; returns p after them. How times are written by hand, not by snprintf,
+ * where one is written for every message. */
+char *ck_time_digits_put(char *p, int v, int width);
+
 /* Convert a wall-clock time "YYYY-MM-DDTHH:MM[:SS]" in IANA zone tz to UTC ms.
  * A time that does not exist (skipped by a daylight-saving change) is an error
  * (CK_EINVAL, saying so); a repeated time resolves to the first occurrence.

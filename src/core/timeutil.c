@@ -186,17 +186,30 @@ void ck_time_format_rfc3339(int64_t ms, char buf[32])
     }
     /* The same by hand: the archive formats a time for every message, and
      * snprintf took longer than all the rest of a record. */
-    int parts[7] = {(int)y, (int)m, (int)d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac};
-    static const char widths[7] = {4, 2, 2, 2, 2, 2, 3};
-    static const char seps[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
-    char *p = buf;
-    for (int k = 0; k < 7; k++) {
-        for (int w = widths[k] - 1, v = parts[k]; w >= 0; w--, v /= 10)
-            p[w] = (char)('0' + v % 10);
-        p += widths[k];
-        *p++ = seps[k];
-    }
+    char *p = ck_time_digits_put(buf, (int)y, 4);
+    *p++ = '-';
+    p = ck_time_digits_put(p, (int)m, 2);
+    *p++ = '-';
+    p = ck_time_digits_put(p, (int)d, 2);
+    *p++ = 'T';
+    p = ck_time_digits_put(p, (int)(rem / 3600), 2);
+    *p++ = ':';
+    p = ck_time_digits_put(p, (int)(rem / 60 % 60), 2);
+    *p++ = ':';
+    p = ck_time_digits_put(p, (int)(rem % 60), 2);
+    *p++ = '.';
+    p = ck_time_digits_put(p, frac, 3);
+    *p++ = 'Z';
     *p = '\0';
+}
+
+char *ck_time_digits_put(char *p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
 }
 
 int64_t ck_time_now_ms(void)

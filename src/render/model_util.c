@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chatkeeper/series.h"
+#include "chatkeeper/timeutil.h"
 #include "model.h"
 
 /* Defined in core/timeutil.c. */
@@ -148,45 +149,35 @@ int ck_rmodel_local(struct ck_rmodel *m, int64_t ms, struct ck_rlocal *out)
     return 0;
 }
 
-/* width digits of v (0 <= v), zero-padded, at p; returns p after them. */
-static char *digits(char *p, int v, int width)
-{
-    for (int i = width - 1; i >= 0; i--) {
-        p[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return p + width;
-}
-
 void ck_rlocal_iso(const struct ck_rlocal *lt, char *buf, size_t n)
 {
     /* By hand, not snprintf: this runs for every message. */
     char tmp[32], *p = tmp;
     int off = lt->offset_s < 0 ? -lt->offset_s : lt->offset_s;
-    p = digits(p, lt->year % 10000 < 0 ? 0 : lt->year % 10000, 4);
+    p = ck_time_digits_put(p, lt->year % 10000 < 0 ? 0 : lt->year % 10000, 4);
     *p++ = '-';
-    p = digits(p, lt->month % 100, 2);
+    p = ck_time_digits_put(p, lt->month % 100, 2);
     *p++ = '-';
-    p = digits(p, lt->day % 100, 2);
+    p = ck_time_digits_put(p, lt->day % 100, 2);
     *p++ = 'T';
-    p = digits(p, lt->hour % 100, 2);
+    p = ck_time_digits_put(p, lt->hour % 100, 2);
     *p++ = ':';
-    p = digits(p, lt->minute % 100, 2);
+    p = ck_time_digits_put(p, lt->minute % 100, 2);
     *p++ = ':';
-    p = digits(p, lt->second % 100, 2);
+    p = ck_time_digits_put(p, lt->second % 100, 2);
     *p++ = lt->offset_s < 0 ? '-' : '+';
-    p = digits(p, off / 3600 % 100, 2);
+    p = ck_time_digits_put(p, off / 3600 % 100, 2);
     *p++ = ':';
-    p = digits(p, off / 60 % 60, 2);
+    p = ck_time_digits_put(p, off / 60 % 60, 2);
     *p = '\0';
     snprintf(buf, n, "%s", tmp);
 }
 
 void ck_rlocal_hhmm(const struct ck_rlocal *lt, char buf[6])
 {
-    char *p = digits(buf, lt->hour % 100, 2);
+    char *p = ck_time_digits_put(buf, lt->hour % 100, 2);
     *p++ = ':';
-    p = digits(p, lt->minute % 100, 2);
+    p = ck_time_digits_put(p, lt->minute % 100, 2);
     *p = '\0';
 }
 
