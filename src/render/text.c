@@ -176,9 +176,9 @@ static void emit_text(struct textbuf *b, const unsigned char *t, size_t len, boo
                     run++;
             } else {
                 for (;;) {
-                    while (run < len && !space_byte[t[run]])
+                    while (run < len && !is_space(t[run]))
                         run++;
-                    if (run + 1 >= len || t[run] != ' ' || space_byte[t[run + 1]])
+                    if (run + 1 >= len || t[run] != ' ' || is_space(t[run + 1]))
                         break;
                     run += 2; /* a single space, and the visible byte after it */
                 }
