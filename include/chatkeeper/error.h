@@ -55,6 +55,10 @@ int ck_error_set(struct ck_error *err, int code, const char *fmt, ...)
 int ck_error_vset(struct ck_error *err, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
+/* Cut a string that was cut short (snprintf into a fixed buffer) back to its
+ * last whole UTF-8 character, so a message never ends in half of one. */
+void ck_utf8_trim_partial(char *s);
+
 /* Clear err (err may be NULL). */
 void ck_error_clear(struct ck_error *err);
 

@@ -4,6 +4,10 @@
 #ifndef CHATKEEPER_LOG_H
 #define CHATKEEPER_LOG_H
 
+#include <stddef.h>
+
+struct ck_sbuf;
+
 enum ck_log_level { CK_LOG_DEBUG, CK_LOG_INFO, CK_LOG_WARN, CK_LOG_ERROR };
 
 void ck_log(enum ck_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -11,6 +15,13 @@ void ck_log(enum ck_log_level level, const char *fmt, ...) __attribute__((format
 #define ck_info(...) ck_log(CK_LOG_INFO, __VA_ARGS__)
 #define ck_warn(...) ck_log(CK_LOG_WARN, __VA_ARGS__)
 #define ck_err(...) ck_log(CK_LOG_ERROR, __VA_ARGS__)
+
+/* Append text to out as a log line shows it: printable ASCII and well-formed
+ * UTF-8 as they are; a backslash doubled; newline, CR and tab as \n \r \t; other
+ * C0 bytes, DEL and bytes that are not UTF-8 as \xNN; C1 controls and the bidi
+ * controls (U+061C, U+200E-F, U+202A-E, U+2066-9) as \uNNNN. ck_log applies it
+ * to every line, so server strings can neither forge lines nor drive a terminal. */
+void ck_log_escape(struct ck_sbuf *out, const char *text, size_t n);
 
 /* Set the threshold explicitly (overrides CHATKEEPER_LOG). */
 void ck_log_set_level(enum ck_log_level level);

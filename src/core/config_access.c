@@ -4,15 +4,13 @@
  * a file nobody else can read. The token is never logged or put in a message. */
 #include "chatkeeper/config.h"
 
+#include "chatkeeper/secret.h"
+
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_TOKEN_FILE 8192
 
@@ -95,54 +93,6 @@ bool ck_url_allowed(const char *url)
     return ipv4_loopback(auth, hlen);
 }
 
-static int token_from_file(const char *path, char **out, struct ck_error *err)
-{
-    /* O_NOFOLLOW: the mode we check must be the mode of the file we read. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        int e = errno;
-        return ck_error_set(err, CK_EAUTH, "token file %s: %s", path, strerror(e));
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ck_error_set(err, CK_EAUTH, "token file %s: not a regular file", path);
-    }
-    if ((st.st_mode & 077) != 0) {
-        close(fd);
-        return ck_error_set(err, CK_EUNSAFE,
-                            "token file %s has mode %04o, open to other users; run: chmod 600 %s",
-                            path, (unsigned)(st.st_mode & 07777), path);
-    }
-    char *buf = malloc(MAX_TOKEN_FILE + 1);
-    if (buf == NULL) {
-        close(fd);
-        return ck_error_set(err, CK_ENOMEM, "out of memory");
-    }
-    size_t len = 0;
-    for (;;) {
-        ssize_t r = read(fd, buf + len, MAX_TOKEN_FILE + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-        if (len > MAX_TOKEN_FILE)
-            break;
-    }
-    close(fd);
-    if (len > MAX_TOKEN_FILE) {
-        free(buf);
-        return ck_error_set(err, CK_EAUTH, "token file %s: too large for a token", path);
-    }
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
-                       buf[len - 1] == '\t'))
-        len--;
-    buf[len] = '\0';
-    *out = buf;
-    return 0;
-}
-
 int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err)
 {
     *out = NULL;
@@ -158,7 +108,7 @@ int ck_session_token(const struct ck_session *s, char **out, struct ck_error *er
             return ck_error_set(err, CK_ENOMEM, "out of memory");
     } else if (s->platform.token_file != NULL) {
         where = s->platform.token_file;
-        int rc = token_from_file(where, &tok, err);
+        int rc = ck_secret_read_file(where, "token file", MAX_TOKEN_FILE, &tok, err);
         if (rc != 0)
             return rc;
     } else {
@@ -172,8 +122,7 @@ int ck_session_token(const struct ck_session *s, char **out, struct ck_error *er
         if (iscntrl((unsigned char)*p) || *p == ' ')
             bad = true;
     if (bad) {
-        memset(tok, 0, strlen(tok));
-        free(tok);
+        ck_secret_free(tok);
         return ck_error_set(err, CK_EAUTH, "token from %s is empty or has spaces or line breaks",
                             where);
     }

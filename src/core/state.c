@@ -80,7 +80,14 @@ int ck_atomic_open(const char *path, struct ck_atomic_file **out, struct ck_erro
         return ck_error_set(err, CK_ENOMEM, "out of memory");
     }
     snprintf(tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    f->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* O_EXCL | O_NOFOLLOW: never write through a link or into a file someone
+     * else put at our temporary name. What is there can only be left over from
+     * a crashed process that had our pid: remove it (unlink removes a link, not
+     * its target) and try once more. */
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    f->fd = open(tmp, flags, 0644);
+    if (f->fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        f->fd = open(tmp, flags, 0644);
     if (f->fd < 0) {
         int e = errno;
         int rc = ck_error_set(err, -e, "%s: %s", tmp, strerror(e));

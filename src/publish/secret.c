@@ -2,66 +2,17 @@
  * needs (Basic auth, query values, readable excerpts of error pages). A secret
  * never enters a log line or an error message: only where it came from does. */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "chatkeeper/secret.h"
 #include "publish_internal.h"
 
 #define MAX_SECRET 4096
 
 void ck_pub_secret_free(char *secret)
 {
-    if (secret != NULL) {
-        /* volatile: the wipe must not be optimised away before free(). */
-        volatile char *v = secret;
-        while (*v != '\0')
-            *v++ = '\0';
-        free(secret);
-    }
-}
-
-static int from_file(const char *path, char **out, struct ck_error *err)
-{
-    /* O_NOFOLLOW: the mode we check must be the mode of the file we read. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return ck_error_set(err, CK_EAUTH, "secret file %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return ck_error_set(err, CK_EAUTH, "secret file %s: not a regular file", path);
-    }
-    if ((st.st_mode & 077) != 0) {
-        close(fd);
-        return ck_error_set(err, CK_EUNSAFE,
-                            "secret file %s has mode %04o, open to other users; run: chmod 600 %s",
-                            path, (unsigned)(st.st_mode & 07777), path);
-    }
-    char *buf = calloc(1, MAX_SECRET + 2);
-    size_t len = 0;
-    while (buf != NULL && len <= MAX_SECRET) {
-        ssize_t r = read(fd, buf + len, MAX_SECRET + 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    if (buf == NULL)
-        return ck_error_set(err, CK_ENOMEM, "out of memory");
-    if (len > MAX_SECRET) {
-        ck_pub_secret_free(buf);
-        return ck_error_set(err, CK_EAUTH, "secret file %s: too large", path);
-    }
-    while (len > 0 && isspace((unsigned char)buf[len - 1]))
-        buf[--len] = '\0';
-    *out = buf;
-    return 0;
+    ck_secret_free(secret);
 }
 
 int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, char **out,
@@ -88,7 +39,7 @@ int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, 
             snprintf(where, sizeof where, "%s", file);
         else
             snprintf(where, sizeof where, "%s/%s", p->s->dir, file);
-        rc = from_file(where, &v, err);
+        rc = ck_secret_read_file(where, "secret file", MAX_SECRET, &v, err);
         if (rc != 0)
             return rc;
     } else {
