@@ -284,6 +284,15 @@ static void put_num(struct ck_sbuf *b, int64_t v)
         PUT(b, "null");
 }
 
+/* A question number: every int64 is one, INT64_MIN too (only counts use it
+ * for "absent"), so a hostile questions value is written back as it was. */
+static void put_int(struct ck_sbuf *b, int64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof num, "%lld", (long long)v);
+    ck_sbuf_put(b, num, (size_t)n);
+}
+
 void ck_record_write_json(const struct ck_record *r, bool with_group, struct ck_sbuf *b)
 {
     PUT(b, "{\"id\":");
@@ -322,7 +331,7 @@ void ck_record_write_json(const struct ck_record *r, bool with_group, struct ck_
         for (uint8_t i = 0; i < r->n_questions; i++) {
             if (i > 0)
                 PUT(b, ",");
-            put_num(b, r->questions[i]);
+            put_int(b, r->questions[i]);
         }
         PUT(b, "],\"assigned_by\":");
         put_opt(b, r->assigned_by, false);

@@ -182,6 +182,21 @@ static void test_from_json_and_to_json(void **state)
     assert_int_equal(back.questions[0], 2);
     assert_string_equal(back.text, "");
     json_decref(j);
+    /* A question number of INT64_MIN is a number, not "no count": written
+     * back as it was, and the line still matches jansson's. */
+    j = json_loads("{\"id\":\"1\",\"created_at\":\"2026-12-03T20:00:00Z\","
+                   "\"questions\":[-9223372036854775808,3],\"assigned_by\":\"override\"}",
+                   0, &je);
+    assert_non_null(j);
+    assert_int_equal(ck_record_from_json(j, &back), 0);
+    line = record_line(&back, true);
+    assert_non_null(strstr(line, "\"questions\":[-9223372036854775808,3]"));
+    json_t *rebuilt = json_loads(line, 0, &je);
+    assert_non_null(rebuilt);
+    assert_true(json_equal(json_object_get(rebuilt, "questions"), json_object_get(j, "questions")));
+    json_decref(rebuilt);
+    free(line);
+    json_decref(j);
 }
 
 int main(void)
