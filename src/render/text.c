@@ -90,6 +90,12 @@ static size_t sanitize_into(const char *s, size_t len, char *out)
             }
             k++;
         }
+        /* U+FFFE and U+FFFF are well-formed but not characters: libxml2 stops
+         * at one inside an attribute and the rest of the status is lost, and
+         * no output of ours (HTML, SVG, XML) may carry them. They become
+         * U+FFFD like any bad byte, before either parser sees them. */
+        if (ok && need == 2 && (cp == 0xFFFE || cp == 0xFFFF))
+            ok = false, k = 3;
         if (ok && cp >= min && !(cp >= 0xD800 && cp <= 0xDFFF) && cp <= 0x10FFFF) {
             memcpy(out + o, p + i, need + 1);
             o += need + 1;

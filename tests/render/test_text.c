@@ -92,6 +92,10 @@ static void test_invalid_utf8(void **state)
     check("<p>\xC3</p>", "\xEF\xBF\xBD");                              /* truncated sequence */
     check("a\xED\xA0\x80z", "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDz"); /* surrogate */
     check("\xF0\x9F\x98", "\xEF\xBF\xBD"); /* cut-off emoji: one U+FFFD */
+    /* Noncharacters: libxml2 stopped at U+FFFE in an attribute and lost the
+     * rest, while the fast path read on; both now read on, as U+FFFD. */
+    check("<p>before <a href=\"https://x/\xEF\xBF\xBE\">link</a> after</p>", "before link after");
+    check("<p>x \xEF\xBF\xBF y</p>", "x \xEF\xBF\xBD y");
     check_n("a\0b", 3,
             "a\xEF\xBF\xBD"
             "b"); /* embedded NUL */
@@ -111,6 +115,7 @@ static void test_sanitize(void **state)
         {"\xF4\x90\x80\x80", 4, "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},
         {"\xE2\x82x", 3, "\xEF\xBF\xBDx"}, /* maximal subpart: one U+FFFD */
         {"\xFF", 1, "\xEF\xBF\xBD"},
+        {"\xEF\xBF\xBE\xEF\xBF\xBF", 6, "\xEF\xBF\xBD\xEF\xBF\xBD"}, /* noncharacters */
         {"", 0, ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
