@@ -56,9 +56,14 @@ void ck_cfg_describe(const json_t *v, char *buf, size_t n)
     switch (json_typeof(v)) {
     case JSON_STRING: {
         const char *s = json_string_value(v);
-        if (strlen(s) > 48)
-            snprintf(buf, n, "\"%.45s...\"", s);
-        else
+        if (strlen(s) > 48) {
+            /* Cut at a character boundary: a message ends in "...", never in
+             * half of an emoji. */
+            size_t cut = 45;
+            while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+                cut--;
+            snprintf(buf, n, "\"%.*s...\"", (int)cut, s);
+        } else
             snprintf(buf, n, "\"%s\"", s);
         break;
     }

@@ -284,6 +284,53 @@ static size_t bidi_at(const unsigned char *p, size_t left)
     return 0;
 }
 
+/* Whether text holds a byte clean_controls would drop or change. */
+static bool has_controls(const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            return true;
+        if (c == 0xE2 && bidi_at(p + i, len - i) != 0)
+            return true;
+        if (c == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xA0)
+            return true;
+    }
+    return false;
+}
+
+/* text without the controls a reader never means: C0 but newline and tab
+ * (CR LF and a lone CR become a newline), DEL, C1 and the bidi controls.
+ * out has room for len bytes; returns the length written. Escapers clean
+ * first and escape the result, so a dropped byte can never hide markup from
+ * the escaping (a control before "1." once made a Markdown list). */
+static size_t clean_controls(const unsigned char *p, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        size_t skip = 0;
+        if (c == '\r') {
+            if (i + 1 < len && p[i + 1] == '\n')
+                continue;
+            out[o++] = '\n';
+            continue;
+        }
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            continue;
+        if (c == 0xE2)
+            skip = bidi_at(p + i, len - i);
+        else if (c == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xA0)
+            skip = 2;
+        if (skip != 0) {
+            i += skip - 1;
+            continue;
+        }
+        out[o++] = (char)c;
+    }
+    return o;
+}
+
 /* ---- HTML ---- */
 
 /* Bytes ck_html_text looks at: markup, controls, and the lead byte of the
@@ -387,6 +434,20 @@ static const bool md_special[128] = {
  * it begins a line, where block markup can start. */
 static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool at_start)
 {
+    if (has_controls(p, len)) {
+        char small[256];
+        char *clean = len <= sizeof small ? small : malloc(len);
+        if (clean == NULL) {
+            if (s->rc == 0)
+                s->rc = CK_ENOMEM;
+            return;
+        }
+        size_t n = clean_controls(p, len, clean);
+        md_line(s, (const unsigned char *)clean, n, at_start);
+        if (clean != small)
+            free(clean);
+        return;
+    }
     size_t i = 0;
     if (at_start) {
         /* Leading blanks would make an indented code block or change the list. */
@@ -513,6 +574,21 @@ static const bool csv_special[256] = {[','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] =
 
 void ck_csv_field(struct ck_sink *s, const char *text, size_t len)
 {
+    /* Controls (ESC, BEL, ...) and bidi overrides would reach whoever opens
+     * the file in a terminal or a spreadsheet: dropped before quoting and
+     * before the formula check, which must see the first kept character. */
+    if (has_controls((const unsigned char *)text, len)) {
+        char *clean = malloc(len + 1);
+        if (clean == NULL) {
+            if (s->rc == 0)
+                s->rc = CK_ENOMEM;
+            return;
+        }
+        size_t n = clean_controls((const unsigned char *)text, len, clean);
+        ck_csv_field(s, clean, n);
+        free(clean);
+        return;
+    }
     bool quote = false;
     for (size_t i = 0; i < len && !quote; i++)
         quote = csv_special[(unsigned char)text[i]];
