@@ -8,6 +8,7 @@
  * go out at the wrong time. The generic checks live in config_check.c, the
  * token and URL rules in config_access.c. */
 #include "chatkeeper/config.h"
+#include "chatkeeper/jsonerr.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -494,10 +495,12 @@ static int load_buffer(const char *name, const char *text, size_t len, bool impo
     memset(s, 0, sizeof *s);
     s->imported = import;
     json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    bool oom;
+    json_t *root = ck_json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr, &oom);
     /* jansson says column 0 (or line -1) at the end of input; editors count from 1. */
     if (root == NULL)
-        return ck_error_set(err, CK_ECONFIG, "%s:%d:%d: %s", name, jerr.line < 1 ? 1 : jerr.line,
+        return ck_error_set(err, oom ? CK_ENOMEM : CK_ECONFIG, "%s:%d:%d: %s", name,
+                            jerr.line < 1 ? 1 : jerr.line,
                             jerr.column < 1 ? 1 : jerr.column, jerr.text);
     if (!json_is_object(root)) {
         json_decref(root);

@@ -2,6 +2,7 @@
  * fsync'd before the caller moves its cursor, so a crash at any moment loses
  * nothing the API showed us: the page is fetched again and deduplicated. */
 #include "chatkeeper/journal.h"
+#include "chatkeeper/jsonerr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,7 +189,11 @@ static int parse_line(const char *path, size_t lineno, const char *p, size_t len
     if (len == 0)
         return 0;
     json_error_t je;
-    json_t *entry = json_loadb(p, len, 0, &je);
+    bool oom;
+    json_t *entry = ck_json_loadb(p, len, 0, &je, &oom);
+    /* Out of memory is not a corrupt line: skipping it would lose a message. */
+    if (entry == NULL && oom)
+        return CK_ENOMEM;
     if (entry == NULL || !json_is_object(entry) ||
         !json_is_object(json_object_get(entry, "object"))) {
         ck_warn("journal: %s:%zu: corrupt line skipped (%s)", path, lineno,

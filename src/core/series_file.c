@@ -5,6 +5,7 @@
  * Errors from that load are re-pointed at the file the offending field came
  * from, since the merged text's positions mean nothing to the user. */
 #include "chatkeeper/series.h"
+#include "chatkeeper/jsonerr.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -52,9 +53,11 @@ static int parse_doc(const char *name, const char *text, size_t len, json_t **ro
                      struct ck_jpos *pos, struct ck_error *err)
 {
     json_error_t jerr;
-    *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    bool oom;
+    *root = ck_json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr, &oom);
     if (*root == NULL)
-        return ck_error_set(err, CK_ECONFIG, "%s:%d:%d: %s", name, jerr.line < 1 ? 1 : jerr.line,
+        return ck_error_set(err, oom ? CK_ENOMEM : CK_ECONFIG, "%s:%d:%d: %s", name,
+                            jerr.line < 1 ? 1 : jerr.line,
                             jerr.column < 1 ? 1 : jerr.column, jerr.text);
     if (!json_is_object(*root)) {
         json_decref(*root);

@@ -2,6 +2,7 @@
  * temp file beside the target, fsync it, rename over the target, fsync the
  * folder. After a crash the reader sees the old or the new file, never a mix. */
 #include "chatkeeper/state.h"
+#include "chatkeeper/jsonerr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -228,10 +229,12 @@ int ck_state_load(const char *path, json_t **out, struct ck_error *err)
         }
         return ck_error_set(err, -errno, "%s: %s", path, strerror(errno));
     }
-    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    bool oom;
+    json_t *root = ck_json_loadf(f, JSON_REJECT_DUPLICATES, &je, &oom);
     fclose(f);
     if (root == NULL)
-        return ck_error_set(err, CK_ECORRUPT, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        return ck_error_set(err, oom ? CK_ENOMEM : CK_ECORRUPT, "%s:%d:%d: %s", path, je.line,
+                            je.column, je.text);
     if (!json_is_object(root)) {
         json_decref(root);
         return ck_error_set(err, CK_ECORRUPT, "%s: not a JSON object", path);
