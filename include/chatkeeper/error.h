@@ -59,6 +59,10 @@ int ck_error_vset(struct ck_error *err, int code, const char *fmt, va_list ap)
  * last whole UTF-8 character, so a message never ends in half of one. */
 void ck_utf8_trim_partial(char *s);
 
+/* Replace, in place, each byte of s that is not part of well-formed UTF-8
+ * (and U+FFFE/U+FFFF) with '?'. ck_error_vset applies it to every message. */
+void ck_utf8_scrub(char *s);
+
 /* Clear err (err may be NULL). */
 void ck_error_clear(struct ck_error *err);
 

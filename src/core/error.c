@@ -31,6 +31,9 @@ int ck_error_vset(struct ck_error *err, int code, const char *fmt, va_list ap)
     int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     if (n >= (int)sizeof err->msg)
         ck_utf8_trim_partial(err->msg);
+    /* Messages quote input (jansson's "near '...'" quotes raw bytes of the
+     * file): whatever it held, the message a user reads is UTF-8. */
+    ck_utf8_scrub(err->msg);
     return code;
 }
 
@@ -50,6 +53,48 @@ void ck_utf8_trim_partial(char *s)
     size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
     if (lead >= 0x80 && back + 1 < want)
         s[i - 1] = '\0';
+}
+
+/* Length of the well-formed UTF-8 sequence at s, or 0. */
+static size_t seq_len(const unsigned char *s)
+{
+    unsigned lo = 0x80, hi = 0xBF;
+    size_t need;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        need = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        need = 3;
+        lo = s[0] == 0xE0 ? 0xA0 : 0x80;
+        hi = s[0] == 0xED ? 0x9F : 0xBF;
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        need = 4;
+        lo = s[0] == 0xF0 ? 0x90 : 0x80;
+        hi = s[0] == 0xF4 ? 0x8F : 0xBF;
+    } else
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    /* U+FFFE and U+FFFF: not characters. */
+    if (need == 3 && s[0] == 0xEF && s[1] == 0xBF && s[2] >= 0xBE)
+        return 0;
+    return need;
+}
+
+void ck_utf8_scrub(char *text)
+{
+    unsigned char *s = (unsigned char *)text;
+    while (*s != '\0') {
+        size_t n = seq_len(s);
+        if (n == 0)
+            *s++ = '?';
+        else
+            s += n;
+    }
 }
 
 int ck_error_set(struct ck_error *err, int code, const char *fmt, ...)
