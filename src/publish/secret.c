@@ -1,6 +1,9 @@
 /* Credentials for the blog targets, and the small encodings every target
  * needs (Basic auth, query values, readable excerpts of error pages). A secret
- * never enters a log line or an error message: only where it came from does. */
+ * never enters a log line or an error message: only where it came from does.
+ * A source that gives no usable secret (a variable not set, a missing file)
+ * is a session file to fix, CK_ECONFIG, as publish.h promises; CK_EAUTH is
+ * left for a server that refuses what we sent. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,11 +32,11 @@ static int from_file(const char *path, char **out, struct ck_error *err)
     /* O_NOFOLLOW: the mode we check must be the mode of the file we read. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return ck_error_set(err, CK_EAUTH, "secret file %s: %s", path, strerror(errno));
+        return ck_error_set(err, CK_ECONFIG, "secret file %s: %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return ck_error_set(err, CK_EAUTH, "secret file %s: not a regular file", path);
+        return ck_error_set(err, CK_ECONFIG, "secret file %s: not a regular file", path);
     }
     if ((st.st_mode & 077) != 0) {
         close(fd);
@@ -56,7 +59,7 @@ static int from_file(const char *path, char **out, struct ck_error *err)
         return ck_error_set(err, CK_ENOMEM, "out of memory");
     if (len > MAX_SECRET) {
         ck_pub_secret_free(buf);
-        return ck_error_set(err, CK_EAUTH, "secret file %s: too large", path);
+        return ck_error_set(err, CK_ECONFIG, "secret file %s: too large", path);
     }
     while (len > 0 && isspace((unsigned char)buf[len - 1]))
         buf[--len] = '\0';
@@ -79,7 +82,7 @@ int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, 
         snprintf(where, sizeof where, "environment variable %s", env);
         const char *e = getenv(env);
         if (e == NULL || e[0] == '\0')
-            return ck_error_set(err, CK_EAUTH, "%s is not set", where);
+            return ck_error_set(err, CK_ECONFIG, "%s is not set", where);
         v = strdup(e);
         if (v == NULL)
             return ck_error_set(err, CK_ENOMEM, "out of memory");
@@ -99,7 +102,7 @@ int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, 
         bad = bad || iscntrl((unsigned char)*c);
     if (bad) {
         ck_pub_secret_free(v);
-        return ck_error_set(err, CK_EAUTH, "the %s from %s is empty or has line breaks", name,
+        return ck_error_set(err, CK_ECONFIG, "the %s from %s is empty or has line breaks", name,
                             where);
     }
     *out = v;
