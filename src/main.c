@@ -5,39 +5,33 @@
 #include <curl/curl.h>
 
 #include "chatkeeper/cli.h"
+#include "chatkeeper/suggest.h"
 
 static const struct {
     const char *name;
     int (*fn)(int, char **);
-    const char *help;
+    const char *args, *help;
 } commands[] = {
-    {"check", ck_cli_check,
-     "check SESSION.json          validate a session file, print its timetable"},
-    {"run", ck_cli_run,
-     "run SESSION.json [--observe|--dry-run|--rehearse SCRIPT] [--out DIR]   post the run sheet, "
-     "follow, archive"},
-    {"archive", ck_cli_archive,
-     "archive DIR                 rebuild every output from the journal"},
-    {"next", ck_cli_next, "next SERIES.json [--count N]   the next dates of a series"},
-    {"agenda", ck_cli_agenda, "agenda SESSION.json [--out DIR]   write agenda.md and an .ics file"},
-    {"import", ck_cli_import,
-     "import --platform mastodon|twarc FILE... --session SESSION.json --out DIR   archive data "
-     "captured elsewhere"},
-    {"catchup", ck_cli_catchup,
-     "catchup DIR [--question N] [--width N] [--no-pager]   read a chat in the terminal"},
-    {"publish", ck_cli_publish,
-     "publish DIR [--dry-run] [--no-platform]   publish the write-up (WordPress, Micropub, "
-     "announce)"},
-    {"simulate", ck_cli_simulate,
-     "simulate SCRIPT --port N [--speed X] [--faults RATE]   local Mastodon stand-in"},
+    {"check", ck_cli_check, "SESSION.json", "validate a session file, print its timetable"},
+    {"run", ck_cli_run, "SESSION.json", "post the run sheet, follow, archive"},
+    {"archive", ck_cli_archive, "DIR", "rebuild every output from the journal"},
+    {"catchup", ck_cli_catchup, "DIR", "read a chat in the terminal"},
+    {"publish", ck_cli_publish, "DIR", "publish the write-up (WordPress, Micropub, announce)"},
+    {"import", ck_cli_import, "FILE...", "archive data captured elsewhere"},
+    {"next", ck_cli_next, "SERIES.json", "the next dates of a series"},
+    {"agenda", ck_cli_agenda, "SESSION.json", "write agenda.md and an .ics file"},
+    {"simulate", ck_cli_simulate, "SCRIPT", "local Mastodon stand-in"},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: chatkeeper COMMAND [ARGS]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %s\n", commands[i].help);
-    fprintf(out, "\n'chatkeeper COMMAND --help' tells more.\n");
+    fprintf(out, "usage: chatkeeper COMMAND [ARGS] [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        char left[48];
+        snprintf(left, sizeof left, "%s %s", commands[i].name, commands[i].args);
+        fprintf(out, "  %-22s %s\n", left, commands[i].help);
+    }
+    fprintf(out, "\n'chatkeeper COMMAND --help' lists its options.\n");
 }
 
 int main(int argc, char **argv)
@@ -57,16 +51,23 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
-            if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-                fprintf(stderr, "chatkeeper: cannot initialise libcurl\n");
-                return 1;
-            }
+            if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return ck_cli_fail(
+                    commands[i].name, CK_ENOMEM,
+                    &(struct ck_error){.code = CK_ENOMEM, .msg = "cannot initialise libcurl"});
             int rc = commands[i].fn(argc - 1, argv + 1);
             curl_global_cleanup();
             return rc;
         }
     }
-    fprintf(stderr, "chatkeeper: unknown command '%s'\n\n", argv[1]);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    const char *near = ck_suggest(argv[1], names, sizeof names / sizeof names[0]);
+    if (near != NULL)
+        fprintf(stderr, "chatkeeper: unknown command '%s' (did you mean '%s'?)\n\n", argv[1], near);
+    else
+        fprintf(stderr, "chatkeeper: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
 }

@@ -82,7 +82,8 @@ void ck_session_finish(struct ck_session *s);
 
 /* The API token: from platform.token_env, or platform.token_file, which must not
  * be readable or writable by group or others. *out is new (free with free()).
- * Returns 0, CK_EAUTH (missing/empty) or CK_EUNSAFE (file mode), never logging the token. */
+ * Returns 0, CK_ECONFIG (missing/empty: a session to fix, exit 2) or CK_EUNSAFE (file mode),
+ * never logging the token. */
 int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err);
 
 /* Whether url is acceptable as a base URL: https://host..., or http:// to a

@@ -5,6 +5,13 @@
  * and are generated, with their messages, from the one table below (as libuv's
  * UV_ERRNO_MAP does).
  *
+ * The third column is the process exit status a command ends with when that
+ * code stops it (ck_exit_status): 2 for bad input, something the person must
+ * fix before running the same command again (a session file, overrides.json,
+ * a template, a path, a credentials source, a command line); 1 for a failure
+ * at run time (network, a server's answer, I/O, memory). Every command uses
+ * this one map, so the same problem exits the same way everywhere.
+ *
  * Out of memory policy: every allocation failure is propagated as CK_ENOMEM;
  * nothing aborts. */
 #ifndef CHATKEEPER_ERROR_H
@@ -12,28 +19,29 @@
 
 #include <stdarg.h>
 
+/* XX(name, value, exit status, message) */
 #define CK_ERRNO_MAP(XX)                                                                           \
-    XX(ENOMEM, -10000, "out of memory")                                                            \
-    XX(EINVAL, -10001, "invalid argument")                                                         \
-    XX(ECONFIG, -10002, "bad session file")                                                        \
-    XX(EPARSE, -10003, "malformed data")                                                           \
-    XX(EHTTP, -10004, "HTTP error status")                                                         \
-    XX(ENET, -10005, "network error")                                                              \
-    XX(ETIMEDOUT, -10006, "timed out")                                                             \
-    XX(ECANCELED, -10007, "canceled")                                                              \
-    XX(ETOOBIG, -10008, "too large")                                                               \
-    XX(EIO, -10009, "I/O error")                                                                   \
-    XX(ECORRUPT, -10010, "corrupt file")                                                           \
-    XX(ERATELIMIT, -10011, "rate limited")                                                         \
-    XX(ENOTFOUND, -10012, "not found")                                                             \
-    XX(ETZ, -10013, "unknown or invalid time zone")                                                \
-    XX(EAUTH, -10014, "authentication failed")                                                     \
-    XX(EUNSAFE, -10015, "refused as unsafe")                                                       \
-    XX(EUSAGE, -10016, "bad command line")                                                         \
-    XX(EDEADLINE, -10017, "deadline reached")
+    XX(ENOMEM, -10000, 1, "out of memory")                                                         \
+    XX(EINVAL, -10001, 1, "invalid argument")                                                      \
+    XX(ECONFIG, -10002, 2, "bad session file")                                                     \
+    XX(EPARSE, -10003, 2, "malformed data")                                                        \
+    XX(EHTTP, -10004, 1, "HTTP error status")                                                      \
+    XX(ENET, -10005, 1, "network error")                                                           \
+    XX(ETIMEDOUT, -10006, 1, "timed out")                                                          \
+    XX(ECANCELED, -10007, 1, "canceled")                                                           \
+    XX(ETOOBIG, -10008, 1, "too large")                                                            \
+    XX(EIO, -10009, 1, "I/O error")                                                                \
+    XX(ECORRUPT, -10010, 2, "corrupt file")                                                        \
+    XX(ERATELIMIT, -10011, 1, "rate limited")                                                      \
+    XX(ENOTFOUND, -10012, 2, "not found")                                                          \
+    XX(ETZ, -10013, 2, "unknown or invalid time zone")                                             \
+    XX(EAUTH, -10014, 1, "authentication failed")                                                  \
+    XX(EUNSAFE, -10015, 2, "refused as unsafe")                                                    \
+    XX(EUSAGE, -10016, 2, "bad command line")                                                      \
+    XX(EDEADLINE, -10017, 1, "deadline reached")
 
 enum {
-#define XX(name, value, msg) CK_##name = (value),
+#define XX(name, value, status, msg) CK_##name = (value),
     CK_ERRNO_MAP(XX)
 #undef XX
 };
@@ -62,6 +70,11 @@ void ck_utf8_trim_partial(char *s);
 /* Replace, in place, each byte of s that is not part of well-formed UTF-8
  * (and U+FFFE/U+FFFF) with '?'. ck_error_vset applies it to every message. */
 void ck_utf8_scrub(char *s);
+
+/* The exit status for a command stopped by code: 0 for 0; the table's
+ * column for our codes; for errno values, 2 when a path the person gave is
+ * wrong (ENOENT, ENOTDIR, EISDIR, ELOOP, ENAMETOOLONG, EACCES), else 1. */
+int ck_exit_status(int code);
 
 /* Clear err (err may be NULL). */
 void ck_error_clear(struct ck_error *err);

@@ -13,7 +13,7 @@
  * checked before reading, so a FIFO cannot hang us), owned by the user we run
  * as, and readable by nobody else (mode 0600 or stricter), and hold at most
  * max bytes. what names it in errors ("token file"); the contents never
- * appear in an error. Returns 0, CK_EAUTH (cannot be read, not a regular
+ * appear in an error. Returns 0, CK_ECONFIG (cannot be read, not a regular
  * file, too large), CK_EUNSAFE (other users may read it, or it is theirs) or
  * CK_ENOMEM. */
 int ck_secret_read_file(const char *path, const char *what, size_t max, char **out,

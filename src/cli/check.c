@@ -1,4 +1,4 @@
-/* chatkeeper check SESSION.json: validate a session file and print its
+/* chatkeeper check SESSION.json [--offline]: validate a session file and print its
  * timetable. Errors are the loader's one-line "file:line:column: ..." so an
  * editor can jump to them; exit 2 for a bad file or bad usage. */
 #include <stdbool.h>
@@ -14,15 +14,23 @@
 #include "chatkeeper/schedule.h"
 #include "chatkeeper/timeutil.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: chatkeeper check [--offline] SESSION.json\n\n"
-                 "Validate a session file and print its timetable: every step in the\n"
-                 "session's time zone and in UTC. Exit status 0 if the file is valid,\n"
-                 "2 if it is not (the error names file:line:column and the field).\n"
-                 "When the session posts, it asks the instance (GET /api/v2/instance) how\n"
-                 "long a post may be and warns about longer steps; --offline assumes 500.\n");
-}
+static const struct ck_cli_opt cli_opts[] = {
+    {"offline", NULL, "do not ask the instance; assume posts of 500 characters"},
+    {NULL, NULL, NULL},
+};
+
+static const struct ck_cli_cmd cmd = {
+    .name = "check",
+    .args = "SESSION.json",
+    .min_args = 1,
+    .max_args = 1,
+    .about = "Validate a session file and print its timetable: every step in the\n"
+             "session's time zone and in UTC. Exit status 0 if the file is valid,\n"
+             "2 if it is not (the error names file:line:column and the field).\n"
+             "When the session posts, it asks the instance (GET /api/v2/instance) how\n"
+             "long a post may be and warns about longer steps.\n",
+    .opts = cli_opts,
+};
 
 /* Where the token will come from, and whether it is there: never its value. */
 static void print_token(const struct ck_session *s)
@@ -105,44 +113,23 @@ static int check_lengths(const struct ck_session *s, const struct ck_schedule *s
 
 int ck_cli_check(int argc, char **argv)
 {
-    bool online = true;
-    const char *path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--offline") == 0) {
-            online = false;
-            continue;
-        }
-        if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "chatkeeper check: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        }
-        if (path != NULL) {
-            fprintf(stderr, "chatkeeper check: one session file at a time\n");
-            usage(stderr);
-            return 2;
-        }
-        path = argv[i];
-    }
-    if (path == NULL) {
-        usage(stderr);
-        return 2;
-    }
+    struct ck_cli_args a;
+    int st = ck_cli_parse(&cmd, argc, argv, &a);
+    if (st != CK_CLI_GO)
+        return st;
+    bool online = !ck_cli_flag(&a, "offline");
+    const char *path = a.args[0];
+    if ((st = ck_cli_input(&cmd, NULL, path, false)) != CK_CLI_GO)
+        return st;
     struct ck_session s;
     struct ck_error err = {0};
-    if (ck_session_load(path, &s, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        return 2;
-    }
+    int rc = ck_session_load(path, &s, &err);
+    if (rc != 0)
+        return ck_cli_fail(cmd.name, rc, &err);
     struct ck_schedule sch;
-    if (ck_schedule_build(&s, &sch) != 0) {
-        fprintf(stderr, "chatkeeper check: out of memory\n");
+    if ((rc = ck_schedule_build(&s, &sch)) != 0) {
         ck_session_finish(&s);
-        return 1;
+        return ck_cli_fail(cmd.name, rc, NULL);
     }
     char local[64], dur[32];
     ck_time_format_local(s.timezone, s.start_ms, local, sizeof local);
@@ -153,14 +140,10 @@ int ck_cli_check(int argc, char **argv)
     printf("posting: %s\n", s.post ? "yes, the run sheet below" : "no (observe only)");
     print_token(&s);
     printf("archive: %s\n\n", s.archive_dir);
-    int rc = ck_schedule_print(&s, &sch, stdout);
+    rc = ck_schedule_print(&s, &sch, stdout);
     if (rc == 0 && s.post && s.platform.base_url != NULL)
         check_lengths(&s, &sch, online);
     ck_schedule_finish(&sch);
     ck_session_finish(&s);
-    if (rc != 0) {
-        fprintf(stderr, "chatkeeper check: %s\n", ck_strerror(rc));
-        return 1;
-    }
-    return 0;
+    return rc == 0 ? 0 : ck_cli_fail(cmd.name, rc, NULL);
 }

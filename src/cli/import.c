@@ -3,6 +3,7 @@
  * Exit status: 0 done (corrupt input lines are reported and skipped), 1 I/O
  * or other failure, 2 bad usage, a session file that does not load, or an
  * input file that cannot be opened. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,70 +11,58 @@
 #include "chatkeeper/cli.h"
 #include "chatkeeper/import.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: chatkeeper import --platform mastodon|twarc FILE... --session SESSION.json "
-            "--out DIR\n\n"
-            "Build the session directory DIR from data captured elsewhere, then its archive.\n"
-            "  mastodon  statuses: a JSON array, or one status (or page) per line\n"
-            "  twarc     twarc 1 files (one API v1.1 tweet per line), twarc2 files (one\n"
-            "            API v2 response page per line) or twarc2's flattened tweets\n"
-            "The objects go into DIR/journal.jsonl with fetched_at = their own created_at,\n"
-            "once each: importing the same files again adds nothing. SESSION.json needs no\n"
-            "platform section; facilitators may be Twitter handles (@user). Lines that are\n"
-            "not JSON or not a status/tweet are reported as FILE:LINE and skipped.\n");
-}
+static const struct ck_cli_opt cli_opts[] = {
+    {"platform", "mastodon|twarc", "what the files hold"},
+    {"session", "SESSION.json", "the chat's session file (no platform section needed)"},
+    {"out", "DIR", "the session directory to build"},
+    {NULL, NULL, NULL},
+};
+
+static const struct ck_cli_cmd cmd = {
+    .name = "import",
+    .args = "FILE...",
+    .min_args = 1,
+    .max_args = SIZE_MAX,
+    .about = "Build the session directory DIR from data captured elsewhere, then its archive.\n"
+             "  mastodon  statuses: a JSON array, or one status (or page) per line\n"
+             "  twarc     twarc 1 files (one API v1.1 tweet per line), twarc2 files (one\n"
+             "            API v2 response page per line) or twarc2's flattened tweets\n"
+             "The objects go into DIR/journal.jsonl with fetched_at = their own created_at,\n"
+             "once each: importing the same files again adds nothing. SESSION.json needs no\n"
+             "platform section; facilitators may be Twitter handles (@user). Lines that are\n"
+             "not JSON or not a status/tweet are reported as FILE:LINE and skipped.\n",
+    .opts = cli_opts,
+};
 
 int ck_cli_import(int argc, char **argv)
 {
     struct ck_import_opts o = {0};
-    const char **files = calloc((size_t)argc, sizeof *files);
-    if (files == NULL) {
-        fprintf(stderr, "chatkeeper import: out of memory\n");
-        return 1;
-    }
-    int code = 2;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            code = 0;
-            goto out;
-        }
-        if (strcmp(a, "--platform") == 0 || strcmp(a, "--session") == 0 ||
-            strcmp(a, "--out") == 0) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "chatkeeper import: %s needs a value\n", a);
-                goto bad;
-            }
-            const char **slot = a[2] == 'p'   ? &o.format
-                                : a[2] == 's' ? &o.session_path
-                                              : &o.out_dir;
-            *slot = argv[++i];
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "chatkeeper import: unknown option %s\n", a);
-            goto bad;
-        } else {
-            files[o.n_files++] = a;
-        }
-    }
-    if (o.format == NULL || o.session_path == NULL || o.out_dir == NULL || o.n_files == 0) {
-        fprintf(stderr, "chatkeeper import: --platform, --session, --out and a FILE are needed\n");
-        goto bad;
-    }
-    if (strcmp(o.format, "mastodon") != 0 && strcmp(o.format, "twarc") != 0) {
-        fprintf(stderr, "chatkeeper import: --platform is mastodon or twarc, not \"%s\"\n",
-                o.format);
-        goto bad;
-    }
+    struct ck_cli_args a;
+    int code = ck_cli_parse(&cmd, argc, argv, &a);
+    if (code != CK_CLI_GO)
+        return code;
+    o.format = ck_cli_get(&a, "platform");
+    o.session_path = ck_cli_get(&a, "session");
+    o.out_dir = ck_cli_get(&a, "out");
+    o.n_files = a.n_args;
+    if (o.format == NULL || o.session_path == NULL || o.out_dir == NULL)
+        return ck_cli_usage_error(&cmd, "--platform, --session and --out are needed");
+    if (strcmp(o.format, "mastodon") != 0 && strcmp(o.format, "twarc") != 0)
+        return ck_cli_usage_error(&cmd, "--platform: expected mastodon or twarc, got '%s'",
+                                  o.format);
+    if ((code = ck_cli_input(&cmd, "--session", o.session_path, false)) != CK_CLI_GO)
+        return code;
+    const char **files = calloc(a.n_args, sizeof *files);
+    if (files == NULL)
+        return ck_cli_fail(cmd.name, CK_ENOMEM, NULL);
+    for (size_t i = 0; i < a.n_args; i++)
+        files[i] = a.args[i];
     o.files = files;
     struct ck_import_stats st;
     struct ck_error err = {0};
     int rc = ck_import_run(&o, &st, &err);
     if (rc != 0) {
-        fprintf(stderr, "chatkeeper import: %s\n", err.code != 0 ? err.msg : ck_strerror(rc));
-        code = rc == CK_ECONFIG || rc == CK_ENOTFOUND || rc == CK_EUSAGE ? 2 : 1;
+        code = ck_cli_fail(cmd.name, rc, &err);
         goto out;
     }
     printf("import: %zu objects read from %zu lines: %zu added to the journal, %zu already "
@@ -85,10 +74,6 @@ int ck_cli_import(int argc, char **argv)
         printf("; %zu outside the session's window left out", st.archive.outside_window);
     printf("\n");
     code = 0;
-    goto out;
-bad:
-    fprintf(stderr, "\n");
-    usage(stderr);
 out:
     free(files);
     return code;

@@ -13,14 +13,23 @@
 
 static const char *const wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: chatkeeper next SERIES.json [--count N] [--from YYYY-MM-DD]\n\n"
-                 "List the next N (default 5) dates of a series from now (or from a date):\n"
-                 "local date and time with the zone's abbreviation, UTC, and the date's session\n"
-                 "file if there is one. A time the clocks skip that night is moved forward by\n"
-                 "the gap; a time they repeat is the first of the two.\n");
-}
+static const struct ck_cli_opt cli_opts[] = {
+    {"count", "N", "how many dates (1 to 1000; default 5)"},
+    {"from", "YYYY-MM-DD", "list from this date instead of from now"},
+    {NULL, NULL, NULL},
+};
+
+static const struct ck_cli_cmd cmd = {
+    .name = "next",
+    .args = "SERIES.json",
+    .min_args = 1,
+    .max_args = 1,
+    .about = "List the next dates of a series: local date and time with the zone's\n"
+             "abbreviation, UTC, and the date's session file if there is one. A time\n"
+             "the clocks skip that night is moved forward by the gap; a time they\n"
+             "repeat is the first of the two.\n",
+    .opts = cli_opts,
+};
 
 /* Session titles are user text: keep terminal control sequences out. */
 static void print_clean(const char *s)
@@ -78,55 +87,25 @@ static int print_one(const struct ck_series *s, const struct ck_occurrence *o)
 
 int ck_cli_next(int argc, char **argv)
 {
-    const char *path = NULL, *from = NULL;
+    struct ck_cli_args a;
     long count = 5;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        }
-        if (strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
-            char *end = NULL;
-            errno = 0;
-            count = strtol(argv[++i], &end, 10);
-            if (errno != 0 || end == argv[i] || *end != '\0' || count < 1 || count > 1000) {
-                fprintf(stderr, "chatkeeper next: --count: expected 1 to 1000, got '%s'\n",
-                        argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc) {
-            from = argv[++i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "chatkeeper next: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            return 2;
-        } else if (path != NULL) {
-            fprintf(stderr, "chatkeeper next: one series file at a time\n");
-            return 2;
-        } else {
-            path = argv[i];
-        }
-    }
-    if (path == NULL) {
-        usage(stderr);
-        return 2;
-    }
+    int st = ck_cli_parse(&cmd, argc, argv, &a);
+    if (st == CK_CLI_GO)
+        st = ck_cli_long(&a, "count", 1, 1000, &count);
+    if (st == CK_CLI_GO)
+        st = ck_cli_input(&cmd, NULL, a.args[0], false);
+    if (st != CK_CLI_GO)
+        return st;
+    const char *path = a.args[0], *from = ck_cli_get(&a, "from");
+    int64_t day, after = INT64_MIN;
+    if (from != NULL && ck_series_day_parse(from, &day) != 0)
+        return ck_cli_usage_error(&cmd, "--from: expected a date like 2026-12-03, got '%s'", from);
     struct ck_series s;
     struct ck_error err = {0};
-    if (ck_series_load(path, &s, &err) != 0) {
-        fprintf(stderr, "chatkeeper next: %s\n", err.msg);
-        return 2;
-    }
-    int64_t day, after = INT64_MIN;
-    int rc = 0;
-    if (from != NULL) {
-        if (ck_series_day_parse(from, &day) != 0) {
-            fprintf(stderr, "chatkeeper next: --from: expected a date like 2026-12-03, got '%s'\n",
-                    from);
-            ck_series_finish(&s);
-            return 2;
-        }
-    } else {
+    int rc = ck_series_load(path, &s, &err);
+    if (rc != 0)
+        return ck_cli_fail(cmd.name, rc, &err);
+    if (from == NULL) {
         /* From now: start the day before today's local date, so nothing
          * today is missed, and drop what has already started. */
         struct ck_local_time now;
@@ -141,8 +120,7 @@ int ck_cli_next(int argc, char **argv)
     struct ck_occurrence *occ = calloc((size_t)count, sizeof *occ);
     int n = rc == 0 && occ != NULL ? ck_series_expand(&s, day, after, occ, (size_t)count) : -1;
     if (n < 0) {
-        fprintf(stderr, "chatkeeper next: %s\n", ck_strerror(occ ? CK_ETZ : CK_ENOMEM));
-        rc = 1;
+        rc = ck_cli_fail(cmd.name, occ ? CK_ETZ : CK_ENOMEM, NULL);
     } else {
         printf("%s: %s at %02d:%02d %s\n", s.title, s.rule_text, s.hour, s.minute, s.timezone);
         for (int i = 0; i < n && rc == 0; i++)

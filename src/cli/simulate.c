@@ -12,21 +12,38 @@
 #include "chatkeeper/sim.h"
 #include "chatkeeper/timeutil.h"
 
-static const char usage[] =
-    "usage: chatkeeper simulate SCRIPT --port N [--speed X] [--faults RATE] [--seed S]\n"
-    "                           [--start now|RFC3339] [--rate-limit N]\n"
-    "                           [--rate-window DURATION] [--port-file FILE] [--no-host]\n"
-    "--no-host leaves out the script's host posts: chatkeeper posts the run sheet.\n";
+static const struct ck_cli_opt cli_opts[] = {
+    {"port", "N", "listen on 127.0.0.1:N (0: any free port; required)"},
+    {"speed", "X", "play the script X times faster (default 1)"},
+    {"faults", "RATE", "fail this share of requests, 0 to 1 (default 0)"},
+    {"seed", "S", "seed for the faults (default 0)"},
+    {"start", "now|TIME", "when the script's offset 0 is (default now)"},
+    {"rate-limit", "N", "requests per window (default 300)"},
+    {"rate-window", "DURATION", "the rate-limit window (default 5m)"},
+    {"port-file", "FILE", "write the port there once listening"},
+    {"no-host", NULL, "leave out the script's host posts: chatkeeper posts the run sheet"},
+    {NULL, NULL, NULL},
+};
+
+static const struct ck_cli_cmd cmd = {
+    .name = "simulate",
+    .args = "SCRIPT",
+    .min_args = 1,
+    .max_args = 1,
+    .about = "A local Mastodon stand-in on loopback playing a chat script (the hashtag\n"
+             "timeline, threads, posting, rate limits and faults), for rehearsals and\n"
+             "tests. Stops cleanly on Ctrl-C or SIGTERM.\n",
+    .opts = cli_opts,
+};
 
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
 {
+    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "chatkeeper simulate: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n%s", usage);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return 2;
+    return ck_cli_usage_error(&cmd, "%s", msg);
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -51,46 +68,43 @@ static int parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
-static int set_option(struct ck_sim_opts *o, const char *name, const char *val, int *have_port)
+static int set_option(struct ck_sim_opts *o, const char *name, const char *val)
 {
     long l;
     double d;
-    if (strcmp(name, "--port") == 0) {
+    if (strcmp(name, "port") == 0) {
         if (parse_long(val, 0, 65535, &l) != 0)
-            return bad("--port: expected 0..65535, got \"%s\"", val);
+            return bad("--port: expected 0..65535, got '%s'", val);
         o->port = (int)l;
-        *have_port = 1;
-    } else if (strcmp(name, "--speed") == 0) {
+    } else if (strcmp(name, "speed") == 0) {
         if (parse_double(val, 1e-3, 1e6, &d) != 0)
-            return bad("--speed: expected a number > 0, got \"%s\"", val);
+            return bad("--speed: expected a number > 0, got '%s'", val);
         o->speed = d;
-    } else if (strcmp(name, "--faults") == 0) {
+    } else if (strcmp(name, "faults") == 0) {
         if (parse_double(val, 0, 1, &d) != 0)
-            return bad("--faults: expected a rate from 0 to 1, got \"%s\"", val);
+            return bad("--faults: expected a rate from 0 to 1, got '%s'", val);
         o->fault_rate = d;
-    } else if (strcmp(name, "--seed") == 0) {
+    } else if (strcmp(name, "seed") == 0) {
         char *end;
         errno = 0;
         unsigned long long s = strtoull(val, &end, 10);
         if (errno != 0 || end == val || *end != '\0' || val[0] == '-')
-            return bad("--seed: expected a non-negative integer, got \"%s\"", val);
+            return bad("--seed: expected a non-negative integer, got '%s'", val);
         o->seed = s;
-    } else if (strcmp(name, "--start") == 0) {
+    } else if (strcmp(name, "start") == 0) {
         if (strcmp(val, "now") == 0)
             o->start_ms = 0;
         else if (ck_time_parse_rfc3339(val, &o->start_ms) != 0)
-            return bad("--start: expected now or an RFC 3339 time, got \"%s\"", val);
-    } else if (strcmp(name, "--rate-limit") == 0) {
+            return bad("--start: expected now or an RFC 3339 time, got '%s'", val);
+    } else if (strcmp(name, "rate-limit") == 0) {
         if (parse_long(val, 1, 100000000, &l) != 0)
-            return bad("--rate-limit: expected a positive integer, got \"%s\"", val);
+            return bad("--rate-limit: expected a positive integer, got '%s'", val);
         o->rate_limit = l;
-    } else if (strcmp(name, "--rate-window") == 0) {
+    } else if (strcmp(name, "rate-window") == 0) {
         if (ck_duration_parse(val, &o->rate_window_ms) != 0 || o->rate_window_ms <= 0)
-            return bad("--rate-window: expected a duration like 5m, got \"%s\"", val);
-    } else if (strcmp(name, "--port-file") == 0) {
+            return bad("--rate-window: expected a duration like 5m, got '%s'", val);
+    } else if (strcmp(name, "port-file") == 0) {
         o->port_file = val;
-    } else {
-        return bad("unknown option %s", name);
     }
     return 0;
 }
@@ -98,47 +112,22 @@ static int set_option(struct ck_sim_opts *o, const char *name, const char *val, 
 int ck_cli_simulate(int argc, char **argv)
 {
     struct ck_sim_opts o = {.speed = 1, .rate_limit = 300, .rate_window_ms = 300000};
-    int have_port = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            if (o.script_path != NULL)
-                return bad("unexpected argument \"%s\"", a);
-            o.script_path = a;
-            continue;
-        }
-        if (strcmp(a, "--no-host") == 0) {
-            o.no_host = 1;
-            continue;
-        }
-        char name[64];
-        const char *val;
-        const char *eq = strchr(a, '=');
-        if (eq != NULL) {
-            snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
-            val = eq + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", a);
-            if (i + 1 >= argc)
-                return bad("%s needs a value", a);
-            val = argv[++i];
-        }
-        int rc = set_option(&o, name, val, &have_port);
-        if (rc != 0)
-            return rc;
+    struct ck_cli_args a;
+    int st = ck_cli_parse(&cmd, argc, argv, &a);
+    if (st != CK_CLI_GO)
+        return st;
+    o.script_path = a.args[0];
+    o.no_host = ck_cli_flag(&a, "no-host");
+    for (const struct ck_cli_opt *opt = cli_opts; opt->name != NULL; opt++) {
+        const char *val = ck_cli_get(&a, opt->name);
+        if (opt->value != NULL && val != NULL && (st = set_option(&o, opt->name, val)) != 0)
+            return st;
     }
-    if (o.script_path == NULL)
-        return bad("missing SCRIPT");
-    if (!have_port)
+    if (!ck_cli_flag(&a, "port"))
         return bad("missing --port N (0 for any free port)");
+    if ((st = ck_cli_input(&cmd, NULL, o.script_path, false)) != CK_CLI_GO)
+        return st;
     struct ck_error err = {0};
     int rc = ck_sim_run(&o, &err);
-    if (rc == 0)
-        return 0;
-    fprintf(stderr, "chatkeeper simulate: %s\n", err.code != 0 ? err.msg : ck_strerror(rc));
-    return rc == CK_ECONFIG || rc == CK_EIO ? 2 : 1;
+    return rc == 0 ? 0 : ck_cli_fail(cmd.name, rc, &err);
 }

@@ -14,6 +14,7 @@
 #include "chatkeeper/config.h"
 #include "chatkeeper/group.h"
 #include "chatkeeper/log.h"
+#include "chatkeeper/overrides.h"
 #include "chatkeeper/state.h"
 
 #include "archive_int.h"
@@ -21,6 +22,7 @@
 struct ck_grouping {
     struct ck_session s;
     json_t *state, *overrides;
+    struct ck_overrides ov; /* overrides.json as written; overrides adds deleted.json */
     struct ck_group_question *qs;
     struct ck_group_conf conf;
     struct ck_group_scanner *sc;
@@ -110,17 +112,10 @@ int ck_grouping_open(const char *dir, struct ck_grouping **out, struct ck_error 
     if ((rc = ck_session_load(sess_path, &g->s, err)) != 0 ||
         (rc = ck_state_load(state_path, &g->state, err)) != 0)
         goto out;
-    json_error_t je;
-    FILE *of = fopen(over_path, "rb");
-    if (of != NULL) {
-        g->overrides = json_loadf(of, JSON_REJECT_DUPLICATES, &je);
-        fclose(of);
-        if (g->overrides == NULL) {
-            rc = ck_error_set(err, CK_ECONFIG, "%s:%d:%d: %s", over_path, je.line, je.column,
-                              je.text);
-            goto out;
-        }
-    }
+    /* Checked against the session's questions, with file:line:column. */
+    if ((rc = ck_overrides_load(over_path, (int)g->s.n_questions, &g->ov, err)) != 0)
+        goto out;
+    g->overrides = json_incref(g->ov.doc);
     /* Posts found deleted when publishing (deleted.json) leave the archive too. */
     if ((rc = add_deleted(dir, &g->overrides, err)) != 0)
         goto out;
@@ -148,6 +143,9 @@ const struct ck_group_scanner *ck_grouping_scanner(const struct ck_grouping *g)
 int ck_grouping_assign(struct ck_grouping *g, struct ck_group_msg *msgs, size_t n,
                        struct ck_error *err)
 {
+    /* Ids overrides.json names that no message has: a warning, not an error
+     * (overrides.h says why). */
+    ck_overrides_unknown(&g->ov, msgs, n, NULL, NULL);
     int rc = ck_group_assign(&g->conf, msgs, n, g->overrides, err);
     /* A bad overrides.json is bad input, like a bad session file. */
     return rc == CK_EINVAL ? CK_ECONFIG : rc;
@@ -160,6 +158,7 @@ void ck_grouping_close(struct ck_grouping *g)
     ck_group_scanner_destroy(g->sc);
     free(g->qs);
     json_decref(g->overrides);
+    ck_overrides_finish(&g->ov);
     json_decref(g->state);
     ck_session_finish(&g->s);
     free(g);

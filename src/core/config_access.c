@@ -102,7 +102,7 @@ int ck_session_token(const struct ck_session *s, char **out, struct ck_error *er
         where = s->platform.token_env;
         const char *v = getenv(where);
         if (v == NULL || v[0] == '\0')
-            return ck_error_set(err, CK_EAUTH, "environment variable %s is not set", where);
+            return ck_error_set(err, CK_ECONFIG, "environment variable %s is not set", where);
         tok = strdup(v);
         if (tok == NULL)
             return ck_error_set(err, CK_ENOMEM, "out of memory");
@@ -112,7 +112,7 @@ int ck_session_token(const struct ck_session *s, char **out, struct ck_error *er
         if (rc != 0)
             return rc;
     } else {
-        return ck_error_set(err, CK_EAUTH,
+        return ck_error_set(err, CK_ECONFIG,
                             "no token configured (platform.token_env or platform.token_file)");
     }
     /* The token goes into an HTTP header: a stray line break or control
@@ -123,7 +123,7 @@ int ck_session_token(const struct ck_session *s, char **out, struct ck_error *er
             bad = true;
     if (bad) {
         ck_secret_free(tok);
-        return ck_error_set(err, CK_EAUTH, "token from %s is empty or has spaces or line breaks",
+        return ck_error_set(err, CK_ECONFIG, "token from %s is empty or has spaces or line breaks",
                             where);
     }
     *out = tok;

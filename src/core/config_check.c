@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatkeeper/suggest.h"
 #include "chatkeeper/timeutil.h"
 
 /* Report an error at path's value (or at its key), falling back to the
@@ -96,31 +97,6 @@ void ck_cfg_join(char *buf, size_t n, const char *parent, const char *key)
     snprintf(buf, n, "%s%s%s", parent, parent[0] ? "." : "", key);
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 63 || lb > 63)
-        return 64;
-    size_t row[64];
-    for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            if (up + 1 < best)
-                best = up + 1;
-            row[j] = best;
-            diag = up;
-        }
-    }
-    return row[lb];
-}
-
 /* Names that would put a secret into a file people share and archive. */
 static int looks_secret(const char *key)
 {
@@ -151,18 +127,9 @@ int ck_cfg_check_keys(struct ck_cfg_ctx *c, const json_t *obj, const char *path,
             return ck_cfg_fail(c, p, 1,
                                "a token must never be in the session file (it gets shared and "
                                "archived); use \"token_env\" or a mode 0600 \"token_file\"");
-        size_t best = 0, bestd = 64;
-        for (i = 0; i < n; i++) {
-            size_t d = edit_distance(key, allowed[i]);
-            if (d < bestd) {
-                bestd = d;
-                best = i;
-            }
-        }
-        size_t len = strlen(key);
-        if (bestd <= (len > 6 ? 3 : 2))
-            return ck_cfg_fail(c, p, 1, "unknown field '%s' (did you mean '%s'?)", key,
-                               allowed[best]);
+        const char *near = ck_suggest(key, allowed, n);
+        if (near != NULL)
+            return ck_cfg_fail(c, p, 1, "unknown field '%s' (did you mean '%s'?)", key, near);
         return ck_cfg_fail(c, p, 1, "unknown field '%s'", key);
     }
     return 0;

@@ -11,7 +11,7 @@ const char *ck_strerror(int code)
     if (code == 0)
         return "ok";
     switch (code) {
-#define XX(name, value, msg)                                                                       \
+#define XX(name, value, status, msg)                                                               \
     case CK_##name:                                                                                \
         return msg;
         CK_ERRNO_MAP(XX)
@@ -21,6 +21,28 @@ const char *ck_strerror(int code)
     }
     /* libuv knows every errno it passes through; it returns "Unknown system error" otherwise. */
     return uv_strerror(code);
+}
+
+int ck_exit_status(int code)
+{
+    if (code == 0)
+        return 0;
+    switch (code) {
+#define XX(name, value, status, msg)                                                               \
+    case CK_##name:                                                                                \
+        return status;
+        CK_ERRNO_MAP(XX)
+#undef XX
+    case UV_ENOENT:
+    case UV_ENOTDIR:
+    case UV_EISDIR:
+    case UV_ELOOP:
+    case UV_ENAMETOOLONG:
+    case UV_EACCES:
+        return 2;
+    default:
+        return 1;
+    }
 }
 
 int ck_error_vset(struct ck_error *err, int code, const char *fmt, va_list ap)

@@ -29,12 +29,12 @@ int ck_secret_read_file(const char *path, const char *what, size_t max, char **o
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
-        return ck_error_set(err, CK_EAUTH, "%s %s: %s", what, path, strerror(e));
+        return ck_error_set(err, CK_ECONFIG, "%s %s: %s", what, path, strerror(e));
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return ck_error_set(err, CK_EAUTH, "%s %s: not a regular file", what, path);
+        return ck_error_set(err, CK_ECONFIG, "%s %s: not a regular file", what, path);
     }
     if (st.st_uid != geteuid()) {
         close(fd);
@@ -68,11 +68,11 @@ int ck_secret_read_file(const char *path, const char *what, size_t max, char **o
     close(fd);
     if (rerr != 0) {
         ck_secret_free(buf);
-        return ck_error_set(err, CK_EAUTH, "%s %s: %s", what, path, strerror(rerr));
+        return ck_error_set(err, CK_ECONFIG, "%s %s: %s", what, path, strerror(rerr));
     }
     if (len > max) {
         ck_secret_free(buf);
-        return ck_error_set(err, CK_EAUTH, "%s %s: too large for a secret (over %zu bytes)", what,
+        return ck_error_set(err, CK_ECONFIG, "%s %s: too large for a secret (over %zu bytes)", what,
                             path, max);
     }
     while (len > 0 && isspace((unsigned char)buf[len - 1]))

@@ -29,7 +29,9 @@ struct ck_pub {
  * folder; the file must be 0600 or stricter and not a symlink). Spaces are
  * allowed inside (WordPress application passwords have them); line breaks
  * and control characters are not. *out: new, wipe and free with
- * ck_pub_secret_free. Never puts the secret into err. */
+ * ck_pub_secret_free. Never puts the secret into err. Returns 0, CK_ECONFIG
+ * (not set, no such file, empty: the session file must change), CK_EUNSAFE
+ * (a file others may read) or CK_ENOMEM. */
 int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, char **out,
                   struct ck_error *err);
 void ck_pub_secret_free(char *secret);

@@ -1,6 +1,9 @@
 /* Credentials for the blog targets, and the small encodings every target
  * needs (Basic auth, query values, readable excerpts of error pages). A secret
- * never enters a log line or an error message: only where it came from does. */
+ * never enters a log line or an error message: only where it came from does.
+ * A source that gives no usable secret (a variable not set, a missing file)
+ * is a session file to fix, CK_ECONFIG, as publish.h promises; CK_EAUTH is
+ * left for a server that refuses what we sent. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +33,7 @@ int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, 
         snprintf(where, sizeof where, "environment variable %s", env);
         const char *e = getenv(env);
         if (e == NULL || e[0] == '\0')
-            return ck_error_set(err, CK_EAUTH, "%s is not set", where);
+            return ck_error_set(err, CK_ECONFIG, "%s is not set", where);
         v = strdup(e);
         if (v == NULL)
             return ck_error_set(err, CK_ENOMEM, "out of memory");
@@ -50,7 +53,7 @@ int ck_pub_secret(const struct ck_pub *p, const json_t *conf, const char *name, 
         bad = bad || iscntrl((unsigned char)*c);
     if (bad) {
         ck_pub_secret_free(v);
-        return ck_error_set(err, CK_EAUTH, "the %s from %s is empty or has line breaks", name,
+        return ck_error_set(err, CK_ECONFIG, "the %s from %s is empty or has line breaks", name,
                             where);
     }
     *out = v;

@@ -392,7 +392,7 @@ int ck_catchup_render(FILE *out, const char *dir, const struct ck_catchup_opts *
     if (r.max_q < (int)r.s.n_questions)
         r.max_q = (int)r.s.n_questions;
     if (o->question != 0 && (o->question < 1 || o->question > r.max_q)) {
-        rc = ck_error_set(err, CK_EINVAL, "catchup: no question %d (this chat has %d)", o->question,
+        rc = ck_error_set(err, CK_EUSAGE, "catchup: no question %d (this chat has %d)", o->question,
                           r.max_q);
         goto out;
     }

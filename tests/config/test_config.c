@@ -342,7 +342,7 @@ static void test_token_sources(void **st)
 
     assert_int_equal(load_with("{", "{", &s, &err), 0);
     unsetenv("CK_TEST_TOKEN");
-    assert_int_equal(ck_session_token(&s, &tok, &err), CK_EAUTH);
+    assert_int_equal(ck_session_token(&s, &tok, &err), CK_ECONFIG);
     assert_non_null(strstr(err.msg, "CK_TEST_TOKEN is not set"));
     setenv("CK_TEST_TOKEN", "abc", 1);
     ck_error_clear(&err);
@@ -350,7 +350,7 @@ static void test_token_sources(void **st)
     assert_string_equal(tok, "abc");
     free(tok);
     setenv("CK_TEST_TOKEN", "abc\r\nX-Evil: 1", 1);
-    assert_int_equal(ck_session_token(&s, &tok, &err), CK_EAUTH);
+    assert_int_equal(ck_session_token(&s, &tok, &err), CK_ECONFIG);
     ck_session_finish(&s);
 }
 

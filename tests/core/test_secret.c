@@ -70,11 +70,11 @@ static void secret_rules(void **st)
     snprintf(link, sizeof link, "%s/link", dir);
     assert_int_equal(symlink(p, link), 0);
     ck_error_clear(&err);
-    assert_int_equal(ck_secret_read_file(link, "token file", 64, &v, &err), CK_EAUTH);
+    assert_int_equal(ck_secret_read_file(link, "token file", 64, &v, &err), CK_ECONFIG);
 
     /* Too large. */
     ck_error_clear(&err);
-    assert_int_equal(ck_secret_read_file(p, "token file", 4, &v, &err), CK_EAUTH);
+    assert_int_equal(ck_secret_read_file(p, "token file", 4, &v, &err), CK_ECONFIG);
     assert_non_null(strstr(err.msg, "too large"));
 }
 
@@ -94,7 +94,7 @@ static void secret_fifo_does_not_hang(void **st)
         char *v = NULL;
         struct ck_error err = {0};
         int rc = ck_secret_read_file(p, "token file", 64, &v, &err);
-        _exit(rc == CK_EAUTH && strstr(err.msg, "not a regular file") != NULL ? 0 : 1);
+        _exit(rc == CK_ECONFIG && strstr(err.msg, "not a regular file") != NULL ? 0 : 1);
     }
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);

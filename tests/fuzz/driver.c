@@ -83,7 +83,8 @@ int main(int argc, char **argv)
             snprintf(names[n++], len, "%s/%s", argv[i], e->d_name);
         }
         closedir(d);
-        qsort(names, n, sizeof *names, cmp); /* the same order every run */
+        if (n > 0)
+            qsort(names, n, sizeof *names, cmp); /* the same order every run */
         for (size_t k = 0; k < n; k++) {
             bad |= run_file(names[k]);
             runs++;
