@@ -24,10 +24,12 @@ SLUG = "uklibchat-2026-12-03"
 
 
 class WordPress:
-    def __init__(self, permalinks="plain"):
+    def __init__(self, permalinks="plain", wrap=(), env=None):
         self.root = tempfile.mkdtemp(prefix="ck-wp-")
-        r = subprocess.run([WP_SH, "start", self.root, permalinks], capture_output=True,
-                           text=True, timeout=120)
+        e = dict(os.environ)
+        e.update(env or {})
+        r = subprocess.run([*wrap, WP_SH, "start", self.root, permalinks], capture_output=True,
+                           text=True, timeout=120, env=e)
         if r.returncode != 0:
             self.stop()
             raise RuntimeError(f"WordPress did not start: {r.stderr}")
@@ -162,5 +164,51 @@ def test_wordpress_wrong_password():
         wp.stop()
 
 
+def test_wordpress_start_failure_shows_error():
+    """Issue 10 item 17: a test server that fails to start shows its own
+    error, not only the line of wp.sh that failed."""
+    t0 = time.time()
+    try:
+        WordPress("plain", env={"WP_SH_MARIADBD_OPTS": "--no-such-option-for-the-test"})
+    except RuntimeError as e:
+        msg = str(e)
+    else:
+        raise ckit.Failure("WordPress started with a broken MariaDB option")
+    check("no-such-option-for-the-test" in msg and "unknown" in msg.lower(),
+          f"MariaDB's own error is not shown: {msg}")
+    check(time.time() - t0 < 60, "waited for a server that had already exited")
+
+
+SKIPPED = []
+
+
+def test_wordpress_without_localhost():
+    """Issue 10 item 17: the test WordPress starts on a machine whose
+    /etc/hosts does not name localhost (here: a private mount namespace with
+    such a hosts file bound over /etc/hosts)."""
+    unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    if shutil.which("unshare") is None or subprocess.run(
+            [*unshare, "true"], capture_output=True).returncode != 0:
+        SKIPPED.append("cannot make a mount namespace here (unshare -m)")
+        return
+    hosts = os.path.join(tmpdir(), "hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 nothing-to-see\n")
+    wrap = [*unshare, "sh", "-c",
+            'mount --bind "$0" /etc/hosts && ! getent hosts localhost && exec "$@"', hosts]
+    wp = WordPress("plain", wrap=wrap)
+    try:
+        d = session(wp)
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"publish failed: {r.stdout}{r.stderr}")
+        check(len(wp.posts()) == 1, "no post")
+    finally:
+        wp.stop()
+
+
 if __name__ == "__main__":
-    sys.exit(ckit.run_tests([globals()[sys.argv[2]]]))
+    rc = ckit.run_tests([globals()[sys.argv[2]]])
+    if rc == 0 and SKIPPED:
+        print("skipped:", "; ".join(SKIPPED))
+        sys.exit(77)
+    sys.exit(rc)
