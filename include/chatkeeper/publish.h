@@ -12,7 +12,9 @@
  * "published" (wordpress {id, link, slug}, micropub {url}, announce {id, url})
  * the moment it exists, and publishing again updates those posts instead of
  * creating new ones. A WordPress post created but not recorded (a crash in
- * between) is found again by its deterministic slug.
+ * between) is found again by its deterministic slug. What is sent has no
+ * line breaks outside <pre>, so WordPress does not turn the Markdown's soft
+ * line breaks into <br />.
  *
  * Before anything is sent, every quoted post is looked up on the platform;
  * the ones gone (404/410) are listed in DIR/deleted.json, leave the write-up

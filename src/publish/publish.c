@@ -3,6 +3,7 @@
  * each result in state.json the moment it exists (see publish.h). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "chatkeeper/archive.h"
@@ -123,6 +124,21 @@ static void make_slug(const struct ck_session *s, const json_t *data, char *buf,
              json_string_value(json_object_get(data, "date_iso")));
 }
 
+void ck_pub_unwrap_html(char *html)
+{
+    bool pre = false;
+    for (char *c = html; *c != '\0'; c++) {
+        if (*c == '<') {
+            if (strncasecmp(c, "<pre", 4) == 0 && (c[4] == '>' || c[4] == ' '))
+                pre = true;
+            else if (strncasecmp(c, "</pre>", 6) == 0)
+                pre = false;
+        } else if (!pre && (*c == '\n' || *c == '\r')) {
+            *c = ' ';
+        }
+    }
+}
+
 /* The write-up as it will be published: highlights re-checked until every one
  * left is known to exist, then rendered. */
 static int prepare(struct ck_pub *p, bool live, const struct ck_writeup_digest *digest,
@@ -232,6 +248,8 @@ int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, stru
         snprintf(title, sizeof title, "%s: #%s chat, %s", s.title, s.hashtag,
                  json_string_value(json_object_get(data, "date_local")));
         make_slug(&s, data, slug, sizeof slug);
+        /* writeup.html is already written: only what is sent is unwrapped. */
+        ck_pub_unwrap_html(html);
         p.title = title;
         p.slug = slug;
         p.html = html;

@@ -21,9 +21,15 @@ struct ck_pub {
     char *state_path;
     const char *title;  /* the post's title (borrowed) */
     const char *slug;   /* deterministic: hashtag + local date */
-    const char *html;   /* the write-up fragment */
+    const char *html;   /* the write-up fragment, no line breaks outside <pre> */
     const json_t *data; /* the template data */
 };
+
+/* Turn every line break outside <pre>...</pre> into a space, in place. For
+ * HTML this changes nothing a browser shows (cmark's soft breaks are plain
+ * newlines), but WordPress's wpautop makes a <br /> of each newline inside a
+ * paragraph. */
+void ck_pub_unwrap_html(char *html);
 
 /* The secret named by conf's NAME_env or NAME_file (relative to the session's
  * folder; the file must be 0600 or stricter and not a symlink). Spaces are

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import re
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import ckit  # noqa: E402
@@ -160,6 +161,31 @@ def test_wordpress_wrong_password():
         check(r.returncode == 1 and "403" in r.stderr and "reader" in r.stderr,
               f"unclear: {r.stderr}")
         check(len(wp.posts()) == 0, "a subscriber created a post")
+    finally:
+        wp.stop()
+
+
+def test_wordpress_soft_breaks():
+    """Issue 10 item 16: a soft line break in the Markdown is a space in the
+    post, not a <br /> that WordPress's wpautop made of a newline."""
+    wp = WordPress("plain")
+    try:
+        d = session(wp)
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"publish failed: {r.stdout}{r.stderr}")
+        md = open(os.path.join(d, "writeup.md")).read()
+        # The test means something only if the Markdown has a soft break.
+        check(re.search(r"questions\.\nIt was hosted", md), f"no soft break in: {md[:400]}")
+        p = wp.api(f"/wp/v2/posts/{state(d)['published']['wordpress']['id']}")
+        html = p["content"]["rendered"]
+        paras = re.findall(r"<p>(.*?)</p>", html, re.S)
+        check(paras, f"no paragraphs: {html[:300]}")
+        hosted = [x for x in paras if "It was hosted" in x]
+        check(len(hosted) == 1 and "people posted" in hosted[0],
+              f"a Markdown paragraph was split: {paras}")
+        broken = [x for x in paras if "<br" in x]
+        check(not broken, f"<br /> inside paragraphs: {broken}")
+        check(not re.search(r"<p>\s*(<!--.*?-->)?\s*</p>", html), f"empty paragraph: {html}")
     finally:
         wp.stop()
 
