@@ -21,7 +21,7 @@ from pubkit import make_session_dir, publish, state, tmpdir  # noqa: E402
 
 BIN = sys.argv[1]
 WP_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wordpress", "wp.sh")
-SLUG = "uklibchat-2026-12-03"
+SLUG = "uklibchat-2026-12-03-online-networks"  # hashtag, local date, title
 
 
 class WordPress:
@@ -59,12 +59,17 @@ class WordPress:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def session(wp, **extra):
+def session(wp, session_fields=None, **extra):
     conf = {"url": wp.url, "user": "editor", "password_file": wp.pw_file,
             "categories": ["Chats", "Library & info"], "tags": ["uklibchat", "CPD"]}
     conf.update(extra)
-    return make_session_dir(os.path.join(tmpdir(), "s"),
-                            {"wordpress": conf})
+    d = make_session_dir(os.path.join(tmpdir(), "s"), {"wordpress": conf})
+    if session_fields:
+        path = os.path.join(d, "session.json")
+        doc = json.load(open(path))
+        doc.update(session_fields)
+        json.dump(doc, open(path, "w"), indent=2)
+    return d
 
 
 def test_wordpress_create_update_idempotent():
@@ -161,6 +166,135 @@ def test_wordpress_wrong_password():
         check(r.returncode == 1 and "403" in r.stderr and "reader" in r.stderr,
               f"unclear: {r.stderr}")
         check(len(wp.posts()) == 0, "a subscriber created a post")
+    finally:
+        wp.stop()
+
+
+def snapshot(post):
+    return (post["title"]["raw"], post["content"]["raw"], post["slug"], post["modified_gmt"])
+
+
+def by_id(wp):
+    return {p["id"]: p for p in wp.posts()}
+
+
+def test_wordpress_same_day_sessions():
+    """Issue 10 item 1: a second chat on the same day, and a rehearsal of the
+    first, get posts of their own; the first chat's post is never touched."""
+    wp = WordPress("pretty")
+    try:
+        d1 = session(wp, status="publish")
+        r = publish(BIN, d1)
+        check(r.returncode == 0, f"publish failed: {r.stdout}{r.stderr}")
+        first = wp.posts()
+        check(len(first) == 1, f"posts: {first}")
+        p1 = first[0]
+        time.sleep(1.1)  # modified_gmt has one-second resolution: a change would show
+
+        # Another chat that day, with the same hashtag.
+        d2 = session(wp, {"title": "Reading lists", "start": "2026-12-03T12:00"},
+                     status="publish")
+        r = publish(BIN, d2)
+        check(r.returncode == 0, f"second chat: {r.stdout}{r.stderr}")
+        check("was not recorded" not in r.stderr, f"took another post for its own: {r.stderr}")
+        posts = by_id(wp)
+        check(len(posts) == 2, f"the second chat made {len(posts)} posts")
+        check(snapshot(posts[p1["id"]]) == snapshot(p1), "the first chat's post was changed")
+        p2 = posts[state(d2)["published"]["wordpress"]["id"]]
+        check(p2["id"] != p1["id"] and p2["title"]["raw"].startswith("Reading lists"),
+              f"second post: {p2['title']}")
+
+        # A rehearsal of the first chat: same title and date, another start.
+        d3 = session(wp, {"start": "2026-12-03T18:30"}, status="publish")
+        r = publish(BIN, d3)
+        check(r.returncode == 0, f"rehearsal: {r.stdout}{r.stderr}")
+        posts = by_id(wp)
+        check(len(posts) == 3, f"the rehearsal made {len(posts)} posts")
+        check(snapshot(posts[p1["id"]]) == snapshot(p1), "the rehearsal changed the chat's post")
+        rec3 = state(d3)["published"]["wordpress"]
+        p3 = posts[rec3["id"]]
+        check(p3["id"] not in (p1["id"], p2["id"]), f"rehearsal recorded post {p3['id']}")
+        # WordPress gave it another slug (the first chat's is taken): recorded as it is.
+        check(p3["slug"] != p1["slug"] and rec3["slug"] == p3["slug"],
+              f"slugs {p1['slug']} {p3['slug']} recorded {rec3['slug']}")
+
+        # Publishing the rehearsal again, and after a crash before the
+        # record, finds the rehearsal's own post, not the chat's.
+        r = publish(BIN, d3)
+        check(r.returncode == 0, f"rehearsal again: {r.stderr}")
+        st = state(d3)
+        del st["published"]
+        json.dump(st, open(os.path.join(d3, "state.json"), "w"))
+        r = publish(BIN, d3)
+        check(r.returncode == 0 and "was not recorded" in r.stderr,
+              f"rehearsal after a crash: {r.stderr}")
+        posts = by_id(wp)
+        check(len(posts) == 3, f"republishing made {len(posts)} posts")
+        check(state(d3)["published"]["wordpress"]["id"] == p3["id"], "recorded another post")
+        check(snapshot(posts[p1["id"]]) == snapshot(p1), "the chat's post was changed")
+        check(posts[p2["id"]]["title"]["raw"] == p2["title"]["raw"], "the other chat's post")
+    finally:
+        wp.stop()
+
+
+def test_wordpress_foreign_post_untouched():
+    """A post someone else wrote with our slug, or one state.json points at
+    that carries another session's marker, is left alone."""
+    wp = WordPress("plain")
+    try:
+        theirs = wp.api("/wp/v2/posts", method="POST", body={
+            "title": "Someone else's post", "content": "<p>Their words.</p>", "slug": SLUG,
+            "status": "publish"})
+        draft = wp.api("/wp/v2/posts", method="POST", body={
+            "title": "Their draft", "content": "<p>Draft words.</p>", "slug": SLUG})
+        # The slug every session of the tag on that day had before issue 10.
+        dated = wp.api("/wp/v2/posts", method="POST", body={
+            "title": "That day's other chat", "content": "<p>Other words.</p>",
+            "slug": "uklibchat-2026-12-03", "status": "publish"})
+        other = wp.api("/wp/v2/posts", method="POST", body={
+            "title": "Another chat", "status": "publish",
+            "content": "<p>Theirs.</p><!-- chatkeeper:session=ck-0123456789abcdef -->"})
+        before = {p["id"]: snapshot(p) for p in wp.posts()}
+        time.sleep(1.1)
+        d = session(wp)
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"publish failed: {r.stdout}{r.stderr}")
+        posts = by_id(wp)
+        check(len(posts) == 5, f"expected a new post beside the 4 others: {len(posts)}")
+        for i in (theirs["id"], draft["id"], dated["id"], other["id"]):
+            check(snapshot(posts[i]) == before[i], f"foreign post {i} was changed")
+        ours = state(d)["published"]["wordpress"]["id"]
+        check(ours not in before, f"recorded a foreign post {ours}")
+
+        # state.json pointing at a post of another session (copied from
+        # another session's folder, say): not ours, so not updated.
+        st = state(d)
+        st["published"]["wordpress"]["id"] = other["id"]
+        json.dump(st, open(os.path.join(d, "state.json"), "w"))
+        r = publish(BIN, d)
+        check(r.returncode == 0, f"publish failed: {r.stdout}{r.stderr}")
+        check("not ours" in r.stderr, f"did not say why it left post {other['id']}: {r.stderr}")
+        posts = by_id(wp)
+        check(len(posts) == 5, f"made {len(posts)} posts")
+        check(snapshot(posts[other["id"]]) == before[other["id"]], "the other session's post")
+        check(state(d)["published"]["wordpress"]["id"] == ours, "did not find our own post")
+
+        # A record written before posts carried a key names the post (no
+        # key in it either): still ours while it has the recorded slug, not
+        # once the slug differs.
+        d_old = session(wp, {"start": "2026-12-03T09:00"})
+        old_rec = {"id": dated["id"], "slug": "uklibchat-2026-12-03-elsewhere"}
+        json.dump({"published": {"wordpress": old_rec}}, open(os.path.join(d_old, "state.json"), "w"))
+        r = publish(BIN, d_old)
+        check(r.returncode == 0 and "not ours" in r.stderr, f"old record: {r.stderr}")
+        check(snapshot(by_id(wp)[dated["id"]]) == before[dated["id"]], "changed a foreign post")
+        check(state(d_old)["published"]["wordpress"]["id"] not in before, "recorded it anyway")
+        old_rec["slug"] = "uklibchat-2026-12-03"
+        json.dump({"published": {"wordpress": old_rec}}, open(os.path.join(d_old, "state.json"), "w"))
+        r = publish(BIN, d_old)
+        check(r.returncode == 0 and "carries no session key" in r.stderr, f"old record: {r.stderr}")
+        check(state(d_old)["published"]["wordpress"]["id"] == dated["id"], "not taken over")
+        check("chatkeeper:session=ck-" in by_id(wp)[dated["id"]]["content"]["raw"], "no key")
     finally:
         wp.stop()
 
