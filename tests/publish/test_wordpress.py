@@ -329,10 +329,11 @@ def test_wordpress_start_failure_shows_error():
     error, not only the line of wp.sh that failed."""
     t0 = time.time()
     try:
-        WordPress("plain", env={"WP_SH_MARIADBD_OPTS": "--no-such-option-for-the-test"})
+        wp = WordPress("plain", env={"WP_SH_MARIADBD_OPTS": "--no-such-option-for-the-test"})
     except RuntimeError as e:
         msg = str(e)
     else:
+        wp.stop()  # it must not outlive the test
         raise ckit.Failure("WordPress started with a broken MariaDB option")
     check("no-such-option-for-the-test" in msg and "unknown" in msg.lower(),
           f"MariaDB's own error is not shown: {msg}")
