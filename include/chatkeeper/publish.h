@@ -9,10 +9,18 @@
  *               "announce": true, "template": "file", "transcript_url": "https://..."}
  *
  * Idempotent: what was published is recorded in state.json under
- * "published" (wordpress {id, link, slug}, micropub {url}, announce {id, url})
- * the moment it exists, and publishing again updates those posts instead of
- * creating new ones. A WordPress post created but not recorded (a crash in
- * between) is found again by its deterministic slug.
+ * "published" (wordpress {id, link, slug, status, site, key}, micropub {url},
+ * announce {id, url}) the moment it exists, and publishing again updates
+ * those posts instead of creating new ones. A WordPress post carries its
+ * session's key (hashtag, start instant, title) in an HTML comment, and only
+ * a post carrying it is ever updated: another chat's post on the same day,
+ * a rehearsal's, or anyone's with a similar slug is left alone. A post
+ * created but not recorded (a crash in between) is found again by that key.
+ * The slug is hashtag-date-title (WordPress appends -2 when it is taken).
+ * What is sent has no line breaks outside <pre>, so WordPress does not turn
+ * the Markdown's soft line breaks into <br />. A Micropub post created but
+ * not recorded cannot be found again (the protocol has no lookup without its
+ * URL): the next run creates another.
  *
  * Before anything is sent, every quoted post is looked up on the platform;
  * the ones gone (404/410) are listed in DIR/deleted.json, leave the write-up

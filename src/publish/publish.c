@@ -1,8 +1,10 @@
 /* chatkeeper publish: re-check the quoted posts, render the write-up, then
  * deliver it to each target in the session's "publish" section, recording
  * each result in state.json the moment it exists (see publish.h). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "chatkeeper/archive.h"
@@ -109,18 +111,77 @@ static int save_deleted(const char *dir, const json_t *deleted, struct ck_error 
     return rc;
 }
 
-/* "uklibchat-2026-12-03": ASCII letters and digits of the hashtag, lower-cased. */
+/* "uklibchat-2026-12-03-online-networks": the ASCII letters and digits of
+ * the hashtag, lower-cased, the local date, then the title's words the same
+ * way (cut at a word, so the slug stays readable). Two sessions can share
+ * one (the same title twice a day, a rehearsal): WordPress then makes it
+ * unique, and the key in the content tells the posts apart. */
 static void make_slug(const struct ck_session *s, const json_t *data, char *buf, size_t n)
 {
-    size_t o = 0;
-    for (const char *c = s->hashtag; *c != '\0' && o + 1 < n; c++)
+    size_t t = 0;
+    for (const char *c = s->hashtag; *c != '\0' && t + 1 < n; c++)
         if ((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9'))
-            buf[o++] = *c;
+            buf[t++] = *c;
         else if (*c >= 'A' && *c <= 'Z')
-            buf[o++] = (char)(*c - 'A' + 'a');
-    buf[o] = '\0';
-    snprintf(buf + o, n - o, "%s%s", o ? "-" : "chat-",
+            buf[t++] = (char)(*c - 'A' + 'a');
+    buf[t] = '\0';
+    snprintf(buf + t, n - t, "%s%s", t ? "-" : "chat-",
              json_string_value(json_object_get(data, "date_iso")));
+    size_t o = strlen(buf), keep = o, limit = o + 50 < n ? o + 50 : n - 1;
+    bool in_word = false, cut = false;
+    for (const char *c = s->title; *c != '\0' && !cut; c++) {
+        char ch = *c >= 'A' && *c <= 'Z' ? (char)(*c - 'A' + 'a') : *c;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) {
+            in_word = false;
+            continue;
+        }
+        if (!in_word) {
+            keep = o; /* everything before this word is whole */
+            in_word = true;
+            if (o + 2 > limit)
+                cut = true;
+            else
+                buf[o++] = '-';
+        }
+        if (o >= limit)
+            cut = true;
+        else if (!cut)
+            buf[o++] = ch;
+    }
+    buf[cut ? keep : o] = '\0';
+}
+
+void ck_pub_key(const struct ck_session *s, char *buf, size_t n)
+{
+    /* FNV-1a, as the poster's step keys: stable across versions and hosts. */
+    char start[32];
+    snprintf(start, sizeof start, "%lld", (long long)s->start_ms);
+    const char *parts[] = {s->hashtag, start, s->title};
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < 3; i++) {
+        for (const unsigned char *c = (const unsigned char *)parts[i]; *c != '\0'; c++) {
+            h ^= i == 0 && *c >= 'A' && *c <= 'Z' ? (unsigned char)(*c - 'A' + 'a') : *c;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xff; /* a separator no UTF-8 text contains */
+        h *= 1099511628211ULL;
+    }
+    snprintf(buf, n, "ck-%016llx", (unsigned long long)h);
+}
+
+void ck_pub_unwrap_html(char *html)
+{
+    bool pre = false;
+    for (char *c = html; *c != '\0'; c++) {
+        if (*c == '<') {
+            if (strncasecmp(c, "<pre", 4) == 0 && (c[4] == '>' || c[4] == ' '))
+                pre = true;
+            else if (strncasecmp(c, "</pre>", 6) == 0)
+                pre = false;
+        } else if (!pre && (*c == '\n' || *c == '\r')) {
+            *c = ' ';
+        }
+    }
 }
 
 /* The write-up as it will be published: highlights re-checked until every one
@@ -211,7 +272,7 @@ int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, stru
     if (rc != 0)
         return rc;
     const json_t *conf = json_object_get(s.json, "publish");
-    char title[512], slug[160];
+    char title[512], slug[160], key[24];
     bool live = !s.imported && !p.opts->no_platform && s.platform.base_url != NULL;
     if (conf == NULL)
         rc =
@@ -232,8 +293,12 @@ int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, stru
         snprintf(title, sizeof title, "%s: #%s chat, %s", s.title, s.hashtag,
                  json_string_value(json_object_get(data, "date_local")));
         make_slug(&s, data, slug, sizeof slug);
+        ck_pub_key(&s, key, sizeof key);
+        /* writeup.html is already written: only what is sent is unwrapped. */
+        ck_pub_unwrap_html(html);
         p.title = title;
         p.slug = slug;
+        p.key = key;
         p.html = html;
         p.data = data;
         rc = deliver(&p, conf, live, err);

@@ -20,10 +20,23 @@ struct ck_pub {
     json_t *state; /* state.json (owned by publish.c) */
     char *state_path;
     const char *title;  /* the post's title (borrowed) */
-    const char *slug;   /* deterministic: hashtag + local date */
-    const char *html;   /* the write-up fragment */
+    const char *slug;   /* hashtag + local date + title: readable, not unique */
+    const char *key;    /* "ck-" + 16 hex digits: this session's identity (see ck_pub_key) */
+    const char *html;   /* the write-up fragment, no line breaks outside <pre> */
     const json_t *data; /* the template data */
 };
+
+/* A session's identity on a blog: a hash of the hashtag (case-folded), the
+ * start instant and the title, so two chats of a tag on one day, or a
+ * rehearsal (which starts at another time), never share it, while the same
+ * session published from a copy of its folder does. buf: at least 20 bytes. */
+void ck_pub_key(const struct ck_session *s, char *buf, size_t n);
+
+/* Turn every line break outside <pre>...</pre> into a space, in place. For
+ * HTML this changes nothing a browser shows (cmark's soft breaks are plain
+ * newlines), but WordPress's wpautop makes a <br /> of each newline inside a
+ * paragraph. */
+void ck_pub_unwrap_html(char *html);
 
 /* The secret named by conf's NAME_env or NAME_file (relative to the session's
  * folder; the file must be 0600 or stricter and not a symlink). Spaces are

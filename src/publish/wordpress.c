@@ -1,12 +1,23 @@
 /* WordPress through its REST API (wp/v2), authenticated with an application
  * password as Basic auth.
  *
- * WordPress has no idempotency key, so the post's identity is its slug
- * (hashtag + local date): before creating, we look the slug up among posts
- * of any status, so a crash between "created" and "recorded in state.json"
- * finds the same post again instead of making a second one. Once a post
- * exists, later runs update it but never demote its status: after an editor
- * published the draft, re-publishing must not pull it back to draft. */
+ * Which post is ours: WordPress has no idempotency key and no post meta a
+ * client may set without a plugin, so every post we create carries our
+ * session's key (ck_pub_key: hashtag, start instant, title) in its content,
+ * as an HTML comment in an empty block at the end. We only ever update a
+ * post that carries that key; anything else, even with the slug we would
+ * choose, is someone else's (another chat that day, a rehearsal) and is left
+ * alone. The key is also how a crash between "created" and "recorded in
+ * state.json" finds the same post again (WordPress's search looks into the
+ * content) instead of making a second one. The slug (hashtag, date, title)
+ * is only for people: WordPress appends -2 when it is taken, and we record
+ * whatever slug the post got.
+ *
+ * A post recorded in state.json by a version before the key is still ours
+ * when it carries no key of any session and still has the recorded slug.
+ * Once a post exists, later runs update it but never demote its status:
+ * after an editor published the draft, re-publishing must not pull it back
+ * to draft. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,28 +241,117 @@ static int term_ids(struct wp *w, const json_t *conf, const char *kind, json_t *
     return 0;
 }
 
-/* The post with our slug, of any status (status=any needs context=edit). */
-static int find_by_slug(struct wp *w, json_int_t *id, struct ck_error *err)
+#define MARKER "chatkeeper:session="
+
+/* Does post's raw content carry key (NULL: any session's key)? */
+static bool has_key(const json_t *post, const char *key)
+{
+    const char *c = jstr(json_object_get(post, "content"), "raw");
+    for (const char *m = strstr(c, MARKER); m != NULL; m = strstr(m + 1, MARKER)) {
+        const char *k = m + strlen(MARKER);
+        if (key == NULL ||
+            (strncmp(k, key, strlen(key)) == 0 && !isalnum((unsigned char)k[strlen(key)])))
+            return true;
+    }
+    return false;
+}
+
+/* Post id as an editor sees it (raw content, any status). *post: new, or
+ * NULL with CK_ENOTFOUND when it is gone. */
+static int get_post(struct wp *w, json_int_t id, json_t **post, struct ck_error *err)
+{
+    char route[64];
+    long st;
+    snprintf(route, sizeof route, "/wp/v2/posts/%lld", (long long)id);
+    int rc = wp_call(w, "GET", route, "context=edit&_fields=id,link,slug,status,content", NULL,
+                     post, &st, err);
+    if (rc != 0) {
+        json_decref(*post);
+        *post = NULL;
+    }
+    return rc;
+}
+
+/* The oldest post of any status carrying key (status=any needs context=edit;
+ * WordPress's search matches inside the raw content), or *id = 0. */
+static int find_by_key(struct wp *w, const char *key, json_int_t *id, struct ck_error *err)
 {
     char query[300];
-    char *q = ck_pub_query_escape(w->p->slug);
+    char *q = ck_pub_query_escape(key);
     if (q == NULL)
         return ck_error_set(err, CK_ENOMEM, "out of memory");
-    snprintf(query, sizeof query, "slug=%s&status=any&context=edit&_fields=id,link,status", q);
+    snprintf(query, sizeof query,
+             "search=%s&status=any&context=edit&orderby=id&order=asc&per_page=100"
+             "&_fields=id,slug,content",
+             q);
     free(q);
-    json_t *list = NULL;
+    json_t *list = NULL, *post;
     long st;
+    size_t i;
     int rc = wp_call(w, "GET", "/wp/v2/posts", query, NULL, &list, &st, err);
-    *id = json_integer_value(json_object_get(json_array_get(list, 0), "id"));
+    *id = 0;
+    json_array_foreach(list, i, post)
+    {
+        if (*id == 0 && has_key(post, key))
+            *id = json_integer_value(json_object_get(post, "id"));
+    }
     json_decref(list);
     return rc;
 }
 
-static int record(struct wp *w, const json_t *post, const char *what, struct ck_error *err)
+/* The post to update: the recorded one if it is still ours, else the one
+ * carrying our key, else *id = 0 (create one). */
+static int find_ours(struct wp *w, const char *key, json_int_t *id, struct ck_error *err)
 {
-    json_t *rec = json_pack(
-        "{s:I s:s s:s s:s s:s}", "id", json_integer_value(json_object_get(post, "id")), "link",
-        jstr(post, "link"), "slug", w->p->slug, "status", jstr(post, "status"), "site", w->base);
+    const json_t *rec = ck_pub_recorded(w->p, "wordpress");
+    *id = json_integer_value(json_object_get(rec, "id"));
+    int rc = 0;
+    if (*id != 0) {
+        json_t *post = NULL;
+        struct ck_error e = {0};
+        rc = get_post(w, *id, &post, &e);
+        const char *slug = jstr(rec, "slug");
+        if (rc == CK_ENOTFOUND) {
+            ck_warn("wordpress: recorded post %lld is gone; creating a new one", (long long)*id);
+            *id = 0;
+            rc = 0;
+        } else if (rc != 0) {
+            ck_error_set(err, rc, "%s", e.msg);
+        } else if (!has_key(post, key) && (has_key(post, NULL) || slug[0] == '\0' ||
+                                           strcmp(jstr(post, "slug"), slug) != 0)) {
+            ck_warn("wordpress: post %lld, recorded in state.json, is not ours (it %s); leaving "
+                    "it alone",
+                    (long long)*id,
+                    has_key(post, NULL) ? "carries another session's key"
+                                        : "carries no session key and has another slug");
+            *id = 0;
+        } else if (!has_key(post, key)) {
+            ck_info("wordpress: post %lld, recorded in state.json with its slug, carries no "
+                    "session key (an older chatkeeper made it, or an editor removed the key); "
+                    "it gets this session's key %s again",
+                    (long long)*id, key);
+        }
+        json_decref(post);
+        if (rc != 0 || *id != 0)
+            return rc;
+    }
+    rc = find_by_key(w, key, id, err);
+    if (rc == 0 && *id != 0)
+        ck_warn("wordpress: post %lld carrying this session's key %s exists but was not "
+                "recorded (an earlier run stopped in between); updating it",
+                (long long)*id, key);
+    return rc;
+}
+
+/* The slug is the one WordPress gave the post (it may have appended -2). */
+static int record(struct wp *w, const json_t *post, const char *key, const char *what,
+                  struct ck_error *err)
+{
+    json_t *rec =
+        json_pack("{s:I s:s s:s s:s s:s s:s}", "id",
+                  json_integer_value(json_object_get(post, "id")), "link", jstr(post, "link"),
+                  "slug", jstr(post, "slug"), "status", jstr(post, "status"), "site", w->base,
+                  "key", key);
     if (rec == NULL)
         return ck_error_set(err, CK_ENOMEM, "out of memory");
     int rc = ck_pub_record(w->p, "wordpress", rec, err);
@@ -279,21 +379,39 @@ static int whoami(struct wp *w, struct ck_error *err)
     return rc;
 }
 
+/* The write-up with our key at the end, in an empty block of its own (a bare
+ * comment would get a <p> of its own from wpautop). */
+static char *content(const struct wp *w, const char *key)
+{
+    static const char fmt[] = "%s<div hidden><!-- " MARKER "%s (chatkeeper publish updates "
+                              "only the post carrying its session's key) --></div>";
+    size_t n = strlen(w->p->html) + strlen(key) + sizeof fmt;
+    char *c = malloc(n);
+    if (c != NULL)
+        snprintf(c, n, fmt, w->p->html, key);
+    return c;
+}
+
 static int publish(struct wp *w, const json_t *conf, struct ck_error *err)
 {
     const char *status = json_string_value(json_object_get(conf, "status"));
+    /* A recorded post keeps the key it was created with (the title may
+     * have been corrected since). */
+    const char *key =
+        json_string_value(json_object_get(ck_pub_recorded(w->p, "wordpress"), "key"));
+    if (key == NULL || strncmp(key, "ck-", 3) != 0)
+        key = w->p->key;
+    json_int_t id = 0;
     int rc = discover(w, err);
     if (rc == 0)
         rc = whoami(w, err);
-    json_int_t id = json_integer_value(json_object_get(ck_pub_recorded(w->p, "wordpress"), "id"));
-    if (rc == 0 && id == 0)
-        rc = find_by_slug(w, &id, err);
-    if (rc == 0 && id != 0 && ck_pub_recorded(w->p, "wordpress") == NULL)
-        ck_warn("wordpress: post %lld with slug %s exists but was not recorded (an earlier "
-                "run stopped in between); updating it",
-                (long long)id, w->p->slug);
-    json_t *body = json_pack("{s:s s:s s:s s:[] s:[]}", "title", w->p->title, "content", w->p->html,
-                             "slug", w->p->slug, "categories", "tags");
+    if (rc == 0)
+        rc = find_ours(w, key, &id, err);
+    char *text = content(w, key);
+    json_t *body = text ? json_pack("{s:s s:s s:[] s:[]}", "title", w->p->title, "content", text,
+                                    "categories", "tags")
+                        : NULL;
+    free(text);
     if (body == NULL && rc == 0)
         rc = ck_error_set(err, CK_ENOMEM, "out of memory");
     if (rc == 0)
@@ -310,26 +428,34 @@ static int publish(struct wp *w, const json_t *conf, struct ck_error *err)
         char route[64];
         struct ck_error e = {0};
         snprintf(route, sizeof route, "/wp/v2/posts/%lld", (long long)id);
+        /* No slug: the post keeps the one it has (an editor's, or WordPress's -2). */
         rc = wp_call(w, "POST", route, NULL, body, &post, &st, &e);
         if (rc == CK_ENOTFOUND) {
-            ck_warn("wordpress: recorded post %lld is gone; creating a new one", (long long)id);
+            ck_warn("wordpress: post %lld is gone; creating a new one", (long long)id);
             id = 0;
-            rc = json_object_set_new(body, "status", json_string(status ? status : "draft"));
+            rc = json_object_set_new(body, "status", json_string(status ? status : "draft"))
+                     ? CK_ENOMEM
+                     : 0;
         } else if (rc != 0) {
             ck_error_set(err, rc, "%s", e.msg);
         } else {
-            rc = record(w, post, "updated", err);
+            rc = record(w, post, key, "updated", err);
         }
     }
     if (rc == 0 && id == 0) {
         json_decref(post);
-        rc = wp_call(w, "POST", "/wp/v2/posts", NULL, body, &post, &st, err);
+        post = NULL;
+        rc = json_object_set_new(body, "slug", json_string(w->p->slug)) ? CK_ENOMEM : 0;
+        if (rc == 0)
+            rc = wp_call(w, "POST", "/wp/v2/posts", NULL, body, &post, &st, err);
         if (rc == 0 && json_integer_value(json_object_get(post, "id")) <= 0)
             rc = ck_error_set(err, CK_EPARSE, "WordPress at %s created a post but sent no id",
                               w->base);
         if (rc == 0)
-            rc = record(w, post, "created", err);
+            rc = record(w, post, key, "created", err);
     }
+    if (rc == CK_ENOMEM)
+        ck_error_set(err, rc, "out of memory");
     json_decref(post);
     json_decref(body);
     return rc;
@@ -358,7 +484,8 @@ int ck_pub_wordpress(struct ck_pub *p, const json_t *conf, struct ck_error *err)
         fprintf(p->out,
                 "wordpress: would %s post at %s as %s (slug %s, status %s, title \"%s\", "
                 "%zu bytes of HTML",
-                rec ? "update the" : "create (or update the one with this slug) a", w.base, w.user,
+                rec ? "update the" : "create (or update the one carrying this session's key) a",
+                w.base, w.user,
                 p->slug, json_is_string(wp_status) ? json_string_value(wp_status) : "draft",
                 p->title, strlen(p->html));
         if (rec != NULL)

@@ -43,9 +43,28 @@ if [ "$cmd" = stop ]; then
     exit 0
 fi
 [ "$cmd" = start ] || { echo "wp.sh: unknown command $cmd" >&2; exit 2; }
-# On failure, say where and show the logs, then stop what was started.
-trap 'rc=$?; echo "wp.sh: start failed (line $LINENO, exit $rc)" >&2;
-      tail -n 20 "$root"/*.log "$root"/db.err 2>/dev/null >&2; "$0" stop "$root"; exit $rc' ERR
+# On failure, say where, show the servers' own words (the end of the logs of
+# the step that failed: each step names its own in $logs), then stop what
+# was started.
+logs=
+show_logs() {
+    local f
+    for f in $logs; do
+        [ -s "$root/$f" ] || continue
+        echo "--- the last lines of $root/$f:" >&2
+        tail -n 20 "$root/$f" >&2
+    done
+}
+die() { # status message...: why start cannot go on; stop what was started
+    local rc=$1
+    shift
+    trap - ERR
+    echo "wp.sh: $*" >&2
+    show_logs
+    "$0" stop "$root"
+    exit "$rc"
+}
+trap 'rc=$?; die "$rc" "start failed (line $LINENO, exit $rc)"' ERR
 permalinks=${3:-plain}
 for p in mariadbd mariadb-install-db mariadb php; do
     command -v "$p" >/dev/null || { echo "wp.sh: $p not found (scripts/deps.sh installs it)" >&2; exit 3; }
@@ -57,16 +76,29 @@ done
 # MariaDB's temporary table names in /tmp.
 mkdir -p "$root/db" "$root/tmp"
 sock="$root/db.sock"
-mariadb-install-db --no-defaults --datadir="$root/db" --user="$(id -un)" --tmpdir="$root/tmp" \
+logs=db-install.log
+# No name lookups anywhere (the socket is all we use): a machine whose
+# /etc/hosts lacks localhost makes mariadb-install-db's resolveip check fail
+# ("Neither host ... nor 'localhost' could be looked up"); --force skips that
+# check and --skip-name-resolve keeps grants and the server to IP addresses.
+# WP_SH_MARIADBD_OPTS: extra server options (the tests break the start with it).
+mariadb-install-db --no-defaults --force --skip-name-resolve --datadir="$root/db" \
+    --user="$(id -un)" --tmpdir="$root/tmp" \
     --auth-root-authentication-method=socket >"$root/db-install.log" 2>&1
+# shellcheck disable=SC2086 # the extra options are words on purpose
 setsid mariadbd --no-defaults --user="$(id -un)" --datadir="$root/db" --tmpdir="$root/tmp" --skip-networking \
-    --socket="$sock" --pid-file="$root/db.pid.mariadb" --log-error="$root/db.err" \
-    </dev/null >/dev/null 2>&1 &
+    --skip-name-resolve --socket="$sock" --pid-file="$root/db.pid.mariadb" --log-error="$root/db.err" \
+    ${WP_SH_MARIADBD_OPTS:-} </dev/null >"$root/db-server.log" 2>&1 &
 echo $! >"$root/db.pid"
-for _ in $(seq 100); do
-    [ -S "$sock" ] && mariadb --no-defaults --socket="$sock" -u"$(id -un)" -e 'select 1' >/dev/null 2>&1 && break
+logs="db-server.log db.err"
+db_up=
+for _ in $(seq 300); do
+    [ -S "$sock" ] && mariadb --no-defaults --socket="$sock" -u"$(id -un)" -e 'select 1' >/dev/null 2>&1 &&
+        { db_up=1; break; }
+    gone "$(cat "$root/db.pid")" && break
     sleep 0.1
 done
+[ -n "$db_up" ] || die 1 "MariaDB did not start (its log says why)"
 mariadb --no-defaults --socket="$sock" -u"$(id -un)" -e \
     "CREATE DATABASE wp; CREATE USER 'wp'@'localhost' IDENTIFIED BY 'wp'; GRANT ALL ON wp.* TO 'wp'@'localhost';"
 
@@ -110,16 +142,20 @@ define('WP_DEBUG', false);
 if (!defined('ABSPATH')) define('ABSPATH', __DIR__ . '/');
 require_once ABSPATH . 'wp-settings.php';
 PHP
-php "$here/install.php" "$doc" "$root" "$port" "$permalinks" >"$root/install.log" 2>&1 ||
-    { cat "$root/install.log" >&2; exit 1; }
+logs=install.log
+php "$here/install.php" "$doc" "$root" "$port" "$permalinks" >"$root/install.log" 2>&1
 
 # PHP's server, several workers (REST calls can overlap), all output to a file.
 PHP_CLI_SERVER_WORKERS=4 setsid php -S "127.0.0.1:$port" -t "$doc" \
     </dev/null >"$root/php.log" 2>&1 &
 echo $! >"$root/php.pid"
-for _ in $(seq 100); do
-    curl -s -o /dev/null "$url/?rest_route=/" && break
+logs=php.log
+php_up=
+for _ in $(seq 300); do
+    curl -s -o /dev/null "$url/?rest_route=/" && { php_up=1; break; }
+    gone "$(cat "$root/php.pid")" && break
     sleep 0.1
 done
+[ -n "$php_up" ] || die 1 "PHP's server did not answer on $url (its log says why)"
 echo "$url" >"$root/url"
 echo "$url"
