@@ -513,8 +513,18 @@ static void md_text(struct ck_sink *s, const char *text, size_t len, const char 
     }
 }
 
+/* Trailing line breaks are left out: nl after the last line (a hard break,
+ * "\\\n") would end the paragraph with a literal backslash. */
+static size_t md_trim_end(const char *text, size_t len)
+{
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    return len;
+}
+
 void ck_md_text(struct ck_sink *s, const char *text, size_t len, const char *nl)
 {
+    len = md_trim_end(text, len);
     bool at_start = true;
     md_text(s, text, len, nl, &at_start);
 }
@@ -543,6 +553,7 @@ void ck_md_url(struct ck_sink *s, const char *url)
 
 void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const char *nl)
 {
+    len = md_trim_end(text, len);
     size_t at = 0, st, ul;
     bool at_start = true;
     while (at < len && ck_url_next(text + at, len - at, &st, &ul)) {
