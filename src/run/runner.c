@@ -43,6 +43,7 @@ struct runner {
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when observing */
     int rehearsal;
+    int no_poster; /* the chat is over and there is no token: observe instead */
     uv_timer_t start_timer, step_timer, tick_timer;
     uv_signal_t sigint, sigterm;
     size_t next_step;
@@ -699,17 +700,20 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
     if (ck_schedule_build(&r->s, &r->sch) < 0)
         return 1;
 
-    /* Posting needs a token; following a public hashtag does not. */
+    /* Posting needs a token; following a public hashtag does not, and a chat
+     * that is over has nothing left to post. */
+    int over = ck_time_now_ms() >= r->sch.grace_end_ms;
     if (!o->rehearsal && (r->s.platform.token_env != NULL || r->s.platform.token_file != NULL)) {
         rc = ck_session_token(&r->s, &r->token, &err);
         if (rc < 0) {
-            if (!o->observe && r->s.post) {
+            if (!o->observe && r->s.post && !over) {
                 fprintf(stderr, "chatkeeper: %s\n", err.msg);
                 return 2;
             }
             ck_warn("runner: %s; following without a token", err.msg);
         }
     }
+    r->no_poster = over && !o->rehearsal && r->token == NULL;
 
     json_t *doc = effective_json(&r->s);
     char path[4200];
@@ -747,7 +751,8 @@ static void announce_late_start(struct runner *r, int64_t now)
     char when[64], ago[32], until[64];
     local_time(r, r->sch.end_ms, when, sizeof when);
     ck_duration_format((now - r->sch.end_ms) / 60000 * 60000, ago, sizeof ago);
-    const char *posting = r->poster != NULL ? "no step of the run sheet is posted now; " : "";
+    const char *posting =
+        r->poster != NULL || r->no_poster ? "no step of the run sheet is posted now; " : "";
     if (now < r->sch.grace_end_ms) {
         local_time(r, r->sch.grace_end_ms, until, sizeof until);
         ck_info("runner: the chat ended at %s; %sfollowing #%s until %s, then sweeping the "
@@ -808,7 +813,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     uv_signal_start(&r->sigint, on_signal, SIGINT);
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
 
-    if (!o->observe && r->s.post) {
+    if (!o->observe && r->s.post && !r->no_poster) {
         struct ck_poster_conf pc = {
             .session = &r->s,
             .schedule = &r->sch,

@@ -144,6 +144,14 @@ def test_past_session_run_posts_nothing(p):
     posts = [r for r in p.sim.get("/sim/requests") if r["method"] == "POST"]
     check(not posts, f"a past chat's run sheet was posted: {posts[:2]}")
     p.check_exactly_once()
+    # Capturing needs no token: without one, the same run still archives the chat.
+    del p.env["CK_TEST_TOKEN"]
+    p.out = os.path.join(p.tmp, "out-without-token")
+    code, log, _ = p.run()
+    check(code == 0, f"run of a past chat without a token exited {code}")
+    check(not [r for r in p.sim.get("/sim/requests") if r["method"] == "POST"],
+          "a past chat's run sheet was posted")
+    p.check_exactly_once()
 
 
 @scenario
