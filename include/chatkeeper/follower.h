@@ -48,6 +48,7 @@ struct ck_follower_stats {
     size_t people;   /* distinct authors */
     size_t requests, pages, errors, rate_limited;
     size_t journaled; /* lines appended by this process */
+    char last_error[200]; /* why the last request failed ("" if none has) */
 };
 
 struct ck_follower;

@@ -4,7 +4,18 @@
  * end + grace (then the follower sweeps), marks each run-sheet step when it is
  * due (through a step handler: the observer only logs; the poster plugs in
  * here), and builds the archive. SIGINT/SIGTERM flush, save state and exit;
- * running again continues the same session directory. */
+ * running again continues the same session directory.
+ *
+ * While following it rebuilds the outputs from the journal about once a
+ * minute (when the journal grew, never just before a step is due), so
+ * `catchup` works during the chat. A run that starts after end + grace posts
+ * nothing and captures the chat afterwards: the sweep reads the window back
+ * (its 10-minute budget starts then), then the threads. After end + grace a
+ * platform that fails every request for GIVE_UP_MS (a minute) ends the run,
+ * as does a sweep that runs out of time: exit 1, saying why and that the same
+ * command continues (state.json keeps where the sweep stopped; the journal
+ * dedupes what is fetched again). Nothing is archived when nothing was
+ * captured, and an incomplete capture is archived but never published. */
 #ifndef CHATKEEPER_RUNNER_H
 #define CHATKEEPER_RUNNER_H
 
@@ -27,8 +38,9 @@ struct ck_runner_opts {
     int status_line;      /* -1: when stderr is a terminal, 0 never, 1 always */
 };
 
-/* Run to the end. Returns the process exit status: 0 done, 1 failed,
- * 2 bad session file or usage, 130/143 interrupted by SIGINT/SIGTERM. */
+/* Run to the end. Returns the process exit status: 0 done, 1 failed or
+ * incomplete (the same command continues), 2 bad session file or usage,
+ * 130/143 interrupted by SIGINT/SIGTERM. */
 int ck_runner_main(const struct ck_runner_opts *opts);
 
 /* Print what run would post and when (session times, or as overridden by

@@ -5,6 +5,7 @@
  * timer fires. One request is in flight at most. */
 #include "chatkeeper/follower.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,6 +366,7 @@ static void cycle_done(struct ck_follower *f)
 static void retry_later(struct ck_follower *f, const char *why)
 {
     f->stats.errors++;
+    snprintf(f->stats.last_error, sizeof f->stats.last_error, "%s", why);
     int64_t delay = ck_backoff_next(&f->backoff);
     ck_warn("follower: %s; retrying in %lld ms", why, (long long)delay);
     schedule_at(f, ck_time_now_ms() + delay);

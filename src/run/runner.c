@@ -22,6 +22,7 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/poster.h"
 #include "chatkeeper/publish.h"
+#include "chatkeeper/runstatus.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
@@ -42,7 +43,8 @@ struct runner {
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when observing */
     int rehearsal;
-    uv_timer_t start_timer, step_timer, status_timer;
+    int no_poster; /* the chat is over and there is no token: observe instead */
+    uv_timer_t start_timer, step_timer, tick_timer;
     uv_signal_t sigint, sigterm;
     size_t next_step;
     const struct ck_sched_entry *last_step;
@@ -50,7 +52,26 @@ struct runner {
     int status_line, status_drawn;
     int exit_code;
     int stopping;
+
+    /* Progress of the follower as the tick saw it: a request that fails with no
+     * good page since is a failure streak, which ends a run after the window. */
+    size_t pages_seen, errors_seen, limited_seen;
+    int64_t failing_since_ms; /* 0: the last request went well */
+    int64_t give_up_ms;
+
+    /* Outputs refreshed during the chat, so latecomers can catch up. */
+    int following;     /* the follower was started before end + grace */
+    int64_t refresh_ms, next_refresh_ms;
+    int refreshed;     /* 0 until the outputs were first written by this run */
+    size_t refreshed_at; /* the follower's journaled count at that refresh */
+    int64_t build_ms;  /* how long the last refresh blocked the loop */
 };
+
+/* A run after the chat retries an unreachable platform this long, then stops
+ * with a message saying the same command continues. */
+#define GIVE_UP_MS 60000
+/* How often the outputs are rebuilt from the journal while following. */
+#define REFRESH_MS 60000
 
 static enum phase phase_at(const struct runner *r, int64_t now)
 {
@@ -82,12 +103,39 @@ static void status_erase(int after, void *arg)
     }
 }
 
+/* The next thing the person watching waits for, and when. */
+static const char *next_event(const struct runner *r, int64_t now, char *lbl, size_t n,
+                              int64_t *at_ms)
+{
+    if (now < r->sch.lead_ms) {
+        *at_ms = r->sch.lead_ms;
+        return "following starts";
+    }
+    for (size_t i = r->next_step; i < r->sch.n; i++) {
+        const struct ck_sched_entry *e = &r->sch.entries[i];
+        if (e->at_ms >= now && (e->kind == CK_SCHED_WELCOME || e->kind == CK_SCHED_QUESTION ||
+                                e->kind == CK_SCHED_CLOSING)) {
+            *at_ms = e->at_ms;
+            return ck_sched_label(e, lbl, n);
+        }
+    }
+    if (now < r->sch.end_ms) {
+        *at_ms = r->sch.end_ms;
+        return "the chat ends";
+    }
+    if (now < r->sch.grace_end_ms) {
+        *at_ms = r->sch.grace_end_ms;
+        return "following ends";
+    }
+    return NULL;
+}
+
 static void status_draw(struct runner *r)
 {
     if (!r->status_line || r->stopping)
         return;
     int64_t now = ck_time_now_ms();
-    char t[64], lbl[16] = "", dur[32] = "";
+    char t[64], lbl[16] = "", nlbl[16];
     local_time(r, now, t, sizeof t);
     struct ck_follower_stats st = {0};
     if (r->follower != NULL)
@@ -95,21 +143,30 @@ static void status_draw(struct runner *r)
     const char *time_part = strchr(t, ' ') ? strchr(t, ' ') + 1 : t;
     if (r->last_step != NULL)
         ck_sched_label(r->last_step, lbl, sizeof lbl);
-    enum phase p = r->follower && strcmp(ck_follower_state_name(r->follower), "sweeping") == 0
-                       ? P_SWEEP
-                       : phase_at(r, now);
-    if (p == P_WAITING)
-        ck_duration_format((r->sch.lead_ms - now) / 1000 * 1000, dur, sizeof dur);
-    fprintf(stderr, "\r\033[K%s  %s%s%s%s  %zu messages  %zu people  %zu requests", time_part,
-            phase_names[p], lbl[0] ? " " : "", lbl, p == P_WAITING ? dur : "", st.messages,
-            st.people, st.requests);
+    const char *fst = r->follower ? ck_follower_state_name(r->follower) : "idle";
+    struct ck_run_status rs = {
+        .clock = time_part,
+        .phase = phase_names[phase_at(r, now)],
+        .step = lbl,
+        .following = r->follower != NULL && strcmp(fst, "idle") != 0,
+        .messages = st.messages,
+        .people = st.people,
+        .failing = r->failing_since_ms ? st.errors - r->errors_seen : 0,
+        .rate_limited = st.rate_limited > r->limited_seen,
+    };
+    if (strcmp(fst, "sweeping") == 0 || strcmp(fst, "threads") == 0) {
+        rs.phase = strcmp(fst, "sweeping") == 0 ? "sweeping" : "fetching threads";
+        rs.step = NULL;
+    } else {
+        int64_t at = 0;
+        rs.next = next_event(r, now, nlbl, sizeof nlbl, &at);
+        rs.next_in_ms = at - now;
+    }
+    char line[256];
+    ck_run_status_format(&rs, line, sizeof line);
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     r->status_drawn = 1;
-}
-
-static void on_status_timer(uv_timer_t *t)
-{
-    status_draw(t->data);
 }
 
 /* ---- state ---------------------------------------------------------------- */
@@ -153,7 +210,7 @@ static void shutdown_all(struct runner *r, int code)
     }
     uv_close((uv_handle_t *)&r->start_timer, on_closed);
     uv_close((uv_handle_t *)&r->step_timer, on_closed);
-    uv_close((uv_handle_t *)&r->status_timer, on_closed);
+    uv_close((uv_handle_t *)&r->tick_timer, on_closed);
     uv_close((uv_handle_t *)&r->sigint, on_closed);
     uv_close((uv_handle_t *)&r->sigterm, on_closed);
 }
@@ -217,7 +274,10 @@ static void arm_step_timer(struct runner *r)
 
 /* ---- the run ---------------------------------------------------------------- */
 
-static void finish_run(struct runner *r)
+/* incomplete: NULL, or why capture stopped short of the whole window (the
+ * archive is then built from what there is, nothing is published, and the run
+ * exits 1 saying that the same command continues). */
+static void finish_run(struct runner *r, const char *incomplete)
 {
     /* Following is what runs for hours: its footprint is worth a line of its own.
      * VmHWM, not getrusage: ru_maxrss carries over the parent's RSS across exec. */
@@ -230,12 +290,32 @@ static void finish_run(struct runner *r)
     }
     if (status != NULL)
         fclose(status);
+    struct ck_follower_stats fs = {0};
+    if (r->follower != NULL)
+        ck_follower_get_stats(r->follower, &fs);
+    if (incomplete != NULL && fs.messages == 0) {
+        /* An empty archive would read as "the chat had no messages". */
+        ck_err("runner: nothing was captured: %s", incomplete);
+        ck_err("runner: run the same command again to try again (nothing is lost)");
+        save_phase(r, "incomplete");
+        shutdown_all(r, 1);
+        return;
+    }
     save_phase(r, "archiving");
     struct ck_archive_stats st = {0};
     struct ck_error err = {0};
     if (ck_archive_build(r->dir, &st, &err) < 0) {
         ck_err("runner: archive: %s", err.msg);
         save_phase(r, "failed");
+        shutdown_all(r, 1);
+        return;
+    }
+    if (incomplete != NULL) {
+        ck_err("runner: the archive in %s is incomplete (%zu messages from %zu people): %s",
+               r->dir, st.messages, st.people, incomplete);
+        ck_err("runner: nothing was published; run the same command again to capture the rest "
+               "(it continues where this run stopped, nothing is doubled)");
+        save_phase(r, "incomplete");
         shutdown_all(r, 1);
         return;
     }
@@ -278,7 +358,7 @@ static void on_wait_poster(uv_timer_t *t)
     if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
         return;
     uv_timer_stop(t);
-    finish_run(r);
+    finish_run(r, NULL);
 }
 
 static void on_follow_done(struct ck_follower *f, int status, void *arg)
@@ -291,12 +371,25 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
         shutdown_all(r, 1);
         return;
     }
+    r->following = 0; /* no more refreshes: the archive is built next */
+    /* The follower ends at its deadline even when the sweep did not get through
+     * the window; state.json then keeps where it stopped for the next run. */
+    json_t *fo = json_object_get(r->state, "follower");
+    if (!json_is_true(json_object_get(fo, "sweep_done"))) {
+        struct ck_follower_stats st = {0};
+        ck_follower_get_stats(r->follower, &st);
+        char why[300];
+        snprintf(why, sizeof why, "the sweep of the window ran out of time%s%s",
+                 st.last_error[0] ? "; last error: " : "", st.last_error);
+        finish_run(r, why);
+        return;
+    }
     if (r->poster != NULL && ck_poster_busy(r->poster) > 0) {
         ck_info("runner: waiting for the run sheet's last post before archiving");
         uv_timer_start(&r->start_timer, on_wait_poster, 200, 200);
         return;
     }
-    finish_run(r);
+    finish_run(r, NULL);
 }
 
 static void on_lead_start(uv_timer_t *t)
@@ -304,11 +397,105 @@ static void on_lead_start(uv_timer_t *t)
     struct runner *r = t->data;
     ck_info("runner: following #%s on %s", r->s.hashtag, r->s.platform.base_url);
     save_phase(r, "following");
+    r->following = ck_time_now_ms() < r->sch.grace_end_ms;
     int rc = ck_follower_start(r->follower, on_follow_done, r);
     if (rc < 0) {
         ck_err("runner: cannot start following: %s", ck_strerror(rc));
         shutdown_all(r, 1);
     }
+}
+
+/* ---- once a second: failures, refreshed outputs, the status line ---------- */
+
+/* A failure streak after the window gives up: waiting longer helps nobody when
+ * the platform does not answer, and exit 0 would say the empty archive is the chat. */
+static void watch_failures(struct runner *r, const struct ck_follower_stats *st, int64_t now)
+{
+    if (st->pages != r->pages_seen) {
+        r->pages_seen = st->pages;
+        r->errors_seen = st->errors;
+        r->limited_seen = st->rate_limited;
+        r->failing_since_ms = 0;
+        return;
+    }
+    if (st->errors > r->errors_seen && r->failing_since_ms == 0)
+        r->failing_since_ms = now;
+    int64_t since = r->failing_since_ms;
+    if (since == 0 || now < r->sch.grace_end_ms)
+        return; /* during the chat the follower keeps trying until its deadline */
+    if (since < r->sch.grace_end_ms)
+        since = r->sch.grace_end_ms;
+    if (now - since < r->give_up_ms)
+        return;
+    char d[32], why[400];
+    ck_duration_format((now - r->failing_since_ms) / 1000 * 1000, d, sizeof d);
+    snprintf(why, sizeof why, "%s did not answer for %s (%zu failed requests); last error: %s",
+             r->s.platform.base_url, d, st->errors - r->errors_seen,
+             st->last_error[0] ? st->last_error : "unknown");
+    ck_follower_stop(r->follower);
+    r->following = 0;
+    finish_run(r, why);
+}
+
+/* Rebuild the outputs from the journal so far. Synchronous (one loop, one
+ * thread): the journal is only appended between whole pages, so the build
+ * reads whole lines, and every output is replaced atomically. A build blocks
+ * the loop (about 0.2 s for 2,000 statuses), so it keeps clear of a step about
+ * to be posted and spaces itself out to at most 5% of the time. */
+static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st, int64_t now)
+{
+    if (!r->following || now < r->next_refresh_ms || now >= r->sch.grace_end_ms)
+        return;
+    const char *fst = ck_follower_state_name(r->follower);
+    if (strcmp(fst, "sweeping") == 0 || strcmp(fst, "threads") == 0 || st->messages == 0)
+        return;
+    for (size_t i = r->next_step; i < r->sch.n; i++) {
+        if (!is_step(&r->sch.entries[i]))
+            continue;
+        if (r->sch.entries[i].at_ms - now < 3000 + 2 * r->build_ms)
+            return; /* try again on the next tick, after the step */
+        break;
+    }
+    if (r->refreshed && st->journaled == r->refreshed_at) {
+        r->next_refresh_ms = now + r->refresh_ms;
+        return;
+    }
+    uint64_t t0 = uv_hrtime();
+    struct ck_archive_stats as = {0};
+    struct ck_error err = {0};
+    int rc = ck_archive_build(r->dir, &as, &err);
+    int64_t took = (int64_t)((uv_hrtime() - t0) / 1000000);
+    r->build_ms = took;
+    int64_t gap = took * 20 > r->refresh_ms ? took * 20 : r->refresh_ms;
+    r->next_refresh_ms = ck_time_now_ms() + gap;
+    uv_update_time(&r->loop);
+    if (rc < 0) {
+        ck_warn("runner: could not refresh the outputs (trying again in %llds): %s",
+                (long long)(gap / 1000), err.msg);
+        return;
+    }
+    if (!r->refreshed)
+        ck_info("runner: the transcript is refreshed as the chat goes: 'chatkeeper catchup %s' "
+                "or %s/transcript.html",
+                r->dir, r->dir);
+    ck_debug("runner: outputs refreshed: %zu messages in %lld ms", as.messages, (long long)took);
+    r->refreshed = 1;
+    r->refreshed_at = st->journaled;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct runner *r = t->data;
+    if (r->stopping || r->follower == NULL)
+        return;
+    int64_t now = ck_time_now_ms();
+    struct ck_follower_stats st;
+    ck_follower_get_stats(r->follower, &st);
+    watch_failures(r, &st, now);
+    if (r->stopping)
+        return;
+    refresh_outputs(r, &st, now);
+    status_draw(r);
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
@@ -513,17 +700,20 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
     if (ck_schedule_build(&r->s, &r->sch) < 0)
         return 1;
 
-    /* Posting needs a token; following a public hashtag does not. */
+    /* Posting needs a token; following a public hashtag does not, and a chat
+     * that is over has nothing left to post. */
+    int over = ck_time_now_ms() >= r->sch.grace_end_ms;
     if (!o->rehearsal && (r->s.platform.token_env != NULL || r->s.platform.token_file != NULL)) {
         rc = ck_session_token(&r->s, &r->token, &err);
         if (rc < 0) {
-            if (!o->observe && r->s.post) {
+            if (!o->observe && r->s.post && !over) {
                 fprintf(stderr, "chatkeeper: %s\n", err.msg);
                 return 2;
             }
             ck_warn("runner: %s; following without a token", err.msg);
         }
     }
+    r->no_poster = over && !o->rehearsal && r->token == NULL;
 
     json_t *doc = effective_json(&r->s);
     char path[4200];
@@ -552,16 +742,40 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
     return 0;
 }
 
+/* A run that starts after the chat says so plainly: nothing goes out now, and
+ * what it does instead is read back what people said. */
+static void announce_late_start(struct runner *r, int64_t now)
+{
+    if (now < r->sch.end_ms)
+        return;
+    char when[64], ago[32], until[64];
+    local_time(r, r->sch.end_ms, when, sizeof when);
+    ck_duration_format((now - r->sch.end_ms) / 60000 * 60000, ago, sizeof ago);
+    const char *posting =
+        r->poster != NULL || r->no_poster ? "no step of the run sheet is posted now; " : "";
+    if (now < r->sch.grace_end_ms) {
+        local_time(r, r->sch.grace_end_ms, until, sizeof until);
+        ck_info("runner: the chat ended at %s; %sfollowing #%s until %s, then sweeping the "
+                "window back",
+                when, posting, r->s.hashtag, until);
+        return;
+    }
+    local_time(r, r->sch.lead_ms, until, sizeof until);
+    ck_info("runner: the chat is over (it ended at %s, %s ago): %scapturing what was said "
+            "instead: #%s's timeline back to %s, then the threads",
+            when, ago[0] == '0' ? "under a minute" : ago, posting, r->s.hashtag, until);
+}
+
 static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
 {
     struct ck_error err = {0};
     /* Handles first: shutdown_all closes them whatever fails below. */
     uv_timer_init(&r->loop, &r->start_timer);
     uv_timer_init(&r->loop, &r->step_timer);
-    uv_timer_init(&r->loop, &r->status_timer);
+    uv_timer_init(&r->loop, &r->tick_timer);
     uv_signal_init(&r->loop, &r->sigint);
     uv_signal_init(&r->loop, &r->sigterm);
-    r->start_timer.data = r->step_timer.data = r->status_timer.data = r;
+    r->start_timer.data = r->step_timer.data = r->tick_timer.data = r;
     r->sigint.data = r->sigterm.data = r;
     const struct ck_platform_ops *ops = ck_platform_find(r->s.platform.type);
     if (ops == NULL) {
@@ -573,6 +787,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         ck_err("runner: %s", err.msg);
         return 1;
     }
+    int64_t now = ck_time_now_ms();
     struct ck_follower_conf fc = {
         .ops = ops,
         .base_url = r->s.platform.base_url,
@@ -584,7 +799,9 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         .chat_start_ms = r->sch.start_ms,
         .chat_end_ms = r->sch.end_ms,
         .follow_until_ms = r->sch.grace_end_ms,
-        .sweep_until_ms = r->sch.grace_end_ms + 10 * 60000,
+        /* The sweep's budget starts when the sweep does: at the end of grace,
+         * or now for a chat that is already over. */
+        .sweep_until_ms = (now > r->sch.grace_end_ms ? now : r->sch.grace_end_ms) + 10 * 60000,
         .poll_chat_ms = r->s.poll_chat_ms,
         .poll_quiet_ms = r->s.poll_quiet_ms,
     };
@@ -596,7 +813,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     uv_signal_start(&r->sigint, on_signal, SIGINT);
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
 
-    if (!o->observe && r->s.post) {
+    if (!o->observe && r->s.post && !r->no_poster) {
         struct ck_poster_conf pc = {
             .session = &r->s,
             .schedule = &r->sch,
@@ -615,7 +832,6 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
     }
 
-    int64_t now = ck_time_now_ms();
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;
     while (r->next_step < r->sch.n && r->sch.entries[r->next_step].at_ms + 2000 <= now) {
@@ -626,7 +842,8 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         r->next_step++;
     }
     if (past > 0)
-        ck_info("runner: %zu run-sheet steps were already past at start-up", past);
+        ck_info("runner: %zu run-sheet step(s) were already past at start-up", past);
+    announce_late_start(r, now);
     arm_step_timer(r);
     /* Resends steps whose intent was saved but whose reply was not, and posts or
      * skips (by missed_step_limit) the steps already past at start-up. */
@@ -642,8 +859,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         ck_info("runner: waiting until %s (in %s) to start following", when, d);
     }
     uv_timer_start(&r->start_timer, on_lead_start, (uint64_t)(wait > 0 ? wait : 0), 0);
-    if (r->status_line)
-        uv_timer_start(&r->status_timer, on_status_timer, 0, 1000);
+    uv_timer_start(&r->tick_timer, on_tick, 0, 1000);
     return 0;
 }
 
@@ -654,6 +870,11 @@ int ck_runner_main(const struct ck_runner_opts *o)
         return 1;
     r->status_line = o->status_line < 0 ? isatty(STDERR_FILENO) : o->status_line;
     r->rehearsal = o->rehearsal;
+    r->give_up_ms = GIVE_UP_MS;
+    /* A rehearsal compresses time: its refreshes too, but not below 3 s. */
+    r->refresh_ms = o->speed > 1.0 ? (int64_t)(REFRESH_MS / o->speed) : REFRESH_MS;
+    if (r->refresh_ms < 3000)
+        r->refresh_ms = 3000;
     int code = prepare(r, o);
     if (code == 0 && uv_loop_init(&r->loop) == 0) {
         ck_info("runner: session directory %s", r->dir);

@@ -10,6 +10,7 @@
 #include "chatkeeper/backoff.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/message.h"
+#include "chatkeeper/runstatus.h"
 #include "chatkeeper/strset.h"
 #include "chatkeeper/timeutil.h"
 
@@ -33,6 +34,7 @@ struct ck_threads {
     struct ck_strset covered; /* ids already inside a fetched thread */
     struct ck_backoff backoff;
     size_t requests;
+    struct ck_threads_tally tally; /* where each wanted root went, for the last line */
     int inflight, closing, timer_closed, done;
 };
 
@@ -165,6 +167,8 @@ static struct root *next_root(struct ck_threads *t)
         int wanted = r->replies > r->known || r->replies < 0;
         if (wanted && !ck_strset_has(&t->covered, r->id))
             return r;
+        if (wanted)
+            t->tally.covered++;
         t->next++;
     }
     return NULL;
@@ -174,15 +178,27 @@ static void on_timer(uv_timer_t *h)
 {
     struct ck_threads *t = h->data;
     struct root *r = next_root(t);
+    char line[256];
     if (r == NULL) {
-        ck_info("threads: %zu thread(s) fetched", t->requests);
+        t->tally.requests = t->requests;
+        ck_threads_summary(&t->tally, NULL, line, sizeof line);
+        ck_info("threads: %s", line);
         finish(t, 0);
         return;
     }
     if (ck_time_now_ms() >= t->conf.deadline_ms || t->requests >= t->conf.max_requests) {
-        ck_warn("threads: stopped after %zu requests (%s); %zu thread(s) not fetched", t->requests,
-                t->requests >= t->conf.max_requests ? "request budget" : "deadline",
-                t->n - t->next);
+        /* What is left: the wanted roots not inside a thread fetched already. */
+        for (; t->next < t->n; t->next++) {
+            const struct root *x = &t->roots[t->next];
+            if (x->replies > x->known || x->replies < 0)
+                t->tally.left += !ck_strset_has(&t->covered, x->id);
+        }
+        t->tally.covered = t->tally.wanted - t->tally.fetched - t->tally.gone - t->tally.left;
+        t->tally.requests = t->requests;
+        ck_threads_summary(&t->tally,
+                           t->requests >= t->conf.max_requests ? "request budget" : "deadline",
+                           line, sizeof line);
+        ck_warn("threads: %s", line);
         finish(t, 0);
         return;
     }
@@ -228,6 +244,7 @@ static void on_response(int status, const struct ck_response *resp, const char *
     struct root *r = &t->roots[t->next];
     if (status == 0 && (resp->status == 404 || resp->status == 410)) {
         ck_info("threads: status %s is gone; skipping its thread", r->id);
+        t->tally.gone++;
         t->next++;
         schedule(t, now);
         return;
@@ -265,6 +282,7 @@ static void on_response(int status, const struct ck_response *resp, const char *
     }
     ck_backoff_reset(&t->backoff);
     ck_strset_add(&t->covered, r->id);
+    t->tally.fetched++;
     t->next++;
     schedule(t, now);
 }
@@ -319,6 +337,7 @@ int ck_threads_start(uv_loop_t *loop, struct ck_http *http, const struct ck_thre
     size_t wanted = 0;
     for (size_t i = 0; i < t->n; i++)
         wanted += t->roots[i].replies > t->roots[i].known || t->roots[i].replies < 0;
+    t->tally.wanted = wanted;
     ck_info("threads: %zu thread(s) may hold replies without the hashtag", wanted);
     schedule(t, ck_time_now_ms());
     *out = t;
