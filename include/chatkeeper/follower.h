@@ -8,6 +8,13 @@
  *  - At follow_until it sweeps the whole window backwards with max_id (statuses a
  *    server fetched late get ids from their publish time, below the cursor).
  *
+ * A hostile server cannot stop or flood it: bad bytes are repaired and bad
+ * items skipped (struct ck_page), only items that normalise are journaled
+ * (fresh.h), a page of more than 5 x page_limit items is cut, a full page that
+ * moves nothing (same ids, a cursor ignored, one status repeated) ends the
+ * cycle with one warning per kind, rate-limit waits are capped (ratelimit.h)
+ * and a pacing hold longer than a poll interval is logged.
+ *
  * Every page is journaled and fsync'd before the cursor in state.json moves.
  * Dedupe is on (id, version), loaded from the journal at create, so a restart
  * after kill -9 continues with nothing lost and nothing doubled. Every wait

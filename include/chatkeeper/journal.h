@@ -5,7 +5,9 @@
  *   {"fetched_at":"2026-12-03T20:05:01.123Z","platform":"mastodon",
  *    "source":"timeline","object":{...the object exactly as the API returned it...}}
  * source is "timeline" (forward polling and its overlap), "sweep" (the
- * end-of-session backwards sweep) or "context" (thread fetches). */
+ * end-of-session backwards sweep) or "context" (thread fetches), with
+ * "+repaired" appended when bytes of the object no JSON parser accepts were
+ * replaced by U+FFFD (see ck_json_repair in platform.h). */
 #ifndef CHATKEEPER_JOURNAL_H
 #define CHATKEEPER_JOURNAL_H
 

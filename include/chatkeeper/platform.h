@@ -22,13 +22,47 @@ struct ck_timeline_query {
     int limit; /* capped at the platform's maximum (40 on Mastodon) */
 };
 
-/* A parsed page. */
+/* A parsed page. One bad status never costs the rest of its page: bytes a
+ * JSON parser rejects are repaired first (ck_json_repair), an item that still
+ * does not parse, is not an object or has no non-empty string id is skipped
+ * (counted, and the first reason kept for the log), and the rest are kept. */
 struct ck_page {
     json_t *items;     /* new reference: array of raw objects, in the API's order */
     char *next_max_id; /* from Link rel="next" (older), or NULL */
     char *prev_min_id; /* from Link rel="prev" (newer), or NULL */
+    /* Per item of items: 1 when bytes inside it were repaired (its journal line
+     * says so); NULL when nothing was. */
+    unsigned char *repaired;
+    size_t repairs;     /* bytes or escapes replaced by U+FFFD */
+    size_t skipped;     /* items left out */
+    char skip_why[160]; /* why the first one was, or "" */
 };
 void ck_page_finish(struct ck_page *p);
+
+/* ---- repairing bytes a JSON parser rejects ----
+ * Invalid UTF-8 (each maximal ill-formed subpart), and inside strings "\u0000",
+ * an unpaired surrogate escape ("\ud83d" alone), a broken escape and a raw NUL
+ * all become U+FFFD; other raw control characters in strings become "\u00XX".
+ * Everything else is copied as is: a valid document comes out byte for byte the
+ * same. While scanning, the elements of a top-level array are located, so a
+ * page whose structure holds can be parsed item by item. */
+struct ck_json_span {
+    size_t start, end; /* [start, end) in text */
+    bool repaired;     /* a repair fell inside */
+};
+struct ck_json_repaired {
+    char *text; /* owned, NUL-terminated, len bytes before the NUL */
+    size_t len;
+    size_t repairs;
+    struct ck_json_span *spans; /* the top-level array's elements (owned) */
+    size_t n_spans;
+    size_t root_end; /* offset just past the root value, 0 if it never closed */
+    bool array;      /* the root is an array */
+    bool complete;   /* the root closed, with only whitespace after it */
+};
+/* Returns 0 or CK_ENOMEM (then *out is empty). */
+int ck_json_repair(const char *text, size_t len, struct ck_json_repaired *out);
+void ck_json_repaired_finish(struct ck_json_repaired *r);
 
 struct ck_platform_ops {
     const char *name;
@@ -40,8 +74,9 @@ struct ck_platform_ops {
     int (*timeline_request)(const char *base_url, const char *token, const char *hashtag,
                             const struct ck_timeline_query *q, struct ck_request *out,
                             struct ck_error *err);
-    /* Parse a 2xx timeline response. Malformed JSON or a non-array is CK_EPARSE;
-     * items that are not objects with a string "id" are CK_EPARSE too (never trusted).
+    /* Parse a 2xx timeline response. A body that is not a JSON array even after
+     * repair, or whose array does not close (truncated), is CK_EPARSE; bad items
+     * are skipped as struct ck_page says (never trusted, never fatal).
      * A status outside 200-299 is CK_EHTTP (0 is taken as "not known", e.g. tests).
      * On failure *out is zeroed. */
     int (*parse_timeline)(const struct ck_response *resp, struct ck_page *out,
@@ -50,9 +85,12 @@ struct ck_platform_ops {
      * when the platform has no such call. */
     int (*context_request)(const char *base_url, const char *token, const char *id,
                            struct ck_request *out, struct ck_error *err);
-    /* Parse it: *out is a new reference to an array of the replies below the
-     * status (raw objects). CK_EPARSE for anything malformed. */
-    int (*parse_context)(const struct ck_response *resp, json_t **out, struct ck_error *err);
+    /* Parse it: out->items are the replies below the status (raw objects), with
+     * bytes repaired and bad items skipped as for a timeline page (repaired
+     * marks every item when any byte of the response was). CK_EPARSE when
+     * there is no descendants array; CK_EHTTP as for the timeline. */
+    int (*parse_context)(const struct ck_response *resp, struct ck_page *out,
+                         struct ck_error *err);
     /* The raw object's id (borrowed) or NULL. */
     const char *(*item_id)(const json_t *raw);
     /* When the object was created (UTC ms), or INT64_MIN when unknown. */

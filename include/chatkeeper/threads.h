@@ -31,9 +31,12 @@ struct ck_threads_conf {
     int64_t deadline_ms;
     size_t max_requests;     /* default 200 */
     struct ck_ratelimit *rl; /* borrowed, shared with the follower */
+    int64_t hold_warn_ms;    /* warn when pacing holds a request back longer; default 60 s */
     /* Journal the new objects among items (borrowed) with source "context"; the
-     * follower owns dedupe. Returns 0 or a negative code (the fetch then stops). */
-    int (*journal_new)(void *arg, json_t *items);
+     * follower owns dedupe. repaired (NULL when none) flags the items whose
+     * bytes were repaired (see struct ck_page). Returns 0 or a negative code
+     * (the fetch then stops). */
+    int (*journal_new)(void *arg, json_t *items, const unsigned char *repaired);
     void *arg;
 };
 

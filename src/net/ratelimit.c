@@ -16,6 +16,8 @@
  *      bites when the budget runs low, which is the point.
  *   3. If remaining <= reserve, wait for the reset.
  *   4. A reset in the past means a fresh window: no pacing delay.
+ *   5. No wait is longer than CK_RATELIMIT_MAX_WAIT_MS (15 minutes), whatever
+ *      the headers say: every form is capped as it is read.
  *
  * Pure: the caller passes wall-clock times, nothing here reads a clock. */
 #include "chatkeeper/ratelimit.h"
@@ -34,7 +36,8 @@
 /* Integers below this read as seconds from now, not epoch seconds: no real
  * reset lies before 2001, and some servers send a delta in X-RateLimit-Reset. */
 #define EPOCH_THRESHOLD_S 1000000000LL
-/* Refuse absurd waits (a year) so a broken header cannot park a session. */
+/* Delays beyond this are clamped to it before the arithmetic (no overflow);
+ * then every wait is capped at CK_RATELIMIT_MAX_WAIT_MS anyway. */
 #define MAX_DELTA_S (366LL * 86400)
 
 void ck_ratelimit_init(struct ck_ratelimit *rl)
@@ -44,6 +47,17 @@ void ck_ratelimit_init(struct ck_ratelimit *rl)
     rl->remaining = 0;
     rl->reset_ms = 0;
     rl->blocked_until_ms = 0;
+    rl->capped_from_ms = 0;
+}
+
+/* t, or now + the longest wait we accept when t lies beyond it (noted). */
+static int64_t cap_wait(struct ck_ratelimit *rl, int64_t t, int64_t now_ms)
+{
+    if (t - now_ms <= CK_RATELIMIT_MAX_WAIT_MS)
+        return t;
+    if (t > rl->capped_from_ms)
+        rl->capped_from_ms = t;
+    return now_ms + CK_RATELIMIT_MAX_WAIT_MS;
 }
 
 /* Whole non-negative decimal integer, nothing else (no sign, spaces or
@@ -74,9 +88,7 @@ static int parse_reset(const char *s, int64_t now_ms, int64_t *out)
         return -1;
     if (parse_count(s, &n) == 0) {
         if (n < EPOCH_THRESHOLD_S) {
-            if (n > MAX_DELTA_S)
-                return -1;
-            *out = now_ms + (int64_t)n * 1000;
+            *out = now_ms + (int64_t)n * 1000; /* capped by the caller */
         } else {
             if (n > INT64_MAX / 1000)
                 return -1;
@@ -94,9 +106,8 @@ static int parse_retry_after(const char *s, int64_t now_ms, int64_t *out)
     if (s == NULL)
         return -1;
     if (parse_count(s, &n) == 0) {
-        if (n > MAX_DELTA_S)
-            return -1;
-        *out = now_ms + (int64_t)n * 1000;
+        /* Any delay is capped by the caller; beyond this it would overflow. */
+        *out = n > MAX_DELTA_S ? now_ms + MAX_DELTA_S * 1000 : now_ms + (int64_t)n * 1000;
         return 0;
     }
     /* curl_getdate also accepts other loose formats; the header is only a hint
@@ -114,6 +125,7 @@ void ck_ratelimit_update(struct ck_ratelimit *rl, const struct ck_response *resp
     int64_t reset = 0, retry = 0;
     bool have_reset = false, have_retry = false;
 
+    rl->capped_from_ms = 0;
     if (resp == NULL)
         return;
 
@@ -125,11 +137,14 @@ void ck_ratelimit_update(struct ck_ratelimit *rl, const struct ck_response *resp
         rl->known = true;
     }
     if (parse_reset(ck_response_header(resp, "x-ratelimit-reset"), now_ms, &reset) == 0) {
+        reset = cap_wait(rl, reset, now_ms);
         rl->reset_ms = reset;
         have_reset = true;
     }
-    if (parse_retry_after(ck_response_header(resp, "retry-after"), now_ms, &retry) == 0)
+    if (parse_retry_after(ck_response_header(resp, "retry-after"), now_ms, &retry) == 0) {
+        retry = cap_wait(rl, retry, now_ms);
         have_retry = true;
+    }
 
     int64_t until = 0;
     if (resp->status == 429) {

@@ -101,15 +101,104 @@ static const char *find_header(const struct ck_response *r, const char *name)
     return NULL;
 }
 
-/* Every item must be an object with a non-empty string id: nothing else is trusted. */
-static int check_items(const json_t *arr, const char *what, struct ck_error *err)
+/* Skip what is not an object with a non-empty string id: nothing else is
+ * trusted, and one bad item must not cost the rest of the page. */
+static void skip_bad_items(struct ck_page *pg, const char *what)
 {
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        const json_t *item = json_array_get(arr, i);
+    size_t w = 0, n = json_array_size(pg->items);
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(pg->items, i);
         const json_t *id = json_object_get(item, "id");
-        if (!json_is_object(item) || !json_is_string(id) || json_string_length(id) == 0)
-            return ck_error_set(err, CK_EPARSE, "mastodon: %s item %zu has no string id", what, i);
+        if (!json_is_object(item) || !json_is_string(id) || json_string_length(id) == 0) {
+            if (pg->skipped++ == 0)
+                snprintf(pg->skip_why, sizeof pg->skip_why, "%s item %zu %s", what, i,
+                         !json_is_object(item) ? "is not an object" : "has no string id");
+            continue;
+        }
+        if (w != i) {
+            json_array_set(pg->items, w, item);
+            if (pg->repaired != NULL)
+                pg->repaired[w] = pg->repaired[i];
+        }
+        w++;
     }
+    while (json_array_size(pg->items) > w)
+        json_array_remove(pg->items, json_array_size(pg->items) - 1);
+}
+
+/* The items of a top-level array whose structure holds but which jansson
+ * refused as a whole: each element parsed alone, the broken ones skipped. */
+static json_t *parse_each(const struct ck_json_repaired *fx, struct ck_page *pg, const char *what)
+{
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return NULL;
+    for (size_t i = 0; i < fx->n_spans; i++) {
+        const struct ck_json_span *sp = &fx->spans[i];
+        json_error_t jerr;
+        json_t *v = json_loadb(fx->text + sp->start, sp->end - sp->start, JSON_DECODE_ANY, &jerr);
+        if (v == NULL) {
+            if (pg->skipped++ == 0)
+                snprintf(pg->skip_why, sizeof pg->skip_why, "%s item %zu is not JSON: %.80s", what,
+                         i, jerr.text);
+            continue;
+        }
+        if (pg->repaired != NULL)
+            pg->repaired[json_array_size(arr)] = sp->repaired;
+        json_array_append_new(arr, v);
+    }
+    return arr;
+}
+
+/* Parse body into pg->items (an array) or, for a context, the root object
+ * (returned; pg->items left NULL). Bytes are repaired only when jansson
+ * refuses the body as it came, so a clean page costs one parse. */
+static int parse_body(const struct ck_response *resp, struct ck_page *pg, json_t **root_out,
+                      const char *what, struct ck_error *err)
+{
+    *root_out = NULL;
+    if (resp->status != 0 && (resp->status < 200 || resp->status > 299))
+        return ck_error_set(err, CK_EHTTP, "mastodon: HTTP status %ld", resp->status);
+    if (resp->body == NULL)
+        return ck_error_set(err, CK_EPARSE, "mastodon: empty response body");
+    json_error_t jerr;
+    json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+    if (root != NULL) {
+        *root_out = root;
+        return 0;
+    }
+    struct ck_json_repaired fx;
+    if (ck_json_repair(resp->body, resp->body_len, &fx) != 0)
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    if (fx.repairs > 0) {
+        json_error_t jerr2;
+        root = json_loadb(fx.text, fx.len, 0, &jerr2);
+    }
+    pg->repairs = fx.repairs;
+    if (fx.array && fx.n_spans > 0) {
+        pg->repaired = calloc(fx.n_spans, 1);
+        if (pg->repaired == NULL) {
+            json_decref(root);
+            ck_json_repaired_finish(&fx);
+            return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+        }
+        if (root != NULL && json_is_array(root) && json_array_size(root) == fx.n_spans) {
+            for (size_t i = 0; i < fx.n_spans; i++)
+                pg->repaired[i] = fx.spans[i].repaired;
+        } else if (root != NULL) {
+            memset(pg->repaired, fx.repairs > 0, fx.n_spans); /* cannot tell which: all */
+        }
+    }
+    if (root == NULL && fx.array && fx.complete)
+        root = parse_each(&fx, pg, what);
+    ck_json_repaired_finish(&fx);
+    if (root == NULL) {
+        free(pg->repaired);
+        memset(pg, 0, sizeof *pg);
+        return ck_error_set(err, CK_EPARSE, "mastodon: %s is not JSON: %s (line %d column %d)",
+                            what, jerr.text, jerr.line, jerr.column);
+    }
+    *root_out = root;
     return 0;
 }
 
@@ -117,24 +206,17 @@ static int mastodon_parse_timeline(const struct ck_response *resp, struct ck_pag
                                    struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (resp->status != 0 && (resp->status < 200 || resp->status > 299))
-        return ck_error_set(err, CK_EHTTP, "mastodon: HTTP status %ld", resp->status);
-    if (resp->body == NULL)
-        return ck_error_set(err, CK_EPARSE, "mastodon: empty response body");
-    json_error_t jerr;
-    json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
-    if (root == NULL)
-        return ck_error_set(err, CK_EPARSE,
-                            "mastodon: response is not JSON: %s (line %d column %d)", jerr.text,
-                            jerr.line, jerr.column);
+    json_t *root;
+    int rc = parse_body(resp, out, &root, "timeline", err);
+    if (rc != 0)
+        return rc;
     if (!json_is_array(root)) {
         json_decref(root);
+        ck_page_finish(out);
         return ck_error_set(err, CK_EPARSE, "mastodon: timeline is not a JSON array");
     }
-    if (check_items(root, "timeline", err) != 0) {
-        json_decref(root);
-        return CK_EPARSE;
-    }
+    out->items = root;
+    skip_bad_items(out, "timeline");
     const char *link = find_header(resp, "link");
     char *next = ck_link_find(link, "next");
     char *prev = ck_link_find(link, "prev");
@@ -144,7 +226,6 @@ static int mastodon_parse_timeline(const struct ck_response *resp, struct ck_pag
      * the follower pages with the ids it has. */
     free(next);
     free(prev);
-    out->items = root;
     return 0;
 }
 
@@ -392,25 +473,34 @@ static int mastodon_context_request(const char *base_url, const char *token, con
 
 /* A Context: {"ancestors": [...], "descendants": [...]}; only the descendants
  * are new to us (the ancestors lead up to a status we already have). */
-static int mastodon_parse_context(const struct ck_response *resp, json_t **out,
+static int mastodon_parse_context(const struct ck_response *resp, struct ck_page *out,
                                   struct ck_error *err)
 {
-    *out = NULL;
-    if (resp->status != 0 && (resp->status < 200 || resp->status > 299))
-        return ck_error_set(err, CK_EHTTP, "mastodon: HTTP status %ld", resp->status);
-    if (resp->body == NULL)
-        return ck_error_set(err, CK_EPARSE, "mastodon: empty response body");
-    json_error_t jerr;
-    json_t *root = json_loadb(resp->body, resp->body_len, 0, &jerr);
-    if (root == NULL)
-        return ck_error_set(err, CK_EPARSE, "mastodon: context is not JSON: %s", jerr.text);
+    memset(out, 0, sizeof *out);
+    json_t *root;
+    int rc = parse_body(resp, out, &root, "context", err);
+    if (rc != 0)
+        return rc;
+    free(out->repaired); /* indexed by the root's members, not the descendants */
+    out->repaired = NULL;
     json_t *desc = json_object_get(root, "descendants");
-    if (!json_is_object(root) || !json_is_array(desc) || check_items(desc, "context", err) != 0) {
+    if (!json_is_object(root) || !json_is_array(desc)) {
         json_decref(root);
+        ck_page_finish(out);
         return ck_error_set(err, CK_EPARSE, "mastodon: context has no descendants array");
     }
-    *out = json_incref(desc);
+    out->items = json_incref(desc);
     json_decref(root);
+    size_t n = json_array_size(out->items);
+    if (out->repairs > 0 && n > 0) {
+        out->repaired = malloc(n);
+        if (out->repaired == NULL) {
+            ck_page_finish(out);
+            return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+        }
+        memset(out->repaired, 1, n);
+    }
+    skip_bad_items(out, "context");
     return 0;
 }
 

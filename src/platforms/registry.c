@@ -27,5 +27,6 @@ void ck_page_finish(struct ck_page *p)
     json_decref(p->items);
     free(p->next_max_id);
     free(p->prev_min_id);
+    free(p->repaired);
     memset(p, 0, sizeof *p);
 }

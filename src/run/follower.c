@@ -5,11 +5,13 @@
  * timer fires. One request is in flight at most. */
 #include "chatkeeper/follower.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chatkeeper/backoff.h"
+#include "chatkeeper/fresh.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/ratelimit.h"
 #include "chatkeeper/state.h"
@@ -18,6 +20,35 @@
 #include "chatkeeper/timeutil.h"
 
 #define RING_MAX 64
+/* A page asked for page_limit items that brings more than this many times as
+ * many is hostile (or broken): the rest is left for the next page to bring. */
+#define PAGE_CAP_FACTOR 5
+/* Pacing holds longer than this are always reported; shorter ones (still
+ * longer than a poll interval) at most once per this long. */
+#define HOLD_ALWAYS_MS 60000
+
+/* Things a hostile or broken server can make happen on every page: each kind
+ * is a warning the first time and a debug line after, with a count, so a bad
+ * server cannot flood the log (or the terminal) with one line a request. */
+enum noise {
+    N_BAD_ITEMS,
+    N_REPAIRED,
+    N_OVERSIZE,
+    N_STUCK_POLL,
+    N_STUCK_CATCHUP,
+    N_STUCK_SWEEP,
+    N_RESET_CAPPED,
+    N_COUNT
+};
+static const char *const noise_names[N_COUNT] = {
+    "pages with bad items skipped",
+    "pages with bytes repaired",
+    "oversized pages cut",
+    "poll cycles ended on a full page that moved nothing",
+    "catch-ups ended on a full page that moved nothing",
+    "sweeps ended on a full page that moved nothing",
+    "rate-limit waits capped",
+};
 
 enum fstate { F_IDLE, F_CATCHUP, F_WAIT, F_POLL, F_SWEEP, F_THREADS, F_DONE, F_STOPPED };
 static const char *const fstate_names[] = {"idle",     "catch-up", "waiting", "polling",
@@ -57,7 +88,24 @@ struct ck_follower {
     struct ck_ratelimit rl;
     struct ck_backoff backoff;
     struct ck_follower_stats stats;
+    size_t noise[N_COUNT];
+    int64_t hold_warned_ms; /* when pacing last said it held a request back */
 };
+
+static void noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (f->noise[kind]++ == 0)
+        ck_warn("follower: %s (further ones are counted at the end)", msg);
+    else
+        ck_debug("follower: %s", msg);
+}
 
 static void set_state(struct ck_follower *f, enum fstate s)
 {
@@ -100,38 +148,20 @@ static const char *cursor(const struct ck_follower *f)
     return f->ring_n ? f->ring[f->ring_n - 1] : NULL;
 }
 
-#define SEEN_KEY_MAX 512
-
-/* The dedupe key "id\nversion" of obj in key; returns the id, or NULL for an
- * object without one or with an absurdly long one (never trusted, never kept). */
-static const char *seen_key(const struct ck_follower *f, const json_t *obj, char key[SEEN_KEY_MAX])
+/* Record an object as journaled, with its author's id when the caller has it
+ * (NULL: normalised here). Returns 1 if it is new (or a new version). */
+static int remember(struct ck_follower *f, const json_t *obj, const char *author)
 {
-    const char *id = f->conf.ops->item_id(obj);
-    const char *ver = f->conf.ops->item_version(obj);
-    if (id == NULL)
-        return NULL;
-    size_t il = strlen(id), vl = ver ? strlen(ver) : 0;
-    if (il + vl + 2 > SEEN_KEY_MAX)
-        return NULL;
-    memcpy(key, id, il);
-    key[il] = '\n';
-    memcpy(key + il + 1, ver ? ver : "", vl);
-    key[il + 1 + vl] = '\0';
-    return id;
-}
-
-/* Record an object as journaled. Returns 1 if it is new (or a new version). */
-static int remember(struct ck_follower *f, const json_t *obj)
-{
-    char key[SEEN_KEY_MAX];
-    const char *id = seen_key(f, obj, key);
+    char key[CK_FRESH_KEY_MAX];
+    const char *id = ck_fresh_key(f->conf.ops, obj, key);
     if (id == NULL || ck_strset_add(&f->seen, key) != 1)
         return 0;
     if (ck_strset_add(&f->ids, id) == 1)
         f->stats.messages++;
     struct ck_message m = {0};
-    if (f->conf.ops->normalise(obj, &m, NULL) == 0 && m.author.id != NULL &&
-        ck_strset_add(&f->people, m.author.id) == 1)
+    if (author == NULL && f->conf.ops->normalise(obj, &m, NULL) == 0)
+        author = m.author.id;
+    if (author != NULL && ck_strset_add(&f->people, author) == 1)
         f->stats.people++;
     ck_message_finish(&m);
     ring_add(f, id);
@@ -145,7 +175,7 @@ static int load_cb(size_t lineno, const json_t *entry, void *arg)
     const char *plat = json_string_value(json_object_get(entry, "platform"));
     if (plat != NULL && strcmp(plat, f->conf.ops->name) != 0)
         return 0;
-    remember(f, json_object_get(entry, "object"));
+    remember(f, json_object_get(entry, "object"), NULL);
     return 0;
 }
 
@@ -221,6 +251,10 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
 
 static void finish(struct ck_follower *f, int status)
 {
+    for (int k = 0; k < N_COUNT; k++)
+        if (f->noise[k] > 1)
+            ck_warn("follower: %zu %s in all (see the first warning)", f->noise[k],
+                    noise_names[k]);
     if (f->threads != NULL) {
         ck_threads_close(f->threads);
         f->threads = NULL;
@@ -238,24 +272,53 @@ static int64_t deadline(const struct ck_follower *f)
 
 static void on_timer(uv_timer_t *t);
 
+static int64_t poll_interval(const struct ck_follower *f, int64_t now)
+{
+    if (now >= f->conf.chat_start_ms && now < f->conf.chat_end_ms)
+        return f->conf.poll_chat_ms;
+    return f->conf.poll_quiet_ms;
+}
+
 /* Arrange for the next request at the earliest moment the budget allows after
  * want_ms, never past the deadline: at the deadline the timer fires anyway and
- * on_timer moves on (to the sweep, or to done). */
-static void schedule_at(struct ck_follower *f, int64_t want_ms)
+ * on_timer moves on (to the sweep, or to done). Pacing that holds a request
+ * back longer than a poll interval is said out loud (unless the caller just
+ * said so): a session that waits in silence looks dead. */
+static void schedule_at_q(struct ck_follower *f, int64_t want_ms, int quiet)
 {
     int64_t now = ck_time_now_ms();
     int64_t at = ck_ratelimit_next(&f->rl, want_ms, now);
     int64_t dl = deadline(f);
     if (at > dl)
         at = dl;
+    int64_t held = at - (want_ms > now ? want_ms : now);
+    if (!quiet && held > poll_interval(f, now)) {
+        /* A long hold is always said; short ones (a budget running low, a
+         * request every few seconds) once a minute, not once a request. */
+        char until[32];
+        ck_time_format_rfc3339(at, until);
+        if (held >= HOLD_ALWAYS_MS || now - f->hold_warned_ms >= HOLD_ALWAYS_MS) {
+            ck_warn("follower: the rate limit holds the next request back %lld s, until %s",
+                    (long long)((held + 999) / 1000), until);
+            f->hold_warned_ms = now;
+        } else {
+            ck_debug("follower: the rate limit holds the next request back until %s", until);
+        }
+    }
     uv_timer_start(&f->timer, on_timer, (uint64_t)(at > now ? at - now : 0), 0);
 }
 
-static int journal_page(struct ck_follower *f, json_t *items);
-
-static int threads_journal(void *arg, json_t *items)
+static void schedule_at(struct ck_follower *f, int64_t want_ms)
 {
-    return journal_page(arg, items);
+    schedule_at_q(f, want_ms, 0);
+}
+
+static int journal_page(struct ck_follower *f, json_t *items, const unsigned char *repaired,
+                        size_t *fresh_out);
+
+static int threads_journal(void *arg, json_t *items, const unsigned char *repaired)
+{
+    return journal_page(arg, items, repaired, NULL);
 }
 
 static void on_threads_done(int status, size_t requests, void *arg)
@@ -299,6 +362,7 @@ static void start_threads(struct ck_follower *f)
         .window_end_ms = f->conf.follow_until_ms,
         .deadline_ms = f->conf.sweep_until_ms,
         .rl = &f->rl,
+        .hold_warn_ms = f->conf.poll_quiet_ms,
         .journal_new = threads_journal,
         .arg = f,
     };
@@ -343,13 +407,6 @@ static void start_poll(struct ck_follower *f)
     free(f->page_max_id);
     f->page_max_id = NULL;
     f->source = "timeline";
-}
-
-static int64_t poll_interval(const struct ck_follower *f, int64_t now)
-{
-    if (now >= f->conf.chat_start_ms && now < f->conf.chat_end_ms)
-        return f->conf.poll_chat_ms;
-    return f->conf.poll_quiet_ms;
 }
 
 static void cycle_done(struct ck_follower *f)
@@ -436,63 +493,156 @@ static void page_bounds(struct ck_follower *f, json_t *items, const char **lo, c
     }
 }
 
-/* Journal what is new in the page; 0 when it is all on disk. */
-static int journal_page(struct ck_follower *f, json_t *items)
+/* Append the kept items whose repaired flag is want, under the source (with
+ * "+repaired" for repaired ones: the journal holds what the API showed, and
+ * says where a byte of it had to be replaced). */
+static int append_some(struct ck_follower *f, json_t *items, const unsigned char *repaired,
+                       const struct ck_fresh *fr, int want, size_t *done)
 {
-    size_t n = json_array_size(items), k = 0;
-    json_t **fresh = calloc(n ? n : 1, sizeof *fresh);
-    if (fresh == NULL)
+    json_t **objs = malloc((fr->n ? fr->n : 1) * sizeof *objs);
+    const char **authors = malloc((fr->n ? fr->n : 1) * sizeof *authors);
+    if (objs == NULL || authors == NULL) {
+        free(objs);
+        free(authors);
         return CK_ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        json_t *it = json_array_get(items, i);
-        char key[SEEN_KEY_MAX];
-        const char *id = seen_key(f, it, key);
-        if (id == NULL)
-            continue;
-        int dup = 0;
-        for (size_t j = 0; j < k && !dup; j++)
-            dup = fresh[j] != NULL && strcmp(f->conf.ops->item_id(fresh[j]), id) == 0;
-        if (!dup && !ck_strset_has(&f->seen, key))
-            fresh[k++] = it;
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < fr->n; j++) {
+        int rep = repaired != NULL && repaired[fr->idx[j]];
+        if (rep == want) {
+            objs[k] = json_array_get(items, fr->idx[j]);
+            authors[k++] = fr->authors[j];
+        }
     }
     int rc = 0;
     if (k > 0) {
+        char source[48];
+        snprintf(source, sizeof source, "%s%s", f->source, want ? "+repaired" : "");
         struct ck_error err = {0};
-        rc = ck_journal_append(f->journal, f->conf.ops->name, f->source, ck_time_now_ms(), fresh, k,
+        rc = ck_journal_append(f->journal, f->conf.ops->name, source, ck_time_now_ms(), objs, k,
                                &err);
         if (rc < 0) {
             ck_err("follower: journal: %s", err.msg);
         } else {
             for (size_t j = 0; j < k; j++)
-                remember(f, fresh[j]);
+                remember(f, objs[j], authors[j]);
             f->stats.journaled += k;
-            ck_info("follower: %zu new (%s), %zu messages from %zu people", k, f->source,
-                    f->stats.messages, f->stats.people);
+            *done += k;
         }
     }
-    free(fresh);
+    free(objs);
+    free(authors);
     return rc;
+}
+
+/* Journal what is new in the page and normalises; 0 when it is all on disk.
+ * repaired (may be NULL) flags the items whose bytes were repaired. */
+static int journal_page(struct ck_follower *f, json_t *items, const unsigned char *repaired,
+                        size_t *fresh_out)
+{
+    struct ck_fresh fr;
+    if (fresh_out != NULL)
+        *fresh_out = 0;
+    int rc = ck_fresh_select(f->conf.ops, items, &f->seen, &fr);
+    if (rc < 0)
+        return rc;
+    if (fr.bad > 0)
+        noisy(f, N_BAD_ITEMS, "%zu status(es) in a %s page do not read as statuses; skipped (%s)",
+              fr.bad, f->source, fr.bad_why);
+    size_t done = 0;
+    rc = append_some(f, items, repaired, &fr, 0, &done);
+    if (rc == 0)
+        rc = append_some(f, items, repaired, &fr, 1, &done);
+    if (done > 0)
+        ck_info("follower: %zu new (%s), %zu messages from %zu people", done, f->source,
+                f->stats.messages, f->stats.people);
+    if (fresh_out != NULL)
+        *fresh_out = fr.n + fr.bad;
+    ck_fresh_finish(&fr);
+    return rc;
+}
+
+/* Keep at most cap items of the page: the oldest when paging forward, the
+ * newest when paging backward, so that the next page (from the kept ones'
+ * newest or oldest id) brings the rest if the server honours the cursor. */
+static void cap_page(struct ck_follower *f, struct ck_page *page, size_t cap)
+{
+    size_t n = json_array_size(page->items);
+    if (n <= cap)
+        return;
+    size_t lo = n - cap, hi = n; /* items in API order: newest first */
+    if (f->mode == M_BACKWARD) {
+        lo = 0;
+        hi = cap;
+    }
+    json_t *kept = json_array();
+    if (kept == NULL)
+        return;
+    for (size_t i = lo; i < hi; i++) {
+        json_array_append(kept, json_array_get(page->items, i));
+        if (page->repaired != NULL)
+            page->repaired[i - lo] = page->repaired[i];
+    }
+    json_decref(page->items);
+    page->items = kept;
+    noisy(f, N_OVERSIZE, "the server sent %zu statuses for a page of %d; kept %zu", n,
+          f->conf.page_limit, cap);
+}
+
+/* The server stalled a cycle of kind with a full page that moves nothing:
+ * end the cycle (the sweep) rather than ask the same again at full speed. */
+static void stalled(struct ck_follower *f, enum noise kind, int repeats, const char *param,
+                    const char *value)
+{
+    const char *then = kind == N_STUCK_SWEEP ? "the sweep ends here" : "waiting for the next poll";
+    if (repeats)
+        noisy(f, kind, "the server repeated statuses to fill a page (%s=%s); %s", param,
+              value != NULL ? value : "(none)", then);
+    else
+        noisy(f, kind, "the server ignored %s=%s (a full page that moves nothing); %s", param,
+              value != NULL ? value : "(none)", then);
 }
 
 static void handle_page(struct ck_follower *f, struct ck_page *page)
 {
+    cap_page(f, page, (size_t)f->conf.page_limit * PAGE_CAP_FACTOR);
     size_t n = json_array_size(page->items);
     const char *lo, *hi;
     int64_t oldest_ms;
     page_bounds(f, page->items, &lo, &hi, &oldest_ms);
-    if (journal_page(f, page->items) < 0) {
+    if (page->repairs > 0)
+        noisy(f, N_REPAIRED, "%zu byte(s) or escape(s) no JSON parser accepts replaced by U+FFFD "
+              "in a %s page (journaled with source \"%s+repaired\")",
+              page->repairs, f->source, f->source);
+    if (page->skipped > 0)
+        noisy(f, N_BAD_ITEMS, "%zu item(s) of a %s page skipped: %s", page->skipped, f->source,
+              page->skip_why);
+    size_t fresh = 0;
+    if (journal_page(f, page->items, page->repaired, &fresh) < 0) {
         retry_later(f, "could not write the journal");
         return;
     }
     f->stats.pages++;
     ck_backoff_reset(&f->backoff);
-    int full = n >= (size_t)f->conf.page_limit;
+    /* Full counts distinct ids: a page of one status forty times is not full. */
+    struct ck_strset distinct;
+    ck_strset_init(&distinct);
+    for (size_t i = 0; i < n; i++)
+        ck_strset_add(&distinct, f->conf.ops->item_id(json_array_get(page->items, i)));
+    int full = distinct.n >= (size_t)f->conf.page_limit;
+    int repeats = n >= (size_t)f->conf.page_limit && !full;
+    ck_strset_finish(&distinct);
 
     if (f->mode == M_FORWARD) {
         /* The journal is on disk: now the cursor may move. */
         if (n > 0)
             save_state(f);
-        if (full) {
+        /* A server that ignores min_id hands back the same page for ever. */
+        if (repeats || (full && (fresh == 0 || f->page_min_id == NULL ||
+                                 idcmp(f, hi, f->page_min_id) <= 0))) {
+            stalled(f, N_STUCK_POLL, repeats, "min_id", f->page_min_id);
+            cycle_done(f);
+        } else if (full) {
             free(f->page_min_id);
             f->page_min_id = strdup(hi);
             schedule_at(f, ck_time_now_ms());
@@ -503,7 +653,12 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
     }
 
     /* Backward: catch-up, a poll without an anchor, or the sweep. */
-    int more = full && oldest_ms >= f->conf.window_start_ms;
+    int reached = oldest_ms >= f->conf.window_start_ms;
+    int more = full && reached;
+    /* A server that ignores max_id hands back the same page for ever. */
+    int stuck = reached && (repeats || (full && ((f->page_max_id != NULL &&
+                                                  idcmp(f, lo, f->page_max_id) >= 0) ||
+                                                 (f->st == F_CATCHUP && fresh == 0))));
     if (f->st == F_SWEEP) {
         /* A status journaled early carries the reply count of that moment; the
          * sweep sees the final counts, which decide whose threads to fetch. */
@@ -520,6 +675,10 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
             }
             ck_message_finish(&m);
         }
+        if (stuck) {
+            stalled(f, N_STUCK_SWEEP, repeats, "max_id", f->page_max_id);
+            more = 0;
+        }
         json_t *o = fstate_json(f);
         if (more)
             json_object_set_new(o, "sweep_max_id", json_string(lo));
@@ -534,6 +693,11 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
     } else {
         if (n > 0)
             save_state(f);
+        if (stuck) {
+            stalled(f, f->st == F_CATCHUP ? N_STUCK_CATCHUP : N_STUCK_POLL, repeats, "max_id",
+                    f->page_max_id);
+            more = 0;
+        }
         /* Catch-up ends when it reaches what we already have or the window's start. */
         if (more) {
             int overlap = 0;
@@ -576,12 +740,19 @@ static void on_response(int status, const struct ck_response *resp, const char *
         return;
     }
     ck_ratelimit_update(&f->rl, resp, ck_time_now_ms());
+    if (f->rl.capped_from_ms != 0) {
+        char asked[32];
+        ck_time_format_rfc3339(f->rl.capped_from_ms, asked);
+        noisy(f, N_RESET_CAPPED,
+              "the server's rate-limit headers ask to wait until %s; waiting %d minutes at most",
+              asked, (int)(CK_RATELIMIT_MAX_WAIT_MS / 60000));
+    }
     if (resp->status == 429) {
         f->stats.rate_limited++;
         char until[32];
         ck_time_format_rfc3339(f->rl.blocked_until_ms, until);
         ck_warn("follower: rate limited (429); next request at %s", until);
-        schedule_at(f, ck_time_now_ms());
+        schedule_at_q(f, ck_time_now_ms(), 1);
         return;
     }
     if (resp->status < 200 || resp->status > 299) {

@@ -156,6 +156,13 @@ static void schedule(struct ck_threads *t, int64_t want)
     int64_t at = t->conf.rl ? ck_ratelimit_next(t->conf.rl, want, now) : want;
     if (at > t->conf.deadline_ms)
         at = t->conf.deadline_ms;
+    int64_t held = at - (want > now ? want : now);
+    if (held > t->conf.hold_warn_ms) {
+        char until[32];
+        ck_time_format_rfc3339(at, until);
+        ck_warn("threads: the rate limit holds the next request back %lld s, until %s",
+                (long long)((held + 999) / 1000), until);
+    }
     uv_timer_start(&t->timer, on_timer, (uint64_t)(at > now ? at - now : 0), 0);
 }
 
@@ -249,9 +256,9 @@ static void on_response(int status, const struct ck_response *resp, const char *
         schedule(t, now);
         return;
     }
-    json_t *items = NULL;
+    struct ck_page page = {0};
     struct ck_error err = {0};
-    if (status != 0 || resp->status == 429 || t->conf.ops->parse_context(resp, &items, &err) < 0) {
+    if (status != 0 || resp->status == 429 || t->conf.ops->parse_context(resp, &page, &err) < 0) {
         ck_warn("threads: %s: %s %s", r->id,
                 status                ? ck_strerror(status)
                 : resp->status == 429 ? "rate limited"
@@ -260,22 +267,33 @@ static void on_response(int status, const struct ck_response *resp, const char *
         schedule(t, now + (status == 0 && resp->status == 429 ? 0 : ck_backoff_next(&t->backoff)));
         return;
     }
+    if (page.repairs > 0 || page.skipped > 0)
+        ck_warn("threads: %s: %zu byte(s) repaired, %zu item(s) skipped%s%s", r->id, page.repairs,
+                page.skipped, page.skip_why[0] ? ": " : "", page.skip_why);
     /* Keep the replies made in the window; all of them mark their subtree covered. */
     json_t *keep = json_array();
+    unsigned char *rep = NULL;
+    if (page.repaired != NULL)
+        rep = calloc(json_array_size(page.items) + 1, 1);
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it)
+    json_array_foreach(page.items, i, it)
     {
         const char *id = t->conf.ops->item_id(it);
         int64_t ms = t->conf.ops->item_time(it);
         if (id != NULL)
             ck_strset_add(&t->covered, id);
-        if (ms >= t->conf.window_start_ms && ms <= t->conf.window_end_ms)
+        if (ms >= t->conf.window_start_ms && ms <= t->conf.window_end_ms) {
+            if (rep != NULL)
+                rep[json_array_size(keep)] = page.repaired[i];
             json_array_append(keep, it);
+        }
     }
-    int rc = json_array_size(keep) ? t->conf.journal_new(t->conf.arg, keep) : 0;
+    /* Out of memory for the flags loses only the note (the warning above stays). */
+    int rc = json_array_size(keep) ? t->conf.journal_new(t->conf.arg, keep, rep) : 0;
+    free(rep);
     json_decref(keep);
-    json_decref(items);
+    ck_page_finish(&page);
     if (rc < 0) {
         finish(t, rc);
         return;
@@ -302,6 +320,8 @@ int ck_threads_start(uv_loop_t *loop, struct ck_http *http, const struct ck_thre
     t->conf = *conf;
     if (t->conf.max_requests == 0)
         t->conf.max_requests = 200;
+    if (t->conf.hold_warn_ms <= 0)
+        t->conf.hold_warn_ms = 60000;
     t->cb = cb;
     t->cb_arg = cb_arg;
     ck_strset_init(&t->covered);

@@ -199,9 +199,291 @@ def test_429_waits_for_reset(s):
     s.check_exactly_once()
 
 
+# ---- a hostile server (issue 10): bad bytes, bad items, huge pages, a cursor ignored ----
+
+import http.server  # noqa: E402
+import json  # noqa: E402
+import threading  # noqa: E402
+import urllib.parse  # noqa: E402
+
+H_SPEED = 30
+H_DURATION_MS, H_LEAD_MS, H_GRACE_MS = 5 * 60000, 60000, 60000
+BASE_ID = 110000000000000000
+
+
+def _status_bytes(sid, created_ms, content):
+    """One Mastodon Status as raw bytes: content is spliced in unescaped, so a
+    test can put in it any byte or escape a broken server would send."""
+    head = json.dumps({"id": str(sid), "created_at": iso(created_ms), "url": f"https://h.example/@p/{sid}",
+                       "uri": f"https://h.example/users/p/statuses/{sid}", "in_reply_to_id": None,
+                       "replies_count": 0, "reblogs_count": 0, "favourites_count": 0,
+                       "account": {"id": str(sid % 7 + 1), "acct": f"p{sid % 7}@h.example",
+                                   "username": f"p{sid % 7}", "display_name": "P",
+                                   "url": f"https://h.example/@p{sid % 7}"}},
+                      separators=(",", ":")).encode()
+    return head[:-1] + b',"content":"<p>' + content + b' #uklibchat</p>"}'
+
+
+class Hostile:
+    """A Mastodon hashtag timeline on 127.0.0.1 (port 0) that misbehaves.
+
+    mode "dirty": honest paging (min_id, max_id, limit as Mastodon does), but some
+      statuses carry bytes no JSON parser accepts and some items are not statuses.
+    mode "ignore": every timeline request gets the same newest 40, whatever the cursor.
+    mode "repeat": every timeline request gets one status forty times.
+    mode "huge": like dirty, but the first response also carries 100,000 bare
+      {"id": ...} items.
+    mode "farreset": honest, but every response says the rate-limit window
+      resets in the year 2999."""
+
+    DEFECTS = [b"cut \xf0\x9f", b"byte \xff here", b"nul \\u0000 here", b"js cut \\ud83d",
+               b"low \\udc00 alone", b"raw nul \x00 byte"]
+
+    def __init__(self, mode, start_ms, n=72):
+        self.mode, self.requests, self.lock = mode, [], threading.Lock()
+        end_ms = start_ms + H_DURATION_MS // H_SPEED
+        lead = start_ms - H_LEAD_MS // H_SPEED
+        self.items = []  # (id, visible_ms, bytes, is_status)
+        for i in range(n):
+            sid = BASE_ID + (i + 1) * 1000
+            created = lead + 500 + (end_ms - lead - 1500) * i // n
+            if mode in ("ignore", "repeat", "farreset"):
+                created = lead + 200 + i  # all there from the start
+            content = b"status %d" % i
+            if mode in ("dirty", "huge") and i % 6 == 3:
+                content = b"status %d " % i + self.DEFECTS[(i // 6) % len(self.DEFECTS)]
+            self.items.append((sid, created, _status_bytes(sid, created, content), True))
+            if mode in ("dirty", "huge") and i % 12 == 8:  # items that are not statuses
+                bad = [b'{"content":"no id"}', b'{"id":%d}' % (sid + 1),
+                       b'{"id":"%d"}' % (sid + 2), b'{"id":"%d","content":tru}' % (sid + 3),
+                       b'null', b'{"id":"%d","created_at":"yesterday"}' % (sid + 4)]
+                self.items.append((sid + 5, created, bad[(i // 12) % len(bad)], False))
+        self.good = [str(x[0]) for x in self.items if x[3]]
+        self.huge_sent = False
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                outer.handle(self)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def page(self, q):
+        now = now_ms()
+        vis = sorted((x for x in self.items if x[1] <= now), key=lambda x: -x[0])
+        limit = max(1, min(40, int(q.get("limit", ["20"])[0])))
+        if self.mode == "ignore":
+            return [x[2] for x in vis[:40]]
+        if self.mode == "repeat":
+            return [vis[0][2]] * 40 if vis else []
+        if "max_id" in q:
+            vis = [x for x in vis if x[0] < int(q["max_id"][0])]
+        if "since_id" in q:
+            vis = [x for x in vis if x[0] > int(q["since_id"][0])]
+        if "min_id" in q:  # the oldest `limit` above min_id, newest first
+            vis = [x for x in vis if x[0] > int(q["min_id"][0])][-limit:]
+        out = [x[2] for x in vis[:limit]]
+        if self.mode == "huge" and not self.huge_sent:
+            self.huge_sent = True
+            out += [b'{"id":"%d"}' % (10 ** 17 + k) for k in range(100000, 0, -1)]
+        return out
+
+    def handle(self, h):
+        u = urllib.parse.urlsplit(h.path)
+        q = urllib.parse.parse_qs(u.query)
+        with self.lock:
+            self.requests.append((now_ms(), u.path, u.query))
+            if u.path.startswith("/api/v1/timelines/tag/"):
+                body = b"[" + b",".join(self.page(q)) + b"]"
+            elif u.path.endswith("/context"):
+                body = b'{"ancestors":[],"descendants":[]}'
+            else:
+                h.send_response(404)
+                h.end_headers()
+                return
+        h.send_response(200)
+        if self.mode == "farreset":
+            h.send_header("X-RateLimit-Limit", "300")
+            h.send_header("X-RateLimit-Remaining", "299")
+            h.send_header("X-RateLimit-Reset", "2999-01-01T00:00:00.000Z")
+        h.send_header("Content-Type", "application/json; charset=utf-8")
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        h.wfile.write(body)
+
+    def timeline_requests(self):
+        with self.lock:
+            return [r for r in self.requests if r[1].startswith("/api/v1/timelines/tag/")]
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def hostile_run(mode, timeout=90):
+    """Run `chatkeeper run --observe` against a Hostile server; returns
+    (server, out dir, exit status, seconds taken, log text)."""
+    tmp = tempfile.mkdtemp(prefix="ck-hostile-")
+    start_ms = (now_ms() + 2000) // 1000 * 1000
+    srv = Hostile(mode, start_ms)
+    path = os.path.join(tmp, "session.json")
+    write_session(path, base_url=srv.base, start_ms=start_ms, duration="5m", lead="1m",
+                  grace="1m")
+    out = os.path.join(tmp, "out")
+    cmd = [BIN, "run", path, "--observe", "--no-status", "--out", out, "--speed", str(H_SPEED),
+           "--start", iso(start_ms)]
+    t0 = time.time()
+    logpath = os.path.join(tmp, "run.log")
+    with open(logpath, "w") as log:
+        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            rc = p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            rc = None
+    took = time.time() - t0
+    srv.stop()
+    text = open(logpath, errors="replace").read()
+    return srv, out, rc, took, text, tmp
+
+
+def strict_journal(out):
+    """Every journal line as strict JSON: valid UTF-8, no NUL, no lone surrogate."""
+    lines = []
+    with open(os.path.join(out, "journal.jsonl"), "rb") as f:
+        for n, raw in enumerate(f, 1):
+            text = raw.decode("utf-8")  # raises on invalid UTF-8
+            e = json.loads(text)
+            dumped = json.dumps(e, ensure_ascii=False)
+            check("\x00" not in dumped, f"journal line {n} holds a NUL")
+            dumped.encode("utf-8")  # raises on a lone surrogate
+            lines.append(e)
+    return lines
+
+
+def hostile_test(fn):
+    def wrapper():
+        tmp = None
+        try:
+            tmp = fn()
+        finally:
+            if tmp and not os.environ.get("CK_KEEP"):
+                shutil.rmtree(tmp, ignore_errors=True)
+    wrapper.__name__ = fn.__name__
+    return wrapper
+
+
+@hostile_test
+def test_follow_past_bad_statuses():
+    srv, out, rc, took, log, tmp = hostile_run("dirty")
+    try:
+        check(rc == 0, f"run exited {rc}")
+        journal = strict_journal(out)
+        by_id = {}
+        for e in journal:
+            by_id.setdefault(e["object"]["id"], []).append(e["source"])
+        missing = [i for i in srv.good if i not in by_id]
+        check(not missing, f"{len(missing)} of {len(srv.good)} statuses never journaled, "
+              f"e.g. {missing[:3]}")
+        # Live following went on past every bad status: each was caught while
+        # following, not only by the sweep at the end.
+        late = [i for i in srv.good if not any(s.startswith("timeline") for s in by_id[i])]
+        check(not late, f"{len(late)} statuses only reached by the sweep, e.g. {late[:3]}")
+        repaired = {i for i, srcs in by_id.items() if any(s.endswith("+repaired") for s in srcs)}
+        dirty = {str(BASE_ID + (i + 1) * 1000) for i in range(72) if i % 6 == 3}
+        check(repaired == dirty, f"repaired {sorted(repaired)} but the dirty ones are {sorted(dirty)}")
+        strays = set(by_id) - set(srv.good)
+        check(not strays, f"items that are not statuses were journaled: {sorted(strays)}")
+        got = [m["id"] for m in read_jsonl(os.path.join(out, "messages.jsonl"))]
+        check(sorted(got) == sorted(srv.good), "messages.jsonl does not hold every status once")
+        check("replaced by U+FFFD" in log and "skipped" in log, "the repairs were not logged")
+    except Exception:
+        sys.stdout.write(log[-3000:])
+        raise
+    return tmp
+
+
+@hostile_test
+def test_huge_page_is_cut_and_checked():
+    srv, out, rc, took, log, tmp = hostile_run("huge")
+    try:
+        check(srv.huge_sent, "the huge page was never asked for (test inconclusive)")
+        check(rc == 0, f"run exited {rc} after {took:.0f} s")
+        journal = strict_journal(out)
+        ids = {e["object"]["id"] for e in journal}
+        check(ids == set(srv.good), f"the journal holds {len(ids)} ids for {len(srv.good)} "
+              "statuses: bare items were journaled or statuses lost")
+        check("kept 200" in log, "the oversized page was not reported")
+    except Exception:
+        sys.stdout.write(log[-3000:])
+        raise
+    return tmp
+
+
+@hostile_test
+def test_far_future_reset_does_not_park():
+    srv, out, rc, took, log, tmp = hostile_run("farreset")
+    try:
+        # Uncapped, pacing spread 269 requests over 973 years: one request, then
+        # nothing until the sweep's deadline ten minutes after the chat.
+        check(rc == 0, f"run exited {rc} after {took:.0f} s")
+        check(took < 60, f"the run took {took:.0f} s")
+        ids = {e["object"]["id"] for e in strict_journal(out)}
+        check(ids == set(srv.good), f"{len(set(srv.good) - ids)} statuses never journaled")
+        check("2999-01-01" in log and "at most" in log, "the capped wait was not reported")
+        check("holds the next request back" in log, "pacing held requests back in silence")
+    except Exception:
+        sys.stdout.write(log[-3000:])
+        raise
+    return tmp
+
+
+def storm_test(mode):
+    srv, out, rc, took, log, tmp = hostile_run(mode)
+    try:
+        check(rc == 0, f"run exited {rc} after {took:.0f} s")
+        reqs = srv.timeline_requests()
+        # Polls are 1 s apart: two requests a poll cycle at most, and a few for
+        # the catch-up and the sweep; the old follower sent 20 a second.
+        bound = 2 * int(took) + 10
+        check(len(reqs) <= bound, f"{len(reqs)} timeline requests in {took:.0f} s (bound {bound})")
+        print(f"     {mode}: {len(reqs)} timeline requests in {took:.0f} s")
+        journal = strict_journal(out)
+        ids = [e["object"]["id"] for e in journal]
+        check(len(ids) == len(set(ids)), "the journal holds a status twice")
+        want = srv.good[-40:] if mode == "ignore" else srv.good[-1:]
+        check(set(want) <= set(ids), "statuses the server did show were not journaled")
+        warned = [line for line in log.splitlines() if "warn" in line
+                  and ("the server ignored" in line or "the server repeated" in line)]
+        check(1 <= len(warned) <= 3, f"{len(warned)} warnings about the cursor (want one per kind)")
+    except Exception:
+        sys.stdout.write(log[-3000:])
+        raise
+    return tmp
+
+
+@hostile_test
+def test_cursor_ignored_no_storm():
+    return storm_test("ignore")
+
+
+@hostile_test
+def test_one_status_repeated_no_storm():
+    return storm_test("repeat")
+
+
 if __name__ == "__main__":
     tests = [test_follow_clean_and_archive_twice, test_follow_under_faults, test_kill9_and_restart,
-             test_sigterm_saves_and_continues, test_429_waits_for_reset]
+             test_sigterm_saves_and_continues, test_429_waits_for_reset,
+             test_follow_past_bad_statuses, test_huge_page_is_cut_and_checked,
+             test_cursor_ignored_no_storm, test_one_status_repeated_no_storm,
+             test_far_future_reset_does_not_park]
     names = sys.argv[3:]
     if names:
         tests = [t for t in tests if t.__name__ in names]

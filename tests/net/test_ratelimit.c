@@ -115,6 +115,65 @@ static void test_reset_forms(void **state)
     assert_int_equal(rl.reset_ms, now + 45000);
 }
 
+/* A far-future reset or Retry-After, in every form, never holds a request
+ * back more than CK_RATELIMIT_MAX_WAIT_MS, and says what the server asked. */
+static void expect_capped(long status, const char *name, const char *value, const char *remaining)
+{
+    struct ck_ratelimit rl;
+    struct fake f;
+    int64_t now = at("2026-12-03T20:00:00Z");
+    int64_t cap = now + CK_RATELIMIT_MAX_WAIT_MS;
+    ck_ratelimit_init(&rl);
+    fake_init(&f, status);
+    fake_add(&f, "x-ratelimit-limit", "300");
+    fake_add(&f, "x-ratelimit-remaining", remaining);
+    fake_add(&f, name, value);
+    ck_ratelimit_update(&rl, &f.resp, now);
+    int64_t next = ck_ratelimit_next(&rl, now, now);
+    if (next > cap)
+        fail_msg("%ld %s: %s: next request %lld s away", status, name, value,
+                 (long long)((next - now) / 1000));
+    assert_true(rl.capped_from_ms > cap);
+    assert_true(rl.reset_ms <= cap);
+    assert_true(rl.blocked_until_ms <= cap);
+    if (status == 429)
+        assert_int_equal(next, cap); /* still honoured, up to the cap */
+    /* The next response within bounds says nothing was capped. */
+    fake_init(&f, 200);
+    fake_add(&f, "x-ratelimit-reset", "2026-12-03T20:05:00Z");
+    ck_ratelimit_update(&rl, &f.resp, now + 1000);
+    assert_int_equal(rl.capped_from_ms, 0);
+}
+
+static void test_far_future_waits_are_capped(void **state)
+{
+    /* X-RateLimit-Reset: ISO 8601, epoch seconds, a delta; budget spent or not. */
+    static const char *const resets[] = {"2999-01-01T00:00:00Z", "2999-01-01T00:00:00.000+02:00",
+                                         "32503680000", "31536000", "999999999"};
+    for (size_t i = 0; i < sizeof resets / sizeof resets[0]; i++) {
+        expect_capped(200, "x-ratelimit-reset", resets[i], "1");
+        expect_capped(200, "x-ratelimit-reset", resets[i], "299");
+        expect_capped(429, "x-ratelimit-reset", resets[i], "0");
+    }
+    /* Retry-After: an HTTP date, seconds, absurd seconds; on a 429 and a 503. */
+    static const char *const afters[] = {"Tue, 01 Jan 2999 00:00:00 GMT", "86400",
+                                         "99999999999", "3600"};
+    for (size_t i = 0; i < sizeof afters / sizeof afters[0]; i++) {
+        expect_capped(429, "retry-after", afters[i], "0");
+        expect_capped(503, "retry-after", afters[i], "100");
+    }
+    /* Within the cap nothing changes and nothing is reported. */
+    struct ck_ratelimit rl;
+    struct fake f;
+    int64_t now = at("2026-12-03T20:00:00Z");
+    ck_ratelimit_init(&rl);
+    fake_init(&f, 429);
+    fake_add(&f, "retry-after", "600");
+    ck_ratelimit_update(&rl, &f.resp, now);
+    assert_int_equal(rl.blocked_until_ms, now + 600000);
+    assert_int_equal(rl.capped_from_ms, 0);
+}
+
 static void fill(struct ck_ratelimit *rl, long limit, long remaining, int64_t reset_ms)
 {
     ck_ratelimit_init(rl);
@@ -274,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_429_reset_only_and_neither),
         cmocka_unit_test(test_never_before_blocked),
         cmocka_unit_test(test_503_retry_after),
+        cmocka_unit_test(test_far_future_waits_are_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,13 +141,11 @@ static void test_parse_malformed(void **state)
     const char *cases[] = {
         "not json",
         "{\"error\":\"Record not found\"}",
-        "[{\"content\":\"no id\"}]",
-        "[{\"id\":117020593741189701}]",
-        "[{\"id\":\"\"}]",
-        "[\"117020593741189701\"]",
-        "[{\"id\":\"1\"}, null]",
         "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head></html>",
         "",
+        "[{\"id\":\"1\"}, {\"id\":\"2\"", /* truncated: the older items are missing */
+        "[{\"id\":\"1\"}] trailing",
+        "\"\xff\"",
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         expect_bad_page(cases[i], strlen(cases[i]), 200, CK_EPARSE);
@@ -159,6 +157,173 @@ static void test_parse_malformed(void **state)
     struct ck_response none = {.status = 200};
     struct ck_page page;
     assert_int_equal(M->parse_timeline(&none, &page, NULL), CK_EPARSE);
+}
+
+/* ---- one bad status never costs its page ---- */
+
+/* A page of three statuses around a middle one written as mid (a JSON object
+ * text, spliced in as bytes). */
+static char *page_around(const char *mid)
+{
+    static const char head[] =
+        "[{\"id\":\"103\",\"created_at\":\"2026-12-03T20:03:00.000Z\",\"content\":\"<p>three</p>\","
+        "\"account\":{\"id\":\"9\",\"acct\":\"a@b.c\"}},";
+    static const char tail[] =
+        ",{\"id\":\"101\",\"created_at\":\"2026-12-03T20:01:00.000Z\",\"content\":\"<p>one</p>\","
+        "\"account\":{\"id\":\"9\",\"acct\":\"a@b.c\"}}]";
+    size_t n = strlen(head) + strlen(mid) + strlen(tail) + 1;
+    char *buf = malloc(n);
+    assert_non_null(buf);
+    strcpy(buf, head);
+    strcat(buf, mid);
+    strcat(buf, tail);
+    return buf;
+}
+
+static void parse_page(const char *body, struct ck_page *page)
+{
+    struct ck_response resp = {.status = 200, .body = (char *)body, .body_len = strlen(body)};
+    struct ck_error err = {0};
+    int rc = M->parse_timeline(&resp, page, &err);
+    if (rc != 0)
+        fail_msg("%s: %s", body, err.msg);
+}
+
+static const char *text_of(const json_t *item)
+{
+    return json_string_value(json_object_get(item, "content"));
+}
+
+#define STATUS_102(content)                                                                        \
+    "{\"id\":\"102\",\"created_at\":\"2026-12-03T20:02:00.000Z\",\"content\":\"" content "\","     \
+    "\"account\":{\"id\":\"9\",\"acct\":\"a@b.c\"}}"
+
+static void test_parse_repairs_bad_bytes(void **state)
+{
+    static const struct {
+        const char *mid, *want; /* the middle status's content after repair */
+    } cases[] = {
+        {STATUS_102("cut \xF0\x9F emoji"), "cut \xEF\xBF\xBD emoji"},     /* truncated UTF-8 */
+        {STATUS_102("bad \xFF\xFE bytes"), "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes"},
+        {STATUS_102("over \xC0\xAF long"), "over \xEF\xBF\xBD\xEF\xBF\xBD long"},
+        {STATUS_102("surrogate \xED\xA0\xBD utf8"), "surrogate \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD utf8"},
+        {STATUS_102("nul \\u0000 here"), "nul \xEF\xBF\xBD here"},
+        {STATUS_102("js cut \\ud83d"), "js cut \xEF\xBF\xBD"},                 /* lone high */
+        {STATUS_102("js cut \\ud83d and more"), "js cut \xEF\xBF\xBD and more"},
+        {STATUS_102("low \\udc00 alone"), "low \xEF\xBF\xBD alone"},
+        {STATUS_102("high twice \\ud83d\\ud83d\\ude00"), "high twice \xEF\xBF\xBD\xF0\x9F\x98\x80"},
+        {STATUS_102("bad escape \\x41"), "bad escape \xEF\xBF\xBDx41"},
+        {STATUS_102("raw\ttab"), "raw\ttab"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *body = page_around(cases[i].mid);
+        struct ck_page page;
+        parse_page(body, &page);
+        assert_int_equal(json_array_size(page.items), 3);
+        assert_true(page.repairs > 0);
+        assert_int_equal(page.skipped, 0);
+        assert_non_null(page.repaired);
+        /* Only the middle item is marked: its journal line says it was repaired. */
+        assert_int_equal(page.repaired[0], 0);
+        assert_int_equal(page.repaired[1], 1);
+        assert_int_equal(page.repaired[2], 0);
+        assert_string_equal(M->item_id(json_array_get(page.items, 1)), "102");
+        if (strcmp(text_of(json_array_get(page.items, 1)), cases[i].want) != 0)
+            fail_msg("case %zu: got \"%s\"", i, text_of(json_array_get(page.items, 1)));
+        assert_string_equal(text_of(json_array_get(page.items, 0)), "<p>three</p>");
+        /* And it normalises, so it is journaled and shown. */
+        struct ck_message m;
+        assert_int_equal(M->normalise(json_array_get(page.items, 1), &m, NULL), 0);
+        ck_message_finish(&m);
+        ck_page_finish(&page);
+        free(body);
+    }
+    /* A clean page is parsed as it came: nothing marked. */
+    char *body = page_around(STATUS_102("caf\xC3\xA9 \\ud83d\\ude00 \\u00e9"));
+    struct ck_page page;
+    parse_page(body, &page);
+    assert_int_equal(json_array_size(page.items), 3);
+    assert_int_equal(page.repairs, 0);
+    assert_null(page.repaired);
+    ck_page_finish(&page);
+    free(body);
+}
+
+static void test_parse_skips_bad_items(void **state)
+{
+    static const char *const mids[] = {
+        "{\"content\":\"no id\"}",
+        "{\"id\":117020593741189702}",
+        "{\"id\":\"\"}",
+        "\"117020593741189702\"",
+        "null",
+        "{\"id\":\"102\",\"content\":tru}",          /* broken syntax inside one item */
+        "{\"id\":\"102\",\"content\":\"x\" \"y\"}",
+        "{\"id\":\"102\",\"n\":NaN}",
+    };
+    for (size_t i = 0; i < sizeof mids / sizeof mids[0]; i++) {
+        char *body = page_around(mids[i]);
+        struct ck_page page;
+        parse_page(body, &page);
+        assert_int_equal(json_array_size(page.items), 2);
+        assert_int_equal(page.skipped, 1);
+        assert_true(strlen(page.skip_why) > 0);
+        assert_string_equal(M->item_id(json_array_get(page.items, 0)), "103");
+        assert_string_equal(M->item_id(json_array_get(page.items, 1)), "101");
+        ck_page_finish(&page);
+        free(body);
+    }
+    /* A bad item and a repaired one in the same page: the flags follow the items. */
+    const char *body = "[{\"x\":1}, {\"id\":\"7\",\"t\":\"\\ud83d\"}, {\"id\":\"6\"}]";
+    struct ck_page page;
+    parse_page(body, &page);
+    assert_int_equal(json_array_size(page.items), 2);
+    assert_int_equal(page.skipped, 1);
+    assert_int_equal(page.repaired[0], 1);
+    assert_int_equal(page.repaired[1], 0);
+    ck_page_finish(&page);
+    /* All bad: an empty page, not an error (the follower moves on). */
+    parse_page("[{\"a\":1},{\"b\":2}]", &page);
+    assert_int_equal(json_array_size(page.items), 0);
+    assert_int_equal(page.skipped, 2);
+    ck_page_finish(&page);
+}
+
+static void test_parse_context_repairs(void **state)
+{
+    const char *body = "{\"ancestors\":[],\"descendants\":[{\"id\":\"5\",\"t\":\"a\\u0000b\"},"
+                       "{\"nope\":1},{\"id\":\"6\",\"t\":\"\xC3\"}]}";
+    struct ck_response resp = {.status = 200, .body = (char *)body, .body_len = strlen(body)};
+    struct ck_page page;
+    struct ck_error err = {0};
+    assert_int_equal(M->parse_context(&resp, &page, &err), 0);
+    assert_int_equal(json_array_size(page.items), 2);
+    assert_int_equal(page.repairs, 2);
+    assert_int_equal(page.skipped, 1);
+    assert_non_null(page.repaired);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(page.items, 0), "t")),
+                        "a\xEF\xBF\xBD" "b");
+    ck_page_finish(&page);
+    const char *bad = "{\"ancestors\":[]}";
+    resp = (struct ck_response){.status = 200, .body = (char *)bad, .body_len = strlen(bad)};
+    assert_int_equal(M->parse_context(&resp, &page, &err), CK_EPARSE);
+    assert_null(page.items);
+}
+
+static void test_json_repair_is_identity_on_valid(void **state)
+{
+    size_t len;
+    char *body = read_fixture("tag-timeline.response.json", &len);
+    struct ck_json_repaired fx;
+    assert_int_equal(ck_json_repair(body, len, &fx), 0);
+    assert_int_equal(fx.repairs, 0);
+    assert_int_equal(fx.len, len);
+    assert_memory_equal(fx.text, body, len);
+    assert_true(fx.array);
+    assert_true(fx.complete);
+    assert_int_equal(fx.n_spans, 1);
+    ck_json_repaired_finish(&fx);
+    free(body);
 }
 
 /* ---- normalise ---- */
@@ -339,6 +504,10 @@ int main(void)
         cmocka_unit_test(test_request_errors),
         cmocka_unit_test(test_parse_recorded),
         cmocka_unit_test(test_parse_malformed),
+        cmocka_unit_test(test_parse_repairs_bad_bytes),
+        cmocka_unit_test(test_parse_skips_bad_items),
+        cmocka_unit_test(test_parse_context_repairs),
+        cmocka_unit_test(test_json_repair_is_identity_on_valid),
         cmocka_unit_test(test_normalise_timeline_item),
         cmocka_unit_test(test_normalise_docs_example),
         cmocka_unit_test(test_normalise_delete_and_edit),
