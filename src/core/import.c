@@ -48,8 +48,17 @@ struct imp {
     struct ck_error *err;
 };
 
-static void report(struct imp *im, const char *what)
+static void report(struct imp *im, const char *raw)
 {
+    /* jansson quotes the bytes it choked on ("near '...'") and ids come
+     * from the input: nothing in them may drive the terminal. */
+    char what[300];
+    size_t i = 0;
+    for (; raw[i] != '\0' && i + 1 < sizeof what; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        what[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+    }
+    what[i] = '\0';
     if (++im->reports > MAX_REPORTS) {
         if (im->reports == MAX_REPORTS + 1)
             ck_warn("import: %s: more problems than these; the rest are counted, not shown",

@@ -167,7 +167,8 @@ def test_mostly_bad(tmp, sess):
     good = read(os.path.join(FIX, "import", "twarc1.jsonl"))
     path = os.path.join(tmp, "mostly-bad.jsonl")
     with open(path, "wb") as f:
-        f.write(good + b"".join(b'{"id_str": "torn %d", "full_te\n' % i for i in range(14)))
+        f.write(good + b"\x1b]0;pwned\x07\x1b[2J\xc2\x9b31m\n")  # line 4: terminal controls
+        f.write(b"".join(b'{"id_str": "torn %d", "full_te\n' % i for i in range(13)))
     out = os.path.join(tmp, "mostly")
     rc, so, se = run("import", path, "--session", sess, "--out", out)
     lines = [line for line in se.split("\n") if line.strip()]
@@ -177,6 +178,7 @@ def test_mostly_bad(tmp, sess):
     check(sum(":4: not JSON" in l or ":13: not JSON" in l for l in lines) == 2
           and ":14: not JSON" not in se and "counted, not shown" in se,
           f"per-line warnings stop after 10 ({len(lines)} lines)")
+    check(not any(c in se for c in "\x1b\x07\x9b"), "no terminal control from the input reaches stderr")
     check(journal_lines(out) == 3 and "3 added" in so,
           f"the 3 readable tweets are imported ({so.strip()})")
     # A few bad lines among many good ones are still only warnings.
