@@ -19,7 +19,8 @@ static void usage(FILE *out)
             "Build the session directory DIR from data captured elsewhere, then its archive.\n"
             "FILE may be gzipped, or - for standard input. Without --platform the format is\n"
             "detected from the files:\n"
-            "  mastodon  statuses: a JSON array, or one status (or page) per line\n"
+            "  mastodon  statuses: a JSON array, or one status (or page) per line, or a\n"
+            "            chatkeeper journal.jsonl\n"
             "  twarc     twarc 1 files (one API v1.1 tweet per line), twarc2 files (one\n"
             "            API v2 response page per line) or twarc2's flattened tweets\n"
             "The objects go into DIR/journal.jsonl with fetched_at = their own created_at,\n"
@@ -75,7 +76,7 @@ int ck_cli_import(int argc, char **argv)
     struct ck_import_stats st = {0};
     struct ck_error err = {0};
     int rc = ck_import_run(&o, &st, &err);
-    if (rc != 0 && st.lines == 0) { /* no archive was built */
+    if (rc != 0 && st.lines == 0) { /* refused or failed: no archive was built */
         fprintf(stderr, "chatkeeper import: %s\n", err.code != 0 ? err.msg : ck_strerror(rc));
         code = rc == CK_ECONFIG || rc == CK_ENOTFOUND || rc == CK_EUSAGE || rc == CK_EPARSE ? 2 : 1;
         goto out;

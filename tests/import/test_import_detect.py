@@ -116,6 +116,16 @@ def test_gzip_stdin(tmp, sess):
         same = all(read(os.path.join(outs[what], name)) == read(os.path.join(outs["plain"], name))
                    for name in ("journal.jsonl", "messages.jsonl", "transcript.html", "session.json"))
         check(same, f"{what}: the same session directory as the plain file, byte for byte")
+    # One JSON value over many lines (a saved Mastodon page) on standard input:
+    # the source holds what it read while sniffing, so no seek is needed.
+    page = os.path.join(FIX, "mastodon", "tag-timeline.response.json")
+    rc1, _, _ = run("import", page, "--session", sess, "--out", os.path.join(tmp, "page-file"))
+    rc2, so, se = run("import", "-", "--session", sess, "--out", os.path.join(tmp, "page-stdin"),
+                      stdin=gzip.compress(read(page)))
+    check(rc1 == rc2 == 0 and "read as Mastodon" in so
+          and read(os.path.join(tmp, "page-file", "journal.jsonl"))
+          == read(os.path.join(tmp, "page-stdin", "journal.jsonl")),
+          f"a pretty-printed page, gzipped on stdin, gives the file's journal ({rc2}: {se.strip()})")
     # A gzip file cut short is an error naming the file, not a quiet half import.
     cut = os.path.join(tmp, "cut.jsonl.gz")
     with open(cut, "wb") as f:
