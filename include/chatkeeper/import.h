@@ -1,8 +1,9 @@
 /* Import: build a session directory from data captured elsewhere, so years of
  * past chats get the same archive as live ones.
  *
- * Inputs: plain files, gzip files (known by their magic bytes) and "-" for
- * standard input, as twarc reads them. Formats:
+ * Inputs: plain files, gzip files (known by their magic bytes; one cut short
+ * is read up to the cut, with a warning) and "-" for standard input, as
+ * twarc reads them. Formats:
  *   - "mastodon": Mastodon statuses, as one JSON array (a saved timeline
  *     page), one status per line, or a page (array) per line.
  *   - "twarc": twarc 1 files (one API v1.1 tweet per line) and twarc2

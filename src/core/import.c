@@ -256,6 +256,8 @@ static int import_file(struct imp *im, struct ck_src *src)
     if (rc == 0 && more < 0)
         rc = more;
     ck_src_progress_end(src);
+    if (rc == 0 && src->truncated)
+        ck_warn("import: %s: the gzip file is cut short; read up to the cut", im->file);
     return rc;
 }
 

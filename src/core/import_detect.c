@@ -141,12 +141,15 @@ int ck_sniff_run(struct ck_src *s, struct ck_sniff *sn, bool limited, struct ck_
             count_value(sn, v);
             json_decref(v);
         }
+        if (!limited)
+            ck_src_progress(s, sn->objects); /* counting a whole file to refuse it */
         if (limited && (sn->objects - sn->kinds[CK_IMPORT_UNKNOWN] >= SNIFF_KNOWN ||
                         sn->lines >= SNIFF_LINES || ck_src_tell(s) - from >= SNIFF_BYTES))
             return 0;
     }
     if (rc == 0)
         sn->all = true;
+    ck_src_progress_end(s);
     return rc;
 }
 

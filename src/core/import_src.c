@@ -85,6 +85,14 @@ static int check_magic(struct ck_src *s, struct ck_error *err)
     return 0;
 }
 
+/* zlib's words for the last error, without the "<fd:3>: " it puts first. */
+static const char *zmsg(struct ck_src *s, int *zerr)
+{
+    const char *msg = gzerror(s->gz, zerr);
+    const char *colon = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ": ") : NULL;
+    return colon != NULL ? colon + 2 : msg;
+}
+
 /* Read more into the buffer. Returns 1 (more bytes), 0 (the end) or an error. */
 static int fill(struct ck_src *s, struct ck_error *err)
 {
@@ -110,9 +118,13 @@ static int fill(struct ck_src *s, struct ck_error *err)
     int n = gzread(s->gz, s->buf + s->end, CHUNK);
     if (n < 0) {
         int zerr = 0;
-        const char *msg = gzerror(s->gz, &zerr);
+        const char *msg = zmsg(s, &zerr);
         if (zerr == Z_ERRNO)
             return ck_error_set(err, CK_EIO, "%s: %s", s->name, strerror(errno));
+        if (zerr == Z_BUF_ERROR) { /* cut short: see below */
+            s->truncated = s->eof = true;
+            return 0;
+        }
         return ck_error_set(err, zerr == Z_MEM_ERROR ? CK_ENOMEM : CK_EPARSE,
                             "%s: not a valid gzip file (%s)", s->name, msg);
     }
@@ -125,10 +137,12 @@ static int fill(struct ck_src *s, struct ck_error *err)
     if (n == 0) {
         /* gzread gives 0 at the end and on a stream cut short. */
         int zerr = 0;
-        const char *msg = gzerror(s->gz, &zerr);
+        const char *msg = zmsg(s, &zerr);
+        /* Cut short (a capture killed while it wrote): what came before
+         * is good data, as a torn last line is in the journal. */
         if (zerr == Z_BUF_ERROR)
-            return ck_error_set(err, CK_EPARSE, "%s: the gzip file is cut short", s->name);
-        if (zerr != Z_OK)
+            s->truncated = true;
+        else if (zerr != Z_OK)
             return ck_error_set(err, CK_EPARSE, "%s: not a valid gzip file (%s)", s->name, msg);
         s->eof = true;
         return 0;

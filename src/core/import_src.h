@@ -29,6 +29,7 @@ struct ck_src {
     size_t scanned;              /* [pos, scanned) holds no newline */
     uint64_t base;               /* stream offset of buf[0] */
     bool held, eof, checked;
+    bool truncated; /* a gzip stream that ends early: read up to the cut */
     int64_t size; /* bytes of the file as stored (compressed), or -1 (a pipe) */
     /* progress */
     bool tty, drawn;
@@ -44,8 +45,9 @@ void ck_src_close(struct ck_src *s);
 
 /* The next line, '\n' included when there is one: *line points into the
  * source's buffer and is valid until the next call. Returns 1, 0 at the
- * end, CK_EIO (read error, corrupt gzip), CK_EPARSE (another compressor's
- * file: err says which) or CK_ENOMEM. */
+ * end (s->truncated says whether a gzip stream was cut short), CK_EIO (read
+ * error), CK_EPARSE (corrupt gzip data, another compressor's file: err says
+ * which) or CK_ENOMEM. */
 int ck_src_line(struct ck_src *s, const char **line, size_t *len, struct ck_error *err);
 
 /* Offsets in the decompressed stream: where the next read starts, and a

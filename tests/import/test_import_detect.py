@@ -126,13 +126,26 @@ def test_gzip_stdin(tmp, sess):
           and read(os.path.join(tmp, "page-file", "journal.jsonl"))
           == read(os.path.join(tmp, "page-stdin", "journal.jsonl")),
           f"a pretty-printed page, gzipped on stdin, gives the file's journal ({rc2}: {se.strip()})")
-    # A gzip file cut short is an error naming the file, not a quiet half import.
+    # A gzip file cut short (a capture killed as it wrote) is read up to the
+    # cut, with a warning naming it; its torn last line is reported.
     cut = os.path.join(tmp, "cut.jsonl.gz")
+    blob = gzip.compress(data + read(os.path.join(FIX, "import", "twarc2-page.jsonl")))
     with open(cut, "wb") as f:
-        f.write(gzip.compress(data * 20)[:-200])
-    rc, so, se = run("import", cut, "--session", sess, "--out", os.path.join(tmp, "cut"))
-    check(rc == 2 and "cut.jsonl.gz" in se and "cut short" in se,
-          f"a truncated gzip file exits 2 naming it ({rc}: {se.strip()[-200:]})")
+        f.write(blob[:len(blob) - 200])
+    out = os.path.join(tmp, "cut")
+    rc, so, se = run("import", cut, "--session", sess, "--out", out)
+    check(rc == 0 and "cut.jsonl.gz: the gzip file is cut short" in se
+          and "cut.jsonl.gz:4: not JSON" in se,
+          f"a truncated gzip file: a warning naming it, the torn line reported ({rc}: {se.strip()[-300:]})")
+    check(read(os.path.join(out, "journal.jsonl")) == read(os.path.join(outs["plain"], "journal.jsonl")),
+          "and what came before the cut is imported")
+    # Corrupt gzip data is refused, naming the file.
+    bad = os.path.join(tmp, "bad.jsonl.gz")
+    with open(bad, "wb") as f:
+        f.write(blob[:40] + bytes(b ^ 0x55 for b in blob[40:400]) + blob[400:])
+    rc, so, se = run("import", bad, "--session", sess, "--out", os.path.join(tmp, "bad"))
+    check(rc == 2 and "bad.jsonl.gz: not a valid gzip file" in se and one_line(se)[0],
+          f"corrupt gzip data exits 2 with one line naming the file ({rc}: {se.strip()[-300:]})")
 
 
 def test_refused(tmp, sess):
