@@ -102,7 +102,7 @@ static int fill(struct ck_src *s, struct ck_error *err)
         memmove(s->buf, s->buf + s->pos, s->end - s->pos);
         s->base += s->pos;
         s->end -= s->pos;
-        s->scanned -= s->pos;
+        s->scanned = s->scanned > s->pos ? s->scanned - s->pos : 0;
         s->pos = 0;
     }
     if (s->cap - s->end < CHUNK) {
