@@ -2,7 +2,7 @@
 # Install the Debian 12 packages chatkeeper needs to build and test.
 # Only what is missing is installed; run as root (or with sudo).
 set -euo pipefail
-pkgs=(gcc meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
+pkgs=(gcc meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev zlib1g-dev
       libxml2-dev libmicrohttpd-dev libcmocka-dev python3 ca-certificates tzdata
       python3-icalendar libcmark-dev wordpress mariadb-server php-cli php-mysql time)
 missing=()

@@ -7,7 +7,12 @@
  * is the object's created_at, so the output depends only on the inputs.
  * Input files may be huge (a year of a hashtag): they are read line by line;
  * only a file that is one JSON value spread over several lines (a saved
- * timeline array, a pretty-printed status) is loaded whole. */
+ * timeline array, a pretty-printed status) is loaded whole.
+ *
+ * A run that reads nothing must not look like one that worked: every input
+ * is opened and its format named (import_detect.c) before anything is
+ * written, and a file that is mostly unreadable fails the run with one line
+ * instead of ending "0 messages", exit 0, after a screenful of warnings. */
 #include "chatkeeper/import.h"
 
 #include <errno.h>
@@ -26,6 +31,10 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/strset.h"
+#include "import_src.h"
+
+/* Per-line problems shown per file; the rest are counted in the summary. */
+#define MAX_REPORTS 10
 
 struct imp {
     const struct ck_platform_ops *ops;
@@ -35,11 +44,27 @@ struct imp {
     struct ck_import_stats *st;
     const char *file;
     size_t lineno; /* 0 for a file read whole */
+    size_t reports; /* in this file */
     struct ck_error *err;
 };
 
-static void report(const struct imp *im, const char *what)
+static void report(struct imp *im, const char *raw)
 {
+    /* jansson quotes the bytes it choked on ("near '...'") and ids come
+     * from the input: nothing in them may drive the terminal. */
+    char what[300];
+    size_t i = 0;
+    for (; raw[i] != '\0' && i + 1 < sizeof what; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        what[i] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+    }
+    what[i] = '\0';
+    if (++im->reports > MAX_REPORTS) {
+        if (im->reports == MAX_REPORTS + 1)
+            ck_warn("import: %s: more problems than these; the rest are counted, not shown",
+                    im->file);
+        return;
+    }
     if (im->lineno > 0)
         ck_warn("import: %s:%zu: %s; skipped", im->file, im->lineno, what);
     else
@@ -175,53 +200,48 @@ static int add_value(struct imp *im, json_t *v)
         im->st->corrupt++;
         return 0;
     }
+    /* A chatkeeper journal line: its object is what the API returned. */
+    json_t *inner = json_object_get(v, "object");
+    if (json_is_object(inner) && json_is_string(json_object_get(v, "platform")) &&
+        json_is_string(json_object_get(v, "fetched_at")))
+        return add_value(im, inner);
     if (im->twarc && json_object_get(v, "data") != NULL && json_object_get(v, "id") == NULL)
         return add_page(im, v);
     return add_object(im, v);
 }
 
-/* The file as one JSON value (a pretty-printed array or object): 1 if it was
- * one and has been added (*rc says how that went), 0 if not. */
-static int try_whole(struct imp *im, FILE *f, int *rc)
+static int import_file(struct imp *im, struct ck_src *src)
 {
-    rewind(f);
-    json_t *v = json_loadf(f, 0, NULL);
-    if (v == NULL)
-        return 0;
-    im->st->lines++;
+    const char *line;
+    size_t n;
+    int rc = 0, more = 0;
     im->lineno = 0;
-    *rc = add_value(im, v);
-    json_decref(v);
-    return 1;
-}
-
-static int import_file(struct imp *im, FILE *f)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int rc = 0;
-    bool first = true;
-    im->lineno = 0;
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+    im->reports = 0;
+    ck_src_seek(src, 0); /* the sniff read ahead; the source was held */
+    while (rc == 0 && (more = ck_src_line(src, &line, &n, im->err)) == 1) {
         im->lineno++;
-        if (strspn(line, " \t\r\n") == (size_t)n)
+        ck_src_progress(src, im->st->objects);
+        if (ck_src_blank(line, n))
             continue;
         json_error_t jerr;
-        json_t *v = json_loadb(line, (size_t)n, 0, &jerr);
-        if (v == NULL && first) {
+        json_t *v = json_loadb(line, n, 0, &jerr);
+        if (v == NULL && src->held) {
             /* A first line that is not JSON alone may start a value spread
              * over the file; if the file is not that either, the line is
              * just corrupt and line mode carries on after it. */
-            long after = ftell(f);
-            if (try_whole(im, f, &rc))
-                break;
-            if (after < 0 || fseek(f, after, SEEK_SET) != 0) {
-                rc = ck_error_set(im->err, CK_EIO, "%s: cannot seek", im->file);
+            uint64_t after = ck_src_tell(src);
+            ck_src_seek(src, 0);
+            json_t *w = ck_src_load_rest(src, NULL);
+            if (w != NULL) {
+                im->st->lines++;
+                im->lineno = 0;
+                rc = add_value(im, w);
+                json_decref(w);
                 break;
             }
+            ck_src_seek(src, after);
         }
-        first = false;
+        ck_src_release(src);
         im->st->lines++;
         if (v == NULL) {
             char what[300];
@@ -233,9 +253,11 @@ static int import_file(struct imp *im, FILE *f)
         rc = add_value(im, v);
         json_decref(v);
     }
-    if (rc == 0 && ferror(f))
-        rc = ck_error_set(im->err, CK_EIO, "%s: read error", im->file);
-    free(line);
+    if (rc == 0 && more < 0)
+        rc = more;
+    ck_src_progress_end(src);
+    if (rc == 0 && src->truncated)
+        ck_warn("import: %s: the gzip file is cut short; read up to the cut", im->file);
     return rc;
 }
 
@@ -280,46 +302,70 @@ static int write_session(const struct ck_session *s, const char *platform, const
     return rc;
 }
 
+/* After file's import (counts from before to st): one line in err when
+ * what could not be read outnumbers what could. */
+static void judge_file(const char *name, const struct ck_import_stats *before,
+                       const struct ck_import_stats *st, struct ck_error *verdict)
+{
+    size_t bad = (st->corrupt - before->corrupt) + (st->rejected - before->rejected);
+    size_t good = (st->added - before->added) + (st->duplicates - before->duplicates);
+    if (bad <= good)
+        return;
+    ck_error_set(verdict, CK_EPARSE,
+                 "%s: most of it could not be read: %zu corrupt lines and %zu rejected objects, "
+                 "against %zu objects read (those are imported)",
+                 name, st->corrupt - before->corrupt, st->rejected - before->rejected, good);
+}
+
 int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
                   struct ck_error *err)
 {
     struct ck_import_stats st = {0};
     struct imp im = {.st = &st, .err = err};
     struct ck_session s = {0};
-    FILE **files = NULL;
+    struct ck_src *src = NULL;
+    struct ck_sniff *sn = NULL;
+    struct ck_error verdict = {0};
     char *session_out = NULL, *journal_path = NULL;
+    const char *format = NULL;
     int rc;
-    if (o->format != NULL && strcmp(o->format, "mastodon") == 0) {
-        im.ops = &ck_platform_mastodon;
-    } else if (o->format != NULL && strcmp(o->format, "twarc") == 0) {
-        im.ops = &ck_platform_x;
-        im.twarc = true;
-    } else {
-        return ck_error_set(err, CK_EUSAGE, "import: unknown format \"%s\" (mastodon or twarc)",
-                            o->format != NULL ? o->format : "");
-    }
+    if (o->format != NULL && strcmp(o->format, "mastodon") != 0 &&
+        strcmp(o->format, "twarc") != 0)
+        return ck_error_set(err, CK_EUSAGE, "unknown format \"%s\" (mastodon or twarc)",
+                            o->format);
+    for (size_t i = 0, stdin_seen = 0; i < o->n_files; i++)
+        if (strcmp(o->files[i], "-") == 0 && stdin_seen++ > 0)
+            return ck_error_set(err, CK_EUSAGE, "\"-\" (standard input) can be read once only");
     ck_strset_init(&im.seen);
     rc = ck_session_load_import(o->session_path, &s, err);
     if (rc != 0) {
         rc = rc == CK_ENOMEM ? rc : CK_ECONFIG;
         goto out;
     }
-    files = calloc(o->n_files + 1, sizeof *files);
+    src = calloc(o->n_files + 1, sizeof *src);
+    sn = calloc(o->n_files + 1, sizeof *sn);
     session_out = ck_path_join(o->out_dir, "session.json");
     journal_path = ck_path_join(o->out_dir, "journal.jsonl");
-    if (files == NULL || session_out == NULL || journal_path == NULL) {
+    if (src == NULL || sn == NULL || session_out == NULL || journal_path == NULL) {
         rc = ck_error_set(err, CK_ENOMEM, "import: out of memory");
         goto out;
     }
-    /* Every input opens before anything is written: a typo in one name
-     * should not leave a half-made directory behind. */
+    /* Every input opens, and shows what it is, before anything is written:
+     * a typo in one name or a wrong --platform should not leave a
+     * half-made directory behind. */
     for (size_t i = 0; i < o->n_files; i++) {
-        files[i] = fopen(o->files[i], "rb");
-        if (files[i] == NULL) {
-            rc = ck_error_set(err, CK_ENOTFOUND, "%s: %s", o->files[i], strerror(errno));
+        rc = ck_src_open(&src[i], o->files[i], err);
+        if (rc != 0)
             goto out;
-        }
     }
+    rc = ck_sniff_choose(src, sn, o->n_files, o->format, &format, &st.kind, err);
+    if (rc != 0)
+        goto out;
+    for (size_t i = 0; i < o->n_files; i++)
+        if (sn[i].lines == 0)
+            ck_warn("import: %s: empty; nothing in it", src[i].name);
+    im.twarc = strcmp(format, "twarc") == 0;
+    im.ops = im.twarc ? &ck_platform_x : &ck_platform_mastodon;
     if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
         rc = ck_error_set(err, -errno, "%s: %s", o->out_dir, strerror(errno));
         goto out;
@@ -332,8 +378,11 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
     if (rc == CK_ENOMEM)
         ck_error_set(err, rc, "import: out of memory");
     for (size_t i = 0; i < o->n_files && rc == 0; i++) {
-        im.file = o->files[i];
-        rc = import_file(&im, files[i]);
+        struct ck_import_stats before = st;
+        im.file = src[i].name;
+        rc = import_file(&im, &src[i]);
+        if (rc == 0)
+            judge_file(src[i].name, &before, &st, &verdict);
     }
     ck_journal_close(im.j);
     im.j = NULL;
@@ -341,11 +390,13 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
         rc = ck_archive_build(o->out_dir, &st.archive, err);
     if (rc == 0 && stats != NULL)
         *stats = st;
+    if (rc == 0 && verdict.code != 0)
+        rc = ck_error_set(err, verdict.code, "%s", verdict.msg);
 out:
-    for (size_t i = 0; files != NULL && i < o->n_files; i++)
-        if (files[i] != NULL)
-            fclose(files[i]);
-    free(files);
+    for (size_t i = 0; src != NULL && i < o->n_files; i++)
+        ck_src_close(&src[i]);
+    free(src);
+    free(sn);
     free(journal_path);
     free(session_out);
     ck_strset_finish(&im.seen);
