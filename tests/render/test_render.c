@@ -20,6 +20,7 @@
 #include <libxml/xpath.h>
 
 #include "chatkeeper/render.h"
+#include "chatkeeper/terminal.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/writeup.h"
 
@@ -681,6 +682,89 @@ static void test_writeup_page(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* catchup shows the transcript's sections, under the same names, with the
+ * same counts, on the same archive. */
+static void test_catchup_matches_transcript(void **state)
+{
+    (void)state;
+    size_t len;
+    char *html = read_file(cur, "transcript.html", &len);
+    htmlDocPtr doc = parse_html(html, len);
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    assert_non_null(f);
+    struct ck_catchup_opts o = {.question = 0, .width = 400};
+    struct ck_error err = {0};
+    assert_int_equal(ck_catchup_render(f, cur, &o, &err), 0);
+    fclose(f);
+    /* A heading is the line above a line of '='; the line below it reads
+     * "N messages from M people". */
+    xmlXPathObjectPtr secs = xp(doc, "//section");
+    int n = secs->nodesetval->nodeNr, seen = 0;
+    char *save = NULL, *prev = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] != '=' || prev == NULL) {
+            prev = line;
+            continue;
+        }
+        char *stats = strtok_r(NULL, "\n", &save);
+        assert_non_null(stats);
+        assert_true(seen < n);
+        xmlNodePtr sec = secs->nodesetval->nodeTab[seen++];
+        char expr[256];
+        char *id = prop(sec, "id");
+        snprintf(expr, sizeof expr, "//section[@id='%s']/h2", id);
+        xmlXPathObjectPtr h = xp(doc, expr);
+        xmlChar *heading = xmlNodeGetContent(h->nodesetval->nodeTab[0]);
+        assert_string_equal(prev, (char *)heading);
+        xmlFree(heading);
+        xmlXPathFreeObject(h);
+        /* The messages the transcript shows in the section, and its own count. */
+        snprintf(expr, sizeof expr, "count(//section[@id='%s']//li)", id);
+        long shown = (long)number(doc, expr);
+        snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and contains(.,' %ld "
+                                    "message')]",
+                 id, shown);
+        if (strcmp(id, "chatter") != 0)
+            snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and "
+                                        "starts-with(.,'%ld message')]",
+                     id, shown);
+        assert_int_equal(count(doc, expr), 1);
+        long c = -1, people = -1;
+        assert_int_equal(sscanf(stats, "%ld message", &c), 1);
+        assert_int_equal(c, shown);
+        /* People as the transcript's section counts them (questions say it). */
+        const char *from = strstr(stats, " from ");
+        assert_non_null(from);
+        people = strtol(from + 6, NULL, 10);
+        if (strcmp(id, "chatter") != 0) {
+            snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and "
+                                        "contains(.,'from %ld pe')]",
+                     id, people);
+            assert_int_equal(count(doc, expr), 1);
+        }
+        free(id);
+        prev = NULL;
+    }
+    assert_int_equal(seen, n);
+    xmlXPathFreeObject(secs);
+    free(out);
+    /* One question alone gives the same count. */
+    f = open_memstream(&out, &out_len);
+    o.question = 2;
+    assert_int_equal(ck_catchup_render(f, cur, &o, &err), 0);
+    fclose(f);
+    char expect[64];
+    snprintf(expect, sizeof expect, "\n%ld messages from ",
+             (long)number(doc, "count(//section[@id='q2']//li)"));
+    assert_non_null(strstr(out, expect));
+    free(out);
+    xmlFreeDoc(doc);
+    free(html);
+}
+
 static void test_markdown(void **state)
 {
     (void)state;
@@ -1047,6 +1131,7 @@ int main(void)
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_html_reading),
         cmocka_unit_test(test_html_media),
+        cmocka_unit_test(test_catchup_matches_transcript),
         cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_summary),
