@@ -116,17 +116,27 @@ static void write_rows(struct ck_sink *o, const struct row *rows, size_t n)
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                     "<title>Chat archive</title>\n<style>\n");
     ck_sink_puts(o, ck_rstyle_base);
-    ck_sink_puts(o, "body{max-width:50rem}.wide{overflow-x:auto}\n"
+    /* Cells wrap between words only (the base breaks anywhere, which would
+     * squeeze the headings to a letter a line). Five columns do not fit a
+     * phone: there each row is a block, the title on a line of its own and
+     * the numbers labelled from data-label. */
+    ck_sink_puts(o, "body{max-width:50rem}\n"
                     "table{border-collapse:collapse;width:100%}th,td{text-align:left;"
-                    "padding:.4rem;border-bottom:1px solid var(--rule);vertical-align:top}\n"
+                    "padding:.4rem;border-bottom:1px solid var(--rule);vertical-align:top;"
+                    "overflow-wrap:normal}\ntd:first-child{white-space:nowrap}\n"
                     "td.n,th.n{text-align:right}.also{color:var(--muted);font-size:.9rem}\n"
+                    "@media (max-width: 36rem){thead{display:none}table,tbody,tr{display:block}"
+                    "tr{padding:.5rem 0;border-bottom:1px solid var(--rule)}"
+                    "td,td.n{display:inline-block;border:0;padding:.1rem .8rem .1rem 0;"
+                    "text-align:left}td.title{display:block;overflow-wrap:anywhere}"
+                    "td[data-label]::before{content:attr(data-label) \" \";color:var(--muted)}}\n"
                     "</style>\n</head>\n<body>\n<h1>Chat archive</h1>\n");
     if (n == 0) {
         ck_sink_puts(o, "<p>No sessions yet.</p>\n</body>\n</html>\n");
         return;
     }
     ck_sink_printf(o,
-                   "<p>%lu session%s, newest first.</p>\n<div class=\"wide\">\n<table>\n"
+                   "<p>%lu session%s, newest first.</p>\n<table>\n"
                    "<thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Title</th>"
                    "<th scope=\"col\">Hashtag</th><th scope=\"col\" class=\"n\">People</th>"
                    "<th scope=\"col\" class=\"n\">Messages</th></tr></thead>\n<tbody>\n",
@@ -139,7 +149,7 @@ static void write_rows(struct ck_sink *o, const struct row *rows, size_t n)
             ck_sink_printf(o, "<time datetime=\"%04d-%02d-%02d\">%04d-%02d-%02d</time>",
                            lt.year % 10000, lt.month % 100, lt.day % 100, lt.year % 10000,
                            lt.month % 100, lt.day % 100);
-        ck_sink_puts(o, "</td><td>");
+        ck_sink_puts(o, "</td><td class=\"title\">");
         if (r->transcript) {
             file_link(o, r->name, "transcript.html", r->title);
         } else {
@@ -154,10 +164,12 @@ static void write_rows(struct ck_sink *o, const struct row *rows, size_t n)
         }
         ck_sink_puts(o, "</td><td class=\"tag\"><bdi>#");
         put(o, r->hashtag);
-        ck_sink_printf(o, "</bdi></td><td class=\"n\">%ld</td><td class=\"n\">%ld</td></tr>\n",
+        ck_sink_printf(o,
+                       "</bdi></td><td class=\"n\" data-label=\"People\">%ld</td>"
+                       "<td class=\"n\" data-label=\"Messages\">%ld</td></tr>\n",
                        r->people, r->messages);
     }
-    ck_sink_puts(o, "</tbody>\n</table>\n</div>\n</body>\n</html>\n");
+    ck_sink_puts(o, "</tbody>\n</table>\n</body>\n</html>\n");
 }
 
 int ck_render_index(const char *archive_dir, struct ck_error *err)
