@@ -55,8 +55,8 @@ int ck_render_archive(const char *dir, const struct ck_record_source *records,
 
 /* Write archive_dir/index.html: every subfolder holding session.json and
  * messages.jsonl, newest start first, with date, title (linked to its
- * transcript.html when that exists), people and messages (from its
- * summary.json, else counted). Folders whose session.json does not load are
+ * transcript.html when that exists, and its writeup.html under it when that
+ * exists), hashtag, people and messages (from its summary.json, else counted). Folders whose session.json does not load are
  * left out (and logged). Returns 0, CK_ENOMEM, -errno or CK_EIO. */
 int ck_render_index(const char *archive_dir, struct ck_error *err);
 

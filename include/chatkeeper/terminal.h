@@ -33,11 +33,14 @@ struct ck_catchup_opts {
 };
 
 /* Print dir's catch-up reading to out from dir/session.json (title, zone,
- * question texts) and dir/messages.jsonl: a heading per question, its
- * messages oldest first with replies indented under their parent, times in
+ * question texts) and dir/messages.jsonl: the transcript's sections with the
+ * transcript's headings and counts ("N messages from M people"): a heading per
+ * question, its messages oldest first with replies indented under their
+ * parent (the question's own post is its heading, not a message), times in
  * the session's zone; boosts left out. Messages without "questions" (not
- * grouped yet) are shown as one group; messages with an empty list as
- * "Other messages" after the questions. Corrupt lines of messages.jsonl are
+ * grouped yet) are shown as one group; messages under no question as
+ * "Before and between the questions" after the questions. Lines of
+ * messages.jsonl that are not records are
  * reported on stderr and skipped. Returns 0, CK_ENOTFOUND (no messages.jsonl
  * or session.json), CK_ECONFIG (session.json does not load), CK_EINVAL (no
  * such question), CK_ENOMEM or an I/O error. */

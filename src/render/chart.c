@@ -2,9 +2,12 @@
  * to end + grace), with each question's time marked by a labelled line.
  *
  * Standalone SVG 1.1: xmlns, no scripts, no external references, every piece
- * of text escaped. Coordinates are computed in integer tenths of a pixel and
- * printed by hand so the bytes never depend on the C locale or on floating
- * point rounding. Windows longer than 12 hours are binned into wider bars so
+ * of text escaped. It scales to whatever shows it (a phone, a blog column):
+ * width 100% and a viewBox, no size in pixels; the height follows the
+ * viewBox's aspect ratio, and opened on its own (where the height is the
+ * window's) the drawing sits at the top rather than in the middle.
+ * Coordinates are computed in integer tenths of a pixel and printed by hand
+ * so the bytes never depend on the C locale or on floating point rounding. Windows longer than 12 hours are binned into wider bars so
  * the drawing stays under ~720 bars. Boosts are not counted. */
 #include <stdio.h>
 #include <string.h>
@@ -147,11 +150,11 @@ int ck_rchart_write(struct ck_rmodel *m, const char *path, struct ck_error *err)
 
     ck_sink_printf(&o,
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" "
-                   "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" aria-labelledby=\"t d\" "
+                   "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"100%%\" "
+                   "viewBox=\"0 0 %d %d\" preserveAspectRatio=\"xMidYMin meet\" role=\"img\" aria-labelledby=\"t d\" "
                    "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\">\n"
                    "<title id=\"t\">",
-                   W, H, W, H);
+                   W, H);
     ck_sink_puts(&o, "Activity in ");
     ck_html_text(&o, m->s->title, strlen(m->s->title), false);
     ck_sink_puts(&o, ": messages per minute</title>\n");

@@ -1,5 +1,6 @@
 /* index.html in an archive folder: one row per session directory, newest
- * first, linking to each transcript. Self-contained like the transcripts, and
+ * first, with its hashtag, linking to each transcript and write-up. Styled like
+ * the transcripts (style.h) and self-contained like them, and
  * every title and folder name escaped (folder names are also percent-encoded
  * in hrefs: a folder called "x\" onclick=..." is just a strange name). */
 #include <dirent.h>
@@ -18,12 +19,13 @@
 #include "chatkeeper/strset.h"
 
 #include "model.h"
+#include "style.h"
 
 struct row {
-    char *name, *title, *tz;
+    char *name, *title, *tz, *hashtag;
     int64_t start_ms;
     long people, messages;
-    bool transcript;
+    bool transcript, writeup;
 };
 
 static bool exists(const char *dir, const char *name)
@@ -86,6 +88,7 @@ static void free_rows(struct row *rows, size_t n)
         free(rows[i].name);
         free(rows[i].title);
         free(rows[i].tz);
+        free(rows[i].hashtag);
     }
     free(rows);
 }
@@ -95,27 +98,48 @@ static void put(struct ck_sink *o, const char *s)
     ck_html_text(o, s, strlen(s), false);
 }
 
+/* A link to name/file (name percent-encoded) around the escaped label. */
+static void file_link(struct ck_sink *o, const char *name, const char *file, const char *label)
+{
+    ck_sink_puts(o, "<a href=\"");
+    ck_url_encode_segment(o, name);
+    ck_sink_puts(o, "/");
+    ck_sink_puts(o, file);
+    ck_sink_puts(o, "\"><bdi>");
+    put(o, label);
+    ck_sink_puts(o, "</bdi></a>");
+}
+
 static void write_rows(struct ck_sink *o, const struct row *rows, size_t n)
 {
     ck_sink_puts(o, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                    "<title>Chat archive</title>\n<style>\n"
-                    "body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,Arial,"
-                    "sans-serif;line-height:1.5;max-width:50rem;margin:0 auto;padding:1rem;"
-                    "color:#1a1a1a;background:#fff}\n"
+                    "<title>Chat archive</title>\n<style>\n");
+    ck_sink_puts(o, ck_rstyle_base);
+    /* Cells wrap between words only (the base breaks anywhere, which would
+     * squeeze the headings to a letter a line). Five columns do not fit a
+     * phone: there each row is a block, the title on a line of its own and
+     * the numbers labelled from data-label. */
+    ck_sink_puts(o, "body{max-width:50rem}\n"
                     "table{border-collapse:collapse;width:100%}th,td{text-align:left;"
-                    "padding:.4rem;border-bottom:1px solid #ddd;vertical-align:top}\n"
-                    "td.n,th.n{text-align:right}a{color:#1a5490}\n"
+                    "padding:.4rem;border-bottom:1px solid var(--rule);vertical-align:top;"
+                    "overflow-wrap:normal}\ntd:first-child{white-space:nowrap}\n"
+                    "td.n,th.n{text-align:right}.also{color:var(--muted);font-size:.9rem}\n"
+                    "@media (max-width: 36rem){thead{display:none}table,tbody,tr{display:block}"
+                    "tr{padding:.5rem 0;border-bottom:1px solid var(--rule)}"
+                    "td,td.n{display:inline-block;border:0;padding:.1rem .8rem .1rem 0;"
+                    "text-align:left}td.title{display:block;overflow-wrap:anywhere}"
+                    "td[data-label]::before{content:attr(data-label) \" \";color:var(--muted)}}\n"
                     "</style>\n</head>\n<body>\n<h1>Chat archive</h1>\n");
     if (n == 0) {
         ck_sink_puts(o, "<p>No sessions yet.</p>\n</body>\n</html>\n");
         return;
     }
     ck_sink_printf(o,
-                   "<p>%lu session%s, newest first.</p>\n<table>\n<thead><tr><th "
-                   "scope=\"col\">Date</th><th scope=\"col\">Title</th><th scope=\"col\" "
-                   "class=\"n\">People</th><th scope=\"col\" class=\"n\">Messages</th></tr>"
-                   "</thead>\n<tbody>\n",
+                   "<p>%lu session%s, newest first.</p>\n<table>\n"
+                   "<thead><tr><th scope=\"col\">Date</th><th scope=\"col\">Title</th>"
+                   "<th scope=\"col\">Hashtag</th><th scope=\"col\" class=\"n\">People</th>"
+                   "<th scope=\"col\" class=\"n\">Messages</th></tr></thead>\n<tbody>\n",
                    (unsigned long)n, n == 1 ? "" : "s");
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
@@ -125,20 +149,25 @@ static void write_rows(struct ck_sink *o, const struct row *rows, size_t n)
             ck_sink_printf(o, "<time datetime=\"%04d-%02d-%02d\">%04d-%02d-%02d</time>",
                            lt.year % 10000, lt.month % 100, lt.day % 100, lt.year % 10000,
                            lt.month % 100, lt.day % 100);
-        ck_sink_puts(o, "</td><td>");
+        ck_sink_puts(o, "</td><td class=\"title\">");
         if (r->transcript) {
-            ck_sink_puts(o, "<a href=\"");
-            ck_url_encode_segment(o, r->name);
-            ck_sink_puts(o, "/transcript.html\"><bdi>");
-            put(o, r->title);
-            ck_sink_puts(o, "</bdi></a>");
+            file_link(o, r->name, "transcript.html", r->title);
         } else {
             ck_sink_puts(o, "<bdi>");
             put(o, r->title);
             ck_sink_puts(o, "</bdi>");
         }
-        ck_sink_printf(o, "</td><td class=\"n\">%ld</td><td class=\"n\">%ld</td></tr>\n", r->people,
-                       r->messages);
+        if (r->writeup) {
+            ck_sink_puts(o, "<br><span class=\"also\">");
+            file_link(o, r->name, "writeup.html", "Write-up");
+            ck_sink_puts(o, "</span>");
+        }
+        ck_sink_puts(o, "</td><td class=\"tag\"><bdi>#");
+        put(o, r->hashtag);
+        ck_sink_printf(o,
+                       "</bdi></td><td class=\"n\" data-label=\"People\">%ld</td>"
+                       "<td class=\"n\" data-label=\"Messages\">%ld</td></tr>\n",
+                       r->people, r->messages);
     }
     ck_sink_puts(o, "</tbody>\n</table>\n</body>\n</html>\n");
 }
@@ -181,11 +210,13 @@ int ck_render_index(const char *archive_dir, struct ck_error *err)
         *r = (struct row){.name = strdup(e->d_name),
                           .title = strdup(s.title),
                           .tz = strdup(s.timezone),
+                          .hashtag = strdup(s.hashtag),
                           .start_ms = s.start_ms,
-                          .transcript = exists(sub, "transcript.html")};
+                          .transcript = exists(sub, "transcript.html"),
+                          .writeup = exists(sub, "writeup.html")};
         ck_session_finish(&s);
         n++;
-        if (r->name == NULL || r->title == NULL || r->tz == NULL) {
+        if (r->name == NULL || r->title == NULL || r->tz == NULL || r->hashtag == NULL) {
             rc = CK_ENOMEM;
             break;
         }

@@ -194,12 +194,14 @@ int ck_rtranscripts_write(struct ck_rmodel *m, const char *html_path, const char
 
 /* Transcript emitters: the traversal (transcript.c) reads each record once and
  * hands it to both. note_re: handle of the message replied to when it is not
- * shown as the parent ("" for a post not in the archive), or NULL. */
+ * shown as the parent ("" for a post not in the archive), or NULL. group: the
+ * number of the section being written (0: chatter). */
 struct ck_rentry_view {
     const struct ck_record *msg;
     const struct ck_rmsg *rm;
     const char *note_re;
     int depth;
+    int group;
 };
 void ck_rhtml_begin(struct ck_rmodel *m, struct ck_sink *o);
 void ck_rhtml_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rgroup *g);

@@ -1,6 +1,12 @@
 /* chatkeeper catchup's reading: messages.jsonl grouped by question, threads
  * nested, wrapped to the terminal, with nothing a terminal would obey.
  *
+ * It reads the records as the transcript does (record.h's view of each line,
+ * invalid UTF-8 repaired, the same groups: at most CK_RECORD_MAX_QUESTIONS
+ * questions of 1..CK_RENDER_MAX_QUESTION, chatter when none; boosts and, under
+ * a question, the question's own post left out), so its counts and headings
+ * are the transcript's.
+ *
  * The whole messages.jsonl is held as parsed JSON (a chat is thousands of
  * messages, not millions), with an index sorted by id to find a reply's
  * parent. Threads are walked iteratively through parent/child/sibling
@@ -19,12 +25,17 @@
 
 #include "chatkeeper/config.h"
 #include "chatkeeper/log.h"
+#include "chatkeeper/record.h"
+#include "chatkeeper/render.h"
+#include "chatkeeper/state.h"
+#include "chatkeeper/strset.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
-#include "chatkeeper/state.h"
 
-#define MAX_QUESTION 999 /* higher numbers in a record are noise, not headings */
+#define MAX_QUESTION CK_RENDER_MAX_QUESTION /* higher numbers are noise, not headings */
 #define NONE SIZE_MAX
+/* transcript_html.c's name for the section of messages under no question. */
+#define CHATTER_HEADING "Before and between the questions"
 
 /* ---- cleaning and wrapping ---- */
 
@@ -147,7 +158,8 @@ void ck_term_wrap(FILE *out, const char *text, size_t indent, size_t width)
 /* ---- the reading ---- */
 
 struct msg {
-    json_t *rec; /* the messages.jsonl record (owned) */
+    json_t *rec;       /* the messages.jsonl record (owned) */
+    struct ck_record r; /* its view (borrowed from rec) */
     const char *id, *reply_to;
     int64_t ms;
     size_t parent, first_child, last_child, next; /* within the current group */
@@ -162,6 +174,7 @@ struct reading {
     size_t *by_id; /* indexes sorted by id */
     bool grouped;  /* some record has "questions" */
     int max_q;
+    bool named[MAX_QUESTION + 1]; /* some message (not a boost) is filed under it */
     size_t width;
     char start_date[16];
 };
@@ -169,6 +182,21 @@ struct reading {
 static const char *str(const json_t *o, const char *key)
 {
     return json_string_value(json_object_get(o, key));
+}
+
+/* A line as the transcript's model reads it (render/model.c): invalid UTF-8
+ * repaired to U+FFFD rather than the line lost. */
+static json_t *parse_line(const char *line, size_t len)
+{
+    json_error_t je;
+    json_t *j = json_loadb(line, len, 0, &je);
+    if (j == NULL && json_error_code(&je) == json_error_invalid_utf8) {
+        char *clean = ck_utf8_sanitize(line, len);
+        if (clean != NULL)
+            j = json_loads(clean, 0, &je);
+        free(clean);
+    }
+    return j;
 }
 
 static int load_messages(struct reading *r, const char *path, struct ck_error *err)
@@ -179,13 +207,13 @@ static int load_messages(struct reading *r, const char *path, struct ck_error *e
                             strerror(errno));
     char *line = NULL;
     size_t cap = 0, lineno = 0;
+    ssize_t len;
     int rc = 0;
-    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+    while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        json_t *rec = json_loads(line, 0, NULL);
-        int64_t ms;
-        if (!json_is_object(rec) || str(rec, "id") == NULL || str(rec, "created_at") == NULL ||
-            ck_time_parse_rfc3339(str(rec, "created_at"), &ms) != 0) {
+        json_t *rec = parse_line(line, (size_t)len);
+        struct ck_record view;
+        if (!json_is_object(rec) || ck_record_from_json(rec, &view) != 0) {
             if (strspn(line, " \t\r\n") != strlen(line))
                 ck_warn("catchup: %s:%zu: not a message record; skipped", path, lineno);
             json_decref(rec);
@@ -202,15 +230,20 @@ static int load_messages(struct reading *r, const char *path, struct ck_error *e
             r->m = g;
             r->cap = nc;
         }
-        r->m[r->n++] = (struct msg){
-            .rec = rec, .id = str(rec, "id"), .reply_to = str(rec, "reply_to"), .ms = ms};
-        const json_t *qs = json_object_get(rec, "questions");
-        if (json_is_array(qs)) {
+        r->m[r->n++] = (struct msg){.rec = rec,
+                                    .r = view,
+                                    .id = view.id,
+                                    .reply_to = view.reply_to,
+                                    .ms = view.created_ms};
+        if (json_is_array(json_object_get(rec, "questions"))) {
             r->grouped = true;
-            for (size_t i = 0; i < json_array_size(qs); i++) {
-                json_int_t q = json_integer_value(json_array_get(qs, i));
+            bool boost = view.boost_of != NULL && view.boost_of[0] != '\0';
+            for (size_t i = 0; i < view.n_questions; i++) {
+                int64_t q = view.questions[i];
                 if (q > r->max_q && q <= MAX_QUESTION)
                     r->max_q = (int)q;
+                if (q >= 1 && q <= MAX_QUESTION && !boost)
+                    r->named[q] = true;
             }
         }
     }
@@ -247,21 +280,33 @@ static size_t find_id(const struct reading *r, const char *id)
 
 static bool is_boost(const struct msg *m)
 {
-    return str(m->rec, "boost_of") != NULL;
+    return m->r.boost_of != NULL && m->r.boost_of[0] != '\0';
 }
 
-/* Whether m belongs to group q (0: the messages under no question). */
+/* Whether m is shown (and counted) under group q (0: the messages under no
+ * question), as in the transcript: a question's own post is its heading. */
 static bool in_group(const struct reading *r, const struct msg *m, int q)
 {
     if (!r->grouped)
         return true;
-    const json_t *qs = json_object_get(m->rec, "questions");
-    if (q == 0)
-        return json_array_size(qs) == 0;
-    for (size_t i = 0; i < json_array_size(qs); i++)
-        if (json_integer_value(json_array_get(qs, i)) == q)
-            return true;
-    return false;
+    bool any = false;
+    for (size_t i = 0; i < m->r.n_questions; i++) {
+        int64_t v = m->r.questions[i];
+        if (v < 1 || v > MAX_QUESTION)
+            continue;
+        any = true;
+        if (v == q)
+            return m->r.assigned_by == NULL || strcmp(m->r.assigned_by, "question") != 0;
+    }
+    return q == 0 && !any;
+}
+
+static const char *question_text(const struct reading *r, int q)
+{
+    for (size_t i = 0; i < r->s.n_questions; i++)
+        if (r->s.questions[i].number == q)
+            return r->s.questions[i].text;
+    return NULL;
 }
 
 /* Print through the cleaner: nothing from a message reaches out raw. */
@@ -302,6 +347,32 @@ static void print_message(struct reading *r, const struct msg *m, size_t depth)
     fputc('\n', r->out);
 }
 
+/* Distinct people, handles compared without case as the transcript does.
+ * Returns -1 when out of memory. */
+static long count_people(const struct reading *r)
+{
+    struct ck_strset people;
+    ck_strset_init(&people);
+    long n = 0;
+    for (size_t i = 0; i < r->n && n >= 0; i++) {
+        if (!r->m[i].in_group)
+            continue;
+        char *h = strdup(r->m[i].r.handle);
+        if (h == NULL) {
+            n = -1;
+            break;
+        }
+        for (char *c = h; *c != '\0'; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c + 32);
+        int added = ck_strset_add(&people, h);
+        free(h);
+        n = added < 0 ? -1 : n + added;
+    }
+    ck_strset_finish(&people);
+    return n;
+}
+
 static void print_group(struct reading *r, int q)
 {
     size_t roots = NONE, last_root = NONE, count = 0;
@@ -326,25 +397,32 @@ static void print_group(struct reading *r, int q)
         *tail = i;
     }
     if (q > 0) {
-        const char *text = (size_t)q <= r->s.n_questions ? r->s.questions[q - 1].text : NULL;
-        char num[16];
-        snprintf(num, sizeof num, "Q%d", q);
-        size_t len = strlen(num) + (text ? strlen(text) : 0) + 3;
+        /* The transcript's heading: "Q2. text", or for a number the run
+         * sheet does not have, "Q9 (not in the run sheet)". */
+        const char *text = question_text(r, q);
+        char num[48];
+        snprintf(num, sizeof num, text != NULL ? "Q%d. " : "Q%d (not in the run sheet)", q);
+        size_t len = strlen(num) + (text ? strlen(text) : 0) + 1;
         char *h = malloc(len);
         if (h != NULL) {
-            snprintf(h, len, "%s%s%s", num, text ? ". " : "", text ? text : "");
+            snprintf(h, len, "%s%s", num, text ? text : "");
             put_wrapped(r, h, 0);
         }
         free(h);
     } else {
-        ck_term_wrap(r->out,
-                     r->grouped ? "Other messages (welcome, introductions, chatter)"
-                                : "All messages",
-                     0, r->width);
+        ck_term_wrap(r->out, r->grouped ? CHATTER_HEADING : "All messages", 0, r->width);
     }
     for (size_t i = 0; i < r->width; i++)
         fputc('=', r->out);
-    fprintf(r->out, "\n%zu message%s\n\n", count, count == 1 ? "" : "s");
+    fputc('\n', r->out);
+    long people = count_people(r);
+    char stats[96];
+    int k = snprintf(stats, sizeof stats, "%zu message%s", count, count == 1 ? "" : "s");
+    if (people >= 0 && k > 0 && (size_t)k < sizeof stats)
+        snprintf(stats + k, sizeof stats - (size_t)k, " from %ld %s", people,
+                 people == 1 ? "person" : "people");
+    ck_term_wrap(r->out, stats, 0, r->width);
+    fputc('\n', r->out);
     /* Pre-order walk: down to the first child, else along to the next
      * sibling, else up until an ancestor has one. */
     size_t depth = 0;
@@ -425,8 +503,11 @@ int ck_catchup_render(FILE *out, const char *dir, const struct ck_catchup_opts *
     else if (o->question != 0)
         print_group(&r, o->question);
     else {
+        /* The transcript's sections: every question of the run sheet, and
+         * any other number a message was filed under. */
         for (int q = 1; q <= r.max_q; q++)
-            print_group(&r, q);
+            if (question_text(&r, q) != NULL || r.named[q])
+                print_group(&r, q);
         bool other = false;
         for (size_t i = 0; i < r.n && !other; i++)
             other = !is_boost(&r.m[i]) && in_group(&r, &r.m[i], 0);

@@ -29,6 +29,7 @@ struct walk {
     uint32_t *sib;    /* per entry: next sibling entry */
     uint32_t *note;   /* per entry: message replied to when not nested */
     uint8_t *depth;
+    int group; /* number of the group being walked */
 };
 
 static void emit(struct walk *w, uint32_t k)
@@ -48,7 +49,8 @@ static void emit(struct walk *w, uint32_t k)
         re = a != CK_RNONE ? m->authors[a].handle : "";
     }
     struct ck_rentry_view v = {
-        .msg = &rec.r, .rm = &m->msgs[w->entry[k]], .note_re = re, .depth = w->depth[k]};
+        .msg = &rec.r, .rm = &m->msgs[w->entry[k]], .note_re = re, .depth = w->depth[k],
+        .group = w->group};
     ck_rhtml_msg_open(m, w->html, &v);
     ck_rmd_msg(m, w->md, &v);
     ck_rrec_release(&rec);
@@ -65,6 +67,7 @@ static void walk_group(struct walk *w, const struct ck_rgroup *g)
 {
     struct ck_rmodel *m = w->m;
     uint32_t n = 0;
+    w->group = g->number;
     for (size_t i = g->first; i < g->first + g->count; i++) {
         uint32_t idx = m->members[i].msg;
         if (g->number > 0 && (m->msgs[idx].flags & CK_RM_QPOST)) {

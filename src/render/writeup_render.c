@@ -14,6 +14,8 @@
 #include "chatkeeper/state.h"
 #include "chatkeeper/template.h"
 
+#include "style.h"
+
 #define MAX_TEMPLATE (1024 * 1024)
 
 /* messages.jsonl, one record per line, into the digest: each record is freed
@@ -188,7 +190,11 @@ static int write_outputs(const char *dir, const json_t *data, const char *md, co
                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                      "<title>");
         ck_html_text(&page, title, strlen(title), false);
-        ck_sink_puts(&page, "</title>\n</head>\n<body>\n<article>\n<h1>");
+        /* Opened on its own, the page reads like the transcript (the same
+         * measure, fonts and schemes); a blog gives the body its own style. */
+        ck_sink_puts(&page, "</title>\n<style>\n");
+        ck_sink_puts(&page, ck_rstyle_base);
+        ck_sink_puts(&page, "</style>\n</head>\n<body>\n<article>\n<h1>");
         ck_html_text(&page, title, strlen(title), false);
         ck_sink_puts(&page, "</h1>\n");
         ck_sink_puts(&page, html);

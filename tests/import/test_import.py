@@ -253,7 +253,7 @@ def test_catchup(tmp):
     q1 = lines.index("Q1. What brought you here tonight?") if \
         "Q1. What brought you here tonight?" in lines else -1
     q2 = next((i for i, line in enumerate(lines) if line.startswith("Q2. What would you")), -1)
-    other = next((i for i, line in enumerate(lines) if line.startswith("Other messages")), -1)
+    other = next((i for i, line in enumerate(lines) if line.startswith("Before and between the questions")), -1)
     check(0 <= q1 < q2 < other, f"headings Q1, Q2, then other messages, in order ({q1} {q2} {other})")
     check(lines[q1 + 1] == "=" * 60, "a heading is underlined to the width")
 

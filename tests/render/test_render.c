@@ -20,7 +20,9 @@
 #include <libxml/xpath.h>
 
 #include "chatkeeper/render.h"
+#include "chatkeeper/terminal.h"
 #include "chatkeeper/text.h"
+#include "chatkeeper/writeup.h"
 
 static char root[64];
 static char cur[128], old[128], later[128];
@@ -298,7 +300,8 @@ static double number(xmlDocPtr doc, const char *expr)
 }
 
 /* No script, no event handler, and links only to http(s), a fragment or
- * (with relative) a path without a scheme. */
+ * (with relative) a path without a scheme. An image only as a thumbnail:
+ * an http(s) src, alt text, loading lazily, sending no referrer. */
 static void check_safe_in(xmlNodePtr n, bool relative)
 {
     for (; n != NULL; n = n->next) {
@@ -306,7 +309,19 @@ static void check_safe_in(xmlNodePtr n, bool relative)
             continue;
         const char *name = (const char *)n->name;
         assert_string_not_equal(name, "script");
-        assert_string_not_equal(name, "img");
+        if (strcmp(name, "img") == 0) {
+            xmlChar *alt = xmlGetProp(n, (const xmlChar *)"alt");
+            xmlChar *lazy = xmlGetProp(n, (const xmlChar *)"loading");
+            xmlChar *ref = xmlGetProp(n, (const xmlChar *)"referrerpolicy");
+            assert_non_null(alt);
+            assert_true(alt[0] != '\0');
+            assert_string_equal((char *)lazy, "lazy");
+            assert_string_equal((char *)ref, "no-referrer");
+            assert_non_null(xmlHasProp(n, (const xmlChar *)"src"));
+            xmlFree(alt);
+            xmlFree(lazy);
+            xmlFree(ref);
+        }
         assert_string_not_equal(name, "iframe");
         assert_string_not_equal(name, "object");
         assert_string_not_equal(name, "link");
@@ -316,7 +331,8 @@ static void check_safe_in(xmlNodePtr n, bool relative)
             if (strcmp(an, "href") == 0 || strcmp(an, "src") == 0) {
                 xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
                 const char *s = (const char *)v;
-                bool rel = relative && strcspn(s, ":") > strcspn(s, "/") && s[0] != '/';
+                bool rel = relative && strcmp(an, "href") == 0 && (strchr(s, ':') == NULL || strcspn(s, ":") > strcspn(s, "/")) &&
+                           s[0] != '/';
                 assert_true(strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0 ||
                             s[0] == '#' || rel);
                 xmlFree(v);
@@ -324,11 +340,6 @@ static void check_safe_in(xmlNodePtr n, bool relative)
         }
         check_safe_in(n->children, relative);
     }
-}
-
-static void check_safe(xmlNodePtr n)
-{
-    check_safe_in(n, false);
 }
 
 static void test_html(void **state)
@@ -339,7 +350,8 @@ static void test_html(void **state)
     htmlDocPtr doc = htmlReadMemory(html, (int)len, "t.html", "UTF-8",
                                     HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
     assert_non_null(doc);
-    check_safe(xmlDocGetRootElement(doc));
+    /* Relative: the link to activity.svg beside it. */
+    check_safe_in(xmlDocGetRootElement(doc), true);
 
     /* Self-contained, phone-ready, accessible. */
     assert_null(strstr(html, "<script"));
@@ -418,6 +430,7 @@ static void test_html(void **state)
                                 "starts-with(.,'5 likes · 1 boost')]"),
                      1);
     assert_int_equal(count(doc, "//li[p[contains(.,'Mastodon daily')]]/p[@class='meta']/"
+                                "a[@class='permalink']/"
                                 "time[@datetime='2026-12-03T20:06:00+00:00' and .='20:06']"),
                      1);
     /* The 5,000-character post is whole; newlines are <br>. */
@@ -430,6 +443,324 @@ static void test_html(void **state)
     assert_non_null(strstr(html, "A2 bad \xEF\xBF\xBD\xEF\xBF\xBD bytes"));
     assert_int_equal(count(doc, "//footer[contains(.,'26 messages from 9 people, and 2 boosts')]"),
                      1);
+    xmlFreeDoc(doc);
+    free(html);
+}
+
+/* ---- issue 10, item 16: reading the transcript ---- */
+
+static htmlDocPtr parse_html(const char *html, size_t len)
+{
+    htmlDocPtr doc = htmlReadMemory(html, (int)len, "t.html", "UTF-8",
+                                    HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+    assert_non_null(doc);
+    return doc;
+}
+
+static char *prop(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+    char *s = v != NULL ? strdup((const char *)v) : NULL;
+    xmlFree(v);
+    return s;
+}
+
+/* The text of the one <style> of html (new string). */
+static char *style_of(const char *dir, const char *name)
+{
+    size_t len;
+    char *html = read_file(dir, name, &len);
+    htmlDocPtr doc = parse_html(html, len);
+    xmlXPathObjectPtr r = xp(doc, "//head/style");
+    assert_int_equal(r->nodesetval ? r->nodesetval->nodeNr : 0, 1);
+    xmlChar *css = xmlNodeGetContent(r->nodesetval->nodeTab[0]);
+    char *out = strdup((const char *)css);
+    xmlFree(css);
+    xmlXPathFreeObject(r);
+    xmlFreeDoc(doc);
+    free(html);
+    return out;
+}
+
+/* Every message has an anchor, unique in the page and made only of
+ * [A-Za-z0-9_-], and its time links to it. Returns how many. */
+static int check_anchors(xmlDocPtr doc)
+{
+    xmlXPathObjectPtr lis = xp(doc, "//ul[@class='thread']/li");
+    int n = lis->nodesetval ? lis->nodesetval->nodeNr : 0;
+    char **ids = calloc((size_t)n + 1, sizeof *ids);
+    for (int i = 0; i < n; i++) {
+        xmlNodePtr li = lis->nodesetval->nodeTab[i];
+        ids[i] = prop(li, "id");
+        assert_non_null(ids[i]);
+        assert_true(ids[i][0] != '\0');
+        assert_int_equal(strspn(ids[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                        "0123456789_-"),
+                         strlen(ids[i]));
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(ids[k], ids[i]);
+        char expr[512];
+        snprintf(expr, sizeof expr,
+                 "//li[@id='%s']/p[@class='meta']/a[@class='permalink' and @href='#%s']/time",
+                 ids[i], ids[i]);
+        assert_int_equal(count(doc, expr), 1);
+    }
+    for (int i = 0; i < n; i++)
+        free(ids[i]);
+    free(ids);
+    xmlXPathFreeObject(lis);
+    return n;
+}
+
+static void test_html_reading(void **state)
+{
+    (void)state;
+    size_t len;
+    char *html = read_file(cur, "transcript.html", &len);
+    htmlDocPtr doc = parse_html(html, len);
+    /* Dark mode: the scheme's media query, and colours through it. */
+    assert_int_equal(count(doc, "//head/style[contains(.,'@media (prefers-color-scheme: dark)')"
+                                " and contains(.,'color-scheme:light dark')]"),
+                     1);
+    /* The contents list is not numbered twice: its items carry "Q1." and the
+     * list is an unnumbered one without bullets. */
+    assert_int_equal(count(doc, "//ol"), 0);
+    assert_int_equal(count(doc, "//nav/ul[@class='toc']/li"), 4);
+    assert_int_equal(count(doc, "//nav/ul/li[1]/a[@href='#q1' and starts-with(.,'Q1. How')]"), 1);
+    assert_int_equal(count(doc, "//head/style[contains(.,'ul.toc{list-style:none')]"), 1);
+    /* After each section, a way back to the list. */
+    assert_int_equal(count(doc, "//nav/h2[@id='contents']"), 1);
+    assert_int_equal(count(doc, "//section"), 4);
+    assert_int_equal(
+        count(doc, "//section/*[last()][self::p[@class='back']/a[@href='#contents']]"), 4);
+    /* The chart, linked from the header. */
+    assert_int_equal(count(doc, "//header//a[@href='activity.svg']"), 1);
+    /* Every message has its own anchor and permalink: 26 messages (the
+     * question posts are headers), m11 twice, once per question. */
+    assert_int_equal(check_anchors(doc), 26 - 3 + 1);
+    assert_int_equal(count(doc, "//section[@id='q1']/ul/li[@id='m-m04']"), 1);
+    assert_int_equal(count(doc, "//section[@id='q1']//li[@id='m-m11']"), 1);
+    assert_int_equal(count(doc, "//section[@id='q2']//li[@id='q2-m-m11']"), 1);
+    assert_int_equal(count(doc, "//section[@id='chatter']//li[@id='m-m01']"), 1);
+    xmlFreeDoc(doc);
+    free(html);
+}
+
+/* Images as thumbnails, hostile ids, alt texts and URLs: a session of its own. */
+static void test_html_media(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/media", root);
+    mkdir(dir, 0755);
+    session(dir, "Media", "2026-12-03T20:00");
+    char path[256];
+    snprintf(path, sizeof path, "%s/messages.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const struct msg ms[] = {
+        {"x1", "20:06:00", "@alice@x.org", "Alice", .q = {1}, .by = "tag",
+         .text = "A1 look:\n[image: A <b>cat</b> \"q\" & 'single' \xE2\x80\xAE" "x] "
+                 "https://img.example/cat.png?a=1&b=2\nnice"},
+        {"x2", "20:07:00", "@bob@y.net", "Bob", .q = {1}, .by = "tag",
+         .text = "[image] https://img.example/plain.png"},
+        {"x3", "20:08:00", "@evil@x.org", "Evil", .q = {1}, .by = "tag",
+         .text = "[image: js] javascript:alert(1)\n[image: d] data:image/png;base64,AAAA\n"
+                 "[image: x\" onerror=\"alert(1)] https://img.example/e.png\n"
+                 "inline [image: y] https://img.example/inline.png\n"
+                 "[image: two] https://img.example/a b.png\n"
+                 "[video: clip] https://img.example/v.mp4"},
+        {"\"><script>alert(1)</script> x_y", "20:09:00", "@evil@x.org", "Evil", .q = {1},
+         .by = "tag", .text = "hostile id"},
+        {"Aa-9", "20:10:00", "@bob@y.net", "Bob", .q = {1}, .by = "tag",
+         .reply_to = "\"><script>alert(1)</script> x_y", .text = "reply"},
+    };
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        add(f, &ms[i]);
+    fclose(f);
+    struct ck_error err = {0};
+    assert_int_equal(ck_render_session(dir, NULL, &err), 0);
+    size_t len;
+    char *html = read_file(dir, "transcript.html", &len);
+    htmlDocPtr doc = parse_html(html, len);
+    check_safe_in(xmlDocGetRootElement(doc), true);
+    assert_null(strstr(html, "<script"));
+    assert_null(strstr(html, "\xE2\x80\xAE"));
+    /* Three thumbnails: each a lazy <img> with its alt text, inside a link to the image. */
+    assert_int_equal(count(doc, "//img"), 3);
+    assert_int_equal(count(doc, "//li[@id='m-x1']/p[@class='text']/a[@class='media' and "
+                                "@href='https://img.example/cat.png?a=1&b=2']/img[@src="
+                                "'https://img.example/cat.png?a=1&b=2' and @alt=concat("
+                                "'A <b>cat</b> \"q\" & ', \"'single' x\")]"),
+                     1);
+    assert_int_equal(count(doc, "//li[@id='m-x1']/p[@class='text' and starts-with(.,'A1 look:')"
+                                " and contains(.,'nice')]"),
+                     1);
+    assert_int_equal(count(doc, "//li[@id='m-x2']//img[@alt='Image (no description)']"), 1);
+    /* The alt's quote did not end the attribute: it is all alt text. */
+    assert_int_equal(count(doc, "//img[@alt='x\" onerror=\"alert(1)' and "
+                                "@src='https://img.example/e.png']"),
+                     1);
+    assert_int_equal(count(doc, "//img[@onerror]"), 0);
+    /* Not thumbnails: other schemes, mid-line, a URL with a space, a video. */
+    assert_int_equal(count(doc, "//img[contains(@src,'inline') or contains(@src,'a b') or "
+                                "contains(@src,'v.mp4')]"),
+                     0);
+    assert_int_equal(count(doc, "//li[@id='m-x3']/p[@class='text' and contains(.,'[image: js] "
+                                "javascript:alert(1)') and contains(.,'[video: clip]')]"),
+                     1);
+    assert_int_equal(count(doc, "//p[@class='text']/a[@href='https://img.example/inline.png']"),
+                     1);
+    /* A hostile id becomes a plain token; the reply nests under it. */
+    assert_int_equal(check_anchors(doc), 5);
+    assert_int_equal(
+        count(doc, "//li[@id='m-_22_3e_3cscript_3ealert_281_29_3c_2fscript_3e_20x_5fy']"
+                   "/ul/li[@id='m-Aa-9']"),
+        1);
+    xmlFreeDoc(doc);
+    /* The same bytes twice. */
+    assert_int_equal(ck_render_session(dir, NULL, &err), 0);
+    size_t len2;
+    char *again = read_file(dir, "transcript.html", &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(html, again, len);
+    free(again);
+    free(html);
+    /* The Markdown keeps them as escaped text. */
+    char *md = read_file(dir, "transcript.md", NULL);
+    for (const char *p = strchr(md, '<'); p != NULL; p = strchr(p + 1, '<'))
+        assert_true(p > md && p[-1] == '\\');
+    free(md);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* writeup.html opened on its own reads like the transcript: the same base
+ * style, shared rather than copied (the transcript's style starts with the
+ * write-up's). */
+static void test_writeup_page(void **state)
+{
+    (void)state;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/ck-writeup-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    session(dir, "Write-up <page>", "2026-12-03T20:00");
+    char path[256];
+    snprintf(path, sizeof path, "%s/messages.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const struct msg ms[] = {
+        {"w1", "20:05:00", HOST, "Host", .text = "Q1 How?", .q = {1}, .by = "question"},
+        {"w2", "20:06:00", "@alice@x.org", EVIL_NAME, .text = "A1 <script>x</script>", .q = {1},
+         .by = "tag", .likes = 3},
+    };
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        add(f, &ms[i]);
+    fclose(f);
+    struct ck_error err = {0};
+    assert_int_equal(ck_render_session(dir, NULL, &err), 0);
+    assert_int_equal(ck_writeup_render(dir, &err), 0);
+    char *w = style_of(dir, "writeup.html"), *t = style_of(dir, "transcript.html");
+    assert_non_null(strstr(w, "max-width:44rem"));
+    assert_non_null(strstr(w, "font-family:system-ui"));
+    assert_non_null(strstr(w, "@media (prefers-color-scheme: dark)"));
+    assert_memory_equal(t, w, strlen(w));
+    free(w);
+    free(t);
+    size_t len;
+    char *html = read_file(dir, "writeup.html", &len);
+    htmlDocPtr doc = parse_html(html, len);
+    check_safe_in(xmlDocGetRootElement(doc), false);
+    assert_null(strstr(html, "<script"));
+    assert_int_equal(count(doc, "//meta[@name='viewport']"), 1);
+    assert_int_equal(count(doc, "//article/h1[.='Write-up <page>']"), 1);
+    xmlFreeDoc(doc);
+    free(html);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* catchup shows the transcript's sections, under the same names, with the
+ * same counts, on the same archive. */
+static void test_catchup_matches_transcript(void **state)
+{
+    (void)state;
+    size_t len;
+    char *html = read_file(cur, "transcript.html", &len);
+    htmlDocPtr doc = parse_html(html, len);
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *f = open_memstream(&out, &out_len);
+    assert_non_null(f);
+    struct ck_catchup_opts o = {.question = 0, .width = 400};
+    struct ck_error err = {0};
+    assert_int_equal(ck_catchup_render(f, cur, &o, &err), 0);
+    fclose(f);
+    /* A heading is the line above a line of '='; the line below it reads
+     * "N messages from M people". */
+    xmlXPathObjectPtr secs = xp(doc, "//section");
+    int n = secs->nodesetval->nodeNr, seen = 0;
+    char *save = NULL, *prev = NULL;
+    for (char *line = strtok_r(out, "\n", &save); line != NULL;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] != '=' || prev == NULL) {
+            prev = line;
+            continue;
+        }
+        char *stats = strtok_r(NULL, "\n", &save);
+        assert_non_null(stats);
+        assert_true(seen < n);
+        xmlNodePtr sec = secs->nodesetval->nodeTab[seen++];
+        char expr[256];
+        char *id = prop(sec, "id");
+        snprintf(expr, sizeof expr, "//section[@id='%s']/h2", id);
+        xmlXPathObjectPtr h = xp(doc, expr);
+        xmlChar *heading = xmlNodeGetContent(h->nodesetval->nodeTab[0]);
+        assert_string_equal(prev, (char *)heading);
+        xmlFree(heading);
+        xmlXPathFreeObject(h);
+        /* The messages the transcript shows in the section, and its own count. */
+        snprintf(expr, sizeof expr, "count(//section[@id='%s']//li)", id);
+        long shown = (long)number(doc, expr);
+        snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and contains(.,' %ld "
+                                    "message')]",
+                 id, shown);
+        if (strcmp(id, "chatter") != 0)
+            snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and "
+                                        "starts-with(.,'%ld message')]",
+                     id, shown);
+        assert_int_equal(count(doc, expr), 1);
+        long c = -1, people = -1;
+        assert_int_equal(sscanf(stats, "%ld message", &c), 1);
+        assert_int_equal(c, shown);
+        /* People as the transcript's section counts them (questions say it). */
+        const char *from = strstr(stats, " from ");
+        assert_non_null(from);
+        people = strtol(from + 6, NULL, 10);
+        if (strcmp(id, "chatter") != 0) {
+            snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and "
+                                        "contains(.,'from %ld pe')]",
+                     id, people);
+            assert_int_equal(count(doc, expr), 1);
+        }
+        free(id);
+        prev = NULL;
+    }
+    assert_int_equal(seen, n);
+    xmlXPathFreeObject(secs);
+    free(out);
+    /* One question alone gives the same count. */
+    f = open_memstream(&out, &out_len);
+    o.question = 2;
+    assert_int_equal(ck_catchup_render(f, cur, &o, &err), 0);
+    fclose(f);
+    char expect[64];
+    snprintf(expect, sizeof expect, "\n%ld messages from ",
+             (long)number(doc, "count(//section[@id='q2']//li)"));
+    assert_non_null(strstr(out, expect));
+    free(out);
     xmlFreeDoc(doc);
     free(html);
 }
@@ -666,6 +997,15 @@ static void test_svg(void **state)
     assert_string_equal((const char *)r->name, "svg");
     assert_non_null(r->ns);
     assert_string_equal((const char *)r->ns->href, "http://www.w3.org/2000/svg");
+    /* It scales to a phone: a viewBox and the full width, no size in pixels. */
+    char *vb = prop(r, "viewBox"), *w = prop(r, "width");
+    assert_non_null(vb);
+    assert_true(strncmp(vb, "0 0 ", 4) == 0);
+    assert_string_equal(w, "100%");
+    assert_null(xmlHasProp(r, (const xmlChar *)"height"));
+    assert_null(xmlHasProp(r, (const xmlChar *)"style"));
+    free(vb);
+    free(w);
     assert_int_equal(count(doc, "/*/*[local-name()='title']"), 1);
     assert_int_equal(count(doc, "/*/*[local-name()='desc']"), 1);
     assert_int_equal(count(doc, "//*[local-name()='g' and @class='bars']"), 1);
@@ -695,6 +1035,8 @@ static void test_index(void **state)
 {
     (void)state;
     struct ck_error err = {0};
+    /* The session has a write-up (its contents are test_writeup_page's). */
+    write_file(cur, "writeup.html", "<!DOCTYPE html>\n", 16);
     assert_int_equal(ck_render_index(root, &err), 0);
     size_t len;
     char *html = read_file(root, "index.html", &len);
@@ -711,12 +1053,21 @@ static void test_index(void **state)
                                 " and .='Online <networks> & \"you\"']"),
                      1);
     assert_int_equal(count(doc, "//tbody/tr[2]/td[1]/time[.='2026-12-03']"), 1);
-    assert_int_equal(count(doc, "//tbody/tr[2]/td[3][.='9']"), 1);
-    assert_int_equal(count(doc, "//tbody/tr[2]/td[4][.='26']"), 1);
+    /* The hashtag of each session, and its write-up where there is one. */
+    assert_int_equal(count(doc, "//thead/tr/th[3][.='Hashtag']"), 1);
+    assert_int_equal(count(doc, "//tbody/tr/td[3][.='#uklibchat']"), 3);
+    assert_int_equal(count(doc, "//tbody/tr[2]/td[2]//a[@href='2026-12-03-networks/writeup.html']"),
+                     1);
+    assert_int_equal(count(doc, "//a[contains(@href,'writeup.html')]"), 1);
+    assert_int_equal(count(doc, "//tbody/tr[2]/td[4][.='9']"), 1);
+    assert_int_equal(count(doc, "//tbody/tr[2]/td[5][.='26']"), 1);
     /* Counted from messages.jsonl when there is no summary.json (boosts left out). */
     assert_int_equal(count(doc, "//tbody/tr[3]/td[2][.='Old chat']"), 1);
-    assert_int_equal(count(doc, "//tbody/tr[3]/td[3][.='2']"), 1);
     assert_int_equal(count(doc, "//tbody/tr[3]/td[4][.='2']"), 1);
+    assert_int_equal(count(doc, "//tbody/tr[3]/td[5][.='2']"), 1);
+    /* Styled like the transcripts, dark mode included. */
+    assert_int_equal(count(doc, "//head/style[contains(.,'@media (prefers-color-scheme: dark)')]"),
+                     1);
     xmlFreeDoc(doc);
     /* Same folder, same bytes. */
     assert_int_equal(ck_render_index(root, &err), 0);
@@ -778,10 +1129,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_deterministic),
         cmocka_unit_test(test_html),
+        cmocka_unit_test(test_html_reading),
+        cmocka_unit_test(test_html_media),
+        cmocka_unit_test(test_catchup_matches_transcript),
         cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_svg),
+        cmocka_unit_test(test_writeup_page),
         cmocka_unit_test(test_index),
         cmocka_unit_test(test_missing_and_empty),
     };
