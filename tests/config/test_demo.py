@@ -92,6 +92,11 @@ def test_rehearsal_archive_is_the_chat():
         times = sorted(when(x["created_at"]) for x in msgs)
         span = (times[-1] - times[0]).total_seconds()
         assert span >= 100 * 60, f"messages span {span:.0f} s, not the chat's 2h3m"
+        # The welcome goes out at the start, before the introductions at +40 s.
+        start = when(kept["start"])
+        welcome = next(x for x in msgs if x["text"].startswith("Welcome to tonight's"))
+        late = (when(welcome["created_at"]) - start).total_seconds()
+        assert 0 <= late < 120, f"the welcome is {late:.0f} s late on the chat's clock"
         gap = (asked[6] - asked[1]).total_seconds()
         assert abs(gap - 60 * 60) < 60, f"Q1 to Q6: {gap:.0f} s, not an hour"
 
