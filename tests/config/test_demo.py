@@ -12,7 +12,7 @@ import sys
 import tempfile
 from datetime import datetime
 
-BIN, ROOT = sys.argv[1], sys.argv[2]
+BIN, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 SESSION = os.path.join(ROOT, "config", "uklibchat.json")
 SIMULATOR = os.path.join(ROOT, "config", "simulator.json")
 SCRIPT = os.path.join(ROOT, "config", "sim", "uklibchat.chat.json")
@@ -60,13 +60,20 @@ def test_session_and_script_ask_the_same_questions():
 
 def test_rehearsal_archive_is_the_chat():
     tmp = tempfile.mkdtemp(prefix="ck-demo-")
-    out = os.path.join(tmp, "rehearsal")
     try:
+        # Run where a user would type it: the archive lands in ./archive/DATE-TITLE
+        # (not next to the session file), and the run says where.
         with open(os.path.join(tmp, "run.log"), "w") as log:
             rc = subprocess.run([BIN, "run", SESSION, "--rehearse", SCRIPT, "--speed",
-                                 str(SPEED), "--out", out, "--no-status"],
+                                 str(SPEED), "--no-status"], cwd=tmp,
                                 stdout=log, stderr=subprocess.STDOUT, timeout=240).returncode
-        assert rc == 0, open(os.path.join(tmp, "run.log")).read()[-3000:]
+        said = open(os.path.join(tmp, "run.log")).read()
+        assert rc == 0, said[-3000:]
+        made = os.listdir(os.path.join(tmp, "archive"))
+        dirs = [d for d in made if re.fullmatch(r"\d{4}-\d\d-\d\d-online-networks", d)]
+        assert len(dirs) == 1, made
+        out = os.path.join(tmp, "archive", dirs[0])
+        assert f"session directory: archive/{dirs[0]}" in said, said[-1000:]
         session = load(SESSION)
         summary = load(os.path.join(out, "summary.json"))
         asked = [q["text"] for q in summary["questions"]]
