@@ -51,7 +51,7 @@ struct ck_session {
     struct ck_step welcome, closing;
     struct ck_step *questions;
     size_t n_questions;
-    char *archive_dir;        /* resolved against dir; default "<dir>/archive" */
+    char *archive_dir;        /* as written, resolved against dir; unset: "archive" (cwd) */
     int64_t poll_chat_ms;     /* poll interval during the chat; default 5s */
     int64_t poll_quiet_ms;    /* poll interval in lead and grace; default 20s */
     json_t *json;             /* the document as parsed (new reference, owned) */

@@ -41,7 +41,8 @@ struct ck_follower_conf {
     const char *hashtag;                /* borrowed */
     const char *journal_path;           /* read at create to rebuild dedupe state */
     const char *state_path;             /* state.json, saved after each page */
-    int64_t window_start_ms;            /* start - lead: catch-up and sweep stop below it */
+    int64_t window_start_ms;            /* start - lead (created_at): catch-up, sweep stop below */
+    int64_t window_end_ms;              /* created_at bound of the window; 0: follow_until_ms */
     int64_t chat_start_ms, chat_end_ms; /* poll_chat_ms applies in [start, end) */
     int64_t follow_until_ms;            /* end + grace */
     int64_t sweep_until_ms;             /* the sweep gives up (with a warning) after this */

@@ -129,8 +129,9 @@ char *ck_sim_render_html(const struct ck_sim_script *s, const char *text, const 
 /* One status as served: a script status placed in real time, or a posted one. */
 struct ck_sim_entry {
     char id[24];
-    int64_t created_ms;                 /* real time */
+    int64_t created_ms;                 /* real time (orders ids and visibility) */
     int64_t visible_ms;                 /* real time it shows in the API */
+    int64_t chat_ms;                    /* its created_at: the chat's own clock */
     size_t account;                     /* index into script accounts */
     const struct ck_sim_status *script; /* borrowed; NULL when posted through the API */
     struct ck_sim_entry *parent;        /* in_reply_to, or NULL */
@@ -189,6 +190,11 @@ struct ck_sim {
 int ck_sim_state_init(struct ck_sim *sim, const struct ck_sim_opts *opts,
                       struct ck_sim_script *script, const char *base, struct ck_error *err);
 void ck_sim_state_finish(struct ck_sim *sim);
+
+/* The chat's clock at real time real_ms: the script runs speed times faster than
+ * the wall, and created_at is stamped on the script's clock (start + offset), so
+ * a rehearsal's archive spans the chat's own duration. */
+int64_t ck_sim_chat_time(const struct ck_sim *sim, int64_t real_ms);
 
 /* Deterministic uniform double in [0, 1) from the state's generator. */
 double ck_sim_random(struct ck_sim *sim);

@@ -95,8 +95,10 @@ int ck_cli_run(int argc, char **argv)
     /* A rehearsal: the chat starts now, on a simulator of our own. */
     struct ck_rehearsal sim;
     struct ck_error err = {0};
+    /* A second or two ahead, not the second already begun: at 90x each second
+     * the welcome is late on the wall is a minute and a half on the chat's clock. */
     if (o.start_at_ms == 0)
-        o.start_at_ms = ck_time_now_ms() / 1000 * 1000;
+        o.start_at_ms = (ck_time_now_ms() / 1000 + 2) * 1000;
     /* When the session posts, chatkeeper plays the host and the simulator the
      * participants; when it only observes, the script's host posts too. */
     struct ck_session s;

@@ -368,12 +368,17 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
         rc = ck_cfg_string(c, root, "", "archive_dir", 0, &ad);
     if (rc != 0)
         return rc;
-    const char *rel = ad ? ad : "archive";
-    size_t n = strlen(s->dir) + strlen(rel) + 2;
+    /* Unset: "archive" in the current directory, where a user typing
+     * `chatkeeper archive archive/DATE-TITLE` looks for it. Written in the file:
+     * relative to the file's folder, so it means the same from anywhere. */
+    if (ad == NULL || ad[0] == '/') {
+        s->archive_dir = ad != NULL ? ad : strdup("archive");
+        return s->archive_dir ? 0 : ck_cfg_oom(c);
+    }
+    size_t n = strlen(s->dir) + strlen(ad) + 2;
     s->archive_dir = malloc(n);
     if (s->archive_dir != NULL)
-        snprintf(s->archive_dir, n, "%s%s%s", rel[0] == '/' ? "" : s->dir, rel[0] == '/' ? "" : "/",
-                 rel);
+        snprintf(s->archive_dir, n, "%s/%s", s->dir, ad);
     free(ad);
     return s->archive_dir ? 0 : ck_cfg_oom(c);
 }

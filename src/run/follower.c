@@ -359,7 +359,8 @@ static void start_threads(struct ck_follower *f)
         .extra_roots = roots,
         .reply_hints = f->reply_hints,
         .window_start_ms = f->conf.window_start_ms,
-        .window_end_ms = f->conf.follow_until_ms,
+        .window_end_ms =
+            f->conf.window_end_ms > 0 ? f->conf.window_end_ms : f->conf.follow_until_ms,
         .deadline_ms = f->conf.sweep_until_ms,
         .rl = &f->rl,
         .hold_warn_ms = f->conf.poll_quiet_ms,

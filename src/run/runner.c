@@ -44,6 +44,10 @@ struct runner {
     struct ck_poster *poster; /* NULL when observing */
     int rehearsal;
     int no_poster; /* the chat is over and there is no token: observe instead */
+    /* With --speed the run sheet is scaled to the wall, but created_at stays on
+     * the chat's own clock (the simulator's): the window it must fall in. */
+    int scaled;
+    int64_t chat_lead_ms, chat_after_ms; /* lead; duration + grace, unscaled */
     uv_timer_t start_timer, step_timer, tick_timer;
     uv_signal_t sigint, sigterm;
     size_t next_step;
@@ -554,19 +558,15 @@ static void scale(int64_t *v, double speed)
 }
 
 /* Rehearsal overrides change the session's times; the copy in the session
- * directory records the times actually used, so `archive` rebuilds the same. */
-static json_t *effective_json(const struct ck_session *s)
+ * directory records the times actually used, so `archive` rebuilds the same.
+ * A run sped up (--speed) keeps the file's own offsets: its statuses carry the
+ * chat's clock, and the archive should look like the chat it rehearsed. */
+static json_t *effective_json(const struct ck_session *s, int scaled)
 {
     json_t *doc = json_deep_copy(s->json);
     char buf[64];
     ck_time_format_rfc3339(s->start_ms, buf);
     json_object_set_new(doc, "start", json_string(buf));
-    ck_duration_format(s->duration_ms, buf, sizeof buf);
-    json_object_set_new(doc, "duration", json_string(buf));
-    ck_duration_format(s->lead_ms, buf, sizeof buf);
-    json_object_set_new(doc, "lead", json_string(buf));
-    ck_duration_format(s->grace_ms, buf, sizeof buf);
-    json_object_set_new(doc, "grace", json_string(buf));
     json_t *fac = json_array();
     for (size_t i = 0; i < s->n_facilitators; i++)
         json_array_append_new(fac, json_string(s->facilitators[i]));
@@ -574,6 +574,14 @@ static json_t *effective_json(const struct ck_session *s)
     json_t *plat = json_object_get(doc, "platform");
     if (json_is_object(plat))
         json_object_set_new(plat, "base_url", json_string(s->platform.base_url));
+    if (scaled)
+        return doc;
+    ck_duration_format(s->duration_ms, buf, sizeof buf);
+    json_object_set_new(doc, "duration", json_string(buf));
+    ck_duration_format(s->lead_ms, buf, sizeof buf);
+    json_object_set_new(doc, "lead", json_string(buf));
+    ck_duration_format(s->grace_ms, buf, sizeof buf);
+    json_object_set_new(doc, "grace", json_string(buf));
     if (s->has_welcome && json_is_object(json_object_get(doc, "welcome"))) {
         ck_duration_format(s->welcome.at_ms, buf, sizeof buf);
         json_object_set_new(json_object_get(doc, "welcome"), "at", json_string(buf));
@@ -617,7 +625,10 @@ static void rehome_facilitators(struct ck_session *s)
 static int apply_overrides(struct runner *r, const struct ck_runner_opts *o)
 {
     struct ck_session *s = &r->s;
+    r->chat_lead_ms = s->lead_ms;
+    r->chat_after_ms = s->duration_ms + s->grace_ms;
     if (o->speed > 1.0) {
+        r->scaled = 1;
         scale(&s->duration_ms, o->speed);
         scale(&s->lead_ms, o->speed);
         scale(&s->grace_ms, o->speed);
@@ -715,7 +726,7 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
     }
     r->no_poster = over && !o->rehearsal && r->token == NULL;
 
-    json_t *doc = effective_json(&r->s);
+    json_t *doc = effective_json(&r->s, r->scaled);
     char path[4200];
     snprintf(path, sizeof path, "%s/session.json", r->dir);
     rc = ck_state_save(path, doc, &err); /* the same atomic write; keys sorted */
@@ -795,7 +806,8 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         .hashtag = r->s.hashtag,
         .journal_path = r->journal_path,
         .state_path = r->state_path,
-        .window_start_ms = r->sch.lead_ms,
+        .window_start_ms = r->scaled ? r->s.start_ms - r->chat_lead_ms : r->sch.lead_ms,
+        .window_end_ms = r->scaled ? r->s.start_ms + r->chat_after_ms : 0,
         .chat_start_ms = r->sch.start_ms,
         .chat_end_ms = r->sch.end_ms,
         .follow_until_ms = r->sch.grace_end_ms,

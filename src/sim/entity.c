@@ -74,7 +74,9 @@ json_t *ck_sim_status_json(const struct ck_sim *sim, const struct ck_sim_entry *
 {
     const struct ck_sim_account *a = &sim->script.accounts[e->account];
     char created[32];
-    ck_time_format_rfc3339(e->created_ms, created);
+    /* On the chat's clock, not the wall's: a rehearsal at 90x must archive
+     * as the 90-minute chat it plays, not as a one-minute burst. */
+    ck_time_format_rfc3339(e->chat_ms, created);
     long replies = 0;
     for (size_t i = 0; i < sim->n_entries; i++)
         replies += sim->entries[i]->parent == e && sim->entries[i]->visible_ms <= now;

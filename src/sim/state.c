@@ -28,6 +28,12 @@ double ck_sim_random(struct ck_sim *sim)
     return (double)(z >> 11) / 9007199254740992.0;
 }
 
+int64_t ck_sim_chat_time(const struct ck_sim *sim, int64_t real_ms)
+{
+    int64_t start = sim->opts.start_ms;
+    return start + llround((double)(real_ms - start) * sim->opts.speed);
+}
+
 static void entry_free(struct ck_sim_entry *e)
 {
     if (e == NULL)
@@ -104,6 +110,7 @@ int ck_sim_state_init(struct ck_sim *sim, const struct ck_sim_opts *opts,
         e->account = st->account;
         e->has_hashtag = st->has_hashtag;
         e->created_ms = sim->opts.start_ms + llround((double)st->at_ms / speed);
+        e->chat_ms = sim->opts.start_ms + st->at_ms;
         int64_t delay = st->delay_ms;
         if (sim->opts.fault_rate > 0 && ck_sim_random(sim) < sim->opts.fault_rate) {
             delay += 10000 + (int64_t)(ck_sim_random(sim) * 50000.0);
@@ -213,6 +220,7 @@ int ck_sim_state_post(struct ck_sim *sim, const char *text, const char *in_reply
         return ck_error_set(err, CK_ENOMEM, "out of memory");
     e->created_ms = now;
     e->visible_ms = now;
+    e->chat_ms = ck_sim_chat_time(sim, now);
     e->account = sim->script.self;
     e->parent = parent;
     e->has_hashtag = ck_sim_text_has_tag(text, sim->script.hashtag);

@@ -69,7 +69,7 @@ static void test_valid(void **st)
     assert_string_equal(s.hashtag, "uklibchat");
     assert_string_equal(s.platform.base_url, "https://glammr.us");
     assert_string_equal(s.dir, "cfg");
-    assert_string_equal(s.archive_dir, "cfg/archive");
+    assert_string_equal(s.archive_dir, "archive"); /* unset: in the current directory */
     assert_string_equal(s.question_format, "Q{n} {text} #{hashtag}");
     int64_t want;
     assert_int_equal(ck_time_parse_rfc3339("2026-12-03T20:00:00Z", &want), 0);
@@ -90,6 +90,24 @@ static void test_valid(void **st)
     assert_int_equal(s.closing.at_ms, 85 * 60000);
     ck_session_finish(&s);
     ck_session_finish(&s); /* finishing twice is harmless */
+}
+
+/* An archive_dir written in the file is relative to the file's folder; unset,
+ * it is "archive" where the command runs (the README's paths). */
+static void test_archive_dir(void **st)
+{
+    (void)st;
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with("{\n", "{\n  \"archive_dir\": \"out\",\n", &s, &err), 0);
+    assert_string_equal(s.archive_dir, "cfg/out");
+    ck_session_finish(&s);
+    assert_int_equal(load_with("{\n", "{\n  \"archive_dir\": \"/srv/chats\",\n", &s, &err), 0);
+    assert_string_equal(s.archive_dir, "/srv/chats");
+    ck_session_finish(&s);
+    assert_int_equal(load_with("{\n", "{\n", &s, &err), 0);
+    assert_string_equal(s.archive_dir, "archive");
+    ck_session_finish(&s);
 }
 
 static void test_start_with_offset(void **st)
@@ -372,6 +390,8 @@ static void test_examples(void **st)
     assert_string_equal(s.platform.token_env, "CHATKEEPER_TOKEN");
     assert_int_equal(s.n_questions, 6);
     assert_true(s.post);
+    /* The README's `chatkeeper archive archive/DATE-TITLE`, typed in the project folder. */
+    assert_string_equal(s.archive_dir, "archive");
     ck_session_finish(&s);
 
     snprintf(path, sizeof path, "%s/config/simulator.json", root);
@@ -399,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_urls),           cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_steps),          cmocka_unit_test(test_facilitators_and_tokens),
         cmocka_unit_test(test_token_sources),  cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_archive_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
