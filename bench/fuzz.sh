@@ -7,6 +7,9 @@
 # are) in build-fuzz/work/TARGET; a crash or broken invariant leaves its input
 # in build-fuzz/work/TARGET/crash-*: add it to tests/fuzz/regress/TARGET/ with
 # the fix, and the suite replays it on every change.
+# CK_FUZZ_RUNS=N runs N inputs per target with a fixed seed from the seeds
+# alone (a fresh corpus): the same inputs every time, as the suite's brief
+# run (tests/fuzz/brief.sh) needs, so it cannot fail by chance.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -27,10 +30,16 @@ failed=0
 printf '%-10s %12s %10s %8s  %s\n' target execs exec/s corpus result
 for t in "${targets[@]}"; do
     work=$dir/work/$t
+    if [ -n "${CK_FUZZ_RUNS:-}" ]; then
+        rm -rf "$work"
+        limit=(-runs="$CK_FUZZ_RUNS" -seed=1)
+    else
+        limit=(-max_total_time="$secs")
+    fi
     mkdir -p "$work/corpus"
     cp -n tests/fuzz/corpus/"$t"/* "$work/corpus/" 2>/dev/null || true
     log=$work/log.txt
-    (cd "$work" && "../../tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=65536 \
+    (cd "$work" && "../../tests/fuzz/fuzz_$t" "${limit[@]}" -max_len=65536 \
         -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 corpus >"$(basename "$log")" 2>&1)
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

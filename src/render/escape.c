@@ -439,7 +439,7 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
         char *clean = len <= sizeof small ? small : malloc(len);
         if (clean == NULL) {
             if (s->rc == 0)
-                s->rc = CK_ENOMEM;
+                s->rc = ck_error_set(s->err, CK_ENOMEM, "out of memory");
             return;
         }
         size_t n = clean_controls(p, len, clean);
@@ -493,40 +493,71 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
 
 /* Markdown for text that may hold newlines; *at_start carries "a line begins
  * here" across calls so text cut around URLs is escaped like whole text. */
-static void md_text(struct ck_sink *s, const char *text, size_t len, const char *nl, bool *at_start)
+/* Where Markdown text stands between lines and calls: whether a line begins
+ * (block markup can start there) and how many line breaks are owed. Breaks
+ * are written only before the next visible text, so text ending in breaks,
+ * or in a line of controls only, never ends in nl (a hard break, "\\\n",
+ * ends the paragraph with a literal backslash there). */
+struct md_state {
+    bool at_start;
+    unsigned owed;
+};
+
+/* Whether a line holds anything md_line would write. */
+static bool md_visible(const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        if (c <= 0x20 || c == 0x7f)
+            continue;
+        if (c == 0xE2 && bidi_at(p + i, len - i) != 0) {
+            i += 2;
+            continue;
+        }
+        if (c == 0xC2 && i + 1 < len && p[i + 1] >= 0x80 && p[i + 1] < 0xA0) {
+            i++;
+            continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+static void md_flush(struct ck_sink *s, const char *nl, struct md_state *st)
+{
+    for (; st->owed > 0; st->owed--)
+        ck_sink_puts(s, nl);
+}
+
+/* Markdown for text that may hold newlines; st carries the state across
+ * calls so text cut around URLs is escaped like whole text. */
+static void md_text(struct ck_sink *s, const char *text, size_t len, const char *nl,
+                    struct md_state *st)
 {
     const unsigned char *p = (const unsigned char *)text;
     size_t a = 0;
     for (size_t i = 0; i <= len; i++) {
         if (i < len && p[i] != '\n' && p[i] != '\r')
             continue;
-        md_line(s, p + a, i - a, *at_start);
-        if (i - a > 0)
-            *at_start = false;
+        if (md_visible(p + a, i - a)) {
+            md_flush(s, nl, st);
+            md_line(s, p + a, i - a, st->at_start);
+            st->at_start = false;
+        }
         if (i < len) {
             if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n')
                 i++;
-            ck_sink_puts(s, nl);
-            *at_start = true;
+            st->owed++;
+            st->at_start = true;
         }
         a = i + 1;
     }
 }
 
-/* Trailing line breaks are left out: nl after the last line (a hard break,
- * "\\\n") would end the paragraph with a literal backslash. */
-static size_t md_trim_end(const char *text, size_t len)
-{
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        len--;
-    return len;
-}
-
 void ck_md_text(struct ck_sink *s, const char *text, size_t len, const char *nl)
 {
-    len = md_trim_end(text, len);
-    bool at_start = true;
-    md_text(s, text, len, nl, &at_start);
+    struct md_state st = {.at_start = true};
+    md_text(s, text, len, nl, &st);
 }
 
 /* Bytes besides controls and space that ck_md_url percent-encodes: they
@@ -553,11 +584,10 @@ void ck_md_url(struct ck_sink *s, const char *url)
 
 void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const char *nl)
 {
-    len = md_trim_end(text, len);
     size_t at = 0, st, ul;
-    bool at_start = true;
+    struct md_state state = {.at_start = true};
     while (at < len && ck_url_next(text + at, len - at, &st, &ul)) {
-        md_text(s, text + at, st, nl, &at_start);
+        md_text(s, text + at, st, nl, &state);
         /* The URL found holds no whitespace, so it is a safe destination once
          * encoded; the visible text is escaped like any other text. */
         char *u = strndup(text + at + st, ul);
@@ -566,16 +596,17 @@ void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const ch
                 s->rc = ck_error_set(s->err, CK_ENOMEM, "out of memory");
             return;
         }
+        md_flush(s, nl, &state);
         ck_sink_puts(s, "[");
         md_line(s, (const unsigned char *)u, ul, false);
         ck_sink_puts(s, "](");
         ck_md_url(s, u);
         ck_sink_puts(s, ")");
         free(u);
-        at_start = false;
+        state.at_start = false;
         at += st + ul;
     }
-    md_text(s, text + at, len - at, nl, &at_start);
+    md_text(s, text + at, len - at, nl, &state);
 }
 
 /* ---- CSV ---- */
@@ -592,7 +623,7 @@ void ck_csv_field(struct ck_sink *s, const char *text, size_t len)
         char *clean = malloc(len + 1);
         if (clean == NULL) {
             if (s->rc == 0)
-                s->rc = CK_ENOMEM;
+                s->rc = ck_error_set(s->err, CK_ENOMEM, "out of memory");
             return;
         }
         size_t n = clean_controls((const unsigned char *)text, len, clean);
