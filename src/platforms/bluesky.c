@@ -339,8 +339,7 @@ int ck_bluesky_parse_session(const struct ck_response *resp, struct ck_bluesky_s
     /* The field is named, never its value. */
     const char *bad = !json_is_string(acc) || json_string_length(acc) == 0   ? "accessJwt"
                       : !json_is_string(ref) || json_string_length(ref) == 0 ? "refreshJwt"
-                      : !json_is_string(did) || strncmp(json_string_value(did), "did:", 4) != 0
-                          ? "did"
+                      : !ck_bsky_did_ok(json_string_value(did)) ? "did"
                       : !json_is_string(handle) ? "handle"
                                                 : NULL;
     if (bad == NULL && (has_line_break(json_string_value(acc)) ||

@@ -173,8 +173,10 @@ json_t *ck_bluesky_facets(const char *text, ck_bluesky_resolve_fn resolve, void 
              * opened inside it: "(see https://x.org/a_(b))." */
             for (;;) {
                 size_t open = 0, close = 0;
-                for (size_t k = i; k < end; k++)
-                    open += text[k] == '(', close += text[k] == ')';
+                for (size_t k = i; k < end; k++) {
+                    open += text[k] == '(';
+                    close += text[k] == ')';
+                }
                 if (end > i && text[end - 1] == ')' && close > open)
                     end--;
                 else if (end > i && trailing_punct(text[end - 1]))
