@@ -184,6 +184,12 @@ static void test_parse_session_and_refresh(void **state)
     ck_bluesky_session_finish(&s);
     ck_response_finish(&r);
 
+    /* A did that is not a DID (it goes into request URLs) is refused. */
+    json_object_set_new(j, "did", json_string("did:plc:a/../b"));
+    r = resp_json(200, j);
+    assert_int_equal(ck_bluesky_parse_session(&r, &s, &err), CK_EPARSE);
+    ck_response_finish(&r);
+
     /* Missing fields: refused, the error names the field, never a token. */
     json_object_del(j, "did");
     r = resp_json(200, j);
