@@ -25,6 +25,9 @@ struct ck_message {
     char *boost_of;  /* id or NULL */
     char *edited_at; /* RFC 3339 or NULL */
     long replies, boosts, likes;
+    /* Added for Bluesky (issue 11); not yet in messages.jsonl. */
+    char *uri;      /* canonical, instance-independent identity (at:// URI) or NULL */
+    char *quote_of; /* the quoted post's id (at:// URI) or NULL */
 };
 
 void ck_message_finish(struct ck_message *m);

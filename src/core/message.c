@@ -22,6 +22,8 @@ void ck_message_finish(struct ck_message *m)
     free(m->reply_to);
     free(m->boost_of);
     free(m->edited_at);
+    free(m->uri);
+    free(m->quote_of);
     memset(m, 0, sizeof *m);
 }
 
