@@ -43,7 +43,8 @@ enum {
     CK_GROUP_CHATTER_NO = 0,
     CK_GROUP_CHATTER_WEAK = 1,   /* opens like a greeting or thanks: chatter unless in a thread */
     CK_GROUP_CHATTER_STRONG = 2, /* introduction or meta talk ("forgot to tag", "see you next
-                                    time"): chatter even inside a thread */
+                                    time"): chatter even inside a thread, unless
+                                    CK_GROUP_F_EMPTY */
 };
 
 /* ck_group_msg.flags */
@@ -55,6 +56,11 @@ enum {
                                  numbers are not answer tags; chatter is STRONG */
     CK_GROUP_F_QREF = 16,     /* names the question it answers without a tag: "ok so,
                                  Q2: ...", "still thinking about Q3" (q_mention) */
+    CK_GROUP_F_EMPTY = 32,    /* no content word, just a laugh, wave or thanks ("lol yes",
+                                 "ooh, which one?"): chatter STRONG when it starts a
+                                 conversation, part of the thread when it replies */
+    CK_GROUP_F_CONT = 64,     /* numbered as a later part ("2/2", "(3/3)"): it continues
+                                 the same person's post before it */
 };
 
 /* One message as grouping sees it: ~90 bytes, no text. */

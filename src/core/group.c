@@ -8,10 +8,11 @@
  *   3. answer tags, unless they name a question not asked yet (a slip) or
  *      sit in an announcement ("Q2 in a sec"); then a number the text names
  *      without a tag ("ok so, Q2: ...", "still thinking about Q3");
- *   4. chatter (greetings, introductions, meta talk, empty replies such as
- *      "lol yes") goes nowhere, even inside a thread;
- *   5. replies inherit their parent's question, along the whole chain,
- *      because threads outlive their question;
+ *   4. replies inherit their parent's question, along the whole chain,
+ *      whatever their words, because threads outlive their question and a
+ *      reply belongs to the conversation it is in;
+ *   5. chatter (greetings, introductions, meta talk) that starts a
+ *      conversation goes nowhere;
  *   6. the question open at the time, unless the words clearly belong to
  *      another question already asked ("content").
  * Memory: one hash slot pair and one state byte per message, besides the
@@ -35,6 +36,7 @@ struct qinfo {
     bool posted;  /* a question post was found */
     int k;        /* index in the run sheet, -1 when not there */
     int64_t at;   /* when it was asked */
+    int64_t sched; /* when the run sheet meant to ask it, 0 when unknown */
 };
 
 struct ctx {
@@ -342,12 +344,27 @@ static void apply_overrides(struct ctx *x, const json_t *ov)
 
 /* ---- own evidence: tags and chatter --------------------------------------- */
 
-/* Was question num asked by time t? "A5" before Q5 went out is a slip: the
- * thread or the clock decides instead. */
+/* May a label for question num be trusted at time t? One for a question
+ * already asked, or for the next one, is: its post may not have been
+ * captured ("forgot to tag Q2") or came out late, and a person labelling an
+ * answer knows which question they answer; but when its post is here and
+ * on time, "A4" before it is a slip. Only a label for a question further ahead ("A5" while Q3 is open: a slip) or one the run sheet does not
+ * have is doubted; then the thread or the clock decides. */
 static bool asked(const struct ctx *x, int num, int64_t t)
 {
     const struct qinfo *q = &x->q[num];
-    return q->exists && !(q->known && q->at > t);
+    if (!q->exists)
+        return false;
+    if (!q->known || q->at <= t)
+        return true;
+    /* the next question, when its post is missing or late */
+    if (q->posted && !(q->sched != 0 && q->sched <= t))
+        return false;
+    int open = 0;
+    for (size_t a = 0; a < x->n_order && x->q[x->order[a]].at <= t; a++)
+        if (x->order[a] > open)
+            open = x->order[a];
+    return num <= open + 1;
 }
 
 static void own_evidence(struct ctx *x, size_t i)
@@ -377,9 +394,18 @@ static void own_evidence(struct ctx *x, size_t i)
         x->st[i] = ST_DONE;
         return;
     }
-    bool threaded = find_id(x, m->reply_to) != SIZE_MAX;
-    if (m->chatter == CK_GROUP_CHATTER_STRONG ||
-        (m->chatter == CK_GROUP_CHATTER_WEAK && !threaded))
+    /* A reply belongs to the conversation it is in, however short or
+     * social ("same here", "ooh, which one?", "lol yes"): chatter rules are
+     * for posts that start a conversation. Only talk about the chat itself
+     * (announcements, "forgot to tag", comings and goings, thanks to the
+     * host) stays out of a thread. A reply to a post not here (it dropped
+     * the hashtag, or came before the window) starts a conversation as far
+     * as we can see. */
+    size_t p = find_id(x, m->reply_to);
+    bool meta = m->chatter == CK_GROUP_CHATTER_STRONG && !(m->flags & CK_GROUP_F_EMPTY);
+    if (p != SIZE_MAX && p != i && !meta)
+        return;
+    if (m->chatter != CK_GROUP_CHATTER_NO)
         x->st[i] = ST_DONE;
 }
 
@@ -419,6 +445,24 @@ static void by_time(struct ctx *x, size_t i)
         set_one(m, open, CK_BY_TIME);
 }
 
+/* A later part ("2/2") continues its author's post before it, if that came
+ * within CONT_MS: the index of that post, else SIZE_MAX. */
+#define CONT_MS (10 * 60 * 1000)
+static size_t continued(const struct ctx *x, size_t j)
+{
+    const struct ck_group_msg *m = &x->m[j];
+    if (!(m->flags & CK_GROUP_F_CONT) || m->author == NULL)
+        return SIZE_MAX;
+    for (size_t k = j; k-- > 0;) {
+        const struct ck_group_msg *o = &x->m[k];
+        if (o->created_ms < m->created_ms - CONT_MS)
+            break;
+        if (!o->boost && o->author != NULL && strcmp(o->author, m->author) == 0)
+            return k;
+    }
+    return SIZE_MAX;
+}
+
 /* Walks up the reply chain to the first decided message (or one with no
  * parent here, decided by the clock), then hands its questions down. The
  * parent may sit later in the array when clocks disagree; a cycle (bad data)
@@ -429,20 +473,41 @@ static void resolve(struct ctx *x, size_t i, size_t *stack)
     while (x->st[j] == ST_OPEN) {
         size_t p = find_id(x, x->m[j].reply_to);
         if (p == SIZE_MAX || p == j || x->st[p] == ST_STACK) {
-            by_time(x, j);
+            size_t c = continued(x, j);
+            if (c != SIZE_MAX && x->st[c] == ST_DONE && x->m[c].n_questions > 0) {
+                memcpy(x->m[j].questions, x->m[c].questions, sizeof x->m[j].questions);
+                x->m[j].n_questions = x->m[c].n_questions;
+                x->m[j].by = CK_BY_REPLY;
+                x->st[j] = ST_DONE;
+            } else {
+                by_time(x, j);
+            }
             break;
         }
         x->st[j] = ST_STACK;
         stack[depth++] = j;
         j = p;
     }
-    const struct ck_group_msg *root = &x->m[j];
+    /* Hand the questions down the chain. A thread with no question can
+     * still turn into an answer: a reply there with something to say is
+     * filed as a top-level post would be, and its own replies follow it;
+     * but a direct reply to a greeting, welcome or introduction is one of
+     * the introductions ("Bob, school librarian"). */
+    const struct ck_group_msg *parent = &x->m[j];
     while (depth > 0) {
-        struct ck_group_msg *m = &x->m[stack[--depth]];
-        memcpy(m->questions, root->questions, sizeof m->questions);
-        m->n_questions = root->n_questions;
-        m->by = root->n_questions > 0 ? CK_BY_REPLY : CK_BY_NONE;
-        x->st[stack[depth]] = ST_DONE;
+        size_t k = stack[--depth];
+        struct ck_group_msg *m = &x->m[k];
+        bool to_greeting = parent->chatter != CK_GROUP_CHATTER_NO && parent->q_mention == 0 &&
+                           find_id(x, parent->reply_to) == SIZE_MAX;
+        if (parent->n_questions == 0 && m->chatter == CK_GROUP_CHATTER_NO && !to_greeting) {
+            by_time(x, k);
+        } else {
+            memcpy(m->questions, parent->questions, sizeof m->questions);
+            m->n_questions = parent->n_questions;
+            m->by = parent->n_questions > 0 ? CK_BY_REPLY : CK_BY_NONE;
+            x->st[k] = ST_DONE;
+        }
+        parent = m;
     }
 }
 
@@ -467,6 +532,7 @@ int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, si
         struct qinfo *q = &x->q[c->questions[k].number];
         q->exists = true;
         q->k = (int)k;
+        q->sched = c->questions[k].at_ms;
     }
     x->st = calloc(n + 1, 1);
     size_t *stack = calloc(n + 1, sizeof *stack);

@@ -211,7 +211,7 @@ static int run(const char *dir, const char *name, double *acc, double *base)
     if (rc != 0) {
         fprintf(stderr, "%s: failed: %s\n", name, err.msg);
     } else {
-        size_t right = 0, total = 0, by[8] = {0};
+        size_t right = 0, total = 0, by[8] = {0}, qright = 0, qtotal = 0;
         bool verbose = getenv("CK_GROUP_VERBOSE") != NULL;
         for (size_t i = 0; i < c.n; i++) {
             if (c.m[i].boost)
@@ -220,21 +220,26 @@ static int run(const char *dir, const char *name, double *acc, double *base)
             by[c.m[i].by]++;
             bool ok = same_set(c.m[i].questions, c.m[i].n_questions, c.label[i]);
             right += ok;
+            if (json_array_size(c.label[i]) > 0) {
+                qtotal++;
+                qright += ok;
+            }
             if (!ok && verbose) {
                 char *l = json_dumps(c.label[i], JSON_COMPACT);
-                printf("  %-8s want %-6s got %d%s by %-8s %s\n", c.m[i].id, l,
+                printf("  %-8s want %-6s got %d%s by %-8s c%d %s\n", c.m[i].id, l,
                        c.m[i].n_questions ? c.m[i].questions[0] : 0,
                        c.m[i].n_questions > 1 ? "+" : " ",
                        ck_group_by_name(c.m[i].by) ? ck_group_by_name(c.m[i].by) : "none",
-                       c.text[i]);
+                       c.m[i].chatter, c.text[i]);
                 free(l);
             }
         }
         *acc = total ? (double)right / (double)total : 0;
         *base = naive_accuracy(&c);
-        printf("%-28s %3zu messages (+%zu boosts)  grouper %5.1f%%  naive %5.1f%%   "
-               "[tag %zu reply %zu time %zu content %zu question %zu none %zu]\n",
-               name, total, c.n - total, 100 * *acc, 100 * *base, by[CK_BY_TAG],
+        printf("%-28s %3zu messages (+%zu boosts)  grouper %5.1f%% (in questions %5.1f%%)  "
+               "naive %5.1f%%   [tag %zu reply %zu time %zu content %zu question %zu none %zu]\n",
+               name, total, c.n - total, 100 * *acc,
+               qtotal ? 100.0 * (double)qright / (double)qtotal : 0.0, 100 * *base, by[CK_BY_TAG],
                by[CK_BY_REPLY], by[CK_BY_TIME], by[CK_BY_CONTENT], by[CK_BY_QUESTION],
                by[CK_BY_NONE]);
     }
