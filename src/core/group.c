@@ -61,6 +61,7 @@ const char *ck_group_by_name(enum ck_assigned_by by)
     case CK_BY_REPLY: return "reply";
     case CK_BY_TIME: return "time";
     case CK_BY_CONTENT: return "content";
+    case CK_BY_SPAM: return "spam";
     case CK_BY_NONE: break;
     }
     return NULL;
@@ -251,6 +252,77 @@ static void find_question_posts(struct ctx *x)
             x->order[b] = x->order[b - 1];
             x->order[b - 1] = t;
         }
+}
+
+/* ---- spam ------------------------------------------------------------------ */
+
+/* Spam, in one line: the same text posted by two or more accounts that post
+ * nothing else in the chat, riding hashtags other than the chat's ("#KCA
+ * #VoteJKT48ID ..." copies of a participant's post). Kept in messages.jsonl,
+ * never assigned; an override (move) says otherwise. Costs nothing unless
+ * some message carries another hashtag. */
+static int mark_spam(struct ctx *x)
+{
+    size_t cand = 0;
+    for (size_t i = 0; i < x->n; i++)
+        cand += x->st[i] == ST_OPEN && !x->m[i].boost && (x->m[i].flags & CK_GROUP_F_OTAG);
+    if (cand < 2)
+        return 0;
+    /* texts: candidates per text hash; authors: messages per author */
+    size_t cap = 16;
+    while (cap < x->n * 2)
+        cap *= 2;
+    uint32_t *tkey = calloc(cap, sizeof *tkey), *tcount = calloc(cap, sizeof *tcount);
+    size_t *aslot = calloc(cap, sizeof *aslot);
+    uint32_t *acount = calloc(cap, sizeof *acount);
+    if (tkey == NULL || tcount == NULL || aslot == NULL || acount == NULL) {
+        free(tkey);
+        free(tcount);
+        free(aslot);
+        free(acount);
+        return CK_ENOMEM;
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        const struct ck_group_msg *m = &x->m[i];
+        if (m->boost || m->author == NULL)
+            continue;
+        size_t h = (size_t)hash_str(m->author) & (cap - 1);
+        while (aslot[h] != 0 && strcmp(x->m[aslot[h] - 1].author, m->author) != 0)
+            h = (h + 1) & (cap - 1);
+        aslot[h] = aslot[h] ? aslot[h] : i + 1;
+        acount[h]++;
+        if (x->st[i] != ST_OPEN || !(m->flags & CK_GROUP_F_OTAG))
+            continue;
+        /* text hash 0 is stored as 1: 0 marks an empty slot */
+        uint32_t key = m->text_hash ? m->text_hash : 1;
+        size_t t = key & (cap - 1);
+        while (tkey[t] != 0 && tkey[t] != key)
+            t = (t + 1) & (cap - 1);
+        tkey[t] = key;
+        tcount[t]++;
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        struct ck_group_msg *m = &x->m[i];
+        if (x->st[i] != ST_OPEN || m->boost || !(m->flags & CK_GROUP_F_OTAG) ||
+            m->author == NULL || is_facilitator(x->c, m->author))
+            continue;
+        uint32_t key = m->text_hash ? m->text_hash : 1;
+        size_t t = key & (cap - 1);
+        while (tkey[t] != key)
+            t = (t + 1) & (cap - 1);
+        size_t h = (size_t)hash_str(m->author) & (cap - 1);
+        while (strcmp(x->m[aslot[h] - 1].author, m->author) != 0)
+            h = (h + 1) & (cap - 1);
+        if (tcount[t] >= 2 && acount[h] == 1) {
+            m->by = CK_BY_SPAM;
+            x->st[i] = ST_DONE;
+        }
+    }
+    free(tkey);
+    free(tcount);
+    free(aslot);
+    free(acount);
+    return 0;
 }
 
 /* ---- overrides ----------------------------------------------------------- */
@@ -555,6 +627,11 @@ int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, si
     if (overrides != NULL)
         apply_overrides(x, overrides);
     find_question_posts(x);
+    if (mark_spam(x) < 0) {
+        free(stack);
+        rc = ck_error_set(err, CK_ENOMEM, "grouping: out of memory for %zu messages", n);
+        goto out;
+    }
     for (size_t i = 0; i < n; i++)
         if (x->st[i] == ST_OPEN)
             own_evidence(x, i);

@@ -611,6 +611,20 @@ static bool later_part(const char *lc)
     return false;
 }
 
+/* Does lc carry a hashtag other than the chat's? (Spam rides trending tags.) */
+static bool other_hashtag(const struct ck_group_scanner *s, const char *lc)
+{
+    for (const char *p = strchr(lc, '#'); p != NULL; p = strchr(p + 1, '#')) {
+        if (!is_word_char((unsigned char)p[1]) || (p > lc && is_word_char((unsigned char)p[-1])))
+            continue;
+        size_t hl = s->hashtag_len;
+        if (hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 && !is_word_char((unsigned char)p[1 + hl]))
+            continue;
+        return true;
+    }
+    return false;
+}
+
 /* First "Qn" anywhere ("OK, time for Q3! Q3 ..."), whether it is followed by
  * a first-person answer ("Q1 for me", "Q3: I feel like"), and whether it
  * names the question the message answers without being a tag: a "Q2:" after
@@ -659,6 +673,7 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     m->flags = 0;
     m->chatter = 0;
     m->content_q = 0;
+    m->text_hash = 0;
     if (text == NULL)
         return;
     char orig[SCAN_MAX], lc[SCAN_MAX];
@@ -690,6 +705,13 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     scan_qmention(lc, orig, start, m);
     if (later_part(lc))
         m->flags |= CK_GROUP_F_CONT;
+    if (other_hashtag(s, lc)) {
+        m->flags |= CK_GROUP_F_OTAG;
+        uint32_t h = 2166136261u;
+        for (const char *p = lc; *p; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        m->text_hash = h;
+    }
     m->chatter = (uint8_t)ck_group__chatter(lc, start, &m->flags);
 
     /* Questions with no content words ("Question 1?") leave nothing to count. */

@@ -626,6 +626,45 @@ static void test_labels_win(void **st)
     expect(&m[8], 3, CK_BY_TIME);
 }
 
+/* 5. Spam: the same text from two or more accounts that post nothing else
+ * here, riding other hashtags (real June 2015 #critlib: "#KCA #VoteJKT48ID
+ * kevinseeber: ..." three times); kept, never assigned; a move says otherwise. */
+static void test_spam(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, and who comes to them?", 0},
+        {"a", NULL, "@kev", 11, "A1 and if the numbers go down, we assume it is broken #readchat",
+         0},
+        {"b1", NULL, "@bot1", 12, "#KCA #VoteJKT48ID kev: and if the numbers go down #readchat", 0},
+        {"b2", NULL, "@bot2", 12, "#KCA #VoteJKT48ID kev: and if the numbers go down #readchat", 0},
+        {"b3", NULL, "@bot3", 12, "#KCA #VoteJKT48ID kev: and if the numbers go down #readchat", 0},
+        {"one", NULL, "@bot4", 13, "#KCA #VoteJKT48ID something else entirely #readchat", 0},
+        {"x1", NULL, "@ann", 14, "crime fiction mostly #bookclub #readchat", 0},
+        {"x2", NULL, "@bob", 14, "crime fiction mostly #bookclub #readchat", 0},
+        {"x3", NULL, "@bob", 15, "and poetry", 0},
+        {"x4", NULL, "@ann", 16, "retired teachers", 0},
+    };
+    struct ck_group_msg m[10];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 10, m, NULL, 0);
+    expect(&m[1], 1, CK_BY_TAG);
+    expect(&m[2], 0, CK_BY_SPAM);
+    expect(&m[3], 0, CK_BY_SPAM);
+    expect(&m[4], 0, CK_BY_SPAM);
+    expect(&m[5], 1, CK_BY_TIME); /* one copy is not a flood */
+    expect(&m[6], 1, CK_BY_TIME); /* people who take part are never spam */
+    expect(&m[7], 1, CK_BY_TIME);
+    assert_string_equal(ck_group_by_name(CK_BY_SPAM), "spam");
+
+    json_t *ov = json_loads("{\"move\": {\"b1\": [1]}}", 0, NULL);
+    run(&c, rows, 10, m, ov, 0);
+    expect(&m[2], 1, CK_BY_OVERRIDE);
+    expect(&m[3], 0, CK_BY_SPAM);
+    json_decref(ov);
+}
+
 /* Bad input: never a crash or a hang, filed sensibly. */
 static void test_bad_input(void **st)
 {
@@ -772,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_reply_belongs_to_thread),
         cmocka_unit_test(test_reply_to_missing_parent),
         cmocka_unit_test(test_labels_win),
+        cmocka_unit_test(test_spam),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_misc),
