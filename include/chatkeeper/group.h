@@ -36,6 +36,8 @@ enum ck_assigned_by {
     CK_BY_REPLY,    /* inherited from the message it replies to */
     CK_BY_TIME,     /* the question open when it was posted (inferred) */
     CK_BY_CONTENT,  /* words shared with another question's text (inferred) */
+    CK_BY_SPAM,     /* questions = []: the same text from several accounts that post
+                       nothing else here, riding other hashtags (kept, never shown) */
 };
 
 /* ck_group_msg.chatter */
@@ -43,7 +45,8 @@ enum {
     CK_GROUP_CHATTER_NO = 0,
     CK_GROUP_CHATTER_WEAK = 1,   /* opens like a greeting or thanks: chatter unless in a thread */
     CK_GROUP_CHATTER_STRONG = 2, /* introduction or meta talk ("forgot to tag", "see you next
-                                    time"): chatter even inside a thread */
+                                    time"): chatter even inside a thread, unless
+                                    CK_GROUP_F_EMPTY */
 };
 
 /* ck_group_msg.flags */
@@ -55,6 +58,12 @@ enum {
                                  numbers are not answer tags; chatter is STRONG */
     CK_GROUP_F_QREF = 16,     /* names the question it answers without a tag: "ok so,
                                  Q2: ...", "still thinking about Q3" (q_mention) */
+    CK_GROUP_F_EMPTY = 32,    /* no content word, just a laugh, wave or thanks ("lol yes",
+                                 "ooh, which one?"): chatter STRONG when it starts a
+                                 conversation, part of the thread when it replies */
+    CK_GROUP_F_CONT = 64,     /* numbered as a later part ("2/2", "(3/3)"): it continues
+                                 the same person's post before it */
+    CK_GROUP_F_OTAG = 128,    /* carries a hashtag other than the chat's (text_hash is set) */
 };
 
 /* One message as grouping sees it: ~90 bytes, no text. */
@@ -74,6 +83,7 @@ struct ck_group_msg {
     uint8_t chatter;    /* CK_GROUP_CHATTER_* */
     uint8_t content_q;  /* question number sharing most words with the text, else 0 */
     uint8_t hits[CK_GROUP_MAX_CONTENT]; /* shared words per conf question (by index) */
+    uint32_t text_hash; /* of the whole text, when CK_GROUP_F_OTAG; else 0 */
 
     /* results of ck_group_assign() */
     uint8_t questions[CK_GROUP_MAX_TAGS];
@@ -128,7 +138,8 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
 int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, size_t n,
                     const json_t *overrides, struct ck_error *err);
 
-/* "question", "override", "tag", "reply", "time", "content"; NULL for CK_BY_NONE. */
+/* "question", "override", "tag", "reply", "time", "content", "spam"; NULL for
+ * CK_BY_NONE. */
 const char *ck_group_by_name(enum ck_assigned_by by);
 
 #endif

@@ -57,6 +57,14 @@ static int make_conf(const struct ck_session *s, const json_t *state,
         .start_ms = s->start_ms,
         .end_ms = s->start_ms + s->duration_ms,
     };
+    /* The last question runs until the chat ends, not until the plan says:
+     * until the closing when it comes after `duration` (an overrunning chat
+     * moves it into the grace period), else until the end of grace when
+     * there is no closing at all. */
+    if (s->has_closing && s->closing.at_ms > s->duration_ms)
+        c->end_ms = s->start_ms + s->closing.at_ms;
+    else if (!s->has_closing)
+        c->end_ms += s->grace_ms;
     *qs_out = qs;
     return 0;
 }

@@ -40,13 +40,15 @@ static int parse_step(struct ck_cfg_ctx *c, const json_t *v, const char *path,
         return rc;
     st->kind = kind;
     st->number = number;
+    /* duration is the plan; a closing may come in the grace period, when
+     * the chat overran (the caller passes duration + grace for it) */
     if (st->at_ms > duration) {
         char p[256], d[32], got[64];
         ck_cfg_join(p, sizeof p, path, "at");
         ck_duration_format(duration, d, sizeof d);
         ck_cfg_describe(json_object_get(v, "at"), got, sizeof got);
-        return ck_cfg_fail(
-            c, p, 0, "expected an offset within the chat's duration (0s to %s), got %s", d, got);
+        return ck_cfg_fail(c, p, 0, "expected an offset within the chat's %s (0s to %s), got %s",
+                           kind == CK_STEP_CLOSING ? "duration and grace" : "duration", d, got);
     }
     return 0;
 }
@@ -83,7 +85,8 @@ static int parse_run_sheet(struct ck_cfg_ctx *c, const json_t *root, struct ck_s
     if (rc == 0)
         rc = ck_cfg_object(c, root, "", "closing", 0, &v);
     if (rc == 0 && v != NULL) {
-        rc = parse_step(c, v, "closing", CK_STEP_CLOSING, 0, s->duration_ms, &s->closing);
+        rc = parse_step(c, v, "closing", CK_STEP_CLOSING, 0, s->duration_ms + s->grace_ms,
+                        &s->closing);
         s->has_closing = true;
     }
     if (rc == 0)

@@ -8,10 +8,11 @@
  *   3. answer tags, unless they name a question not asked yet (a slip) or
  *      sit in an announcement ("Q2 in a sec"); then a number the text names
  *      without a tag ("ok so, Q2: ...", "still thinking about Q3");
- *   4. chatter (greetings, introductions, meta talk, empty replies such as
- *      "lol yes") goes nowhere, even inside a thread;
- *   5. replies inherit their parent's question, along the whole chain,
- *      because threads outlive their question;
+ *   4. replies inherit their parent's question, along the whole chain,
+ *      whatever their words, because threads outlive their question and a
+ *      reply belongs to the conversation it is in;
+ *   5. chatter (greetings, introductions, meta talk) that starts a
+ *      conversation goes nowhere;
  *   6. the question open at the time, unless the words clearly belong to
  *      another question already asked ("content").
  * Memory: one hash slot pair and one state byte per message, besides the
@@ -35,6 +36,7 @@ struct qinfo {
     bool posted;  /* a question post was found */
     int k;        /* index in the run sheet, -1 when not there */
     int64_t at;   /* when it was asked */
+    int64_t sched; /* when the run sheet meant to ask it, 0 when unknown */
 };
 
 struct ctx {
@@ -59,6 +61,7 @@ const char *ck_group_by_name(enum ck_assigned_by by)
     case CK_BY_REPLY: return "reply";
     case CK_BY_TIME: return "time";
     case CK_BY_CONTENT: return "content";
+    case CK_BY_SPAM: return "spam";
     case CK_BY_NONE: break;
     }
     return NULL;
@@ -251,6 +254,105 @@ static void find_question_posts(struct ctx *x)
         }
 }
 
+/* ---- spam ------------------------------------------------------------------ */
+
+/* Spam, in one line: the same text posted by two or more accounts that post
+ * nothing else in the chat, riding hashtags other than the chat's ("#KCA
+ * #VoteJKT48ID ..." copies of a participant's post). Kept in messages.jsonl,
+ * never assigned; an override (move) says otherwise. Costs nothing unless
+ * some message carries another hashtag; memory in proportion to those. */
+static bool spam_candidate(const struct ctx *x, size_t i)
+{
+    const struct ck_group_msg *m = &x->m[i];
+    return x->st[i] == ST_OPEN && !m->boost && (m->flags & CK_GROUP_F_OTAG) && m->author != NULL;
+}
+
+static size_t pow2_for(size_t n)
+{
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    return cap;
+}
+
+static int mark_spam(struct ctx *x)
+{
+    size_t cand = 0;
+    for (size_t i = 0; i < x->n; i++)
+        cand += spam_candidate(x, i);
+    if (cand < 2)
+        return 0;
+    /* 1. candidates per text (hash 0 is stored as 1: 0 marks an empty slot) */
+    size_t tcap = pow2_for(cand);
+    uint32_t *tkey = calloc(tcap, sizeof *tkey), *tcount = calloc(tcap, sizeof *tcount);
+    size_t *aslot = NULL, acap = 0, dups = 0;
+    uint32_t *acount = NULL;
+    int rc = CK_ENOMEM;
+    if (tkey == NULL || tcount == NULL)
+        goto out;
+    for (size_t i = 0; i < x->n; i++) {
+        if (!spam_candidate(x, i))
+            continue;
+        uint32_t key = x->m[i].text_hash ? x->m[i].text_hash : 1;
+        size_t t = key & (tcap - 1);
+        while (tkey[t] != 0 && tkey[t] != key)
+            t = (t + 1) & (tcap - 1);
+        tkey[t] = key;
+        tcount[t]++;
+        if (tcount[t] >= 2)
+            dups += tcount[t] == 2 ? 2 : 1; /* messages whose text is repeated */
+    }
+    rc = 0;
+    if (dups == 0)
+        goto out;
+    /* 2. how many messages the authors of repeated texts wrote in all */
+    acap = pow2_for(dups);
+    aslot = calloc(acap, sizeof *aslot);
+    acount = calloc(acap, sizeof *acount);
+    rc = CK_ENOMEM;
+    if (aslot == NULL || acount == NULL)
+        goto out;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < x->n; i++) {
+            const struct ck_group_msg *m = &x->m[i];
+            if (m->boost || m->author == NULL)
+                continue;
+            size_t h = (size_t)hash_str(m->author) & (acap - 1);
+            while (aslot[h] != 0 && strcmp(x->m[aslot[h] - 1].author, m->author) != 0)
+                h = (h + 1) & (acap - 1);
+            if (pass == 0 && aslot[h] == 0 && spam_candidate(x, i)) {
+                uint32_t key = m->text_hash ? m->text_hash : 1;
+                size_t t = key & (tcap - 1);
+                while (tkey[t] != key)
+                    t = (t + 1) & (tcap - 1);
+                if (tcount[t] >= 2)
+                    aslot[h] = i + 1; /* an author to count */
+            } else if (pass == 1 && aslot[h] != 0) {
+                acount[h]++;
+            }
+        }
+    /* 3. repeated text, an author with nothing else, not a facilitator */
+    for (size_t i = 0; i < x->n; i++) {
+        struct ck_group_msg *m = &x->m[i];
+        if (!spam_candidate(x, i) || is_facilitator(x->c, m->author))
+            continue;
+        size_t h = (size_t)hash_str(m->author) & (acap - 1);
+        while (aslot[h] != 0 && strcmp(x->m[aslot[h] - 1].author, m->author) != 0)
+            h = (h + 1) & (acap - 1);
+        if (aslot[h] != 0 && acount[h] == 1) {
+            m->by = CK_BY_SPAM;
+            x->st[i] = ST_DONE;
+        }
+    }
+    rc = 0;
+out:
+    free(tkey);
+    free(tcount);
+    free(aslot);
+    free(acount);
+    return rc;
+}
+
 /* ---- overrides ----------------------------------------------------------- */
 
 static int check_overrides(const json_t *ov, struct ck_error *err)
@@ -342,12 +444,27 @@ static void apply_overrides(struct ctx *x, const json_t *ov)
 
 /* ---- own evidence: tags and chatter --------------------------------------- */
 
-/* Was question num asked by time t? "A5" before Q5 went out is a slip: the
- * thread or the clock decides instead. */
+/* May a label for question num be trusted at time t? One for a question
+ * already asked, or for the next one, is: its post may not have been
+ * captured ("forgot to tag Q2") or came out late, and a person labelling an
+ * answer knows which question they answer; but when its post is here and
+ * on time, "A4" before it is a slip. Only a label for a question further ahead ("A5" while Q3 is open: a slip) or one the run sheet does not
+ * have is doubted; then the thread or the clock decides. */
 static bool asked(const struct ctx *x, int num, int64_t t)
 {
     const struct qinfo *q = &x->q[num];
-    return q->exists && !(q->known && q->at > t);
+    if (!q->exists)
+        return false;
+    if (!q->known || q->at <= t)
+        return true;
+    /* the next question, when its post is missing or late */
+    if (q->posted && !(q->sched != 0 && q->sched <= t))
+        return false;
+    int open = 0;
+    for (size_t a = 0; a < x->n_order && x->q[x->order[a]].at <= t; a++)
+        if (x->order[a] > open)
+            open = x->order[a];
+    return num <= open + 1;
 }
 
 static void own_evidence(struct ctx *x, size_t i)
@@ -377,9 +494,18 @@ static void own_evidence(struct ctx *x, size_t i)
         x->st[i] = ST_DONE;
         return;
     }
-    bool threaded = find_id(x, m->reply_to) != SIZE_MAX;
-    if (m->chatter == CK_GROUP_CHATTER_STRONG ||
-        (m->chatter == CK_GROUP_CHATTER_WEAK && !threaded))
+    /* A reply belongs to the conversation it is in, however short or
+     * social ("same here", "ooh, which one?", "lol yes"): chatter rules are
+     * for posts that start a conversation. Only talk about the chat itself
+     * (announcements, "forgot to tag", comings and goings, thanks to the
+     * host) stays out of a thread. A reply to a post not here (it dropped
+     * the hashtag, or came before the window) starts a conversation as far
+     * as we can see. */
+    size_t p = find_id(x, m->reply_to);
+    bool meta = m->chatter == CK_GROUP_CHATTER_STRONG && !(m->flags & CK_GROUP_F_EMPTY);
+    if (p != SIZE_MAX && p != i && !meta)
+        return;
+    if (m->chatter != CK_GROUP_CHATTER_NO)
         x->st[i] = ST_DONE;
 }
 
@@ -419,6 +545,26 @@ static void by_time(struct ctx *x, size_t i)
         set_one(m, open, CK_BY_TIME);
 }
 
+/* A later part ("2/2") continues its author's post before it, if that came
+ * within CONT_MS: the index of that post, else SIZE_MAX. */
+#define CONT_MS (10 * 60 * 1000)
+#define CONT_LOOK 500
+static size_t continued(const struct ctx *x, size_t j)
+{
+    const struct ck_group_msg *m = &x->m[j];
+    if (!(m->flags & CK_GROUP_F_CONT) || m->author == NULL)
+        return SIZE_MAX;
+    /* at most CONT_LOOK messages back: bounded work in a flood */
+    for (size_t k = j; k-- > 0 && j - k <= CONT_LOOK;) {
+        const struct ck_group_msg *o = &x->m[k];
+        if (o->created_ms < m->created_ms - CONT_MS)
+            break;
+        if (!o->boost && o->author != NULL && strcmp(o->author, m->author) == 0)
+            return k;
+    }
+    return SIZE_MAX;
+}
+
 /* Walks up the reply chain to the first decided message (or one with no
  * parent here, decided by the clock), then hands its questions down. The
  * parent may sit later in the array when clocks disagree; a cycle (bad data)
@@ -429,20 +575,41 @@ static void resolve(struct ctx *x, size_t i, size_t *stack)
     while (x->st[j] == ST_OPEN) {
         size_t p = find_id(x, x->m[j].reply_to);
         if (p == SIZE_MAX || p == j || x->st[p] == ST_STACK) {
-            by_time(x, j);
+            size_t c = continued(x, j);
+            if (c != SIZE_MAX && x->st[c] == ST_DONE && x->m[c].n_questions > 0) {
+                memcpy(x->m[j].questions, x->m[c].questions, sizeof x->m[j].questions);
+                x->m[j].n_questions = x->m[c].n_questions;
+                x->m[j].by = CK_BY_REPLY;
+                x->st[j] = ST_DONE;
+            } else {
+                by_time(x, j);
+            }
             break;
         }
         x->st[j] = ST_STACK;
         stack[depth++] = j;
         j = p;
     }
-    const struct ck_group_msg *root = &x->m[j];
+    /* Hand the questions down the chain. A thread with no question can
+     * still turn into an answer: a reply there with something to say is
+     * filed as a top-level post would be, and its own replies follow it;
+     * but a direct reply to a greeting, welcome or introduction is one of
+     * the introductions ("Bob, school librarian"). */
+    const struct ck_group_msg *parent = &x->m[j];
     while (depth > 0) {
-        struct ck_group_msg *m = &x->m[stack[--depth]];
-        memcpy(m->questions, root->questions, sizeof m->questions);
-        m->n_questions = root->n_questions;
-        m->by = root->n_questions > 0 ? CK_BY_REPLY : CK_BY_NONE;
-        x->st[stack[depth]] = ST_DONE;
+        size_t k = stack[--depth];
+        struct ck_group_msg *m = &x->m[k];
+        bool to_greeting = parent->chatter != CK_GROUP_CHATTER_NO && parent->q_mention == 0 &&
+                           find_id(x, parent->reply_to) == SIZE_MAX;
+        if (parent->n_questions == 0 && m->chatter == CK_GROUP_CHATTER_NO && !to_greeting) {
+            by_time(x, k);
+        } else {
+            memcpy(m->questions, parent->questions, sizeof m->questions);
+            m->n_questions = parent->n_questions;
+            m->by = parent->n_questions > 0 ? CK_BY_REPLY : CK_BY_NONE;
+            x->st[k] = ST_DONE;
+        }
+        parent = m;
     }
 }
 
@@ -467,6 +634,7 @@ int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, si
         struct qinfo *q = &x->q[c->questions[k].number];
         q->exists = true;
         q->k = (int)k;
+        q->sched = c->questions[k].at_ms;
     }
     x->st = calloc(n + 1, 1);
     size_t *stack = calloc(n + 1, sizeof *stack);
@@ -489,6 +657,11 @@ int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, si
     if (overrides != NULL)
         apply_overrides(x, overrides);
     find_question_posts(x);
+    if (mark_spam(x) < 0) {
+        free(stack);
+        rc = ck_error_set(err, CK_ENOMEM, "grouping: out of memory for %zu messages", n);
+        goto out;
+    }
     for (size_t i = 0; i < n; i++)
         if (x->st[i] == ST_OPEN)
             own_evidence(x, i);

@@ -75,9 +75,14 @@ static bool any_in(const char *lc, const struct pairs *ps, struct phrases *ph)
 {
     if (!ph->ready)
         prepare(ph);
-    for (size_t i = 0; i < ph->n; i++)
-        if (may_contain(ps, &ph->sigs[i]) && strstr(lc, ph->list[i]) != NULL)
-            return true;
+    for (size_t i = 0; i < ph->n; i++) {
+        if (!may_contain(ps, &ph->sigs[i]))
+            continue;
+        /* at a word's start: "here from" is not in "anywhere from" */
+        for (const char *p = strstr(lc, ph->list[i]); p != NULL; p = strstr(p + 1, ph->list[i]))
+            if (p == lc || !isalnum((unsigned char)p[-1]))
+                return true;
+    }
     return false;
 }
 
@@ -124,7 +129,8 @@ static bool is_announcement(const char *lc, const struct pairs *ps, size_t start
         "questions coming",    "quick reminder",     "friendly reminder",   "gentle reminder",
         "just a reminder",     "please use a1",      "please use a 1",      "please answer with a",
         "remember to use a",   "remember to tag",    "don't forget to tag", "tag your answers",
-        "number your answers", "label your answers",
+        "number your answers", "label your answers", "the next ?",          "more questions",
+        "questions left",      "i'll post it",
     };
     static struct sig sigs[sizeof phrases / sizeof phrases[0]];
     static struct phrases phrase_set = {phrases, sizeof phrases / sizeof phrases[0], sigs, false};
@@ -229,6 +235,10 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "thanks for hosting",
         "thanks for moderating",
         "thank you for hosting",
+        "for facilitating",
+        "hats off to",
+        "missed #",
+        "time to bounce",
         "thanks for a great",
         "thank you for a great",
         "thanks for the great chat",
@@ -240,6 +250,8 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "starts soon",
         "starting soon",
         "join us",
+        "check out tonight",
+        "tuning in to #",
         "welcome to",
         "welcome everyone",
         "welcome all",
@@ -320,8 +332,12 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
     };
     static struct sig strong_sigs[sizeof strong / sizeof strong[0]];
     static struct phrases strong_set = {strong, sizeof strong / sizeof strong[0], strong_sigs, false};
-    if (any_in(lc, &ps, &strong_set) || is_empty_reply(lc))
+    if (any_in(lc, &ps, &strong_set))
         return CK_GROUP_CHATTER_STRONG;
+    if (is_empty_reply(lc)) {
+        *flags |= CK_GROUP_F_EMPTY;
+        return CK_GROUP_CHATTER_STRONG;
+    }
     /* Opening words of a greeting or thanks: chatter on their own, but a
      * "thanks, good point" inside a thread belongs to the thread. */
     static const char *const weak[] = {

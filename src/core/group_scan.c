@@ -401,8 +401,8 @@ static const char *parse_label(const char *lc, const char *orig, bool leading, l
             r++;
         if (*r == 'a' && !isalnum((unsigned char)r[1]))
             p = r + 1;
-        else if (!leading && lc[0] != '#')
-            return NULL;
+        else if (!leading && lc[0] != '#' && !(lc[0] == '(' && *skip_suffix(p) == ')'))
+            return NULL; /* "(Q1)" in an introduction labels it too */
         else
             p = skip_suffix(p);
     } else {
@@ -453,6 +453,19 @@ static size_t lead_end(const struct ck_group_scanner *s, const char *lc)
             while (*p && !isspace((unsigned char)*p))
                 p++;
             continue;
+        }
+        /* a thread counter "2/2 Q2 ...", "(1/3) A1 ..." */
+        const char *r = p + (*p == '(');
+        if (isdigit((unsigned char)r[0])) {
+            r += isdigit((unsigned char)r[1]) ? 2 : 1;
+            if (*r == '/' && isdigit((unsigned char)r[1])) {
+                r += isdigit((unsigned char)r[2]) ? 3 : 2;
+                r += *r == ')';
+                if (*r == ' ') {
+                    p = r;
+                    continue;
+                }
+            }
         }
         size_t hl = s->hashtag_len;
         if (*p == '#' && hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 &&
@@ -508,6 +521,19 @@ static bool after_dash(const char *lc, size_t i)
            (unsigned char)lc[i - 4] == 0xe2;
 }
 
+/* Is lc[i] preceded by "like ", "my " or "for " (a word of its own)? */
+static bool owns_label(const char *lc, size_t i)
+{
+    static const char *const words[] = {"like ", "my ", "for "};
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++) {
+        size_t n = strlen(words[k]);
+        if (i >= n && strncmp(lc + i - n, words[k], n) == 0 &&
+            (i == n || !is_word_char((unsigned char)lc[i - n - 1])))
+            return true;
+    }
+    return false;
+}
+
 /* start: see lead_end(). lc and orig end where a quoted "RT @x:" began (see
  * ck_group_scan_text), so no label is someone else's. */
 static void scan_tags(const char *lc, const char *orig, size_t start, size_t len,
@@ -543,7 +569,10 @@ static void scan_tags(const char *lc, const char *orig, size_t start, size_t len
          * and a dash or colon, near the start */
         bool dashed = lc[i] == 'a' && isupper((unsigned char)orig[i]) && i <= start + 32 &&
                       after_dash(lc, i);
-        if (hashtag || paren || colon || closing || dashed) {
+        /* "This sounds like A2 tonight!", "my A3 is ...": a capitalised An
+         * the text calls its own */
+        bool named = lc[i] == 'a' && isupper((unsigned char)orig[i]) && owns_label(lc, i);
+        if (hashtag || paren || colon || closing || dashed || named) {
             add_tag(m, v);
             parse_more(e, m);
         }
@@ -560,6 +589,38 @@ static bool refers(const char *lc, const char *q)
         if ((size_t)(q - lc) >= n && strncmp(q - n, words[i], n) == 0 &&
             (q - n == lc || !is_word_char((unsigned char)q[-(ptrdiff_t)n - 1])))
             return true;
+    }
+    return false;
+}
+
+/* Is the post numbered as a later part of several ("2/2", "(2/3)")? Parts
+ * of one thought split over posts: the first is 1/n. */
+static bool later_part(const char *lc)
+{
+    for (const char *p = strchr(lc, '/'); p != NULL; p = strchr(p + 1, '/')) {
+        if (p == lc || !isdigit((unsigned char)p[-1]) || !isdigit((unsigned char)p[1]))
+            continue;
+        const char *b = p - 1;
+        if (b > lc && (isalnum((unsigned char)b[-1]) || b[-1] == '/'))
+            continue; /* "12/2", "a2/2", dates "1/2/15" */
+        if (isalnum((unsigned char)p[2]) || p[2] == '/')
+            continue;
+        if (b[0] > '1' && b[0] <= p[1])
+            return true;
+    }
+    return false;
+}
+
+/* Does lc carry a hashtag other than the chat's? (Spam rides trending tags.) */
+static bool other_hashtag(const struct ck_group_scanner *s, const char *lc)
+{
+    for (const char *p = strchr(lc, '#'); p != NULL; p = strchr(p + 1, '#')) {
+        if (!is_word_char((unsigned char)p[1]) || (p > lc && is_word_char((unsigned char)p[-1])))
+            continue;
+        size_t hl = s->hashtag_len;
+        if (hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 && !is_word_char((unsigned char)p[1 + hl]))
+            continue;
+        return true;
     }
     return false;
 }
@@ -612,6 +673,7 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     m->flags = 0;
     m->chatter = 0;
     m->content_q = 0;
+    m->text_hash = 0;
     if (text == NULL)
         return;
     char orig[SCAN_MAX], lc[SCAN_MAX];
@@ -641,6 +703,15 @@ void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
     size_t start = lead_end(s, lc);
     scan_tags(lc, orig, start, len, m);
     scan_qmention(lc, orig, start, m);
+    if (later_part(lc))
+        m->flags |= CK_GROUP_F_CONT;
+    if (other_hashtag(s, lc)) {
+        m->flags |= CK_GROUP_F_OTAG;
+        uint32_t h = 2166136261u;
+        for (const char *p = lc; *p; p++)
+            h = (h ^ (unsigned char)*p) * 16777619u;
+        m->text_hash = h;
+    }
     m->chatter = (uint8_t)ck_group__chatter(lc, start, &m->flags);
 
     /* Questions with no content words ("Question 1?") leave nothing to count. */

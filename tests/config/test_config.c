@@ -278,9 +278,18 @@ static void test_steps(void **st)
     expect_error("\"20m\"", "\"5m\"",
                  "cfg/t.json:11:12: field 'questions[1].at': at the same time as questions[0] "
                  "(5m); expected a later offset");
-    expect_error("\"1h25m\"", "\"2h\"",
+    /* duration is the plan: a closing may come in the grace period (issue 14) */
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with("\"1h25m\"", "\"1h50m\"", &s, &err), 0);
+    assert_int_equal(s.closing.at_ms, 110 * 60000);
+    ck_session_finish(&s);
+    expect_error("\"1h25m\"", "\"2h5m\"",
                  "cfg/t.json:13:21: field 'closing.at': expected an offset within the chat's "
-                 "duration (0s to 1h30m), got \"2h\"");
+                 "duration and grace (0s to 2h), got \"2h5m\"");
+    expect_error("\"20m\"", "\"1h35m\"",
+                 "cfg/t.json:11:12: field 'questions[1].at': expected an offset within the "
+                 "chat's duration (0s to 1h30m), got \"1h35m\"");
     expect_error("{\"at\": \"0m\"", "{\"at\": \"5m\"",
                  "cfg/t.json:8:21: field 'welcome.at': at the same time as questions[0] (5m); "
                  "expected an earlier offset");

@@ -390,7 +390,7 @@ static void test_welcome_and_meta_chat(void **st)
     expect(&m[5], 0, CK_BY_NONE); /* an introduction after Q1 is out, to the welcome */
     expect(&m[6], 1, CK_BY_TAG);  /* ... but one with a tag answers */
     expect(&m[7], 1, CK_BY_TIME);
-    expect(&m[8], 0, CK_BY_NONE);
+    expect(&m[8], 1, CK_BY_REPLY); /* "lol yes" in a Q1 thread is part of it (issue 14) */
     expect(&m[9], 1, CK_BY_REPLY);
     expect(&m[10], 0, CK_BY_NONE);
     expect(&m[11], 0, CK_BY_NONE);
@@ -521,6 +521,200 @@ static void test_time_content_and_limits(void **st)
     expect(&m[9], 3, CK_BY_TIME);
 }
 
+/* Issue 14, from the real #critlib chats of March and June 2015 (reworded). */
+
+/* 1. A reply belongs to the conversation it is in, however short or social;
+ * only talk about the chat itself stays out of a thread. */
+static void test_reply_belongs_to_thread(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q3", NULL, "@host@example.org", 40, "Q3 What makes a reading group accessible: "
+                                              "large print, audio or online?", 0},
+        {"a3", "q3", "@ann", 41, "A3 we read the book aloud, nobody needs to bring a copy", 0},
+        {"ooh", "a3", "@bob", 42, "@ann ooh, which one?", 0},
+        {"same", "a3", "@cy", 43, "@ann same here 🙌", 0},
+        {"exact", "ooh", "@ann", 44, "@bob exactly - how to share that knowledge is the hard part",
+         0},
+        {"lol", "a3", "@dee", 56, "@ann lol yes", 0}, /* Q4 is out: still Q3's */
+        {"bye", "a3", "@eve", 57, "@ann have to run, see you next time!", 0},
+        {"intro", "w", "@fay", 45, "@host Fay here, lurking tonight", 0},
+        {"w", NULL, "@host@example.org", 1, "Welcome to #readchat! Introduce yourself", 0},
+        {"hi", "w", "@gus", 46, "@host Gus, school librarian in Hull", 0},
+        {"van", "wel", "@hal", 47, "@ivy we have one, it meets in the library van", 0},
+        {"wel", "hi2", "@ivy", 46, "@hal welcome! a van group would be great to hear about", 0},
+        {"hi2", NULL, "@hal", 45, "Hello #readchat, Hal here, mobile library driver", 0},
+    };
+    struct ck_group_msg m[13];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 13, m, NULL, 0);
+    expect(&m[1], 3, CK_BY_TAG);
+    expect(&m[2], 3, CK_BY_REPLY);
+    expect(&m[3], 3, CK_BY_REPLY);
+    expect(&m[4], 3, CK_BY_REPLY);
+    expect(&m[5], 3, CK_BY_REPLY);
+    expect(&m[6], 0, CK_BY_NONE); /* comings and goings */
+    expect(&m[7], 0, CK_BY_NONE);
+    expect(&m[9], 0, CK_BY_NONE); /* a direct reply to the welcome: an introduction */
+    /* ... but deeper in an introduction's thread, an answer is filed by the clock */
+    expect(&m[10], 3, CK_BY_TIME);
+    expect(&m[11], 0, CK_BY_NONE);
+    expect(&m[12], 0, CK_BY_NONE);
+}
+
+/* 2. A reply to a post that is not in the archive is filed as a top-level
+ * post would be: its label, else the open question; never left out. */
+static void test_reply_to_missing_parent(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q2", NULL, "@host@example.org", 25, "Q2 How do you choose the books, and who gets a "
+                                              "say?", 0},
+        {"m1", "gone1", "@ann", 27, "@bob I think it baffles me, do people push back?", 0},
+        {"m2", "gone2", "@cy", 28, "@dee A1 we also run one for carers", 0},
+        {"m3", "m1", "@bob", 29, "@ann they do, every month", 0},
+        {"m4", "gone3", "@eve", 30, "@fay thanks!", 0}, /* chatter, as at top level */
+        {"m5", "gone4", "@gus", 97, "@hal and the books came from the library", 0}, /* after */
+    };
+    struct ck_group_msg m[6];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 6, m, NULL, 0);
+    expect(&m[1], 2, CK_BY_TIME);
+    expect(&m[2], 1, CK_BY_TAG);
+    expect(&m[3], 2, CK_BY_REPLY);
+    expect(&m[4], 0, CK_BY_NONE);
+    expect(&m[5], 0, CK_BY_NONE);
+}
+
+/* 3. An explicit answer label wins: for a question already asked, or for the
+ * next one when its post is missing or late; "2/2 Q2", "(Q1)" and "sounds
+ * like A2" are labels; a later part "2/2" continues the part before it. */
+static void test_labels_win(void **st)
+{
+    (void)st;
+    assert_string_equal(tags_of("2/2 Q2 related to how the zine fest felt welcoming"), "2");
+    assert_string_equal(tags_of("(1/3) A1 mostly retired teachers"), "1");
+    assert_string_equal(tags_of("Hi, I'm Ann, public librarian (Q1) we run three groups"), "1");
+    assert_string_equal(tags_of("This sounds like A2 tonight!"), "2");
+    assert_string_equal(tags_of("my A3 is large print"), "3");
+    assert_string_equal(tags_of("it tastes like a1 sauce"), "");
+    assert_string_equal(tags_of("the 2/2 split was fair"), "");
+
+    /* Q2's post was not captured ("forgot to tag"): A2 is trusted at once */
+    static const struct row rows[] = {
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, and who comes to them?", 0},
+        {"a2", NULL, "@ann", 22, "A2 biggest thing I find is letting the group vote", 0},
+        {"a5", NULL, "@bob", 23, "A5 bring cake", 0},    /* far ahead: a slip */
+        {"a9", NULL, "@cy", 24, "A9 no such question", 0}, /* not on the run sheet */
+        {"p1", NULL, "@dee", 30, "The books matter most to us. 1/2", 0},
+        {"p2", NULL, "@dee", 31, "and the biscuits. 2/2", 0},
+        {"q4", NULL, "@host@example.org", 58, "Q4 What is the hardest thing about keeping a "
+                                              "group going?", 0},
+        {"late", NULL, "@eve", 56, "A4 keeping people coming", 0}, /* post late (55 sched) */
+        {"slip", NULL, "@fay", 50, "A4 too early", 0},             /* before schedule: slip */
+    };
+    struct ck_group_msg m[9];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 9, m, NULL, 0);
+    expect(&m[1], 2, CK_BY_TAG);
+    expect(&m[2], 1, CK_BY_TIME);
+    expect(&m[3], 1, CK_BY_TIME);
+    expect(&m[4], 2, CK_BY_TIME);
+    expect(&m[5], 2, CK_BY_REPLY);
+    expect(&m[7], 4, CK_BY_TAG);
+    expect(&m[8], 3, CK_BY_TIME);
+}
+
+/* 5. Spam: the same text from two or more accounts that post nothing else
+ * here, riding other hashtags (real June 2015 #critlib: "#KCA #VoteJKT48ID
+ * kevinseeber: ..." three times); kept, never assigned; a move says otherwise. */
+static void test_spam(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, and who comes to them?", 0},
+        {"a", NULL, "@kev", 11, "A1 and if the numbers go down, we assume it is broken #readchat",
+         0},
+        {"b1", NULL, "@bot1", 12, "#KCA #VoteJKT48ID kev: and if the numbers go down #readchat", 0},
+        {"b2", NULL, "@bot2", 12, "#KCA #VoteJKT48ID kev: and if the numbers go down #readchat", 0},
+        {"b3", NULL, "@bot3", 12, "#KCA #VoteJKT48ID kev: and if the numbers go down #readchat", 0},
+        {"one", NULL, "@bot4", 13, "#KCA #VoteJKT48ID something else entirely #readchat", 0},
+        {"x1", NULL, "@ann", 14, "crime fiction mostly #bookclub #readchat", 0},
+        {"x2", NULL, "@bob", 14, "crime fiction mostly #bookclub #readchat", 0},
+        {"x3", NULL, "@bob", 15, "and poetry", 0},
+        {"x4", NULL, "@ann", 16, "retired teachers", 0},
+    };
+    struct ck_group_msg m[10];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 10, m, NULL, 0);
+    expect(&m[1], 1, CK_BY_TAG);
+    expect(&m[2], 0, CK_BY_SPAM);
+    expect(&m[3], 0, CK_BY_SPAM);
+    expect(&m[4], 0, CK_BY_SPAM);
+    expect(&m[5], 1, CK_BY_TIME); /* one copy is not a flood */
+    expect(&m[6], 1, CK_BY_TIME); /* people who take part are never spam */
+    expect(&m[7], 1, CK_BY_TIME);
+    assert_string_equal(ck_group_by_name(CK_BY_SPAM), "spam");
+
+    json_t *ov = json_loads("{\"move\": {\"b1\": [1]}}", 0, NULL);
+    run(&c, rows, 10, m, ov, 0);
+    expect(&m[2], 1, CK_BY_OVERRIDE);
+    expect(&m[3], 0, CK_BY_SPAM);
+    json_decref(ov);
+}
+
+/* Bad input: never a crash or a hang, filed sensibly. */
+static void test_bad_input(void **st)
+{
+    (void)st;
+    /* no question posts at all, and no run sheet: everything is left out */
+    struct ck_group_conf none = {NULL, 0, facilitators, 2, "#readchat", 0, 90 * MIN};
+    static const struct row rows[] = {
+        {"a", NULL, "@ann", 5, "A1 we run three groups", 0},
+        {"b", "a", "@bob", 6, "@ann same", 0},
+        {"self", "self", "@cy", 7, "replying to myself", 0},
+        {"l1", "l3", "@d", 8, "loop", 0},
+        {"l2", "l1", "@e", 9, "loop", 0},
+        {"l3", "l2", "@f", 10, "loop", 0},
+        {"dup", NULL, "@g", 11, "same id", 0},
+        {"dup", NULL, "@h", 12, "same id again", 0},
+        {"cy", NULL, "@i", 13, "C1 rydyn ni'n rhedeg tri grŵp", 0},
+        {"ar", NULL, "@j", 14, "A١ ثلاث مجموعات", 0},
+        {"fw", NULL, "@k", 15, "Ａ１ three groups", 0},
+        {"nul", NULL, "@l", 16, NULL, 0},
+    };
+    struct ck_group_msg m[12];
+    run(&none, rows, 12, m, NULL, 0);
+    for (size_t i = 0; i < 12; i++)
+        expect(&m[i], 0, CK_BY_NONE);
+
+    /* duplicate question numbers, a facilitator numbering answers, loops and
+     * self-replies with questions: filed, and the loop is cut */
+    static const struct row rows2[] = {
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, and who comes to them?", 0},
+        {"q1b", NULL, "@cohost", 11, "Q1 What reading groups does your library run, and who "
+                                     "comes to them?", 0},
+        {"f", NULL, "@host@example.org", 12, "A1 ours is a crime group", 0},
+        {"self", "self", "@cy", 13, "replying to myself", 0},
+        {"l1", "l2", "@d", 14, "loop", 0},
+        {"l2", "l1", "@e", 15, "loop", 0},
+        {"a2", NULL, "@ann", 16, "A2 the group votes", 0},
+    };
+    struct ck_group_msg m2[7];
+    struct ck_group_conf c = conf();
+    run(&c, rows2, 7, m2, NULL, 0);
+    expect(&m2[0], 1, CK_BY_QUESTION);
+    expect(&m2[1], 1, CK_BY_QUESTION);
+    expect(&m2[2], 1, CK_BY_TAG);
+    expect(&m2[3], 1, CK_BY_TIME);
+    assert_int_equal(m2[4].questions[0], 1);
+    assert_int_equal(m2[5].questions[0], 1);
+    expect(&m2[6], 2, CK_BY_TAG); /* Q2 is next, its post missing */
+}
+
 static void test_overrides(void **st)
 {
     (void)st;
@@ -614,6 +808,11 @@ int main(void)
         cmocka_unit_test(test_posted_id_and_schedule),
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_time_content_and_limits),
+        cmocka_unit_test(test_reply_belongs_to_thread),
+        cmocka_unit_test(test_reply_to_missing_parent),
+        cmocka_unit_test(test_labels_win),
+        cmocka_unit_test(test_spam),
+        cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_misc),
     };

@@ -1,7 +1,8 @@
 /* Grouping accuracy on hand-labelled chats (tests/group/labelled/, one JSON file each).
  *
- * Each file is one chat written in the style of real ones, every message
- * labelled with the questions a careful reader would give it. We run the
+ * Each file is one chat, every message labelled with the questions a careful
+ * reader would give it: five written in the style of real ones, two real
+ * #critlib chats (March and June 2015, twarc imports). We run the
  * archive's path (scan each text, then assign) and compare, and we run the
  * naive chain DESIGN.md describes (tag, else reply chain, else the open
  * question) on the same scans, so the report shows what the rules buy.
@@ -18,11 +19,11 @@
 
 #include "chatkeeper/group.h"
 
-/* Just under what the grouper achieves over all five chats (lowest 95.2%,
- * mean 97.8%, two of them held out while the rules were written), so a
- * regression fails the build. */
-#define MIN_ACCURACY 0.95
-#define MIN_MEAN 0.975
+/* Just under what the grouper achieves over all seven chats (lowest 90.3%,
+ * the real June 2015 #critlib chat; mean 96.9%), so a regression fails the
+ * build. Every chat must also be at least as good as the naive chain. */
+#define MIN_ACCURACY 0.90
+#define MIN_MEAN 0.965
 
 struct chat {
     struct ck_group_question q[CK_GROUP_MAX_NUMBER];
@@ -166,7 +167,7 @@ static void naive_one(const struct chat *c, struct naive *r, const int64_t *qat,
     }
 }
 
-static double naive_accuracy(const struct chat *c)
+static double naive_accuracy(const struct chat *c, double *in_questions)
 {
     int64_t qat[CK_GROUP_MAX_NUMBER + 1];
     for (int q = 0; q <= CK_GROUP_MAX_NUMBER; q++)
@@ -180,16 +181,22 @@ static double naive_accuracy(const struct chat *c)
             qat[m->q_mention] = m->created_ms;
     }
     struct naive *r = calloc(c->n, sizeof *r);
-    size_t right = 0, total = 0;
+    size_t right = 0, total = 0, qright = 0, qtotal = 0;
     for (size_t i = 0; i < c->n; i++) {
         naive_one(c, r, qat, i, 0);
         if (c->m[i].boost)
             continue;
         total++;
         /* a question post is right when it carries its own number */
-        right += same_set(r[i].q, r[i].n, c->label[i]);
+        bool ok = same_set(r[i].q, r[i].n, c->label[i]);
+        right += ok;
+        if (json_array_size(c->label[i]) > 0) {
+            qtotal++;
+            qright += ok;
+        }
     }
     free(r);
+    *in_questions = qtotal ? (double)qright / (double)qtotal : 0;
     return total ? (double)right / (double)total : 0;
 }
 
@@ -211,7 +218,7 @@ static int run(const char *dir, const char *name, double *acc, double *base)
     if (rc != 0) {
         fprintf(stderr, "%s: failed: %s\n", name, err.msg);
     } else {
-        size_t right = 0, total = 0, by[8] = {0};
+        size_t right = 0, total = 0, by[8] = {0}, qright = 0, qtotal = 0;
         bool verbose = getenv("CK_GROUP_VERBOSE") != NULL;
         for (size_t i = 0; i < c.n; i++) {
             if (c.m[i].boost)
@@ -220,23 +227,36 @@ static int run(const char *dir, const char *name, double *acc, double *base)
             by[c.m[i].by]++;
             bool ok = same_set(c.m[i].questions, c.m[i].n_questions, c.label[i]);
             right += ok;
+            if (json_array_size(c.label[i]) > 0) {
+                qtotal++;
+                qright += ok;
+            }
             if (!ok && verbose) {
                 char *l = json_dumps(c.label[i], JSON_COMPACT);
-                printf("  %-8s want %-6s got %d%s by %-8s %s\n", c.m[i].id, l,
+                printf("  %-8s want %-6s got %d%s by %-8s c%d %s\n", c.m[i].id, l,
                        c.m[i].n_questions ? c.m[i].questions[0] : 0,
                        c.m[i].n_questions > 1 ? "+" : " ",
                        ck_group_by_name(c.m[i].by) ? ck_group_by_name(c.m[i].by) : "none",
-                       c.text[i]);
+                       c.m[i].chatter, c.text[i]);
                 free(l);
             }
         }
         *acc = total ? (double)right / (double)total : 0;
-        *base = naive_accuracy(&c);
-        printf("%-28s %3zu messages (+%zu boosts)  grouper %5.1f%%  naive %5.1f%%   "
-               "[tag %zu reply %zu time %zu content %zu question %zu none %zu]\n",
-               name, total, c.n - total, 100 * *acc, 100 * *base, by[CK_BY_TAG],
+        double qacc = qtotal ? (double)qright / (double)qtotal : 0, qbase = 0;
+        *base = naive_accuracy(&c, &qbase);
+        printf("%-28s %3zu messages (+%zu boosts)  grouper %5.1f%% (in questions %5.1f%%)  "
+               "naive %5.1f%% (%5.1f%%)   [tag %zu reply %zu time %zu content %zu question %zu "
+               "none %zu]\n",
+               name, total, c.n - total, 100 * *acc, 100 * qacc, 100 * *base, 100 * qbase,
+               by[CK_BY_TAG],
                by[CK_BY_REPLY], by[CK_BY_TIME], by[CK_BY_CONTENT], by[CK_BY_QUESTION],
                by[CK_BY_NONE]);
+        /* never worse than the naive chain (on messages in questions the naive
+         * chain is generous: it files everything somewhere; reported only) */
+        if (*acc < *base) {
+            printf("%s: worse than the naive chain\n", name);
+            rc = -1;
+        }
     }
     ck_group_scanner_destroy(s);
     free(c.m);
