@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -51,6 +52,13 @@ struct ck_record {
     uint8_t nulls;       /* CK_RECORD_NULL_* */
     char created_buf[32]; /* created_at's storage when the record made it */
 };
+
+/* Grouping marked it spam (issue 14): kept in messages.jsonl and the CSV,
+ * left out of transcripts, counts, the chart and the write-up. */
+static inline bool ck_record_is_spam(const struct ck_record *r)
+{
+    return r->assigned_by != NULL && strcmp(r->assigned_by, "spam") == 0;
+}
 
 /* A view of the messages.jsonl object j (borrowed: j must outlive r).
  * Returns 0, or CK_EPARSE when j has no string id or no readable created_at. */

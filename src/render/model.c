@@ -203,6 +203,11 @@ static uint32_t count32(int64_t v)
 static int take(struct ck_rmodel *m, const struct ck_record *r, size_t off, size_t len,
                 struct ck_sink *csv, struct ck_writeup_digest *digest)
 {
+    if (ck_record_is_spam(r)) {
+        if (csv != NULL)
+            ck_rcsv_row(m, csv, r);
+        return 0;
+    }
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
         struct ck_rmsg *nm = realloc(m->msgs, cap * sizeof *nm);

@@ -470,6 +470,8 @@ static bool record_answers(const struct ck_record *r, int q)
 
 int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_record *r)
 {
+    if (ck_record_is_spam(r))
+        return 0;
     if (r->boost_of != NULL || json_object_get(d->deleted, r->id) != NULL)
         return 0;
     const char *h = r->handle;

@@ -1122,6 +1122,46 @@ static void test_missing_and_empty(void **state)
     free(csv);
 }
 
+/* Spam (grouping's assigned_by "spam", issue 14) stays in messages.csv and
+ * is left out of the transcripts, the counts and the write-up. */
+static void test_spam_left_out(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/spam", root);
+    mkdir(dir, 0755);
+    session(dir, "Spam", "2026-12-03T20:00");
+    char path[256];
+    snprintf(path, sizeof path, "%s/messages.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const struct msg ms[] = {
+        {"s1", "20:05:00", HOST, "Host", .text = "Q1 How do you use networks?", .q = {1},
+         .by = "question"},
+        {"s2", "20:06:00", "@alice@x.org", "Alice", .text = "A1 daily", .q = {1}, .by = "tag"},
+        {"s3", "20:07:00", "@bot1@x.org", "Bot", .text = "SPAMWORD #KCA #Vote", .by = "spam"},
+        {"s4", "20:07:01", "@bot2@x.org", "Bot", .text = "SPAMWORD #KCA #Vote", .by = "spam"},
+    };
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        add(f, &ms[i]);
+    fclose(f);
+    struct ck_error err = {0};
+    struct ck_render_stats st;
+    assert_int_equal(ck_render_session(dir, &st, &err), 0);
+    assert_int_equal(st.messages, 2);
+    static const char *const hidden[] = {"transcript.html", "transcript.md", "summary.json"};
+    for (size_t i = 0; i < 3; i++) {
+        char *out = read_file(dir, hidden[i], NULL);
+        assert_non_null(out);
+        if (strstr(out, "SPAMWORD") != NULL || strstr(out, "bot1") != NULL)
+            fail_msg("%s shows spam", hidden[i]);
+        free(out);
+    }
+    char *csv = read_file(dir, "messages.csv", NULL);
+    assert_non_null(strstr(csv, "SPAMWORD"));
+    free(csv);
+}
+
 int main(void)
 {
     /* Order matters: the index test expects the first session rendered and
@@ -1139,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_writeup_page),
         cmocka_unit_test(test_index),
         cmocka_unit_test(test_missing_and_empty),
+        cmocka_unit_test(test_spam_left_out),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
