@@ -424,7 +424,11 @@ static void cycle_done(struct ck_follower *f)
 static void retry_later(struct ck_follower *f, const char *why)
 {
     f->stats.errors++;
-    snprintf(f->stats.last_error, sizeof f->stats.last_error, "%s", why);
+    /* Kept for the give-up message; cut at a character, never in one. */
+    size_t n = strnlen(why, sizeof f->stats.last_error - 1);
+    memcpy(f->stats.last_error, why, n);
+    f->stats.last_error[n] = '\0';
+    ck_utf8_trim_partial(f->stats.last_error);
     int64_t delay = ck_backoff_next(&f->backoff);
     ck_warn("follower: %s; retrying in %lld ms", why, (long long)delay);
     schedule_at(f, ck_time_now_ms() + delay);

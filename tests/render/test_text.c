@@ -298,7 +298,7 @@ static void fragment(char *buf, size_t cap, int depth, int stray)
                 put(buf, &len, cap, rnd(2) ? "<" : rnd(2) ? "<!-- c -->" : "</p>");
                 break;
             }
-            /* fall through */
+            __attribute__((fallthrough));
         default: {
             const char *t = PICK(inline_tags, INLINE_OK, stray);
             put(buf, &len, cap, "<");
