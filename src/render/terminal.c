@@ -464,6 +464,20 @@ int ck_catchup_render(FILE *out, const char *dir, const struct ck_catchup_opts *
         rc = rc == CK_ENOMEM ? rc : CK_ECONFIG;
         goto out;
     }
+    /* A session directory whose run has not written its outputs yet (the
+     * chat has not begun, or nothing was captured so far): say so, not
+     * "No such file". The run refreshes them about once a minute. */
+    probe = fopen(messages_path, "rb");
+    if (probe == NULL && errno == ENOENT) {
+        rc = ck_error_set(err, CK_ENOTFOUND,
+                          "%s: no messages yet: the chat has not begun or nothing was captured "
+                          "so far (a running chat refreshes them about once a minute; "
+                          "'chatkeeper archive %s' builds them from the journal now)",
+                          dir, dir);
+        goto out;
+    }
+    if (probe != NULL)
+        fclose(probe);
     rc = load_messages(&r, messages_path, err);
     if (rc != 0)
         goto out;

@@ -157,6 +157,15 @@ def test_bad_input(tmp, sess, chat):
           f"a bad rehearsal script: file:line:col, exit 2: {rc} {err!r}")
     expect(["catchup", chat, "--question", "9", "--no-pager"], 2,
            "chatkeeper catchup: no question 9 (this chat has 6)")
+    # A session directory before its first outputs (a run that has just begun).
+    early = os.path.join(tmp, "early")
+    os.makedirs(early)
+    shutil.copy(os.path.join(chat, "session.json"), early)
+    write(os.path.join(early, "journal.jsonl"), "")
+    expect(["catchup", early, "--no-pager"], 2,
+           f"chatkeeper catchup: {early}: no messages yet: the chat has not begun or nothing was "
+           f"captured so far (a running chat refreshes them about once a minute; "
+           f"'chatkeeper archive {early}' builds them from the journal now)")
     # A session file error is the loader's own line, as an editor reads it.
     bad = os.path.join(tmp, "bad.json")
     write(bad, '{\n  "title": "x",\n  "hashtag": 5\n}\n')
