@@ -1,6 +1,6 @@
-/* Rebuild a session directory's outputs from session.json + journal.jsonl
- * (and later overrides.json). A pure function of those files: the same inputs
- * give the same bytes. */
+/* Rebuild a session directory's outputs from session.json, journal.jsonl,
+ * state.json (our posted question ids), overrides.json and deleted.json. A
+ * pure function of those files: the same inputs give the same bytes. */
 #ifndef CHATKEEPER_ARCHIVE_H
 #define CHATKEEPER_ARCHIVE_H
 

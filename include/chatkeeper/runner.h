@@ -47,7 +47,7 @@ int ck_runner_main(const struct ck_runner_opts *opts);
  * opts), posting nothing. Returns an exit status like ck_runner_main. */
 int ck_runner_dry_run(const struct ck_runner_opts *opts, FILE *out);
 
-/* A step is due. The observer logs it; the poster (a later module) posts it.
+/* A step is due. The observer logs it; the poster (src/run/poster.c) posts it.
  * Handlers are called on the loop at the step's time (or at once if the run
  * starts late). */
 struct ck_step_handler {
