@@ -3,8 +3,8 @@
  * chatkeeper uses, as Mastodon's documentation specifies it.
  *
  * Pieces, each in its own file under src/sim/: script loading (script.c),
- * ids and paging (page.c), Mastodon-style HTML and JSON (render.c, entity.c),
- * the server state (state.c) and the HTTP front (http.c, run.c). */
+ * ids and paging (page.c), Mastodon-style HTML and JSON (status_html.c, entity.c),
+ * the server state (world.c) and the HTTP front (server.c, run.c). */
 #ifndef CHATKEEPER_SIM_H
 #define CHATKEEPER_SIM_H
 
@@ -115,7 +115,7 @@ struct ck_sim_page_req {
 size_t ck_sim_page_select(const char *const *ids, size_t n, const struct ck_sim_page_req *req,
                           size_t out[40]);
 
-/* ---- rendering (render.c) ------------------------------------------------ */
+/* ---- rendering (status_html.c) ------------------------------------------ */
 
 /* Render plain text as Mastodon does: <p> paragraphs, <br>, hashtag and mention
  * links, shortened URLs. base is the local server's URL ("http://127.0.0.1:N").
@@ -124,7 +124,7 @@ size_t ck_sim_page_select(const char *const *ids, size_t n, const struct ck_sim_
 char *ck_sim_render_html(const struct ck_sim_script *s, const char *text, const char *base,
                          json_t *mentions, json_t *tags);
 
-/* ---- server state (state.c, entity.c), internal to src/sim and its tests --- */
+/* ---- server state (world.c, entity.c), internal to src/sim and its tests --- */
 
 /* One status as served: a script status placed in real time, or a posted one. */
 struct ck_sim_entry {
@@ -243,7 +243,7 @@ void ck_sim_api_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int6
 /* Answer GET /sim/statuses, /sim/requests, /sim/stats. Caller holds sim->mu. */
 void ck_sim_inspect(struct ck_sim *sim, const char *path, int64_t now, struct ck_sim_reply *rep);
 
-/* ---- the HTTP front (http.c), internal ------------------------------------ */
+/* ---- the HTTP front (server.c), internal ---------------------------------- */
 
 struct MHD_Daemon;
 

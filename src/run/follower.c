@@ -16,7 +16,7 @@
 #include "chatkeeper/ratelimit.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/strset.h"
-#include "chatkeeper/threads.h"
+#include "chatkeeper/replies.h"
 #include "chatkeeper/timeutil.h"
 
 #define RING_MAX 64

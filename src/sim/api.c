@@ -1,5 +1,5 @@
 /* The Mastodon API routes the simulator serves, independent of the HTTP
- * library: the front (http.c) hands over a decoded request and sends the
+ * library: the front (server.c) hands over a decoded request and sends the
  * reply. Rate limits and faults are the front's business, not this file's. */
 #include "chatkeeper/sim.h"
 

@@ -5,8 +5,8 @@
  *
  * Bounded: at most max_requests requests, paced by the shared rate limit, and
  * never past the deadline. One request in flight at a time. */
-#ifndef CHATKEEPER_THREADS_H
-#define CHATKEEPER_THREADS_H
+#ifndef CHATKEEPER_REPLIES_H
+#define CHATKEEPER_REPLIES_H
 
 #include <stddef.h>
 #include <stdint.h>

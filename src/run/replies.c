@@ -1,8 +1,8 @@
-/* Thread fetching after the sweep (see threads.h). The roots are worked out
+/* Thread fetching after the sweep (see replies.h). The roots are worked out
  * once from the journal: statuses in the window whose replies_count is larger
  * than the replies we hold, plus the run sheet's posted steps. A context reply
  * covers the whole subtree, so a root already inside a fetched thread is skipped. */
-#include "chatkeeper/threads.h"
+#include "chatkeeper/replies.h"
 
 #include <stdlib.h>
 #include <string.h>
