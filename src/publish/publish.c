@@ -9,6 +9,7 @@
 
 #include "chatkeeper/archive.h"
 #include "chatkeeper/log.h"
+#include "chatkeeper/sbuf.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/writeup.h"
 #include "publish_internal.h"
@@ -226,34 +227,54 @@ static int prepare(struct ck_pub *p, bool live, const struct ck_writeup_digest *
     return rc;
 }
 
+static int announce_target(struct ck_pub *p, const json_t *conf, struct ck_error *err)
+{
+    (void)conf;
+    return ck_pub_announce(p, err);
+}
+
+/* The targets, in the order they are published: the announcement last, since
+ * it links to the posts before it. Each is its key in the session's
+ * "publish" section (an object, or true for the announcement) and in
+ * state.json's "published". Adding a target is a row here and a file. */
+static const struct target {
+    const char *name;
+    int (*deliver)(struct ck_pub *p, const json_t *conf, struct ck_error *err);
+    bool needs_platform; /* posts on the chat's own platform */
+} targets[] = {
+    {"wordpress", ck_pub_wordpress, false},
+    {"micropub", ck_pub_micropub, false},
+    {"announce", announce_target, true},
+};
+#define N_TARGETS (sizeof targets / sizeof targets[0])
+
 static int deliver(struct ck_pub *p, const json_t *conf, bool live, struct ck_error *err)
 {
-    const json_t *wp = json_object_get(conf, "wordpress"), *mp = json_object_get(conf, "micropub");
     int rc = 0;
-    if (wp != NULL)
-        rc = ck_pub_wordpress(p, wp, err);
-    if (rc == 0 && mp != NULL)
-        rc = ck_pub_micropub(p, mp, err);
-    if (rc == 0 && json_is_true(json_object_get(conf, "announce"))) {
-        if (live)
-            rc = ck_pub_announce(p, err);
-        else
-            fprintf(p->out, "announce: skipped, this session has no live platform\n");
+    for (size_t i = 0; i < N_TARGETS && rc == 0; i++) {
+        const json_t *c = json_object_get(conf, targets[i].name);
+        if (!json_is_object(c) && !json_is_true(c))
+            continue;
+        if (targets[i].needs_platform && !live) {
+            fprintf(p->out, "%s: skipped, this session has no live platform\n", targets[i].name);
+            continue;
+        }
+        rc = targets[i].deliver(p, c, err);
     }
     if (rc != 0 && !p->dry_run) {
         /* Say what is already out there, so nobody thinks nothing happened. */
-        const char *done[3] = {0};
-        size_t n = 0;
-        static const char *const names[] = {"wordpress", "micropub", "announce"};
-        for (size_t i = 0; i < 3; i++)
-            if (ck_pub_recorded(p, names[i]) != NULL)
-                done[n++] = names[i];
-        if (n > 0) {
-            fprintf(p->out,
-                    "publish: stopped by an error; already published (state.json): %s%s%s%s%s\n",
-                    done[0], n > 1 ? ", " : "", n > 1 ? done[1] : "", n > 2 ? ", " : "",
-                    n > 2 ? done[2] : "");
+        struct ck_sbuf done = {0};
+        for (size_t i = 0; i < N_TARGETS; i++) {
+            if (ck_pub_recorded(p, targets[i].name) == NULL)
+                continue;
+            if (done.len > 0)
+                ck_sbuf_str(&done, ", ");
+            ck_sbuf_str(&done, targets[i].name);
         }
+        if (done.len > 0 && !done.oom)
+            fprintf(p->out, "publish: stopped by an error; already published (state.json): %s\n",
+                    done.s);
+        free(done.s);
     }
     return rc;
 }
