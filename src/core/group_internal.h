@@ -1,4 +1,5 @@
-/* Shared between group.c and group_scan.c; not part of the public contract. */
+/* Shared by the grouping files (group.c -> group_scan.c -> group_chatter.c ->
+ * group_words.c, one way); not part of the public contract. */
 #ifndef CHATKEEPER_GROUP_INTERNAL_H
 #define CHATKEEPER_GROUP_INTERNAL_H
 
@@ -11,8 +12,8 @@
 /* Content words of the scanner's k-th question (0 past the last). */
 size_t ck_group__qwords(const struct ck_group_scanner *s, size_t k);
 
-/* Whether lower-case word w (len bytes, no NUL among them) is a stop word
- * (filler shared by every question). */
+/* group_words.c: whether lower-case word w (len bytes, no NUL among them) is
+ * a stop word (filler shared by every question). */
 bool ck_group__is_stop(const char *w, size_t len);
 
 /* Whether word w (len bytes) is one of list's n words, which are sorted in
