@@ -274,7 +274,7 @@ static int take(struct ck_rmodel *m, const struct ck_record *r, size_t off, size
         if (b < m->nbins)
             m->bins[b]++;
     }
-    ck_rsummary_scan_text(m, r->text, strlen(r->text));
+    ck_rscan_text(&m->links, &m->tags, m->s->hashtag, r->text, strlen(r->text));
     return 0;
 }
 

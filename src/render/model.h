@@ -181,11 +181,14 @@ bool ck_rfor_each_author(const char *path, void (*each)(void *arg, const char *h
 int ck_rcount_add(struct ck_rcount *c, const char *key, size_t len);
 int ck_rcount_top(const struct ck_rcount *c, size_t max, struct ck_rcount_slot ***top, size_t *n);
 void ck_rcount_finish(struct ck_rcount *c);
+/* Count text's http(s) links into links and its hashtags (lower-cased, not
+ * inside a URL, never own_tag) into tags; out of memory is logged, not fatal. */
+void ck_rscan_text(struct ck_rcount *links, struct ck_rcount *tags, const char *own_tag,
+                   const char *text, size_t len);
 
 /* Per-output writers (each file owns one). */
 void ck_rcsv_header(struct ck_sink *csv);
 void ck_rcsv_row(struct ck_rmodel *m, struct ck_sink *csv, const struct ck_record *r);
-void ck_rsummary_scan_text(struct ck_rmodel *m, const char *text, size_t len);
 int ck_rsummary_returning(struct ck_rmodel *m, struct ck_error *err);
 int ck_rsummary_write(struct ck_rmodel *m, const char *path, struct ck_error *err);
 int ck_rchart_write(struct ck_rmodel *m, const char *path, struct ck_error *err);

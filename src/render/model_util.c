@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "chatkeeper/escape.h"
+#include "chatkeeper/log.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/timeutil.h"
 #include "model.h"
@@ -217,4 +220,72 @@ bool ck_rfor_each_author(const char *path, void (*each)(void *arg, const char *h
     free(line);
     fclose(f);
     return true;
+}
+
+/* ---- links and hashtags in a message's text (summary.json lists them) ---- */
+
+static bool tag_byte(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')
+        return true;
+    if (c < 0x80)
+        return false;
+    /* Non-ASCII letters belong to a tag, but Latin-1 punctuation (U+0080..U+00BF)
+     * and General Punctuation (U+2000..U+206F: quotes, ellipsis, bidi controls)
+     * end it, so "#uklibchat’s" is #uklibchat. */
+    if (c == 0xC2)
+        return false;
+    if (c == 0xE2 && left >= 2 && (p[1] == 0x80 || p[1] == 0x81))
+        return false;
+    return true;
+}
+
+static void scan_tags(struct ck_rcount *tags, const char *own_tag, const char *text, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] != '#')
+            continue;
+        /* Only at the start of a word: not "C#", "&#39;", "page#x" or "##x". */
+        unsigned char b = i > 0 ? p[i - 1] : ' ';
+        if (b >= 0x80 || b == '&' || b == '/' || b == '#' || tag_byte(&b, 1))
+            continue;
+        size_t e = i + 1;
+        bool letter = false;
+        while (e < len && tag_byte(p + e, len - e)) {
+            letter = letter || p[e] < '0' || p[e] > '9';
+            e++;
+        }
+        /* Back off a partial UTF-8 sequence at the end (tag_byte stops at C2 etc.). */
+        while (e > i + 1 && (p[e - 1] & 0xC0) == 0xC0)
+            e--;
+        size_t tl = e - i - 1;
+        if (!letter || tl == 0 || tl > 100) {
+            i = e - 1;
+            continue;
+        }
+        char tag[101];
+        for (size_t k = 0; k < tl; k++) {
+            unsigned char c = p[i + 1 + k];
+            tag[k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        }
+        tag[tl] = '\0';
+        if (strcasecmp(tag, own_tag) != 0 && ck_rcount_add(tags, tag, tl) != 0)
+            ck_warn("render: out of memory counting hashtags");
+        i = e - 1;
+    }
+}
+
+void ck_rscan_text(struct ck_rcount *links, struct ck_rcount *tags, const char *own_tag,
+                   const char *text, size_t len)
+{
+    size_t at = 0, st, ul;
+    while (at < len && ck_url_next(text + at, len - at, &st, &ul)) {
+        scan_tags(tags, own_tag, text + at, st); /* never inside a URL ("#fragment") */
+        if (ck_rcount_add(links, text + at + st, ul) != 0)
+            ck_warn("render: out of memory counting links");
+        at += st + ul;
+    }
+    scan_tags(tags, own_tag, text + at, len - at);
 }
