@@ -16,41 +16,6 @@
 
 #define MAX_RECHECK_ROUNDS 8
 
-int ck_pub_send(const struct ck_pub *p, const struct ck_request *req, struct ck_response *resp,
-                struct ck_error *err)
-{
-    struct ck_http_opts o = {.total_timeout_ms = p->opts ? p->opts->timeout_ms : 0};
-    return ck_http_fetch(req, &o, resp, err);
-}
-
-json_t *ck_pub_recorded(const struct ck_pub *p, const char *target)
-{
-    json_t *v = json_object_get(json_object_get(p->state, "published"), target);
-    return json_is_object(v) ? v : NULL;
-}
-
-int ck_pub_record(struct ck_pub *p, const char *target, json_t *rec, struct ck_error *err)
-{
-    if (rec == NULL)
-        return ck_error_set(err, CK_ENOMEM, "out of memory");
-    json_t *pub = json_object_get(p->state, "published");
-    if (!json_is_object(pub)) {
-        pub = json_object();
-        if (pub == NULL || json_object_set_new(p->state, "published", pub) != 0) {
-            json_decref(rec);
-            return ck_error_set(err, CK_ENOMEM, "out of memory");
-        }
-    }
-    if (json_object_set_new(pub, target, rec) != 0)
-        return ck_error_set(err, CK_ENOMEM, "out of memory");
-    int rc = ck_state_save(p->state_path, p->state, err);
-    if (rc != 0)
-        /* The post exists but we could not note it: say so loudly, the next
-         * run must not be trusted to find it (WordPress will, by slug). */
-        ck_err("publish: %s was published but state.json could not be written", target);
-    return rc;
-}
-
 /* Look up every highlighted post; 404/410 means deleted. Returns 1 when it
  * added ids to deleted, 0 when all exist, or a negative code. */
 static int recheck(struct ck_pub *p, const json_t *data, json_t *ok, json_t *deleted,
