@@ -17,7 +17,7 @@
 #include "chatkeeper/archive.h"
 #include "chatkeeper/group.h"
 
-#include "archive_int.h" /* ck_grouping_*: the archive's grouping, private to src/core */
+#include "archive_int.h" /* ck_grouping_*: the archive's grouping, private to src/archive */
 
 #define MIN 60000LL
 /* 2015-03-10T21:00 New York (EDT) */

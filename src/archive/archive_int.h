@@ -1,4 +1,4 @@
-/* Private to src/core: the archive's passes. archive.c reads the journal into
+/* Private to src/archive: the archive's passes. archive.c reads the journal into
  * a spill of binary records and sorts its entries; archive_write.c groups the
  * sorted messages and writes messages.jsonl and every output from the spill. */
 #ifndef CHATKEEPER_CORE_ARCHIVE_INT_H
