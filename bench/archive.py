@@ -8,7 +8,7 @@ earlier week that a catch-up page brings in), with a session.json whose window
 covers the chat. Then it times `chatkeeper archive DIR` and `jansson_floor`
 (parse each line with jansson, nothing else) on the same journal and prints the
 figures, for N statuses and for a typical 2,000-status chat. The archive
-builds each line's JSON tree in a reused block (src/core/jarena.c), so the
+builds each line's JSON tree in a reused block (src/store/jarena.c), so the
 floor is timed twice: as jansson runs by default (malloc), and with the same
 block (`jansson_floor --arena`), which is the floor for the archive's own work.
 

@@ -44,4 +44,9 @@ int ck_time_zone_valid(const char *tz);
  * live code on the loop prefers uv_now() for intervals. */
 int64_t ck_time_now_ms(void);
 
+/* Civil calendar arithmetic, no time zone involved: days since 1970-01-01
+ * of a date (month 1..12), and back. */
+int64_t ck_days_from_civil(int64_t y, unsigned m, unsigned d);
+void ck_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
+
 #endif

@@ -1,4 +1,4 @@
-/* Private to src/core: one input of `chatkeeper import` read as twarc reads
+/* Private to src/archive: one input of `chatkeeper import` read as twarc reads
  * its inputs: a plain file, a gzip file (by its magic bytes, not its name)
  * or "-" for standard input, line by line through one growing buffer.
  *

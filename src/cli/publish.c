@@ -16,7 +16,7 @@ static const struct ck_cli_opt cli_opts[] = {
     {NULL, NULL, NULL},
 };
 
-/* The fields src/core/config.c (parse_publish) accepts and src/publish/ reads. */
+/* The fields src/session/config.c (parse_publish) accepts and src/publish/ reads. */
 static const char session_section[] =
     "The session file's \"publish\" section (all optional; see docs/session.md\n"
     "for every field of the session file):\n"

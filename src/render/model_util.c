@@ -12,9 +12,6 @@
 #include "chatkeeper/timeutil.h"
 #include "model.h"
 
-/* Defined in core/timeutil.c. */
-void ck_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
-
 uint64_t ck_rhash(const char *s, size_t len, bool fold)
 {
     uint64_t h = 1469598103934665603ULL;

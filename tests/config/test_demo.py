@@ -102,10 +102,14 @@ def test_rehearsal_archive_is_the_chat():
         # The welcome goes out at the start, before the introductions at +40 s.
         start = when(kept["start"])
         welcome = next(x for x in msgs if x["text"].startswith("Welcome to tonight's"))
+        # A step may go out up to 1.5 s late on the wall (a busy machine; the
+        # promise is 1 s): at SPEED that is 1.5 * SPEED s on the chat's clock.
+        # Still far from the wall clock's answer (Q1 to Q6 in 6 s at 600x).
+        slack = 1.5 * SPEED
         late = (when(welcome["created_at"]) - start).total_seconds()
-        assert 0 <= late < 120, f"the welcome is {late:.0f} s late on the chat's clock"
+        assert 0 <= late < slack, f"the welcome is {late:.0f} s late on the chat's clock"
         gap = (asked[6] - asked[1]).total_seconds()
-        assert abs(gap - 60 * 60) < 60, f"Q1 to Q6: {gap:.0f} s, not an hour"
+        assert abs(gap - 60 * 60) < slack, f"Q1 to Q6: {gap:.0f} s, not an hour"
 
         # The chart: one bar per minute with messages, over the whole chat.
         svg = open(os.path.join(out, "activity.svg"), encoding="utf-8").read()

@@ -23,7 +23,7 @@ def read(*parts):
 def parser_fields():
     """Every name in the parsers' tables of known fields (and known values)."""
     names = set()
-    for src in ("src/core/config.c", "src/core/series_file.c"):
+    for src in ("src/session/config.c", "src/session/series_file.c"):
         for table in re.findall(r"static const char \*const \w+\[\] = \{(.*?)\};", read(src), re.S):
             names.update(re.findall(r'"([^"]+)"', table))
     return names

@@ -1,4 +1,4 @@
-/* overrides.json (src/core/overrides.c): every error names file:line:column
+/* overrides.json (src/session/overrides.c): every error names file:line:column
  * and the field, unknown keys get "did you mean", question numbers are
  * checked against the session, and ids no message has are warned about with
  * their position. */

@@ -1,4 +1,4 @@
-/* Records as views (src/core/record.c): the JSON the archive writes, the
+/* Records as views (src/store/record.c): the JSON the archive writes, the
  * binary form it reads back, and the view of a parsed messages.jsonl line
  * must all say the same thing; a damaged binary record is refused, never
  * read past its end. */
