@@ -29,6 +29,7 @@ struct ck_sim_opts {
     int no_host;            /* leave out the script's host posts (chatkeeper posts them) */
     int no_streaming;       /* answer the streaming API with 404, as instances that disable it */
     int64_t stream_drop_ms; /* close each stream this long (real time) after it opened; 0: never */
+    double stream_skip;     /* 0..1: share of statuses a stream leaves out (a lossy stream) */
 };
 
 /* Serve until SIGINT/SIGTERM. Prints "listening on http://127.0.0.1:PORT" on stdout

@@ -24,6 +24,7 @@ static const struct ck_cli_opt cli_opts[] = {
     {"no-host", NULL, "leave out the script's host posts: chatkeeper posts the run sheet"},
     {"no-streaming", NULL, "answer the streaming API with 404, as instances without it"},
     {"stream-drop", "DURATION", "close each live stream this long after it opened"},
+    {"stream-skip", "RATE", "leave this share of statuses out of live streams, 0 to 1"},
     {NULL, NULL, NULL},
 };
 
@@ -107,6 +108,10 @@ static int set_option(struct ck_sim_opts *o, const char *name, const char *val)
             return bad("--rate-window: expected a duration like 5m, got '%s'", val);
     } else if (strcmp(name, "port-file") == 0) {
         o->port_file = val;
+    } else if (strcmp(name, "stream-skip") == 0) {
+        if (parse_double(val, 0, 1, &d) != 0)
+            return bad("--stream-skip: expected a rate from 0 to 1, got '%s'", val);
+        o->stream_skip = d;
     } else if (strcmp(name, "stream-drop") == 0) {
         if (ck_duration_parse(val, &o->stream_drop_ms) != 0 || o->stream_drop_ms <= 0)
             return bad("--stream-drop: expected a duration like 30s, got '%s'", val);

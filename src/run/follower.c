@@ -107,6 +107,13 @@ struct ck_follower {
     int64_t stream_open_ms;
     struct ck_backoff stream_backoff;
     size_t stream_deletes;
+    /* Where the last timeline check ended (its overlap anchor), and whether
+     * the stream journaled anything since: then the next check reads from
+     * there, however many statuses the stream brought in between, so a
+     * status the stream missed below the ring's overlap is still read. */
+    char *check_from;
+    int streamed_since_check;
+    int rereading; /* this poll re-reads from check_from: full pages of known statuses are fine */
 };
 
 static void noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
@@ -439,6 +446,14 @@ static void start_poll(struct ck_follower *f)
         size_t i = f->ring_n > back ? f->ring_n - 1 - back : 0;
         f->page_min_id = strdup(f->ring[i]);
     }
+    f->rereading = 0;
+    if (f->streamed_since_check && f->check_from != NULL &&
+        (f->page_min_id == NULL || idcmp(f, f->check_from, f->page_min_id) < 0)) {
+        free(f->page_min_id);
+        f->page_min_id = strdup(f->check_from);
+        f->rereading = 1;
+    }
+    f->streamed_since_check = 0;
     f->mode = f->page_min_id != NULL ? M_FORWARD : M_BACKWARD;
     free(f->page_max_id);
     f->page_max_id = NULL;
@@ -448,6 +463,11 @@ static void start_poll(struct ck_follower *f)
 static void cycle_done(struct ck_follower *f)
 {
     int64_t now = ck_time_now_ms();
+    if (f->ring_n > 0) {
+        size_t back = (size_t)f->conf.overlap;
+        free(f->check_from);
+        f->check_from = strdup(f->ring[f->ring_n > back ? f->ring_n - 1 - back : 0]);
+    }
     if (now >= f->conf.follow_until_ms) {
         start_sweep(f);
         return;
@@ -684,7 +704,9 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
         if (n > 0)
             save_state(f);
         /* A server that ignores min_id hands back the same page for ever. */
-        if (repeats || (full && (fresh == 0 || f->page_min_id == NULL ||
+        /* (A check re-reading what the stream brought may see full pages of
+         * known statuses; the cursor still has to move.) */
+        if (repeats || (full && ((fresh == 0 && !f->rereading) || f->page_min_id == NULL ||
                                  idcmp(f, hi, f->page_min_id) <= 0))) {
             stalled(f, N_STUCK_POLL, repeats, "min_id", f->page_min_id);
             cycle_done(f);
@@ -867,6 +889,8 @@ static void journal_streamed(struct ck_follower *f, json_t *item, int repaired)
     size_t before = f->stats.journaled;
     int rc = journal_page(f, items, repaired ? &rep : NULL, NULL);
     f->stats.streamed += f->stats.journaled - before;
+    if (f->stats.journaled > before)
+        f->streamed_since_check = 1;
     f->source = was;
     json_decref(items);
     if (rc < 0) {
@@ -907,7 +931,9 @@ static void stream_close(struct ck_sse_stream *s, int status, long http_status, 
     (void)s;
     int was_up = f->stream_up;
     f->stream_up = 0;
-    if (!f->stream_on || f->closing || f->st == F_STOPPED || f->st == F_DONE)
+    /* Cancelled: by stream_stop, or by the http client closing at shutdown. */
+    if (status == CK_ECANCELED || !f->stream_on || f->closing || f->st == F_STOPPED ||
+        f->st == F_DONE)
         return;
     int64_t now = ck_time_now_ms();
     /* A stream that lived a while earns a quick retry; one that keeps
@@ -1038,6 +1064,7 @@ static void maybe_free(struct ck_follower *f)
         free(f->ring[i]);
     free(f->page_min_id);
     free(f->page_max_id);
+    free(f->check_from);
     json_decref(f->reply_hints);
     free(f);
     if (cb != NULL)

@@ -54,6 +54,12 @@ static int collect(struct sconn *c, int64_t now)
         struct ck_sim_entry *e = sim->entries[i];
         if (!streamable(sim, c, e, now) || ck_strset_has(&c->sent, e->id))
             continue;
+        if (sim->opts.stream_skip > 0 && ck_sim_random(sim) < sim->opts.stream_skip) {
+            /* Lost on the way, as a busy streaming server drops events. */
+            if (ck_strset_add(&c->sent, e->id) < 0)
+                return -1;
+            continue;
+        }
         json_t *j = ck_sim_status_json(sim, e, now);
         char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
         json_decref(j);

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ckit import check, run_tests, write_session  # noqa: E402
+from ckit import check, run_tests  # noqa: E402
 from test_follow import Session, scenario, with_sim  # noqa: E402
 
 
@@ -79,6 +79,32 @@ def test_stream_dropped_falls_back_nothing_lost(s):
 
 
 @scenario
+@with_sim("--stream-skip", "0.2", "--seed", "3")
+def test_stream_lossy_checked_by_timeline(s):
+    # The stream leaves out a fifth of the statuses while it stays up; the
+    # timeline check (every 12 s here, about 90 statuses apart at 300x, far
+    # more than the 20 of the overlap) reads back to where it last ended.
+    check(s.run() == 0, "run did not exit 0")
+    s.check_exactly_once()
+    check(len(stream_requests(s)) == 1, "the stream did not stay up")
+    first = {}
+    for e in s.journal():
+        first.setdefault(e["object"]["id"], e["source"])
+    vis = {x["id"]: x["visible_ms"] for x in s.sim.get("/sim/statuses") if x["has_hashtag"]}
+    by_source = {}
+    for i, src in first.items():
+        if i in vis:
+            by_source[src] = by_source.get(src, 0) + 1
+    print(f"first seen by: {by_source}")
+    check(by_source.get("timeline", 0) >= 20, f"the check found too little: {by_source}")
+    # Only what became visible after the last check (12 s before the end of
+    # following) may be left to the sweep.
+    late = [i for i, src in first.items() if i in vis and src == "sweep"
+            and vis[i] < s.window[1] - 13000]
+    check(not late, f"{len(late)} statuses were left to the sweep: the checks missed them")
+
+
+@scenario
 @with_sim("--no-streaming")
 def test_stream_404_falls_back_once(s):
     check(s.run() == 0, "run did not exit 0")
@@ -94,11 +120,8 @@ def test_stream_404_falls_back_once(s):
 
 
 def test_streaming_false_never_streams():
-    s = Session(())
+    s = Session((), streaming=False)
     try:
-        write_session(s.path, base_url=s.sim.base, start_ms=s.start_ms, duration="1h30m",
-                      lead="15m", grace="30m", streaming=False,
-                      questions=[{"at": "5m", "text": "How do you use online networks for CPD?"}])
         check(s.run() == 0, "run did not exit 0")
         s.check_exactly_once()
         check(not stream_requests(s), "\"streaming\": false still opened the stream")
@@ -111,6 +134,7 @@ def test_streaming_false_never_streams():
 
 if __name__ == "__main__":
     tests = [test_stream_capture_complete_and_fast, test_stream_dropped_falls_back_nothing_lost,
+             test_stream_lossy_checked_by_timeline,
              test_stream_404_falls_back_once, test_streaming_false_never_streams]
     names = sys.argv[3:]
     if names:
