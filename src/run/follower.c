@@ -869,8 +869,11 @@ static void stream_open(struct ck_sse_stream *s, long http_status, void *arg)
     if (f->stats.stream_connects == 1)
         ck_info("follower: following the live stream of #%s; checking the timeline every %lld s",
                 f->conf.hashtag, (long long)(f->conf.stream_poll_ms / 1000));
-    else
+    else if (f->noise[N_STREAM_DOWN] <= 1) /* said as loudly as the fallback was */
         ck_info("follower: the live stream is back; checking the timeline for what it missed");
+    else
+        ck_debug("follower: the live stream is back (%zu times in all)",
+                 f->stats.stream_connects - 1);
     request_check(f);
 }
 
