@@ -419,12 +419,12 @@ static void start_threads(struct ck_follower *f)
 
 static void start_sweep(struct ck_follower *f)
 {
+    stream_stop(f); /* the sweep reads the whole window: the stream adds nothing */
     json_t *o = fstate_json(f);
     if (json_is_true(json_object_get(o, "sweep_done"))) {
         start_threads(f);
         return;
     }
-    stream_stop(f); /* the sweep reads the whole window: the stream adds nothing */
     set_state(f, F_SWEEP);
     f->mode = M_BACKWARD;
     f->source = "sweep";
@@ -704,9 +704,10 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
         if (n > 0)
             save_state(f);
         /* A server that ignores min_id hands back the same page for ever. */
-        /* (A check re-reading what the stream brought may see full pages of
-         * known statuses; the cursor still has to move.) */
-        if (repeats || (full && ((fresh == 0 && !f->rereading) || f->page_min_id == NULL ||
+        /* (A check re-reading what the stream brought, or racing it, may
+         * see full pages of known statuses; the cursor still has to move.) */
+        int known_ok = f->rereading || f->stream_up;
+        if (repeats || (full && ((fresh == 0 && !known_ok) || f->page_min_id == NULL ||
                                  idcmp(f, hi, f->page_min_id) <= 0))) {
             stalled(f, N_STUCK_POLL, repeats, "min_id", f->page_min_id);
             cycle_done(f);
