@@ -29,6 +29,7 @@ struct ck_platform_conf {
     char *base_url;   /* no trailing slash; https://, or http:// only for loopback hosts */
     char *token_env;  /* NULL or the name of an environment variable */
     char *token_file; /* NULL or a path (resolved against the session file's folder) */
+    bool streaming;   /* follow the streaming API where offered (default true) */
 };
 
 struct ck_session {

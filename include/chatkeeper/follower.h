@@ -19,7 +19,17 @@
  * Dedupe is on (id, version), loaded from the journal at create, so a restart
  * after kill -9 continues with nothing lost and nothing doubled. Every wait
  * (poll interval, backoff, rate-limit pacing, a 429's reset) is clamped to the
- * current deadline: follow_until while following, sweep_until while sweeping. */
+ * current deadline: follow_until while following, sweep_until while sweeping.
+ *
+ * Streaming (conf.streaming, and a platform with stream_request): while
+ * following, the tag's live stream runs beside the polls. Each status it
+ * brings is journaled (source "stream") and fsync'd at once. The timeline
+ * stays the backfill and the check: polled at once when the stream opens or
+ * reopens, then every stream_poll_ms instead of the poll interval. When the
+ * stream is refused (any non-2xx), closed by the server, silent for
+ * stream_idle_ms or broken, the follower polls at the normal interval again,
+ * says so once (a warning; later ones are debug lines, counted at the end),
+ * and retries the stream with backoff. The sweep and the threads never stream. */
 #ifndef CHATKEEPER_FOLLOWER_H
 #define CHATKEEPER_FOLLOWER_H
 
@@ -47,6 +57,9 @@ struct ck_follower_conf {
     int64_t follow_until_ms;            /* end + grace */
     int64_t sweep_until_ms;             /* the sweep gives up (with a warning) after this */
     int64_t poll_chat_ms, poll_quiet_ms;
+    int streaming;          /* follow the live stream where the platform has one */
+    int64_t stream_poll_ms; /* poll interval while the stream is up; default 12 x poll_chat_ms */
+    int64_t stream_idle_ms; /* a stream silent this long is dead; default 45 s */
     int overlap;    /* statuses re-read behind the cursor; default 20 */
     int page_limit; /* default 40 */
 };
@@ -56,6 +69,8 @@ struct ck_follower_stats {
     size_t people;   /* distinct authors */
     size_t requests, pages, errors, rate_limited;
     size_t journaled; /* lines appended by this process */
+    size_t streamed;  /* of which from the stream */
+    size_t stream_connects, stream_drops;
     char last_error[200]; /* why the last request failed ("" if none has) */
 };
 
@@ -76,6 +91,8 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
 int ck_follower_start(struct ck_follower *f, ck_follower_done_cb cb, void *arg);
 
 void ck_follower_get_stats(const struct ck_follower *f, struct ck_follower_stats *out);
+/* Whether the live stream is open now. */
+int ck_follower_streaming(const struct ck_follower *f);
 /* "idle", "catch-up", "waiting", "polling", "sweeping", "done", "stopped". */
 const char *ck_follower_state_name(const struct ck_follower *f);
 

@@ -73,6 +73,27 @@ int ck_http_create(uv_loop_t *loop, const struct ck_http_opts *opts, struct ck_h
 int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_cb cb, void *arg,
                  struct ck_error *err);
 
+/* A streaming request: the body of a 2xx answer is handed to chunk as it
+ * arrives instead of being buffered, and there is no total timeout (the
+ * reader keeps its own idle timeout: see sse.h). chunk runs from inside curl:
+ * once with data NULL and len 0 when the final 2xx response's headers ended
+ * (the stream is open), then once per piece of body. It must not call
+ * ck_http_* functions; returning non-zero ends the transfer, whose done
+ * callback then gets CK_ECANCELED. A non-2xx answer's body is buffered
+ * (max_body) and given to done as for ck_http_send. done runs exactly once,
+ * as for ck_http_send. *out (may be NULL) names the transfer for
+ * ck_http_cancel until done runs. */
+struct ck_http_xfer;
+typedef int (*ck_http_chunk_cb)(long http_status, const char *data, size_t len, void *arg);
+int ck_http_stream(struct ck_http *h, const struct ck_request *req, ck_http_chunk_cb chunk,
+                   ck_http_done_cb done, void *arg, struct ck_http_xfer **out,
+                   struct ck_error *err);
+
+/* Cancel transfer x (from ck_http_stream's *out) if it is still in flight: its
+ * done callback runs inside this call with CK_ECANCELED. Not from inside a
+ * chunk callback. */
+void ck_http_cancel(struct ck_http *h, struct ck_http_xfer *x);
+
 /* Number of transfers in flight. */
 size_t ck_http_pending(const struct ck_http *h);
 

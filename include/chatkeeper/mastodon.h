@@ -47,4 +47,16 @@ int ck_mastodon_instance_request(const char *base_url, const char *token, struct
 int ck_mastodon_parse_instance_max_chars(const struct ck_response *resp, long *max_out,
                                          struct ck_error *err);
 
+/* ---- streaming (mastodon_stream.c) ----
+ * GET {base_url}/api/v1/streaming/hashtag?tag=TAG as server-sent events
+ * (Accept: text/event-stream; Authorization when token is not NULL). Events:
+ * "update" (a Status, JSON), "status.update" (the edited Status), "delete"
+ * (a status id, bare). Used through ck_platform_mastodon's stream_request
+ * and parse_stream_event; see platform.h for the contracts. */
+struct ck_stream_item;
+int ck_mastodon_stream_request(const char *base_url, const char *token, const char *hashtag,
+                               struct ck_request *out, struct ck_error *err);
+int ck_mastodon_parse_stream_event(const char *event, const char *data, size_t len,
+                                   struct ck_stream_item *out, struct ck_error *err);
+
 #endif

@@ -64,6 +64,21 @@ struct ck_json_repaired {
 int ck_json_repair(const char *text, size_t len, struct ck_json_repaired *out);
 void ck_json_repaired_finish(struct ck_json_repaired *r);
 
+/* One event of a platform's live stream, parsed. */
+enum ck_stream_kind {
+    CK_STREAM_OTHER,  /* an event we do not use (filters_changed, ...) */
+    CK_STREAM_UPDATE, /* a new post: item */
+    CK_STREAM_EDIT,   /* a post edited: item (its new version) */
+    CK_STREAM_DELETE, /* a post deleted: id */
+};
+struct ck_stream_item {
+    enum ck_stream_kind kind;
+    json_t *item;  /* new reference (UPDATE, EDIT): the raw object, as in a timeline page */
+    char *id;      /* owned (DELETE) */
+    bool repaired; /* bytes of item were repaired (see ck_json_repair) */
+};
+void ck_stream_item_finish(struct ck_stream_item *it);
+
 struct ck_platform_ops {
     const char *name;
     /* GET the hashtag's timeline. base_url without trailing slash; token may be NULL
@@ -102,6 +117,17 @@ struct ck_platform_ops {
     /* Compare two ids in the platform's order (<0, 0, >0); ids are opaque
      * strings, so this is length then bytes for numeric ids and bytes for ULIDs. */
     int (*id_cmp)(const char *a, const char *b);
+    /* Optional (NULL: the platform has no stream; poll only). A streaming GET
+     * of new posts on the hashtag as server-sent events, built as
+     * timeline_request is. */
+    int (*stream_request)(const char *base_url, const char *token, const char *hashtag,
+                          struct ck_request *out, struct ck_error *err);
+    /* Parse one event (its name and data as the SSE parser gives them). A
+     * post that does not read as one (not JSON even after repair, not an
+     * object, no id) is CK_EPARSE, never trusted; an unknown event is
+     * CK_STREAM_OTHER. On failure *out is zeroed. */
+    int (*parse_stream_event)(const char *event, const char *data, size_t len,
+                              struct ck_stream_item *out, struct ck_error *err);
 };
 
 /* The platform named name ("mastodon"), or NULL. */

@@ -27,6 +27,9 @@ struct ck_sim_opts {
     int64_t rate_window_ms; /* default 5 minutes */
     const char *port_file;  /* if set, the bound port is written there once listening */
     int no_host;            /* leave out the script's host posts (chatkeeper posts them) */
+    int no_streaming;       /* answer the streaming API with 404, as instances that disable it */
+    int64_t stream_drop_ms; /* close each stream this long (real time) after it opened; 0: never */
+    double stream_skip;     /* 0..1: share of statuses a stream leaves out (a lossy stream) */
 };
 
 /* Serve until SIGINT/SIGTERM. Prints "listening on http://127.0.0.1:PORT" on stdout
@@ -182,6 +185,8 @@ struct ck_sim {
     int64_t window_start;
     long window_used;
     uint64_t rng;
+    long streams_opened;
+    int stopping;       /* the server is shutting down: streams end */
     pthread_mutex_t mu; /* guards everything above once serving */
 };
 
@@ -242,6 +247,16 @@ void ck_sim_api_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int6
 
 /* Answer GET /sim/statuses, /sim/requests, /sim/stats. Caller holds sim->mu. */
 void ck_sim_inspect(struct ck_sim *sim, const char *path, int64_t now, struct ck_sim_reply *rep);
+
+/* ---- the streaming API (stream.c), internal ------------------------------- */
+
+struct MHD_Response;
+/* A response for GET /api/v1/streaming/hashtag?tag=tag opened at now, as
+ * chunked server-sent events: an "update" event for each tagged public status
+ * that becomes visible from now on (none already visible), ":thump" when
+ * idle, the end after opts.stream_drop_ms. Caller holds sim->mu. NULL when
+ * out of memory. */
+struct MHD_Response *ck_sim_stream_response(struct ck_sim *sim, const char *tag, int64_t now);
 
 /* ---- the HTTP front (server.c), internal ---------------------------------- */
 

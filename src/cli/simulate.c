@@ -22,6 +22,9 @@ static const struct ck_cli_opt cli_opts[] = {
     {"rate-window", "DURATION", "the rate-limit window (default 5m)"},
     {"port-file", "FILE", "write the port there once listening"},
     {"no-host", NULL, "leave out the script's host posts: chatkeeper posts the run sheet"},
+    {"no-streaming", NULL, "answer the streaming API with 404, as instances without it"},
+    {"stream-drop", "DURATION", "close each live stream this long after it opened"},
+    {"stream-skip", "RATE", "leave this share of statuses out of live streams, 0 to 1"},
     {NULL, NULL, NULL},
 };
 
@@ -105,6 +108,13 @@ static int set_option(struct ck_sim_opts *o, const char *name, const char *val)
             return bad("--rate-window: expected a duration like 5m, got '%s'", val);
     } else if (strcmp(name, "port-file") == 0) {
         o->port_file = val;
+    } else if (strcmp(name, "stream-skip") == 0) {
+        if (parse_double(val, 0, 1, &d) != 0)
+            return bad("--stream-skip: expected a rate from 0 to 1, got '%s'", val);
+        o->stream_skip = d;
+    } else if (strcmp(name, "stream-drop") == 0) {
+        if (ck_duration_parse(val, &o->stream_drop_ms) != 0 || o->stream_drop_ms <= 0)
+            return bad("--stream-drop: expected a duration like 30s, got '%s'", val);
     }
     return 0;
 }
@@ -118,6 +128,7 @@ int ck_cli_simulate(int argc, char **argv)
         return st;
     o.script_path = a.args[0];
     o.no_host = ck_cli_flag(&a, "no-host");
+    o.no_streaming = ck_cli_flag(&a, "no-streaming");
     for (const struct ck_cli_opt *opt = cli_opts; opt->name != NULL; opt++) {
         const char *val = ck_cli_get(&a, opt->name);
         if (opt->value != NULL && val != NULL && (st = set_option(&o, opt->name, val)) != 0)

@@ -47,7 +47,7 @@ struct sock {
 enum xfer_state { XFER_RUNNING, XFER_DONE, XFER_CANCELED };
 
 /* One request in flight. */
-struct xfer {
+struct ck_http_xfer {
     struct ck_http *h;
     CURL *easy;
     struct curl_slist *headers;
@@ -60,8 +60,12 @@ struct xfer {
     size_t headers_cap;
     bool too_big;
     bool oom;
+    /* Streaming (ck_http_stream): 2xx bodies go to chunk as they arrive. */
+    ck_http_chunk_cb chunk;
+    long stream_status; /* the final response's status once its headers ended, else 0 */
+    bool stopped;       /* chunk asked to stop */
     uint64_t started_ms;
-    struct xfer *prev, *next;
+    struct ck_http_xfer *prev, *next;
 };
 
 struct ck_http {
@@ -72,7 +76,7 @@ struct ck_http {
     long total_timeout_ms;
     size_t max_body;
     char *user_agent;
-    struct xfer *xfers;
+    struct ck_http_xfer *xfers;
     size_t pending;
     struct sock *socks;
     unsigned open_handles; /* uv handles whose close callback is still due */
@@ -84,7 +88,7 @@ struct ck_http {
 static const char *const state_names[] = {"running", "done", "canceled"};
 
 /* The one place a transfer changes state, so a debug log shows where a stall happened. */
-static void xfer_set_state(struct xfer *x, enum xfer_state s)
+static void xfer_set_state(struct ck_http_xfer *x, enum xfer_state s)
 {
     ck_debug("http: transfer %p %s -> %s", (void *)x, state_names[x->state], state_names[s]);
     x->state = s;
@@ -159,8 +163,15 @@ void ck_response_finish(struct ck_response *r)
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
-    struct xfer *x = userp;
+    struct ck_http_xfer *x = userp;
     size_t n = size * nmemb;
+    if (x->chunk != NULL && x->stream_status >= 200 && x->stream_status <= 299) {
+        if (x->chunk(x->stream_status, data, n, x->arg) != 0) {
+            x->stopped = true;
+            return 0;
+        }
+        return n;
+    }
     /* Returning anything but n aborts the transfer with CURLE_WRITE_ERROR;
      * the flags tell finish_xfer why. */
     if (n > x->h->max_body - x->resp.body_len) {
@@ -200,12 +211,26 @@ static char *dup_range(const char *s, size_t n)
  * response it reads (1xx, redirects, the final one, trailers). */
 static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 {
-    struct xfer *x = userp;
+    struct ck_http_xfer *x = userp;
     size_t n = size * nmemb;
     if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
         /* A new status line: whatever came before belonged to an interim
          * response, and must not be mistaken for the final one's. */
         free_headers(&x->resp);
+        return n;
+    }
+    if (x->chunk != NULL && (n == 2 || n == 1) && (data[0] == '\r' || data[0] == '\n')) {
+        /* The end of a response's headers: for a streaming request's final
+         * 2xx response, the stream is open now (bodies may be long in coming). */
+        long code = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 200) {
+            x->stream_status = code;
+            if (code <= 299 && x->chunk(code, NULL, 0, x->arg) != 0) {
+                x->stopped = true;
+                return 0;
+            }
+        }
         return n;
     }
     const char *colon = memchr(data, ':', n);
@@ -251,7 +276,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
 
 /* ---- completion ---- */
 
-static void xfer_unlink(struct xfer *x)
+static void xfer_unlink(struct ck_http_xfer *x)
 {
     struct ck_http *h = x->h;
     if (x->prev != NULL)
@@ -264,7 +289,7 @@ static void xfer_unlink(struct xfer *x)
     h->pending--;
 }
 
-static void xfer_free(struct xfer *x)
+static void xfer_free(struct ck_http_xfer *x)
 {
     if (x->easy != NULL)
         curl_easy_cleanup(x->easy);
@@ -273,7 +298,7 @@ static void xfer_free(struct xfer *x)
     free(x);
 }
 
-static int map_result(const struct xfer *x, CURLcode rc)
+static int map_result(const struct ck_http_xfer *x, CURLcode rc)
 {
     switch (rc) {
     case CURLE_OK:
@@ -285,6 +310,8 @@ static int map_result(const struct xfer *x, CURLcode rc)
     case CURLE_OUT_OF_MEMORY:
         return CK_ENOMEM;
     case CURLE_WRITE_ERROR:
+        if (x->stopped)
+            return CK_ECANCELED;
         if (x->too_big)
             return CK_ETOOBIG;
         if (x->oom)
@@ -298,7 +325,7 @@ static int map_result(const struct xfer *x, CURLcode rc)
 }
 
 /* The easy handle is already out of the multi. Runs the callback once and frees x. */
-static void finish_xfer(struct xfer *x, int status, const char *errmsg)
+static void finish_xfer(struct ck_http_xfer *x, int status, const char *errmsg)
 {
     struct ck_http *h = x->h;
     xfer_unlink(x);
@@ -333,7 +360,7 @@ static void check_done(struct ck_http *h)
         CURLcode rc = msg->data.result;
         char *priv = NULL;
         curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-        struct xfer *x = (struct xfer *)priv;
+        struct ck_http_xfer *x = (struct ck_http_xfer *)priv;
         curl_multi_remove_handle(h->multi, easy);
 
         int status = map_result(x, rc);
@@ -564,7 +591,7 @@ static bool has_header(const struct ck_request *req, const char *name)
             goto fail_setopt;                                                                      \
     } while (0)
 
-static int setup_easy(struct ck_http *h, struct xfer *x, const struct ck_request *req)
+static int setup_easy(struct ck_http *h, struct ck_http_xfer *x, const struct ck_request *req)
 {
     CURL *e = x->easy;
     SETOPT(e, CURLOPT_URL, req->url);
@@ -574,11 +601,13 @@ static int setup_easy(struct ck_http *h, struct xfer *x, const struct ck_request
     SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(e, CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
-    SETOPT(e, CURLOPT_TIMEOUT_MS, h->total_timeout_ms);
+    /* A stream has no end to wait for: its reader times out on silence instead. */
+    SETOPT(e, CURLOPT_TIMEOUT_MS, x->chunk != NULL ? 0L : h->total_timeout_ms);
     /* Rejects a too-large Content-Length before any body arrives; bodies of
      * unknown length are capped in on_write. */
     SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
-    SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (x->chunk == NULL) /* compression would hold stream events back in curl's buffers */
+        SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(e, CURLOPT_USERAGENT, h->user_agent);
     SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
     SETOPT(e, CURLOPT_WRITEDATA, (void *)x);
@@ -622,8 +651,9 @@ fail_setopt:
     return CK_ENOMEM;
 }
 
-int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_cb cb, void *arg,
-                 struct ck_error *err)
+static int start_xfer(struct ck_http *h, const struct ck_request *req, ck_http_chunk_cb chunk,
+                      ck_http_done_cb cb, void *arg, struct ck_http_xfer **out,
+                      struct ck_error *err)
 {
     if (h == NULL || req == NULL || cb == NULL || req->url == NULL ||
         req->n_headers > CK_REQUEST_MAX_HEADERS)
@@ -633,12 +663,13 @@ int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_c
     if (!method_ok(req->method))
         return ck_error_set(err, CK_EINVAL, "http: bad method");
 
-    struct xfer *x = calloc(1, sizeof(*x));
+    struct ck_http_xfer *x = calloc(1, sizeof(*x));
     if (x == NULL)
         return ck_error_set(err, CK_ENOMEM, "http: out of memory");
     x->h = h;
     x->cb = cb;
     x->arg = arg;
+    x->chunk = chunk;
     x->easy = curl_easy_init();
     if (x->easy == NULL || setup_easy(h, x, req) != 0) {
         xfer_free(x);
@@ -658,9 +689,39 @@ int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_c
     h->pending++;
     /* Log without the query string (it may carry tokens or cursors nobody
      * needs in a log); headers are never logged (Authorization). */
-    ck_debug("http: %s %.*s (transfer %p)", req->method, (int)strcspn(req->url, "?#"), req->url,
-             (void *)x);
+    ck_debug("http: %s %.*s (transfer %p%s)", req->method, (int)strcspn(req->url, "?#"),
+             req->url, (void *)x, chunk != NULL ? ", streaming" : "");
+    if (out != NULL)
+        *out = x;
     return 0;
+}
+
+int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_cb cb, void *arg,
+                 struct ck_error *err)
+{
+    return start_xfer(h, req, NULL, cb, arg, NULL, err);
+}
+
+int ck_http_stream(struct ck_http *h, const struct ck_request *req, ck_http_chunk_cb chunk,
+                   ck_http_done_cb done, void *arg, struct ck_http_xfer **out,
+                   struct ck_error *err)
+{
+    if (chunk == NULL)
+        return ck_error_set(err, CK_EINVAL, "http: bad request");
+    return start_xfer(h, req, chunk, done, arg, out, err);
+}
+
+void ck_http_cancel(struct ck_http *h, struct ck_http_xfer *x)
+{
+    if (h == NULL || x == NULL || h->multi == NULL)
+        return;
+    for (struct ck_http_xfer *y = h->xfers; y != NULL; y = y->next) {
+        if (y == x) {
+            curl_multi_remove_handle(h->multi, x->easy);
+            finish_xfer(x, CK_ECANCELED, ck_strerror(CK_ECANCELED));
+            return;
+        }
+    }
 }
 
 size_t ck_http_pending(const struct ck_http *h)
@@ -676,7 +737,7 @@ void ck_http_close(struct ck_http *h, void (*closed_cb)(void *arg), void *arg)
     h->closed_cb = closed_cb;
     h->closed_arg = arg;
     while (h->xfers != NULL) {
-        struct xfer *x = h->xfers;
+        struct ck_http_xfer *x = h->xfers;
         curl_multi_remove_handle(h->multi, x->easy);
         finish_xfer(x, CK_ECANCELED, ck_strerror(CK_ECANCELED));
     }

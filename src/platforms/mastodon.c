@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatkeeper/mastodon.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/text.h"
@@ -515,4 +516,6 @@ const struct ck_platform_ops ck_platform_mastodon = {
     .item_version = mastodon_item_version,
     .normalise = mastodon_normalise,
     .id_cmp = mastodon_id_cmp,
+    .stream_request = ck_mastodon_stream_request,
+    .parse_stream_event = ck_mastodon_parse_stream_event,
 };

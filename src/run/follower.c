@@ -6,6 +6,7 @@
 #include "chatkeeper/follower.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "chatkeeper/fresh.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/ratelimit.h"
+#include "chatkeeper/sse.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/strset.h"
 #include "chatkeeper/replies.h"
@@ -38,6 +40,8 @@ enum noise {
     N_STUCK_CATCHUP,
     N_STUCK_SWEEP,
     N_RESET_CAPPED,
+    N_STREAM_DOWN,
+    N_STREAM_BAD,
     N_COUNT
 };
 static const char *const noise_names[N_COUNT] = {
@@ -48,6 +52,8 @@ static const char *const noise_names[N_COUNT] = {
     "catch-ups ended on a full page that moved nothing",
     "sweeps ended on a full page that moved nothing",
     "rate-limit waits capped",
+    "falls back from the stream to polling",
+    "stream events skipped",
 };
 
 enum fstate { F_IDLE, F_CATCHUP, F_WAIT, F_POLL, F_SWEEP, F_THREADS, F_DONE, F_STOPPED };
@@ -90,6 +96,24 @@ struct ck_follower {
     struct ck_follower_stats stats;
     size_t noise[N_COUNT];
     int64_t hold_warned_ms; /* when pacing last said it held a request back */
+
+    /* The live stream (see follower.h). */
+    struct ck_sse_stream sse;
+    int sse_closed;         /* its timer's close callback ran */
+    int stream_on;          /* streaming is wanted (conf, platform, not yet sweeping) */
+    int stream_up;          /* the server accepted it and it has not ended */
+    int check_pending;      /* poll as soon as the current cycle ends */
+    int64_t stream_retry_ms; /* no new stream before this */
+    int64_t stream_open_ms;
+    struct ck_backoff stream_backoff;
+    size_t stream_deletes;
+    /* Where the last timeline check ended (its overlap anchor), and whether
+     * the stream journaled anything since: then the next check reads from
+     * there, however many statuses the stream brought in between, so a
+     * status the stream missed below the ring's overlap is still read. */
+    char *check_from;
+    int streamed_since_check;
+    int rereading; /* this poll re-reads from check_from: full pages of known statuses are fine */
 };
 
 static void noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
@@ -228,9 +252,21 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
     ck_strset_init(&f->people);
     ck_ratelimit_init(&f->rl);
     ck_backoff_init(&f->backoff, 1000, 60000, (uint64_t)ck_time_now_ms() | 1);
+    if (f->conf.stream_poll_ms <= 0)
+        f->conf.stream_poll_ms = 12 * (f->conf.poll_chat_ms > 0 ? f->conf.poll_chat_ms : 5000);
+    if (f->conf.stream_idle_ms <= 0)
+        f->conf.stream_idle_ms = 45000; /* Mastodon's heartbeat comes every 15 s */
+    f->stream_on = f->conf.streaming && conf->ops->stream_request != NULL &&
+                   conf->ops->parse_stream_event != NULL;
+    /* A refused stream is asked again after 5 s, then less and less often. */
+    ck_backoff_init(&f->stream_backoff, 5000, 5 * 60000, (uint64_t)ck_time_now_ms() | 3);
     int rc = ck_journal_read(conf->journal_path, load_cb, f, NULL, err);
     if (rc == 0)
         rc = uv_timer_init(loop, &f->timer);
+    if (rc == 0 && ck_sse_init(loop, &f->sse) < 0) {
+        f->stream_on = 0; /* cannot happen on a live loop; polling alone still works */
+        f->sse_closed = 1;
+    }
     if (rc < 0) {
         ck_error_set(err, rc, "follower: %s", ck_strerror(rc));
         ck_strset_finish(&f->seen);
@@ -249,8 +285,11 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
     return 0;
 }
 
+static void stream_stop(struct ck_follower *f);
+
 static void finish(struct ck_follower *f, int status)
 {
+    stream_stop(f);
     for (int k = 0; k < N_COUNT; k++)
         if (f->noise[k] > 1)
             ck_warn("follower: %zu %s in all (see the first warning)", f->noise[k],
@@ -274,6 +313,8 @@ static void on_timer(uv_timer_t *t);
 
 static int64_t poll_interval(const struct ck_follower *f, int64_t now)
 {
+    if (f->stream_up)
+        return f->conf.stream_poll_ms;
     if (now >= f->conf.chat_start_ms && now < f->conf.chat_end_ms)
         return f->conf.poll_chat_ms;
     return f->conf.poll_quiet_ms;
@@ -378,6 +419,7 @@ static void start_threads(struct ck_follower *f)
 
 static void start_sweep(struct ck_follower *f)
 {
+    stream_stop(f); /* the sweep reads the whole window: the stream adds nothing */
     json_t *o = fstate_json(f);
     if (json_is_true(json_object_get(o, "sweep_done"))) {
         start_threads(f);
@@ -404,6 +446,14 @@ static void start_poll(struct ck_follower *f)
         size_t i = f->ring_n > back ? f->ring_n - 1 - back : 0;
         f->page_min_id = strdup(f->ring[i]);
     }
+    f->rereading = 0;
+    if (f->streamed_since_check && f->check_from != NULL &&
+        (f->page_min_id == NULL || idcmp(f, f->check_from, f->page_min_id) < 0)) {
+        free(f->page_min_id);
+        f->page_min_id = strdup(f->check_from);
+        f->rereading = 1;
+    }
+    f->streamed_since_check = 0;
     f->mode = f->page_min_id != NULL ? M_FORWARD : M_BACKWARD;
     free(f->page_max_id);
     f->page_max_id = NULL;
@@ -413,11 +463,23 @@ static void start_poll(struct ck_follower *f)
 static void cycle_done(struct ck_follower *f)
 {
     int64_t now = ck_time_now_ms();
+    if (f->ring_n > 0) {
+        size_t back = (size_t)f->conf.overlap;
+        free(f->check_from);
+        f->check_from = strdup(f->ring[f->ring_n > back ? f->ring_n - 1 - back : 0]);
+    }
     if (now >= f->conf.follow_until_ms) {
         start_sweep(f);
         return;
     }
     set_state(f, F_WAIT);
+    if (f->check_pending) {
+        /* The stream opened or ended while this cycle ran: check once more
+         * from here, so nothing between the two is left to the next poll. */
+        f->check_pending = 0;
+        schedule_at(f, now);
+        return;
+    }
     schedule_at(f, now + poll_interval(f, now));
 }
 
@@ -458,10 +520,13 @@ static void send_request(struct ck_follower *f)
     f->stats.requests++;
 }
 
+static void maybe_start_stream(struct ck_follower *f);
+
 static void on_timer(uv_timer_t *t)
 {
     struct ck_follower *f = t->data;
     int64_t now = ck_time_now_ms();
+    maybe_start_stream(f);
     if (f->st == F_SWEEP && now >= f->conf.sweep_until_ms) {
         ck_warn("follower: the sweep ran out of time; statuses below %s were not re-checked",
                 f->page_max_id ? f->page_max_id : "the newest");
@@ -643,7 +708,10 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
         if (n > 0)
             save_state(f);
         /* A server that ignores min_id hands back the same page for ever. */
-        if (repeats || (full && (fresh == 0 || f->page_min_id == NULL ||
+        /* (A check re-reading what the stream brought, or racing it, may
+         * see full pages of known statuses; the cursor still has to move.) */
+        int known_ok = f->rereading || f->stream_up;
+        if (repeats || (full && ((fresh == 0 && !known_ok) || f->page_min_id == NULL ||
                                  idcmp(f, hi, f->page_min_id) <= 0))) {
             stalled(f, N_STUCK_POLL, repeats, "min_id", f->page_min_id);
             cycle_done(f);
@@ -779,6 +847,164 @@ static void on_response(int status, const struct ck_response *resp, const char *
     ck_page_finish(&page);
 }
 
+/* ---- the live stream ---- */
+
+/* Poll the timeline as soon as possible: now if the follower is waiting,
+ * else when the current cycle ends (one request in flight at most). */
+static void request_check(struct ck_follower *f)
+{
+    if (f->st == F_WAIT) {
+        f->check_pending = 0;
+        schedule_at_q(f, ck_time_now_ms(), 1);
+    } else if (f->st == F_POLL || f->st == F_CATCHUP) {
+        f->check_pending = 1;
+    }
+}
+
+static void stream_open(struct ck_sse_stream *s, long http_status, void *arg)
+{
+    struct ck_follower *f = arg;
+    (void)s;
+    (void)http_status;
+    if (!f->stream_on)
+        return;
+    f->stream_up = 1;
+    f->stream_open_ms = ck_time_now_ms();
+    f->stats.stream_connects++;
+    if (f->stats.stream_connects == 1)
+        ck_info("follower: following the live stream of #%s; checking the timeline every %lld s",
+                f->conf.hashtag, (long long)(f->conf.stream_poll_ms / 1000));
+    else if (f->noise[N_STREAM_DOWN] <= 1) /* said as loudly as the fallback was */
+        ck_info("follower: the live stream is back; checking the timeline for what it missed");
+    else
+        ck_debug("follower: the live stream is back (%zu times in all)",
+                 f->stats.stream_connects - 1);
+    request_check(f);
+}
+
+/* Journal one streamed status at once (journal_page fsyncs before it returns). */
+static void journal_streamed(struct ck_follower *f, json_t *item, int repaired)
+{
+    json_t *items = json_array();
+    if (items == NULL || json_array_append(items, item) != 0) {
+        json_decref(items);
+        request_check(f); /* out of memory: the next poll brings it */
+        return;
+    }
+    unsigned char rep = 1;
+    const char *was = f->source;
+    f->source = "stream";
+    size_t before = f->stats.journaled;
+    int rc = journal_page(f, items, repaired ? &rep : NULL, NULL);
+    f->stats.streamed += f->stats.journaled - before;
+    if (f->stats.journaled > before)
+        f->streamed_since_check = 1;
+    f->source = was;
+    json_decref(items);
+    if (rc < 0) {
+        /* Nothing moved: the timeline check reads it again from the cursor. */
+        ck_err("follower: a streamed status could not be journaled; the timeline check will");
+        request_check(f);
+    }
+}
+
+static int stream_event(struct ck_sse_stream *s, const struct ck_sse_event *ev, void *arg)
+{
+    struct ck_follower *f = arg;
+    (void)s;
+    if (!f->stream_on || f->st == F_STOPPED || f->st == F_DONE)
+        return 0;
+    struct ck_stream_item it;
+    struct ck_error err = {0};
+    if (f->conf.ops->parse_stream_event(ev->event, ev->data, ev->data_len, &it, &err) < 0) {
+        /* Never trusted, never fatal: the timeline shows the status again. */
+        noisy(f, N_STREAM_BAD, "a \"%.40s\" stream event skipped: %s", ev->event, err.msg);
+        return 0;
+    }
+    if (it.kind == CK_STREAM_UPDATE || it.kind == CK_STREAM_EDIT) {
+        journal_streamed(f, it.item, it.repaired);
+    } else if (it.kind == CK_STREAM_DELETE) {
+        /* The journal keeps what the API showed; a deletion removes nothing. */
+        f->stream_deletes++;
+        ck_debug("follower: status %s deleted (kept in the journal)", it.id);
+    }
+    ck_stream_item_finish(&it);
+    return 0;
+}
+
+static void stream_close(struct ck_sse_stream *s, int status, long http_status, const char *why,
+                         void *arg)
+{
+    struct ck_follower *f = arg;
+    (void)s;
+    int was_up = f->stream_up;
+    f->stream_up = 0;
+    /* Cancelled: by stream_stop, or by the http client closing at shutdown. */
+    if (status == CK_ECANCELED || !f->stream_on || f->closing || f->st == F_STOPPED ||
+        f->st == F_DONE)
+        return;
+    int64_t now = ck_time_now_ms();
+    /* A stream that lived a while earns a quick retry; one that keeps
+     * failing is asked less and less often. */
+    if (was_up && now - f->stream_open_ms > 60000)
+        ck_backoff_reset(&f->stream_backoff);
+    int64_t delay = ck_backoff_next(&f->stream_backoff);
+    f->stream_retry_ms = now + delay;
+    f->stats.stream_drops++;
+    int refused = status == 0 && (http_status < 200 || http_status > 299);
+    noisy(f, N_STREAM_DOWN, "%s (%s); polling every %lld s instead, and trying the stream again "
+          "from time to time", refused ? "the server refused the live stream" : "the live stream ended",
+          why, (long long)(poll_interval(f, now) / 1000));
+    ck_debug("follower: next stream attempt in %lld ms", (long long)delay);
+    if (was_up)
+        request_check(f); /* what the stream did not bring since its last event */
+}
+
+static const struct ck_sse_handlers stream_handlers = {
+    .on_open = stream_open,
+    .on_event = stream_event,
+    .on_close = stream_close,
+};
+
+static void maybe_start_stream(struct ck_follower *f)
+{
+    if (!f->stream_on || f->closing || ck_sse_active(&f->sse))
+        return;
+    if (f->st == F_SWEEP || f->st == F_THREADS || f->st == F_DONE || f->st == F_STOPPED)
+        return;
+    int64_t now = ck_time_now_ms();
+    if (now < f->stream_retry_ms || now >= f->conf.follow_until_ms)
+        return;
+    struct ck_request req = {0};
+    struct ck_error err = {0};
+    int rc = f->conf.ops->stream_request(f->conf.base_url, f->conf.token, f->conf.hashtag, &req,
+                                         &err);
+    if (rc == 0)
+        rc = ck_sse_start(&f->sse, f->http, &req, f->conf.stream_idle_ms, 0, &stream_handlers, f,
+                          &err);
+    ck_request_finish(&req);
+    if (rc < 0) {
+        f->stream_retry_ms = now + ck_backoff_next(&f->stream_backoff);
+        noisy(f, N_STREAM_DOWN, "cannot start the live stream (%s); polling instead", err.msg);
+        return;
+    }
+    f->stats.requests++;
+}
+
+/* No more streaming for this follower (the sweep, done, stopped). */
+static void stream_stop(struct ck_follower *f)
+{
+    f->stream_on = 0;
+    f->stream_up = 0;
+    if (!f->sse_closed)
+        ck_sse_cancel(&f->sse);
+}
+
+int ck_follower_streaming(const struct ck_follower *f)
+{
+    return f->stream_up;
+}
+
 static void on_start_timer(uv_timer_t *t)
 {
     struct ck_follower *f = t->data;
@@ -787,6 +1013,7 @@ static void on_start_timer(uv_timer_t *t)
         start_sweep(f);
         return;
     }
+    maybe_start_stream(f);
     if (f->ring_n == 0) {
         /* Nothing yet: read back from the newest status to the window's start. */
         set_state(f, F_CATCHUP);
@@ -821,6 +1048,7 @@ const char *ck_follower_state_name(const struct ck_follower *f)
 
 void ck_follower_stop(struct ck_follower *f)
 {
+    stream_stop(f);
     if (f->threads != NULL) {
         ck_threads_close(f->threads);
         f->threads = NULL;
@@ -833,7 +1061,7 @@ void ck_follower_stop(struct ck_follower *f)
 
 static void maybe_free(struct ck_follower *f)
 {
-    if (f->inflight || !f->timer_closed)
+    if (f->inflight || !f->timer_closed || !f->sse_closed)
         return;
     void (*cb)(void *) = f->closed_cb;
     void *arg = f->closed_arg;
@@ -844,10 +1072,18 @@ static void maybe_free(struct ck_follower *f)
         free(f->ring[i]);
     free(f->page_min_id);
     free(f->page_max_id);
+    free(f->check_from);
     json_decref(f->reply_hints);
     free(f);
     if (cb != NULL)
         cb(arg);
+}
+
+static void on_sse_closed(struct ck_sse_stream *s)
+{
+    struct ck_follower *f = (struct ck_follower *)((char *)s - offsetof(struct ck_follower, sse));
+    f->sse_closed = 1;
+    maybe_free(f);
 }
 
 static void on_timer_closed(uv_handle_t *h)
@@ -866,4 +1102,6 @@ void ck_follower_close(struct ck_follower *f, void (*closed_cb)(void *arg), void
     f->closed_cb = closed_cb;
     f->closed_arg = arg;
     uv_close((uv_handle_t *)&f->timer, on_timer_closed);
+    if (!f->sse_closed)
+        ck_sse_close(&f->sse, on_sse_closed);
 }

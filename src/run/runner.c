@@ -816,6 +816,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         .sweep_until_ms = (now > r->sch.grace_end_ms ? now : r->sch.grace_end_ms) + 10 * 60000,
         .poll_chat_ms = r->s.poll_chat_ms,
         .poll_quiet_ms = r->s.poll_quiet_ms,
+        .streaming = r->s.platform.streaming,
     };
     rc = ck_follower_create(&r->loop, r->http, r->journal, r->state, &fc, &r->follower, &err);
     if (rc < 0) {

@@ -128,7 +128,8 @@ static int parse_run_sheet(struct ck_cfg_ctx *c, const json_t *root, struct ck_s
 
 static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
 {
-    static const char *const keys[] = {"type", "base_url", "token_env", "token_file"};
+    static const char *const keys[] = {"type", "base_url", "token_env", "token_file",
+                                       "streaming"};
     struct ck_platform_conf *pc = &s->platform;
     json_t *v;
     /* An imported chat is never fetched or posted: no platform is needed. */
@@ -136,7 +137,7 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     if (rc == 0 && v == NULL)
         return 0;
     if (rc == 0)
-        rc = ck_cfg_check_keys(c, v, "platform", keys, 4);
+        rc = ck_cfg_check_keys(c, v, "platform", keys, 5);
     if (rc == 0)
         rc = ck_cfg_string(c, v, "platform", "type", 1, &pc->type);
     if (rc != 0)
@@ -158,7 +159,10 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     size_t len = strlen(pc->base_url);
     while (len > 0 && pc->base_url[len - 1] == '/' && pc->base_url[len - 2] != '/')
         pc->base_url[--len] = '\0';
-    rc = ck_cfg_string(c, v, "platform", "token_env", 0, &pc->token_env);
+    pc->streaming = true; /* follow the live stream where the instance offers one */
+    rc = ck_cfg_bool(c, v, "platform", "streaming", &pc->streaming);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, "platform", "token_env", 0, &pc->token_env);
     if (rc == 0)
         rc = ck_cfg_string(c, v, "platform", "token_file", 0, &pc->token_file);
     if (rc != 0)

@@ -81,6 +81,9 @@ int ck_sim_run(const struct ck_sim_opts *opts, struct ck_error *err)
     sigwait(&set, &sig);
     ck_info("simulate: %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
 out:
+    pthread_mutex_lock(&sim.mu);
+    sim.stopping = 1; /* open streams end, so MHD's threads can be joined */
+    pthread_mutex_unlock(&sim.mu);
     ck_sim_http_stop(d);
     ck_sim_state_finish(&sim);
     return rc;

@@ -111,6 +111,41 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* GET /api/v1/streaming/hashtag: counted and logged like any API request,
+ * never faulted (a stream's faults are --stream-drop and --no-streaming). */
+static enum MHD_Result stream_respond(struct ck_sim *sim, struct MHD_Connection *c,
+                                      const char *logpath, int64_t now)
+{
+    const char *tag = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "tag");
+    int status = 200;
+    struct MHD_Response *r = NULL;
+    const char *msg = "";
+    pthread_mutex_lock(&sim->mu);
+    sim->requests++;
+    if (sim->opts.no_streaming) {
+        status = 404;
+        msg = "{\"error\":\"Record not found\"}";
+    } else if (tag == NULL || tag[0] == '\0') {
+        status = 400;
+        msg = "{\"error\":\"Missing parameter: tag\"}";
+    } else if ((r = ck_sim_stream_response(sim, tag, now)) == NULL) {
+        status = 500;
+        msg = "{\"error\":\"out of memory\"}";
+    }
+    log_request(sim, now, "GET", logpath, status, CK_SIM_FAULT_NONE);
+    pthread_mutex_unlock(&sim->mu);
+    if (r == NULL)
+        r = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", status == 200 ? "text/event-stream"
+                                                             : "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Cache-Control", "private, no-store");
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, const char *url,
                                const char *method, struct conn *cn)
 {
@@ -119,6 +154,8 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
     snprintf(q.s, sizeof q.s, "%s", url);
     q.len = strlen(q.s);
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_query, &q);
+    if (strcmp(method, "GET") == 0 && strcmp(url, "/api/v1/streaming/hashtag") == 0)
+        return stream_respond(sim, c, q.s, now);
     struct ck_sim_request rq = {
         .method = method,
         .path = url,

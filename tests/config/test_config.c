@@ -295,6 +295,25 @@ static void test_steps(void **st)
                  "expected an earlier offset");
 }
 
+/* The live stream is on unless the platform entry says "streaming": false. */
+static void test_streaming_switch(void **st)
+{
+    (void)st;
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with("\"duration\"", "\"duration\"", &s, &err), 0);
+    assert_true(s.platform.streaming);
+    ck_session_finish(&s);
+    assert_int_equal(load_with("\"token_env\": \"CK_TEST_TOKEN\"",
+                               "\"token_env\": \"CK_TEST_TOKEN\", \"streaming\": false", &s, &err),
+                     0);
+    assert_false(s.platform.streaming);
+    ck_session_finish(&s);
+    expect_error("\"token_env\": \"CK_TEST_TOKEN\"",
+                 "\"token_env\": \"CK_TEST_TOKEN\", \"streaming\": \"no\"",
+                 "cfg/t.json:7:113: field 'platform.streaming': expected true or false, got \"no\"");
+}
+
 static void test_facilitators_and_tokens(void **st)
 {
     (void)st;
@@ -427,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_urls),           cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_steps),          cmocka_unit_test(test_facilitators_and_tokens),
+        cmocka_unit_test(test_streaming_switch),
         cmocka_unit_test(test_token_sources),  cmocka_unit_test(test_examples),
         cmocka_unit_test(test_archive_dir),
     };

@@ -59,7 +59,8 @@ class Sim:
 
 
 def write_session(path, *, base_url, start_ms, duration="10m", lead="1m", grace="2m",
-                  questions=None, poll_chat="1s", poll_quiet="1s", hashtag="uklibchat"):
+                  questions=None, poll_chat="1s", poll_quiet="1s", hashtag="uklibchat",
+                  streaming=None):
     qs = questions or [{"at": "1m", "text": "First question?"}]
     doc = {
         "title": "Integration test",
@@ -75,6 +76,8 @@ def write_session(path, *, base_url, start_ms, duration="10m", lead="1m", grace=
         "poll": {"chat": poll_chat, "quiet": poll_quiet},
         "questions": qs,
     }
+    if streaming is not None:
+        doc["platform"]["streaming"] = streaming
     with open(path, "w") as f:
         json.dump(doc, f, indent=2)
 

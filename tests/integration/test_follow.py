@@ -26,13 +26,13 @@ LEAD_MS, DURATION_MS, GRACE_MS = 15 * 60000, 90 * 60000, 30 * 60000
 class Session:
     """A session file in script time; `run --speed` compresses it like the simulator."""
 
-    def __init__(self, sim_args=(), start_in_ms=2000):
+    def __init__(self, sim_args=(), start_in_ms=2000, streaming=None):
         self.tmp = tempfile.mkdtemp(prefix="ck-follow-")
         self.start_ms = (now_ms() + start_in_ms) // 1000 * 1000
         self.sim = Sim(BIN, SCRIPT, SPEED, self.start_ms, *sim_args)
         self.path = os.path.join(self.tmp, "session.json")
         write_session(self.path, base_url=self.sim.base, start_ms=self.start_ms,
-                      duration="1h30m", lead="15m", grace="30m",
+                      duration="1h30m", lead="15m", grace="30m", streaming=streaming,
                       questions=[{"at": "5m", "text": "How do you use online networks for CPD?"}])
         self.out = os.path.join(self.tmp, "out")
         self.window = (self.start_ms - LEAD_MS // SPEED,
@@ -93,9 +93,15 @@ def with_sim(*args):
     return deco
 
 
+def polling_only(fn):
+    """For tests of how polls behave: the live stream would make them rare."""
+    fn.streaming = False
+    return fn
+
+
 def scenario(fn):
     def wrapper():
-        s = Session(getattr(fn, "sim_args", ()))
+        s = Session(getattr(fn, "sim_args", ()), streaming=getattr(fn, "streaming", None))
         try:
             fn(s)
         except Exception:
@@ -171,6 +177,7 @@ def test_sigterm_saves_and_continues(s):
 
 @scenario
 @with_sim("--rate-limit", "20", "--rate-window", "4s")
+@polling_only
 def test_429_waits_for_reset(s):
     """Another client of the same account burns the budget; the follower's
     next request meets a 429 and it must send nothing more until the window

@@ -1,0 +1,124 @@
+/* Mastodon's streaming API, hashtag stream, over server-sent events. Pure:
+ * the request as data, one parsed event at a time as data. Every status is
+ * checked as a timeline page's items are (repaired bytes, object, string id):
+ * the stream is as untrusted as any response. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/mastodon.h"
+#include "chatkeeper/platform.h"
+#include "chatkeeper/sbuf.h"
+
+/* An id this long or with these bytes is no id we could have journaled. */
+#define MAX_ID_LEN 64
+
+void ck_stream_item_finish(struct ck_stream_item *it)
+{
+    if (it == NULL)
+        return;
+    json_decref(it->item);
+    free(it->id);
+    memset(it, 0, sizeof *it);
+}
+
+int ck_mastodon_stream_request(const char *base_url, const char *token, const char *hashtag,
+                               struct ck_request *out, struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (base_url == NULL || hashtag == NULL)
+        return ck_error_set(err, CK_EINVAL, "mastodon: base URL and hashtag are required");
+    if (hashtag[0] == '#')
+        hashtag++;
+    if (hashtag[0] == '\0')
+        return ck_error_set(err, CK_EINVAL, "mastodon: empty hashtag");
+    if (token != NULL && strpbrk(token, "\r\n") != NULL)
+        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
+    size_t base_len = strlen(base_url);
+    while (base_len > 0 && base_url[base_len - 1] == '/')
+        base_len--;
+    struct ck_sbuf b = {0};
+    ck_sbuf_put(&b, base_url, base_len);
+    ck_sbuf_str(&b, "/api/v1/streaming/hashtag?tag=");
+    ck_sbuf_pct(&b, hashtag);
+    if (b.oom) {
+        free(b.s);
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    }
+    memcpy(out->method, "GET", 4);
+    out->url = b.s;
+    int rc = ck_request_add_header(out, "Accept", "text/event-stream");
+    if (rc == 0 && token != NULL) {
+        struct ck_sbuf auth = {0};
+        ck_sbuf_str(&auth, "Bearer ");
+        ck_sbuf_str(&auth, token);
+        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
+        free(auth.s);
+    }
+    if (rc != 0) {
+        ck_request_finish(out);
+        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
+    }
+    return 0;
+}
+
+static int parse_status(const char *data, size_t len, struct ck_stream_item *out,
+                        struct ck_error *err)
+{
+    struct ck_json_repaired fx;
+    if (ck_json_repair(data, len, &fx) != 0)
+        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    json_error_t je;
+    json_t *root = fx.complete ? json_loadb(fx.text, fx.len, 0, &je) : NULL;
+    size_t repairs = fx.repairs;
+    ck_json_repaired_finish(&fx);
+    if (root == NULL)
+        return ck_error_set(err, CK_EPARSE, "mastodon: a stream event's status is not JSON");
+    const char *id = json_string_value(json_object_get(root, "id"));
+    if (!json_is_object(root) || id == NULL || id[0] == '\0') {
+        json_decref(root);
+        return ck_error_set(err, CK_EPARSE, "mastodon: a stream event's status has no id");
+    }
+    out->item = root;
+    out->repaired = repairs > 0;
+    return 0;
+}
+
+int ck_mastodon_parse_stream_event(const char *event, const char *data, size_t len,
+                                   struct ck_stream_item *out, struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (event == NULL || data == NULL)
+        return ck_error_set(err, CK_EINVAL, "mastodon: no event");
+    int rc = 0;
+    if (strcmp(event, "update") == 0) {
+        out->kind = CK_STREAM_UPDATE;
+        rc = parse_status(data, len, out, err);
+    } else if (strcmp(event, "status.update") == 0) {
+        out->kind = CK_STREAM_EDIT;
+        rc = parse_status(data, len, out, err);
+    } else if (strcmp(event, "delete") == 0) {
+        /* The id alone; some servers send it as a JSON string. */
+        size_t a = 0, b = len;
+        if (b >= 2 && data[0] == '"' && data[b - 1] == '"') {
+            a = 1;
+            b--;
+        }
+        int ok = b > a && b - a <= MAX_ID_LEN;
+        for (size_t i = a; ok && i < b; i++) {
+            char c = data[i];
+            ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 c == '-' || c == '_';
+        }
+        if (!ok)
+            return ck_error_set(err, CK_EPARSE, "mastodon: a delete event without a status id");
+        out->kind = CK_STREAM_DELETE;
+        out->id = strndup(data + a, b - a);
+        if (out->id == NULL)
+            rc = ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+    } else {
+        out->kind = CK_STREAM_OTHER;
+    }
+    if (rc != 0)
+        ck_stream_item_finish(out);
+    return rc;
+}
