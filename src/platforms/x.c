@@ -356,111 +356,6 @@ static int build_text(struct ck_fields *c, const char *raw_text, const json_t *e
     return 0;
 }
 
-/* What the v1.1 and v2 shapes share once read. Strings are borrowed from raw. */
-struct fields {
-    const char *id, *created, *reply_to, *boost_of;
-    const char *user_id, *screen, *name;
-    long replies, boosts, likes;
-    char *text; /* owned */
-};
-
-static int read_v1(struct ck_fields *c, const json_t *raw, struct fields *f)
-{
-    const char *text, *full;
-    if (ck_fields_str(c, raw, "in_reply_to_status_id_str", false, &f->reply_to) ||
-        ck_fields_str(c, raw, "text", false, &text) ||
-        ck_fields_str(c, raw, "full_text", false, &full))
-        return CK_EPARSE;
-    const json_t *user = json_object_get(raw, "user");
-    if (!json_is_object(user))
-        return ck_fields_bad(c, "missing user");
-    if (ck_fields_str(c, user, "id_str", true, &f->user_id) ||
-        ck_fields_str(c, user, "screen_name", true, &f->screen) ||
-        ck_fields_str(c, user, "name", false, &f->name))
-        return CK_EPARSE;
-    const json_t *rt = json_object_get(raw, "retweeted_status");
-    if (json_is_object(rt)) {
-        if (ck_fields_str(c, rt, "id_str", true, &f->boost_of))
-            return CK_EPARSE;
-    } else if (rt != NULL && !json_is_null(rt)) {
-        return ck_fields_bad(c, "retweeted_status is not an object");
-    }
-    /* Tweets over 140 characters from the streaming API keep their whole text
-     * and entities in extended_tweet; search (twarc's) puts them in full_text. */
-    const json_t *src = raw;
-    const json_t *ext = json_object_get(raw, "extended_tweet");
-    if (json_is_object(ext) && json_is_string(json_object_get(ext, "full_text"))) {
-        src = ext;
-        full = json_string_value(json_object_get(ext, "full_text"));
-    }
-    if (full != NULL)
-        text = full;
-    if (text == NULL)
-        return ck_fields_bad(c, "missing text");
-    const json_t *xents = json_object_get(src, "extended_entities");
-    const json_t *media = NULL;
-    if (json_is_object(xents) && get_array(c, xents, "media", &media))
-        return CK_EPARSE;
-    /* A retweet's counts are the original's: a boost itself has none, as on Mastodon. */
-    if (f->boost_of == NULL) {
-        f->replies = get_count(raw, "reply_count");
-        f->boosts = get_count(raw, "retweet_count");
-        f->likes = get_count(raw, "favorite_count");
-    }
-    return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
-}
-
-static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
-{
-    const char *text, *author_id;
-    if (ck_fields_str(c, raw, "text", true, &text) ||
-        ck_fields_str(c, raw, "author_id", false, &author_id))
-        return CK_EPARSE;
-    const json_t *author = json_object_get(raw, "author");
-    if (!json_is_object(author))
-        return ck_fields_bad(
-            c, "missing author (a v2 tweet needs its includes.users entry as \"author\")");
-    if (ck_fields_str(c, author, "id", true, &f->user_id) ||
-        ck_fields_str(c, author, "username", true, &f->screen) ||
-        ck_fields_str(c, author, "name", false, &f->name))
-        return CK_EPARSE;
-    if (author_id != NULL && strcmp(author_id, f->user_id) != 0)
-        return ck_fields_bad(c, "author.id %.40s is not author_id %.40s", f->user_id, author_id);
-    const json_t *refs;
-    if (get_array(c, raw, "referenced_tweets", &refs))
-        return CK_EPARSE;
-    for (size_t i = 0; refs != NULL && i < json_array_size(refs); i++) {
-        const json_t *r = json_array_get(refs, i);
-        const char *type, *rid;
-        if (!json_is_object(r))
-            return ck_fields_bad(c, "referenced_tweets[%zu] is not an object", i);
-        if (ck_fields_str(c, r, "type", true, &type) || ck_fields_str(c, r, "id", true, &rid))
-            return CK_EPARSE;
-        if (strcmp(type, "replied_to") == 0)
-            f->reply_to = rid;
-        else if (strcmp(type, "retweeted") == 0)
-            f->boost_of = rid;
-    }
-    /* Long posts ("note tweets") carry their whole text and entities apart. */
-    const json_t *src = raw;
-    const json_t *note = json_object_get(raw, "note_tweet");
-    if (json_is_object(note) && json_is_string(json_object_get(note, "text"))) {
-        src = note;
-        text = json_string_value(json_object_get(note, "text"));
-    }
-    const json_t *att = json_object_get(raw, "attachments");
-    const json_t *media = NULL;
-    if (json_is_object(att) && get_array(c, att, "media", &media))
-        return CK_EPARSE;
-    const json_t *pm = json_object_get(raw, "public_metrics");
-    if (f->boost_of == NULL && json_is_object(pm)) {
-        f->replies = get_count(pm, "reply_count");
-        f->boosts = get_count(pm, "retweet_count");
-        f->likes = get_count(pm, "like_count");
-    }
-    return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
-}
-
 static char *join3(const char *a, const char *b, const char *c)
 {
     struct ck_sbuf s = {0};
@@ -489,6 +384,161 @@ static bool id_ok(const char *s)
     return n >= 1 && n <= 32 && strspn(s, "0123456789") == n;
 }
 
+/* What the v1.1 and v2 shapes share once read. Strings are borrowed from raw. */
+struct fields {
+    const char *id, *created, *reply_to, *boost_of, *quote_of;
+    const char *user_id, *screen, *name; /* screen NULL: the author is unknown */
+    long replies, boosts, likes;
+    char *text; /* owned */
+};
+
+/* The text a reader sees of a v1.1 tweet object. Tweets over 140
+ * characters from the streaming API keep their whole text and entities in
+ * extended_tweet; search (twarc's) puts them in full_text. */
+static int v1_text(struct ck_fields *c, const json_t *t, char **out)
+{
+    const char *text, *full;
+    if (ck_fields_str(c, t, "text", false, &text) || ck_fields_str(c, t, "full_text", false, &full))
+        return CK_EPARSE;
+    const json_t *src = t;
+    const json_t *ext = json_object_get(t, "extended_tweet");
+    if (json_is_object(ext) && json_is_string(json_object_get(ext, "full_text"))) {
+        src = ext;
+        full = json_string_value(json_object_get(ext, "full_text"));
+    }
+    if (full != NULL)
+        text = full;
+    if (text == NULL)
+        return ck_fields_bad(c, "missing text");
+    const json_t *xents = json_object_get(src, "extended_entities");
+    const json_t *media = NULL;
+    if (json_is_object(xents) && get_array(c, xents, "media", &media))
+        return CK_EPARSE;
+    return build_text(c, text, json_object_get(src, "entities"), media, out);
+}
+
+static int read_v1(struct ck_fields *c, const json_t *raw, struct fields *f)
+{
+    if (ck_fields_str(c, raw, "in_reply_to_status_id_str", false, &f->reply_to) ||
+        ck_fields_str(c, raw, "quoted_status_id_str", false, &f->quote_of))
+        return CK_EPARSE;
+    const json_t *user = json_object_get(raw, "user");
+    if (json_is_object(user)) {
+        if (ck_fields_str(c, user, "id_str", true, &f->user_id) ||
+            ck_fields_str(c, user, "screen_name", true, &f->screen) ||
+            ck_fields_str(c, user, "name", false, &f->name))
+            return CK_EPARSE;
+    } else if (user != NULL && !json_is_null(user)) {
+        return ck_fields_bad(c, "user is not an object");
+    } else {
+        f->user_id = ""; /* a placeholder author: the tweet is kept */
+    }
+    const json_t *rt = json_object_get(raw, "retweeted_status");
+    if (json_is_object(rt)) {
+        if (ck_fields_str(c, rt, "id_str", true, &f->boost_of))
+            return CK_EPARSE;
+    } else if (rt != NULL && !json_is_null(rt)) {
+        return ck_fields_bad(c, "retweeted_status is not an object");
+    }
+    /* A retweet's counts are the original's: a boost itself has none, as on Mastodon. */
+    if (f->boost_of == NULL) {
+        f->replies = get_count(raw, "reply_count");
+        f->boosts = get_count(raw, "retweet_count");
+        f->likes = get_count(raw, "favorite_count");
+    }
+    /* A retweet's own text is "RT @user: " and the original cut short: the
+     * original's whole text, when it has one. */
+    bool whole = f->boost_of != NULL && (json_is_string(json_object_get(rt, "text")) ||
+                                         json_is_string(json_object_get(rt, "full_text")));
+    return v1_text(c, whole ? rt : raw, &f->text);
+}
+
+/* The text a reader sees of a v2 tweet object: note_tweet (a long post's
+ * whole text and its entities) wins over the 280-character text. */
+static int v2_text(struct ck_fields *c, const json_t *t, char **out)
+{
+    const char *text;
+    if (ck_fields_str(c, t, "text", true, &text))
+        return CK_EPARSE;
+    const json_t *src = t;
+    const json_t *note = json_object_get(t, "note_tweet");
+    if (json_is_object(note) && json_is_string(json_object_get(note, "text"))) {
+        src = note;
+        text = json_string_value(json_object_get(note, "text"));
+    }
+    const json_t *att = json_object_get(t, "attachments");
+    const json_t *media = NULL;
+    if (json_is_object(att) && get_array(c, att, "media", &media))
+        return CK_EPARSE;
+    return build_text(c, text, json_object_get(src, "entities"), media, out);
+}
+
+/* An edit on X is a new tweet; every version lists the chain's ids, first
+ * the original. The chain is one message, named by its first id, so the
+ * archive keeps the latest version (edited_at set) in place of the others.
+ * Returns the first id, or fallback when the object shows no chain. */
+static const char *chain_head(const json_t *t, const char *fallback)
+{
+    const json_t *hist = json_object_get(t, "edit_history_tweet_ids");
+    const char *first = json_string_value(json_array_get(hist, 0));
+    return first != NULL && id_ok(first) ? first : fallback;
+}
+
+static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
+{
+    const char *author_id;
+    if (ck_fields_str(c, raw, "author_id", false, &author_id))
+        return CK_EPARSE;
+    const json_t *author = json_object_get(raw, "author");
+    if (json_is_object(author)) {
+        if (ck_fields_str(c, author, "id", true, &f->user_id) ||
+            ck_fields_str(c, author, "username", true, &f->screen) ||
+            ck_fields_str(c, author, "name", false, &f->name))
+            return CK_EPARSE;
+        if (author_id != NULL && strcmp(author_id, f->user_id) != 0)
+            return ck_fields_bad(c, "author.id %.40s is not author_id %.40s", f->user_id,
+                                 author_id);
+    } else if (author != NULL && !json_is_null(author)) {
+        return ck_fields_bad(c, "author is not an object");
+    } else {
+        /* Withheld, suspended or deleted accounts are left out of
+         * includes.users: the tweet stays, under a placeholder author. */
+        f->user_id = author_id != NULL ? author_id : "";
+        f->screen = NULL;
+    }
+    const json_t *refs, *boosted = NULL;
+    if (get_array(c, raw, "referenced_tweets", &refs))
+        return CK_EPARSE;
+    for (size_t i = 0; refs != NULL && i < json_array_size(refs); i++) {
+        const json_t *r = json_array_get(refs, i);
+        const char *type, *rid;
+        if (!json_is_object(r))
+            return ck_fields_bad(c, "referenced_tweets[%zu] is not an object", i);
+        if (ck_fields_str(c, r, "type", true, &type) || ck_fields_str(c, r, "id", true, &rid))
+            return CK_EPARSE;
+        /* Flattened (twarc2, or our importer) references embed the tweet
+         * itself; its edit chain names the message it became. */
+        rid = chain_head(r, rid);
+        if (strcmp(type, "replied_to") == 0) {
+            f->reply_to = rid;
+        } else if (strcmp(type, "retweeted") == 0) {
+            f->boost_of = rid;
+            boosted = json_is_string(json_object_get(r, "text")) ? r : NULL;
+        } else if (strcmp(type, "quoted") == 0) {
+            f->quote_of = rid;
+        }
+    }
+    const json_t *pm = json_object_get(raw, "public_metrics");
+    if (f->boost_of == NULL && json_is_object(pm)) {
+        f->replies = get_count(pm, "reply_count");
+        f->boosts = get_count(pm, "retweet_count");
+        f->likes = get_count(pm, "like_count");
+    }
+    /* A retweet's own text is "RT @user: " and the original cut to 140
+     * characters with "…": the original's whole text when we have it. */
+    return v2_text(c, boosted != NULL ? boosted : raw, &f->text);
+}
+
 static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
 {
     struct ck_fields c = {"x tweet", NULL, err};
@@ -508,31 +558,46 @@ static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_erro
     if (parse_time(f.created, &created_ms) != 0)
         return ck_fields_bad(&c, "created_at is not a tweet time");
     int rc = v1 ? read_v1(&c, raw, &f) : read_v2(&c, raw, &f);
-    if (rc == 0 && !screen_name_ok(f.screen))
+    if (rc == 0 && f.screen != NULL && !screen_name_ok(f.screen))
         rc = ck_fields_bad(&c, "screen name is not 1-15 letters, digits or _");
     if (rc == 0 &&
-        ((f.reply_to != NULL && !id_ok(f.reply_to)) || (f.boost_of != NULL && !id_ok(f.boost_of))))
+        ((f.reply_to != NULL && !id_ok(f.reply_to)) || (f.boost_of != NULL && !id_ok(f.boost_of)) ||
+         (f.quote_of != NULL && !id_ok(f.quote_of))))
         rc = ck_fields_bad(&c, "a referenced tweet id is not a decimal string");
     if (rc != 0) {
         free(f.text);
         return rc;
     }
+    /* A later version of an edited tweet is the chain's message, edited. */
+    const char *id = v1 ? f.id : chain_head(raw, f.id);
+    const char *edited_at = strcmp(id, f.id) != 0 ? f.created : NULL;
     out->text = f.text;
     out->created_ms = created_ms;
     out->replies = f.replies;
     out->boosts = f.boosts;
     out->likes = f.likes;
-    out->author.handle = join3("@", f.screen, "");
-    out->author.url = join3("https://twitter.com/", f.screen, "");
-    char *status = join3("https://twitter.com/", f.screen, "/status/");
-    out->url = status != NULL ? join3(status, f.id, "") : NULL;
-    free(status);
+    if (f.screen != NULL) {
+        out->author.handle = join3("@", f.screen, "");
+        out->author.url = join3("https://x.com/", f.screen, "");
+        char *status = join3("https://x.com/", f.screen, "/status/");
+        out->url = status != NULL ? join3(status, f.id, "") : NULL;
+        free(status);
+    } else {
+        /* Withheld, suspended or gone: X's id-only links still resolve. */
+        out->author.handle = join3("@unknown", "", "");
+        out->author.url = id_ok(f.user_id) ? join3("https://x.com/i/user/", f.user_id, "")
+                                           : join3("", "", "");
+        out->url = join3("https://x.com/i/web/status/", f.id, "");
+    }
+    out->uri = join3("https://x.com/i/web/status/", id, "");
     bool ok = out->author.handle != NULL && out->author.url != NULL && out->url != NULL &&
-              ck_fields_dup(&out->id, f.id) && ck_fields_dup(&out->platform, "x") &&
-              ck_fields_dup(&out->author.id, f.user_id) &&
+              out->uri != NULL && ck_fields_dup(&out->id, id) &&
+              ck_fields_dup(&out->platform, "x") && ck_fields_dup(&out->author.id, f.user_id) &&
               ck_fields_dup(&out->author.name, f.name != NULL ? f.name : "") &&
               ck_fields_dup(&out->reply_to, f.reply_to) &&
-              ck_fields_dup(&out->boost_of, f.boost_of);
+              ck_fields_dup(&out->boost_of, f.boost_of) &&
+              ck_fields_dup(&out->quote_of, f.quote_of) &&
+              ck_fields_dup(&out->edited_at, edited_at);
     if (!ok) {
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "x: out of memory");
