@@ -166,8 +166,12 @@ static json_t *flatten(const json_t *tweet, const json_t *includes)
         json_t *r = json_array_get(refs, i);
         const json_t *full = find_by(tweets, "id", json_string_value(json_object_get(r, "id")));
         json_t *e = full != NULL ? flatten_one(full, includes) : json_incref(r);
-        if (e == NULL || (full != NULL && json_object_set(e, "type", json_object_get(r, "type"))) ||
-            json_array_append_new(list, e) != 0)
+        json_t *type = json_object_get(r, "type"); /* may be absent: the normaliser says so */
+        if (e != NULL && full != NULL && type != NULL && json_object_set(e, "type", type) != 0) {
+            json_decref(e);
+            e = NULL;
+        }
+        if (e == NULL || json_array_append_new(list, e) != 0) /* append_new steals e */
             goto fail;
     }
     return t;

@@ -323,9 +323,10 @@ int ck_src_expand(const char *const *files, size_t n, char ***out, size_t *n_out
             if (dir) {
                 size_t dl = strlen(files[i]);
                 bool slash = dl > 0 && files[i][dl - 1] == '/';
-                path = malloc(dl + 1 + strlen(ents[j]->d_name) + 1);
+                size_t size = dl + 1 + strlen(ents[j]->d_name) + 1;
+                path = malloc(size);
                 if (path != NULL)
-                    sprintf(path, "%s%s%s", files[i], slash ? "" : "/", ents[j]->d_name);
+                    snprintf(path, size, "%s%s%s", files[i], slash ? "" : "/", ents[j]->d_name);
                 /* Only the files in it: a folder of captures, not a tree. */
                 if (path != NULL && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
                     free(path);

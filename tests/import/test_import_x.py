@@ -182,10 +182,29 @@ def test_originals_before_the_window(tmp):
         check(url in transcript, f"the original {orig['id']} is in the transcript")
 
 
+def test_bad_reference(tmp):
+    """A referenced tweet without its type (its original in includes): the
+    tweet is rejected with the field named, never taken for out of memory
+    (the page's includes hold an intact copy of it, which is imported)."""
+    (page,) = pages("mentions_tweet.jsonl")
+    del page["data"][0]["referenced_tweets"][0]["type"]
+    path = os.path.join(tmp, "untyped.jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(page) + "\n")
+    sess = os.path.join(tmp, "untyped.session.json")
+    session(sess, "2022-11-07T18:00", "1h")
+    rc, so, se = run("import", "--platform", "twarc", path, "--session", sess,
+                     "--out", os.path.join(tmp, "untyped"))
+    check(rc in (0, 2) and "untyped.jsonl:1: x tweet 1589681856941002753: missing type" in se
+          and "memory" not in se,
+          f"an untyped reference is named, no crash ({rc}: {se.strip()[-300:]})")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="ck-import-x-") as tmp:
         test_folder(tmp)
         test_originals_before_the_window(tmp)
+        test_bad_reference(tmp)
     print(f"{len(FAILS)} failed")
     sys.exit(1 if FAILS else 0)
 
