@@ -299,6 +299,21 @@ static int not_hidden(const struct dirent *d)
     return d->d_name[0] != '.';
 }
 
+/* What twarc and Mastodon exports are named: .json, .jsonl, .ndjson, each
+ * maybe gzipped. A folder of captures often holds a README or a log too. */
+static bool json_name(const char *name)
+{
+    static const char *const ends[] = {".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz",
+                                       ".ndjson.gz"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        size_t e = strlen(ends[i]);
+        if (n > e && strcmp(name + n - e, ends[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
 int ck_src_expand(const char *const *files, size_t n, char ***out, size_t *n_out,
                   struct ck_error *err)
 {
@@ -329,6 +344,12 @@ int ck_src_expand(const char *const *files, size_t n, char ***out, size_t *n_out
                     snprintf(path, size, "%s%s%s", files[i], slash ? "" : "/", ents[j]->d_name);
                 /* Only the files in it: a folder of captures, not a tree. */
                 if (path != NULL && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
+                    free(path);
+                    continue;
+                }
+                if (path != NULL && !json_name(ents[j]->d_name)) {
+                    ck_info("import: %s: not read (not .json, .jsonl or .ndjson, maybe .gz)",
+                            path);
                     free(path);
                     continue;
                 }

@@ -104,7 +104,8 @@ int ck_sniff_choose(struct ck_src *src, struct ck_sniff *sn, size_t n, const cha
                     const char **format, enum ck_import_kind *kind, struct ck_error *err);
 
 /* `import DIR/`: files with every folder among them replaced by the files
- * in it (regular files, not hidden ones, in name order; one level), so a
+ * in it (regular files named .json, .jsonl or .ndjson, maybe .gz, not
+ * hidden ones, in name order; one level), so a
  * folder of twarc captures reads as those files given in order. *out: owned
  * copies (free with ck_src_expand_free). A folder with no files is
  * CK_ENOTFOUND. */

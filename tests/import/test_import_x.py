@@ -77,12 +77,15 @@ def test_folder(tmp):
             shutil.copy(os.path.join(FIX, name), folder)
     with open(os.path.join(folder, ".hidden.jsonl"), "w", encoding="utf-8") as f:
         f.write("not read\n")
+    with open(os.path.join(folder, "README.md"), "w", encoding="utf-8") as f:
+        f.write("# what these captures are\n")  # beside the captures, as in shared/data
     sess = os.path.join(tmp, "all.session.json")
     session(sess, "2021-03-01T00:00", "700d")  # every fixture's tweets are in the window
     out = os.path.join(tmp, "all")
     rc, so, se = run("import", "--platform", "twarc", folder + "/", "--session", sess, "--out", out)
     check(rc == 0, f"import DIR/ exits 0 ({rc}: {se.strip()[-400:]})")
     check(".hidden" not in se, "hidden files in the folder are not read")
+    check("README.md: not read" in se, "a README beside the captures is passed over, said once")
     msgs = messages(out)
 
     # Every data tweet of every file is there (by its edit chain's first id),
