@@ -3,7 +3,7 @@
  *
  * Inputs: plain files, gzip files (known by their magic bytes; one cut short
  * is read up to the cut, with a warning) and "-" for standard input, as
- * twarc reads them. Formats:
+ * twarc reads them; a folder stands for the files in it (ck_src_expand). Formats:
  *   - "mastodon": Mastodon statuses, as one JSON array (a saved timeline
  *     page), one status per line, or a page (array) per line.
  *   - "twarc": twarc 1 files (one API v1.1 tweet per line) and twarc2
@@ -23,8 +23,12 @@
  * the same bytes. v1.1 tweets and Mastodon statuses are stored as they are.
  * A v2 tweet is stored in twarc2's flattened shape: the tweet object with its
  * author's includes.users entry added as "author" and its media (from
- * includes.media, by attachments.media_keys) as "attachments.media"; that is
- * the shape the "x" platform normalises. Objects whose (platform, id) is
+ * includes.media, by attachments.media_keys) as "attachments.media", and
+ * each referenced tweet found in includes.tweets embedded (so flattened) in
+ * its referenced_tweets entry; that is the shape the "x" platform
+ * normalises. After a page's own tweets come the included tweets they point
+ * at: retweeted and quoted originals and the other versions of an edit
+ * chain (not replied-to parents). Objects whose (platform, id) is
  * already in the journal are skipped, so re-importing adds nothing. Objects
  * that do not normalise, and lines that are not JSON, are reported on stderr
  * as FILE:LINE (the first 10 of each file) and skipped; a file where they

@@ -25,16 +25,19 @@ struct ck_message {
     char *boost_of;  /* id or NULL */
     char *edited_at; /* RFC 3339 or NULL */
     long replies, boosts, likes;
-    /* Added for Bluesky (issue 11); not yet in messages.jsonl. */
-    char *uri;      /* canonical, instance-independent identity (at:// URI) or NULL */
-    char *quote_of; /* the quoted post's id (at:// URI) or NULL */
+    /* Added for Bluesky (issue 11) and X (issue 13). In messages.jsonl after
+     * edited_at, only when set (records without them are as before). */
+    char *uri;      /* canonical, instance-independent identity (at:// URI,
+                       https://x.com/i/web/status/ID) or NULL */
+    char *quote_of; /* the quoted post's id (at:// URI, tweet id) or NULL */
 };
 
 void ck_message_finish(struct ck_message *m);
 
 /* The messages.jsonl record: keys in a fixed order (id, platform, url,
  * created_at, author{id,handle,name,url}, text, reply_to, boost_of, edited_at,
- * counts{replies,boosts,likes}). New reference, or NULL on out of memory. */
+ * [uri], [quote_of], counts{replies,boosts,likes}). New reference, or NULL on
+ * out of memory. */
 json_t *ck_message_to_json(const struct ck_message *m);
 
 /* Order for the archive: created_at, then id (string order, shorter first). */

@@ -42,6 +42,9 @@ struct ck_record {
     const char *text;
     /* NULL when null or absent. */
     const char *reply_to, *boost_of, *edited_at;
+    /* NULL when absent; written to messages.jsonl only when set, after
+     * edited_at, so records of platforms without them stay as they were. */
+    const char *uri, *quote_of;
     int64_t created_ms;
     int64_t replies, boosts, likes; /* CK_RECORD_NO_COUNT when absent */
     /* The grouping: questions in record order, and how they were assigned

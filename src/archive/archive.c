@@ -46,6 +46,7 @@
 #include "chatkeeper/render.h"
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/state.h"
+#include "chatkeeper/strset.h"
 #include "chatkeeper/timeutil.h"
 
 #define MAX_PLATFORMS 16
@@ -79,6 +80,15 @@ struct build {
     struct ck_sbuf rec; /* the record being encoded */
     size_t lines, skipped;
     struct ck_error *err;
+    /* Originals a boost (or quote) in the window points at ("P:id", P the
+     * platform index): kept though created before the window, so the boost
+     * shows under its original instead of vanishing (a retweet of last
+     * week's tweet). Their journal lines, found after the first read, are read
+     * again in a second one, which only happens when there are any. */
+    struct ck_strset boosted;
+    uint64_t *rescue;
+    size_t n_rescue;
+    bool rescuing;
 };
 
 /* ---- keys and tables ---- */
@@ -209,8 +219,21 @@ static int64_t version_ms(const struct ck_message *m)
     return ms;
 }
 
-/* Fill e (all but its id) from m; in-window messages get their record spilled. */
-static int describe(struct build *b, const struct ck_message *m, uint8_t platform, struct ck_archive_entry *e)
+/* "P:id" for the boosted set; false when id is too long to be one. */
+static bool boost_key(uint8_t platform, const char *id, size_t len, char *out, size_t n)
+{
+    if (len + 5 > n)
+        return false;
+    int k = snprintf(out, n, "%u:", (unsigned)platform);
+    memcpy(out + k, id, len);
+    out[(size_t)k + len] = '\0';
+    return true;
+}
+
+/* Fill e (all but its id) from m; in-window messages get their record
+ * spilled, outside ones their journal line kept in rec_off instead. */
+static int describe(struct build *b, const struct ck_message *m, uint8_t platform,
+                    struct ck_archive_entry *e, size_t lineno)
 {
     e->created_ms = m->created_ms;
     e->version_ms = version_ms(m);
@@ -220,10 +243,20 @@ static int describe(struct build *b, const struct ck_message *m, uint8_t platfor
     int rc = author_index(b, platform, m->author.id != NULL ? m->author.id : "", &e->author);
     if (rc != 0)
         return rc;
-    if (m->created_ms < b->from_ms || m->created_ms > b->to_ms) {
+    bool outside = m->created_ms < b->from_ms || m->created_ms > b->to_ms;
+    if (outside)
         e->id.flags |= CK_ARCHIVE_F_OUTSIDE;
+    if (outside && !b->rescuing) {
+        e->rec_off = lineno;
         return 0;
     }
+    /* A quoted post is kept the same way: a renderer shows it in the quote. */
+    char key[512];
+    const char *refs[] = {m->boost_of, m->quote_of};
+    for (size_t i = 0; i < 2 && !outside; i++)
+        if (refs[i] != NULL && boost_key(platform, refs[i], strlen(refs[i]), key, sizeof key) &&
+            ck_strset_add(&b->boosted, key) < 0)
+            return CK_ENOMEM;
     struct ck_record r;
     ck_record_from_message(m, &r);
     b->rec.len = 0;
@@ -241,7 +274,7 @@ static int describe(struct build *b, const struct ck_message *m, uint8_t platfor
 /* Add m (borrowed). A later line replaces an earlier one (it is a later fetch,
  * e.g. after an edit) unless it is visibly an older version: a stale copy must
  * not undo an edit we already have. */
-static int add_message(struct build *b, const struct ck_message *m)
+static int add_message(struct build *b, const struct ck_message *m, size_t lineno)
 {
     uint8_t platform;
     int rc = platform_index(b, m->platform, &platform);
@@ -258,7 +291,7 @@ static int add_message(struct build *b, const struct ck_message *m)
         struct ck_archive_entry *old = &b->msgs[SLOT_INDEX(*slot)];
         if (version_ms(m) < old->version_ms)
             return 0;
-        return describe(b, m, platform, old);
+        return describe(b, m, platform, old, lineno);
     }
     if (id_len > UINT32_MAX || reserve(&b->msgs, &b->cap, b->n, sizeof *b->msgs) != 0)
         return CK_ENOMEM;
@@ -267,7 +300,7 @@ static int add_message(struct build *b, const struct ck_message *m)
     e->id.platform = platform;
     rc = arena_add(&b->ids, m->id, id_len, &e->id.off);
     if (rc == 0)
-        rc = describe(b, m, platform, e);
+        rc = describe(b, m, platform, e, lineno);
     if (rc != 0)
         return rc;
     *slot = SLOT_TAG(h) | ++b->n;
@@ -298,13 +331,56 @@ static int on_line(size_t lineno, const json_t *entry, void *arg)
         b->skipped++;
         return 0;
     }
-    rc = add_message(b, &m);
+    rc = add_message(b, &m, lineno);
     ck_message_finish(&m);
     if (rc == CK_EINVAL)
         return rc; /* already described */
     if (rc == CK_EIO)
         return ck_error_set(b->err, rc, "archive: spill file: write: %s", strerror(errno));
     return rc != 0 ? ck_error_set(b->err, rc, "archive: out of memory") : 0;
+}
+
+static int cmp_u64(const void *pa, const void *pb)
+{
+    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+    return (a > b) - (a < b);
+}
+
+/* The second read: only the lines of boosted originals, spilled as if in the
+ * window (their entry keeps CK_ARCHIVE_F_OUTSIDE, now with a record). */
+static int on_rescue_line(size_t lineno, const json_t *entry, void *arg)
+{
+    struct build *b = arg;
+    uint64_t key = lineno;
+    if (bsearch(&key, b->rescue, b->n_rescue, sizeof key, cmp_u64) == NULL)
+        return 0;
+    b->rescuing = true;
+    b->lines--; /* on_line counts lines: this one was counted already */
+    int rc = on_line(lineno, entry, arg);
+    b->rescuing = false;
+    return rc;
+}
+
+/* Which outside entries are originals of boosts in the window, by line. */
+static int find_rescues(struct build *b)
+{
+    char key[512];
+    for (size_t i = 0; i < b->n; i++) {
+        const struct ck_archive_entry *e = &b->msgs[i];
+        if (!(e->id.flags & CK_ARCHIVE_F_OUTSIDE) || (e->id.flags & CK_ARCHIVE_F_BOOST) ||
+            e->rec_len != 0 ||
+            !boost_key(e->id.platform, b->ids.s + e->id.off, e->id.len, key, sizeof key) ||
+            !ck_strset_has(&b->boosted, key))
+            continue;
+        uint64_t *grown = realloc(b->rescue, (b->n_rescue + 1) * sizeof *grown);
+        if (grown == NULL)
+            return CK_ENOMEM;
+        b->rescue = grown;
+        b->rescue[b->n_rescue++] = e->rec_off;
+    }
+    if (b->n_rescue > 1)
+        qsort(b->rescue, b->n_rescue, sizeof *b->rescue, cmp_u64);
+    return 0;
 }
 
 /* ---- session, sorting, writing ---- */
@@ -361,6 +437,7 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     struct build b = {0};
     b.by_id.keys = &b.ids;
     b.by_author.keys = &b.author_ids;
+    ck_strset_init(&b.boosted);
     char *session_path = ck_path_join(dir, "session.json");
     char *journal_path = ck_path_join(dir, "journal.jsonl");
     char *platform = NULL;
@@ -389,6 +466,17 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     rc = ck_journal_read_transient(journal_path, on_line, &b, &st.corrupt_lines, err);
     if (rc != 0)
         goto out;
+    if (find_rescues(&b) != 0) {
+        rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+        goto out;
+    }
+    if (b.n_rescue > 0) {
+        size_t skipped = b.skipped;
+        rc = ck_journal_read_transient(journal_path, on_rescue_line, &b, NULL, err);
+        b.skipped = skipped;
+        if (rc != 0)
+            goto out;
+    }
     st.journal_lines = b.lines + st.corrupt_lines;
     st.skipped_objects = b.skipped;
 
@@ -401,7 +489,8 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     size_t kept = 0;
     for (size_t i = 0; i < b.n; i++) {
         const struct ck_archive_entry *e = &b.msgs[i];
-        if (e->id.flags & CK_ARCHIVE_F_OUTSIDE) {
+        /* Boosted originals kept from outside have a record; the rest go. */
+        if ((e->id.flags & CK_ARCHIVE_F_OUTSIDE) && e->rec_len == 0) {
             st.outside_window++;
             continue;
         }
@@ -445,6 +534,8 @@ out:
     free(b.msgs);
     free(b.ids.s);
     free(b.author_ids.s);
+    ck_strset_finish(&b.boosted);
+    free(b.rescue);
     free(platform);
     free(journal_path);
     free(session_path);

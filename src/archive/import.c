@@ -114,7 +114,7 @@ static const json_t *find_by(const json_t *arr, const char *key, const char *val
 
 /* A v2 tweet from a response page, in twarc2's flattened shape: "author" from
  * includes.users, attachments.media from includes.media. New reference or NULL. */
-static json_t *flatten(const json_t *tweet, const json_t *includes)
+static json_t *flatten_one(const json_t *tweet, const json_t *includes)
 {
     json_t *t = json_copy((json_t *)tweet); /* shallow: members are shared, not copied */
     if (t == NULL)
@@ -148,16 +148,104 @@ fail:
     return NULL;
 }
 
+/* flatten_one, and each referenced tweet found in includes.tweets embedded
+ * in its referenced_tweets entry (flattened too, with its "type"), as twarc2
+ * flattens: a retweet then carries its original's whole text, a quote its
+ * quoted post, wherever the journal line goes. New reference or NULL. */
+static json_t *flatten(const json_t *tweet, const json_t *includes)
+{
+    json_t *t = flatten_one(tweet, includes);
+    const json_t *refs = json_object_get(tweet, "referenced_tweets");
+    const json_t *tweets = json_object_get(includes, "tweets");
+    if (t == NULL || !json_is_array(refs) || !json_is_array(tweets))
+        return t;
+    json_t *list = json_array();
+    if (list == NULL || json_object_set_new(t, "referenced_tweets", list) != 0)
+        goto fail;
+    for (size_t i = 0; i < json_array_size(refs); i++) {
+        json_t *r = json_array_get(refs, i);
+        const json_t *full = find_by(tweets, "id", json_string_value(json_object_get(r, "id")));
+        json_t *e = full != NULL ? flatten_one(full, includes) : json_incref(r);
+        json_t *type = json_object_get(r, "type"); /* may be absent: the normaliser says so */
+        if (e != NULL && full != NULL && type != NULL && json_object_set(e, "type", type) != 0) {
+            json_decref(e);
+            e = NULL;
+        }
+        if (e == NULL || json_array_append_new(list, e) != 0) /* append_new steals e */
+            goto fail;
+    }
+    return t;
+fail:
+    json_decref(t);
+    return NULL;
+}
+
+/* Journal the tweets a page's tweet points at from includes.tweets: the
+ * original of a retweet and a quoted post (so a retweet is a boost under its
+ * original, not a boost of nothing) and the other versions of an edited
+ * tweet (so the latest version is the message). Replied-to parents are not:
+ * they are context the hashtag's search did not return. */
+static int add_included(struct imp *im, const json_t *tweet, const json_t *includes)
+{
+    const json_t *tweets = json_object_get(includes, "tweets");
+    const json_t *refs = json_object_get(tweet, "referenced_tweets");
+    const json_t *hist = json_object_get(tweet, "edit_history_tweet_ids");
+    size_t nrefs = json_array_size(refs);
+    for (size_t i = 0; i < nrefs + json_array_size(hist); i++) {
+        const char *id;
+        if (i < nrefs) {
+            const json_t *r = json_array_get(refs, i);
+            const char *type = json_string_value(json_object_get(r, "type"));
+            if (type == NULL || (strcmp(type, "retweeted") != 0 && strcmp(type, "quoted") != 0))
+                continue;
+            id = json_string_value(json_object_get(r, "id"));
+        } else {
+            id = json_string_value(json_array_get(hist, i - nrefs));
+        }
+        const json_t *full = find_by(tweets, "id", id);
+        if (full == NULL || ck_strset_has(&im->seen, id))
+            continue;
+        json_t *t = flatten(full, includes);
+        if (t == NULL)
+            return ck_error_set(im->err, CK_ENOMEM, "import: out of memory");
+        int rc = add_object(im, t);
+        json_decref(t);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A page's "errors" beside its "data" are objects the API could not show
+ * (a suspended author, a deleted quoted tweet): said once, not fatal. */
+static void note_errors(struct imp *im, const json_t *page)
+{
+    const json_t *errors = json_object_get(page, "errors");
+    if (!json_is_array(errors) || json_array_size(errors) == 0)
+        return;
+    const char *detail = json_string_value(json_object_get(json_array_get(errors, 0), "detail"));
+    char what[300];
+    snprintf(what, sizeof what, "the page reports %zu API error%s beside its tweets (first: %.120s)",
+             json_array_size(errors), json_array_size(errors) == 1 ? "" : "s",
+             detail != NULL ? detail : "no detail");
+    for (char *p = what; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+            *p = '?';
+    ck_info("import: %s:%zu: %s; the tweets are imported, those objects are missing", im->file,
+            im->lineno, what);
+}
+
 static int add_page(struct imp *im, json_t *page)
 {
     json_t *data = json_object_get(page, "data");
     const json_t *includes = json_object_get(page, "includes");
     if (json_is_object(data)) {
-        /* A single-tweet lookup answers with "data": {...}. */
+        /* A single-tweet lookup (or a stream line) answers with "data": {...}. */
         json_t *t = flatten(data, includes);
         int rc = t != NULL ? add_object(im, t) : ck_error_set(im->err, CK_ENOMEM, "import: oom");
         json_decref(t);
-        return rc;
+        note_errors(im, page);
+        return rc != 0 ? rc : add_included(im, data, includes);
     }
     if (!json_is_array(data)) {
         if (data == NULL && json_object_get(page, "errors") != NULL) {
@@ -166,6 +254,7 @@ static int add_page(struct imp *im, json_t *page)
         }
         return 0; /* a page with no results has no "data" */
     }
+    note_errors(im, page);
     for (size_t i = 0; i < json_array_size(data); i++) {
         json_t *tweet = json_array_get(data, i);
         if (!json_is_object(tweet)) {
@@ -178,6 +267,12 @@ static int add_page(struct imp *im, json_t *page)
             return ck_error_set(im->err, CK_ENOMEM, "import: out of memory");
         int rc = add_object(im, t);
         json_decref(t);
+        if (rc != 0)
+            return rc;
+    }
+    /* After the page's own tweets, so those are journaled as the search gave them. */
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        int rc = add_included(im, json_array_get(data, i), includes);
         if (rc != 0)
             return rc;
     }
@@ -245,7 +340,13 @@ static int import_file(struct imp *im, struct ck_src *src)
         im->st->lines++;
         if (v == NULL) {
             char what[300];
-            snprintf(what, sizeof what, "not JSON (%s)", jerr.text);
+            /* A capture stopped while it wrote (twarc2 stream, kill): the
+             * last line has no newline and ends early; the rest is good. */
+            if (line[n - 1] != '\n' && src->eof && src->pos == src->end)
+                snprintf(what, sizeof what,
+                         "the last line is cut short (the capture stopped while writing it)");
+            else
+                snprintf(what, sizeof what, "not JSON (%s)", jerr.text);
             report(im, what);
             im->st->corrupt++;
             continue;
@@ -327,6 +428,8 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
     struct ck_sniff *sn = NULL;
     struct ck_error verdict = {0};
     char *session_out = NULL, *journal_path = NULL;
+    char **files = NULL;
+    size_t n_files = 0;
     const char *format = NULL;
     int rc;
     if (o->format != NULL && strcmp(o->format, "mastodon") != 0 &&
@@ -337,13 +440,16 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
         if (strcmp(o->files[i], "-") == 0 && stdin_seen++ > 0)
             return ck_error_set(err, CK_EUSAGE, "\"-\" (standard input) can be read once only");
     ck_strset_init(&im.seen);
+    rc = ck_src_expand(o->files, o->n_files, &files, &n_files, err);
+    if (rc != 0)
+        goto out;
     rc = ck_session_load_import(o->session_path, &s, err);
     if (rc != 0) {
         rc = rc == CK_ENOMEM ? rc : CK_ECONFIG;
         goto out;
     }
-    src = calloc(o->n_files + 1, sizeof *src);
-    sn = calloc(o->n_files + 1, sizeof *sn);
+    src = calloc(n_files + 1, sizeof *src);
+    sn = calloc(n_files + 1, sizeof *sn);
     session_out = ck_path_join(o->out_dir, "session.json");
     journal_path = ck_path_join(o->out_dir, "journal.jsonl");
     if (src == NULL || sn == NULL || session_out == NULL || journal_path == NULL) {
@@ -353,15 +459,15 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
     /* Every input opens, and shows what it is, before anything is written:
      * a typo in one name or a wrong --platform should not leave a
      * half-made directory behind. */
-    for (size_t i = 0; i < o->n_files; i++) {
-        rc = ck_src_open(&src[i], o->files[i], err);
+    for (size_t i = 0; i < n_files; i++) {
+        rc = ck_src_open(&src[i], files[i], err);
         if (rc != 0)
             goto out;
     }
-    rc = ck_sniff_choose(src, sn, o->n_files, o->format, &format, &st.kind, err);
+    rc = ck_sniff_choose(src, sn, n_files, o->format, &format, &st.kind, err);
     if (rc != 0)
         goto out;
-    for (size_t i = 0; i < o->n_files; i++)
+    for (size_t i = 0; i < n_files; i++)
         if (sn[i].lines == 0)
             ck_warn("import: %s: empty; nothing in it", src[i].name);
     im.twarc = strcmp(format, "twarc") == 0;
@@ -377,7 +483,7 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
         rc = ck_journal_read(journal_path, remember_line, &im, NULL, err);
     if (rc == CK_ENOMEM)
         ck_error_set(err, rc, "import: out of memory");
-    for (size_t i = 0; i < o->n_files && rc == 0; i++) {
+    for (size_t i = 0; i < n_files && rc == 0; i++) {
         struct ck_import_stats before = st;
         im.file = src[i].name;
         rc = import_file(&im, &src[i]);
@@ -393,8 +499,9 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
     if (rc == 0 && verdict.code != 0)
         rc = ck_error_set(err, verdict.code, "%s", verdict.msg);
 out:
-    for (size_t i = 0; src != NULL && i < o->n_files; i++)
+    for (size_t i = 0; src != NULL && i < n_files; i++)
         ck_src_close(&src[i]);
+    ck_src_expand_free(files, n_files);
     free(src);
     free(sn);
     free(journal_path);

@@ -4,6 +4,7 @@
  * import_src.h. */
 #include "import_src.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -291,4 +292,105 @@ void ck_src_progress_end(struct ck_src *s)
     fputs("\r\033[K", stderr);
     fflush(stderr);
     s->drawn = false;
+}
+
+static int not_hidden(const struct dirent *d)
+{
+    return d->d_name[0] != '.';
+}
+
+/* What twarc and Mastodon exports are named: .json, .jsonl, .ndjson, each
+ * maybe gzipped. A folder of captures often holds a README or a log too. */
+static bool json_name(const char *name)
+{
+    static const char *const ends[] = {".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz",
+                                       ".ndjson.gz"};
+    size_t n = strlen(name);
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        size_t e = strlen(ends[i]);
+        if (n > e && strcmp(name + n - e, ends[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+int ck_src_expand(const char *const *files, size_t n, char ***out, size_t *n_out,
+                  struct ck_error *err)
+{
+    char **list = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct stat st;
+        struct dirent **ents = NULL;
+        int k = 0;
+        bool dir = strcmp(files[i], "-") != 0 && stat(files[i], &st) == 0 && S_ISDIR(st.st_mode);
+        if (dir) {
+            k = scandir(files[i], &ents, not_hidden, alphasort);
+            if (k < 0) {
+                rc = ck_error_set(err, CK_ENOTFOUND, "%s: %s", files[i], strerror(errno));
+                break;
+            }
+        }
+        size_t added = 0;
+        for (int j = 0; j < (dir ? k : 1); j++) {
+            char *path = NULL;
+            if (dir) {
+                size_t dl = strlen(files[i]);
+                bool slash = dl > 0 && files[i][dl - 1] == '/';
+                size_t size = dl + 1 + strlen(ents[j]->d_name) + 1;
+                path = malloc(size);
+                if (path != NULL)
+                    snprintf(path, size, "%s%s%s", files[i], slash ? "" : "/", ents[j]->d_name);
+                /* Only the files in it: a folder of captures, not a tree. */
+                if (path != NULL && (stat(path, &st) != 0 || !S_ISREG(st.st_mode))) {
+                    free(path);
+                    continue;
+                }
+                if (path != NULL && !json_name(ents[j]->d_name)) {
+                    ck_info("import: %s: not read (not .json, .jsonl or .ndjson, maybe .gz)",
+                            path);
+                    free(path);
+                    continue;
+                }
+            } else {
+                path = strdup(files[i]);
+            }
+            if (path != NULL && len == cap) {
+                char **grown = realloc(list, (cap ? cap * 2 : 16) * sizeof *list);
+                if (grown == NULL) {
+                    free(path);
+                    path = NULL;
+                } else {
+                    list = grown;
+                    cap = cap ? cap * 2 : 16;
+                }
+            }
+            if (path == NULL) {
+                rc = ck_error_set(err, CK_ENOMEM, "import: out of memory");
+                break;
+            }
+            list[len++] = path;
+            added++;
+        }
+        for (int j = 0; j < k; j++)
+            free(ents[j]);
+        free(ents);
+        if (rc == 0 && dir && added == 0)
+            rc = ck_error_set(err, CK_ENOTFOUND, "%s: a folder with no files in it", files[i]);
+    }
+    if (rc != 0) {
+        ck_src_expand_free(list, len);
+        return rc;
+    }
+    *out = list;
+    *n_out = len;
+    return 0;
+}
+
+void ck_src_expand_free(char **files, size_t n)
+{
+    for (size_t i = 0; files != NULL && i < n; i++)
+        free(files[i]);
+    free(files);
 }

@@ -103,4 +103,14 @@ enum ck_import_kind ck_sniff_kind(const struct ck_sniff *sn);
 int ck_sniff_choose(struct ck_src *src, struct ck_sniff *sn, size_t n, const char *given,
                     const char **format, enum ck_import_kind *kind, struct ck_error *err);
 
+/* `import DIR/`: files with every folder among them replaced by the files
+ * in it (regular files named .json, .jsonl or .ndjson, maybe .gz, not
+ * hidden ones, in name order; one level), so a
+ * folder of twarc captures reads as those files given in order. *out: owned
+ * copies (free with ck_src_expand_free). A folder with no files is
+ * CK_ENOTFOUND. */
+int ck_src_expand(const char *const *files, size_t n, char ***out, size_t *n_out,
+                  struct ck_error *err);
+void ck_src_expand_free(char **files, size_t n);
+
 #endif

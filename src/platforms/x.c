@@ -12,8 +12,15 @@
  *     stores each tweet of a page in this flattened shape (see import.h).
  *
  * Tweet text is not HTML but has &, < and > escaped as entities; links are
- * t.co wrappers with the real URL beside them in entities.urls. Ids are
- * id_str (the numeric "id" lost precision in JavaScript-era tools: never used).
+ * t.co wrappers with the real URL beside them in entities.urls (x_text.c
+ * makes the text). Ids are id_str (the numeric "id" lost precision in
+ * JavaScript-era tools: never used).
+ *
+ * The importer embeds referenced tweets (from includes.tweets) in their
+ * referenced_tweets entries, as twarc2 flattens: a retweet then takes its
+ * original's whole text. An edit chain is one message named by its first
+ * id; later versions set edited_at. An author missing from includes.users
+ * (withheld, suspended) becomes @unknown with its id kept. URLs are x.com's.
  *
  * Live following of X comes later: the timeline calls refuse for now. Pure: no
  * files, no clock. Every field is type-checked; a wrong type is CK_EPARSE. */
@@ -29,6 +36,7 @@
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/timeutil.h"
 #include "fields.h"
+#include "x_int.h"
 
 static int x_timeline_request(const char *base_url, const char *token, const char *hashtag,
                               const struct ck_timeline_query *q, struct ck_request *out,
@@ -142,325 +150,6 @@ static long get_count(const json_t *obj, const char *key)
     return n < 0 ? 0 : n > LONG_MAX ? LONG_MAX : (long)n;
 }
 
-/* An optional array member; absent or null gives NULL, another type an error. */
-static int get_array(struct ck_fields *c, const json_t *obj, const char *key, const json_t **out)
-{
-    const json_t *v = json_object_get(obj, key);
-    *out = NULL;
-    if (v == NULL || json_is_null(v))
-        return 0;
-    if (!json_is_array(v))
-        return ck_fields_bad(c, "%s is not an array", key);
-    *out = v;
-    return 0;
-}
-
-/* Twitter escapes only &, < and > in tweet text, but tools re-encode, so the
- * common named and numeric references are decoded too. One pass: "&amp;lt;"
- * stays the literal text "&lt;", as Twitter showed it. */
-static void decode_entities(struct ck_sbuf *b, const char *s)
-{
-    static const struct {
-        const char *ent;
-        const char *txt;
-    } named[] = {{"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
-                 {"&quot;", "\""}, {"&#39;", "'"}, {"&apos;", "'"}};
-    while (*s != '\0') {
-        const char *amp = strchr(s, '&');
-        if (amp == NULL) {
-            ck_sbuf_str(b, s);
-            return;
-        }
-        ck_sbuf_put(b, s, (size_t)(amp - s));
-        s = amp;
-        bool done = false;
-        for (size_t i = 0; i < sizeof named / sizeof named[0] && !done; i++) {
-            size_t n = strlen(named[i].ent);
-            if (strncmp(s, named[i].ent, n) == 0) {
-                ck_sbuf_str(b, named[i].txt);
-                s += n;
-                done = true;
-            }
-        }
-        if (!done && s[1] == '#') {
-            bool hex = s[2] == 'x' || s[2] == 'X';
-            char *end;
-            unsigned long cp = strtoul(s + (hex ? 3 : 2), &end, hex ? 16 : 10);
-            /* Only scalar values other than NUL: a reference must never let a
-             * control byte or a surrogate into text that was valid before. */
-            if (*end == ';' && end > s + (hex ? 3 : 2) && cp >= 0x20 && cp <= 0x10FFFF &&
-                !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0x7F) {
-                char u[4];
-                size_t n;
-                if (cp < 0x80) {
-                    u[0] = (char)cp, n = 1;
-                } else if (cp < 0x800) {
-                    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-                } else if (cp < 0x10000) {
-                    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-                } else {
-                    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
-                    n = 4;
-                }
-                ck_sbuf_put(b, u, n);
-                s = end + 1;
-                done = true;
-            }
-        }
-        if (!done) {
-            ck_sbuf_put(b, "&", 1);
-            s++;
-        }
-    }
-}
-
-/* One t.co link and what replaces it ("" to drop a media link). */
-struct link {
-    const char *from, *to;
-    size_t from_len;
-};
-
-#define MAX_LINKS 64
-
-/* Collect url -> expanded_url pairs of an entities.urls array. Entities with a
- * media_key (v2) link to the tweet's own photo page: dropped from the text,
- * the media are listed after it. */
-static int collect_urls(struct ck_fields *c, const json_t *urls, struct link *links, size_t *n)
-{
-    for (size_t i = 0; urls != NULL && i < json_array_size(urls); i++) {
-        const json_t *u = json_array_get(urls, i);
-        const char *from, *to, *media_key;
-        if (!json_is_object(u))
-            return ck_fields_bad(c, "entities.urls[%zu] is not an object", i);
-        if (ck_fields_str(c, u, "url", false, &from) ||
-            ck_fields_str(c, u, "expanded_url", false, &to) ||
-            ck_fields_str(c, u, "media_key", false, &media_key))
-            return CK_EPARSE;
-        if (from == NULL || from[0] == '\0' || *n >= MAX_LINKS)
-            continue;
-        if (media_key != NULL)
-            to = "";
-        links[(*n)++] = (struct link){from, to != NULL ? to : from, strlen(from)};
-    }
-    return 0;
-}
-
-/* Copy text with every link replaced (longest match first, so a t.co code
- * that prefixes another cannot cut it). */
-static void expand_links(struct ck_sbuf *b, const char *text, const struct link *links, size_t n)
-{
-    const char *p = text;
-    while (*p != '\0') {
-        const struct link *best = NULL;
-        for (size_t i = 0; i < n; i++)
-            if (strncmp(p, links[i].from, links[i].from_len) == 0 &&
-                (best == NULL || links[i].from_len > best->from_len))
-                best = &links[i];
-        if (best != NULL) {
-            ck_sbuf_str(b, best->to);
-            p += best->from_len;
-        } else {
-            ck_sbuf_put(b, p, 1);
-            p++;
-        }
-    }
-}
-
-/* Media are what a reader sees: one "[image: ALT] URL" line each, as for
- * Mastodon. v1.1 names alt text ext_alt_text; v2 alt_text. */
-static int append_media(struct ck_fields *c, const json_t *media, struct ck_sbuf *b)
-{
-    for (size_t i = 0; media != NULL && i < json_array_size(media); i++) {
-        const json_t *m = json_array_get(media, i);
-        const char *type, *alt, *alt2, *url;
-        if (!json_is_object(m))
-            continue; /* v2 pages list media_keys; only expanded objects are shown */
-        if (ck_fields_str(c, m, "type", false, &type) ||
-            ck_fields_str(c, m, "ext_alt_text", false, &alt) ||
-            ck_fields_str(c, m, "alt_text", false, &alt2))
-            return CK_EPARSE;
-        if (ck_fields_str(c, m, "media_url_https", false, &url) ||
-            (url == NULL && ck_fields_str(c, m, "url", false, &url)) ||
-            (url == NULL && ck_fields_str(c, m, "preview_image_url", false, &url)))
-            return CK_EPARSE;
-        if (alt == NULL)
-            alt = alt2;
-        const char *kind = type == NULL                        ? "media"
-                           : strcmp(type, "photo") == 0        ? "image"
-                           : strcmp(type, "animated_gif") == 0 ? "gifv"
-                           : strcmp(type, "video") == 0        ? "video"
-                                                               : "media";
-        if (b->len > 0)
-            ck_sbuf_str(b, "\n");
-        ck_sbuf_str(b, "[");
-        ck_sbuf_str(b, kind);
-        if (alt != NULL && alt[0] != '\0') {
-            ck_sbuf_str(b, ": ");
-            ck_sbuf_str(b, alt);
-        }
-        ck_sbuf_str(b, "]");
-        if (url != NULL) {
-            ck_sbuf_str(b, " ");
-            ck_sbuf_str(b, url);
-        }
-    }
-    return 0;
-}
-
-/* The text a reader sees: entities decoded, t.co links expanded, media links
- * dropped and the media listed. ents: the entities object (may be NULL);
- * media: an array of media objects (may be NULL). */
-static int build_text(struct ck_fields *c, const char *raw_text, const json_t *ents,
-                      const json_t *media, char **out)
-{
-    struct link links[MAX_LINKS];
-    size_t n = 0;
-    const json_t *urls = NULL, *ent_media = NULL;
-    *out = NULL;
-    if (ents != NULL && !json_is_null(ents) && !json_is_object(ents))
-        return ck_fields_bad(c, "entities is not an object");
-    if (get_array(c, ents, "urls", &urls) || collect_urls(c, urls, links, &n) ||
-        get_array(c, ents, "media", &ent_media))
-        return CK_EPARSE;
-    /* v1.1 media entities: their t.co link goes; the media are listed below. */
-    if (media == NULL)
-        media = ent_media;
-    for (size_t i = 0; media != NULL && i < json_array_size(media) && n < MAX_LINKS; i++) {
-        const char *u = json_string_value(json_object_get(json_array_get(media, i), "url"));
-        if (u != NULL && strncmp(u, "https://t.co/", 13) == 0)
-            links[n++] = (struct link){u, "", strlen(u)};
-    }
-    for (size_t i = 0; ent_media != NULL && i < json_array_size(ent_media) && n < MAX_LINKS; i++) {
-        const char *u = json_string_value(json_object_get(json_array_get(ent_media, i), "url"));
-        if (u != NULL && u[0] != '\0')
-            links[n++] = (struct link){u, "", strlen(u)};
-    }
-    struct ck_sbuf dec = {0}, b = {0};
-    ck_sbuf_put(&dec, "", 0);
-    decode_entities(&dec, raw_text);
-    ck_sbuf_put(&b, "", 0);
-    if (!dec.oom)
-        expand_links(&b, dec.s, links, n);
-    free(dec.s);
-    /* A dropped media link leaves the space before it. */
-    while (b.len > 0 && (b.s[b.len - 1] == ' ' || b.s[b.len - 1] == '\n'))
-        b.s[--b.len] = '\0';
-    int rc = append_media(c, media, &b);
-    if (rc != 0 || b.oom || dec.oom) {
-        free(b.s);
-        return rc != 0 ? rc : ck_error_set(c->err, CK_ENOMEM, "x: out of memory");
-    }
-    *out = b.s;
-    return 0;
-}
-
-/* What the v1.1 and v2 shapes share once read. Strings are borrowed from raw. */
-struct fields {
-    const char *id, *created, *reply_to, *boost_of;
-    const char *user_id, *screen, *name;
-    long replies, boosts, likes;
-    char *text; /* owned */
-};
-
-static int read_v1(struct ck_fields *c, const json_t *raw, struct fields *f)
-{
-    const char *text, *full;
-    if (ck_fields_str(c, raw, "in_reply_to_status_id_str", false, &f->reply_to) ||
-        ck_fields_str(c, raw, "text", false, &text) ||
-        ck_fields_str(c, raw, "full_text", false, &full))
-        return CK_EPARSE;
-    const json_t *user = json_object_get(raw, "user");
-    if (!json_is_object(user))
-        return ck_fields_bad(c, "missing user");
-    if (ck_fields_str(c, user, "id_str", true, &f->user_id) ||
-        ck_fields_str(c, user, "screen_name", true, &f->screen) ||
-        ck_fields_str(c, user, "name", false, &f->name))
-        return CK_EPARSE;
-    const json_t *rt = json_object_get(raw, "retweeted_status");
-    if (json_is_object(rt)) {
-        if (ck_fields_str(c, rt, "id_str", true, &f->boost_of))
-            return CK_EPARSE;
-    } else if (rt != NULL && !json_is_null(rt)) {
-        return ck_fields_bad(c, "retweeted_status is not an object");
-    }
-    /* Tweets over 140 characters from the streaming API keep their whole text
-     * and entities in extended_tweet; search (twarc's) puts them in full_text. */
-    const json_t *src = raw;
-    const json_t *ext = json_object_get(raw, "extended_tweet");
-    if (json_is_object(ext) && json_is_string(json_object_get(ext, "full_text"))) {
-        src = ext;
-        full = json_string_value(json_object_get(ext, "full_text"));
-    }
-    if (full != NULL)
-        text = full;
-    if (text == NULL)
-        return ck_fields_bad(c, "missing text");
-    const json_t *xents = json_object_get(src, "extended_entities");
-    const json_t *media = NULL;
-    if (json_is_object(xents) && get_array(c, xents, "media", &media))
-        return CK_EPARSE;
-    /* A retweet's counts are the original's: a boost itself has none, as on Mastodon. */
-    if (f->boost_of == NULL) {
-        f->replies = get_count(raw, "reply_count");
-        f->boosts = get_count(raw, "retweet_count");
-        f->likes = get_count(raw, "favorite_count");
-    }
-    return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
-}
-
-static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
-{
-    const char *text, *author_id;
-    if (ck_fields_str(c, raw, "text", true, &text) ||
-        ck_fields_str(c, raw, "author_id", false, &author_id))
-        return CK_EPARSE;
-    const json_t *author = json_object_get(raw, "author");
-    if (!json_is_object(author))
-        return ck_fields_bad(
-            c, "missing author (a v2 tweet needs its includes.users entry as \"author\")");
-    if (ck_fields_str(c, author, "id", true, &f->user_id) ||
-        ck_fields_str(c, author, "username", true, &f->screen) ||
-        ck_fields_str(c, author, "name", false, &f->name))
-        return CK_EPARSE;
-    if (author_id != NULL && strcmp(author_id, f->user_id) != 0)
-        return ck_fields_bad(c, "author.id %.40s is not author_id %.40s", f->user_id, author_id);
-    const json_t *refs;
-    if (get_array(c, raw, "referenced_tweets", &refs))
-        return CK_EPARSE;
-    for (size_t i = 0; refs != NULL && i < json_array_size(refs); i++) {
-        const json_t *r = json_array_get(refs, i);
-        const char *type, *rid;
-        if (!json_is_object(r))
-            return ck_fields_bad(c, "referenced_tweets[%zu] is not an object", i);
-        if (ck_fields_str(c, r, "type", true, &type) || ck_fields_str(c, r, "id", true, &rid))
-            return CK_EPARSE;
-        if (strcmp(type, "replied_to") == 0)
-            f->reply_to = rid;
-        else if (strcmp(type, "retweeted") == 0)
-            f->boost_of = rid;
-    }
-    /* Long posts ("note tweets") carry their whole text and entities apart. */
-    const json_t *src = raw;
-    const json_t *note = json_object_get(raw, "note_tweet");
-    if (json_is_object(note) && json_is_string(json_object_get(note, "text"))) {
-        src = note;
-        text = json_string_value(json_object_get(note, "text"));
-    }
-    const json_t *att = json_object_get(raw, "attachments");
-    const json_t *media = NULL;
-    if (json_is_object(att) && get_array(c, att, "media", &media))
-        return CK_EPARSE;
-    const json_t *pm = json_object_get(raw, "public_metrics");
-    if (f->boost_of == NULL && json_is_object(pm)) {
-        f->replies = get_count(pm, "reply_count");
-        f->boosts = get_count(pm, "retweet_count");
-        f->likes = get_count(pm, "like_count");
-    }
-    return build_text(c, text, json_object_get(src, "entities"), media, &f->text);
-}
-
 static char *join3(const char *a, const char *b, const char *c)
 {
     struct ck_sbuf s = {0};
@@ -489,6 +178,161 @@ static bool id_ok(const char *s)
     return n >= 1 && n <= 32 && strspn(s, "0123456789") == n;
 }
 
+/* What the v1.1 and v2 shapes share once read. Strings are borrowed from raw. */
+struct fields {
+    const char *id, *created, *reply_to, *boost_of, *quote_of;
+    const char *user_id, *screen, *name; /* screen NULL: the author is unknown */
+    long replies, boosts, likes;
+    char *text; /* owned */
+};
+
+/* The text a reader sees of a v1.1 tweet object. Tweets over 140
+ * characters from the streaming API keep their whole text and entities in
+ * extended_tweet; search (twarc's) puts them in full_text. */
+static int v1_text(struct ck_fields *c, const json_t *t, char **out)
+{
+    const char *text, *full;
+    if (ck_fields_str(c, t, "text", false, &text) || ck_fields_str(c, t, "full_text", false, &full))
+        return CK_EPARSE;
+    const json_t *src = t;
+    const json_t *ext = json_object_get(t, "extended_tweet");
+    if (json_is_object(ext) && json_is_string(json_object_get(ext, "full_text"))) {
+        src = ext;
+        full = json_string_value(json_object_get(ext, "full_text"));
+    }
+    if (full != NULL)
+        text = full;
+    if (text == NULL)
+        return ck_fields_bad(c, "missing text");
+    const json_t *xents = json_object_get(src, "extended_entities");
+    const json_t *media = NULL;
+    if (json_is_object(xents) && ck_x_get_array(c, xents, "media", &media))
+        return CK_EPARSE;
+    return ck_x_build_text(c, text, json_object_get(src, "entities"), media, out);
+}
+
+static int read_v1(struct ck_fields *c, const json_t *raw, struct fields *f)
+{
+    if (ck_fields_str(c, raw, "in_reply_to_status_id_str", false, &f->reply_to) ||
+        ck_fields_str(c, raw, "quoted_status_id_str", false, &f->quote_of))
+        return CK_EPARSE;
+    const json_t *user = json_object_get(raw, "user");
+    if (json_is_object(user)) {
+        if (ck_fields_str(c, user, "id_str", true, &f->user_id) ||
+            ck_fields_str(c, user, "screen_name", true, &f->screen) ||
+            ck_fields_str(c, user, "name", false, &f->name))
+            return CK_EPARSE;
+    } else if (user != NULL && !json_is_null(user)) {
+        return ck_fields_bad(c, "user is not an object");
+    } else {
+        f->user_id = ""; /* a placeholder author: the tweet is kept */
+    }
+    const json_t *rt = json_object_get(raw, "retweeted_status");
+    if (json_is_object(rt)) {
+        if (ck_fields_str(c, rt, "id_str", true, &f->boost_of))
+            return CK_EPARSE;
+    } else if (rt != NULL && !json_is_null(rt)) {
+        return ck_fields_bad(c, "retweeted_status is not an object");
+    }
+    /* A retweet's counts are the original's: a boost itself has none, as on Mastodon. */
+    if (f->boost_of == NULL) {
+        f->replies = get_count(raw, "reply_count");
+        f->boosts = get_count(raw, "retweet_count");
+        f->likes = get_count(raw, "favorite_count");
+    }
+    /* A retweet's own text is "RT @user: " and the original cut short: the
+     * original's whole text, when it has one. */
+    bool whole = f->boost_of != NULL && (json_is_string(json_object_get(rt, "text")) ||
+                                         json_is_string(json_object_get(rt, "full_text")));
+    return v1_text(c, whole ? rt : raw, &f->text);
+}
+
+/* The text a reader sees of a v2 tweet object: note_tweet (a long post's
+ * whole text and its entities) wins over the 280-character text. */
+static int v2_text(struct ck_fields *c, const json_t *t, char **out)
+{
+    const char *text;
+    if (ck_fields_str(c, t, "text", true, &text))
+        return CK_EPARSE;
+    const json_t *src = t;
+    const json_t *note = json_object_get(t, "note_tweet");
+    if (json_is_object(note) && json_is_string(json_object_get(note, "text"))) {
+        src = note;
+        text = json_string_value(json_object_get(note, "text"));
+    }
+    const json_t *att = json_object_get(t, "attachments");
+    const json_t *media = NULL;
+    if (json_is_object(att) && ck_x_get_array(c, att, "media", &media))
+        return CK_EPARSE;
+    return ck_x_build_text(c, text, json_object_get(src, "entities"), media, out);
+}
+
+/* An edit on X is a new tweet; every version lists the chain's ids, first
+ * the original. The chain is one message, named by its first id, so the
+ * archive keeps the latest version (edited_at set) in place of the others.
+ * Returns the first id, or fallback when the object shows no chain. */
+static const char *chain_head(const json_t *t, const char *fallback)
+{
+    const json_t *hist = json_object_get(t, "edit_history_tweet_ids");
+    const char *first = json_string_value(json_array_get(hist, 0));
+    return first != NULL && id_ok(first) ? first : fallback;
+}
+
+static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
+{
+    const char *author_id;
+    if (ck_fields_str(c, raw, "author_id", false, &author_id))
+        return CK_EPARSE;
+    const json_t *author = json_object_get(raw, "author");
+    if (json_is_object(author)) {
+        if (ck_fields_str(c, author, "id", true, &f->user_id) ||
+            ck_fields_str(c, author, "username", true, &f->screen) ||
+            ck_fields_str(c, author, "name", false, &f->name))
+            return CK_EPARSE;
+        if (author_id != NULL && strcmp(author_id, f->user_id) != 0)
+            return ck_fields_bad(c, "author.id %.40s is not author_id %.40s", f->user_id,
+                                 author_id);
+    } else if (author != NULL && !json_is_null(author)) {
+        return ck_fields_bad(c, "author is not an object");
+    } else {
+        /* Withheld, suspended or deleted accounts are left out of
+         * includes.users: the tweet stays, under a placeholder author. */
+        f->user_id = author_id != NULL ? author_id : "";
+        f->screen = NULL;
+    }
+    const json_t *refs, *boosted = NULL;
+    if (ck_x_get_array(c, raw, "referenced_tweets", &refs))
+        return CK_EPARSE;
+    for (size_t i = 0; refs != NULL && i < json_array_size(refs); i++) {
+        const json_t *r = json_array_get(refs, i);
+        const char *type, *rid;
+        if (!json_is_object(r))
+            return ck_fields_bad(c, "referenced_tweets[%zu] is not an object", i);
+        if (ck_fields_str(c, r, "type", true, &type) || ck_fields_str(c, r, "id", true, &rid))
+            return CK_EPARSE;
+        /* Flattened (twarc2, or our importer) references embed the tweet
+         * itself; its edit chain names the message it became. */
+        rid = chain_head(r, rid);
+        if (strcmp(type, "replied_to") == 0) {
+            f->reply_to = rid;
+        } else if (strcmp(type, "retweeted") == 0) {
+            f->boost_of = rid;
+            boosted = json_is_string(json_object_get(r, "text")) ? r : NULL;
+        } else if (strcmp(type, "quoted") == 0) {
+            f->quote_of = rid;
+        }
+    }
+    const json_t *pm = json_object_get(raw, "public_metrics");
+    if (f->boost_of == NULL && json_is_object(pm)) {
+        f->replies = get_count(pm, "reply_count");
+        f->boosts = get_count(pm, "retweet_count");
+        f->likes = get_count(pm, "like_count");
+    }
+    /* A retweet's own text is "RT @user: " and the original cut to 140
+     * characters with "…": the original's whole text when we have it. */
+    return v2_text(c, boosted != NULL ? boosted : raw, &f->text);
+}
+
 static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
 {
     struct ck_fields c = {"x tweet", NULL, err};
@@ -508,31 +352,46 @@ static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_erro
     if (parse_time(f.created, &created_ms) != 0)
         return ck_fields_bad(&c, "created_at is not a tweet time");
     int rc = v1 ? read_v1(&c, raw, &f) : read_v2(&c, raw, &f);
-    if (rc == 0 && !screen_name_ok(f.screen))
+    if (rc == 0 && f.screen != NULL && !screen_name_ok(f.screen))
         rc = ck_fields_bad(&c, "screen name is not 1-15 letters, digits or _");
     if (rc == 0 &&
-        ((f.reply_to != NULL && !id_ok(f.reply_to)) || (f.boost_of != NULL && !id_ok(f.boost_of))))
+        ((f.reply_to != NULL && !id_ok(f.reply_to)) || (f.boost_of != NULL && !id_ok(f.boost_of)) ||
+         (f.quote_of != NULL && !id_ok(f.quote_of))))
         rc = ck_fields_bad(&c, "a referenced tweet id is not a decimal string");
     if (rc != 0) {
         free(f.text);
         return rc;
     }
+    /* A later version of an edited tweet is the chain's message, edited. */
+    const char *id = v1 ? f.id : chain_head(raw, f.id);
+    const char *edited_at = strcmp(id, f.id) != 0 ? f.created : NULL;
     out->text = f.text;
     out->created_ms = created_ms;
     out->replies = f.replies;
     out->boosts = f.boosts;
     out->likes = f.likes;
-    out->author.handle = join3("@", f.screen, "");
-    out->author.url = join3("https://twitter.com/", f.screen, "");
-    char *status = join3("https://twitter.com/", f.screen, "/status/");
-    out->url = status != NULL ? join3(status, f.id, "") : NULL;
-    free(status);
+    if (f.screen != NULL) {
+        out->author.handle = join3("@", f.screen, "");
+        out->author.url = join3("https://x.com/", f.screen, "");
+        char *status = join3("https://x.com/", f.screen, "/status/");
+        out->url = status != NULL ? join3(status, f.id, "") : NULL;
+        free(status);
+    } else {
+        /* Withheld, suspended or gone: X's id-only links still resolve. */
+        out->author.handle = join3("@unknown", "", "");
+        out->author.url = id_ok(f.user_id) ? join3("https://x.com/i/user/", f.user_id, "")
+                                           : join3("", "", "");
+        out->url = join3("https://x.com/i/web/status/", f.id, "");
+    }
+    out->uri = join3("https://x.com/i/web/status/", id, "");
     bool ok = out->author.handle != NULL && out->author.url != NULL && out->url != NULL &&
-              ck_fields_dup(&out->id, f.id) && ck_fields_dup(&out->platform, "x") &&
-              ck_fields_dup(&out->author.id, f.user_id) &&
+              out->uri != NULL && ck_fields_dup(&out->id, id) &&
+              ck_fields_dup(&out->platform, "x") && ck_fields_dup(&out->author.id, f.user_id) &&
               ck_fields_dup(&out->author.name, f.name != NULL ? f.name : "") &&
               ck_fields_dup(&out->reply_to, f.reply_to) &&
-              ck_fields_dup(&out->boost_of, f.boost_of);
+              ck_fields_dup(&out->boost_of, f.boost_of) &&
+              ck_fields_dup(&out->quote_of, f.quote_of) &&
+              ck_fields_dup(&out->edited_at, edited_at);
     if (!ok) {
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "x: out of memory");

@@ -70,7 +70,9 @@ json_t *ck_message_to_json(const struct ck_message *m)
     ok = set(o, "text", json_string(m->text != NULL ? m->text : "")) &&
          set(o, "reply_to", str_or_null(m->reply_to)) &&
          set(o, "boost_of", str_or_null(m->boost_of)) &&
-         set(o, "edited_at", str_or_null(m->edited_at));
+         set(o, "edited_at", str_or_null(m->edited_at)) &&
+         (m->uri == NULL || set(o, "uri", json_string(m->uri))) &&
+         (m->quote_of == NULL || set(o, "quote_of", json_string(m->quote_of)));
     if (!ok)
         goto fail;
     ok = set(o, "counts", counts);

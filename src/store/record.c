@@ -8,7 +8,8 @@
  *   uint8 nulls, uint8 which of reply_to, boost_of, edited_at follow,
  *   uint8 n_questions, int64 questions[n_questions]
  *   id, platform, url, created_at, author id, handle, name, author url,
- *   assigned_by ("" for none), [reply_to], [boost_of], [edited_at], text
+ *   assigned_by ("" for none), [reply_to], [boost_of], [edited_at], [uri],
+ *   [quote_of], text
  * The text comes last, so decoding finds its end from the length instead of
  * searching the longest string of the record (the archive decodes every
  * record three times). Decoding checks every bound, so a damaged file is an
@@ -23,6 +24,8 @@
 #define HAS_REPLY_TO 1u
 #define HAS_BOOST_OF 2u
 #define HAS_EDITED_AT 4u
+#define HAS_URI 8u
+#define HAS_QUOTE_OF 16u
 #define HEAD (4 * sizeof(int64_t) + 3)
 
 static const char *or_empty(const char *s)
@@ -65,6 +68,8 @@ int ck_record_from_json(const json_t *j, struct ck_record *r)
     r->reply_to = json_string_value(json_object_get(j, "reply_to"));
     r->boost_of = json_string_value(json_object_get(j, "boost_of"));
     r->edited_at = json_string_value(json_object_get(j, "edited_at"));
+    r->uri = json_string_value(json_object_get(j, "uri"));
+    r->quote_of = json_string_value(json_object_get(j, "quote_of"));
     r->replies = count_at(counts, "replies");
     r->boosts = count_at(counts, "boosts");
     r->likes = count_at(counts, "likes");
@@ -101,6 +106,8 @@ void ck_record_from_message(const struct ck_message *m, struct ck_record *r)
     r->reply_to = m->reply_to;
     r->boost_of = m->boost_of;
     r->edited_at = m->edited_at;
+    r->uri = m->uri;
+    r->quote_of = m->quote_of;
     r->replies = m->replies;
     r->boosts = m->boosts;
     r->likes = m->likes;
@@ -122,7 +129,8 @@ void ck_record_encode(const struct ck_record *r, struct ck_sbuf *b)
     unsigned char flags[3] = {
         r->nulls,
         (r->reply_to != NULL ? HAS_REPLY_TO : 0) | (r->boost_of != NULL ? HAS_BOOST_OF : 0) |
-            (r->edited_at != NULL ? HAS_EDITED_AT : 0),
+            (r->edited_at != NULL ? HAS_EDITED_AT : 0) | (r->uri != NULL ? HAS_URI : 0) |
+            (r->quote_of != NULL ? HAS_QUOTE_OF : 0),
         r->n_questions};
     ck_sbuf_put(b, (const char *)nums, sizeof nums);
     ck_sbuf_put(b, (const char *)flags, sizeof flags);
@@ -138,6 +146,10 @@ void ck_record_encode(const struct ck_record *r, struct ck_sbuf *b)
         put_cstr(b, r->boost_of);
     if (r->edited_at != NULL)
         put_cstr(b, r->edited_at);
+    if (r->uri != NULL)
+        put_cstr(b, r->uri);
+    if (r->quote_of != NULL)
+        put_cstr(b, r->quote_of);
     put_cstr(b, r->text);
     if (b->oom || b->len - at - sizeof len > UINT32_MAX) {
         b->oom = true;
@@ -196,6 +208,10 @@ int ck_record_decode(const char *p, size_t avail, struct ck_record *r, size_t *u
     if ((has & HAS_BOOST_OF) && (r->boost_of = take_cstr(&at, end)) == NULL)
         return CK_ECORRUPT;
     if ((has & HAS_EDITED_AT) && (r->edited_at = take_cstr(&at, end)) == NULL)
+        return CK_ECORRUPT;
+    if ((has & HAS_URI) && (r->uri = take_cstr(&at, end)) == NULL)
+        return CK_ECORRUPT;
+    if ((has & HAS_QUOTE_OF) && (r->quote_of = take_cstr(&at, end)) == NULL)
         return CK_ECORRUPT;
     /* The text: the rest of the record, its NUL last. */
     if (at == end || end[-1] != '\0')
@@ -319,6 +335,14 @@ void ck_record_write_json(const struct ck_record *r, bool with_group, struct ck_
     put_opt(b, r->boost_of, false);
     PUT(b, ",\"edited_at\":");
     put_opt(b, r->edited_at, false);
+    if (r->uri != NULL) {
+        PUT(b, ",\"uri\":");
+        put_opt(b, r->uri, false);
+    }
+    if (r->quote_of != NULL) {
+        PUT(b, ",\"quote_of\":");
+        put_opt(b, r->quote_of, false);
+    }
     PUT(b, ",\"counts\":{\"replies\":");
     put_num(b, r->replies);
     PUT(b, ",\"boosts\":");
@@ -363,7 +387,7 @@ json_t *ck_record_to_json(const struct ck_record *r)
         return NULL;
     /* json_pack with "o" steals every value, and fails whole (NULL) when any
      * of them is NULL. */
-    return json_pack(
+    json_t *j = json_pack(
         "{s:o, s:o, s:o, s:s, s:{s:o, s:o, s:s, s:o}, s:s, s:o, s:o, s:o, s:{s:o, s:o, s:o}, "
         "s:o, s:o}",
         "id", str_or_null(r->id, r->nulls & CK_RECORD_NULL_ID), "platform",
@@ -376,4 +400,11 @@ json_t *ck_record_to_json(const struct ck_record *r)
         "edited_at", str_or_null(r->edited_at, false), "counts", "replies",
         count_json(r->replies), "boosts", count_json(r->boosts), "likes", count_json(r->likes),
         "questions", qs, "assigned_by", str_or_null(r->assigned_by, false));
+    if (j != NULL && ((r->uri != NULL && json_object_set_new(j, "uri", json_string(r->uri)) != 0) ||
+                      (r->quote_of != NULL &&
+                       json_object_set_new(j, "quote_of", json_string(r->quote_of)) != 0))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
 }

@@ -186,7 +186,7 @@ def test_twarc(tmp):
     check(by_id["2002"]["author"]["handle"] == "@alice_x", "v1.1 handle is @screen_name")
     check(by_id["2002"]["text"] == "A1 the links & people https://example.org/why #testchat",
           f"entities decoded, t.co expanded: {by_id['2002']['text']!r}")
-    check(by_id["2002"]["url"] == "https://twitter.com/alice_x/status/2002", "tweet URL")
+    check(by_id["2002"]["url"] == "https://x.com/alice_x/status/2002", "tweet URL")
     check(by_id["2003"]["boost_of"] == "2002", "a v1.1 retweet is a boost")
     check(by_id["2004"]["reply_to"] == "2002", "a v1.1 reply keeps its parent")
     check(by_id["3002"]["author"]["handle"] == "@dana_x", "a v2 page's author from includes")

@@ -34,6 +34,16 @@ static const struct ck_message full = {
 
 static const struct ck_message sparse = {.id = "1", .platform = "mastodon", .boost_of = "0"};
 
+/* uri and quote_of (X, Bluesky) are written after edited_at, only when set. */
+static const struct ck_message quoting = {
+    .id = "1576995594388000768",
+    .platform = "x",
+    .url = "https://x.com/dappdavid99/status/1576995594388000768",
+    .text = "Test \"q\"",
+    .uri = "https://x.com/i/web/status/1576995594388000768",
+    .quote_of = "1576994746135764992",
+};
+
 static char *jansson_line(const struct ck_message *m)
 {
     json_t *j = ck_message_to_json(m);
@@ -58,12 +68,25 @@ static char *record_line(const struct ck_record *r, bool with_group)
 /* The record writer gives jansson's bytes, nulls and hostile strings included. */
 static void test_json_matches_jansson(void **state)
 {
-    const struct ck_message *ms[] = {&full, &sparse};
-    for (size_t i = 0; i < 2; i++) {
+    const struct ck_message *ms[] = {&full, &sparse, &quoting};
+    for (size_t i = 0; i < 3; i++) {
         struct ck_record r;
         ck_record_from_message(ms[i], &r);
         char *mine = record_line(&r, false), *ref = jansson_line(ms[i]);
         assert_string_equal(mine, ref);
+        assert_true((strstr(mine, "\"uri\":") != NULL) == (i == 2));
+        if (i == 2) {
+            assert_non_null(strstr(mine, "\"edited_at\":null,\"uri\":\"https://x.com/i/web/status/"
+                                         "1576995594388000768\",\"quote_of\":\"1576994746135764992\","
+                                         "\"counts\""));
+            /* And read back from the line as a view. */
+            json_t *j = json_loads(mine, 0, NULL);
+            struct ck_record v;
+            assert_int_equal(ck_record_from_json(j, &v), 0);
+            assert_string_equal(v.uri, quoting.uri);
+            assert_string_equal(v.quote_of, quoting.quote_of);
+            json_decref(j);
+        }
         free(mine);
         free(ref);
     }
@@ -80,8 +103,8 @@ static void grouped(struct ck_record *r)
 /* Binary and back: every field, the grouping too. */
 static void test_binary_round_trip(void **state)
 {
-    const struct ck_message *ms[] = {&full, &sparse};
-    for (size_t i = 0; i < 2; i++) {
+    const struct ck_message *ms[] = {&full, &sparse, &quoting};
+    for (size_t i = 0; i < 3; i++) {
         struct ck_record r, back;
         ck_record_from_message(ms[i], &r);
         if (i == 0)
@@ -98,6 +121,10 @@ static void test_binary_round_trip(void **state)
         assert_int_equal(back.created_ms, r.created_ms);
         assert_int_equal(back.nulls, r.nulls);
         assert_int_equal(back.n_questions, i == 0 ? 2 : 0);
+        if (i == 2) {
+            assert_string_equal(back.uri, quoting.uri);
+            assert_string_equal(back.quote_of, quoting.quote_of);
+        }
         if (i == 1)
             assert_null(back.assigned_by);
         free(y);
