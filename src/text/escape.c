@@ -494,12 +494,13 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
 /* Markdown for text that may hold newlines; *at_start carries "a line begins
  * here" across calls so text cut around URLs is escaped like whole text. */
 /* Where Markdown text stands between lines and calls: whether a line begins
- * (block markup can start there) and how many line breaks are owed. Breaks
+ * (block markup can start there) and whether line breaks are owed. Breaks
  * are written only before the next visible text, so text ending in breaks,
  * or in a line of controls only, never ends in nl (a hard break, "\\\n",
  * ends the paragraph with a literal backslash there). */
 struct md_state {
     bool at_start;
+    bool started; /* something visible was written */
     unsigned owed;
 };
 
@@ -523,10 +524,16 @@ static bool md_visible(const unsigned char *p, size_t len)
     return false;
 }
 
+/* Before visible text: one nl for any run of line breaks, none before the
+ * first text. nl is often " " (a transcript line): a run of them at the
+ * start, or a blank line of "\\\n"s, would make an indented code block or
+ * a stray backslash (found by fuzzing). */
 static void md_flush(struct ck_sink *s, const char *nl, struct md_state *st)
 {
-    for (; st->owed > 0; st->owed--)
+    if (st->owed > 0 && st->started)
         ck_sink_puts(s, nl);
+    st->owed = 0;
+    st->started = true;
 }
 
 /* Markdown for text that may hold newlines; st carries the state across
