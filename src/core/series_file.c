@@ -8,7 +8,10 @@
 #include "chatkeeper/jsonerr.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +81,8 @@ static char *join_path(const char *dir, const char *rel)
     size_t n = strlen(dir) + strlen(rel) + 2;
     char *p = malloc(n);
     if (p != NULL)
-        snprintf(p, n, "%s%s%s", rel[0] == '/' ? "" : dir, rel[0] == '/' ? "" : "/", rel);
+        snprintf(p, n, "%s%s%s", rel[0] == '/' || strcmp(dir, ".") == 0 ? "" : dir,
+                 rel[0] == '/' || strcmp(dir, ".") == 0 ? "" : "/", rel);
     return p;
 }
 
@@ -93,7 +97,8 @@ static int parse_time(const char *t, int *h, int *m)
 }
 
 /* Fields only the series has; everything else is a session default. */
-static const char *const series_only[] = {"rule", "anchor", "time", "sessions"};
+static const char *const series_only[] = {"rule", "anchor", "time", "sessions",
+                                          "without_questions"};
 
 static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series *s)
 {
@@ -102,9 +107,9 @@ static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series 
         "timezone", "duration",     "lead",        "grace",           "hashtag",
         "platform", "facilitators", "archive_dir", "sessions",        "post",
         "thread",   "welcome",      "closing",     "question_format", "missed_step_limit",
-        "poll",     "publish"};
+        "poll",     "publish",      "without_questions"};
     int64_t dur;
-    char *t = NULL, *anchor = NULL, *sessions = NULL;
+    char *t = NULL, *anchor = NULL, *sessions = NULL, *wq = NULL;
     json_t *v;
     int rc = ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
     if (rc == 0)
@@ -125,8 +130,18 @@ static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series 
         rc = ck_cfg_duration(c, root, "", "duration", 0, &dur);
     if (rc == 0)
         rc = ck_cfg_object(c, root, "", "platform", 1, &v);
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "without_questions", 0, &wq);
     if (rc != 0)
         goto out;
+    if (wq != NULL && strcmp(wq, "skip") != 0 && strcmp(wq, "observe") != 0) {
+        rc = ck_cfg_fail(c, "without_questions", 0,
+                         "expected \"skip\" (nothing runs on a date without a questions file) "
+                         "or \"observe\" (follow and archive, post nothing), got \"%s\"",
+                         wq);
+        goto out;
+    }
+    s->without_questions = wq != NULL && strcmp(wq, "observe") == 0 ? CK_WQ_OBSERVE : CK_WQ_SKIP;
     struct ck_error re = {0};
     if (ck_rule_parse(s->rule_text, &s->rule, &re) != 0) {
         rc = ck_cfg_fail(c, "rule", 0, "%s", re.msg);
@@ -171,6 +186,7 @@ out:
     free(t);
     free(anchor);
     free(sessions);
+    free(wq);
     return rc;
 }
 
@@ -290,22 +306,288 @@ static int check_date_file(struct ck_cfg_ctx *c, const json_t *root)
                                        "question_format",
                                        "missed_step_limit",
                                        "poll",
-                                       "publish"};
-    static const char *const series_keys[] = {"start", "timezone", "hashtag", "platform",
-                                              "archive_dir"};
+                                       "publish",
+                                       "time",
+                                       "cancelled"};
+    static const char *const series_keys[] = {"start",       "timezone", "hashtag", "platform",
+                                              "archive_dir", "rule",     "anchor",  "sessions",
+                                              "without_questions"};
     for (size_t i = 0; i < sizeof series_keys / sizeof series_keys[0]; i++)
         if (json_object_get(root, series_keys[i]) != NULL)
             return ck_cfg_fail(c, series_keys[i], 1,
                                i == 0 ? "not allowed in a per-date file: the date comes from the "
-                                        "file name and the time from the series"
+                                        "file name and the time from the series (or \"time\")"
                                       : "not allowed in a per-date file: it belongs to the series");
     return ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
 }
 
-int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session *out,
-                      struct ck_error *err)
+/* ---- the sessions folder ---- */
+
+/* "2027-01-14.json" or "2027-01-14-new-year.json" -> day. */
+static bool date_of_name(const char *name, int64_t *day)
+{
+    size_t len = strlen(name);
+    char d[11];
+    if (len < 15 || strcmp(name + len - 5, ".json") != 0)
+        return false;
+    memcpy(d, name, 10);
+    d[10] = '\0';
+    if (ck_series_day_parse(d, day) != 0)
+        return false;
+    char back[16];
+    ck_series_day_format(*day, back, sizeof back);
+    if (strcmp(back, d) != 0) /* 2027-1-14 or 2027-02-30 */
+        return false;
+    return len == 15 || (name[10] == '-' && len > 16);
+}
+
+struct entry {
+    int64_t day;
+    char *name;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    if (x->day != y->day)
+        return x->day < y->day ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Every *.json of dir (hidden files skipped): dated ones sorted in *out,
+ * day = INT64_MIN for a name that is no date. Returns the count or <0. */
+static int scan_dir(const char *dir, struct entry **out)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -errno;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            struct entry *ne = realloc(*out, nc * sizeof *ne);
+            if (ne == NULL) {
+                rc = CK_ENOMEM;
+                break;
+            }
+            *out = ne;
+            cap = nc;
+        }
+        struct entry *e = &(*out)[n];
+        if (!date_of_name(de->d_name, &e->day))
+            e->day = INT64_MIN;
+        if ((e->name = strdup(de->d_name)) == NULL) {
+            rc = CK_ENOMEM;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc == 0 && n > 1)
+        qsort(*out, n, sizeof **out, entry_cmp);
+    if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            free((*out)[i].name);
+        free(*out);
+        *out = NULL;
+        return rc;
+    }
+    return (int)n;
+}
+
+static void free_entries(struct entry *e, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(e[i].name);
+    free(e);
+}
+
+static void report(ck_series_report_fn fn, void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void report(ck_series_report_fn fn, void *ctx, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (fn != NULL)
+        fn(ctx, msg);
+}
+
+/* The rule's dates either side of day, for "did you mean". */
+static void nearest(const struct ck_series *s, int64_t day, char *before, char *after)
+{
+    int64_t b = day - 1;
+    while (!ck_rule_matches(&s->rule, b) && b > day - 400)
+        b--;
+    ck_series_day_format(b, before, 16);
+    ck_series_day_format(ck_rule_next(&s->rule, day + 1), after, 16);
+}
+
+int ck_series_files(const struct ck_series *s, struct ck_series_file **files, size_t *nfiles,
+                    ck_series_report_fn fn, void *ctx)
+{
+    *files = NULL;
+    *nfiles = 0;
+    struct entry *e;
+    int n = scan_dir(s->sessions_dir, &e);
+    if (n < 0)
+        return n;
+    struct ck_series_file *f = calloc(n > 0 ? (size_t)n : 1, sizeof *f);
+    if (f == NULL) {
+        free_entries(e, n);
+        return CK_ENOMEM;
+    }
+    int problems = 0, rc = 0;
+    size_t k = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        char *path = join_path(s->sessions_dir, e[i].name);
+        if (path == NULL) {
+            rc = CK_ENOMEM;
+            break;
+        }
+        char date[16], before[16], after[16];
+        if (e[i].day == INT64_MIN) {
+            report(fn, ctx,
+                   "%s:1:1: not named after a date: per-date files are called YYYY-MM-DD.json "
+                   "(or YYYY-MM-DD-any-words.json)",
+                   path);
+            problems++;
+        } else if (!ck_rule_matches(&s->rule, e[i].day)) {
+            ck_series_day_format(e[i].day, date, sizeof date);
+            nearest(s, e[i].day, before, after);
+            report(fn, ctx,
+                   "%s:1:1: %s is not a date of the series (\"%s\" in %s): the nearest are %s "
+                   "and %s",
+                   path, date, s->rule_text, s->path, before, after);
+            problems++;
+        } else if ((i > 0 && e[i - 1].day == e[i].day) ||
+                   (i + 1 < n && e[i + 1].day == e[i].day)) {
+            if (i + 1 < n && e[i + 1].day == e[i].day) {
+                ck_series_day_format(e[i].day, date, sizeof date);
+                report(fn, ctx, "%s:1:1: two files for %s: this one and %s/%s; keep one", path,
+                       date, s->sessions_dir, e[i + 1].name);
+                problems++;
+            }
+        } else {
+            f[k].day = e[i].day;
+            f[k++].path = path;
+            path = NULL;
+        }
+        free(path);
+    }
+    free_entries(e, n);
+    if (rc != 0) {
+        ck_series_files_free(f, k);
+        return rc;
+    }
+    *files = f;
+    *nfiles = k;
+    return problems;
+}
+
+void ck_series_files_free(struct ck_series_file *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(files[i].path);
+    free(files);
+}
+
+int ck_series_find(const struct ck_series *s, int64_t day, char **path, struct ck_error *err)
+{
+    *path = NULL;
+    struct entry *e;
+    int n = scan_dir(s->sessions_dir, &e);
+    if (n < 0)
+        return ck_error_set(err, n, "%s: %s", s->sessions_dir, ck_strerror(n));
+    int rc = CK_ENOTFOUND, first = -1;
+    for (int i = 0; i < n; i++) {
+        if (e[i].day != day)
+            continue;
+        if (first >= 0) {
+            char date[16];
+            ck_series_day_format(day, date, sizeof date);
+            rc = ck_error_set(err, CK_ECONFIG, "%s/%s:1:1: two files for %s: this one and %s; "
+                                               "keep one",
+                              s->sessions_dir, e[first].name, date, e[i].name);
+            break;
+        }
+        first = i;
+    }
+    if (rc == CK_ENOTFOUND && first >= 0) {
+        *path = join_path(s->sessions_dir, e[first].name);
+        rc = *path ? 0 : ck_error_set(err, CK_ENOMEM, "out of memory");
+    }
+    if (rc == CK_ENOTFOUND) {
+        char date[16];
+        ck_series_day_format(day, date, sizeof date);
+        ck_error_set(err, rc, "%s: no file for %s (%s.json) yet", s->sessions_dir, date, date);
+    }
+    free_entries(e, n);
+    return rc;
+}
+
+/* A series date with no file, when the series says observe: follow and
+ * archive under the series' title, posting nothing. */
+static int placeholder(const struct ck_series *s, json_t *merged)
+{
+    /* After the welcome (the session format wants the questions after it). */
+    int64_t at = 0;
+    const char *w = json_string_value(json_object_get(json_object_get(s->defaults, "welcome"), "at"));
+    if (w != NULL && ck_duration_parse(w, &at) == 0)
+        at += 1000;
+    char when[32];
+    snprintf(when, sizeof when, "%llds", (long long)(at / 1000));
+    json_t *q = json_pack("[{s:s, s:s}]", "at", when, "text",
+                          "Open chat: no questions were set for this date");
+    if (q == NULL || json_object_set_new(merged, "questions", q) != 0 ||
+        json_object_set_new(merged, "post", json_false()) != 0)
+        return CK_ENOMEM;
+    return 0;
+}
+
+/* The per-date "time", if any: hour and minute; a time the clocks skip that
+ * day is refused at the field (the series' own time follows the policy in
+ * series.h, but a time written for one date was meant exactly). */
+static int date_time(struct ck_cfg_ctx *c, const struct ck_series *s, json_t *root, int64_t day,
+                     int *hour, int *minute, int64_t *ms)
+{
+    char *t = NULL;
+    int rc = ck_cfg_string(c, root, "", "time", 0, &t);
+    if (rc != 0 || t == NULL)
+        return rc;
+    bool shifted = false;
+    if (parse_time(t, hour, minute) != 0) {
+        rc = ck_cfg_fail(c, "time", 0,
+                         "expected that date's local time of day like \"18:30\", got \"%s\"", t);
+    } else if ((rc = ck_series_resolve(s->timezone, day, *hour, *minute, ms, &shifted, NULL)) !=
+               0) {
+        rc = ck_cfg_fail(c, "time", 0, "%s", ck_strerror(rc));
+    } else if (shifted) {
+        char date[16];
+        ck_series_day_format(day, date, sizeof date);
+        rc = ck_cfg_fail(c, "time", 0,
+                         "%s does not exist on %s in %s (the clocks go forward that night); "
+                         "pick a time outside the gap",
+                         t, date, s->timezone);
+    }
+    free(t);
+    return rc;
+}
+
+static int build(const struct ck_series *s, int64_t day, struct ck_session *out, bool *no_file,
+                 bool defaults_only, struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (no_file != NULL)
+        *no_file = false;
     char date[16], start[32];
     ck_series_day_format(day, date, sizeof date);
     if (!ck_rule_matches(&s->rule, day))
@@ -316,22 +598,56 @@ int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session 
     json_t *root = NULL, *merged = NULL;
     struct ck_jpos pos = {0};
     int64_t ms;
-    int rc = ck_series_session_path(s, day, &path);
-    if (rc != 0)
-        return ck_error_set(err, rc, "out of memory");
-    rc = read_all(path, &text, &len, err);
-    if (rc == 0)
-        rc = parse_doc(path, text, len, &root, &pos, err);
-    if (rc != 0)
-        goto out;
-    struct ck_cfg_ctx c = {path, &pos, err};
-    rc = check_date_file(&c, root);
-    if (rc == 0)
-        rc = ck_series_resolve(s->timezone, day, s->hour, s->minute, &ms, NULL, NULL);
-    if (rc != 0) {
-        ck_error_set(err, rc, "%s: %s", path, ck_strerror(rc));
-        goto out;
+    int hour = s->hour, minute = s->minute;
+    bool cancelled = false;
+    struct ck_error fe = {0}; /* kept out of err unless it is the answer */
+    int rc = defaults_only ? CK_ENOTFOUND : ck_series_find(s, day, &path, &fe);
+    if (rc == CK_ENOTFOUND && (defaults_only || s->without_questions == CK_WQ_OBSERVE)) {
+        rc = ck_series_session_path(s, day, &path);
+        if (rc != 0)
+            return ck_error_set(err, rc, "out of memory");
+        root = json_object();
+        if (root == NULL || placeholder(s, root) != 0) {
+            rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (no_file != NULL)
+            *no_file = true;
+        rc = ck_series_resolve(s->timezone, day, hour, minute, &ms, NULL, NULL);
+        if (rc != 0)
+            ck_error_set(err, rc, "%s: %s", s->path, ck_strerror(rc));
+    } else {
+        if (rc != 0) {
+            ck_error_set(err, rc, "%s", fe.msg);
+            goto out;
+        }
+        rc = read_all(path, &text, &len, err);
+        if (rc == 0)
+            rc = parse_doc(path, text, len, &root, &pos, err);
+        if (rc != 0)
+            goto out;
+        struct ck_cfg_ctx c = {path, &pos, err};
+        ms = INT64_MIN;
+        rc = check_date_file(&c, root);
+        if (rc == 0)
+            rc = ck_cfg_bool(&c, root, "", "cancelled", &cancelled);
+        if (rc == 0)
+            rc = date_time(&c, s, root, day, &hour, &minute, &ms);
+        if (rc == 0 && cancelled) {
+            rc = ck_error_set(err, CK_ECANCELED, "%s is cancelled (%s says \"cancelled\": true)",
+                              date, path);
+            goto out;
+        }
+        if (rc == 0 && ms == INT64_MIN) {
+            rc = ck_series_resolve(s->timezone, day, hour, minute, &ms, NULL, NULL);
+            if (rc != 0)
+                ck_error_set(err, rc, "%s: %s", path, ck_strerror(rc));
+        }
+        json_object_del(root, "time");
+        json_object_del(root, "cancelled");
     }
+    if (rc != 0)
+        goto out;
     /* An explicit UTC instant: the loader would reject a wall time in the gap. */
     ck_time_format_rfc3339(ms, start);
     merged = json_deep_copy(s->defaults);
@@ -360,4 +676,131 @@ out:
     json_decref(merged);
     ck_jpos_finish(&pos);
     return rc;
+}
+
+int ck_series_session_ex(const struct ck_series *s, int64_t day, struct ck_session *out,
+                         bool *no_file, struct ck_error *err)
+{
+    return build(s, day, out, no_file, false, err);
+}
+
+int ck_series_check_defaults(const struct ck_series *s, struct ck_error *err)
+{
+    struct ck_session ses;
+    int rc = build(s, ck_rule_next(&s->rule, s->rule.has_anchor ? s->rule.anchor_day : 0), &ses,
+                   NULL, true, err);
+    if (rc == 0)
+        ck_session_finish(&ses);
+    return rc;
+}
+
+int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session *out,
+                      struct ck_error *err)
+{
+    return ck_series_session_ex(s, day, out, NULL, err);
+}
+
+int ck_series_session_at(const char *path, int64_t day, struct ck_session *out,
+                         struct ck_error *err)
+{
+    struct ck_series s;
+    memset(out, 0, sizeof *out);
+    int rc = ck_series_load(path, &s, err);
+    if (rc != 0)
+        return rc;
+    rc = ck_series_session_ex(&s, day, out, NULL, err);
+    ck_series_finish(&s);
+    return rc;
+}
+
+bool ck_series_is_series(const char *path)
+{
+    json_t *root = json_load_file(path, 0, NULL);
+    bool yes = json_is_object(root) && json_object_get(root, "rule") != NULL;
+    json_decref(root);
+    return yes;
+}
+
+bool ck_series_hint(const char *path, const char *cmd, char *buf, size_t n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int64_t day;
+    if (!date_of_name(base, &day))
+        return false;
+    json_t *root = json_load_file(path, 0, NULL);
+    bool per_date = json_is_object(root) && json_object_get(root, "start") == NULL &&
+                    json_object_get(root, "hashtag") == NULL;
+    json_decref(root);
+    if (!per_date)
+        return false;
+    char date[16];
+    ck_series_day_format(day, date, sizeof date);
+    /* Look for the series beside the folder: its "sessions" names the folder. */
+    char *dir = NULL, *parent = NULL, *found = NULL, *real_dir = NULL;
+    char *dummy = NULL;
+    int many = 0;
+    if (set_paths(path, &dummy, &dir) == 0 && (real_dir = realpath(dir, NULL)) != NULL) {
+        free(dummy);
+        dummy = NULL;
+        char *pd = NULL;
+        if (set_paths(real_dir, &pd, &parent) == 0) {
+            DIR *d = opendir(parent);
+            struct dirent *de;
+            while (d != NULL && (de = readdir(d)) != NULL) {
+                size_t len = strlen(de->d_name);
+                if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+                    continue;
+                char *cand = join_path(parent, de->d_name);
+                struct ck_series s;
+                if (cand != NULL && ck_series_is_series(cand) &&
+                    ck_series_load(cand, &s, NULL) == 0) {
+                    char *rs = realpath(s.sessions_dir, NULL);
+                    if (rs != NULL && strcmp(rs, real_dir) == 0) {
+                        many++;
+                        free(found);
+                        found = cand;
+                        cand = NULL;
+                    }
+                    free(rs);
+                    ck_series_finish(&s);
+                }
+                free(cand);
+            }
+            if (d != NULL)
+                closedir(d);
+        }
+        free(pd);
+    }
+    free(dummy);
+    if (found != NULL && many == 1) {
+        /* Name the series as the person would reach it from where path was
+         * given: the folder above the per-date file's folder. */
+        const char *fb = strrchr(found, '/');
+        fb = fb ? fb + 1 : found;
+        const char *slash = strrchr(path, '/');
+        size_t dlen = slash ? (size_t)(slash - path) : 0; /* path's folder, as given */
+        const char *up = NULL;
+        for (size_t i = 0; i < dlen; i++)
+            if (path[i] == '/')
+                up = path + i;
+        char series[1024];
+        if (slash == NULL)
+            snprintf(series, sizeof series, "../%s", fb);
+        else if (up != NULL)
+            snprintf(series, sizeof series, "%.*s/%s", (int)(up - path), path, fb);
+        else
+            snprintf(series, sizeof series, "%s", fb);
+        if (strcmp(cmd, "check") == 0) /* check takes the whole series */
+            snprintf(buf, n, "chatkeeper %s %s", cmd, series);
+        else
+            snprintf(buf, n, "chatkeeper %s %s --date %s", cmd, series, date);
+    } else {
+        snprintf(buf, n, "chatkeeper %s SERIES.json --date %s", cmd, date);
+    }
+    free(found);
+    free(parent);
+    free(real_dir);
+    free(dir);
+    return true;
 }
