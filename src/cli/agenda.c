@@ -18,7 +18,7 @@ static const struct ck_cli_opt cli_opts[] = {
 
 static const struct ck_cli_cmd cmd = {
     .name = "agenda",
-    .args = "SESSION.json | SERIES.json",
+    .args = "SESSION.json",
     .min_args = 1,
     .max_args = 1,
     .about = "Write DIR/agenda.md (what participants read before the chat) and\n"

@@ -24,7 +24,7 @@ static const struct ck_cli_opt cli_opts[] = {
 
 static const struct ck_cli_cmd cmd = {
     .name = "check",
-    .args = "SESSION.json | SERIES.json",
+    .args = "SESSION.json",
     .min_args = 1,
     .max_args = 1,
     .about = "Validate a session file and print its timetable: every step in the\n"
@@ -32,10 +32,10 @@ static const struct ck_cli_cmd cmd = {
              "2 if it is not (the error names file:line:column and the field).\n"
              "When the session posts, it asks the instance (GET /api/v2/instance) how\n"
              "long a post may be and warns about longer steps.\n"
-             "A series file is checked with every per-date file of its sessions\n"
-             "folder (each error names its file), and its upcoming dates are listed\n"
-             "with what each will be: its title and questions, cancelled, or no\n"
-             "questions yet.\n",
+             "SESSION.json may be a series file: it is checked with every per-date\n"
+             "file of its sessions folder (each error names its file), and its\n"
+             "upcoming dates are listed with what each will be: its title and\n"
+             "questions, cancelled, or no questions yet.\n",
     .opts = cli_opts,
 };
 

@@ -35,7 +35,7 @@ static const char *const conflicts[] = {
 
 static const struct ck_cli_cmd cmd = {
     .name = "run",
-    .args = "SESSION.json | SERIES.json --date YYYY-MM-DD",
+    .args = "SESSION.json",
     .min_args = 1,
     .max_args = 1,
     .about = "Wait for the session's lead time, post the run sheet on time, follow its\n"
@@ -43,7 +43,7 @@ static const struct ck_cli_cmd cmd = {
              "session directory. A rehearsal (--rehearse) posts the run sheet to the\n"
              "simulator when the session posts; the real server is never contacted.\n"
              "Interrupt with Ctrl-C: state is saved and the same command continues.\n"
-             "With a series and --date, the session is the series' defaults with that\n"
+             "With a series file and --date, the session is the series' defaults with that\n"
              "date's file on top (exactly what a hand-written session file would say);\n"
              "a cancelled date, or one without a file when the series says\n"
              "\"without_questions\": \"skip\", runs nothing and exits 0.\n",
@@ -94,10 +94,13 @@ static int series_date(const struct ck_cli_args *a, struct ck_runner_opts *o)
         fprintf(stderr, "chatkeeper run: %s: nothing to run\n", err.msg);
         status = 0;
     } else if (rc == CK_ENOTFOUND) {
+        char *want = NULL;
+        ck_series_session_path(&s, o->series_day, &want);
         fprintf(stderr,
-                "chatkeeper run: %s has no questions file for %s and says "
-                "\"without_questions\": \"skip\": nothing to run (%s)\n",
-                s.path, date, err.msg);
+                "chatkeeper run: no questions for %s yet (%s) and %s says "
+                "\"without_questions\": \"skip\": nothing to run\n",
+                date, want ? want : s.sessions_dir, s.path);
+        free(want);
         status = 0;
     } else if (rc == CK_EINVAL) {
         status = ck_cli_usage_error(&cmd, "--date: %s ('chatkeeper next %s' lists the dates)",
