@@ -174,6 +174,13 @@ int ck_series_session_ex(const struct ck_series *s, int64_t day, struct ck_sessi
 int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session *out,
                       struct ck_error *err);
 
+/* The session the series' defaults make on day alone, ignoring any per-date
+ * file: series title, "post": false, one placeholder question. For what every
+ * date shares (duration, hashtag, platform) in calendars. Returns as
+ * ck_series_session. */
+int ck_series_default_session(const struct ck_series *s, int64_t day, struct ck_session *out,
+                              struct ck_error *err);
+
 /* Whether the series' defaults make a valid session on their own (with a
  * placeholder question), so a bad default is found before any date needs it.
  * Errors name the series file. Returns 0, CK_ECONFIG, CK_ENOMEM. */

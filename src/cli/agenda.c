@@ -12,7 +12,9 @@
 
 static const struct ck_cli_opt cli_opts[] = {
     {"out", "DIR", "write the files there (default: the current folder)"},
-    {"date", "YYYY-MM-DD", "SESSION.json is a series: that date (default: the next that runs)"},
+    {"date", "YYYY-MM-DD", "SESSION.json is a series: that date's agenda only"},
+    {"from", "YYYY-MM-DD", "a series: the calendar and list start there (default: today)"},
+    {"count", "N", "a series: how many dates agenda.md lists (1 to 100; default 6)"},
     {NULL, NULL, NULL},
 };
 
@@ -23,40 +25,26 @@ static const struct ck_cli_cmd cmd = {
     .max_args = 1,
     .about = "Write DIR/agenda.md (what participants read before the chat) and\n"
              "DIR/<hashtag>-<date>.ics (an iCalendar event to import). The same\n"
-             "session always gives the same bytes. For a series, the session of\n"
-             "--date (the series with that date's file), or of the next date that\n"
-             "runs (not cancelled, and with questions unless the series observes).\n",
+             "session always gives the same bytes. For a series file: with --date,\n"
+             "that date's session (the series with that date's file); without, the\n"
+             "series' agenda.md (the next dates, with their questions where known)\n"
+             "and DIR/<hashtag>-series.ics: the rule as an RRULE, an EXDATE per\n"
+             "cancelled date, a RECURRENCE-ID event per date with its own file.\n",
     .opts = cli_opts,
 };
 
-/* The session of a series date: --date's, or the next that runs. */
+/* The session of a series date (--date). */
 static int series_session(const char *path, const char *date, struct ck_session *out,
                           struct ck_error *err)
 {
     struct ck_series ser;
     int64_t day;
-    if (date != NULL && ck_series_day_parse(date, &day) != 0)
+    if (ck_series_day_parse(date, &day) != 0)
         return ck_cli_usage_error(&cmd, "--date: expected a date like 2027-01-14, got '%s'", date);
     int rc = ck_series_load(path, &ser, err);
     if (rc != 0)
         return ck_cli_fail(cmd.name, rc, err);
-    if (date != NULL) {
-        rc = ck_series_session(&ser, day, out, err);
-    } else {
-        /* Look a year ahead (at most 53 weekly dates) for one that runs. */
-        struct ck_occurrence occ[60];
-        int n = ck_series_expand(&ser, day = 0, ck_time_now_ms(), occ, 60);
-        rc = n < 0 ? n : CK_ENOTFOUND;
-        for (int i = 0; i < n && (rc == CK_ENOTFOUND || rc == CK_ECANCELED); i++) {
-            ck_error_clear(err);
-            rc = ck_series_session(&ser, occ[i].day, out, err);
-        }
-        if (rc == CK_ENOTFOUND || rc == CK_ECANCELED)
-            rc = ck_error_set(err, CK_ENOTFOUND,
-                              "%s: no date in the coming year has a questions file yet (write "
-                              "one in %s, or give --date)",
-                              path, ser.sessions_dir);
-    }
+    rc = ck_series_session(&ser, day, out, err);
     ck_series_finish(&ser);
     if (rc == CK_EINVAL)
         return ck_cli_usage_error(&cmd, "--date: %s", err->msg);
@@ -65,6 +53,42 @@ static int series_session(const char *path, const char *date, struct ck_session 
         return 2;
     }
     return rc == 0 ? CK_CLI_GO : ck_cli_fail(cmd.name, rc, err);
+}
+
+/* The series' own agenda.md and .ics. */
+static int series_agenda(const char *path, const char *dir, const struct ck_cli_args *a)
+{
+    long count = 6;
+    int64_t from;
+    const char *f = ck_cli_get(a, "from");
+    int st = ck_cli_long(a, "count", 1, 100, &count);
+    if (st != CK_CLI_GO)
+        return st;
+    if (f != NULL && ck_series_day_parse(f, &from) != 0)
+        return ck_cli_usage_error(&cmd, "--from: expected a date like 2027-01-14, got '%s'", f);
+    struct ck_series s;
+    struct ck_error err = {0};
+    int rc = ck_series_load(path, &s, &err);
+    if (rc != 0)
+        return ck_cli_fail(cmd.name, rc, &err);
+    if (f == NULL) {
+        /* Today in the series' zone. */
+        struct ck_local_time now;
+        char d[16];
+        rc = ck_series_local_time(s.timezone, ck_time_now_ms(), &now);
+        snprintf(d, sizeof d, "%04d-%02d-%02d", now.year % 10000, now.month % 100, now.day % 100);
+        if (rc == 0)
+            rc = ck_series_day_parse(d, &from);
+    }
+    if (rc == 0)
+        rc = ck_agenda_series_write(&s, from, (size_t)count, dir, &err);
+    if (rc == 0) {
+        char slug[96];
+        ck_agenda_series_slug(&s, slug, sizeof slug);
+        printf("wrote %s/agenda.md\nwrote %s/%s.ics\n", dir, dir, slug);
+    }
+    ck_series_finish(&s);
+    return rc == 0 ? 0 : ck_cli_fail(cmd.name, rc, &err);
 }
 
 int ck_cli_agenda(int argc, char **argv)
@@ -82,6 +106,8 @@ int ck_cli_agenda(int argc, char **argv)
     const char *date = ck_cli_get(&a, "date");
     char hint[1200];
     int rc;
+    if (ck_series_is_series(path) && date == NULL)
+        return series_agenda(path, dir, &a);
     if (ck_series_is_series(path)) {
         if ((st = series_session(path, date, &s, &err)) != CK_CLI_GO)
             return st;

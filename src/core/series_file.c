@@ -684,6 +684,12 @@ int ck_series_session_ex(const struct ck_series *s, int64_t day, struct ck_sessi
     return build(s, day, out, no_file, false, err);
 }
 
+int ck_series_default_session(const struct ck_series *s, int64_t day, struct ck_session *out,
+                              struct ck_error *err)
+{
+    return build(s, day, out, NULL, true, err);
+}
+
 int ck_series_check_defaults(const struct ck_series *s, struct ck_error *err)
 {
     struct ck_session ses;
