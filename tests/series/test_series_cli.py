@@ -106,6 +106,23 @@ with tempfile.TemporaryDirectory() as tmp:
         b = open(os.path.join(tmp, "a2", name), "rb").read()
         check(a == b, f"agenda {name} from the series equals the hand-written session's")
 
+    # ---- the series date runs for real: a rehearsal in compressed time ----
+    script = os.path.join(SRC, "config/sim/uklibchat.chat.json")
+    p = subprocess.run([CK, "run", "series-uklibchat.json", "--date", day, "--rehearse", script,
+                        "--speed", "600", "--no-status", "--out", "rehearsal"], cwd=tmp,
+                       capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, "a rehearsal of the series date finishes", p.stderr[-2000:])
+    out_dir = os.path.join(tmp, "rehearsal")
+    if os.path.exists(os.path.join(out_dir, "session.json")):
+        got = json.load(open(os.path.join(out_dir, "session.json")))
+        check(got["title"] == hand["title"] and got["hashtag"] == series["hashtag"],
+              "the session directory has the merged session", got.get("title"))
+        check([q["text"] for q in got["questions"]] == [q["text"] for q in hand["questions"]],
+              "the date's questions were the run sheet")
+        posted = open(os.path.join(out_dir, "messages.jsonl"), encoding="utf-8").read()
+        for q in hand["questions"]:
+            check(q["text"] in posted, f"posted and captured: {q['text'][:30]}")
+
     # ---- a per-date file alone: the command to use instead ----
     rc, out, err = ck("run", "uklibchat-sessions/2027-01-14.json", "--dry-run", cwd=tmp)
     check(rc == 2 and "chatkeeper run series-uklibchat.json --date 2027-01-14" in err,
