@@ -186,6 +186,12 @@ int ck_series_default_session(const struct ck_series *s, int64_t day, struct ck_
  * Errors name the series file. Returns 0, CK_ECONFIG, CK_ENOMEM. */
 int ck_series_check_defaults(const struct ck_series *s, struct ck_error *err);
 
+/* Report (as a "file:line:column: field 'time': warning: ..." line naming
+ * the series file) each rule date in [from_day, to_day] whose time the
+ * clocks skip, which then starts later by the gap. Returns how many. */
+int ck_series_gap_warnings(const struct ck_series *s, int64_t from_day, int64_t to_day,
+                           ck_series_report_fn fn, void *ctx);
+
 /* Load the series at path and build day's session (ck_series_session_ex
  * without no_file): what `run SERIES --date D` runs. */
 int ck_series_session_at(const char *path, int64_t day, struct ck_session *out,

@@ -138,6 +138,12 @@ static void print_clean(const char *s)
         putchar(*p < 0x20 || *p == 0x7f ? ' ' : *p);
 }
 
+static void print_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", msg);
+}
+
 static int64_t local_day(const char *tz, int64_t ms)
 {
     struct ck_local_time lt;
@@ -238,6 +244,8 @@ static int check_series(const char *path, const struct ck_cli_args *a)
         else
             on_problem(&problems, err.msg);
     }
+    int64_t today = local_day(s.timezone, now);
+    ck_series_gap_warnings(&s, today, today + 366, print_warning, NULL);
     printf("%s: %s at %02d:%02d %s, #%s\n", s.title, s.rule_text, s.hour, s.minute, s.timezone,
            s.hashtag);
     printf("per-date files: %s (%zu valid%s%zu cancelled)\n", s.sessions_dir, n - cancelled,
@@ -246,7 +254,6 @@ static int check_series(const char *path, const struct ck_cli_args *a)
            s.without_questions == CK_WQ_OBSERVE
                ? "observe (followed and archived, nothing posted)"
                : "skip (a date without a file does not run)");
-    int64_t today = local_day(s.timezone, now);
     struct ck_occurrence *occ = calloc((size_t)count, sizeof *occ);
     int k = occ ? ck_series_expand(&s, today - 1, now, occ, (size_t)count) : CK_ENOMEM;
     for (int i = 0; i < k; i++)
@@ -274,6 +281,9 @@ int ck_cli_check(int argc, char **argv)
         return st;
     if (ck_series_is_series(path))
         return check_series(path, &a);
+    if (ck_cli_get(&a, "count") != NULL || ck_cli_get(&a, "now") != NULL)
+        return ck_cli_usage_error(&cmd, "--%s: only for a series file (%s has no \"rule\")",
+                                  ck_cli_get(&a, "count") ? "count" : "now", path);
     struct ck_session s;
     struct ck_error err = {0};
     int rc = ck_session_load(path, &s, &err);

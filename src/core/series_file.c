@@ -503,3 +503,53 @@ int ck_series_session_at(const char *path, int64_t day, struct ck_session *out,
     ck_series_finish(&s);
     return rc;
 }
+
+int ck_series_gap_warnings(const struct ck_series *s, int64_t from_day, int64_t to_day,
+                           ck_series_report_fn fn, void *ctx)
+{
+    int found = 0;
+    char *text = NULL;
+    size_t len = 0;
+    json_t *root = NULL;
+    struct ck_jpos pos = {0};
+    bool parsed = false;
+    for (int64_t day = ck_rule_next(&s->rule, from_day); day <= to_day;
+         day = ck_rule_next(&s->rule, day + 1)) {
+        int64_t ms;
+        bool shifted = false;
+        if (ck_series_resolve(s->timezone, day, s->hour, s->minute, &ms, &shifted, NULL) != 0 ||
+            !shifted)
+            continue;
+        /* Positions only when needed: the series file is read again. */
+        if (!parsed) {
+            parsed = true;
+            if (read_all(s->path, &text, &len, NULL) != 0 ||
+                parse_doc(s->path, text, len, &root, &pos, NULL) != 0)
+                root = NULL;
+        }
+        struct ck_local_time lt;
+        char date[16];
+        struct ck_error e = {0};
+        ck_series_day_format(day, date, sizeof date);
+        if (ck_series_local_time(s->timezone, ms, &lt) != 0)
+            continue;
+        if (root != NULL) {
+            struct ck_cfg_ctx c = {s->path, &pos, &e};
+            ck_cfg_fail(&c, "time", 0,
+                        "warning: %02d:%02d does not exist on %s in %s (the clocks go forward); "
+                        "that date starts at %02d:%02d (give that date's file a \"time\" to "
+                        "choose another)",
+                        s->hour, s->minute, date, s->timezone, lt.hour, lt.minute);
+        } else {
+            ck_error_set(&e, CK_ECONFIG, "%s: field 'time': warning: %02d:%02d does not exist on %s",
+                         s->path, s->hour, s->minute, date);
+        }
+        if (fn != NULL)
+            fn(ctx, e.msg);
+        found++;
+    }
+    free(text);
+    json_decref(root);
+    ck_jpos_finish(&pos);
+    return found;
+}

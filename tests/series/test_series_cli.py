@@ -189,6 +189,16 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = ck("check", "sunday.json", "--now", "2027-03-20T12:00:00Z", cwd=tmp)
     check(rc == 2 and f"sun/2027-03-28.json:{pos(gap, Q + '01:30')}: field 'time': 01:30 does not "
           "exist on 2027-03-28 in Europe/London" in err, "a time in the DST gap", err)
+    # The series' own time in the gap: moved forward by the gap, and check says so.
+    late = dict(sun, time="01:30", sessions="none")
+    write(os.path.join(tmp, "late.json"), late)
+    rc, out, err = ck("check", "late.json", "--now", "2027-03-20T12:00:00Z", cwd=tmp)
+    check(rc == 0 and f"late.json:{pos(os.path.join(tmp, 'late.json'), Q + '01:30')}: field "
+          "'time': warning: 01:30 does not exist on 2027-03-28 in Europe/London" in err
+          and "starts at 02:30" in err, "check warns of the series' time in a DST gap", err)
+    check("28 March 2027, 02:30 BST" in out, "the timetable shows the moved time", out)
+    rc, out, err = ck("check", "hand.json", "--count", "3", cwd=tmp)
+    check(rc == 2 and "--count: only for a series file" in err, "--count on a session", err)
     # The series file's own errors keep their position too.
     write(os.path.join(tmp, "badrule.json"), dict(series, rule="every blue moon"))
     rc, out, err = ck("check", "badrule.json", cwd=tmp)
