@@ -62,8 +62,8 @@ struct ck_series;
  * from from_day with each date's title and questions where known
  * ("cancelled", "questions to follow" otherwise), then how to join.
  * Returns 0, CK_ENOMEM, CK_ETZ or a per-date file's error (err set). */
-int ck_agenda_series_markdown(const struct ck_series *s, int64_t from_day, size_t count,
-                              char **out, size_t *len, struct ck_error *err);
+int ck_agenda_series_markdown(const struct ck_series *s, int64_t from_day, size_t count, char **out,
+                              size_t *len, struct ck_error *err);
 
 /* Render the series' .ics (above). A problem in the sessions folder (as
  * `check` reports) or a per-date file that does not load is an error, since

@@ -109,8 +109,9 @@ int ck_cli_agenda(int argc, char **argv)
     if (ck_series_is_series(path) && date == NULL)
         return series_agenda(path, dir, &a);
     if (ck_cli_get(&a, "count") != NULL || ck_cli_get(&a, "from") != NULL)
-        return ck_cli_usage_error(&cmd, "--%s: only for a whole series (not with a session "
-                                        "file or --date)",
+        return ck_cli_usage_error(&cmd,
+                                  "--%s: only for a whole series (not with a session "
+                                  "file or --date)",
                                   ck_cli_get(&a, "count") ? "count" : "from");
     if (ck_series_is_series(path)) {
         if ((st = series_session(path, date, &s, &err)) != CK_CLI_GO)

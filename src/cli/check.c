@@ -121,9 +121,9 @@ static int check_lengths(const struct ck_session *s, const struct ck_schedule *s
 /* ---- a series ---- */
 
 static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const months[] = {"January", "February", "March",     "April",
-                                     "May",     "June",     "July",      "August",
-                                     "September", "October", "November", "December"};
+static const char *const months[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
 
 static void on_problem(void *ctx, const char *msg)
 {
@@ -214,8 +214,8 @@ static int check_series(const char *path, const struct ck_cli_args *a)
     if (st != CK_CLI_GO)
         return st;
     if (v != NULL && ck_time_parse_rfc3339(v, &now) != 0)
-        return ck_cli_usage_error(&cmd, "--now: expected a time like 2027-01-08T12:00:00Z, got '%s'",
-                                  v);
+        return ck_cli_usage_error(&cmd,
+                                  "--now: expected a time like 2027-01-08T12:00:00Z, got '%s'", v);
     struct ck_series s;
     struct ck_error err = {0};
     int rc = ck_series_load(path, &s, &err);
@@ -248,12 +248,11 @@ static int check_series(const char *path, const struct ck_cli_args *a)
     ck_series_gap_warnings(&s, today, today + 366, print_warning, NULL);
     printf("%s: %s at %02d:%02d %s, #%s\n", s.title, s.rule_text, s.hour, s.minute, s.timezone,
            s.hashtag);
-    printf("per-date files: %s (%zu valid%s%zu cancelled)\n", s.sessions_dir, n - cancelled,
-           ", ", cancelled);
+    printf("per-date files: %s (%zu valid%s%zu cancelled)\n", s.sessions_dir, n - cancelled, ", ",
+           cancelled);
     printf("without questions: %s\n\nupcoming:\n",
-           s.without_questions == CK_WQ_OBSERVE
-               ? "observe (followed and archived, nothing posted)"
-               : "skip (a date without a file does not run)");
+           s.without_questions == CK_WQ_OBSERVE ? "observe (followed and archived, nothing posted)"
+                                                : "skip (a date without a file does not run)");
     struct ck_occurrence *occ = calloc((size_t)count, sizeof *occ);
     int k = occ ? ck_series_expand(&s, today - 1, now, occ, (size_t)count) : CK_ENOMEM;
     for (int i = 0; i < k; i++)

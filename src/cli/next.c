@@ -2,8 +2,8 @@
  * recurring chat, each in the series' zone and in UTC, and whether that
  * date's session file exists. Exit 2 for bad usage or a bad series file. */
 #include <errno.h>
-#include <stdbool.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -161,8 +161,7 @@ int ck_series_files(const struct ck_series *s, struct ck_series_file **files, si
                    "and %s",
                    path, date, s->rule_text, s->path, before, after);
             problems++;
-        } else if ((i > 0 && e[i - 1].day == e[i].day) ||
-                   (i + 1 < n && e[i + 1].day == e[i].day)) {
+        } else if ((i > 0 && e[i - 1].day == e[i].day) || (i + 1 < n && e[i + 1].day == e[i].day)) {
             if (i + 1 < n && e[i + 1].day == e[i].day) {
                 ck_series_day_format(e[i].day, date, sizeof date);
                 report(fn, ctx, "%s:1:1: two files for %s: this one and %s/%s; keep one", path,
@@ -207,8 +206,9 @@ int ck_series_find(const struct ck_series *s, int64_t day, char **path, struct c
         if (first >= 0) {
             char date[16];
             ck_series_day_format(day, date, sizeof date);
-            rc = ck_error_set(err, CK_ECONFIG, "%s/%s:1:1: two files for %s: this one and %s; "
-                                               "keep one",
+            rc = ck_error_set(err, CK_ECONFIG,
+                              "%s/%s:1:1: two files for %s: this one and %s; "
+                              "keep one",
                               s->sessions_dir, e[first].name, date, e[i].name);
             break;
         }
@@ -226,7 +226,6 @@ int ck_series_find(const struct ck_series *s, int64_t day, char **path, struct c
     free_entries(e, n);
     return rc;
 }
-
 
 bool ck_series_is_series(const char *path)
 {

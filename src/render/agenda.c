@@ -226,8 +226,8 @@ out:
 
 /* ---- a whole series ---- */
 
-int ck_agenda_series_markdown(const struct ck_series *s, int64_t from_day, size_t count,
-                              char **out, size_t *len, struct ck_error *err)
+int ck_agenda_series_markdown(const struct ck_series *s, int64_t from_day, size_t count, char **out,
+                              size_t *len, struct ck_error *err)
 {
     *out = NULL;
     *len = 0;

@@ -457,9 +457,9 @@ int ck_agenda_series_ics(const struct ck_series *s, int64_t from_day, char **out
     struct ck_error pe = {0};
     int problems = ck_series_files(s, &files, &n, collect_problem, &pe);
     if (problems != 0) {
-        rc = problems < 0 ? ck_error_set(err, problems, "%s: %s", s->sessions_dir,
-                                         ck_strerror(problems))
-                          : ck_error_set(err, CK_ECONFIG, "%s", pe.msg);
+        rc = problems < 0
+                 ? ck_error_set(err, problems, "%s: %s", s->sessions_dir, ck_strerror(problems))
+                 : ck_error_set(err, CK_ECONFIG, "%s", pe.msg);
         ck_session_finish(&base);
         return rc;
     }
