@@ -232,24 +232,25 @@ static int check_series(const char *path, const struct ck_cli_args *a)
         ck_series_finish(&s);
         return status;
     }
-    size_t cancelled = 0;
+    size_t cancelled = 0, valid = 0;
     for (size_t i = 0; i < n; i++) {
         struct ck_session ses;
         ck_error_clear(&err);
         rc = ck_series_session(&s, files[i].day, &ses, &err);
-        if (rc == 0)
+        if (rc == 0) {
+            valid++;
             ck_session_finish(&ses);
-        else if (rc == CK_ECANCELED)
+        } else if (rc == CK_ECANCELED) {
             cancelled++;
-        else
+        } else {
             on_problem(&problems, err.msg);
+        }
     }
     int64_t today = local_day(s.timezone, now);
     ck_series_gap_warnings(&s, today, today + 366, print_warning, NULL);
     printf("%s: %s at %02d:%02d %s, #%s\n", s.title, s.rule_text, s.hour, s.minute, s.timezone,
            s.hashtag);
-    printf("per-date files: %s (%zu valid%s%zu cancelled)\n", s.sessions_dir, n - cancelled, ", ",
-           cancelled);
+    printf("per-date files: %s (%zu valid, %zu cancelled)\n", s.sessions_dir, valid, cancelled);
     printf("without questions: %s\n\nupcoming:\n",
            s.without_questions == CK_WQ_OBSERVE ? "observe (followed and archived, nothing posted)"
                                                 : "skip (a date without a file does not run)");

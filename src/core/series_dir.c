@@ -298,19 +298,27 @@ bool ck_series_hint(const char *path, const char *cmd, char *buf, size_t n)
         for (size_t i = 0; i < dlen; i++)
             if (path[i] == '/')
                 up = path + i;
+        const char *last = up ? up + 1 : path; /* the folder's own name, as given */
+        size_t llen = slash ? (size_t)(slash - last) : 0;
+        bool dots = slash != NULL && ((llen == 1 && last[0] == '.') ||
+                                      (llen == 2 && last[0] == '.' && last[1] == '.'));
         char series[1024];
-        if (slash == NULL)
+        if (dots) /* "./x.json", "a/../x.json": no text to trim; the real path */
+            snprintf(series, sizeof series, "%s", found);
+        else if (slash == NULL)
             snprintf(series, sizeof series, "../%s", fb);
         else if (up != NULL)
             snprintf(series, sizeof series, "%.*s/%s", (int)(up - path), path, fb);
         else
             snprintf(series, sizeof series, "%s", fb);
-        if (strcmp(cmd, "check") == 0) /* check takes the whole series */
-            snprintf(buf, n, "chatkeeper %s %s", cmd, series);
-        else
-            snprintf(buf, n, "chatkeeper %s %s --date %s", cmd, series, date);
+        snprintf(buf, n, "chatkeeper %s %s", cmd, series);
     } else {
-        snprintf(buf, n, "chatkeeper %s SERIES.json --date %s", cmd, date);
+        snprintf(buf, n, "chatkeeper %s SERIES.json", cmd);
+    }
+    /* check takes the whole series; the others one date of it. */
+    if (strcmp(cmd, "check") != 0) {
+        size_t k = strlen(buf);
+        snprintf(buf + k, n > k ? n - k : 0, " --date %s", date);
     }
     free(found);
     free(parent);

@@ -530,6 +530,17 @@ static void test_series_dates(void **st)
     snprintf(want, sizeof want, "chatkeeper run %s/series.json --date 2027-01-17", dir);
     assert_string_equal(hint, want);
     assert_false(ck_series_hint(path, "run", hint, sizeof hint));
+    /* A folder given as "." cannot be trimmed as text: the series' real path. */
+    snprintf(p, sizeof p, "%s/./2027-01-17-moved.json", sub);
+    assert_true(ck_series_hint(p, "agenda", hint, sizeof hint));
+    if (strncmp(hint, "chatkeeper agenda /", 19) != 0 ||
+        strstr(hint, "/series.json --date 2027-01-17") == NULL)
+        fail_msg("%s", hint);
+    /* No series names the folder: a placeholder; check takes no --date. */
+    put(dir, "2027-01-17.json", "{\"title\": \"loose\"}");
+    snprintf(p, sizeof p, "%s/2027-01-17.json", dir);
+    assert_true(ck_series_hint(p, "check", hint, sizeof hint));
+    assert_string_equal(hint, "chatkeeper check SERIES.json");
     ck_series_finish(&s);
     /* A bad "without_questions". */
     put(dir, "series.json", SERIES_HEAD ",\n  \"without_questions\": \"post\"\n}\n");

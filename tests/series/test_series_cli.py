@@ -178,6 +178,8 @@ with tempfile.TemporaryDirectory() as tmp:
     for w in want:
         check(w in err, "check reports: " + w, err)
     check("New year, new skills" in out, "check still prints the timetable", out)
+    # 2027-01-14 loads, 2027-02-11 is cancelled; the rest have problems.
+    check("(1 valid, 1 cancelled)" in out, "files with errors are not counted as valid", out)
 
     # ---- a time in the DST gap (Europe/London, last Sunday of March) ----
     sun = dict(series, rule="every sunday", sessions="sun")
