@@ -45,6 +45,39 @@ void ck_agenda_uid(const struct ck_session *s, char *buf, size_t n);
  * Returns 0 or a negative code with err set. */
 int ck_agenda_write(const struct ck_session *s, const char *dir, struct ck_error *err);
 
+/* ---- a whole series ----
+ *
+ * The calendar of a series is one .ics: a VEVENT with the rule as an RRULE
+ * (FREQ=WEEKLY;INTERVAL=2;BYDAY=TH, FREQ=MONTHLY;BYDAY=1TU or -1TU,
+ * FREQ=MONTHLY;BYMONTHDAY=15) from the first date on or after from_day,
+ * an EXDATE for each cancelled date, and for each date with its own file a
+ * VEVENT with the same UID and a RECURRENCE-ID (its title, questions and
+ * time, which may have moved). RFC 5545's rules for a local time the clocks
+ * skip or repeat are the series' own (see series.h), so every calendar
+ * places each date where run will. Same series files and from_day, same bytes. */
+
+struct ck_series;
+
+/* Render agenda.md for the series: the rule, then the next `count` dates
+ * from from_day with each date's title and questions where known
+ * ("cancelled", "questions to follow" otherwise), then how to join.
+ * Returns 0, CK_ENOMEM, CK_ETZ or a per-date file's error (err set). */
+int ck_agenda_series_markdown(const struct ck_series *s, int64_t from_day, size_t count, char **out,
+                              size_t *len, struct ck_error *err);
+
+/* Render the series' .ics (above). A problem in the sessions folder (as
+ * `check` reports) or a per-date file that does not load is an error, since
+ * the calendar would silently leave that date out. */
+int ck_agenda_series_ics(const struct ck_series *s, int64_t from_day, char **out, size_t *len,
+                         struct ck_error *err);
+
+/* The series .ics file name without extension: "<hashtag>-series". */
+void ck_agenda_series_slug(const struct ck_series *s, char *buf, size_t n);
+
+/* Write dir/agenda.md and dir/<slug>.ics for the series, as ck_agenda_write. */
+int ck_agenda_series_write(const struct ck_series *s, int64_t from_day, size_t count,
+                           const char *dir, struct ck_error *err);
+
 /* iCalendar building blocks (also used by the tests). */
 
 /* RFC 5545 TEXT escaping: '\\' ';' ',' become "\\\\" "\\;" "\\,", a newline

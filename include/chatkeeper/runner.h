@@ -28,6 +28,8 @@
 
 struct ck_runner_opts {
     const char *session_path;
+    bool series_date;     /* session_path is a series: run its local day series_day */
+    int64_t series_day;   /* (ck_series_session_at: the series and that date's file) */
     const char *out_dir;  /* NULL: <archive_dir>/<local date>-<slug> */
     bool observe;         /* follow only, post nothing */
     int64_t start_at_ms;  /* 0, or the chat starts then instead (rehearsals, tests) */

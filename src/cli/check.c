@@ -12,10 +12,13 @@
 #include "chatkeeper/mastodon.h"
 #include "chatkeeper/poster.h"
 #include "chatkeeper/schedule.h"
+#include "chatkeeper/series.h"
 #include "chatkeeper/timeutil.h"
 
 static const struct ck_cli_opt cli_opts[] = {
     {"offline", NULL, "do not ask the instance; assume posts of 500 characters"},
+    {"count", "N", "a series: how many upcoming dates to list (1 to 100; default 6)"},
+    {"now", "TIME", "a series: count days from this RFC 3339 time, not the clock"},
     {NULL, NULL, NULL},
 };
 
@@ -28,7 +31,11 @@ static const struct ck_cli_cmd cmd = {
              "session's time zone and in UTC. Exit status 0 if the file is valid,\n"
              "2 if it is not (the error names file:line:column and the field).\n"
              "When the session posts, it asks the instance (GET /api/v2/instance) how\n"
-             "long a post may be and warns about longer steps.\n",
+             "long a post may be and warns about longer steps.\n"
+             "SESSION.json may be a series file: it is checked with every per-date\n"
+             "file of its sessions folder (each error names its file), and its\n"
+             "upcoming dates are listed with what each will be: its title and\n"
+             "questions, cancelled, or no questions yet.\n",
     .opts = cli_opts,
 };
 
@@ -111,6 +118,157 @@ static int check_lengths(const struct ck_session *s, const struct ck_schedule *s
     return warnings;
 }
 
+/* ---- a series ---- */
+
+static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const months[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
+
+static void on_problem(void *ctx, const char *msg)
+{
+    fprintf(stderr, "%s\n", msg);
+    (*(int *)ctx)++;
+}
+
+/* User text on the terminal: no control sequences. */
+static void print_clean(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+        putchar(*p < 0x20 || *p == 0x7f ? ' ' : *p);
+}
+
+static void print_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    fprintf(stderr, "%s\n", msg);
+}
+
+static int64_t local_day(const char *tz, int64_t ms)
+{
+    struct ck_local_time lt;
+    char d[16];
+    int64_t day = 0;
+    if (ck_series_local_time(tz, ms, &lt) == 0) {
+        snprintf(d, sizeof d, "%04d-%02d-%02d", lt.year % 10000, lt.month % 100, lt.day % 100);
+        ck_series_day_parse(d, &day);
+    }
+    return day;
+}
+
+/* One upcoming date: when, and what the series and its file make of it. */
+static void print_date(const struct ck_series *s, const struct ck_occurrence *o, int64_t today)
+{
+    struct ck_session ses;
+    struct ck_error err = {0};
+    bool no_file = false;
+    int rc = ck_series_session_ex(s, o->day, &ses, &no_file, &err);
+    int64_t at = rc == 0 ? ses.start_ms : o->start_ms;
+    struct ck_local_time lt, ut;
+    if (ck_series_local_time(s->timezone, at, &lt) != 0 || ck_series_local_time("UTC", at, &ut))
+        return;
+    printf("  %s %2d %s %04d, %02d:%02d %s (%02d:%02d UTC)  ", wdays[lt.weekday], lt.day,
+           months[(lt.month + 11) % 12], lt.year, lt.hour, lt.minute, lt.abbr, ut.hour, ut.minute);
+    int64_t in = o->day - today;
+    char when[48];
+    if (in == 0)
+        snprintf(when, sizeof when, "today");
+    else if (in == 1)
+        snprintf(when, sizeof when, "tomorrow");
+    else
+        snprintf(when, sizeof when, "in %lld days", (long long)in);
+    if (rc == 0 && !no_file) {
+        printf("\"");
+        print_clean(ses.title);
+        printf("\", %zu question%s", ses.n_questions, ses.n_questions == 1 ? "" : "s");
+        if (lt.hour != s->hour || lt.minute != s->minute)
+            printf(", moved from %02d:%02d", s->hour, s->minute);
+        printf(" (%s)\n", ses.path);
+    } else if ((rc == 0 && no_file) || rc == CK_ENOTFOUND) {
+        printf("%d %s: no questions yet; the chat is %s (%s)\n", lt.day,
+               months[(lt.month + 11) % 12], when,
+               rc == 0 ? "it will be observed: followed and archived, nothing posted"
+                       : "it will not run unless a file is written");
+    } else if (rc == CK_ECANCELED) {
+        printf("cancelled\n");
+    } else {
+        printf("has errors (above)\n");
+    }
+    if (o->shifted && lt.hour != s->hour)
+        printf("    %02d:%02d does not exist that night (the clocks go forward): moved to "
+               "%02d:%02d\n",
+               s->hour, s->minute, lt.hour, lt.minute);
+    if (o->repeated)
+        printf("    %02d:%02d happens twice that night (the clocks go back): the first, %s\n",
+               s->hour, s->minute, lt.abbr);
+    if (rc == 0)
+        ck_session_finish(&ses);
+}
+
+static int check_series(const char *path, const struct ck_cli_args *a)
+{
+    long count = 6;
+    int64_t now = ck_time_now_ms();
+    const char *v = ck_cli_get(a, "now");
+    int st = ck_cli_long(a, "count", 1, 100, &count);
+    if (st != CK_CLI_GO)
+        return st;
+    if (v != NULL && ck_time_parse_rfc3339(v, &now) != 0)
+        return ck_cli_usage_error(&cmd,
+                                  "--now: expected a time like 2027-01-08T12:00:00Z, got '%s'", v);
+    struct ck_series s;
+    struct ck_error err = {0};
+    int rc = ck_series_load(path, &s, &err);
+    if (rc != 0)
+        return ck_cli_fail(cmd.name, rc, &err);
+    int problems = 0;
+    if ((rc = ck_series_check_defaults(&s, &err)) != 0)
+        on_problem(&problems, err.msg);
+    struct ck_series_file *files = NULL;
+    size_t n = 0;
+    rc = ck_series_files(&s, &files, &n, on_problem, &problems);
+    if (rc < 0) {
+        int status = ck_cli_fail(cmd.name, rc, NULL);
+        ck_series_finish(&s);
+        return status;
+    }
+    size_t cancelled = 0, valid = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct ck_session ses;
+        ck_error_clear(&err);
+        rc = ck_series_session(&s, files[i].day, &ses, &err);
+        if (rc == 0) {
+            valid++;
+            ck_session_finish(&ses);
+        } else if (rc == CK_ECANCELED) {
+            cancelled++;
+        } else {
+            on_problem(&problems, err.msg);
+        }
+    }
+    int64_t today = local_day(s.timezone, now);
+    ck_series_gap_warnings(&s, today, today + 366, print_warning, NULL);
+    printf("%s: %s at %02d:%02d %s, #%s\n", s.title, s.rule_text, s.hour, s.minute, s.timezone,
+           s.hashtag);
+    printf("per-date files: %s (%zu valid, %zu cancelled)\n", s.sessions_dir, valid, cancelled);
+    printf("without questions: %s\n\nupcoming:\n",
+           s.without_questions == CK_WQ_OBSERVE ? "observe (followed and archived, nothing posted)"
+                                                : "skip (a date without a file does not run)");
+    struct ck_occurrence *occ = calloc((size_t)count, sizeof *occ);
+    int k = occ ? ck_series_expand(&s, today - 1, now, occ, (size_t)count) : CK_ENOMEM;
+    for (int i = 0; i < k; i++)
+        print_date(&s, &occ[i], today);
+    free(occ);
+    ck_series_files_free(files, n);
+    ck_series_finish(&s);
+    if (k < 0)
+        return ck_cli_fail(cmd.name, k, NULL);
+    if (problems > 0)
+        fprintf(stderr, "chatkeeper check: %s: %d problem%s (above)\n", path, problems,
+                problems == 1 ? "" : "s");
+    return problems > 0 ? 2 : 0;
+}
+
 int ck_cli_check(int argc, char **argv)
 {
     struct ck_cli_args a;
@@ -121,9 +279,23 @@ int ck_cli_check(int argc, char **argv)
     const char *path = a.args[0];
     if ((st = ck_cli_input(&cmd, NULL, path, false)) != CK_CLI_GO)
         return st;
+    if (ck_series_is_series(path))
+        return check_series(path, &a);
+    if (ck_cli_get(&a, "count") != NULL || ck_cli_get(&a, "now") != NULL)
+        return ck_cli_usage_error(&cmd, "--%s: only for a series file (%s has no \"rule\")",
+                                  ck_cli_get(&a, "count") ? "count" : "now", path);
     struct ck_session s;
     struct ck_error err = {0};
     int rc = ck_session_load(path, &s, &err);
+    char hint[1200];
+    if (rc != 0 && ck_series_hint(path, cmd.name, hint, sizeof hint)) {
+        fprintf(stderr,
+                "chatkeeper check: %s is one date's file of a series: check it with its "
+                "series (which checks every date's file):\n  %s\n",
+                path, hint);
+        ck_session_finish(&s);
+        return 2;
+    }
     if (rc != 0)
         return ck_cli_fail(cmd.name, rc, &err);
     struct ck_schedule sch;

@@ -3,6 +3,7 @@
  * date's session file exists. Exit 2 for bad usage or a bad series file. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,19 +48,25 @@ static void print_session(const struct ck_series *s, int64_t day)
     }
     struct ck_session ses;
     struct ck_error err = {0};
-    int rc = ck_series_session(s, day, &ses, &err);
-    if (rc == 0) {
+    bool no_file = false;
+    int rc = ck_series_session_ex(s, day, &ses, &no_file, &err);
+    if (rc == 0 && !no_file) {
         printf("  session: \"");
         print_clean(ses.title);
-        printf("\" (%s)\n", path);
-        ck_session_finish(&ses);
-    } else if (rc == CK_ENOTFOUND) {
-        printf("  no session file yet (%s)\n", path);
+        printf("\" (");
+        print_clean(ses.path);
+        printf(")\n");
+    } else if (rc == CK_ENOTFOUND || no_file) {
+        printf("  no session file yet (%s)%s\n", path, no_file ? ": observed, nothing posted" : "");
+    } else if (rc == CK_ECANCELED) {
+        printf("  cancelled\n");
     } else {
         printf("  session file has errors: ");
         print_clean(err.msg);
         printf("\n");
     }
+    if (rc == 0)
+        ck_session_finish(&ses);
     free(path);
 }
 

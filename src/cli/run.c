@@ -9,10 +9,12 @@
 #include "chatkeeper/config.h"
 #include "chatkeeper/rehearse.h"
 #include "chatkeeper/runner.h"
+#include "chatkeeper/series.h"
 #include "chatkeeper/sim.h"
 #include "chatkeeper/timeutil.h"
 
 static const struct ck_cli_opt cli_opts[] = {
+    {"date", "YYYY-MM-DD", "SESSION.json is a series: run that date of it"},
     {"observe", NULL, "follow only, post nothing"},
     {"dry-run", NULL, "print what would be posted and when, and exit"},
     {"out", "DIR", "session directory (default: ARCHIVE_DIR/DATE-TITLE)"},
@@ -40,10 +42,75 @@ static const struct ck_cli_cmd cmd = {
              "hashtag until the end of the grace period, then build the archive in the\n"
              "session directory. A rehearsal (--rehearse) posts the run sheet to the\n"
              "simulator when the session posts; the real server is never contacted.\n"
-             "Interrupt with Ctrl-C: state is saved and the same command continues.\n",
+             "Interrupt with Ctrl-C: state is saved and the same command continues.\n"
+             "With a series file and --date, the session is the series' defaults with that\n"
+             "date's file on top (exactly what a hand-written session file would say);\n"
+             "a cancelled date, or one without a file when the series says\n"
+             "\"without_questions\": \"skip\", runs nothing and exits 0.\n",
     .opts = cli_opts,
     .conflicts = conflicts,
 };
+
+/* --date: check the pairing with the file, and say plainly when the series
+ * has nothing to run that date. Returns CK_CLI_GO or the exit status. */
+static int series_date(const struct ck_cli_args *a, struct ck_runner_opts *o)
+{
+    const char *date = ck_cli_get(a, "date");
+    bool series = ck_series_is_series(o->session_path);
+    char hint[1200];
+    if (!series && date == NULL && ck_series_hint(o->session_path, "run", hint, sizeof hint)) {
+        /* A per-date file names no series; the one that goes with it is
+         * given explicitly, so the same command always means the same session. */
+        fprintf(stderr,
+                "chatkeeper run: %s is one date's file of a series: it holds only what "
+                "changes that date. Run the date with its series:\n  %s\n",
+                o->session_path, hint);
+        return 2;
+    }
+    if (date == NULL && !series)
+        return CK_CLI_GO;
+    if (date == NULL)
+        return ck_cli_usage_error(&cmd,
+                                  "%s is a series: say which date with --date YYYY-MM-DD "
+                                  "('chatkeeper next %s' lists them)",
+                                  o->session_path, o->session_path);
+    if (!series)
+        return ck_cli_usage_error(&cmd, "--date: %s is not a series file (it has no \"rule\")",
+                                  o->session_path);
+    if (ck_series_day_parse(date, &o->series_day) != 0)
+        return ck_cli_usage_error(&cmd, "--date: expected a date like 2027-01-14, got '%s'", date);
+    o->series_date = true;
+    struct ck_series s;
+    struct ck_session ses;
+    struct ck_error err = {0};
+    int rc = ck_series_load(o->session_path, &s, &err);
+    if (rc != 0)
+        return ck_cli_fail(cmd.name, rc, &err);
+    rc = ck_series_session(&s, o->series_day, &ses, &err);
+    if (rc == 0)
+        ck_session_finish(&ses);
+    int status = CK_CLI_GO;
+    if (rc == CK_ECANCELED) {
+        fprintf(stderr, "chatkeeper run: %s: nothing to run\n", err.msg);
+        status = 0;
+    } else if (rc == CK_ENOTFOUND) {
+        char *want = NULL;
+        ck_series_session_path(&s, o->series_day, &want);
+        fprintf(stderr,
+                "chatkeeper run: no questions for %s yet (%s) and %s says "
+                "\"without_questions\": \"skip\": nothing to run\n",
+                date, want ? want : s.sessions_dir, s.path);
+        free(want);
+        status = 0;
+    } else if (rc == CK_EINVAL) {
+        status = ck_cli_usage_error(&cmd, "--date: %s ('chatkeeper next %s' lists the dates)",
+                                    err.msg, o->session_path);
+    } else if (rc != 0) {
+        status = ck_cli_fail(cmd.name, rc, &err);
+    }
+    ck_series_finish(&s);
+    return status;
+}
 
 int ck_cli_run(int argc, char **argv)
 {
@@ -85,6 +152,8 @@ int ck_cli_run(int argc, char **argv)
     }
     if ((st = ck_cli_input(&cmd, NULL, o.session_path, false)) != CK_CLI_GO)
         return st;
+    if ((st = series_date(&a, &o)) != CK_CLI_GO)
+        return st;
     if (script != NULL && (st = ck_cli_input(&cmd, "--rehearse", script, false)) != CK_CLI_GO)
         return st;
     if (dry)
@@ -102,7 +171,8 @@ int ck_cli_run(int argc, char **argv)
     /* When the session posts, chatkeeper plays the host and the simulator the
      * participants; when it only observes, the script's host posts too. */
     struct ck_session s;
-    int rc = ck_session_load(o.session_path, &s, &err);
+    int rc = o.series_date ? ck_series_session_at(o.session_path, o.series_day, &s, &err)
+                           : ck_session_load(o.session_path, &s, &err);
     if (rc < 0)
         return ck_cli_fail(cmd.name, rc, &err);
     int posting = !o.observe && s.post;

@@ -71,6 +71,46 @@ void ck_agenda_slug(const struct ck_session *s, char *buf, size_t n)
              lt.month % 100, lt.day % 100);
 }
 
+/* The questions as a list, each with its local and UTC time. */
+static int questions_md(FILE *m, const struct ck_session *s)
+{
+    int rc = 0;
+    for (size_t i = 0; i < s->n_questions && rc == 0; i++) {
+        struct ck_local_time q, uq;
+        int64_t at = s->start_ms + s->questions[i].at_ms;
+        rc = local(s, at, &q);
+        if (rc == 0)
+            rc = ck_series_local_time("UTC", at, &uq);
+        if (rc != 0)
+            break;
+        fprintf(m, "- **Q%d** at %02d:%02d %s (%02d:%02d UTC): ", s->questions[i].number, q.hour,
+                q.minute, q.abbr, uq.hour, uq.minute);
+        ck_agenda_md_escape(m, s->questions[i].text);
+        fputs("\n", m);
+    }
+    return rc;
+}
+
+static void how_to_join(FILE *m, const struct ck_session *s)
+{
+    fputs("\n## How to join\n\n- Follow the hashtag \\#", m);
+    ck_agenda_md_escape(m, s->hashtag);
+    if (s->platform.base_url != NULL) {
+        /* Escaped as text too: Markdown viewers still link a plain URL. */
+        fputs(" (", m);
+        ck_agenda_md_escape(m, s->platform.base_url);
+        fputs("/tags/", m);
+        ck_agenda_md_escape(m, s->hashtag);
+        fputs(")", m);
+    }
+    fputs(".\n- The questions are posted as Q1, Q2 and so on: reply to each question post.\n"
+          "- Number your answers to match: A1 answers Q1, A2 answers Q2.\n"
+          "- Include \\#",
+          m);
+    ck_agenda_md_escape(m, s->hashtag);
+    fputs(" in every post, so everyone following the chat sees it.\n", m);
+}
+
 int ck_agenda_markdown(const struct ck_session *s, char **out, size_t *len)
 {
     *out = NULL;
@@ -112,35 +152,8 @@ int ck_agenda_markdown(const struct ck_session *s, char **out, size_t *len)
         fputs("\n", m);
     }
     fprintf(m, "\n## Questions\n\n");
-    for (size_t i = 0; i < s->n_questions && rc == 0; i++) {
-        struct ck_local_time q, uq;
-        int64_t at = s->start_ms + s->questions[i].at_ms;
-        rc = local(s, at, &q);
-        if (rc == 0)
-            rc = ck_series_local_time("UTC", at, &uq);
-        if (rc != 0)
-            break;
-        fprintf(m, "- **Q%d** at %02d:%02d %s (%02d:%02d UTC): ", s->questions[i].number, q.hour,
-                q.minute, q.abbr, uq.hour, uq.minute);
-        ck_agenda_md_escape(m, s->questions[i].text);
-        fputs("\n", m);
-    }
-    fputs("\n## How to join\n\n- Follow the hashtag \\#", m);
-    ck_agenda_md_escape(m, s->hashtag);
-    if (s->platform.base_url != NULL) {
-        /* Escaped as text too: Markdown viewers still link a plain URL. */
-        fputs(" (", m);
-        ck_agenda_md_escape(m, s->platform.base_url);
-        fputs("/tags/", m);
-        ck_agenda_md_escape(m, s->hashtag);
-        fputs(")", m);
-    }
-    fputs(".\n- The questions are posted as Q1, Q2 and so on: reply to each question post.\n"
-          "- Number your answers to match: A1 answers Q1, A2 answers Q2.\n"
-          "- Include \\#",
-          m);
-    ck_agenda_md_escape(m, s->hashtag);
-    fputs(" in every post, so everyone following the chat sees it.\n", m);
+    rc = questions_md(m, s);
+    how_to_join(m, s);
     if (s->n_facilitators > 0) {
         fputs("\n## Facilitators\n\n", m);
         for (size_t i = 0; i < s->n_facilitators; i++) {
@@ -206,6 +219,121 @@ int ck_agenda_write(const struct ck_session *s, const char *dir, struct ck_error
     if (rc == 0)
         rc = write_atomic(dir, name, ics, ics_len, err);
 out:
+    free(md);
+    free(ics);
+    return rc;
+}
+
+/* ---- a whole series ---- */
+
+int ck_agenda_series_markdown(const struct ck_series *s, int64_t from_day, size_t count, char **out,
+                              size_t *len, struct ck_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    struct ck_occurrence *occ = calloc(count ? count : 1, sizeof *occ);
+    if (occ == NULL)
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    int n = ck_series_expand(s, from_day, INT64_MIN, occ, count);
+    struct ck_session base;
+    int rc = n < 0 ? ck_error_set(err, n, "%s: %s", s->path, ck_strerror(n))
+                   : ck_series_default_session(s, n > 0 ? occ[0].day : from_day, &base, err);
+    if (rc != 0) {
+        free(occ);
+        return rc;
+    }
+    FILE *m = open_memstream(out, len);
+    if (m == NULL) {
+        free(occ);
+        ck_session_finish(&base);
+        return ck_error_set(err, CK_ENOMEM, "out of memory");
+    }
+    fputs("# ", m);
+    ck_agenda_md_escape(m, s->title);
+    fputs("\n\n- **When:** ", m);
+    ck_agenda_md_escape(m, s->rule_text);
+    fprintf(m, ", %02d:%02d (", s->hour, s->minute);
+    ck_agenda_md_escape(m, s->timezone);
+    fputs(")\n- **Hashtag:** \\#", m);
+    ck_agenda_md_escape(m, base.hashtag);
+    fputs("\n", m);
+    const char *d = json_string_value(json_object_get(s->defaults, "description"));
+    if (d != NULL) {
+        fputs("\n", m);
+        ck_agenda_md_escape(m, d);
+        fputs("\n", m);
+    }
+    fputs("\n## Next dates\n", m);
+    for (int i = 0; i < n && rc == 0; i++) {
+        struct ck_session ses;
+        struct ck_local_time a;
+        bool no_file = false;
+        struct ck_error e = {0};
+        int src = ck_series_session_ex(s, occ[i].day, &ses, &no_file, &e);
+        if (src != 0 && src != CK_ENOTFOUND && src != CK_ECANCELED) {
+            rc = ck_error_set(err, src, "%s", e.msg);
+            break;
+        }
+        rc = ck_series_local_time(s->timezone, src == 0 ? ses.start_ms : occ[i].start_ms, &a);
+        if (rc != 0) {
+            ck_error_set(err, rc, "%s: %s", s->path, ck_strerror(rc));
+        } else {
+            fprintf(m, "\n### %s %d %s %d, %02d:%02d %s", day_names[a.weekday], a.day,
+                    month_names[a.month - 1], a.year, a.hour, a.minute, a.abbr);
+            if (src == CK_ECANCELED) {
+                fputs(": cancelled\n", m);
+            } else if (src != 0 || no_file) {
+                fputs("\n\nQuestions to follow.\n", m);
+            } else {
+                fputs(": ", m);
+                ck_agenda_md_escape(m, ses.title);
+                fputs("\n\n", m);
+                if (ses.description != NULL && (d == NULL || strcmp(ses.description, d) != 0)) {
+                    ck_agenda_md_escape(m, ses.description);
+                    fputs("\n\n", m);
+                }
+                rc = questions_md(m, &ses);
+                if (rc != 0)
+                    ck_error_set(err, rc, "%s: %s", ses.path, ck_strerror(rc));
+            }
+        }
+        if (src == 0)
+            ck_session_finish(&ses);
+    }
+    how_to_join(m, &base);
+    ck_session_finish(&base);
+    free(occ);
+    if (ferror(m) && rc == 0)
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (fclose(m) != 0 && rc == 0)
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *len = 0;
+    }
+    return rc;
+}
+
+int ck_agenda_series_write(const struct ck_series *s, int64_t from_day, size_t count,
+                           const char *dir, struct ck_error *err)
+{
+    char *md = NULL, *ics = NULL, slug[96], name[128];
+    size_t md_len = 0, ics_len = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        int e = errno;
+        return ck_error_set(err, -e, "%s: %s", dir, strerror(e));
+    }
+    int rc = ck_agenda_series_markdown(s, from_day, count, &md, &md_len, err);
+    if (rc == 0)
+        rc = ck_agenda_series_ics(s, from_day, &ics, &ics_len, err);
+    if (rc == 0) {
+        ck_agenda_series_slug(s, slug, sizeof slug);
+        snprintf(name, sizeof name, "%s.ics", slug);
+        rc = write_atomic(dir, "agenda.md", md, md_len, err);
+    }
+    if (rc == 0)
+        rc = write_atomic(dir, name, ics, ics_len, err);
     free(md);
     free(ics);
     return rc;

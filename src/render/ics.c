@@ -351,3 +351,212 @@ int ck_agenda_ics(const struct ck_session *s, char **out, size_t *len)
     }
     return w.rc;
 }
+
+/* ---- the calendar of a series ---- */
+
+static void rrule_line(struct ics *w, const struct ck_rule *r)
+{
+    static const char *const by[] = {"SU", "MO", "TU", "WE", "TH", "FR", "SA"};
+    int wd = r->weekday >= 0 && r->weekday < 7 ? r->weekday : 0;
+    if (r->kind == CK_RULE_WEEKLY && r->interval_weeks > 1)
+        line(w, "RRULE:FREQ=WEEKLY;INTERVAL=%d;BYDAY=%s", r->interval_weeks, by[wd]);
+    else if (r->kind == CK_RULE_WEEKLY)
+        line(w, "RRULE:FREQ=WEEKLY;BYDAY=%s", by[wd]);
+    else if (r->kind == CK_RULE_MONTHLY_NTH)
+        line(w, "RRULE:FREQ=MONTHLY;BYDAY=%d%s", r->nth, by[wd]);
+    else
+        line(w, "RRULE:FREQ=MONTHLY;BYMONTHDAY=%d", r->mday);
+}
+
+void ck_agenda_series_slug(const struct ck_series *s, char *buf, size_t n)
+{
+    size_t k = 0;
+    if (n == 0)
+        return;
+    for (const unsigned char *p = (const unsigned char *)s->hashtag; *p && k + 1 < n && k < 40;
+         p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
+            buf[k++] = (char)*p;
+        else if (*p >= 'A' && *p <= 'Z')
+            buf[k++] = (char)(*p + 32);
+    }
+    snprintf(buf + k, n - k, "%sseries", k > 0 ? "-" : "chat-");
+}
+
+/* Stable for the series however often rendered: hashtag, rule and time. */
+static void series_uid(const struct ck_series *s, char *buf, size_t n)
+{
+    char key[512];
+    snprintf(key, sizeof key, "|%s|%02d:%02d", s->rule_text, s->hour, s->minute);
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (const char *p = s->hashtag; *p != '\0'; p++) {
+        unsigned char c = (unsigned char)*p;
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * UINT64_C(1099511628211);
+    }
+    for (const char *p = key; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * UINT64_C(1099511628211);
+    snprintf(buf, n, "%016" PRIx64 "-series@chatkeeper", h);
+}
+
+static void url_line(struct ics *w, const struct ck_session *s)
+{
+    if (s->platform.base_url == NULL)
+        return;
+    char tag[3 * 256 + 1];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)s->hashtag; *p && k + 4 < sizeof tag; p++)
+        k += (size_t)snprintf(tag + k, sizeof tag - k, *p >= 0x80 ? "%%%02X" : "%c", *p);
+    line(w, "URL:%s/tags/%s", s->platform.base_url, tag);
+}
+
+/* The series event's DESCRIPTION: what every date shares. */
+static int series_description(const struct ck_series *s, const struct ck_session *base, char **out)
+{
+    size_t len = 0;
+    FILE *m = open_memstream(out, &len);
+    if (m == NULL)
+        return CK_ENOMEM;
+    const char *d = json_string_value(json_object_get(s->defaults, "description"));
+    if (d != NULL)
+        fprintf(m, "%s\n\n", d);
+    fprintf(m, "%s at %02d:%02d (%s). Each date's questions are announced before the chat.\n",
+            s->rule_text, s->hour, s->minute, s->timezone);
+    fprintf(m,
+            "\nHow to join: follow #%s, reply to the question posts, number your answers A1, "
+            "A2... to match Q1, Q2..., and include #%s in every post.",
+            base->hashtag, base->hashtag);
+    if (fclose(m) != 0) {
+        free(*out);
+        *out = NULL;
+        return CK_ENOMEM;
+    }
+    return 0;
+}
+
+static void collect_problem(void *ctx, const char *msg)
+{
+    struct ck_error *err = ctx;
+    if (err != NULL && err->code == 0)
+        ck_error_set(err, CK_ECONFIG, "%s", msg);
+}
+
+int ck_agenda_series_ics(const struct ck_series *s, int64_t from_day, char **out, size_t *len,
+                         struct ck_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    struct ck_occurrence first;
+    if (ck_series_expand(s, from_day, INT64_MIN, &first, 1) != 1)
+        return ck_error_set(err, CK_ETZ, "%s: time zone %s", s->path, s->timezone);
+    struct ck_session base, ses;
+    int rc = ck_series_default_session(s, first.day, &base, err);
+    if (rc != 0)
+        return rc;
+    struct ck_series_file *files = NULL;
+    size_t n = 0;
+    struct ck_error pe = {0};
+    int problems = ck_series_files(s, &files, &n, collect_problem, &pe);
+    if (problems != 0) {
+        rc = problems < 0
+                 ? ck_error_set(err, problems, "%s: %s", s->sessions_dir, ck_strerror(problems))
+                 : ck_error_set(err, CK_ECONFIG, "%s", pe.msg);
+        ck_session_finish(&base);
+        return rc;
+    }
+    /* Every date's file must load: a calendar silently missing a date is worse
+     * than none. Cancelled ones become EXDATEs. */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (files[i].day < first.day)
+            continue;
+        rc = ck_series_session(s, files[i].day, &ses, err);
+        if (rc == 0)
+            ck_session_finish(&ses);
+        else if (rc == CK_ECANCELED)
+            rc = 0;
+    }
+    char *desc = NULL;
+    FILE *f = NULL;
+    if (rc == 0 && (rc = series_description(s, &base, &desc)) != 0)
+        ck_error_set(err, rc, "out of memory");
+    if (rc == 0 && (f = open_memstream(out, len)) == NULL)
+        rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+    if (rc != 0) {
+        free(desc);
+        ck_series_files_free(files, n);
+        ck_session_finish(&base);
+        return rc;
+    }
+    struct ics w = {f, 0};
+    char uid[64], stamp[32];
+    series_uid(s, uid, sizeof uid);
+    fmt_utc(first.start_ms, stamp);
+    line(&w, "BEGIN:VCALENDAR");
+    line(&w, "VERSION:2.0");
+    line(&w, "PRODID:-//chatkeeper//chatkeeper//EN");
+    line(&w, "CALSCALE:GREGORIAN");
+    line(&w, "METHOD:PUBLISH");
+    /* Transitions over the next few years: a calendar places later dates by
+     * the last observance it is given. */
+    vtimezone(&w, s->timezone, first.start_ms, first.start_ms + 3 * 365 * DAY_MS);
+    line(&w, "BEGIN:VEVENT");
+    line(&w, "UID:%s", uid);
+    line(&w, "DTSTAMP:%s", stamp);
+    date_line(&w, s->timezone, "DTSTART", first.start_ms);
+    date_line(&w, s->timezone, "DTEND", first.start_ms + base.duration_ms);
+    rrule_line(&w, &s->rule);
+    for (size_t i = 0; i < n && w.rc == 0; i++) {
+        if (files[i].day < first.day)
+            continue;
+        if (ck_series_session(s, files[i].day, &ses, NULL) == 0) {
+            ck_session_finish(&ses);
+            continue;
+        }
+        int64_t orig;
+        if (ck_series_resolve(s->timezone, files[i].day, s->hour, s->minute, &orig, NULL, NULL) ==
+            0)
+            date_line(&w, s->timezone, "EXDATE", orig);
+    }
+    text_line(&w, "SUMMARY", s->title);
+    text_line(&w, "DESCRIPTION", desc);
+    url_line(&w, &base);
+    line(&w, "END:VEVENT");
+    /* Each date with its own file: the same UID, the instance it replaces. */
+    for (size_t i = 0; i < n && w.rc == 0; i++) {
+        int64_t orig;
+        char *d = NULL;
+        if (files[i].day < first.day || ck_series_session(s, files[i].day, &ses, NULL) != 0)
+            continue;
+        if (ck_series_resolve(s->timezone, files[i].day, s->hour, s->minute, &orig, NULL, NULL) !=
+                0 ||
+            description(&ses, &d) != 0) {
+            w.rc = CK_ENOMEM;
+            ck_session_finish(&ses);
+            break;
+        }
+        line(&w, "BEGIN:VEVENT");
+        line(&w, "UID:%s", uid);
+        line(&w, "DTSTAMP:%s", stamp);
+        date_line(&w, s->timezone, "RECURRENCE-ID", orig);
+        date_line(&w, s->timezone, "DTSTART", ses.start_ms);
+        date_line(&w, s->timezone, "DTEND", ses.start_ms + ses.duration_ms);
+        text_line(&w, "SUMMARY", ses.title);
+        text_line(&w, "DESCRIPTION", d);
+        url_line(&w, &ses);
+        line(&w, "END:VEVENT");
+        free(d);
+        ck_session_finish(&ses);
+    }
+    line(&w, "END:VCALENDAR");
+    free(desc);
+    ck_series_files_free(files, n);
+    ck_session_finish(&base);
+    if (fclose(f) != 0 && w.rc == 0)
+        w.rc = CK_ENOMEM;
+    if (w.rc != 0) {
+        free(*out);
+        *out = NULL;
+        *len = 0;
+        return ck_error_set(err, w.rc, "%s: %s", s->path, ck_strerror(w.rc));
+    }
+    return 0;
+}

@@ -23,6 +23,7 @@
 #include "chatkeeper/poster.h"
 #include "chatkeeper/publish.h"
 #include "chatkeeper/runstatus.h"
+#include "chatkeeper/series.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
@@ -675,10 +676,19 @@ static void reuse_started(struct runner *r, const struct ck_runner_opts *o)
     json_decref(doc);
 }
 
+/* The session file, or a series date made whole from the series. */
+static int load_session(const struct ck_runner_opts *o, struct ck_session *s,
+                        struct ck_error *err)
+{
+    if (o->series_date)
+        return ck_series_session_at(o->session_path, o->series_day, s, err);
+    return ck_session_load(o->session_path, s, err);
+}
+
 static int prepare(struct runner *r, const struct ck_runner_opts *o)
 {
     struct ck_error err = {0};
-    int rc = ck_session_load(o->session_path, &r->s, &err);
+    int rc = load_session(o, &r->s, &err);
     if (rc < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
@@ -920,7 +930,7 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
         return 1;
     struct ck_error err = {0};
     int code = 0;
-    if (ck_session_load(o->session_path, &r->s, &err) < 0) {
+    if (load_session(o, &r->s, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         code = 2;
         goto out;

@@ -16,6 +16,7 @@
 #include "chatkeeper/timeutil.h"
 #include "config_check.h"
 #include "config_pos.h"
+#include "series_int.h"
 
 #define MAX_FILE_SIZE (1024 * 1024)
 
@@ -73,12 +74,13 @@ static int parse_doc(const char *name, const char *text, size_t len, json_t **ro
     return 0;
 }
 
-static char *join_path(const char *dir, const char *rel)
+char *ck_series_join(const char *dir, const char *rel)
 {
     size_t n = strlen(dir) + strlen(rel) + 2;
     char *p = malloc(n);
     if (p != NULL)
-        snprintf(p, n, "%s%s%s", rel[0] == '/' ? "" : dir, rel[0] == '/' ? "" : "/", rel);
+        snprintf(p, n, "%s%s%s", rel[0] == '/' || strcmp(dir, ".") == 0 ? "" : dir,
+                 rel[0] == '/' || strcmp(dir, ".") == 0 ? "" : "/", rel);
     return p;
 }
 
@@ -93,7 +95,8 @@ static int parse_time(const char *t, int *h, int *m)
 }
 
 /* Fields only the series has; everything else is a session default. */
-static const char *const series_only[] = {"rule", "anchor", "time", "sessions"};
+static const char *const series_only[] = {"rule", "anchor", "time", "sessions",
+                                          "without_questions"};
 
 static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series *s)
 {
@@ -102,9 +105,9 @@ static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series 
         "timezone", "duration",     "lead",        "grace",           "hashtag",
         "platform", "facilitators", "archive_dir", "sessions",        "post",
         "thread",   "welcome",      "closing",     "question_format", "missed_step_limit",
-        "poll",     "publish"};
+        "poll",     "publish",      "without_questions"};
     int64_t dur;
-    char *t = NULL, *anchor = NULL, *sessions = NULL;
+    char *t = NULL, *anchor = NULL, *sessions = NULL, *wq = NULL;
     json_t *v;
     int rc = ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
     if (rc == 0)
@@ -125,8 +128,18 @@ static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series 
         rc = ck_cfg_duration(c, root, "", "duration", 0, &dur);
     if (rc == 0)
         rc = ck_cfg_object(c, root, "", "platform", 1, &v);
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "without_questions", 0, &wq);
     if (rc != 0)
         goto out;
+    if (wq != NULL && strcmp(wq, "skip") != 0 && strcmp(wq, "observe") != 0) {
+        rc = ck_cfg_fail(c, "without_questions", 0,
+                         "expected \"skip\" (nothing runs on a date without a questions file) "
+                         "or \"observe\" (follow and archive, post nothing), got \"%s\"",
+                         wq);
+        goto out;
+    }
+    s->without_questions = wq != NULL && strcmp(wq, "observe") == 0 ? CK_WQ_OBSERVE : CK_WQ_SKIP;
     struct ck_error re = {0};
     if (ck_rule_parse(s->rule_text, &s->rule, &re) != 0) {
         rc = ck_cfg_fail(c, "rule", 0, "%s", re.msg);
@@ -159,7 +172,7 @@ static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series 
                          s->hashtag);
         goto out;
     }
-    s->sessions_dir = join_path(s->dir, sessions);
+    s->sessions_dir = ck_series_join(s->dir, sessions);
     s->defaults = json_deep_copy(root);
     if (s->sessions_dir == NULL || s->defaults == NULL) {
         rc = ck_cfg_oom(c);
@@ -171,10 +184,11 @@ out:
     free(t);
     free(anchor);
     free(sessions);
+    free(wq);
     return rc;
 }
 
-static int set_paths(const char *path, char **p, char **dir)
+int ck_series_split(const char *path, char **p, char **dir)
 {
     *p = strdup(path);
     const char *slash = strrchr(path, '/');
@@ -202,7 +216,7 @@ int ck_series_load(const char *path, struct ck_series *s, struct ck_error *err)
     if (rc != 0)
         return rc;
     struct ck_cfg_ctx c = {path, &pos, err};
-    rc = set_paths(path, &s->path, &s->dir);
+    rc = ck_series_split(path, &s->path, &s->dir);
     rc = rc != 0 ? ck_cfg_oom(&c) : validate_series(&c, root, s);
     ck_jpos_finish(&pos);
     json_decref(root);
@@ -232,7 +246,7 @@ int ck_series_session_path(const struct ck_series *s, int64_t day, char **out)
     ck_series_day_format(day, name, sizeof name);
     size_t n = strlen(name);
     snprintf(name + n, sizeof name - n, ".json");
-    *out = join_path(s->sessions_dir, name);
+    *out = ck_series_join(s->sessions_dir, name);
     return *out ? 0 : CK_ENOMEM;
 }
 
@@ -290,22 +304,75 @@ static int check_date_file(struct ck_cfg_ctx *c, const json_t *root)
                                        "question_format",
                                        "missed_step_limit",
                                        "poll",
-                                       "publish"};
-    static const char *const series_keys[] = {"start", "timezone", "hashtag", "platform",
-                                              "archive_dir"};
+                                       "publish",
+                                       "time",
+                                       "cancelled"};
+    static const char *const series_keys[] = {"start",       "timezone", "hashtag", "platform",
+                                              "archive_dir", "rule",     "anchor",  "sessions",
+                                              "without_questions"};
     for (size_t i = 0; i < sizeof series_keys / sizeof series_keys[0]; i++)
         if (json_object_get(root, series_keys[i]) != NULL)
             return ck_cfg_fail(c, series_keys[i], 1,
                                i == 0 ? "not allowed in a per-date file: the date comes from the "
-                                        "file name and the time from the series"
+                                        "file name and the time from the series (or \"time\")"
                                       : "not allowed in a per-date file: it belongs to the series");
     return ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
 }
 
-int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session *out,
-                      struct ck_error *err)
+/* A series date with no file, when the series says observe: follow and
+ * archive under the series' title, posting nothing. */
+static int placeholder(const struct ck_series *s, json_t *merged)
+{
+    /* After the welcome (the session format wants the questions after it). */
+    int64_t at = 0;
+    const char *w = json_string_value(json_object_get(json_object_get(s->defaults, "welcome"), "at"));
+    if (w != NULL && ck_duration_parse(w, &at) == 0)
+        at += 1000;
+    char when[32];
+    snprintf(when, sizeof when, "%llds", (long long)(at / 1000));
+    json_t *q = json_pack("[{s:s, s:s}]", "at", when, "text",
+                          "Open chat: no questions were set for this date");
+    if (q == NULL || json_object_set_new(merged, "questions", q) != 0 ||
+        json_object_set_new(merged, "post", json_false()) != 0)
+        return CK_ENOMEM;
+    return 0;
+}
+
+/* The per-date "time", if any: hour and minute; a time the clocks skip that
+ * day is refused at the field (the series' own time follows the policy in
+ * series.h, but a time written for one date was meant exactly). */
+static int date_time(struct ck_cfg_ctx *c, const struct ck_series *s, json_t *root, int64_t day,
+                     int *hour, int *minute, int64_t *ms)
+{
+    char *t = NULL;
+    int rc = ck_cfg_string(c, root, "", "time", 0, &t);
+    if (rc != 0 || t == NULL)
+        return rc;
+    bool shifted = false;
+    if (parse_time(t, hour, minute) != 0) {
+        rc = ck_cfg_fail(c, "time", 0,
+                         "expected that date's local time of day like \"18:30\", got \"%s\"", t);
+    } else if ((rc = ck_series_resolve(s->timezone, day, *hour, *minute, ms, &shifted, NULL)) !=
+               0) {
+        rc = ck_cfg_fail(c, "time", 0, "%s", ck_strerror(rc));
+    } else if (shifted) {
+        char date[16];
+        ck_series_day_format(day, date, sizeof date);
+        rc = ck_cfg_fail(c, "time", 0,
+                         "%s does not exist on %s in %s (the clocks go forward that night); "
+                         "pick a time outside the gap",
+                         t, date, s->timezone);
+    }
+    free(t);
+    return rc;
+}
+
+static int build(const struct ck_series *s, int64_t day, struct ck_session *out, bool *no_file,
+                 bool defaults_only, struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (no_file != NULL)
+        *no_file = false;
     char date[16], start[32];
     ck_series_day_format(day, date, sizeof date);
     if (!ck_rule_matches(&s->rule, day))
@@ -316,22 +383,56 @@ int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session 
     json_t *root = NULL, *merged = NULL;
     struct ck_jpos pos = {0};
     int64_t ms;
-    int rc = ck_series_session_path(s, day, &path);
-    if (rc != 0)
-        return ck_error_set(err, rc, "out of memory");
-    rc = read_all(path, &text, &len, err);
-    if (rc == 0)
-        rc = parse_doc(path, text, len, &root, &pos, err);
-    if (rc != 0)
-        goto out;
-    struct ck_cfg_ctx c = {path, &pos, err};
-    rc = check_date_file(&c, root);
-    if (rc == 0)
-        rc = ck_series_resolve(s->timezone, day, s->hour, s->minute, &ms, NULL, NULL);
-    if (rc != 0) {
-        ck_error_set(err, rc, "%s: %s", path, ck_strerror(rc));
-        goto out;
+    int hour = s->hour, minute = s->minute;
+    bool cancelled = false;
+    struct ck_error fe = {0}; /* kept out of err unless it is the answer */
+    int rc = defaults_only ? CK_ENOTFOUND : ck_series_find(s, day, &path, &fe);
+    if (rc == CK_ENOTFOUND && (defaults_only || s->without_questions == CK_WQ_OBSERVE)) {
+        rc = ck_series_session_path(s, day, &path);
+        if (rc != 0)
+            return ck_error_set(err, rc, "out of memory");
+        root = json_object();
+        if (root == NULL || placeholder(s, root) != 0) {
+            rc = ck_error_set(err, CK_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (no_file != NULL)
+            *no_file = true;
+        rc = ck_series_resolve(s->timezone, day, hour, minute, &ms, NULL, NULL);
+        if (rc != 0)
+            ck_error_set(err, rc, "%s: %s", s->path, ck_strerror(rc));
+    } else {
+        if (rc != 0) {
+            ck_error_set(err, rc, "%s", fe.msg);
+            goto out;
+        }
+        rc = read_all(path, &text, &len, err);
+        if (rc == 0)
+            rc = parse_doc(path, text, len, &root, &pos, err);
+        if (rc != 0)
+            goto out;
+        struct ck_cfg_ctx c = {path, &pos, err};
+        ms = INT64_MIN;
+        rc = check_date_file(&c, root);
+        if (rc == 0)
+            rc = ck_cfg_bool(&c, root, "", "cancelled", &cancelled);
+        if (rc == 0)
+            rc = date_time(&c, s, root, day, &hour, &minute, &ms);
+        if (rc == 0 && cancelled) {
+            rc = ck_error_set(err, CK_ECANCELED, "%s is cancelled (%s says \"cancelled\": true)",
+                              date, path);
+            goto out;
+        }
+        if (rc == 0 && ms == INT64_MIN) {
+            rc = ck_series_resolve(s->timezone, day, hour, minute, &ms, NULL, NULL);
+            if (rc != 0)
+                ck_error_set(err, rc, "%s: %s", path, ck_strerror(rc));
+        }
+        json_object_del(root, "time");
+        json_object_del(root, "cancelled");
     }
+    if (rc != 0)
+        goto out;
     /* An explicit UTC instant: the loader would reject a wall time in the gap. */
     ck_time_format_rfc3339(ms, start);
     merged = json_deep_copy(s->defaults);
@@ -360,4 +461,95 @@ out:
     json_decref(merged);
     ck_jpos_finish(&pos);
     return rc;
+}
+
+int ck_series_session_ex(const struct ck_series *s, int64_t day, struct ck_session *out,
+                         bool *no_file, struct ck_error *err)
+{
+    return build(s, day, out, no_file, false, err);
+}
+
+int ck_series_default_session(const struct ck_series *s, int64_t day, struct ck_session *out,
+                              struct ck_error *err)
+{
+    return build(s, day, out, NULL, true, err);
+}
+
+int ck_series_check_defaults(const struct ck_series *s, struct ck_error *err)
+{
+    struct ck_session ses;
+    int rc = build(s, ck_rule_next(&s->rule, s->rule.has_anchor ? s->rule.anchor_day : 0), &ses,
+                   NULL, true, err);
+    if (rc == 0)
+        ck_session_finish(&ses);
+    return rc;
+}
+
+int ck_series_session(const struct ck_series *s, int64_t day, struct ck_session *out,
+                      struct ck_error *err)
+{
+    return ck_series_session_ex(s, day, out, NULL, err);
+}
+
+int ck_series_session_at(const char *path, int64_t day, struct ck_session *out,
+                         struct ck_error *err)
+{
+    struct ck_series s;
+    memset(out, 0, sizeof *out);
+    int rc = ck_series_load(path, &s, err);
+    if (rc != 0)
+        return rc;
+    rc = ck_series_session_ex(&s, day, out, NULL, err);
+    ck_series_finish(&s);
+    return rc;
+}
+
+int ck_series_gap_warnings(const struct ck_series *s, int64_t from_day, int64_t to_day,
+                           ck_series_report_fn fn, void *ctx)
+{
+    int found = 0;
+    char *text = NULL;
+    size_t len = 0;
+    json_t *root = NULL;
+    struct ck_jpos pos = {0};
+    bool parsed = false;
+    for (int64_t day = ck_rule_next(&s->rule, from_day); day <= to_day;
+         day = ck_rule_next(&s->rule, day + 1)) {
+        int64_t ms;
+        bool shifted = false;
+        if (ck_series_resolve(s->timezone, day, s->hour, s->minute, &ms, &shifted, NULL) != 0 ||
+            !shifted)
+            continue;
+        /* Positions only when needed: the series file is read again. */
+        if (!parsed) {
+            parsed = true;
+            if (read_all(s->path, &text, &len, NULL) != 0 ||
+                parse_doc(s->path, text, len, &root, &pos, NULL) != 0)
+                root = NULL;
+        }
+        struct ck_local_time lt;
+        char date[16];
+        struct ck_error e = {0};
+        ck_series_day_format(day, date, sizeof date);
+        if (ck_series_local_time(s->timezone, ms, &lt) != 0)
+            continue;
+        if (root != NULL) {
+            struct ck_cfg_ctx c = {s->path, &pos, &e};
+            ck_cfg_fail(&c, "time", 0,
+                        "warning: %02d:%02d does not exist on %s in %s (the clocks go forward); "
+                        "that date starts at %02d:%02d (give that date's file a \"time\" to "
+                        "choose another)",
+                        s->hour, s->minute, date, s->timezone, lt.hour, lt.minute);
+        } else {
+            ck_error_set(&e, CK_ECONFIG, "%s: field 'time': warning: %02d:%02d does not exist on %s",
+                         s->path, s->hour, s->minute, date);
+        }
+        if (fn != NULL)
+            fn(ctx, e.msg);
+        found++;
+    }
+    free(text);
+    json_decref(root);
+    ck_jpos_finish(&pos);
+    return found;
 }

@@ -3,6 +3,7 @@
  * session from the series file and the per-date file. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -402,6 +403,154 @@ static void test_series_errors(void **st)
     rmdir(dir);
 }
 
+struct problems {
+    int n;
+    char msg[8][600];
+};
+
+static void collect(void *ctx, const char *msg)
+{
+    struct problems *p = ctx;
+    if (p->n < 8)
+        snprintf(p->msg[p->n], sizeof p->msg[0], "%s", msg);
+    p->n++;
+}
+
+static bool has(const struct problems *p, const char *needle)
+{
+    for (int i = 0; i < p->n && i < 8; i++)
+        if (strstr(p->msg[i], needle) != NULL)
+            return true;
+    return false;
+}
+
+static void rm_all(const char *dir)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A session is a series date: the per-date file gives only what changes. */
+static void test_series_dates(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/ck-series-XXXXXX", path[600], sub[600];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/series.json", dir);
+    snprintf(sub, sizeof sub, "%s/s", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    /* every sunday: 2027-03-28 is the night London's clocks go forward. */
+    put(dir, "series.json",
+        "{\n  \"title\": \"T\",\n  \"rule\": \"every sunday\",\n  \"time\": \"19:00\",\n"
+        "  \"timezone\": \"Europe/London\",\n  \"duration\": \"1h\",\n  \"hashtag\": \"t\",\n"
+        "  \"platform\": {\"type\": \"mastodon\", \"base_url\": \"https://x.example\", "
+        "\"token_env\": \"CK_TEST_TOKEN\"},\n"
+        "  \"welcome\": {\"at\": \"0m\", \"text\": \"hi\"},\n"
+        "  \"sessions\": \"s\",\n  \"without_questions\": \"observe\"\n}\n");
+    struct ck_series s;
+    struct ck_error err = {0};
+    if (ck_series_load(path, &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(s.without_questions, CK_WQ_OBSERVE);
+    assert_int_equal(ck_series_check_defaults(&s, &err), 0);
+    struct ck_session ses;
+    /* No file, observe: the series' title, nothing posted, still followed. */
+    bool no_file = false;
+    if (ck_series_session_ex(&s, day("2027-01-10"), &ses, &no_file, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_true(no_file);
+    assert_string_equal(ses.title, "T");
+    assert_false(ses.post);
+    assert_int_equal(ses.start_ms, utc("2027-01-10T19:00:00Z"));
+    ck_session_finish(&ses);
+    /* A moved time, and a file name with words after the date. */
+    put(sub, "2027-01-17-moved.json",
+        "{\"title\": \"M\", \"time\": \"18:30\", \"questions\": [{\"at\": \"5m\", \"text\": "
+        "\"q\"}]}");
+    if (ck_series_session_ex(&s, day("2027-01-17"), &ses, &no_file, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_false(no_file);
+    assert_string_equal(ses.title, "M");
+    assert_true(ses.post);
+    assert_int_equal(ses.start_ms, utc("2027-01-17T18:30:00Z"));
+    assert_non_null(strstr(ses.path, "s/2027-01-17-moved.json"));
+    ck_session_finish(&ses);
+    /* Cancelled: nothing else is needed in the file. */
+    put(sub, "2027-01-24.json", "{\"cancelled\": true}");
+    ck_error_clear(&err);
+    assert_int_equal(ck_series_session(&s, day("2027-01-24"), &ses, &err), CK_ECANCELED);
+    assert_non_null(strstr(err.msg, "2027-01-24 is cancelled"));
+    /* A time in the DST gap of that date: an error at the field. */
+    put(sub, "2027-03-28.json",
+        "{\n  \"title\": \"G\",\n  \"time\": \"01:30\",\n  \"questions\": [{\"at\": \"5m\", "
+        "\"text\": \"q\"}]\n}\n");
+    ck_error_clear(&err);
+    assert_int_equal(ck_series_session(&s, day("2027-03-28"), &ses, &err), CK_ECONFIG);
+    if (strstr(err.msg, "s/2027-03-28.json:3:11: field 'time': 01:30 does not exist on "
+                        "2027-03-28 in Europe/London") == NULL)
+        fail_msg("%s", err.msg);
+    /* Series fields are refused in a per-date file. */
+    put(sub, "2027-04-04.json", "{\"title\": \"X\",\n \"rule\": \"every monday\"}");
+    ck_error_clear(&err);
+    assert_int_equal(ck_series_session(&s, day("2027-04-04"), &ses, &err), CK_ECONFIG);
+    if (strstr(err.msg, "s/2027-04-04.json:2:2: field 'rule': not allowed in a per-date file") ==
+        NULL)
+        fail_msg("%s", err.msg);
+    /* The folder: a name that is no date, a date the rule does not give,
+     * two files for one date. Each is reported with its file, and left out. */
+    put(sub, "notes.json", "{}");
+    put(sub, "2027-01-12.json", "{}");
+    put(sub, "2027-01-31.json", "{\"title\": \"A\"}");
+    put(sub, "2027-01-31-again.json", "{\"title\": \"B\"}");
+    put(sub, "README.md", "not a session");
+    struct problems pr = {0};
+    struct ck_series_file *files = NULL;
+    size_t n = 0;
+    assert_int_equal(ck_series_files(&s, &files, &n, collect, &pr), 3);
+    assert_int_equal(pr.n, 3);
+    assert_true(has(&pr, "s/notes.json:1:1: not named after a date"));
+    if (!has(&pr, "s/2027-01-12.json:1:1: 2027-01-12 is not a date of the series (\"every "
+                  "sunday\" in "))
+        fail_msg("%s", pr.msg[0]);
+    assert_true(has(&pr, "the nearest are 2027-01-10 and 2027-01-17"));
+    assert_true(has(&pr, "s/2027-01-31-again.json:1:1: two files for 2027-01-31: this one and "));
+    assert_int_equal(n, 4); /* 01-17, 01-24, 03-28, 04-04 */
+    assert_int_equal(files[0].day, day("2027-01-17"));
+    assert_int_equal(files[3].day, day("2027-04-04"));
+    ck_series_files_free(files, n);
+    ck_error_clear(&err);
+    assert_int_equal(ck_series_session(&s, day("2027-01-31"), &ses, &err), CK_ECONFIG);
+    assert_non_null(strstr(err.msg, "two files for 2027-01-31"));
+    /* A per-date file given where a session is wanted: the command to use. */
+    char p[700], hint[1200];
+    snprintf(p, sizeof p, "%s/2027-01-17-moved.json", sub);
+    assert_true(ck_series_hint(p, "run", hint, sizeof hint));
+    char want[1400];
+    snprintf(want, sizeof want, "chatkeeper run %s/series.json --date 2027-01-17", dir);
+    assert_string_equal(hint, want);
+    assert_false(ck_series_hint(path, "run", hint, sizeof hint));
+    /* A folder given as "." cannot be trimmed as text: the series' real path. */
+    snprintf(p, sizeof p, "%s/./2027-01-17-moved.json", sub);
+    assert_true(ck_series_hint(p, "agenda", hint, sizeof hint));
+    if (strncmp(hint, "chatkeeper agenda /", 19) != 0 ||
+        strstr(hint, "/series.json --date 2027-01-17") == NULL)
+        fail_msg("%s", hint);
+    /* No series names the folder: a placeholder; check takes no --date. */
+    put(dir, "2027-01-17.json", "{\"title\": \"loose\"}");
+    snprintf(p, sizeof p, "%s/2027-01-17.json", dir);
+    assert_true(ck_series_hint(p, "check", hint, sizeof hint));
+    assert_string_equal(hint, "chatkeeper check SERIES.json");
+    ck_series_finish(&s);
+    /* A bad "without_questions". */
+    put(dir, "series.json", SERIES_HEAD ",\n  \"without_questions\": \"post\"\n}\n");
+    ck_error_clear(&err);
+    assert_int_equal(ck_series_load(path, &s, &err), CK_ECONFIG);
+    if (strstr(err.msg, "series.json:11:24: field 'without_questions': expected \"skip\"") == NULL)
+        fail_msg("%s", err.msg);
+    rm_all(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_every_other),
         cmocka_unit_test(test_series_file_and_merge),
         cmocka_unit_test(test_series_errors),
+        cmocka_unit_test(test_series_dates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
