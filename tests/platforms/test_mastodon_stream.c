@@ -106,8 +106,8 @@ static void test_hostile_events(void **state)
         assert_null(it.item);
     }
     static const char *const bad_deletes[] = {"", "1 2", "\"\"", "<script>",
-                                              "12345678901234567890123456789012345678901234567890"
-                                              "123456789012345"};
+                                              ("12345678901234567890123456789012345678901234567890"
+                                               "123456789012345")};
     for (size_t i = 0; i < sizeof bad_deletes / sizeof *bad_deletes; i++) {
         assert_int_equal(ops->parse_stream_event("delete", bad_deletes[i], strlen(bad_deletes[i]),
                                                  &it, &err),
