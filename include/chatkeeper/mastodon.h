@@ -59,4 +59,11 @@ int ck_mastodon_stream_request(const char *base_url, const char *token, const ch
 int ck_mastodon_parse_stream_event(const char *event, const char *data, size_t len,
                                    struct ck_stream_item *out, struct ck_error *err);
 
+/* A GET of the URL built in b (consumed: freed on failure, owned by *out on
+ * success), accepting accept, with the token, if any, as a bearer credential.
+ * For this platform's request builders (the timeline, threads, the stream). */
+struct ck_sbuf;
+int ck_mastodon_get_request(struct ck_sbuf *b, const char *token, const char *accept,
+                            struct ck_request *out, struct ck_error *err);
+
 #endif

@@ -32,10 +32,8 @@ static void add_param(struct ck_sbuf *b, const char *name, const char *value)
     ck_sbuf_pct(b, value);
 }
 
-/* A GET of the URL built in b (consumed), with JSON accepted and the token, if
- * any, as a bearer credential. */
-static int finish_get(struct ck_sbuf *b, const char *token, struct ck_request *out,
-                      struct ck_error *err)
+int ck_mastodon_get_request(struct ck_sbuf *b, const char *token, const char *accept,
+                            struct ck_request *out, struct ck_error *err)
 {
     if (b->oom) {
         free(b->s);
@@ -43,7 +41,7 @@ static int finish_get(struct ck_sbuf *b, const char *token, struct ck_request *o
     }
     memcpy(out->method, "GET", 4);
     out->url = b->s;
-    int rc = ck_request_add_header(out, "Accept", "application/json");
+    int rc = ck_request_add_header(out, "Accept", accept);
     if (rc == 0 && token != NULL) {
         struct ck_sbuf auth = {0};
         ck_sbuf_str(&auth, "Bearer ");
@@ -91,7 +89,7 @@ static int mastodon_timeline_request(const char *base_url, const char *token, co
         add_param(&b, "max_id", q->max_id);
         add_param(&b, "since_id", q->since_id);
     }
-    return finish_get(&b, token, out, err);
+    return ck_mastodon_get_request(&b, token, "application/json", out, err);
 }
 
 static const char *find_header(const struct ck_response *r, const char *name)
@@ -469,7 +467,7 @@ static int mastodon_context_request(const char *base_url, const char *token, con
     ck_sbuf_str(&b, "/api/v1/statuses/");
     ck_sbuf_pct(&b, id); /* ids are opaque: never trusted to be URL-safe */
     ck_sbuf_str(&b, "/context");
-    return finish_get(&b, token, out, err);
+    return ck_mastodon_get_request(&b, token, "application/json", out, err);
 }
 
 /* A Context: {"ancestors": [...], "descendants": [...]}; only the descendants

@@ -40,25 +40,7 @@ int ck_mastodon_stream_request(const char *base_url, const char *token, const ch
     ck_sbuf_put(&b, base_url, base_len);
     ck_sbuf_str(&b, "/api/v1/streaming/hashtag?tag=");
     ck_sbuf_pct(&b, hashtag);
-    if (b.oom) {
-        free(b.s);
-        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
-    }
-    memcpy(out->method, "GET", 4);
-    out->url = b.s;
-    int rc = ck_request_add_header(out, "Accept", "text/event-stream");
-    if (rc == 0 && token != NULL) {
-        struct ck_sbuf auth = {0};
-        ck_sbuf_str(&auth, "Bearer ");
-        ck_sbuf_str(&auth, token);
-        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
-        free(auth.s);
-    }
-    if (rc != 0) {
-        ck_request_finish(out);
-        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
-    }
-    return 0;
+    return ck_mastodon_get_request(&b, token, "text/event-stream", out, err);
 }
 
 static int parse_status(const char *data, size_t len, struct ck_stream_item *out,
