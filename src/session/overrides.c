@@ -3,13 +3,12 @@
  * (config_check.c), so its errors read exactly like the session file's. */
 #include "chatkeeper/overrides.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "chatkeeper/log.h"
+#include "chatkeeper/userfile.h"
 #include "config_check.h"
 #include "config_pos.h"
 
@@ -164,30 +163,10 @@ int ck_overrides_load(const char *path, int n_questions, struct ck_overrides *ou
                       struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return e == ENOENT ? 0 : ck_error_set(err, -e, "%s: %s", path, strerror(e));
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return ck_error_set(err, CK_ECONFIG, "%s: is a directory, not a file", path);
-    }
-    char *buf = malloc(MAX_FILE_SIZE + 1);
-    if (buf == NULL) {
-        fclose(f);
-        return ck_error_set(err, CK_ENOMEM, "%s: out of memory", path);
-    }
-    size_t len = fread(buf, 1, MAX_FILE_SIZE + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    int rc;
-    if (bad)
-        rc = ck_error_set(err, CK_EIO, "%s: read error", path);
-    else if (len > MAX_FILE_SIZE)
-        rc = ck_error_set(err, CK_ECONFIG, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
-    else
+    char *buf;
+    size_t len;
+    int rc = ck_read_user_file(path, MAX_FILE_SIZE, NULL, CK_USERFILE_OPTIONAL, &buf, &len, err);
+    if (rc == 0 && buf != NULL)
         rc = ck_overrides_parse(path, buf, len, n_questions, out, err);
     free(buf);
     return rc;
