@@ -18,6 +18,7 @@ build=(gcc meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libjanss
        ca-certificates tzdata)
 test=(python3-icalendar mariadb-server-core mariadb-client-core php-cli php-mysql wordpress
       time chromium clang libclang-rt-14-dev)
+test+=(clang-format) # scripts/format-check
 # Services that come only as dependencies of the test packages.
 services=(apache2)
 
