@@ -2,7 +2,7 @@
 # Install the Debian 12 packages chatkeeper needs; only what is missing.
 #   scripts/deps.sh          what building and running need (scripts/demo)
 #   scripts/deps.sh --test   that, and what the tests need (scripts/test)
-#   --list                   print the package names instead (tests/config/test_docs.py)
+#   --list                   print the package names instead (tests/session/test_docs.py)
 # Run as root (or with sudo).
 #
 # No service is wanted on the host: the tests start a private MariaDB and PHP's
