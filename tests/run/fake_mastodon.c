@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -130,6 +131,84 @@ struct fake_status *fake_create_or_find(const char *key, const char *body)
     return s;
 }
 
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    struct fake_req *r = cls;
+    size_t n = strlen(r->query);
+    snprintf(r->query + n, sizeof r->query - n, "%s%s=%s", n ? "&" : "", key, value ? value : "");
+    return MHD_YES;
+}
+
+/* Answer from the script and log the request. Called with fake.mu held;
+ * unlocks it. */
+static enum MHD_Result scripted(struct MHD_Connection *c, const char *method, const char *url,
+                                const char *body)
+{
+    struct fake_req *r = fake.n_reqs < FAKE_MAX_REQS ? &fake.reqs[fake.n_reqs++] : NULL;
+    if (r != NULL) {
+        memset(r, 0, sizeof *r);
+        snprintf(r->method, sizeof r->method, "%s", method);
+        snprintf(r->path, sizeof r->path, "%s", url);
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, r);
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        snprintf(r->auth, sizeof r->auth, "%s", auth ? auth : "");
+        snprintf(r->body, sizeof r->body, "%s", body);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r->at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    const struct fake_canned *a = NULL;
+    for (size_t i = 0; i < fake.n_script && a == NULL; i++) {
+        const struct fake_canned *e = &fake.script[i];
+        if (!fake.used[i] && strcmp(e->method, method) == 0 && strcmp(e->path, url) == 0) {
+            a = e;
+            fake.used[i] = !e->sticky;
+        }
+    }
+    unsigned code = a ? a->code : 404;
+    if (r != NULL)
+        r->code = code;
+    char *text = strdup(a ? a->body : "{\"error\":\"Record not found\"}");
+    char header[256] = "";
+    if (a != NULL && a->header != NULL)
+        snprintf(header, sizeof header, "%s", a->header);
+    pthread_mutex_unlock(&fake.mu);
+    if (text == NULL)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    char *colon = strchr(header, ':');
+    if (colon != NULL) {
+        *colon = '\0';
+        MHD_add_response_header(resp, header, colon + 1 + strspn(colon + 1, " "));
+    }
+    enum MHD_Result ret = MHD_queue_response(c, code, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+void fake_script(const struct fake_canned *c, size_t n)
+{
+    pthread_mutex_lock(&fake.mu);
+    fake.n_script = n < FAKE_MAX_SCRIPT ? n : FAKE_MAX_SCRIPT;
+    for (size_t i = 0; i < fake.n_script; i++) {
+        fake.script[i] = c[i];
+        fake.used[i] = false;
+    }
+    fake.n_reqs = 0;
+    pthread_mutex_unlock(&fake.mu);
+}
+
+size_t fake_count(const char *method, const char *path)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake.n_reqs; i++)
+        n += strcmp(fake.reqs[i].method, method) == 0 && strcmp(fake.reqs[i].path, path) == 0;
+    return n;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
@@ -153,8 +232,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "POST") != 0 || strcmp(url, "/api/v1/statuses") != 0)
-        return reply(c, 404, "{\"error\":\"Record not found\"}", NULL);
+    if (strcmp(method, "POST") != 0 || strcmp(url, "/api/v1/statuses") != 0) {
+        pthread_mutex_lock(&fake.mu);
+        return scripted(c, method, url, u->data != NULL ? u->data : "");
+    }
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
     const char *body = u->data != NULL ? u->data : "";

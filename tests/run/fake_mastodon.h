@@ -7,13 +7,18 @@
  * than the client's timeout (after creating), 429 (Retry-After: 1), 422, 401.
  * On every POST it reads state.json from disk and counts a violation unless
  * the intent ({"key", "status": "sending"}) was saved before the request came.
- * Tests read its fields under fake.mu, or after the client's loop has ended. */
+ * Tests read its fields under fake.mu, or after the client's loop has ended.
+ *
+ * Any other route answers from a script (fake_script): canned responses for
+ * the follower, the thread fetcher and the publish targets, and a log of the
+ * requests they made (fake.reqs). */
 #ifndef CK_TEST_FAKE_MASTODON_H
 #define CK_TEST_FAKE_MASTODON_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define FAKE_TOKEN "test-token"
 #define FAKE_MAX_ST 64
@@ -36,6 +41,31 @@ struct fake_status {
     char reply_to[32];
 };
 
+/* One canned answer: to the first request for method and path (the path
+ * without its query) not answered yet by an earlier entry; a sticky entry
+ * answers every such request. header: "Name: value" or NULL. */
+struct fake_canned {
+    const char *method, *path;
+    unsigned code;
+    const char *body;
+    const char *header;
+    bool sticky;
+};
+
+#define FAKE_MAX_SCRIPT 32
+#define FAKE_MAX_REQS 128
+
+/* A request the script saw (or had no answer for: then code is 404). */
+struct fake_req {
+    char method[8];
+    char path[160];
+    char query[512]; /* decoded "k=v&k=v" */
+    char auth[160];  /* the Authorization header, "" when none */
+    char body[1024]; /* the first bytes */
+    unsigned code;
+    int64_t at_ms;   /* when it arrived (wall clock) */
+};
+
 struct fake_mastodon {
     pthread_mutex_t mu;
     struct MHD_Daemon *d;
@@ -49,6 +79,11 @@ struct fake_mastodon {
     int bad_requests;
     char state_path[256];
     unsigned next_id;
+    struct fake_canned script[FAKE_MAX_SCRIPT];
+    bool used[FAKE_MAX_SCRIPT];
+    size_t n_script;
+    struct fake_req reqs[FAKE_MAX_REQS];
+    size_t n_reqs;
 };
 
 extern struct fake_mastodon fake;
@@ -60,6 +95,13 @@ int fake_stop(void **state);
 /* Forget every status; the next n POSTs meet faults[0..n-1]; state_path ("" for
  * none) is where the intent check reads state.json. */
 void fake_reset(const char *state_path, const enum fake_fault *faults, size_t n);
+
+/* Replace the script with c[0..n) (the strings are borrowed: keep them
+ * static) and forget the requests seen. */
+void fake_script(const struct fake_canned *c, size_t n);
+
+/* Requests seen for method and path so far (under fake.mu). */
+size_t fake_count(const char *method, const char *path);
 
 /* Create the status for key (or find the one made with it) from a form body.
  * Call with fake.mu held. NULL when full. */
