@@ -222,6 +222,7 @@ size_t ck_overrides_unknown(struct ck_overrides *ov, const struct ck_group_msg *
             continue;
         char id[96], line[512];
         clean(r[i].id, id, sizeof id);
+        ck_utf8_trim_partial(id); /* a long id is cut: not in the middle of a character */
         snprintf(line, sizeof line,
                  "%s:%d:%d: field '%s': no message with id \"%s\" has been captured (a typo, or "
                  "not fetched yet?); ignored until there is one",
