@@ -220,13 +220,15 @@ size_t ck_overrides_unknown(struct ck_overrides *ov, const struct ck_group_msg *
     for (size_t i = 0; i < ov->n_refs; i++) {
         if (r[i].found)
             continue;
-        char id[96], line[512];
+        char id[96], path[128], line[512];
         clean(r[i].id, id, sizeof id);
         ck_utf8_trim_partial(id); /* a long id is cut: not in the middle of a character */
+        clean(r[i].path, path, sizeof path); /* "move.ID" holds the id too */
+        ck_utf8_trim_partial(path);
         snprintf(line, sizeof line,
                  "%s:%d:%d: field '%s': no message with id \"%s\" has been captured (a typo, or "
                  "not fetched yet?); ignored until there is one",
-                 ov->name, r[i].line, r[i].col, r[i].path, id);
+                 ov->name, r[i].line, r[i].col, path, id);
         if (cb != NULL)
             cb(line, arg);
         else
