@@ -53,7 +53,7 @@ struct fake_canned {
 };
 
 #define FAKE_MAX_SCRIPT 32
-#define FAKE_MAX_REQS 128
+#define FAKE_MAX_REQS 256
 
 /* A request the script saw (or had no answer for: then code is 404). */
 struct fake_req {
@@ -64,6 +64,23 @@ struct fake_req {
     char body[1024]; /* the first bytes */
     unsigned code;
     int64_t at_ms;   /* when it arrived (wall clock) */
+};
+
+/* A hashtag timeline served by its cursors, as Mastodon does: newest first,
+ * max_id / since_id / min_id (min_id: the oldest page above it), limit (at
+ * most 40), a Link header with the next and prev cursors. faults answer the
+ * next requests first (429 with Retry-After: 1, or 503); loop ignores every
+ * cursor and always sends the newest page (a broken server). */
+#define FAKE_MAX_TL 256
+enum fake_tl_fault { TL_OK, TL_429, TL_503 };
+struct fake_timeline {
+    char path[96];
+    char *items[FAKE_MAX_TL]; /* a status's JSON each (owned), oldest first */
+    char ids[FAKE_MAX_TL][24];  /* fixed-width decimal ids, ascending */
+    size_t n;
+    enum fake_tl_fault faults[16];
+    size_t n_faults, next_fault;
+    bool loop;
 };
 
 struct fake_mastodon {
@@ -84,6 +101,7 @@ struct fake_mastodon {
     size_t n_script;
     struct fake_req reqs[FAKE_MAX_REQS];
     size_t n_reqs;
+    struct fake_timeline tl;
 };
 
 extern struct fake_mastodon fake;
@@ -99,6 +117,14 @@ void fake_reset(const char *state_path, const enum fake_fault *faults, size_t n)
 /* Replace the script with c[0..n) (the strings are borrowed: keep them
  * static) and forget the requests seen. */
 void fake_script(const struct fake_canned *c, size_t n);
+
+/* Serve the timeline at path ("" for none), forgetting its statuses;
+ * faults[0..n) answer its next requests. */
+void fake_timeline(const char *path, const enum fake_tl_fault *faults, size_t n, bool loop);
+
+/* Add a status (JSON text, copied) with id to the timeline (under fake.mu or
+ * before the client runs); ids must come in ascending order. */
+void fake_timeline_add(const char *id, const char *json);
 
 /* Requests seen for method and path so far (under fake.mu). */
 size_t fake_count(const char *method, const char *path);
