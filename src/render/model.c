@@ -37,6 +37,14 @@ const char *ck_rjson_str(const json_t *obj, const char *key)
 
 /* ---- parsing ---- */
 
+void ck_rmodel_counts(const struct ck_rmodel *m, char *buf, size_t n)
+{
+    size_t messages = m->n - m->boosts; /* every other message has an author */
+    snprintf(buf, n, "%lu message%s from %lu %s, and %lu boost%s", (unsigned long)messages,
+             messages == 1 ? "" : "s", (unsigned long)m->nauth, m->nauth == 1 ? "person" : "people",
+             (unsigned long)m->boosts, m->boosts == 1 ? "" : "s");
+}
+
 json_t *ck_rjson_parse_line(const char *line, size_t len)
 {
     json_error_t je;
