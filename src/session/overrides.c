@@ -225,6 +225,8 @@ size_t ck_overrides_unknown(struct ck_overrides *ov, const struct ck_group_msg *
         ck_utf8_trim_partial(id); /* a long id is cut: not in the middle of a character */
         clean(r[i].path, path, sizeof path); /* "move.ID" holds the id too */
         ck_utf8_trim_partial(path);
+        ck_utf8_scrub(id); /* U+FFFE/U+FFFF as in every message (error.h) */
+        ck_utf8_scrub(path);
         snprintf(line, sizeof line,
                  "%s:%d:%d: field '%s': no message with id \"%s\" has been captured (a typo, or "
                  "not fetched yet?); ignored until there is one",
