@@ -2,7 +2,7 @@
 # Install the Debian 12 packages chatkeeper needs; only what is missing.
 #   scripts/deps.sh          what building and running need (scripts/demo)
 #   scripts/deps.sh --test   that, and what the tests need (scripts/test)
-#   --list                   print the package names instead (tests/config/test_docs.py)
+#   --list                   print the package names instead (tests/session/test_docs.py)
 # Run as root (or with sudo).
 #
 # No service is wanted on the host: the tests start a private MariaDB and PHP's
@@ -18,6 +18,7 @@ build=(gcc meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libjanss
        ca-certificates tzdata)
 test=(python3-icalendar mariadb-server-core mariadb-client-core php-cli php-mysql wordpress
       time chromium clang libclang-rt-14-dev)
+test+=(clang-format) # scripts/format-check
 # Services that come only as dependencies of the test packages.
 services=(apache2)
 

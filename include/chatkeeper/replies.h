@@ -20,7 +20,7 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/ratelimit.h"
 
-struct ck_threads_conf {
+struct ck_replies_conf {
     const struct ck_platform_ops *ops;
     const char *base_url, *token; /* borrowed */
     const char *journal_path;     /* read once to find the threads */
@@ -40,17 +40,17 @@ struct ck_threads_conf {
     void *arg;
 };
 
-struct ck_threads;
+struct ck_replies;
 
 /* Called once when done (status 0, even when the budget or deadline cut it
  * short: that is logged) unless closed first. */
-typedef void (*ck_threads_done_cb)(int status, size_t requests, void *arg);
+typedef void (*ck_replies_done_cb)(int status, size_t requests, void *arg);
 
-int ck_threads_start(uv_loop_t *loop, struct ck_http *http, const struct ck_threads_conf *conf,
-                     ck_threads_done_cb cb, void *cb_arg, struct ck_threads **out,
+int ck_replies_start(uv_loop_t *loop, struct ck_http *http, const struct ck_replies_conf *conf,
+                     ck_replies_done_cb cb, void *cb_arg, struct ck_replies **out,
                      struct ck_error *err);
 
 /* Stop; free once nothing is in flight and the timer is closed. */
-void ck_threads_close(struct ck_threads *t);
+void ck_replies_close(struct ck_replies *t);
 
 #endif

@@ -34,7 +34,7 @@ size_t ck_run_status_format(const struct ck_run_status *s, char *buf, size_t n);
 
 /* How thread fetching went. Every root that was wanted ends in exactly one of
  * fetched, covered, gone or left, so the four add up to wanted. */
-struct ck_threads_tally {
+struct ck_replies_tally {
     size_t wanted;   /* statuses whose threads may hold replies we lack */
     size_t fetched;  /* threads fetched */
     size_t covered;  /* not fetched: already inside a thread fetched before */
@@ -49,7 +49,7 @@ struct ck_threads_tally {
  *    5 requests"
  * The request count is shown only when retries made it differ from the threads
  * fetched. Returns the length the full line needs (as snprintf does). */
-size_t ck_threads_summary(const struct ck_threads_tally *t, const char *left_why, char *buf,
+size_t ck_replies_summary(const struct ck_replies_tally *t, const char *left_why, char *buf,
                           size_t n);
 
 #endif

@@ -180,6 +180,17 @@ fail:
     return NULL;
 }
 
+/* Flatten a v2 tweet with its page's includes and journal it. */
+static int add_flat(struct imp *im, const json_t *tweet, const json_t *includes)
+{
+    json_t *t = flatten(tweet, includes);
+    if (t == NULL)
+        return ck_error_set(im->err, CK_ENOMEM, "import: out of memory");
+    int rc = add_object(im, t);
+    json_decref(t);
+    return rc;
+}
+
 /* Journal the tweets a page's tweet points at from includes.tweets: the
  * original of a retweet and a quoted post (so a retweet is a boost under its
  * original, not a boost of nothing) and the other versions of an edited
@@ -205,11 +216,7 @@ static int add_included(struct imp *im, const json_t *tweet, const json_t *inclu
         const json_t *full = find_by(tweets, "id", id);
         if (full == NULL || ck_strset_has(&im->seen, id))
             continue;
-        json_t *t = flatten(full, includes);
-        if (t == NULL)
-            return ck_error_set(im->err, CK_ENOMEM, "import: out of memory");
-        int rc = add_object(im, t);
-        json_decref(t);
+        int rc = add_flat(im, full, includes);
         if (rc != 0)
             return rc;
     }
@@ -241,9 +248,7 @@ static int add_page(struct imp *im, json_t *page)
     const json_t *includes = json_object_get(page, "includes");
     if (json_is_object(data)) {
         /* A single-tweet lookup (or a stream line) answers with "data": {...}. */
-        json_t *t = flatten(data, includes);
-        int rc = t != NULL ? add_object(im, t) : ck_error_set(im->err, CK_ENOMEM, "import: oom");
-        json_decref(t);
+        int rc = add_flat(im, data, includes);
         note_errors(im, page);
         return rc != 0 ? rc : add_included(im, data, includes);
     }
@@ -262,11 +267,7 @@ static int add_page(struct imp *im, json_t *page)
             im->st->corrupt++;
             continue;
         }
-        json_t *t = flatten(tweet, includes);
-        if (t == NULL)
-            return ck_error_set(im->err, CK_ENOMEM, "import: out of memory");
-        int rc = add_object(im, t);
-        json_decref(t);
+        int rc = add_flat(im, tweet, includes);
         if (rc != 0)
             return rc;
     }

@@ -28,357 +28,7 @@
 #include <curl/curl.h>
 
 #include "chatkeeper/log.h"
-
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
-#define DEFAULT_TOTAL_TIMEOUT_MS 30000L
-#define DEFAULT_MAX_BODY ((size_t)8 << 20)
-/* Headers beyond this many are dropped: we need a handful, and a hostile
- * server must not make us allocate without bound. */
-#define MAX_RESPONSE_HEADERS 128
-
-/* One watched socket. */
-struct sock {
-    uv_poll_t poll;
-    curl_socket_t fd;
-    struct ck_http *h;
-    struct sock *prev, *next;
-};
-
-enum xfer_state { XFER_RUNNING, XFER_DONE, XFER_CANCELED };
-
-/* One request in flight. */
-struct ck_http_xfer {
-    struct ck_http *h;
-    CURL *easy;
-    struct curl_slist *headers;
-    ck_http_done_cb cb;
-    void *arg;
-    enum xfer_state state;
-    char errbuf[CURL_ERROR_SIZE];
-    struct ck_response resp;
-    size_t body_cap;
-    size_t headers_cap;
-    bool too_big;
-    bool oom;
-    /* Streaming (ck_http_stream): 2xx bodies go to chunk as they arrive. */
-    ck_http_chunk_cb chunk;
-    long stream_status; /* the final response's status once its headers ended, else 0 */
-    bool stopped;       /* chunk asked to stop */
-    uint64_t started_ms;
-    struct ck_http_xfer *prev, *next;
-};
-
-struct ck_http {
-    uv_loop_t *loop;
-    CURLM *multi;
-    uv_timer_t timer;
-    long connect_timeout_ms;
-    long total_timeout_ms;
-    size_t max_body;
-    char *user_agent;
-    struct ck_http_xfer *xfers;
-    size_t pending;
-    struct sock *socks;
-    unsigned open_handles; /* uv handles whose close callback is still due */
-    bool closing;
-    void (*closed_cb)(void *arg);
-    void *closed_arg;
-};
-
-static const char *const state_names[] = {"running", "done", "canceled"};
-
-/* The one place a transfer changes state, so a debug log shows where a stall happened. */
-static void xfer_set_state(struct ck_http_xfer *x, enum xfer_state s)
-{
-    ck_debug("http: transfer %p %s -> %s", (void *)x, state_names[x->state], state_names[s]);
-    x->state = s;
-}
-
-/* ---- request and response data ---- */
-
-/* Reject CR and LF: a value carrying them would smuggle extra header lines. */
-static bool header_text_ok(const char *s)
-{
-    return strpbrk(s, "\r\n") == NULL;
-}
-
-int ck_request_add_header(struct ck_request *r, const char *name, const char *value)
-{
-    if (r == NULL || name == NULL || value == NULL || name[0] == '\0' ||
-        strchr(name, ':') != NULL || !header_text_ok(name) || !header_text_ok(value))
-        return CK_EINVAL;
-    if (r->n_headers >= CK_REQUEST_MAX_HEADERS)
-        return CK_EINVAL;
-    size_t n = strlen(name) + strlen(value) + 3;
-    char *line = malloc(n);
-    if (line == NULL)
-        return CK_ENOMEM;
-    snprintf(line, n, "%s: %s", name, value);
-    r->headers[r->n_headers++] = line;
-    return 0;
-}
-
-void ck_request_finish(struct ck_request *r)
-{
-    if (r == NULL)
-        return;
-    free(r->url);
-    for (size_t i = 0; i < r->n_headers; i++)
-        free(r->headers[i]);
-    free(r->body);
-    memset(r, 0, sizeof(*r));
-}
-
-const char *ck_response_header(const struct ck_response *r, const char *name)
-{
-    if (r == NULL || name == NULL)
-        return NULL;
-    for (size_t i = 0; i < r->n_headers; i++) {
-        if (strcasecmp(r->headers[i].name, name) == 0)
-            return r->headers[i].value;
-    }
-    return NULL;
-}
-
-static void free_headers(struct ck_response *r)
-{
-    for (size_t i = 0; i < r->n_headers; i++) {
-        free(r->headers[i].name);
-        free(r->headers[i].value);
-    }
-    r->n_headers = 0;
-}
-
-void ck_response_finish(struct ck_response *r)
-{
-    if (r == NULL)
-        return;
-    free_headers(r);
-    free(r->headers);
-    free(r->body);
-    memset(r, 0, sizeof(*r));
-}
-
-/* ---- curl easy callbacks ---- */
-
-static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct ck_http_xfer *x = userp;
-    size_t n = size * nmemb;
-    if (x->chunk != NULL && x->stream_status >= 200 && x->stream_status <= 299) {
-        if (x->chunk(x->stream_status, data, n, x->arg) != 0) {
-            x->stopped = true;
-            return 0;
-        }
-        return n;
-    }
-    /* Returning anything but n aborts the transfer with CURLE_WRITE_ERROR;
-     * the flags tell finish_xfer why. */
-    if (n > x->h->max_body - x->resp.body_len) {
-        x->too_big = true;
-        return 0;
-    }
-    size_t need = x->resp.body_len + n + 1;
-    if (need > x->body_cap) {
-        size_t cap = x->body_cap ? x->body_cap : 4096;
-        while (cap < need)
-            cap *= 2;
-        char *p = realloc(x->resp.body, cap);
-        if (p == NULL) {
-            x->oom = true;
-            return 0;
-        }
-        x->resp.body = p;
-        x->body_cap = cap;
-    }
-    memcpy(x->resp.body + x->resp.body_len, data, n);
-    x->resp.body_len += n;
-    x->resp.body[x->resp.body_len] = '\0';
-    return n;
-}
-
-static char *dup_range(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p != NULL) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-/* curl hands us one complete header line at a time, CRLF included, for every
- * response it reads (1xx, redirects, the final one, trailers). */
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
-{
-    struct ck_http_xfer *x = userp;
-    size_t n = size * nmemb;
-    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
-        /* A new status line: whatever came before belonged to an interim
-         * response, and must not be mistaken for the final one's. */
-        free_headers(&x->resp);
-        return n;
-    }
-    if (x->chunk != NULL && (n == 2 || n == 1) && (data[0] == '\r' || data[0] == '\n')) {
-        /* The end of a response's headers: for a streaming request's final
-         * 2xx response, the stream is open now (bodies may be long in coming). */
-        long code = 0;
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
-        if (code >= 200) {
-            x->stream_status = code;
-            if (code <= 299 && x->chunk(code, NULL, 0, x->arg) != 0) {
-                x->stopped = true;
-                return 0;
-            }
-        }
-        return n;
-    }
-    const char *colon = memchr(data, ':', n);
-    if (colon == NULL || colon == data || data[0] == ' ' || data[0] == '\t')
-        return n; /* blank line, obsolete line folding or junk: ignore */
-    if (x->resp.n_headers >= MAX_RESPONSE_HEADERS)
-        return n;
-    const char *v = colon + 1, *end = data + n;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && isspace((unsigned char)end[-1]))
-        end--;
-    size_t name_len = (size_t)(colon - data);
-    while (name_len > 0 && isspace((unsigned char)data[name_len - 1]))
-        name_len--;
-    if (name_len == 0)
-        return n;
-    if (x->resp.n_headers == x->headers_cap) {
-        size_t cap = x->headers_cap ? x->headers_cap * 2 : 16;
-        struct ck_header *p = realloc(x->resp.headers, cap * sizeof(*p));
-        if (p == NULL) {
-            x->oom = true;
-            return 0;
-        }
-        x->resp.headers = p;
-        x->headers_cap = cap;
-    }
-    char *name = dup_range(data, name_len);
-    char *value = dup_range(v, (size_t)(end - v));
-    if (name == NULL || value == NULL) {
-        free(name);
-        free(value);
-        x->oom = true;
-        return 0;
-    }
-    for (char *p = name; *p != '\0'; p++)
-        *p = (char)tolower((unsigned char)*p);
-    x->resp.headers[x->resp.n_headers].name = name;
-    x->resp.headers[x->resp.n_headers].value = value;
-    x->resp.n_headers++;
-    return n;
-}
-
-/* ---- completion ---- */
-
-static void xfer_unlink(struct ck_http_xfer *x)
-{
-    struct ck_http *h = x->h;
-    if (x->prev != NULL)
-        x->prev->next = x->next;
-    else
-        h->xfers = x->next;
-    if (x->next != NULL)
-        x->next->prev = x->prev;
-    x->prev = x->next = NULL;
-    h->pending--;
-}
-
-static void xfer_free(struct ck_http_xfer *x)
-{
-    if (x->easy != NULL)
-        curl_easy_cleanup(x->easy);
-    curl_slist_free_all(x->headers);
-    ck_response_finish(&x->resp);
-    free(x);
-}
-
-static int map_result(const struct ck_http_xfer *x, CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_OK:
-        return 0;
-    case CURLE_OPERATION_TIMEDOUT:
-        return CK_ETIMEDOUT;
-    case CURLE_FILESIZE_EXCEEDED: /* Content-Length above CURLOPT_MAXFILESIZE */
-        return CK_ETOOBIG;
-    case CURLE_OUT_OF_MEMORY:
-        return CK_ENOMEM;
-    case CURLE_WRITE_ERROR:
-        if (x->stopped)
-            return CK_ECANCELED;
-        if (x->too_big)
-            return CK_ETOOBIG;
-        if (x->oom)
-            return CK_ENOMEM;
-        return CK_ENET;
-    default:
-        /* Refused, reset, empty reply, partial body, TLS failure...: to the
-         * caller they are all "the network failed; maybe retry". */
-        return x->oom ? CK_ENOMEM : CK_ENET;
-    }
-}
-
-/* The easy handle is already out of the multi. Runs the callback once and frees x. */
-static void finish_xfer(struct ck_http_xfer *x, int status, const char *errmsg)
-{
-    struct ck_http *h = x->h;
-    xfer_unlink(x);
-    xfer_set_state(x, status == CK_ECANCELED ? XFER_CANCELED : XFER_DONE);
-    x->resp.elapsed_ms = (int64_t)(uv_now(h->loop) - x->started_ms);
-    if (status != 0) {
-        /* Partial data of a failed transfer is not a response. */
-        x->resp.status = 0;
-    }
-    if (x->resp.body == NULL) {
-        /* The contract promises a NUL-terminated body even when empty. */
-        x->resp.body = calloc(1, 1);
-        if (x->resp.body == NULL && status == 0) {
-            status = CK_ENOMEM;
-            errmsg = ck_strerror(CK_ENOMEM);
-        }
-    }
-    x->cb(status, &x->resp, errmsg != NULL ? errmsg : "", x->arg);
-    xfer_free(x);
-}
-
-/* Collect finished transfers. Called after every socket_action. */
-static void check_done(struct ck_http *h)
-{
-    CURLMsg *msg;
-    int left;
-    while (h->multi != NULL && (msg = curl_multi_info_read(h->multi, &left)) != NULL) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        /* msg dies with remove_handle: copy what we need first. */
-        CURL *easy = msg->easy_handle;
-        CURLcode rc = msg->data.result;
-        char *priv = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-        struct ck_http_xfer *x = (struct ck_http_xfer *)priv;
-        curl_multi_remove_handle(h->multi, easy);
-
-        int status = map_result(x, rc);
-        char msgbuf[CURL_ERROR_SIZE + 64];
-        const char *errmsg = "";
-        if (status == 0) {
-            curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &x->resp.status);
-        } else if (status == CK_ETOOBIG) {
-            snprintf(msgbuf, sizeof(msgbuf), "response body larger than %zu bytes", h->max_body);
-            errmsg = msgbuf;
-        } else {
-            errmsg = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(rc);
-        }
-        ck_debug("http: done %p: status %ld, %s", (void *)x, x->resp.status,
-                 status == 0 ? "ok" : errmsg);
-        finish_xfer(x, status, errmsg);
-    }
-}
+#include "http_int.h"
 
 /* ---- uv handles ---- */
 
@@ -440,7 +90,7 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     if (h->multi == NULL)
         return;
     curl_multi_socket_action(h->multi, s->fd, flags, &running);
-    check_done(h);
+    ck_http__check_done(h);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -450,7 +100,7 @@ static void on_timer(uv_timer_t *timer)
     if (h->multi == NULL)
         return;
     curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_done(h);
+    ck_http__check_done(h);
 }
 
 /* CURLMOPT_TIMERFUNCTION. Only arms the timer: calling socket_action from
@@ -604,14 +254,14 @@ static int setup_easy(struct ck_http *h, struct ck_http_xfer *x, const struct ck
     /* A stream has no end to wait for: its reader times out on silence instead. */
     SETOPT(e, CURLOPT_TIMEOUT_MS, x->chunk != NULL ? 0L : h->total_timeout_ms);
     /* Rejects a too-large Content-Length before any body arrives; bodies of
-     * unknown length are capped in on_write. */
+     * unknown length are capped in ck_http__on_write. */
     SETOPT(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
     if (x->chunk == NULL) /* compression would hold stream events back in curl's buffers */
         SETOPT(e, CURLOPT_ACCEPT_ENCODING, "");
     SETOPT(e, CURLOPT_USERAGENT, h->user_agent);
-    SETOPT(e, CURLOPT_WRITEFUNCTION, on_write);
+    SETOPT(e, CURLOPT_WRITEFUNCTION, ck_http__on_write);
     SETOPT(e, CURLOPT_WRITEDATA, (void *)x);
-    SETOPT(e, CURLOPT_HEADERFUNCTION, on_header);
+    SETOPT(e, CURLOPT_HEADERFUNCTION, ck_http__on_header);
     SETOPT(e, CURLOPT_HEADERDATA, (void *)x);
     /* TLS verification stays at curl's defaults (on). Never turn it off here. */
 
@@ -672,12 +322,12 @@ static int start_xfer(struct ck_http *h, const struct ck_request *req, ck_http_c
     x->chunk = chunk;
     x->easy = curl_easy_init();
     if (x->easy == NULL || setup_easy(h, x, req) != 0) {
-        xfer_free(x);
+        ck_http__xfer_free(x);
         return ck_error_set(err, CK_ENOMEM, "http: cannot set up transfer");
     }
     CURLMcode mrc = curl_multi_add_handle(h->multi, x->easy);
     if (mrc != CURLM_OK) {
-        xfer_free(x);
+        ck_http__xfer_free(x);
         return ck_error_set(err, mrc == CURLM_OUT_OF_MEMORY ? CK_ENOMEM : CK_ENET, "http: %s",
                             curl_multi_strerror(mrc));
     }
@@ -718,7 +368,7 @@ void ck_http_cancel(struct ck_http *h, struct ck_http_xfer *x)
     for (struct ck_http_xfer *y = h->xfers; y != NULL; y = y->next) {
         if (y == x) {
             curl_multi_remove_handle(h->multi, x->easy);
-            finish_xfer(x, CK_ECANCELED, ck_strerror(CK_ECANCELED));
+            ck_http__finish_xfer(x, CK_ECANCELED, ck_strerror(CK_ECANCELED));
             return;
         }
     }
@@ -739,7 +389,7 @@ void ck_http_close(struct ck_http *h, void (*closed_cb)(void *arg), void *arg)
     while (h->xfers != NULL) {
         struct ck_http_xfer *x = h->xfers;
         curl_multi_remove_handle(h->multi, x->easy);
-        finish_xfer(x, CK_ECANCELED, ck_strerror(CK_ECANCELED));
+        ck_http__finish_xfer(x, CK_ECANCELED, ck_strerror(CK_ECANCELED));
     }
     /* curl_multi_cleanup may still call on_curl_socket(REMOVE) for cached
      * connections, so the timer and polls are closed only afterwards. */

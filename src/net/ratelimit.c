@@ -115,7 +115,12 @@ static int parse_retry_after(const char *s, int64_t now_ms, int64_t *out)
     time_t t = curl_getdate(s, NULL);
     if (t == (time_t)-1)
         return -1;
-    *out = (int64_t)t * 1000;
+    /* curl reads years far beyond 9999 ("Oct 665183215"): clamp before
+     * multiplying (the caller caps the wait anyway). */
+    if ((int64_t)t > MAX_DELTA_S + now_ms / 1000)
+        *out = now_ms + MAX_DELTA_S * 1000;
+    else
+        *out = (int64_t)t < 0 ? 0 : (int64_t)t * 1000;
     return 0;
 }
 

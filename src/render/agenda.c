@@ -15,6 +15,7 @@
 
 #include "chatkeeper/series.h"
 #include "chatkeeper/timeutil.h"
+#include "agenda_int.h"
 
 static const char *const day_names[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                         "Thursday", "Friday", "Saturday"};
@@ -51,19 +52,24 @@ static int local(const struct ck_session *s, int64_t ms, struct ck_local_time *l
     return ck_series_local_time(s->timezone, ms, lt);
 }
 
-void ck_agenda_slug(const struct ck_session *s, char *buf, size_t n)
+size_t ck_agenda__tag_slug(const char *hashtag, char *buf, size_t n)
 {
     size_t k = 0;
-    if (n == 0)
-        return;
     /* ASCII only: the name must be safe in any file system and URL. */
-    for (const unsigned char *p = (const unsigned char *)s->hashtag; *p && k + 1 < n && k < 40;
-         p++) {
+    for (const unsigned char *p = (const unsigned char *)hashtag; *p && k + 1 < n && k < 40; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
             buf[k++] = (char)*p;
         else if (*p >= 'A' && *p <= 'Z')
             buf[k++] = (char)(*p + 32);
     }
+    return k;
+}
+
+void ck_agenda_slug(const struct ck_session *s, char *buf, size_t n)
+{
+    if (n == 0)
+        return;
+    size_t k = ck_agenda__tag_slug(s->hashtag, buf, n);
     struct ck_local_time lt;
     if (local(s, s->start_ms, &lt) != 0)
         lt = (struct ck_local_time){.year = 1970, .month = 1, .day = 1};

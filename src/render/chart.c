@@ -8,9 +8,13 @@
  * window's) the drawing sits at the top rather than in the middle.
  * Coordinates are computed in integer tenths of a pixel and printed by hand
  * so the bytes never depend on the C locale or on floating point rounding. Windows longer than 12 hours are binned into wider bars so
- * the drawing stays under ~720 bars. Boosts are not counted. */
+ * the drawing stays under ~720 bars, and the time axis's tick spacing grows
+ * with the window (minutes to months) so it has at most MAX_TICKS + 1 ticks. Boosts are not counted. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "chatkeeper/timeutil.h"
 
 #include "model.h"
 
@@ -91,6 +95,114 @@ static void desc(struct ck_rmodel *m, struct ck_sink *o, long total)
     ck_sink_puts(o, "</desc>\n");
 }
 
+/* Time-axis ticks, spaced as a charting library spaces them: the first step
+ * from this list that leaves at most MAX_TICKS over the window (its nominal
+ * length; a month counts as 30.44 days). Minute steps fall on local times
+ * whose minutes since midnight are a multiple of the step, day steps on
+ * local midnights (7 and 14 days: Mondays), month steps on the 1st. */
+#define MAX_TICKS 12
+enum tick_kind { TICK_MINUTES, TICK_DAYS, TICK_MONTHS };
+static const struct tick_step {
+    enum tick_kind kind;
+    int n;            /* minutes, days or months */
+    int64_t nominal_min;
+} tick_steps[] = {
+    {TICK_MINUTES, 1, 1},        {TICK_MINUTES, 5, 5},         {TICK_MINUTES, 10, 10},
+    {TICK_MINUTES, 15, 15},      {TICK_MINUTES, 30, 30},       {TICK_MINUTES, 60, 60},
+    {TICK_MINUTES, 120, 120},    {TICK_MINUTES, 360, 360},     {TICK_MINUTES, 720, 720},
+    {TICK_DAYS, 1, 1440},        {TICK_DAYS, 2, 2880},         {TICK_DAYS, 7, 10080},
+    {TICK_DAYS, 14, 20160},      {TICK_MONTHS, 1, 43830},      {TICK_MONTHS, 3, 131490},
+    {TICK_MONTHS, 6, 262980},    {TICK_MONTHS, 12, 525960},    {TICK_MONTHS, 60, 2629800},
+    {TICK_MONTHS, 600, 26298000},
+};
+
+static const struct tick_step *tick_step_for(int64_t span_min)
+{
+    size_t n = sizeof tick_steps / sizeof tick_steps[0];
+    for (size_t i = 0; i < n; i++)
+        if (span_min <= MAX_TICKS * tick_steps[i].nominal_min)
+            return &tick_steps[i];
+    return &tick_steps[n - 1];
+}
+
+static void tick(struct ck_sink *o, long x, const char *label)
+{
+    char t1[24];
+    ck_sink_printf(o,
+                   "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\"/>"
+                   "<text x=\"%s\" y=\"%d\" text-anchor=\"middle\" stroke=\"none\">%s</text>\n",
+                   tenths(t1, sizeof t1, x), TOP + PH, t1, TOP + PH + 5, t1, TOP + PH + 18,
+                   label);
+}
+
+/* Minute steps: walk the window in units that divide both the step and 15
+ * minutes (every zone's offset is a multiple of 15 minutes), so at most
+ * MAX_TICKS * 15 points are looked at. */
+static void minute_ticks(struct ck_rmodel *m, struct ck_sink *o, int step, int64_t end)
+{
+    int unit = step % 15 == 0 ? 15 : step % 5 == 0 ? 5 : 1;
+    int64_t unit_ms = (int64_t)unit * 60000;
+    int64_t first = m->bin0_ms >= 0 ? (m->bin0_ms + unit_ms - 1) / unit_ms * unit_ms
+                                    : m->bin0_ms / unit_ms * unit_ms;
+    for (int64_t t = first; t <= end; t += unit_ms) {
+        struct ck_rlocal lt;
+        char label[8];
+        if (ck_rmodel_local(m, t, &lt) != 0 || (lt.hour * 60 + lt.minute) % step != 0)
+            continue;
+        snprintf(label, sizeof label, "%02d:%02d", lt.hour % 100, lt.minute % 100);
+        tick(o, x_of(m, t), label);
+    }
+}
+
+/* Day and month steps: walk the local dates of the window, one per day. */
+static void date_ticks(struct ck_rmodel *m, struct ck_sink *o, const struct tick_step *st,
+                       int64_t end)
+{
+    static const char *const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct ck_rlocal lt;
+    if (ck_rmodel_local(m, m->bin0_ms, &lt) != 0)
+        return;
+    int offset_s = lt.offset_s;
+    for (int64_t day = ck_days_from_civil(lt.year, (unsigned)lt.month, (unsigned)lt.day);; day++) {
+        /* Local midnight of day, with the offset of the day before as a
+         * first guess, then its own. */
+        int64_t t = day * 86400000 - (int64_t)offset_s * 1000;
+        if (ck_rmodel_local(m, t, &lt) != 0)
+            return;
+        if (lt.offset_s != offset_s) {
+            offset_s = lt.offset_s;
+            t = day * 86400000 - (int64_t)offset_s * 1000;
+        }
+        if (t > end)
+            return;
+        int64_t y;
+        unsigned mo, d;
+        ck_civil_from_days(day, &y, &mo, &d);
+        bool on = st->kind == TICK_DAYS
+                      ? ((day + 3) % st->n + st->n) % st->n == 0 /* day 0 was a Thursday */
+                      : d == 1 && ((y * 12 + mo - 1) % st->n + st->n) % st->n == 0;
+        if (!on || t < m->bin0_ms)
+            continue;
+        char label[24];
+        if (st->kind == TICK_DAYS)
+            snprintf(label, sizeof label, "%u %s", d, mon[(mo - 1) % 12]);
+        else
+            snprintf(label, sizeof label, "%s %lld", mon[(mo - 1) % 12], (long long)y);
+        tick(o, x_of(m, t), label);
+    }
+}
+
+static void ticks(struct ck_rmodel *m, struct ck_sink *o)
+{
+    int64_t end = m->bin0_ms + (int64_t)m->nbins * m->bin_ms;
+    const struct tick_step *st = tick_step_for((end - m->bin0_ms) / 60000);
+    if (st->kind == TICK_MINUTES)
+        minute_ticks(m, o, st->n, end);
+    else
+        date_ticks(m, o, st, end);
+}
+
 static void axes(struct ck_rmodel *m, struct ck_sink *o, long ymax, long ystep)
 {
     char t1[24], t2[24];
@@ -107,21 +219,7 @@ static void axes(struct ck_rmodel *m, struct ck_sink *o, long ymax, long ystep)
                        LEFT, tenths(t1, sizeof t1, y), LEFT + PW, t1, LEFT - 6,
                        tenths(t2, sizeof t2, y + 40), v);
     }
-    int64_t span_min = (int64_t)m->nbins * m->bin_ms / 60000;
-    int step = span_min <= 90 ? 10 : span_min <= 180 ? 15 : span_min <= 480 ? 30 : 60;
-    int64_t first = (m->bin0_ms + 59999) / 60000 * 60000;
-    for (int64_t t = first; t <= m->bin0_ms + (int64_t)m->nbins * m->bin_ms; t += 60000) {
-        struct ck_rlocal lt;
-        if (ck_rmodel_local(m, t, &lt) != 0 || (lt.hour * 60 + lt.minute) % step != 0)
-            continue;
-        long x = x_of(m, t);
-        ck_sink_printf(o,
-                       "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\"/>"
-                       "<text x=\"%s\" y=\"%d\" text-anchor=\"middle\" stroke=\"none\">"
-                       "%02d:%02d</text>\n",
-                       tenths(t1, sizeof t1, x), TOP + PH, t1, TOP + PH + 5, t1, TOP + PH + 18,
-                       lt.hour % 100, lt.minute % 100);
-    }
+    ticks(m, o);
     ck_sink_printf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" stroke=\"none\">time (",
                    LEFT + PW / 2, H - 12);
     ck_html_text(o, m->s->timezone, strlen(m->s->timezone), false);

@@ -15,6 +15,7 @@
 
 #include "chatkeeper/series.h"
 #include "chatkeeper/timeutil.h"
+#include "agenda_int.h"
 
 #define DAY_MS INT64_C(86400000)
 
@@ -370,16 +371,9 @@ static void rrule_line(struct ics *w, const struct ck_rule *r)
 
 void ck_agenda_series_slug(const struct ck_series *s, char *buf, size_t n)
 {
-    size_t k = 0;
     if (n == 0)
         return;
-    for (const unsigned char *p = (const unsigned char *)s->hashtag; *p && k + 1 < n && k < 40;
-         p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_')
-            buf[k++] = (char)*p;
-        else if (*p >= 'A' && *p <= 'Z')
-            buf[k++] = (char)(*p + 32);
-    }
+    size_t k = ck_agenda__tag_slug(s->hashtag, buf, n);
     snprintf(buf + k, n - k, "%sseries", k > 0 ? "-" : "chat-");
 }
 

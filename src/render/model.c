@@ -37,9 +37,15 @@ const char *ck_rjson_str(const json_t *obj, const char *key)
 
 /* ---- parsing ---- */
 
-/* Parse one line; invalid UTF-8 (which jansson refuses) is replaced with
- * U+FFFD and tried again, so one bad byte does not lose a message. */
-static json_t *parse_line(const char *line, size_t len)
+void ck_rmodel_counts(const struct ck_rmodel *m, char *buf, size_t n)
+{
+    size_t messages = m->n - m->boosts; /* every other message has an author */
+    snprintf(buf, n, "%lu message%s from %lu %s, and %lu boost%s", (unsigned long)messages,
+             messages == 1 ? "" : "s", (unsigned long)m->nauth, m->nauth == 1 ? "person" : "people",
+             (unsigned long)m->boosts, m->boosts == 1 ? "" : "s");
+}
+
+json_t *ck_rjson_parse_line(const char *line, size_t len)
 {
     json_error_t je;
     json_t *j = json_loadb(line, len, 0, &je);
@@ -73,7 +79,7 @@ int ck_rmodel_get(struct ck_rmodel *m, uint32_t i, struct ck_rrec *out)
     out->json = NULL;
     if (m->src != NULL)
         return m->src->get(m->src->ctx, (size_t)m->msgs[i].off, &out->r, NULL);
-    out->json = parse_line(m->data + m->msgs[i].off, m->msgs[i].len);
+    out->json = ck_rjson_parse_line(m->data + m->msgs[i].off, m->msgs[i].len);
     if (out->json == NULL || ck_record_from_json(out->json, &out->r) != 0) {
         ck_rrec_release(out);
         return CK_ENOMEM;
@@ -422,7 +428,7 @@ static int load_lines(struct ck_rmodel *m, const char *path, struct ck_sink *csv
         while (t < len && (m->data[off + t] == ' ' || m->data[off + t] == '\r'))
             t++;
         if (t < len) {
-            json_t *j = len <= UINT32_MAX ? parse_line(m->data + off, len) : NULL;
+            json_t *j = len <= UINT32_MAX ? ck_rjson_parse_line(m->data + off, len) : NULL;
             struct ck_record r;
             int rc = j != NULL ? ck_record_from_json(j, &r) : CK_EPARSE;
             if (rc == 0)

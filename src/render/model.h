@@ -170,6 +170,15 @@ uint64_t ck_rhash(const char *s, size_t len, bool fold);
 /* The string at key of obj, or "" (borrowed). */
 const char *ck_rjson_str(const json_t *obj, const char *key);
 
+/* "26 messages from 9 people, and 1 boost" for the transcripts' footers
+ * (plain text: numbers and English words only). */
+void ck_rmodel_counts(const struct ck_rmodel *m, char *buf, size_t n);
+
+/* One line of messages.jsonl as a new JSON object, or NULL (not JSON, or not
+ * an object). Invalid UTF-8 (which jansson refuses) is replaced with U+FFFD
+ * and the line tried again, so one bad byte does not lose a message. */
+json_t *ck_rjson_parse_line(const char *line, size_t len);
+
 /* Call each(arg, handle) for every message of another session's
  * messages.jsonl at path that is not a boost (handle NULL when it has none);
  * unreadable lines are passed over. A missing file calls nothing. Returns

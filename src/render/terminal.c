@@ -31,6 +31,7 @@
 #include "chatkeeper/strset.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
+#include "model.h"
 
 #define MAX_QUESTION CK_RENDER_MAX_QUESTION /* higher numbers are noise, not headings */
 #define NONE SIZE_MAX
@@ -184,21 +185,6 @@ static const char *str(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
-/* A line as the transcript's model reads it (render/model.c): invalid UTF-8
- * repaired to U+FFFD rather than the line lost. */
-static json_t *parse_line(const char *line, size_t len)
-{
-    json_error_t je;
-    json_t *j = json_loadb(line, len, 0, &je);
-    if (j == NULL && json_error_code(&je) == json_error_invalid_utf8) {
-        char *clean = ck_utf8_sanitize(line, len);
-        if (clean != NULL)
-            j = json_loads(clean, 0, &je);
-        free(clean);
-    }
-    return j;
-}
-
 static int load_messages(struct reading *r, const char *path, struct ck_error *err)
 {
     FILE *f = fopen(path, "rb");
@@ -211,7 +197,7 @@ static int load_messages(struct reading *r, const char *path, struct ck_error *e
     int rc = 0;
     while (rc == 0 && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
-        json_t *rec = parse_line(line, (size_t)len);
+        json_t *rec = ck_rjson_parse_line(line, (size_t)len);
         struct ck_record view;
         if (!json_is_object(rec) || ck_record_from_json(rec, &view) != 0) {
             if (strspn(line, " \t\r\n") != strlen(line))

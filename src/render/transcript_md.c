@@ -195,13 +195,9 @@ void ck_rmd_group_end(struct ck_sink *o, const struct ck_rgroup *g)
 
 void ck_rmd_end(struct ck_rmodel *m, struct ck_sink *o)
 {
-    size_t messages = m->n - m->boosts; /* every other message has an author */
-    ck_sink_printf(o,
-                   "---\n\n%lu message%s from %lu %s, and %lu boost%s. Archived by "
-                   "chatkeeper from \\#",
-                   (unsigned long)messages, messages == 1 ? "" : "s", (unsigned long)m->nauth,
-                   m->nauth == 1 ? "person" : "people", (unsigned long)m->boosts,
-                   m->boosts == 1 ? "" : "s");
+    char counts[128];
+    ck_rmodel_counts(m, counts, sizeof counts);
+    ck_sink_printf(o, "---\n\n%s. Archived by chatkeeper from \\#", counts);
     md(o, m->s->hashtag);
     ck_sink_puts(o, ".\n");
 }

@@ -89,7 +89,7 @@ struct ck_follower {
     char *page_max_id;  /* backward: max_id of the next page (NULL: newest page) */
     const char *source; /* journal source of the pages being fetched */
 
-    struct ck_threads *threads; /* while fetching threads */
+    struct ck_replies *threads; /* while fetching threads */
     json_t *reply_hints; /* [id, replies_count] seen by the sweep: fresher than the journal's */
     struct ck_ratelimit rl;
     struct ck_backoff backoff;
@@ -295,7 +295,7 @@ static void finish(struct ck_follower *f, int status)
             ck_warn("follower: %zu %s in all (see the first warning)", f->noise[k],
                     noise_names[k]);
     if (f->threads != NULL) {
-        ck_threads_close(f->threads);
+        ck_replies_close(f->threads);
         f->threads = NULL;
     }
     set_state(f, status == 0 ? F_DONE : F_STOPPED);
@@ -392,7 +392,7 @@ static void start_threads(struct ck_follower *f)
         if (json_is_string(id))
             json_array_append(roots, id);
     }
-    struct ck_threads_conf tc = {
+    struct ck_replies_conf tc = {
         .ops = f->conf.ops,
         .base_url = f->conf.base_url,
         .token = f->conf.token,
@@ -409,7 +409,7 @@ static void start_threads(struct ck_follower *f)
         .arg = f,
     };
     struct ck_error err = {0};
-    int rc = ck_threads_start(f->loop, f->http, &tc, on_threads_done, f, &f->threads, &err);
+    int rc = ck_replies_start(f->loop, f->http, &tc, on_threads_done, f, &f->threads, &err);
     json_decref(roots);
     if (rc < 0) {
         ck_warn("follower: cannot fetch threads: %s", err.msg);
@@ -1050,7 +1050,7 @@ void ck_follower_stop(struct ck_follower *f)
 {
     stream_stop(f);
     if (f->threads != NULL) {
-        ck_threads_close(f->threads);
+        ck_replies_close(f->threads);
         f->threads = NULL;
     }
     if (f->st != F_DONE)

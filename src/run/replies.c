@@ -20,11 +20,11 @@ struct root {
     long known;   /* replies we hold */
 };
 
-struct ck_threads {
+struct ck_replies {
     uv_loop_t *loop;
     struct ck_http *http;
-    struct ck_threads_conf conf;
-    ck_threads_done_cb cb;
+    struct ck_replies_conf conf;
+    ck_replies_done_cb cb;
     void *cb_arg;
     uv_timer_t timer;
     struct root *roots;
@@ -34,7 +34,7 @@ struct ck_threads {
     struct ck_strset covered; /* ids already inside a fetched thread */
     struct ck_backoff backoff;
     size_t requests;
-    struct ck_threads_tally tally; /* where each wanted root went, for the last line */
+    struct ck_replies_tally tally; /* where each wanted root went, for the last line */
     int inflight, closing, timer_closed, done;
 };
 
@@ -51,7 +51,7 @@ static int str_cmp(const void *a, const void *b)
     return ck_id_order(*(char *const *)a, *(char *const *)b);
 }
 
-static int push_root(struct ck_threads *t, const char *id, long replies, long seq)
+static int push_root(struct ck_replies *t, const char *id, long replies, long seq)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
@@ -68,7 +68,7 @@ static int push_root(struct ck_threads *t, const char *id, long replies, long se
     return 0;
 }
 
-static int push_parent(struct ck_threads *t, const char *id)
+static int push_parent(struct ck_replies *t, const char *id)
 {
     if (t->n_parents == t->cap_parents) {
         size_t cap = t->cap_parents ? t->cap_parents * 2 : 64;
@@ -89,7 +89,7 @@ static int push_parent(struct ck_threads *t, const char *id)
  * Sorting both later gives each root its known replies in O(n log n). */
 static int scan_cb(size_t lineno, const json_t *entry, void *arg)
 {
-    struct ck_threads *t = arg;
+    struct ck_replies *t = arg;
     const char *plat = json_string_value(json_object_get(entry, "platform"));
     if (plat != NULL && strcmp(plat, t->conf.ops->name) != 0)
         return 0;
@@ -107,7 +107,7 @@ static int scan_cb(size_t lineno, const json_t *entry, void *arg)
 }
 
 /* Sort, keep the latest count per id, and count the replies we hold. */
-static void settle_roots(struct ck_threads *t)
+static void settle_roots(struct ck_replies *t)
 {
     if (t->n > 1)
         qsort(t->roots, t->n, sizeof *t->roots, root_cmp);
@@ -137,7 +137,7 @@ static void settle_roots(struct ck_threads *t)
     t->n_parents = t->cap_parents = 0;
 }
 
-static void finish(struct ck_threads *t, int status)
+static void finish(struct ck_replies *t, int status)
 {
     if (t->done)
         return;
@@ -150,7 +150,7 @@ static void finish(struct ck_threads *t, int status)
 static void on_timer(uv_timer_t *h);
 static void on_response(int status, const struct ck_response *resp, const char *errmsg, void *arg);
 
-static void schedule(struct ck_threads *t, int64_t want)
+static void schedule(struct ck_replies *t, int64_t want)
 {
     int64_t now = ck_time_now_ms();
     int64_t at = t->conf.rl ? ck_ratelimit_next(t->conf.rl, want, now) : want;
@@ -167,7 +167,7 @@ static void schedule(struct ck_threads *t, int64_t want)
 }
 
 /* The next root that still needs its thread fetched, or NULL. */
-static struct root *next_root(struct ck_threads *t)
+static struct root *next_root(struct ck_replies *t)
 {
     while (t->next < t->n) {
         struct root *r = &t->roots[t->next];
@@ -183,12 +183,12 @@ static struct root *next_root(struct ck_threads *t)
 
 static void on_timer(uv_timer_t *h)
 {
-    struct ck_threads *t = h->data;
+    struct ck_replies *t = h->data;
     struct root *r = next_root(t);
     char line[256];
     if (r == NULL) {
         t->tally.requests = t->requests;
-        ck_threads_summary(&t->tally, NULL, line, sizeof line);
+        ck_replies_summary(&t->tally, NULL, line, sizeof line);
         ck_info("threads: %s", line);
         finish(t, 0);
         return;
@@ -202,7 +202,7 @@ static void on_timer(uv_timer_t *h)
         }
         t->tally.covered = t->tally.wanted - t->tally.fetched - t->tally.gone - t->tally.left;
         t->tally.requests = t->requests;
-        ck_threads_summary(&t->tally,
+        ck_replies_summary(&t->tally,
                            t->requests >= t->conf.max_requests ? "request budget" : "deadline",
                            line, sizeof line);
         ck_warn("threads: %s", line);
@@ -224,7 +224,7 @@ static void on_timer(uv_timer_t *h)
     t->requests++;
 }
 
-static void maybe_free(struct ck_threads *t)
+static void maybe_free(struct ck_replies *t)
 {
     if (!t->closing || t->inflight || !t->timer_closed)
         return;
@@ -237,7 +237,7 @@ static void maybe_free(struct ck_threads *t)
 
 static void on_response(int status, const struct ck_response *resp, const char *errmsg, void *arg)
 {
-    struct ck_threads *t = arg;
+    struct ck_replies *t = arg;
     t->inflight = 0;
     if (t->closing) {
         maybe_free(t);
@@ -305,14 +305,14 @@ static void on_response(int status, const struct ck_response *resp, const char *
     schedule(t, now);
 }
 
-int ck_threads_start(uv_loop_t *loop, struct ck_http *http, const struct ck_threads_conf *conf,
-                     ck_threads_done_cb cb, void *cb_arg, struct ck_threads **out,
+int ck_replies_start(uv_loop_t *loop, struct ck_http *http, const struct ck_replies_conf *conf,
+                     ck_replies_done_cb cb, void *cb_arg, struct ck_replies **out,
                      struct ck_error *err)
 {
     *out = NULL;
     if (conf->ops->context_request == NULL || conf->ops->parse_context == NULL)
         return ck_error_set(err, CK_EINVAL, "threads: %s cannot fetch threads", conf->ops->name);
-    struct ck_threads *t = calloc(1, sizeof *t);
+    struct ck_replies *t = calloc(1, sizeof *t);
     if (t == NULL)
         return ck_error_set(err, CK_ENOMEM, "out of memory");
     t->loop = loop;
@@ -366,12 +366,12 @@ int ck_threads_start(uv_loop_t *loop, struct ck_http *http, const struct ck_thre
 
 static void on_closed(uv_handle_t *h)
 {
-    struct ck_threads *t = h->data;
+    struct ck_replies *t = h->data;
     t->timer_closed = 1;
     maybe_free(t);
 }
 
-void ck_threads_close(struct ck_threads *t)
+void ck_replies_close(struct ck_replies *t)
 {
     if (t == NULL)
         return;

@@ -58,7 +58,7 @@ size_t ck_run_status_format(const struct ck_run_status *s, char *buf, size_t n)
     return o.len;
 }
 
-size_t ck_threads_summary(const struct ck_threads_tally *t, const char *left_why, char *buf,
+size_t ck_replies_summary(const struct ck_replies_tally *t, const char *left_why, char *buf,
                           size_t n)
 {
     struct out o = {buf, n, 0};

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "chatkeeper/timeutil.h"
+#include "chatkeeper/userfile.h"
 #include "config_check.h"
 #include "config_pos.h"
 
@@ -546,26 +547,10 @@ int ck_session_load_buffer(const char *name, const char *text, size_t len, struc
 static int load_file(const char *path, bool import, struct ck_session *s, struct ck_error *err)
 {
     memset(s, 0, sizeof *s);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return ck_error_set(err, -e, "%s: %s", path, strerror(e));
-    }
-    char *buf = malloc(MAX_FILE_SIZE + 1);
-    if (buf == NULL) {
-        fclose(f);
-        return ck_error_set(err, CK_ENOMEM, "%s: out of memory", path);
-    }
-    size_t len = fread(buf, 1, MAX_FILE_SIZE + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    int rc;
-    if (bad)
-        rc = ck_error_set(err, CK_EIO, "%s: read error", path);
-    else if (len > MAX_FILE_SIZE)
-        rc = ck_error_set(err, CK_ECONFIG, "%s: larger than %d bytes; not a session file", path,
-                          MAX_FILE_SIZE);
-    else
+    char *buf;
+    size_t len;
+    int rc = ck_read_user_file(path, MAX_FILE_SIZE, "a session file", 0, &buf, &len, err);
+    if (rc == 0)
         rc = load_buffer(path, buf, len, import, s, err);
     free(buf);
     return rc;

@@ -213,70 +213,65 @@ static int read_string(struct scan *sc, char **out, size_t *outlen)
 
 static int scan_value(struct scan *sc, int kline, int kcol);
 
-static int scan_object(struct scan *sc)
+/* Push an object member's key (and eat its ':'), noting where the key stands.
+ * Returns the old path length (for path_pop), -1 on bad syntax, or
+ * CK_ENOMEM. */
+static long push_key(struct scan *sc, int *kline, int *kcol)
 {
-    adv(sc);
     skip_ws(sc);
-    if (peek(sc) == '}') {
-        adv(sc);
-        return 0;
-    }
-    for (;;) {
-        skip_ws(sc);
-        if (peek(sc) != '"')
-            return -1;
-        int kline = sc->line, kcol = sc->col;
-        char *key = NULL;
-        size_t klen = 0;
-        int rc = read_string(sc, &key, &klen);
-        if (rc != 0)
-            return rc;
-        skip_ws(sc);
-        if (peek(sc) != ':') {
-            free(key);
-            return -1;
-        }
-        adv(sc);
-        long old = path_push(sc, key, klen, true);
+    if (peek(sc) != '"')
+        return -1;
+    *kline = sc->line;
+    *kcol = sc->col;
+    char *key = NULL;
+    size_t klen = 0;
+    int rc = read_string(sc, &key, &klen);
+    if (rc != 0)
+        return rc;
+    skip_ws(sc);
+    if (peek(sc) != ':') {
         free(key);
-        if (old < 0)
-            return CK_ENOMEM;
-        rc = scan_value(sc, kline, kcol);
-        path_pop(sc, old);
-        if (rc != 0)
-            return rc;
-        skip_ws(sc);
-        int c = peek(sc);
-        adv(sc);
-        if (c == '}')
-            return 0;
-        if (c != ',')
-            return -1;
+        return -1;
     }
+    adv(sc);
+    long old = path_push(sc, key, klen, true);
+    free(key);
+    return old < 0 ? CK_ENOMEM : old;
 }
 
-static int scan_array(struct scan *sc)
+/* An object (close '}') or an array (close ']'), from its opening bracket:
+ * each member's path is pushed ("key" after a dot, or "[i]") while its value
+ * is scanned. */
+static int scan_members(struct scan *sc, int close)
 {
     adv(sc);
     skip_ws(sc);
-    if (peek(sc) == ']') {
+    if (peek(sc) == close) {
         adv(sc);
         return 0;
     }
     for (size_t i = 0;; i++) {
-        char idx[32];
-        int n = snprintf(idx, sizeof idx, "[%zu]", i);
-        long old = path_push(sc, idx, (size_t)n, false);
+        int kline = 0, kcol = 0;
+        long old;
+        if (close == '}') {
+            old = push_key(sc, &kline, &kcol);
+        } else {
+            char idx[32];
+            int n = snprintf(idx, sizeof idx, "[%zu]", i);
+            old = path_push(sc, idx, (size_t)n, false);
+            if (old < 0)
+                old = CK_ENOMEM;
+        }
         if (old < 0)
-            return CK_ENOMEM;
-        int rc = scan_value(sc, 0, 0);
+            return (int)old;
+        int rc = scan_value(sc, kline, kcol);
         path_pop(sc, old);
         if (rc != 0)
             return rc;
         skip_ws(sc);
         int c = peek(sc);
         adv(sc);
-        if (c == ']')
+        if (c == close)
             return 0;
         if (c != ',')
             return -1;
@@ -294,9 +289,9 @@ static int scan_value(struct scan *sc, int kline, int kcol)
     if (rc == 0) {
         int c = peek(sc);
         if (c == '{') {
-            rc = scan_object(sc);
+            rc = scan_members(sc, '}');
         } else if (c == '[') {
-            rc = scan_array(sc);
+            rc = scan_members(sc, ']');
         } else if (c == '"') {
             rc = read_string(sc, NULL, NULL);
         } else {

@@ -3,13 +3,12 @@
  * (config_check.c), so its errors read exactly like the session file's. */
 #include "chatkeeper/overrides.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "chatkeeper/log.h"
+#include "chatkeeper/userfile.h"
 #include "config_check.h"
 #include "config_pos.h"
 
@@ -164,30 +163,10 @@ int ck_overrides_load(const char *path, int n_questions, struct ck_overrides *ou
                       struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return e == ENOENT ? 0 : ck_error_set(err, -e, "%s: %s", path, strerror(e));
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return ck_error_set(err, CK_ECONFIG, "%s: is a directory, not a file", path);
-    }
-    char *buf = malloc(MAX_FILE_SIZE + 1);
-    if (buf == NULL) {
-        fclose(f);
-        return ck_error_set(err, CK_ENOMEM, "%s: out of memory", path);
-    }
-    size_t len = fread(buf, 1, MAX_FILE_SIZE + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    int rc;
-    if (bad)
-        rc = ck_error_set(err, CK_EIO, "%s: read error", path);
-    else if (len > MAX_FILE_SIZE)
-        rc = ck_error_set(err, CK_ECONFIG, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
-    else
+    char *buf;
+    size_t len;
+    int rc = ck_read_user_file(path, MAX_FILE_SIZE, NULL, CK_USERFILE_OPTIONAL, &buf, &len, err);
+    if (rc == 0 && buf != NULL)
         rc = ck_overrides_parse(path, buf, len, n_questions, out, err);
     free(buf);
     return rc;
@@ -241,12 +220,17 @@ size_t ck_overrides_unknown(struct ck_overrides *ov, const struct ck_group_msg *
     for (size_t i = 0; i < ov->n_refs; i++) {
         if (r[i].found)
             continue;
-        char id[96], line[512];
+        char id[96], path[128], line[512];
         clean(r[i].id, id, sizeof id);
+        ck_utf8_trim_partial(id); /* a long id is cut: not in the middle of a character */
+        clean(r[i].path, path, sizeof path); /* "move.ID" holds the id too */
+        ck_utf8_trim_partial(path);
+        ck_utf8_scrub(id); /* U+FFFE/U+FFFF as in every message (error.h) */
+        ck_utf8_scrub(path);
         snprintf(line, sizeof line,
                  "%s:%d:%d: field '%s': no message with id \"%s\" has been captured (a typo, or "
                  "not fetched yet?); ignored until there is one",
-                 ov->name, r[i].line, r[i].col, r[i].path, id);
+                 ov->name, r[i].line, r[i].col, path, id);
         if (cb != NULL)
             cb(line, arg);
         else

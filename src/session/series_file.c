@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "chatkeeper/timeutil.h"
+#include "chatkeeper/userfile.h"
 #include "config_check.h"
 #include "config_pos.h"
 #include "series_int.h"
@@ -24,29 +25,7 @@
 
 static int read_all(const char *path, char **buf, size_t *len, struct ck_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        int e = errno;
-        return ck_error_set(err, e == ENOENT ? CK_ENOTFOUND : -e, "%s: %s", path, strerror(e));
-    }
-    *buf = malloc(MAX_FILE_SIZE + 1);
-    if (*buf == NULL) {
-        fclose(f);
-        return ck_error_set(err, CK_ENOMEM, "%s: out of memory", path);
-    }
-    *len = fread(*buf, 1, MAX_FILE_SIZE + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    int rc = 0;
-    if (bad)
-        rc = ck_error_set(err, CK_EIO, "%s: read error", path);
-    else if (*len > MAX_FILE_SIZE)
-        rc = ck_error_set(err, CK_ECONFIG, "%s: larger than %d bytes", path, MAX_FILE_SIZE);
-    if (rc != 0) {
-        free(*buf);
-        *buf = NULL;
-    }
-    return rc;
+    return ck_read_user_file(path, MAX_FILE_SIZE, NULL, 0, buf, len, err);
 }
 
 /* Parse text as a JSON object and scan value positions. *root new. */

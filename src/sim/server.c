@@ -8,6 +8,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "chatkeeper/log.h"
 #include "chatkeeper/timeutil.h"
 
 #define BODY_MAX (64 * 1024)
@@ -328,12 +331,28 @@ int ck_sim_http_listen(int port, int *fd_out, int *bound, struct ck_error *err)
     return 0;
 }
 
+/* libmicrohttpd's own messages ("Failed to send the chunked response body
+ * ..." when a client drops a stream) went raw to stderr, in the middle of a
+ * rehearsal's status line: they are debug lines now, escaped like any other. */
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
+                                                          va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    ck_debug("simulator: libmicrohttpd: %s", msg);
+}
+
 struct MHD_Daemon *ck_sim_http_start(struct ck_sim *sim, int fd, struct ck_error *err)
 {
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, sim, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+        on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, MHD_OPTION_END);
     if (d == NULL) {
         close(fd);
         ck_error_set(err, CK_EIO, "cannot start the HTTP server");

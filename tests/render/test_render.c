@@ -1029,6 +1029,68 @@ static void test_svg(void **state)
     free(svg);
 }
 
+/* A year-long window (issue 12): a tick per minute made 8,773 ticks and 1 MB.
+ * The spacing now grows with the window: monthly here, at most 13 ticks. */
+static void test_svg_year(void **state)
+{
+    (void)state;
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/ck-render-year-XXXXXX"); /* not in root: test_index counts */
+    assert_non_null(mkdtemp(dir));
+    const char *sess =
+        "{\"title\":\"A year\",\"hashtag\":\"uklibchat\",\"timezone\":\"Asia/Kolkata\","
+        "\"start\":\"2026-01-01T00:00\",\"duration\":\"8760h\",\"lead\":\"0s\",\"grace\":\"0s\","
+        "\"platform\":{\"type\":\"mastodon\",\"base_url\":\"https://x.org\"},"
+        "\"facilitators\":[\"" HOST "\"],\"post\":false,"
+        "\"questions\":[{\"at\":\"5m\",\"text\":\"One?\"}]}";
+    write_file(dir, "session.json", sess, strlen(sess));
+    const char *msgs =
+        "{\"id\":\"y1\",\"created_at\":\"2026-03-01T12:00:00.000Z\",\"author\":{\"handle\":"
+        "\"@a@x.org\"},\"text\":\"hi\",\"boost_of\":null,\"questions\":[]}\n";
+    write_file(dir, "messages.jsonl", msgs, strlen(msgs));
+    struct ck_error err = {0};
+    assert_int_equal(ck_render_session(dir, NULL, &err), 0);
+    size_t len;
+    char *svg = read_file(dir, "activity.svg", &len);
+    assert_true(len < 16 * 1024);
+    xmlDocPtr doc = xmlReadMemory(svg, (int)len, "a.svg", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    /* The axes group: two axis lines, the y grid lines, then one line per tick. */
+    int ticks = count(doc, "//*[local-name()='g' and @class='axes']/*[local-name()='line' and "
+                           "not(@stroke)]") - 2;
+    assert_true(ticks >= 11 && ticks <= 13);
+    /* On the 1st of each month at local midnight (India is 5:30 ahead of UTC). */
+    assert_int_equal(count(doc, "//*[local-name()='text' and .='Jan 2026']"), 1);
+    assert_int_equal(count(doc, "//*[local-name()='text' and .='Jul 2026']"), 1);
+    assert_int_equal(count(doc, "//*[local-name()='text' and .='Dec 2026']"), 1);
+    xmlFreeDoc(doc);
+    free(svg);
+
+    /* A 3-day window: daily ticks at local midnight. */
+    const char *three =
+        "{\"title\":\"Three days\",\"hashtag\":\"uklibchat\",\"timezone\":\"Europe/London\","
+        "\"start\":\"2026-03-28T12:00\",\"duration\":\"72h\",\"lead\":\"0s\",\"grace\":\"0s\","
+        "\"platform\":{\"type\":\"mastodon\",\"base_url\":\"https://x.org\"},"
+        "\"facilitators\":[\"" HOST "\"],\"post\":false,"
+        "\"questions\":[{\"at\":\"5m\",\"text\":\"One?\"}]}";
+    write_file(dir, "session.json", three, strlen(three));
+    assert_int_equal(ck_render_session(dir, NULL, &err), 0);
+    svg = read_file(dir, "activity.svg", &len);
+    doc = xmlReadMemory(svg, (int)len, "a.svg", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    /* 72 h / 12 = 6 h steps: 18:00, 00:00, 06:00 (... across the clocks going
+     * forward on the 29th), 12 ticks or fewer. */
+    ticks = count(doc, "//*[local-name()='g' and @class='axes']/*[local-name()='line' and "
+                       "not(@stroke)]") - 2;
+    assert_true(ticks >= 10 && ticks <= 13);
+    assert_int_equal(count(doc, "//*[local-name()='text' and .='18:00']"), 3);
+    xmlFreeDoc(doc);
+    free(svg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* ---- index.html ---- */
 
 static void test_index(void **state)
@@ -1176,6 +1238,7 @@ int main(void)
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_svg),
+        cmocka_unit_test(test_svg_year),
         cmocka_unit_test(test_writeup_page),
         cmocka_unit_test(test_index),
         cmocka_unit_test(test_missing_and_empty),

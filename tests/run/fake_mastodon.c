@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -130,6 +131,197 @@ struct fake_status *fake_create_or_find(const char *key, const char *body)
     return s;
 }
 
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    struct fake_req *r = cls;
+    size_t n = strlen(r->query);
+    snprintf(r->query + n, sizeof r->query - n, "%s%s=%s", n ? "&" : "", key, value ? value : "");
+    return MHD_YES;
+}
+
+static char *timeline_page(const struct fake_req *r, char *link, size_t n_link);
+
+/* Answer from the script and log the request. Called with fake.mu held;
+ * unlocks it. */
+static enum MHD_Result scripted(struct MHD_Connection *c, const char *method, const char *url,
+                                const char *body)
+{
+    struct fake_req *r = fake.n_reqs < FAKE_MAX_REQS ? &fake.reqs[fake.n_reqs++] : NULL;
+    if (r != NULL) {
+        memset(r, 0, sizeof *r);
+        snprintf(r->method, sizeof r->method, "%s", method);
+        snprintf(r->path, sizeof r->path, "%s", url);
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, r);
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        snprintf(r->auth, sizeof r->auth, "%s", auth ? auth : "");
+        snprintf(r->body, sizeof r->body, "%s", body);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r->at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    }
+    if (fake.tl.path[0] != '\0' && strcmp(url, fake.tl.path) == 0 && r != NULL &&
+        strcmp(method, "GET") == 0) {
+        struct fake_timeline *t = &fake.tl;
+        enum fake_tl_fault f = t->next_fault < t->n_faults ? t->faults[t->next_fault++] : TL_OK;
+        char link[512] = "";
+        char *page = f == TL_OK ? timeline_page(r, link, sizeof link) : NULL;
+        r->code = f == TL_429 ? 429 : f == TL_503 ? 503 : 200;
+        pthread_mutex_unlock(&fake.mu);
+        if (f == TL_429)
+            return reply(c, 429, "{\"error\":\"Too many requests\"}", "1");
+        if (f == TL_503)
+            return reply(c, 503, "<html>Service Unavailable</html>", NULL);
+        if (page == NULL)
+            return MHD_NO;
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(strlen(page), page, MHD_RESPMEM_MUST_FREE);
+        MHD_add_response_header(resp, "Content-Type", "application/json");
+        char *colon = strchr(link, ':');
+        if (colon != NULL) {
+            *colon = '\0';
+            MHD_add_response_header(resp, link, colon + 2);
+        }
+        enum MHD_Result ret = MHD_queue_response(c, 200, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    const struct fake_canned *a = NULL;
+    for (size_t i = 0; i < fake.n_script && a == NULL; i++) {
+        const struct fake_canned *e = &fake.script[i];
+        if (!fake.used[i] && strcmp(e->method, method) == 0 && strcmp(e->path, url) == 0) {
+            a = e;
+            fake.used[i] = !e->sticky;
+        }
+    }
+    unsigned code = a ? a->code : 404;
+    if (r != NULL)
+        r->code = code;
+    char *text = strdup(a ? a->body : "{\"error\":\"Record not found\"}");
+    char header[256] = "";
+    if (a != NULL && a->header != NULL)
+        snprintf(header, sizeof header, "%s", a->header);
+    pthread_mutex_unlock(&fake.mu);
+    if (text == NULL)
+        return MHD_NO;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    char *colon = strchr(header, ':');
+    if (colon != NULL) {
+        *colon = '\0';
+        MHD_add_response_header(resp, header, colon + 1 + strspn(colon + 1, " "));
+    }
+    enum MHD_Result ret = MHD_queue_response(c, code, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+void fake_script(const struct fake_canned *c, size_t n)
+{
+    pthread_mutex_lock(&fake.mu);
+    fake.n_script = n < FAKE_MAX_SCRIPT ? n : FAKE_MAX_SCRIPT;
+    for (size_t i = 0; i < fake.n_script; i++) {
+        fake.script[i] = c[i];
+        fake.used[i] = false;
+    }
+    fake.n_reqs = 0;
+    pthread_mutex_unlock(&fake.mu);
+}
+
+size_t fake_count(const char *method, const char *path)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fake.n_reqs; i++)
+        n += strcmp(fake.reqs[i].method, method) == 0 && strcmp(fake.reqs[i].path, path) == 0;
+    return n;
+}
+
+/* The timeline's answer to r's query; a new JSON array text and the Link
+ * header. Called with fake.mu held. */
+static char *timeline_page(const struct fake_req *r, char *link, size_t n_link)
+{
+    struct fake_timeline *t = &fake.tl;
+    char max_id[24] = "", min_id[24] = "", since_id[24] = "";
+    int limit = 20;
+    for (const char *p = r->query; *p != '\0';) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!t->loop && len > 7 && strncmp(p, "max_id=", 7) == 0)
+            snprintf(max_id, sizeof max_id, "%.*s", (int)(len - 7), p + 7);
+        else if (!t->loop && len > 7 && strncmp(p, "min_id=", 7) == 0)
+            snprintf(min_id, sizeof min_id, "%.*s", (int)(len - 7), p + 7);
+        else if (!t->loop && len > 9 && strncmp(p, "since_id=", 9) == 0)
+            snprintf(since_id, sizeof since_id, "%.*s", (int)(len - 9), p + 9);
+        else if (len > 6 && strncmp(p, "limit=", 6) == 0)
+            limit = atoi(p + 6);
+        p = end ? end + 1 : p + len;
+    }
+    if (limit <= 0 || limit > 40)
+        limit = 40;
+    /* Ids are fixed-width decimal: strcmp orders them. */
+    size_t lo = 0, hi = t->n; /* candidates t->ids[lo..hi) */
+    while (hi > 0 && max_id[0] && strcmp(t->ids[hi - 1], max_id) >= 0)
+        hi--;
+    while (lo < hi && since_id[0] && strcmp(t->ids[lo], since_id) <= 0)
+        lo++;
+    while (lo < hi && min_id[0] && strcmp(t->ids[lo], min_id) <= 0)
+        lo++;
+    if (hi - lo > (size_t)limit) {
+        if (min_id[0])
+            hi = lo + (size_t)limit; /* min_id: the oldest page above the cursor */
+        else
+            lo = hi - (size_t)limit;
+    }
+    size_t need = 3;
+    for (size_t i = lo; i < hi; i++)
+        need += strlen(t->items[i]) + 1;
+    char *out = malloc(need);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '[';
+    for (size_t i = hi; i > lo; i--) {
+        size_t l = strlen(t->items[i - 1]);
+        memcpy(out + o, t->items[i - 1], l);
+        o += l;
+        if (i - 1 > lo)
+            out[o++] = ',';
+    }
+    out[o++] = ']';
+    out[o] = '\0';
+    link[0] = '\0';
+    if (hi > lo)
+        snprintf(link, n_link,
+                 "Link: <http://127.0.0.1:%u%s?max_id=%s>; rel=\"next\", "
+                 "<http://127.0.0.1:%u%s?min_id=%s>; rel=\"prev\"",
+                 fake.port, t->path, t->ids[lo], fake.port, t->path, t->ids[hi - 1]);
+    return out;
+}
+
+void fake_timeline(const char *path, const enum fake_tl_fault *faults, size_t n, bool loop)
+{
+    pthread_mutex_lock(&fake.mu);
+    for (size_t i = 0; i < fake.tl.n; i++)
+        free(fake.tl.items[i]);
+    fake.tl.n = 0;
+    snprintf(fake.tl.path, sizeof fake.tl.path, "%s", path);
+    fake.tl.n_faults = n < 16 ? n : 16;
+    for (size_t i = 0; i < fake.tl.n_faults; i++)
+        fake.tl.faults[i] = faults[i];
+    fake.tl.next_fault = 0;
+    fake.tl.loop = loop;
+    pthread_mutex_unlock(&fake.mu);
+}
+
+void fake_timeline_add(const char *id, const char *json)
+{
+    if (fake.tl.n == FAKE_MAX_TL)
+        return;
+    snprintf(fake.tl.ids[fake.tl.n], sizeof fake.tl.ids[0], "%s", id);
+    fake.tl.items[fake.tl.n++] = strdup(json);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
@@ -153,8 +345,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (strcmp(method, "POST") != 0 || strcmp(url, "/api/v1/statuses") != 0)
-        return reply(c, 404, "{\"error\":\"Record not found\"}", NULL);
+    if (strcmp(method, "POST") != 0 || strcmp(url, "/api/v1/statuses") != 0) {
+        pthread_mutex_lock(&fake.mu);
+        return scripted(c, method, url, u->data != NULL ? u->data : "");
+    }
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
     const char *body = u->data != NULL ? u->data : "";
@@ -221,6 +415,7 @@ int fake_start(void **state)
 int fake_stop(void **state)
 {
     MHD_stop_daemon(fake.d);
+    fake_timeline("", NULL, 0, false);
     return 0;
 }
 

@@ -87,10 +87,10 @@ static void test_status_truncates(void **state)
     assert_int_equal(need, strlen("09:08:58  waiting  following starts in 1s"));
 }
 
-static void expect_tally(const struct ck_threads_tally *t, const char *why, const char *want)
+static void expect_tally(const struct ck_replies_tally *t, const char *why, const char *want)
 {
     char buf[256];
-    size_t need = ck_threads_summary(t, why, buf, sizeof buf);
+    size_t need = ck_replies_summary(t, why, buf, sizeof buf);
     assert_string_equal(buf, want);
     assert_int_equal(need, strlen(want));
 }
@@ -100,17 +100,17 @@ static void expect_tally(const struct ck_threads_tally *t, const char *why, cons
 static void test_threads_tally_accounts_for_every_thread(void **state)
 {
     (void)state;
-    struct ck_threads_tally t = {.wanted = 19, .fetched = 18, .covered = 1, .requests = 18};
+    struct ck_replies_tally t = {.wanted = 19, .fetched = 18, .covered = 1, .requests = 18};
     expect_tally(&t, NULL,
                  "19 thread(s) may hold replies: 18 fetched, 1 already inside a fetched thread");
-    t = (struct ck_threads_tally){
+    t = (struct ck_replies_tally){
         .wanted = 4, .fetched = 1, .covered = 1, .gone = 1, .left = 1, .requests = 5};
     expect_tally(&t, "deadline",
                  "4 thread(s) may hold replies: 1 fetched, 1 already inside a fetched thread, "
                  "1 deleted or private, 1 not fetched (deadline); 5 requests, retries included");
-    t = (struct ck_threads_tally){0};
+    t = (struct ck_replies_tally){0};
     expect_tally(&t, NULL, "0 thread(s) may hold replies");
-    t = (struct ck_threads_tally){.wanted = 2, .fetched = 2, .requests = 2};
+    t = (struct ck_replies_tally){.wanted = 2, .fetched = 2, .requests = 2};
     expect_tally(&t, NULL, "2 thread(s) may hold replies: 2 fetched");
 }
 
