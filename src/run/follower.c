@@ -114,6 +114,14 @@ struct ck_follower {
     char *check_from;
     int streamed_since_check;
     int rereading; /* this poll re-reads from check_from: full pages of known statuses are fine */
+
+    /* CK_PAGING_CURSOR platforms (Bluesky): pages only run backwards, so a
+     * poll reads from the newest down to since_ms (the newest time seen
+     * minus the overlap), and a page must reach further back than the one
+     * before it or the cursor is going round in circles. */
+    int64_t newest_ms;     /* created time of the newest item journaled */
+    int64_t since_ms;      /* the lower bound of the pages being read, 0: none */
+    int64_t page_oldest_ms; /* how far back the previous page of this run reached */
 };
 
 static void noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
@@ -189,6 +197,9 @@ static int remember(struct ck_follower *f, const json_t *obj, const char *author
         f->stats.people++;
     ck_message_finish(&m);
     ring_add(f, id);
+    int64_t ms = f->conf.ops->item_time(obj);
+    if (ms != INT64_MIN && ms > f->newest_ms)
+        f->newest_ms = ms;
     return 1;
 }
 
@@ -247,6 +258,9 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
         f->conf.overlap = RING_MAX - 1;
     if (f->conf.page_limit <= 0 || f->conf.page_limit > 40)
         f->conf.page_limit = 40;
+    if (f->conf.overlap_ms <= 0)
+        f->conf.overlap_ms = 10 * 60000;
+    f->page_oldest_ms = INT64_MAX;
     ck_strset_init(&f->seen);
     ck_strset_init(&f->ids);
     ck_strset_init(&f->people);
@@ -431,6 +445,8 @@ static void start_sweep(struct ck_follower *f)
     free(f->page_max_id);
     const char *resume = json_string_value(json_object_get(o, "sweep_max_id"));
     f->page_max_id = resume ? strdup(resume) : NULL;
+    f->since_ms = f->conf.window_start_ms;
+    f->page_oldest_ms = INT64_MAX;
     ck_info("follower: sweeping the session window backwards%s", resume ? " (resuming)" : "");
     schedule_at(f, ck_time_now_ms());
 }
@@ -458,6 +474,16 @@ static void start_poll(struct ck_follower *f)
     free(f->page_max_id);
     f->page_max_id = NULL;
     f->source = "timeline";
+    f->page_oldest_ms = INT64_MAX;
+    if (f->conf.ops->paging == CK_PAGING_CURSOR) {
+        /* No forward paging: read down from the newest to a little before
+         * the newest item seen (search indexes late and out of order). */
+        f->mode = M_BACKWARD;
+        f->since_ms = f->ring_n > 0 && f->newest_ms > 0 ? f->newest_ms - f->conf.overlap_ms
+                                                         : f->conf.window_start_ms;
+        if (f->since_ms < f->conf.window_start_ms)
+            f->since_ms = f->conf.window_start_ms;
+    }
 }
 
 static void cycle_done(struct ck_follower *f)
@@ -502,9 +528,15 @@ static void send_request(struct ck_follower *f)
 {
     struct ck_timeline_query q = {.limit = f->conf.page_limit};
     if (f->mode == M_FORWARD)
-        q.min_id = f->page_min_id;
+        q.after = f->page_min_id;
     else
-        q.max_id = f->page_max_id;
+        q.before = f->page_max_id;
+    if (f->conf.ops->paging == CK_PAGING_CURSOR) {
+        q.since_ms = f->since_ms > 0 ? f->since_ms : f->conf.window_start_ms;
+        if (f->st == F_SWEEP)
+            q.until_ms =
+                f->conf.window_end_ms > 0 ? f->conf.window_end_ms : f->conf.follow_until_ms;
+    }
     struct ck_request req = {0};
     struct ck_error err = {0};
     int rc = f->conf.ops->timeline_request(f->conf.base_url, f->conf.token, f->conf.hashtag, &q,
@@ -728,10 +760,23 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
     /* Backward: catch-up, a poll without an anchor, or the sweep. */
     int reached = oldest_ms >= f->conf.window_start_ms;
     int more = full && reached;
+    int cursor_paging = f->conf.ops->paging == CK_PAGING_CURSOR;
+    if (cursor_paging) {
+        /* The server bounds the pages (since); the page's cursor says if
+         * there is more. A cursor handed back unchanged, or a page that
+         * reaches no further back than the one before, goes round in circles. */
+        reached = oldest_ms >= (f->since_ms > 0 ? f->since_ms : f->conf.window_start_ms);
+        more = page->older != NULL && n > 0 && reached;
+        repeats = more && ((f->page_max_id != NULL && strcmp(page->older, f->page_max_id) == 0) ||
+                           oldest_ms >= f->page_oldest_ms);
+        f->page_oldest_ms = oldest_ms; /* a poll reads its whole overlap: known posts do
+                                        * not end it (below) */
+    }
     /* A server that ignores max_id hands back the same page for ever. */
-    int stuck = reached && (repeats || (full && ((f->page_max_id != NULL &&
-                                                  idcmp(f, lo, f->page_max_id) >= 0) ||
-                                                 (f->st == F_CATCHUP && fresh == 0))));
+    int stuck = reached && (repeats || (!cursor_paging && full &&
+                                        ((f->page_max_id != NULL &&
+                                          idcmp(f, lo, f->page_max_id) >= 0) ||
+                                         (f->st == F_CATCHUP && fresh == 0))));
     if (f->st == F_SWEEP) {
         /* A status journaled early carries the reply count of that moment; the
          * sweep sees the final counts, which decide whose threads to fetch. */
@@ -754,7 +799,7 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
         }
         json_t *o = fstate_json(f);
         if (more)
-            json_object_set_new(o, "sweep_max_id", json_string(lo));
+            json_object_set_new(o, "sweep_max_id", json_string(cursor_paging ? page->older : lo));
         else
             json_object_set_new(o, "sweep_done", json_true());
         save_state(f);
@@ -772,7 +817,7 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
             more = 0;
         }
         /* Catch-up ends when it reaches what we already have or the window's start. */
-        if (more) {
+        if (more && !cursor_paging) {
             int overlap = 0;
             size_t i;
             json_t *it;
@@ -789,7 +834,7 @@ static void handle_page(struct ck_follower *f, struct ck_page *page)
         }
     }
     free(f->page_max_id);
-    f->page_max_id = strdup(lo);
+    f->page_max_id = strdup(cursor_paging ? page->older : lo);
     schedule_at(f, ck_time_now_ms());
 }
 
@@ -812,7 +857,17 @@ static void on_response(int status, const struct ck_response *resp, const char *
         retry_later(f, why);
         return;
     }
-    ck_ratelimit_update(&f->rl, resp, ck_time_now_ms());
+    if (f->conf.ops->ratelimit_update != NULL)
+        f->conf.ops->ratelimit_update(&f->rl, resp, ck_time_now_ms());
+    else
+        ck_ratelimit_update(&f->rl, resp, ck_time_now_ms());
+    if (f->conf.ops->token_expired != NULL && f->conf.ops->token_expired(resp) &&
+        f->conf.auth_expired != NULL) {
+        /* The sign-in layer refreshes the token in place; ask again after. */
+        f->conf.auth_expired(f->conf.auth_arg);
+        retry_later(f, "the access token ran out; refreshing it");
+        return;
+    }
     if (f->rl.capped_from_ms != 0) {
         char asked[32];
         ck_time_format_rfc3339(f->rl.capped_from_ms, asked);
