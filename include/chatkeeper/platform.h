@@ -180,6 +180,10 @@ struct ck_platform_ops {
     const char *(*item_version)(const json_t *raw);
     /* Normalise a raw object. Returns 0, CK_EPARSE (missing/invalid fields) or CK_ENOMEM. */
     int (*normalise)(const json_t *raw, struct ck_message *out, struct ck_error *err);
+    /* import: a saved API answer (a tag page, a thread) as its items, a new
+     * array reference; NULL when v is no such answer (then it is one item or
+     * nothing). NULL op: the platform's saved answers are items already. */
+    json_t *(*unwrap_saved)(const json_t *v);
     /* Compare two ids in the platform's order (<0, 0, >0); ids are opaque
      * strings, so this is length then bytes for numeric ids and bytes for ULIDs. */
     int (*id_cmp)(const char *a, const char *b);

@@ -57,6 +57,28 @@ static int ops_parse_context(const struct ck_response *resp, struct ck_page *out
     return ck_bluesky_parse_thread(resp, &out->items, err);
 }
 
+/* A saved searchPosts page ({"posts"}), feed ({"feed"}) or getPostThread
+ * answer ({"thread"}: its post, then the replies below it). */
+static json_t *ops_unwrap_saved(const json_t *v)
+{
+    json_t *posts = json_object_get(v, "posts");
+    json_t *feed = json_object_get(v, "feed");
+    const json_t *thread = json_object_get(v, "thread");
+    if (json_is_array(posts))
+        return json_incref(posts);
+    if (json_is_array(feed))
+        return json_incref(feed);
+    if (!json_is_object(thread))
+        return NULL;
+    json_t *out = json_array();
+    json_t *post = json_object_get(thread, "post");
+    if (out != NULL && ck_bsky_post_view_ok(post))
+        json_array_append(out, post);
+    if (out != NULL)
+        ck_bsky_thread_flatten(thread, out);
+    return out;
+}
+
 /* ---- one post ---- */
 
 static int ops_status_request(const char *base_url, const char *token, const char *id,
@@ -245,6 +267,7 @@ const struct ck_platform_ops ck_platform_bluesky = {
     .item_version = ck_bluesky_item_version,
     .normalise = ck_bluesky_normalise,
     .id_cmp = ck_bsky_id_cmp,
+    .unwrap_saved = ops_unwrap_saved,
     .status_request = ops_status_request,
     .parse_exists = ops_parse_exists,
     .once = CK_ONCE_RECORD_KEY,

@@ -173,6 +173,13 @@ int ck_bluesky_parse_search(const struct ck_response *resp, struct ck_bluesky_pa
 }
 
 /* Depth-first through a threadViewPost's replies. */
+static void flatten(const json_t *node, json_t *out, int depth);
+
+void ck_bsky_thread_flatten(const json_t *node, json_t *out)
+{
+    flatten(node, out, 0);
+}
+
 static void flatten(const json_t *node, json_t *out, int depth)
 {
     const json_t *replies = json_object_get(node, "replies");

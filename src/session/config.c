@@ -480,8 +480,9 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
     if (rc == 0)
         rc = ck_cfg_string(c, root, "", "imported", 0, &imported);
     if (rc == 0 && imported != NULL && strcmp(imported, "mastodon") != 0 &&
-        strcmp(imported, "x") != 0)
-        rc = ck_cfg_fail(c, "imported", 0, "expected \"mastodon\" or \"x\", got \"%s\"", imported);
+        strcmp(imported, "bluesky") != 0 && strcmp(imported, "x") != 0)
+        rc = ck_cfg_fail(c, "imported", 0, "expected \"mastodon\", \"bluesky\" or \"x\", got \"%s\"",
+                         imported);
     if (imported != NULL)
         s->imported = true;
     free(imported);
