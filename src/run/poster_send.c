@@ -190,7 +190,7 @@ static struct ck_post the_post(struct ck_poster *p, const struct pstep *st, cons
         .text = text,
         .key = ck_pst_str(rec, "key"),
         .account = p->conf.account,
-        .created_ms = st->e->at_ms,
+        .created_ms = ck_time_now_ms(),
     };
     const json_t *prev = p->conf.session->thread ? previous_rec(p, st, false) : NULL;
     const json_t *root = p->conf.session->thread ? previous_rec(p, st, true) : NULL;
