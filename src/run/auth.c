@@ -238,11 +238,15 @@ static int first_signin(struct ck_auth *a, struct ck_error *err)
             rc = ck_error_set(err, CK_ETOOBIG, "auth: the server's tokens are too long");
         ck_signin_finish(&s);
     }
-    if (rc == CK_EAUTH || (rc == CK_EHTTP && (resp.status == 400 || resp.status == 401)))
+    if (rc == CK_EAUTH || (rc == CK_EHTTP && (resp.status == 400 || resp.status == 401))) {
+        char why[sizeof err->msg];
+        memcpy(why, err->msg, sizeof why); /* the server's words, never the password */
+        ck_error_clear(err);
         rc = ck_error_set(err, CK_EAUTH,
-                          "%s refused the sign-in of %s (HTTP %ld): check the handle and the "
-                          "app password",
-                          a->base_url, a->identifier, resp.status);
+                          "%s refused the sign-in of %s (%.160s): check the handle and the app "
+                          "password",
+                          a->base_url, a->identifier, why);
+    }
     ck_response_finish(&resp);
     return rc;
 }

@@ -209,9 +209,25 @@ def test_bluesky_kill9_between_intent_and_answer():
     scenario(body, hold_first_creates=1)
 
 
+def test_bluesky_wrong_password_exits_2():
+    """A refused app password is bad input: exit 2, one line naming the
+    handle, one sign-in tried, the password nowhere in what was written."""
+    def body(r):
+        r.env["CK_TEST_BSKY_PW"] = "wrong-pass-word-0000"
+        p = r.spawn()
+        check(p.wait(60) == 2, "a refused password did not exit 2 (%s)" % p.returncode)
+        r.log.flush()
+        with open(r.logpath) as f:
+            text = f.read()
+        check("refused the sign-in of %s" % HANDLE in text, "no clear message: %s" % text[-400:])
+        check("wrong-pass-word" not in text, "the password is in the log")
+        check(r.pds.snapshot()["createSession"] == 1, "more than one sign-in tried")
+    scenario(body)
+
+
 if __name__ == "__main__":
     tests = [test_bluesky_posts_follows_refreshes, test_bluesky_expired_token_answer_refreshes,
-             test_bluesky_kill9_between_intent_and_answer]
+             test_bluesky_kill9_between_intent_and_answer, test_bluesky_wrong_password_exits_2]
     names = sys.argv[2:]
     if names:
         tests = [t for t in tests if t.__name__ in names]
