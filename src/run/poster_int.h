@@ -45,7 +45,6 @@ struct ck_poster {
     struct ck_ratelimit rl;
     bool closing;
     bool stopped; /* the HTTP client was closed under us: nothing more goes out */
-    bool looked_up; /* the current step's record was looked up and is not there */
     void (*closed_cb)(void *arg);
     void *closed_arg;
 };

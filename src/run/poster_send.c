@@ -248,8 +248,7 @@ static void on_lookup(int status, const struct ck_response *resp, const char *er
     if (rc == 0) {
         posted(p, st, &made, true);
     } else if (rc == CK_ENOTFOUND) {
-        ck_info("poster: %s was not posted before the restart; sending it now", st->label);
-        p->looked_up = true;
+        ck_info("poster: %s is not on the server; sending it now with its key", st->label);
         send_post(p);
     } else {
         char why[300];
@@ -325,8 +324,9 @@ void ck_pst_attempt(struct ck_poster *p)
         json_object_set_new(rec, "key", json_string(key));
     }
     /* The key names the record: if the intent was recorded before (a restart,
-     * a lost answer), ask whether the record exists before sending again. */
-    if (was_sending && p->conf.ops->once == CK_ONCE_RECORD_KEY && !p->looked_up) {
+     * a lost answer, a timeout), ask whether the record exists before sending
+     * again, every time: only a "not there" answer lets it go (on_lookup). */
+    if (was_sending && p->conf.ops->once == CK_ONCE_RECORD_KEY) {
         char *text = ck_poster_text(p->conf.session, st->e);
         struct ck_post post = the_post(p, st, rec, text);
         struct ck_request req;
@@ -344,6 +344,5 @@ void ck_pst_attempt(struct ck_poster *p)
         send_request(p, &req, on_lookup);
         return;
     }
-    p->looked_up = false;
     send_post(p);
 }

@@ -38,11 +38,15 @@ def b64(d):
 
 class FakePDS:
     def __init__(self, *, start_ms, speed=1, password="app-pass-1234", access_life_s=8,
-                 lie_about_exp=False, hold_first_creates=0, hashtag="uklibchat",
+                 lie_about_exp=False, hold_first_creates=0, create_faults=(),
+                 hashtag="uklibchat",
                  others=None):
         self.start_ms, self.speed, self.password = start_ms, speed, password
         self.access_life_s, self.lie = access_life_s, lie_about_exp
         self.hold = hold_first_creates
+        # Per createRecord in turn: "drop" answers 502 and stores nothing,
+        # "lose" stores the record and answers 502 all the same.
+        self.faults = list(create_faults)
         self.tag = hashtag.lower()
         self.lock = threading.Lock()
         self.stats = {"createSession": 0, "refreshSession": 0, "searchPosts": 0,
@@ -245,6 +249,9 @@ class FakePDS:
                     rec = body.get("record") or {}
                     if body.get("repo") != DID or not rkey or rec.get("$type") != "app.bsky.feed.post":
                         return self.answer(400, {"error": "InvalidRequest", "message": "bad"})
+                    fault = pds.faults.pop(0) if pds.faults else None
+                    if fault == "drop":
+                        return self.answer(502, {"error": "BadGateway", "message": "dropped"})
                     if rkey in pds.records:
                         pds.stats["duplicate_rkey"] += 1
                         return self.answer(400, {"error": "InvalidRequest",
@@ -266,6 +273,9 @@ class FakePDS:
                                   "3lreplyaaaaa2", reply, now + 500)
                         view["replyCount"] += 1
                     answer = {"uri": view["uri"], "cid": view["cid"]}
+                    if fault == "lose":
+                        return self.answer(502, {"error": "BadGateway",
+                                                 "message": "upstream went away"})
                     if pds.hold > 0:
                         pds.hold -= 1
                         hold = True

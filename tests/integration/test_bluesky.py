@@ -209,6 +209,17 @@ def test_bluesky_kill9_between_intent_and_answer():
     scenario(body, hold_first_creates=1)
 
 
+def test_bluesky_lost_answer_is_looked_up():
+    """The welcome's first send is dropped (nothing made), its second makes the
+    record but answers 502, and so does Q1's first: every retry looks the
+    record up first (not there, then there), so nothing is posted twice."""
+    def body(r):
+        check(r.spawn().wait(150) == 0, "run did not exit 0")
+        r.check_each_step_once()
+        check(r.pds.snapshot()["getRecord"] >= 3, "the retries did not look the records up")
+    scenario(body, create_faults=("drop", "lose", "lose"))
+
+
 def test_bluesky_wrong_password_exits_2():
     """A refused app password is bad input: exit 2, one line naming the
     handle, one sign-in tried, the password nowhere in what was written."""
@@ -227,7 +238,8 @@ def test_bluesky_wrong_password_exits_2():
 
 if __name__ == "__main__":
     tests = [test_bluesky_posts_follows_refreshes, test_bluesky_expired_token_answer_refreshes,
-             test_bluesky_kill9_between_intent_and_answer, test_bluesky_wrong_password_exits_2]
+             test_bluesky_kill9_between_intent_and_answer, test_bluesky_lost_answer_is_looked_up,
+             test_bluesky_wrong_password_exits_2]
     names = sys.argv[2:]
     if names:
         tests = [t for t in tests if t.__name__ in names]
