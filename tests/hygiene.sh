@@ -22,3 +22,15 @@ for h in "$root"/include/chatkeeper/*.h; do
     fi
 done
 echo "headers ok: each compiles alone"
+
+# Platforms are pure: their headers (and what they include) never pull in the
+# event loop. cc -H lists every header a translation unit opens.
+for h in platform bluesky mastodon x request ratelimit message; do
+    [ -f "$root/include/chatkeeper/$h.h" ] || continue
+    opened=$(printf '#include "chatkeeper/%s.h"\n' "$h" | cc -std=c17 -D_POSIX_C_SOURCE=200809L \
+             -D_DEFAULT_SOURCE -I"$root/include" $cflags -E -H -x c - 2>&1 >/dev/null)
+    if printf '%s\n' "$opened" | grep -qE '(^|/)(uv\.h|curl/curl\.h|chatkeeper/http\.h)$'; then
+        echo "platform header drags in the loop or curl: chatkeeper/$h.h"; exit 1
+    fi
+done
+echo "platform headers ok: no uv, no curl"

@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "chatkeeper/error.h"
-#include "chatkeeper/http.h"
+#include "chatkeeper/request.h"
 #include "chatkeeper/message.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/ratelimit.h"
@@ -222,9 +222,7 @@ const char *ck_bluesky_item_id(const json_t *raw);
 int64_t ck_bluesky_item_time(const json_t *raw);
 const char *ck_bluesky_item_version(const json_t *raw);
 
-/* The ops for the current platform interface: timeline_request is searchPosts
- * (q->max_id carries the cursor), parse_timeline puts the cursor in
- * next_max_id, context_request/parse_context are getPostThread. */
-extern const struct ck_platform_ops ck_platform_bluesky;
+/* ck_platform_bluesky (platform.h) is this platform on the whole interface
+ * (bluesky_ops.c). */
 
 #endif

@@ -25,10 +25,13 @@ struct ck_step {
 };
 
 struct ck_platform_conf {
-    char *type;       /* "mastodon" */
+    char *type;       /* "mastodon" or "bluesky" */
     char *base_url;   /* no trailing slash; https://, or http:// only for loopback hosts */
+    /* The secret: Mastodon's access token (token_env/token_file), or on
+     * Bluesky the app password (password_env/password_file in the file). */
     char *token_env;  /* NULL or the name of an environment variable */
     char *token_file; /* NULL or a path (resolved against the session file's folder) */
+    char *handle;     /* Bluesky: the account's handle, without '@'; else NULL */
     bool streaming;   /* follow the streaming API where offered (default true) */
 };
 

@@ -21,6 +21,11 @@
  * (poll interval, backoff, rate-limit pacing, a 429's reset) is clamped to the
  * current deadline: follow_until while following, sweep_until while sweeping.
  *
+ * On a platform that pages only backwards with an opaque cursor (Bluesky's
+ * searchPosts), catch-up and the sweep read the window down with since/until,
+ * and every poll reads from the newest down to overlap_ms before the newest
+ * post seen, so a post the search indexed late is still found.
+ *
  * Streaming (conf.streaming, and a platform with stream_request): while
  * following, the tag's live stream runs beside the polls. Each status it
  * brings is journaled (source "stream") and fsync'd at once. The timeline
@@ -61,6 +66,13 @@ struct ck_follower_conf {
     int64_t stream_poll_ms; /* poll interval while the stream is up; default 12 x poll_chat_ms */
     int64_t stream_idle_ms; /* a stream silent this long is dead; default 45 s */
     int overlap;    /* statuses re-read behind the cursor; default 20 */
+    int64_t overlap_ms; /* CK_PAGING_CURSOR platforms: each poll re-reads the posts created
+                         * this long before the newest one seen; default 10 minutes */
+    /* A sign-in platform answered that the token ran out: called (may be
+     * NULL) so the sign-in layer refreshes it; token is a buffer it rewrites
+     * in place, so the retry carries the new one. */
+    void (*auth_expired)(void *arg);
+    void *auth_arg;
     int page_limit; /* default 40 */
 };
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "chatkeeper/error.h"
-#include "chatkeeper/http.h"
+#include "chatkeeper/request.h"
 
 /* POST {base_url}/api/v1/statuses with a form-urlencoded body: status=text,
  * visibility=public and, when in_reply_to_id is not NULL, in_reply_to_id.
@@ -65,5 +65,12 @@ int ck_mastodon_parse_stream_event(const char *event, const char *data, size_t l
 struct ck_sbuf;
 int ck_mastodon_get_request(struct ck_sbuf *b, const char *token, const char *accept,
                             struct ck_request *out, struct ck_error *err);
+
+/* GET {base_url}/api/v1/statuses/{id}: does a status still exist? token may
+ * be NULL. *out as for
+ * ck_mastodon_post_request. Returns 0, CK_EINVAL (id not a safe path
+ * segment) or CK_ENOMEM. */
+int ck_mastodon_status_request(const char *base_url, const char *token, const char *id,
+                               struct ck_request *out, struct ck_error *err);
 
 #endif

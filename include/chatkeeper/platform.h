@@ -1,6 +1,8 @@
 /* A platform: how one social network's API is asked and answered. Platforms are
  * pure: they build requests as data and parse responses; they never touch
- * sockets, files or the clock. Mastodon first; Bluesky and X plug in here. */
+ * sockets, files or the clock. Everything the run layer asks a network goes
+ * through struct ck_platform_ops; nothing outside src/platforms/ names a
+ * platform's own functions. */
 #ifndef CHATKEEPER_PLATFORM_H
 #define CHATKEEPER_PLATFORM_H
 
@@ -11,15 +13,25 @@
 #include <jansson.h>
 
 #include "chatkeeper/error.h"
-#include "chatkeeper/http.h"
+#include "chatkeeper/request.h"
 #include "chatkeeper/message.h"
+#include "chatkeeper/ratelimit.h"
 
-/* A page query on the hashtag timeline; NULL fields are left out. */
+/* A page query on the hashtag. The cursors are opaque strings the follower
+ * got from the platform and hands back; NULL fields are left out.
+ *  - CK_PAGING_IDS platforms (Mastodon): item ids are the cursors. after asks
+ *    for the page just newer than that id (min_id), before for the page just
+ *    older (max_id).
+ *  - CK_PAGING_CURSOR platforms (Bluesky searchPosts, X recent search): pages
+ *    only run from the newest backwards; before is the previous page's older
+ *    cursor (Bluesky's cursor, X's next_token) and since_ms / until_ms bound
+ *    the window on the server (Bluesky since/until, X start_time/end_time). */
 struct ck_timeline_query {
-    const char *min_id;
-    const char *max_id;
-    const char *since_id;
-    int limit; /* capped at the platform's maximum (40 on Mastodon) */
+    const char *after;  /* forward cursor (CK_PAGING_IDS only) */
+    const char *before; /* backward cursor */
+    int64_t since_ms;   /* 0: none. Oldest created time wanted (CK_PAGING_CURSOR) */
+    int64_t until_ms;   /* 0: none. Newest created time wanted (CK_PAGING_CURSOR) */
+    int limit;          /* capped at the platform's maximum (40 on Mastodon) */
 };
 
 /* A parsed page. One bad status never costs the rest of its page: bytes a
@@ -28,8 +40,9 @@ struct ck_timeline_query {
  * (counted, and the first reason kept for the log), and the rest are kept. */
 struct ck_page {
     json_t *items;     /* new reference: array of raw objects, in the API's order */
-    char *next_max_id; /* from Link rel="next" (older), or NULL */
-    char *prev_min_id; /* from Link rel="prev" (newer), or NULL */
+    char *older; /* opaque cursor of the next older page (Link rel="next", Bluesky's
+                  * cursor, X's next_token), or NULL at the end */
+    char *newer; /* opaque cursor of the next newer page (Link rel="prev"), or NULL */
     /* Per item of items: 1 when bytes inside it were repaired (its journal line
      * says so); NULL when nothing was. */
     unsigned char *repaired;
@@ -79,8 +92,61 @@ struct ck_stream_item {
 };
 void ck_stream_item_finish(struct ck_stream_item *it);
 
+/* How a platform pages its tag search (struct ck_timeline_query). */
+enum ck_paging {
+    CK_PAGING_IDS = 0, /* ids are cursors, both ways (Mastodon) */
+    CK_PAGING_CURSOR,  /* newest first, an opaque cursor backwards, a time window (Bluesky, X) */
+};
+
+/* What makes a post exactly-once across retries and kill -9. */
+enum ck_post_once {
+    CK_ONCE_SERVER_KEY = 0, /* the server deduplicates on the key (Mastodon's
+                             * Idempotency-Key): resending with it is safe */
+    CK_ONCE_RECORD_KEY,     /* the key names the record (Bluesky's rkey): after a
+                             * restart, look it up (post_lookup_request) before
+                             * sending again */
+};
+
+/* A post to reply to: its id and, where the platform needs it, its version
+ * (Bluesky's cid for a strongRef). Both NULL: not a reply. */
+struct ck_post_ref {
+    const char *id;
+    const char *version;
+};
+
+/* A post to send. Strings borrowed. */
+struct ck_post {
+    const char *text;
+    const char *key;     /* from post_key, recorded with the intent before sending */
+    const char *account; /* the signed-in account (Bluesky: the DID), or NULL */
+    struct ck_post_ref reply_to, root; /* root: the thread's first post (Bluesky) */
+    int64_t created_ms;  /* the record's creation time (Bluesky), UTC ms */
+};
+
+/* A post the server made (or found): new strings, free with ck_posted_finish. */
+struct ck_posted {
+    char *id;      /* Mastodon status id, Bluesky at:// URI */
+    char *url;     /* where people see it */
+    char *version; /* Bluesky cid, or NULL */
+};
+void ck_posted_finish(struct ck_posted *p);
+
+/* A session's tokens (sign-in platforms): new strings, secrets wiped by
+ * ck_signin_finish. */
+struct ck_signin {
+    char *token;            /* the bearer for every other request (secret) */
+    char *refresh;          /* to refresh it (secret), or NULL */
+    char *account;          /* the account's stable id (Bluesky DID) */
+    int64_t token_exp_ms;   /* when token runs out (UTC ms), INT64_MIN unknown */
+    int64_t refresh_exp_ms; /* same for refresh */
+};
+void ck_signin_finish(struct ck_signin *s);
+
 struct ck_platform_ops {
     const char *name;
+
+    /* ---- following the tag ---- */
+    enum ck_paging paging;
     /* GET the hashtag's timeline. base_url without trailing slash; token may be NULL
      * (then no Authorization header). A leading '#' on hashtag is dropped. *out is
      * zeroed first and owns its strings on success (free with ck_request_finish);
@@ -114,6 +180,10 @@ struct ck_platform_ops {
     const char *(*item_version)(const json_t *raw);
     /* Normalise a raw object. Returns 0, CK_EPARSE (missing/invalid fields) or CK_ENOMEM. */
     int (*normalise)(const json_t *raw, struct ck_message *out, struct ck_error *err);
+    /* import: a saved API answer (a tag page, a thread) as its items, a new
+     * array reference; NULL when v is no such answer (then it is one item or
+     * nothing). NULL op: the platform's saved answers are items already. */
+    json_t *(*unwrap_saved)(const json_t *v);
     /* Compare two ids in the platform's order (<0, 0, >0); ids are opaque
      * strings, so this is length then bytes for numeric ids and bytes for ULIDs. */
     int (*id_cmp)(const char *a, const char *b);
@@ -128,6 +198,67 @@ struct ck_platform_ops {
      * CK_STREAM_OTHER. On failure *out is zeroed. */
     int (*parse_stream_event)(const char *event, const char *data, size_t len,
                               struct ck_stream_item *out, struct ck_error *err);
+
+    /* ---- one post by id (the publish re-check) ----
+     * NULL when the platform cannot be asked. parse_exists: 0 the post is
+     * there, CK_ENOTFOUND it is gone (404, RecordNotFound), CK_EHTTP/CK_EAUTH
+     * for other answers (nothing may be assumed). */
+    int (*status_request)(const char *base_url, const char *token, const char *id,
+                          struct ck_request *out, struct ck_error *err);
+    int (*parse_exists)(const struct ck_response *resp, struct ck_error *err);
+
+    /* ---- posting ---- */
+    enum ck_post_once once;
+    /* Write a fresh exactly-once key into buf (n bytes) from a time and 32
+     * random bits the caller supplies (platforms have no clock). 0 or
+     * CK_EINVAL (buf too small). */
+    int (*post_key)(int64_t now_ms, uint32_t random, char *buf, size_t n);
+    /* The request that posts p. token (and p->account where needed) from the
+     * session. CK_EAUTH without a token, CK_EINVAL for a bad field. */
+    int (*post_request)(const char *base_url, const char *token, const struct ck_post *p,
+                        struct ck_request *out, struct ck_error *err);
+    /* Its answer: 0 and *out filled, or CK_EHTTP/CK_EAUTH/CK_EPARSE/CK_ENOMEM. */
+    int (*parse_post)(const struct ck_response *resp, struct ck_posted *out,
+                      struct ck_error *err);
+    /* CK_ONCE_RECORD_KEY only (else NULL): ask whether the post p->key names
+     * exists; parse: 0 and *out filled (it was made), CK_ENOTFOUND (never
+     * made: safe to send), another code (ask again later). */
+    int (*post_lookup_request)(const char *base_url, const char *token, const struct ck_post *p,
+                               struct ck_request *out, struct ck_error *err);
+    int (*parse_post_lookup)(const struct ck_response *resp, const struct ck_post *p,
+                             struct ck_posted *out, struct ck_error *err);
+    /* The server's own words for a failed request, control characters as
+     * spaces, cut to fit buf (n >= 1), "" when there are none. */
+    void (*error_text)(const struct ck_response *resp, char *buf, size_t n);
+
+    /* ---- limits ---- */
+    long max_post_len; /* the platform's fixed limit, or its usual one when asked */
+    /* text's length as the platform counts it (characters, graphemes). */
+    size_t (*text_len)(const char *text);
+    /* NULL when max_post_len is fixed; else ask the instance (Mastodon
+     * /api/v2/instance) and parse its limit (0, CK_EHTTP, CK_EPARSE). */
+    int (*limits_request)(const char *base_url, const char *token, struct ck_request *out,
+                          struct ck_error *err);
+    int (*parse_limits)(const struct ck_response *resp, long *max_len, struct ck_error *err);
+
+    /* ---- sessions (NULL on platforms with a static token) ----
+     * signin_request: identifier and secret (an app password) in, a session
+     * out (parse_signin); refresh_request: the refresh token in, the same
+     * answer. Secrets only in the body or Authorization, never in an error. */
+    int (*signin_request)(const char *base_url, const char *identifier, const char *secret,
+                          struct ck_request *out, struct ck_error *err);
+    int (*refresh_request)(const char *base_url, const char *refresh, struct ck_request *out,
+                           struct ck_error *err);
+    int (*parse_signin)(const struct ck_response *resp, struct ck_signin *out,
+                        struct ck_error *err);
+    /* Whether an answer says the token ran out (refresh, then ask again). */
+    bool (*token_expired)(const struct ck_response *resp);
+
+    /* ---- rate limits ----
+     * Take the answer's rate-limit headers (received at now_ms) into rl:
+     * X-RateLimit-* on Mastodon and X, ratelimit-* on Bluesky; a 429's wait. */
+    void (*ratelimit_update)(struct ck_ratelimit *rl, const struct ck_response *resp,
+                             int64_t now_ms);
 };
 
 /* The platform named name ("mastodon"), or NULL. */
@@ -135,6 +266,7 @@ const struct ck_platform_ops *ck_platform_find(const char *name);
 
 extern const struct ck_platform_ops ck_platform_mastodon;
 extern const struct ck_platform_ops ck_platform_x; /* archive-only: normalise, no timeline */
+extern const struct ck_platform_ops ck_platform_bluesky;
 
 /* Parse an RFC 8288 Link header: the URL with rel=rel (new string) or NULL. */
 char *ck_link_find(const char *link_header, const char *rel);

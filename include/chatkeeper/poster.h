@@ -1,15 +1,18 @@
 /* The poster: posts the run sheet (welcome, questions, closing) on time, never
  * twice. It plugs into the runner as a step handler (runner.h).
  *
- * Never twice: each step has a stable idempotency key derived from the session
- * (hashtag, start) and the step ("welcome", "q3", "closing"). The intent to post
- * is written to state.json (atomically, fsync'd) before the request is sent, and
- * the request carries the key as Idempotency-Key, so a retry after a timeout, a
- * 5xx or a kill -9 (even between sending and recording the reply) returns the
- * original post instead of making another.
+ * Never twice: each step has a key, written to state.json (atomically,
+ * fsync'd) with the intent to post before the request is sent. On Mastodon
+ * it is a stable idempotency key derived from the session (hashtag, start)
+ * and the step, sent as Idempotency-Key, so a retry after a timeout, a 5xx
+ * or a kill -9 (even between sending and recording the reply) returns the
+ * original post instead of making another. On Bluesky it is the record key
+ * (a TID) chosen before sending; a step found "sending" is looked up by it
+ * (getRecord) and only sent again when the server says it does not exist.
  *
  * state.json holds, per step label: {"key", "status": "sending"|"posted"|"skipped"|
- * "failed", "reason" (skipped, failed), "id", "url", "posted_at", "delay_ms" (reply
+ * "failed", "reason" (skipped, failed), "id", "url", "version" (Bluesky's cid, for
+ * reply refs), "posted_at", "delay_ms" (reply
  * time minus the step's time), "in_reply_to_id" (thread), "attempts"}.
  *
  * Steps go out one at a time in run-sheet order (a thread reply needs the
@@ -38,7 +41,12 @@ struct ck_poster_conf {
     const struct ck_session *session;   /* borrowed */
     const struct ck_schedule *schedule; /* borrowed */
     const struct ck_platform_ops *ops;
-    const char *token;                  /* borrowed, required */
+    const char *token;                  /* borrowed, required; a sign-in platform's
+                                         * buffer rewritten in place on refresh */
+    const char *account;                /* borrowed: the signed-in account (Bluesky DID) */
+    /* An answer said the token ran out (may be NULL): refresh it in place. */
+    void (*auth_expired)(void *arg);
+    void *auth_arg;
     const char *state_path;
 };
 

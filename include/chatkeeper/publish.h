@@ -53,11 +53,5 @@ struct ck_publish_opts {
  * not with JSON), CK_ENET/CK_ETIMEDOUT, or another negative code. */
 int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, struct ck_error *err);
 
-/* GET {base_url}/api/v1/statuses/{id}: does a status still exist? token may
- * be NULL. Pure (src/platforms/mastodon_status.c); *out as for
- * ck_mastodon_post_request. Returns 0, CK_EINVAL (id not a safe path
- * segment) or CK_ENOMEM. */
-int ck_mastodon_status_request(const char *base_url, const char *token, const char *id,
-                               struct ck_request *out, struct ck_error *err);
 
 #endif

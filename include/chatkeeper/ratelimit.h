@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "chatkeeper/http.h"
+#include "chatkeeper/request.h"
 
 /* No wait the headers ask for lasts longer than this: a reset in 2999 (or a
  * Retry-After of a day) would otherwise park a session in silence. A server

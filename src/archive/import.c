@@ -303,6 +303,13 @@ static int add_value(struct imp *im, json_t *v)
         return add_value(im, inner);
     if (im->twarc && json_object_get(v, "data") != NULL && json_object_get(v, "id") == NULL)
         return add_page(im, v);
+    /* A saved answer (a Bluesky search page, a thread): its items. */
+    json_t *items = im->ops->unwrap_saved != NULL ? im->ops->unwrap_saved(v) : NULL;
+    if (items != NULL) {
+        int rc = add_value(im, items);
+        json_decref(items);
+        return rc;
+    }
     return add_object(im, v);
 }
 
@@ -434,8 +441,8 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
     const char *format = NULL;
     int rc;
     if (o->format != NULL && strcmp(o->format, "mastodon") != 0 &&
-        strcmp(o->format, "twarc") != 0)
-        return ck_error_set(err, CK_EUSAGE, "unknown format \"%s\" (mastodon or twarc)",
+        strcmp(o->format, "bluesky") != 0 && strcmp(o->format, "twarc") != 0)
+        return ck_error_set(err, CK_EUSAGE, "unknown format \"%s\" (mastodon, bluesky or twarc)",
                             o->format);
     for (size_t i = 0, stdin_seen = 0; i < o->n_files; i++)
         if (strcmp(o->files[i], "-") == 0 && stdin_seen++ > 0)
@@ -472,7 +479,11 @@ int ck_import_run(const struct ck_import_opts *o, struct ck_import_stats *stats,
         if (sn[i].lines == 0)
             ck_warn("import: %s: empty; nothing in it", src[i].name);
     im.twarc = strcmp(format, "twarc") == 0;
-    im.ops = im.twarc ? &ck_platform_x : &ck_platform_mastodon;
+    im.ops = ck_platform_find(im.twarc ? "x" : format);
+    if (im.ops == NULL) {
+        rc = ck_error_set(err, CK_EUSAGE, "import: no platform reads %s", format);
+        goto out;
+    }
     if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {
         rc = ck_error_set(err, -errno, "%s: %s", o->out_dir, strerror(errno));
         goto out;

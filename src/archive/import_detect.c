@@ -49,8 +49,15 @@ enum ck_import_kind ck_import_classify(const json_t *v)
     if (is_str(v, "id") && is_str(v, "text") &&
         (is_str(v, "author_id") || json_is_object(json_object_get(v, "author"))))
         return CK_IMPORT_TWARC2;
-    /* Bluesky: a post view (uri at://..., record) or a feed item {"post": ...}. */
+    /* Bluesky: a post view (uri at://..., record) or a feed item {"post": ...},
+     * or a saved answer: a searchPosts page, a feed, a getPostThread. */
     if (at_uri(v) || at_uri(json_object_get(v, "post")))
+        return CK_IMPORT_BLUESKY;
+    const json_t *posts = json_object_get(v, "posts");
+    const json_t *feed = json_object_get(v, "feed");
+    if ((json_is_array(posts) && (json_array_size(posts) == 0 || at_uri(json_array_get(posts, 0)))) ||
+        (json_is_array(feed) && at_uri(json_object_get(json_array_get(feed, 0), "post"))) ||
+        at_uri(json_object_get(json_object_get(v, "thread"), "post")))
         return CK_IMPORT_BLUESKY;
     return CK_IMPORT_UNKNOWN;
 }
@@ -81,6 +88,7 @@ const char *ck_import_kind_format(enum ck_import_kind k)
     case CK_IMPORT_TWARC2:
         return "twarc";
     case CK_IMPORT_BLUESKY:
+        return "bluesky";
     case CK_IMPORT_UNKNOWN:
         break;
     }
@@ -170,6 +178,8 @@ static size_t of_format(const struct ck_sniff *sn, const char *format)
 {
     if (strcmp(format, "mastodon") == 0)
         return sn->kinds[CK_IMPORT_MASTODON];
+    if (strcmp(format, "bluesky") == 0)
+        return sn->kinds[CK_IMPORT_BLUESKY];
     return sn->kinds[CK_IMPORT_TWARC1] + sn->kinds[CK_IMPORT_TWARC2];
 }
 
@@ -185,26 +195,29 @@ static int refuse(struct ck_src *src, const struct ck_sniff *sn, size_t i, size_
     char not_json[64] = "";
     if (f->not_json > 0)
         snprintf(not_json, sizeof not_json, " (and %zu lines are not JSON)", f->not_json);
-    if (k == CK_IMPORT_BLUESKY)
-        return ck_error_set(err, CK_EPARSE, "%s: it looks like %s, which import cannot read yet",
-                            name, ck_import_kind_name(k));
     if (kf == NULL || (format != NULL && strcmp(kf, format) == 0)) {
         /* Nothing known in it, or known things only after a long unreadable start. */
         if (f->whole)
             return ck_error_set(err, CK_EPARSE,
-                                "%s: nothing to import: no Mastodon status or tweet in its JSON",
+                                "%s: nothing to import: no Mastodon status, Bluesky post or tweet in "
+                                "its JSON",
                                 name);
         return ck_error_set(err, CK_EPARSE,
-                            "%s: nothing to import: %zu of its %zu lines hold a Mastodon status "
-                            "or a tweet (%zu are not JSON)",
-                            name, of_format(f, "mastodon") + of_format(f, "twarc"), f->lines,
+                            "%s: nothing to import: %zu of its %zu lines hold a Mastodon status, "
+                            "a Bluesky post or a tweet (%zu are not JSON)",
+                            name,
+                            of_format(f, "mastodon") + of_format(f, "bluesky") +
+                                of_format(f, "twarc"),
+                            f->lines,
                             f->not_json);
     }
     if (given)
         return ck_error_set(err, CK_EPARSE, "%s: %zu of %zu objects are %s%s; it looks like %s: "
                             "try --platform %s",
                             name, of_format(f, format), f->objects,
-                            strcmp(format, "mastodon") == 0 ? "Mastodon statuses" : "tweets",
+                            strcmp(format, "mastodon") == 0  ? "Mastodon statuses"
+                            : strcmp(format, "bluesky") == 0 ? "Bluesky posts"
+                                                             : "tweets",
                             not_json, ck_import_kind_name(k), kf);
     return ck_error_set(err, CK_EPARSE,
                         "%s: it looks like %s, but %s holds %s: import each platform into a "

@@ -9,7 +9,7 @@
 #include "chatkeeper/cli.h"
 #include "chatkeeper/config.h"
 #include "chatkeeper/http.h"
-#include "chatkeeper/mastodon.h"
+#include "chatkeeper/platform.h"
 #include "chatkeeper/poster.h"
 #include "chatkeeper/schedule.h"
 #include "chatkeeper/series.h"
@@ -62,31 +62,25 @@ static void print_token(const struct ck_session *s)
         printf("token:   from file %s (%s)\n", p->token_file, err.msg);
 }
 
-/* Characters as Mastodon counts them, near enough: code points. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
 /* Ask the instance how long a post may be, and warn about steps that are longer.
  * Returns the number of warnings. */
 static int check_lengths(const struct ck_session *s, const struct ck_schedule *sch, bool online)
 {
-    long max = 500;
-    const char *source = "Mastodon's default";
-    if (online) {
+    const struct ck_platform_ops *ops = ck_platform_find(s->platform.type);
+    if (ops == NULL || ops->text_len == NULL)
+        return 0;
+    long max = ops->max_post_len;
+    const char *source = ops->limits_request != NULL ? "the platform's default" : "the platform";
+    if (online && ops->limits_request != NULL) {
         struct ck_request req = {0};
         struct ck_response resp = {0};
         struct ck_error err = {0};
         struct ck_http_opts opts = {.connect_timeout_ms = 5000, .total_timeout_ms = 10000};
-        int rc = ck_mastodon_instance_request(s->platform.base_url, NULL, &req, &err);
+        int rc = ops->limits_request(s->platform.base_url, NULL, &req, &err);
         if (rc == 0)
             rc = ck_http_fetch(&req, &opts, &resp, &err);
         if (rc == 0)
-            rc = ck_mastodon_parse_instance_max_chars(&resp, &max, &err);
+            rc = ops->parse_limits(&resp, &max, &err);
         ck_request_finish(&req);
         ck_response_finish(&resp);
         if (rc == 0) {
@@ -105,7 +99,7 @@ static int check_lengths(const struct ck_session *s, const struct ck_schedule *s
         char *text = ck_poster_text(s, e);
         if (text == NULL)
             continue;
-        size_t n = utf8_chars(text);
+        size_t n = ops->text_len(text);
         if ((long)n > max) {
             char lbl[16];
             ck_sched_label(e, lbl, sizeof lbl);

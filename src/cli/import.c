@@ -1,4 +1,4 @@
-/* chatkeeper import [--platform mastodon|twarc] FILE... --session SESSION.json --out DIR:
+/* chatkeeper import [--platform mastodon|bluesky|twarc] FILE... --session SESSION.json --out DIR:
  * build a session directory from statuses or tweets captured elsewhere.
  * Exit status: 0 done (a few corrupt input lines are reported and skipped),
  * 1 I/O or other failure, 2 bad usage, a session file that does not load, an
@@ -13,7 +13,7 @@
 #include "chatkeeper/import.h"
 
 static const struct ck_cli_opt cli_opts[] = {
-    {"platform", "mastodon|twarc", "what the files hold"},
+    {"platform", "mastodon|bluesky|twarc", "what the files hold"},
     {"session", "SESSION.json", "the chat's session file (no platform section needed)"},
     {"out", "DIR", "the session directory to build"},
     {NULL, NULL, NULL},
@@ -52,8 +52,9 @@ int ck_cli_import(int argc, char **argv)
     o.n_files = a.n_args;
     if (o.session_path == NULL || o.out_dir == NULL)
         return ck_cli_usage_error(&cmd, "--session and --out are needed");
-    if (o.format != NULL && strcmp(o.format, "mastodon") != 0 && strcmp(o.format, "twarc") != 0)
-        return ck_cli_usage_error(&cmd, "--platform: expected mastodon or twarc, got '%s'",
+    if (o.format != NULL && strcmp(o.format, "mastodon") != 0 &&
+        strcmp(o.format, "bluesky") != 0 && strcmp(o.format, "twarc") != 0)
+        return ck_cli_usage_error(&cmd, "--platform: expected mastodon, bluesky or twarc, got '%s'",
                                   o.format);
     if ((code = ck_cli_input(&cmd, "--session", o.session_path, false)) != CK_CLI_GO)
         return code;

@@ -25,51 +25,7 @@ static void xfer_set_state(struct ck_http_xfer *x, enum xfer_state s)
     x->state = s;
 }
 
-/* ---- request and response data ---- */
-
-/* Reject CR and LF: a value carrying them would smuggle extra header lines. */
-static bool header_text_ok(const char *s)
-{
-    return strpbrk(s, "\r\n") == NULL;
-}
-
-int ck_request_add_header(struct ck_request *r, const char *name, const char *value)
-{
-    if (r == NULL || name == NULL || value == NULL || name[0] == '\0' ||
-        strchr(name, ':') != NULL || !header_text_ok(name) || !header_text_ok(value))
-        return CK_EINVAL;
-    if (r->n_headers >= CK_REQUEST_MAX_HEADERS)
-        return CK_EINVAL;
-    size_t n = strlen(name) + strlen(value) + 3;
-    char *line = malloc(n);
-    if (line == NULL)
-        return CK_ENOMEM;
-    snprintf(line, n, "%s: %s", name, value);
-    r->headers[r->n_headers++] = line;
-    return 0;
-}
-
-void ck_request_finish(struct ck_request *r)
-{
-    if (r == NULL)
-        return;
-    free(r->url);
-    for (size_t i = 0; i < r->n_headers; i++)
-        free(r->headers[i]);
-    free(r->body);
-    memset(r, 0, sizeof(*r));
-}
-
-const char *ck_response_header(const struct ck_response *r, const char *name)
-{
-    if (r == NULL || name == NULL)
-        return NULL;
-    for (size_t i = 0; i < r->n_headers; i++) {
-        if (strcasecmp(r->headers[i].name, name) == 0)
-            return r->headers[i].value;
-    }
-    return NULL;
-}
+/* struct ck_request and ck_response themselves live in request.c (no uv). */
 
 static void free_headers(struct ck_response *r)
 {
@@ -78,16 +34,6 @@ static void free_headers(struct ck_response *r)
         free(r->headers[i].value);
     }
     r->n_headers = 0;
-}
-
-void ck_response_finish(struct ck_response *r)
-{
-    if (r == NULL)
-        return;
-    free_headers(r);
-    free(r->headers);
-    free(r->body);
-    memset(r, 0, sizeof(*r));
 }
 
 /* ---- curl easy callbacks ---- */

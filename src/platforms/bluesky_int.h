@@ -35,5 +35,8 @@ bool ck_bsky_feed_item_ok(const json_t *item);
 /* The order of post ids: rkey (TID, time-sortable) first, then the whole URI. */
 int ck_bsky_id_cmp(const char *a, const char *b);
 bool ck_bsky_did_ok(const char *s);
+/* Append the usable PostViews of a threadViewPost's replies, depth-first, to
+ * out (at most CK_BLUESKY_MAX_ITEMS in all). */
+void ck_bsky_thread_flatten(const json_t *node, json_t *out);
 
 #endif

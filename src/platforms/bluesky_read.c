@@ -173,6 +173,13 @@ int ck_bluesky_parse_search(const struct ck_response *resp, struct ck_bluesky_pa
 }
 
 /* Depth-first through a threadViewPost's replies. */
+static void flatten(const json_t *node, json_t *out, int depth);
+
+void ck_bsky_thread_flatten(const json_t *node, json_t *out)
+{
+    flatten(node, out, 0);
+}
+
 static void flatten(const json_t *node, json_t *out, int depth)
 {
     const json_t *replies = json_object_get(node, "replies");
@@ -212,58 +219,3 @@ int ck_bluesky_parse_thread(const struct ck_response *resp, json_t **out, struct
     json_decref(root);
     return 0;
 }
-
-/* ---- the current platform interface ---- */
-
-static int ops_timeline_request(const char *base_url, const char *token, const char *hashtag,
-                                const struct ck_timeline_query *q, struct ck_request *out,
-                                struct ck_error *err)
-{
-    struct ck_bluesky_search s = {.hashtag = hashtag,
-                                  .since_ms = INT64_MIN,
-                                  .until_ms = INT64_MIN,
-                                  .limit = q != NULL ? q->limit : 0,
-                                  .cursor = q != NULL ? q->max_id : NULL};
-    return ck_bluesky_search_request(base_url, token, &s, out, err);
-}
-
-static int ops_parse_timeline(const struct ck_response *resp, struct ck_page *out,
-                              struct ck_error *err)
-{
-    struct ck_bluesky_page page;
-    memset(out, 0, sizeof *out);
-    int rc = ck_bluesky_parse_search(resp, &page, err);
-    if (rc != 0)
-        return rc;
-    out->items = page.posts;
-    out->next_max_id = page.cursor;
-    return 0;
-}
-
-static int ops_context_request(const char *base_url, const char *token, const char *id,
-                               struct ck_request *out, struct ck_error *err)
-{
-    return ck_bluesky_thread_request(base_url, token, id, MAX_THREAD_DEPTH, out, err);
-}
-
-/* The platform interface takes the thread as a page (no cursor: a thread
- * comes whole, to the depth asked). */
-static int ops_parse_context(const struct ck_response *resp, struct ck_page *out,
-                             struct ck_error *err)
-{
-    memset(out, 0, sizeof *out);
-    return ck_bluesky_parse_thread(resp, &out->items, err);
-}
-
-const struct ck_platform_ops ck_platform_bluesky = {
-    .name = "bluesky",
-    .timeline_request = ops_timeline_request,
-    .parse_timeline = ops_parse_timeline,
-    .context_request = ops_context_request,
-    .parse_context = ops_parse_context,
-    .item_id = ck_bluesky_item_id,
-    .item_time = ck_bluesky_item_time,
-    .item_version = ck_bluesky_item_version,
-    .normalise = ck_bluesky_normalise,
-    .id_cmp = ck_bsky_id_cmp,
-};

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "chatkeeper/mastodon.h"
+#include "mastodon_int.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/text.h"
@@ -85,9 +86,8 @@ static int mastodon_timeline_request(const char *base_url, const char *token, co
     ck_sbuf_str(&b, "?limit=");
     ck_sbuf_str(&b, limit_s);
     if (q != NULL) {
-        add_param(&b, "min_id", q->min_id);
-        add_param(&b, "max_id", q->max_id);
-        add_param(&b, "since_id", q->since_id);
+        add_param(&b, "min_id", q->after);
+        add_param(&b, "max_id", q->before);
     }
     return ck_mastodon_get_request(&b, token, "application/json", out, err);
 }
@@ -219,8 +219,8 @@ static int mastodon_parse_timeline(const struct ck_response *resp, struct ck_pag
     const char *link = find_header(resp, "link");
     char *next = ck_link_find(link, "next");
     char *prev = ck_link_find(link, "prev");
-    out->next_max_id = ck_url_query_param(next, "max_id");
-    out->prev_min_id = ck_url_query_param(prev, "min_id");
+    out->older = ck_url_query_param(next, "max_id");
+    out->newer = ck_url_query_param(prev, "min_id");
     /* Out of memory while reading the Link header just means no cursor hint:
      * the follower pages with the ids it has. */
     free(next);
@@ -516,4 +516,17 @@ const struct ck_platform_ops ck_platform_mastodon = {
     .id_cmp = mastodon_id_cmp,
     .stream_request = ck_mastodon_stream_request,
     .parse_stream_event = ck_mastodon_parse_stream_event,
+    .paging = CK_PAGING_IDS,
+    .status_request = ck_mastodon_status_request,
+    .parse_exists = ck_mastodon_op_parse_exists,
+    .once = CK_ONCE_SERVER_KEY,
+    .post_key = NULL, /* the poster names each step's key itself, stably */
+    .post_request = ck_mastodon_op_post_request,
+    .parse_post = ck_mastodon_op_parse_post,
+    .error_text = ck_mastodon_error_text,
+    .max_post_len = 500, /* Mastodon's default; the instance says its own */
+    .text_len = ck_mastodon_op_text_len,
+    .limits_request = ck_mastodon_instance_request,
+    .parse_limits = ck_mastodon_parse_instance_max_chars,
+    .ratelimit_update = ck_mastodon_op_ratelimit,
 };

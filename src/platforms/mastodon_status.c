@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chatkeeper/publish.h"
+#include "chatkeeper/mastodon.h"
 
 /* Ids are opaque, but this one becomes a path segment: letters, digits and
  * a few marks (numeric ids, ULIDs) only, so it can never walk the path. */

@@ -1,5 +1,5 @@
 /* The platforms chatkeeper knows, by the name session files and journal lines
- * use ("mastodon"). Bluesky and X join this table when they are written. */
+ * use ("mastodon", "bluesky"; "x" reads archives only). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +7,7 @@
 
 static const struct ck_platform_ops *const platforms[] = {
     &ck_platform_mastodon,
+    &ck_platform_bluesky,
     &ck_platform_x,
 };
 
@@ -25,8 +26,39 @@ void ck_page_finish(struct ck_page *p)
     if (p == NULL)
         return;
     json_decref(p->items);
-    free(p->next_max_id);
-    free(p->prev_min_id);
+    free(p->older);
+    free(p->newer);
     free(p->repaired);
     memset(p, 0, sizeof *p);
+}
+
+void ck_posted_finish(struct ck_posted *p)
+{
+    if (p == NULL)
+        return;
+    free(p->id);
+    free(p->url);
+    free(p->version);
+    memset(p, 0, sizeof *p);
+}
+
+/* Wipe a secret before its memory goes back to the allocator. */
+static void wipe_free(char *s)
+{
+    if (s == NULL)
+        return;
+    volatile char *v = s;
+    while (*v != '\0')
+        *v++ = '\0';
+    free(s);
+}
+
+void ck_signin_finish(struct ck_signin *s)
+{
+    if (s == NULL)
+        return;
+    wipe_free(s->token);
+    wipe_free(s->refresh);
+    free(s->account);
+    memset(s, 0, sizeof *s);
 }

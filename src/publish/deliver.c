@@ -2,6 +2,8 @@
  * request and to record what it published in state.json the moment it
  * exists. A leaf below the targets, so publish.c -> targets -> here runs one
  * way (issue 12). */
+#include <string.h>
+
 #include "chatkeeper/log.h"
 #include "chatkeeper/state.h"
 #include "publish_internal.h"
@@ -38,5 +40,31 @@ int ck_pub_record(struct ck_pub *p, const char *target, json_t *rec, struct ck_e
         /* The post exists but we could not note it: say so loudly, the next
          * run must not be trusted to find it (WordPress will, by slug). */
         ck_err("publish: %s was published but state.json could not be written", target);
+    return rc;
+}
+
+int ck_pub_signin(const struct ck_pub *p, const struct ck_platform_ops *ops,
+                  struct ck_signin *out, struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char *secret = NULL;
+    int rc = ck_session_token(p->s, &secret, err);
+    if (rc != 0 || ops->signin_request == NULL) {
+        out->token = secret; /* the static token (or NULL on failure) */
+        return rc;
+    }
+    struct ck_request req = {0};
+    struct ck_response resp = {0};
+    rc = ops->signin_request(p->s->platform.base_url, p->s->platform.handle, secret, &req, err);
+    ck_pub_secret_free(secret);
+    if (rc == 0)
+        rc = ck_pub_send(p, &req, &resp, err);
+    if (rc == 0)
+        rc = ops->parse_signin(&resp, out, err);
+    /* The request's body held the password: wipe it before it is freed. */
+    if (req.body != NULL)
+        memset(req.body, 0, req.body_len);
+    ck_request_finish(&req);
+    ck_response_finish(&resp);
     return rc;
 }

@@ -21,10 +21,14 @@
 static int recheck(struct ck_pub *p, const json_t *data, json_t *ok, json_t *deleted,
                    struct ck_error *err)
 {
+    const struct ck_platform_ops *ops = ck_platform_find(p->s->platform.type);
+    if (ops == NULL || ops->status_request == NULL)
+        return 0; /* nothing to ask: the platform cannot be asked for one post */
     char *token = NULL;
     struct ck_error te = {0};
-    /* Public statuses need no token; use it when there is one. */
-    if (ck_session_token(p->s, &token, &te) != 0)
+    /* Public posts need no token; use a static one when there is one (a
+     * sign-in platform's password is not a token). */
+    if (ops->signin_request != NULL || ck_session_token(p->s, &token, &te) != 0)
         token = NULL;
     int rc = 0, added = 0;
     size_t i, j;
@@ -38,16 +42,17 @@ static int recheck(struct ck_pub *p, const json_t *data, json_t *ok, json_t *del
                 continue;
             struct ck_request req;
             struct ck_response resp = {0};
-            rc = ck_mastodon_status_request(p->s->platform.base_url, token, id, &req, err);
+            rc = ops->status_request(p->s->platform.base_url, token, id, &req, err);
             if (rc == 0)
                 rc = ck_pub_send(p, &req, &resp, err);
-            if (rc == 0 && (resp.status == 404 || resp.status == 410)) {
+            int exists = rc == 0 ? ops->parse_exists(&resp, NULL) : rc;
+            if (rc == 0 && exists == CK_ENOTFOUND) {
                 ck_info("publish: quoted status %s was deleted; leaving it out", id);
                 fprintf(p->out, "re-check: status %s is gone (HTTP %ld), left out\n", id,
                         resp.status);
                 rc = json_array_append_new(deleted, json_string(id)) ? CK_ENOMEM : 0;
                 added = 1;
-            } else if (rc == 0 && resp.status == 200) {
+            } else if (rc == 0 && exists == 0) {
                 rc = json_object_set_new(ok, id, json_true()) ? CK_ENOMEM : 0;
             } else if (rc == 0) {
                 rc = ck_error_set(err, CK_EHTTP,

@@ -246,7 +246,9 @@ static void on_response(int status, const struct ck_response *resp, const char *
     if (status == CK_ECANCELED || t->done)
         return;
     int64_t now = ck_time_now_ms();
-    if (status == 0 && t->conf.rl != NULL)
+    if (status == 0 && t->conf.rl != NULL && t->conf.ops->ratelimit_update != NULL)
+        t->conf.ops->ratelimit_update(t->conf.rl, resp, now);
+    else if (status == 0 && t->conf.rl != NULL)
         ck_ratelimit_update(t->conf.rl, resp, now);
     struct root *r = &t->roots[t->next];
     if (status == 0 && (resp->status == 404 || resp->status == 410)) {

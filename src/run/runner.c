@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "chatkeeper/archive.h"
+#include "chatkeeper/auth.h"
 #include "chatkeeper/follower.h"
 #include "chatkeeper/http.h"
 #include "chatkeeper/journal.h"
@@ -41,6 +42,7 @@ struct runner {
     struct ck_journal *journal;
     json_t *state;
     struct ck_http *http;
+    struct ck_auth *auth; /* the token requests carry (auth.h); NULL without one */
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when observing */
     int rehearsal;
@@ -208,6 +210,10 @@ static void shutdown_all(struct runner *r, int code)
     if (r->http != NULL) {
         ck_http_close(r->http, NULL, NULL); /* cancels what is in flight */
         r->http = NULL;
+    }
+    if (r->auth != NULL) {
+        ck_auth_close(r->auth);
+        r->auth = NULL;
     }
     if (r->follower != NULL) {
         ck_follower_close(r->follower, NULL, NULL);
@@ -808,11 +814,30 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         ck_err("runner: %s", err.msg);
         return 1;
     }
+    if (r->token != NULL) {
+        /* A sign-in platform turns the app password into a session here;
+         * a refused password is bad input, an unreachable server is not. */
+        rc = ck_auth_create(&r->loop, r->http, ops, r->s.platform.base_url, r->s.platform.handle,
+                            r->token, &r->auth, &err);
+        if (rc == CK_EAUTH || rc == CK_ECONFIG) {
+            fprintf(stderr, "chatkeeper: %s\n", err.msg);
+            return 2;
+        }
+        if (rc < 0 && r->auth == NULL) {
+            ck_err("runner: %s", err.msg);
+            return 1;
+        }
+        if (rc < 0)
+            ck_warn("runner: cannot sign in yet (%s); trying again", err.msg);
+    }
+    const char *token = r->auth != NULL ? ck_auth_token(r->auth) : NULL;
     int64_t now = ck_time_now_ms();
     struct ck_follower_conf fc = {
         .ops = ops,
         .base_url = r->s.platform.base_url,
-        .token = r->token,
+        .token = token,
+        .auth_expired = r->auth != NULL ? ck_auth_expired : NULL,
+        .auth_arg = r->auth,
         .hashtag = r->s.hashtag,
         .journal_path = r->journal_path,
         .state_path = r->state_path,
@@ -842,7 +867,10 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
             .schedule = &r->sch,
             .ops = ops,
             /* A rehearsal's simulator takes any token; the real one is never sent there. */
-            .token = o->rehearsal ? "rehearsal" : r->token,
+            .token = o->rehearsal ? "rehearsal" : token,
+            .account = r->auth != NULL ? ck_auth_account(r->auth) : NULL,
+            .auth_expired = r->auth != NULL ? ck_auth_expired : NULL,
+            .auth_arg = r->auth,
             .state_path = r->state_path,
         };
         rc = ck_poster_create(&r->loop, r->http, r->state, &pc, &r->poster, &err);

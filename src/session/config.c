@@ -127,10 +127,61 @@ static int parse_run_sheet(struct ck_cfg_ctx *c, const json_t *root, struct ck_s
     return rc;
 }
 
+/* The secret of the entry: token_env/token_file on Mastodon; on Bluesky the
+ * account's handle and an app password (password_env/password_file), which
+ * then fill token_env/token_file (the secret the session hands over). */
+static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v,
+                                     struct ck_platform_conf *pc)
+{
+    bool bsky = strcmp(pc->type, "bluesky") == 0;
+    static const char *const own[2][3] = {{"token_env", "token_file", NULL},
+                                          {"password_env", "password_file", "handle"}};
+    static const char *const other[2][3] = {{"password_env", "password_file", "handle"},
+                                            {"token_env", "token_file", NULL}};
+    for (int i = 0; i < 3; i++) {
+        const char *k = other[bsky][i];
+        if (k != NULL && json_object_get(v, k) != NULL) {
+            char field[32];
+            snprintf(field, sizeof field, "platform.%s", k);
+            return ck_cfg_fail(c, field, 1, "a %s entry has no \"%s\"; expected %s or %s",
+                               pc->type, k, own[bsky][0], own[bsky][1]);
+        }
+    }
+    int rc = ck_cfg_string(c, v, "platform", own[bsky][0], 0, &pc->token_env);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, "platform", own[bsky][1], 0, &pc->token_file);
+    if (rc != 0)
+        return rc;
+    if (pc->token_env != NULL && pc->token_file != NULL) {
+        char field[32];
+        snprintf(field, sizeof field, "platform.%s", own[bsky][1]);
+        return ck_cfg_fail(c, field, 1, "expected only one of %s and %s, got both",
+                           own[bsky][0], own[bsky][1]);
+    }
+    if (!bsky)
+        return 0;
+    rc = ck_cfg_string(c, v, "platform", "handle", 1, &pc->handle);
+    if (rc != 0)
+        return rc;
+    const char *h = pc->handle[0] == '@' ? pc->handle + 1 : pc->handle;
+    size_t n = strlen(h);
+    if (n < 3 || n > 253 || strchr(h, '.') == NULL || h[0] == '.' || h[n - 1] == '.' ||
+        strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != n)
+        return ck_cfg_fail(c, "platform.handle", 0,
+                           "expected a Bluesky handle like name.bsky.social, got \"%s\"",
+                           pc->handle);
+    memmove(pc->handle, h, n + 1);
+    if (pc->token_env == NULL && pc->token_file == NULL)
+        return ck_cfg_fail(c, "platform", 0,
+                           "expected \"password_env\" or \"password_file\" (an app password: "
+                           "Bluesky is read and written signed in)");
+    return 0;
+}
+
 static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
 {
-    static const char *const keys[] = {"type", "base_url", "token_env", "token_file",
-                                       "streaming"};
+    static const char *const keys[] = {"type",   "base_url",     "token_env",    "token_file",
+                                       "streaming", "handle", "password_env", "password_file"};
     struct ck_platform_conf *pc = &s->platform;
     json_t *v;
     /* An imported chat is never fetched or posted: no platform is needed. */
@@ -138,16 +189,19 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     if (rc == 0 && v == NULL)
         return 0;
     if (rc == 0)
-        rc = ck_cfg_check_keys(c, v, "platform", keys, 5);
+        rc = ck_cfg_check_keys(c, v, "platform", keys, 8);
     if (rc == 0)
         rc = ck_cfg_string(c, v, "platform", "type", 1, &pc->type);
     if (rc != 0)
         return rc;
-    if (strcmp(pc->type, "bluesky") == 0 || strcmp(pc->type, "x") == 0)
+    if (strcmp(pc->type, "x") == 0)
         return ck_cfg_fail(c, "platform.type", 0,
-                           "platform \"%s\" is not supported yet; expected \"mastodon\"", pc->type);
-    if (strcmp(pc->type, "mastodon") != 0)
-        return ck_cfg_fail(c, "platform.type", 0, "expected \"mastodon\", got \"%s\"", pc->type);
+                           "platform \"%s\" is not supported yet; expected \"mastodon\" or "
+                           "\"bluesky\"",
+                           pc->type);
+    if (strcmp(pc->type, "mastodon") != 0 && strcmp(pc->type, "bluesky") != 0)
+        return ck_cfg_fail(c, "platform.type", 0,
+                           "expected \"mastodon\" or \"bluesky\", got \"%s\"", pc->type);
     rc = ck_cfg_string(c, v, "platform", "base_url", 1, &pc->base_url);
     if (rc != 0)
         return rc;
@@ -163,21 +217,16 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     pc->streaming = true; /* follow the live stream where the instance offers one */
     rc = ck_cfg_bool(c, v, "platform", "streaming", &pc->streaming);
     if (rc == 0)
-        rc = ck_cfg_string(c, v, "platform", "token_env", 0, &pc->token_env);
-    if (rc == 0)
-        rc = ck_cfg_string(c, v, "platform", "token_file", 0, &pc->token_file);
+        rc = platform_secret_fields(c, v, pc);
     if (rc != 0)
         return rc;
-    if (pc->token_env != NULL && pc->token_file != NULL)
-        return ck_cfg_fail(c, "platform.token_file", 1,
-                           "expected only one of token_env and token_file, got both");
     if (pc->token_env != NULL) {
         const char *e = pc->token_env;
         if (!((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') || *e == '_') ||
             strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
                 strlen(e))
             return ck_cfg_fail(
-                c, "platform.token_env", 0,
+                c, pc->handle != NULL ? "platform.password_env" : "platform.token_env", 0,
                 "expected the name of an environment variable like CHATKEEPER_TOKEN, "
                 "got \"%s\"",
                 e);
@@ -432,8 +481,9 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
     if (rc == 0)
         rc = ck_cfg_string(c, root, "", "imported", 0, &imported);
     if (rc == 0 && imported != NULL && strcmp(imported, "mastodon") != 0 &&
-        strcmp(imported, "x") != 0)
-        rc = ck_cfg_fail(c, "imported", 0, "expected \"mastodon\" or \"x\", got \"%s\"", imported);
+        strcmp(imported, "bluesky") != 0 && strcmp(imported, "x") != 0)
+        rc = ck_cfg_fail(c, "imported", 0, "expected \"mastodon\", \"bluesky\" or \"x\", got \"%s\"",
+                         imported);
     if (imported != NULL)
         s->imported = true;
     free(imported);
@@ -586,6 +636,7 @@ void ck_session_finish(struct ck_session *s)
     free(s->platform.base_url);
     free(s->platform.token_env);
     free(s->platform.token_file);
+    free(s->platform.handle);
     for (size_t i = 0; i < s->n_facilitators; i++)
         free(s->facilitators[i]);
     free(s->facilitators);

@@ -93,7 +93,7 @@ static void edge_cases(void **state)
     assert_int_equal(kind_of("\"tweet\""), CK_IMPORT_UNKNOWN);
     assert_int_equal(kind_of("{\"id\":\"1\",\"account\":\"me\"}"), CK_IMPORT_UNKNOWN);
     assert_null(ck_import_kind_format(CK_IMPORT_UNKNOWN));
-    assert_null(ck_import_kind_format(CK_IMPORT_BLUESKY));
+    assert_string_equal(ck_import_kind_format(CK_IMPORT_BLUESKY), "bluesky");
     assert_string_equal(ck_import_kind_format(CK_IMPORT_TWARC2), "twarc");
     assert_string_equal(ck_import_kind_format(CK_IMPORT_MASTODON), "mastodon");
 }

@@ -335,11 +335,11 @@ static void test_parse_search_fixture(void **state)
                             json_string_value(json_object_get(p, "cid")));
         ck_message_finish(&m);
     }
-    /* The current platform interface gives the same page, cursor as next_max_id. */
+    /* The current platform interface gives the same page, cursor as older. */
     struct ck_page cp;
     assert_int_equal(ck_platform_bluesky.parse_timeline(&r, &cp, &err), 0);
     assert_int_equal(json_array_size(cp.items), 25);
-    assert_string_equal(cp.next_max_id, "25");
+    assert_string_equal(cp.older, "25");
     ck_page_finish(&cp);
     ck_bluesky_page_finish(&page);
     ck_response_finish(&r);

@@ -212,9 +212,9 @@ static void test_bad_values(void **st)
     expect_error("#uklibchat", "#uk-lib-chat",
                  "cfg/t.json:3:14: field 'hashtag': expected letters, digits and underscores "
                  "(like \"uklibchat\"), got \"#uk-lib-chat\"");
-    expect_error("\"mastodon\"", "\"bluesky\"",
-                 "cfg/t.json:7:24: field 'platform.type': platform \"bluesky\" is not supported "
-                 "yet; expected \"mastodon\"");
+    expect_error("\"mastodon\"", "\"x\"",
+                 "cfg/t.json:7:24: field 'platform.type': platform \"x\" is not supported "
+                 "yet; expected \"mastodon\" or \"bluesky\"");
     expect_error("{\"at\": \"0m\", \"text\": \"Welcome!\"}", "{\"at\": \"0m\", \"text\": \"\"}",
                  "cfg/t.json:8:35: field 'welcome.text': expected a non-empty string, got \"\"");
 }
@@ -400,6 +400,55 @@ static void test_token_sources(void **st)
     ck_session_finish(&s);
 }
 
+/* A Bluesky entry: a handle and an app password (password_env or
+ * password_file), never a token; each mistake named with its place. */
+static void test_bluesky_entry(void **st)
+{
+    (void)st;
+    const char *masto = "{\"type\": \"mastodon\", \"base_url\": \"https://glammr.us/\", "
+                        "\"token_env\": \"CK_TEST_TOKEN\"}";
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with(masto,
+                               "{\"type\": \"bluesky\", \"base_url\": \"https://bsky.social\", "
+                               "\"handle\": \"@Name.bsky.social\", \"password_env\": \"BSKY_PW\"}",
+                               &s, &err),
+                     0);
+    assert_string_equal(s.platform.type, "bluesky");
+    assert_string_equal(s.platform.handle, "Name.bsky.social");
+    assert_string_equal(s.platform.token_env, "BSKY_PW");
+    setenv("BSKY_PW", "abcd-efgh-ijkl-mnop", 1);
+    char *pw = NULL;
+    assert_int_equal(ck_session_token(&s, &pw, &err), 0);
+    assert_string_equal(pw, "abcd-efgh-ijkl-mnop");
+    free(pw);
+    ck_session_finish(&s);
+    expect_error(masto,
+                 "{\"type\": \"bluesky\", \"base_url\": \"https://bsky.social\", "
+                 "\"password_env\": \"BSKY_PW\"}",
+                 "cfg/t.json:7:15: field 'platform.handle': required field is missing; expected a "
+                 "string");
+    expect_error(masto,
+                 "{\"type\": \"bluesky\", \"base_url\": \"https://bsky.social\", "
+                 "\"handle\": \"a.bsky.social\", \"token_env\": \"T\"}",
+                 "cfg/t.json:7:97: field 'platform.token_env': a bluesky entry has no "
+                 "\"token_env\"; expected password_env or password_file");
+    expect_error(masto,
+                 "{\"type\": \"bluesky\", \"base_url\": \"https://bsky.social\", "
+                 "\"handle\": \"not a handle\", \"password_env\": \"P\"}",
+                 "cfg/t.json:7:80: field 'platform.handle': expected a Bluesky handle like "
+                 "name.bsky.social, got \"not a handle\"");
+    expect_error(masto,
+                 "{\"type\": \"bluesky\", \"base_url\": \"https://bsky.social\", "
+                 "\"handle\": \"a.bsky.social\"}",
+                 "cfg/t.json:7:15: field 'platform': expected \"password_env\" or "
+                 "\"password_file\" (an app password: Bluesky is read and written signed in)");
+    expect_error("\"token_env\": \"CK_TEST_TOKEN\"}",
+                 "\"token_env\": \"CK_TEST_TOKEN\", \"handle\": \"a.b\"}",
+                 "cfg/t.json:7:100: field 'platform.handle': a mastodon entry has no "
+                 "\"handle\"; expected token_env or token_file");
+}
+
 static void test_examples(void **st)
 {
     (void)st;
@@ -447,7 +496,8 @@ int main(void)
         cmocka_unit_test(test_urls),           cmocka_unit_test(test_missing_required),
         cmocka_unit_test(test_steps),          cmocka_unit_test(test_facilitators_and_tokens),
         cmocka_unit_test(test_streaming_switch),
-        cmocka_unit_test(test_token_sources),  cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_token_sources),
+        cmocka_unit_test(test_bluesky_entry),  cmocka_unit_test(test_examples),
         cmocka_unit_test(test_archive_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
