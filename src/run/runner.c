@@ -1,6 +1,9 @@
-/* The session runner (see runner.h): one loop, one thread. It owns the loop,
- * the HTTP client, the journal, state.json and the follower, and tears them
- * down in order (STYLE.md, "curl on libuv"). */
+/* The session runner (see runner.h): one session on a loop it is given, so
+ * `serve` can carry many on one loop. It owns the HTTP client, the journal,
+ * state.json, the follower and the poster, and tears them down in order
+ * (STYLE.md, "curl on libuv"); ck_runner_main is `run`: its own loop and the
+ * signals. Nothing here is process-wide but the log hook of the status line,
+ * which only `run` sets. */
 #include "chatkeeper/runner.h"
 
 #include <ctype.h>
@@ -9,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +37,11 @@ static const char *const phase_names[] = {"waiting", "lead",      "chat", "grace
                                           "sweep",   "archiving", "done"};
 
 struct runner {
-    uv_loop_t loop;
+    uv_loop_t *loop;
+    ck_runner_done_cb done;
+    void *done_arg;
+    int closing; /* handles and parts whose close has not been delivered yet */
+    int lock_fd; /* flock on <dir>/.lock: one process per session directory */
     struct ck_session s;
     struct ck_schedule sch;
     char dir[4096];
@@ -50,7 +59,6 @@ struct runner {
     int scaled;
     int64_t chat_lead_ms, chat_after_ms; /* lead; duration + grace, unscaled */
     uv_timer_t start_timer, step_timer, tick_timer;
-    uv_signal_t sigint, sigterm;
     size_t next_step;
     const struct ck_sched_entry *last_step;
     struct ck_step_handler handler;
@@ -186,9 +194,21 @@ static void save_phase(struct runner *r, const char *phase)
 
 /* ---- shutdown --------------------------------------------------------------- */
 
+/* Every part closed: the owner hears the status, and may free the runner. */
+static void closed_one(struct runner *r)
+{
+    if (--r->closing == 0 && r->done != NULL)
+        r->done((struct ck_runner *)r, r->exit_code, r->done_arg);
+}
+
+static void on_part_closed(void *arg)
+{
+    closed_one(arg);
+}
+
 static void on_closed(uv_handle_t *h)
 {
-    (void)h;
+    closed_one(h->data);
 }
 
 static void shutdown_all(struct runner *r, int code)
@@ -198,36 +218,43 @@ static void shutdown_all(struct runner *r, int code)
     r->stopping = 1;
     r->exit_code = code;
     status_erase(0, r);
-    ck_log_set_hook(NULL, NULL);
+    if (r->status_line)
+        ck_log_set_hook(NULL, NULL);
+    /* One count for the handles' closes, held until all are asked, so a close
+     * delivered early cannot finish the runner before the last is started. */
+    r->closing = 1;
     if (r->follower != NULL)
         ck_follower_stop(r->follower);
     if (r->poster != NULL) {
-        ck_poster_close(r->poster, NULL, NULL);
+        r->closing++;
+        ck_poster_close(r->poster, on_part_closed, r);
         r->poster = NULL;
     }
     if (r->http != NULL) {
-        ck_http_close(r->http, NULL, NULL); /* cancels what is in flight */
+        r->closing++;
+        ck_http_close(r->http, on_part_closed, r); /* cancels what is in flight */
         r->http = NULL;
     }
     if (r->follower != NULL) {
-        ck_follower_close(r->follower, NULL, NULL);
+        r->closing++;
+        ck_follower_close(r->follower, on_part_closed, r);
         r->follower = NULL;
     }
+    r->closing += 3;
     uv_close((uv_handle_t *)&r->start_timer, on_closed);
     uv_close((uv_handle_t *)&r->step_timer, on_closed);
     uv_close((uv_handle_t *)&r->tick_timer, on_closed);
-    uv_close((uv_handle_t *)&r->sigint, on_closed);
-    uv_close((uv_handle_t *)&r->sigterm, on_closed);
+    r->closing--; /* cannot reach 0 here: the three timers are still closing */
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+void ck_runner_stop(struct ck_runner *cr, int status)
 {
-    struct runner *r = h->data;
-    ck_info("runner: %s: saving state and stopping; run the same command again to continue",
-            signum == SIGINT ? "interrupted" : "terminated");
+    struct runner *r = (struct runner *)cr;
+    if (r->stopping)
+        return;
     if (r->state != NULL)
         save_phase(r, "interrupted");
-    shutdown_all(r, signum == SIGINT ? 130 : 143);
+    shutdown_all(r, status);
 }
 
 /* ---- steps ---------------------------------------------------------------- */
@@ -473,7 +500,7 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
     r->build_ms = took;
     int64_t gap = took * 20 > r->refresh_ms ? took * 20 : r->refresh_ms;
     r->next_refresh_ms = ck_time_now_ms() + gap;
-    uv_update_time(&r->loop);
+    uv_update_time(r->loop);
     if (rc < 0) {
         ck_warn("runner: could not refresh the outputs (trying again in %llds): %s",
                 (long long)(gap / 1000), err.msg);
@@ -685,6 +712,31 @@ static int load_session(const struct ck_runner_opts *o, struct ck_session *s,
     return ck_session_load(o->session_path, s, err);
 }
 
+/* One process per session directory: a second `run` (or `serve`) of the same
+ * session would post every step twice. flock, so a process killed with -9
+ * leaves no stale lock; taken per open, so two runners in one process exclude
+ * each other too. Returns 0 or an exit status. */
+static int lock_dir(struct runner *r)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", r->dir);
+    r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (r->lock_fd < 0) {
+        ck_err("runner: %s: %s", path, strerror(errno));
+        return 1;
+    }
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            ck_err("runner: %s is already being run by another chatkeeper (its lock %s is "
+                   "held); not running it twice",
+                   r->dir, path);
+        else
+            ck_err("runner: %s: %s", path, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 static int prepare(struct runner *r, const struct ck_runner_opts *o)
 {
     struct ck_error err = {0};
@@ -718,6 +770,8 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
         ck_err("runner: %s: %s", r->dir, ck_strerror(rc));
         return 1;
     }
+    if ((rc = lock_dir(r)) != 0)
+        return rc;
     if (ck_schedule_build(&r->s, &r->sch) < 0)
         return 1;
 
@@ -791,19 +845,16 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
 {
     struct ck_error err = {0};
     /* Handles first: shutdown_all closes them whatever fails below. */
-    uv_timer_init(&r->loop, &r->start_timer);
-    uv_timer_init(&r->loop, &r->step_timer);
-    uv_timer_init(&r->loop, &r->tick_timer);
-    uv_signal_init(&r->loop, &r->sigint);
-    uv_signal_init(&r->loop, &r->sigterm);
+    uv_timer_init(r->loop, &r->start_timer);
+    uv_timer_init(r->loop, &r->step_timer);
+    uv_timer_init(r->loop, &r->tick_timer);
     r->start_timer.data = r->step_timer.data = r->tick_timer.data = r;
-    r->sigint.data = r->sigterm.data = r;
     const struct ck_platform_ops *ops = ck_platform_find(r->s.platform.type);
     if (ops == NULL) {
         fprintf(stderr, "chatkeeper: platform %s is not supported\n", r->s.platform.type);
         return 2;
     }
-    int rc = ck_http_create(&r->loop, NULL, &r->http, &err);
+    int rc = ck_http_create(r->loop, NULL, &r->http, &err);
     if (rc < 0) {
         ck_err("runner: %s", err.msg);
         return 1;
@@ -828,13 +879,11 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         .poll_quiet_ms = r->s.poll_quiet_ms,
         .streaming = r->s.platform.streaming,
     };
-    rc = ck_follower_create(&r->loop, r->http, r->journal, r->state, &fc, &r->follower, &err);
+    rc = ck_follower_create(r->loop, r->http, r->journal, r->state, &fc, &r->follower, &err);
     if (rc < 0) {
         ck_err("runner: %s", err.msg);
         return 1;
     }
-    uv_signal_start(&r->sigint, on_signal, SIGINT);
-    uv_signal_start(&r->sigterm, on_signal, SIGTERM);
 
     if (!o->observe && r->s.post && !r->no_poster) {
         struct ck_poster_conf pc = {
@@ -845,7 +894,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
             .token = o->rehearsal ? "rehearsal" : r->token,
             .state_path = r->state_path,
         };
-        rc = ck_poster_create(&r->loop, r->http, r->state, &pc, &r->poster, &err);
+        rc = ck_poster_create(r->loop, r->http, r->state, &pc, &r->poster, &err);
         if (rc < 0) {
             ck_err("runner: %s", err.msg);
             return rc == CK_EAUTH ? 2 : 1;
@@ -886,31 +935,11 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     return 0;
 }
 
-int ck_runner_main(const struct ck_runner_opts *o)
+void ck_runner_free(struct ck_runner *cr)
 {
-    struct runner *r = calloc(1, sizeof *r);
+    struct runner *r = (struct runner *)cr;
     if (r == NULL)
-        return 1;
-    r->status_line = o->status_line < 0 ? isatty(STDERR_FILENO) : o->status_line;
-    r->rehearsal = o->rehearsal;
-    r->give_up_ms = GIVE_UP_MS;
-    /* A rehearsal compresses time: its refreshes too, but not below 3 s. */
-    r->refresh_ms = o->speed > 1.0 ? (int64_t)(REFRESH_MS / o->speed) : REFRESH_MS;
-    if (r->refresh_ms < 3000)
-        r->refresh_ms = 3000;
-    int code = prepare(r, o);
-    if (code == 0 && uv_loop_init(&r->loop) == 0) {
-        ck_info("runner: session directory %s", r->dir);
-        if (r->status_line)
-            ck_log_set_hook(status_erase, r);
-        code = start_loop_parts(r, o);
-        if (code != 0)
-            shutdown_all(r, code);
-        uv_run(&r->loop, UV_RUN_DEFAULT);
-        code = r->exit_code;
-        if (uv_loop_close(&r->loop) != 0)
-            ck_warn("runner: the loop still had handles at exit");
-    }
+        return;
     ck_journal_close(r->journal);
     json_decref(r->state);
     ck_schedule_finish(&r->sch);
@@ -919,7 +948,93 @@ int ck_runner_main(const struct ck_runner_opts *o)
         memset(r->token, 0, strlen(r->token));
         free(r->token);
     }
+    if (r->lock_fd >= 0)
+        close(r->lock_fd); /* releases the flock */
     free(r);
+}
+
+int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_done_cb done,
+                    void *arg, struct ck_runner **out)
+{
+    *out = NULL;
+    struct runner *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return 1;
+    r->loop = loop;
+    r->lock_fd = -1;
+    r->done = done;
+    r->done_arg = arg;
+    r->status_line = o->status_line < 0 ? isatty(STDERR_FILENO) : o->status_line;
+    r->rehearsal = o->rehearsal;
+    r->give_up_ms = GIVE_UP_MS;
+    /* A rehearsal compresses time: its refreshes too, but not below 3 s. */
+    r->refresh_ms = o->speed > 1.0 ? (int64_t)(REFRESH_MS / o->speed) : REFRESH_MS;
+    if (r->refresh_ms < 3000)
+        r->refresh_ms = 3000;
+    int code = prepare(r, o);
+    if (code != 0) {
+        ck_runner_free((struct ck_runner *)r);
+        return code;
+    }
+    ck_info("runner: session directory %s", r->dir);
+    if (r->status_line)
+        ck_log_set_hook(status_erase, r);
+    code = start_loop_parts(r, o);
+    if (code != 0)
+        shutdown_all(r, code); /* done reports it once the handles are closed */
+    *out = (struct ck_runner *)r;
+    return 0;
+}
+
+const char *ck_runner_dir(const struct ck_runner *cr)
+{
+    return ((const struct runner *)cr)->dir;
+}
+
+/* ---- `run`: a loop of its own, and the signals ------------------------------ */
+
+struct main_ctx {
+    struct ck_runner *r;
+    uv_signal_t sigint, sigterm;
+    int status;
+};
+
+static void main_done(struct ck_runner *r, int status, void *arg)
+{
+    struct main_ctx *m = arg;
+    (void)r;
+    m->status = status;
+    uv_close((uv_handle_t *)&m->sigint, NULL);
+    uv_close((uv_handle_t *)&m->sigterm, NULL);
+}
+
+static void main_signal(uv_signal_t *h, int signum)
+{
+    struct main_ctx *m = h->data;
+    ck_info("runner: %s: saving state and stopping; run the same command again to continue",
+            signum == SIGINT ? "interrupted" : "terminated");
+    ck_runner_stop(m->r, signum == SIGINT ? 130 : 143);
+}
+
+int ck_runner_main(const struct ck_runner_opts *o)
+{
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0)
+        return 1;
+    struct main_ctx m = {.status = 1};
+    int code = ck_runner_start(&loop, o, main_done, &m, &m.r);
+    if (code == 0) {
+        uv_signal_init(&loop, &m.sigint);
+        uv_signal_init(&loop, &m.sigterm);
+        m.sigint.data = m.sigterm.data = &m;
+        uv_signal_start(&m.sigint, main_signal, SIGINT);
+        uv_signal_start(&m.sigterm, main_signal, SIGTERM);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        code = m.status;
+        ck_runner_free(m.r);
+    }
+    if (uv_loop_close(&loop) != 0)
+        ck_warn("runner: the loop still had handles at exit");
     return code;
 }
 
