@@ -40,6 +40,10 @@ struct ck_runner_opts {
     int64_t poll_ms;      /* 0, or the poll interval in every phase (benchmarks) */
     bool rehearsal;       /* on a local simulator: no token needed */
     int status_line;      /* -1: when stderr is a terminal, 0 never, 1 always */
+    /* NULL, or the session already loaded (session_path then only names it in
+     * messages): ck_runner_start and ck_runner_dry_run take it over and zero
+     * *session, whatever they return. `serve` passes the last good version. */
+    struct ck_session *session;
 };
 
 /* One session on a loop someone else runs (`serve` runs many on one). */

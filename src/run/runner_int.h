@@ -1,0 +1,91 @@
+/* The runner's insides, shared by runner.c (the run: phases, steps, the end),
+ * runner_tick.c (once a second: failures, live outputs, the status line) and
+ * runner_setup.c (session, directory, lock, state; the dry run). Private to
+ * src/run/. */
+#ifndef CHATKEEPER_RUNNER_INT_H
+#define CHATKEEPER_RUNNER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/follower.h"
+#include "chatkeeper/http.h"
+#include "chatkeeper/journal.h"
+#include "chatkeeper/poster.h"
+#include "chatkeeper/runner.h"
+#include "chatkeeper/schedule.h"
+
+enum phase { P_WAITING, P_LEAD, P_CHAT, P_GRACE, P_SWEEP, P_ARCHIVE, P_DONE };
+
+struct runner {
+    uv_loop_t *loop;
+    ck_runner_done_cb done;
+    void *done_arg;
+    int closing; /* handles and parts whose close has not been delivered yet */
+    int lock_fd; /* flock on <dir>/.lock: one process per session directory */
+    struct ck_session s;
+    struct ck_schedule sch;
+    char dir[4096];
+    char journal_path[4200], state_path[4200];
+    char *token;
+    struct ck_journal *journal;
+    json_t *state;
+    struct ck_http *http;
+    struct ck_follower *follower;
+    struct ck_poster *poster; /* NULL when observing */
+    int rehearsal;
+    int no_poster; /* the chat is over and there is no token: observe instead */
+    /* With --speed the run sheet is scaled to the wall, but created_at stays on
+     * the chat's own clock (the simulator's): the window it must fall in. */
+    int scaled;
+    int64_t chat_lead_ms, chat_after_ms; /* lead; duration + grace, unscaled */
+    uv_timer_t start_timer, step_timer, tick_timer;
+    size_t next_step;
+    const struct ck_sched_entry *last_step;
+    struct ck_step_handler handler;
+    int status_line, status_drawn;
+    int exit_code;
+    int stopping;
+
+    /* Progress of the follower as the tick saw it: a request that fails with no
+     * good page since is a failure streak, which ends a run after the window. */
+    size_t pages_seen, errors_seen, limited_seen;
+    int64_t failing_since_ms; /* 0: the last request went well */
+    int64_t give_up_ms;
+
+    /* Outputs refreshed during the chat, so latecomers can catch up. */
+    int following;     /* the follower was started before end + grace */
+    int64_t refresh_ms, next_refresh_ms;
+    int refreshed;     /* 0 until the outputs were first written by this run */
+    size_t refreshed_at; /* the follower's journaled count at that refresh */
+    int64_t build_ms;  /* how long the last refresh blocked the loop */
+};
+
+/* A run after the chat retries an unreachable platform this long, then stops
+ * with a message saying the same command continues. */
+#define GIVE_UP_MS 60000
+/* How often the outputs are rebuilt from the journal while following. */
+#define REFRESH_MS 60000
+
+enum phase runner_phase_at(const struct runner *r, int64_t now);
+void runner_local_time(const struct runner *r, int64_t ms, char *buf, size_t n);
+int runner_is_step(const struct ck_sched_entry *e);
+void runner_save_phase(struct runner *r, const char *phase);
+/* incomplete: NULL, or why capture stopped short (see runner.c). */
+void runner_finish(struct runner *r, const char *incomplete);
+
+/* runner_tick.c */
+void runner_status_erase(int after, void *arg);
+void runner_status_draw(struct runner *r);
+void runner_on_tick(uv_timer_t *t);
+
+/* runner_setup.c: load the session and apply opts, make and lock the
+ * directory, save session.json, open state and journal. Returns 0 or an exit
+ * status. */
+int runner_prepare(struct runner *r, const struct ck_runner_opts *o);
+
+#endif
