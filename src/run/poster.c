@@ -169,6 +169,8 @@ static const char *previous_id(struct ck_poster *p, const struct pstep *st)
 {
     for (const struct pstep *o = st; o > p->steps;) {
         o--;
+        if (o->e->kind == CK_SCHED_REMINDER)
+            continue; /* reminders stand alone; the thread is the run sheet */
         const json_t *rec = record(p, o);
         const char *status = rec_str(rec, "status");
         if (status != NULL && strcmp(status, "posted") == 0 && rec_str(rec, "id") != NULL)
@@ -208,6 +210,12 @@ static void start_step(struct ck_poster *p, struct pstep *st)
         return;
     }
     int64_t late = ck_time_now_ms() - st->e->at_ms;
+    if (st->e->kind == CK_SCHED_REMINDER && ck_time_now_ms() >= p->conf.session->start_ms) {
+        snprintf(reason, sizeof reason, "the chat has started; a reminder is never posted after%s",
+                 maybe);
+        skip_step(p, st, reason);
+        return;
+    }
     if (late > p->conf.session->missed_step_limit_ms) {
         char lim[32];
         ck_duration_format(p->conf.session->missed_step_limit_ms, lim, sizeof lim);
@@ -368,7 +376,9 @@ static void attempt(struct ck_poster *p)
         snprintf(key, sizeof key, "%s", stored);
     else
         ck_poster_key(p->conf.session, st->e, key, sizeof key);
-    const char *reply_to = p->conf.session->thread ? previous_id(p, st) : NULL;
+    const char *reply_to = p->conf.session->thread && st->e->kind != CK_SCHED_REMINDER
+                               ? previous_id(p, st)
+                               : NULL;
     int64_t attempts = json_integer_value(json_object_get(rec, "attempts")) + 1;
 
     struct ck_request req;
@@ -505,12 +515,15 @@ int ck_poster_create(uv_loop_t *loop, struct ck_http *http, json_t *state,
     for (size_t i = 0; i < sch->n; i++) {
         const struct ck_sched_entry *e = &sch->entries[i];
         if (e->step == NULL || (e->kind != CK_SCHED_WELCOME && e->kind != CK_SCHED_QUESTION &&
-                                e->kind != CK_SCHED_CLOSING))
+                                e->kind != CK_SCHED_CLOSING && e->kind != CK_SCHED_REMINDER))
             continue;
         struct pstep *st = &p->steps[p->n++];
         st->e = e;
         ck_sched_label(e, st->label, sizeof st->label);
         st->deadline_ms = e->at_ms + conf->session->missed_step_limit_ms;
+        /* A reminder says the chat is coming: never once it has started. */
+        if (e->kind == CK_SCHED_REMINDER && st->deadline_ms > conf->session->start_ms)
+            st->deadline_ms = conf->session->start_ms;
     }
     p->loop = loop;
     p->http = http;

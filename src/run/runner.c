@@ -145,7 +145,7 @@ static void observe_due(void *self, const struct ck_sched_entry *e, int64_t late
 int runner_is_step(const struct ck_sched_entry *e)
 {
     return e->kind == CK_SCHED_WELCOME || e->kind == CK_SCHED_QUESTION ||
-           e->kind == CK_SCHED_CLOSING;
+           e->kind == CK_SCHED_CLOSING || e->kind == CK_SCHED_REMINDER;
 }
 
 static void arm_step_timer(struct runner *r);

@@ -152,6 +152,8 @@ static int runner_apply_overrides(struct runner *r, const struct ck_runner_opts 
         scale(&s->closing.at_ms, o->speed);
         for (size_t i = 0; i < s->n_questions; i++)
             scale(&s->questions[i].at_ms, o->speed);
+        for (size_t i = 0; i < s->n_reminders; i++)
+            scale(&s->reminders[i].at_ms, o->speed);
     }
     if (o->start_at_ms > 0)
         s->start_ms = o->start_at_ms;

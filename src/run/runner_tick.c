@@ -36,7 +36,7 @@ static const char *next_event(const struct runner *r, int64_t now, char *lbl, si
     for (size_t i = r->next_step; i < r->sch.n; i++) {
         const struct ck_sched_entry *e = &r->sch.entries[i];
         if (e->at_ms >= now && (e->kind == CK_SCHED_WELCOME || e->kind == CK_SCHED_QUESTION ||
-                                e->kind == CK_SCHED_CLOSING)) {
+                                e->kind == CK_SCHED_CLOSING || e->kind == CK_SCHED_REMINDER)) {
             *at_ms = e->at_ms;
             return ck_sched_label(e, lbl, n);
         }

@@ -157,6 +157,10 @@ static int load_slot(struct serve *sv, struct slot *sl)
     snprintf(sl->title, sizeof sl->title, "%s", s.title);
     sl->start_ms = s.start_ms;
     sl->lead_ms = s.lead_ms;
+    sl->remind_ms = 0; /* the earliest reminder starts the runner that much sooner */
+    for (size_t i = 0; i < s.n_reminders; i++)
+        if (-s.reminders[i].at_ms > sl->remind_ms)
+            sl->remind_ms = -s.reminders[i].at_ms;
     sl->after_ms = s.duration_ms + s.grace_ms;
     return 0;
 }
@@ -229,7 +233,8 @@ static int scan_all(struct serve *sv)
 /* When the runner starts, and when the chat and its grace are over, on the wall. */
 int64_t serve_launch_at(const struct serve *sv, const struct slot *sl)
 {
-    return sl->start_ms - sv->shift_ms - serve_scaled(sv, sl->lead_ms + MARGIN_MS);
+    int64_t before = sl->lead_ms > sl->remind_ms ? sl->lead_ms : sl->remind_ms;
+    return sl->start_ms - sv->shift_ms - serve_scaled(sv, before + MARGIN_MS);
 }
 
 static int64_t wall_end(const struct serve *sv, const struct slot *sl)

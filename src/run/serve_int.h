@@ -33,6 +33,7 @@ struct slot {
     char title[256];
     char dir[4096];
     int64_t start_ms, lead_ms, after_ms; /* the session's own clock */
+    int64_t remind_ms;                   /* the earliest reminder's "before", or 0 */
     struct ck_runner *runner;            /* NULL unless running */
     int finished;                        /* ran in this process, or done on disk */
     int status;                          /* the runner's exit status */

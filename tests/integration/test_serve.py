@@ -173,19 +173,39 @@ def test_two_overlapping_sessions_across_kill9(s):
 @scenario
 def test_unwritable_archive_stops_only_that_session(s):
     """A session whose archive folder cannot be made stops with an error;
-    the other runs to the end; serve keeps running until SIGTERM."""
+    the others run to the end; serve keeps running until SIGTERM. The good
+    session's reminder goes out once, before the chat; the chat already
+    running skips its reminder."""
     start = (now_ms() + 4000) // 1000 * 1000
     sim = s.sim(start)
     good = os.path.join(s.tmp, "good.json")
-    json.dump(session_doc("Good chat", sim.base, start, s.archive), open(good, "w"))
+    doc = session_doc("Good chat", sim.base, start, s.archive)
+    doc["reminders"] = [{"before": "1m", "text": "Soon: {{title}} #{{hashtag}} at {{time}}"}]
+    json.dump(doc, open(good, "w"))
+    # A chat that started 3 s ago: its reminder is never posted now.
+    late = os.path.join(s.tmp, "late.json")
+    doc = session_doc("Late chat", sim.base, start - 7000, s.archive)
+    doc["reminders"] = [{"before": "1m", "text": "Soon: {{title}}"}]
+    json.dump(doc, open(late, "w"))
     blocker = os.path.join(s.tmp, "not-a-folder")
     open(blocker, "w").write("x")
     bad = os.path.join(s.tmp, "bad.json")
     json.dump(session_doc("Bad chat", sim.base, start, os.path.join(blocker, "archive")),
               open(bad, "w"))
-    s.spawn([good, bad], "--status-file", os.path.join(s.archive, "serve-status.json"))
+    s.spawn([good, bad, late], "--status-file", os.path.join(s.archive, "serve-status.json"))
     d = lambda: session_dir(s.archive, "Good chat")  # noqa: E731
     s.wait_for("the good session done", lambda: d() and phase(d()) == "done")
+    steps = json.load(open(os.path.join(d(), "state.json")))["steps"]
+    r1 = steps.get("reminder1", {})
+    check(r1.get("status") == "posted", f"the reminder: {r1}")
+    check(r1.get("posted_at", "z") < iso(start), f"the reminder went out after the start: {r1}")
+    check(r1.get("in_reply_to_id") is None, "the reminder replies to something")
+    dl = session_dir(s.archive, "Late chat")
+    s.wait_for("the late session's welcome", lambda: "welcome" in json.load(
+        open(os.path.join(dl, "state.json"))).get("steps", {}), 30)
+    lr = json.load(open(os.path.join(dl, "state.json")))["steps"].get("reminder1", {})
+    check(lr.get("status") == "skipped" and "started" in lr.get("reason", ""),
+          f"the late chat's reminder: {lr}")
     fin = {f["title"]: f["status"] for f in s.status().get("finished", [])}
     check(fin.get("Bad chat", 0) != 0, f"the bad session did not fail: {fin}")
     check("not-a-folder" in s.text(), "the error does not name the folder")
