@@ -61,6 +61,8 @@ struct ck_session {
     struct ck_step *reminders;
     size_t n_reminders;
     char *agenda_url;         /* NULL, or where the agenda is published ({{agenda_url}}) */
+    char *alert_webhook;      /* "alerts": {"webhook": URL, "email": ADDRESS}; NULL each */
+    char *alert_email;
     json_t *json;             /* the document as parsed (new reference, owned) */
     bool imported;            /* import mode (ck_session_load_import): platform may be absent */
 };

@@ -135,10 +135,21 @@ static void finish_step(struct ck_poster *p, struct pstep *st)
     pump(p);
 }
 
+static void tell(struct ck_poster *p, const struct pstep *st, const char *what, const char *why)
+{
+    if (p->conf.problem == NULL)
+        return;
+    char cause[32], text[400];
+    snprintf(cause, sizeof cause, "step:%s", st->label);
+    snprintf(text, sizeof text, "step %s %s: %s", st->label, what, why);
+    p->conf.problem(p->conf.problem_arg, cause, text);
+}
+
 static void skip_step(struct ck_poster *p, struct pstep *st, const char *reason)
 {
     ck_warn("poster: skipping %s: %s", st->label, reason);
     mark(p, st, "skipped", reason);
+    tell(p, st, "skipped", reason);
     finish_step(p, st);
 }
 
@@ -146,6 +157,7 @@ static void fail_step(struct ck_poster *p, struct pstep *st, const char *reason)
 {
     ck_err("poster: giving up on %s: %s", st->label, reason);
     mark(p, st, "failed", reason);
+    tell(p, st, "was not posted", reason);
     finish_step(p, st);
 }
 
@@ -344,6 +356,14 @@ static void on_reply(int status, const struct ck_response *resp, const char *err
         /* 401/403 (token), 422 (too long, bad reply id): the same request
          * would fail again, so retrying only delays the next step. */
         char reason[300];
+        if ((resp->status == 401 || resp->status == 403) && p->conf.problem != NULL) {
+            char tok[400];
+            snprintf(tok, sizeof tok,
+                     "the server refused the access token when posting %s (%.200s); check it "
+                     "and its write:statuses scope",
+                     st->label, why);
+            p->conf.problem(p->conf.problem_arg, "token", tok);
+        }
         snprintf(reason, sizeof reason, "%s%s", why,
                  resp->status == 401 || resp->status == 403
                      ? " (check the access token and its write:statuses scope)"

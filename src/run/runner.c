@@ -21,6 +21,7 @@
 
 #include <uv.h>
 
+#include "chatkeeper/alerts.h"
 #include "chatkeeper/archive.h"
 #include "chatkeeper/follower.h"
 #include "chatkeeper/http.h"
@@ -110,6 +111,11 @@ static void shutdown_all(struct runner *r, int code)
         ck_follower_close(r->follower, on_part_closed, r);
         r->follower = NULL;
     }
+    if (r->alerts != NULL) {
+        r->closing++;
+        ck_alerts_close(r->alerts, on_part_closed, r);
+        r->alerts = NULL;
+    }
     r->closing += 3;
     uv_close((uv_handle_t *)&r->start_timer, on_closed);
     uv_close((uv_handle_t *)&r->step_timer, on_closed);
@@ -179,6 +185,50 @@ static void arm_step_timer(struct runner *r)
 /* incomplete: NULL, or why capture stopped short of the whole window (the
  * archive is then built from what there is, nothing is published, and the run
  * exits 1 saying that the same command continues). */
+/* "all done", with where the write-up went when it was published. */
+static void alert_done(struct runner *r, const struct ck_archive_stats *st)
+{
+    const char *url = NULL, *key;
+    json_t *v;
+    json_object_foreach(json_object_get(r->state, "published"), key, v)
+    {
+        if (url == NULL)
+            url = json_string_value(json_object_get(v, "url"));
+    }
+    if (url != NULL)
+        ck_alert(r->alerts, "done", "all done: %zu messages from %zu people, write-up at %s",
+                 st->messages, st->people, url);
+    else
+        ck_alert(r->alerts, "done", "all done: %zu messages from %zu people, archive in %s",
+                 st->messages, st->people, r->dir);
+}
+
+static void on_wait_alerts(uv_timer_t *t)
+{
+    struct runner *r = t->data;
+    if (ck_alerts_busy(r->alerts) > 0 && ck_time_now_ms() < r->alerts_until_ms)
+        return;
+    uv_timer_stop(t);
+    shutdown_all(r, r->end_code);
+}
+
+void runner_end(struct runner *r, int code)
+{
+    if (ck_alerts_busy(r->alerts) == 0) {
+        shutdown_all(r, code);
+        return;
+    }
+    r->end_code = code;
+    r->alerts_until_ms = ck_time_now_ms() + 10000;
+    uv_timer_start(&r->step_timer, on_wait_alerts, 50, 50);
+}
+
+void runner_problem(void *arg, const char *cause, const char *text)
+{
+    struct runner *r = arg;
+    ck_alert(r->alerts, cause, "%s", text);
+}
+
 void runner_finish(struct runner *r, const char *incomplete)
 {
     /* Following is what runs for hours: its footprint is worth a line of its own.
@@ -200,7 +250,7 @@ void runner_finish(struct runner *r, const char *incomplete)
         ck_err("runner: nothing was captured: %s", incomplete);
         ck_err("runner: run the same command again to try again (nothing is lost)");
         runner_save_phase(r, "incomplete");
-        shutdown_all(r, 1);
+        runner_end(r, 1);
         return;
     }
     runner_save_phase(r, "archiving");
@@ -208,8 +258,10 @@ void runner_finish(struct runner *r, const char *incomplete)
     struct ck_error err = {0};
     if (ck_archive_build(r->dir, &st, &err) < 0) {
         ck_err("runner: archive: %s", err.msg);
+        ck_alert(r->alerts, "archive", "the archive could not be built in %s: %s", r->dir,
+                 err.msg);
         runner_save_phase(r, "failed");
-        shutdown_all(r, 1);
+        runner_end(r, 1);
         return;
     }
     if (incomplete != NULL) {
@@ -218,7 +270,7 @@ void runner_finish(struct runner *r, const char *incomplete)
         ck_err("runner: nothing was published; run the same command again to capture the rest "
                "(it continues where this run stopped, nothing is doubled)");
         runner_save_phase(r, "incomplete");
-        shutdown_all(r, 1);
+        runner_end(r, 1);
         return;
     }
     /* The write-up goes out at the end when the session says where. */
@@ -232,8 +284,9 @@ void runner_finish(struct runner *r, const char *incomplete)
             ck_err("runner: publishing failed: %s (the archive is complete; run 'chatkeeper "
                    "publish %s' to try again)",
                    err.msg, r->dir);
+            ck_alert(r->alerts, "publish", "publishing the write-up failed: %s", err.msg);
             runner_save_phase(r, "publish failed");
-            shutdown_all(r, 1);
+            runner_end(r, 1);
             return;
         }
         /* publish recorded its posts in state.json: take them into ours (which
@@ -248,7 +301,8 @@ void runner_finish(struct runner *r, const char *incomplete)
     }
     runner_save_phase(r, "done");
     ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);
-    shutdown_all(r, 0);
+    alert_done(r, &st);
+    runner_end(r, 0);
     printf("session directory: %s\n", r->dir);
     printf("open: %s/transcript.html\n", r->dir);
 }
@@ -269,8 +323,10 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
     (void)f;
     if (status < 0) {
         ck_err("runner: following failed: %s", ck_strerror(status));
+        ck_alert(r->alerts, "capture", "following #%s failed: %s; the session stopped",
+                 r->s.hashtag, ck_strerror(status));
         runner_save_phase(r, "failed");
-        shutdown_all(r, 1);
+        runner_end(r, 1);
         return;
     }
     r->following = 0; /* no more refreshes: the archive is built next */
@@ -366,6 +422,14 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         .poll_quiet_ms = r->s.poll_quiet_ms,
         .streaming = r->s.platform.streaming,
     };
+    struct ck_alerts_conf ac = {.webhook = r->s.alert_webhook,
+                                .email = r->s.alert_email,
+                                .title = r->s.title,
+                                .state_path = r->state_path};
+    if (ck_alerts_create(r->loop, r->state, &ac, &r->alerts) < 0) {
+        ck_err("runner: out of memory");
+        return 1;
+    }
     rc = ck_follower_create(r->loop, r->http, r->journal, r->state, &fc, &r->follower, &err);
     if (rc < 0) {
         ck_err("runner: %s", err.msg);
@@ -380,6 +444,8 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
             /* A rehearsal's simulator takes any token; the real one is never sent there. */
             .token = o->rehearsal ? "rehearsal" : r->token,
             .state_path = r->state_path,
+            .problem = runner_problem,
+            .problem_arg = r,
         };
         rc = ck_poster_create(r->loop, r->http, r->state, &pc, &r->poster, &err);
         if (rc < 0) {
@@ -456,6 +522,9 @@ int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_d
     r->status_line = o->status_line < 0 ? isatty(STDERR_FILENO) : o->status_line;
     r->rehearsal = o->rehearsal;
     r->give_up_ms = GIVE_UP_MS;
+    r->stall_ms = o->speed > 1.0 ? (int64_t)(STALL_MS / o->speed) : STALL_MS;
+    if (r->stall_ms < 3000)
+        r->stall_ms = 3000;
     /* A rehearsal compresses time: its refreshes too, but not below 3 s. */
     r->refresh_ms = o->speed > 1.0 ? (int64_t)(REFRESH_MS / o->speed) : REFRESH_MS;
     if (r->refresh_ms < 3000)

@@ -37,6 +37,7 @@ struct runner {
     struct ck_http *http;
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when observing */
+    struct ck_alerts *alerts; /* NULL when the session has no "alerts" */
     int rehearsal;
     int no_poster; /* the chat is over and there is no token: observe instead */
     /* With --speed the run sheet is scaled to the wall, but created_at stays on
@@ -56,6 +57,11 @@ struct runner {
     size_t pages_seen, errors_seen, limited_seen;
     int64_t failing_since_ms; /* 0: the last request went well */
     int64_t give_up_ms;
+    /* Capture stalls: no successful read for stall_ms during the chat. */
+    size_t reads_seen;
+    int64_t last_read_ms, stall_ms;
+    int end_code;            /* runner_end: the status once the alerts are out */
+    int64_t alerts_until_ms; /* runner_end waits no longer than this */
 
     /* Outputs refreshed during the chat, so latecomers can catch up. */
     int following;     /* the follower was started before end + grace */
@@ -70,6 +76,8 @@ struct runner {
 #define GIVE_UP_MS 60000
 /* How often the outputs are rebuilt from the journal while following. */
 #define REFRESH_MS 60000
+/* No successful read this long during the chat: an alert. */
+#define STALL_MS (5 * 60000)
 
 enum phase runner_phase_at(const struct runner *r, int64_t now);
 void runner_local_time(const struct runner *r, int64_t ms, char *buf, size_t n);
@@ -77,6 +85,10 @@ int runner_is_step(const struct ck_sched_entry *e);
 void runner_save_phase(struct runner *r, const char *phase);
 /* incomplete: NULL, or why capture stopped short (see runner.c). */
 void runner_finish(struct runner *r, const char *incomplete);
+/* Stop with code once the alerts in flight are out (at most 10 s). */
+void runner_end(struct runner *r, int code);
+/* The poster's problems, as alerts (ck_poster_conf.problem). */
+void runner_problem(void *arg, const char *cause, const char *text);
 
 /* runner_tick.c */
 void runner_status_erase(int after, void *arg);

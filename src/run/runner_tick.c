@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "chatkeeper/alerts.h"
 #include "chatkeeper/archive.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/runstatus.h"
@@ -94,6 +95,25 @@ void runner_status_draw(struct runner *r)
 
 /* A failure streak after the window gives up: waiting longer helps nobody when
  * the platform does not answer, and exit 0 would say the empty archive is the chat. */
+/* During the chat, a follower that has read nothing for stall_ms (5 minutes,
+ * compressed by --speed) is worth telling someone about, once. */
+static void watch_stall(struct runner *r, const struct ck_follower_stats *st, int64_t now)
+{
+    size_t reads = st->pages + st->streamed + st->stream_connects;
+    if (reads != r->reads_seen || r->last_read_ms == 0 || now < r->sch.start_ms) {
+        r->reads_seen = reads;
+        r->last_read_ms = now;
+        return;
+    }
+    if (now >= r->sch.end_ms || now - r->last_read_ms < r->stall_ms)
+        return;
+    char d[32];
+    ck_duration_format((now - r->last_read_ms) / 1000 * 1000, d, sizeof d);
+    ck_alert(r->alerts, "stall", "capture stalled: no successful read of #%s for %s during the "
+             "chat%s%s",
+             r->s.hashtag, d, st->last_error[0] ? "; last error: " : "", st->last_error);
+}
+
 static void watch_failures(struct runner *r, const struct ck_follower_stats *st, int64_t now)
 {
     if (st->pages != r->pages_seen) {
@@ -176,6 +196,7 @@ void runner_on_tick(uv_timer_t *t)
     int64_t now = ck_time_now_ms();
     struct ck_follower_stats st;
     ck_follower_get_stats(r->follower, &st);
+    watch_stall(r, &st, now);
     watch_failures(r, &st, now);
     if (r->stopping)
         return;

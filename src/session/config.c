@@ -425,7 +425,7 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
         "platform",        "facilitators",      "post",    "thread",
         "welcome",         "questions",         "closing", "archive_dir",
         "question_format", "missed_step_limit", "poll",    "publish",
-        "imported",        "reminders",         "agenda_url"};
+        "imported",        "reminders",         "agenda_url", "alerts"};
     int rc = ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
     char *imported = NULL;
     if (rc == 0)
@@ -616,6 +616,8 @@ void ck_session_finish(struct ck_session *s)
         step_finish(&s->reminders[i]);
     free(s->reminders);
     free(s->agenda_url);
+    free(s->alert_webhook);
+    free(s->alert_email);
     free(s->archive_dir);
     json_decref(s->json);
     memset(s, 0, sizeof *s);

@@ -1,5 +1,5 @@
-/* "agenda_url" and "reminders" of a session (config_check.h): posts made
- * before the chat, like run-sheet steps, from a template. */
+/* "agenda_url", "reminders" and "alerts" of a session (config_check.h):
+ * what is said around the chat rather than in it. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +42,50 @@ static const char *template_problem(const char *text, bool have_agenda, char *bu
     return NULL;
 }
 
+/* An address sendmail -t reads as one: no spaces, quotes, commas, angle
+ * brackets or line breaks, one @ with something on each side. */
+static bool email_ok(const char *e)
+{
+    const char *at = strchr(e, '@');
+    if (at == NULL || at == e || at[1] == '\0' || strchr(at + 1, '@') != NULL)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)e; *p != '\0'; p++)
+        if (*p <= ' ' || *p >= 0x7f || strchr("\"',;<>()[]\\:", *p) != NULL)
+            return false;
+    return strchr(at + 1, '.') != NULL;
+}
+
+static int parse_alerts(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+{
+    static const char *const keys[] = {"webhook", "email"};
+    json_t *v;
+    int rc = ck_cfg_object(c, root, "", "alerts", 0, &v);
+    if (rc != 0 || v == NULL)
+        return rc;
+    rc = ck_cfg_check_keys(c, v, "alerts", keys, 2);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, "alerts", "webhook", 0, &s->alert_webhook);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, "alerts", "email", 0, &s->alert_email);
+    if (rc != 0)
+        return rc;
+    if (s->alert_webhook != NULL && !ck_url_allowed(s->alert_webhook))
+        return ck_cfg_fail(c, "alerts.webhook", 0,
+                           "expected an https:// address (http:// only on loopback), got \"%s\"",
+                           s->alert_webhook);
+    if (s->alert_email != NULL && !email_ok(s->alert_email))
+        return ck_cfg_fail(c, "alerts.email", 0,
+                           "expected one plain address like team@example.org, got \"%s\"",
+                           s->alert_email);
+    return 0;
+}
+
 int ck_cfg_reminders(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
 {
     static const char *const keys[] = {"before", "text"};
-    int rc = ck_cfg_string(c, root, "", "agenda_url", 0, &s->agenda_url);
+    int rc = parse_alerts(c, root, s);
+    if (rc == 0)
+        rc = ck_cfg_string(c, root, "", "agenda_url", 0, &s->agenda_url);
     if (rc != 0)
         return rc;
     if (s->agenda_url != NULL && strncmp(s->agenda_url, "https://", 8) != 0 &&

@@ -482,6 +482,30 @@ static void test_reminders(void **st)
     expect_reminder_error("\"reminders\": {\"before\": \"1d\"}", "reminders", "expected an array");
 }
 
+/* Alerts: a webhook like any address we send to (https, or http on
+ * loopback), one plain mail address that cannot add a header. */
+static void test_alerts(void **st)
+{
+    (void)st;
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with("\"Thanks!\"}",
+                               "\"Thanks!\"},\n  \"alerts\": {\"webhook\": "
+                               "\"https://ntfy.example.org/chat\", \"email\": \"team@example.org\"}",
+                               &s, &err),
+                     0);
+    assert_string_equal(s.alert_webhook, "https://ntfy.example.org/chat");
+    assert_string_equal(s.alert_email, "team@example.org");
+    ck_session_finish(&s);
+    expect_reminder_error("\"alerts\": {\"webhook\": \"http://example.org/hook\"}",
+                          "alerts.webhook", "expected an https:// address");
+    expect_reminder_error("\"alerts\": {\"email\": \"team@example.org\\nBcc: x@evil.example\"}",
+                          "alerts.email", "expected one plain address");
+    expect_reminder_error("\"alerts\": {\"email\": \"a@b@example.org\"}", "alerts.email",
+                          "expected one plain address");
+    expect_reminder_error("\"alerts\": {\"slack\": \"x\"}", "alerts", "unknown field");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_token_sources),  cmocka_unit_test(test_examples),
         cmocka_unit_test(test_archive_dir),
         cmocka_unit_test(test_reminders),
+        cmocka_unit_test(test_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -270,6 +270,77 @@ def test_series_edit_sighup_and_cancelled(s):
     s.stop()
 
 
+class Hook:
+    """A webhook receiver on 127.0.0.1 recording each JSON POST."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        posts = self.posts = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", 0))
+                posts.append(json.loads(self.rfile.read(n)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.srv.server_address[1]}/hook"
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.srv.shutdown()
+
+
+@scenario
+def test_alerts_once_per_cause_by_webhook_and_mail(s):
+    """A chat that started 5 s before serve with a 1 s missed_step_limit skips
+    its first steps: one alert per skipped step, then "all done" at the end,
+    to the webhook and through sendmail (a script on PATH); never the token."""
+    hook = Hook()
+    try:
+        bindir = os.path.join(s.tmp, "bin")
+        maildir = os.path.join(s.tmp, "mail")
+        os.makedirs(bindir)
+        os.makedirs(maildir)
+        fake = os.path.join(bindir, "sendmail")
+        open(fake, "w").write(f"#!/bin/sh\n[ \"$*\" = \"-t -i\" ] || exit 3\n"
+                              f"cat > \"{maildir}/$(date +%s%N)-$$.txt\"\n")
+        os.chmod(fake, 0o755)
+        s.env["PATH"] = bindir + os.pathsep + s.env["PATH"]
+        start = (now_ms() - 5000) // 1000 * 1000
+        sim = s.sim(start)
+        path = os.path.join(s.tmp, "alerting.json")
+        doc = session_doc("Alerting chat", sim.base, start, s.archive)
+        doc["missed_step_limit"] = "1s"
+        doc["alerts"] = {"webhook": hook.url, "email": "team@example.org"}
+        json.dump(doc, open(path, "w"))
+        s.spawn([path])
+        d = lambda: session_dir(s.archive, "Alerting chat")  # noqa: E731
+        s.wait_for("the session done", lambda: d() and phase(d()) == "done")
+        s.wait_for("the done alert", lambda: any("all done" in p["text"] for p in hook.posts), 20)
+        texts = [p["text"] for p in hook.posts]
+        check(any(t.startswith("step welcome skipped") for t in texts), f"alerts: {texts}")
+        check(len(texts) == len(set(texts)), f"an alert was sent twice: {texts}")
+        check(all(p["content"] == p["text"] and p["title"] for p in hook.posts), "fields")
+        check("all done" in texts[-1] and "messages" in texts[-1], f"last alert: {texts[-1]}")
+        mails = sorted(os.listdir(maildir))
+        check(len(mails) == len(texts), f"{len(mails)} mails for {len(texts)} webhook alerts")
+        first = open(os.path.join(maildir, mails[0])).read()
+        check(first.startswith("To: team@example.org\nSubject: chatkeeper: Alerting chat"),
+              f"mail: {first[:200]}")
+        everything = json.dumps(hook.posts) + "".join(
+            open(os.path.join(maildir, m)).read() for m in mails)
+        check("test-token" not in everything, "the token is in an alert")
+        s.stop()
+    finally:
+        hook.stop()
+
+
 def test_bad_input_at_start():
     """A per-date file for a date the rule does not produce: serve names it and
     exits 2 before running anything."""
@@ -288,7 +359,8 @@ def test_bad_input_at_start():
 if __name__ == "__main__":
     tests = [test_two_overlapping_sessions_across_kill9,
              test_unwritable_archive_stops_only_that_session,
-             test_series_edit_sighup_and_cancelled, test_bad_input_at_start]
+             test_series_edit_sighup_and_cancelled, test_bad_input_at_start,
+             test_alerts_once_per_cause_by_webhook_and_mail]
     names = sys.argv[3:]
     if names:
         tests = [t for t in tests if t.__name__ in names]
