@@ -35,7 +35,7 @@
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
-enum phase runner_phase_at(const struct runner *r, int64_t now)
+enum phase ck_runner__phase_at(const struct runner *r, int64_t now)
 {
     if (now < r->sch.lead_ms)
         return P_WAITING;
@@ -48,14 +48,14 @@ enum phase runner_phase_at(const struct runner *r, int64_t now)
     return P_SWEEP;
 }
 
-void runner_local_time(const struct runner *r, int64_t ms, char *buf, size_t n)
+void ck_runner__local_time(const struct runner *r, int64_t ms, char *buf, size_t n)
 {
     if (ck_time_format_local(r->s.timezone, ms, buf, n) != 0)
         ck_time_format_rfc3339(ms, buf);
 }
 /* ---- state ---------------------------------------------------------------- */
 
-void runner_save_phase(struct runner *r, const char *phase)
+void ck_runner__save_phase(struct runner *r, const char *phase)
 {
     json_object_set_new(r->state, "phase", json_string(phase));
     struct ck_error err = {0};
@@ -88,7 +88,7 @@ static void shutdown_all(struct runner *r, int code)
         return;
     r->stopping = 1;
     r->exit_code = code;
-    runner_status_erase(0, r);
+    ck_runner__status_erase(0, r);
     if (r->status_line)
         ck_log_set_hook(NULL, NULL);
     /* One count for the handles' closes, held until all are asked, so a close
@@ -129,7 +129,7 @@ void ck_runner_stop(struct ck_runner *cr, int status)
     if (r->stopping)
         return;
     if (r->state != NULL)
-        runner_save_phase(r, "interrupted");
+        ck_runner__save_phase(r, "interrupted");
     shutdown_all(r, status);
 }
 
@@ -148,7 +148,7 @@ static void observe_due(void *self, const struct ck_sched_entry *e, int64_t late
         ck_info("step %s is due (observing: not posting): %.80s", lbl, text);
 }
 
-int runner_is_step(const struct ck_sched_entry *e)
+int ck_runner__is_step(const struct ck_sched_entry *e)
 {
     return e->kind == CK_SCHED_WELCOME || e->kind == CK_SCHED_QUESTION ||
            e->kind == CK_SCHED_CLOSING || e->kind == CK_SCHED_REMINDER;
@@ -212,7 +212,7 @@ static void on_wait_alerts(uv_timer_t *t)
     shutdown_all(r, r->end_code);
 }
 
-void runner_end(struct runner *r, int code)
+void ck_runner__end(struct runner *r, int code)
 {
     if (ck_alerts_busy(r->alerts) == 0) {
         shutdown_all(r, code);
@@ -223,13 +223,13 @@ void runner_end(struct runner *r, int code)
     uv_timer_start(&r->step_timer, on_wait_alerts, 50, 50);
 }
 
-void runner_problem(void *arg, const char *cause, const char *text)
+void ck_runner__problem(void *arg, const char *cause, const char *text)
 {
     struct runner *r = arg;
     ck_alert(r->alerts, cause, "%s", text);
 }
 
-void runner_finish(struct runner *r, const char *incomplete)
+void ck_runner__finish(struct runner *r, const char *incomplete)
 {
     /* Following is what runs for hours: its footprint is worth a line of its own.
      * VmHWM, not getrusage: ru_maxrss carries over the parent's RSS across exec. */
@@ -249,19 +249,19 @@ void runner_finish(struct runner *r, const char *incomplete)
         /* An empty archive would read as "the chat had no messages". */
         ck_err("runner: nothing was captured: %s", incomplete);
         ck_err("runner: run the same command again to try again (nothing is lost)");
-        runner_save_phase(r, "incomplete");
-        runner_end(r, 1);
+        ck_runner__save_phase(r, "incomplete");
+        ck_runner__end(r, 1);
         return;
     }
-    runner_save_phase(r, "archiving");
+    ck_runner__save_phase(r, "archiving");
     struct ck_archive_stats st = {0};
     struct ck_error err = {0};
     if (ck_archive_build(r->dir, &st, &err) < 0) {
         ck_err("runner: archive: %s", err.msg);
         ck_alert(r->alerts, "archive", "the archive could not be built in %s: %s", r->dir,
                  err.msg);
-        runner_save_phase(r, "failed");
-        runner_end(r, 1);
+        ck_runner__save_phase(r, "failed");
+        ck_runner__end(r, 1);
         return;
     }
     if (incomplete != NULL) {
@@ -269,13 +269,13 @@ void runner_finish(struct runner *r, const char *incomplete)
                r->dir, st.messages, st.people, incomplete);
         ck_err("runner: nothing was published; run the same command again to capture the rest "
                "(it continues where this run stopped, nothing is doubled)");
-        runner_save_phase(r, "incomplete");
-        runner_end(r, 1);
+        ck_runner__save_phase(r, "incomplete");
+        ck_runner__end(r, 1);
         return;
     }
     /* The write-up goes out at the end when the session says where. */
     if (json_is_object(json_object_get(r->s.json, "publish"))) {
-        runner_save_phase(r, "publishing");
+        ck_runner__save_phase(r, "publishing");
         /* A rehearsal never publishes for real: it shows what would be sent. */
         struct ck_publish_opts po = {
             .dry_run = r->rehearsal, .no_platform = r->rehearsal, .out = stderr};
@@ -285,8 +285,8 @@ void runner_finish(struct runner *r, const char *incomplete)
                    "publish %s' to try again)",
                    err.msg, r->dir);
             ck_alert(r->alerts, "publish", "publishing the write-up failed: %s", err.msg);
-            runner_save_phase(r, "publish failed");
-            runner_end(r, 1);
+            ck_runner__save_phase(r, "publish failed");
+            ck_runner__end(r, 1);
             return;
         }
         /* publish recorded its posts in state.json: take them into ours (which
@@ -299,10 +299,10 @@ void runner_finish(struct runner *r, const char *incomplete)
             json_decref(fresh);
         }
     }
-    runner_save_phase(r, "done");
+    ck_runner__save_phase(r, "done");
     ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);
     alert_done(r, &st);
-    runner_end(r, 0);
+    ck_runner__end(r, 0);
     printf("session directory: %s\n", r->dir);
     printf("open: %s/transcript.html\n", r->dir);
 }
@@ -314,7 +314,7 @@ static void on_wait_poster(uv_timer_t *t)
     if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
         return;
     uv_timer_stop(t);
-    runner_finish(r, NULL);
+    ck_runner__finish(r, NULL);
 }
 
 static void on_follow_done(struct ck_follower *f, int status, void *arg)
@@ -325,8 +325,8 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
         ck_err("runner: following failed: %s", ck_strerror(status));
         ck_alert(r->alerts, "capture", "following #%s failed: %s; the session stopped",
                  r->s.hashtag, ck_strerror(status));
-        runner_save_phase(r, "failed");
-        runner_end(r, 1);
+        ck_runner__save_phase(r, "failed");
+        ck_runner__end(r, 1);
         return;
     }
     r->following = 0; /* no more refreshes: the archive is built next */
@@ -339,7 +339,7 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
         char why[300];
         snprintf(why, sizeof why, "the sweep of the window ran out of time%s%s",
                  st.last_error[0] ? "; last error: " : "", st.last_error);
-        runner_finish(r, why);
+        ck_runner__finish(r, why);
         return;
     }
     if (r->poster != NULL && ck_poster_busy(r->poster) > 0) {
@@ -347,14 +347,14 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
         uv_timer_start(&r->start_timer, on_wait_poster, 200, 200);
         return;
     }
-    runner_finish(r, NULL);
+    ck_runner__finish(r, NULL);
 }
 
 static void on_lead_start(uv_timer_t *t)
 {
     struct runner *r = t->data;
     ck_info("runner: following #%s on %s", r->s.hashtag, r->s.platform.base_url);
-    runner_save_phase(r, "following");
+    ck_runner__save_phase(r, "following");
     r->following = ck_time_now_ms() < r->sch.grace_end_ms;
     int rc = ck_follower_start(r->follower, on_follow_done, r);
     if (rc < 0) {
@@ -367,18 +367,18 @@ static void announce_late_start(struct runner *r, int64_t now)
     if (now < r->sch.end_ms)
         return;
     char when[64], ago[32], until[64];
-    runner_local_time(r, r->sch.end_ms, when, sizeof when);
+    ck_runner__local_time(r, r->sch.end_ms, when, sizeof when);
     ck_duration_format((now - r->sch.end_ms) / 60000 * 60000, ago, sizeof ago);
     const char *posting =
         r->poster != NULL || r->no_poster ? "no step of the run sheet is posted now; " : "";
     if (now < r->sch.grace_end_ms) {
-        runner_local_time(r, r->sch.grace_end_ms, until, sizeof until);
+        ck_runner__local_time(r, r->sch.grace_end_ms, until, sizeof until);
         ck_info("runner: the chat ended at %s; %sfollowing #%s until %s, then sweeping the "
                 "window back",
                 when, posting, r->s.hashtag, until);
         return;
     }
-    runner_local_time(r, r->sch.lead_ms, until, sizeof until);
+    ck_runner__local_time(r, r->sch.lead_ms, until, sizeof until);
     ck_info("runner: the chat is over (it ended at %s, %s ago): %scapturing what was said "
             "instead: #%s's timeline back to %s, then the threads",
             when, ago[0] == '0' ? "under a minute" : ago, posting, r->s.hashtag, until);
@@ -444,7 +444,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
             /* A rehearsal's simulator takes any token; the real one is never sent there. */
             .token = o->rehearsal ? "rehearsal" : r->token,
             .state_path = r->state_path,
-            .problem = runner_problem,
+            .problem = ck_runner__problem,
             .problem_arg = r,
         };
         rc = ck_poster_create(r->loop, r->http, r->state, &pc, &r->poster, &err);
@@ -460,7 +460,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;
     while (r->next_step < r->sch.n && r->sch.entries[r->next_step].at_ms + 2000 <= now) {
-        if (runner_is_step(&r->sch.entries[r->next_step])) {
+        if (ck_runner__is_step(&r->sch.entries[r->next_step])) {
             r->last_step = &r->sch.entries[r->next_step];
             past++;
         }
@@ -476,7 +476,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         ck_poster_resume(r->poster);
 
     char when[64];
-    runner_local_time(r, r->sch.lead_ms, when, sizeof when);
+    ck_runner__local_time(r, r->sch.lead_ms, when, sizeof when);
     int64_t wait = r->sch.lead_ms - now;
     if (wait > 0) {
         char d[32];
@@ -484,7 +484,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         ck_info("runner: waiting until %s (in %s) to start following", when, d);
     }
     uv_timer_start(&r->start_timer, on_lead_start, (uint64_t)(wait > 0 ? wait : 0), 0);
-    uv_timer_start(&r->tick_timer, runner_on_tick, 0, 1000);
+    uv_timer_start(&r->tick_timer, ck_runner__on_tick, 0, 1000);
     return 0;
 }
 
@@ -529,14 +529,14 @@ int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_d
     r->refresh_ms = o->speed > 1.0 ? (int64_t)(REFRESH_MS / o->speed) : REFRESH_MS;
     if (r->refresh_ms < 3000)
         r->refresh_ms = 3000;
-    int code = runner_prepare(r, o);
+    int code = ck_runner__prepare(r, o);
     if (code != 0) {
         ck_runner_free((struct ck_runner *)r);
         return code;
     }
     ck_info("runner: session directory %s", r->dir);
     if (r->status_line)
-        ck_log_set_hook(runner_status_erase, r);
+        ck_log_set_hook(ck_runner__status_erase, r);
     code = start_loop_parts(r, o);
     if (code != 0)
         shutdown_all(r, code); /* done reports it once the handles are closed */

@@ -60,8 +60,8 @@ struct runner {
     /* Capture stalls: no successful read for stall_ms during the chat. */
     size_t reads_seen;
     int64_t last_read_ms, stall_ms;
-    int end_code;            /* runner_end: the status once the alerts are out */
-    int64_t alerts_until_ms; /* runner_end waits no longer than this */
+    int end_code;            /* ck_runner__end: the status once the alerts are out */
+    int64_t alerts_until_ms; /* ck_runner__end waits no longer than this */
 
     /* Outputs refreshed during the chat, so latecomers can catch up. */
     int following;     /* the follower was started before end + grace */
@@ -79,25 +79,25 @@ struct runner {
 /* No successful read this long during the chat: an alert. */
 #define STALL_MS (5 * 60000)
 
-enum phase runner_phase_at(const struct runner *r, int64_t now);
-void runner_local_time(const struct runner *r, int64_t ms, char *buf, size_t n);
-int runner_is_step(const struct ck_sched_entry *e);
-void runner_save_phase(struct runner *r, const char *phase);
+enum phase ck_runner__phase_at(const struct runner *r, int64_t now);
+void ck_runner__local_time(const struct runner *r, int64_t ms, char *buf, size_t n);
+int ck_runner__is_step(const struct ck_sched_entry *e);
+void ck_runner__save_phase(struct runner *r, const char *phase);
 /* incomplete: NULL, or why capture stopped short (see runner.c). */
-void runner_finish(struct runner *r, const char *incomplete);
+void ck_runner__finish(struct runner *r, const char *incomplete);
 /* Stop with code once the alerts in flight are out (at most 10 s). */
-void runner_end(struct runner *r, int code);
+void ck_runner__end(struct runner *r, int code);
 /* The poster's problems, as alerts (ck_poster_conf.problem). */
-void runner_problem(void *arg, const char *cause, const char *text);
+void ck_runner__problem(void *arg, const char *cause, const char *text);
 
 /* runner_tick.c */
-void runner_status_erase(int after, void *arg);
-void runner_status_draw(struct runner *r);
-void runner_on_tick(uv_timer_t *t);
+void ck_runner__status_erase(int after, void *arg);
+void ck_runner__status_draw(struct runner *r);
+void ck_runner__on_tick(uv_timer_t *t);
 
 /* runner_setup.c: load the session and apply opts, make and lock the
  * directory, save session.json, open state and journal. Returns 0 or an exit
  * status. */
-int runner_prepare(struct runner *r, const struct ck_runner_opts *o);
+int ck_runner__prepare(struct runner *r, const struct ck_runner_opts *o);
 
 #endif

@@ -138,7 +138,7 @@ static void rehome_facilitators(struct ck_session *s)
     }
 }
 
-static int runner_apply_overrides(struct runner *r, const struct ck_runner_opts *o)
+static int ck_runner__apply_overrides(struct runner *r, const struct ck_runner_opts *o)
 {
     struct ck_session *s = &r->s;
     r->chat_lead_ms = s->lead_ms;
@@ -194,7 +194,7 @@ static void reuse_started(struct runner *r, const struct ck_runner_opts *o)
 }
 
 /* The session file, or a series date made whole from the series. */
-static int runner_load_session(const struct ck_runner_opts *o, struct ck_session *s,
+static int ck_runner__load_session(const struct ck_runner_opts *o, struct ck_session *s,
                                struct ck_error *err)
 {
     if (o->session != NULL) {
@@ -233,10 +233,10 @@ static int lock_dir(struct runner *r)
     return 0;
 }
 
-int runner_prepare(struct runner *r, const struct ck_runner_opts *o)
+int ck_runner__prepare(struct runner *r, const struct ck_runner_opts *o)
 {
     struct ck_error err = {0};
-    int rc = runner_load_session(o, &r->s, &err);
+    int rc = ck_runner__load_session(o, &r->s, &err);
     if (rc < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return 2;
@@ -248,7 +248,7 @@ int runner_prepare(struct runner *r, const struct ck_runner_opts *o)
                 o->session_path);
         return 2;
     }
-    rc = runner_apply_overrides(r, o);
+    rc = ck_runner__apply_overrides(r, o);
     if (rc != 0)
         return rc;
     if (o->out_dir != NULL) {
@@ -322,12 +322,12 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
         return 1;
     struct ck_error err = {0};
     int code = 0;
-    if (runner_load_session(o, &r->s, &err) < 0) {
+    if (ck_runner__load_session(o, &r->s, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         code = 2;
         goto out;
     }
-    code = runner_apply_overrides(r, o);
+    code = ck_runner__apply_overrides(r, o);
     if (code != 0 || ck_schedule_build(&r->s, &r->sch) < 0) {
         code = code ? code : 1;
         goto out;
@@ -336,10 +336,10 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
             r->s.platform.base_url, r->s.hashtag);
     for (size_t i = 0; i < r->sch.n; i++) {
         const struct ck_sched_entry *e = &r->sch.entries[i];
-        if (!runner_is_step(e))
+        if (!ck_runner__is_step(e))
             continue;
         char when[64], utc[32], lbl[16];
-        runner_local_time(r, e->at_ms, when, sizeof when);
+        ck_runner__local_time(r, e->at_ms, when, sizeof when);
         ck_time_format_rfc3339(e->at_ms, utc);
         ck_sched_label(e, lbl, sizeof lbl);
         char *text = ck_poster_text(&r->s, e);

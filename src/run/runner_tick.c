@@ -17,7 +17,7 @@ static const char *const phase_names[] = {"waiting", "lead",      "chat", "grace
 
 /* ---- status line ---------------------------------------------------------- */
 
-void runner_status_erase(int after, void *arg)
+void ck_runner__status_erase(int after, void *arg)
 {
     struct runner *r = arg;
     if (!after && r->status_drawn) {
@@ -53,13 +53,13 @@ static const char *next_event(const struct runner *r, int64_t now, char *lbl, si
     return NULL;
 }
 
-void runner_status_draw(struct runner *r)
+void ck_runner__status_draw(struct runner *r)
 {
     if (!r->status_line || r->stopping)
         return;
     int64_t now = ck_time_now_ms();
     char t[64], lbl[16] = "", nlbl[16];
-    runner_local_time(r, now, t, sizeof t);
+    ck_runner__local_time(r, now, t, sizeof t);
     struct ck_follower_stats st = {0};
     if (r->follower != NULL)
         ck_follower_get_stats(r->follower, &st);
@@ -69,7 +69,7 @@ void runner_status_draw(struct runner *r)
     const char *fst = r->follower ? ck_follower_state_name(r->follower) : "idle";
     struct ck_run_status rs = {
         .clock = time_part,
-        .phase = phase_names[runner_phase_at(r, now)],
+        .phase = phase_names[ck_runner__phase_at(r, now)],
         .step = lbl,
         .following = r->follower != NULL && strcmp(fst, "idle") != 0,
         .messages = st.messages,
@@ -139,7 +139,7 @@ static void watch_failures(struct runner *r, const struct ck_follower_stats *st,
              st->last_error[0] ? st->last_error : "unknown");
     ck_follower_stop(r->follower);
     r->following = 0;
-    runner_finish(r, why);
+    ck_runner__finish(r, why);
 }
 
 /* Rebuild the outputs from the journal so far. Synchronous (one loop, one
@@ -155,7 +155,7 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
     if (strcmp(fst, "sweeping") == 0 || strcmp(fst, "threads") == 0 || st->messages == 0)
         return;
     for (size_t i = r->next_step; i < r->sch.n; i++) {
-        if (!runner_is_step(&r->sch.entries[i]))
+        if (!ck_runner__is_step(&r->sch.entries[i]))
             continue;
         if (r->sch.entries[i].at_ms - now < 3000 + 2 * r->build_ms)
             return; /* try again on the next tick, after the step */
@@ -188,7 +188,7 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
     r->refreshed_at = st->journaled;
 }
 
-void runner_on_tick(uv_timer_t *t)
+void ck_runner__on_tick(uv_timer_t *t)
 {
     struct runner *r = t->data;
     if (r->stopping || r->follower == NULL)
@@ -201,5 +201,5 @@ void runner_on_tick(uv_timer_t *t)
     if (r->stopping)
         return;
     refresh_outputs(r, &st, now);
-    runner_status_draw(r);
+    ck_runner__status_draw(r);
 }

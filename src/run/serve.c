@@ -26,13 +26,13 @@
 
 /* ---- the clock -------------------------------------------------------------- */
 
-int64_t serve_now(const struct serve *sv)
+int64_t ck_serve__now(const struct serve *sv)
 {
     return ck_time_now_ms() + sv->shift_ms;
 }
 
 /* A duration of the session's, as it passes on the wall (--speed). */
-int64_t serve_scaled(const struct serve *sv, int64_t ms)
+int64_t ck_serve__scaled(const struct serve *sv, int64_t ms)
 {
     return sv->o->speed > 1.0 ? (int64_t)((double)ms / sv->o->speed) : ms;
 }
@@ -192,7 +192,7 @@ static int scan_source(struct serve *sv, size_t i)
         days[n++] = -1;
     } else {
         struct ck_occurrence occ[8];
-        int64_t now = serve_now(sv);
+        int64_t now = ck_serve__now(sv);
         /* A day more than the look-back: a chat late in the evening ends the next day. */
         int64_t from = local_day(&src->ser, now - sv->o->lookback_ms) - 1;
         int got = ck_series_expand(&src->ser, from, INT64_MIN, occ, 8);
@@ -231,15 +231,15 @@ static int scan_all(struct serve *sv)
 /* ---- running ------------------------------------------------------------------ */
 
 /* When the runner starts, and when the chat and its grace are over, on the wall. */
-int64_t serve_launch_at(const struct serve *sv, const struct slot *sl)
+int64_t ck_serve__launch_at(const struct serve *sv, const struct slot *sl)
 {
     int64_t before = sl->lead_ms > sl->remind_ms ? sl->lead_ms : sl->remind_ms;
-    return sl->start_ms - sv->shift_ms - serve_scaled(sv, before + MARGIN_MS);
+    return sl->start_ms - sv->shift_ms - ck_serve__scaled(sv, before + MARGIN_MS);
 }
 
 static int64_t wall_end(const struct serve *sv, const struct slot *sl)
 {
-    return sl->start_ms - sv->shift_ms + serve_scaled(sv, sl->after_ms);
+    return sl->start_ms - sv->shift_ms + ck_serve__scaled(sv, sl->after_ms);
 }
 
 static void stop_loop_handles(struct serve *sv)
@@ -274,7 +274,7 @@ static void on_runner_done(struct ck_runner *r, int status, void *arg)
                "tries it again when it restarts)",
                sl->title, status);
     scan_all(sv); /* the next date of its series */
-    serve_write_status(sv);
+    ck_serve__write_status(sv);
 }
 
 static void launch(struct serve *sv, struct slot *sl)
@@ -331,7 +331,7 @@ static void on_tick(uv_timer_t *t)
         if (sl->runner != NULL || sl->finished || !sl->have_good || sl->cancelled ||
             sl->no_questions)
             continue;
-        if (wall < serve_launch_at(sv, sl))
+        if (wall < ck_serve__launch_at(sv, sl))
             continue;
         if (wall > wall_end(sv, sl) + sv->o->lookback_ms) {
             sl->finished = 1; /* too long ago to capture */
@@ -341,7 +341,7 @@ static void on_tick(uv_timer_t *t)
         changed = 1;
     }
     if (changed || wall >= sv->next_status_ms)
-        serve_write_status(sv);
+        ck_serve__write_status(sv);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -350,7 +350,7 @@ static void on_signal(uv_signal_t *h, int signum)
     if (signum == SIGHUP) {
         ck_info("serve: SIGHUP: reading the files again");
         scan_all(sv);
-        serve_write_status(sv);
+        ck_serve__write_status(sv);
         return;
     }
     if (sv->stopping)
@@ -359,7 +359,7 @@ static void on_signal(uv_signal_t *h, int signum)
     ck_info("serve: %s: stopping %d running session(s); each saves its state and continues "
             "when serve starts again",
             signum == SIGINT ? "interrupted" : "terminated", sv->running);
-    serve_write_status(sv);
+    ck_serve__write_status(sv);
     for (size_t i = 0; i < sv->n_slots; i++)
         if (sv->slots[i]->runner != NULL)
             ck_runner_stop(sv->slots[i]->runner, signum == SIGINT ? 130 : 143);
@@ -438,7 +438,7 @@ int ck_serve_main(const struct ck_serve_opts *o)
                 "SIGTERM stops",
                 sv->n_src, sv->status_path);
         uv_run(&sv->loop, UV_RUN_DEFAULT);
-        serve_write_status(sv);
+        ck_serve__write_status(sv);
         if (uv_loop_close(&sv->loop) != 0)
             ck_warn("serve: the loop still had handles at exit");
         ck_info("serve: stopped");

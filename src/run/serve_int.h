@@ -54,11 +54,11 @@ struct serve {
     char status_path[4096];
 };
 
-int64_t serve_now(const struct serve *sv);
-int64_t serve_scaled(const struct serve *sv, int64_t ms);
-int64_t serve_launch_at(const struct serve *sv, const struct slot *sl);
+int64_t ck_serve__now(const struct serve *sv);
+int64_t ck_serve__scaled(const struct serve *sv, int64_t ms);
+int64_t ck_serve__launch_at(const struct serve *sv, const struct slot *sl);
 
 /* serve_status.c: write serve-status.json (atomically); failures are logged. */
-void serve_write_status(struct serve *sv);
+void ck_serve__write_status(struct serve *sv);
 
 #endif

@@ -30,7 +30,7 @@ static json_t *slot_json(const struct serve *sv, const struct slot *sl)
     return o;
 }
 
-void serve_write_status(struct serve *sv)
+void ck_serve__write_status(struct serve *sv)
 {
     if (sv->status_path[0] == '\0')
         return;
@@ -39,7 +39,7 @@ void serve_write_status(struct serve *sv)
     json_t *doc = json_object(), *running = json_array(), *next = json_array();
     json_t *finished = json_array(), *cancelled = json_array();
     char ts[32];
-    ck_time_format_rfc3339(serve_now(sv), ts);
+    ck_time_format_rfc3339(ck_serve__now(sv), ts);
     json_object_set_new(doc, "updated", json_string(ts));
     json_object_set_new(doc, "state", json_string(sv->closed     ? "stopped"
                                                   : sv->stopping ? "stopping"
@@ -60,7 +60,7 @@ void serve_write_status(struct serve *sv)
         } else if (sl->no_questions) {
             json_decref(o);
         } else {
-            int64_t in = (serve_launch_at(sv, sl) - wall) / 1000;
+            int64_t in = (ck_serve__launch_at(sv, sl) - wall) / 1000;
             json_object_set_new(o, "starts_in_s", json_integer(in > 0 ? in : 0));
             json_array_append_new(next, o);
         }
