@@ -44,10 +44,20 @@ struct ck_runner_opts {
      * messages): ck_runner_start and ck_runner_dry_run take it over and zero
      * *session, whatever they return. `serve` passes the last good version. */
     struct ck_session *session;
+    /* NULL, or the runners sharing this loop (serve): an archive build blocks
+     * the loop, so a runner builds only when no runner of the group has a step
+     * due within seconds, and the group's builds together take at most 5% of
+     * the time. */
+    struct ck_runner_group *group;
 };
 
 /* One session on a loop someone else runs (`serve` runs many on one). */
 struct ck_runner;
+
+/* Runners on one loop (see ck_runner_opts.group). Free it after its runners. */
+struct ck_runner_group;
+struct ck_runner_group *ck_runner_group_new(void);
+void ck_runner_group_free(struct ck_runner_group *g);
 
 /* Called once, on the loop, when the runner has finished and closed every
  * handle it had: status is an exit status as ck_runner_main returns. The

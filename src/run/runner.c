@@ -313,6 +313,11 @@ static void on_wait_poster(uv_timer_t *t)
     struct runner *r = t->data;
     if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
         return;
+    /* The archive build blocks the loop: not just before another runner's
+     * step (serve), for a minute at most. */
+    int64_t now = ck_time_now_ms();
+    if (now < r->quiet_until_ms && !ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
+        return;
     uv_timer_stop(t);
     ck_runner__finish(r, NULL);
 }
@@ -342,12 +347,10 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
         ck_runner__finish(r, why);
         return;
     }
-    if (r->poster != NULL && ck_poster_busy(r->poster) > 0) {
+    r->quiet_until_ms = ck_time_now_ms() + 60000;
+    if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
         ck_info("runner: waiting for the run sheet's last post before archiving");
-        uv_timer_start(&r->start_timer, on_wait_poster, 200, 200);
-        return;
-    }
-    ck_runner__finish(r, NULL);
+    uv_timer_start(&r->start_timer, on_wait_poster, 0, 200);
 }
 
 static void on_lead_start(uv_timer_t *t)
@@ -493,6 +496,13 @@ void ck_runner_free(struct ck_runner *cr)
     struct runner *r = (struct runner *)cr;
     if (r == NULL)
         return;
+    if (r->group != NULL) {
+        struct runner **pp = &r->group->head;
+        while (*pp != NULL && *pp != r)
+            pp = &(*pp)->gnext;
+        if (*pp == r)
+            *pp = r->gnext;
+    }
     ck_journal_close(r->journal);
     json_decref(r->state);
     ck_schedule_finish(&r->sch);
@@ -535,6 +545,11 @@ int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_d
         return code;
     }
     ck_info("runner: session directory %s", r->dir);
+    if (o->group != NULL) {
+        r->group = o->group;
+        r->gnext = o->group->head;
+        o->group->head = r;
+    }
     if (r->status_line)
         ck_log_set_hook(ck_runner__status_erase, r);
     code = start_loop_parts(r, o);

@@ -5,6 +5,7 @@
 #ifndef CHATKEEPER_RUNNER_INT_H
 #define CHATKEEPER_RUNNER_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,8 +22,15 @@
 
 enum phase { P_WAITING, P_LEAD, P_CHAT, P_GRACE, P_SWEEP, P_ARCHIVE, P_DONE };
 
+struct ck_runner_group {
+    struct runner *head;    /* the runners started with this group */
+    int64_t next_build_ms;  /* no archive build of the group before this */
+};
+
 struct runner {
     uv_loop_t *loop;
+    struct ck_runner_group *group; /* NULL when alone on its loop */
+    struct runner *gnext;
     ck_runner_done_cb done;
     void *done_arg;
     int closing; /* handles and parts whose close has not been delivered yet */
@@ -62,6 +70,7 @@ struct runner {
     int64_t last_read_ms, stall_ms;
     int end_code;            /* ck_runner__end: the status once the alerts are out */
     int64_t alerts_until_ms; /* ck_runner__end waits no longer than this */
+    int64_t quiet_until_ms;  /* the final build waits for quiet until this */
 
     /* Outputs refreshed during the chat, so latecomers can catch up. */
     int following;     /* the follower was started before end + grace */
@@ -87,6 +96,11 @@ void ck_runner__save_phase(struct runner *r, const char *phase);
 void ck_runner__finish(struct runner *r, const char *incomplete);
 /* Stop with code once the alerts in flight are out (at most 10 s). */
 void ck_runner__end(struct runner *r, int code);
+/* Whether no runner of r's group (or r alone) has a step due in the next
+ * margin_ms, and the group's build budget allows a build now. */
+bool ck_runner__quiet(const struct runner *r, int64_t now, int64_t margin_ms);
+/* A build took took_ms: the group waits 20 times that before the next. */
+void ck_runner__built(struct runner *r, int64_t took_ms);
 /* The poster's problems, as alerts (ck_poster_conf.problem). */
 void ck_runner__problem(void *arg, const char *cause, const char *text);
 

@@ -2,6 +2,7 @@
  * a failure streak, rebuilds the outputs during the chat, and draws the
  * status line. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chatkeeper/alerts.h"
@@ -147,6 +148,44 @@ static void watch_failures(struct runner *r, const struct ck_follower_stats *st,
  * reads whole lines, and every output is replaced atomically. A build blocks
  * the loop (about 0.2 s for 2,000 statuses), so it keeps clear of a step about
  * to be posted and spaces itself out to at most 5% of the time. */
+struct ck_runner_group *ck_runner_group_new(void)
+{
+    return calloc(1, sizeof(struct ck_runner_group));
+}
+
+void ck_runner_group_free(struct ck_runner_group *g)
+{
+    free(g);
+}
+
+static bool step_soon(const struct runner *r, int64_t now, int64_t margin_ms)
+{
+    for (size_t i = r->next_step; i < r->sch.n; i++) {
+        if (!ck_runner__is_step(&r->sch.entries[i]))
+            continue;
+        return r->sch.entries[i].at_ms - now < margin_ms;
+    }
+    return false;
+}
+
+bool ck_runner__quiet(const struct runner *r, int64_t now, int64_t margin_ms)
+{
+    if (r->group == NULL)
+        return !step_soon(r, now, margin_ms);
+    if (now < r->group->next_build_ms)
+        return false;
+    for (const struct runner *o = r->group->head; o != NULL; o = o->gnext)
+        if (!o->stopping && step_soon(o, now, margin_ms))
+            return false;
+    return true;
+}
+
+void ck_runner__built(struct runner *r, int64_t took_ms)
+{
+    if (r->group != NULL)
+        r->group->next_build_ms = ck_time_now_ms() + took_ms * 20;
+}
+
 static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st, int64_t now)
 {
     if (!r->following || now < r->next_refresh_ms || now >= r->sch.grace_end_ms)
@@ -154,13 +193,8 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
     const char *fst = ck_follower_state_name(r->follower);
     if (strcmp(fst, "sweeping") == 0 || strcmp(fst, "threads") == 0 || st->messages == 0)
         return;
-    for (size_t i = r->next_step; i < r->sch.n; i++) {
-        if (!ck_runner__is_step(&r->sch.entries[i]))
-            continue;
-        if (r->sch.entries[i].at_ms - now < 3000 + 2 * r->build_ms)
-            return; /* try again on the next tick, after the step */
-        break;
-    }
+    if (!ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
+        return; /* try again on the next tick, after the step */
     if (r->refreshed && st->journaled == r->refreshed_at) {
         r->next_refresh_ms = now + r->refresh_ms;
         return;
@@ -171,6 +205,7 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
     int rc = ck_archive_build(r->dir, &as, &err);
     int64_t took = (int64_t)((uv_hrtime() - t0) / 1000000);
     r->build_ms = took;
+    ck_runner__built(r, took);
     int64_t gap = took * 20 > r->refresh_ms ? took * 20 : r->refresh_ms;
     r->next_refresh_ms = ck_time_now_ms() + gap;
     uv_update_time(r->loop);

@@ -302,6 +302,7 @@ static void launch(struct serve *sv, struct slot *sl)
         .poll_ms = sv->o->poll_ms,
         .rehearsal = sv->o->rehearsal,
         .status_line = 0,
+        .group = sv->group,
     };
     if (sv->shift_ms != 0 || sv->o->speed > 1.0)
         ro.start_at_ms = sl->start_ms - sv->shift_ms;
@@ -421,7 +422,8 @@ int ck_serve_main(const struct ck_serve_opts *o)
     sv->o = o;
     if (o->start_at_ms > 0)
         sv->shift_ms = o->start_at_ms - ck_time_now_ms();
-    int code = serve_setup(sv);
+    sv->group = ck_runner_group_new();
+    int code = sv->group != NULL ? serve_setup(sv) : 1;
     if (code == 0 && uv_loop_init(&sv->loop) == 0) {
         uv_timer_init(&sv->loop, &sv->tick);
         uv_signal_init(&sv->loop, &sv->sigterm);
@@ -446,6 +448,7 @@ int ck_serve_main(const struct ck_serve_opts *o)
         code = 1;
     }
     free_all(sv);
+    ck_runner_group_free(sv->group);
     free(sv);
     return code;
 }

@@ -45,6 +45,7 @@ struct serve {
     uv_timer_t tick;
     uv_signal_t sigterm, sigint, sighup;
     int64_t shift_ms; /* serve's clock minus the wall's (--start-at) */
+    struct ck_runner_group *group; /* every runner: archive builds keep clear of steps */
     struct source *src;
     size_t n_src;
     struct slot **slots;
