@@ -384,6 +384,42 @@ static void free_all(struct serve *sv)
     free(sv->src);
 }
 
+static void report_warning(void *ctx, const char *msg)
+{
+    (void)ctx;
+    ck_warn("serve: %s", msg);
+}
+
+/* At start, every per-date file from today on must pass check, not only the
+ * next date's: a mistake in March is found in January, with its file named.
+ * Returns the number of bad files. */
+static int check_dates(struct serve *sv, struct source *src)
+{
+    struct ck_series_file *files = NULL;
+    size_t n = 0;
+    int64_t today = local_day(&src->ser, ck_serve__now(sv)) - 1;
+    if (ck_series_files(&src->ser, &files, &n, NULL, NULL) < 0)
+        return 0; /* the folder's problems were reported by the scan */
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (files[i].day < today)
+            continue;
+        struct ck_session s;
+        struct ck_error err = {0};
+        int rc = ck_series_session(&src->ser, files[i].day, &s, &err);
+        if (rc == 0)
+            ck_session_finish(&s);
+        else if (rc != CK_ECANCELED && rc != CK_ENOTFOUND) {
+            ck_err("serve: %s", err.msg);
+            bad++;
+        }
+    }
+    ck_series_files_free(files, n);
+    /* The series' own time in a gap moves that date (series.h): said, not refused. */
+    ck_series_gap_warnings(&src->ser, today, today + 366, report_warning, sv);
+    return bad;
+}
+
 static int serve_setup(struct serve *sv)
 {
     sv->src = calloc(sv->o->n_paths ? sv->o->n_paths : 1, sizeof *sv->src);
@@ -395,7 +431,11 @@ static int serve_setup(struct serve *sv)
         sv->src[i].is_series = ck_series_is_series(sv->o->paths[i]);
     }
     /* Bad input is found before anything runs. */
-    if (scan_all(sv) != 0 || sv->problems > 0) {
+    int bad = scan_all(sv) != 0 || sv->problems > 0;
+    for (size_t i = 0; i < sv->n_src; i++)
+        if (sv->src[i].is_series && sv->src[i].have_ser && check_dates(sv, &sv->src[i]) > 0)
+            bad = 1;
+    if (bad) {
         ck_err("serve: fix the file(s) named above ('chatkeeper check FILE' says the same); "
                "nothing was started");
         return 2;

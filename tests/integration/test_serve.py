@@ -213,11 +213,12 @@ def test_unwritable_archive_stops_only_that_session(s):
     s.stop()
 
 
-def write_series(s, name, start_title, cancelled=False, start_ms=0, base="http://127.0.0.1:9"):
+def write_series(s, name, start_title, cancelled=False, base="http://127.0.0.1:9",
+                 rule="every thursday", date="2027-01-14"):
     folder = os.path.join(s.tmp, name + "-sessions")
     os.makedirs(folder, exist_ok=True)
     series = {
-        "title": name, "rule": "every thursday", "time": "19:00",
+        "title": name, "rule": rule, "time": "19:00",
         "timezone": "Europe/London", "duration": "8m", "lead": "30s", "grace": "1m",
         "hashtag": "uklibchat",
         "platform": {"type": "mastodon", "base_url": base, "token_env": "CK_TEST_TOKEN"},
@@ -228,7 +229,7 @@ def write_series(s, name, start_title, cancelled=False, start_ms=0, base="http:/
     }
     path = os.path.join(s.tmp, name + ".json")
     json.dump(series, open(path, "w"))
-    date = os.path.join(folder, "2027-01-14.json")
+    date = os.path.join(folder, date + ".json")
     doc = {"title": start_title, "questions": [{"at": f"{2 * i}m", "text": f"Q{i} of {name}?"}
                                                for i in (1, 2, 3)]}
     if cancelled:
@@ -342,8 +343,9 @@ def test_alerts_once_per_cause_by_webhook_and_mail(s):
 
 
 def test_bad_input_at_start():
-    """A per-date file for a date the rule does not produce: serve names it and
-    exits 2 before running anything."""
+    """A per-date file for a date the rule does not produce, a later date's
+    file that does not pass check, a date's time in a DST gap: serve names the
+    file and exits 2 before running anything."""
     s = Serve()
     try:
         path, _ = write_series(s, "odd", "Fine")
@@ -352,6 +354,21 @@ def test_bad_input_at_start():
         p = subprocess.run([BIN, "serve", path], capture_output=True, text=True, timeout=30)
         check(p.returncode == 2, f"exit {p.returncode}: {p.stderr}")
         check("2027-01-15.json" in p.stderr, f"the file is not named: {p.stderr}")
+        # A later date's file that does not pass check is found at start too.
+        os.remove(wrong)
+        later = os.path.join(s.tmp, "odd-sessions", "2027-03-04.json")
+        open(later, "w").write('{"title": "March", "questions": [{"at": "5m", "txet": "Q?"}]}')
+        p = subprocess.run([BIN, "serve", path], capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2 and "2027-03-04.json:1:" in p.stderr and "txet" in p.stderr,
+              f"exit {p.returncode}: {p.stderr}")
+        # A date's own time that the clocks skip (01:30 on 28 March 2027 in London).
+        gap, gap_date = write_series(s, "gap", "Spring", rule="every sunday", date="2027-03-28")
+        doc = json.load(open(gap_date))
+        doc["time"] = "01:30"
+        json.dump(doc, open(gap_date, "w"))
+        p = subprocess.run([BIN, "serve", gap], capture_output=True, text=True, timeout=30)
+        check(p.returncode == 2 and "2027-03-28.json:" in p.stderr and "time" in p.stderr,
+              f"exit {p.returncode}: {p.stderr}")
     finally:
         s.close()
 
