@@ -82,7 +82,7 @@ static void on_closed(uv_handle_t *h)
     closed_one(h->data);
 }
 
-static void shutdown_all(struct runner *r, int code)
+void ck_runner__shutdown(struct runner *r, int code)
 {
     if (r->stopping)
         return;
@@ -130,7 +130,7 @@ void ck_runner_stop(struct ck_runner *cr, int status)
         return;
     if (r->state != NULL)
         ck_runner__save_phase(r, "interrupted");
-    shutdown_all(r, status);
+    ck_runner__shutdown(r, status);
 }
 
 /* ---- steps ---------------------------------------------------------------- */
@@ -185,50 +185,6 @@ static void arm_step_timer(struct runner *r)
 /* incomplete: NULL, or why capture stopped short of the whole window (the
  * archive is then built from what there is, nothing is published, and the run
  * exits 1 saying that the same command continues). */
-/* "all done", with where the write-up went when it was published. */
-static void alert_done(struct runner *r, const struct ck_archive_stats *st)
-{
-    const char *url = NULL, *key;
-    json_t *v;
-    json_object_foreach(json_object_get(r->state, "published"), key, v)
-    {
-        if (url == NULL)
-            url = json_string_value(json_object_get(v, "url"));
-    }
-    if (url != NULL)
-        ck_alert(r->alerts, "done", "all done: %zu messages from %zu people, write-up at %s",
-                 st->messages, st->people, url);
-    else
-        ck_alert(r->alerts, "done", "all done: %zu messages from %zu people, archive in %s",
-                 st->messages, st->people, r->dir);
-}
-
-static void on_wait_alerts(uv_timer_t *t)
-{
-    struct runner *r = t->data;
-    if (ck_alerts_busy(r->alerts) > 0 && ck_time_now_ms() < r->alerts_until_ms)
-        return;
-    uv_timer_stop(t);
-    shutdown_all(r, r->end_code);
-}
-
-void ck_runner__end(struct runner *r, int code)
-{
-    if (ck_alerts_busy(r->alerts) == 0) {
-        shutdown_all(r, code);
-        return;
-    }
-    r->end_code = code;
-    r->alerts_until_ms = ck_time_now_ms() + 10000;
-    uv_timer_start(&r->step_timer, on_wait_alerts, 50, 50);
-}
-
-void ck_runner__problem(void *arg, const char *cause, const char *text)
-{
-    struct runner *r = arg;
-    ck_alert(r->alerts, cause, "%s", text);
-}
-
 void ck_runner__finish(struct runner *r, const char *incomplete)
 {
     /* Following is what runs for hours: its footprint is worth a line of its own.
@@ -301,7 +257,7 @@ void ck_runner__finish(struct runner *r, const char *incomplete)
     }
     ck_runner__save_phase(r, "done");
     ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);
-    alert_done(r, &st);
+    ck_runner__alert_done(r, &st);
     ck_runner__end(r, 0);
     printf("session directory: %s\n", r->dir);
     printf("open: %s/transcript.html\n", r->dir);
@@ -362,7 +318,7 @@ static void on_lead_start(uv_timer_t *t)
     int rc = ck_follower_start(r->follower, on_follow_done, r);
     if (rc < 0) {
         ck_err("runner: cannot start following: %s", ck_strerror(rc));
-        shutdown_all(r, 1);
+        ck_runner__shutdown(r, 1);
     }
 }
 static void announce_late_start(struct runner *r, int64_t now)
@@ -554,7 +510,7 @@ int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_d
         ck_log_set_hook(ck_runner__status_erase, r);
     code = start_loop_parts(r, o);
     if (code != 0)
-        shutdown_all(r, code); /* done reports it once the handles are closed */
+        ck_runner__shutdown(r, code); /* done reports it once the handles are closed */
     *out = (struct ck_runner *)r;
     return 0;
 }

@@ -94,6 +94,8 @@ int ck_runner__is_step(const struct ck_sched_entry *e);
 void ck_runner__save_phase(struct runner *r, const char *phase);
 /* incomplete: NULL, or why capture stopped short (see runner.c). */
 void ck_runner__finish(struct runner *r, const char *incomplete);
+/* Close everything; done then reports code (runner.c). */
+void ck_runner__shutdown(struct runner *r, int code);
 /* Stop with code once the alerts in flight are out (at most 10 s). */
 void ck_runner__end(struct runner *r, int code);
 /* Whether no runner of r's group (or r alone) has a step due in the next
@@ -103,6 +105,9 @@ bool ck_runner__quiet(const struct runner *r, int64_t now, int64_t margin_ms);
 void ck_runner__built(struct runner *r, int64_t took_ms);
 /* The poster's problems, as alerts (ck_poster_conf.problem). */
 void ck_runner__problem(void *arg, const char *cause, const char *text);
+struct ck_archive_stats;
+/* The "done" alert: counts, and the write-up's address when it was published. */
+void ck_runner__alert_done(struct runner *r, const struct ck_archive_stats *st);
 
 /* runner_tick.c */
 void ck_runner__status_erase(int after, void *arg);
