@@ -128,6 +128,11 @@ void ck_runner_stop(struct ck_runner *cr, int status)
     struct runner *r = (struct runner *)cr;
     if (r->stopping)
         return;
+    if (r->ending) {
+        /* The phase is saved already ("done", say): keep it and its status. */
+        ck_runner__shutdown(r, r->end_code);
+        return;
+    }
     if (r->state != NULL)
         ck_runner__save_phase(r, "interrupted");
     ck_runner__shutdown(r, status);

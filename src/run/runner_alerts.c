@@ -40,6 +40,7 @@ void ck_runner__end(struct runner *r, int code)
         return;
     }
     r->end_code = code;
+    r->ending = 1;
     r->alerts_until_ms = ck_time_now_ms() + 10000;
     uv_timer_start(&r->step_timer, on_wait_alerts, 50, 50);
 }

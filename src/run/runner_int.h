@@ -69,6 +69,7 @@ struct runner {
     size_t reads_seen;
     int64_t last_read_ms, stall_ms;
     int end_code;            /* ck_runner__end: the status once the alerts are out */
+    int ending;              /* the run is over; only alerts are still going out */
     int64_t alerts_until_ms; /* ck_runner__end waits no longer than this */
     int64_t quiet_until_ms;  /* the final build waits for quiet until this */
 
