@@ -14,6 +14,7 @@ static const struct {
 } commands[] = {
     {"check", ck_cli_check, "SESSION.json", "validate a session file, print its timetable"},
     {"run", ck_cli_run, "SESSION.json", "post the run sheet, follow, archive"},
+    {"serve", ck_cli_serve, "FILE...", "run every upcoming session, unattended"},
     {"archive", ck_cli_archive, "DIR", "rebuild every output from the journal"},
     {"catchup", ck_cli_catchup, "DIR", "read a chat in the terminal"},
     {"publish", ck_cli_publish, "DIR", "publish the write-up (WordPress, Micropub, announce)"},

@@ -20,6 +20,7 @@
 
 int ck_cli_check(int argc, char **argv);
 int ck_cli_run(int argc, char **argv);
+int ck_cli_serve(int argc, char **argv);
 int ck_cli_archive(int argc, char **argv);
 int ck_cli_simulate(int argc, char **argv);
 int ck_cli_next(int argc, char **argv);

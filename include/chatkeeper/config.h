@@ -14,13 +14,13 @@
 
 #include "chatkeeper/error.h"
 
-enum ck_step_kind { CK_STEP_WELCOME, CK_STEP_QUESTION, CK_STEP_CLOSING };
+enum ck_step_kind { CK_STEP_WELCOME, CK_STEP_QUESTION, CK_STEP_CLOSING, CK_STEP_REMINDER };
 
 /* One run-sheet entry. */
 struct ck_step {
     enum ck_step_kind kind;
-    int number;       /* question number 1..n; 0 for welcome and closing */
-    int64_t at_ms;    /* offset from start */
+    int number;       /* question (or reminder) number 1..n; 0 for welcome and closing */
+    int64_t at_ms;    /* offset from start (a reminder's is negative: -before) */
     char *text;       /* owned */
 };
 
@@ -58,6 +58,14 @@ struct ck_session {
     char *archive_dir;        /* as written, resolved against dir; unset: "archive" (cwd) */
     int64_t poll_chat_ms;     /* poll interval during the chat; default 5s */
     int64_t poll_quiet_ms;    /* poll interval in lead and grace; default 20s */
+    /* "reminders": [{"before": "1d", "text": "..."}], in the file's order; the
+     * text is a template ({{title}}, {{hashtag}}, {{agenda_url}}, {{date}},
+     * {{time}}), checked at load. */
+    struct ck_step *reminders;
+    size_t n_reminders;
+    char *agenda_url;         /* NULL, or where the agenda is published ({{agenda_url}}) */
+    char *alert_webhook;      /* "alerts": {"webhook": URL, "email": ADDRESS}; NULL each */
+    char *alert_email;
     json_t *json;             /* the document as parsed (new reference, owned) */
     bool imported;            /* import mode (ck_session_load_import): platform may be absent */
 };

@@ -48,6 +48,11 @@ struct ck_poster_conf {
     void (*auth_expired)(void *arg);
     void *auth_arg;
     const char *state_path;
+    /* NULL, or told (on the loop) when a step is skipped or given up (cause
+     * "step:LABEL") and when the server refuses the token (cause "token"):
+     * the runner's alerts. text never holds the token. */
+    void (*problem)(void *arg, const char *cause, const char *text);
+    void *problem_arg;
 };
 
 /* loop, http, state: borrowed (state: the poster owns its "steps" member and saves

@@ -23,6 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <uv.h>
+
 #include "chatkeeper/config.h"
 #include "chatkeeper/schedule.h"
 
@@ -38,11 +40,54 @@ struct ck_runner_opts {
     int64_t poll_ms;      /* 0, or the poll interval in every phase (benchmarks) */
     bool rehearsal;       /* on a local simulator: no token needed */
     int status_line;      /* -1: when stderr is a terminal, 0 never, 1 always */
+    /* NULL, or the session already loaded (session_path then only names it in
+     * messages): ck_runner_start and ck_runner_dry_run take it over and zero
+     * *session, whatever they return. `serve` passes the last good version. */
+    struct ck_session *session;
+    /* NULL, or the runners sharing this loop (serve): an archive build blocks
+     * the loop, so a runner builds only when no runner of the group has a step
+     * due within seconds, and the group's builds together take at most 5% of
+     * the time. */
+    struct ck_runner_group *group;
 };
 
-/* Run to the end. Returns the process exit status: 0 done, 1 failed or
- * incomplete (the same command continues), 2 bad session file or usage,
- * 130/143 interrupted by SIGINT/SIGTERM. */
+/* One session on a loop someone else runs (`serve` runs many on one). */
+struct ck_runner;
+
+/* Runners on one loop (see ck_runner_opts.group). Free it after its runners. */
+struct ck_runner_group;
+struct ck_runner_group *ck_runner_group_new(void);
+void ck_runner_group_free(struct ck_runner_group *g);
+
+/* Called once, on the loop, when the runner has finished and closed every
+ * handle it had: status is an exit status as ck_runner_main returns. The
+ * runner may be freed (ck_runner_free) from inside the callback. */
+typedef void (*ck_runner_done_cb)(struct ck_runner *r, int status, void *arg);
+
+/* Load the session, make and lock its directory (<dir>/.lock: a second
+ * process, or a second runner, on the same session is refused with status
+ * 1), open its journal and state, and start it on loop. Returns 0 with *out
+ * set (done will run), or an exit status (1, 2) with nothing left on the loop
+ * and *out NULL. Installs no signal handler; the owner stops it. opts is only
+ * read during the call. */
+int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *opts, ck_runner_done_cb done,
+                    void *arg, struct ck_runner **out);
+
+/* Save state as "interrupted" and stop (in-flight requests are cancelled;
+ * the same session continues next time); done then reports status. Nothing
+ * when already stopping. */
+void ck_runner_stop(struct ck_runner *r, int status);
+
+/* Free a runner whose done callback ran. NULL is fine. */
+void ck_runner_free(struct ck_runner *r);
+
+/* The session directory (borrowed, valid until ck_runner_free). */
+const char *ck_runner_dir(const struct ck_runner *r);
+
+/* Run to the end on a loop of its own, stopping on SIGINT/SIGTERM (`run`).
+ * Returns the process exit status: 0 done, 1 failed or incomplete (the same
+ * command continues), 2 bad session file or usage, 130/143 interrupted by
+ * SIGINT/SIGTERM. */
 int ck_runner_main(const struct ck_runner_opts *opts);
 
 /* Print what run would post and when (session times, or as overridden by

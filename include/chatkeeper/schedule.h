@@ -15,6 +15,7 @@ enum ck_sched_kind {
     CK_SCHED_CLOSING,
     CK_SCHED_END,     /* start + duration */
     CK_SCHED_GRACE,   /* end + grace: following stops */
+    CK_SCHED_REMINDER, /* start - before: a reminder (number 1..n), before the lead or in it */
 };
 
 struct ck_sched_entry {
@@ -34,7 +35,8 @@ struct ck_schedule {
 int ck_schedule_build(const struct ck_session *s, struct ck_schedule *out);
 void ck_schedule_finish(struct ck_schedule *sch);
 
-/* "Q3", "welcome", "closing", "lead start", "end", "end of grace". buf >= 16. */
+/* "Q3", "welcome", "closing", "reminder2", "lead start", "end", "end of grace".
+ * buf >= 16. */
 const char *ck_sched_label(const struct ck_sched_entry *e, char *buf, size_t n);
 
 /* Print the timetable: one line per entry with local time (session zone) and UTC. */

@@ -98,10 +98,21 @@ void ck_pst_finish(struct ck_poster *p, struct pstep *st)
     ck_pst_pump(p);
 }
 
+static void tell(struct ck_poster *p, const struct pstep *st, const char *what, const char *why)
+{
+    if (p->conf.problem == NULL)
+        return;
+    char cause[32], text[400];
+    snprintf(cause, sizeof cause, "step:%s", st->label);
+    snprintf(text, sizeof text, "step %s %s: %s", st->label, what, why);
+    p->conf.problem(p->conf.problem_arg, cause, text);
+}
+
 static void skip_step(struct ck_poster *p, struct pstep *st, const char *reason)
 {
     ck_warn("poster: skipping %s: %s", st->label, reason);
     ck_pst_mark(p, st, "skipped", reason);
+    tell(p, st, "skipped", reason);
     ck_pst_finish(p, st);
 }
 
@@ -109,6 +120,7 @@ void ck_pst_fail(struct ck_poster *p, struct pstep *st, const char *reason)
 {
     ck_err("poster: giving up on %s: %s", st->label, reason);
     ck_pst_mark(p, st, "failed", reason);
+    tell(p, st, "was not posted", reason);
     ck_pst_finish(p, st);
 }
 
@@ -158,6 +170,12 @@ static void start_step(struct ck_poster *p, struct pstep *st)
         return;
     }
     int64_t late = ck_time_now_ms() - st->e->at_ms;
+    if (st->e->kind == CK_SCHED_REMINDER && ck_time_now_ms() >= p->conf.session->start_ms) {
+        snprintf(reason, sizeof reason, "the chat has started; a reminder is never posted after%s",
+                 maybe);
+        skip_step(p, st, reason);
+        return;
+    }
     if (late > p->conf.session->missed_step_limit_ms) {
         char lim[32];
         ck_duration_format(p->conf.session->missed_step_limit_ms, lim, sizeof lim);
@@ -281,12 +299,15 @@ int ck_poster_create(uv_loop_t *loop, struct ck_http *http, json_t *state,
     for (size_t i = 0; i < sch->n; i++) {
         const struct ck_sched_entry *e = &sch->entries[i];
         if (e->step == NULL || (e->kind != CK_SCHED_WELCOME && e->kind != CK_SCHED_QUESTION &&
-                                e->kind != CK_SCHED_CLOSING))
+                                e->kind != CK_SCHED_CLOSING && e->kind != CK_SCHED_REMINDER))
             continue;
         struct pstep *st = &p->steps[p->n++];
         st->e = e;
         ck_sched_label(e, st->label, sizeof st->label);
         st->deadline_ms = e->at_ms + conf->session->missed_step_limit_ms;
+        /* A reminder says the chat is coming: never once it has started. */
+        if (e->kind == CK_SCHED_REMINDER && st->deadline_ms > conf->session->start_ms)
+            st->deadline_ms = conf->session->start_ms;
     }
     p->loop = loop;
     p->http = http;

@@ -155,6 +155,13 @@ static void on_reply(int status, const struct ck_response *resp, const char *err
         /* 401/403 (token), 422 (too long, bad reply id): the same request
          * would fail again, so retrying only delays the next step. */
         char reason[300];
+        if ((resp->status == 401 || resp->status == 403) && p->conf.problem != NULL) {
+            char tok[400];
+            snprintf(tok, sizeof tok,
+                     "the server refused the access token when posting %s (%.200s); check it",
+                     st->label, why);
+            p->conf.problem(p->conf.problem_arg, "token", tok);
+        }
         snprintf(reason, sizeof reason, "%s%s", why,
                  resp->status == 401 || resp->status == 403
                      ? " (check the access token and its write:statuses scope)"
@@ -170,6 +177,8 @@ static const json_t *previous_rec(struct ck_poster *p, const struct pstep *st, b
     const json_t *found = NULL;
     for (const struct pstep *o = st; o > p->steps;) {
         o--;
+        if (o->e->kind == CK_SCHED_REMINDER)
+            continue; /* reminders stand alone; the thread is the run sheet */
         const json_t *rec = ck_pst_record(p, o);
         const char *status = ck_pst_str(rec, "status");
         if (status != NULL && strcmp(status, "posted") == 0 && ck_pst_str(rec, "id") != NULL) {
@@ -192,8 +201,9 @@ static struct ck_post the_post(struct ck_poster *p, const struct pstep *st, cons
         .account = p->conf.account,
         .created_ms = ck_time_now_ms(),
     };
-    const json_t *prev = p->conf.session->thread ? previous_rec(p, st, false) : NULL;
-    const json_t *root = p->conf.session->thread ? previous_rec(p, st, true) : NULL;
+    bool thread = p->conf.session->thread && st->e->kind != CK_SCHED_REMINDER;
+    const json_t *prev = thread ? previous_rec(p, st, false) : NULL;
+    const json_t *root = thread ? previous_rec(p, st, true) : NULL;
     if (prev != NULL) {
         post.reply_to = (struct ck_post_ref){ck_pst_str(prev, "id"), ck_pst_str(prev, "version")};
         post.root = (struct ck_post_ref){ck_pst_str(root, "id"), ck_pst_str(root, "version")};

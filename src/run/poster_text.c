@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chatkeeper/timeutil.h"
+
 #define DEFAULT_FORMAT "Q{n} {text} #{hashtag}"
 
 static const char *bare_tag(const struct ck_session *s)
@@ -64,6 +66,43 @@ static void put(struct out *o, const char *s, size_t n)
     o->s[o->len] = '\0';
 }
 
+/* A reminder's template (checked at load): {{title}}, {{hashtag}} (bare),
+ * {{agenda_url}}, {{date}} and {{time}} (the start in the session's zone:
+ * "2027-01-14", "19:00"). */
+static void reminder_text(struct out *o, const struct ck_session *s, const char *t)
+{
+    char local[64] = "";
+    if (ck_time_format_local(s->timezone, s->start_ms, local, sizeof local) != 0)
+        ck_time_format_rfc3339(s->start_ms, local);
+    const char *sp = strchr(local, ' ');
+    size_t date_len = sp != NULL ? (size_t)(sp - local) : strlen(local);
+    const char *clock = sp != NULL ? sp + 1 : "";
+    const struct {
+        const char *name, *value;
+        size_t len;
+    } vars[] = {
+        {"{{title}}", s->title, strlen(s->title)},
+        {"{{hashtag}}", bare_tag(s), strlen(bare_tag(s))},
+        {"{{agenda_url}}", s->agenda_url ? s->agenda_url : "",
+         s->agenda_url ? strlen(s->agenda_url) : 0},
+        {"{{date}}", local, date_len},
+        {"{{time}}", clock, strlen(clock) > 5 ? 5 : strlen(clock)},
+    };
+    while (*t != '\0') {
+        size_t k = 0, nv = sizeof vars / sizeof vars[0];
+        while (k < nv && strncmp(t, vars[k].name, strlen(vars[k].name)) != 0)
+            k++;
+        if (k == nv) {
+            put(o, t, 1);
+            t++;
+            continue;
+        }
+        put(o, vars[k].value, vars[k].len);
+        t += strlen(vars[k].name);
+    }
+    put(o, "", 0);
+}
+
 char *ck_poster_text(const struct ck_session *s, const struct ck_sched_entry *e)
 {
     if (e == NULL || e->step == NULL || e->step->text == NULL)
@@ -72,7 +111,9 @@ char *ck_poster_text(const struct ck_session *s, const struct ck_sched_entry *e)
     const char *text = e->step->text;
     bool tagged = has_tag(text, tag);
     struct out o = {0};
-    if (e->kind != CK_SCHED_QUESTION) {
+    if (e->kind == CK_SCHED_REMINDER) {
+        reminder_text(&o, s, text);
+    } else if (e->kind != CK_SCHED_QUESTION) {
         put(&o, text, strlen(text));
         if (!tagged) {
             put(&o, " #", 2);

@@ -475,7 +475,7 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
         "platform",        "facilitators",      "post",    "thread",
         "welcome",         "questions",         "closing", "archive_dir",
         "question_format", "missed_step_limit", "poll",    "publish",
-        "imported"};
+        "imported",        "reminders",         "agenda_url", "alerts"};
     int rc = ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
     char *imported = NULL;
     if (rc == 0)
@@ -536,6 +536,8 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
         rc = parse_extras(c, root, s);
     if (rc == 0)
         rc = parse_run_sheet(c, root, s);
+    if (rc == 0)
+        rc = ck_cfg_reminders(c, root, s);
     return rc;
 }
 
@@ -646,6 +648,12 @@ void ck_session_finish(struct ck_session *s)
     for (size_t i = 0; i < s->n_questions; i++)
         step_finish(&s->questions[i]);
     free(s->questions);
+    for (size_t i = 0; i < s->n_reminders; i++)
+        step_finish(&s->reminders[i]);
+    free(s->reminders);
+    free(s->agenda_url);
+    free(s->alert_webhook);
+    free(s->alert_email);
     free(s->archive_dir);
     json_decref(s->json);
     memset(s, 0, sizeof *s);

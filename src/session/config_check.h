@@ -55,6 +55,12 @@ int ck_cfg_object(struct ck_cfg_ctx *c, const json_t *obj, const char *opath, co
 /* Value rules; each returns 1 when the value is acceptable. */
 int ck_cfg_hashtag_ok(const char *h);
 int ck_cfg_facilitator_ok(const char *f);
+/* "agenda_url" and "reminders" (config_reminders.c): each reminder's before
+ * (a duration > 0) and text (a template whose every {{name}} is known, and
+ * {{agenda_url}} only with an agenda_url). Returns 0 or the error. */
+struct ck_session;
+int ck_cfg_reminders(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s);
+
 /* NULL if fmt is a valid question format, else why not (written to buf). */
 const char *ck_cfg_format_problem(const char *fmt, char *buf, size_t n);
 

@@ -18,7 +18,7 @@ static void add(struct ck_schedule *sch, enum ck_sched_kind kind, int number, in
 int ck_schedule_build(const struct ck_session *s, struct ck_schedule *out)
 {
     memset(out, 0, sizeof *out);
-    size_t cap = s->n_questions + 5;
+    size_t cap = s->n_questions + s->n_reminders + 5;
     out->entries = calloc(cap, sizeof *out->entries);
     if (out->entries == NULL)
         return CK_ENOMEM;
@@ -26,6 +26,9 @@ int ck_schedule_build(const struct ck_session *s, struct ck_schedule *out)
     out->lead_ms = s->start_ms - s->lead_ms;
     out->end_ms = s->start_ms + s->duration_ms;
     out->grace_end_ms = out->end_ms + s->grace_ms;
+    for (size_t i = 0; i < s->n_reminders; i++)
+        add(out, CK_SCHED_REMINDER, s->reminders[i].number, s->start_ms + s->reminders[i].at_ms,
+            &s->reminders[i]);
     add(out, CK_SCHED_LEAD, 0, out->lead_ms, NULL);
     if (s->has_welcome)
         add(out, CK_SCHED_WELCOME, 0, s->start_ms + s->welcome.at_ms, &s->welcome);
@@ -78,6 +81,9 @@ const char *ck_sched_label(const struct ck_sched_entry *e, char *buf, size_t n)
         break;
     case CK_SCHED_GRACE:
         snprintf(buf, n, "end of grace");
+        break;
+    case CK_SCHED_REMINDER:
+        snprintf(buf, n, "reminder%d", e->number);
         break;
     }
     return buf;

@@ -84,7 +84,7 @@ static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series 
         "timezone", "duration",     "lead",        "grace",           "hashtag",
         "platform", "facilitators", "archive_dir", "sessions",        "post",
         "thread",   "welcome",      "closing",     "question_format", "missed_step_limit",
-        "poll",     "publish",      "without_questions"};
+        "poll",     "publish",      "without_questions", "reminders", "agenda_url", "alerts"};
     int64_t dur;
     char *t = NULL, *anchor = NULL, *sessions = NULL, *wq = NULL;
     json_t *v;
@@ -285,7 +285,10 @@ static int check_date_file(struct ck_cfg_ctx *c, const json_t *root)
                                        "poll",
                                        "publish",
                                        "time",
-                                       "cancelled"};
+                                       "cancelled",
+                                       "reminders",
+                                       "agenda_url",
+                                       "alerts"};
     static const char *const series_keys[] = {"start",       "timezone", "hashtag", "platform",
                                               "archive_dir", "rule",     "anchor",  "sessions",
                                               "without_questions"};

@@ -127,6 +127,21 @@ static void test_key(void **state)
     assert_string_equal(a, b);
 }
 
+/* A reminder fills its template from the session: the bare tag, the title,
+ * the agenda address, and the start's local date and time; nothing is added. */
+static void test_reminder(void **state)
+{
+    (void)state;
+    struct ck_session s = session("#uklibchat", NULL);
+    s.title = "New year, new skills";
+    s.timezone = "Europe/London";
+    s.agenda_url = "https://example.org/agenda";
+    expect_text(&s, CK_SCHED_REMINDER, 1,
+                "Tomorrow at {{time}} ({{date}}): {{title}} #{{hashtag}} {{agenda_url}} {{x}",
+                "Tomorrow at 20:00 (2026-12-03): New year, new skills #uklibchat "
+                "https://example.org/agenda {{x}");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -135,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_hashtag_not_doubled),
         cmocka_unit_test(test_no_step),
         cmocka_unit_test(test_key),
+        cmocka_unit_test(test_reminder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -486,6 +486,75 @@ static void test_examples(void **st)
     assert_true(ck_session_load(path, &s, &err) < 0);
 }
 
+/* Reminders: parsed as steps before the start; a bad template or duration
+ * is an error at its field, on the line the reminder is on (14). */
+static void expect_reminder_error(const char *reminders, const char *field, const char *why)
+{
+    char to[512];
+    snprintf(to, sizeof to, "\"Thanks!\"},\n  %s", reminders);
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with("\"Thanks!\"}", to, &s, &err), CK_ECONFIG);
+    if (strncmp(err.msg, "cfg/t.json:14:", 14) != 0 || strstr(err.msg, field) == NULL ||
+        strstr(err.msg, why) == NULL)
+        print_error("got: %s\nwant at line 14: %s ... %s\n", err.msg, field, why);
+    assert_int_equal(strncmp(err.msg, "cfg/t.json:14:", 14), 0);
+    assert_non_null(strstr(err.msg, field));
+    assert_non_null(strstr(err.msg, why));
+}
+
+static void test_reminders(void **st)
+{
+    (void)st;
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with("\"Thanks!\"}",
+                               "\"Thanks!\"},\n  \"agenda_url\": \"https://example.org/a\", "
+                               "\"reminders\": [{\"before\": \"1d\", \"text\": \"Tomorrow: "
+                               "{{title}} #{{hashtag}} {{agenda_url}}\"}, {\"before\": \"1h\", "
+                               "\"text\": \"In an hour\"}]",
+                               &s, &err),
+                     0);
+    assert_int_equal(s.n_reminders, 2);
+    assert_int_equal(s.reminders[0].at_ms, -86400000);
+    assert_int_equal(s.reminders[1].at_ms, -3600000);
+    assert_int_equal(s.reminders[1].number, 2);
+    assert_string_equal(s.agenda_url, "https://example.org/a");
+    ck_session_finish(&s);
+    expect_reminder_error("\"reminders\": [{\"before\": \"1d\", \"text\": \"{{titel}}\"}]",
+                          "reminders[0].text", "unknown placeholder {{titel}}");
+    expect_reminder_error("\"reminders\": [{\"before\": \"1d\", \"text\": \"{{agenda_url}}\"}]",
+                          "reminders[0].text", "needs an \"agenda_url\"");
+    expect_reminder_error("\"reminders\": [{\"before\": \"0s\", \"text\": \"x\"}]",
+                          "reminders[0].before", "before the chat");
+    expect_reminder_error("\"reminders\": [{\"text\": \"x\"}]", "before", "");
+    expect_reminder_error("\"reminders\": {\"before\": \"1d\"}", "reminders", "expected an array");
+}
+
+/* Alerts: a webhook like any address we send to (https, or http on
+ * loopback), one plain mail address that cannot add a header. */
+static void test_alerts(void **st)
+{
+    (void)st;
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with("\"Thanks!\"}",
+                               "\"Thanks!\"},\n  \"alerts\": {\"webhook\": "
+                               "\"https://ntfy.example.org/chat\", \"email\": \"team@example.org\"}",
+                               &s, &err),
+                     0);
+    assert_string_equal(s.alert_webhook, "https://ntfy.example.org/chat");
+    assert_string_equal(s.alert_email, "team@example.org");
+    ck_session_finish(&s);
+    expect_reminder_error("\"alerts\": {\"webhook\": \"http://example.org/hook\"}",
+                          "alerts.webhook", "expected an https:// address");
+    expect_reminder_error("\"alerts\": {\"email\": \"team@example.org\\nBcc: x@evil.example\"}",
+                          "alerts.email", "expected one plain address");
+    expect_reminder_error("\"alerts\": {\"email\": \"a@b@example.org\"}", "alerts.email",
+                          "expected one plain address");
+    expect_reminder_error("\"alerts\": {\"slack\": \"x\"}", "alerts", "unknown field");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -499,6 +568,8 @@ int main(void)
         cmocka_unit_test(test_token_sources),
         cmocka_unit_test(test_bluesky_entry),  cmocka_unit_test(test_examples),
         cmocka_unit_test(test_archive_dir),
+        cmocka_unit_test(test_reminders),
+        cmocka_unit_test(test_alerts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
