@@ -940,8 +940,16 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
         code = code ? code : 1;
         goto out;
     }
+    /* Several sources (issue 11): each step as it goes to each that posts. */
+    size_t n_plat = ck_session_n_platforms(&r->s), n_posting = 0;
+    const char *where = r->s.platform.base_url;
+    for (size_t k = n_plat; k-- > 0;)
+        if (ck_session_platform_at(&r->s, k)->post && ++n_posting)
+            where = ck_session_platform_at(&r->s, k)->base_url;
+    char several[64];
+    snprintf(several, sizeof several, "%zu sources", n_posting);
     fprintf(out, "dry run: nothing is posted. %s would post on %s as #%s:\n\n", r->s.title,
-            r->s.platform.base_url, r->s.hashtag);
+            n_posting > 1 ? several : where, r->s.hashtag);
     for (size_t i = 0; i < r->sch.n; i++) {
         const struct ck_sched_entry *e = &r->sch.entries[i];
         if (!is_step(e))
@@ -951,11 +959,21 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
         ck_time_format_rfc3339(e->at_ms, utc);
         ck_sched_label(e, lbl, sizeof lbl);
         char *text = ck_poster_text(&r->s, e);
-        fprintf(out, "%-8s %s (%s)%s\n  %s\n\n", lbl, when, utc,
-                r->s.thread && e->kind != CK_SCHED_WELCOME ? ", replying to the step before" : "",
-                text ? text : "(out of memory)");
+        fprintf(out, "%-8s %s (%s)%s\n", lbl, when, utc,
+                r->s.thread && e->kind != CK_SCHED_WELCOME ? ", replying to the step before" : "");
+        for (size_t k = 0; k < n_plat && n_posting > 1; k++)
+            if (ck_session_platform_at(&r->s, k)->post)
+                fprintf(out, "  on %s:\n    %s\n", ck_session_platform_at(&r->s, k)->name,
+                        text ? text : "(out of memory)");
+        if (n_posting <= 1)
+            fprintf(out, "  %s\n", text ? text : "(out of memory)");
+        fputc('\n', out);
         free(text);
     }
+    for (size_t k = 0; k < n_plat && n_posting > 0; k++)
+        if (!ck_session_platform_at(&r->s, k)->post)
+            fprintf(out, "(%s is followed, never posted to: its entry says \"post\": false)\n",
+                    ck_session_platform_at(&r->s, k)->name);
     if (!r->s.post)
         fprintf(out, "(the session file says \"post\": false, so run would only follow)\n");
 out:

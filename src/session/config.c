@@ -126,33 +126,34 @@ static int parse_run_sheet(struct ck_cfg_ctx *c, const json_t *root, struct ck_s
     return rc;
 }
 
-static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+/* One entry of "platform" or "platforms" (the list in config_platforms.c). */
+int ck_cfg_platform_entry(struct ck_cfg_ctx *c, const json_t *v, const char *path, const char *dir,
+                          struct ck_platform_conf *pc)
 {
-    static const char *const keys[] = {"type", "base_url", "token_env", "token_file",
-                                       "streaming"};
-    struct ck_platform_conf *pc = &s->platform;
-    json_t *v;
-    /* An imported chat is never fetched or posted: no platform is needed. */
-    int rc = ck_cfg_object(c, root, "", "platform", !s->imported, &v);
-    if (rc == 0 && v == NULL)
-        return 0;
+    static const char *const keys[] = {"type",      "base_url", "token_env", "token_file",
+                                       "streaming", "post",     "name"};
+    char p[96];
+    int rc = ck_cfg_check_keys(c, v, path, keys, sizeof keys / sizeof keys[0]);
     if (rc == 0)
-        rc = ck_cfg_check_keys(c, v, "platform", keys, 5);
-    if (rc == 0)
-        rc = ck_cfg_string(c, v, "platform", "type", 1, &pc->type);
+        rc = ck_cfg_string(c, v, path, "type", 1, &pc->type);
     if (rc != 0)
         return rc;
+    ck_cfg_join(p, sizeof p, path, "type");
     if (strcmp(pc->type, "bluesky") == 0 || strcmp(pc->type, "x") == 0)
-        return ck_cfg_fail(c, "platform.type", 0,
-                           "platform \"%s\" is not supported yet; expected \"mastodon\"", pc->type);
+        return ck_cfg_fail(c, p, 0, "platform \"%s\" is not supported yet; expected \"mastodon\"",
+                           pc->type);
     if (strcmp(pc->type, "mastodon") != 0)
-        return ck_cfg_fail(c, "platform.type", 0, "expected \"mastodon\", got \"%s\"", pc->type);
-    rc = ck_cfg_string(c, v, "platform", "base_url", 1, &pc->base_url);
+        return ck_cfg_fail(c, p, 0,
+                           "unknown platform \"%s\"; expected \"mastodon\" (\"bluesky\" and "
+                           "\"x\" are known, not yet followed live)",
+                           pc->type);
+    rc = ck_cfg_string(c, v, path, "base_url", 1, &pc->base_url);
     if (rc != 0)
         return rc;
+    ck_cfg_join(p, sizeof p, path, "base_url");
     if (!ck_url_allowed(pc->base_url) || strpbrk(pc->base_url, "?# \t") != NULL)
         return ck_cfg_fail(
-            c, "platform.base_url", 0,
+            c, p, 0,
             "expected an https:// URL (plain http:// only to a loopback host such as "
             "http://127.0.0.1:8765), got \"%s\"",
             pc->base_url);
@@ -160,33 +161,43 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     while (len > 0 && pc->base_url[len - 1] == '/' && pc->base_url[len - 2] != '/')
         pc->base_url[--len] = '\0';
     pc->streaming = true; /* follow the live stream where the instance offers one */
-    rc = ck_cfg_bool(c, v, "platform", "streaming", &pc->streaming);
+    pc->post = true;
+    rc = ck_cfg_bool(c, v, path, "streaming", &pc->streaming);
     if (rc == 0)
-        rc = ck_cfg_string(c, v, "platform", "token_env", 0, &pc->token_env);
+        rc = ck_cfg_bool(c, v, path, "post", &pc->post);
     if (rc == 0)
-        rc = ck_cfg_string(c, v, "platform", "token_file", 0, &pc->token_file);
+        rc = ck_cfg_string(c, v, path, "name", 0, &pc->name);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, path, "token_env", 0, &pc->token_env);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, path, "token_file", 0, &pc->token_file);
     if (rc != 0)
         return rc;
-    if (pc->token_env != NULL && pc->token_file != NULL)
-        return ck_cfg_fail(c, "platform.token_file", 1,
-                           "expected only one of token_env and token_file, got both");
+    if (pc->name != NULL && (strlen(pc->name) > 64 || strpbrk(pc->name, "\t\r\n") != NULL)) {
+        ck_cfg_join(p, sizeof p, path, "name");
+        return ck_cfg_fail(c, p, 0, "expected a short name on one line (at most 64 bytes)");
+    }
+    if (pc->token_env != NULL && pc->token_file != NULL) {
+        ck_cfg_join(p, sizeof p, path, "token_file");
+        return ck_cfg_fail(c, p, 1, "expected only one of token_env and token_file, got both");
+    }
     if (pc->token_env != NULL) {
         const char *e = pc->token_env;
+        ck_cfg_join(p, sizeof p, path, "token_env");
         if (!((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') || *e == '_') ||
             strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
                 strlen(e))
             return ck_cfg_fail(
-                c, "platform.token_env", 0,
+                c, p, 0,
                 "expected the name of an environment variable like CHATKEEPER_TOKEN, "
                 "got \"%s\"",
                 e);
     }
     if (pc->token_file != NULL && pc->token_file[0] != '/') {
-        char *full = malloc(strlen(s->dir) + strlen(pc->token_file) + 2);
+        char *full = malloc(strlen(dir) + strlen(pc->token_file) + 2);
         if (full == NULL)
             return ck_cfg_oom(c);
-        snprintf(full, strlen(s->dir) + strlen(pc->token_file) + 2, "%s/%s", s->dir,
-                 pc->token_file);
+        snprintf(full, strlen(dir) + strlen(pc->token_file) + 2, "%s/%s", dir, pc->token_file);
         free(pc->token_file);
         pc->token_file = full;
     }
@@ -422,7 +433,7 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
     static const char *const keys[] = {
         "title",           "description",       "hashtag", "timezone",
         "start",           "duration",          "lead",    "grace",
-        "platform",        "facilitators",      "post",    "thread",
+        "platform",        "facilitators",      "post",    "thread",  "platforms",
         "welcome",         "questions",         "closing", "archive_dir",
         "question_format", "missed_step_limit", "poll",    "publish",
         "imported"};
@@ -475,12 +486,7 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
     if (rc == 0)
         rc = ck_cfg_bool(c, root, "", "thread", &s->thread);
     if (rc == 0)
-        rc = parse_platform(c, root, s);
-    if (rc == 0 && s->post && !s->imported && s->platform.token_env == NULL &&
-        s->platform.token_file == NULL)
-        return ck_cfg_fail(c, "platform", 0,
-                           "expected \"token_env\" or \"token_file\" (posting needs a token; set "
-                           "\"post\": false to only follow the hashtag)");
+        rc = ck_cfg_platforms(c, root, s);
     if (rc == 0)
         rc = parse_extras(c, root, s);
     if (rc == 0)
@@ -597,10 +603,10 @@ void ck_session_finish(struct ck_session *s)
     free(s->description);
     free(s->hashtag);
     free(s->timezone);
-    free(s->platform.type);
-    free(s->platform.base_url);
-    free(s->platform.token_env);
-    free(s->platform.token_file);
+    ck_platform_conf_finish(&s->platform);
+    for (size_t i = 0; i < s->n_more_platforms; i++)
+        ck_platform_conf_finish(&s->more_platforms[i]);
+    free(s->more_platforms);
     for (size_t i = 0; i < s->n_facilitators; i++)
         free(s->facilitators[i]);
     free(s->facilitators);
