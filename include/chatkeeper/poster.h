@@ -40,6 +40,11 @@ struct ck_poster_conf {
     const struct ck_platform_ops *ops;
     const char *token;                  /* borrowed, required */
     const char *state_path;
+    /* Several sources (issue 11): where this poster posts (NULL: the session's
+     * first platform) and its member of state.json (NULL: "steps"), so each
+     * platform's intents and posts are its own. */
+    const char *base_url;
+    const char *steps_key;
 };
 
 /* loop, http, state: borrowed (state: the poster owns its "steps" member and saves

@@ -31,18 +31,38 @@ enum phase { P_WAITING, P_LEAD, P_CHAT, P_GRACE, P_SWEEP, P_ARCHIVE, P_DONE };
 static const char *const phase_names[] = {"waiting", "lead",      "chat", "grace",
                                           "sweep",   "archiving", "done"};
 
+/* One source of the session (issue 11: "platforms"): its own follower
+ * (cursor, rate limit, backoff) and poster, and its members of state.json. The
+ * first source keeps the one-source names ("follower", "steps"), so a session
+ * that gains a second source continues where it was. */
+#define MAX_SOURCES 8
+struct runner;
+struct source {
+    struct runner *r;
+    const struct ck_platform_conf *pc; /* borrowed from r->s */
+    char *token;                       /* owned, NULL without one */
+    struct ck_follower *follower;
+    struct ck_poster *poster; /* NULL when not posting there */
+    char state_key[160], steps_key[160];
+    int done; /* its follower finished, or failed (status_rc) */
+    int status_rc;
+};
+
 struct runner {
     uv_loop_t loop;
     struct ck_session s;
     struct ck_schedule sch;
     char dir[4096];
     char journal_path[4200], state_path[4200];
-    char *token;
     struct ck_journal *journal;
     json_t *state;
     struct ck_http *http;
-    struct ck_follower *follower;
-    struct ck_poster *poster; /* NULL when observing */
+    struct source src[MAX_SOURCES];
+    size_t n_src;
+    struct ck_follower *follower; /* the first source's: non-NULL once following is set up */
+    int posting;                  /* any source has a poster */
+    struct ck_step_handler handlers[MAX_SOURCES];
+    size_t n_handlers;
     int rehearsal;
     int no_poster; /* the chat is over and there is no token: observe instead */
     /* With --speed the run sheet is scaled to the wall, but created_at stays on
@@ -97,6 +117,64 @@ static void local_time(const struct runner *r, int64_t ms, char *buf, size_t n)
         ck_time_format_rfc3339(ms, buf);
 }
 
+/* ---- sources ---------------------------------------------------------------- */
+
+/* Every source's follower stats added up (the status line, failure watch). */
+static void all_stats(const struct runner *r, struct ck_follower_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < r->n_src; i++) {
+        struct ck_follower_stats st;
+        if (r->src[i].follower == NULL)
+            continue;
+        ck_follower_get_stats(r->src[i].follower, &st);
+        out->messages += st.messages;
+        out->people += st.people;
+        out->requests += st.requests;
+        out->pages += st.pages;
+        out->errors += st.errors;
+        out->rate_limited += st.rate_limited;
+        out->journaled += st.journaled;
+        out->streamed += st.streamed;
+        /* the source named first (cut short when long: it is a log line) */
+        if (st.last_error[0] != '\0' &&
+            snprintf(out->last_error, sizeof out->last_error, "%s%s%s",
+                     r->n_src > 1 ? r->src[i].pc->name : "", r->n_src > 1 ? ": " : "",
+                     st.last_error) < 0)
+            out->last_error[0] = '\0';
+    }
+}
+
+/* The state of the source that is furthest behind: "sweeping" while any sweeps. */
+static const char *all_state(const struct runner *r)
+{
+    static const char *const order[] = {"sweeping", "threads", "catch-up", "polling", "waiting"};
+    for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+        for (size_t i = 0; i < r->n_src; i++)
+            if (r->src[i].follower != NULL &&
+                strcmp(ck_follower_state_name(r->src[i].follower), order[k]) == 0)
+                return order[k];
+    return r->follower != NULL ? ck_follower_state_name(r->follower) : "idle";
+}
+
+static int posters_busy(const struct runner *r)
+{
+    int busy = 0;
+    for (size_t i = 0; i < r->n_src; i++)
+        if (r->src[i].poster != NULL)
+            busy += ck_poster_busy(r->src[i].poster);
+    return busy;
+}
+
+/* The run sheet's step goes to every source that posts (each poster keeps its
+ * own intent and key, so each platform gets it exactly once). */
+static void fan_out_due(void *self, const struct ck_sched_entry *e, int64_t late_ms)
+{
+    struct runner *r = self;
+    for (size_t i = 0; i < r->n_handlers; i++)
+        r->handlers[i].due(r->handlers[i].self, e, late_ms);
+}
+
 /* ---- status line ---------------------------------------------------------- */
 
 static void status_erase(int after, void *arg)
@@ -143,12 +221,11 @@ static void status_draw(struct runner *r)
     char t[64], lbl[16] = "", nlbl[16];
     local_time(r, now, t, sizeof t);
     struct ck_follower_stats st = {0};
-    if (r->follower != NULL)
-        ck_follower_get_stats(r->follower, &st);
+    all_stats(r, &st);
     const char *time_part = strchr(t, ' ') ? strchr(t, ' ') + 1 : t;
     if (r->last_step != NULL)
         ck_sched_label(r->last_step, lbl, sizeof lbl);
-    const char *fst = r->follower ? ck_follower_state_name(r->follower) : "idle";
+    const char *fst = all_state(r);
     struct ck_run_status rs = {
         .clock = time_part,
         .phase = phase_names[phase_at(r, now)],
@@ -199,20 +276,25 @@ static void shutdown_all(struct runner *r, int code)
     r->exit_code = code;
     status_erase(0, r);
     ck_log_set_hook(NULL, NULL);
-    if (r->follower != NULL)
-        ck_follower_stop(r->follower);
-    if (r->poster != NULL) {
-        ck_poster_close(r->poster, NULL, NULL);
-        r->poster = NULL;
+    for (size_t i = 0; i < r->n_src; i++) {
+        if (r->src[i].follower != NULL)
+            ck_follower_stop(r->src[i].follower);
+        if (r->src[i].poster != NULL) {
+            ck_poster_close(r->src[i].poster, NULL, NULL);
+            r->src[i].poster = NULL;
+        }
     }
     if (r->http != NULL) {
         ck_http_close(r->http, NULL, NULL); /* cancels what is in flight */
         r->http = NULL;
     }
-    if (r->follower != NULL) {
-        ck_follower_close(r->follower, NULL, NULL);
-        r->follower = NULL;
+    for (size_t i = 0; i < r->n_src; i++) {
+        if (r->src[i].follower != NULL) {
+            ck_follower_close(r->src[i].follower, NULL, NULL);
+            r->src[i].follower = NULL;
+        }
     }
+    r->follower = NULL;
     uv_close((uv_handle_t *)&r->start_timer, on_closed);
     uv_close((uv_handle_t *)&r->step_timer, on_closed);
     uv_close((uv_handle_t *)&r->tick_timer, on_closed);
@@ -296,8 +378,7 @@ static void finish_run(struct runner *r, const char *incomplete)
     if (status != NULL)
         fclose(status);
     struct ck_follower_stats fs = {0};
-    if (r->follower != NULL)
-        ck_follower_get_stats(r->follower, &fs);
+    all_stats(r, &fs);
     if (incomplete != NULL && fs.messages == 0) {
         /* An empty archive would read as "the chat had no messages". */
         ck_err("runner: nothing was captured: %s", incomplete);
@@ -360,36 +441,52 @@ static void finish_run(struct runner *r, const char *incomplete)
 static void on_wait_poster(uv_timer_t *t)
 {
     struct runner *r = t->data;
-    if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
+    if (posters_busy(r) > 0)
         return;
     uv_timer_stop(t);
     finish_run(r, NULL);
 }
 
+/* One source finished following. The run goes on while any source follows:
+ * one source down does not stop the others; the archive waits for all. */
 static void on_follow_done(struct ck_follower *f, int status, void *arg)
 {
-    struct runner *r = arg;
+    struct source *src = arg;
+    struct runner *r = src->r;
     (void)f;
-    if (status < 0) {
-        ck_err("runner: following failed: %s", ck_strerror(status));
+    src->done = 1;
+    src->status_rc = status;
+    if (status < 0)
+        ck_err("runner: following%s%s failed: %s", r->n_src > 1 ? " on " : "",
+               r->n_src > 1 ? src->pc->name : "", ck_strerror(status));
+    size_t failed = 0;
+    for (size_t i = 0; i < r->n_src; i++) {
+        if (!r->src[i].done)
+            return;
+        failed += r->src[i].status_rc < 0;
+    }
+    if (failed == r->n_src) {
         save_phase(r, "failed");
         shutdown_all(r, 1);
         return;
     }
     r->following = 0; /* no more refreshes: the archive is built next */
-    /* The follower ends at its deadline even when the sweep did not get through
+    /* A follower ends at its deadline even when the sweep did not get through
      * the window; state.json then keeps where it stopped for the next run. */
-    json_t *fo = json_object_get(r->state, "follower");
-    if (!json_is_true(json_object_get(fo, "sweep_done"))) {
-        struct ck_follower_stats st = {0};
-        ck_follower_get_stats(r->follower, &st);
-        char why[300];
-        snprintf(why, sizeof why, "the sweep of the window ran out of time%s%s",
-                 st.last_error[0] ? "; last error: " : "", st.last_error);
-        finish_run(r, why);
-        return;
+    for (size_t i = 0; i < r->n_src; i++) {
+        json_t *fo = json_object_get(r->state, r->src[i].state_key);
+        if (r->src[i].status_rc < 0 || !json_is_true(json_object_get(fo, "sweep_done"))) {
+            struct ck_follower_stats st = {0};
+            ck_follower_get_stats(r->src[i].follower, &st);
+            char why[400];
+            snprintf(why, sizeof why, "the sweep of the window%s%s ran out of time%s%s",
+                     r->n_src > 1 ? " on " : "", r->n_src > 1 ? r->src[i].pc->name : "",
+                     st.last_error[0] ? "; last error: " : "", st.last_error);
+            finish_run(r, why);
+            return;
+        }
     }
-    if (r->poster != NULL && ck_poster_busy(r->poster) > 0) {
+    if (posters_busy(r) > 0) {
         ck_info("runner: waiting for the run sheet's last post before archiving");
         uv_timer_start(&r->start_timer, on_wait_poster, 200, 200);
         return;
@@ -400,13 +497,18 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
 static void on_lead_start(uv_timer_t *t)
 {
     struct runner *r = t->data;
-    ck_info("runner: following #%s on %s", r->s.hashtag, r->s.platform.base_url);
+    for (size_t i = 0; i < r->n_src; i++)
+        ck_info("runner: following #%s on %s", r->s.hashtag, r->src[i].pc->base_url);
     save_phase(r, "following");
     r->following = ck_time_now_ms() < r->sch.grace_end_ms;
-    int rc = ck_follower_start(r->follower, on_follow_done, r);
-    if (rc < 0) {
-        ck_err("runner: cannot start following: %s", ck_strerror(rc));
-        shutdown_all(r, 1);
+    for (size_t i = 0; i < r->n_src; i++) {
+        int rc = ck_follower_start(r->src[i].follower, on_follow_done, &r->src[i]);
+        if (rc < 0) {
+            ck_err("runner: cannot start following on %s: %s", r->src[i].pc->name,
+                   ck_strerror(rc));
+            shutdown_all(r, 1);
+            return;
+        }
     }
 }
 
@@ -435,9 +537,10 @@ static void watch_failures(struct runner *r, const struct ck_follower_stats *st,
     char d[32], why[400];
     ck_duration_format((now - r->failing_since_ms) / 1000 * 1000, d, sizeof d);
     snprintf(why, sizeof why, "%s did not answer for %s (%zu failed requests); last error: %s",
-             r->s.platform.base_url, d, st->errors - r->errors_seen,
+             r->n_src > 1 ? "a source" : r->s.platform.base_url, d, st->errors - r->errors_seen,
              st->last_error[0] ? st->last_error : "unknown");
-    ck_follower_stop(r->follower);
+    for (size_t i = 0; i < r->n_src; i++)
+        ck_follower_stop(r->src[i].follower);
     r->following = 0;
     finish_run(r, why);
 }
@@ -451,7 +554,7 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
 {
     if (!r->following || now < r->next_refresh_ms || now >= r->sch.grace_end_ms)
         return;
-    const char *fst = ck_follower_state_name(r->follower);
+    const char *fst = all_state(r);
     if (strcmp(fst, "sweeping") == 0 || strcmp(fst, "threads") == 0 || st->messages == 0)
         return;
     for (size_t i = r->next_step; i < r->sch.n; i++) {
@@ -495,7 +598,7 @@ static void on_tick(uv_timer_t *t)
         return;
     int64_t now = ck_time_now_ms();
     struct ck_follower_stats st;
-    ck_follower_get_stats(r->follower, &st);
+    all_stats(r, &st);
     watch_failures(r, &st, now);
     if (r->stopping)
         return;
@@ -724,17 +827,38 @@ static int prepare(struct runner *r, const struct ck_runner_opts *o)
     /* Posting needs a token; following a public hashtag does not, and a chat
      * that is over has nothing left to post. */
     int over = ck_time_now_ms() >= r->sch.grace_end_ms;
-    if (!o->rehearsal && (r->s.platform.token_env != NULL || r->s.platform.token_file != NULL)) {
-        rc = ck_session_token(&r->s, &r->token, &err);
+    r->n_src = ck_session_n_platforms(&r->s);
+    if (r->n_src > MAX_SOURCES) {
+        fprintf(stderr, "chatkeeper: %s: at most %d platforms\n", o->session_path, MAX_SOURCES);
+        return 2;
+    }
+    int any_token = 0;
+    for (size_t i = 0; i < r->n_src; i++) {
+        struct source *src = &r->src[i];
+        src->r = r;
+        src->pc = ck_session_platform_at(&r->s, i);
+        if (i == 0) {
+            snprintf(src->state_key, sizeof src->state_key, "follower");
+            snprintf(src->steps_key, sizeof src->steps_key, "steps");
+        } else {
+            snprintf(src->state_key, sizeof src->state_key, "follower:%s", src->pc->name);
+            snprintf(src->steps_key, sizeof src->steps_key, "steps:%s", src->pc->name);
+        }
+        if (o->rehearsal || (src->pc->token_env == NULL && src->pc->token_file == NULL))
+            continue;
+        ck_error_clear(&err);
+        rc = ck_platform_token(src->pc, &src->token, &err);
         if (rc < 0) {
-            if (!o->observe && r->s.post && !over) {
-                fprintf(stderr, "chatkeeper: %s\n", err.msg);
+            if (!o->observe && src->pc->post && !over) {
+                fprintf(stderr, "chatkeeper: %s%s%s\n", r->n_src > 1 ? src->pc->name : "",
+                        r->n_src > 1 ? ": " : "", err.msg);
                 return 2;
             }
             ck_warn("runner: %s; following without a token", err.msg);
         }
+        any_token |= src->token != NULL;
     }
-    r->no_poster = over && !o->rehearsal && r->token == NULL;
+    r->no_poster = over && !o->rehearsal && !any_token;
 
     json_t *doc = effective_json(&r->s, r->scaled);
     char path[4200];
@@ -773,7 +897,7 @@ static void announce_late_start(struct runner *r, int64_t now)
     local_time(r, r->sch.end_ms, when, sizeof when);
     ck_duration_format((now - r->sch.end_ms) / 60000 * 60000, ago, sizeof ago);
     const char *posting =
-        r->poster != NULL || r->no_poster ? "no step of the run sheet is posted now; " : "";
+        r->posting || r->no_poster ? "no step of the run sheet is posted now; " : "";
     if (now < r->sch.grace_end_ms) {
         local_time(r, r->sch.grace_end_ms, until, sizeof until);
         ck_info("runner: the chat ended at %s; %sfollowing #%s until %s, then sweeping the "
@@ -787,32 +911,21 @@ static void announce_late_start(struct runner *r, int64_t now)
             when, ago[0] == '0' ? "under a minute" : ago, posting, r->s.hashtag, until);
 }
 
-static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
+/* The follower of one source, and its poster when the run sheet goes there. */
+static int create_source(struct runner *r, struct source *src, const struct ck_runner_opts *o,
+                         int64_t now)
 {
     struct ck_error err = {0};
-    /* Handles first: shutdown_all closes them whatever fails below. */
-    uv_timer_init(&r->loop, &r->start_timer);
-    uv_timer_init(&r->loop, &r->step_timer);
-    uv_timer_init(&r->loop, &r->tick_timer);
-    uv_signal_init(&r->loop, &r->sigint);
-    uv_signal_init(&r->loop, &r->sigterm);
-    r->start_timer.data = r->step_timer.data = r->tick_timer.data = r;
-    r->sigint.data = r->sigterm.data = r;
-    const struct ck_platform_ops *ops = ck_platform_find(r->s.platform.type);
+    const struct ck_platform_ops *ops = ck_platform_find(src->pc->type);
     if (ops == NULL) {
-        fprintf(stderr, "chatkeeper: platform %s is not supported\n", r->s.platform.type);
+        fprintf(stderr, "chatkeeper: platform %s is not supported\n", src->pc->type);
         return 2;
     }
-    int rc = ck_http_create(&r->loop, NULL, &r->http, &err);
-    if (rc < 0) {
-        ck_err("runner: %s", err.msg);
-        return 1;
-    }
-    int64_t now = ck_time_now_ms();
+    int first = src == &r->src[0];
     struct ck_follower_conf fc = {
         .ops = ops,
-        .base_url = r->s.platform.base_url,
-        .token = r->token,
+        .base_url = src->pc->base_url,
+        .token = src->token,
         .hashtag = r->s.hashtag,
         .journal_path = r->journal_path,
         .state_path = r->state_path,
@@ -826,34 +939,71 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         .sweep_until_ms = (now > r->sch.grace_end_ms ? now : r->sch.grace_end_ms) + 10 * 60000,
         .poll_chat_ms = r->s.poll_chat_ms,
         .poll_quiet_ms = r->s.poll_quiet_ms,
-        .streaming = r->s.platform.streaming,
+        .streaming = src->pc->streaming,
+        .source_name = r->n_src > 1 ? src->pc->name : NULL,
+        .first_source = first,
+        .state_key = src->state_key,
+        .steps_key = src->steps_key,
     };
-    rc = ck_follower_create(&r->loop, r->http, r->journal, r->state, &fc, &r->follower, &err);
+    int rc = ck_follower_create(&r->loop, r->http, r->journal, r->state, &fc, &src->follower,
+                                &err);
     if (rc < 0) {
         ck_err("runner: %s", err.msg);
         return 1;
     }
+    if (o->observe || !r->s.post || r->no_poster || !src->pc->post)
+        return 0;
+    struct ck_poster_conf pc = {
+        .session = &r->s,
+        .schedule = &r->sch,
+        .ops = ops,
+        /* A rehearsal's simulator takes any token; the real one is never sent there. */
+        .token = o->rehearsal ? "rehearsal" : src->token,
+        .state_path = r->state_path,
+        .base_url = src->pc->base_url,
+        .steps_key = src->steps_key,
+    };
+    rc = ck_poster_create(&r->loop, r->http, r->state, &pc, &src->poster, &err);
+    if (rc < 0) {
+        ck_err("runner: %s", err.msg);
+        return rc == CK_EAUTH ? 2 : 1;
+    }
+    r->handlers[r->n_handlers++] = ck_poster_handler(src->poster);
+    r->posting = 1;
+    return 0;
+}
+
+static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
+{
+    struct ck_error err = {0};
+    /* Handles first: shutdown_all closes them whatever fails below. */
+    uv_timer_init(&r->loop, &r->start_timer);
+    uv_timer_init(&r->loop, &r->step_timer);
+    uv_timer_init(&r->loop, &r->tick_timer);
+    uv_signal_init(&r->loop, &r->sigint);
+    uv_signal_init(&r->loop, &r->sigterm);
+    r->start_timer.data = r->step_timer.data = r->tick_timer.data = r;
+    r->sigint.data = r->sigterm.data = r;
+    int rc = ck_http_create(&r->loop, NULL, &r->http, &err);
+    if (rc < 0) {
+        ck_err("runner: %s", err.msg);
+        return 1;
+    }
+    int64_t now = ck_time_now_ms();
+    for (size_t i = 0; i < r->n_src; i++) {
+        rc = create_source(r, &r->src[i], o, now);
+        if (rc != 0)
+            return rc;
+    }
+    r->follower = r->src[0].follower;
     uv_signal_start(&r->sigint, on_signal, SIGINT);
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
-
-    if (!o->observe && r->s.post && !r->no_poster) {
-        struct ck_poster_conf pc = {
-            .session = &r->s,
-            .schedule = &r->sch,
-            .ops = ops,
-            /* A rehearsal's simulator takes any token; the real one is never sent there. */
-            .token = o->rehearsal ? "rehearsal" : r->token,
-            .state_path = r->state_path,
-        };
-        rc = ck_poster_create(&r->loop, r->http, r->state, &pc, &r->poster, &err);
-        if (rc < 0) {
-            ck_err("runner: %s", err.msg);
-            return rc == CK_EAUTH ? 2 : 1;
-        }
-        r->handler = ck_poster_handler(r->poster);
-    } else {
+    if (r->n_handlers == 1)
+        r->handler = r->handlers[0];
+    else if (r->n_handlers > 1)
+        r->handler = (struct ck_step_handler){.name = "posters", .due = fan_out_due, .self = r};
+    else
         r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
-    }
 
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;
@@ -870,8 +1020,9 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     arm_step_timer(r);
     /* Resends steps whose intent was saved but whose reply was not, and posts or
      * skips (by missed_step_limit) the steps already past at start-up. */
-    if (r->poster != NULL)
-        ck_poster_resume(r->poster);
+    for (size_t i = 0; i < r->n_src; i++)
+        if (r->src[i].poster != NULL)
+            ck_poster_resume(r->src[i].poster);
 
     char when[64];
     local_time(r, r->sch.lead_ms, when, sizeof when);
@@ -915,9 +1066,11 @@ int ck_runner_main(const struct ck_runner_opts *o)
     json_decref(r->state);
     ck_schedule_finish(&r->sch);
     ck_session_finish(&r->s);
-    if (r->token != NULL) {
-        memset(r->token, 0, strlen(r->token));
-        free(r->token);
+    for (size_t i = 0; i < r->n_src; i++) {
+        if (r->src[i].token != NULL) {
+            memset(r->src[i].token, 0, strlen(r->src[i].token));
+            free(r->src[i].token);
+        }
     }
     free(r);
     return code;
