@@ -142,8 +142,16 @@ static void mark_posted(struct ctx *x, const struct ck_group_question *q)
 
 /* ---- people -------------------------------------------------------------- */
 
+/* A Bluesky handle is a host name: "name.bsky.social", no second '@'. */
+static bool bluesky_shaped(const char *h)
+{
+    return strchr(h, '@') == NULL && strchr(h, '.') != NULL;
+}
+
 /* "@Ann" matches "@ann@example.org": Twitter handles have no domain, and a
- * session file may name a local account without one. */
+ * session file may name a local account without one. A Bluesky handle
+ * ("@name.bsky.social") matches only itself: it is a whole domain, and a
+ * fediverse account "@name.bsky.social@elsewhere" is someone else. */
 static bool same_handle(const char *a, const char *b)
 {
     if (a == NULL || b == NULL)
@@ -152,6 +160,8 @@ static bool same_handle(const char *a, const char *b)
         a++;
     if (*b == '@')
         b++;
+    if (bluesky_shaped(a) || bluesky_shaped(b))
+        return bluesky_shaped(a) && bluesky_shaped(b) && strcasecmp(a, b) == 0;
     const char *da = strchr(a, '@'), *db = strchr(b, '@');
     size_t la = da != NULL ? (size_t)(da - a) : strlen(a);
     size_t lb = db != NULL ? (size_t)(db - b) : strlen(b);

@@ -713,6 +713,8 @@ static void rehome_facilitators(struct ck_session *s)
     for (size_t i = 0; i < s->n_facilitators; i++) {
         const char *f = s->facilitators[i];
         const char *at = strchr(f + 1, '@');
+        if (at == NULL && strchr(f, '.') != NULL)
+            continue; /* a Bluesky handle: not a Mastodon account to move */
         size_t ul = at ? (size_t)(at - f) : strlen(f);
         char *nf = malloc(ul + hl + 2);
         if (nf == NULL)

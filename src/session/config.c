@@ -333,10 +333,25 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
         s->facilitators = calloc(json_array_size(v), sizeof *s->facilitators);
         if (s->facilitators == NULL)
             return ck_cfg_oom(c);
+        /* One list for every platform (issue 11), each handle written as its
+         * platform writes accounts: Bluesky's where the session has Bluesky. */
+        bool bsky = s->imported;
+        for (size_t i = 0; i < ck_session_n_platforms(s); i++)
+            bsky = bsky || strcmp(ck_session_platform_at(s, i)->type, "bluesky") == 0;
         for (size_t i = 0; i < json_array_size(v); i++) {
             json_t *f = json_array_get(v, i);
-            if (!json_is_string(f) || !(ck_cfg_facilitator_ok(json_string_value(f)) ||
-                                        (s->imported && twitter_handle_ok(json_string_value(f))))) {
+            const char *fs = json_string_value(f);
+            if (fs != NULL && !bsky && ck_cfg_bluesky_handle_ok(fs)) {
+                char p[64];
+                snprintf(p, sizeof p, "facilitators[%zu]", i);
+                return ck_cfg_fail(c, p, 0,
+                                   "\"%s\" is a Bluesky handle, and no entry of \"platforms\" "
+                                   "is Bluesky; expected a handle like \"@user@example.social\"",
+                                   fs);
+            }
+            if (!json_is_string(f) ||
+                !(ck_cfg_facilitator_ok(fs) || (bsky && ck_cfg_bluesky_handle_ok(fs)) ||
+                  (s->imported && twitter_handle_ok(fs)))) {
                 char p[64], got[64];
                 snprintf(p, sizeof p, "facilitators[%zu]", i);
                 ck_cfg_describe(f, got, sizeof got);

@@ -65,6 +65,7 @@ void ck_platform_conf_finish(struct ck_platform_conf *pc);
 /* Value rules; each returns 1 when the value is acceptable. */
 int ck_cfg_hashtag_ok(const char *h);
 int ck_cfg_facilitator_ok(const char *f);
+int ck_cfg_bluesky_handle_ok(const char *f);
 /* NULL if fmt is a valid question format, else why not (written to buf). */
 const char *ck_cfg_format_problem(const char *fmt, char *buf, size_t n);
 

@@ -419,6 +419,13 @@ static void test_facilitators_and_tokens(void **st)
     assert_int_equal(s.n_facilitators, 2);
     assert_string_equal(s.facilitators[1], "@mod_1@127.0.0.1:8765");
     ck_session_finish(&s);
+    /* Issue 11: a Bluesky handle in a session without Bluesky is a mistake
+     * ("@user.example.org" for "@user@example.org"), said as such. */
+    expect_error("\"duration\": \"1h30m\",",
+                 "\"duration\": \"1h30m\", \"facilitators\": [\"@a@b.org\", \"@name.bsky.social\"],",
+                 "cfg/t.json:6:53: field 'facilitators[1]': \"@name.bsky.social\" is a Bluesky "
+                 "handle, and no entry of \"platforms\" is Bluesky; expected a handle like "
+                 "\"@user@example.social\"");
 }
 
 static void test_token_sources(void **st)

@@ -475,6 +475,34 @@ static void test_posted_on_two_sources(void **st)
     expect(&m[3], 2, CK_BY_QUESTION);
 }
 
+/* Issue 11: one list holds every platform's handles, each matched as its
+ * platform writes accounts. A facilitator's "Q1 ..." post is a question post;
+ * the same words from someone else are not. */
+static void test_facilitators_per_platform(void **st)
+{
+    (void)st;
+    static const char *const fac[] = {"@host@a.example", "@host.bsky.social", "@hostx"};
+    struct ck_group_question q[] = {{1, "Who comes to your reading group?", 10 * MIN, NULL, NULL, 0}};
+    struct ck_group_conf c = {q, 1, fac, 3, "#readchat", 0, 0};
+    static const struct row rows[] = {
+        {"m", NULL, "@HOST@a.example", 10, "Q1 Who comes to your reading group? #readchat", 0},
+        {"b", NULL, "@host.bsky.social", 10, "Q1 Who comes to your reading group? #readchat", 0},
+        {"x", NULL, "@hostx", 10, "Q1 Who comes to your reading group? #readchat", 0},
+        /* a fediverse account named like the Bluesky handle is someone else */
+        {"f", NULL, "@host.bsky.social@evil.example", 10,
+         "Q1 Who comes to your reading group? #readchat", 0},
+        {"d", NULL, "@host.bsky.social.evil.example", 10,
+         "Q1 Who comes to your reading group? #readchat", 0},
+    };
+    struct ck_group_msg m[5];
+    run(&c, rows, 5, m, NULL, 0);
+    expect(&m[0], 1, CK_BY_QUESTION);
+    expect(&m[1], 1, CK_BY_QUESTION);
+    expect(&m[2], 1, CK_BY_QUESTION);
+    assert_int_not_equal(m[3].by, CK_BY_QUESTION);
+    assert_int_not_equal(m[4].by, CK_BY_QUESTION);
+}
+
 static void test_replies(void **st)
 {
     (void)st;
@@ -830,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_question_posts),
         cmocka_unit_test(test_posted_id_and_schedule),
         cmocka_unit_test(test_posted_on_two_sources),
+        cmocka_unit_test(test_facilitators_per_platform),
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_time_content_and_limits),
         cmocka_unit_test(test_reply_belongs_to_thread),
