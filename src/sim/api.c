@@ -229,6 +229,10 @@ void ck_sim_api_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int6
     const char *p = rq->path;
     int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
     static const char tl[] = "/api/v1/timelines/tag/";
+    if (strncmp(p, "/xrpc/", 6) == 0) { /* the same chat as a Bluesky PDS (bsky.c) */
+        ck_sim_bsky_handle(sim, rq, now, rep);
+        return;
+    }
     static const char st[] = "/api/v1/statuses";
     if (get && strncmp(p, tl, sizeof tl - 1) == 0 && p[sizeof tl - 1] != '\0') {
         timeline(sim, rq, p + sizeof tl - 1, now, rep);
