@@ -19,6 +19,7 @@
  * a client must look the record up (getRecord) instead of retrying blindly.
  * Rate-limit headers and faults are the HTTP front's (server.c). */
 #include "chatkeeper/sim.h"
+#include "bsky_int.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -33,225 +34,6 @@
 #define ACCESS_TTL_S (2 * 3600)        /* bsky.social: two hours */
 #define REFRESH_TTL_S (90 * 24 * 3600) /* and ninety days */
 #define MAX_SIGN_INS 30                /* createSession: 30 per 5 minutes on bsky.social */
-
-static const char b32[] = "234567abcdefghijklmnopqrstuvwxyz"; /* base32-sortable */
-
-void ck_sim_tid(int64_t time_us, unsigned clock, char out[14])
-{
-    uint64_t v = ((uint64_t)time_us << 10 | (clock & 1023u)) & 0x7FFFFFFFFFFFFFFFULL;
-    for (int i = 12; i >= 0; i--) {
-        out[i] = b32[v & 31];
-        v >>= 5;
-    }
-    out[13] = '\0';
-}
-
-static uint64_t fnv(const char *s, uint64_t h)
-{
-    for (; *s != '\0'; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-/* n base32 characters from a hash of a and b. */
-static void hashed(const char *a, const char *b, char *out, size_t n)
-{
-    uint64_t h = fnv(b, fnv(a, 1469598103934665603ULL));
-    for (size_t i = 0; i < n; i++) {
-        out[i] = b32[h & 31];
-        h = h >> 5 | (h & 31) << 59;
-        h = (h ^ i) * 1099511628211ULL;
-    }
-    out[n] = '\0';
-}
-
-/* ---- identities ---------------------------------------------------------- */
-
-static void did_of(const struct ck_sim *sim, size_t account, char out[40])
-{
-    const struct ck_sim_account *a = &sim->script.accounts[account];
-    memcpy(out, "did:plc:", 8);
-    hashed(a->username, a->domain != NULL ? a->domain : "", out + 8, 24);
-}
-
-/* "ann.bsky.social"; a remote account "ann-glammr.bsky.social" (handles are
- * host names: lowercase, no '_'). */
-static void handle_of(const struct ck_sim *sim, size_t account, char *out, size_t n)
-{
-    const struct ck_sim_account *a = &sim->script.accounts[account];
-    size_t o = 0;
-    for (const char *p = a->username; *p != '\0' && o + 40 < n; p++)
-        out[o++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
-    if (a->domain != NULL && o + 40 < n) {
-        out[o++] = '-';
-        for (const char *p = a->domain; *p != '\0' && *p != '.' && o + 20 < n; p++)
-            out[o++] = isalnum((unsigned char)*p) ? (char)tolower((unsigned char)*p) : '-';
-    }
-    snprintf(out + o, n - o, ".bsky.social");
-}
-
-static void uri_of(const struct ck_sim *sim, const struct ck_sim_entry *e, char *out, size_t n)
-{
-    char did[40];
-    did_of(sim, e->account, did);
-    snprintf(out, n, "at://%s/app.bsky.feed.post/%s", did, e->rkey);
-}
-
-static void cid_of(const struct ck_sim_entry *e, char out[64])
-{
-    memcpy(out, "bafyrei", 7);
-    hashed(e->id, e->rkey, out + 7, 52);
-}
-
-/* The entry at this at:// URI (by its author's did or handle), or NULL. */
-static struct ck_sim_entry *find_uri(const struct ck_sim *sim, const char *uri)
-{
-    static const char coll[] = "/app.bsky.feed.post/";
-    if (uri == NULL || strncmp(uri, "at://", 5) != 0)
-        return NULL;
-    const char *c = strstr(uri + 5, coll);
-    if (c == NULL)
-        return NULL;
-    size_t alen = (size_t)(c - (uri + 5));
-    const char *rkey = c + sizeof coll - 1;
-    for (size_t i = 0; i < sim->n_entries; i++) {
-        struct ck_sim_entry *e = sim->entries[i];
-        char did[40], handle[128];
-        if (strcmp(e->rkey, rkey) != 0)
-            continue;
-        did_of(sim, e->account, did);
-        handle_of(sim, e->account, handle, sizeof handle);
-        if ((strlen(did) == alen && strncmp(did, uri + 5, alen) == 0) ||
-            (strlen(handle) == alen && strncmp(handle, uri + 5, alen) == 0))
-            return e;
-    }
-    return NULL;
-}
-
-/* ---- views ----------------------------------------------------------------- */
-
-static int tag_char(unsigned char c)
-{
-    return isalnum(c) || c == '_' || c >= 0x80;
-}
-
-/* Facets for the text's hashtags and links, with UTF-8 byte offsets. */
-static json_t *facets_of(const char *text)
-{
-    json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && text[i] != '\0'; i++) {
-        bool start = i == 0 || isspace((unsigned char)text[i - 1]) || text[i - 1] == '(';
-        if (!start)
-            continue;
-        size_t end = i;
-        json_t *feature = NULL;
-        if (text[i] == '#' && tag_char((unsigned char)text[i + 1])) {
-            for (end = i + 1; tag_char((unsigned char)text[end]); end++)
-                ;
-            feature = json_pack("{s:s s:s%}", "$type", "app.bsky.richtext.facet#tag", "tag",
-                                text + i + 1, end - i - 1);
-        } else if (strncmp(text + i, "https://", 8) == 0 || strncmp(text + i, "http://", 7) == 0) {
-            for (end = i; text[end] != '\0' && !isspace((unsigned char)text[end]); end++)
-                ;
-            while (end > i && strchr(".,;:!?)", text[end - 1]) != NULL)
-                end--;
-            feature = json_pack("{s:s s:s%}", "$type", "app.bsky.richtext.facet#link", "uri",
-                                text + i, end - i);
-        }
-        if (feature == NULL)
-            continue;
-        json_array_append_new(arr, json_pack("{s:{s:I s:I} s:[o]}", "index", "byteStart",
-                                             (json_int_t)i, "byteEnd", (json_int_t)end,
-                                             "features", feature));
-        i = end - 1;
-    }
-    return arr;
-}
-
-static json_t *strong_ref(const struct ck_sim *sim, const struct ck_sim_entry *e)
-{
-    char uri[160], cid[64];
-    uri_of(sim, e, uri, sizeof uri);
-    cid_of(e, cid);
-    return json_pack("{s:s s:s}", "uri", uri, "cid", cid);
-}
-
-static json_t *record_of(const struct ck_sim *sim, const struct ck_sim_entry *e)
-{
-    char created[32];
-    ck_time_format_rfc3339(e->chat_ms, created);
-    json_t *r = json_pack("{s:s s:s s:s s:o s:[s]}", "$type", "app.bsky.feed.post", "createdAt",
-                          created, "text", e->text, "facets", facets_of(e->text), "langs",
-                          e->language);
-    if (r != NULL && e->parent != NULL) {
-        const struct ck_sim_entry *root = e->parent;
-        while (root->parent != NULL)
-            root = root->parent;
-        json_object_set_new(r, "reply", json_pack("{s:o s:o}", "root", strong_ref(sim, root),
-                                                  "parent", strong_ref(sim, e->parent)));
-    }
-    if (r != NULL && e->script != NULL && e->script->n_media > 0) {
-        json_t *imgs = json_array();
-        for (size_t i = 0; i < e->script->n_media; i++)
-            json_array_append_new(
-                imgs, json_pack("{s:s s:{s:s s:{s:s} s:s s:i} s:{s:i s:i}}", "alt",
-                                e->script->media[i], "image", "$type", "blob", "ref", "$link",
-                                "bafkreiexampleimage", "mimeType", "image/png", "size", 41234,
-                                "aspectRatio", "width", 1200, "height", 800));
-        json_object_set_new(r, "embed",
-                            json_pack("{s:s s:o}", "$type", "app.bsky.embed.images", "images", imgs));
-    }
-    return r;
-}
-
-static json_t *author_of(const struct ck_sim *sim, size_t account)
-{
-    const struct ck_sim_account *a = &sim->script.accounts[account];
-    char did[40], handle[128];
-    did_of(sim, account, did);
-    handle_of(sim, account, handle, sizeof handle);
-    return json_pack("{s:s s:s s:s s:{s:b s:b} s:[] s:s}", "did", did, "handle", handle,
-                     "displayName", a->display_name != NULL ? a->display_name : "", "viewer",
-                     "muted", 0, "blockedBy", 0, "labels", "createdAt",
-                     "2023-04-12T10:00:00.000Z");
-}
-
-static json_t *embed_view(const struct ck_sim *sim, const struct ck_sim_entry *e)
-{
-    char did[40];
-    did_of(sim, e->account, did);
-    json_t *imgs = json_array();
-    for (size_t i = 0; i < e->script->n_media; i++) {
-        char thumb[200], full[200];
-        snprintf(thumb, sizeof thumb,
-                 "https://cdn.bsky.app/img/feed_thumbnail/plain/%s/bafkreiexampleimage@jpeg", did);
-        snprintf(full, sizeof full,
-                 "https://cdn.bsky.app/img/feed_fullsize/plain/%s/bafkreiexampleimage@jpeg", did);
-        json_array_append_new(imgs, json_pack("{s:s s:s s:s s:{s:i s:i}}", "thumb", thumb,
-                                              "fullsize", full, "alt", e->script->media[i],
-                                              "aspectRatio", "width", 1200, "height", 800));
-    }
-    return json_pack("{s:s s:o}", "$type", "app.bsky.embed.images#view", "images", imgs);
-}
-
-/* app.bsky.feed.defs#postView */
-static json_t *post_view(const struct ck_sim *sim, const struct ck_sim_entry *e, int64_t now)
-{
-    char uri[160], cid[64], indexed[32];
-    uri_of(sim, e, uri, sizeof uri);
-    cid_of(e, cid);
-    ck_time_format_rfc3339(ck_sim_chat_time(sim, e->visible_ms), indexed);
-    long replies, reposts, likes;
-    ck_sim_entry_counts(sim, e, now, &replies, &reposts, &likes);
-    json_t *v = json_pack("{s:s s:s s:o s:o s:i s:i s:i s:i s:s s:{s:b s:b} s:[]}", "uri", uri,
-                          "cid", cid, "author", author_of(sim, e->account), "record",
-                          record_of(sim, e), "replyCount", (int)replies, "repostCount",
-                          (int)reposts, "likeCount", (int)likes, "quoteCount", 0, "indexedAt",
-                          indexed, "viewer", "threadMuted", 0, "embeddingDisabled", 0, "labels");
-    if (v != NULL && e->script != NULL && e->script->n_media > 0)
-        json_object_set_new(v, "embed", embed_view(sim, e));
-    return v;
-}
 
 /* ---- tokens ------------------------------------------------------------------ */
 
@@ -309,7 +91,7 @@ static json_t *jwt(const char *did, const char *scope, int64_t now_s, int64_t tt
                      scope, did, (long long)now_s, (long long)(now_s + ttl_s), jti);
     b64url("{\"typ\":\"at+jwt\",\"alg\":\"HS256\"}", 31, head, sizeof head);
     b64url(payload, (size_t)n, body, sizeof body);
-    hashed(body, scope, sig, 43);
+    ck_sim_bsky_hashed(body, scope, sig, 43);
     size_t len = strlen(head) + strlen(body) + strlen(sig) + 3;
     tok = malloc(len);
     if (tok == NULL)
@@ -366,8 +148,8 @@ static int authorised(const struct ck_sim_request *rq, const char *scope, int64_
 static void session(struct ck_sim *sim, int64_t now, struct ck_sim_reply *rep)
 {
     char did[40], handle[128];
-    did_of(sim, sim->script.self, did);
-    handle_of(sim, sim->script.self, handle, sizeof handle);
+    ck_sim_bsky_did(sim, sim->script.self, did);
+    ck_sim_bsky_handle_of(sim, sim->script.self, handle, sizeof handle);
     long serial = sim->bsky_sessions + sim->bsky_refreshes;
     rep->status = 200;
     rep->json = json_pack("{s:s s:s s:o s:o s:b}", "did", did, "handle", handle, "accessJwt",
@@ -468,7 +250,7 @@ static void search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t 
     qsort(hits, n, sizeof *hits, cmp_latest);
     json_t *posts = json_array();
     for (size_t i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++)
-        json_array_append_new(posts, post_view(sim, hits[i], now));
+        json_array_append_new(posts, ck_sim_bsky_post_view(sim, hits[i], now));
     rep->status = 200;
     rep->json = json_pack("{s:o}", "posts", posts);
     if (rep->json != NULL && (size_t)(offset + limit) < n)
@@ -482,7 +264,7 @@ static json_t *thread_view(const struct ck_sim *sim, const struct ck_sim_entry *
                            long depth, long height, int with_replies)
 {
     json_t *t = json_pack("{s:s s:o}", "$type", "app.bsky.feed.defs#threadViewPost", "post",
-                          post_view(sim, e, now));
+                          ck_sim_bsky_post_view(sim, e, now));
     if (t == NULL)
         return NULL;
     if (height > 0 && e->parent != NULL && e->parent->visible_ms <= now)
@@ -504,7 +286,7 @@ static void post_thread(struct ck_sim *sim, const struct ck_sim_request *rq, int
 {
     const char *uri = rq->arg(rq->arg_ctx, "uri");
     const char *d = rq->arg(rq->arg_ctx, "depth"), *h = rq->arg(rq->arg_ctx, "parentHeight");
-    struct ck_sim_entry *e = find_uri(sim, uri);
+    struct ck_sim_entry *e = ck_sim_bsky_find_uri(sim, uri);
     if (e == NULL || !visible_public(e, now)) {
         char msg[300];
         snprintf(msg, sizeof msg, "Post not found: %.250s", uri != NULL ? uri : "");
@@ -551,7 +333,7 @@ static void create_record(struct ck_sim *sim, const struct ck_sim_request *rq, i
     const char *text = json_string_value(json_object_get(rec, "text"));
     const char *parent = json_string_value(
         json_object_get(json_object_get(json_object_get(rec, "reply"), "parent"), "uri"));
-    struct ck_sim_entry *pe = parent != NULL ? find_uri(sim, parent) : NULL;
+    struct ck_sim_entry *pe = parent != NULL ? ck_sim_bsky_find_uri(sim, parent) : NULL;
     if (coll == NULL || strcmp(coll, "app.bsky.feed.post") != 0 || text == NULL) {
         xrpc_error(rep, 400, "InvalidRequest",
                    "Invalid app.bsky.feed.post record: Record must have the property \"text\"");
@@ -577,8 +359,8 @@ static void create_record(struct ck_sim *sim, const struct ck_sim_request *rq, i
             if (rkey != NULL)
                 snprintf(e->rkey, sizeof e->rkey, "%s", rkey);
             char uri[160], cid[64], rev[14];
-            uri_of(sim, e, uri, sizeof uri);
-            cid_of(e, cid);
+            ck_sim_bsky_uri(sim, e, uri, sizeof uri);
+            ck_sim_bsky_cid(e, cid);
             ck_sim_tid(now * 1000, 3, rev);
             rep->status = 200;
             rep->created = 1;
@@ -599,7 +381,7 @@ static void get_record(struct ck_sim *sim, const struct ck_sim_request *rq, int6
              coll != NULL ? coll : "", rkey != NULL ? rkey : "");
     struct ck_sim_entry *e = repo != NULL && coll != NULL && rkey != NULL &&
                                      strcmp(coll, "app.bsky.feed.post") == 0
-                                 ? find_uri(sim, uri)
+                                 ? ck_sim_bsky_find_uri(sim, uri)
                                  : NULL;
     if (e == NULL || e->visible_ms > now) {
         char msg[340];
@@ -608,10 +390,10 @@ static void get_record(struct ck_sim *sim, const struct ck_sim_request *rq, int6
         return;
     }
     char cid[64];
-    cid_of(e, cid);
-    uri_of(sim, e, uri, sizeof uri);
+    ck_sim_bsky_cid(e, cid);
+    ck_sim_bsky_uri(sim, e, uri, sizeof uri);
     rep->status = 200;
-    rep->json = json_pack("{s:s s:s s:o}", "uri", uri, "cid", cid, "value", record_of(sim, e));
+    rep->json = json_pack("{s:s s:s s:o}", "uri", uri, "cid", cid, "value", ck_sim_bsky_record(sim, e));
 }
 
 void ck_sim_bsky_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
