@@ -678,6 +678,17 @@ static json_t *effective_json(const struct ck_session *s, int scaled)
     json_t *plat = json_object_get(doc, "platform");
     if (json_is_object(plat))
         json_object_set_new(plat, "base_url", json_string(s->platform.base_url));
+    /* Several sources: each keeps its name (what the journal and state.json
+     * say); the first one's base URL is where this run went (a rehearsal's
+     * simulator), the others' stay as written, so the file stays valid (a
+     * source twice is an error) for archive and catchup, which fetch nothing. */
+    json_t *plats = json_object_get(doc, "platforms");
+    for (size_t i = 0; i < json_array_size(plats) && i < ck_session_n_platforms(s); i++) {
+        json_t *e = json_array_get(plats, i);
+        json_object_set_new(e, "name", json_string(ck_session_platform_at(s, i)->name));
+        if (i == 0)
+            json_object_set_new(e, "base_url", json_string(s->platform.base_url));
+    }
     if (scaled)
         return doc;
     ck_duration_format(s->duration_ms, buf, sizeof buf);
@@ -752,11 +763,16 @@ static int apply_overrides(struct runner *r, const struct ck_runner_opts *o)
             ck_err("runner: --base-url %s: only https://, or http:// on loopback", o->base_url);
             return 2;
         }
-        char *u = strdup(o->base_url);
-        if (u == NULL)
-            return 1;
-        free(s->platform.base_url);
-        s->platform.base_url = u;
+        /* Every source plays against the one simulator: it serves the chat as
+         * each platform's API (Mastodon's, and Bluesky's XRPC). */
+        for (size_t i = 0; i < ck_session_n_platforms(s); i++) {
+            struct ck_platform_conf *pc = ck_session_platform_mut(s, i);
+            char *u = strdup(o->base_url);
+            if (u == NULL)
+                return 1;
+            free(pc->base_url);
+            pc->base_url = u;
+        }
         if (o->rehearsal)
             rehome_facilitators(s);
     }

@@ -173,9 +173,9 @@ int ck_cfg_platform_entry(struct ck_cfg_ctx *c, const json_t *v, const char *pat
         rc = ck_cfg_string(c, v, path, "token_file", 0, &pc->token_file);
     if (rc != 0)
         return rc;
-    if (pc->name != NULL && (strlen(pc->name) > 64 || strpbrk(pc->name, "\t\r\n") != NULL)) {
+    if (pc->name != NULL && (strlen(pc->name) > 300 || strpbrk(pc->name, "\t\r\n") != NULL)) {
         ck_cfg_join(p, sizeof p, path, "name");
-        return ck_cfg_fail(c, p, 0, "expected a short name on one line (at most 64 bytes)");
+        return ck_cfg_fail(c, p, 0, "expected a short name on one line (at most 300 bytes)");
     }
     if (pc->token_env != NULL && pc->token_file != NULL) {
         ck_cfg_join(p, sizeof p, path, "token_file");

@@ -180,9 +180,47 @@ def test_one_source_failing_does_not_stop_the_other(s):
     check(rc in (0, 1), f"exit {rc}")
 
 
+def test_rehearsal_plays_every_source_on_one_simulator():
+    """run --rehearse: every source plays against the one simulator (which
+    serves the chat as each platform's API); each source's run sheet is posted;
+    the session directory's session.json still loads (archive rebuilds it)."""
+    tmp = tempfile.mkdtemp(prefix="ck-multi-reh-")
+    try:
+        path = os.path.join(tmp, "session.json")
+        doc = {
+            "title": "Rehearsal on two", "hashtag": "uklibchat", "timezone": "Europe/London",
+            "start": "2026-12-03T20:00", "duration": "6m", "lead": "30s", "grace": "1m",
+            "platforms": [
+                {"type": "mastodon", "base_url": "https://a.example", "token_env": "CK_NOPE"},
+                {"type": "mastodon", "base_url": "https://b.example", "token_env": "CK_NOPE",
+                 "name": "b"}],
+            "facilitators": ["@uklibchat@a.example"], "poll": {"chat": "1s", "quiet": "1s"},
+            "welcome": {"at": "0m", "text": "Welcome to the test chat"},
+            "questions": [{"at": f"{i}m", "text": f"Question number {i}?"} for i in range(1, 4)],
+            "closing": {"at": "5m", "text": "Thanks all"},
+        }
+        json.dump(doc, open(path, "w"))
+        out = os.path.join(tmp, "out")
+        p = subprocess.run([BIN, "run", path, "--rehearse", SCRIPT, "--speed", "30",
+                            "--no-status", "--out", out], capture_output=True, text=True,
+                           timeout=200)
+        check(p.returncode == 0, f"rehearsal exit {p.returncode}: {p.stderr[-1500:]}")
+        st = json.load(open(os.path.join(out, "state.json")))
+        for key in ("steps", "steps:b"):
+            check(all(st.get(key, {}).get(k, {}).get("status") == "posted" for k in STEPS),
+                  f"{key}: {st.get(key)}")
+        # (one simulator, one account, the same Idempotency-Key: the server
+        # answers the second source's post with the first, as Mastodon would)
+        a = subprocess.run([BIN, "archive", out], capture_output=True, text=True, timeout=60)
+        check(a.returncode == 0, f"archive of the rehearsal: {a.returncode} {a.stderr[-500:]}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     tests = [test_two_instances_post_follow_and_merge, test_exactly_once_on_each_across_kill9,
-             test_one_source_failing_does_not_stop_the_other]
+             test_one_source_failing_does_not_stop_the_other,
+             test_rehearsal_plays_every_source_on_one_simulator]
     names = sys.argv[3:]
     if names:
         tests = [t for t in tests if t.__name__ in names]
