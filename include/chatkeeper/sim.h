@@ -30,6 +30,10 @@ struct ck_sim_opts {
     int no_streaming;       /* answer the streaming API with 404, as instances that disable it */
     int64_t stream_drop_ms; /* close each stream this long (real time) after it opened; 0: never */
     double stream_skip;     /* 0..1: share of statuses a stream leaves out (a lossy stream) */
+    /* 0..1: share of the participants who are on Bluesky, not Mastodon (issue
+     * 11): each side then shows only its own people's posts (and what was
+     * posted through it). 0: every post is on both sides, one world. */
+    double bluesky_share;
 };
 
 /* Serve until SIGINT/SIGTERM. Prints "listening on http://127.0.0.1:PORT" on stdout
@@ -129,6 +133,8 @@ char *ck_sim_render_html(const struct ck_sim_script *s, const char *text, const 
 
 /* ---- server state (world.c, entity.c), internal to src/sim and its tests --- */
 
+enum { CK_SIM_HOME_BOTH = 0, CK_SIM_HOME_MASTODON = 1, CK_SIM_HOME_BLUESKY = 2 };
+
 /* One status as served: a script status placed in real time, or a posted one. */
 struct ck_sim_entry {
     char id[24];
@@ -145,6 +151,7 @@ struct ck_sim_entry {
     int has_hashtag;
     int late; /* got a fault's late visibility */
     char *text;    /* owned: plain text, as Bluesky shows the post */
+    int home;      /* CK_SIM_HOME_*: which API shows it (with opts.bluesky_share) */
     char rkey[16]; /* Bluesky record key: a TID of created_ms, or the one createRecord got */
 };
 

@@ -180,9 +180,11 @@ static void create_session(struct ck_sim *sim, const struct ck_sim_request *rq, 
 
 /* ---- reading ------------------------------------------------------------------- */
 
+/* On the Bluesky side at now (a Mastodon-only post never is). */
 static int visible_public(const struct ck_sim_entry *e, int64_t now)
 {
-    return e->visible_ms <= now && strcmp(e->visibility, "public") == 0;
+    return e->visible_ms <= now && strcmp(e->visibility, "public") == 0 &&
+           e->home != CK_SIM_HOME_MASTODON;
 }
 
 static int matches(const struct ck_sim *sim, const struct ck_sim_entry *e, const char *tag,
@@ -358,6 +360,8 @@ static void create_record(struct ck_sim *sim, const struct ck_sim_request *rq, i
         } else {
             if (rkey != NULL)
                 snprintf(e->rkey, sizeof e->rkey, "%s", rkey);
+            if (sim->opts.bluesky_share > 0)
+                e->home = CK_SIM_HOME_BLUESKY;
             char uri[160], cid[64], rev[14];
             ck_sim_bsky_uri(sim, e, uri, sizeof uri);
             ck_sim_bsky_cid(e, cid);

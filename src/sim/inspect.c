@@ -3,7 +3,7 @@
  *
  *   GET /sim/statuses  [{"id", "key", "account", "created_at", "visible_at", "created_ms",
  *                        "visible_ms", "chat_ms", "has_hashtag", "posted", "late",
- *                        "in_reply_to_id"}]
+ *                        "in_reply_to_id", "home" (both|mastodon|bluesky), "rkey"}]
  *                      every script and posted status, in id order; *_ms and *_at in
  *                      real time, chat_ms the created_at the API shows (the chat's clock)
  *   GET /sim/requests  [{"t", "method", "path", "status", "fault"}]   t in epoch ms,
@@ -30,15 +30,18 @@ static json_t *statuses_json(const struct ck_sim *sim)
         ck_time_format_rfc3339(e->visible_ms, vis);
         json_t *acct = a->domain != NULL ? json_sprintf("%s@%s", a->username, a->domain)
                                          : json_string(a->username);
+        static const char *const homes[] = {"both", "mastodon", "bluesky"};
         json_array_append_new(
-            arr, json_pack("{s:s s:o s:o s:s s:s s:I s:I s:I s:b s:b s:b s:o}", "id", e->id, "key",
+            arr, json_pack("{s:s s:o s:o s:s s:s s:I s:I s:I s:b s:b s:b s:o s:s s:s}", "id", e->id,
+                           "key",
                            e->script != NULL && e->script->key != NULL ? json_string(e->script->key)
                                                                        : json_null(),
                            "account", acct, "created_at", created, "visible_at", vis, "created_ms",
                            (json_int_t)e->created_ms, "visible_ms", (json_int_t)e->visible_ms,
                            "chat_ms", (json_int_t)e->chat_ms, "has_hashtag", e->has_hashtag,
                            "posted", e->script == NULL, "late", e->late, "in_reply_to_id",
-                           e->parent != NULL ? json_string(e->parent->id) : json_null()));
+                           e->parent != NULL ? json_string(e->parent->id) : json_null(), "home",
+                           homes[e->home], "rkey", e->rkey));
     }
     return arr;
 }

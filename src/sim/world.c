@@ -111,6 +111,19 @@ static int entry_render(struct ck_sim *sim, struct ck_sim_entry *e, const char *
     return e->html != NULL ? 0 : CK_ENOMEM;
 }
 
+/* Which side a participant is on: with a Bluesky share, a stable draw from the
+ * account's name (the host, who posts through the API, is on both). */
+static int home_of(const struct ck_sim *sim, size_t account)
+{
+    if (sim->opts.bluesky_share <= 0 || account == sim->script.self)
+        return CK_SIM_HOME_BOTH;
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = sim->script.accounts[account].key; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (double)(h % 1000) < sim->opts.bluesky_share * 1000.0 ? CK_SIM_HOME_BLUESKY
+                                                                 : CK_SIM_HOME_MASTODON;
+}
+
 int ck_sim_state_init(struct ck_sim *sim, const struct ck_sim_opts *opts,
                       struct ck_sim_script *script, const char *base, struct ck_error *err)
 {
@@ -154,6 +167,7 @@ int ck_sim_state_init(struct ck_sim *sim, const struct ck_sim_opts *opts,
             sim->late_visible++;
         }
         e->visible_ms = e->created_ms + llround((double)delay / speed);
+        e->home = home_of(sim, st->account);
         e->language = strdup(st->language);
         e->visibility = strdup("public");
         if (e->language == NULL || e->visibility == NULL ||

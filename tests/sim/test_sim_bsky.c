@@ -113,13 +113,21 @@ struct world {
     struct ck_bluesky_session s;
 };
 
+static void world_open_share(struct world *w, int64_t now, double share);
+
 static void world_open(struct world *w, int64_t now)
+{
+    world_open_share(w, now, 0);
+}
+
+static void world_open_share(struct world *w, int64_t now, double share)
 {
     struct ck_sim_script script;
     struct ck_error err = {0};
     assert_int_equal(ck_sim_script_load(script_path, &script, &err), 0);
     /* started three hours ago at 60x: the whole chat is visible */
-    struct ck_sim_opts o = {.speed = 60, .seed = 3, .start_ms = now - 3 * 3600000};
+    struct ck_sim_opts o = {.speed = 60, .seed = 3, .start_ms = now - 3 * 3600000,
+                            .bluesky_share = share};
     assert_int_equal(ck_sim_state_init(&w->sim, &o, &script, BASE, &err), 0);
     w->now = now;
     struct ck_request req;
@@ -371,6 +379,62 @@ static void test_post_exactly_once_by_rkey(void **st)
     world_close(&w);
 }
 
+/* --bluesky-share: the participants split between the platforms, each side
+ * shows its own people's posts (the host's on both), none on both otherwise. */
+static void test_bluesky_share_splits_the_chat(void **st)
+{
+    (void)st;
+    struct world w;
+    world_open_share(&w, ck_time_now_ms(), 0.4);
+    size_t bsky = 0, masto = 0, both = 0;
+    for (size_t i = 0; i < w.sim.n_entries; i++) {
+        const struct ck_sim_entry *e = w.sim.entries[i];
+        if (!e->has_hashtag || e->visible_ms > w.now)
+            continue;
+        bsky += e->home == CK_SIM_HOME_BLUESKY;
+        masto += e->home == CK_SIM_HOME_MASTODON;
+        both += e->home == CK_SIM_HOME_BOTH;
+    }
+    assert_true(bsky > 40 && masto > 40);
+    size_t got = 0;
+    char *cursor = NULL;
+    do {
+        struct ck_bluesky_search q = {.hashtag = "uklibchat", .since_ms = INT64_MIN,
+                                      .until_ms = INT64_MIN, .limit = 100, .cursor = cursor};
+        struct ck_request req;
+        struct ck_response resp;
+        struct ck_error err = {0};
+        assert_int_equal(ck_bluesky_search_request(BASE, w.s.access_jwt, &q, &req, &err), 0);
+        send_to(&w.sim, &req, w.now, &resp);
+        ck_request_finish(&req);
+        struct ck_bluesky_page page;
+        assert_int_equal(ck_bluesky_parse_search(&resp, &page, &err), 0);
+        got += json_array_size(page.posts);
+        free(cursor);
+        cursor = page.cursor != NULL ? strdup(page.cursor) : NULL;
+        ck_bluesky_page_finish(&page);
+        ck_response_finish(&resp);
+    } while (cursor != NULL);
+    assert_int_equal(got, bsky + both);
+    /* a Bluesky-only post is not on the Mastodon side */
+    for (size_t i = 0; i < w.sim.n_entries; i++) {
+        const struct ck_sim_entry *e = w.sim.entries[i];
+        if (e->home != CK_SIM_HOME_BLUESKY || e->visible_ms > w.now)
+            continue;
+        char path[64];
+        snprintf(path, sizeof path, "/api/v1/statuses/%s", e->id);
+        static struct call none;
+        struct ck_sim_request rq = {.method = "GET", .path = path, .body = "", .arg = get_arg,
+                                    .arg_ctx = &none};
+        struct ck_sim_reply rep = {0};
+        ck_sim_api_handle(&w.sim, &rq, w.now, &rep);
+        assert_int_equal(rep.status, 404);
+        json_decref(rep.json);
+        break;
+    }
+    world_close(&w);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -383,6 +447,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_search_pages_and_normalise),
         cmocka_unit_test(test_thread),
         cmocka_unit_test(test_post_exactly_once_by_rkey),
+        cmocka_unit_test(test_bluesky_share_splits_the_chat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
