@@ -33,6 +33,11 @@ struct ck_platform_conf {
     char *token_file; /* NULL or a path (resolved against the session file's folder) */
     char *handle;     /* Bluesky: the account's handle, without '@'; else NULL */
     bool streaming;   /* follow the streaming API where offered (default true) */
+    /* Several sources in one session (issue 11): */
+    char *name;       /* the source's stable name: "name" as written, else "TYPE:BASE_URL"
+                         (what the journal and state.json key it by) */
+    bool post;        /* the run sheet goes here: the session's "post" and not the
+                         entry's "post": false */
 };
 
 struct ck_session {
@@ -44,7 +49,9 @@ struct ck_session {
     char *timezone;   /* IANA name */
     int64_t start_ms; /* UTC */
     int64_t duration_ms, lead_ms, grace_ms;
-    struct ck_platform_conf platform;
+    struct ck_platform_conf platform; /* "platform", or the first entry of "platforms" */
+    struct ck_platform_conf *more_platforms; /* the other entries of "platforms", in order */
+    size_t n_more_platforms;
     char **facilitators; /* "@user@domain" */
     size_t n_facilitators;
     bool post;
@@ -88,6 +95,16 @@ int ck_session_load_import(const char *path, struct ck_session *s, struct ck_err
  * messages and to resolve relative paths. */
 int ck_session_load_buffer(const char *name, const char *text, size_t len, struct ck_session *s,
                            struct ck_error *err);
+
+/* The session's sources, in the file's order: "platform" alone, or every
+ * entry of "platforms" (index 0 is s->platform). Borrowed. Count 0 for an
+ * imported chat without a platform. */
+size_t ck_session_n_platforms(const struct ck_session *s);
+const struct ck_platform_conf *ck_session_platform_at(const struct ck_session *s, size_t i);
+struct ck_platform_conf *ck_session_platform_mut(struct ck_session *s, size_t i);
+
+/* The token of one source (as ck_session_token, for pc). */
+int ck_platform_token(const struct ck_platform_conf *pc, char **out, struct ck_error *err);
 
 /* Free everything s owns; s may be zeroed or already finished. */
 void ck_session_finish(struct ck_session *s);

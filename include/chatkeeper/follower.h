@@ -65,6 +65,14 @@ struct ck_follower_conf {
     int streaming;          /* follow the live stream where the platform has one */
     int64_t stream_poll_ms; /* poll interval while the stream is up; default 12 x poll_chat_ms */
     int64_t stream_idle_ms; /* a stream silent this long is dead; default 45 s */
+    /* Several sources in one session (issue 11): this one's stable name,
+     * written as each journal line's "from" (NULL: none, a one-source
+     * session), whether it is the first source (which also owns the lines
+     * without a "from"), and its members of state.json (NULL: "follower" for
+     * its cursor, "steps" for the run sheet's posts whose threads it fetches). */
+    const char *source_name;
+    int first_source;
+    const char *state_key, *steps_key;
     int overlap;    /* statuses re-read behind the cursor; default 20 */
     int64_t overlap_ms; /* CK_PAGING_CURSOR platforms: each poll re-reads the posts created
                          * this long before the newest one seen; default 10 minutes */

@@ -97,6 +97,10 @@ struct ck_group_question {
     const char *text;   /* the run sheet's text, may be NULL */
     int64_t at_ms;      /* scheduled time, 0 when unknown */
     const char *posted_id; /* from state.json's posted steps, may be NULL */
+    /* The same step posted on the session's other sources (issue 11:
+     * state.json's "steps:NAME"), NULL entries allowed. */
+    const char *const *more_posted_ids;
+    size_t n_more_posted_ids;
 };
 
 /* Everything borrowed. facilitators are handles compared without case; a

@@ -7,7 +7,13 @@
  * source is "timeline" (forward polling and its overlap), "sweep" (the
  * end-of-session backwards sweep) or "context" (thread fetches), with
  * "+repaired" appended when bytes of the object no JSON parser accepts were
- * replaced by U+FFFD (see ck_json_repair in platform.h). */
+ * replaced by U+FFFD (see ck_json_repair in platform.h).
+ *
+ * A session with several sources (issue 11, "platforms") adds "from", the
+ * source's stable name ("mastodon:https://a.example", or the entry's "name"),
+ * after "platform": {"fetched_at":...,"platform":"mastodon","from":"NAME",
+ * "source":"timeline","object":{...}}. A one-source session writes no "from"
+ * (its journal is as before); a line without one belongs to the first source. */
 #ifndef CHATKEEPER_JOURNAL_H
 #define CHATKEEPER_JOURNAL_H
 
@@ -29,6 +35,15 @@ int ck_journal_open(const char *path, struct ck_journal **out, struct ck_error *
  * them are on disk; on error the file is cut back to where it was. */
 int ck_journal_append(struct ck_journal *j, const char *platform, const char *source,
                       int64_t fetched_ms, json_t *const *objs, size_t n, struct ck_error *err);
+
+/* The same, with the lines' "from" (NULL: none, as ck_journal_append). */
+int ck_journal_append_from(struct ck_journal *j, const char *platform, const char *from,
+                           const char *source, int64_t fetched_ms, json_t *const *objs, size_t n,
+                           struct ck_error *err);
+
+/* Whether the journal line entry is the source name's: its "from" is name,
+ * or it has none and first (name NULL, a one-source session: every line). */
+int ck_journal_entry_is_from(const json_t *entry, const char *name, int first);
 
 /* Lines written through this handle plus those present at open. */
 size_t ck_journal_lines(const struct ck_journal *j);

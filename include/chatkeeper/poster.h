@@ -53,6 +53,11 @@ struct ck_poster_conf {
      * the runner's alerts. text never holds the token. */
     void (*problem)(void *arg, const char *cause, const char *text);
     void *problem_arg;
+    /* Several sources (issue 11): where this poster posts (NULL: the session's
+     * first platform) and its member of state.json (NULL: "steps"), so each
+     * platform's intents and posts are its own. */
+    const char *base_url;
+    const char *steps_key;
 };
 
 /* loop, http, state: borrowed (state: the poster owns its "steps" member and saves

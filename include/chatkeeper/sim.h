@@ -30,6 +30,10 @@ struct ck_sim_opts {
     int no_streaming;       /* answer the streaming API with 404, as instances that disable it */
     int64_t stream_drop_ms; /* close each stream this long (real time) after it opened; 0: never */
     double stream_skip;     /* 0..1: share of statuses a stream leaves out (a lossy stream) */
+    /* 0..1: share of the participants who are on Bluesky, not Mastodon (issue
+     * 11): each side then shows only its own people's posts (and what was
+     * posted through it). 0: every post is on both sides, one world. */
+    double bluesky_share;
 };
 
 /* Serve until SIGINT/SIGTERM. Prints "listening on http://127.0.0.1:PORT" on stdout
@@ -129,6 +133,8 @@ char *ck_sim_render_html(const struct ck_sim_script *s, const char *text, const 
 
 /* ---- server state (world.c, entity.c), internal to src/sim and its tests --- */
 
+enum { CK_SIM_HOME_BOTH = 0, CK_SIM_HOME_MASTODON = 1, CK_SIM_HOME_BLUESKY = 2 };
+
 /* One status as served: a script status placed in real time, or a posted one. */
 struct ck_sim_entry {
     char id[24];
@@ -144,6 +150,9 @@ struct ck_sim_entry {
     char *visibility;                   /* owned */
     int has_hashtag;
     int late; /* got a fault's late visibility */
+    char *text;    /* owned: plain text, as Bluesky shows the post */
+    int home;      /* CK_SIM_HOME_*: which API shows it (with opts.bluesky_share) */
+    char rkey[16]; /* Bluesky record key: a TID of created_ms, or the one createRecord got */
 };
 
 enum ck_sim_fault {
@@ -182,6 +191,8 @@ struct ck_sim {
     size_t n_log, cap_log;
     long requests, faults[CK_SIM_FAULT_COUNT], late_visible, rate_limited, posts_created,
         idem_replays;
+    /* Bluesky (bsky.c): sign-ins, refreshes, createRecord refused for a taken rkey. */
+    long bsky_sessions, bsky_refreshes, bsky_duplicate_rkeys;
     int64_t window_start;
     long window_used;
     uint64_t rng;
@@ -214,6 +225,13 @@ int ck_sim_state_post(struct ck_sim *sim, const char *text, const char *in_reply
                       const char *visibility, int64_t now, struct ck_sim_entry **out,
                       struct ck_error *err);
 
+/* Replies (visible), boosts and likes of e as seen at time now. */
+void ck_sim_entry_counts(const struct ck_sim *sim, const struct ck_sim_entry *e, int64_t now,
+                         long *replies, long *boosts, long *likes);
+
+/* A TID (atproto's 13-character, sortable record key) of time_us and clock. */
+void ck_sim_tid(int64_t time_us, unsigned clock, char out[14]);
+
 /* Mastodon Status / Account entities as seen at time now. New references. */
 json_t *ck_sim_status_json(const struct ck_sim *sim, const struct ck_sim_entry *e, int64_t now);
 json_t *ck_sim_account_json(const struct ck_sim *sim, size_t account);
@@ -244,6 +262,11 @@ struct ck_sim_reply {
  * Can't fail: out of memory becomes a 500 reply. */
 void ck_sim_api_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
                        struct ck_sim_reply *rep);
+
+/* Answer one Bluesky XRPC request (/xrpc/...) at time now, the same world as
+ * the Mastodon API (bsky.c). Caller holds sim->mu. */
+void ck_sim_bsky_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
+                        struct ck_sim_reply *rep);
 
 /* Answer GET /sim/statuses, /sim/requests, /sim/stats. Caller holds sim->mu. */
 void ck_sim_inspect(struct ck_sim *sim, const char *path, int64_t now, struct ck_sim_reply *rep);

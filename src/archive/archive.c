@@ -5,7 +5,9 @@
  * (overlap re-reads, the closing sweep, restarts), and sometimes statuses from
  * an earlier chat on the same hashtag (a catch-up page). Here each entry is
  * normalised by its platform, kept if it was created in the session's window
- * [start - lead, end + grace], deduplicated on (platform, id), sorted oldest
+ * [start - lead, end + grace], deduplicated on (platform, uri) where the post
+ * has a canonical uri (one post seen on two instances) and on (platform, id)
+ * otherwise, sorted oldest
  * first, grouped under its questions and written atomically. Nothing depends
  * on hash order, the clock or the environment, so the same inputs give the
  * same bytes.
@@ -62,6 +64,15 @@ struct table {
     const struct ck_sbuf *keys; /* the keys' bytes, one after another */
 };
 
+/* One canonical uri: its key first (table_slot reads it), the entry it is,
+ * and what the kept version knows (to prefer the instance that knows most). */
+struct uri_ent {
+    struct ck_archive_key key;
+    uint32_t entry;
+    uint64_t id_hash; /* of the kept version's id: another id is another instance */
+    long weight;      /* replies + boosts + likes of the kept version */
+};
+
 struct build {
     int64_t from_ms, to_ms; /* the window, inclusive */
     const char *default_platform;
@@ -75,6 +86,12 @@ struct build {
     struct ck_archive_key *authors;
     size_t n_authors, authors_cap;
     struct table by_author;
+    /* Messages that carry a canonical uri (message.h), by (platform, uri): a
+     * post seen on two instances (each with its own id) is one message. */
+    struct ck_sbuf uri_keys;
+    struct uri_ent *uris;
+    size_t n_uris, uris_cap;
+    struct table by_uri;
     FILE *spill;
     uint64_t spill_len;
     struct ck_sbuf rec; /* the record being encoded */
@@ -192,6 +209,8 @@ static int platform_index(struct build *b, const char *name, uint8_t *out)
 static int author_index(struct build *b, uint8_t platform, const char *id, uint32_t *out)
 {
     size_t len = strlen(id);
+    if (len > 2 && id[0] == '@' && strchr(id + 1, '@') != NULL)
+        platform |= 0x80; /* a fediverse handle (see author_key), never an id */
     if (table_reserve(&b->by_author, b->authors, sizeof *b->authors, b->n_authors) != 0)
         return CK_ENOMEM;
     uint64_t h = key_hash(platform, id, len);
@@ -209,6 +228,30 @@ static int author_index(struct build *b, uint8_t platform, const char *id, uint3
 }
 
 /* ---- reading ---- */
+
+/* Who wrote m, once per account: a fediverse account's id is its instance's
+ * own (the same person has another id on every instance that saw them), its
+ * handle "@user@domain" is not; the handle, lowercased, in buf. Any other
+ * platform's author id is already global (a DID, a user id). */
+static const char *author_key(const struct ck_message *m, char *buf, size_t n)
+{
+    const char *h = m->author.handle;
+    size_t len = h != NULL ? strlen(h) : 0;
+    if (len < 4 || len >= n || h[0] != '@' || strchr(h + 1, '@') == NULL)
+        return m->author.id != NULL ? m->author.id : "";
+    for (size_t i = 0; i <= len; i++)
+        buf[i] = (char)(h[i] >= 'A' && h[i] <= 'Z' ? h[i] - 'A' + 'a' : h[i]);
+    return buf;
+}
+
+static long weight_of(const struct ck_message *m)
+{
+    long w = 0;
+    const long c[] = {m->replies, m->boosts, m->likes};
+    for (size_t i = 0; i < 3; i++)
+        w += c[i] > 0 && c[i] < (1L << 40) ? c[i] : 0;
+    return w;
+}
 
 /* edited_at as ms, or INT64_MIN for a never-edited (or unreadable) version. */
 static int64_t version_ms(const struct ck_message *m)
@@ -237,10 +280,12 @@ static int describe(struct build *b, const struct ck_message *m, uint8_t platfor
 {
     e->created_ms = m->created_ms;
     e->version_ms = version_ms(m);
-    e->id.flags = m->boost_of != NULL ? CK_ARCHIVE_F_BOOST : 0;
+    e->id.flags = (m->boost_of != NULL ? CK_ARCHIVE_F_BOOST : 0) |
+                  (m->uri != NULL && m->uri[0] != '\0' ? CK_ARCHIVE_F_URI : 0);
     e->rec_off = 0;
     e->rec_len = 0;
-    int rc = author_index(b, platform, m->author.id != NULL ? m->author.id : "", &e->author);
+    char akey[320];
+    int rc = author_index(b, platform, author_key(m, akey, sizeof akey), &e->author);
     if (rc != 0)
         return rc;
     bool outside = m->created_ms < b->from_ms || m->created_ms > b->to_ms;
@@ -271,9 +316,40 @@ static int describe(struct build *b, const struct ck_message *m, uint8_t platfor
     return 0;
 }
 
+/* The uri entry for (platform, m->uri), or NULL when m has none; *fresh
+ * when it was added now (its entry still to be set). */
+static int uri_lookup(struct build *b, uint8_t platform, const struct ck_message *m,
+                      struct uri_ent **out, bool *fresh)
+{
+    *out = NULL;
+    *fresh = false;
+    if (m->uri == NULL || m->uri[0] == '\0')
+        return 0;
+    size_t len = strlen(m->uri);
+    if (len > UINT32_MAX ||
+        table_reserve(&b->by_uri, b->uris, sizeof *b->uris, b->n_uris) != 0)
+        return CK_ENOMEM;
+    uint64_t h = key_hash(platform, m->uri, len);
+    uint64_t *slot = table_slot(&b->by_uri, b->uris, sizeof *b->uris, platform, m->uri, len, h);
+    if (*slot == 0) {
+        struct uri_ent u = {.key = {.len = (uint32_t)len, .platform = platform}};
+        if (arena_add(&b->uri_keys, m->uri, len, &u.key.off) != 0 ||
+            reserve(&b->uris, &b->uris_cap, b->n_uris, sizeof *b->uris) != 0)
+            return CK_ENOMEM;
+        u.entry = UINT32_MAX;
+        b->uris[b->n_uris] = u;
+        *slot = SLOT_TAG(h) | ++b->n_uris;
+        *fresh = true;
+    }
+    *out = &b->uris[SLOT_INDEX(*slot)];
+    return 0;
+}
+
 /* Add m (borrowed). A later line replaces an earlier one (it is a later fetch,
  * e.g. after an edit) unless it is visibly an older version: a stale copy must
- * not undo an edit we already have. */
+ * not undo an edit we already have. A post seen on another instance (the same
+ * uri, another id) is the same message: of two copies of one version, the one
+ * whose instance knows most (replies, boosts and likes) is kept. */
 static int add_message(struct build *b, const struct ck_message *m, size_t lineno)
 {
     uint8_t platform;
@@ -282,15 +358,38 @@ static int add_message(struct build *b, const struct ck_message *m, size_t linen
         return ck_error_set(b->err, rc, "archive: more than %d platforms", MAX_PLATFORMS);
     if (rc != 0)
         return rc;
+    struct uri_ent *u;
+    bool fresh;
+    if (uri_lookup(b, platform, m, &u, &fresh) != 0)
+        return CK_ENOMEM;
     size_t id_len = strlen(m->id);
+    uint64_t id_hash = key_hash(0, m->id, id_len);
     if (table_reserve(&b->by_id, b->msgs, sizeof *b->msgs, b->n) != 0)
         return CK_ENOMEM;
     uint64_t h = key_hash(platform, m->id, id_len);
     uint64_t *slot = table_slot(&b->by_id, b->msgs, sizeof *b->msgs, platform, m->id, id_len, h);
-    if (*slot != 0) {
-        struct ck_archive_entry *old = &b->msgs[SLOT_INDEX(*slot)];
-        if (version_ms(m) < old->version_ms)
+    size_t at = u != NULL && !fresh ? u->entry : *slot != 0 ? SLOT_INDEX(*slot) : SIZE_MAX;
+    /* The same id under another uri: two instances' ids that collide, not
+     * one post (an entry without a uri is the same post, read without it). */
+    bool collision = u != NULL && fresh && at != SIZE_MAX &&
+                     (b->msgs[at].id.flags & CK_ARCHIVE_F_URI) != 0;
+    if (collision)
+        at = SIZE_MAX;
+    if (at != SIZE_MAX) {
+        struct ck_archive_entry *old = &b->msgs[at];
+        int64_t v = version_ms(m);
+        if (v < old->version_ms)
             return 0;
+        /* another instance's copy of the same version: it wins if it knows
+         * more; on a tie the smaller id hash, whatever order they came in */
+        if (u != NULL && !fresh && v == old->version_ms && u->id_hash != id_hash &&
+            (weight_of(m) < u->weight || (weight_of(m) == u->weight && id_hash > u->id_hash)))
+            return 0;
+        if (u != NULL) {
+            u->entry = (uint32_t)at;
+            u->id_hash = id_hash;
+            u->weight = weight_of(m);
+        }
         return describe(b, m, platform, old, lineno);
     }
     if (id_len > UINT32_MAX || reserve(&b->msgs, &b->cap, b->n, sizeof *b->msgs) != 0)
@@ -303,7 +402,14 @@ static int add_message(struct build *b, const struct ck_message *m, size_t linen
         rc = describe(b, m, platform, e, lineno);
     if (rc != 0)
         return rc;
-    *slot = SLOT_TAG(h) | ++b->n;
+    if (u != NULL) {
+        u->entry = (uint32_t)b->n;
+        u->id_hash = id_hash;
+        u->weight = weight_of(m);
+    }
+    b->n++;
+    if (!collision) /* else the uri finds it; the id keeps its first post */
+        *slot = SLOT_TAG(h) | b->n;
     return 0;
 }
 
@@ -437,6 +543,7 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     struct build b = {0};
     b.by_id.keys = &b.ids;
     b.by_author.keys = &b.author_ids;
+    b.by_uri.keys = &b.uri_keys;
     ck_strset_init(&b.boosted);
     char *session_path = ck_path_join(dir, "session.json");
     char *journal_path = ck_path_join(dir, "journal.jsonl");
@@ -511,6 +618,12 @@ int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_
     free(b.authors);
     free(b.ids.s);
     free(b.author_ids.s);
+    free(b.by_uri.slots);
+    free(b.uris);
+    free(b.uri_keys.s);
+    b.by_uri = (struct table){0};
+    b.uris = NULL;
+    b.uri_keys = (struct ck_sbuf){0};
     b.by_id = b.by_author = (struct table){0};
     b.authors = NULL;
     b.ids = b.author_ids = (struct ck_sbuf){0};
@@ -534,6 +647,9 @@ out:
     free(b.msgs);
     free(b.ids.s);
     free(b.author_ids.s);
+    free(b.by_uri.slots);
+    free(b.uris);
+    free(b.uri_keys.s);
     ck_strset_finish(&b.boosted);
     free(b.rescue);
     free(platform);

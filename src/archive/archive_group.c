@@ -24,18 +24,37 @@ struct ck_grouping {
     json_t *state, *overrides;
     struct ck_overrides ov; /* overrides.json as written; overrides adds deleted.json */
     struct ck_group_question *qs;
+    const char **more_posted; /* the questions' posts on the other sources */
     struct ck_group_conf conf;
     struct ck_group_scanner *sc;
 };
 
 /* The run sheet as grouping sees it: question texts, times, and the ids of the
  * posts chatkeeper made (state.json), which are the surest question posts. */
+#define CK_ARCHIVE_MAX_SOURCES 8
+
+/* The id of a step's post when it went out, else NULL (borrowed). */
+static const char *posted_id(const json_t *st)
+{
+    const char *status = json_string_value(json_object_get(st, "status"));
+    return status != NULL && strcmp(status, "posted") == 0
+               ? json_string_value(json_object_get(st, "id"))
+               : NULL;
+}
+
 static int make_conf(const struct ck_session *s, const json_t *state,
-                     struct ck_group_question **qs_out, struct ck_group_conf *c)
+                     struct ck_group_question **qs_out, const char ***more_out,
+                     struct ck_group_conf *c)
 {
     struct ck_group_question *qs = calloc(s->n_questions ? s->n_questions : 1, sizeof *qs);
-    if (qs == NULL)
+    const char **more = calloc((s->n_questions ? s->n_questions : 1) * CK_ARCHIVE_MAX_SOURCES,
+                               sizeof *more);
+    if (qs == NULL || more == NULL) {
+        free(qs);
+        free(more);
         return CK_ENOMEM;
+    }
+    *more_out = more;
     const json_t *steps = json_object_get(state, "steps");
     for (size_t i = 0; i < s->n_questions; i++) {
         char label[16];
@@ -44,9 +63,19 @@ static int make_conf(const struct ck_session *s, const json_t *state,
         qs[i].number = s->questions[i].number;
         qs[i].text = s->questions[i].text;
         qs[i].at_ms = s->start_ms + s->questions[i].at_ms;
-        if (json_is_string(json_object_get(st, "status")) &&
-            strcmp(json_string_value(json_object_get(st, "status")), "posted") == 0)
-            qs[i].posted_id = json_string_value(json_object_get(st, "id"));
+        qs[i].posted_id = posted_id(st);
+        /* the other sources' posts of it: "steps:NAME" (runner.c) */
+        size_t k = 0;
+        const char *key;
+        const json_t *v;
+        json_object_foreach((json_t *)state, key, v)
+        {
+            if (strncmp(key, "steps:", 6) == 0 && k < CK_ARCHIVE_MAX_SOURCES &&
+                posted_id(json_object_get(v, label)) != NULL)
+                more[i * CK_ARCHIVE_MAX_SOURCES + k++] = posted_id(json_object_get(v, label));
+        }
+        qs[i].more_posted_ids = &more[i * CK_ARCHIVE_MAX_SOURCES];
+        qs[i].n_more_posted_ids = k;
     }
     *c = (struct ck_group_conf){
         .questions = qs,
@@ -127,7 +156,7 @@ int ck_grouping_open(const char *dir, struct ck_grouping **out, struct ck_error 
     /* Posts found deleted when publishing (deleted.json) leave the archive too. */
     if ((rc = add_deleted(dir, &g->overrides, err)) != 0)
         goto out;
-    if ((rc = make_conf(&g->s, g->state, &g->qs, &g->conf)) != 0) {
+    if ((rc = make_conf(&g->s, g->state, &g->qs, &g->more_posted, &g->conf)) != 0) {
         ck_error_set(err, rc, "archive: out of memory");
         goto out;
     }
@@ -165,6 +194,7 @@ void ck_grouping_close(struct ck_grouping *g)
         return;
     ck_group_scanner_destroy(g->sc);
     free(g->qs);
+    free(g->more_posted);
     json_decref(g->overrides);
     ck_overrides_finish(&g->ov);
     json_decref(g->state);

@@ -12,6 +12,7 @@
 
 #define CK_ARCHIVE_F_BOOST 1u
 #define CK_ARCHIVE_F_OUTSIDE 2u /* created outside the window: counted, not written */
+#define CK_ARCHIVE_F_URI 4u     /* the message has a canonical uri (merged by it) */
 
 /* A string in the arena under a platform: a message id or an author id. */
 struct ck_archive_key {

@@ -40,74 +40,107 @@ static const struct ck_cli_cmd cmd = {
 };
 
 /* Where the token will come from, and whether it is there: never its value. */
-static void print_token(const struct ck_session *s)
+static void print_token(const struct ck_platform_conf *p, const char *label)
 {
-    const struct ck_platform_conf *p = &s->platform;
     if (p->token_env == NULL && p->token_file == NULL) {
-        printf("token:   none (observe only)\n");
+        printf("%s none (observe only)\n", label);
         return;
     }
     char *tok = NULL;
     struct ck_error err = {0};
-    int rc = ck_session_token(s, &tok, &err);
+    int rc = ck_platform_token(p, &tok, &err);
     if (tok != NULL) {
         memset(tok, 0, strlen(tok));
         free(tok);
     }
     if (p->token_env != NULL)
-        printf("token:   from $%s (%s)\n", p->token_env, rc == 0 ? "set" : "not set");
+        printf("%s from $%s (%s)\n", label, p->token_env, rc == 0 ? "set" : "not set");
     else if (rc == 0)
-        printf("token:   from file %s (ok)\n", p->token_file);
+        printf("%s from file %s (ok)\n", label, p->token_file);
     else
-        printf("token:   from file %s (%s)\n", p->token_file, err.msg);
+        printf("%s from file %s (%s)\n", label, p->token_file, err.msg);
 }
 
-/* Ask the instance how long a post may be, and warn about steps that are longer.
- * Returns the number of warnings. */
+/* Several sources (issue 11): one line each, what it does and its token. */
+static void print_sources(const struct ck_session *s)
+{
+    size_t n = ck_session_n_platforms(s);
+    if (n <= 1) {
+        print_token(&s->platform, "token:  ");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct ck_platform_conf *p = ck_session_platform_at(s, i);
+        char label[160];
+        snprintf(label, sizeof label, "source:  %s: %s; token", p->name,
+                 p->post ? "follow and post" : "follow only");
+        if (p->post)
+            print_token(p, label);
+        else
+            printf("source:  %s: follow only\n", p->name);
+    }
+}
+
+/* The longest post source p takes (its platform's ops): asked of the
+ * instance where the platform has such a call, else the platform's fixed
+ * figure. *what: whose figure it is. */
+static long post_limit(const struct ck_platform_conf *p, const struct ck_platform_ops *ops,
+                       bool online, const char **what)
+{
+    long max = ops->max_post_len;
+    *what = ops->limits_request != NULL ? "the platform's default" : "the platform";
+    if (!online || ops->limits_request == NULL)
+        return max;
+    struct ck_request req = {0};
+    struct ck_response resp = {0};
+    struct ck_error err = {0};
+    struct ck_http_opts opts = {.connect_timeout_ms = 5000, .total_timeout_ms = 10000};
+    int rc = ops->limits_request(p->base_url, NULL, &req, &err);
+    if (rc == 0)
+        rc = ck_http_fetch(&req, &opts, &resp, &err);
+    if (rc == 0)
+        rc = ops->parse_limits(&resp, &max, &err);
+    ck_request_finish(&req);
+    ck_response_finish(&resp);
+    if (rc == 0)
+        *what = "the instance";
+    else
+        fprintf(stderr, "warning: could not ask %s for its post length limit (%s); assuming %ld\n",
+                p->base_url, err.msg[0] ? err.msg : ck_strerror(rc), max);
+    return max;
+}
+
+/* Ask each source that posts how long a post may be, and warn about steps
+ * that are longer. Returns the number of warnings. */
 static int check_lengths(const struct ck_session *s, const struct ck_schedule *sch, bool online)
 {
-    const struct ck_platform_ops *ops = ck_platform_find(s->platform.type);
-    if (ops == NULL || ops->text_len == NULL)
-        return 0;
-    long max = ops->max_post_len;
-    const char *source = ops->limits_request != NULL ? "the platform's default" : "the platform";
-    if (online && ops->limits_request != NULL) {
-        struct ck_request req = {0};
-        struct ck_response resp = {0};
-        struct ck_error err = {0};
-        struct ck_http_opts opts = {.connect_timeout_ms = 5000, .total_timeout_ms = 10000};
-        int rc = ops->limits_request(s->platform.base_url, NULL, &req, &err);
-        if (rc == 0)
-            rc = ck_http_fetch(&req, &opts, &resp, &err);
-        if (rc == 0)
-            rc = ops->parse_limits(&resp, &max, &err);
-        ck_request_finish(&req);
-        ck_response_finish(&resp);
-        if (rc == 0) {
-            source = "the instance";
-        } else {
-            fprintf(stderr,
-                    "warning: could not ask %s for its post length limit (%s); assuming %ld\n",
-                    s->platform.base_url, err.msg[0] ? err.msg : ck_strerror(rc), max);
-        }
-    }
     int warnings = 0;
-    for (size_t i = 0; i < sch->n; i++) {
-        const struct ck_sched_entry *e = &sch->entries[i];
-        if (e->step == NULL)
+    size_t n_plat = ck_session_n_platforms(s);
+    for (size_t k = 0; k < n_plat; k++) {
+        const struct ck_platform_conf *p = ck_session_platform_at(s, k);
+        const struct ck_platform_ops *ops = ck_platform_find(p->type);
+        if (!p->post || ops == NULL || ops->text_len == NULL)
             continue;
-        char *text = ck_poster_text(s, e);
-        if (text == NULL)
-            continue;
-        size_t n = ops->text_len(text);
-        if ((long)n > max) {
-            char lbl[16];
-            ck_sched_label(e, lbl, sizeof lbl);
-            fprintf(stderr, "warning: %s is %zu characters as posted; %s allows %ld\n", lbl, n,
-                    source, max);
-            warnings++;
+        const char *source;
+        long max = post_limit(p, ops, online, &source);
+        for (size_t i = 0; i < sch->n; i++) {
+            const struct ck_sched_entry *e = &sch->entries[i];
+            if (e->step == NULL)
+                continue;
+            char *text = ck_poster_text(s, e);
+            if (text == NULL)
+                continue;
+            size_t n = ops->text_len(text);
+            if ((long)n > max) {
+                char lbl[16];
+                ck_sched_label(e, lbl, sizeof lbl);
+                fprintf(stderr, "warning: %s is %zu characters as posted; %s allows %ld%s%s%s\n",
+                        lbl, n, source, max, n_plat > 1 ? " (" : "", n_plat > 1 ? p->name : "",
+                        n_plat > 1 ? ")" : "");
+                warnings++;
+            }
+            free(text);
         }
-        free(text);
     }
     return warnings;
 }
@@ -304,7 +337,7 @@ int ck_cli_check(int argc, char **argv)
            s.platform.base_url ? s.platform.base_url : "(imported: no live platform)", local,
            s.timezone, dur);
     printf("posting: %s\n", s.post ? "yes, the run sheet below" : "no (observe only)");
-    print_token(&s);
+    print_sources(&s);
     printf("archive: %s\n\n", s.archive_dir);
     rc = ck_schedule_print(&s, &sch, stdout);
     if (rc == 0 && s.post && s.platform.base_url != NULL)

@@ -176,6 +176,12 @@ int ck_cli_run(int argc, char **argv)
     if (rc < 0)
         return ck_cli_fail(cmd.name, rc, &err);
     int posting = !o.observe && s.post;
+    /* On Bluesky and another platform at once, the simulator gives each side
+     * people of its own, so the archive shows the chat on both. */
+    size_t n_bsky = 0;
+    for (size_t i = 0; i < ck_session_n_platforms(&s); i++)
+        n_bsky += strcmp(ck_session_platform_at(&s, i)->type, "bluesky") == 0;
+    double share = n_bsky > 0 && n_bsky < ck_session_n_platforms(&s) ? 0.4 : 0;
     ck_session_finish(&s);
     /* The script is read here too, so a bad one is reported as bad input with
      * its file:line:column rather than as a simulator that failed to start. */
@@ -183,7 +189,8 @@ int ck_cli_run(int argc, char **argv)
     if ((rc = ck_sim_script_load(script, &check, &err)) != 0)
         return ck_cli_fail(cmd.name, rc, &err);
     ck_sim_script_finish(&check);
-    if ((rc = ck_rehearsal_start(script, o.speed, o.start_at_ms, posting, &sim, &err)) < 0)
+    rc = ck_rehearsal_start(script, o.speed, o.start_at_ms, posting, share, &sim, &err);
+    if (rc < 0)
         return ck_cli_fail(cmd.name, rc, &err);
     o.base_url = sim.base_url;
     o.rehearsal = true;

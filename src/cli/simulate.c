@@ -25,6 +25,8 @@ static const struct ck_cli_opt cli_opts[] = {
     {"no-streaming", NULL, "answer the streaming API with 404, as instances without it"},
     {"stream-drop", "DURATION", "close each live stream this long after it opened"},
     {"stream-skip", "RATE", "leave this share of statuses out of live streams, 0 to 1"},
+    {"bluesky-share", "RATE", "this share of the participants is on Bluesky, the rest on "
+                              "Mastodon (default 0: every post on both)"},
     {NULL, NULL, NULL},
 };
 
@@ -35,7 +37,9 @@ static const struct ck_cli_cmd cmd = {
     .max_args = 1,
     .about = "A local Mastodon stand-in on loopback playing a chat script (the hashtag\n"
              "timeline, threads, posting, rate limits and faults), for rehearsals and\n"
-             "tests. Stops cleanly on Ctrl-C or SIGTERM.\n",
+             "tests; the same chat is also served as a Bluesky PDS (XRPC under /xrpc/:\n"
+             "sign-in, searchPosts, getPostThread, createRecord, getRecord).\n"
+             "Stops cleanly on Ctrl-C or SIGTERM.\n",
     .opts = cli_opts,
 };
 
@@ -112,6 +116,10 @@ static int set_option(struct ck_sim_opts *o, const char *name, const char *val)
         if (parse_double(val, 0, 1, &d) != 0)
             return bad("--stream-skip: expected a rate from 0 to 1, got '%s'", val);
         o->stream_skip = d;
+    } else if (strcmp(name, "bluesky-share") == 0) {
+        if (parse_double(val, 0, 1, &d) != 0)
+            return bad("--bluesky-share: expected a rate from 0 to 1, got '%s'", val);
+        o->bluesky_share = d;
     } else if (strcmp(name, "stream-drop") == 0) {
         if (ck_duration_parse(val, &o->stream_drop_ms) != 0 || o->stream_drop_ms <= 0)
             return bad("--stream-drop: expected a duration like 30s, got '%s'", val);

@@ -45,6 +45,7 @@ struct ctx {
     size_t n;
     size_t cap; /* hash slots, a power of two */
     size_t *slot; /* message index + 1, 0 empty */
+    bool dup_ids; /* some id is on two messages (two platforms' posts) */
     uint8_t *st;
     struct qinfo q[CK_GROUP_MAX_NUMBER + 1];
     uint8_t order[CK_GROUP_MAX_NUMBER]; /* known question numbers by time */
@@ -96,6 +97,8 @@ static int index_ids(struct ctx *x)
             h = (h + 1) & (x->cap - 1);
         if (x->slot[h] == 0)
             x->slot[h] = i + 1;
+        else
+            x->dup_ids = true;
     }
     return 0;
 }
@@ -114,10 +117,41 @@ static size_t find_id(const struct ctx *x, const char *id)
     return SIZE_MAX;
 }
 
+static void mark_question(struct ctx *x, size_t i, int num);
+
+/* Our own post of question k on every source (issue 11): the first source's
+ * id and the others'. Two platforms may give their posts the same id (only
+ * then is every message looked at). */
+static void mark_posted(struct ctx *x, const struct ck_group_question *q)
+{
+    for (size_t s = 0; s <= q->n_more_posted_ids; s++) {
+        const char *id = s == 0 ? q->posted_id : q->more_posted_ids[s - 1];
+        if (id == NULL)
+            continue;
+        if (!x->dup_ids) {
+            size_t i = find_id(x, id);
+            if (i != SIZE_MAX && !x->m[i].boost)
+                mark_question(x, i, q->number);
+            continue;
+        }
+        for (size_t i = 0; i < x->n; i++)
+            if (x->m[i].id != NULL && strcmp(x->m[i].id, id) == 0 && !x->m[i].boost)
+                mark_question(x, i, q->number);
+    }
+}
+
 /* ---- people -------------------------------------------------------------- */
 
+/* A Bluesky handle is a host name: "name.bsky.social", no second '@'. */
+static bool bluesky_shaped(const char *h)
+{
+    return strchr(h, '@') == NULL && strchr(h, '.') != NULL;
+}
+
 /* "@Ann" matches "@ann@example.org": Twitter handles have no domain, and a
- * session file may name a local account without one. */
+ * session file may name a local account without one. A Bluesky handle
+ * ("@name.bsky.social") matches only itself: it is a whole domain, and a
+ * fediverse account "@name.bsky.social@elsewhere" is someone else. */
 static bool same_handle(const char *a, const char *b)
 {
     if (a == NULL || b == NULL)
@@ -126,6 +160,8 @@ static bool same_handle(const char *a, const char *b)
         a++;
     if (*b == '@')
         b++;
+    if (bluesky_shaped(a) || bluesky_shaped(b))
+        return bluesky_shaped(a) && bluesky_shaped(b) && strcasecmp(a, b) == 0;
     const char *da = strchr(a, '@'), *db = strchr(b, '@');
     size_t la = da != NULL ? (size_t)(da - a) : strlen(a);
     size_t lb = db != NULL ? (size_t)(db - b) : strlen(b);
@@ -184,11 +220,8 @@ static void find_question_posts(struct ctx *x)
 {
     const struct ck_group_conf *c = x->c;
     /* 1. our own posts, recorded in state.json */
-    for (size_t k = 0; k < c->n_questions; k++) {
-        size_t i = find_id(x, c->questions[k].posted_id);
-        if (i != SIZE_MAX && !x->m[i].boost)
-            mark_question(x, i, c->questions[k].number);
-    }
+    for (size_t k = 0; k < c->n_questions; k++)
+        mark_posted(x, &c->questions[k]);
     /* 2. a facilitator's post repeating the run sheet's words: the first
      * post, re-posts and restatements alike */
     for (size_t i = 0; i < x->n; i++) {
@@ -649,11 +682,8 @@ int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, si
         msgs[i].hidden = false;
     }
     /* posted ids first, so an override can never move our own question posts */
-    for (size_t k = 0; k < c->n_questions; k++) {
-        size_t i = find_id(x, c->questions[k].posted_id);
-        if (i != SIZE_MAX && !msgs[i].boost)
-            mark_question(x, i, c->questions[k].number);
-    }
+    for (size_t k = 0; k < c->n_questions; k++)
+        mark_posted(x, &c->questions[k]);
     if (overrides != NULL)
         apply_overrides(x, overrides);
     find_question_posts(x);

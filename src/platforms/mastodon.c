@@ -443,7 +443,10 @@ static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct 
               ck_fields_dup(&out->author.id, acc_id) &&
               ck_fields_dup(&out->author.name, name != NULL ? name : "") &&
               ck_fields_dup(&out->author.url, acc_url) && ck_fields_dup(&out->reply_to, reply_to) &&
-              ck_fields_dup(&out->boost_of, boost_of) && ck_fields_dup(&out->edited_at, edited);
+              ck_fields_dup(&out->boost_of, boost_of) && ck_fields_dup(&out->edited_at, edited) &&
+              /* the same on every instance that has the post (its id is not):
+               * what the archive merges two instances' copies by */
+              ck_fields_dup(&out->uri, uri);
     if (!ok) {
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");

@@ -122,16 +122,19 @@ static int load_cb(size_t lineno, const json_t *entry, void *arg)
     const char *plat = json_string_value(json_object_get(entry, "platform"));
     if (plat != NULL && strcmp(plat, f->conf.ops->name) != 0)
         return 0;
+    /* Another source's lines are not ours: the same id there may be another post. */
+    if (!ck_journal_entry_is_from(entry, f->conf.source_name, f->conf.first_source))
+        return 0;
     ck_fl_remember(f, json_object_get(entry, "object"), NULL);
     return 0;
 }
 
 json_t *ck_fl_fstate_json(struct ck_follower *f)
 {
-    json_t *o = json_object_get(f->state, "follower");
+    json_t *o = json_object_get(f->state, f->conf.state_key);
     if (!json_is_object(o)) {
         o = json_object();
-        json_object_set_new(f->state, "follower", o);
+        json_object_set_new(f->state, f->conf.state_key, o);
     }
     return o;
 }
@@ -173,6 +176,10 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
     if (f->conf.overlap_ms <= 0)
         f->conf.overlap_ms = 10 * 60000;
     f->page_oldest_ms = INT64_MAX;
+    if (f->conf.state_key == NULL)
+        f->conf.state_key = "follower";
+    if (f->conf.steps_key == NULL)
+        f->conf.steps_key = "steps";
     ck_strset_init(&f->seen);
     ck_strset_init(&f->ids);
     ck_strset_init(&f->people);
@@ -309,7 +316,7 @@ void ck_fl_start_threads(struct ck_follower *f)
     json_t *roots = json_array();
     const char *label;
     json_t *step;
-    json_object_foreach(json_object_get(f->state, "steps"), label, step)
+    json_object_foreach(json_object_get(f->state, f->conf.steps_key), label, step)
     {
         json_t *id = json_object_get(step, "id");
         if (json_is_string(id))
@@ -320,6 +327,8 @@ void ck_fl_start_threads(struct ck_follower *f)
         .base_url = f->conf.base_url,
         .token = f->conf.token,
         .journal_path = f->conf.journal_path,
+        .source_name = f->conf.source_name,
+        .first_source = f->conf.first_source,
         .extra_roots = roots,
         .reply_hints = f->reply_hints,
         .window_start_ms = f->conf.window_start_ms,

@@ -59,7 +59,8 @@ static int append_some(struct ck_follower *f, json_t *items, const unsigned char
         char source[48];
         snprintf(source, sizeof source, "%s%s", f->source, want ? "+repaired" : "");
         struct ck_error err = {0};
-        rc = ck_journal_append(f->journal, f->conf.ops->name, source, ck_time_now_ms(), objs, k,
+        rc = ck_journal_append_from(f->journal, f->conf.ops->name, f->conf.source_name, source,
+                                    ck_time_now_ms(), objs, k,
                                &err);
         if (rc < 0) {
             ck_err("follower: journal: %s", err.msg);

@@ -32,10 +32,10 @@ static const char *const phase_names[] = {"idle", "queued", "sending", "waiting"
 
 json_t *ck_pst_steps(struct ck_poster *p)
 {
-    json_t *steps = json_object_get(p->state, "steps");
+    json_t *steps = json_object_get(p->state, p->conf.steps_key);
     if (!json_is_object(steps)) {
         steps = json_object();
-        if (steps == NULL || json_object_set_new(p->state, "steps", steps) != 0)
+        if (steps == NULL || json_object_set_new(p->state, p->conf.steps_key, steps) != 0)
             return NULL;
     }
     return steps;
@@ -43,7 +43,7 @@ json_t *ck_pst_steps(struct ck_poster *p)
 
 json_t *ck_pst_record(struct ck_poster *p, const struct pstep *st)
 {
-    json_t *r = json_object_get(json_object_get(p->state, "steps"), st->label);
+    json_t *r = json_object_get(json_object_get(p->state, p->conf.steps_key), st->label);
     return json_is_object(r) ? r : NULL;
 }
 
@@ -313,6 +313,10 @@ int ck_poster_create(uv_loop_t *loop, struct ck_http *http, json_t *state,
     p->http = http;
     p->state = state;
     p->conf = *conf;
+    if (p->conf.base_url == NULL)
+        p->conf.base_url = conf->session->platform.base_url;
+    if (p->conf.steps_key == NULL)
+        p->conf.steps_key = "steps";
     ck_backoff_init(&p->bo, RETRY_BASE_MS, RETRY_CAP_MS, uv_hrtime() | 1);
     ck_ratelimit_init(&p->rl);
     uv_timer_init(loop, &p->timer);

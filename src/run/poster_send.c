@@ -279,7 +279,7 @@ static void send_post(struct ck_poster *p)
     struct ck_post post = the_post(p, st, rec, text);
     struct ck_request req;
     struct ck_error err = {0};
-    int rc = p->conf.ops->post_request(p->conf.session->platform.base_url, p->conf.token, &post,
+    int rc = p->conf.ops->post_request(p->conf.base_url, p->conf.token, &post,
                                        &req, &err);
     free(text);
     if (rc < 0) {
@@ -343,7 +343,7 @@ void ck_pst_attempt(struct ck_poster *p)
         struct ck_error err = {0};
         int rc = text == NULL ? CK_ENOMEM
                               : p->conf.ops->post_lookup_request(
-                                    p->conf.session->platform.base_url, p->conf.token, &post,
+                                    p->conf.base_url, p->conf.token, &post,
                                     &req, &err);
         free(text);
         if (rc < 0) {

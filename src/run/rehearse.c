@@ -22,7 +22,7 @@ static void nap_ms(long ms)
 }
 
 int ck_rehearsal_start(const char *script, double speed, int64_t start_ms, int no_host,
-                       struct ck_rehearsal *out, struct ck_error *err)
+                       double bluesky_share, struct ck_rehearsal *out, struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
     char portfile[] = "/tmp/chatkeeper-sim-port-XXXXXX";
@@ -31,18 +31,25 @@ int ck_rehearsal_start(const char *script, double speed, int64_t start_ms, int n
         return ck_error_set(err, -errno, "rehearsal: temp file: %s", strerror(errno));
     close(fd);
     unlink(portfile); /* the simulator writes it once it listens */
-    char speed_s[32], start_s[32];
+    char speed_s[32], start_s[32], share_s[32];
     snprintf(speed_s, sizeof speed_s, "%g", speed);
+    snprintf(share_s, sizeof share_s, "%g", bluesky_share);
     ck_time_format_rfc3339(start_ms, start_s);
     pid_t pid = fork();
     if (pid < 0)
         return ck_error_set(err, -errno, "rehearsal: fork: %s", strerror(errno));
     if (pid == 0) {
-        char *const args[] = {"chatkeeper",  "simulate", (char *)script,
-                              "--port",      "0",        "--speed",
-                              speed_s,       "--start",  start_s,
-                              "--port-file", portfile,   no_host ? "--no-host" : NULL,
-                              NULL};
+        char *args[16] = {"chatkeeper", "simulate", (char *)script, "--port", "0",
+                          "--speed",    speed_s,    "--start",      start_s,  "--port-file",
+                          portfile};
+        int n = 11;
+        if (bluesky_share > 0) {
+            args[n++] = "--bluesky-share";
+            args[n++] = share_s;
+        }
+        if (no_host)
+            args[n++] = "--no-host";
+        args[n] = NULL;
         /* Its "listening on" line would only confuse the rehearsal's output. */
         if (freopen("/dev/null", "w", stdout) == NULL)
             _exit(127);

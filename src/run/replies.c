@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chatkeeper/backoff.h"
+#include "chatkeeper/journal.h"
 #include "chatkeeper/log.h"
 #include "chatkeeper/message.h"
 #include "chatkeeper/runstatus.h"
@@ -91,7 +92,8 @@ static int scan_cb(size_t lineno, const json_t *entry, void *arg)
 {
     struct ck_replies *t = arg;
     const char *plat = json_string_value(json_object_get(entry, "platform"));
-    if (plat != NULL && strcmp(plat, t->conf.ops->name) != 0)
+    if ((plat != NULL && strcmp(plat, t->conf.ops->name) != 0) ||
+        !ck_journal_entry_is_from(entry, t->conf.source_name, t->conf.first_source))
         return 0;
     struct ck_message m = {0};
     int rc = 0;

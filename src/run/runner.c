@@ -95,27 +95,34 @@ void ck_runner__shutdown(struct runner *r, int code)
     /* One count for the handles' closes, held until all are asked, so a close
      * delivered early cannot finish the runner before the last is started. */
     r->closing = 1;
-    if (r->follower != NULL)
-        ck_follower_stop(r->follower);
-    if (r->poster != NULL) {
-        r->closing++;
-        ck_poster_close(r->poster, on_part_closed, r);
-        r->poster = NULL;
+    for (size_t i = 0; i < r->n_src; i++) {
+        struct source *src = &r->src[i];
+        if (src->follower != NULL)
+            ck_follower_stop(src->follower);
+        if (src->poster != NULL) {
+            r->closing++;
+            ck_poster_close(src->poster, on_part_closed, r);
+            src->poster = NULL;
+        }
     }
     if (r->http != NULL) {
         r->closing++;
         ck_http_close(r->http, on_part_closed, r); /* cancels what is in flight */
         r->http = NULL;
     }
-    if (r->auth != NULL) {
-        ck_auth_close(r->auth); /* its timer closes on the loop; nothing waits for it */
-        r->auth = NULL;
+    for (size_t i = 0; i < r->n_src; i++) {
+        struct source *src = &r->src[i];
+        if (src->auth != NULL) {
+            ck_auth_close(src->auth); /* its timer closes on the loop; nothing waits for it */
+            src->auth = NULL;
+        }
+        if (src->follower != NULL) {
+            r->closing++;
+            ck_follower_close(src->follower, on_part_closed, r);
+            src->follower = NULL;
+        }
     }
-    if (r->follower != NULL) {
-        r->closing++;
-        ck_follower_close(r->follower, on_part_closed, r);
-        r->follower = NULL;
-    }
+    r->follower = NULL;
     if (r->alerts != NULL) {
         r->closing++;
         ck_alerts_close(r->alerts, on_part_closed, r);
@@ -209,8 +216,7 @@ void ck_runner__finish(struct runner *r, const char *incomplete)
     if (status != NULL)
         fclose(status);
     struct ck_follower_stats fs = {0};
-    if (r->follower != NULL)
-        ck_follower_get_stats(r->follower, &fs);
+    ck_runner__all_stats(r, &fs);
     if (incomplete != NULL && fs.messages == 0) {
         /* An empty archive would read as "the chat had no messages". */
         ck_err("runner: nothing was captured: %s", incomplete);
@@ -277,7 +283,7 @@ void ck_runner__finish(struct runner *r, const char *incomplete)
 static void on_wait_poster(uv_timer_t *t)
 {
     struct runner *r = t->data;
-    if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
+    if (ck_runner__posters_busy(r) > 0)
         return;
     /* The archive build blocks the loop: not just before another runner's
      * step (serve), for a minute at most. */
@@ -288,12 +294,25 @@ static void on_wait_poster(uv_timer_t *t)
     ck_runner__finish(r, NULL);
 }
 
+/* One source finished following. The run goes on while any source follows:
+ * one source down does not stop the others; the archive waits for all. */
 static void on_follow_done(struct ck_follower *f, int status, void *arg)
 {
-    struct runner *r = arg;
+    struct source *src = arg;
+    struct runner *r = src->r;
     (void)f;
-    if (status < 0) {
-        ck_err("runner: following failed: %s", ck_strerror(status));
+    src->done = 1;
+    src->status_rc = status;
+    if (status < 0)
+        ck_err("runner: following%s%s failed: %s", r->n_src > 1 ? " on " : "",
+               r->n_src > 1 ? src->pc->name : "", ck_strerror(status));
+    size_t failed = 0;
+    for (size_t i = 0; i < r->n_src; i++) {
+        if (!r->src[i].done)
+            return;
+        failed += r->src[i].status_rc < 0;
+    }
+    if (failed == r->n_src) {
         ck_alert(r->alerts, "capture", "following #%s failed: %s; the session stopped",
                  r->s.hashtag, ck_strerror(status));
         ck_runner__save_phase(r, "failed");
@@ -301,20 +320,23 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
         return;
     }
     r->following = 0; /* no more refreshes: the archive is built next */
-    /* The follower ends at its deadline even when the sweep did not get through
+    /* A follower ends at its deadline even when the sweep did not get through
      * the window; state.json then keeps where it stopped for the next run. */
-    json_t *fo = json_object_get(r->state, "follower");
-    if (!json_is_true(json_object_get(fo, "sweep_done"))) {
-        struct ck_follower_stats st = {0};
-        ck_follower_get_stats(r->follower, &st);
-        char why[300];
-        snprintf(why, sizeof why, "the sweep of the window ran out of time%s%s",
-                 st.last_error[0] ? "; last error: " : "", st.last_error);
-        ck_runner__finish(r, why);
-        return;
+    for (size_t i = 0; i < r->n_src; i++) {
+        json_t *fo = json_object_get(r->state, r->src[i].state_key);
+        if (r->src[i].status_rc < 0 || !json_is_true(json_object_get(fo, "sweep_done"))) {
+            struct ck_follower_stats st = {0};
+            ck_follower_get_stats(r->src[i].follower, &st);
+            char why[400];
+            snprintf(why, sizeof why, "the sweep of the window%s%s ran out of time%s%s",
+                     r->n_src > 1 ? " on " : "", r->n_src > 1 ? r->src[i].pc->name : "",
+                     st.last_error[0] ? "; last error: " : "", st.last_error);
+            ck_runner__finish(r, why);
+            return;
+        }
     }
     r->quiet_until_ms = ck_time_now_ms() + 60000;
-    if (r->poster != NULL && ck_poster_busy(r->poster) > 0)
+    if (ck_runner__posters_busy(r) > 0)
         ck_info("runner: waiting for the run sheet's last post before archiving");
     uv_timer_start(&r->start_timer, on_wait_poster, 0, 200);
 }
@@ -322,13 +344,18 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
 static void on_lead_start(uv_timer_t *t)
 {
     struct runner *r = t->data;
-    ck_info("runner: following #%s on %s", r->s.hashtag, r->s.platform.base_url);
+    for (size_t i = 0; i < r->n_src; i++)
+        ck_info("runner: following #%s on %s", r->s.hashtag, r->src[i].pc->base_url);
     ck_runner__save_phase(r, "following");
     r->following = ck_time_now_ms() < r->sch.grace_end_ms;
-    int rc = ck_follower_start(r->follower, on_follow_done, r);
-    if (rc < 0) {
-        ck_err("runner: cannot start following: %s", ck_strerror(rc));
-        ck_runner__shutdown(r, 1);
+    for (size_t i = 0; i < r->n_src; i++) {
+        int rc = ck_follower_start(r->src[i].follower, on_follow_done, &r->src[i]);
+        if (rc < 0) {
+            ck_err("runner: cannot start following on %s: %s", r->src[i].pc->name,
+                   ck_strerror(rc));
+            ck_runner__shutdown(r, 1);
+            return;
+        }
     }
 }
 static void announce_late_start(struct runner *r, int64_t now)
@@ -339,7 +366,7 @@ static void announce_late_start(struct runner *r, int64_t now)
     ck_runner__local_time(r, r->sch.end_ms, when, sizeof when);
     ck_duration_format((now - r->sch.end_ms) / 60000 * 60000, ago, sizeof ago);
     const char *posting =
-        r->poster != NULL || r->no_poster ? "no step of the run sheet is posted now; " : "";
+        r->posting || r->no_poster ? "no step of the run sheet is posted now; " : "";
     if (now < r->sch.grace_end_ms) {
         ck_runner__local_time(r, r->sch.grace_end_ms, until, sizeof until);
         ck_info("runner: the chat ended at %s; %sfollowing #%s until %s, then sweeping the "
@@ -361,55 +388,11 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     uv_timer_init(r->loop, &r->step_timer);
     uv_timer_init(r->loop, &r->tick_timer);
     r->start_timer.data = r->step_timer.data = r->tick_timer.data = r;
-    const struct ck_platform_ops *ops = ck_platform_find(r->s.platform.type);
-    if (ops == NULL) {
-        fprintf(stderr, "chatkeeper: platform %s is not supported\n", r->s.platform.type);
-        return 2;
-    }
     int rc = ck_http_create(r->loop, NULL, &r->http, &err);
     if (rc < 0) {
         ck_err("runner: %s", err.msg);
         return 1;
     }
-    if (r->token != NULL) {
-        /* A sign-in platform turns the app password into a session here;
-         * a refused password is bad input, an unreachable server is not. */
-        rc = ck_auth_create(r->loop, r->http, ops, r->s.platform.base_url, r->s.platform.handle,
-                            r->token, &r->auth, &err);
-        if (rc == CK_EAUTH || rc == CK_ECONFIG) {
-            fprintf(stderr, "chatkeeper: %s\n", err.msg);
-            return 2;
-        }
-        if (rc < 0 && r->auth == NULL) {
-            ck_err("runner: %s", err.msg);
-            return 1;
-        }
-        if (rc < 0)
-            ck_warn("runner: cannot sign in yet (%s); trying again", err.msg);
-    }
-    const char *token = r->auth != NULL ? ck_auth_token(r->auth) : NULL;
-    int64_t now = ck_time_now_ms();
-    struct ck_follower_conf fc = {
-        .ops = ops,
-        .base_url = r->s.platform.base_url,
-        .token = token,
-        .auth_expired = r->auth != NULL ? ck_auth_expired : NULL,
-        .auth_arg = r->auth,
-        .hashtag = r->s.hashtag,
-        .journal_path = r->journal_path,
-        .state_path = r->state_path,
-        .window_start_ms = r->scaled ? r->s.start_ms - r->chat_lead_ms : r->sch.lead_ms,
-        .window_end_ms = r->scaled ? r->s.start_ms + r->chat_after_ms : 0,
-        .chat_start_ms = r->sch.start_ms,
-        .chat_end_ms = r->sch.end_ms,
-        .follow_until_ms = r->sch.grace_end_ms,
-        /* The sweep's budget starts when the sweep does: at the end of grace,
-         * or now for a chat that is already over. */
-        .sweep_until_ms = (now > r->sch.grace_end_ms ? now : r->sch.grace_end_ms) + 10 * 60000,
-        .poll_chat_ms = r->s.poll_chat_ms,
-        .poll_quiet_ms = r->s.poll_quiet_ms,
-        .streaming = r->s.platform.streaming,
-    };
     struct ck_alerts_conf ac = {.webhook = r->s.alert_webhook,
                                 .email = r->s.alert_email,
                                 .title = r->s.title,
@@ -418,35 +401,20 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         ck_err("runner: out of memory");
         return 1;
     }
-    rc = ck_follower_create(r->loop, r->http, r->journal, r->state, &fc, &r->follower, &err);
-    if (rc < 0) {
-        ck_err("runner: %s", err.msg);
-        return 1;
+    int64_t now = ck_time_now_ms();
+    for (size_t i = 0; i < r->n_src; i++) {
+        rc = ck_runner__create_source(r, &r->src[i], o, now);
+        if (rc != 0)
+            return rc;
     }
-
-    if (!o->observe && r->s.post && !r->no_poster) {
-        struct ck_poster_conf pc = {
-            .session = &r->s,
-            .schedule = &r->sch,
-            .ops = ops,
-            /* A rehearsal's simulator takes any token; the real one is never sent there. */
-            .token = o->rehearsal ? "rehearsal" : token,
-            .account = r->auth != NULL ? ck_auth_account(r->auth) : NULL,
-            .auth_expired = r->auth != NULL ? ck_auth_expired : NULL,
-            .auth_arg = r->auth,
-            .state_path = r->state_path,
-            .problem = ck_runner__problem,
-            .problem_arg = r,
-        };
-        rc = ck_poster_create(r->loop, r->http, r->state, &pc, &r->poster, &err);
-        if (rc < 0) {
-            ck_err("runner: %s", err.msg);
-            return rc == CK_EAUTH ? 2 : 1;
-        }
-        r->handler = ck_poster_handler(r->poster);
-    } else {
+    r->follower = r->src[0].follower;
+    if (r->n_handlers == 1)
+        r->handler = r->handlers[0];
+    else if (r->n_handlers > 1)
+        r->handler = (struct ck_step_handler){
+            .name = "posters", .due = ck_runner__fan_out_due, .self = r};
+    else
         r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
-    }
 
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;
@@ -463,8 +431,9 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     arm_step_timer(r);
     /* Resends steps whose intent was saved but whose reply was not, and posts or
      * skips (by missed_step_limit) the steps already past at start-up. */
-    if (r->poster != NULL)
-        ck_poster_resume(r->poster);
+    for (size_t i = 0; i < r->n_src; i++)
+        if (r->src[i].poster != NULL)
+            ck_poster_resume(r->src[i].poster);
 
     char when[64];
     ck_runner__local_time(r, r->sch.lead_ms, when, sizeof when);
@@ -495,9 +464,11 @@ void ck_runner_free(struct ck_runner *cr)
     json_decref(r->state);
     ck_schedule_finish(&r->sch);
     ck_session_finish(&r->s);
-    if (r->token != NULL) {
-        memset(r->token, 0, strlen(r->token));
-        free(r->token);
+    for (size_t i = 0; i < r->n_src; i++) {
+        if (r->src[i].token != NULL) {
+            memset(r->src[i].token, 0, strlen(r->src[i].token));
+            free(r->src[i].token);
+        }
     }
     if (r->lock_fd >= 0)
         close(r->lock_fd); /* releases the flock */

@@ -22,6 +22,24 @@
 
 enum phase { P_WAITING, P_LEAD, P_CHAT, P_GRACE, P_SWEEP, P_ARCHIVE, P_DONE };
 
+/* One source of the session (issue 11: "platforms"): its own follower
+ * (cursor, rate limit, backoff), sign-in and poster, and its members of
+ * state.json. The first source keeps the one-source names ("follower",
+ * "steps"), so a session that gains a second source continues where it was. */
+#define MAX_SOURCES 8
+struct runner;
+struct source {
+    struct runner *r;
+    const struct ck_platform_conf *pc; /* borrowed from r->s */
+    char *token;                       /* owned, NULL without one */
+    struct ck_auth *auth; /* the token requests carry (auth.h); NULL without one */
+    struct ck_follower *follower;
+    struct ck_poster *poster; /* NULL when not posting there */
+    char state_key[160], steps_key[160];
+    int done; /* its follower finished, or failed (status_rc) */
+    int status_rc;
+};
+
 struct ck_runner_group {
     struct runner *head;    /* the runners started with this group */
     int64_t next_build_ms;  /* no archive build of the group before this */
@@ -39,13 +57,15 @@ struct runner {
     struct ck_schedule sch;
     char dir[4096];
     char journal_path[4200], state_path[4200];
-    char *token;
     struct ck_journal *journal;
     json_t *state;
     struct ck_http *http;
-    struct ck_auth *auth; /* the token requests carry (auth.h); NULL without one */
-    struct ck_follower *follower;
-    struct ck_poster *poster; /* NULL when observing */
+    struct source src[MAX_SOURCES];
+    size_t n_src;
+    struct ck_follower *follower; /* the first source's: non-NULL once following is set up */
+    int posting;                  /* any source has a poster */
+    struct ck_step_handler handlers[MAX_SOURCES];
+    size_t n_handlers;
     struct ck_alerts *alerts; /* NULL when the session has no "alerts" */
     int rehearsal;
     int no_poster; /* the chat is over and there is no token: observe instead */
@@ -107,6 +127,18 @@ bool ck_runner__quiet(const struct runner *r, int64_t now, int64_t margin_ms);
 void ck_runner__built(struct runner *r, int64_t took_ms);
 /* The poster's problems, as alerts (ck_poster_conf.problem). */
 void ck_runner__problem(void *arg, const char *cause, const char *text);
+/* Several sources (runner_sources.c): every follower's stats added up, the
+ * state of the one furthest behind, the posts still going out, and a step
+ * handed to every poster. */
+void ck_runner__all_stats(const struct runner *r, struct ck_follower_stats *out);
+const char *ck_runner__all_state(const struct runner *r);
+int ck_runner__posters_busy(const struct runner *r);
+void ck_runner__fan_out_due(void *self, const struct ck_sched_entry *e, int64_t late_ms);
+/* The sign-in, follower and (when the run sheet goes there) poster of one
+ * source. Returns 0 or an exit status. */
+struct ck_runner_opts;
+int ck_runner__create_source(struct runner *r, struct source *src,
+                             const struct ck_runner_opts *o, int64_t now);
 struct ck_archive_stats;
 /* The "done" alert: counts, and the write-up's address when it was published. */
 void ck_runner__alert_done(struct runner *r, const struct ck_archive_stats *st);

@@ -90,6 +90,17 @@ static json_t *effective_json(const struct ck_session *s, int scaled)
     json_t *plat = json_object_get(doc, "platform");
     if (json_is_object(plat))
         json_object_set_new(plat, "base_url", json_string(s->platform.base_url));
+    /* Several sources: each keeps its name (what the journal and state.json
+     * say); the first one's base URL is where this run went (a rehearsal's
+     * simulator), the others' stay as written, so the file stays valid (a
+     * source twice is an error) for archive and catchup, which fetch nothing. */
+    json_t *plats = json_object_get(doc, "platforms");
+    for (size_t i = 0; i < json_array_size(plats) && i < ck_session_n_platforms(s); i++) {
+        json_t *e = json_array_get(plats, i);
+        json_object_set_new(e, "name", json_string(ck_session_platform_at(s, i)->name));
+        if (i == 0)
+            json_object_set_new(e, "base_url", json_string(s->platform.base_url));
+    }
     if (scaled)
         return doc;
     ck_duration_format(s->duration_ms, buf, sizeof buf);
@@ -125,6 +136,8 @@ static void rehome_facilitators(struct ck_session *s)
     for (size_t i = 0; i < s->n_facilitators; i++) {
         const char *f = s->facilitators[i];
         const char *at = strchr(f + 1, '@');
+        if (at == NULL && strchr(f, '.') != NULL)
+            continue; /* a Bluesky handle: not a Mastodon account to move */
         size_t ul = at ? (size_t)(at - f) : strlen(f);
         char *nf = malloc(ul + hl + 2);
         if (nf == NULL)
@@ -164,11 +177,16 @@ static int ck_runner__apply_overrides(struct runner *r, const struct ck_runner_o
             ck_err("runner: --base-url %s: only https://, or http:// on loopback", o->base_url);
             return 2;
         }
-        char *u = strdup(o->base_url);
-        if (u == NULL)
-            return 1;
-        free(s->platform.base_url);
-        s->platform.base_url = u;
+        /* Every source plays against the one simulator: it serves the chat as
+         * each platform's API (Mastodon's, and Bluesky's XRPC). */
+        for (size_t i = 0; i < ck_session_n_platforms(s); i++) {
+            struct ck_platform_conf *pc = ck_session_platform_mut(s, i);
+            char *u = strdup(o->base_url);
+            if (u == NULL)
+                return 1;
+            free(pc->base_url);
+            pc->base_url = u;
+        }
         if (o->rehearsal)
             rehome_facilitators(s);
     }
@@ -274,17 +292,38 @@ int ck_runner__prepare(struct runner *r, const struct ck_runner_opts *o)
     /* Posting needs a token; following a public hashtag does not, and a chat
      * that is over has nothing left to post. */
     int over = ck_time_now_ms() >= r->sch.grace_end_ms;
-    if (!o->rehearsal && (r->s.platform.token_env != NULL || r->s.platform.token_file != NULL)) {
-        rc = ck_session_token(&r->s, &r->token, &err);
+    r->n_src = ck_session_n_platforms(&r->s);
+    if (r->n_src > MAX_SOURCES) {
+        fprintf(stderr, "chatkeeper: %s: at most %d platforms\n", o->session_path, MAX_SOURCES);
+        return 2;
+    }
+    int any_token = 0;
+    for (size_t i = 0; i < r->n_src; i++) {
+        struct source *src = &r->src[i];
+        src->r = r;
+        src->pc = ck_session_platform_at(&r->s, i);
+        if (i == 0) {
+            snprintf(src->state_key, sizeof src->state_key, "follower");
+            snprintf(src->steps_key, sizeof src->steps_key, "steps");
+        } else {
+            snprintf(src->state_key, sizeof src->state_key, "follower:%s", src->pc->name);
+            snprintf(src->steps_key, sizeof src->steps_key, "steps:%s", src->pc->name);
+        }
+        if (o->rehearsal || (src->pc->token_env == NULL && src->pc->token_file == NULL))
+            continue;
+        ck_error_clear(&err);
+        rc = ck_platform_token(src->pc, &src->token, &err);
         if (rc < 0) {
-            if (!o->observe && r->s.post && !over) {
-                fprintf(stderr, "chatkeeper: %s\n", err.msg);
+            if (!o->observe && src->pc->post && !over) {
+                fprintf(stderr, "chatkeeper: %s%s%s\n", r->n_src > 1 ? src->pc->name : "",
+                        r->n_src > 1 ? ": " : "", err.msg);
                 return 2;
             }
             ck_warn("runner: %s; following without a token", err.msg);
         }
+        any_token |= src->token != NULL;
     }
-    r->no_poster = over && !o->rehearsal && r->token == NULL;
+    r->no_poster = over && !o->rehearsal && !any_token;
 
     json_t *doc = effective_json(&r->s, r->scaled);
     char path[4200];
@@ -332,8 +371,16 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
         code = code ? code : 1;
         goto out;
     }
+    /* Several sources (issue 11): each step as it goes to each that posts. */
+    size_t n_plat = ck_session_n_platforms(&r->s), n_posting = 0;
+    const char *where = r->s.platform.base_url;
+    for (size_t k = n_plat; k-- > 0;)
+        if (ck_session_platform_at(&r->s, k)->post && ++n_posting)
+            where = ck_session_platform_at(&r->s, k)->base_url;
+    char several[64];
+    snprintf(several, sizeof several, "%zu sources", n_posting);
     fprintf(out, "dry run: nothing is posted. %s would post on %s as #%s:\n\n", r->s.title,
-            r->s.platform.base_url, r->s.hashtag);
+            n_posting > 1 ? several : where, r->s.hashtag);
     for (size_t i = 0; i < r->sch.n; i++) {
         const struct ck_sched_entry *e = &r->sch.entries[i];
         if (!ck_runner__is_step(e))
@@ -343,11 +390,21 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
         ck_time_format_rfc3339(e->at_ms, utc);
         ck_sched_label(e, lbl, sizeof lbl);
         char *text = ck_poster_text(&r->s, e);
-        fprintf(out, "%-8s %s (%s)%s\n  %s\n\n", lbl, when, utc,
-                r->s.thread && e->kind != CK_SCHED_WELCOME ? ", replying to the step before" : "",
-                text ? text : "(out of memory)");
+        fprintf(out, "%-8s %s (%s)%s\n", lbl, when, utc,
+                r->s.thread && e->kind != CK_SCHED_WELCOME ? ", replying to the step before" : "");
+        for (size_t k = 0; k < n_plat && n_posting > 1; k++)
+            if (ck_session_platform_at(&r->s, k)->post)
+                fprintf(out, "  on %s:\n    %s\n", ck_session_platform_at(&r->s, k)->name,
+                        text ? text : "(out of memory)");
+        if (n_posting <= 1)
+            fprintf(out, "  %s\n", text ? text : "(out of memory)");
+        fputc('\n', out);
         free(text);
     }
+    for (size_t k = 0; k < n_plat && n_posting > 0; k++)
+        if (!ck_session_platform_at(&r->s, k)->post)
+            fprintf(out, "(%s is followed, never posted to: its entry says \"post\": false)\n",
+                    ck_session_platform_at(&r->s, k)->name);
     if (!r->s.post)
         fprintf(out, "(the session file says \"post\": false, so run would only follow)\n");
 out:

@@ -62,12 +62,11 @@ void ck_runner__status_draw(struct runner *r)
     char t[64], lbl[16] = "", nlbl[16];
     ck_runner__local_time(r, now, t, sizeof t);
     struct ck_follower_stats st = {0};
-    if (r->follower != NULL)
-        ck_follower_get_stats(r->follower, &st);
+    ck_runner__all_stats(r, &st);
     const char *time_part = strchr(t, ' ') ? strchr(t, ' ') + 1 : t;
     if (r->last_step != NULL)
         ck_sched_label(r->last_step, lbl, sizeof lbl);
-    const char *fst = r->follower ? ck_follower_state_name(r->follower) : "idle";
+    const char *fst = ck_runner__all_state(r);
     struct ck_run_status rs = {
         .clock = time_part,
         .phase = phase_names[ck_runner__phase_at(r, now)],
@@ -136,9 +135,10 @@ static void watch_failures(struct runner *r, const struct ck_follower_stats *st,
     char d[32], why[400];
     ck_duration_format((now - r->failing_since_ms) / 1000 * 1000, d, sizeof d);
     snprintf(why, sizeof why, "%s did not answer for %s (%zu failed requests); last error: %s",
-             r->s.platform.base_url, d, st->errors - r->errors_seen,
+             r->n_src > 1 ? "a source" : r->s.platform.base_url, d, st->errors - r->errors_seen,
              st->last_error[0] ? st->last_error : "unknown");
-    ck_follower_stop(r->follower);
+    for (size_t i = 0; i < r->n_src; i++)
+        ck_follower_stop(r->src[i].follower);
     r->following = 0;
     ck_runner__finish(r, why);
 }
@@ -190,7 +190,7 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
 {
     if (!r->following || now < r->next_refresh_ms || now >= r->sch.grace_end_ms)
         return;
-    const char *fst = ck_follower_state_name(r->follower);
+    const char *fst = ck_runner__all_state(r);
     if (strcmp(fst, "sweeping") == 0 || strcmp(fst, "threads") == 0 || st->messages == 0)
         return;
     if (!ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
@@ -230,7 +230,7 @@ void ck_runner__on_tick(uv_timer_t *t)
         return;
     int64_t now = ck_time_now_ms();
     struct ck_follower_stats st;
-    ck_follower_get_stats(r->follower, &st);
+    ck_runner__all_stats(r, &st);
     watch_stall(r, &st, now);
     watch_failures(r, &st, now);
     if (r->stopping)

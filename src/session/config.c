@@ -130,8 +130,8 @@ static int parse_run_sheet(struct ck_cfg_ctx *c, const json_t *root, struct ck_s
 /* The secret of the entry: token_env/token_file on Mastodon; on Bluesky the
  * account's handle and an app password (password_env/password_file), which
  * then fill token_env/token_file (the secret the session hands over). */
-static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v,
-                                     struct ck_platform_conf *pc)
+static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v, const char *path,
+                                  struct ck_platform_conf *pc)
 {
     bool bsky = strcmp(pc->type, "bluesky") == 0;
     static const char *const own[2][3] = {{"token_env", "token_file", NULL},
@@ -141,73 +141,74 @@ static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v,
     for (int i = 0; i < 3; i++) {
         const char *k = other[bsky][i];
         if (k != NULL && json_object_get(v, k) != NULL) {
-            char field[32];
-            snprintf(field, sizeof field, "platform.%s", k);
+            char field[96];
+            ck_cfg_join(field, sizeof field, path, k);
             return ck_cfg_fail(c, field, 1, "a %s entry has no \"%s\"; expected %s or %s",
                                pc->type, k, own[bsky][0], own[bsky][1]);
         }
     }
-    int rc = ck_cfg_string(c, v, "platform", own[bsky][0], 0, &pc->token_env);
+    int rc = ck_cfg_string(c, v, path, own[bsky][0], 0, &pc->token_env);
     if (rc == 0)
-        rc = ck_cfg_string(c, v, "platform", own[bsky][1], 0, &pc->token_file);
+        rc = ck_cfg_string(c, v, path, own[bsky][1], 0, &pc->token_file);
     if (rc != 0)
         return rc;
     if (pc->token_env != NULL && pc->token_file != NULL) {
-        char field[32];
-        snprintf(field, sizeof field, "platform.%s", own[bsky][1]);
+        char field[96];
+        ck_cfg_join(field, sizeof field, path, own[bsky][1]);
         return ck_cfg_fail(c, field, 1, "expected only one of %s and %s, got both",
                            own[bsky][0], own[bsky][1]);
     }
     if (!bsky)
         return 0;
-    rc = ck_cfg_string(c, v, "platform", "handle", 1, &pc->handle);
+    rc = ck_cfg_string(c, v, path, "handle", 1, &pc->handle);
     if (rc != 0)
         return rc;
     const char *h = pc->handle[0] == '@' ? pc->handle + 1 : pc->handle;
     size_t n = strlen(h);
+    char hf[96];
+    ck_cfg_join(hf, sizeof hf, path, "handle");
     if (n < 3 || n > 253 || strchr(h, '.') == NULL || h[0] == '.' || h[n - 1] == '.' ||
         strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != n)
-        return ck_cfg_fail(c, "platform.handle", 0,
+        return ck_cfg_fail(c, hf, 0,
                            "expected a Bluesky handle like name.bsky.social, got \"%s\"",
                            pc->handle);
     memmove(pc->handle, h, n + 1);
     if (pc->token_env == NULL && pc->token_file == NULL)
-        return ck_cfg_fail(c, "platform", 0,
+        return ck_cfg_fail(c, path, 0,
                            "expected \"password_env\" or \"password_file\" (an app password: "
                            "Bluesky is read and written signed in)");
     return 0;
 }
 
-static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
+/* One entry of "platform" or "platforms" (the list in config_platforms.c). */
+int ck_cfg_platform_entry(struct ck_cfg_ctx *c, const json_t *v, const char *path, const char *dir,
+                          struct ck_platform_conf *pc)
 {
-    static const char *const keys[] = {"type",   "base_url",     "token_env",    "token_file",
-                                       "streaming", "handle", "password_env", "password_file"};
-    struct ck_platform_conf *pc = &s->platform;
-    json_t *v;
-    /* An imported chat is never fetched or posted: no platform is needed. */
-    int rc = ck_cfg_object(c, root, "", "platform", !s->imported, &v);
-    if (rc == 0 && v == NULL)
-        return 0;
+    static const char *const keys[] = {"type",      "base_url", "token_env", "token_file",
+                                       "streaming", "post",     "name",      "handle",
+                                       "password_env", "password_file"};
+    char p[96];
+    int rc = ck_cfg_check_keys(c, v, path, keys, sizeof keys / sizeof keys[0]);
     if (rc == 0)
-        rc = ck_cfg_check_keys(c, v, "platform", keys, 8);
-    if (rc == 0)
-        rc = ck_cfg_string(c, v, "platform", "type", 1, &pc->type);
+        rc = ck_cfg_string(c, v, path, "type", 1, &pc->type);
     if (rc != 0)
         return rc;
+    ck_cfg_join(p, sizeof p, path, "type");
     if (strcmp(pc->type, "x") == 0)
-        return ck_cfg_fail(c, "platform.type", 0,
+        return ck_cfg_fail(c, p, 0,
                            "platform \"%s\" is not supported yet; expected \"mastodon\" or "
                            "\"bluesky\"",
                            pc->type);
     if (strcmp(pc->type, "mastodon") != 0 && strcmp(pc->type, "bluesky") != 0)
-        return ck_cfg_fail(c, "platform.type", 0,
-                           "expected \"mastodon\" or \"bluesky\", got \"%s\"", pc->type);
-    rc = ck_cfg_string(c, v, "platform", "base_url", 1, &pc->base_url);
+        return ck_cfg_fail(c, p, 0, "unknown platform \"%s\"; expected \"mastodon\" or \"bluesky\"",
+                           pc->type);
+    rc = ck_cfg_string(c, v, path, "base_url", 1, &pc->base_url);
     if (rc != 0)
         return rc;
+    ck_cfg_join(p, sizeof p, path, "base_url");
     if (!ck_url_allowed(pc->base_url) || strpbrk(pc->base_url, "?# \t") != NULL)
         return ck_cfg_fail(
-            c, "platform.base_url", 0,
+            c, p, 0,
             "expected an https:// URL (plain http:// only to a loopback host such as "
             "http://127.0.0.1:8765), got \"%s\"",
             pc->base_url);
@@ -215,28 +216,37 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     while (len > 0 && pc->base_url[len - 1] == '/' && pc->base_url[len - 2] != '/')
         pc->base_url[--len] = '\0';
     pc->streaming = true; /* follow the live stream where the instance offers one */
-    rc = ck_cfg_bool(c, v, "platform", "streaming", &pc->streaming);
+    pc->post = true;
+    rc = ck_cfg_bool(c, v, path, "streaming", &pc->streaming);
     if (rc == 0)
-        rc = platform_secret_fields(c, v, pc);
+        rc = ck_cfg_bool(c, v, path, "post", &pc->post);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, path, "name", 0, &pc->name);
+    if (rc == 0)
+        rc = platform_secret_fields(c, v, path, pc);
     if (rc != 0)
         return rc;
+    if (pc->name != NULL && (strlen(pc->name) > 300 || strpbrk(pc->name, "\t\r\n") != NULL)) {
+        ck_cfg_join(p, sizeof p, path, "name");
+        return ck_cfg_fail(c, p, 0, "expected a short name on one line (at most 300 bytes)");
+    }
     if (pc->token_env != NULL) {
         const char *e = pc->token_env;
+        ck_cfg_join(p, sizeof p, path, pc->handle != NULL ? "password_env" : "token_env");
         if (!((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') || *e == '_') ||
             strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
                 strlen(e))
             return ck_cfg_fail(
-                c, pc->handle != NULL ? "platform.password_env" : "platform.token_env", 0,
+                c, p, 0,
                 "expected the name of an environment variable like CHATKEEPER_TOKEN, "
                 "got \"%s\"",
                 e);
     }
     if (pc->token_file != NULL && pc->token_file[0] != '/') {
-        char *full = malloc(strlen(s->dir) + strlen(pc->token_file) + 2);
+        char *full = malloc(strlen(dir) + strlen(pc->token_file) + 2);
         if (full == NULL)
             return ck_cfg_oom(c);
-        snprintf(full, strlen(s->dir) + strlen(pc->token_file) + 2, "%s/%s", s->dir,
-                 pc->token_file);
+        snprintf(full, strlen(dir) + strlen(pc->token_file) + 2, "%s/%s", dir, pc->token_file);
         free(pc->token_file);
         pc->token_file = full;
     }
@@ -372,10 +382,25 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
         s->facilitators = calloc(json_array_size(v), sizeof *s->facilitators);
         if (s->facilitators == NULL)
             return ck_cfg_oom(c);
+        /* One list for every platform (issue 11), each handle written as its
+         * platform writes accounts: Bluesky's where the session has Bluesky. */
+        bool bsky = s->imported;
+        for (size_t i = 0; i < ck_session_n_platforms(s); i++)
+            bsky = bsky || strcmp(ck_session_platform_at(s, i)->type, "bluesky") == 0;
         for (size_t i = 0; i < json_array_size(v); i++) {
             json_t *f = json_array_get(v, i);
-            if (!json_is_string(f) || !(ck_cfg_facilitator_ok(json_string_value(f)) ||
-                                        (s->imported && twitter_handle_ok(json_string_value(f))))) {
+            const char *fs = json_string_value(f);
+            if (fs != NULL && !bsky && ck_cfg_bluesky_handle_ok(fs)) {
+                char p[64];
+                snprintf(p, sizeof p, "facilitators[%zu]", i);
+                return ck_cfg_fail(c, p, 0,
+                                   "\"%s\" is a Bluesky handle, and no entry of \"platforms\" "
+                                   "is Bluesky; expected a handle like \"@user@example.social\"",
+                                   fs);
+            }
+            if (!json_is_string(f) ||
+                !(ck_cfg_facilitator_ok(fs) || (bsky && ck_cfg_bluesky_handle_ok(fs)) ||
+                  (s->imported && twitter_handle_ok(fs)))) {
                 char p[64], got[64];
                 snprintf(p, sizeof p, "facilitators[%zu]", i);
                 ck_cfg_describe(f, got, sizeof got);
@@ -472,7 +497,7 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
     static const char *const keys[] = {
         "title",           "description",       "hashtag", "timezone",
         "start",           "duration",          "lead",    "grace",
-        "platform",        "facilitators",      "post",    "thread",
+        "platform",        "facilitators",      "post",    "thread",  "platforms",
         "welcome",         "questions",         "closing", "archive_dir",
         "question_format", "missed_step_limit", "poll",    "publish",
         "imported",        "reminders",         "agenda_url", "alerts"};
@@ -526,12 +551,7 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
     if (rc == 0)
         rc = ck_cfg_bool(c, root, "", "thread", &s->thread);
     if (rc == 0)
-        rc = parse_platform(c, root, s);
-    if (rc == 0 && s->post && !s->imported && s->platform.token_env == NULL &&
-        s->platform.token_file == NULL)
-        return ck_cfg_fail(c, "platform", 0,
-                           "expected \"token_env\" or \"token_file\" (posting needs a token; set "
-                           "\"post\": false to only follow the hashtag)");
+        rc = ck_cfg_platforms(c, root, s);
     if (rc == 0)
         rc = parse_extras(c, root, s);
     if (rc == 0)
@@ -634,11 +654,10 @@ void ck_session_finish(struct ck_session *s)
     free(s->description);
     free(s->hashtag);
     free(s->timezone);
-    free(s->platform.type);
-    free(s->platform.base_url);
-    free(s->platform.token_env);
-    free(s->platform.token_file);
-    free(s->platform.handle);
+    ck_platform_conf_finish(&s->platform);
+    for (size_t i = 0; i < s->n_more_platforms; i++)
+        ck_platform_conf_finish(&s->more_platforms[i]);
+    free(s->more_platforms);
     for (size_t i = 0; i < s->n_facilitators; i++)
         free(s->facilitators[i]);
     free(s->facilitators);

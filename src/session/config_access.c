@@ -95,19 +95,24 @@ bool ck_url_allowed(const char *url)
 
 int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err)
 {
+    return ck_platform_token(&s->platform, out, err);
+}
+
+int ck_platform_token(const struct ck_platform_conf *pc, char **out, struct ck_error *err)
+{
     *out = NULL;
     char *tok = NULL;
     const char *where;
-    if (s->platform.token_env != NULL) {
-        where = s->platform.token_env;
+    if (pc->token_env != NULL) {
+        where = pc->token_env;
         const char *v = getenv(where);
         if (v == NULL || v[0] == '\0')
             return ck_error_set(err, CK_ECONFIG, "environment variable %s is not set", where);
         tok = strdup(v);
         if (tok == NULL)
             return ck_error_set(err, CK_ENOMEM, "out of memory");
-    } else if (s->platform.token_file != NULL) {
-        where = s->platform.token_file;
+    } else if (pc->token_file != NULL) {
+        where = pc->token_file;
         int rc = ck_secret_read_file(where, "token file", MAX_TOKEN_FILE, &tok, err);
         if (rc != 0)
             return rc;

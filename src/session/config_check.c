@@ -265,6 +265,32 @@ int ck_cfg_facilitator_ok(const char *f)
     return 1;
 }
 
+/* "@name.bsky.social" or a custom domain "@alice.example.org": a Bluesky
+ * handle is a host name (two labels at least, the last not all digits). */
+int ck_cfg_bluesky_handle_ok(const char *f)
+{
+    if (*f++ != '@' || strlen(f) > 253 || strchr(f, '.') == NULL)
+        return 0;
+    size_t label = 0, labels = 0, digits = 0;
+    for (const char *d = f;; d++) {
+        if (*d == '.' || *d == '\0') {
+            if (label == 0 || label > 63 || d[-1] == '-')
+                return 0;
+            labels++;
+            if (*d == '\0')
+                break;
+            label = digits = 0;
+        } else if ((*d >= 'a' && *d <= 'z') || (*d >= 'A' && *d <= 'Z') ||
+                   (*d >= '0' && *d <= '9') || (*d == '-' && label > 0)) {
+            label++;
+            digits += *d >= '0' && *d <= '9';
+        } else {
+            return 0;
+        }
+    }
+    return labels >= 2 && digits < label;
+}
+
 /* Placeholders {n}, {text}, {hashtag}; {text} is required. Returns NULL or
  * the offending placeholder in buf. */
 const char *ck_cfg_format_problem(const char *fmt, char *buf, size_t n)

@@ -52,6 +52,16 @@ int ck_cfg_bool(struct ck_cfg_ctx *c, const json_t *obj, const char *opath, cons
 int ck_cfg_object(struct ck_cfg_ctx *c, const json_t *obj, const char *opath, const char *key,
                   int required, json_t **out);
 
+/* The "platform" or "platforms" section into s (config_platforms.c), and one
+ * entry of either (config.c): path is "platform" or "platforms[i]", dir the
+ * session file's folder (a relative token_file is resolved against it). */
+struct ck_session;
+struct ck_platform_conf;
+int ck_cfg_platforms(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s);
+int ck_cfg_platform_entry(struct ck_cfg_ctx *c, const json_t *v, const char *path, const char *dir,
+                          struct ck_platform_conf *pc);
+void ck_platform_conf_finish(struct ck_platform_conf *pc);
+
 /* Value rules; each returns 1 when the value is acceptable. */
 int ck_cfg_hashtag_ok(const char *h);
 int ck_cfg_facilitator_ok(const char *f);
@@ -61,6 +71,7 @@ int ck_cfg_facilitator_ok(const char *f);
 struct ck_session;
 int ck_cfg_reminders(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s);
 
+int ck_cfg_bluesky_handle_ok(const char *f);
 /* NULL if fmt is a valid question format, else why not (written to buf). */
 const char *ck_cfg_format_problem(const char *fmt, char *buf, size_t n);
 

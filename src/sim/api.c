@@ -23,9 +23,10 @@ static int has_token(const struct ck_sim_request *rq)
     return *a != '\0';
 }
 
+/* On the Mastodon side at now (a Bluesky-only post never is). */
 static int visible(const struct ck_sim_entry *e, int64_t now)
 {
-    return e != NULL && e->visible_ms <= now;
+    return e != NULL && e->visible_ms <= now && e->home != CK_SIM_HOME_BLUESKY;
 }
 
 static void timeline(struct ck_sim *sim, const struct ck_sim_request *rq, const char *tag,
@@ -195,6 +196,8 @@ static void post_status(struct ck_sim *sim, const struct ck_sim_request *rq, int
         reply_error(rep, 500, "out of memory");
         return;
     }
+    if (sim->opts.bluesky_share > 0)
+        e->home = CK_SIM_HOME_MASTODON; /* posted on Mastodon: not on Bluesky */
     rep->created = 1;
     rep->status = 200;
     rep->json = ck_sim_status_json(sim, e, now);
@@ -229,6 +232,10 @@ void ck_sim_api_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int6
     const char *p = rq->path;
     int get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
     static const char tl[] = "/api/v1/timelines/tag/";
+    if (strncmp(p, "/xrpc/", 6) == 0) { /* the same chat as a Bluesky PDS (bsky.c) */
+        ck_sim_bsky_handle(sim, rq, now, rep);
+        return;
+    }
     static const char st[] = "/api/v1/statuses";
     if (get && strncmp(p, tl, sizeof tl - 1) == 0 && p[sizeof tl - 1] != '\0') {
         timeline(sim, rq, p + sizeof tl - 1, now, rep);

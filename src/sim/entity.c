@@ -70,6 +70,16 @@ static long grown(const struct ck_sim *sim, long final, const struct ck_sim_entr
     return f >= 1 ? final : (long)((double) final * f);
 }
 
+void ck_sim_entry_counts(const struct ck_sim *sim, const struct ck_sim_entry *e, int64_t now,
+                         long *replies, long *boosts, long *likes)
+{
+    *replies = 0;
+    for (size_t i = 0; i < sim->n_entries; i++)
+        *replies += sim->entries[i]->parent == e && sim->entries[i]->visible_ms <= now;
+    *boosts = e->script != NULL ? grown(sim, e->script->boosts, e, now) : 0;
+    *likes = e->script != NULL ? grown(sim, e->script->likes, e, now) : 0;
+}
+
 json_t *ck_sim_status_json(const struct ck_sim *sim, const struct ck_sim_entry *e, int64_t now)
 {
     const struct ck_sim_account *a = &sim->script.accounts[e->account];

@@ -3,7 +3,7 @@
  *
  *   GET /sim/statuses  [{"id", "key", "account", "created_at", "visible_at", "created_ms",
  *                        "visible_ms", "chat_ms", "has_hashtag", "posted", "late",
- *                        "in_reply_to_id"}]
+ *                        "in_reply_to_id", "home" (both|mastodon|bluesky), "rkey"}]
  *                      every script and posted status, in id order; *_ms and *_at in
  *                      real time, chat_ms the created_at the API shows (the chat's clock)
  *   GET /sim/requests  [{"t", "method", "path", "status", "fault"}]   t in epoch ms,
@@ -11,7 +11,8 @@
  *   GET /sim/stats     {"requests", "inspections", "faults": {"5xx", "drop", "slow",
  *                       "truncate", "5xx_after_post", "late_visible"}, "rate_limited",
  *                       "posts_created", "idempotent_replays", "statuses", "hashtag",
- *                       "start_ms", "speed", "now_ms"} */
+ *                       "start_ms", "speed", "now_ms", "bsky_sessions", "bsky_refreshes",
+ *                       "bsky_duplicate_rkeys"} */
 #include "chatkeeper/sim.h"
 
 #include <string.h>
@@ -29,15 +30,18 @@ static json_t *statuses_json(const struct ck_sim *sim)
         ck_time_format_rfc3339(e->visible_ms, vis);
         json_t *acct = a->domain != NULL ? json_sprintf("%s@%s", a->username, a->domain)
                                          : json_string(a->username);
+        static const char *const homes[] = {"both", "mastodon", "bluesky"};
         json_array_append_new(
-            arr, json_pack("{s:s s:o s:o s:s s:s s:I s:I s:I s:b s:b s:b s:o}", "id", e->id, "key",
+            arr, json_pack("{s:s s:o s:o s:s s:s s:I s:I s:I s:b s:b s:b s:o s:s s:s}", "id", e->id,
+                           "key",
                            e->script != NULL && e->script->key != NULL ? json_string(e->script->key)
                                                                        : json_null(),
                            "account", acct, "created_at", created, "visible_at", vis, "created_ms",
                            (json_int_t)e->created_ms, "visible_ms", (json_int_t)e->visible_ms,
                            "chat_ms", (json_int_t)e->chat_ms, "has_hashtag", e->has_hashtag,
                            "posted", e->script == NULL, "late", e->late, "in_reply_to_id",
-                           e->parent != NULL ? json_string(e->parent->id) : json_null()));
+                           e->parent != NULL ? json_string(e->parent->id) : json_null(), "home",
+                           homes[e->home], "rkey", e->rkey));
     }
     return arr;
 }
@@ -67,11 +71,14 @@ static json_t *stats_json(const struct ck_sim *sim, int64_t now)
     for (size_t i = 0; i < sim->n_log; i++)
         inspections += strncmp(sim->log[i].path, "/sim/", 5) == 0;
     return json_pack(
-        "{s:i s:i s:o s:i s:i s:i s:i s:s s:I s:f s:I}", "requests", (int)(sim->requests),
+        "{s:i s:i s:o s:i s:i s:i s:i s:s s:I s:f s:I s:i s:i s:i}", "requests",
+        (int)(sim->requests),
         "inspections", (int)inspections, "faults", faults, "rate_limited", (int)sim->rate_limited,
         "posts_created", (int)sim->posts_created, "idempotent_replays", (int)sim->idem_replays,
         "statuses", (int)sim->n_entries, "hashtag", sim->script.hashtag, "start_ms",
-        (json_int_t)sim->opts.start_ms, "speed", sim->opts.speed, "now_ms", (json_int_t)now);
+        (json_int_t)sim->opts.start_ms, "speed", sim->opts.speed, "now_ms", (json_int_t)now,
+        "bsky_sessions", (int)sim->bsky_sessions, "bsky_refreshes", (int)sim->bsky_refreshes,
+        "bsky_duplicate_rkeys", (int)sim->bsky_duplicate_rkeys);
 }
 
 void ck_sim_inspect(struct ck_sim *sim, const char *path, int64_t now, struct ck_sim_reply *rep)

@@ -172,6 +172,7 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
     struct ck_sim_reply rep = {0};
     enum ck_sim_fault fault = CK_SIM_FAULT_NONE;
     int api = strncmp(url, "/sim/", 5) != 0;
+    int xrpc = strncmp(url, "/xrpc/", 6) == 0; /* Bluesky: its own rate-limit headers */
     char *raw = NULL;
     const char *ctype = "application/json; charset=utf-8";
     long slow = 0, remaining = 0;
@@ -191,7 +192,9 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
         reset = start + w;
         if (sim->window_used >= sim->opts.rate_limit) {
             rep.status = 429;
-            rep.json = json_pack("{s:s}", "error", "Too many requests");
+            rep.json = xrpc ? json_pack("{s:s s:s}", "error", "RateLimitExceeded", "message",
+                                        "Rate Limit Exceeded")
+                            : json_pack("{s:s}", "error", "Too many requests");
             sim->rate_limited++;
         } else if (cn->too_big) {
             sim->window_used++;
@@ -249,7 +252,19 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
     MHD_add_response_header(r, "Cache-Control", "private, no-store");
     if (rep.link != NULL)
         MHD_add_response_header(r, "Link", rep.link);
-    if (api) {
+    if (xrpc) {
+        /* as bsky.social sends them: reset in epoch seconds, policy "N;w=SECONDS" */
+        char num[48];
+        snprintf(num, sizeof num, "%ld", sim->opts.rate_limit);
+        MHD_add_response_header(r, "RateLimit-Limit", num);
+        snprintf(num, sizeof num, "%ld", remaining > 0 ? remaining : 0L);
+        MHD_add_response_header(r, "RateLimit-Remaining", num);
+        snprintf(num, sizeof num, "%lld", (long long)((reset + 999) / 1000));
+        MHD_add_response_header(r, "RateLimit-Reset", num);
+        snprintf(num, sizeof num, "%ld;w=%lld", sim->opts.rate_limit,
+                 (long long)(sim->opts.rate_window_ms / 1000));
+        MHD_add_response_header(r, "RateLimit-Policy", num);
+    } else if (api) {
         char num[32], when[32];
         snprintf(num, sizeof num, "%ld", sim->opts.rate_limit);
         MHD_add_response_header(r, "X-RateLimit-Limit", num);

@@ -34,6 +34,7 @@ static int streamable(const struct ck_sim *sim, const struct sconn *c,
                       const struct ck_sim_entry *e, int64_t now)
 {
     return e->has_hashtag && e->visible_ms <= now && strcmp(e->visibility, "public") == 0 &&
+           e->home != CK_SIM_HOME_BLUESKY &&
            strcasecmp(c->tag, sim->script.hashtag) == 0;
 }
 

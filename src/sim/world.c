@@ -39,6 +39,7 @@ static void entry_free(struct ck_sim_entry *e)
     if (e == NULL)
         return;
     free(e->html);
+    free(e->text);
     json_decref(e->mentions);
     json_decref(e->tags);
     free(e->language);
@@ -55,13 +56,48 @@ static int entry_cmp_created(const void *a, const void *b)
     return x->script < y->script ? -1 : x->script > y->script;
 }
 
+/* The text of the script's raw HTML, for Bluesky (which has no HTML): tags
+ * dropped, a paragraph or line break a newline, the five entities decoded. */
+static char *plain_of(const char *html)
+{
+    size_t n = strlen(html), o = 0;
+    char *t = malloc(n + 1);
+    if (t == NULL)
+        return NULL;
+    static const char *const ent[][2] = {
+        {"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}};
+    for (size_t i = 0; i < n;) {
+        if (html[i] == '<') {
+            const char *end = strchr(html + i, '>');
+            if ((strncmp(html + i, "<br", 3) == 0 || strncmp(html + i, "</p>", 4) == 0) && o > 0)
+                t[o++] = '\n';
+            i = end != NULL ? (size_t)(end - html) + 1 : n;
+            continue;
+        }
+        size_t k = 0;
+        while (k < 5 && strncmp(html + i, ent[k][0], strlen(ent[k][0])) != 0)
+            k++;
+        if (k < 5) {
+            t[o++] = ent[k][1][0];
+            i += strlen(ent[k][0]);
+        } else {
+            t[o++] = html[i++];
+        }
+    }
+    while (o > 0 && t[o - 1] == '\n')
+        o--;
+    t[o] = '\0';
+    return t;
+}
+
 /* Render text (or take the script's raw HTML) into e. */
 static int entry_render(struct ck_sim *sim, struct ck_sim_entry *e, const char *text,
                         const char *html)
 {
     e->mentions = json_array();
     e->tags = json_array();
-    if (e->mentions == NULL || e->tags == NULL)
+    e->text = text != NULL ? strdup(text) : plain_of(html);
+    if (e->mentions == NULL || e->tags == NULL || e->text == NULL)
         return CK_ENOMEM;
     if (html != NULL) {
         e->html = strdup(html);
@@ -73,6 +109,19 @@ static int entry_render(struct ck_sim *sim, struct ck_sim_entry *e, const char *
         e->html = ck_sim_render_html(&sim->script, text, sim->base, e->mentions, e->tags);
     }
     return e->html != NULL ? 0 : CK_ENOMEM;
+}
+
+/* Which side a participant is on: with a Bluesky share, a stable draw from the
+ * account's name (the host, who posts through the API, is on both). */
+static int home_of(const struct ck_sim *sim, size_t account)
+{
+    if (sim->opts.bluesky_share <= 0 || account == sim->script.self)
+        return CK_SIM_HOME_BOTH;
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = sim->script.accounts[account].key; *p != '\0'; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (double)(h % 1000) < sim->opts.bluesky_share * 1000.0 ? CK_SIM_HOME_BLUESKY
+                                                                 : CK_SIM_HOME_MASTODON;
 }
 
 int ck_sim_state_init(struct ck_sim *sim, const struct ck_sim_opts *opts,
@@ -118,6 +167,7 @@ int ck_sim_state_init(struct ck_sim *sim, const struct ck_sim_opts *opts,
             sim->late_visible++;
         }
         e->visible_ms = e->created_ms + llround((double)delay / speed);
+        e->home = home_of(sim, st->account);
         e->language = strdup(st->language);
         e->visibility = strdup("public");
         if (e->language == NULL || e->visibility == NULL ||
@@ -134,6 +184,7 @@ int ck_sim_state_init(struct ck_sim *sim, const struct ck_sim_opts *opts,
         struct ck_sim_entry *e = sim->entries[i];
         seq = i > 0 && sim->entries[i - 1]->created_ms == e->created_ms ? seq + 1 : 0;
         ck_sim_id_make(e->created_ms, seq, e->id);
+        ck_sim_tid(e->created_ms * 1000 + seq, 7, e->rkey);
     }
     return 0;
 oom:
@@ -233,8 +284,10 @@ int ck_sim_state_post(struct ck_sim *sim, const char *text, const char *in_reply
     /* A script status may already own this millisecond: take the next free seq. */
     for (unsigned seq = 0;; seq++) {
         ck_sim_id_make(now, seq, e->id);
-        if (ck_sim_state_find(sim, e->id) == NULL)
+        if (ck_sim_state_find(sim, e->id) == NULL) {
+            ck_sim_tid(now * 1000 + seq, 7, e->rkey);
             break;
+        }
     }
     size_t at = lower_index(sim, e->id);
     memmove(sim->entries + at + 1, sim->entries + at, (sim->n_entries - at) * sizeof *sim->entries);

@@ -107,15 +107,18 @@ static int buf_add(const char *data, size_t size, void *arg)
 
 /* One line: the envelope's keys are written by hand so their order is fixed and
  * the object is dumped once, straight into the buffer. */
-static int add_line(struct buf *b, const char *platform, const char *source, const char *ts,
-                    const json_t *obj)
+static int add_line(struct buf *b, const char *platform, const char *from, const char *source,
+                    const char *ts, const json_t *obj)
 {
     json_t *p = json_string(platform), *s = json_string(source);
+    json_t *f = from != NULL ? json_string(from) : NULL;
     int rc = -1;
-    if (p == NULL || s == NULL)
+    if (p == NULL || s == NULL || (from != NULL && f == NULL))
         goto out;
     if (buf_add("{\"fetched_at\":\"", 15, b) || buf_add(ts, strlen(ts), b) ||
         buf_add("\",\"platform\":", 13, b) || json_dump_callback(p, buf_add, b, JSON_ENCODE_ANY) ||
+        (f != NULL &&
+         (buf_add(",\"from\":", 8, b) || json_dump_callback(f, buf_add, b, JSON_ENCODE_ANY))) ||
         buf_add(",\"source\":", 10, b) || json_dump_callback(s, buf_add, b, JSON_ENCODE_ANY) ||
         buf_add(",\"object\":", 10, b) || json_dump_callback(obj, buf_add, b, JSON_COMPACT) ||
         buf_add("}\n", 2, b))
@@ -124,11 +127,19 @@ static int add_line(struct buf *b, const char *platform, const char *source, con
 out:
     json_decref(p);
     json_decref(s);
+    json_decref(f);
     return rc;
 }
 
 int ck_journal_append(struct ck_journal *j, const char *platform, const char *source,
                       int64_t fetched_ms, json_t *const *objs, size_t n, struct ck_error *err)
+{
+    return ck_journal_append_from(j, platform, NULL, source, fetched_ms, objs, n, err);
+}
+
+int ck_journal_append_from(struct ck_journal *j, const char *platform, const char *from,
+                           const char *source, int64_t fetched_ms, json_t *const *objs, size_t n,
+                           struct ck_error *err)
 {
     if (n == 0)
         return 0;
@@ -140,7 +151,7 @@ int ck_journal_append(struct ck_journal *j, const char *platform, const char *so
             free(b.p);
             return ck_error_set(err, CK_EINVAL, "journal: object %zu is not a JSON object", i);
         }
-        if (add_line(&b, platform, source, ts, objs[i]) != 0) {
+        if (add_line(&b, platform, from, source, ts, objs[i]) != 0) {
             free(b.p);
             return ck_error_set(err, CK_ENOMEM, "out of memory");
         }
@@ -169,6 +180,14 @@ int ck_journal_append(struct ck_journal *j, const char *platform, const char *so
     }
     free(b.p);
     return rc;
+}
+
+int ck_journal_entry_is_from(const json_t *entry, const char *name, int first)
+{
+    const char *from = json_string_value(json_object_get(entry, "from"));
+    if (name == NULL)
+        return 1;
+    return from != NULL ? strcmp(from, name) == 0 : first;
 }
 
 void ck_journal_close(struct ck_journal *j)

@@ -86,6 +86,56 @@ try:
 finally:
     sim.stop()
 
+# Several sources (issue 11): each that posts is asked its limit; errors name
+# file:line:column; run --dry-run shows each step per platform.
+sim2 = [Sim(exe, os.path.join(root, "config", "sim", "uklibchat.chat.json"), 1, now_ms())
+        for _ in range(2)]
+try:
+    with tempfile.TemporaryDirectory() as d:
+        doc = json.load(open(good))
+        del doc["platform"]
+        doc["platforms"] = [
+            {"type": "mastodon", "base_url": sim2[0].base, "token_env": "CHATKEEPER_TOKEN"},
+            {"type": "mastodon", "base_url": sim2[1].base, "token_env": "CHATKEEPER_TOKEN",
+             "name": "second"},
+            {"type": "mastodon", "base_url": "https://c.example", "post": False}]
+        doc["questions"][2]["text"] = "x" * 520
+        path = os.path.join(d, "multi.json")
+        json.dump(doc, open(path, "w"), indent=2)
+        r = run(path, env={"CHATKEEPER_TOKEN": "very-secret-value"})
+        expect(r.returncode == 0, f"two sources: exit {r.returncode} {r.stderr!r}")
+        lines = [l for l in r.stderr.splitlines() if l.startswith("warning: Q3")]
+        expect(lines == ["warning: Q3 is 534 characters as posted; the instance allows 500 "
+                         f"(mastodon:{sim2[0].base})",
+                         "warning: Q3 is 534 characters as posted; the instance allows 500 "
+                         "(second)"], f"a Q3 warning per posting source: {r.stderr!r}")
+        expect(f"source:  mastodon:{sim2[0].base}: follow and post; token from "
+               "$CHATKEEPER_TOKEN (set)" in r.stdout and
+               "source:  mastodon:https://c.example: follow only" in r.stdout,
+               f"each source listed: {r.stdout!r}")
+        for sim_ in sim2:
+            reqs = [q["path"] for q in sim_.get("/sim/requests")]
+            expect("/api/v2/instance" in reqs, f"{sim_.base} was not asked: {reqs}")
+        dry = subprocess.run([exe, "run", path, "--dry-run"], capture_output=True, text=True,
+                             env=dict(os.environ, CHATKEEPER_TOKEN="x"))
+        expect(dry.returncode == 0 and "would post on 2 sources" in dry.stdout and
+               dry.stdout.count(f"  on mastodon:{sim2[0].base}:\n    Q1 ") == 1 and
+               dry.stdout.count("  on second:\n    Q1 ") == 1 and
+               "(mastodon:https://c.example is followed, never posted to" in dry.stdout,
+               f"dry run per platform: {dry.stdout[:600]!r} {dry.stderr!r}")
+        # both sections: exit 2, file:line:column at "platforms"
+        doc["platform"] = doc["platforms"][0]
+        json.dump(doc, open(path, "w"), indent=2)
+        r = run("--offline", path)
+        text = open(path).read()
+        line = text[:text.index('"platforms"')].count("\n") + 1
+        expect(r.returncode == 2 and r.stderr.startswith(f"{path}:{line}:3: field 'platforms': "
+                                                         "expected either"),
+               f"platform and platforms: {r.returncode} {r.stderr!r}")
+finally:
+    for sim_ in sim2:
+        sim_.stop()
+
 for f in failures:
     print("FAIL:", f)
 print(f"check-cli: {len(failures)} failures")

@@ -15,11 +15,11 @@
 #define MIN 60000LL
 
 static const struct ck_group_question questions[] = {
-    {1, "What reading groups does your library run, and who comes to them?", 10 * MIN, NULL},
-    {2, "How do you choose the books, and who gets a say?", 25 * MIN, NULL},
-    {3, "What makes a reading group accessible: large print, audio or online?", 40 * MIN, NULL},
-    {4, "What is the hardest thing about keeping a group going?", 55 * MIN, NULL},
-    {5, "What would you tell someone starting their first group?", 70 * MIN, NULL},
+    {1, "What reading groups does your library run, and who comes to them?", 10 * MIN, NULL, NULL, 0},
+    {2, "How do you choose the books, and who gets a say?", 25 * MIN, NULL, NULL, 0},
+    {3, "What makes a reading group accessible: large print, audio or online?", 40 * MIN, NULL, NULL, 0},
+    {4, "What is the hardest thing about keeping a group going?", 55 * MIN, NULL, NULL, 0},
+    {5, "What would you tell someone starting their first group?", 70 * MIN, NULL, NULL, 0},
 };
 static const char *const facilitators[] = {"@host@example.org", "@cohost"};
 
@@ -323,7 +323,7 @@ static void test_question_posts(void **st)
     expect(&m[10], 3, CK_BY_TIME);
 
     /* Without run-sheet text the first facilitator "Qn" post that asks wins. */
-    struct ck_group_question bare[] = {{1, NULL, 0, NULL}, {2, NULL, 0, NULL}};
+    struct ck_group_question bare[] = {{1, NULL, 0, NULL, NULL, 0}, {2, NULL, 0, NULL, NULL, 0}};
     struct ck_group_conf c2 = {bare, 2, facilitators, 2, "#readchat", 0, 0};
     static const struct row rows2[] = {
         {"a", NULL, "@cohost", 5, "Q1 in a minute!", 0},
@@ -435,8 +435,8 @@ static void test_named_numbers(void **st)
 static void test_posted_id_and_schedule(void **st)
 {
     (void)st;
-    struct ck_group_question q[] = {{1, "Who comes?", 10 * MIN, "ours1"},
-                                    {2, "Who picks?", 20 * MIN, NULL}};
+    struct ck_group_question q[] = {{1, "Who comes?", 10 * MIN, "ours1", NULL, 0},
+                                    {2, "Who picks?", 20 * MIN, NULL, NULL, 0}};
     struct ck_group_conf c = {q, 2, facilitators, 2, "#readchat", 0, 0};
     static const struct row rows[] = {
         {"ours1", NULL, "@bot@example.org", 12, "First question, posted by us", 0},
@@ -450,6 +450,57 @@ static void test_posted_id_and_schedule(void **st)
     expect(&m[1], 0, CK_BY_NONE); /* Q1 opens at its post (12), not its schedule (10) */
     expect(&m[2], 1, CK_BY_TIME);
     expect(&m[3], 2, CK_BY_TIME);
+}
+
+/* Issue 11: the same question posted on two sources (ids of their own, or
+ * the same id on both) is that question on each. */
+static void test_posted_on_two_sources(void **st)
+{
+    (void)st;
+    static const char *const other[] = {"theirs1"};
+    struct ck_group_question q[] = {{1, "Who comes?", 10 * MIN, "ours1", other, 1},
+                                    {2, "Who picks?", 20 * MIN, "ours2", NULL, 0}};
+    struct ck_group_conf c = {q, 2, facilitators, 2, "#readchat", 0, 0};
+    static const struct row rows[] = {
+        {"ours1", NULL, "@bot@a.example", 12, "First question, posted by us", 0},
+        {"theirs1", NULL, "@bot.bsky.social", 12, "First question, posted by us", 0},
+        {"ours2", NULL, "@bot@a.example", 20, "Second", 0},
+        {"ours2", NULL, "@bot@b.example", 20, "Second", 0}, /* the same id on another source */
+    };
+    struct ck_group_msg m[4];
+    run(&c, rows, 4, m, NULL, 0);
+    expect(&m[0], 1, CK_BY_QUESTION);
+    expect(&m[1], 1, CK_BY_QUESTION);
+    expect(&m[2], 2, CK_BY_QUESTION);
+    expect(&m[3], 2, CK_BY_QUESTION);
+}
+
+/* Issue 11: one list holds every platform's handles, each matched as its
+ * platform writes accounts. A facilitator's "Q1 ..." post is a question post;
+ * the same words from someone else are not. */
+static void test_facilitators_per_platform(void **st)
+{
+    (void)st;
+    static const char *const fac[] = {"@host@a.example", "@host.bsky.social", "@hostx"};
+    struct ck_group_question q[] = {{1, "Who comes to your reading group?", 10 * MIN, NULL, NULL, 0}};
+    struct ck_group_conf c = {q, 1, fac, 3, "#readchat", 0, 0};
+    static const struct row rows[] = {
+        {"m", NULL, "@HOST@a.example", 10, "Q1 Who comes to your reading group? #readchat", 0},
+        {"b", NULL, "@host.bsky.social", 10, "Q1 Who comes to your reading group? #readchat", 0},
+        {"x", NULL, "@hostx", 10, "Q1 Who comes to your reading group? #readchat", 0},
+        /* a fediverse account named like the Bluesky handle is someone else */
+        {"f", NULL, "@host.bsky.social@evil.example", 10,
+         "Q1 Who comes to your reading group? #readchat", 0},
+        {"d", NULL, "@host.bsky.social.evil.example", 10,
+         "Q1 Who comes to your reading group? #readchat", 0},
+    };
+    struct ck_group_msg m[5];
+    run(&c, rows, 5, m, NULL, 0);
+    expect(&m[0], 1, CK_BY_QUESTION);
+    expect(&m[1], 1, CK_BY_QUESTION);
+    expect(&m[2], 1, CK_BY_QUESTION);
+    assert_int_not_equal(m[3].by, CK_BY_QUESTION);
+    assert_int_not_equal(m[4].by, CK_BY_QUESTION);
 }
 
 static void test_replies(void **st)
@@ -718,8 +769,8 @@ static void test_bad_input(void **st)
 static void test_overrides(void **st)
 {
     (void)st;
-    struct ck_group_question q[] = {{1, "Who comes?", 10 * MIN, "q1"},
-                                    {2, "Who picks?", 20 * MIN, NULL}};
+    struct ck_group_question q[] = {{1, "Who comes?", 10 * MIN, "q1", NULL, 0},
+                                    {2, "Who picks?", 20 * MIN, NULL, NULL, 0}};
     struct ck_group_conf c = {q, 2, facilitators, 2, "#readchat", 0, 0};
     static const struct row rows[] = {
         {"q1", NULL, "@host@example.org", 10, "Q1 Who comes?", 0},
@@ -771,7 +822,7 @@ static void test_misc(void **st)
     assert_string_equal(ck_group_by_name(CK_BY_TIME), "time");
     assert_string_equal(ck_group_by_name(CK_BY_CONTENT), "content");
     assert_null(ck_group_by_name(CK_BY_NONE));
-    struct ck_group_question q[] = {{0, "x", 0, NULL}};
+    struct ck_group_question q[] = {{0, "x", 0, NULL, NULL, 0}};
     struct ck_group_conf c = {q, 1, NULL, 0, NULL, 0, 0};
     struct ck_group_scanner *s = (struct ck_group_scanner *)&c;
     struct ck_error err = {0};
@@ -806,6 +857,8 @@ int main(void)
         cmocka_unit_test(test_named_numbers),
         cmocka_unit_test(test_question_posts),
         cmocka_unit_test(test_posted_id_and_schedule),
+        cmocka_unit_test(test_posted_on_two_sources),
+        cmocka_unit_test(test_facilitators_per_platform),
         cmocka_unit_test(test_replies),
         cmocka_unit_test(test_time_content_and_limits),
         cmocka_unit_test(test_reply_belongs_to_thread),

@@ -59,6 +59,80 @@ static void expect_error(const char *from, const char *to, const char *msg)
     assert_null(s.title); /* finished on error */
 }
 
+/* "platforms" (issue 11): several sources in one session. */
+#define PLAT_LINE                                                                                  \
+    "  \"platform\": {\"type\": \"mastodon\", \"base_url\": \"https://glammr.us/\", "             \
+    "\"token_env\": \"CK_TEST_TOKEN\"},\n"
+#define A_ENTRY "{\"type\": \"mastodon\", \"base_url\": \"https://a.example/\", \"token_env\": \"T\"}"
+
+static void test_platforms_list(void **st)
+{
+    (void)st;
+    struct ck_session s;
+    struct ck_error err = {0};
+    assert_int_equal(load_with(PLAT_LINE,
+                               "  \"platforms\": [" A_ENTRY ", {\"type\": \"mastodon\", "
+                               "\"base_url\": \"https://b.example\", \"post\": false, "
+                               "\"name\": \"b\"}],\n",
+                               &s, &err),
+                     0);
+    assert_int_equal(ck_session_n_platforms(&s), 2);
+    assert_string_equal(s.platform.base_url, "https://a.example");
+    assert_string_equal(s.platform.name, "mastodon:https://a.example");
+    assert_true(s.platform.post);
+    assert_string_equal(ck_session_platform_at(&s, 1)->base_url, "https://b.example");
+    assert_string_equal(ck_session_platform_at(&s, 1)->name, "b");
+    assert_false(ck_session_platform_at(&s, 1)->post); /* so it needs no token */
+    assert_true(s.post);
+    ck_session_finish(&s);
+    /* "platform" is a list of one; an entry that does not post makes the session observe */
+    assert_int_equal(load_with("\"token_env\": \"CK_TEST_TOKEN\"", "\"post\": false", &s, &err), 0);
+    assert_int_equal(ck_session_n_platforms(&s), 1);
+    assert_false(s.post);
+    ck_session_finish(&s);
+
+    expect_error("  \"platform\"", "  \"platforms\": [" A_ENTRY "],\n  \"platform\"",
+                 "cfg/t.json:7:3: field 'platforms': expected either \"platform\" (one) or "
+                 "\"platforms\" (a list), not both");
+    expect_error(PLAT_LINE, "  \"platforms\": [" A_ENTRY ", " A_ENTRY "],\n",
+                 "cfg/t.json:7:91: field 'platforms[1]': the same source as platforms[0] "
+                 "(mastodon on https://a.example); expected each source once");
+    expect_error(PLAT_LINE,
+                 "  \"platforms\": [" A_ENTRY ", {\"type\": \"mastodon\", \"base_url\": "
+                 "\"HTTPS://A.example\", \"post\": false}],\n",
+                 "cfg/t.json:7:91: field 'platforms[1]': the same source as platforms[0] "
+                 "(mastodon on HTTPS://A.example); expected each source once");
+    expect_error(PLAT_LINE,
+                 "  \"platforms\": [" A_ENTRY ", {\"type\": \"mastodon\", \"base_url\": "
+                 "\"https://b.example\", \"name\": \"mastodon:https://a.example\", "
+                 "\"post\": false}],\n",
+                 "cfg/t.json:7:153: field 'platforms[1].name': the same name as platforms[0] "
+                 "(\"mastodon:https://a.example\"); expected names apart");
+    expect_error(PLAT_LINE,
+                 "  \"platforms\": [" A_ENTRY ", {\"type\": \"friendica\", \"base_url\": "
+                 "\"https://b.example\"}],\n",
+                 "cfg/t.json:7:100: field 'platforms[1].type': unknown platform \"friendica\"; "
+                 "expected \"mastodon\" (\"bluesky\" and \"x\" are known, not yet followed live)");
+    expect_error(PLAT_LINE,
+                 "  \"platforms\": [" A_ENTRY ", {\"type\": \"mastodon\", \"base_url\": "
+                 "\"http://b.example\", \"post\": false}],\n",
+                 "cfg/t.json:7:124: field 'platforms[1].base_url': expected an https:// URL "
+                 "(plain http:// only to a loopback host such as http://127.0.0.1:8765), got "
+                 "\"http://b.example\"");
+    expect_error(PLAT_LINE,
+                 "  \"platforms\": [" A_ENTRY ", {\"type\": \"mastodon\", \"base_url\": "
+                 "\"https://b.example\"}],\n",
+                 "cfg/t.json:7:91: field 'platforms[1]': expected \"token_env\" or "
+                 "\"token_file\" (posting needs a token; set \"post\": false to only follow "
+                 "the hashtag there)");
+    expect_error(PLAT_LINE, "  \"platforms\": [],\n",
+                 "cfg/t.json:7:16: field 'platforms': expected a non-empty array of "
+                 "{\"type\": ..., \"base_url\": ...}, got an array");
+    expect_error(PLAT_LINE, "  \"platforms\": [" A_ENTRY ", 3],\n",
+                 "cfg/t.json:7:91: field 'platforms[1]': expected an object {\"type\": ..., "
+                 "\"base_url\": ...}, got 3");
+}
+
 static void test_valid(void **st)
 {
     (void)st;
@@ -345,6 +419,13 @@ static void test_facilitators_and_tokens(void **st)
     assert_int_equal(s.n_facilitators, 2);
     assert_string_equal(s.facilitators[1], "@mod_1@127.0.0.1:8765");
     ck_session_finish(&s);
+    /* Issue 11: a Bluesky handle in a session without Bluesky is a mistake
+     * ("@user.example.org" for "@user@example.org"), said as such. */
+    expect_error("\"duration\": \"1h30m\",",
+                 "\"duration\": \"1h30m\", \"facilitators\": [\"@a@b.org\", \"@name.bsky.social\"],",
+                 "cfg/t.json:6:53: field 'facilitators[1]': \"@name.bsky.social\" is a Bluesky "
+                 "handle, and no entry of \"platforms\" is Bluesky; expected a handle like "
+                 "\"@user@example.social\"");
 }
 
 static void test_token_sources(void **st)
@@ -570,6 +651,7 @@ int main(void)
         cmocka_unit_test(test_archive_dir),
         cmocka_unit_test(test_reminders),
         cmocka_unit_test(test_alerts),
+        cmocka_unit_test(test_platforms_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -214,6 +214,32 @@ def test_rate_limit():
         assert sim.stats()["rate_limited"] == 1, "inspection is not limited"
 
 
+def test_bluesky_over_http():
+    """The Bluesky side over HTTP (issue 11): sign in, search with the token,
+    ratelimit-* headers as bsky.social sends them, XRPC errors, the same
+    429 budget as the Mastodon side."""
+    with Sim("--rate-limit", "3", "--rate-window", "5m") as sim:
+        st, h, body = sim.get("/xrpc/app.bsky.feed.searchPosts?tag=uklibchat&q=%23uklibchat")
+        assert st == 401 and body["error"] == "AuthMissing", (st, body)
+        assert h["ratelimit-limit"] == "3" and h["ratelimit-remaining"] == "2", h
+        assert h["ratelimit-policy"] == "3;w=300", h
+        assert int(h["ratelimit-reset"]) > time.time(), h
+        assert "x-ratelimit-limit" not in h
+        st, h, data = sim.request("POST", "/xrpc/com.atproto.server.createSession",
+                                  body=json.dumps({"identifier": "host.bsky.social",
+                                                   "password": "app-pass"}),
+                                  headers={"Content-Type": "application/json"})
+        sess = json.loads(data)
+        assert st == 200 and sess["accessJwt"].count(".") == 2 and sess["did"].startswith("did:plc:")
+        st, h, body = sim.get("/xrpc/app.bsky.feed.searchPosts?q=%23uklibchat&sort=latest&limit=3",
+                              headers={"Authorization": "Bearer " + sess["accessJwt"]})
+        assert st == 200 and isinstance(body["posts"], list), body
+        st, h, body = sim.get("/xrpc/com.atproto.repo.getRecord?repo=x&collection=y&rkey=z")
+        assert st == 429 and body["error"] == "RateLimitExceeded", (st, body)
+        assert h["ratelimit-remaining"] == "0"
+        assert sim.stats()["bsky_sessions"] == 1
+
+
 def test_post():
     with Sim("--speed", "60") as sim:
         form = "status=" + urllib.parse.quote("Q1 test from the run sheet #uklibchat")
@@ -321,7 +347,8 @@ def test_bad_args():
         assert r.returncode == 2 and (bad + ":2:").encode() in r.stderr, r
 
 
-TESTS = [test_bad_args, test_paging, test_rate_limit, test_post, test_visibility, test_faults]
+TESTS = [test_bad_args, test_paging, test_rate_limit, test_post, test_visibility, test_faults,
+         test_bluesky_over_http]
 
 if __name__ == "__main__":
     chosen = [t for t in TESTS if len(sys.argv) <= 3 or t.__name__ in sys.argv[3:]]

@@ -92,6 +92,38 @@ static void test_append_format_and_read(void **st)
     json_decref(objs[1]);
 }
 
+/* Issue 11: a session with several sources says on each line which one it
+ * came from; a line without "from" is the first source's. */
+static void test_append_from(void **st)
+{
+    (void)st;
+    char path[300];
+    snprintf(path, sizeof path, "%s/journal-from.jsonl", dir);
+    struct ck_journal *j;
+    struct ck_error err = {0};
+    assert_int_equal(ck_journal_open(path, &j, &err), 0);
+    json_t *o = json_pack("{s:s}", "id", "1");
+    assert_int_equal(ck_journal_append_from(j, "mastodon", "mastodon:https://b.example",
+                                            "timeline", 1796328000000LL, &o, 1, &err),
+                     0);
+    ck_journal_close(j);
+    size_t len;
+    char *text = slurp(path, &len);
+    assert_string_equal(text, "{\"fetched_at\":\"2026-12-03T20:00:00.000Z\",\"platform\":"
+                              "\"mastodon\",\"from\":\"mastodon:https://b.example\",\"source\":"
+                              "\"timeline\",\"object\":{\"id\":\"1\"}}\n");
+    free(text);
+    json_t *with = json_pack("{s:s}", "from", "b"), *without = json_object();
+    assert_true(ck_journal_entry_is_from(with, "b", 0));
+    assert_false(ck_journal_entry_is_from(with, "a", 1));
+    assert_true(ck_journal_entry_is_from(without, "a", 1));
+    assert_false(ck_journal_entry_is_from(without, "b", 0));
+    assert_true(ck_journal_entry_is_from(with, NULL, 0)); /* one source: every line */
+    json_decref(with);
+    json_decref(without);
+    json_decref(o);
+}
+
 static void test_torn_tail_is_cut_and_corrupt_lines_skipped(void **st)
 {
     (void)st;
@@ -256,6 +288,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_format_and_read),
+        cmocka_unit_test(test_append_from),
         cmocka_unit_test(test_torn_tail_is_cut_and_corrupt_lines_skipped),
         cmocka_unit_test(test_transient_read_matches),
         cmocka_unit_test(test_jarena_block),
