@@ -112,7 +112,7 @@ static void test_platforms_list(void **st)
                  "  \"platforms\": [" A_ENTRY ", {\"type\": \"friendica\", \"base_url\": "
                  "\"https://b.example\"}],\n",
                  "cfg/t.json:7:100: field 'platforms[1].type': unknown platform \"friendica\"; "
-                 "expected \"mastodon\" (\"bluesky\" and \"x\" are known, not yet followed live)");
+                 "expected \"mastodon\" or \"bluesky\"");
     expect_error(PLAT_LINE,
                  "  \"platforms\": [" A_ENTRY ", {\"type\": \"mastodon\", \"base_url\": "
                  "\"http://b.example\", \"post\": false}],\n",
