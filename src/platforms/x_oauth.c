@@ -172,9 +172,10 @@ char *ck_x_oauth1_base_string(const char *method, const char *url,
     for (size_t i = 0; i < host_len; i++)
         if (host[i] == ':')
             port_at = i;
-    bool default_port = port_at == host_len ||
-                        (https && host_len - port_at == 4 && strncmp(host + port_at, ":443", 4) == 0) ||
-                        (!https && host_len - port_at == 3 && strncmp(host + port_at, ":80", 3) == 0);
+    const char *port = host + port_at;
+    size_t port_len = host_len - port_at;
+    bool default_port = port_len == 0 || (https && port_len == 4 && strncmp(port, ":443", 4) == 0) ||
+                        (!https && port_len == 3 && strncmp(port, ":80", 3) == 0);
     struct ck_sbuf uri = {0};
     ck_sbuf_str(&uri, https ? "https://" : "http://");
     size_t keep = default_port ? port_at : host_len;

@@ -306,8 +306,8 @@ int ck_x_parse_post(const struct ck_response *resp, char **id_out, enum ck_x_pos
         static const char *const advice[] = {
             "",
             "the token or OAuth keys are wrong or expired: fix the credentials",
-            "the app or token may not post: give the app Read and Write permission and make a "
-            "new access token",
+            ("the app or token may not post: give the app Read and Write permission and make "
+             "a new access token"),
             "X refuses text it has already seen from this account: make each step's text differ",
             "X refuses posts from this account",
             "wait for x-rate-limit-reset",
