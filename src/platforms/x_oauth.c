@@ -56,6 +56,7 @@ int ck_x_oauth1_parse(const char *s, struct ck_x_oauth1 *out, struct ck_error *e
             end++;
         if (end == at || (i < 3 && end == len) || (i == 3 && end != len)) {
             ck_x_oauth1_finish(out);
+            size_t missing = end > at && i < 3 ? i + 1 : i; /* "a:b:c" lacks the 4th */
             return ck_error_set(err, CK_EINVAL,
                                 i == 3 && end != len
                                     ? "x: OAuth 1.0a keys: more than four ':'-separated parts "
@@ -64,7 +65,7 @@ int ck_x_oauth1_parse(const char *s, struct ck_x_oauth1 *out, struct ck_error *e
                                     : "x: OAuth 1.0a keys: %s is missing or empty "
                                       "(consumer_key:consumer_secret:access_token:"
                                       "access_token_secret)",
-                                names[i]);
+                                names[missing]);
         }
         for (size_t j = at; j < end; j++)
             if (!isgraph((unsigned char)s[j]) || (unsigned char)s[j] >= 0x80) {

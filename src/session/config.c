@@ -17,6 +17,7 @@
 
 #include "chatkeeper/timeutil.h"
 #include "config_check.h"
+#include "config_x.h"
 #include "config_pos.h"
 
 #define MAX_FILE_SIZE (1024 * 1024)
@@ -137,17 +138,19 @@ static int parse_platform(struct ck_cfg_ctx *c, const json_t *root, struct ck_se
     if (rc == 0 && v == NULL)
         return 0;
     if (rc == 0)
-        rc = ck_cfg_check_keys(c, v, "platform", keys, 5);
-    if (rc == 0)
         rc = ck_cfg_string(c, v, "platform", "type", 1, &pc->type);
     if (rc != 0)
         return rc;
-    if (strcmp(pc->type, "bluesky") == 0 || strcmp(pc->type, "x") == 0)
+    if (strcmp(pc->type, "x") == 0)
+        return ck_cfg_parse_x(c, v, "platform", s->dir, s->post && !s->imported, pc);
+    if (strcmp(pc->type, "bluesky") == 0)
         return ck_cfg_fail(c, "platform.type", 0,
                            "platform \"%s\" is not supported yet; expected \"mastodon\"", pc->type);
     if (strcmp(pc->type, "mastodon") != 0)
         return ck_cfg_fail(c, "platform.type", 0, "expected \"mastodon\", got \"%s\"", pc->type);
-    rc = ck_cfg_string(c, v, "platform", "base_url", 1, &pc->base_url);
+    rc = ck_cfg_check_keys(c, v, "platform", keys, 5); /* after type: X has its own */
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, "platform", "base_url", 1, &pc->base_url);
     if (rc != 0)
         return rc;
     if (!ck_url_allowed(pc->base_url) || strpbrk(pc->base_url, "?# \t") != NULL)
@@ -325,7 +328,8 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
         for (size_t i = 0; i < json_array_size(v); i++) {
             json_t *f = json_array_get(v, i);
             if (!json_is_string(f) || !(ck_cfg_facilitator_ok(json_string_value(f)) ||
-                                        (s->imported && twitter_handle_ok(json_string_value(f))))) {
+                                        ((s->imported || ck_platform_x_can(&s->platform) != 0) &&
+                                         twitter_handle_ok(json_string_value(f))))) {
                 char p[64], got[64];
                 snprintf(p, sizeof p, "facilitators[%zu]", i);
                 ck_cfg_describe(f, got, sizeof got);
@@ -477,7 +481,7 @@ static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session 
     if (rc == 0)
         rc = parse_platform(c, root, s);
     if (rc == 0 && s->post && !s->imported && s->platform.token_env == NULL &&
-        s->platform.token_file == NULL)
+        s->platform.token_file == NULL && ck_platform_x_can(&s->platform) == 0)
         return ck_cfg_fail(c, "platform", 0,
                            "expected \"token_env\" or \"token_file\" (posting needs a token; set "
                            "\"post\": false to only follow the hashtag)");
@@ -601,6 +605,7 @@ void ck_session_finish(struct ck_session *s)
     free(s->platform.base_url);
     free(s->platform.token_env);
     free(s->platform.token_file);
+    ck_cfg_x_finish(&s->platform);
     for (size_t i = 0; i < s->n_facilitators; i++)
         free(s->facilitators[i]);
     free(s->facilitators);
