@@ -30,6 +30,7 @@ struct ck_sim_opts {
     int no_streaming;       /* answer the streaming API with 404, as instances that disable it */
     int64_t stream_drop_ms; /* close each stream this long (real time) after it opened; 0: never */
     double stream_skip;     /* 0..1: share of statuses a stream leaves out (a lossy stream) */
+    int x; /* speak X's API v2 (sim_x.h) and its x-rate-limit-* headers, not Mastodon's */
 };
 
 /* Serve until SIGINT/SIGTERM. Prints "listening on http://127.0.0.1:PORT" on stdout
