@@ -16,6 +16,7 @@ set -euo pipefail
 build=(gcc meson ninja-build pkg-config libuv1-dev libcurl4-openssl-dev libjansson-dev
        libxml2-dev libmicrohttpd-dev libcmark-dev zlib1g-dev libcmocka-dev python3
        ca-certificates tzdata)
+build+=(libssl-dev)  # X's OAuth 1.0a signing: HMAC-SHA1 from OpenSSL's libcrypto
 test=(python3-icalendar mariadb-server-core mariadb-client-core php-cli php-mysql wordpress
       time chromium clang libclang-rt-14-dev)
 test+=(clang-format) # scripts/format-check

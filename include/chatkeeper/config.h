@@ -38,6 +38,13 @@ struct ck_platform_conf {
                          (what the journal and state.json key it by) */
     bool post;        /* the run sheet goes here: the session's "post" and not the
                          entry's "post": false */
+    /* X (type "x", issue 13): token_* is the app's bearer token (reading);
+     * posting uses the account's context, an OAuth 2.0 user token or OAuth
+     * 1.0a keys "consumer_key:consumer_secret:access_token:access_token_secret".
+     * Each NULL or, for _env, a variable's name, for _file, a path. */
+    char *user_token_env, *user_token_file;
+    char *oauth1_env, *oauth1_file;
+    bool retweets; /* X: follow retweets too (they cost reads; default false) */
 };
 
 struct ck_session {
@@ -114,6 +121,19 @@ void ck_session_finish(struct ck_session *s);
  * Returns 0, CK_ECONFIG (missing/empty: a session to fix, exit 2) or CK_EUNSAFE (file mode),
  * never logging the token. */
 int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err);
+
+/* A secret named by an _env / _file pair of the platform entry (env or file
+ * may be NULL; what names it in errors, "user token"): the same rules as
+ * ck_session_token. */
+int ck_session_secret(const char *env, const char *file, const char *what, char **out,
+                      struct ck_error *err);
+
+/* What an X entry's credentials allow: CK_CAN_READ (a bearer token, a user
+ * token or OAuth 1.0a keys: X's search takes any of them) and CK_CAN_POST
+ * (a user token or OAuth 1.0a keys). Configured, not checked: ck_session_secret
+ * says whether each is there. */
+enum { CK_CAN_READ = 1, CK_CAN_POST = 2 };
+int ck_platform_x_can(const struct ck_platform_conf *pc);
 
 /* Whether url is acceptable as a base URL: https://host..., or http:// to a
  * loopback host (127.0.0.0/8, ::1, localhost). */

@@ -235,6 +235,8 @@ struct ck_platform_ops {
     long max_post_len; /* the platform's fixed limit, or its usual one when asked */
     /* text's length as the platform counts it (characters, graphemes). */
     size_t (*text_len)(const char *text);
+    /* NULL, or how the platform counts, for messages ("X (links count 23, ...)"). */
+    const char *len_rule;
     /* NULL when max_post_len is fixed; else ask the instance (Mastodon
      * /api/v2/instance) and parse its limit (0, CK_EHTTP, CK_EPARSE). */
     int (*limits_request)(const char *base_url, const char *token, struct ck_request *out,

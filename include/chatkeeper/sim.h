@@ -34,6 +34,7 @@ struct ck_sim_opts {
      * 11): each side then shows only its own people's posts (and what was
      * posted through it). 0: every post is on both sides, one world. */
     double bluesky_share;
+    int x; /* speak X's API v2 (sim_x.h) and its x-rate-limit-* headers, not Mastodon's */
 };
 
 /* Serve until SIGINT/SIGTERM. Prints "listening on http://127.0.0.1:PORT" on stdout

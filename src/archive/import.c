@@ -31,6 +31,7 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/strset.h"
+#include "chatkeeper/x.h"
 #include "import_src.h"
 
 /* Per-line problems shown per file; the rest are counted in the summary. */
@@ -101,126 +102,23 @@ static int add_object(struct imp *im, json_t *obj)
     return rc;
 }
 
-/* id -> object for an includes array ("users" by "id", "media" by "media_key"). */
-static const json_t *find_by(const json_t *arr, const char *key, const char *value)
+/* A tweet and the originals it carries inside (ck_x_embedded): a retweet in
+ * a twarc 1 file or a twarc2 flattened file is a boost under its original
+ * only if the original is journaled too, and often no line holds it. */
+static int add_tweet(struct imp *im, json_t *obj)
 {
-    for (size_t i = 0; value != NULL && i < json_array_size(arr); i++) {
-        const char *v = json_string_value(json_object_get(json_array_get(arr, i), key));
-        if (v != NULL && strcmp(v, value) == 0)
-            return json_array_get(arr, i);
+    int rc = add_object(im, obj);
+    json_t *inside = NULL;
+    if (rc == 0 && json_is_object(obj))
+        rc = ck_x_embedded(obj, &inside, im->err);
+    for (size_t i = 0; rc == 0 && i < json_array_size(inside); i++) {
+        json_t *t = json_array_get(inside, i);
+        const char *id = im->ops->item_id(t);
+        if (id != NULL && !ck_strset_has(&im->seen, id))
+            rc = add_object(im, t);
     }
-    return NULL;
-}
-
-/* A v2 tweet from a response page, in twarc2's flattened shape: "author" from
- * includes.users, attachments.media from includes.media. New reference or NULL. */
-static json_t *flatten_one(const json_t *tweet, const json_t *includes)
-{
-    json_t *t = json_copy((json_t *)tweet); /* shallow: members are shared, not copied */
-    if (t == NULL)
-        return NULL;
-    const json_t *users = json_object_get(includes, "users");
-    const json_t *author =
-        find_by(users, "id", json_string_value(json_object_get(tweet, "author_id")));
-    if (author != NULL && json_object_set(t, "author", (json_t *)author) != 0)
-        goto fail;
-    const json_t *att = json_object_get(tweet, "attachments");
-    const json_t *keys = json_object_get(att, "media_keys");
-    const json_t *media = json_object_get(includes, "media");
-    if (json_is_array(keys) && json_is_array(media) && json_object_get(att, "media") == NULL) {
-        json_t *a = json_copy((json_t *)att);
-        json_t *list = json_array();
-        if (a == NULL || list == NULL || json_object_set_new(a, "media", list) != 0 ||
-            json_object_set_new(t, "attachments", a) != 0) {
-            json_decref(a);
-            goto fail;
-        }
-        for (size_t i = 0; i < json_array_size(keys); i++) {
-            const json_t *m =
-                find_by(media, "media_key", json_string_value(json_array_get(keys, i)));
-            if (m != NULL && json_array_append(list, (json_t *)m) != 0)
-                goto fail;
-        }
-    }
-    return t;
-fail:
-    json_decref(t);
-    return NULL;
-}
-
-/* flatten_one, and each referenced tweet found in includes.tweets embedded
- * in its referenced_tweets entry (flattened too, with its "type"), as twarc2
- * flattens: a retweet then carries its original's whole text, a quote its
- * quoted post, wherever the journal line goes. New reference or NULL. */
-static json_t *flatten(const json_t *tweet, const json_t *includes)
-{
-    json_t *t = flatten_one(tweet, includes);
-    const json_t *refs = json_object_get(tweet, "referenced_tweets");
-    const json_t *tweets = json_object_get(includes, "tweets");
-    if (t == NULL || !json_is_array(refs) || !json_is_array(tweets))
-        return t;
-    json_t *list = json_array();
-    if (list == NULL || json_object_set_new(t, "referenced_tweets", list) != 0)
-        goto fail;
-    for (size_t i = 0; i < json_array_size(refs); i++) {
-        json_t *r = json_array_get(refs, i);
-        const json_t *full = find_by(tweets, "id", json_string_value(json_object_get(r, "id")));
-        json_t *e = full != NULL ? flatten_one(full, includes) : json_incref(r);
-        json_t *type = json_object_get(r, "type"); /* may be absent: the normaliser says so */
-        if (e != NULL && full != NULL && type != NULL && json_object_set(e, "type", type) != 0) {
-            json_decref(e);
-            e = NULL;
-        }
-        if (e == NULL || json_array_append_new(list, e) != 0) /* append_new steals e */
-            goto fail;
-    }
-    return t;
-fail:
-    json_decref(t);
-    return NULL;
-}
-
-/* Flatten a v2 tweet with its page's includes and journal it. */
-static int add_flat(struct imp *im, const json_t *tweet, const json_t *includes)
-{
-    json_t *t = flatten(tweet, includes);
-    if (t == NULL)
-        return ck_error_set(im->err, CK_ENOMEM, "import: out of memory");
-    int rc = add_object(im, t);
-    json_decref(t);
+    json_decref(inside);
     return rc;
-}
-
-/* Journal the tweets a page's tweet points at from includes.tweets: the
- * original of a retweet and a quoted post (so a retweet is a boost under its
- * original, not a boost of nothing) and the other versions of an edited
- * tweet (so the latest version is the message). Replied-to parents are not:
- * they are context the hashtag's search did not return. */
-static int add_included(struct imp *im, const json_t *tweet, const json_t *includes)
-{
-    const json_t *tweets = json_object_get(includes, "tweets");
-    const json_t *refs = json_object_get(tweet, "referenced_tweets");
-    const json_t *hist = json_object_get(tweet, "edit_history_tweet_ids");
-    size_t nrefs = json_array_size(refs);
-    for (size_t i = 0; i < nrefs + json_array_size(hist); i++) {
-        const char *id;
-        if (i < nrefs) {
-            const json_t *r = json_array_get(refs, i);
-            const char *type = json_string_value(json_object_get(r, "type"));
-            if (type == NULL || (strcmp(type, "retweeted") != 0 && strcmp(type, "quoted") != 0))
-                continue;
-            id = json_string_value(json_object_get(r, "id"));
-        } else {
-            id = json_string_value(json_array_get(hist, i - nrefs));
-        }
-        const json_t *full = find_by(tweets, "id", id);
-        if (full == NULL || ck_strset_has(&im->seen, id))
-            continue;
-        int rc = add_flat(im, full, includes);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
 }
 
 /* A page's "errors" beside its "data" are objects the API could not show
@@ -242,17 +140,12 @@ static void note_errors(struct imp *im, const json_t *page)
             im->lineno, what);
 }
 
+/* A v2 page's tweets, flattened with what they point at (ck_x_page_items:
+ * the same objects the live follower journals). */
 static int add_page(struct imp *im, json_t *page)
 {
     json_t *data = json_object_get(page, "data");
-    const json_t *includes = json_object_get(page, "includes");
-    if (json_is_object(data)) {
-        /* A single-tweet lookup (or a stream line) answers with "data": {...}. */
-        int rc = add_flat(im, data, includes);
-        note_errors(im, page);
-        return rc != 0 ? rc : add_included(im, data, includes);
-    }
-    if (!json_is_array(data)) {
+    if (!json_is_array(data) && !json_is_object(data)) {
         if (data == NULL && json_object_get(page, "errors") != NULL) {
             report(im, "an API error response, not tweets");
             im->st->corrupt++;
@@ -260,24 +153,22 @@ static int add_page(struct imp *im, json_t *page)
         return 0; /* a page with no results has no "data" */
     }
     note_errors(im, page);
-    for (size_t i = 0; i < json_array_size(data); i++) {
-        json_t *tweet = json_array_get(data, i);
-        if (!json_is_object(tweet)) {
+    json_t *items;
+    size_t n_own;
+    int rc = ck_x_page_items(page, &items, &n_own, im->err);
+    for (size_t i = 0; rc == 0 && i < json_array_size(items); i++) {
+        json_t *t = json_array_get(items, i);
+        const char *id = json_string_value(json_object_get(t, "id"));
+        if (!json_is_object(t)) {
             report(im, "a v2 page's data item is not an object");
             im->st->corrupt++;
-            continue;
+        } else if (i < n_own || id == NULL || !ck_strset_has(&im->seen, id)) {
+            /* An included original already journaled is not counted again. */
+            rc = add_object(im, t);
         }
-        int rc = add_flat(im, tweet, includes);
-        if (rc != 0)
-            return rc;
     }
-    /* After the page's own tweets, so those are journaled as the search gave them. */
-    for (size_t i = 0; i < json_array_size(data); i++) {
-        int rc = add_included(im, json_array_get(data, i), includes);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+    json_decref(items);
+    return rc;
 }
 
 /* One parsed input value: an object (status, tweet, v2 page) or an array of them. */
@@ -310,7 +201,7 @@ static int add_value(struct imp *im, json_t *v)
         json_decref(items);
         return rc;
     }
-    return add_object(im, v);
+    return im->twarc ? add_tweet(im, v) : add_object(im, v);
 }
 
 static int import_file(struct imp *im, struct ck_src *src)

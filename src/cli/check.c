@@ -14,6 +14,7 @@
 #include "chatkeeper/schedule.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/timeutil.h"
+#include "chatkeeper/x.h"
 
 static const struct ck_cli_opt cli_opts[] = {
     {"offline", NULL, "do not ask the instance; assume posts of 500 characters"},
@@ -39,9 +40,65 @@ static const struct ck_cli_cmd cmd = {
     .opts = cli_opts,
 };
 
+/* "from $VAR (set)", "from file F (ok)" or what is wrong: never the value. */
+static void describe_secret(const char *env, const char *file, const char *what, char *buf,
+                            size_t n, bool *ok)
+{
+    char *v = NULL;
+    struct ck_error err = {0};
+    *ok = ck_session_secret(env, file, what, &v, &err) == 0;
+    struct ck_x_oauth1 keys;
+    if (*ok && strcmp(what, "OAuth 1.0a keys") == 0) {
+        /* Four parts, or X answers 401 at the first post: say so now. */
+        *ok = ck_x_oauth1_parse(v, &keys, &err) == 0;
+        ck_x_oauth1_finish(&keys);
+    }
+    if (v != NULL) {
+        memset(v, 0, strlen(v));
+        free(v);
+    }
+    if (env != NULL)
+        snprintf(buf, n, "from $%s (%s)", env, *ok ? "set" : "not set");
+    else
+        snprintf(buf, n, "from file %s (%s)", file, *ok ? "ok" : err.msg);
+}
+
+/* An X entry: which of read and post its credentials allow, and whether
+ * each credential is there now. */
+static void print_x(const struct ck_platform_conf *p)
+{
+    char app[600] = "", user[600] = "";
+    bool app_ok = false, user_ok = false;
+    if (p->token_env != NULL || p->token_file != NULL)
+        describe_secret(p->token_env, p->token_file, "token", app, sizeof app, &app_ok);
+    bool oauth1 = p->oauth1_env != NULL || p->oauth1_file != NULL;
+    if (oauth1)
+        describe_secret(p->oauth1_env, p->oauth1_file, "OAuth 1.0a keys", user, sizeof user,
+                        &user_ok);
+    else if (p->user_token_env != NULL || p->user_token_file != NULL)
+        describe_secret(p->user_token_env, p->user_token_file, "user token", user, sizeof user,
+                        &user_ok);
+    int can = ck_platform_x_can(p);
+    printf("x read:  %s", can & CK_CAN_READ ? (app_ok || user_ok ? "yes" : "no, not now") : "no");
+    if (app[0] != '\0')
+        printf(", app bearer token %s", app);
+    else if (user[0] != '\0')
+        printf(", with the posting credentials (no app bearer token)");
+    printf("\nx post:  %s", can & CK_CAN_POST ? (user_ok ? "yes" : "no, not now") : "no");
+    if (user[0] != '\0')
+        printf(", %s %s", oauth1 ? "OAuth 1.0a keys" : "OAuth 2.0 user token", user);
+    else
+        printf(" (no user_token_env or oauth1_env: the app's bearer token cannot post)");
+    printf("\nx retweets: %s\n", p->retweets ? "followed (each costs a read)" : "left out");
+}
+
 /* Where the token will come from, and whether it is there: never its value. */
 static void print_token(const struct ck_platform_conf *p, const char *label)
 {
+    if (ck_platform_x_can(p) != 0) {
+        print_x(p);
+        return;
+    }
     if (p->token_env == NULL && p->token_file == NULL) {
         printf("%s none (observe only)\n", label);
         return;
@@ -88,7 +145,9 @@ static long post_limit(const struct ck_platform_conf *p, const struct ck_platfor
                        bool online, const char **what)
 {
     long max = ops->max_post_len;
-    *what = ops->limits_request != NULL ? "the platform's default" : "the platform";
+    *what = ops->limits_request != NULL ? "the platform's default"
+            : ops->len_rule != NULL     ? ops->len_rule
+                                        : "the platform";
     if (!online || ops->limits_request == NULL)
         return max;
     struct ck_request req = {0};

@@ -27,6 +27,7 @@ static const struct ck_cli_opt cli_opts[] = {
     {"stream-skip", "RATE", "leave this share of statuses out of live streams, 0 to 1"},
     {"bluesky-share", "RATE", "this share of the participants is on Bluesky, the rest on "
                               "Mastodon (default 0: every post on both)"},
+    {"x", NULL, "speak X's API v2 (search/recent, tweets/:id, POST /2/tweets) instead"},
     {NULL, NULL, NULL},
 };
 
@@ -137,6 +138,7 @@ int ck_cli_simulate(int argc, char **argv)
     o.script_path = a.args[0];
     o.no_host = ck_cli_flag(&a, "no-host");
     o.no_streaming = ck_cli_flag(&a, "no-streaming");
+    o.x = ck_cli_flag(&a, "x");
     for (const struct ck_cli_opt *opt = cli_opts; opt->name != NULL; opt++) {
         const char *val = ck_cli_get(&a, opt->name);
         if (opt->value != NULL && val != NULL && (st = set_option(&o, opt->name, val)) != 0)

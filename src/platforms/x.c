@@ -16,13 +16,15 @@
  * makes the text). Ids are id_str (the numeric "id" lost precision in
  * JavaScript-era tools: never used).
  *
- * The importer embeds referenced tweets (from includes.tweets) in their
- * referenced_tweets entries, as twarc2 flattens: a retweet then takes its
- * original's whole text. An edit chain is one message named by its first
+ * The importer and the live search embed referenced tweets (from
+ * includes.tweets) in their referenced_tweets entries, as twarc2 flattens
+ * (ck_x_page_items, x_page.c): a retweet then takes its original's whole
+ * text; one whose original is not embedded is not a boost but a message. An edit chain is one message named by its first
  * id; later versions set edited_at. An author missing from includes.users
  * (withheld, suspended) becomes @unknown with its id kept. URLs are x.com's.
  *
- * Live following of X comes later: the timeline calls refuse for now. Pure: no
+ * The live calls (search, threads, posting, OAuth) are in x.h for the
+ * platform layer; the timeline calls here refuse for now. Pure: no
  * files, no clock. Every field is type-checked; a wrong type is CK_EPARSE. */
 #include <limits.h>
 #include <stdarg.h>
@@ -36,6 +38,7 @@
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/timeutil.h"
 #include "fields.h"
+#include "chatkeeper/x.h"
 #include "x_int.h"
 
 static int x_timeline_request(const char *base_url, const char *token, const char *hashtag,
@@ -301,6 +304,7 @@ static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
         f->screen = NULL;
     }
     const json_t *refs, *boosted = NULL;
+    bool retweet = false;
     if (ck_x_get_array(c, raw, "referenced_tweets", &refs))
         return CK_EPARSE;
     for (size_t i = 0; refs != NULL && i < json_array_size(refs); i++) {
@@ -316,14 +320,22 @@ static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
         if (strcmp(type, "replied_to") == 0) {
             f->reply_to = rid;
         } else if (strcmp(type, "retweeted") == 0) {
-            f->boost_of = rid;
+            /* Boosts are counted under their original, not transcribed: a
+             * retweet whose original X did not send (deleted, protected,
+             * its author suspended) would vanish from the transcript. It
+             * stays the retweeter's own message instead, with the text X
+             * showed ("RT @user: ..." cut at 140 characters): the only
+             * trace of the original there is. */
             boosted = json_is_string(json_object_get(r, "text")) ? r : NULL;
+            f->boost_of = boosted != NULL ? rid : NULL;
+            retweet = true;
         } else if (strcmp(type, "quoted") == 0) {
             f->quote_of = rid;
         }
     }
     const json_t *pm = json_object_get(raw, "public_metrics");
-    if (f->boost_of == NULL && json_is_object(pm)) {
+    /* A retweet's counts are its original's, not its own. */
+    if (!retweet && json_is_object(pm)) {
         f->replies = get_count(pm, "reply_count");
         f->boosts = get_count(pm, "retweet_count");
         f->likes = get_count(pm, "like_count");
@@ -408,4 +420,8 @@ const struct ck_platform_ops ck_platform_x = {
     .item_version = x_item_version,
     .normalise = x_normalise,
     .id_cmp = ck_id_order,
+    /* Live calls (x.h) are not behind these ops yet; the limit is known. */
+    .max_post_len = CK_X_MAX_WEIGHTED,
+    .text_len = ck_x_weighted_length,
+    .len_rule = "X (links count 23, CJK and emoji 2)",
 };

@@ -2,6 +2,9 @@
 #ifndef CHATKEEPER_PLATFORMS_X_INT_H
 #define CHATKEEPER_PLATFORMS_X_INT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "fields.h"
@@ -16,5 +19,30 @@ int ck_x_get_array(struct ck_fields *c, const json_t *obj, const char *key, cons
  * "[kind: ALT] URL" line each. *out: owned. 0, CK_EPARSE or CK_ENOMEM. */
 int ck_x_build_text(struct ck_fields *c, const char *raw_text, const json_t *ents,
                     const json_t *media, char **out);
+
+/* For the live calls (x_search.c, x_post.c, x_oauth.c). */
+struct ck_sbuf;
+struct ck_request;
+struct ck_response;
+
+/* A decimal tweet id of 1-32 digits. */
+bool ck_x_id_ok(const char *s);
+/* Zero a secret's bytes, then free it. NULL is fine. */
+void ck_x_wipe_free(char *s);
+/* base_url without its trailing slashes, then path, into b. */
+void ck_x_base(struct ck_sbuf *b, const char *base_url, const char *path);
+/* Make *out (zeroed by the caller) a request for url (taken, also on
+ * failure) with Accept: application/json and, when bearer is set,
+ * Authorization: Bearer. 0, CK_ENOMEM or CK_EINVAL. */
+int ck_x_finish_request(const char *method, struct ck_sbuf *url, const char *bearer,
+                        struct ck_request *out, struct ck_error *err);
+/* "TITLE: DETAIL" (or "message") of one problem object into buf, control
+ * bytes as spaces, "" when it has none. */
+void ck_x_problem_text(const json_t *e, char *buf, size_t n);
+/* The answer's JSON object (*out, new reference). Non-2xx: CK_EAUTH
+ * (401/403), CK_ERATELIMIT (429), CK_EHTTP, the first problem in the
+ * message; not an object: CK_EPARSE. what names the call. */
+int ck_x_load(const struct ck_response *resp, const char *what, json_t **out,
+              struct ck_error *err);
 
 #endif

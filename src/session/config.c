@@ -18,6 +18,7 @@
 #include "chatkeeper/timeutil.h"
 #include "chatkeeper/userfile.h"
 #include "config_check.h"
+#include "config_x.h"
 #include "config_pos.h"
 
 #define MAX_FILE_SIZE (1024 * 1024)
@@ -188,19 +189,26 @@ int ck_cfg_platform_entry(struct ck_cfg_ctx *c, const json_t *v, const char *pat
                                        "streaming", "post",     "name",      "handle",
                                        "password_env", "password_file"};
     char p[96];
-    int rc = ck_cfg_check_keys(c, v, path, keys, sizeof keys / sizeof keys[0]);
-    if (rc == 0)
-        rc = ck_cfg_string(c, v, path, "type", 1, &pc->type);
+    int rc = ck_cfg_string(c, v, path, "type", 1, &pc->type);
+    if (rc != 0)
+        return rc;
+    pc->post = true;
+    if (strcmp(pc->type, "x") == 0) {
+        /* X has keys of its own (config_x.c); whether it may post is settled
+         * with the session's "post" (config_platforms.c). */
+        pc->streaming = false;
+        rc = ck_cfg_bool(c, v, path, "post", &pc->post);
+        if (rc == 0)
+            rc = ck_cfg_string(c, v, path, "name", 0, &pc->name);
+        return rc != 0 ? rc : ck_cfg_parse_x(c, v, path, dir, false, pc);
+    }
+    rc = ck_cfg_check_keys(c, v, path, keys, sizeof keys / sizeof keys[0]);
     if (rc != 0)
         return rc;
     ck_cfg_join(p, sizeof p, path, "type");
-    if (strcmp(pc->type, "x") == 0)
-        return ck_cfg_fail(c, p, 0,
-                           "platform \"%s\" is not supported yet; expected \"mastodon\" or "
-                           "\"bluesky\"",
-                           pc->type);
     if (strcmp(pc->type, "mastodon") != 0 && strcmp(pc->type, "bluesky") != 0)
-        return ck_cfg_fail(c, p, 0, "unknown platform \"%s\"; expected \"mastodon\" or \"bluesky\"",
+        return ck_cfg_fail(c, p, 0,
+                           "unknown platform \"%s\"; expected \"mastodon\", \"bluesky\" or \"x\"",
                            pc->type);
     rc = ck_cfg_string(c, v, path, "base_url", 1, &pc->base_url);
     if (rc != 0)
@@ -384,9 +392,11 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
             return ck_cfg_oom(c);
         /* One list for every platform (issue 11), each handle written as its
          * platform writes accounts: Bluesky's where the session has Bluesky. */
-        bool bsky = s->imported;
-        for (size_t i = 0; i < ck_session_n_platforms(s); i++)
+        bool bsky = s->imported, x = s->imported;
+        for (size_t i = 0; i < ck_session_n_platforms(s); i++) {
             bsky = bsky || strcmp(ck_session_platform_at(s, i)->type, "bluesky") == 0;
+            x = x || strcmp(ck_session_platform_at(s, i)->type, "x") == 0;
+        }
         for (size_t i = 0; i < json_array_size(v); i++) {
             json_t *f = json_array_get(v, i);
             const char *fs = json_string_value(f);
@@ -400,7 +410,7 @@ static int parse_extras(struct ck_cfg_ctx *c, const json_t *root, struct ck_sess
             }
             if (!json_is_string(f) ||
                 !(ck_cfg_facilitator_ok(fs) || (bsky && ck_cfg_bluesky_handle_ok(fs)) ||
-                  (s->imported && twitter_handle_ok(fs)))) {
+                  (x && twitter_handle_ok(fs)))) {
                 char p[64], got[64];
                 snprintf(p, sizeof p, "facilitators[%zu]", i);
                 ck_cfg_describe(f, got, sizeof got);

@@ -93,32 +93,29 @@ bool ck_url_allowed(const char *url)
     return ipv4_loopback(auth, hlen);
 }
 
-int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err)
-{
-    return ck_platform_token(&s->platform, out, err);
-}
-
-int ck_platform_token(const struct ck_platform_conf *pc, char **out, struct ck_error *err)
+int ck_session_secret(const char *env, const char *file, const char *what, char **out,
+                      struct ck_error *err)
 {
     *out = NULL;
     char *tok = NULL;
     const char *where;
-    if (pc->token_env != NULL) {
-        where = pc->token_env;
+    if (env != NULL) {
+        where = env;
         const char *v = getenv(where);
         if (v == NULL || v[0] == '\0')
             return ck_error_set(err, CK_ECONFIG, "environment variable %s is not set", where);
         tok = strdup(v);
         if (tok == NULL)
             return ck_error_set(err, CK_ENOMEM, "out of memory");
-    } else if (pc->token_file != NULL) {
-        where = pc->token_file;
-        int rc = ck_secret_read_file(where, "token file", MAX_TOKEN_FILE, &tok, err);
+    } else if (file != NULL) {
+        where = file;
+        char label[64];
+        snprintf(label, sizeof label, "%s file", what);
+        int rc = ck_secret_read_file(where, label, MAX_TOKEN_FILE, &tok, err);
         if (rc != 0)
             return rc;
     } else {
-        return ck_error_set(err, CK_ECONFIG,
-                            "no token configured (platform.token_env or platform.token_file)");
+        return ck_error_set(err, CK_ECONFIG, "no %s configured", what);
     }
     /* The token goes into an HTTP header: a stray line break or control
      * character would split it. Say where, never what. */
@@ -128,9 +125,36 @@ int ck_platform_token(const struct ck_platform_conf *pc, char **out, struct ck_e
             bad = true;
     if (bad) {
         ck_secret_free(tok);
-        return ck_error_set(err, CK_ECONFIG, "token from %s is empty or has spaces or line breaks",
-                            where);
+        return ck_error_set(err, CK_ECONFIG, "%s from %s is empty or has spaces or line breaks",
+                            what, where);
     }
     *out = tok;
     return 0;
+}
+
+int ck_platform_token(const struct ck_platform_conf *pc, char **out, struct ck_error *err)
+{
+    if (pc->token_env == NULL && pc->token_file == NULL) {
+        *out = NULL;
+        return ck_error_set(err, CK_ECONFIG,
+                            "no token configured (platform.token_env or platform.token_file)");
+    }
+    /* On Bluesky the secret is the app password (password_env/password_file). */
+    const char *what = pc->handle != NULL ? "app password" : "token";
+    return ck_session_secret(pc->token_env, pc->token_file, what, out, err);
+}
+
+int ck_session_token(const struct ck_session *s, char **out, struct ck_error *err)
+{
+    return ck_platform_token(&s->platform, out, err);
+}
+
+int ck_platform_x_can(const struct ck_platform_conf *pc)
+{
+    if (pc->type == NULL || strcmp(pc->type, "x") != 0)
+        return 0;
+    bool user = pc->user_token_env != NULL || pc->user_token_file != NULL ||
+                pc->oauth1_env != NULL || pc->oauth1_file != NULL;
+    bool app = pc->token_env != NULL || pc->token_file != NULL;
+    return (user || app ? CK_CAN_READ : 0) | (user ? CK_CAN_POST : 0);
 }

@@ -14,6 +14,7 @@
 
 #include "chatkeeper/config.h"
 #include "config_check.h"
+#include "config_x.h"
 
 void ck_platform_conf_finish(struct ck_platform_conf *pc)
 {
@@ -23,6 +24,7 @@ void ck_platform_conf_finish(struct ck_platform_conf *pc)
     free(pc->token_file);
     free(pc->name);
     free(pc->handle);
+    ck_cfg_x_finish(pc);
     memset(pc, 0, sizeof *pc);
 }
 
@@ -54,6 +56,13 @@ static int settle(struct ck_cfg_ctx *c, struct ck_session *s, const char *path,
         snprintf(pc->name, n, "%s:%s", pc->type, pc->base_url);
     }
     pc->post = pc->post && s->post && !s->imported;
+    if (pc->post && strcmp(pc->type, "x") == 0 && !(ck_platform_x_can(pc) & CK_CAN_POST))
+        return ck_cfg_fail(c, path, 0,
+                           "expected \"user_token_env\" or \"oauth1_env\" (or their _file forms): "
+                           "posting on X needs the account's own credentials, not the app's "
+                           "bearer token; set \"post\": false to only follow the hashtag");
+    if (strcmp(pc->type, "x") == 0)
+        return 0;
     if (pc->post && pc->token_env == NULL && pc->token_file == NULL)
         return ck_cfg_fail(c, path, 0,
                            "expected \"token_env\" or \"token_file\" (posting needs a token; set "

@@ -4,6 +4,7 @@
  * delays only its own client); sim->mu serialises access to the state, and is
  * never held while sleeping or writing to a socket. */
 #include "chatkeeper/sim.h"
+#include "sim_x.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -192,9 +193,14 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
         reset = start + w;
         if (sim->window_used >= sim->opts.rate_limit) {
             rep.status = 429;
-            rep.json = xrpc ? json_pack("{s:s s:s}", "error", "RateLimitExceeded", "message",
-                                        "Rate Limit Exceeded")
-                            : json_pack("{s:s}", "error", "Too many requests");
+            if (xrpc)
+                rep.json = json_pack("{s:s s:s}", "error", "RateLimitExceeded", "message",
+                                     "Rate Limit Exceeded");
+            else if (sim->opts.x)
+                rep.json = json_pack("{s:s s:s s:s s:i}", "title", "Too Many Requests", "detail",
+                                     "Too Many Requests", "type", "about:blank", "status", 429);
+            else
+                rep.json = json_pack("{s:s}", "error", "Too many requests");
             sim->rate_limited++;
         } else if (cn->too_big) {
             sim->window_used++;
@@ -206,7 +212,10 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
             if (fault == CK_SIM_FAULT_5XX) {
                 raw = error_body(sim, &rep.status, &ctype);
             } else if (fault != CK_SIM_FAULT_DROP) {
-                ck_sim_api_handle(sim, &rq, now, &rep);
+                if (sim->opts.x)
+                    ck_sim_x_handle(sim, &rq, now, &rep);
+                else
+                    ck_sim_api_handle(sim, &rq, now, &rep);
                 if (fault == CK_SIM_FAULT_5XX_AFTER_POST && !rep.created) {
                     fault = CK_SIM_FAULT_NONE; /* nothing was posted: no fault to show */
                 } else if (fault == CK_SIM_FAULT_5XX_AFTER_POST) {
@@ -264,6 +273,15 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
         snprintf(num, sizeof num, "%ld;w=%lld", sim->opts.rate_limit,
                  (long long)(sim->opts.rate_window_ms / 1000));
         MHD_add_response_header(r, "RateLimit-Policy", num);
+    } else if (api && sim->opts.x) {
+        /* X's names, the reset in epoch seconds. */
+        char num[32];
+        snprintf(num, sizeof num, "%ld", sim->opts.rate_limit);
+        MHD_add_response_header(r, "x-rate-limit-limit", num);
+        snprintf(num, sizeof num, "%ld", remaining > 0 ? remaining : 0L);
+        MHD_add_response_header(r, "x-rate-limit-remaining", num);
+        snprintf(num, sizeof num, "%lld", (long long)((reset + 999) / 1000));
+        MHD_add_response_header(r, "x-rate-limit-reset", num);
     } else if (api) {
         char num[32], when[32];
         snprintf(num, sizeof num, "%ld", sim->opts.rate_limit);

@@ -162,7 +162,9 @@ def write_twarc(tmp):
     }
     flat = {"id": "3003", "created_at": "2026-12-04T01:34:00.000Z", "author_id": "9",
             "text": "RT @dana_x: A2 more threads",
-            "referenced_tweets": [{"type": "retweeted", "id": "3002"}],
+            # twarc2's flatten embeds the original (from includes.tweets).
+            "referenced_tweets": [dict(page["data"][1], type="retweeted",
+                                       author=page["includes"]["users"][1])],
             "author": {"id": "9", "username": "host_x", "name": "Host"}}
     p2 = os.path.join(tmp, "tw2.jsonl")
     with open(p2, "w", encoding="utf-8") as f:

@@ -145,9 +145,11 @@ static void test_v2_tweet_with_author(void **state)
     assert_int_equal(m.likes, 5);
     ck_message_finish(&m);
 
-    /* A retweet on v2 is a referenced tweet of type "retweeted". */
+    /* A retweet on v2 is a referenced tweet of type "retweeted" (flattened:
+     * the original embedded). */
     json_object_set_new(raw, "referenced_tweets",
-                        json_pack("[{s:s,s:s}]", "type", "retweeted", "id", "1445000000000000001"));
+                        json_pack("[{s:s,s:s,s:s}]", "type", "retweeted", "id",
+                                  "1445000000000000001", "text", "the original"));
     assert_int_equal(X->normalise(raw, &m, NULL), 0);
     assert_string_equal(m.boost_of, "1445000000000000001");
     assert_null(m.reply_to);
@@ -228,11 +230,14 @@ static void test_v2_retweet_has_the_whole_text(void **state)
     assert_null(strstr(m.text, "https://t.co/"));
     ck_message_finish(&m);
 
-    /* Without the original (a retweet saved alone), the retweet's own text. */
+    /* Without the original (deleted, protected, not in includes): not a
+     * boost, which would vanish from the transcript, but the retweeter's
+     * message with the text X showed, the only trace of the original. */
     json_object_set_new(raw, "referenced_tweets",
                         json_pack("[{s:s,s:s}]", "type", "retweeted", "id", "1589671906718134272"));
     assert_int_equal(X->normalise(raw, &m, NULL), 0);
-    assert_string_equal(m.boost_of, "1589671906718134272");
+    assert_null(m.boost_of);
+    assert_string_equal(m.author.handle, "@BaldManGamer");
     assert_true(strncmp(m.text, "RT @S3NT1N3L17: Looking", 23) == 0);
     ck_message_finish(&m);
     json_decref(raw);
