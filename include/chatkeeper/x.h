@@ -24,7 +24,7 @@
 #include <jansson.h>
 
 #include "chatkeeper/error.h"
-#include "chatkeeper/http.h"
+#include "chatkeeper/request.h"
 #include "chatkeeper/ratelimit.h"
 
 #define CK_X_MAX_WEIGHTED 280  /* a tweet's weighted length limit (twitter-text config v3) */

@@ -112,7 +112,7 @@ static void test_platforms_list(void **st)
                  "  \"platforms\": [" A_ENTRY ", {\"type\": \"friendica\", \"base_url\": "
                  "\"https://b.example\"}],\n",
                  "cfg/t.json:7:100: field 'platforms[1].type': unknown platform \"friendica\"; "
-                 "expected \"mastodon\" or \"bluesky\"");
+                 "expected \"mastodon\", \"bluesky\" or \"x\"");
     expect_error(PLAT_LINE,
                  "  \"platforms\": [" A_ENTRY ", {\"type\": \"mastodon\", \"base_url\": "
                  "\"http://b.example\", \"post\": false}],\n",
@@ -287,8 +287,13 @@ static void test_bad_values(void **st)
                  "cfg/t.json:3:14: field 'hashtag': expected letters, digits and underscores "
                  "(like \"uklibchat\"), got \"#uk-lib-chat\"");
     expect_error("\"mastodon\"", "\"x\"",
-                 "cfg/t.json:7:24: field 'platform.type': platform \"x\" is not supported "
-                 "yet; expected \"mastodon\" or \"bluesky\"");
+                 "cfg/t.json:7:15: field 'platform': expected \"user_token_env\" or "
+                 "\"oauth1_env\" (or their _file forms): posting on X needs the account's own "
+                 "credentials, not the app's bearer token; set \"post\": false to only follow "
+                 "the hashtag");
+    expect_error("\"mastodon\"", "\"myspace\"",
+                 "cfg/t.json:7:24: field 'platform.type': unknown platform \"myspace\"; "
+                 "expected \"mastodon\", \"bluesky\" or \"x\"");
     expect_error("{\"at\": \"0m\", \"text\": \"Welcome!\"}", "{\"at\": \"0m\", \"text\": \"\"}",
                  "cfg/t.json:8:35: field 'welcome.text': expected a non-empty string, got \"\"");
 }

@@ -21,6 +21,7 @@
 
 #include "chatkeeper/platform.h"
 #include "chatkeeper/timeutil.h"
+#include "chatkeeper/http.h"
 #include "chatkeeper/x.h"
 
 extern char **environ;
