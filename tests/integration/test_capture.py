@@ -244,8 +244,9 @@ def test_outputs_refreshed_during_the_chat():
         lines = [x[3:] for x in drawn if x.startswith("\033[K")]
         lines = [x.split("\n")[0] for x in lines if x.strip()]
         # Log lines are printed after the status line is cleared ("\r\033[K"
-        # too): only the status lines themselves start with the local time.
-        lines = [x for x in lines if re.match(r"\d\d:\d\d:\d\d ", x)]
+        # too) and start with the time and a level ("20:01:02 warn ..."); a
+        # status line has its clock (and zone) and two spaces before the phase.
+        lines = [x for x in lines if re.match(r"\d\d:\d\d:\d\d( \S+)?  \S", x)]
         check(lines, "no status line was drawn")
         check(not [x for x in lines if "request" in x and "failed" not in x],
               f"a status line counts requests: {lines[:3]}")
