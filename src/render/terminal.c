@@ -219,6 +219,10 @@ static int load_messages(struct reading *r, const char *path, struct ck_error *e
             json_decref(rec);
             continue;
         }
+        if (ck_record_is_spam(&view)) { /* as the transcript: kept in the file, not read */
+            json_decref(rec);
+            continue;
+        }
         if (r->n == r->cap) {
             size_t nc = r->cap ? r->cap * 2 : 256;
             struct msg *g = realloc(r->m, nc * sizeof *g);

@@ -1149,8 +1149,11 @@ static void test_spam_left_out(void **state)
     struct ck_render_stats st;
     assert_int_equal(ck_render_session(dir, &st, &err), 0);
     assert_int_equal(st.messages, 2);
-    static const char *const hidden[] = {"transcript.html", "transcript.md", "summary.json"};
-    for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(st.people, 2);
+    assert_int_equal(ck_writeup_render(dir, &err), 0);
+    static const char *const hidden[] = {"transcript.html", "transcript.md", "summary.json",
+                                         "writeup.md", "writeup.html"};
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
         char *out = read_file(dir, hidden[i], NULL);
         assert_non_null(out);
         if (strstr(out, "SPAMWORD") != NULL || strstr(out, "bot1") != NULL)
@@ -1160,6 +1163,17 @@ static void test_spam_left_out(void **state)
     char *csv = read_file(dir, "messages.csv", NULL);
     assert_non_null(strstr(csv, "SPAMWORD"));
     free(csv);
+    /* catchup in the terminal, from the same folder */
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *t = open_memstream(&out, &out_len);
+    assert_non_null(t);
+    struct ck_catchup_opts o = {.question = 0, .width = 400};
+    assert_int_equal(ck_catchup_render(t, dir, &o, &err), 0);
+    fclose(t);
+    assert_non_null(strstr(out, "A1 daily"));
+    assert_null(strstr(out, "SPAMWORD"));
+    free(out);
 }
 
 int main(void)
