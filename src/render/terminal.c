@@ -31,6 +31,7 @@
 #include "chatkeeper/strset.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
+#include "model.h" /* ck_rquote_link */
 
 #define MAX_QUESTION CK_RENDER_MAX_QUESTION /* higher numbers are noise, not headings */
 #define NONE SIZE_MAX
@@ -347,7 +348,30 @@ static void print_message(struct reading *r, const struct msg *m, size_t depth)
     }
     free(head);
     const char *text = str(m->rec, "text");
-    put_wrapped(r, text != NULL ? text : "", indent + 2);
+    if (text == NULL)
+        text = "";
+    /* A quoted post in the archive is shown under the text, instead of the
+     * bare link to it (as the transcripts do). */
+    size_t qi = m->r.quote_of != NULL ? find_id(r, m->r.quote_of) : NONE, ls, le;
+    char *cut = NULL;
+    if (qi != NONE && ck_rquote_link(text, m->r.quote_of, &ls, &le) &&
+        (cut = malloc(strlen(text) + 1)) != NULL) {
+        memcpy(cut, text, ls);
+        strcpy(cut + ls, text + le);
+    }
+    put_wrapped(r, cut != NULL ? cut : text, indent + 2);
+    free(cut);
+    if (qi != NONE && qi != (size_t)(m - r->m)) {
+        const struct ck_record *q = &r->m[qi].r;
+        size_t hl = strlen(q->name) + strlen(q->handle) + 16;
+        char *qh = malloc(hl);
+        if (qh != NULL) {
+            snprintf(qh, hl, "quoting %s%s%s:", q->name, q->name[0] != '\0' ? " " : "", q->handle);
+            put_wrapped(r, qh, indent + 4);
+        }
+        free(qh);
+        put_wrapped(r, q->text, indent + 6);
+    }
     fputc('\n', r->out);
 }
 
