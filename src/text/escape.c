@@ -501,6 +501,12 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
         /* Leading blanks would make an indented code block or change the list. */
         while (i < len && (p[i] == ' ' || p[i] == '\t'))
             i++;
+        if (len - i >= 3 && p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF) {
+            /* A byte order mark first in the document is dropped by the
+             * reader: as a character reference it stays (found by fuzzing). */
+            ck_sink_puts(s, "&#xFEFF;");
+            i += 3;
+        }
         size_t d = i;
         while (d < len && p[d] >= '0' && p[d] <= '9')
             d++;
