@@ -354,10 +354,11 @@ static void print_message(struct reading *r, const struct msg *m, size_t depth)
      * bare link to it (as the transcripts do). */
     size_t qi = m->r.quote_of != NULL ? find_id(r, m->r.quote_of) : NONE, ls, le;
     char *cut = NULL;
+    size_t tl = strlen(text);
     if (qi != NONE && ck_rquote_link(text, m->r.quote_of, &ls, &le) &&
-        (cut = malloc(strlen(text) + 1)) != NULL) {
+        (cut = malloc(tl + 1)) != NULL) {
         memcpy(cut, text, ls);
-        strcpy(cut + ls, text + le);
+        memcpy(cut + ls, text + le, tl - le + 1);
     }
     put_wrapped(r, cut != NULL ? cut : text, indent + 2);
     free(cut);
