@@ -7,8 +7,9 @@
  * siblings that have a journal but no messages.jsonl yet are built (oldest
  * first, so each of them sees its own earlier ones); after it is built,
  * later siblings that have outputs are rendered again, as their figure may
- * have just changed. A sibling that fails is logged and left as it was: it is
- * not this session's error. */
+ * have just changed. Siblings are the sessions of the same hashtag in the
+ * folder: others are never built or rendered. A sibling that fails is logged
+ * and left as it was: it is not this session's error. */
 #include <dirent.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "archive_int.h"
@@ -45,8 +47,10 @@ static int by_start(const void *a, const void *b)
 }
 
 /* The start of the session in dir, or false when it has no session file that
- * loads. */
-static bool start_of(const char *dir, int64_t *start_ms)
+ * loads or (tag not NULL) follows another hashtag than tag: only sessions of
+ * the same chat are this one's siblings; a folder of unrelated sessions (a
+ * shared /tmp) is never written to. *tag_out (may be NULL): its hashtag, new. */
+static bool start_of(const char *dir, const char *tag, int64_t *start_ms, char **tag_out)
 {
     char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s/session.json", dir);
@@ -56,8 +60,13 @@ static bool start_of(const char *dir, int64_t *start_ms)
     if (ck_session_load(path, &s, NULL) != 0)
         return false;
     *start_ms = s.start_ms;
+    const char *h = s.hashtag != NULL ? s.hashtag : "";
+    h += h[0] == '#';
+    bool same = tag == NULL || strcasecmp(h, tag) == 0;
+    if (same && tag_out != NULL && (*tag_out = strdup(h)) == NULL)
+        same = false;
     ck_session_finish(&s);
-    return true;
+    return same;
 }
 
 /* Every other session folder beside dir, oldest first; *self_ms: dir's own
@@ -69,19 +78,24 @@ static int siblings(const char *dir, struct sibling **out, size_t *n_out, int64_
     char self[PATH_MAX], parent[PATH_MAX];
     *out = NULL;
     *n_out = 0;
-    if (realpath(dir, self) == NULL || !start_of(self, self_ms))
+    char *tag = NULL;
+    if (realpath(dir, self) == NULL || !start_of(self, NULL, self_ms, &tag))
         return 0;
     memcpy(parent, self, sizeof parent);
     char *slash = strrchr(parent, '/');
-    if (slash == NULL)
+    if (slash == NULL) {
+        free(tag);
         return 0;
+    }
     if (slash == parent)
         slash[1] = '\0';
     else
         *slash = '\0';
     DIR *d = opendir(parent);
-    if (d == NULL)
+    if (d == NULL) {
+        free(tag);
         return 0;
+    }
     struct sibling *list = NULL;
     size_t n = 0, cap = 0;
     int rc = 0;
@@ -92,7 +106,8 @@ static int siblings(const char *dir, struct sibling **out, size_t *n_out, int64_
                          e->d_name);
         int64_t start;
         if (e->d_name[0] == '.' || k < 0 || (size_t)k >= sizeof sub ||
-            realpath(sub, real) == NULL || strcmp(real, self) == 0 || !start_of(real, &start))
+            realpath(sub, real) == NULL || strcmp(real, self) == 0 ||
+            !start_of(real, tag, &start, NULL))
             continue;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 8;
@@ -111,6 +126,7 @@ static int siblings(const char *dir, struct sibling **out, size_t *n_out, int64_
         list[n++].start_ms = start;
     }
     closedir(d);
+    free(tag);
     if (n > 1)
         qsort(list, n, sizeof *list, by_start);
     *out = list;

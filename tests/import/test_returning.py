@@ -114,6 +114,36 @@ def main():
               "the earlier week without messages.jsonl was built first")
         fb = figures(b)
         check(fb == want, f"after rebuilding: returning per week {fb}, the messages say {want}")
+        # Another chat in the same folder (a shared /tmp, say): never built or
+        # rendered by ours, and its people are not ours returning.
+        other = os.path.join(a, "other")
+        os.makedirs(other)
+        sess, data = inputs[0]
+        with open(sess, encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["hashtag"], doc["start"] = "otherchat", "2026-11-26T20:00"
+        with open(os.path.join(other, "session.json"), "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        with open(os.path.join(other, "journal.jsonl"), "w", encoding="utf-8") as f:
+            f.write("")
+        late = os.path.join(b, "late")
+        os.makedirs(late)
+        doc["start"] = "2027-01-07T20:00"
+        with open(os.path.join(late, "session.json"), "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        with open(os.path.join(late, "messages.jsonl"), "w", encoding="utf-8") as f:
+            f.write("")
+        with open(os.path.join(late, "summary.json"), "w", encoding="utf-8") as f:
+            f.write("{}")
+        rc, so, se = run("archive", os.path.join(a, "w1"))
+        rc2, so, se2 = run("archive", os.path.join(b, "w1"))
+        check(rc == 0 and rc2 == 0, f"archive beside other chats ({rc}, {rc2}: {se[-200:]} {se2[-200:]})")
+        check(sorted(os.listdir(other)) == ["journal.jsonl", "session.json"],
+              f"an earlier session of another chat is not built: {sorted(os.listdir(other))}")
+        with open(os.path.join(late, "summary.json"), encoding="utf-8") as f:
+            check(f.read() == "{}", "a later session of another chat is not rendered again")
+        check(figures(a) == want and figures(b) == want,
+              f"other chats change no figure: {figures(a)}, {figures(b)}")
         with open(os.path.join(a, "w0", "messages.jsonl"), encoding="utf-8") as f:
             spam = [json.loads(x) for x in f if SPAM in x]
         check(len(spam) == 2 and all(m.get("spam") is True for m in spam),
