@@ -27,6 +27,9 @@ struct ck_archive_stats {
  * unless its edited_at is older), oldest first (created_at, then id). Streamed
  * and written atomically; memory is ~100 bytes per message, whatever the
  * journal's size. stats may be NULL.
+ * Sessions beside dir count in its "returning participants", whatever the
+ * order they were built in: earlier ones with a journal but no
+ * messages.jsonl are built first, later ones with outputs are rendered again.
  * Returns 0; CK_ENOTFOUND (no session.json or journal.jsonl); CK_ECONFIG
  * (session.json does not load: err says file:line:column and the field);
  * CK_ENOMEM; or an I/O error (-errno, CK_EIO). */

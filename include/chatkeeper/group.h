@@ -84,6 +84,7 @@ struct ck_group_msg {
     uint8_t content_q;  /* question number sharing most words with the text, else 0 */
     uint8_t hits[CK_GROUP_MAX_CONTENT]; /* shared words per conf question (by index) */
     uint32_t text_hash; /* of the whole text, when CK_GROUP_F_OTAG; else 0 */
+    bool back; /* opens with "Re:" or "back to": goes back to an earlier point */
 
     /* results of ck_group_assign() */
     uint8_t questions[CK_GROUP_MAX_TAGS];

@@ -539,6 +539,16 @@ static int cmp_entry(const void *pa, const void *pb)
 
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err)
 {
+    int rc = ck_archive_siblings_before(dir, err);
+    if (rc == 0)
+        rc = ck_archive_build_one(dir, stats, err);
+    if (rc == 0)
+        rc = ck_archive_siblings_after(dir, err);
+    return rc;
+}
+
+int ck_archive_build_one(const char *dir, struct ck_archive_stats *stats, struct ck_error *err)
+{
     struct ck_archive_stats st = {0};
     struct build b = {0};
     b.by_id.keys = &b.ids;

@@ -45,6 +45,18 @@ int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
                      const struct ck_archive_entry *msgs, size_t n, size_t *hidden,
                      struct ck_error *err);
 
+/* ck_archive_build of dir alone, without its siblings (archive.c). */
+struct ck_archive_stats;
+int ck_archive_build_one(const char *dir, struct ck_archive_stats *stats, struct ck_error *err);
+
+/* The sessions beside dir in its archive folder, so "returning participants"
+ * does not depend on build order (archive_siblings.c): _before builds the
+ * earlier ones that have a journal but no messages.jsonl, oldest first;
+ * _after renders again the later ones that have outputs. A sibling that fails
+ * is logged, not returned; only CK_ENOMEM is. */
+int ck_archive_siblings_before(const char *dir, struct ck_error *err);
+int ck_archive_siblings_after(const char *dir, struct ck_error *err);
+
 /* Grouping as ck_archive_build runs it (archive_group.c): what dir's
  * session.json, state.json (posted question ids), overrides.json and
  * deleted.json say, prepared once; then the messages' evidence is scanned one

@@ -17,6 +17,7 @@
 #include "chatkeeper/render.h"
 #include "chatkeeper/sbuf.h"
 #include "chatkeeper/state.h"
+#include "chatkeeper/strset.h"
 
 #include "archive_int.h"
 
@@ -169,6 +170,39 @@ static int grouped_record(struct writer *b, struct spill_map *sm, const struct k
     return 0;
 }
 
+/* A boost carries the words of the post it boosts: when that post is hidden
+ * (opted out, hidden by an override, deleted), so is every boost of it
+ * (issue 14). Quotes keep their own words; the quoted post, hidden, is not
+ * in the archive for them to show. Costs a pass only when something is
+ * hidden. */
+static int hide_boosts_of_hidden(struct writer *b, struct spill_map *sm, struct ck_group_msg *g,
+                                 struct ck_error *err)
+{
+    size_t n_hidden = 0;
+    for (size_t i = 0; i < b->n; i++)
+        n_hidden += g[i].hidden;
+    if (n_hidden == 0)
+        return 0;
+    struct ck_strset ids;
+    ck_strset_init(&ids);
+    int rc = 0;
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        struct ck_record r;
+        if (g[i].hidden && (rc = record_at(sm, &b->msgs[i], &r, err)) == 0 &&
+            ck_strset_add(&ids, r.id) < 0)
+            rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+    }
+    for (size_t i = 0; i < b->n && rc == 0; i++) {
+        struct ck_record r;
+        if (g[i].hidden || !g[i].boost || (rc = record_at(sm, &b->msgs[i], &r, err)) != 0)
+            continue;
+        if (r.boost_of != NULL && ck_strset_has(&ids, r.boost_of))
+            g[i].hidden = true;
+    }
+    ck_strset_finish(&ids);
+    return rc;
+}
+
 /* The messages that stay (grouping hides some: overrides, opt-outs, deleted
  * posts), with their grouping; *n_kept of them (new). */
 static int keep_grouped(const struct writer *b, const struct ck_group_msg *g, struct kept **kept_out,
@@ -255,6 +289,8 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
     if (rc == 0)
         rc = group(b, &sm, gr, &g, err);
     ck_grouping_close(gr);
+    if (rc == 0)
+        rc = hide_boosts_of_hidden(b, &sm, g, err);
     if (rc == 0)
         rc = keep_grouped(b, g, &kept, &src.n_kept, hidden, err);
     free(g);

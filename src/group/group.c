@@ -22,36 +22,12 @@
 #include <strings.h>
 
 #include "chatkeeper/group.h"
+#include "group_ctx.h"
 #include "group_internal.h"
 
 /* A tag may name a question up to this long before its post appears
  * (clocks disagree, the facilitator is a little late). */
 #define EARLY_TAG_MS (2 * 60 * 1000)
-
-enum { ST_OPEN = 0, ST_DONE = 1, ST_STACK = 2 };
-
-struct qinfo {
-    bool exists;  /* in the run sheet, or posted by a facilitator */
-    bool known;   /* at is meaningful */
-    bool posted;  /* a question post was found */
-    int k;        /* index in the run sheet, -1 when not there */
-    int64_t at;   /* when it was asked */
-    int64_t sched; /* when the run sheet meant to ask it, 0 when unknown */
-};
-
-struct ctx {
-    const struct ck_group_conf *c;
-    struct ck_group_msg *m;
-    size_t n;
-    size_t cap; /* hash slots, a power of two */
-    size_t *slot; /* message index + 1, 0 empty */
-    bool dup_ids; /* some id is on two messages (two platforms' posts) */
-    uint8_t *st;
-    struct qinfo q[CK_GROUP_MAX_NUMBER + 1];
-    uint8_t order[CK_GROUP_MAX_NUMBER]; /* known question numbers by time */
-    size_t n_order;
-    struct ck_group_scanner *scanner;
-};
 
 const char *ck_group_by_name(enum ck_assigned_by by)
 {
@@ -70,7 +46,7 @@ const char *ck_group_by_name(enum ck_assigned_by by)
 
 /* ---- ids ----------------------------------------------------------------- */
 
-static uint64_t hash_str(const char *s)
+uint64_t ck_group__hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++) {
@@ -91,7 +67,7 @@ static int index_ids(struct ctx *x)
     for (size_t i = 0; i < x->n; i++) {
         if (x->m[i].id == NULL)
             continue;
-        size_t h = (size_t)hash_str(x->m[i].id) & (x->cap - 1);
+        size_t h = (size_t)ck_group__hash_str(x->m[i].id) & (x->cap - 1);
         /* duplicate ids: the first wins, as the contract says */
         while (x->slot[h] != 0 && strcmp(x->m[x->slot[h] - 1].id, x->m[i].id) != 0)
             h = (h + 1) & (x->cap - 1);
@@ -104,11 +80,11 @@ static int index_ids(struct ctx *x)
 }
 
 /* Index of the message with this id, or SIZE_MAX. */
-static size_t find_id(const struct ctx *x, const char *id)
+size_t ck_group__find_id(const struct ctx *x, const char *id)
 {
     if (id == NULL)
         return SIZE_MAX;
-    size_t h = (size_t)hash_str(id) & (x->cap - 1);
+    size_t h = (size_t)ck_group__hash_str(id) & (x->cap - 1);
     while (x->slot[h] != 0) {
         if (strcmp(x->m[x->slot[h] - 1].id, id) == 0)
             return x->slot[h] - 1;
@@ -129,7 +105,7 @@ static void mark_posted(struct ctx *x, const struct ck_group_question *q)
         if (id == NULL)
             continue;
         if (!x->dup_ids) {
-            size_t i = find_id(x, id);
+            size_t i = ck_group__find_id(x, id);
             if (i != SIZE_MAX && !x->m[i].boost)
                 mark_question(x, i, q->number);
             continue;
@@ -152,7 +128,7 @@ static bool bluesky_shaped(const char *h)
  * session file may name a local account without one. A Bluesky handle
  * ("@name.bsky.social") matches only itself: it is a whole domain, and a
  * fediverse account "@name.bsky.social@elsewhere" is someone else. */
-static bool same_handle(const char *a, const char *b)
+bool ck_group__same_handle(const char *a, const char *b)
 {
     if (a == NULL || b == NULL)
         return false;
@@ -170,10 +146,10 @@ static bool same_handle(const char *a, const char *b)
     return da == NULL || db == NULL || strcasecmp(da, db) == 0;
 }
 
-static bool is_facilitator(const struct ck_group_conf *c, const char *author)
+bool ck_group__is_facilitator(const struct ck_group_conf *c, const char *author)
 {
     for (size_t i = 0; i < c->n_facilitators; i++)
-        if (same_handle(c->facilitators[i], author))
+        if (ck_group__same_handle(c->facilitators[i], author))
             return true;
     return false;
 }
@@ -226,7 +202,7 @@ static void find_question_posts(struct ctx *x)
      * post, re-posts and restatements alike */
     for (size_t i = 0; i < x->n; i++) {
         struct ck_group_msg *m = &x->m[i];
-        if (x->st[i] != ST_OPEN || m->boost || !is_facilitator(c, m->author))
+        if (x->st[i] != ST_OPEN || m->boost || !ck_group__is_facilitator(c, m->author))
             continue;
         for (size_t k = 0; k < c->n_questions && k < CK_GROUP_MAX_CONTENT; k++) {
             int num = c->questions[k].number;
@@ -258,7 +234,7 @@ static void find_question_posts(struct ctx *x)
         struct ck_group_msg *m = &x->m[i];
         int num = m->q_mention;
         if (num == 0 || x->q[num].posted || x->st[i] != ST_OPEN || m->boost ||
-            !is_facilitator(c, m->author))
+            !ck_group__is_facilitator(c, m->author))
             continue;
         /* "Q2 in a sec, ready?" announces it; "anyone else finding Q3 hard?" */
         if ((m->flags & CK_GROUP_F_QMARK) && !(m->flags & CK_GROUP_F_ANSWERISH) &&
@@ -284,194 +260,6 @@ static void find_question_posts(struct ctx *x)
             uint8_t t = x->order[b];
             x->order[b] = x->order[b - 1];
             x->order[b - 1] = t;
-        }
-}
-
-/* ---- spam ------------------------------------------------------------------ */
-
-/* Spam, in one line: the same text posted by two or more accounts that post
- * nothing else in the chat, riding hashtags other than the chat's ("#KCA
- * #VoteJKT48ID ..." copies of a participant's post). Kept in messages.jsonl,
- * never assigned; an override (move) says otherwise. Costs nothing unless
- * some message carries another hashtag; memory in proportion to those. */
-static bool spam_candidate(const struct ctx *x, size_t i)
-{
-    const struct ck_group_msg *m = &x->m[i];
-    return x->st[i] == ST_OPEN && !m->boost && (m->flags & CK_GROUP_F_OTAG) && m->author != NULL;
-}
-
-static size_t pow2_for(size_t n)
-{
-    size_t cap = 16;
-    while (cap < n * 2)
-        cap *= 2;
-    return cap;
-}
-
-static int mark_spam(struct ctx *x)
-{
-    size_t cand = 0;
-    for (size_t i = 0; i < x->n; i++)
-        cand += spam_candidate(x, i);
-    if (cand < 2)
-        return 0;
-    /* 1. candidates per text (hash 0 is stored as 1: 0 marks an empty slot) */
-    size_t tcap = pow2_for(cand);
-    uint32_t *tkey = calloc(tcap, sizeof *tkey), *tcount = calloc(tcap, sizeof *tcount);
-    size_t *aslot = NULL, acap = 0, dups = 0;
-    uint32_t *acount = NULL;
-    int rc = CK_ENOMEM;
-    if (tkey == NULL || tcount == NULL)
-        goto out;
-    for (size_t i = 0; i < x->n; i++) {
-        if (!spam_candidate(x, i))
-            continue;
-        uint32_t key = x->m[i].text_hash ? x->m[i].text_hash : 1;
-        size_t t = key & (tcap - 1);
-        while (tkey[t] != 0 && tkey[t] != key)
-            t = (t + 1) & (tcap - 1);
-        tkey[t] = key;
-        tcount[t]++;
-        if (tcount[t] >= 2)
-            dups += tcount[t] == 2 ? 2 : 1; /* messages whose text is repeated */
-    }
-    rc = 0;
-    if (dups == 0)
-        goto out;
-    /* 2. how many messages the authors of repeated texts wrote in all */
-    acap = pow2_for(dups);
-    aslot = calloc(acap, sizeof *aslot);
-    acount = calloc(acap, sizeof *acount);
-    rc = CK_ENOMEM;
-    if (aslot == NULL || acount == NULL)
-        goto out;
-    for (int pass = 0; pass < 2; pass++)
-        for (size_t i = 0; i < x->n; i++) {
-            const struct ck_group_msg *m = &x->m[i];
-            if (m->boost || m->author == NULL)
-                continue;
-            size_t h = (size_t)hash_str(m->author) & (acap - 1);
-            while (aslot[h] != 0 && strcmp(x->m[aslot[h] - 1].author, m->author) != 0)
-                h = (h + 1) & (acap - 1);
-            if (pass == 0 && aslot[h] == 0 && spam_candidate(x, i)) {
-                uint32_t key = m->text_hash ? m->text_hash : 1;
-                size_t t = key & (tcap - 1);
-                while (tkey[t] != key)
-                    t = (t + 1) & (tcap - 1);
-                if (tcount[t] >= 2)
-                    aslot[h] = i + 1; /* an author to count */
-            } else if (pass == 1 && aslot[h] != 0) {
-                acount[h]++;
-            }
-        }
-    /* 3. repeated text, an author with nothing else, not a facilitator */
-    for (size_t i = 0; i < x->n; i++) {
-        struct ck_group_msg *m = &x->m[i];
-        if (!spam_candidate(x, i) || is_facilitator(x->c, m->author))
-            continue;
-        size_t h = (size_t)hash_str(m->author) & (acap - 1);
-        while (aslot[h] != 0 && strcmp(x->m[aslot[h] - 1].author, m->author) != 0)
-            h = (h + 1) & (acap - 1);
-        if (aslot[h] != 0 && acount[h] == 1) {
-            m->by = CK_BY_SPAM;
-            x->st[i] = ST_DONE;
-        }
-    }
-    rc = 0;
-out:
-    free(tkey);
-    free(tcount);
-    free(aslot);
-    free(acount);
-    return rc;
-}
-
-/* ---- overrides ----------------------------------------------------------- */
-
-static int check_overrides(const json_t *ov, struct ck_error *err)
-{
-    if (!json_is_object(ov))
-        return ck_error_set(err, CK_EINVAL, "overrides.json: expected an object");
-    const char *key;
-    const json_t *val;
-    json_object_foreach((json_t *)ov, key, val) {
-        if (strcmp(key, "move") == 0) {
-            if (!json_is_object(val))
-                return ck_error_set(err, CK_EINVAL,
-                                    "overrides.json: \"move\" must map ids to arrays of numbers");
-            const char *id;
-            const json_t *arr;
-            json_object_foreach((json_t *)val, id, arr) {
-                if (!json_is_array(arr) || json_array_size(arr) > CK_GROUP_MAX_TAGS)
-                    return ck_error_set(err, CK_EINVAL,
-                                        "overrides.json: move \"%s\": expected an array of at "
-                                        "most %d question numbers", id, CK_GROUP_MAX_TAGS);
-                size_t j;
-                const json_t *v;
-                json_array_foreach(arr, j, v) {
-                    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-                        json_integer_value(v) > CK_GROUP_MAX_NUMBER)
-                        return ck_error_set(err, CK_EINVAL,
-                                            "overrides.json: move \"%s\"[%zu]: expected a "
-                                            "question number 1..%d", id, j, CK_GROUP_MAX_NUMBER);
-                }
-            }
-        } else if (strcmp(key, "hide") == 0 || strcmp(key, "opt_out") == 0) {
-            if (!json_is_array(val))
-                return ck_error_set(err, CK_EINVAL, "overrides.json: \"%s\" must be an array",
-                                    key);
-            size_t j;
-            const json_t *v;
-            json_array_foreach(val, j, v) {
-                if (!json_is_string(v))
-                    return ck_error_set(err, CK_EINVAL,
-                                        "overrides.json: %s[%zu]: expected a string", key, j);
-            }
-        } else {
-            return ck_error_set(err, CK_EINVAL,
-                                "overrides.json: unknown key \"%s\" (move, hide, opt_out)", key);
-        }
-    }
-    return 0;
-}
-
-static void apply_overrides(struct ctx *x, const json_t *ov)
-{
-    const json_t *move = json_object_get(ov, "move"), *arr;
-    const char *id;
-    json_object_foreach((json_t *)move, id, arr) {
-        size_t i = find_id(x, id);
-        if (i == SIZE_MAX || x->st[i] != ST_OPEN)
-            continue; /* deleted since, or one of our own question posts */
-        struct ck_group_msg *m = &x->m[i];
-        m->n_questions = 0;
-        size_t j;
-        const json_t *v;
-        json_array_foreach(arr, j, v) {
-            uint8_t q = (uint8_t)json_integer_value(v);
-            bool dup = false;
-            for (size_t d = 0; d < m->n_questions; d++)
-                dup = dup || m->questions[d] == q;
-            if (!dup)
-                m->questions[m->n_questions++] = q;
-        }
-        m->by = CK_BY_OVERRIDE;
-        x->st[i] = ST_DONE;
-    }
-    size_t j;
-    const json_t *v;
-    json_array_foreach(json_object_get(ov, "hide"), j, v) {
-        size_t i = find_id(x, json_string_value(v));
-        if (i != SIZE_MAX)
-            x->m[i].hidden = true;
-    }
-    const json_t *opt = json_object_get(ov, "opt_out");
-    if (json_array_size(opt) == 0)
-        return;
-    for (size_t i = 0; i < x->n; i++)
-        json_array_foreach(opt, j, v) {
-            if (same_handle(json_string_value(v), x->m[i].author))
-                x->m[i].hidden = true;
         }
 }
 
@@ -509,7 +297,7 @@ static void own_evidence(struct ctx *x, size_t i)
     }
     /* A facilitator's "Q2 in a minute!" before Q2 is out announces it, with
      * no clock slack: their own post sets Q2's time. */
-    int64_t slack = is_facilitator(x->c, m->author) ? 0 : EARLY_TAG_MS;
+    int64_t slack = ck_group__is_facilitator(x->c, m->author) ? 0 : EARLY_TAG_MS;
     /* "Q1 coming up", "@x Q2 is up", "please use A1, A2": a number in an
      * announcement is not an answer tag */
     size_t n_tags = (m->flags & CK_GROUP_F_META) ? 0 : m->n_tags;
@@ -534,7 +322,7 @@ static void own_evidence(struct ctx *x, size_t i)
      * host) stays out of a thread. A reply to a post not here (it dropped
      * the hashtag, or came before the window) starts a conversation as far
      * as we can see. */
-    size_t p = find_id(x, m->reply_to);
+    size_t p = ck_group__find_id(x, m->reply_to);
     bool meta = m->chatter == CK_GROUP_CHATTER_STRONG && !(m->flags & CK_GROUP_F_EMPTY);
     if (p != SIZE_MAX && p != i && !meta)
         return;
@@ -543,6 +331,43 @@ static void own_evidence(struct ctx *x, size_t i)
 }
 
 /* ---- the clock and the words ---------------------------------------------- */
+
+/* A post that says it goes back ("Re: talking to users: ...", "back to
+ * ...") in the first FINISH_MS of a question continues its author's own
+ * point from just before the question came out (within FINISH_MS), under
+ * that point's question, unless its words belong to the open question more;
+ * so does the same person's next post, while they are still on it. The
+ * index of that post, else SIZE_MAX. */
+#define FINISH_MS (4 * 60 * 1000)
+#define FINISH_LOOK 200
+static size_t finishing(const struct ctx *x, size_t i, int open)
+{
+    const struct ck_group_msg *m = &x->m[i];
+    if (m->author == NULL || m->reply_to != NULL || ck_group__is_facilitator(x->c, m->author) ||
+        m->created_ms - x->q[open].at > FINISH_MS)
+        return SIZE_MAX;
+    for (size_t k = i; k-- > 0 && i - k <= FINISH_LOOK;) {
+        const struct ck_group_msg *o = &x->m[k];
+        if (o->created_ms < m->created_ms - FINISH_MS)
+            break;
+        if (o->boost || o->author == NULL || strcmp(o->author, m->author) != 0)
+            continue;
+        bool went_back = o->created_ms >= x->q[open].at && o->back && o->by == CK_BY_REPLY;
+        if (!m->back && !went_back)
+            return SIZE_MAX;
+        if (x->st[k] != ST_DONE || o->n_questions != 1 || o->questions[0] == open ||
+            (o->created_ms >= x->q[open].at && !went_back) ||
+            o->by == CK_BY_QUESTION || o->chatter != CK_GROUP_CHATTER_NO)
+            return SIZE_MAX;
+        int prev = o->questions[0], hp = 0, ho = 0;
+        for (size_t q = 0; q < x->c->n_questions && q < CK_GROUP_MAX_CONTENT; q++) {
+            hp += x->c->questions[q].number == prev ? m->hits[q] : 0;
+            ho += x->c->questions[q].number == open ? m->hits[q] : 0;
+        }
+        return ho > hp ? SIZE_MAX : k;
+    }
+    return SIZE_MAX;
+}
 
 static void by_time(struct ctx *x, size_t i)
 {
@@ -572,10 +397,18 @@ static void by_time(struct ctx *x, size_t i)
             best_hits = h;
         }
     }
-    if (best != 0 && best_hits >= 2 && best_hits >= open_hits + 2)
+    if (best != 0 && best_hits >= 2 && best_hits >= open_hits + 2) {
         set_one(m, best, CK_BY_CONTENT);
-    else
-        set_one(m, open, CK_BY_TIME);
+        return;
+    }
+    size_t k = finishing(x, i, open);
+    if (k != SIZE_MAX) {
+        memcpy(m->questions, x->m[k].questions, sizeof m->questions);
+        m->n_questions = x->m[k].n_questions;
+        m->by = CK_BY_REPLY;
+        return;
+    }
+    set_one(m, open, CK_BY_TIME);
 }
 
 /* A later part ("2/2") continues its author's post before it, if that came
@@ -606,7 +439,7 @@ static void resolve(struct ctx *x, size_t i, size_t *stack)
 {
     size_t depth = 0, j = i;
     while (x->st[j] == ST_OPEN) {
-        size_t p = find_id(x, x->m[j].reply_to);
+        size_t p = ck_group__find_id(x, x->m[j].reply_to);
         if (p == SIZE_MAX || p == j || x->st[p] == ST_STACK) {
             size_t c = continued(x, j);
             if (c != SIZE_MAX && x->st[c] == ST_DONE && x->m[c].n_questions > 0) {
@@ -633,7 +466,7 @@ static void resolve(struct ctx *x, size_t i, size_t *stack)
         size_t k = stack[--depth];
         struct ck_group_msg *m = &x->m[k];
         bool to_greeting = parent->chatter != CK_GROUP_CHATTER_NO && parent->q_mention == 0 &&
-                           find_id(x, parent->reply_to) == SIZE_MAX;
+                           ck_group__find_id(x, parent->reply_to) == SIZE_MAX;
         if (parent->n_questions == 0 && m->chatter == CK_GROUP_CHATTER_NO && !to_greeting) {
             by_time(x, k);
         } else {
@@ -650,7 +483,7 @@ int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, si
                     const json_t *overrides, struct ck_error *err)
 {
     if (overrides != NULL) {
-        int rc = check_overrides(overrides, err);
+        int rc = ck_group__check_overrides(overrides, err);
         if (rc < 0)
             return rc;
     }
@@ -685,9 +518,9 @@ int ck_group_assign(const struct ck_group_conf *c, struct ck_group_msg *msgs, si
     for (size_t k = 0; k < c->n_questions; k++)
         mark_posted(x, &c->questions[k]);
     if (overrides != NULL)
-        apply_overrides(x, overrides);
+        ck_group__apply_overrides(x, overrides);
     find_question_posts(x);
-    if (mark_spam(x) < 0) {
+    if (ck_group__mark_spam(x) < 0) {
         free(stack);
         rc = ck_error_set(err, CK_ENOMEM, "grouping: out of memory for %zu messages", n);
         goto out;

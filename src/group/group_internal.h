@@ -30,6 +30,24 @@ static inline bool ck_group__starts(const char *p, const char *w)
     return true;
 }
 
+/* A byte of a word: letters, digits, the apostrophe of "don't". */
+static inline bool ck_group__word_char(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '\'';
+}
+
+/* group_tags.c. Answer labels of lower-case lc (orig: the same text, its
+ * case kept; len bytes; the message proper from start) into m's tags; */
+void ck_group__scan_tags(const char *lc, const char *orig, size_t start, size_t len,
+                         struct ck_group_msg *m);
+/* the first "Qn" a text names into m->q_mention (CK_GROUP_F_QREF when it
+ * says so without a label); */
+void ck_group__scan_qmention(const char *lc, const char *orig, size_t start,
+                             struct ck_group_msg *m);
+/* whether it is numbered as a later part ("2/2", "(3/3)"). */
+bool ck_group__later_part(const char *lc);
+
 /* Chatter level (CK_GROUP_CHATTER_*) of lower-case text lc, whose message
  * proper starts at lc + start (past mentions and the hashtag); adds
  * CK_GROUP_F_META to *flags for a moderator's announcement. Can't fail. */

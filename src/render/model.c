@@ -243,6 +243,8 @@ static int take(struct ck_rmodel *m, const struct ck_record *r, size_t off, size
         ck_rcsv_row(m, csv, r);
     if (digest != NULL && ck_writeup_digest_add_record(digest, r) != 0)
         return CK_ENOMEM;
+    if ((rc = ck_rlinks_add(m, idx, r)) != 0)
+        return rc;
     if (r->boost_of != NULL && r->boost_of[0] != '\0') {
         rm->flags |= CK_RM_BOOST;
         m->boosts++;
@@ -524,7 +526,8 @@ int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session
             rm->parent = p != (uint32_t)i ? p : CK_RNONE;
         }
     }
-    /* Ids were only needed to link replies. */
+    ck_rlinks_resolve(m, id_find);
+    /* Ids were only needed to link replies, quotes and boosts. */
     free(m->id_slots);
     m->id_slots = NULL;
     m->id_cap = 0;
@@ -547,6 +550,8 @@ void ck_rmodel_finish(struct ck_rmodel *m)
     free(m->auth_slots);
     free(m->id_slots);
     free(m->groups);
+    free(m->quote_links);
+    free(m->boost_links);
     free(m->bins);
     ck_rcount_finish(&m->links);
     ck_rcount_finish(&m->tags);

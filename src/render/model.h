@@ -30,6 +30,14 @@ enum {
     CK_RM_BOOST = 1, /* boost_of set: counted, not transcribed */
     CK_RM_QPOST = 2, /* assigned_by "question" */
     CK_RM_REPLY = 4, /* reply_to set (parent may be missing) */
+    CK_RM_QUOTED = 8, /* some quote post in the archive quotes it */
+};
+
+/* A quote post and what it quotes, or a boost and what it boosts
+ * (model_links.c): message indexes; to is CK_RNONE when not in the archive. */
+struct ck_rlink {
+    uint32_t from, to;
+    uint64_t h; /* hash of the target's id */
 };
 
 struct ck_rmsg {
@@ -109,6 +117,9 @@ struct ck_rmodel {
 
     struct ck_rgroup *groups;
     size_t ngroups; /* 1 + highest question number */
+
+    struct ck_rlink *quote_links, *boost_links; /* by from; by (to, from) */
+    size_t n_quote_links, cap_quote_links, n_boost_links, cap_boost_links;
 
     size_t lines, corrupt, boosts;
     uint64_t bytes_since_drop; /* see ck_rmodel_parse: keeps RSS flat */
@@ -204,6 +215,22 @@ int ck_rchart_write(struct ck_rmodel *m, const char *path, struct ck_error *err)
 int ck_rtranscripts_write(struct ck_rmodel *m, const char *html_path, const char *md_path,
                           struct ck_error *err);
 
+/* Quotes and boosts (model_links.c). _add: note r's quote_of or boost_of
+ * (message idx), CK_ENOMEM or 0; _resolve: find their targets with find
+ * (while the ids are known), drop boosts of posts not in the archive. */
+int ck_rlinks_add(struct ck_rmodel *m, uint32_t idx, const struct ck_record *r);
+void ck_rlinks_resolve(struct ck_rmodel *m, uint32_t (*find)(const struct ck_rmodel *, uint64_t));
+/* The message idx quotes, or CK_RNONE (not a quote, or not in the archive). */
+uint32_t ck_rmodel_quoted(const struct ck_rmodel *m, uint32_t idx);
+/* The boosts of idx in the archive: *first, that many, oldest first. */
+size_t ck_rmodel_boosters(const struct ck_rmodel *m, uint32_t idx, const struct ck_rlink **first);
+/* idx is in the archive only because it is quoted (outside the window and
+ * boosted by nobody): shown inside its quotes, not again on its own. */
+bool ck_rmodel_only_quoted(const struct ck_rmodel *m, uint32_t idx);
+/* The link to the quoted post id in text, blanks before it included:
+ * [*start, *end). False when there is none. */
+bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end);
+
 /* Transcript emitters: the traversal (transcript.c) reads each record once and
  * hands it to both. note_re: handle of the message replied to when it is not
  * shown as the parent ("" for a post not in the archive), or NULL. group: the
@@ -214,6 +241,14 @@ struct ck_rentry_view {
     const char *note_re;
     int depth;
     int group;
+    /* quoted: the post msg quotes, when it is in the archive (then the link
+     * to it, [link_start, link_end) of msg->text, is not written); boosters:
+     * handles of who boosted msg here, n_boosters of boosts_total shown. */
+    const struct ck_record *quoted;
+    const struct ck_rmsg *quoted_rm;
+    size_t link_start, link_end;
+    const char *const *boosters;
+    size_t n_boosters, boosts_total;
 };
 void ck_rhtml_begin(struct ck_rmodel *m, struct ck_sink *o);
 void ck_rhtml_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rgroup *g);

@@ -210,7 +210,10 @@ bool ck_rfor_each_author(const char *path, void (*each)(void *arg, const char *h
     while ((len = getline(&line, &cap, f)) > 0) {
         json_t *j = json_loadb(line, (size_t)len, 0, NULL);
         const char *boost = json_string_value(json_object_get(j, "boost_of"));
-        if (j != NULL && (boost == NULL || boost[0] == '\0'))
+        struct ck_record r;
+        /* spam is nobody's participation (issue 14) */
+        bool spam = j != NULL && ck_record_from_json(j, &r) == 0 && ck_record_is_spam(&r);
+        if (j != NULL && (boost == NULL || boost[0] == '\0') && !spam)
             each(arg, json_string_value(json_object_get(json_object_get(j, "author"), "handle")));
         json_decref(j);
     }

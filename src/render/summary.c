@@ -11,7 +11,8 @@
  * - overall "messages" excludes boosts (counted in "boosts"); "participants"
  *   are distinct authors of messages (boosting alone does not count);
  * - "returning_participants" also wrote a message in an earlier session
- *   (session.json start before ours) of the same archive folder. */
+ *   (session.json start before ours, the same hashtag) of the same archive
+ *   folder. */
 #include <dirent.h>
 #include <libgen.h>
 #include <limits.h>
@@ -91,7 +92,11 @@ int ck_rsummary_returning(struct ck_rmodel *m, struct ck_error *err)
             ck_debug("render: %s does not load; not compared", path);
             continue;
         }
-        bool earlier = other.start_ms < m->s->start_ms;
+        /* sessions of the same chat only: a shared folder may hold others */
+        const char *a = other.hashtag != NULL ? other.hashtag : "";
+        const char *b = m->s->hashtag != NULL ? m->s->hashtag : "";
+        bool earlier = other.start_ms < m->s->start_ms &&
+                       strcasecmp(a + (a[0] == '#'), b + (b[0] == '#')) == 0;
         ck_session_finish(&other);
         if (!earlier)
             continue;

@@ -31,7 +31,7 @@
 #include "chatkeeper/strset.h"
 #include "chatkeeper/text.h"
 #include "chatkeeper/timeutil.h"
-#include "model.h"
+#include "model.h" /* ck_rquote_link */
 
 #define MAX_QUESTION CK_RENDER_MAX_QUESTION /* higher numbers are noise, not headings */
 #define NONE SIZE_MAX
@@ -205,6 +205,10 @@ static int load_messages(struct reading *r, const char *path, struct ck_error *e
             json_decref(rec);
             continue;
         }
+        if (ck_record_is_spam(&view)) { /* as the transcript: kept in the file, not read */
+            json_decref(rec);
+            continue;
+        }
         if (r->n == r->cap) {
             size_t nc = r->cap ? r->cap * 2 : 256;
             struct msg *g = realloc(r->m, nc * sizeof *g);
@@ -329,7 +333,31 @@ static void print_message(struct reading *r, const struct msg *m, size_t depth)
     }
     free(head);
     const char *text = str(m->rec, "text");
-    put_wrapped(r, text != NULL ? text : "", indent + 2);
+    if (text == NULL)
+        text = "";
+    /* A quoted post in the archive is shown under the text, instead of the
+     * bare link to it (as the transcripts do). */
+    size_t qi = m->r.quote_of != NULL ? find_id(r, m->r.quote_of) : NONE, ls, le;
+    char *cut = NULL;
+    size_t tl = strlen(text);
+    if (qi != NONE && ck_rquote_link(text, m->r.quote_of, &ls, &le) &&
+        (cut = malloc(tl + 1)) != NULL) {
+        memcpy(cut, text, ls);
+        memcpy(cut + ls, text + le, tl - le + 1);
+    }
+    put_wrapped(r, cut != NULL ? cut : text, indent + 2);
+    free(cut);
+    if (qi != NONE && qi != (size_t)(m - r->m)) {
+        const struct ck_record *q = &r->m[qi].r;
+        size_t hl = strlen(q->name) + strlen(q->handle) + 16;
+        char *qh = malloc(hl);
+        if (qh != NULL) {
+            snprintf(qh, hl, "quoting %s%s%s:", q->name, q->name[0] != '\0' ? " " : "", q->handle);
+            put_wrapped(r, qh, indent + 4);
+        }
+        free(qh);
+        put_wrapped(r, q->text, indent + 6);
+    }
     fputc('\n', r->out);
 }
 

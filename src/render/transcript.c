@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatkeeper/sbuf.h"
 #include "model.h"
 
 #define NOTE_UNKNOWN (CK_RNONE - 1)
@@ -32,15 +33,67 @@ struct walk {
     int group; /* number of the group being walked */
 };
 
+#define MAX_BOOSTERS 5 /* named under a post; the rest are counted */
+
+static void fail(struct walk *w)
+{
+    if (w->html->rc == 0)
+        w->html->rc = ck_error_set(w->html->err, CK_ENOMEM, "out of memory");
+}
+
+/* Who boosted message idx here, up to MAX_BOOSTERS handles copied into
+ * names/buf (each record is released before the next is read). */
+static size_t boosters(struct walk *w, uint32_t idx, const char *names[MAX_BOOSTERS],
+                       struct ck_sbuf *buf, size_t *total)
+{
+    const struct ck_rlink *b;
+    size_t n = ck_rmodel_boosters(w->m, idx, &b), shown = 0;
+    size_t offs[MAX_BOOSTERS];
+    *total = n;
+    for (size_t i = 0; i < n && shown < MAX_BOOSTERS; i++) {
+        struct ck_rrec rec;
+        if (ck_rmodel_get(w->m, b[i].from, &rec) != 0) {
+            fail(w);
+            break;
+        }
+        if (rec.r.handle[0] != '\0') {
+            offs[shown++] = buf->len;
+            ck_sbuf_put(buf, rec.r.handle, strlen(rec.r.handle) + 1);
+        }
+        ck_rrec_release(&rec);
+    }
+    if (buf->oom) {
+        fail(w);
+        return 0;
+    }
+    for (size_t i = 0; i < shown; i++)
+        names[i] = buf->s + offs[i];
+    return shown;
+}
+
 static void emit(struct walk *w, uint32_t k)
 {
     struct ck_rmodel *m = w->m;
-    struct ck_rrec rec;
-    if (ck_rmodel_get(m, w->entry[k], &rec) != 0) {
-        if (w->html->rc == 0)
-            w->html->rc = ck_error_set(w->html->err, CK_ENOMEM, "out of memory");
+    uint32_t idx = w->entry[k];
+    const char *names[MAX_BOOSTERS];
+    struct ck_sbuf nbuf = {0};
+    size_t total = 0, n_names = boosters(w, idx, names, &nbuf, &total);
+    struct ck_rrec rec, qrec;
+    if (ck_rmodel_get(m, idx, &rec) != 0) {
+        fail(w);
+        free(nbuf.s);
         return;
     }
+    /* A quoted post in the archive is shown as a quote, instead of the bare
+     * link to it in the text. */
+    uint32_t qi = ck_rmodel_quoted(m, idx);
+    size_t ls = 0, le = 0;
+    if (qi != CK_RNONE && ck_rmodel_get(m, qi, &qrec) != 0) {
+        fail(w);
+        qi = CK_RNONE;
+    }
+    if (qi != CK_RNONE && !ck_rquote_link(rec.r.text, rec.r.quote_of, &ls, &le))
+        ls = le = 0;
     const char *re = NULL;
     if (w->note[k] == NOTE_UNKNOWN) {
         re = "";
@@ -49,11 +102,16 @@ static void emit(struct walk *w, uint32_t k)
         re = a != CK_RNONE ? m->authors[a].handle : "";
     }
     struct ck_rentry_view v = {
-        .msg = &rec.r, .rm = &m->msgs[w->entry[k]], .note_re = re, .depth = w->depth[k],
-        .group = w->group};
+        .msg = &rec.r, .rm = &m->msgs[idx], .note_re = re, .depth = w->depth[k],
+        .group = w->group, .quoted = qi != CK_RNONE ? &qrec.r : NULL,
+        .quoted_rm = qi != CK_RNONE ? &m->msgs[qi] : NULL, .link_start = ls, .link_end = le,
+        .boosters = names, .n_boosters = n_names, .boosts_total = total};
     ck_rhtml_msg_open(m, w->html, &v);
     ck_rmd_msg(m, w->md, &v);
+    if (qi != CK_RNONE)
+        ck_rrec_release(&qrec);
     ck_rrec_release(&rec);
+    free(nbuf.s);
     if (w->child[k] != CK_RNONE) {
         ck_rhtml_children(w->html, true);
         for (uint32_t c = w->child[k]; c != CK_RNONE; c = w->sib[c])
@@ -74,6 +132,8 @@ static void walk_group(struct walk *w, const struct ck_rgroup *g)
             w->slot[idx] = SLOT_QPOST;
             continue;
         }
+        if (ck_rmodel_only_quoted(m, idx)) /* shown in its quotes: not a second copy */
+            continue;
         w->slot[idx] = n;
         w->entry[n++] = idx;
     }

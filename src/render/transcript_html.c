@@ -322,6 +322,25 @@ static void message_text(struct ck_sink *o, const char *t, size_t len)
     ck_html_text_linked(o, t + done, len - done);
 }
 
+/* The post a quote post quotes, inside it: who, when, a link, its text. */
+static void quote(struct ck_rmodel *m, struct ck_sink *o, const struct ck_record *q)
+{
+    ck_sink_puts(o, "<blockquote class=\"quote\"><p class=\"meta\">");
+    author(o, q);
+    ck_sink_puts(o, " · ");
+    if (ck_url_safe(q->url)) {
+        ck_sink_puts(o, "<a href=\"");
+        ck_html_text(o, q->url, strlen(q->url), false);
+        ck_sink_puts(o, "\" rel=\"nofollow ugc noopener\">");
+    }
+    html_time(m, o, q->created_ms, false);
+    if (ck_url_safe(q->url))
+        ck_sink_puts(o, "</a>");
+    ck_sink_puts(o, "</p>\n<p class=\"text\" dir=\"auto\">");
+    message_text(o, q->text, strlen(q->text));
+    ck_sink_puts(o, "</p></blockquote>\n");
+}
+
 void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v)
 {
     const struct ck_record *msg = v->msg;
@@ -355,10 +374,15 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
         ck_sink_puts(o, "</span>");
     }
     ck_sink_puts(o, "</p>\n<p class=\"text\" dir=\"auto\">");
-    message_text(o, msg->text, strlen(msg->text));
+    size_t len = strlen(msg->text);
+    message_text(o, msg->text, v->link_end > v->link_start ? v->link_start : len);
+    if (v->link_end > v->link_start)
+        message_text(o, msg->text + v->link_end, len - v->link_end);
     ck_sink_puts(o, "</p>\n");
+    if (v->quoted != NULL)
+        quote(m, o, v->quoted);
     const char *url = msg->url;
-    if (v->rm->likes == 0 && v->rm->boosts == 0 && !ck_url_safe(url))
+    if (v->rm->likes == 0 && v->rm->boosts == 0 && v->n_boosters == 0 && !ck_url_safe(url))
         return;
     ck_sink_puts(o, "<p class=\"foot\">");
     const char *sep = "";
@@ -372,6 +396,19 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
         ck_sink_puts(o, sep);
         ck_sink_put(o, num, ck_rfmt_int(num, v->rm->boosts));
         ck_sink_puts(o, v->rm->boosts == 1 ? " boost" : " boosts");
+        sep = " · ";
+    }
+    if (v->n_boosters > 0) {
+        ck_sink_puts(o, sep);
+        ck_sink_puts(o, "boosted by ");
+        for (size_t i = 0; i < v->n_boosters; i++) {
+            ck_sink_puts(o, i == 0 ? "" : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and " : ", ");
+            ck_sink_puts(o, "<bdi>");
+            text(o, v->boosters[i]);
+            ck_sink_puts(o, "</bdi>");
+        }
+        if (v->boosts_total > v->n_boosters)
+            ck_sink_printf(o, " and %lu more", (unsigned long)(v->boosts_total - v->n_boosters));
         sep = " · ";
     }
     if (ck_url_safe(url)) {

@@ -140,6 +140,31 @@ void ck_rmd_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_
                    g->people == 1 ? "person" : "people");
 }
 
+/* The post a quote post quotes, as a block quote inside the item: nl is the
+ * item's line break, to which "> " is added on every line of the quote. */
+static void quote(struct ck_rmodel *m, struct ck_sink *o, const struct ck_record *q,
+                  const char *nl)
+{
+    char qnl[2 * CK_RENDER_MAX_DEPTH + 24];
+    size_t n = strlen(nl);
+    /* a blank line inside the item first, so the quote is a block of its own */
+    ck_sink_puts(o, "\n");
+    ck_sink_put(o, nl + 3, n - 3);
+    ck_sink_puts(o, "\n");
+    ck_sink_put(o, nl + 3, n - 3);
+    ck_sink_puts(o, "> ");
+    author(o, q);
+    ck_sink_puts(o, " · ");
+    md_time(m, o, q->created_ms);
+    post_link(o, q->url);
+    memcpy(qnl, nl, n);
+    memcpy(qnl + n, "> ", 3);
+    if (q->text[0] != '\0') {
+        ck_sink_puts(o, qnl);
+        ck_md_text_linked(o, q->text, strlen(q->text), qnl);
+    }
+}
+
 void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v)
 {
     char indent[2 * CK_RENDER_MAX_DEPTH + 8];
@@ -162,6 +187,15 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
         ck_sink_put(o, num, ck_rfmt_int(num, v->rm->boosts));
         ck_sink_puts(o, v->rm->boosts == 1 ? " boost" : " boosts");
     }
+    if (v->n_boosters > 0) {
+        ck_sink_puts(o, " · boosted by ");
+        for (size_t i = 0; i < v->n_boosters; i++) {
+            ck_sink_puts(o, i == 0 ? "" : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and " : ", ");
+            md(o, v->boosters[i]);
+        }
+        if (v->boosts_total > v->n_boosters)
+            ck_sink_printf(o, " and %lu more", (unsigned long)(v->boosts_total - v->n_boosters));
+    }
     post_link(o, v->msg->url);
     /* Each continuation line is indented to the item's content column:
      * "  \n" + indent + "  ". */
@@ -179,10 +213,15 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
         ck_sink_puts(o, "_");
     }
     const char *t = v->msg->text;
+    size_t len = strlen(t), cut = v->link_end > v->link_start ? v->link_start : len;
     if (t[0] != '\0') {
         ck_sink_puts(o, nl);
-        ck_md_text_linked(o, t, strlen(t), nl);
+        ck_md_text_linked(o, t, cut, nl);
+        if (cut < len)
+            ck_md_text_linked(o, t + v->link_end, len - v->link_end, nl);
     }
+    if (v->quoted != NULL)
+        quote(m, o, v->quoted, nl);
     ck_sink_puts(o, "\n");
 }
 

@@ -13,167 +13,7 @@
 
 #include "chatkeeper/escape.h"
 #include "chatkeeper/timeutil.h"
-
-#define HIGHLIGHT_MAX_BYTES 280
-
-static const char *str(const json_t *o, const char *k)
-{
-    const char *v = json_string_value(json_object_get(o, k));
-    return v ? v : "";
-}
-
-static long num(const json_t *o, const char *k)
-{
-    return (long)json_integer_value(json_object_get(json_object_get(o, "counts"), k));
-}
-
-static bool in_list(const json_t *list, const char *id)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* A question post ("Q1 ..."), not an answer (fill_questions marks them in
- * files written before grouping existed). */
-static bool is_question_post(const json_t *m)
-{
-    return strcmp(str(m, "assigned_by"), "question") == 0;
-}
-
-static bool answers(const json_t *m, int q)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(m, "questions"), i, v)
-    {
-        if (json_integer_value(v) == q)
-            return true;
-    }
-    return false;
-}
-
-/* Usable as an answer to quote or count: not a boost, not deleted, not the question. */
-static bool counts_as_answer(const json_t *m, int q, const json_t *deleted)
-{
-    return answers(m, q) && !json_is_string(json_object_get(m, "boost_of")) &&
-           !is_question_post(m) && !in_list(deleted, str(m, "id"));
-}
-
-/* Best liked first: likes, then boosts, then replies, then earliest, then id
- * (a total order, so the candidates kept while streaming are well defined). */
-static int cmp_msg(const json_t *x, const json_t *y)
-{
-    static const char *const keys[] = {"likes", "boosts", "replies"};
-    for (size_t i = 0; i < 3; i++) {
-        long d = num(y, keys[i]) - num(x, keys[i]);
-        if (d != 0)
-            return d > 0 ? 1 : -1;
-    }
-    int c = strcmp(str(x, "created_at"), str(y, "created_at"));
-    return c != 0 ? c : strcmp(str(x, "id"), str(y, "id"));
-}
-
-static int cmp_liked(const void *a, const void *b)
-{
-    return cmp_msg(*(const json_t *const *)a, *(const json_t *const *)b);
-}
-
-int ck_writeup_pick(const json_t *messages, int q, const json_t *deleted, size_t max, json_t *used,
-                    json_t **out)
-{
-    size_t n = 0, i;
-    json_t *m;
-    const json_t **c = calloc(json_array_size(messages) + 1, sizeof *c);
-    json_t *picked = json_array(), *here = json_object();
-    int rc = c && picked && here ? 0 : CK_ENOMEM;
-    json_array_foreach(messages, i, m)
-    {
-        const char *h = str(json_object_get(m, "author"), "handle");
-        if (rc == 0 && counts_as_answer(m, q, deleted) && str(m, "text")[0] != '\0' && h[0])
-            c[n++] = m;
-    }
-    if (rc == 0)
-        qsort(c, n, sizeof *c, cmp_liked);
-    /* Pass 0 wants people not quoted anywhere yet; pass 1 settles for people
-     * quoted under another question. Nobody is quoted twice under one. */
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
-        for (i = 0; i < n && json_array_size(picked) < max && rc == 0; i++) {
-            const char *h = str(json_object_get(c[i], "author"), "handle");
-            if (json_object_get(here, h) || (pass == 0 && json_object_get(used, h)))
-                continue;
-            if (json_object_set(here, h, json_true()) != 0 ||
-                json_object_set(used, h, json_true()) != 0 ||
-                json_array_append(picked, (json_t *)c[i]) != 0)
-                rc = CK_ENOMEM;
-        }
-    }
-    free(c);
-    json_decref(here);
-    if (rc != 0) {
-        json_decref(picked);
-        picked = NULL;
-    }
-    *out = picked;
-    return rc;
-}
-
-static const char *display_name(const json_t *author)
-{
-    const char *n = str(author, "name");
-    return n[0] ? n : str(author, "handle");
-}
-
-/* Cut long posts at a word boundary (never inside a UTF-8 sequence). */
-static json_t *excerpt(const char *t)
-{
-    size_t len = strlen(t);
-    if (len <= HIGHLIGHT_MAX_BYTES)
-        return json_string(t);
-    size_t cut = HIGHLIGHT_MAX_BYTES;
-    while (cut > 0 && ((unsigned char)t[cut] & 0xC0) == 0x80)
-        cut--;
-    size_t w = cut;
-    while (w > HIGHLIGHT_MAX_BYTES / 2 && t[w] != ' ' && t[w] != '\n')
-        w--;
-    if (w > HIGHLIGHT_MAX_BYTES / 2)
-        cut = w;
-    char *buf = malloc(cut + 4);
-    if (buf == NULL)
-        return NULL;
-    memcpy(buf, t, cut);
-    memcpy(buf + cut, "\xe2\x80\xa6", 4); /* "…" */
-    json_t *s = json_string(buf);
-    free(buf);
-    return s;
-}
-
-static json_t *person(const json_t *author)
-{
-    const char *url = str(author, "url");
-    return json_pack("{s:s s:s s:s}", "name", display_name(author), "handle", str(author, "handle"),
-                     "url", ck_url_safe(url) ? url : "");
-}
-
-static json_t *highlight(const json_t *m)
-{
-    const json_t *a = json_object_get(m, "author");
-    const char *url = str(m, "url");
-    json_t *h = person(a);
-    if (h != NULL && (json_object_set_new(h, "text", excerpt(str(m, "text"))) != 0 ||
-                      json_object_set_new(h, "url", json_string(ck_url_safe(url) ? url : "")) ||
-                      json_object_set_new(h, "id", json_string(str(m, "id"))) ||
-                      json_object_set_new(h, "likes", json_integer(num(m, "likes"))))) {
-        json_decref(h);
-        h = NULL;
-    }
-    return h;
-}
+#include "writeup_int.h"
 
 /* "Thursday 3 December 2026", "20:00 GMT", "2026-12-03" from tzdata's local time. */
 static int dates(const struct ck_session *s, json_t *d)
@@ -365,10 +205,10 @@ static json_t *person_for(struct ck_writeup_digest *d, const json_t *author)
 {
     const char *h = str(author, "handle"), *url = str(author, "url");
     json_t *p = json_object_get(d->persons, h);
-    if (p != NULL && strcmp(str(p, "name"), display_name(author)) == 0 &&
+    if (p != NULL && strcmp(str(p, "name"), ck_writeup__display_name(author)) == 0 &&
         strcmp(str(p, "url"), ck_url_safe(url) ? url : "") == 0)
         return p;
-    p = person(author);
+    p = ck_writeup__person(author);
     return p != NULL && json_object_set_new(d->persons, h, p) == 0 ? p : NULL;
 }
 
@@ -416,7 +256,6 @@ static void offer(struct digest_question *q, size_t max_top, json_t *m, const ch
             json_decref(t->m[j]);
     }
 }
-
 
 /* cmp_msg between record r and a kept message y. */
 static int64_t rec_num(int64_t v)
@@ -468,6 +307,13 @@ static bool record_answers(const struct ck_record *r, int q)
     return false;
 }
 
+static bool stands_alone(const struct ck_record *r)
+{
+    bool labelled = r->assigned_by != NULL && (strcmp(r->assigned_by, "tag") == 0 ||
+                                               strcmp(r->assigned_by, "override") == 0);
+    return (r->reply_to == NULL || labelled) && r->quote_of == NULL;
+}
+
 int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_record *r)
 {
     if (ck_record_is_spam(r))
@@ -486,6 +332,14 @@ int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_re
     }
     if (r->assigned_by != NULL && strcmp(r->assigned_by, "question") == 0)
         return 0;
+    /* Answers are the participants': the hosts' own posts under a question
+     * (follow-ups, "Q3 in 2 minutes", thanks) are messages, not answers. */
+    if (h[0] != '\0' && is_facilitator(d->s, h))
+        return 0;
+    /* A highlight must make sense on its own: not a reply that carries no
+     * label of its own ("@ann exactly!"), not a quote ("THIS."). */
+    if (!stands_alone(r))
+        quotable = false;
     for (size_t i = 0; i < d->s->n_questions; i++) {
         struct digest_question *q = &d->q[i];
         if (!record_answers(r, q->number))
@@ -587,7 +441,7 @@ static int question_data(const struct ck_writeup_digest *d, size_t qi, const jso
         rc = ck_writeup_pick(cands, q, deleted, CK_WRITEUP_HIGHLIGHTS, used, &picked);
     json_array_foreach(picked, i, m)
     {
-        if (rc == 0 && json_array_append_new(hl, highlight(m)) != 0)
+        if (rc == 0 && json_array_append_new(hl, ck_writeup__highlight(m)) != 0)
             rc = CK_ENOMEM;
     }
     json_int_t n = dq->answers - lost, np = (json_int_t)json_array_size(people);

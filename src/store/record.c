@@ -80,6 +80,10 @@ int ck_record_from_json(const json_t *j, struct ck_record *r)
             r->questions[r->n_questions++] = (int64_t)json_integer_value(q);
     }
     r->assigned_by = json_string_value(json_object_get(j, "assigned_by"));
+    /* A file that says only "spam": true (edited by hand, or another tool)
+     * is spam all the same. */
+    if (r->assigned_by == NULL && json_is_true(json_object_get(j, "spam")))
+        r->assigned_by = "spam";
     return 0;
 }
 
@@ -359,6 +363,10 @@ void ck_record_write_json(const struct ck_record *r, bool with_group, struct ck_
         }
         PUT(b, "],\"assigned_by\":");
         put_opt(b, r->assigned_by, false);
+        /* The flag a reader of the file looks for (issue 14); assigned_by
+         * keeps saying which rule it was. */
+        if (ck_record_is_spam(r))
+            PUT(b, ",\"spam\":true");
     }
     PUT(b, "}\n");
 }
@@ -402,7 +410,8 @@ json_t *ck_record_to_json(const struct ck_record *r)
         "questions", qs, "assigned_by", str_or_null(r->assigned_by, false));
     if (j != NULL && ((r->uri != NULL && json_object_set_new(j, "uri", json_string(r->uri)) != 0) ||
                       (r->quote_of != NULL &&
-                       json_object_set_new(j, "quote_of", json_string(r->quote_of)) != 0))) {
+                       json_object_set_new(j, "quote_of", json_string(r->quote_of)) != 0) ||
+                      (ck_record_is_spam(r) && json_object_set_new(j, "spam", json_true()) != 0))) {
         json_decref(j);
         return NULL;
     }

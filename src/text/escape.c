@@ -162,22 +162,70 @@ void ck_html_text_linked(struct ck_sink *s, const char *text, size_t len)
 
 /* ---- Markdown ---- */
 
-/* ASCII bytes md_line does not copy as they are: Markdown markup (escaped
- * with a backslash) and control characters (a tab becomes a space, the rest
- * are dropped). */
+/* ASCII bytes md_line looks at: what can be Markdown markup somewhere, and
+ * control characters (a tab becomes a space, the rest are dropped). Whether
+ * one is escaped depends on where it stands (md_escape): only what would
+ * otherwise change the rendering gets a backslash, so "#uklibchat" is
+ * escaped at the start of a line and nowhere else, and "amara_o", "(yes)" or
+ * "co-design" are written as they are. */
 static const bool md_special[128] = {
     [0] = 1,    [1] = 1,    [2] = 1,    [3] = 1,    [4] = 1,    [5] = 1,    [6] = 1,    [7] = 1,
     [8] = 1,    [9] = 1,    [10] = 1,   [11] = 1,   [12] = 1,   [13] = 1,   [14] = 1,   [15] = 1,
     [16] = 1,   [17] = 1,   [18] = 1,   [19] = 1,   [20] = 1,   [21] = 1,   [22] = 1,   [23] = 1,
     [24] = 1,   [25] = 1,   [26] = 1,   [27] = 1,   [28] = 1,   [29] = 1,   [30] = 1,   [31] = 1,
-    [127] = 1,  ['\\'] = 1, ['`'] = 1,  ['*'] = 1,  ['_'] = 1,  ['{'] = 1,  ['}'] = 1,  ['['] = 1,
-    [']'] = 1,  ['('] = 1,  [')'] = 1,  ['<'] = 1,  ['>'] = 1,  ['#'] = 1,  ['!'] = 1,  ['|'] = 1,
-    ['~'] = 1,  ['&'] = 1,  ['-'] = 1,  ['+'] = 1,
+    [127] = 1,  ['\\'] = 1, ['`'] = 1,  ['*'] = 1,  ['_'] = 1,  ['['] = 1,  [']'] = 1,  ['<'] = 1,
+    ['>'] = 1,  ['#'] = 1,  ['|'] = 1,  ['~'] = 1,  ['&'] = 1,  ['-'] = 1,  ['+'] = 1,  ['='] = 1,
 };
 
-/* Escape one line's worth of text (no newlines inside); at_start says whether
- * it begins a line, where block markup can start. */
-static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool at_start)
+static bool md_alnum(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* "&amp;", "&#38;", "&#x26;": what CommonMark would read as a character
+ * reference (a run of letters, digits or '#' closed by ';'). */
+static bool md_entity(const unsigned char *p, size_t left)
+{
+    size_t i = 1;
+    while (i < left && i < 34 && (md_alnum(p[i]) || (i == 1 && p[i] == '#')))
+        i++;
+    return i > 1 && i < left && p[i] == ';';
+}
+
+/* Whether the markup byte p[i] of a piece of a line must be escaped. prev,
+ * next: the bytes around it, -1 at the line's start or end, -2 where the
+ * piece was cut (a link is there: not blank). at_start: p[i] is the line's
+ * first visible byte, where block markup starts. link: inside a link's
+ * text, where ']' would end it. */
+static bool md_escape(const unsigned char *p, size_t i, size_t len, int prev, int next,
+                      bool at_start, bool link)
+{
+    unsigned char c = p[i];
+    bool blank_before = prev == -1 || prev == ' ' || prev == '\t';
+    bool blank_after = next == -1 || next == ' ' || next == '\t';
+    switch (c) {
+    case '\\': case '`': case '[': case '<': case '|':
+        return true; /* escapes, code, links, HTML and autolinks, tables */
+    case ']':
+        return link;
+    case '*': /* emphasis, unless blanks on both sides; a list or rule at the start */
+        return at_start || !(blank_before && blank_after);
+    case '_': /* no emphasis inside a word ("amara_o") nor between blanks */
+        return at_start || !((md_alnum(prev) && md_alnum(next)) || (blank_before && blank_after));
+    case '~': /* fences; strikethrough where a renderer has it */
+        return at_start || prev == '~' || next == '~';
+    case '&':
+        return md_entity(p + i, len - i);
+    default: /* '#', '>', '-', '+', '=': headings, quotes, lists, setext */
+        return at_start;
+    }
+}
+
+/* Escape one piece of a line (no newlines inside); at_start: it begins a
+ * line, where block markup can start; at_end: it ends one (else a link
+ * follows it); link: it is a link's text. */
+static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool at_start,
+                    bool at_end, bool link)
 {
     if (has_controls(p, len)) {
         char small[256];
@@ -188,7 +236,7 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
             return;
         }
         size_t n = clean_controls(p, len, clean);
-        md_line(s, (const unsigned char *)clean, n, at_start);
+        md_line(s, (const unsigned char *)clean, n, at_start, at_end, link);
         if (clean != small)
             free(clean);
         return;
@@ -198,19 +246,27 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
         /* Leading blanks would make an indented code block or change the list. */
         while (i < len && (p[i] == ' ' || p[i] == '\t'))
             i++;
+        if (len - i >= 3 && p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF) {
+            /* A byte order mark first in the document is dropped by the
+             * reader: as a character reference it stays (found by fuzzing). */
+            ck_sink_puts(s, "&#xFEFF;");
+            i += 3;
+        }
         size_t d = i;
         while (d < len && p[d] >= '0' && p[d] <= '9')
             d++;
-        if (d > i && d < len && p[d] == '.') {
-            /* "1. x" would start an ordered list: escape its '.'. */
+        if (d > i && d < len && (p[d] == '.' || p[d] == ')')) {
+            /* "1. x" or "1) x" would start an ordered list: escape its '.'. */
             ck_sink_put(s, (const char *)p + i, d - i);
-            ck_sink_puts(s, "\\.");
+            char e[2] = {'\\', (char)p[d]};
+            ck_sink_put(s, e, 2);
             i = d + 1;
-        } else if (i < len && p[i] == '=') {
-            ck_sink_puts(s, "\\=");
-            i++;
+            at_start = false;
         }
     }
+    size_t first = i; /* the line's first visible byte, bidi controls aside */
+    while (first + 2 < len && p[first] == 0xE2 && bidi_at(p + first, len - first) != 0)
+        first += 3;
     /* Plain bytes are copied in runs; the others are escaped, dropped or,
      * for a tab, made a space. */
     size_t run = i;
@@ -221,6 +277,12 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
         size_t skip = c == 0xE2 ? bidi_at(p + i, len - i) : 0;
         if (c == 0xE2 && skip == 0)
             continue;
+        if (c >= 0x20 && c != 0x7f && c != '\t' && skip == 0) {
+            int prev = i > 0 ? p[i - 1] : (at_start ? -1 : -2);
+            int next = i + 1 < len ? p[i + 1] : (at_end ? -1 : -2);
+            if (!md_escape(p, i, len, prev, next, at_start && i == first, link))
+                continue;
+        }
         ck_sink_put(s, (const char *)p + run, i - run);
         run = i + 1;
         if (skip != 0) {
@@ -246,6 +308,7 @@ static void md_line(struct ck_sink *s, const unsigned char *p, size_t len, bool 
 struct md_state {
     bool at_start;
     bool started; /* something visible was written */
+    bool more;    /* a link follows the text being written */
     unsigned owed;
 };
 
@@ -293,7 +356,7 @@ static void md_text(struct ck_sink *s, const char *text, size_t len, const char 
             continue;
         if (md_visible(p + a, i - a)) {
             md_flush(s, nl, st);
-            md_line(s, p + a, i - a, st->at_start);
+            md_line(s, p + a, i - a, st->at_start, i < len || !st->more, false);
             st->at_start = false;
         }
         if (i < len) {
@@ -339,7 +402,9 @@ void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const ch
     size_t at = 0, st, ul;
     struct md_state state = {.at_start = true};
     while (at < len && ck_url_next(text + at, len - at, &st, &ul)) {
+        state.more = true;
         md_text(s, text + at, st, nl, &state);
+        state.more = false;
         /* The URL found holds no whitespace, so it is a safe destination once
          * encoded; the visible text is escaped like any other text. */
         char *u = strndup(text + at + st, ul);
@@ -350,7 +415,7 @@ void ck_md_text_linked(struct ck_sink *s, const char *text, size_t len, const ch
         }
         md_flush(s, nl, &state);
         ck_sink_puts(s, "[");
-        md_line(s, (const unsigned char *)u, ul, false);
+        md_line(s, (const unsigned char *)u, ul, false, false, true);
         ck_sink_puts(s, "](");
         ck_md_url(s, u);
         ck_sink_puts(s, ")");

@@ -2,6 +2,7 @@
  * copy, a corrupt line, objects that will not normalise, statuses outside the
  * session's window; twice, same bytes. The record renderer against
  * ck_message_to_json, and the streaming atomic writer it uses. */
+#define _GNU_SOURCE /* memmem */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -273,6 +274,82 @@ static void test_window(void **state)
     remove_dir(dir);
 }
 
+/* Quotes and boosts (issue 14, rule 6): a quote shows its quoted post as a
+ * quote, without the bare link; a post only quoted (from outside the window)
+ * is not shown a second time; a boost of last week's post shows the post
+ * "boosted by"; opting out hides the person's posts, their boosts and their
+ * words in others' quotes. */
+#define TWEET(id, at, who, extra, text)                                                            \
+    LINE("x", "{\"id_str\":\"" id "\",\"created_at\":\"" at "\",\"full_text\":\"" text          \
+              "\",\"user\":{\"id_str\":\"u" who "\",\"screen_name\":\"" who "\"}" extra "}")
+#define RT(id) ",\"retweeted_status\":{\"id_str\":\"" id "\"}"
+#define QT(id) ",\"quoted_status_id_str\":\"" id "\""
+static void test_quotes_and_boosts(void **state)
+{
+    (void)state;
+    char dir[64];
+    session_dir(dir, sizeof dir);
+    write_file(dir, "session.json", SESSION("mastodon"));
+    static const char j[] =
+        /* last week's post by carol, retweeted by bob tonight */
+        TWEET("50", "Thu Nov 26 20:10:00 +0000 2026", "carol", "", "OLDWORDS from last week")
+        /* last week's post by alice, only quoted tonight */
+        TWEET("51", "Thu Nov 26 20:11:00 +0000 2026", "alice", "", "QUOTEDONLY words")
+        TWEET("60", "Thu Dec 03 20:06:00 +0000 2026", "alice", "", "A1 ALICEWORDS here")
+        TWEET("61", "Thu Dec 03 20:07:00 +0000 2026", "bob", RT("50"), "RT @carol: OLDWORDS")
+        TWEET("62", "Thu Dec 03 20:08:00 +0000 2026", "bob", QT("60"),
+              "A1 BOBQUOTE so true https://twitter.com/alice/status/60")
+        TWEET("63", "Thu Dec 03 20:09:00 +0000 2026", "carol", QT("51"),
+              "A1 CAROLQUOTE see https://twitter.com/alice/status/51")
+        TWEET("64", "Thu Dec 03 20:10:00 +0000 2026", "carol", RT("60"), "RT @alice: A1 ALICEWORDS");
+    write_file(dir, "journal.jsonl", j);
+    struct ck_error err = {0};
+    struct ck_archive_stats st;
+    assert_int_equal(ck_archive_build(dir, &st, &err), 0);
+    char *msgs = read_file(dir, "messages.jsonl");
+    assert_non_null(strstr(msgs, "\"quote_of\":\"60\""));
+    free(msgs);
+    char *md = read_file(dir, "transcript.md");
+    char *html = read_file(dir, "transcript.html");
+    /* the quote, with the quoted post inside it and no bare link */
+    const char *bq = strstr(md, "BOBQUOTE so true");
+    assert_non_null(bq);
+    const char *next_item = strstr(bq, "\n- ");
+    const char *inner = strstr(bq, "> **");
+    assert_non_null(inner);
+    assert_true(next_item == NULL || inner < next_item);
+    assert_non_null(strstr(inner, "ALICEWORDS"));
+    const char *eol = strchr(bq, '\n');
+    assert_non_null(eol);
+    assert_null(memmem(bq, (size_t)(eol - bq), "status/60", 9)); /* no bare link */
+    assert_non_null(strstr(html, "<blockquote class=\"quote\">"));
+    /* the post only quoted: once, inside the quote */
+    const char *once = strstr(md, "QUOTEDONLY");
+    assert_non_null(once);
+    assert_null(strstr(once + 1, "QUOTEDONLY"));
+    /* last week's boosted post: shown, boosted by bob */
+    const char *old = strstr(md, "OLDWORDS");
+    assert_non_null(old);
+    assert_non_null(strstr(md, "boosted by @bob"));
+    free(md);
+    free(html);
+
+    /* alice opts out: her post, its boost and its words in bob's quote go */
+    write_file(dir, "overrides.json", "{\"opt_out\": [\"@alice\"]}");
+    assert_int_equal(ck_archive_build(dir, &st, &err), 0);
+    msgs = read_file(dir, "messages.jsonl");
+    assert_null(strstr(msgs, "ALICEWORDS"));
+    assert_null(strstr(msgs, "QUOTEDONLY"));
+    assert_null(strstr(msgs, "\"id\":\"64\"")); /* carol's boost of alice */
+    assert_non_null(strstr(msgs, "BOBQUOTE"));    /* bob's own words stay */
+    free(msgs);
+    md = read_file(dir, "transcript.md");
+    assert_null(strstr(md, "ALICEWORDS"));
+    assert_null(strstr(md, "QUOTEDONLY"));
+    free(md);
+    remove_dir(dir);
+}
+
 /* The archive writes records itself; they must be byte for byte what
  * ck_message_to_json dumps (JSON_COMPACT), hostile strings included. */
 static void test_record_matches_jansson(void **state)
@@ -411,7 +488,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_build),       cmocka_unit_test(test_empty_and_missing),
-        cmocka_unit_test(test_window),      cmocka_unit_test(test_record_matches_jansson),
+        cmocka_unit_test(test_window),
+        cmocka_unit_test(test_quotes_and_boosts),      cmocka_unit_test(test_record_matches_jansson),
         cmocka_unit_test(test_atomic_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -150,6 +150,10 @@ def test_folder(tmp):
                           f"{name}: {t['id']} quotes {qid}")
                     check(qid in msgs, f"{name}: the quoted {qid} is a message")
 
+    # Rule 6 of issue 14: the transcripts show the quoted post as a quote
+    # inside the quote post (not a bare link to it, not a second copy).
+    check_quotes(out, msgs)
+
     # The stream capture's torn last line.
     check("stream_torn.jsonl:3: the last line is cut short" in se,
           f"the torn last line is named ({se.strip()[-300:]})")
@@ -160,6 +164,45 @@ def test_folder(tmp):
     rc, so, se = run("import", "--platform", "twarc", empty, "--session", sess,
                      "--out", os.path.join(tmp, "none"))
     check(rc == 2 and "no files" in se, f"an empty folder exits 2 ({rc}: {se.strip()})")
+
+
+def md_items(out):
+    """transcript.md's messages: the text of each list item, nested items apart."""
+    items, cur = [], None
+    with open(os.path.join(out, "transcript.md"), encoding="utf-8") as f:
+        for line in f:
+            body = line.lstrip(" ")
+            if body.startswith("- **"):
+                cur = [body]
+                items.append(cur)
+            elif cur is not None and line.strip():
+                cur.append(body)
+            elif not line.strip() and cur is not None and len(cur) > 0 and cur[-1] == "":
+                cur = None
+            elif cur is not None:
+                cur.append("")
+    return ["".join(i) for i in items]
+
+
+def check_quotes(out, msgs):
+    items = md_items(out)
+    with open(os.path.join(out, "transcript.html"), encoding="utf-8") as f:
+        page = f.read()
+    quotes = [m for m in msgs.values() if m.get("quote_of") in msgs]
+    check(len(quotes) >= 1, f"quotes whose quoted post is in the archive ({len(quotes)})")
+    for m in quotes:
+        q = msgs[m["quote_of"]]
+        mine = [i for i in items if f"({m['url']})" in i.splitlines()[0]]
+        check(len(mine) == 1, f"quote {m['id']} is one item of transcript.md ({len(mine)})")
+        if not mine:
+            continue
+        lines = mine[0].splitlines()
+        quoted = [x for x in lines if x.startswith("> ")]
+        check(any(f"({q['url']})" in x for x in quoted),
+              f"quote {m['id']}: the quoted {q['id']} is shown as a quote with its link")
+        bare = [x for x in lines if not x.startswith("> ") and f"/{q['id']}" in x]
+        check(not bare, f"quote {m['id']}: no bare link to the quoted post ({bare})")
+        check(f'<blockquote class="quote">' in page, "transcript.html has the quote")
 
 
 def test_originals_before_the_window(tmp):
@@ -183,6 +226,10 @@ def test_originals_before_the_window(tmp):
               f"retweet {rid}: its original {orig['id']} from {orig['created_at']} is kept")
         url = msgs.get(orig["id"], {}).get("url", "?")
         check(url in transcript, f"the original {orig['id']} is in the transcript")
+        booster = msgs.get(rid, {}).get("author", {}).get("handle", "?")
+        line = next((x for x in transcript.splitlines() if f"({url})" in x), "")
+        check("boosted by" in line and booster in line,
+              f"the original {orig['id']} says it was boosted by {booster}: {line[-120:]!r}")
 
 
 def test_bad_reference(tmp):

@@ -17,7 +17,21 @@ import tempfile
 
 BIN, ROOT = sys.argv[1], sys.argv[2]
 HERE = os.path.join(ROOT, "tests", "group")
-SHARED = os.path.join(os.path.dirname(os.path.abspath(ROOT)), "shared", "data")
+def find_shared():
+    """../shared/data beside the checkout, or beside a folder above it (a
+    worktree in ../wt/NAME); CK_SHARED_DATA says where when it is elsewhere."""
+    if os.environ.get("CK_SHARED_DATA"):
+        return os.environ["CK_SHARED_DATA"]
+    d = os.path.dirname(os.path.abspath(ROOT))
+    while True:
+        cand = os.path.join(d, "shared", "data")
+        if os.path.isdir(cand) or os.path.dirname(d) == d:
+            return os.path.join(os.path.dirname(os.path.abspath(ROOT)), "shared", "data") \
+                if not os.path.isdir(cand) else cand
+        d = os.path.dirname(d)
+
+
+SHARED = find_shared()
 
 
 def tweet_text(t):

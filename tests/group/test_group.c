@@ -716,6 +716,71 @@ static void test_spam(void **st)
     json_decref(ov);
 }
 
+/* A post that says it goes back ("Re: talking to users: ...", real June
+ * 2015 #critlib, 2 minutes after Q3) finishes its author's point from before
+ * the new question, and so does their next post; without the words, the
+ * clock decides as before. */
+static void test_going_back(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q2", NULL, "@host@example.org", 25, "Q2 How do you choose the books, and who gets a say?",
+         0},
+        {"a", NULL, "@ann", 38, "A2 we let the group vote on a shortlist", 0},
+        {"c", NULL, "@carl", 39, "A2 the library picks for us", 0},
+        {"q3", NULL, "@host@example.org", 40,
+         "Q3 What makes a reading group accessible: large print, audio or online?", 0},
+        {"re", NULL, "@ann", 41, "Re: voting: we do it by secret ballot, quietly", 0},
+        {"more", NULL, "@ann", 42, "Secret ballots also stop the loudest member picking", 0},
+        {"new", NULL, "@bob", 41, "Our county service sends boxes of them", 0},
+        {"c2", NULL, "@carl", 41, "the loudest voice usually wins", 0},
+        {"late", NULL, "@ann", 50, "Re: voting again: it works", 0},
+    };
+    struct ck_group_msg m[9];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 9, m, NULL, 0);
+    expect(&m[1], 2, CK_BY_TAG);
+    expect(&m[4], 2, CK_BY_REPLY);
+    expect(&m[5], 2, CK_BY_REPLY);
+    expect(&m[6], 3, CK_BY_TIME);
+    expect(&m[7], 3, CK_BY_TIME); /* no "Re:": the new question */
+    expect(&m[8], 3, CK_BY_TIME); /* long after the question came out */
+}
+
+/* Labels in other scripts: full-width letters, digits and colon, and
+ * Arabic-Indic digits, read as the ASCII ones; a Welsh run sheet ("C1" for
+ * cwestiwn, "A1" for ateb) finds its question posts by their words. */
+static void test_other_scripts(void **st)
+{
+    (void)st;
+    assert_string_equal(tags_of("Ａ３ large print"), "3");
+    assert_string_equal(tags_of("Ａ３：large print"), "3");
+    assert_string_equal(tags_of("ａ２ they vote"), "2");
+    assert_string_equal(tags_of("A٣ large print"), "3");
+    assert_string_equal(tags_of("A۲ they vote"), "2");
+    assert_string_equal(tags_of("Ｑ１ Ａ we run three"), "1");
+    assert_string_equal(tags_of("٣ مجموعات"), "");
+    static const struct ck_group_question cy[] = {
+        {1, "Pa grwpiau darllen sydd gan eich llyfrgell?", 10 * MIN, NULL},
+        {2, "Sut ydych chi'n dewis y llyfrau?", 25 * MIN, NULL},
+    };
+    struct ck_group_conf c = {cy, 2, facilitators, 2, "#readchat", 0, 90 * MIN};
+    static const struct row rows[] = {
+        {"c1", NULL, "@host@example.org", 11, "C1 Pa grwpiau darllen sydd gan eich llyfrgell?", 0},
+        {"a1", NULL, "@ann", 12, "A1 tri grŵp, bob wythnos", 0},
+        {"c2", NULL, "@host@example.org", 26, "C2 Sut ydych chi'n dewis y llyfrau?", 0},
+        {"a2", NULL, "@bob", 27, "A2 pleidlais", 0},
+        {"a1late", NULL, "@cy", 28, "Ａ１ grŵp trosedd", 0},
+    };
+    struct ck_group_msg m[5];
+    run(&c, rows, 5, m, NULL, 0);
+    expect(&m[0], 1, CK_BY_QUESTION);
+    expect(&m[1], 1, CK_BY_TAG);
+    expect(&m[2], 2, CK_BY_QUESTION);
+    expect(&m[3], 2, CK_BY_TAG);
+    expect(&m[4], 1, CK_BY_TAG);
+}
+
 /* Bad input: never a crash or a hang, filed sensibly. */
 static void test_bad_input(void **st)
 {
@@ -865,6 +930,8 @@ int main(void)
         cmocka_unit_test(test_reply_to_missing_parent),
         cmocka_unit_test(test_labels_win),
         cmocka_unit_test(test_spam),
+        cmocka_unit_test(test_going_back),
+        cmocka_unit_test(test_other_scripts),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_misc),

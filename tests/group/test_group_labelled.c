@@ -8,7 +8,8 @@
  * question) on the same scans, so the report shows what the rules buy.
  * Accuracy counts messages that are not boosts (boosts are trivially []),
  * a message being right when its set of questions equals the label.
- * Fails when any chat falls under MIN_ACCURACY or the mean under MIN_MEAN.
+ * Fails when any chat falls under MIN_ACCURACY (or MIN_QUESTIONS on the
+ * messages that belong to a question) or the mean under MIN_MEAN.
  * Set CK_GROUP_VERBOSE=1 to list every disagreement. */
 #include <dirent.h>
 #include <stdio.h>
@@ -19,10 +20,11 @@
 
 #include "chatkeeper/group.h"
 
-/* Just under what the grouper achieves over all seven chats (lowest 90.3%,
- * the real June 2015 #critlib chat; mean 96.9%), so a regression fails the
- * build. Every chat must also be at least as good as the naive chain. */
-#define MIN_ACCURACY 0.90
+/* What issue 14 asks of every labelled chat: all messages filed right
+ * >= 92%, messages that belong to a question >= 97%, and never worse than
+ * the naive chain; and a mean just under what the grouper achieves. */
+#define MIN_ACCURACY 0.92
+#define MIN_QUESTIONS 0.97
 #define MIN_MEAN 0.965
 
 struct chat {
@@ -257,6 +259,10 @@ static int run(const char *dir, const char *name, double *acc, double *base)
             printf("%s: worse than the naive chain\n", name);
             rc = -1;
         }
+        if (qacc < MIN_QUESTIONS) {
+            printf("%s: messages in questions under %.1f%%\n", name, 100 * MIN_QUESTIONS);
+            rc = -1;
+        }
     }
     ck_group_scanner_destroy(s);
     free(c.m);
@@ -300,9 +306,10 @@ int main(int argc, char **argv)
         free(names[i]);
     }
     if (n > 0) {
-        printf("%-28s grouper %5.1f%%  naive %5.1f%%  (thresholds: each %.1f%%, mean %.1f%%)\n",
+        printf("%-28s grouper %5.1f%%  naive %5.1f%%  (thresholds: each %.1f%%, in questions "
+               "%.1f%%, mean %.1f%%)\n",
                "mean", 100 * sum / (double)n, 100 * sum_base / (double)n, 100 * MIN_ACCURACY,
-               100 * MIN_MEAN);
+               100 * MIN_QUESTIONS, 100 * MIN_MEAN);
         if (sum / (double)n < MIN_MEAN)
             failed = 1;
     }

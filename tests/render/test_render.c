@@ -769,10 +769,10 @@ static void test_markdown(void **state)
 {
     (void)state;
     char *md = read_file(cur, "transcript.md", NULL);
-    const char *title = "# Online \\<networks\\> \\& \"you\"\n";
+    const char *title = "# Online \\<networks> & \"you\"\n";
     assert_memory_equal(md, title, strlen(title));
     char *q1 = strstr(md, "\n## Q1\\. How do you use networks?\n");
-    char *q2 = strstr(md, "\n## Q2\\. What helped you \\<most\\>?\n");
+    char *q2 = strstr(md, "\n## Q2\\. What helped you \\<most>?\n");
     char *q3 = strstr(md, "\n## Q3\\. Tips?\n");
     char *ch = strstr(md, "\n## Before and between the questions\n");
     assert_true(q1 && q2 && q3 && ch && q1 < q2 && q2 < q3 && q3 < ch);
@@ -781,12 +781,12 @@ static void test_markdown(void **state)
         assert_true(p > md && p[-1] == '\\');
     assert_null(strstr(md, "](javascript"));
     assert_null(strstr(md, "BOOSTED TEXT"));
-    assert_non_null(strstr(md, "\\<script\\>alert\\(1\\)\\</script\\>"));
-    assert_non_null(strstr(md, "**\\<img src=x onerror=alert\\(1\\)\\>** @evil@x.org"));
+    assert_non_null(strstr(md, "\\<script>alert(1)\\</script>"));
+    assert_non_null(strstr(md, "**\\<img src=x onerror=alert(1)>** @evil@x.org"));
     /* Nesting by indentation; the message's newline is a hard break inside its item. */
     assert_non_null(
         strstr(md, "\n- **[Alice](https://x.org/@alice@x.org)** @alice@x.org · 20:06 · "
-                   "5 likes · 1 boost · [original post](https://x.org/s/m04)  \n  A1 I use"));
+                   "5 likes · 1 boost · boosted by @dave@x.org · [original post](https://x.org/s/m04)  \n  A1 I use"));
     assert_non_null(strstr(md, "\n  - **[Bob](https://x.org/@bob@y.net)** @bob@y.net · 20:07"));
     assert_non_null(strstr(md, "same here, \"quoted\", with comma  \n    second line\n"));
     assert_non_null(strstr(md, "\n    - **[Carol]"));
@@ -1211,8 +1211,11 @@ static void test_spam_left_out(void **state)
     struct ck_render_stats st;
     assert_int_equal(ck_render_session(dir, &st, &err), 0);
     assert_int_equal(st.messages, 2);
-    static const char *const hidden[] = {"transcript.html", "transcript.md", "summary.json"};
-    for (size_t i = 0; i < 3; i++) {
+    assert_int_equal(st.people, 2);
+    assert_int_equal(ck_writeup_render(dir, &err), 0);
+    static const char *const hidden[] = {"transcript.html", "transcript.md", "summary.json",
+                                         "writeup.md", "writeup.html"};
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
         char *out = read_file(dir, hidden[i], NULL);
         assert_non_null(out);
         if (strstr(out, "SPAMWORD") != NULL || strstr(out, "bot1") != NULL)
@@ -1222,6 +1225,17 @@ static void test_spam_left_out(void **state)
     char *csv = read_file(dir, "messages.csv", NULL);
     assert_non_null(strstr(csv, "SPAMWORD"));
     free(csv);
+    /* catchup in the terminal, from the same folder */
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *t = open_memstream(&out, &out_len);
+    assert_non_null(t);
+    struct ck_catchup_opts o = {.question = 0, .width = 400};
+    assert_int_equal(ck_catchup_render(t, dir, &o, &err), 0);
+    fclose(t);
+    assert_non_null(strstr(out, "A1 daily"));
+    assert_null(strstr(out, "SPAMWORD"));
+    free(out);
 }
 
 int main(void)

@@ -71,7 +71,9 @@ static void test_escaping(void **state)
     /* Markdown markup is escaped, so cmark would show it as text. */
     assert_null(strstr(got, " *bold*"));
     assert_non_null(strstr(got, "\\*bold\\*"));
-    assert_null(strstr(got, "[l](javascript"));
+    /* no link: its '[' is escaped (the rest needs no backslash, issue 14) */
+    const char *l = strstr(got, "[l](javascript");
+    assert_true(l != NULL && l > got && l[-1] == '\\');
     free(got);
     /* A value never starts a block, even after a line break. */
     got = render("{{t}}", "{\"t\": \"# not a heading\\n- not a list\"}", &rc, &err);

@@ -155,6 +155,46 @@ static void test_data_and_render(void **state)
     ck_session_finish(&s);
 }
 
+/* Issue 14, rule 8: the answers counted and quoted are the participants';
+ * the hosts' own posts under a question are not answers; a highlight makes
+ * sense on its own: never a reply without a label of its own, nor a quote. */
+static void test_answers_are_participants(void **state)
+{
+    (void)state;
+    struct ck_session s = {0};
+    struct ck_error err = {0};
+    if (ck_session_load_buffer("s.json", session_json, strlen(session_json), &s, &err) != 0)
+        fail_msg("%s", err.msg);
+    json_t *a = json_array();
+    json_array_append_new(a, msg("1", "host", 1, "question", 50, "Q1 How do you use networks?"));
+    json_array_append_new(a, msg("2", "host", 1, "time", 90, "Great answers! Q2 in 2 minutes"));
+    json_t *r = msg("3", "bob", 1, "reply", 80, "@alice exactly, that");
+    json_object_set_new(r, "reply_to", json_string("4"));
+    json_array_append_new(a, r);
+    json_array_append_new(a, msg("4", "alice", 1, "tag", 1, "A1 mailing lists"));
+    json_t *quote = msg("5", "carol", 1, "tag", 70, "THIS.");
+    json_object_set_new(quote, "quote_of", json_string("4"));
+    json_array_append_new(a, quote);
+    json_t *lab = msg("6", "dave", 1, "tag", 2, "@alice A1 and forums");
+    json_object_set_new(lab, "reply_to", json_string("4"));
+    json_array_append_new(a, lab);
+    json_t *deleted = json_array(), *d = NULL;
+    struct ck_writeup_digest *dg = digest(&s, a, deleted);
+    assert_int_equal(ck_writeup_data(dg, deleted, &d, &err), 0);
+    json_t *q1 = json_array_get(json_object_get(d, "questions"), 0);
+    assert_int_equal(json_integer_value(json_object_get(q1, "answers")), 4); /* not the host's */
+    assert_int_equal(json_integer_value(json_object_get(d, "answers_count")), 4);
+    json_t *hl = json_object_get(q1, "highlights");
+    assert_int_equal(json_array_size(hl), 2);
+    assert_string_equal(hid(hl, 0), "6");
+    assert_string_equal(hid(hl, 1), "4");
+    json_decref(d);
+    ck_writeup_digest_destroy(dg);
+    json_decref(deleted);
+    json_decref(a);
+    ck_session_finish(&s);
+}
+
 /* A deterministic chat of n messages from few people under two questions,
  * with ties, boosts, question posts, empty posts, answers to both questions
  * and one prolific, well-liked person who would crowd a plain top-N list. */
@@ -280,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pick_prefers_liked_distinct_people),
         cmocka_unit_test(test_data_and_render),
+        cmocka_unit_test(test_answers_are_participants),
         cmocka_unit_test(test_digest_matches_full_scan),
         cmocka_unit_test(test_default_template_is_the_config_file),
     };

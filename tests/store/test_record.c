@@ -226,6 +226,39 @@ static void test_from_json_and_to_json(void **state)
     json_decref(j);
 }
 
+/* Spam (issue 14): messages.jsonl says "spam": true beside assigned_by, the
+ * tree says the same, and a line with only the flag reads back as spam. */
+static void test_spam_flag(void **state)
+{
+    (void)state;
+    struct ck_record r, back;
+    ck_record_from_message(&full, &r);
+    r.assigned_by = "spam";
+    char *line = record_line(&r, true);
+    assert_non_null(strstr(line, "\"questions\":[],\"assigned_by\":\"spam\",\"spam\":true}"));
+    free(line);
+    json_t *j = ck_record_to_json(&r);
+    assert_non_null(j);
+    assert_true(json_is_true(json_object_get(j, "spam")));
+    json_decref(j);
+    r.assigned_by = "tag";
+    line = record_line(&r, true);
+    assert_null(strstr(line, "\"spam\""));
+    free(line);
+    json_error_t je;
+    j = json_loads("{\"id\":\"1\",\"created_at\":\"2026-12-03T20:00:00Z\",\"spam\":true}", 0,
+                   &je);
+    assert_non_null(j);
+    assert_int_equal(ck_record_from_json(j, &back), 0);
+    assert_true(ck_record_is_spam(&back));
+    json_decref(j);
+    j = json_loads("{\"id\":\"1\",\"created_at\":\"2026-12-03T20:00:00Z\",\"spam\":false}", 0,
+                   &je);
+    assert_int_equal(ck_record_from_json(j, &back), 0);
+    assert_false(ck_record_is_spam(&back));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_binary_round_trip),
         cmocka_unit_test(test_binary_damage),
         cmocka_unit_test(test_from_json_and_to_json),
+        cmocka_unit_test(test_spam_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

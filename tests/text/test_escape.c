@@ -97,7 +97,13 @@ static void test_markdown(void **state)
 {
     (void)state;
     expect(md_plain, "*bold* _u_ [x](javascript:y) <b> #tag `c` a|b !x",
-           "\\*bold\\* \\_u\\_ \\[x\\]\\(javascript:y\\) \\<b\\> \\#tag \\`c\\` a\\|b \\!x");
+           "\\*bold\\* \\_u\\_ \\[x](javascript:y) \\<b> #tag \\`c\\` a\\|b !x");
+    /* Only what would change the rendering is escaped (issue 14): not inside
+     * words, not brackets, dashes, hashtags or '&' mid-line. */
+    expect(md_plain, "thanks amara_o (and @kev_s) - co-design #uklibchat 2 * 3 R&D +1 A1-",
+           "thanks amara_o (and @kev_s) - co-design #uklibchat 2 * 3 R&D +1 A1-");
+    expect(md_plain, "#uklibchat A1\n1) one\n~~~\n~~gone~~ &amp; &#38; &x",
+           "\\#uklibchat A1  \n  1\\) one  \n  \\~\\~\\~  \n  \\~\\~gone\\~\\~ \\&amp; \\&#38; &x");
     /* A line never starts a block: quote, heading, list, numbered list, setext. */
     expect(md_plain, "> quote\n# h\n- item\n1. one\n===\n    code",
            "\\> quote  \n  \\# h  \n  \\- item  \n  1\\. one  \n  \\===  \n  code");
@@ -110,7 +116,7 @@ static void test_markdown(void **state)
     expect(md_plain, "\x01" "1. one\n\x7f    code\n\xE2\x80\xAE===\n\x02" "1\x03. two",
            "1\\. one  \n  code  \n  \\===  \n  1\\. two");
     expect(md_linked, "see https://a.org/x_(y) now",
-           "see [https://a.org/x\\_\\(y\\)](https://a.org/x_%28y%29) now");
+           "see [https://a.org/x\\_(y)](https://a.org/x_%28y%29) now");
     expect(md_linked, "https://a.org/\"x", "[https://a.org/](https://a.org/)\"x");
 }
 

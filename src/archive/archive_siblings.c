@@ -1,0 +1,187 @@
+/* The sessions beside this one in the archive folder (issue 14, rule 7).
+ *
+ * summary.json's "returning_participants" counts the people who also wrote in
+ * an earlier session of the same folder, read from that session's
+ * messages.jsonl. So the figure does not depend on the order in which
+ * sessions were imported or rebuilt: before a session is built, earlier
+ * siblings that have a journal but no messages.jsonl yet are built (oldest
+ * first, so each of them sees its own earlier ones); after it is built,
+ * later siblings that have outputs are rendered again, as their figure may
+ * have just changed. Siblings are the sessions of the same hashtag in the
+ * folder: others are never built or rendered. A sibling that fails is logged
+ * and left as it was: it is not this session's error. */
+#include <dirent.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "archive_int.h"
+#include "chatkeeper/config.h"
+#include "chatkeeper/log.h"
+#include "chatkeeper/render.h"
+
+struct sibling {
+    char *dir;
+    int64_t start_ms;
+};
+
+static bool has(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    return n > 0 && (size_t)n < sizeof path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const struct sibling *x = a, *y = b;
+    if (x->start_ms != y->start_ms)
+        return x->start_ms < y->start_ms ? -1 : 1;
+    return strcmp(x->dir, y->dir);
+}
+
+/* The start of the session in dir, or false when it has no session file that
+ * loads or (tag not NULL) follows another hashtag than tag: only sessions of
+ * the same chat are this one's siblings; a folder of unrelated sessions (a
+ * shared /tmp) is never written to. *tag_out (may be NULL): its hashtag, new. */
+static bool start_of(const char *dir, const char *tag, int64_t *start_ms, char **tag_out)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/session.json", dir);
+    if (n < 0 || (size_t)n >= sizeof path || !has(dir, "session.json"))
+        return false;
+    struct ck_session s = {0};
+    if (ck_session_load(path, &s, NULL) != 0)
+        return false;
+    *start_ms = s.start_ms;
+    const char *h = s.hashtag != NULL ? s.hashtag : "";
+    h += h[0] == '#';
+    bool same = tag == NULL || strcasecmp(h, tag) == 0;
+    if (same && tag_out != NULL && (*tag_out = strdup(h)) == NULL)
+        same = false;
+    ck_session_finish(&s);
+    return same;
+}
+
+/* Every other session folder beside dir, oldest first; *self_ms: dir's own
+ * start. Returns 0 (none when dir has no parent to read or no start) or
+ * CK_ENOMEM. */
+static int siblings(const char *dir, struct sibling **out, size_t *n_out, int64_t *self_ms,
+                    struct ck_error *err)
+{
+    char self[PATH_MAX], parent[PATH_MAX];
+    *out = NULL;
+    *n_out = 0;
+    char *tag = NULL;
+    if (realpath(dir, self) == NULL || !start_of(self, NULL, self_ms, &tag))
+        return 0;
+    memcpy(parent, self, sizeof parent);
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL) {
+        free(tag);
+        return 0;
+    }
+    if (slash == parent)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    DIR *d = opendir(parent);
+    if (d == NULL) {
+        free(tag);
+        return 0;
+    }
+    struct sibling *list = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        char sub[PATH_MAX], real[PATH_MAX];
+        int k = snprintf(sub, sizeof sub, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent,
+                         e->d_name);
+        int64_t start;
+        if (e->d_name[0] == '.' || k < 0 || (size_t)k >= sizeof sub ||
+            realpath(sub, real) == NULL || strcmp(real, self) == 0 ||
+            !start_of(real, tag, &start, NULL))
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            struct sibling *nl = realloc(list, nc * sizeof *nl);
+            if (nl == NULL) {
+                rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+                break;
+            }
+            list = nl;
+            cap = nc;
+        }
+        if ((list[n].dir = strdup(real)) == NULL) {
+            rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+            break;
+        }
+        list[n++].start_ms = start;
+    }
+    closedir(d);
+    free(tag);
+    if (n > 1)
+        qsort(list, n, sizeof *list, by_start);
+    *out = list;
+    *n_out = n;
+    return rc;
+}
+
+static void free_siblings(struct sibling *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i].dir);
+    free(list);
+}
+
+int ck_archive_siblings_before(const char *dir, struct ck_error *err)
+{
+    struct sibling *list;
+    size_t n;
+    int64_t self_ms;
+    int rc = siblings(dir, &list, &n, &self_ms, err);
+    for (size_t i = 0; rc == 0 && i < n && list[i].start_ms < self_ms; i++) {
+        if (has(list[i].dir, "messages.jsonl") || !has(list[i].dir, "journal.jsonl"))
+            continue;
+        struct ck_error e = {0};
+        ck_info("archive: building %s first (an earlier session without outputs)", list[i].dir);
+        if (ck_archive_build_one(list[i].dir, NULL, &e) != 0) {
+            if (e.code == CK_ENOMEM)
+                rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+            else
+                ck_warn("archive: %s: %s (its people are not counted as returning)", list[i].dir,
+                        e.msg);
+        }
+    }
+    free_siblings(list, n);
+    return rc;
+}
+
+int ck_archive_siblings_after(const char *dir, struct ck_error *err)
+{
+    struct sibling *list;
+    size_t n;
+    int64_t self_ms;
+    int rc = siblings(dir, &list, &n, &self_ms, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (list[i].start_ms <= self_ms || !has(list[i].dir, "messages.jsonl") ||
+            !has(list[i].dir, "summary.json"))
+            continue;
+        struct ck_error e = {0};
+        if (ck_render_session(list[i].dir, NULL, &e) != 0) {
+            if (e.code == CK_ENOMEM)
+                rc = ck_error_set(err, CK_ENOMEM, "archive: out of memory");
+            else
+                ck_warn("archive: %s not rendered again: %s", list[i].dir, e.msg);
+        }
+    }
+    free_siblings(list, n);
+    return rc;
+}
