@@ -26,6 +26,8 @@
 #include "chatkeeper/config.h"
 #include "chatkeeper/schedule.h"
 
+struct ck_console;
+
 struct ck_runner_opts {
     const char *session_path;
     bool series_date;     /* session_path is a series: run its local day series_day */
@@ -38,6 +40,7 @@ struct ck_runner_opts {
     int64_t poll_ms;      /* 0, or the poll interval in every phase (benchmarks) */
     bool rehearsal;       /* on a local simulator: no token needed */
     int status_line;      /* -1: when stderr is a terminal, 0 never, 1 always */
+    struct ck_console *console; /* NULL, or the console to show the run on (runconsole.h) */
 };
 
 /* Run to the end. Returns the process exit status: 0 done, 1 failed or

@@ -22,6 +22,7 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/poster.h"
 #include "chatkeeper/publish.h"
+#include "chatkeeper/runconsole.h"
 #include "chatkeeper/runstatus.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/state.h"
@@ -70,6 +71,8 @@ struct runner {
     int refreshed;     /* 0 until the outputs were first written by this run */
     size_t refreshed_at; /* the follower's journaled count at that refresh */
     int64_t build_ms;  /* how long the last refresh blocked the loop */
+
+    struct ck_runconsole *console; /* the console's hook (runconsole.h), or NULL */
 };
 
 /* A run after the chat retries an unreachable platform this long, then stops
@@ -199,6 +202,8 @@ static void shutdown_all(struct runner *r, int code)
     r->exit_code = code;
     status_erase(0, r);
     ck_log_set_hook(NULL, NULL);
+    ck_runconsole_detach(r->console); /* console hook */
+    r->console = NULL;
     if (r->follower != NULL)
         ck_follower_stop(r->follower);
     if (r->poster != NULL) {
@@ -275,6 +280,12 @@ static void arm_step_timer(struct runner *r)
         return;
     int64_t d = r->sch.entries[r->next_step].at_ms - ck_time_now_ms();
     uv_timer_start(&r->step_timer, on_step_timer, (uint64_t)(d > 0 ? d : 0), 0);
+}
+
+/* console hook: the page's controls re-arm the step timer after moving steps */
+static void console_rearm(void *runner)
+{
+    arm_step_timer(runner);
 }
 
 /* ---- the run ---------------------------------------------------------------- */
@@ -501,6 +512,7 @@ static void on_tick(uv_timer_t *t)
         return;
     refresh_outputs(r, &st, now);
     status_draw(r);
+    ck_runconsole_tick(r->console); /* console hook */
 }
 
 /* ---- set-up ----------------------------------------------------------------- */
@@ -854,6 +866,13 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     } else {
         r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
     }
+    if (o->console != NULL) /* console hook: before past steps are taken up (it restores) */
+        r->console = ck_runconsole_attach(o->console, &(struct ck_runconsole_view){
+            .loop = &r->loop, .dir = r->dir, .journal_path = r->journal_path,
+            .state_path = r->state_path, .session = &r->s, .sch = &r->sch,
+            .next_step = &r->next_step, .step_timer = &r->step_timer,
+            .rearm = console_rearm, .runner = r, .handler = &r->handler, .state = r->state,
+            .journal = r->journal, .follower = &r->follower, .posting = r->poster != NULL});
 
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;
