@@ -296,9 +296,9 @@ static json_t *steps_json(const struct ck_runconsole *rc, json_t **next)
         char *text = ck_poster_text(rc->v.session, e);
         if (st == NULL)
             st = i < *rc->v.next_step ? "due" : "upcoming";
+        int64_t at = rc->parked != NULL && rc->parked[i] != 0 ? rc->parked[i] : e->at_ms;
         json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:I, s:i}", "label", label, "kind",
-                              kind_name(e->kind), "number", e->number, "at_ms",
-                              (json_int_t)e->at_ms, "status", st, "text", text ? text : "",
+                              kind_name(e->kind), "number", e->number, "at_ms", (json_int_t)at, "status", st, "text", text ? text : "",
                               "chars", (json_int_t)(text ? ck_rc_chars(text) : 0), "max",
                               CK_RC_MAX_CHARS);
         free(text);
@@ -309,7 +309,7 @@ static json_t *steps_json(const struct ck_runconsole *rc, json_t **next)
             if (json_is_string(json_object_get(rec, *k)))
                 json_object_set(o, *k, json_object_get(rec, *k));
         if (json_is_null(*next) && strcmp(st, "upcoming") == 0)
-            *next = json_pack("{s:s, s:I}", "label", label, "at_ms", (json_int_t)e->at_ms);
+            *next = json_pack("{s:s, s:I}", "label", label, "at_ms", (json_int_t)at);
         json_array_append_new(steps, o);
     }
     return steps;
@@ -405,6 +405,7 @@ static void on_async_closed(uv_handle_t *h)
         free_msg(rc->msgs[i]);
     free(rc->msgs);
     free(rc->slots);
+    free(rc->parked);
     ck_grouping_close(rc->grouping);
     pthread_cond_destroy(&rc->cv);
     pthread_mutex_destroy(&rc->mu);

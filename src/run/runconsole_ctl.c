@@ -237,6 +237,11 @@ static json_t *resume(struct ck_runconsole *rc, int shift, int *status)
     int64_t dt = ck_time_now_ms() - rc->held_since_ms;
     json_t *moved = console_obj(rc, "at");
     struct ck_schedule *sch = rc->v.sch;
+    for (size_t i = 0; rc->parked != NULL && i < sch->n; i++)
+        if (rc->parked[i] != 0)
+            sch->entries[i].at_ms = rc->parked[i];
+    free(rc->parked);
+    rc->parked = NULL;
     for (size_t i = *rc->v.next_step; shift && i < sch->n; i++) {
         struct ck_sched_entry *e = &sch->entries[i];
         char l[16];
@@ -368,5 +373,16 @@ void ck_rc_restore(struct ck_runconsole *rc)
         rc->held = 1;
         rc->held_since_ms = json_integer_value(json_object_get(c, "held_since_ms"));
         uv_timer_stop(rc->v.step_timer);
+        /* The runner takes up steps already due at start-up (ck_poster_resume):
+         * a held step must not be one of them. */
+        rc->parked = calloc(rc->v.sch->n ? rc->v.sch->n : 1, sizeof *rc->parked);
+        for (size_t i = *rc->v.next_step; rc->parked != NULL && i < rc->v.sch->n; i++) {
+            struct ck_sched_entry *e = &rc->v.sch->entries[i];
+            char l[16];
+            if (!ck_rc_is_step(e) || ck_rc_step_status(rc, ck_sched_label(e, l, sizeof l)))
+                continue;
+            rc->parked[i] = e->at_ms;
+            e->at_ms = INT64_MAX / 4;
+        }
     }
 }

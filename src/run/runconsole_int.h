@@ -42,6 +42,9 @@ struct ck_runconsole {
     /* The run sheet held: the step timer stopped since held_since_ms. */
     int held;
     int64_t held_since_ms;
+    /* Held across a restart: the upcoming steps' times, parked out of reach
+     * of the poster's catch-up (ck_poster_resume) until the run resumes. */
+    int64_t *parked; /* by schedule index; 0: not parked */
 
     /* Hand-off of one control from an HTTP thread to the loop. */
     pthread_mutex_t mu;

@@ -15,7 +15,10 @@ simulator on 127.0.0.1) and then `chatkeeper review` of the session it made.
   - review: move, hide, opt out land in overrides.json (a hand edit made in
     between is kept), the outputs are rebuilt, a broken file is answered 409.
 
-usage: test_console.py CHATKEEPER SESSION SCRIPT"""
+With "restart": a hold and an edit survive SIGTERM and a restart.
+
+usage: test_console.py CHATKEEPER SESSION SCRIPT [restart]"""
+import calendar
 import http.client
 import json
 import os
@@ -233,7 +236,63 @@ def review(tmp, out, secret_old):
         check(rc == 0, f"review stops on SIGTERM (exit {rc})")
 
 
+def restart():
+    """A hold and an edit survive SIGTERM and a restart (state.json's "console")."""
+    with tempfile.TemporaryDirectory(prefix="ck-console-restart-") as tmp:
+        out = os.path.join(tmp, "session")
+        start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) + 14))
+        args = [BIN, "run", SESSION, "--rehearse", SCRIPT, "--speed", "90", "--out", out,
+                "--no-status", "--start", start]
+        err = open(os.path.join(tmp, "stderr.log"), "w")
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp)
+        try:
+            con = Console(read_url(proc, []))
+            wait_for("the lead time", lambda: con.state().get("phase") == "lead")
+            st, msg = con.control({"action": "edit", "step": "Q2", "text": "Edited before the restart?"})
+            check(st == 200, f"edit Q2: {msg}")
+            check(con.control({"action": "hold"})[0] == 200, "hold")
+            # Past the welcome's time: a restart must not take it up while held.
+            wait_for("the welcome's time", lambda: con.state()["steps"][0]["at_ms"] + 1500 <
+                     time.time() * 1000)
+            proc.send_signal(signal.SIGTERM)
+            rc = proc.wait(timeout=60)
+            check(rc == 143, f"SIGTERM saves and stops (exit {rc})")
+            proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp)
+            con = Console(read_url(proc, []))
+            s = wait_for("the restarted run's view", lambda: (
+                lambda s: s if s.get("mode") == "live" else None)(con.state()))
+            check(s is not None and s["held"], "still held after the restart")
+            q2 = next(x for x in s["steps"] if x["label"] == "Q2")
+            check(q2["raw"] == "Edited before the restart?", f"the edit survived ({q2['raw']})")
+            welcome = next(x for x in s["steps"] if x["label"] == "welcome")
+            check(welcome["status"] == "upcoming", f"nothing went out while held ({welcome})")
+            resumed = time.time()
+            st, msg = con.control({"action": "resume", "shift": True})
+            check(st == 200, f"resume, moving later steps: {msg}")
+            rc = proc.wait(timeout=240)
+            check(rc == 0, f"the restarted rehearsal ends well (exit {rc})")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            err.close()
+        posts = host_posts(os.path.join(out, "journal.jsonl"))
+        check(sum(1 for p in posts if p.startswith("<p>Welcome")) == 1, "the welcome went out once")
+        posted_at = json.load(open(os.path.join(out, "state.json")))["steps"]["welcome"]["posted_at"]
+        t = calendar.timegm(time.strptime(posted_at[:19], "%Y-%m-%dT%H:%M:%S"))
+        check(t >= int(resumed), f"the welcome went out after the resume ({posted_at})")
+        check(sum(1 for p in posts if p.startswith("<p>Q2 Edited before the restart?")) == 1,
+              "Q2 went out once, with the edited text")
+        events = [json.loads(l)["object"]["action"] for l in open(os.path.join(out, "journal.jsonl"))
+                  if '"source":"console"' in l]
+        check(events == ["edit", "hold", "resume"], f"the journal keeps the controls ({events})")
+
+
 def main():
+    if sys.argv[4:] == ["restart"]:
+        restart()
+        print(f"{len(FAILS)} failed")
+        sys.exit(1 if FAILS else 0)
     with tempfile.TemporaryDirectory(prefix="ck-console-") as tmp:
         out = os.path.join(tmp, "session")
         err_path = os.path.join(tmp, "stderr.log")
