@@ -45,8 +45,8 @@ def reader(host, port, key, stats, stop):
             stats["events"] += chunk.count(b"event: state")
         r.close()
         c.close()
-    except OSError:
-        pass
+    except (OSError, http.client.HTTPException):
+        pass  # the run ended the stream
 
 
 def one_run(binary, tmp, name, n, minutes, pages, console):
@@ -56,7 +56,7 @@ def one_run(binary, tmp, name, n, minutes, pages, console):
     sim = Sim(binary, script, 1, start)
     session = os.path.join(tmp, name + ".json")
     doc = {"title": "Benchmark", "hashtag": "uklibchat", "timezone": "UTC", "start": iso(start),
-           "duration": f"{minutes}m", "lead": "2s", "grace": "10s",
+           "duration": f"{int(minutes * 60)}s", "lead": "2s", "grace": "10s",
            "platform": {"type": "mastodon", "base_url": sim.base}, "post": False,
            "poll": {"chat": "2s", "quiet": "2s"},
            "questions": [{"at": f"{int(minutes * 60 * i / 6)}s", "text": f"Question {i}"}
@@ -81,6 +81,8 @@ def one_run(binary, tmp, name, n, minutes, pages, console):
             threads.append(t)
     proc.stdout.read()
     rc = proc.wait()
+    if rc != 0:
+        sys.stderr.write(open(out + ".log").read()[-2000:])
     stop.set()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     sim.stop()
