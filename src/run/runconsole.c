@@ -206,6 +206,7 @@ static void regroup(struct ck_runconsole *rc)
         for (size_t i = 0; i < rc->n; i++)
             rc->msgs[i]->g = g[i];
         rc->regroup = 0;
+        rc->gen++;
     } else {
         ck_debug("console: grouping: %s", err.msg);
     }
@@ -347,22 +348,28 @@ void ck_rc_publish(struct ck_runconsole *rc)
                                                   : "after";
     json_t *next;
     json_t *steps = steps_json(rc, &next);
-    size_t unfiled = 0;
-    struct ck_strset people;
-    ck_strset_init(&people);
-    for (size_t i = 0; i < rc->n; i++) {
-        unfiled += rc->msgs[i]->g.n_questions == 0 && !rc->msgs[i]->g.hidden;
-        ck_strset_add(&people, rc->msgs[i]->handle);
+    if (rc->q_cache == NULL || rc->cached_gen != rc->gen) {
+        json_decref(rc->q_cache);
+        rc->q_cache = questions_json(rc);
+        rc->cached_gen = rc->gen;
+        struct ck_strset people;
+        ck_strset_init(&people);
+        rc->unfiled = 0;
+        for (size_t i = 0; i < rc->n; i++) {
+            rc->unfiled += rc->msgs[i]->g.n_questions == 0 && !rc->msgs[i]->g.hidden;
+            ck_strset_add(&people, rc->msgs[i]->handle);
+        }
+        rc->people = people.n;
+        ck_strset_finish(&people);
     }
     json_t *snap = json_pack(
         "{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I}",
         "mode", "live", "title", rc->v.session->title, "hashtag", rc->v.session->hashtag, "phase",
         phase, "posting", rc->v.posting, "held", rc->held, "held_since_ms",
         (json_int_t)rc->held_since_ms, "start_ms", (json_int_t)sch->start_ms, "end_ms",
-        (json_int_t)sch->end_ms, "steps", steps, "next", next, "questions", questions_json(rc),
-        "capture", capture_json(rc, now), "messages", (json_int_t)rc->n, "people",
-        (json_int_t)people.n, "unfiled", (json_int_t)unfiled);
-    ck_strset_finish(&people);
+        (json_int_t)sch->end_ms, "steps", steps, "next", next, "questions",
+        json_incref(rc->q_cache), "capture", capture_json(rc, now), "messages",
+        (json_int_t)rc->n, "people", (json_int_t)rc->people, "unfiled", (json_int_t)rc->unfiled);
     ck_console_publish(rc->con, snap);
 }
 
@@ -406,6 +413,7 @@ static void on_async_closed(uv_handle_t *h)
     free(rc->msgs);
     free(rc->slots);
     free(rc->parked);
+    json_decref(rc->q_cache);
     ck_grouping_close(rc->grouping);
     pthread_cond_destroy(&rc->cv);
     pthread_mutex_destroy(&rc->mu);

@@ -207,6 +207,7 @@ static json_t *edit(struct ck_runconsole *rc, const char *label, const char *tex
         return answer(status, 500, "could not record the control");
     }
     free(old);
+    rc->gen++; /* the question's text in the view */
     return answer(status, 200, "%s will say the new text", label);
 }
 

@@ -34,6 +34,11 @@ struct ck_runconsole {
     size_t grouped_n;     /* messages at the last regroup */
     size_t posted_seen;   /* posted steps at the last regroup */
     int regroup;          /* something changed since */
+    /* The questions' counts and newest answers, and the totals, as of the last
+     * regroup: rebuilt only when grouping ran again, not on every tick. */
+    unsigned long gen, cached_gen;
+    json_t *q_cache;
+    size_t people, unfiled;
 
     /* Capture health as the ticks saw it. */
     size_t pages_seen;
