@@ -22,6 +22,7 @@ static const struct {
     {"next", ck_cli_next, "SERIES.json", "the next dates of a series"},
     {"agenda", ck_cli_agenda, "SESSION.json", "write agenda.md and an .ics file"},
     {"simulate", ck_cli_simulate, "SCRIPT", "local Mastodon stand-in"},
+    {"review", ck_cli_review, "DIR", "review a session's grouping in the console"},
 };
 
 static void usage(FILE *out)

@@ -28,6 +28,7 @@ int ck_cli_agenda(int argc, char **argv);
 int ck_cli_import(int argc, char **argv);
 int ck_cli_catchup(int argc, char **argv);
 int ck_cli_publish(int argc, char **argv);
+int ck_cli_review(int argc, char **argv);
 
 /* One option: --name, a flag when value is NULL, else taking one value. */
 struct ck_cli_opt {

@@ -28,6 +28,8 @@
 #include "chatkeeper/config.h"
 #include "chatkeeper/schedule.h"
 
+struct ck_console;
+
 struct ck_runner_opts {
     const char *session_path;
     bool series_date;     /* session_path is a series: run its local day series_day */
@@ -49,6 +51,7 @@ struct ck_runner_opts {
      * due within seconds, and the group's builds together take at most 5% of
      * the time. */
     struct ck_runner_group *group;
+    struct ck_console *console; /* NULL, or the console to show the run on (runconsole.h) */
 };
 
 /* One session on a loop someone else runs (`serve` runs many on one). */

@@ -419,6 +419,9 @@ static int on_line(size_t lineno, const json_t *entry, void *arg)
     b->lines++;
     const json_t *pv = json_object_get(entry, "platform");
     const char *pname = pv == NULL ? b->default_platform : json_string_value(pv);
+    /* chatkeeper's own events (the console's controls): kept, never messages. */
+    if (pname != NULL && strcmp(pname, "chatkeeper") == 0)
+        return 0;
     const struct ck_platform_ops *ops = ck_platform_find(pname);
     if (ops == NULL) {
         ck_warn("archive: journal.jsonl:%zu: skipped: unknown platform \"%s\"", lineno,

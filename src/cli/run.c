@@ -7,6 +7,7 @@
 
 #include "chatkeeper/cli.h"
 #include "chatkeeper/config.h"
+#include "chatkeeper/console.h"
 #include "chatkeeper/rehearse.h"
 #include "chatkeeper/runner.h"
 #include "chatkeeper/series.h"
@@ -25,12 +26,16 @@ static const struct ck_cli_opt cli_opts[] = {
     {"rehearse", "SCRIPT", "start now against a local simulator playing SCRIPT"},
     {"status", NULL, "always draw the status line"},
     {"no-status", NULL, "never draw the status line"},
+    {"console", "[ADDR:]PORT", "serve the console there (default 127.0.0.1, a free port)"},
+    {"no-console", NULL, "do not serve the facilitators' console"},
+    {"console-public", NULL, "allow --console on an address other than loopback"},
     {NULL, NULL, NULL},
 };
 
 /* A dry run posts nothing and starts nothing, so it cannot also observe or rehearse. */
 static const char *const conflicts[] = {
-    "dry-run", "observe", "dry-run", "rehearse", "status", "no-status", NULL,
+    "dry-run", "observe", "dry-run", "rehearse", "status", "no-status",
+    "console", "no-console", "console-public", "no-console", NULL,
 };
 
 static const struct ck_cli_cmd cmd = {
@@ -112,6 +117,34 @@ static int series_date(const struct ck_cli_args *a, struct ck_runner_opts *o)
     return status;
 }
 
+/* The console (console.h): started before the runner waits for its lead
+ * time, so the facilitators can open it at once. Its address (with the
+ * secret) is printed once, on stdout, and flushed even into a pipe. */
+static int start_console(const struct ck_cli_args *a, struct ck_console **out)
+{
+    *out = NULL;
+    if (ck_cli_flag(a, "no-console"))
+        return CK_CLI_GO;
+    struct ck_console_opts co = {.public_ok = ck_cli_flag(a, "console-public")};
+    char buf[128];
+    const char *spec = ck_cli_get(a, "console");
+    if (spec != NULL && ck_console_parse_listen(spec, buf, sizeof buf, &co) != 0)
+        return ck_cli_usage_error(&cmd, "--console: expected [ADDR:]PORT, got '%s'", spec);
+    struct ck_error err = {0};
+    int rc = ck_console_start(&co, out, &err);
+    if (rc == CK_EINVAL)
+        return ck_cli_usage_error(&cmd, "%s", err.msg);
+    if (rc != 0)
+        return ck_cli_fail(cmd.name, rc, &err);
+    if (co.public_ok && co.addr != NULL && strncmp(co.addr, "127.", 4) != 0)
+        fprintf(stderr, "chatkeeper run: warning: the console is served on %s as plain HTTP: "
+                        "anyone who sees its address and secret on the way can use it\n",
+                co.addr);
+    printf("console: %s\n", ck_console_url(*out));
+    fflush(stdout);
+    return CK_CLI_GO;
+}
+
 int ck_cli_run(int argc, char **argv)
 {
     struct ck_runner_opts o = {.speed = 1.0, .status_line = -1};
@@ -158,8 +191,15 @@ int ck_cli_run(int argc, char **argv)
         return st;
     if (dry)
         return ck_runner_dry_run(&o, stdout);
-    if (script == NULL)
-        return ck_runner_main(&o);
+    struct ck_console *con = NULL;
+    if ((st = start_console(&a, &con)) != CK_CLI_GO)
+        return st;
+    o.console = con;
+    if (script == NULL) {
+        st = ck_runner_main(&o);
+        ck_console_stop(con);
+        return st;
+    }
 
     /* A rehearsal: the chat starts now, on a simulator of our own. */
     struct ck_rehearsal sim;
@@ -173,8 +213,10 @@ int ck_cli_run(int argc, char **argv)
     struct ck_session s;
     int rc = o.series_date ? ck_series_session_at(o.session_path, o.series_day, &s, &err)
                            : ck_session_load(o.session_path, &s, &err);
-    if (rc < 0)
+    if (rc < 0) {
+        ck_console_stop(con);
         return ck_cli_fail(cmd.name, rc, &err);
+    }
     int posting = !o.observe && s.post;
     /* On Bluesky and another platform at once, the simulator gives each side
      * people of its own, so the archive shows the chat on both. */
@@ -186,15 +228,20 @@ int ck_cli_run(int argc, char **argv)
     /* The script is read here too, so a bad one is reported as bad input with
      * its file:line:column rather than as a simulator that failed to start. */
     struct ck_sim_script check;
-    if ((rc = ck_sim_script_load(script, &check, &err)) != 0)
+    if ((rc = ck_sim_script_load(script, &check, &err)) != 0) {
+        ck_console_stop(con);
         return ck_cli_fail(cmd.name, rc, &err);
+    }
     ck_sim_script_finish(&check);
-    rc = ck_rehearsal_start(script, o.speed, o.start_at_ms, posting, share, &sim, &err);
-    if (rc < 0)
+    if ((rc = ck_rehearsal_start(script, o.speed, o.start_at_ms, posting, share, &sim, &err)) <
+        0) {
+        ck_console_stop(con);
         return ck_cli_fail(cmd.name, rc, &err);
+    }
     o.base_url = sim.base_url;
     o.rehearsal = true;
     rc = ck_runner_main(&o);
+    ck_console_stop(con);
     ck_rehearsal_stop(&sim);
     return rc;
 }

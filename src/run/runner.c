@@ -31,6 +31,7 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/poster.h"
 #include "chatkeeper/publish.h"
+#include "chatkeeper/runconsole.h"
 #include "chatkeeper/runstatus.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/state.h"
@@ -89,6 +90,8 @@ void ck_runner__shutdown(struct runner *r, int code)
         return;
     r->stopping = 1;
     r->exit_code = code;
+    ck_runconsole_detach(r->console); /* console hook */
+    r->console = NULL;
     ck_runner__status_erase(0, r);
     if (r->status_line)
         ck_log_set_hook(NULL, NULL);
@@ -195,6 +198,12 @@ static void arm_step_timer(struct runner *r)
         return;
     int64_t d = r->sch.entries[r->next_step].at_ms - ck_time_now_ms();
     uv_timer_start(&r->step_timer, on_step_timer, (uint64_t)(d > 0 ? d : 0), 0);
+}
+
+/* console hook: the page's controls re-arm the step timer after moving steps */
+static void console_rearm(void *runner)
+{
+    arm_step_timer(runner);
 }
 
 /* ---- the run ---------------------------------------------------------------- */
@@ -415,6 +424,13 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
             .name = "posters", .due = ck_runner__fan_out_due, .self = r};
     else
         r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
+    if (o->console != NULL) /* console hook: before past steps are taken up (it restores) */
+        r->console = ck_runconsole_attach(o->console, &(struct ck_runconsole_view){
+            .loop = r->loop, .dir = r->dir, .journal_path = r->journal_path,
+            .state_path = r->state_path, .session = &r->s, .sch = &r->sch,
+            .next_step = &r->next_step, .step_timer = &r->step_timer,
+            .rearm = console_rearm, .runner = r, .handler = &r->handler, .state = r->state,
+            .journal = r->journal, .follower = &r->follower, .posting = r->posting});
 
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;

@@ -100,6 +100,8 @@ struct runner {
     int refreshed;     /* 0 until the outputs were first written by this run */
     size_t refreshed_at; /* the follower's journaled count at that refresh */
     int64_t build_ms;  /* how long the last refresh blocked the loop */
+
+    struct ck_runconsole *console; /* the console's hook (runconsole.h), or NULL */
 };
 
 /* A run after the chat retries an unreachable platform this long, then stops

@@ -13,6 +13,8 @@
 
 #include "runner_int.h"
 
+#include "chatkeeper/runconsole.h"
+
 static const char *const phase_names[] = {"waiting", "lead",      "chat", "grace",
                                           "sweep",   "archiving", "done"};
 
@@ -237,4 +239,5 @@ void ck_runner__on_tick(uv_timer_t *t)
         return;
     refresh_outputs(r, &st, now);
     ck_runner__status_draw(r);
+    ck_runconsole_tick(r->console); /* console hook */
 }

@@ -14,7 +14,7 @@ import tempfile
 BIN = sys.argv[1]
 FAILS = []
 COMMANDS = ["check", "run", "archive", "catchup", "publish", "import", "next", "agenda",
-            "simulate"]
+            "simulate", "review"]
 
 
 def check(cond, what):

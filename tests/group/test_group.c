@@ -761,8 +761,8 @@ static void test_other_scripts(void **st)
     assert_string_equal(tags_of("Ｑ１ Ａ we run three"), "1");
     assert_string_equal(tags_of("٣ مجموعات"), "");
     static const struct ck_group_question cy[] = {
-        {1, "Pa grwpiau darllen sydd gan eich llyfrgell?", 10 * MIN, NULL},
-        {2, "Sut ydych chi'n dewis y llyfrau?", 25 * MIN, NULL},
+        {1, "Pa grwpiau darllen sydd gan eich llyfrgell?", 10 * MIN, NULL, NULL, 0},
+        {2, "Sut ydych chi'n dewis y llyfrau?", 25 * MIN, NULL, NULL, 0},
     };
     struct ck_group_conf c = {cy, 2, facilitators, 2, "#readchat", 0, 90 * MIN};
     static const struct row rows[] = {

@@ -1,0 +1,66 @@
+/* The runner's side of the console (console.h): a narrow hook the runner
+ * calls at three points (attach after start-up, tick once a second, detach at
+ * shutdown). It reads the runner's own structures through the view below
+ * (borrowed: the console keeps no second copy of the truth), builds the page's
+ * snapshot from them and the journal (messages filed by the archive's own
+ * grouping), and carries out the page's controls on the loop's thread:
+ *
+ *   {"action": "post_now", "step": "Q3"}   post the next step now
+ *   {"action": "skip", "step": "Q4"}       never post an upcoming step
+ *   {"action": "edit", "step": "Q4", "text": "..."}   within the post length limit
+ *   {"action": "hold"} / {"action": "resume", "shift": true|false}
+ *
+ * Each control is recorded before it takes effect: an event in the journal
+ * (platform "chatkeeper", source "console"; the archive skips those lines) and
+ * its lasting effect in state.json's "console" member, which attach applies
+ * again after a restart. Posting itself goes through the step handler, so the
+ * poster's exactly-once machinery (intent saved, idempotency key) applies. A
+ * control naming a step that is no longer upcoming is answered 409 with what
+ * happened to it: two pages pressing "post next now" post one step once. */
+#ifndef CHATKEEPER_RUNCONSOLE_H
+#define CHATKEEPER_RUNCONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "chatkeeper/config.h"
+#include "chatkeeper/console.h"
+#include "chatkeeper/follower.h"
+#include "chatkeeper/journal.h"
+#include "chatkeeper/runner.h"
+#include "chatkeeper/schedule.h"
+
+/* Everything borrowed from the runner; valid until detach. */
+struct ck_runconsole_view {
+    uv_loop_t *loop;
+    const char *dir;
+    const char *journal_path, *state_path;
+    struct ck_session *session;  /* step texts are edited in place */
+    struct ck_schedule *sch;     /* upcoming steps' times are moved in place */
+    size_t *next_step;           /* the runner's index of the next schedule entry */
+    uv_timer_t *step_timer;      /* stopped while the run sheet is held */
+    void (*rearm)(void *runner); /* arm the step timer for *next_step again */
+    void *runner;
+    const struct ck_step_handler *handler;
+    json_t *state;
+    struct ck_journal *journal;
+    struct ck_follower *const *follower; /* *follower may be NULL */
+    bool posting;                        /* a poster takes the steps */
+};
+
+struct ck_runconsole;
+
+/* Start showing the run on con (borrowed, must outlive the hook) and taking
+ * its controls. Returns NULL on out of memory (the run goes on without). */
+struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
+                                           const struct ck_runconsole_view *v);
+/* Once a second on the loop: new journal lines, grouping, a new snapshot. */
+void ck_runconsole_tick(struct ck_runconsole *rc);
+/* Stop taking controls (a page waiting gets 503); frees rc once the loop
+ * closes its handle. NULL is a no-op. */
+void ck_runconsole_detach(struct ck_runconsole *rc);
+
+#endif

@@ -1,0 +1,505 @@
+/* The console's HTTP front (console.h) on libmicrohttpd, one thread per
+ * connection: an event stream may block its own thread waiting for the next
+ * snapshot. c->mu guards the snapshot and is never held while writing to a
+ * socket; c->ctl_mu serialises controls, so two pages pressing "post next
+ * now" at once are answered one after the other by the owner's handler. */
+#include "chatkeeper/console.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "chatkeeper/sbuf.h"
+
+#include "console_int.h"
+
+#define BODY_MAX (16 * 1024)
+#define SECRET_LEN 24
+#define HEARTBEAT_S 15
+#define IDLE_S 40
+
+/* No inline script or style, nothing from another origin, no framing. */
+#define CSP                                                                                        \
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "                \
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+struct ck_console {
+    struct MHD_Daemon *d;
+    char secret[SECRET_LEN + 1];
+    char host[64];    /* "127.0.0.1:PORT": what Host must say */
+    char alt[64];     /* "localhost:PORT" on loopback, else "" */
+    char origin[96];  /* "http://" + host */
+    char url[160];
+    int port;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *snap;       /* the latest view, compact JSON; owned */
+    unsigned long version;
+    int pages;
+    int stopping;
+    char *title;
+    pthread_mutex_t ctl_mu;
+    ck_console_handler handler;
+    void *handler_arg;
+};
+
+struct conn {
+    char *body;
+    size_t len;
+    int too_big;
+};
+
+/* ---- the secret ------------------------------------------------------------- */
+
+static int make_secret(char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    unsigned char raw[SECRET_LEN];
+    size_t got = 0;
+    while (got < sizeof raw) {
+        ssize_t n = getrandom(raw + got, sizeof raw - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    for (size_t i = 0; i < SECRET_LEN; i++)
+        out[i] = alphabet[raw[i] & 63];
+    out[SECRET_LEN] = '\0';
+    return 0;
+}
+
+/* Constant time: how long the comparison takes says nothing of the secret. */
+static int secret_ok(const struct ck_console *c, const char *given)
+{
+    if (given == NULL || strlen(given) != SECRET_LEN)
+        return 0;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < SECRET_LEN; i++)
+        diff |= (unsigned char)(given[i] ^ c->secret[i]);
+    return diff == 0;
+}
+
+/* ---- answers ---------------------------------------------------------------- */
+
+static void common_headers(struct MHD_Response *r, const char *ctype)
+{
+    MHD_add_response_header(r, "Content-Type", ctype);
+    MHD_add_response_header(r, "Content-Security-Policy", CSP);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+static enum MHD_Result send_buf(struct MHD_Connection *mc, unsigned status, const char *ctype,
+                                const char *data, size_t len, enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)data, mode);
+    if (r == NULL)
+        return MHD_NO;
+    common_headers(r, ctype);
+    enum MHD_Result ok = MHD_queue_response(mc, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* 403 and nothing else: not even which check failed. */
+static enum MHD_Result forbidden(struct MHD_Connection *mc)
+{
+    return send_buf(mc, MHD_HTTP_FORBIDDEN, "text/plain; charset=utf-8", "", 0,
+                    MHD_RESPMEM_PERSISTENT);
+}
+
+/* A fixed answer of ours (no quote or backslash in msg): no jansson on these
+ * threads, whose allocator the loop's thread may have swapped (jsonerr.h). */
+static enum MHD_Result send_msg(struct MHD_Connection *mc, unsigned status, const char *msg)
+{
+    char *body = malloc(strlen(msg) + 16);
+    if (body == NULL)
+        return MHD_NO;
+    snprintf(body, strlen(msg) + 16, "{\"message\":\"%s\"}", msg);
+    return send_buf(mc, status, "application/json; charset=utf-8", body, strlen(body),
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+/* ---- the event stream ------------------------------------------------------- */
+
+struct stream {
+    struct ck_console *c;
+    unsigned long seen;
+    struct ck_sbuf out;
+    size_t off;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream *s = cls;
+    struct ck_console *c = s->c;
+    (void)pos;
+    if (s->off >= s->out.len) {
+        s->out.len = s->off = 0;
+        pthread_mutex_lock(&c->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += HEARTBEAT_S;
+        int rc = 0;
+        while (!c->stopping && s->seen == c->version && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&c->cv, &c->mu, &until);
+        if (c->stopping) {
+            pthread_mutex_unlock(&c->mu);
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        }
+        if (s->seen != c->version && c->snap != NULL) {
+            ck_sbuf_str(&s->out, "event: state\ndata: ");
+            ck_sbuf_str(&s->out, c->snap);
+            ck_sbuf_str(&s->out, "\n\n");
+            s->seen = c->version;
+        } else {
+            ck_sbuf_str(&s->out, ": still here\n\n");
+        }
+        pthread_mutex_unlock(&c->mu);
+        if (s->out.oom)
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    size_t n = s->out.len - s->off < max ? s->out.len - s->off : max;
+    memcpy(buf, s->out.s + s->off, n);
+    s->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *s = cls;
+    pthread_mutex_lock(&s->c->mu);
+    s->c->pages--;
+    pthread_mutex_unlock(&s->c->mu);
+    free(s->out.s);
+    free(s);
+}
+
+static enum MHD_Result events(struct ck_console *c, struct MHD_Connection *mc)
+{
+    struct stream *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return MHD_NO;
+    s->c = c;
+    /* A comment first, so the page sees the stream open at once. */
+    ck_sbuf_str(&s->out, ": console\n\n");
+    struct MHD_Response *r =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, s, stream_free);
+    if (r == NULL) {
+        free(s->out.s);
+        free(s);
+        return MHD_NO;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->pages++;
+    pthread_mutex_unlock(&c->mu);
+    common_headers(r, "text/event-stream; charset=utf-8");
+    enum MHD_Result ok = MHD_queue_response(mc, 200, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+/* DNS rebinding: a page on evil.example that resolves to 127.0.0.1 still
+ * sends Host: evil.example; a page of another origin sends its Origin. */
+static int host_ok(const struct ck_console *c, struct MHD_Connection *mc)
+{
+    const char *host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host");
+    if (host == NULL || (strcasecmp(host, c->host) != 0 &&
+                         (c->alt[0] == '\0' || strcasecmp(host, c->alt) != 0)))
+        return 0;
+    const char *origin = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Origin");
+    if (origin == NULL)
+        return 1;
+    char want[96];
+    snprintf(want, sizeof want, "http://%s", host);
+    return strcasecmp(origin, want) == 0;
+}
+
+static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, struct conn *cn)
+{
+    if (cn->too_big)
+        return send_msg(mc, 413, "the control is too large");
+    const char *ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
+    if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
+        return send_msg(mc, 415, "a control is a JSON object (Content-Type: application/json)");
+    int status = 501;
+    char *reply = NULL;
+    pthread_mutex_lock(&c->ctl_mu);
+    if (c->handler != NULL)
+        c->handler(c->handler_arg, cn->body != NULL ? cn->body : "", cn->len, &status, &reply);
+    pthread_mutex_unlock(&c->ctl_mu);
+    if (reply == NULL)
+        return send_msg(mc, (unsigned)status, status == 501 ? "this console takes no controls"
+                                                            : "no answer");
+    return send_buf(mc, (unsigned)status, "application/json; charset=utf-8", reply, strlen(reply),
+                    MHD_RESPMEM_MUST_FREE);
+}
+
+static enum MHD_Result respond(struct ck_console *c, struct MHD_Connection *mc, const char *url,
+                               const char *method, struct conn *cn)
+{
+    if (!host_ok(c, mc))
+        return forbidden(mc);
+    if (strncmp(url, "/api/", 5) != 0) {
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+            return send_msg(mc, 405, "method not allowed");
+        for (const struct ck_console_file *f = ck_console_files; f->path != NULL; f++)
+            if (strcmp(url, f->path) == 0)
+                return send_buf(mc, 200, f->ctype, (const char *)f->data, f->len,
+                                MHD_RESPMEM_PERSISTENT);
+        return send_msg(mc, 404, "not found");
+    }
+    if (!secret_ok(c, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Console-Key")))
+        return forbidden(mc);
+    if (strcmp(url, "/api/events") == 0 && strcmp(method, "GET") == 0)
+        return events(c, mc);
+    if (strcmp(url, "/api/state") == 0 && strcmp(method, "GET") == 0) {
+        pthread_mutex_lock(&c->mu);
+        char *s = strdup(c->snap != NULL ? c->snap : "{}");
+        pthread_mutex_unlock(&c->mu);
+        if (s == NULL)
+            return MHD_NO;
+        return send_buf(mc, 200, "application/json; charset=utf-8", s, strlen(s),
+                        MHD_RESPMEM_MUST_FREE);
+    }
+    if (strcmp(url, "/api/control") == 0 && strcmp(method, "POST") == 0)
+        return control(c, mc, cn);
+    return send_msg(mc, 404, "not found");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    struct conn *cn = *con_cls;
+    if (cn == NULL) {
+        cn = calloc(1, sizeof *cn);
+        if (cn == NULL)
+            return MHD_NO;
+        *con_cls = cn;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        size_t n = *upload_size;
+        *upload_size = 0;
+        if (cn->too_big || cn->len + n > BODY_MAX) {
+            cn->too_big = 1;
+            return MHD_YES;
+        }
+        char *nb = realloc(cn->body, cn->len + n + 1);
+        if (nb == NULL)
+            return MHD_NO;
+        memcpy(nb + cn->len, upload, n);
+        cn->body = nb;
+        cn->len += n;
+        cn->body[cn->len] = '\0';
+        return MHD_YES;
+    }
+    return respond(cls, mc, url, method, cn);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)mc;
+    (void)toe;
+    struct conn *cn = *con_cls;
+    if (cn != NULL) {
+        free(cn->body);
+        free(cn);
+        *con_cls = NULL;
+    }
+}
+
+/* ---- life ------------------------------------------------------------------- */
+
+int ck_console_parse_listen(const char *spec, char *buf, size_t n, struct ck_console_opts *opts)
+{
+    if (spec == NULL || snprintf(buf, n, "%s", spec) >= (int)n)
+        return CK_EINVAL;
+    char *colon = strrchr(buf, ':');
+    const char *port = colon != NULL ? colon + 1 : buf;
+    if (colon != NULL) {
+        *colon = '\0';
+        opts->addr = buf;
+    }
+    char *end;
+    long p = strtol(port, &end, 10);
+    if (port[0] == '\0' || *end != '\0' || p < 0 || p > 65535)
+        return CK_EINVAL;
+    opts->port = (int)p;
+    return 0;
+}
+
+static int listen_on(const char *addr, int port, int *fd_out, int *bound, struct ck_error *err)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+        return ck_error_set(err, CK_EINVAL, "--console: '%s' is not an IPv4 address", addr);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return ck_error_set(err, CK_EIO, "console: socket: %s", strerror(errno));
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t sl = sizeof sa;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
+        int e = errno;
+        close(fd);
+        return ck_error_set(err, CK_EIO, "console: cannot listen on %s:%d: %s", addr, port,
+                            strerror(e));
+    }
+    *fd_out = fd;
+    *bound = ntohs(sa.sin_port);
+    return 0;
+}
+
+int ck_console_start(const struct ck_console_opts *opts, struct ck_console **out,
+                     struct ck_error *err)
+{
+    *out = NULL;
+    const char *addr = opts->addr != NULL && opts->addr[0] ? opts->addr : "127.0.0.1";
+    struct in_addr ia;
+    if (inet_pton(AF_INET, addr, &ia) != 1)
+        return ck_error_set(err, CK_EINVAL, "--console: '%s' is not an IPv4 address", addr);
+    int loopback = (ntohl(ia.s_addr) >> 24) == 127;
+    if (!loopback && !opts->public_ok)
+        return ck_error_set(err, CK_EINVAL,
+                            "--console %s: not a loopback address; serving the console to the "
+                            "network needs --console-public (it is plain HTTP)",
+                            addr);
+    struct ck_console *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return ck_error_set(err, CK_ENOMEM, "console: out of memory");
+    if (make_secret(c->secret) != 0) {
+        free(c);
+        return ck_error_set(err, CK_EIO, "console: getrandom: %s", strerror(errno));
+    }
+    int fd = -1;
+    int rc = listen_on(addr, opts->port, &fd, &c->port, err);
+    if (rc != 0) {
+        free(c);
+        return rc;
+    }
+    snprintf(c->host, sizeof c->host, "%s:%d", addr, c->port);
+    if (loopback)
+        snprintf(c->alt, sizeof c->alt, "localhost:%d", c->port);
+    snprintf(c->origin, sizeof c->origin, "http://%s", c->host);
+    snprintf(c->url, sizeof c->url, "%s/#k=%s", c->origin, c->secret);
+    c->title = opts->title != NULL ? strdup(opts->title) : NULL;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_mutex_init(&c->ctl_mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    c->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                                MHD_USE_ERROR_LOG,
+                            0, NULL, NULL, on_request, c, MHD_OPTION_LISTEN_SOCKET, fd,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                            /* A page that stops reading is dropped after this long without
+                             * progress (the stream's heartbeat keeps a live page moving), so
+                             * one stalled tab can never hold up the end of a run. */
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_S, MHD_OPTION_END);
+    if (c->d == NULL) {
+        close(fd);
+        ck_console_stop(c);
+        return ck_error_set(err, CK_EIO, "console: cannot start the HTTP server");
+    }
+    *out = c;
+    return 0;
+}
+
+const char *ck_console_url(const struct ck_console *c)
+{
+    return c->url;
+}
+
+const char *ck_console_origin(const struct ck_console *c)
+{
+    return c->origin;
+}
+
+int ck_console_port(const struct ck_console *c)
+{
+    return c->port;
+}
+
+const char *ck_console_secret(const struct ck_console *c)
+{
+    return c->secret;
+}
+
+void ck_console_publish(struct ck_console *c, json_t *snap)
+{
+    if (c == NULL || snap == NULL) {
+        json_decref(snap);
+        return;
+    }
+    char *s = json_dumps(snap, JSON_COMPACT);
+    json_decref(snap);
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    if (c->snap != NULL && strcmp(c->snap, s) == 0) {
+        free(s);
+    } else {
+        free(c->snap);
+        c->snap = s;
+        c->version++;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+void ck_console_set_handler(struct ck_console *c, ck_console_handler fn, void *arg)
+{
+    pthread_mutex_lock(&c->ctl_mu);
+    c->handler = fn;
+    c->handler_arg = arg;
+    pthread_mutex_unlock(&c->ctl_mu);
+}
+
+int ck_console_pages(const struct ck_console *c)
+{
+    pthread_mutex_lock((pthread_mutex_t *)&c->mu);
+    int n = c->pages;
+    pthread_mutex_unlock((pthread_mutex_t *)&c->mu);
+    return n;
+}
+
+void ck_console_stop(struct ck_console *c)
+{
+    if (c == NULL)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->stopping = 1;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    if (c->d != NULL)
+        MHD_stop_daemon(c->d);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    pthread_mutex_destroy(&c->ctl_mu);
+    free(c->snap);
+    free(c->title);
+    memset(c->secret, 0, sizeof c->secret);
+    memset(c->url, 0, sizeof c->url);
+    free(c);
+}

@@ -1,0 +1,434 @@
+/* The runner's console hook (runconsole.h), the view half: reads what the
+ * journal gained since the last tick, files every message with the archive's
+ * own grouping (grouping.h: the same session.json, state.json and
+ * overrides.json), and publishes a snapshot of the run sheet, the questions
+ * with their counts and newest messages, and the capture's health. All on the
+ * loop's thread; the console server copies the snapshot for its pages. */
+#include "chatkeeper/runconsole.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/log.h"
+#include "chatkeeper/message.h"
+#include "chatkeeper/poster.h"
+#include "chatkeeper/strset.h"
+#include "chatkeeper/timeutil.h"
+
+#include "runconsole_int.h"
+
+/* Newest messages shown under each question. */
+#define NEWEST 6
+
+/* ---- messages ------------------------------------------------------------- */
+
+static size_t hash(const char *s)
+{
+    size_t h = 1469598103934665603u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static size_t *slot_of(struct ck_runconsole *rc, const char *id)
+{
+    size_t mask = rc->n_slots - 1;
+    for (size_t i = hash(id) & mask;; i = (i + 1) & mask) {
+        size_t *s = &rc->slots[i];
+        if (*s == 0 || strcmp(rc->msgs[*s - 1]->id, id) == 0)
+            return s;
+    }
+}
+
+static int grow(struct ck_runconsole *rc)
+{
+    if (rc->n + 1 < rc->cap && (rc->n + 1) * 2 < rc->n_slots)
+        return 0;
+    size_t cap = rc->cap ? rc->cap * 2 : 256;
+    struct live_msg **m = realloc(rc->msgs, cap * sizeof *m);
+    if (m == NULL)
+        return -1;
+    rc->msgs = m;
+    rc->cap = cap;
+    size_t *slots = calloc(cap * 2, sizeof *slots);
+    if (slots == NULL)
+        return -1;
+    free(rc->slots);
+    rc->slots = slots;
+    rc->n_slots = cap * 2;
+    for (size_t i = 0; i < rc->n; i++)
+        *slot_of(rc, rc->msgs[i]->id) = i + 1;
+    return 0;
+}
+
+static char *dup0(const char *s)
+{
+    return strdup(s != NULL ? s : "");
+}
+
+static void free_msg(struct live_msg *m)
+{
+    if (m == NULL)
+        return;
+    free(m->id);
+    free(m->reply_to);
+    free(m->handle);
+    free(m->name);
+    free(m->text);
+    free(m->url);
+    free(m);
+}
+
+/* Take one normalised message: new, or a later version of one we have. */
+static void take(struct ck_runconsole *rc, const struct ck_message *m)
+{
+    if (m->boost_of != NULL || grow(rc) != 0)
+        return; /* boosts are counted by the archive, never filed */
+    size_t *slot = slot_of(rc, m->id);
+    struct live_msg *lm = calloc(1, sizeof *lm);
+    if (lm == NULL)
+        return;
+    lm->id = dup0(m->id);
+    lm->reply_to = m->reply_to != NULL ? strdup(m->reply_to) : NULL;
+    lm->handle = dup0(m->author.handle);
+    lm->name = dup0(m->author.name);
+    lm->text = dup0(m->text);
+    lm->url = dup0(m->url);
+    lm->created_ms = m->created_ms;
+    if (lm->id == NULL || lm->handle == NULL || lm->name == NULL || lm->text == NULL ||
+        lm->url == NULL || (m->reply_to != NULL && lm->reply_to == NULL)) {
+        free_msg(lm);
+        return;
+    }
+    lm->g.id = lm->id;
+    lm->g.reply_to = lm->reply_to;
+    lm->g.author = lm->handle;
+    lm->g.created_ms = lm->created_ms;
+    if (rc->grouping != NULL)
+        ck_group_scan_text(ck_grouping_scanner(rc->grouping), lm->text, &lm->g);
+    if (*slot != 0) { /* an edit: the newer version replaces the older */
+        free_msg(rc->msgs[*slot - 1]);
+        rc->msgs[*slot - 1] = lm;
+    } else {
+        rc->msgs[rc->n++] = lm;
+        *slot = rc->n;
+    }
+    rc->regroup = 1;
+}
+
+/* Read the whole lines the journal gained since the last call. The journal is
+ * appended a page at a time and fsync'd, so a line without its newline is one
+ * being written: it is read next time. */
+static void read_journal(struct ck_runconsole *rc)
+{
+    FILE *f = fopen(rc->v.journal_path, "rb");
+    if (f == NULL || fseek(f, rc->journal_off, SEEK_SET) != 0) {
+        if (f != NULL)
+            fclose(f);
+        return;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] != '\n')
+            break;
+        rc->journal_off += len;
+        json_t *e = json_loadb(line, (size_t)len, 0, NULL);
+        const char *plat = json_string_value(json_object_get(e, "platform"));
+        struct ck_message m = {0};
+        if (rc->ops != NULL && plat != NULL && strcmp(plat, rc->ops->name) == 0 &&
+            rc->ops->normalise(json_object_get(e, "object"), &m, NULL) == 0)
+            take(rc, &m);
+        ck_message_finish(&m);
+        json_decref(e);
+    }
+    free(line);
+    fclose(f);
+}
+
+static int cmp_msg(const void *pa, const void *pb)
+{
+    const struct live_msg *a = *(struct live_msg *const *)pa, *b = *(struct live_msg *const *)pb;
+    if (a->created_ms != b->created_ms)
+        return a->created_ms < b->created_ms ? -1 : 1;
+    return ck_id_order(a->id, b->id);
+}
+
+static size_t posted_count(const struct ck_runconsole *rc)
+{
+    size_t n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(rc->v.state, "steps"), k, v) {
+        const char *st = json_string_value(json_object_get(v, "status"));
+        n += st != NULL && strcmp(st, "posted") == 0;
+    }
+    return n;
+}
+
+/* Grouping sees the question posts by their ids in state.json: opened again
+ * when a step went out (state.json is saved before the poster moves on). */
+static void regroup(struct ck_runconsole *rc)
+{
+    size_t posted = posted_count(rc);
+    if (rc->grouping == NULL || posted != rc->posted_seen) {
+        struct ck_grouping *g = NULL;
+        struct ck_error err = {0};
+        if (ck_grouping_open(rc->v.dir, &g, &err) != 0) {
+            ck_debug("console: grouping: %s", err.msg);
+        } else {
+            ck_grouping_close(rc->grouping);
+            rc->grouping = g;
+            rc->posted_seen = posted;
+            for (size_t i = 0; i < rc->n; i++)
+                ck_group_scan_text(ck_grouping_scanner(g), rc->msgs[i]->text, &rc->msgs[i]->g);
+            rc->regroup = 1;
+        }
+    }
+    if (!rc->regroup || rc->grouping == NULL)
+        return;
+    if (rc->n > 1)
+        qsort(rc->msgs, rc->n, sizeof *rc->msgs, cmp_msg);
+    /* Sorting moved the messages: index them afresh (stale slots would fill the table). */
+    if (rc->n_slots > 0)
+        memset(rc->slots, 0, rc->n_slots * sizeof *rc->slots);
+    for (size_t i = 0; i < rc->n; i++)
+        *slot_of(rc, rc->msgs[i]->id) = i + 1;
+    struct ck_group_msg *g = malloc((rc->n ? rc->n : 1) * sizeof *g);
+    if (g == NULL)
+        return;
+    for (size_t i = 0; i < rc->n; i++)
+        g[i] = rc->msgs[i]->g;
+    struct ck_error err = {0};
+    if (ck_grouping_assign(rc->grouping, g, rc->n, &err) == 0) {
+        for (size_t i = 0; i < rc->n; i++)
+            rc->msgs[i]->g = g[i];
+        rc->regroup = 0;
+        rc->gen++;
+    } else {
+        ck_debug("console: grouping: %s", err.msg);
+    }
+    free(g);
+}
+
+/* ---- the snapshot ----------------------------------------------------------- */
+
+static const char *kind_name(enum ck_sched_kind k)
+{
+    return k == CK_SCHED_WELCOME ? "welcome" : k == CK_SCHED_CLOSING ? "closing" : "question";
+}
+
+static json_t *message_json(const struct ck_runconsole *rc, const struct live_msg *m)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", m->id, "text", m->text,
+                          "name", m->name, "handle", m->handle, "url", m->url, "created_ms",
+                          (json_int_t)m->created_ms, "by",
+                          ck_group_by_name(m->g.by) ? ck_group_by_name(m->g.by) : "none");
+    if (o != NULL && m->reply_to != NULL) {
+        size_t *s = slot_of((struct ck_runconsole *)rc, m->reply_to);
+        json_t *ctx = json_object();
+        if (*s != 0) {
+            const struct live_msg *p = rc->msgs[*s - 1];
+            json_object_set_new(ctx, "handle", json_string(p->handle));
+            json_object_set_new(ctx, "text", json_stringn(p->text, strlen(p->text) > 140
+                                                                       ? 140 : strlen(p->text)));
+        } else {
+            json_object_set_new(ctx, "missing", json_true());
+        }
+        json_object_set_new(o, "reply_to", ctx);
+    }
+    return o;
+}
+
+static json_t *questions_json(const struct ck_runconsole *rc)
+{
+    const struct ck_session *s = rc->v.session;
+    json_t *qs = json_array();
+    for (size_t qi = 0; qi < s->n_questions; qi++) {
+        int num = s->questions[qi].number;
+        size_t answers = 0;
+        struct ck_strset people;
+        ck_strset_init(&people);
+        json_t *newest = json_array();
+        for (size_t i = rc->n; i-- > 0;) {
+            const struct live_msg *m = rc->msgs[i];
+            int in = 0;
+            for (size_t k = 0; k < m->g.n_questions; k++)
+                in |= m->g.questions[k] == num;
+            if (!in || m->g.hidden || m->g.by == CK_BY_QUESTION)
+                continue;
+            answers++;
+            ck_strset_add(&people, m->handle);
+            if (json_array_size(newest) < NEWEST)
+                json_array_append_new(newest, message_json(rc, m));
+        }
+        char label[16];
+        snprintf(label, sizeof label, "Q%d", num);
+        const char *st = ck_rc_step_status(rc, label);
+        json_t *rec = json_object_get(json_object_get(rc->v.state, "steps"), label);
+        json_t *q = json_pack("{s:i, s:s, s:s, s:b, s:I, s:I, s:o}", "number", num, "label", label,
+                              "text", s->questions[qi].text ? s->questions[qi].text : "", "asked",
+                              st != NULL && strcmp(st, "posted") == 0, "answers",
+                              (json_int_t)answers, "people", (json_int_t)people.n, "newest",
+                              newest);
+        if (q != NULL && json_is_string(json_object_get(rec, "url")))
+            json_object_set(q, "url", json_object_get(rec, "url"));
+        ck_strset_finish(&people);
+        json_array_append_new(qs, q);
+    }
+    return qs;
+}
+
+static json_t *steps_json(const struct ck_runconsole *rc, json_t **next)
+{
+    json_t *steps = json_array();
+    json_t *recs = json_object_get(rc->v.state, "steps");
+    *next = json_null();
+    for (size_t i = 0; i < rc->v.sch->n; i++) {
+        const struct ck_sched_entry *e = &rc->v.sch->entries[i];
+        if (!ck_rc_is_step(e))
+            continue;
+        char label[16];
+        ck_sched_label(e, label, sizeof label);
+        const json_t *rec = json_object_get(recs, label);
+        const char *st = json_string_value(json_object_get(rec, "status"));
+        char *text = ck_poster_text(rc->v.session, e);
+        if (st == NULL)
+            st = i < *rc->v.next_step ? "due" : "upcoming";
+        int64_t at = rc->parked != NULL && rc->parked[i] != 0 ? rc->parked[i] : e->at_ms;
+        json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:I, s:i}", "label", label, "kind",
+                              kind_name(e->kind), "number", e->number, "at_ms", (json_int_t)at, "status", st, "text", text ? text : "",
+                              "chars", (json_int_t)(text ? ck_rc_chars(text) : 0), "max",
+                              CK_RC_MAX_CHARS);
+        free(text);
+        if (o == NULL)
+            continue;
+        json_object_set_new(o, "raw", json_string(e->step && e->step->text ? e->step->text : ""));
+        for (const char *const *k = (const char *const[]){"url", "reason", "id", NULL}; *k; k++)
+            if (json_is_string(json_object_get(rec, *k)))
+                json_object_set(o, *k, json_object_get(rec, *k));
+        if (json_is_null(*next) && strcmp(st, "upcoming") == 0)
+            *next = json_pack("{s:s, s:I}", "label", label, "at_ms", (json_int_t)at);
+        json_array_append_new(steps, o);
+    }
+    return steps;
+}
+
+static json_t *capture_json(struct ck_runconsole *rc, int64_t now)
+{
+    struct ck_follower *f = *rc->v.follower;
+    struct ck_follower_stats st = {0};
+    if (f != NULL)
+        ck_follower_get_stats(f, &st);
+    if (st.pages != rc->pages_seen) {
+        rc->pages_seen = st.pages;
+        rc->last_page_ms = now;
+    }
+    json_t *c = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:s}", "state",
+                          f ? ck_follower_state_name(f) : "stopped", "streaming",
+                          f != NULL && ck_follower_streaming(f), "requests",
+                          (json_int_t)st.requests, "pages", (json_int_t)st.pages, "errors",
+                          (json_int_t)st.errors, "rate_limited", (json_int_t)st.rate_limited,
+                          "messages", (json_int_t)st.messages, "last_error", st.last_error);
+    if (c != NULL && rc->last_page_ms != 0)
+        json_object_set_new(c, "last_page_ms", json_integer(rc->last_page_ms));
+    return c;
+}
+
+void ck_rc_publish(struct ck_runconsole *rc)
+{
+    int64_t now = ck_time_now_ms();
+    const struct ck_schedule *sch = rc->v.sch;
+    const char *phase = now < sch->lead_ms    ? "waiting"
+                        : now < sch->start_ms  ? "lead"
+                        : now < sch->end_ms    ? "chat"
+                        : now < sch->grace_end_ms ? "grace"
+                                                  : "after";
+    json_t *next;
+    json_t *steps = steps_json(rc, &next);
+    if (rc->q_cache == NULL || rc->cached_gen != rc->gen) {
+        json_decref(rc->q_cache);
+        rc->q_cache = questions_json(rc);
+        rc->cached_gen = rc->gen;
+        struct ck_strset people;
+        ck_strset_init(&people);
+        rc->unfiled = 0;
+        for (size_t i = 0; i < rc->n; i++) {
+            rc->unfiled += rc->msgs[i]->g.n_questions == 0 && !rc->msgs[i]->g.hidden;
+            ck_strset_add(&people, rc->msgs[i]->handle);
+        }
+        rc->people = people.n;
+        ck_strset_finish(&people);
+    }
+    json_t *snap = json_pack(
+        "{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I}",
+        "mode", "live", "title", rc->v.session->title, "hashtag", rc->v.session->hashtag, "phase",
+        phase, "posting", rc->v.posting, "held", rc->held, "held_since_ms",
+        (json_int_t)rc->held_since_ms, "start_ms", (json_int_t)sch->start_ms, "end_ms",
+        (json_int_t)sch->end_ms, "steps", steps, "next", next, "questions",
+        json_incref(rc->q_cache), "capture", capture_json(rc, now), "messages",
+        (json_int_t)rc->n, "people", (json_int_t)rc->people, "unfiled", (json_int_t)rc->unfiled);
+    ck_console_publish(rc->con, snap);
+}
+
+/* ---- life ------------------------------------------------------------------- */
+
+struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
+                                           const struct ck_runconsole_view *v)
+{
+    struct ck_runconsole *rc = calloc(1, sizeof *rc);
+    if (rc == NULL)
+        return NULL;
+    rc->con = con;
+    rc->v = *v;
+    rc->ops = ck_platform_find(v->session->platform.type);
+    pthread_mutex_init(&rc->mu, NULL);
+    pthread_cond_init(&rc->cv, NULL);
+    uv_async_init(v->loop, &rc->async, ck_rc_on_async);
+    rc->async.data = rc;
+    ck_rc_restore(rc);
+    ck_console_set_handler(con, ck_rc_handler, rc);
+    ck_runconsole_tick(rc);
+    return rc;
+}
+
+void ck_runconsole_tick(struct ck_runconsole *rc)
+{
+    if (rc == NULL || rc->detached)
+        return;
+    if (rc->held) /* held across a restart: the runner armed the timer before */
+        uv_timer_stop(rc->v.step_timer);
+    read_journal(rc);
+    regroup(rc);
+    ck_rc_publish(rc);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    struct ck_runconsole *rc = h->data;
+    for (size_t i = 0; i < rc->n; i++)
+        free_msg(rc->msgs[i]);
+    free(rc->msgs);
+    free(rc->slots);
+    free(rc->parked);
+    json_decref(rc->q_cache);
+    ck_grouping_close(rc->grouping);
+    pthread_cond_destroy(&rc->cv);
+    pthread_mutex_destroy(&rc->mu);
+    free(rc);
+}
+
+void ck_runconsole_detach(struct ck_runconsole *rc)
+{
+    if (rc == NULL)
+        return;
+    pthread_mutex_lock(&rc->mu);
+    rc->detached = 1;
+    pthread_cond_broadcast(&rc->cv);
+    pthread_mutex_unlock(&rc->mu);
+    /* Returns once no handler runs: none can reach rc after this. */
+    ck_console_set_handler(rc->con, NULL, NULL);
+    uv_close((uv_handle_t *)&rc->async, on_async_closed);
+}
