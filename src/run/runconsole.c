@@ -136,10 +136,11 @@ static void read_journal(struct ck_runconsole *rc)
             break;
         rc->journal_off += len;
         json_t *e = json_loadb(line, (size_t)len, 0, NULL);
+        /* Every source's lines (several platforms): each read by its own platform. */
         const char *plat = json_string_value(json_object_get(e, "platform"));
+        const struct ck_platform_ops *ops = plat != NULL ? ck_platform_find(plat) : NULL;
         struct ck_message m = {0};
-        if (rc->ops != NULL && plat != NULL && strcmp(plat, rc->ops->name) == 0 &&
-            rc->ops->normalise(json_object_get(e, "object"), &m, NULL) == 0)
+        if (ops != NULL && ops->normalise(json_object_get(e, "object"), &m, NULL) == 0)
             take(rc, &m);
         ck_message_finish(&m);
         json_decref(e);
@@ -383,7 +384,6 @@ struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
         return NULL;
     rc->con = con;
     rc->v = *v;
-    rc->ops = ck_platform_find(v->session->platform.type);
     pthread_mutex_init(&rc->mu, NULL);
     pthread_cond_init(&rc->cv, NULL);
     uv_async_init(v->loop, &rc->async, ck_rc_on_async);

@@ -21,7 +21,6 @@ struct live_msg {
 struct ck_runconsole {
     struct ck_console *con;
     struct ck_runconsole_view v;
-    const struct ck_platform_ops *ops;
     uv_async_t async;
 
     /* The journal read so far. */
