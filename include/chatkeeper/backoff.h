@@ -8,7 +8,7 @@ struct ck_backoff {
     int64_t base_ms; /* first delay's upper bound, e.g. 1000 */
     int64_t cap_ms;  /* largest delay, e.g. 60000 */
     unsigned attempt;
-    uint64_t rng;    /* xorshift state, seed non-zero */
+    uint64_t rng; /* xorshift state, seed non-zero */
 };
 
 void ck_backoff_init(struct ck_backoff *b, int64_t base_ms, int64_t cap_ms, uint64_t seed);

@@ -26,7 +26,7 @@
 
 #define CK_BLUESKY_MAX_GRAPHEMES 300 /* app.bsky.feed.post text limit */
 #define CK_BLUESKY_MAX_TEXT_BYTES 3000
-#define CK_BLUESKY_MAX_LIMIT 100 /* searchPosts page size */
+#define CK_BLUESKY_MAX_LIMIT 100  /* searchPosts page size */
 #define CK_BLUESKY_MAX_ITEMS 1000 /* items kept from one answer; more are skipped */
 
 /* ---- sessions ---- */
@@ -176,13 +176,13 @@ struct ck_bluesky_ref {
 };
 
 struct ck_bluesky_post {
-    const char *repo;  /* the poster's DID */
-    const char *rkey;  /* from ck_bluesky_tid, recorded with the intent before sending */
-    const char *text;  /* valid UTF-8, at most 300 graphemes / 3000 bytes */
+    const char *repo; /* the poster's DID */
+    const char *rkey; /* from ck_bluesky_tid, recorded with the intent before sending */
+    const char *text; /* valid UTF-8, at most 300 graphemes / 3000 bytes */
     int64_t created_ms;
-    const char *const *langs; /* NULL-terminated list or NULL */
+    const char *const *langs;           /* NULL-terminated list or NULL */
     struct ck_bluesky_ref root, parent; /* both set (threading) or both NULL */
-    ck_bluesky_resolve_fn resolve; /* may be NULL: no mention facets */
+    ck_bluesky_resolve_fn resolve;      /* may be NULL: no mention facets */
     void *resolve_arg;
 };
 
@@ -199,8 +199,8 @@ int ck_bluesky_create_record_request(const char *base_url, const char *access_jw
                                      const struct ck_bluesky_post *post, struct ck_request *out,
                                      struct ck_error *err);
 /* Parse its answer {uri, cid} into new strings. CK_EHTTP / CK_EAUTH / CK_EPARSE. */
-int ck_bluesky_parse_create_record(const struct ck_response *resp, char **uri_out,
-                                   char **cid_out, struct ck_error *err);
+int ck_bluesky_parse_create_record(const struct ck_response *resp, char **uri_out, char **cid_out,
+                                   struct ck_error *err);
 
 /* Grapheme clusters in s (valid UTF-8 assumed; an invalid byte counts as
  * one). Approximate: extended clusters are built from combining marks,

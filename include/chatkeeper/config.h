@@ -19,14 +19,14 @@ enum ck_step_kind { CK_STEP_WELCOME, CK_STEP_QUESTION, CK_STEP_CLOSING, CK_STEP_
 /* One run-sheet entry. */
 struct ck_step {
     enum ck_step_kind kind;
-    int number;       /* question (or reminder) number 1..n; 0 for welcome and closing */
-    int64_t at_ms;    /* offset from start (a reminder's is negative: -before) */
-    char *text;       /* owned */
+    int number;    /* question (or reminder) number 1..n; 0 for welcome and closing */
+    int64_t at_ms; /* offset from start (a reminder's is negative: -before) */
+    char *text;    /* owned */
 };
 
 struct ck_platform_conf {
-    char *type;       /* "mastodon" or "bluesky" */
-    char *base_url;   /* no trailing slash; https://, or http:// only for loopback hosts */
+    char *type;     /* "mastodon" or "bluesky" */
+    char *base_url; /* no trailing slash; https://, or http:// only for loopback hosts */
     /* The secret: Mastodon's access token (token_env/token_file), or on
      * Bluesky the app password (password_env/password_file in the file). */
     char *token_env;  /* NULL or the name of an environment variable */
@@ -34,9 +34,9 @@ struct ck_platform_conf {
     char *handle;     /* Bluesky: the account's handle, without '@'; else NULL */
     bool streaming;   /* follow the streaming API where offered (default true) */
     /* Several sources in one session (issue 11): */
-    char *name;       /* the source's stable name: "name" as written, else "TYPE:BASE_URL"
+    char *name; /* the source's stable name: "name" as written, else "TYPE:BASE_URL"
                          (what the journal and state.json key it by) */
-    bool post;        /* the run sheet goes here: the session's "post" and not the
+    bool post;  /* the run sheet goes here: the session's "post" and not the
                          entry's "post": false */
     /* X (type "x", issue 13): token_* is the app's bearer token (reading);
      * posting uses the account's context, an OAuth 2.0 user token or OAuth
@@ -48,40 +48,40 @@ struct ck_platform_conf {
 };
 
 struct ck_session {
-    char *path;       /* the file it was loaded from */
-    char *dir;        /* that file's folder */
+    char *path; /* the file it was loaded from */
+    char *dir;  /* that file's folder */
     char *title;
     char *description; /* NULL if not given */
-    char *hashtag;    /* without '#', as given */
-    char *timezone;   /* IANA name */
-    int64_t start_ms; /* UTC */
+    char *hashtag;     /* without '#', as given */
+    char *timezone;    /* IANA name */
+    int64_t start_ms;  /* UTC */
     int64_t duration_ms, lead_ms, grace_ms;
-    struct ck_platform_conf platform; /* "platform", or the first entry of "platforms" */
+    struct ck_platform_conf platform;        /* "platform", or the first entry of "platforms" */
     struct ck_platform_conf *more_platforms; /* the other entries of "platforms", in order */
     size_t n_more_platforms;
     char **facilitators; /* "@user@domain" */
     size_t n_facilitators;
     bool post;
-    bool thread;              /* each step replies to the previous one */
-    char *question_format;    /* default "Q{n} {text} #{hashtag}" */
+    bool thread;                  /* each step replies to the previous one */
+    char *question_format;        /* default "Q{n} {text} #{hashtag}" */
     int64_t missed_step_limit_ms; /* default 10 minutes */
     bool has_welcome, has_closing;
     struct ck_step welcome, closing;
     struct ck_step *questions;
     size_t n_questions;
-    char *archive_dir;        /* as written, resolved against dir; unset: "archive" (cwd) */
-    int64_t poll_chat_ms;     /* poll interval during the chat; default 5s */
-    int64_t poll_quiet_ms;    /* poll interval in lead and grace; default 20s */
+    char *archive_dir;     /* as written, resolved against dir; unset: "archive" (cwd) */
+    int64_t poll_chat_ms;  /* poll interval during the chat; default 5s */
+    int64_t poll_quiet_ms; /* poll interval in lead and grace; default 20s */
     /* "reminders": [{"before": "1d", "text": "..."}], in the file's order; the
      * text is a template ({{title}}, {{hashtag}}, {{agenda_url}}, {{date}},
      * {{time}}), checked at load. */
     struct ck_step *reminders;
     size_t n_reminders;
-    char *agenda_url;         /* NULL, or where the agenda is published ({{agenda_url}}) */
-    char *alert_webhook;      /* "alerts": {"webhook": URL, "email": ADDRESS}; NULL each */
+    char *agenda_url;    /* NULL, or where the agenda is published ({{agenda_url}}) */
+    char *alert_webhook; /* "alerts": {"webhook": URL, "email": ADDRESS}; NULL each */
     char *alert_email;
-    json_t *json;             /* the document as parsed (new reference, owned) */
-    bool imported;            /* import mode (ck_session_load_import): platform may be absent */
+    json_t *json;  /* the document as parsed (new reference, owned) */
+    bool imported; /* import mode (ck_session_load_import): platform may be absent */
 };
 
 /* Load and validate path. On error s is left finished (nothing to free), err

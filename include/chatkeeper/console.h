@@ -28,10 +28,10 @@
 struct ck_console;
 
 struct ck_console_opts {
-    const char *addr;   /* dotted IPv4; NULL: 127.0.0.1 */
-    int port;           /* 0: a free port */
-    bool public_ok;     /* a non-loopback addr is refused unless this is set */
-    const char *title;  /* shown before the first snapshot; borrowed, may be NULL */
+    const char *addr;  /* dotted IPv4; NULL: 127.0.0.1 */
+    int port;          /* 0: a free port */
+    bool public_ok;    /* a non-loopback addr is refused unless this is set */
+    const char *title; /* shown before the first snapshot; borrowed, may be NULL */
 };
 
 /* A control from the page: body is the POSTed text (len bytes, NUL-terminated;

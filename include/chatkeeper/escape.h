@@ -26,7 +26,7 @@ struct ck_atomic_file;
  * ck_sink_finish reports it, so renderers need not check each write. */
 struct ck_sink {
     struct ck_atomic_file *file; /* NULL for memory */
-    char *buf; /* memory: the NUL-terminated contents (owned); file: what is
+    char *buf;                   /* memory: the NUL-terminated contents (owned); file: what is
                   not yet handed to the file, in a buffer of cap bytes */
     size_t len, cap;
     int rc; /* first error, 0 if none */

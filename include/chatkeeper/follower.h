@@ -73,7 +73,7 @@ struct ck_follower_conf {
     const char *source_name;
     int first_source;
     const char *state_key, *steps_key;
-    int overlap;    /* statuses re-read behind the cursor; default 20 */
+    int overlap;        /* statuses re-read behind the cursor; default 20 */
     int64_t overlap_ms; /* CK_PAGING_CURSOR platforms: each poll re-reads the posts created
                          * this long before the newest one seen; default 10 minutes */
     /* A sign-in platform answered that the token ran out: called (may be

@@ -78,12 +78,12 @@ struct ck_group_msg {
     /* filled by ck_group_scan_text() (or by hand in tests) */
     uint8_t tags[CK_GROUP_MAX_TAGS]; /* explicit answer numbers, in text order, distinct */
     uint8_t n_tags;
-    uint8_t q_mention;  /* first "Qn" in the text (a question post if a facilitator's), else 0 */
-    uint8_t flags;      /* CK_GROUP_F_* */
-    uint8_t chatter;    /* CK_GROUP_CHATTER_* */
-    uint8_t content_q;  /* question number sharing most words with the text, else 0 */
+    uint8_t q_mention; /* first "Qn" in the text (a question post if a facilitator's), else 0 */
+    uint8_t flags;     /* CK_GROUP_F_* */
+    uint8_t chatter;   /* CK_GROUP_CHATTER_* */
+    uint8_t content_q; /* question number sharing most words with the text, else 0 */
     uint8_t hits[CK_GROUP_MAX_CONTENT]; /* shared words per conf question (by index) */
-    uint32_t text_hash; /* of the whole text, when CK_GROUP_F_OTAG; else 0 */
+    uint32_t text_hash;                 /* of the whole text, when CK_GROUP_F_OTAG; else 0 */
     bool back; /* opens with "Re:" or "back to": goes back to an earlier point */
 
     /* results of ck_group_assign() */
@@ -94,9 +94,9 @@ struct ck_group_msg {
 };
 
 struct ck_group_question {
-    int number;         /* 1..CK_GROUP_MAX_NUMBER */
-    const char *text;   /* the run sheet's text, may be NULL */
-    int64_t at_ms;      /* scheduled time, 0 when unknown */
+    int number;            /* 1..CK_GROUP_MAX_NUMBER */
+    const char *text;      /* the run sheet's text, may be NULL */
+    int64_t at_ms;         /* scheduled time, 0 when unknown */
     const char *posted_id; /* from state.json's posted steps, may be NULL */
     /* The same step posted on the session's other sources (issue 11:
      * state.json's "steps:NAME"), NULL entries allowed. */
@@ -129,8 +129,7 @@ void ck_group_scanner_destroy(struct ck_group_scanner *s); /* NULL is a no-op */
 /* Read one message's plain text (UTF-8, borrowed, may be NULL) into m's scan
  * fields, which it overwrites; sets m->boost for an old-style "RT @x:"
  * retweet and leaves it alone otherwise. Can't fail; no allocation. */
-void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
-                        struct ck_group_msg *m);
+void ck_group_scan_text(const struct ck_group_scanner *s, const char *text, struct ck_group_msg *m);
 
 /* Fill questions, n_questions, by and hidden of every message.
  * msgs: sorted oldest first (created_ms, then id); a reply's parent may still

@@ -65,7 +65,7 @@ int ck_journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *
  * jansson allocated once it returns (no copy, no reference, no new JSON value
  * kept): the trees are built in one reused block (jarena.h) instead of a
  * hundred mallocs and frees a line. The archive reads a million lines so. */
-int ck_journal_read_transient(const char *path, ck_journal_line_cb cb, void *arg,
-                              size_t *n_corrupt, struct ck_error *err);
+int ck_journal_read_transient(const char *path, ck_journal_line_cb cb, void *arg, size_t *n_corrupt,
+                              struct ck_error *err);
 
 #endif

@@ -39,10 +39,10 @@ struct ck_timeline_query {
  * does not parse, is not an object or has no non-empty string id is skipped
  * (counted, and the first reason kept for the log), and the rest are kept. */
 struct ck_page {
-    json_t *items;     /* new reference: array of raw objects, in the API's order */
-    char *older; /* opaque cursor of the next older page (Link rel="next", Bluesky's
+    json_t *items; /* new reference: array of raw objects, in the API's order */
+    char *older;   /* opaque cursor of the next older page (Link rel="next", Bluesky's
                   * cursor, X's next_token), or NULL at the end */
-    char *newer; /* opaque cursor of the next newer page (Link rel="prev"), or NULL */
+    char *newer;   /* opaque cursor of the next newer page (Link rel="prev"), or NULL */
     /* Per item of items: 1 when bytes inside it were repaired (its journal line
      * says so); NULL when nothing was. */
     unsigned char *repaired;
@@ -117,10 +117,10 @@ struct ck_post_ref {
 /* A post to send. Strings borrowed. */
 struct ck_post {
     const char *text;
-    const char *key;     /* from post_key, recorded with the intent before sending */
-    const char *account; /* the signed-in account (Bluesky: the DID), or NULL */
+    const char *key;                   /* from post_key, recorded with the intent before sending */
+    const char *account;               /* the signed-in account (Bluesky: the DID), or NULL */
     struct ck_post_ref reply_to, root; /* root: the thread's first post (Bluesky) */
-    int64_t created_ms;  /* the record's creation time (Bluesky), UTC ms */
+    int64_t created_ms;                /* the record's creation time (Bluesky), UTC ms */
 };
 
 /* A post the server made (or found): new strings, free with ck_posted_finish. */
@@ -170,8 +170,7 @@ struct ck_platform_ops {
      * bytes repaired and bad items skipped as for a timeline page (repaired
      * marks every item when any byte of the response was). CK_EPARSE when
      * there is no descendants array; CK_EHTTP as for the timeline. */
-    int (*parse_context)(const struct ck_response *resp, struct ck_page *out,
-                         struct ck_error *err);
+    int (*parse_context)(const struct ck_response *resp, struct ck_page *out, struct ck_error *err);
     /* The raw object's id (borrowed) or NULL. */
     const char *(*item_id)(const json_t *raw);
     /* When the object was created (UTC ms), or INT64_MIN when unknown. */
@@ -218,8 +217,7 @@ struct ck_platform_ops {
     int (*post_request)(const char *base_url, const char *token, const struct ck_post *p,
                         struct ck_request *out, struct ck_error *err);
     /* Its answer: 0 and *out filled, or CK_EHTTP/CK_EAUTH/CK_EPARSE/CK_ENOMEM. */
-    int (*parse_post)(const struct ck_response *resp, struct ck_posted *out,
-                      struct ck_error *err);
+    int (*parse_post)(const struct ck_response *resp, struct ck_posted *out, struct ck_error *err);
     /* CK_ONCE_RECORD_KEY only (else NULL): ask whether the post p->key names
      * exists; parse: 0 and *out filled (it was made), CK_ENOTFOUND (never
      * made: safe to send), another code (ask again later). */

@@ -41,9 +41,9 @@ struct ck_poster_conf {
     const struct ck_session *session;   /* borrowed */
     const struct ck_schedule *schedule; /* borrowed */
     const struct ck_platform_ops *ops;
-    const char *token;                  /* borrowed, required; a sign-in platform's
+    const char *token;   /* borrowed, required; a sign-in platform's
                                          * buffer rewritten in place on refresh */
-    const char *account;                /* borrowed: the signed-in account (Bluesky DID) */
+    const char *account; /* borrowed: the signed-in account (Bluesky DID) */
     /* An answer said the token ran out (may be NULL): refresh it in place. */
     void (*auth_expired)(void *arg);
     void *auth_arg;
@@ -89,8 +89,7 @@ int ck_poster_busy(const struct ck_poster *p);
 char *ck_poster_text(const struct ck_session *s, const struct ck_sched_entry *e);
 
 /* The idempotency key of a step: stable for the same session and step. buf >= 64. */
-void ck_poster_key(const struct ck_session *s, const struct ck_sched_entry *e, char *buf,
-                   size_t n);
+void ck_poster_key(const struct ck_session *s, const struct ck_sched_entry *e, char *buf, size_t n);
 
 /* Stop retrying; free after the loop delivers the close; a transfer in flight
  * is ignored when it completes or is cancelled. */

@@ -53,5 +53,4 @@ struct ck_publish_opts {
  * not with JSON), CK_ENET/CK_ETIMEDOUT, or another negative code. */
 int ck_publish_session(const char *dir, const struct ck_publish_opts *opts, struct ck_error *err);
 
-
 #endif

@@ -15,10 +15,10 @@
 #define CK_RATELIMIT_MAX_WAIT_MS (15 * 60000LL)
 
 struct ck_ratelimit {
-    bool known;        /* headers seen at least once */
+    bool known; /* headers seen at least once */
     long limit;
     long remaining;
-    int64_t reset_ms;  /* when the window resets (UTC ms), at most now + MAX_WAIT */
+    int64_t reset_ms;         /* when the window resets (UTC ms), at most now + MAX_WAIT */
     int64_t blocked_until_ms; /* after a 429: no request before this (capped too) */
     /* Set by each ck_ratelimit_update: the time the server asked for when it
      * lay beyond the cap (so the caller can say so), else 0. */

@@ -52,7 +52,7 @@ struct ck_record {
     int64_t questions[CK_RECORD_MAX_QUESTIONS];
     uint8_t n_questions;
     const char *assigned_by;
-    uint8_t nulls;       /* CK_RECORD_NULL_* */
+    uint8_t nulls;        /* CK_RECORD_NULL_* */
     char created_buf[32]; /* created_at's storage when the record made it */
 };
 

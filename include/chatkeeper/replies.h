@@ -26,8 +26,8 @@ struct ck_replies_conf {
     const char *journal_path;     /* read once to find the threads */
     const char *source_name;      /* only this source's lines (journal.h); NULL: all */
     int first_source;
-    const json_t *extra_roots;    /* borrowed array of ids (posted run-sheet steps), or NULL */
-    const json_t *reply_hints;    /* borrowed array of [id, replies_count] fresher than
+    const json_t *extra_roots; /* borrowed array of ids (posted run-sheet steps), or NULL */
+    const json_t *reply_hints; /* borrowed array of [id, replies_count] fresher than
                                      the journal's copies (from the sweep), or NULL */
     int64_t window_start_ms, window_end_ms;
     int64_t deadline_ms;

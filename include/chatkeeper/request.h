@@ -13,11 +13,11 @@
 
 /* A request as data. All strings are owned by the request (ck_request_finish frees them). */
 struct ck_request {
-    char method[8];                           /* "GET", "POST", ... */
-    char *url;                                /* absolute */
-    char *headers[CK_REQUEST_MAX_HEADERS];    /* "Name: value" */
+    char method[8];                        /* "GET", "POST", ... */
+    char *url;                             /* absolute */
+    char *headers[CK_REQUEST_MAX_HEADERS]; /* "Name: value" */
     size_t n_headers;
-    char *body;                               /* NULL for none */
+    char *body; /* NULL for none */
     size_t body_len;
 };
 
@@ -31,8 +31,8 @@ struct ck_header {
 };
 
 struct ck_response {
-    long status;              /* HTTP status, 0 when no response */
-    char *body;               /* NUL-terminated, body_len bytes before the NUL */
+    long status; /* HTTP status, 0 when no response */
+    char *body;  /* NUL-terminated, body_len bytes before the NUL */
     size_t body_len;
     struct ck_header *headers; /* of the final response only */
     size_t n_headers;

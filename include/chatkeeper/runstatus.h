@@ -12,16 +12,16 @@
 #include <stdint.h>
 
 struct ck_run_status {
-    const char *clock; /* local wall time, "19:03:12"; borrowed */
-    const char *phase; /* "waiting", "lead", "chat", "grace", "sweeping", ...; borrowed */
-    const char *step;  /* label of the last step that was due ("Q3"), or NULL */
-    const char *next;  /* what comes next ("Q4", "following starts", "the chat ends"), or NULL */
-    int64_t next_in_ms;  /* until next; shown rounded up to the second */
-    int following;       /* 0 before following starts: no counts are shown then */
-    size_t messages;     /* distinct messages captured */
-    size_t people;       /* distinct authors */
-    size_t failing;      /* requests failed since the last good page (0: all is well) */
-    int rate_limited;    /* 1 while pacing holds a request back for a 429 */
+    const char *clock;  /* local wall time, "19:03:12"; borrowed */
+    const char *phase;  /* "waiting", "lead", "chat", "grace", "sweeping", ...; borrowed */
+    const char *step;   /* label of the last step that was due ("Q3"), or NULL */
+    const char *next;   /* what comes next ("Q4", "following starts", "the chat ends"), or NULL */
+    int64_t next_in_ms; /* until next; shown rounded up to the second */
+    int following;      /* 0 before following starts: no counts are shown then */
+    size_t messages;    /* distinct messages captured */
+    size_t people;      /* distinct authors */
+    size_t failing;     /* requests failed since the last good page (0: all is well) */
+    int rate_limited;   /* 1 while pacing holds a request back for a 429 */
 };
 
 /* Write the status line into buf (always NUL-terminated when n > 0), e.g.

@@ -9,25 +9,25 @@
 #include "chatkeeper/config.h"
 
 enum ck_sched_kind {
-    CK_SCHED_LEAD,    /* start - lead: following begins */
+    CK_SCHED_LEAD, /* start - lead: following begins */
     CK_SCHED_WELCOME,
     CK_SCHED_QUESTION,
     CK_SCHED_CLOSING,
-    CK_SCHED_END,     /* start + duration */
-    CK_SCHED_GRACE,   /* end + grace: following stops */
+    CK_SCHED_END,      /* start + duration */
+    CK_SCHED_GRACE,    /* end + grace: following stops */
     CK_SCHED_REMINDER, /* start - before: a reminder (number 1..n), before the lead or in it */
 };
 
 struct ck_sched_entry {
     enum ck_sched_kind kind;
-    int number;                /* question number, else 0 */
-    int64_t at_ms;             /* UTC */
+    int number;                 /* question number, else 0 */
+    int64_t at_ms;              /* UTC */
     const struct ck_step *step; /* borrowed from the session; NULL for LEAD/END/GRACE */
 };
 
 struct ck_schedule {
     int64_t lead_ms, start_ms, end_ms, grace_end_ms; /* UTC */
-    struct ck_sched_entry *entries; /* sorted by at_ms (stable: run-sheet order) */
+    struct ck_sched_entry *entries;                  /* sorted by at_ms (stable: run-sheet order) */
     size_t n;
 };
 

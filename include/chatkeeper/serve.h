@@ -25,7 +25,7 @@
 #include <stdio.h>
 
 struct ck_serve_opts {
-    char **paths;            /* series or session files (borrowed) */
+    char **paths; /* series or session files (borrowed) */
     size_t n_paths;
     double speed;            /* >= 1: serve's clock runs this much faster (rehearsals, tests) */
     int64_t start_at_ms;     /* 0, or serve's clock reads this when it starts */

@@ -150,7 +150,7 @@ struct ck_sim_entry {
     char *language;                     /* owned */
     char *visibility;                   /* owned */
     int has_hashtag;
-    int late; /* got a fault's late visibility */
+    int late;      /* got a fault's late visibility */
     char *text;    /* owned: plain text, as Bluesky shows the post */
     int home;      /* CK_SIM_HOME_*: which API shows it (with opts.bluesky_share) */
     char rkey[16]; /* Bluesky record key: a TID of created_ms, or the one createRecord got */

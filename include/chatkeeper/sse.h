@@ -32,14 +32,14 @@ struct ck_sse_event {
 typedef int (*ck_sse_event_cb)(const struct ck_sse_event *ev, void *arg);
 
 struct ck_sse_parser {
-    struct ck_sbuf line;  /* the line being read */
-    struct ck_sbuf data;  /* the event's data so far */
-    char event[64];       /* the event's name so far ("" = none) */
+    struct ck_sbuf line; /* the line being read */
+    struct ck_sbuf data; /* the event's data so far */
+    char event[64];      /* the event's name so far ("" = none) */
     int has_data;
-    int after_cr;         /* the last byte fed was CR: a following LF belongs to it */
-    size_t max_event;     /* bytes in one line or event's data; larger: CK_ETOOBIG */
-    size_t comments;      /* comment lines seen (heartbeats) */
-    size_t events;        /* events dispatched */
+    int after_cr;     /* the last byte fed was CR: a following LF belongs to it */
+    size_t max_event; /* bytes in one line or event's data; larger: CK_ETOOBIG */
+    size_t comments;  /* comment lines seen (heartbeats) */
+    size_t events;    /* events dispatched */
 };
 
 /* max_event 0: 1 MiB. */

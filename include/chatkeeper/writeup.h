@@ -89,8 +89,8 @@ int ck_writeup_load(const char *dir, struct ck_session *s, struct ck_writeup_dig
 /* DIR/deleted.json into *deleted (new; an empty array when the file is
  * absent) and a new empty *digest for s (borrowed), for records to be added
  * one by one. On error nothing needs freeing. */
-int ck_writeup_begin(const char *dir, const struct ck_session *s,
-                     struct ck_writeup_digest **digest, json_t **deleted, struct ck_error *err);
+int ck_writeup_begin(const char *dir, const struct ck_session *s, struct ck_writeup_digest **digest,
+                     json_t **deleted, struct ck_error *err);
 
 /* Write DIR/writeup.md and DIR/writeup.html from a finished digest (s and
  * deleted as ck_writeup_begin had them). */

@@ -27,11 +27,11 @@
 #include "chatkeeper/request.h"
 #include "chatkeeper/ratelimit.h"
 
-#define CK_X_MAX_WEIGHTED 280  /* a tweet's weighted length limit (twitter-text config v3) */
-#define CK_X_URL_WEIGHT 23     /* every URL counts as a t.co link */
-#define CK_X_MAX_RESULTS 100   /* search/recent page size */
+#define CK_X_MAX_WEIGHTED 280 /* a tweet's weighted length limit (twitter-text config v3) */
+#define CK_X_URL_WEIGHT 23    /* every URL counts as a t.co link */
+#define CK_X_MAX_RESULTS 100  /* search/recent page size */
 #define CK_X_MIN_RESULTS 10
-#define CK_X_MAX_QUERY 512     /* query length on the self-serve tiers */
+#define CK_X_MAX_QUERY 512 /* query length on the self-serve tiers */
 
 /* ---- pages: an API answer into journal objects ---- */
 
@@ -70,10 +70,10 @@ struct ck_x_search {
     const char *hashtag;
     const char *conversation_id;
     bool retweets;
-    const char *since_id;   /* NULL: none. Newer than this id */
-    const char *until_id;   /* NULL: none. Older than this id */
-    int64_t start_ms;       /* INT64_MIN: none. Sent as YYYY-MM-DDTHH:MM:SSZ (seconds) */
-    int64_t end_ms;         /* INT64_MIN: none */
+    const char *since_id; /* NULL: none. Newer than this id */
+    const char *until_id; /* NULL: none. Older than this id */
+    int64_t start_ms;     /* INT64_MIN: none. Sent as YYYY-MM-DDTHH:MM:SSZ (seconds) */
+    int64_t end_ms;       /* INT64_MIN: none */
     /* INT64_MIN: none. When set, the window is clamped to what X accepts at
      * now_ms: end_time at least 10 s in the past, start_time within the last
      * 7 days (a minute spare); a window that clamps to nothing is CK_EINVAL. */
@@ -107,15 +107,15 @@ int ck_x_tweet_request(const char *base_url, const char *bearer, const char *id,
                        struct ck_request *out, struct ck_error *err);
 
 struct ck_x_page {
-    json_t *items;    /* new reference: ck_x_page_items of the answer (objects with an id) */
-    size_t n_own;     /* the first n_own items are the answer's own tweets */
-    char *next_token; /* meta.next_token: more (older) results, or NULL */
-    char *newest_id;  /* meta.newest_id, or NULL: the next poll's since_id */
-    char *oldest_id;  /* meta.oldest_id, or NULL */
-    long result_count; /* meta.result_count; -1 when the page has none (never trusted) */
-    size_t n_errors;   /* "errors" beside "data": objects X could not show */
+    json_t *items;         /* new reference: ck_x_page_items of the answer (objects with an id) */
+    size_t n_own;          /* the first n_own items are the answer's own tweets */
+    char *next_token;      /* meta.next_token: more (older) results, or NULL */
+    char *newest_id;       /* meta.newest_id, or NULL: the next poll's since_id */
+    char *oldest_id;       /* meta.oldest_id, or NULL */
+    long result_count;     /* meta.result_count; -1 when the page has none (never trusted) */
+    size_t n_errors;       /* "errors" beside "data": objects X could not show */
     char first_error[160]; /* the first one's title and detail, control bytes as ' ', or "" */
-    size_t skipped;    /* data items left out: not an object, no decimal string id */
+    size_t skipped;        /* data items left out: not an object, no decimal string id */
 };
 void ck_x_page_finish(struct ck_x_page *p);
 
@@ -126,8 +126,7 @@ void ck_x_page_finish(struct ck_x_page *p);
  * CK_EAUTH (401, 403), CK_ERATELIMIT (429), CK_EHTTP (others); a body that
  * is not a JSON object CK_EPARSE. Status 0 is taken as 2xx (tests, saved
  * pages). On failure *out is zeroed. */
-int ck_x_parse_search(const struct ck_response *resp, struct ck_x_page *out,
-                      struct ck_error *err);
+int ck_x_parse_search(const struct ck_response *resp, struct ck_x_page *out, struct ck_error *err);
 
 /* x-rate-limit-limit / -remaining / -reset (epoch seconds) into rl (known =
  * true; the reset capped at now_ms + CK_RATELIMIT_MAX_WAIT_MS, as
@@ -158,9 +157,8 @@ char *ck_x_oauth_encode(const char *s);
  * parameters and the extra name/value pairs params (n_params pairs, e.g. a
  * form body's; may be NULL), sorted by encoded name then value. New string
  * or NULL (out of memory, or a URL that is not absolute http(s)). */
-char *ck_x_oauth1_base_string(const char *method, const char *url,
-                              const char *const *oauth_params, size_t n_oauth,
-                              const char *const *params, size_t n_params);
+char *ck_x_oauth1_base_string(const char *method, const char *url, const char *const *oauth_params,
+                              size_t n_oauth, const char *const *params, size_t n_params);
 
 /* The value of the Authorization header for a request signed with k:
  * "OAuth oauth_consumer_key=..., oauth_nonce=..., oauth_signature=...,
@@ -176,10 +174,10 @@ int ck_x_oauth1_header(const struct ck_x_oauth1 *k, const char *method, const ch
 /* How a post is authorised: a user-context token (OAuth 2.0 bearer), or
  * OAuth 1.0a keys with the request's nonce and timestamp. Exactly one. */
 struct ck_x_auth {
-    const char *user_token;          /* OAuth 2.0 user access token, or NULL */
+    const char *user_token;           /* OAuth 2.0 user access token, or NULL */
     const struct ck_x_oauth1 *oauth1; /* or these */
-    const char *nonce;               /* for oauth1 */
-    int64_t timestamp;               /* for oauth1, epoch seconds */
+    const char *nonce;                /* for oauth1 */
+    int64_t timestamp;                /* for oauth1, epoch seconds */
 };
 
 /* POST {base_url}/2/tweets with {"text": text} and, when reply_to is set,
@@ -191,13 +189,13 @@ int ck_x_post_request(const char *base_url, const struct ck_x_auth *auth, const 
 
 enum ck_x_post_error {
     CK_X_POST_OK = 0,
-    CK_X_POST_AUTH,       /* 401: bad or expired token, bad signature: fix the credentials */
-    CK_X_POST_READ_ONLY,  /* 403: the app or token may not write (oauth1-permissions) */
-    CK_X_POST_DUPLICATE,  /* 403: "duplicate content": this text was posted already */
-    CK_X_POST_FORBIDDEN,  /* 403: another refusal (suspended account, ...) */
+    CK_X_POST_AUTH,         /* 401: bad or expired token, bad signature: fix the credentials */
+    CK_X_POST_READ_ONLY,    /* 403: the app or token may not write (oauth1-permissions) */
+    CK_X_POST_DUPLICATE,    /* 403: "duplicate content": this text was posted already */
+    CK_X_POST_FORBIDDEN,    /* 403: another refusal (suspended account, ...) */
     CK_X_POST_RATE_LIMITED, /* 429: wait for x-rate-limit-reset */
-    CK_X_POST_SERVER,     /* 5xx: may or may not have been posted: look before retrying */
-    CK_X_POST_OTHER,      /* another status, or a 2xx without data.id */
+    CK_X_POST_SERVER,       /* 5xx: may or may not have been posted: look before retrying */
+    CK_X_POST_OTHER,        /* another status, or a 2xx without data.id */
 };
 
 /* Parse a POST /2/tweets answer (201 {"data": {"id", "text"}}) into *id_out

@@ -121,13 +121,13 @@ static uint64_t key_hash(uint8_t platform, const char *s, size_t len)
 
 #define KEY_AT(base, stride, i)                                                                    \
     ((const struct ck_archive_key *)(const void *)((const char *)(base) + (i) * (stride)))
-#define SLOT_INDEX(v) ((uint32_t)(v) - 1)
-#define SLOT_TAG(h) ((h) & 0xFFFFFFFF00000000ULL)
+#define SLOT_INDEX(v) ((uint32_t)(v)-1)
+#define SLOT_TAG(h) ((h)&0xFFFFFFFF00000000ULL)
 
 /* The slot holding (platform, s), whose hash is h, or the empty slot where it
  * would go. */
-static uint64_t *table_slot(const struct table *t, const void *base, size_t stride, uint8_t platform,
-                            const char *s, size_t len, uint64_t h)
+static uint64_t *table_slot(const struct table *t, const void *base, size_t stride,
+                            uint8_t platform, const char *s, size_t len, uint64_t h)
 {
     size_t mask = t->n_slots - 1;
     for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
@@ -214,7 +214,8 @@ static int author_index(struct build *b, uint8_t platform, const char *id, uint3
     if (table_reserve(&b->by_author, b->authors, sizeof *b->authors, b->n_authors) != 0)
         return CK_ENOMEM;
     uint64_t h = key_hash(platform, id, len);
-    uint64_t *slot = table_slot(&b->by_author, b->authors, sizeof *b->authors, platform, id, len, h);
+    uint64_t *slot =
+        table_slot(&b->by_author, b->authors, sizeof *b->authors, platform, id, len, h);
     if (*slot == 0) {
         struct ck_archive_key k = {.len = (uint32_t)len, .platform = platform};
         if (len > UINT32_MAX || arena_add(&b->author_ids, id, len, &k.off) != 0 ||
@@ -326,8 +327,7 @@ static int uri_lookup(struct build *b, uint8_t platform, const struct ck_message
     if (m->uri == NULL || m->uri[0] == '\0')
         return 0;
     size_t len = strlen(m->uri);
-    if (len > UINT32_MAX ||
-        table_reserve(&b->by_uri, b->uris, sizeof *b->uris, b->n_uris) != 0)
+    if (len > UINT32_MAX || table_reserve(&b->by_uri, b->uris, sizeof *b->uris, b->n_uris) != 0)
         return CK_ENOMEM;
     uint64_t h = key_hash(platform, m->uri, len);
     uint64_t *slot = table_slot(&b->by_uri, b->uris, sizeof *b->uris, platform, m->uri, len, h);
@@ -371,8 +371,8 @@ static int add_message(struct build *b, const struct ck_message *m, size_t linen
     size_t at = u != NULL && !fresh ? u->entry : *slot != 0 ? SLOT_INDEX(*slot) : SIZE_MAX;
     /* The same id under another uri: two instances' ids that collide, not
      * one post (an entry without a uri is the same post, read without it). */
-    bool collision = u != NULL && fresh && at != SIZE_MAX &&
-                     (b->msgs[at].id.flags & CK_ARCHIVE_F_URI) != 0;
+    bool collision =
+        u != NULL && fresh && at != SIZE_MAX && (b->msgs[at].id.flags & CK_ARCHIVE_F_URI) != 0;
     if (collision)
         at = SIZE_MAX;
     if (at != SIZE_MAX) {

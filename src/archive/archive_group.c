@@ -47,8 +47,8 @@ static int make_conf(const struct ck_session *s, const json_t *state,
                      struct ck_group_conf *c)
 {
     struct ck_group_question *qs = calloc(s->n_questions ? s->n_questions : 1, sizeof *qs);
-    const char **more = calloc((s->n_questions ? s->n_questions : 1) * CK_ARCHIVE_MAX_SOURCES,
-                               sizeof *more);
+    const char **more =
+        calloc((s->n_questions ? s->n_questions : 1) * CK_ARCHIVE_MAX_SOURCES, sizeof *more);
     if (qs == NULL || more == NULL) {
         free(qs);
         free(more);

@@ -25,9 +25,9 @@ struct ck_archive_key {
 
 struct ck_archive_entry {
     struct ck_archive_key id;
-    uint32_t author;    /* index into authors */
-    uint32_t rec_len;   /* record length in the spill (record.h's binary form) */
-    uint64_t rec_off;   /* record offset in the spill */
+    uint32_t author;  /* index into authors */
+    uint32_t rec_len; /* record length in the spill (record.h's binary form) */
+    uint64_t rec_off; /* record offset in the spill */
     int64_t created_ms;
     int64_t version_ms; /* edited_at, or INT64_MIN if never edited */
 };

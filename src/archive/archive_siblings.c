@@ -102,8 +102,8 @@ static int siblings(const char *dir, struct sibling **out, size_t *n_out, int64_
     struct dirent *e;
     while (rc == 0 && (e = readdir(d)) != NULL) {
         char sub[PATH_MAX], real[PATH_MAX];
-        int k = snprintf(sub, sizeof sub, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent,
-                         e->d_name);
+        int k =
+            snprintf(sub, sizeof sub, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent, e->d_name);
         int64_t start;
         if (e->d_name[0] == '.' || k < 0 || (size_t)k >= sizeof sub ||
             realpath(sub, real) == NULL || strcmp(real, self) == 0 ||

@@ -205,8 +205,9 @@ static int hide_boosts_of_hidden(struct writer *b, struct spill_map *sm, struct 
 
 /* The messages that stay (grouping hides some: overrides, opt-outs, deleted
  * posts), with their grouping; *n_kept of them (new). */
-static int keep_grouped(const struct writer *b, const struct ck_group_msg *g, struct kept **kept_out,
-                        size_t *n_kept, size_t *hidden, struct ck_error *err)
+static int keep_grouped(const struct writer *b, const struct ck_group_msg *g,
+                        struct kept **kept_out, size_t *n_kept, size_t *hidden,
+                        struct ck_error *err)
 {
     struct kept *kept = malloc((b->n + 1) * sizeof *kept);
     if (kept == NULL)
@@ -219,7 +220,8 @@ static int keep_grouped(const struct writer *b, const struct ck_group_msg *g, st
             continue;
         }
         struct kept *k = &kept[(*n_kept)++];
-        *k = (struct kept){.entry = (uint32_t)i, .n_questions = g[i].n_questions, .by = (uint8_t)g[i].by};
+        *k = (struct kept){
+            .entry = (uint32_t)i, .n_questions = g[i].n_questions, .by = (uint8_t)g[i].by};
         memcpy(k->questions, g[i].questions, sizeof k->questions);
     }
     return 0;

@@ -44,7 +44,7 @@ struct imp {
     struct ck_strset seen; /* ids of our platform already in the journal */
     struct ck_import_stats *st;
     const char *file;
-    size_t lineno; /* 0 for a file read whole */
+    size_t lineno;  /* 0 for a file read whole */
     size_t reports; /* in this file */
     struct ck_error *err;
 };
@@ -130,7 +130,8 @@ static void note_errors(struct imp *im, const json_t *page)
         return;
     const char *detail = json_string_value(json_object_get(json_array_get(errors, 0), "detail"));
     char what[300];
-    snprintf(what, sizeof what, "the page reports %zu API error%s beside its tweets (first: %.120s)",
+    snprintf(what, sizeof what,
+             "the page reports %zu API error%s beside its tweets (first: %.120s)",
              json_array_size(errors), json_array_size(errors) == 1 ? "" : "s",
              detail != NULL ? detail : "no detail");
     for (char *p = what; *p != '\0'; p++)

@@ -55,7 +55,8 @@ enum ck_import_kind ck_import_classify(const json_t *v)
         return CK_IMPORT_BLUESKY;
     const json_t *posts = json_object_get(v, "posts");
     const json_t *feed = json_object_get(v, "feed");
-    if ((json_is_array(posts) && (json_array_size(posts) == 0 || at_uri(json_array_get(posts, 0)))) ||
+    if ((json_is_array(posts) &&
+         (json_array_size(posts) == 0 || at_uri(json_array_get(posts, 0)))) ||
         (json_is_array(feed) && at_uri(json_object_get(json_array_get(feed, 0), "post"))) ||
         at_uri(json_object_get(json_object_get(v, "thread"), "post")))
         return CK_IMPORT_BLUESKY;
@@ -198,21 +199,21 @@ static int refuse(struct ck_src *src, const struct ck_sniff *sn, size_t i, size_
     if (kf == NULL || (format != NULL && strcmp(kf, format) == 0)) {
         /* Nothing known in it, or known things only after a long unreadable start. */
         if (f->whole)
-            return ck_error_set(err, CK_EPARSE,
-                                "%s: nothing to import: no Mastodon status, Bluesky post or tweet in "
-                                "its JSON",
-                                name);
-        return ck_error_set(err, CK_EPARSE,
-                            "%s: nothing to import: %zu of its %zu lines hold a Mastodon status, "
-                            "a Bluesky post or a tweet (%zu are not JSON)",
-                            name,
-                            of_format(f, "mastodon") + of_format(f, "bluesky") +
-                                of_format(f, "twarc"),
-                            f->lines,
-                            f->not_json);
+            return ck_error_set(
+                err, CK_EPARSE,
+                "%s: nothing to import: no Mastodon status, Bluesky post or tweet in "
+                "its JSON",
+                name);
+        return ck_error_set(
+            err, CK_EPARSE,
+            "%s: nothing to import: %zu of its %zu lines hold a Mastodon status, "
+            "a Bluesky post or a tweet (%zu are not JSON)",
+            name, of_format(f, "mastodon") + of_format(f, "bluesky") + of_format(f, "twarc"),
+            f->lines, f->not_json);
     }
     if (given)
-        return ck_error_set(err, CK_EPARSE, "%s: %zu of %zu objects are %s%s; it looks like %s: "
+        return ck_error_set(err, CK_EPARSE,
+                            "%s: %zu of %zu objects are %s%s; it looks like %s: "
                             "try --platform %s",
                             name, of_format(f, format), f->objects,
                             strcmp(format, "mastodon") == 0  ? "Mastodon statuses"

@@ -21,7 +21,7 @@
  * rather than hold it all in memory. twarc2's pages are a few MB at most. */
 #define MAX_LINE ((size_t)256 << 20)
 #define MB (1024u * 1024u)
-#define PROGRESS_FROM (16u * MB) /* smaller inputs take a moment: no progress */
+#define PROGRESS_FROM (16u * MB)  /* smaller inputs take a moment: no progress */
 #define PROGRESS_EVERY (64u * MB) /* a line each, when stderr is not a terminal */
 
 int ck_src_open(struct ck_src *s, const char *path, struct ck_error *err)
@@ -71,7 +71,9 @@ static int check_magic(struct ck_src *s, struct ck_error *err)
         size_t len;
         const char *tool;
     } known[] = {
-        {"\xfd" "7zXZ", 5, "xz"},
+        {"\xfd"
+         "7zXZ",
+         5, "xz"},
         {"BZh", 3, "bzip2"},
         {"\x28\xb5\x2f\xfd", 4, "zstd"},
         {"PK\x03\x04", 4, "zip"},
@@ -156,8 +158,8 @@ int ck_src_line(struct ck_src *s, const char **line, size_t *len, struct ck_erro
     for (;;) {
         if (s->scanned < s->pos)
             s->scanned = s->pos;
-        char *nl = s->end > s->scanned ? memchr(s->buf + s->scanned, '\n', s->end - s->scanned)
-                                        : NULL;
+        char *nl =
+            s->end > s->scanned ? memchr(s->buf + s->scanned, '\n', s->end - s->scanned) : NULL;
         if (nl != NULL || (s->eof && s->pos < s->end)) {
             size_t n = nl != NULL ? (size_t)(nl - (s->buf + s->pos)) + 1 : s->end - s->pos;
             *line = s->buf + s->pos;
@@ -169,8 +171,8 @@ int ck_src_line(struct ck_src *s, const char **line, size_t *len, struct ck_erro
             return 0;
         s->scanned = s->end;
         if (s->end - s->pos > MAX_LINE)
-            return ck_error_set(err, CK_EPARSE,
-                                "%s: a line longer than 256 MiB: not JSON lines", s->name);
+            return ck_error_set(err, CK_EPARSE, "%s: a line longer than 256 MiB: not JSON lines",
+                                s->name);
         int rc = fill(s, err);
         if (rc < 0)
             return rc;
@@ -303,8 +305,8 @@ static int not_hidden(const struct dirent *d)
  * maybe gzipped. A folder of captures often holds a README or a log too. */
 static bool json_name(const char *name)
 {
-    static const char *const ends[] = {".json", ".jsonl", ".ndjson", ".json.gz", ".jsonl.gz",
-                                       ".ndjson.gz"};
+    static const char *const ends[] = {".json",    ".jsonl",    ".ndjson",
+                                       ".json.gz", ".jsonl.gz", ".ndjson.gz"};
     size_t n = strlen(name);
     for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
         size_t e = strlen(ends[i]);
@@ -348,8 +350,7 @@ int ck_src_expand(const char *const *files, size_t n, char ***out, size_t *n_out
                     continue;
                 }
                 if (path != NULL && !json_name(ents[j]->d_name)) {
-                    ck_info("import: %s: not read (not .json, .jsonl or .ndjson, maybe .gz)",
-                            path);
+                    ck_info("import: %s: not read (not .json, .jsonl or .ndjson, maybe .gz)", path);
                     free(path);
                     continue;
                 }

@@ -30,7 +30,7 @@ struct ck_src {
     uint64_t base;               /* stream offset of buf[0] */
     bool held, eof, checked;
     bool truncated; /* a gzip stream that ends early: read up to the cut */
-    int64_t size; /* bytes of the file as stored (compressed), or -1 (a pipe) */
+    int64_t size;   /* bytes of the file as stored (compressed), or -1 (a pipe) */
     /* progress */
     bool tty, drawn;
     uint64_t next_at;  /* raw bytes read at which to look again */

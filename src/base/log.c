@@ -104,8 +104,9 @@ void ck_log_escape(struct ck_sbuf *out, const char *text, size_t n)
             ck_sbuf_put(out, text + i, len);
             i += len;
         } else if (c1 || bidi) {
-            char u[6] = {'\\', 'u', hex[(cp >> 12) & 15], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
-                         hex[cp & 15]};
+            char u[6] = {
+                '\\',        'u', hex[(cp >> 12) & 15], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
+                hex[cp & 15]};
             ck_sbuf_put(out, u, sizeof u);
             i += len;
         } else {
@@ -154,7 +155,9 @@ void ck_log(enum ck_log_level l, const char *fmt, ...)
     if (hook != NULL)
         hook(0, hook_arg);
     fprintf(stderr, "%s %s %s\n", ts, names[l],
-            esc.oom ? "(a log line was lost: out of memory)" : esc.s != NULL ? esc.s : "");
+            esc.oom         ? "(a log line was lost: out of memory)"
+            : esc.s != NULL ? esc.s
+                            : "");
     if (hook != NULL)
         hook(1, hook_arg);
     free(esc.s);

@@ -113,7 +113,8 @@ int ck_time_parse_rfc3339(const char *s, int64_t *ms_out)
         return CK_EINVAL;
     const char *p = s;
     int Y, M, D, h, m, sec = 0, ms = 0;
-    if (ck_time__digits(&p, 4, &Y) || *p++ != '-' || ck_time__digits(&p, 2, &M) || *p++ != '-' || ck_time__digits(&p, 2, &D))
+    if (ck_time__digits(&p, 4, &Y) || *p++ != '-' || ck_time__digits(&p, 2, &M) || *p++ != '-' ||
+        ck_time__digits(&p, 2, &D))
         return CK_EINVAL;
     if (*p != 'T' && *p != 't' && *p != ' ')
         return CK_EINVAL;

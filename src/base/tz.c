@@ -108,8 +108,8 @@ static int parse_local(const char *s, int64_t *naive)
 {
     const char *p = s;
     int Y, M, D, h, m, sec = 0;
-    if (ck_time__digits(&p, 4, &Y) || *p++ != '-' || ck_time__digits(&p, 2, &M) || *p++ != '-' || ck_time__digits(&p, 2, &D) ||
-        (*p != 'T' && *p != ' '))
+    if (ck_time__digits(&p, 4, &Y) || *p++ != '-' || ck_time__digits(&p, 2, &M) || *p++ != '-' ||
+        ck_time__digits(&p, 2, &D) || (*p != 'T' && *p != ' '))
         return -1;
     p++;
     if (ck_time__digits(&p, 2, &h) || *p++ != ':' || ck_time__digits(&p, 2, &m))

@@ -68,8 +68,8 @@ int ck_read_user_file(const char *path, size_t max, const char *kind, unsigned f
     else if (!S_ISREG(st.st_mode))
         rc = ck_error_set(err, CK_ECONFIG, "%s: not a regular file", path);
     else if ((rc = read_fd(fd, (size_t)st.st_size, max, out, len)) != 0)
-        rc = ck_error_set(err, rc, "%s: %s", path,
-                          rc == CK_ENOMEM ? "out of memory" : "read error");
+        rc =
+            ck_error_set(err, rc, "%s: %s", path, rc == CK_ENOMEM ? "out of memory" : "read error");
     close(fd);
     if (rc == 0 && *len > max) {
         free(*out);

@@ -52,8 +52,8 @@ int ck_cli_import(int argc, char **argv)
     o.n_files = a.n_args;
     if (o.session_path == NULL || o.out_dir == NULL)
         return ck_cli_usage_error(&cmd, "--session and --out are needed");
-    if (o.format != NULL && strcmp(o.format, "mastodon") != 0 &&
-        strcmp(o.format, "bluesky") != 0 && strcmp(o.format, "twarc") != 0)
+    if (o.format != NULL && strcmp(o.format, "mastodon") != 0 && strcmp(o.format, "bluesky") != 0 &&
+        strcmp(o.format, "twarc") != 0)
         return ck_cli_usage_error(&cmd, "--platform: expected mastodon, bluesky or twarc, got '%s'",
                                   o.format);
     if ((code = ck_cli_input(&cmd, "--session", o.session_path, false)) != CK_CLI_GO)

@@ -34,7 +34,7 @@ static const struct ck_cli_opt cli_opts[] = {
 
 /* A dry run posts nothing and starts nothing, so it cannot also observe or rehearse. */
 static const char *const conflicts[] = {
-    "dry-run", "observe", "dry-run", "rehearse", "status", "no-status",
+    "dry-run", "observe",    "dry-run",        "rehearse",   "status", "no-status",
     "console", "no-console", "console-public", "no-console", NULL,
 };
 
@@ -137,8 +137,9 @@ static int start_console(const struct ck_cli_args *a, struct ck_console **out)
     if (rc != 0)
         return ck_cli_fail(cmd.name, rc, &err);
     if (co.public_ok && co.addr != NULL && strncmp(co.addr, "127.", 4) != 0)
-        fprintf(stderr, "chatkeeper run: warning: the console is served on %s as plain HTTP: "
-                        "anyone who sees its address and secret on the way can use it\n",
+        fprintf(stderr,
+                "chatkeeper run: warning: the console is served on %s as plain HTTP: "
+                "anyone who sees its address and secret on the way can use it\n",
                 co.addr);
     printf("console: %s\n", ck_console_url(*out));
     fflush(stdout);
@@ -233,8 +234,7 @@ int ck_cli_run(int argc, char **argv)
         return ck_cli_fail(cmd.name, rc, &err);
     }
     ck_sim_script_finish(&check);
-    if ((rc = ck_rehearsal_start(script, o.speed, o.start_at_ms, posting, share, &sim, &err)) <
-        0) {
+    if ((rc = ck_rehearsal_start(script, o.speed, o.start_at_ms, posting, share, &sim, &err)) < 0) {
         ck_console_stop(con);
         return ck_cli_fail(cmd.name, rc, &err);
     }

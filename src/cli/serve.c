@@ -87,8 +87,9 @@ int ck_cli_serve(int argc, char **argv)
     o.rehearsal = o.base_url != NULL;
     const char *v;
     if ((v = ck_cli_get(&a, "start-at")) != NULL && ck_time_parse_rfc3339(v, &o.start_at_ms) != 0)
-        return ck_cli_usage_error(&cmd, "--start-at: expected a time like 2027-01-14T18:55:00Z, "
-                                        "got '%s'",
+        return ck_cli_usage_error(&cmd,
+                                  "--start-at: expected a time like 2027-01-14T18:55:00Z, "
+                                  "got '%s'",
                                   v);
     if ((v = ck_cli_get(&a, "look-back")) != NULL && ck_duration_parse(v, &o.lookback_ms) != 0)
         return ck_cli_usage_error(&cmd, "--look-back: expected a duration like 1d, got '%s'", v);

@@ -25,8 +25,9 @@ static const struct ck_cli_opt cli_opts[] = {
     {"no-streaming", NULL, "answer the streaming API with 404, as instances without it"},
     {"stream-drop", "DURATION", "close each live stream this long after it opened"},
     {"stream-skip", "RATE", "leave this share of statuses out of live streams, 0 to 1"},
-    {"bluesky-share", "RATE", "this share of the participants is on Bluesky, the rest on "
-                              "Mastodon (default 0: every post on both)"},
+    {"bluesky-share", "RATE",
+     "this share of the participants is on Bluesky, the rest on "
+     "Mastodon (default 0: every post on both)"},
     {"x", NULL, "speak X's API v2 (search/recent, tweets/:id, POST /2/tweets) instead"},
     {NULL, NULL, NULL},
 };

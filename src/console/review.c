@@ -87,12 +87,12 @@ static json_t *view_of(const json_t *m, const struct ck_strset *ids)
     if (ca != NULL)
         ck_time_parse_rfc3339(ca, &created);
     const char *by = json_string_value(json_object_get(m, "assigned_by"));
-    json_t *o = json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:s, s:O}", "id", json_object_get(m, "id"),
-                          "text", json_object_get(m, "text"), "name",
-                          json_object_get(author, "name"), "handle",
-                          json_object_get(author, "handle"), "url", json_object_get(m, "url"),
-                          "created_ms", (json_int_t)created, "by", by != NULL ? by : "none",
-                          "questions", json_object_get(m, "questions"));
+    json_t *o =
+        json_pack("{s:O, s:O, s:O, s:O, s:O, s:I, s:s, s:O}", "id", json_object_get(m, "id"),
+                  "text", json_object_get(m, "text"), "name", json_object_get(author, "name"),
+                  "handle", json_object_get(author, "handle"), "url", json_object_get(m, "url"),
+                  "created_ms", (json_int_t)created, "by", by != NULL ? by : "none", "questions",
+                  json_object_get(m, "questions"));
     const char *rt = json_string_value(json_object_get(m, "reply_to"));
     if (o != NULL && rt != NULL) {
         if (ck_strset_has(ids, rt))
@@ -114,7 +114,8 @@ static void publish(struct ck_review *rv)
     json_array_foreach(rv->messages, i, m)
         ck_strset_add(&ids, json_string_value(json_object_get(m, "id")));
     json_t *list = json_array();
-    json_array_foreach(rv->messages, i, m) {
+    json_array_foreach(rv->messages, i, m)
+    {
         json_t *v = view_of(m, &ids);
         /* The parent's author and opening words, as the live view shows them. */
         json_t *rt = json_object_get(v, "reply_to");
@@ -122,16 +123,18 @@ static void publish(struct ck_review *rv)
             const char *pid = json_string_value(json_object_get(rt, "text"));
             size_t k;
             json_t *p;
-            json_array_foreach(rv->messages, k, p) {
+            json_array_foreach(rv->messages, k, p)
+            {
                 if (strcmp(json_string_value(json_object_get(p, "id")), pid) != 0)
                     continue;
                 const char *t = json_string_value(json_object_get(p, "text"));
-                json_object_set_new(rt, "handle",
-                                    json_copy(json_object_get(json_object_get(p, "author"),
-                                                              "handle")));
+                json_object_set_new(
+                    rt, "handle",
+                    json_copy(json_object_get(json_object_get(p, "author"), "handle")));
                 json_object_set_new(rt, "text",
                                     json_stringn(t ? t : "", t && strlen(t) > 140 ? 140
-                                                             : t ? strlen(t) : 0));
+                                                             : t                  ? strlen(t)
+                                                                                  : 0));
                 break;
             }
         }
@@ -143,7 +146,8 @@ static void publish(struct ck_review *rv)
     free(sess_path);
     json_t *qs = json_array();
     json_t *q;
-    json_array_foreach(json_object_get(sess, "questions"), i, q) {
+    json_array_foreach(json_object_get(sess, "questions"), i, q)
+    {
         char label[32];
         snprintf(label, sizeof label, "Q%zu", i + 1);
         json_array_append_new(qs, json_pack("{s:I, s:s, s:O}", "number", (json_int_t)(i + 1),
@@ -153,10 +157,10 @@ static void publish(struct ck_review *rv)
     char *wpath = ck_path_join(rv->dir, "writeup.md");
     char *writeup = wpath != NULL ? slurp(wpath, NULL) : NULL;
     free(wpath);
-    json_t *snap = json_pack("{s:s, s:O, s:O, s:o, s:o, s:s}", "mode", "review", "title",
-                             json_object_get(sess, "title"), "hashtag",
-                             json_object_get(sess, "hashtag"), "questions", qs, "messages", list,
-                             "writeup", writeup != NULL ? writeup : "");
+    json_t *snap =
+        json_pack("{s:s, s:O, s:O, s:o, s:o, s:s}", "mode", "review", "title",
+                  json_object_get(sess, "title"), "hashtag", json_object_get(sess, "hashtag"),
+                  "questions", qs, "messages", list, "writeup", writeup != NULL ? writeup : "");
     free(writeup);
     json_decref(sess);
     ck_console_publish(rv->con, snap);
@@ -186,9 +190,8 @@ static void add_unique(json_t *arr, const char *s)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v)
-        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-            return;
+    json_array_foreach(arr, i,
+                       v) if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) return;
     json_array_append_new(arr, json_string(s));
 }
 
@@ -200,7 +203,8 @@ static void thread_of(const json_t *msgs, const char *root, json_t *out)
         const char *id = json_string_value(json_array_get(out, k));
         size_t i;
         json_t *m;
-        json_array_foreach(msgs, i, m) {
+        json_array_foreach(msgs, i, m)
+        {
             const char *rt = json_string_value(json_object_get(m, "reply_to"));
             if (rt != NULL && strcmp(rt, id) == 0)
                 json_array_append_new(out, json_copy(json_object_get(m, "id")));
@@ -226,7 +230,8 @@ static int apply(struct ck_review *rv, json_t *doc, const json_t *req, char *msg
         if (strcmp(action, "spam") == 0) /* spam answers no question */
             json_object_set_new(member(doc, "move", 0), id, json_array());
         return snprintf(msg, n, "%s is %s", id,
-                        action[0] == 's' ? "marked as spam and hidden" : "hidden"), 200;
+                        action[0] == 's' ? "marked as spam and hidden" : "hidden"),
+               200;
     }
     if (strcmp(action, "move") == 0) {
         json_t *q = json_object_get(req, "question");
@@ -243,9 +248,8 @@ static int apply(struct ck_review *rv, json_t *doc, const json_t *req, char *msg
         size_t i;
         json_t *v;
         json_int_t qn = json_integer_value(q);
-        json_array_foreach(ids, i, v)
-            json_object_set_new(move, json_string_value(v),
-                                qn == 0 ? json_array() : json_pack("[I]", qn));
+        json_array_foreach(ids, i, v) json_object_set_new(
+            move, json_string_value(v), qn == 0 ? json_array() : json_pack("[I]", qn));
         if (qn == 0)
             snprintf(msg, n, "%zu message(s) moved to no question", json_array_size(ids));
         else

@@ -37,14 +37,14 @@
 struct ck_console {
     struct MHD_Daemon *d;
     char secret[SECRET_LEN + 1];
-    char host[64];    /* "127.0.0.1:PORT": what Host must say */
-    char alt[64];     /* "localhost:PORT" on loopback, else "" */
-    char origin[96];  /* "http://" + host */
+    char host[64];   /* "127.0.0.1:PORT": what Host must say */
+    char alt[64];    /* "localhost:PORT" on loopback, else "" */
+    char origin[96]; /* "http://" + host */
     char url[160];
     int port;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    char *snap;       /* the latest view, compact JSON; owned */
+    char *snap; /* the latest view, compact JSON; owned */
     unsigned long version;
     int pages;
     int stopping;
@@ -221,8 +221,8 @@ static enum MHD_Result events(struct ck_console *c, struct MHD_Connection *mc)
 static int host_ok(const struct ck_console *c, struct MHD_Connection *mc)
 {
     const char *host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host");
-    if (host == NULL || (strcasecmp(host, c->host) != 0 &&
-                         (c->alt[0] == '\0' || strcasecmp(host, c->alt) != 0)))
+    if (host == NULL ||
+        (strcasecmp(host, c->host) != 0 && (c->alt[0] == '\0' || strcasecmp(host, c->alt) != 0)))
         return 0;
     const char *origin = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Origin");
     if (origin == NULL)
@@ -246,8 +246,8 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
         c->handler(c->handler_arg, cn->body != NULL ? cn->body : "", cn->len, &status, &reply);
     pthread_mutex_unlock(&c->ctl_mu);
     if (reply == NULL)
-        return send_msg(mc, (unsigned)status, status == 501 ? "this console takes no controls"
-                                                            : "no answer");
+        return send_msg(mc, (unsigned)status,
+                        status == 501 ? "this console takes no controls" : "no answer");
     return send_buf(mc, (unsigned)status, "application/json; charset=utf-8", reply, strlen(reply),
                     MHD_RESPMEM_MUST_FREE);
 }

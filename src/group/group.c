@@ -32,14 +32,22 @@
 const char *ck_group_by_name(enum ck_assigned_by by)
 {
     switch (by) {
-    case CK_BY_QUESTION: return "question";
-    case CK_BY_OVERRIDE: return "override";
-    case CK_BY_TAG: return "tag";
-    case CK_BY_REPLY: return "reply";
-    case CK_BY_TIME: return "time";
-    case CK_BY_CONTENT: return "content";
-    case CK_BY_SPAM: return "spam";
-    case CK_BY_NONE: break;
+    case CK_BY_QUESTION:
+        return "question";
+    case CK_BY_OVERRIDE:
+        return "override";
+    case CK_BY_TAG:
+        return "tag";
+    case CK_BY_REPLY:
+        return "reply";
+    case CK_BY_TIME:
+        return "time";
+    case CK_BY_CONTENT:
+        return "content";
+    case CK_BY_SPAM:
+        return "spam";
+    case CK_BY_NONE:
+        break;
     }
     return NULL;
 }
@@ -217,8 +225,8 @@ static void find_question_posts(struct ctx *x)
              * it must repeat this question's words, not the chat's topic that
              * a welcome repeats too ("welcome to tonight's chat about
              * volunteers... introduce yourself"). */
-            bool restated = candidate && (m->q_mention == 0 || m->q_mention == num) &&
-                            ov >= 600 && m->hits[k] >= 3 && m->n_tags == 0 &&
+            bool restated = candidate && (m->q_mention == 0 || m->q_mention == num) && ov >= 600 &&
+                            m->hits[k] >= 3 && m->n_tags == 0 &&
                             (m->q_mention == num || m->created_ms >= c->start_ms) &&
                             (m->q_mention == num ||
                              (m->chatter != CK_GROUP_CHATTER_STRONG && specific(x, m, k)));
@@ -356,8 +364,8 @@ static size_t finishing(const struct ctx *x, size_t i, int open)
         if (!m->back && !went_back)
             return SIZE_MAX;
         if (x->st[k] != ST_DONE || o->n_questions != 1 || o->questions[0] == open ||
-            (o->created_ms >= x->q[open].at && !went_back) ||
-            o->by == CK_BY_QUESTION || o->chatter != CK_GROUP_CHATTER_NO)
+            (o->created_ms >= x->q[open].at && !went_back) || o->by == CK_BY_QUESTION ||
+            o->chatter != CK_GROUP_CHATTER_NO)
             return SIZE_MAX;
         int prev = o->questions[0], hp = 0, ho = 0;
         for (size_t q = 0; q < x->c->n_questions && q < CK_GROUP_MAX_CONTENT; q++) {

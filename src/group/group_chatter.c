@@ -135,8 +135,7 @@ static bool is_announcement(const char *lc, const struct pairs *ps, size_t start
     static struct sig sigs[sizeof phrases / sizeof phrases[0]];
     static struct phrases phrase_set = {phrases, sizeof phrases / sizeof phrases[0], sigs, false};
     /* "Reminder: ..." opens a post; "an email reminder: ..." is an answer */
-    if (ck_group__starts(lc + start, "reminder") ||
-        any_in(lc, ps, &phrase_set))
+    if (ck_group__starts(lc + start, "reminder") || any_in(lc, ps, &phrase_set))
         return true;
     for (const char *p = strchr(lc, 'q'); p != NULL; p = strchr(p + 1, 'q')) {
         if ((p > lc && isalnum((unsigned char)p[-1])) || !isdigit((unsigned char)p[1]))
@@ -331,7 +330,8 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "or is it just me",
     };
     static struct sig strong_sigs[sizeof strong / sizeof strong[0]];
-    static struct phrases strong_set = {strong, sizeof strong / sizeof strong[0], strong_sigs, false};
+    static struct phrases strong_set = {strong, sizeof strong / sizeof strong[0], strong_sigs,
+                                        false};
     if (any_in(lc, &ps, &strong_set))
         return CK_GROUP_CHATTER_STRONG;
     if (is_empty_reply(lc)) {

@@ -15,11 +15,11 @@
 enum { ST_OPEN = 0, ST_DONE = 1, ST_STACK = 2 };
 
 struct qinfo {
-    bool exists;  /* in the run sheet, or posted by a facilitator */
-    bool known;   /* at is meaningful */
-    bool posted;  /* a question post was found */
-    int k;        /* index in the run sheet, -1 when not there */
-    int64_t at;   /* when it was asked */
+    bool exists;   /* in the run sheet, or posted by a facilitator */
+    bool known;    /* at is meaningful */
+    bool posted;   /* a question post was found */
+    int k;         /* index in the run sheet, -1 when not there */
+    int64_t at;    /* when it was asked */
     int64_t sched; /* when the run sheet meant to ask it, 0 when unknown */
 };
 
@@ -27,7 +27,7 @@ struct ctx {
     const struct ck_group_conf *c;
     struct ck_group_msg *m;
     size_t n;
-    size_t cap; /* hash slots, a power of two */
+    size_t cap;   /* hash slots, a power of two */
     size_t *slot; /* message index + 1, 0 empty */
     bool dup_ids; /* some id is on two messages (two platforms' posts) */
     uint8_t *st;

@@ -35,7 +35,6 @@ static bool may_be_qword(const struct ck_group_scanner *s, uint64_t h)
     return (s->any_word[h >> 60] >> (h >> 54 & 63) & 1) != 0;
 }
 
-
 /* Crude suffix stripping, applied alike to question and message words, so
  * "makerspaces"/"makerspace" and "collecting"/"collected" meet. */
 static size_t stem(char *w, size_t len)
@@ -69,8 +68,7 @@ static uint64_t fnv1a(const char *s)
  * mentions, stop words, numbers, the chat's hashtag or words under 3 letters. */
 typedef void word_fn(void *ctx, uint64_t h);
 
-static void for_each_word(const struct ck_group_scanner *s, const char *lc, word_fn *fn,
-                          void *ctx)
+static void for_each_word(const struct ck_group_scanner *s, const char *lc, word_fn *fn, void *ctx)
 {
     uint64_t seen[128];
     size_t n_seen = 0;
@@ -328,18 +326,19 @@ static size_t lead_end(const struct ck_group_scanner *s, const char *lc)
 static bool other_hashtag(const struct ck_group_scanner *s, const char *lc)
 {
     for (const char *p = strchr(lc, '#'); p != NULL; p = strchr(p + 1, '#')) {
-        if (!ck_group__word_char((unsigned char)p[1]) || (p > lc && ck_group__word_char((unsigned char)p[-1])))
+        if (!ck_group__word_char((unsigned char)p[1]) ||
+            (p > lc && ck_group__word_char((unsigned char)p[-1])))
             continue;
         size_t hl = s->hashtag_len;
-        if (hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 && !ck_group__word_char((unsigned char)p[1 + hl]))
+        if (hl > 0 && strncmp(p + 1, s->hashtag, hl) == 0 &&
+            !ck_group__word_char((unsigned char)p[1 + hl]))
             continue;
         return true;
     }
     return false;
 }
 
-void ck_group_scan_text(const struct ck_group_scanner *s, const char *text,
-                        struct ck_group_msg *m)
+void ck_group_scan_text(const struct ck_group_scanner *s, const char *text, struct ck_group_msg *m)
 {
     memset(m->tags, 0, sizeof m->tags);
     memset(m->hits, 0, sizeof m->hits);

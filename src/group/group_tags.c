@@ -16,10 +16,10 @@
 static bool false_friend(const char *p)
 {
     static const char *const words[] = {
-        "sauce", "steak", "earning", "revenue", "result", "report", "profit", "sales",
-        "growth", "forecast", "guidance", "fiscal", "gdp", "loss", "year", "hour", "week",
-        "day", "month", "minute", "percent", "times", "visa", "paper", "size", "grade",
-        "level", "road", "motorway",
+        "sauce",  "steak",    "earning",  "revenue", "result",   "report", "profit", "sales",
+        "growth", "forecast", "guidance", "fiscal",  "gdp",      "loss",   "year",   "hour",
+        "week",   "day",      "month",    "minute",  "percent",  "times",  "visa",   "paper",
+        "size",   "grade",    "level",    "road",    "motorway",
     };
     while (*p == ' ' || *p == '-')
         p++;
@@ -202,7 +202,7 @@ static bool owns_label(const char *lc, size_t i)
 /* start: see lead_end(). lc and orig end where a quoted "RT @x:" began (see
  * ck_group_scan_text), so no label is someone else's. */
 void ck_group__scan_tags(const char *lc, const char *orig, size_t start, size_t len,
-                      struct ck_group_msg *m)
+                         struct ck_group_msg *m)
 {
     long v;
     const char *e = parse_label(lc + start, orig + start, true, &v);
@@ -216,7 +216,8 @@ void ck_group__scan_tags(const char *lc, const char *orig, size_t start, size_t 
         /* A label starts with a or q, after '#' or '(' or not (parse_label):
          * most positions are ruled out by that alone. */
         char c = lc[i];
-        if (c != 'a' && c != 'q' && ((c != '#' && c != '(') || (lc[i + 1] != 'a' && lc[i + 1] != 'q')))
+        if (c != 'a' && c != 'q' &&
+            ((c != '#' && c != '(') || (lc[i + 1] != 'a' && lc[i + 1] != 'q')))
             continue;
         if (!isspace((unsigned char)lc[i - 1]) && lc[i - 1] != '(' && lc[i] != '#')
             continue;
@@ -232,8 +233,8 @@ void ck_group__scan_tags(const char *lc, const char *orig, size_t start, size_t 
                        after_break(lc, i);
         /* "Name again - A1 I forgot: ...": a label after a short lead-in
          * and a dash or colon, near the start */
-        bool dashed = lc[i] == 'a' && isupper((unsigned char)orig[i]) && i <= start + 32 &&
-                      after_dash(lc, i);
+        bool dashed =
+            lc[i] == 'a' && isupper((unsigned char)orig[i]) && i <= start + 32 && after_dash(lc, i);
         /* "This sounds like A2 tonight!", "my A3 is ...": a capitalised An
          * the text calls its own */
         bool named = lc[i] == 'a' && isupper((unsigned char)orig[i]) && owns_label(lc, i);
@@ -281,11 +282,10 @@ bool ck_group__later_part(const char *lc)
  * names the question the message answers without being a tag: a "Q2:" after
  * a short lead-in ("@x ok so, Q2: ...") or "still thinking about Q3: ...".
  * Neither counts when the rest asks something. start: see lead_end(). */
-void ck_group__scan_qmention(const char *lc, const char *orig, size_t start,
-                          struct ck_group_msg *m)
+void ck_group__scan_qmention(const char *lc, const char *orig, size_t start, struct ck_group_msg *m)
 {
     static const char *const answer_words[] = {
-        "for me", "i ",  "i'm", "i'd",   "i've", "my ",   "me ",    "we ",    "our ",
+        "for me", "i ",   "i'm",   "i'd",  "i've", "my ",     "me ",        "we ", "our ",
         "yes",    "yeah", "agree", "same", "also", "totally", "definitely", "+1",
     };
     for (const char *p = lc; *p; p++) {
@@ -301,8 +301,7 @@ void ck_group__scan_qmention(const char *lc, const char *orig, size_t start,
         r = skip_suffix(r);
         bool asks = strchr(r, '?') != NULL;
         size_t at = (size_t)(p - lc);
-        bool labelled = (*r == ':' || strncmp(r, " -", 2) == 0) &&
-                        isupper((unsigned char)orig[at]);
+        bool labelled = (*r == ':' || strncmp(r, " -", 2) == 0) && isupper((unsigned char)orig[at]);
         if (!asks && ((labelled && at > start && at <= start + 24) || refers(lc, p)))
             m->flags |= CK_GROUP_F_QREF;
         while (*r == ' ' || *r == ':' || *r == '.' || *r == '-' || *r == ',')

@@ -10,17 +10,19 @@
  * "question") is here too: it is shared by every question and answer, so it
  * says nothing about which. */
 static const char *const stop_words[] = {
-    "about", "above", "after", "again", "agree", "all", "also", "always", "and", "answer",
-    "any", "are", "because", "been", "before", "being", "but", "can", "chat", "could", "did",
-    "does", "doing", "don't", "each", "even", "every", "for", "from", "get", "going", "good",
-    "got", "great", "had", "has", "have", "her", "here", "him", "his", "how", "i'm", "into",
-    "it's", "its", "just", "know", "like", "lot", "make", "many", "more", "most", "much",
-    "need", "not", "now", "one", "only", "other", "our", "out", "own", "people", "question",
-    "really", "same", "see", "she", "should", "some", "such", "than", "that", "the", "their",
-    "them", "then", "there", "these", "they", "thing", "think", "this", "those", "through",
-    "today", "tonight", "too", "very", "want", "was", "way", "we're", "well", "were", "what",
-    "when", "where", "which", "while", "who", "why", "will", "with", "would", "yes", "you",
-    "you're", "your",
+    "about",  "above",  "after",    "again",   "agree", "all",     "also",  "always",  "and",
+    "answer", "any",    "are",      "because", "been",  "before",  "being", "but",     "can",
+    "chat",   "could",  "did",      "does",    "doing", "don't",   "each",  "even",    "every",
+    "for",    "from",   "get",      "going",   "good",  "got",     "great", "had",     "has",
+    "have",   "her",    "here",     "him",     "his",   "how",     "i'm",   "into",    "it's",
+    "its",    "just",   "know",     "like",    "lot",   "make",    "many",  "more",    "most",
+    "much",   "need",   "not",      "now",     "one",   "only",    "other", "our",     "out",
+    "own",    "people", "question", "really",  "same",  "see",     "she",   "should",  "some",
+    "such",   "than",   "that",     "the",     "their", "them",    "then",  "there",   "these",
+    "they",   "thing",  "think",    "this",    "those", "through", "today", "tonight", "too",
+    "very",   "want",   "was",      "way",     "we're", "well",    "were",  "what",    "when",
+    "where",  "which",  "while",    "who",     "why",   "will",    "with",  "would",   "yes",
+    "you",    "you're", "your",
 };
 
 /* strcmp(w, e) for w of len bytes: only the sign matters. */
@@ -52,4 +54,3 @@ bool ck_group__is_stop(const char *w, size_t len)
 {
     return ck_group__in_sorted(w, len, stop_words, sizeof stop_words / sizeof stop_words[0]);
 }
-

@@ -339,8 +339,8 @@ static int start_xfer(struct ck_http *h, const struct ck_request *req, ck_http_c
     h->pending++;
     /* Log without the query string (it may carry tokens or cursors nobody
      * needs in a log); headers are never logged (Authorization). */
-    ck_debug("http: %s %.*s (transfer %p%s)", req->method, (int)strcspn(req->url, "?#"),
-             req->url, (void *)x, chunk != NULL ? ", streaming" : "");
+    ck_debug("http: %s %.*s (transfer %p%s)", req->method, (int)strcspn(req->url, "?#"), req->url,
+             (void *)x, chunk != NULL ? ", streaming" : "");
     if (out != NULL)
         *out = x;
     return 0;
@@ -353,8 +353,7 @@ int ck_http_send(struct ck_http *h, const struct ck_request *req, ck_http_done_c
 }
 
 int ck_http_stream(struct ck_http *h, const struct ck_request *req, ck_http_chunk_cb chunk,
-                   ck_http_done_cb done, void *arg, struct ck_http_xfer **out,
-                   struct ck_error *err)
+                   ck_http_done_cb done, void *arg, struct ck_http_xfer **out, struct ck_error *err)
 {
     if (chunk == NULL)
         return ck_error_set(err, CK_EINVAL, "http: bad request");

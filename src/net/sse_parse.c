@@ -86,8 +86,7 @@ static int process_line(struct ck_sse_parser *p, ck_sse_event_cb cb, void *arg)
     return 0;
 }
 
-int ck_sse_feed(struct ck_sse_parser *p, const char *buf, size_t len, ck_sse_event_cb cb,
-                void *arg)
+int ck_sse_feed(struct ck_sse_parser *p, const char *buf, size_t len, ck_sse_event_cb cb, void *arg)
 {
     size_t i = 0;
     while (i < len) {

@@ -185,7 +185,7 @@ int ck_bsky_load(const struct ck_response *resp, const char *what, json_t **out,
         int code = k == CK_BLUESKY_ERR_EXPIRED || k == CK_BLUESKY_ERR_INVALID_TOKEN ||
                            k == CK_BLUESKY_ERR_AUTH_REQUIRED
                        ? CK_EAUTH
-                   : k == CK_BLUESKY_ERR_NOT_FOUND   ? CK_ENOTFOUND
+                   : k == CK_BLUESKY_ERR_NOT_FOUND    ? CK_ENOTFOUND
                    : k == CK_BLUESKY_ERR_RATE_LIMITED ? CK_ERATELIMIT
                                                       : CK_EHTTP;
         return ck_error_set(err, code, "bluesky: %s: HTTP status %ld%s%s", what, resp->status,
@@ -229,8 +229,9 @@ int ck_bluesky_create_session_request(const char *base_url, const char *identifi
         return ck_error_set(err, CK_EINVAL, "bluesky: sign-in needs a handle and an app password");
     json_t *o = json_pack("{s:s, s:s}", "identifier", identifier, "password", app_password);
     if (o == NULL) /* NULL also for invalid UTF-8: never quote the values */
-        return ck_error_set(err, CK_EINVAL,
-                            "bluesky: handle or app password is not valid UTF-8 (or out of memory)");
+        return ck_error_set(
+            err, CK_EINVAL,
+            "bluesky: handle or app password is not valid UTF-8 (or out of memory)");
     char *body = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (body == NULL)
@@ -339,11 +340,11 @@ int ck_bluesky_parse_session(const struct ck_response *resp, struct ck_bluesky_s
     /* The field is named, never its value. */
     const char *bad = !json_is_string(acc) || json_string_length(acc) == 0   ? "accessJwt"
                       : !json_is_string(ref) || json_string_length(ref) == 0 ? "refreshJwt"
-                      : !ck_bsky_did_ok(json_string_value(did)) ? "did"
-                      : !json_is_string(handle) ? "handle"
-                                                : NULL;
-    if (bad == NULL && (has_line_break(json_string_value(acc)) ||
-                        has_line_break(json_string_value(ref))))
+                      : !ck_bsky_did_ok(json_string_value(did))              ? "did"
+                      : !json_is_string(handle)                              ? "handle"
+                                                                             : NULL;
+    if (bad == NULL &&
+        (has_line_break(json_string_value(acc)) || has_line_break(json_string_value(ref))))
         bad = "accessJwt/refreshJwt (line break)";
     if (bad != NULL) {
         json_decref(root);
@@ -382,8 +383,8 @@ int ck_bluesky_ratelimit(const struct ck_response *resp, struct ck_ratelimit *rl
     long long limit, remaining, reset;
     if (!header_long(resp, "ratelimit-limit", &limit) ||
         !header_long(resp, "ratelimit-remaining", &remaining) ||
-        !header_long(resp, "ratelimit-reset", &reset) || limit > LONG_MAX ||
-        remaining > LONG_MAX || reset > INT64_MAX / 1000)
+        !header_long(resp, "ratelimit-reset", &reset) || limit > LONG_MAX || remaining > LONG_MAX ||
+        reset > INT64_MAX / 1000)
         return CK_EPARSE;
     rl->known = true;
     rl->limit = (long)limit;
@@ -484,8 +485,9 @@ int ck_bluesky_parse_record(const struct ck_response *resp, struct ck_bluesky_re
     json_t *root;
     int rc = ck_bsky_load(resp, "getRecord", &root, err);
     if (rc != 0)
-        return rc == CK_ENOTFOUND || rc == CK_EHTTP || rc == CK_EPARSE || rc == CK_ENOMEM ? rc
-                                                                                          : CK_EHTTP;
+        return rc == CK_ENOTFOUND || rc == CK_EHTTP || rc == CK_EPARSE || rc == CK_ENOMEM
+                   ? rc
+                   : CK_EHTTP;
     const json_t *uri = json_object_get(root, "uri");
     const json_t *cid = json_object_get(root, "cid");
     const json_t *value = json_object_get(root, "value");

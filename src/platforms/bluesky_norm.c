@@ -121,7 +121,8 @@ static size_t link_spans(const json_t *facets, const char *text, size_t len, str
             continue;
         for (size_t k = 0; k < json_array_size(features); k++) {
             const json_t *feat = json_array_get(features, k);
-            if (ck_bsky_type_is(feat, "app.bsky.richtext.facet#link") && uri_clean(ck_bsky_str(feat, "uri"))) {
+            if (ck_bsky_type_is(feat, "app.bsky.richtext.facet#link") &&
+                uri_clean(ck_bsky_str(feat, "uri"))) {
                 spans[n++] = (struct span){(size_t)s, (size_t)e, ck_bsky_str(feat, "uri")};
                 break;
             }
@@ -320,9 +321,9 @@ static int normalise_post(struct ck_fields *c, const json_t *post, struct ck_mes
     linked_text(&b, text, len, json_object_get(record, "facets"));
     const json_t *embed = json_object_get(post, "embed");
     const char *quote_of = NULL;
-    embed_lines(&b, json_is_object(embed) ? embed : json_object_get(record, "embed"), &quote_of,
-                0);
-    const char *reply_to = ck_bsky_str(json_object_get(json_object_get(record, "reply"), "parent"), "uri");
+    embed_lines(&b, json_is_object(embed) ? embed : json_object_get(record, "embed"), &quote_of, 0);
+    const char *reply_to =
+        ck_bsky_str(json_object_get(json_object_get(record, "reply"), "parent"), "uri");
     if (ck_bluesky_uri_split(reply_to, NULL, NULL, NULL) != 0)
         reply_to = NULL;
     char *rkey = NULL;
@@ -376,7 +377,8 @@ int ck_bluesky_normalise(const json_t *raw, struct ck_message *out, struct ck_er
     if (rc != 0)
         return rc;
     const json_t *by = json_object_get(reason, "by");
-    const char *did = ck_bsky_str(by, "did"), *handle = ck_bsky_str(by, "handle"), *name = ck_bsky_str(by, "displayName");
+    const char *did = ck_bsky_str(by, "did"), *handle = ck_bsky_str(by, "handle"),
+               *name = ck_bsky_str(by, "displayName");
     char *boost_of = out->id;
     out->id = NULL;
     free(out->uri);

@@ -16,13 +16,12 @@ static int ops_timeline_request(const char *base_url, const char *token, const c
                                 const struct ck_timeline_query *q, struct ck_request *out,
                                 struct ck_error *err)
 {
-    struct ck_bluesky_search s = {.hashtag = hashtag,
-                                  .since_ms = q != NULL && q->since_ms > 0 ? q->since_ms
-                                                                           : INT64_MIN,
-                                  .until_ms = q != NULL && q->until_ms > 0 ? q->until_ms
-                                                                           : INT64_MIN,
-                                  .limit = q != NULL ? q->limit : 0,
-                                  .cursor = q != NULL ? q->before : NULL};
+    struct ck_bluesky_search s = {
+        .hashtag = hashtag,
+        .since_ms = q != NULL && q->since_ms > 0 ? q->since_ms : INT64_MIN,
+        .until_ms = q != NULL && q->until_ms > 0 ? q->until_ms : INT64_MIN,
+        .limit = q != NULL ? q->limit : 0,
+        .cursor = q != NULL ? q->before : NULL};
     return ck_bluesky_search_request(base_url, token, &s, out, err);
 }
 

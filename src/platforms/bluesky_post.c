@@ -64,15 +64,15 @@ static bool utf8_valid(const char *s)
 static bool extends(uint32_t c)
 {
     static const uint32_t ranges[][2] = {
-        {0x0300, 0x036F},   {0x0483, 0x0489},   {0x0591, 0x05BD},   {0x05BF, 0x05C7},
-        {0x0610, 0x061A},   {0x064B, 0x065F},   {0x0670, 0x0670},   {0x06D6, 0x06ED},
-        {0x0900, 0x0903},   {0x093A, 0x094F},   {0x0951, 0x0957},   {0x0962, 0x0963},
-        {0x0981, 0x0983},   {0x09BC, 0x09D7},   {0x0A01, 0x0A03},   {0x0A3C, 0x0A51},
-        {0x0B01, 0x0B03},   {0x0B3C, 0x0B57},   {0x0BBE, 0x0BCD},   {0x0C00, 0x0C04},
-        {0x0C3E, 0x0C56},   {0x0D00, 0x0D03},   {0x0D3E, 0x0D4D},   {0x0E31, 0x0E31},
-        {0x0E34, 0x0E3A},   {0x0E47, 0x0E4E},   {0x1160, 0x11FF},   {0x1AB0, 0x1AFF},
-        {0x1DC0, 0x1DFF},   {0x200C, 0x200D},   {0x20D0, 0x20FF},   {0x302A, 0x302F},
-        {0x3099, 0x309A},   {0xFE00, 0xFE0F},   {0xFE20, 0xFE2F},   {0x1F3FB, 0x1F3FF},
+        {0x0300, 0x036F},   {0x0483, 0x0489},   {0x0591, 0x05BD}, {0x05BF, 0x05C7},
+        {0x0610, 0x061A},   {0x064B, 0x065F},   {0x0670, 0x0670}, {0x06D6, 0x06ED},
+        {0x0900, 0x0903},   {0x093A, 0x094F},   {0x0951, 0x0957}, {0x0962, 0x0963},
+        {0x0981, 0x0983},   {0x09BC, 0x09D7},   {0x0A01, 0x0A03}, {0x0A3C, 0x0A51},
+        {0x0B01, 0x0B03},   {0x0B3C, 0x0B57},   {0x0BBE, 0x0BCD}, {0x0C00, 0x0C04},
+        {0x0C3E, 0x0C56},   {0x0D00, 0x0D03},   {0x0D3E, 0x0D4D}, {0x0E31, 0x0E31},
+        {0x0E34, 0x0E3A},   {0x0E47, 0x0E4E},   {0x1160, 0x11FF}, {0x1AB0, 0x1AFF},
+        {0x1DC0, 0x1DFF},   {0x200C, 0x200D},   {0x20D0, 0x20FF}, {0x302A, 0x302F},
+        {0x3099, 0x309A},   {0xFE00, 0xFE0F},   {0xFE20, 0xFE2F}, {0x1F3FB, 0x1F3FF},
         {0xE0020, 0xE007F}, {0xE0100, 0xE01EF},
     };
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
@@ -92,8 +92,8 @@ size_t ck_bluesky_graphemes(const char *s)
         bool ri = c >= 0x1F1E6 && c <= 0x1F1FF;
         /* A ZWJ glues whatever follows (👨‍❤️‍👨 is one: we do not check that
          * both sides are pictographs); regional indicators pair into flags. */
-        bool joins = i > 0 && ((prev == '\r' && c == '\n') || extends(c) || after_zwj ||
-                               (ri && ri_open));
+        bool joins =
+            i > 0 && ((prev == '\r' && c == '\n') || extends(c) || after_zwj || (ri && ri_open));
         if (!joins)
             count++;
         if (ri)
@@ -110,9 +110,9 @@ size_t ck_bluesky_graphemes(const char *s)
 
 static bool is_space(uint32_t c)
 {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
-           c == 0xA0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 ||
-           c == 0x2029 || c == 0x202F || c == 0x205F;
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' || c == 0xA0 ||
+           c == 0x3000 || (c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202F || c == 0x205F;
 }
 
 static bool trailing_punct(char c)
@@ -152,8 +152,8 @@ static int add_facet(json_t *arr, size_t start, size_t end, json_t *feature)
 
 static bool handle_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-';
 }
 
 json_t *ck_bluesky_facets(const char *text, ck_bluesky_resolve_fn resolve, void *arg)
@@ -165,7 +165,8 @@ json_t *ck_bluesky_facets(const char *text, ck_bluesky_resolve_fn resolve, void 
     for (size_t i = 0; i < n;) {
         uint32_t b = before(text, i);
         bool at_word = is_space(b) || b == '(';
-        if (at_word && (strncmp(text + i, "https://", 8) == 0 || strncmp(text + i, "http://", 7) == 0)) {
+        if (at_word &&
+            (strncmp(text + i, "https://", 8) == 0 || strncmp(text + i, "http://", 7) == 0)) {
             size_t end = word_end(text, n, i);
             while (end > i && trailing_punct(text[end - 1]))
                 end--;
@@ -286,8 +287,8 @@ int ck_bluesky_create_record_request(const char *base_url, const char *access_jw
                             "bluesky: a reply needs both root and parent (at:// uri and cid)");
     char created[32];
     ck_time_format_rfc3339(post->created_ms, created);
-    json_t *record = json_pack("{s:s, s:s, s:s}", "$type", "app.bsky.feed.post", "text",
-                               post->text, "createdAt", created);
+    json_t *record = json_pack("{s:s, s:s, s:s}", "$type", "app.bsky.feed.post", "text", post->text,
+                               "createdAt", created);
     json_t *facets = ck_bluesky_facets(post->text, post->resolve, post->resolve_arg);
     bool ok = record != NULL && facets != NULL;
     if (ok && json_array_size(facets) > 0)
@@ -300,8 +301,8 @@ int ck_bluesky_create_record_request(const char *base_url, const char *access_jw
     }
     if (ok && threaded)
         ok = json_object_set_new(record, "reply",
-                                 json_pack("{s:o, s:o}", "root", strong_ref(&post->root),
-                                           "parent", strong_ref(&post->parent))) == 0;
+                                 json_pack("{s:o, s:o}", "root", strong_ref(&post->root), "parent",
+                                           strong_ref(&post->parent))) == 0;
     json_decref(facets);
     json_t *body = ok ? json_pack("{s:s, s:s, s:s, s:O}", "repo", post->repo, "collection",
                                   "app.bsky.feed.post", "rkey", post->rkey, "record", record)
@@ -316,8 +317,8 @@ int ck_bluesky_create_record_request(const char *base_url, const char *access_jw
                            out, err);
 }
 
-int ck_bluesky_parse_create_record(const struct ck_response *resp, char **uri_out,
-                                   char **cid_out, struct ck_error *err)
+int ck_bluesky_parse_create_record(const struct ck_response *resp, char **uri_out, char **cid_out,
+                                   struct ck_error *err)
 {
     *uri_out = NULL;
     *cid_out = NULL;

@@ -64,8 +64,8 @@ int ck_bluesky_thread_request(const char *base_url, const char *access_jwt, cons
     ck_bsky_param(&query, "uri", uri);
     ck_bsky_param(&query, "depth", depth_s);
     ck_bsky_param(&query, "parentHeight", "0");
-    return ck_bsky_request(base_url, "app.bsky.feed.getPostThread", "GET", access_jwt, &query,
-                           NULL, out, err);
+    return ck_bsky_request(base_url, "app.bsky.feed.getPostThread", "GET", access_jwt, &query, NULL,
+                           out, err);
 }
 
 /* ---- item checks ---- */
@@ -148,8 +148,9 @@ int ck_bluesky_parse_search(const struct ck_response *resp, struct ck_bluesky_pa
     const json_t *feed = json_object_get(root, "feed");
     const json_t *cursor = json_object_get(root, "cursor");
     const json_t *list = json_is_array(posts) ? posts : feed;
-    if (!json_is_array(list) || (cursor != NULL && !json_is_null(cursor) &&
-                                 !(json_is_string(cursor) && cursor_ok(json_string_value(cursor))))) {
+    if (!json_is_array(list) ||
+        (cursor != NULL && !json_is_null(cursor) &&
+         !(json_is_string(cursor) && cursor_ok(json_string_value(cursor))))) {
         json_decref(root);
         return ck_error_set(err, CK_EPARSE,
                             "bluesky: search answer has no posts array or a bad cursor");

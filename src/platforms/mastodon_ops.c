@@ -26,8 +26,7 @@ int ck_mastodon_op_parse_exists(const struct ck_response *resp, struct ck_error 
     if (resp->status >= 200 && resp->status <= 299)
         return 0;
     if (resp->status == 404 || resp->status == 410)
-        return ck_error_set(err, CK_ENOTFOUND, "mastodon: status is gone (HTTP %ld)",
-                            resp->status);
+        return ck_error_set(err, CK_ENOTFOUND, "mastodon: status is gone (HTTP %ld)", resp->status);
     return ck_error_set(err, resp->status == 401 || resp->status == 403 ? CK_EAUTH : CK_EHTTP,
                         "mastodon: HTTP %ld", resp->status);
 }

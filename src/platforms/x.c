@@ -391,19 +391,18 @@ static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_erro
     } else {
         /* Withheld, suspended or gone: X's id-only links still resolve. */
         out->author.handle = join3("@unknown", "", "");
-        out->author.url = id_ok(f.user_id) ? join3("https://x.com/i/user/", f.user_id, "")
-                                           : join3("", "", "");
+        out->author.url =
+            id_ok(f.user_id) ? join3("https://x.com/i/user/", f.user_id, "") : join3("", "", "");
         out->url = join3("https://x.com/i/web/status/", f.id, "");
     }
     out->uri = join3("https://x.com/i/web/status/", id, "");
-    bool ok = out->author.handle != NULL && out->author.url != NULL && out->url != NULL &&
-              out->uri != NULL && ck_fields_dup(&out->id, id) &&
-              ck_fields_dup(&out->platform, "x") && ck_fields_dup(&out->author.id, f.user_id) &&
-              ck_fields_dup(&out->author.name, f.name != NULL ? f.name : "") &&
-              ck_fields_dup(&out->reply_to, f.reply_to) &&
-              ck_fields_dup(&out->boost_of, f.boost_of) &&
-              ck_fields_dup(&out->quote_of, f.quote_of) &&
-              ck_fields_dup(&out->edited_at, edited_at);
+    bool ok =
+        out->author.handle != NULL && out->author.url != NULL && out->url != NULL &&
+        out->uri != NULL && ck_fields_dup(&out->id, id) && ck_fields_dup(&out->platform, "x") &&
+        ck_fields_dup(&out->author.id, f.user_id) &&
+        ck_fields_dup(&out->author.name, f.name != NULL ? f.name : "") &&
+        ck_fields_dup(&out->reply_to, f.reply_to) && ck_fields_dup(&out->boost_of, f.boost_of) &&
+        ck_fields_dup(&out->quote_of, f.quote_of) && ck_fields_dup(&out->edited_at, edited_at);
     if (!ok) {
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "x: out of memory");

@@ -42,7 +42,6 @@ void ck_x_problem_text(const json_t *e, char *buf, size_t n);
 /* The answer's JSON object (*out, new reference). Non-2xx: CK_EAUTH
  * (401/403), CK_ERATELIMIT (429), CK_EHTTP, the first problem in the
  * message; not an object: CK_EPARSE. what names the call. */
-int ck_x_load(const struct ck_response *resp, const char *what, json_t **out,
-              struct ck_error *err);
+int ck_x_load(const struct ck_response *resp, const char *what, json_t **out, struct ck_error *err);
 
 #endif

@@ -46,8 +46,8 @@ int ck_x_oauth1_parse(const char *s, struct ck_x_oauth1 *out, struct ck_error *e
     while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
         s++;
     size_t len = strlen(s);
-    while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' ||
-                       s[len - 1] == '\r'))
+    while (len > 0 &&
+           (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\n' || s[len - 1] == '\r'))
         len--;
     size_t at = 0;
     for (size_t i = 0; i < 4; i++) {
@@ -107,8 +107,8 @@ static char *form_decode(const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '+') {
             out[o++] = ' ';
-        } else if (s[i] == '%' && i + 2 < n &&
-                   isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+        } else if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+                   isxdigit((unsigned char)s[i + 2])) {
             char hex[3] = {s[i + 1], s[i + 2], '\0'};
             out[o++] = (char)strtol(hex, NULL, 16);
             i += 2;
@@ -131,8 +131,7 @@ static int pair_cmp(const void *a, const void *b)
     return c != 0 ? c : strcmp(x->value, y->value);
 }
 
-static bool add_pair(struct pair **v, size_t *n, size_t *cap, const char *name,
-                     const char *value)
+static bool add_pair(struct pair **v, size_t *n, size_t *cap, const char *name, const char *value)
 {
     if (*n == *cap) {
         size_t c = *cap ? *cap * 2 : 16;
@@ -152,9 +151,8 @@ static bool add_pair(struct pair **v, size_t *n, size_t *cap, const char *name,
     return true;
 }
 
-char *ck_x_oauth1_base_string(const char *method, const char *url,
-                              const char *const *oauth_params, size_t n_oauth,
-                              const char *const *params, size_t n_params)
+char *ck_x_oauth1_base_string(const char *method, const char *url, const char *const *oauth_params,
+                              size_t n_oauth, const char *const *params, size_t n_params)
 {
     /* The base URI: scheme and host lower-case, no default port, no query. */
     const char *sep = strstr(url, "://");
@@ -175,7 +173,8 @@ char *ck_x_oauth1_base_string(const char *method, const char *url,
             port_at = i;
     const char *port = host + port_at;
     size_t port_len = host_len - port_at;
-    bool default_port = port_len == 0 || (https && port_len == 4 && strncmp(port, ":443", 4) == 0) ||
+    bool default_port = port_len == 0 ||
+                        (https && port_len == 4 && strncmp(port, ":443", 4) == 0) ||
                         (!https && port_len == 3 && strncmp(port, ":80", 3) == 0);
     struct ck_sbuf uri = {0};
     ck_sbuf_str(&uri, https ? "https://" : "http://");
@@ -201,8 +200,7 @@ char *ck_x_oauth1_base_string(const char *method, const char *url,
         size_t len = strcspn(query, "&#");
         const char *eq = memchr(query, '=', len);
         char *name = form_decode(query, eq != NULL ? (size_t)(eq - query) : len);
-        char *value = eq != NULL ? form_decode(eq + 1, len - (size_t)(eq + 1 - query))
-                                 : strdup("");
+        char *value = eq != NULL ? form_decode(eq + 1, len - (size_t)(eq + 1 - query)) : strdup("");
         ok = name != NULL && value != NULL && (len == 0 || add_pair(&v, &n, &cap, name, value));
         free(name);
         free(value);
@@ -254,16 +252,26 @@ int ck_x_oauth1_header(const struct ck_x_oauth1 *k, const char *method, const ch
         k->token_secret == NULL)
         return ck_error_set(err, CK_EINVAL, "x: OAuth 1.0a keys are missing");
     size_t nl = nonce != NULL ? strlen(nonce) : 0;
-    if (nl < 8 || nl > 64 || strspn(nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                           "0123456789") != nl)
+    if (nl < 8 || nl > 64 ||
+        strspn(nonce, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                      "0123456789") != nl)
         return ck_error_set(err, CK_EINVAL, "x: an OAuth nonce is 8-64 letters and digits");
     if (timestamp <= 0)
         return ck_error_set(err, CK_EINVAL, "x: an OAuth timestamp is positive epoch seconds");
     char ts[24];
     snprintf(ts, sizeof ts, "%lld", (long long)timestamp);
-    const char *op[] = {"oauth_consumer_key",     k->consumer_key, "oauth_nonce",   nonce,
-                        "oauth_signature_method", "HMAC-SHA1",     "oauth_timestamp", ts,
-                        "oauth_token",            k->token,        "oauth_version", "1.0"};
+    const char *op[] = {"oauth_consumer_key",
+                        k->consumer_key,
+                        "oauth_nonce",
+                        nonce,
+                        "oauth_signature_method",
+                        "HMAC-SHA1",
+                        "oauth_timestamp",
+                        ts,
+                        "oauth_token",
+                        k->token,
+                        "oauth_version",
+                        "1.0"};
     char *base = ck_x_oauth1_base_string(method, url, op, 6, params, n_params);
     if (base == NULL)
         return ck_error_set(err, strstr(url, "://") == NULL ? CK_EINVAL : CK_ENOMEM,
@@ -282,10 +290,20 @@ int ck_x_oauth1_header(const struct ck_x_oauth1 *k, const char *method, const ch
         return ck_error_set(err, CK_ENOMEM, "x: HMAC-SHA1 failed");
     unsigned char sig[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
     EVP_EncodeBlock(sig, mac, (int)mac_len);
-    const char *hp[] = {"oauth_consumer_key", k->consumer_key, "oauth_nonce", nonce,
-                        "oauth_signature", (const char *)sig, "oauth_signature_method",
-                        "HMAC-SHA1", "oauth_timestamp", ts, "oauth_token", k->token,
-                        "oauth_version", "1.0"};
+    const char *hp[] = {"oauth_consumer_key",
+                        k->consumer_key,
+                        "oauth_nonce",
+                        nonce,
+                        "oauth_signature",
+                        (const char *)sig,
+                        "oauth_signature_method",
+                        "HMAC-SHA1",
+                        "oauth_timestamp",
+                        ts,
+                        "oauth_token",
+                        k->token,
+                        "oauth_version",
+                        "1.0"};
     struct ck_sbuf h = {0};
     ck_sbuf_str(&h, "OAuth ");
     for (size_t i = 0; i < sizeof hp / sizeof hp[0]; i += 2) {

@@ -17,8 +17,11 @@
 static unsigned long next_cp(const unsigned char *s, size_t *len)
 {
     unsigned char c = s[0];
-    size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                            : (c & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = c < 0x80             ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 0;
     if (n == 0 || (n > 1 && c < 0xC2) || (n == 4 && c > 0xF4)) {
         *len = 1;
         return 0xFFFFFFFFul;
@@ -86,9 +89,9 @@ static size_t url_end(const char *s, size_t from)
  * its length or 0. */
 static size_t bare_domain(const char *s)
 {
-    static const char *const tlds[] = {"com", "org", "net", "edu", "gov", "io", "co", "uk",
-                                       "de",  "fr",  "ly",  "me",  "info", "ca", "au", "us",
-                                       "app", "dev", "social", "xyz", "ac", "nz", "ie"};
+    static const char *const tlds[] = {"com", "org", "net",    "edu", "gov",  "io", "co", "uk",
+                                       "de",  "fr",  "ly",     "me",  "info", "ca", "au", "us",
+                                       "app", "dev", "social", "xyz", "ac",   "nz", "ie"};
     size_t e = 0, last_dot = 0;
     while (isalnum((unsigned char)s[e]) || s[e] == '-' || s[e] == '.') {
         if (s[e] == '.')
@@ -113,14 +116,13 @@ size_t ck_x_weighted_length(const char *text)
     while (s[i] != '\0') {
         bool boundary = i == 0 || !isalnum((unsigned char)s[i - 1]);
         size_t ulen = 0;
-        if (boundary && (strncasecmp(s + i, "https://", 8) == 0 ||
-                         strncasecmp(s + i, "http://", 7) == 0)) {
+        if (boundary &&
+            (strncasecmp(s + i, "https://", 8) == 0 || strncasecmp(s + i, "http://", 7) == 0)) {
             size_t e = url_end(s, i);
             size_t scheme = s[i + 4] == ':' ? 7 : 8;
             if (e > i + scheme)
                 ulen = e - i;
-        } else if (boundary && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\n' ||
-                                s[i - 1] == '(')) {
+        } else if (boundary && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\n' || s[i - 1] == '(')) {
             ulen = bare_domain(s + i);
         }
         if (ulen > 0) {
@@ -214,8 +216,8 @@ int ck_x_post_request(const char *base_url, const struct ck_x_auth *auth, const 
     size_t w = ck_x_weighted_length(text);
     if (w > CK_X_MAX_WEIGHTED)
         return ck_error_set(err, CK_EINVAL,
-                            "x: the text weighs %zu of X's %d (links count 23, CJK and emoji 2)",
-                            w, CK_X_MAX_WEIGHTED);
+                            "x: the text weighs %zu of X's %d (links count 23, CJK and emoji 2)", w,
+                            CK_X_MAX_WEIGHTED);
     if (reply_to != NULL && !ck_x_id_ok(reply_to))
         return ck_error_set(err, CK_EINVAL, "x: in_reply_to_tweet_id is a decimal tweet id");
     json_t *body = json_object();
@@ -293,12 +295,11 @@ int ck_x_parse_post(const struct ck_response *resp, char **id_out, enum ck_x_pos
     if (!ok_status) {
         const char *type = json_string_value(json_object_get(problem, "type"));
         const char *detail = json_string_value(json_object_get(problem, "detail"));
-        k = resp->status == 401   ? CK_X_POST_AUTH
-            : resp->status == 429 ? CK_X_POST_RATE_LIMITED
-            : resp->status >= 500 ? CK_X_POST_SERVER
-            : resp->status != 403 ? CK_X_POST_OTHER
-            : contains(detail, "duplicate") || contains(text, "duplicate")
-                ? CK_X_POST_DUPLICATE
+        k = resp->status == 401                                            ? CK_X_POST_AUTH
+            : resp->status == 429                                          ? CK_X_POST_RATE_LIMITED
+            : resp->status >= 500                                          ? CK_X_POST_SERVER
+            : resp->status != 403                                          ? CK_X_POST_OTHER
+            : contains(detail, "duplicate") || contains(text, "duplicate") ? CK_X_POST_DUPLICATE
             : contains(type, "oauth1-permissions") || contains(detail, "permission") ||
                     contains(type, "unsupported-authentication")
                 ? CK_X_POST_READ_ONLY
@@ -315,8 +316,8 @@ int ck_x_parse_post(const struct ck_response *resp, char **id_out, enum ck_x_pos
             "",
         };
         rc = k == CK_X_POST_AUTH || k == CK_X_POST_READ_ONLY ? CK_EAUTH
-             : k == CK_X_POST_RATE_LIMITED                  ? CK_ERATELIMIT
-                                                            : CK_EHTTP;
+             : k == CK_X_POST_RATE_LIMITED                   ? CK_ERATELIMIT
+                                                             : CK_EHTTP;
         ck_error_set(err, rc, "x: post: HTTP status %ld%s%s%s%s", resp->status,
                      text[0] != '\0' ? ": " : "", text, advice[k][0] != '\0' ? "; " : "",
                      advice[k]);

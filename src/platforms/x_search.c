@@ -122,8 +122,7 @@ int ck_x_search_request(const char *base_url, const char *bearer, const struct c
     if (has_line_break(bearer))
         return ck_error_set(err, CK_EINVAL, "x: token contains a line break");
     const char *tag = q->hashtag != NULL && q->hashtag[0] == '#' ? q->hashtag + 1 : q->hashtag;
-    if (q->conversation_id != NULL ? !ck_x_id_ok(q->conversation_id)
-                                   : tag == NULL || !tag_ok(tag))
+    if (q->conversation_id != NULL ? !ck_x_id_ok(q->conversation_id) : tag == NULL || !tag_ok(tag))
         return ck_error_set(err, CK_EINVAL,
                             q->conversation_id != NULL
                                 ? "x: a conversation id is a decimal tweet id"
@@ -227,8 +226,7 @@ void ck_x_problem_text(const json_t *e, char *buf, size_t n)
     ck_utf8_trim_partial(buf);
 }
 
-int ck_x_load(const struct ck_response *resp, const char *what, json_t **out,
-              struct ck_error *err)
+int ck_x_load(const struct ck_response *resp, const char *what, json_t **out, struct ck_error *err)
 {
     *out = NULL;
     json_t *root = resp->body != NULL && resp->body_len > 0
@@ -237,8 +235,7 @@ int ck_x_load(const struct ck_response *resp, const char *what, json_t **out,
     if (resp->status != 0 && (resp->status < 200 || resp->status > 299)) {
         char text[160] = "";
         const json_t *errs = json_object_get(root, "errors");
-        ck_x_problem_text(json_is_array(errs) ? json_array_get(errs, 0) : root, text,
-                          sizeof text);
+        ck_x_problem_text(json_is_array(errs) ? json_array_get(errs, 0) : root, text, sizeof text);
         int code = resp->status == 401 || resp->status == 403 ? CK_EAUTH
                    : resp->status == 429                      ? CK_ERATELIMIT
                                                               : CK_EHTTP;
@@ -264,8 +261,7 @@ static int dup_member(const json_t *obj, const char *key, char **out)
     return *out == NULL ? CK_ENOMEM : 0;
 }
 
-int ck_x_parse_search(const struct ck_response *resp, struct ck_x_page *out,
-                      struct ck_error *err)
+int ck_x_parse_search(const struct ck_response *resp, struct ck_x_page *out, struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
     out->result_count = -1;

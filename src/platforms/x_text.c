@@ -182,7 +182,7 @@ static int append_media(struct ck_fields *c, const json_t *media, struct ck_sbuf
  * dropped and the media listed. ents: the entities object (may be NULL);
  * media: an array of media objects (may be NULL). */
 int ck_x_build_text(struct ck_fields *c, const char *raw_text, const json_t *ents,
-                      const json_t *media, char **out)
+                    const json_t *media, char **out)
 {
     struct link links[MAX_LINKS];
     size_t n = 0;

@@ -81,8 +81,8 @@ int ck_pub_announce(struct ck_pub *p, struct ck_error *err)
     /* A record-keyed platform gets a key derived from the session too, so a
      * second publish finds the first announcement instead of posting again. */
     char rkey[32];
-    struct ck_post post = {.text = text, .key = key, .account = who.account,
-                           .created_ms = ck_time_now_ms()};
+    struct ck_post post = {
+        .text = text, .key = key, .account = who.account, .created_ms = ck_time_now_ms()};
     if (rc == 0 && ops->post_key != NULL) {
         uint32_t h = 2166136261u;
         for (const char *c = key; *c != '\0'; c++)
@@ -103,9 +103,8 @@ int ck_pub_announce(struct ck_pub *p, struct ck_error *err)
             char why[200];
             ops->error_text(&resp, why, sizeof why);
             rc = ck_error_set(err, resp.status == 401 || resp.status == 403 ? CK_EAUTH : CK_EHTTP,
-                              "announce on %s failed with HTTP %ld%s%s%s",
-                              p->s->platform.base_url, resp.status, why[0] ? " (" : "", why,
-                              why[0] ? ")" : "");
+                              "announce on %s failed with HTTP %ld%s%s%s", p->s->platform.base_url,
+                              resp.status, why[0] ? " (" : "", why, why[0] ? ")" : "");
         }
     }
     ck_signin_finish(&who);

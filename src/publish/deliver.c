@@ -43,8 +43,8 @@ int ck_pub_record(struct ck_pub *p, const char *target, json_t *rec, struct ck_e
     return rc;
 }
 
-int ck_pub_signin(const struct ck_pub *p, const struct ck_platform_ops *ops,
-                  struct ck_signin *out, struct ck_error *err)
+int ck_pub_signin(const struct ck_pub *p, const struct ck_platform_ops *ops, struct ck_signin *out,
+                  struct ck_error *err)
 {
     memset(out, 0, sizeof *out);
     char *secret = NULL;

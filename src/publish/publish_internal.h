@@ -73,8 +73,8 @@ void ck_pub_body_excerpt(const struct ck_response *r, char *buf, size_t n);
 /* The credentials to post on the session's platform: the token (a static
  * token, or the session a sign-in platform hands out for the app password)
  * and the account. *out: free with ck_signin_finish. Secrets never in err. */
-int ck_pub_signin(const struct ck_pub *p, const struct ck_platform_ops *ops,
-                  struct ck_signin *out, struct ck_error *err);
+int ck_pub_signin(const struct ck_pub *p, const struct ck_platform_ops *ops, struct ck_signin *out,
+                  struct ck_error *err);
 
 int ck_pub_wordpress(struct ck_pub *p, const json_t *conf, struct ck_error *err);
 int ck_pub_micropub(struct ck_pub *p, const json_t *conf, struct ck_error *err);

@@ -347,11 +347,10 @@ static int find_ours(struct wp *w, const char *key, json_int_t *id, struct ck_er
 static int record(struct wp *w, const json_t *post, const char *key, const char *what,
                   struct ck_error *err)
 {
-    json_t *rec =
-        json_pack("{s:I s:s s:s s:s s:s s:s}", "id",
-                  json_integer_value(json_object_get(post, "id")), "link", jstr(post, "link"),
-                  "slug", jstr(post, "slug"), "status", jstr(post, "status"), "site", w->base,
-                  "key", key);
+    json_t *rec = json_pack("{s:I s:s s:s s:s s:s s:s}", "id",
+                            json_integer_value(json_object_get(post, "id")), "link",
+                            jstr(post, "link"), "slug", jstr(post, "slug"), "status",
+                            jstr(post, "status"), "site", w->base, "key", key);
     if (rec == NULL)
         return ck_error_set(err, CK_ENOMEM, "out of memory");
     int rc = ck_pub_record(w->p, "wordpress", rec, err);
@@ -397,8 +396,7 @@ static int publish(struct wp *w, const json_t *conf, struct ck_error *err)
     const char *status = json_string_value(json_object_get(conf, "status"));
     /* A recorded post keeps the key it was created with (the title may
      * have been corrected since). */
-    const char *key =
-        json_string_value(json_object_get(ck_pub_recorded(w->p, "wordpress"), "key"));
+    const char *key = json_string_value(json_object_get(ck_pub_recorded(w->p, "wordpress"), "key"));
     if (key == NULL || strncmp(key, "ck-", 3) != 0)
         key = w->p->key;
     json_int_t id = 0;
@@ -485,9 +483,9 @@ int ck_pub_wordpress(struct ck_pub *p, const json_t *conf, struct ck_error *err)
                 "wordpress: would %s post at %s as %s (slug %s, status %s, title \"%s\", "
                 "%zu bytes of HTML",
                 rec ? "update the" : "create (or update the one carrying this session's key) a",
-                w.base, w.user,
-                p->slug, json_is_string(wp_status) ? json_string_value(wp_status) : "draft",
-                p->title, strlen(p->html));
+                w.base, w.user, p->slug,
+                json_is_string(wp_status) ? json_string_value(wp_status) : "draft", p->title,
+                strlen(p->html));
         if (rec != NULL)
             fprintf(p->out, ", recorded id %lld",
                     (long long)json_integer_value(json_object_get(rec, "id")));

@@ -104,15 +104,15 @@ static void desc(struct ck_rmodel *m, struct ck_sink *o, long total)
 enum tick_kind { TICK_MINUTES, TICK_DAYS, TICK_MONTHS };
 static const struct tick_step {
     enum tick_kind kind;
-    int n;            /* minutes, days or months */
+    int n; /* minutes, days or months */
     int64_t nominal_min;
 } tick_steps[] = {
-    {TICK_MINUTES, 1, 1},        {TICK_MINUTES, 5, 5},         {TICK_MINUTES, 10, 10},
-    {TICK_MINUTES, 15, 15},      {TICK_MINUTES, 30, 30},       {TICK_MINUTES, 60, 60},
-    {TICK_MINUTES, 120, 120},    {TICK_MINUTES, 360, 360},     {TICK_MINUTES, 720, 720},
-    {TICK_DAYS, 1, 1440},        {TICK_DAYS, 2, 2880},         {TICK_DAYS, 7, 10080},
-    {TICK_DAYS, 14, 20160},      {TICK_MONTHS, 1, 43830},      {TICK_MONTHS, 3, 131490},
-    {TICK_MONTHS, 6, 262980},    {TICK_MONTHS, 12, 525960},    {TICK_MONTHS, 60, 2629800},
+    {TICK_MINUTES, 1, 1},         {TICK_MINUTES, 5, 5},      {TICK_MINUTES, 10, 10},
+    {TICK_MINUTES, 15, 15},       {TICK_MINUTES, 30, 30},    {TICK_MINUTES, 60, 60},
+    {TICK_MINUTES, 120, 120},     {TICK_MINUTES, 360, 360},  {TICK_MINUTES, 720, 720},
+    {TICK_DAYS, 1, 1440},         {TICK_DAYS, 2, 2880},      {TICK_DAYS, 7, 10080},
+    {TICK_DAYS, 14, 20160},       {TICK_MONTHS, 1, 43830},   {TICK_MONTHS, 3, 131490},
+    {TICK_MONTHS, 6, 262980},     {TICK_MONTHS, 12, 525960}, {TICK_MONTHS, 60, 2629800},
     {TICK_MONTHS, 600, 26298000},
 };
 
@@ -131,8 +131,7 @@ static void tick(struct ck_sink *o, long x, const char *label)
     ck_sink_printf(o,
                    "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\"/>"
                    "<text x=\"%s\" y=\"%d\" text-anchor=\"middle\" stroke=\"none\">%s</text>\n",
-                   tenths(t1, sizeof t1, x), TOP + PH, t1, TOP + PH + 5, t1, TOP + PH + 18,
-                   label);
+                   tenths(t1, sizeof t1, x), TOP + PH, t1, TOP + PH + 5, t1, TOP + PH + 18, label);
 }
 
 /* Minute steps: walk the window in units that divide both the step and 15
@@ -249,7 +248,8 @@ int ck_rchart_write(struct ck_rmodel *m, const char *path, struct ck_error *err)
     ck_sink_printf(&o,
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                    "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"100%%\" "
-                   "viewBox=\"0 0 %d %d\" preserveAspectRatio=\"xMidYMin meet\" role=\"img\" aria-labelledby=\"t d\" "
+                   "viewBox=\"0 0 %d %d\" preserveAspectRatio=\"xMidYMin meet\" role=\"img\" "
+                   "aria-labelledby=\"t d\" "
                    "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\">\n"
                    "<title id=\"t\">",
                    W, H);

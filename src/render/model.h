@@ -27,9 +27,9 @@
 #define CK_RNONE UINT32_MAX
 
 enum {
-    CK_RM_BOOST = 1, /* boost_of set: counted, not transcribed */
-    CK_RM_QPOST = 2, /* assigned_by "question" */
-    CK_RM_REPLY = 4, /* reply_to set (parent may be missing) */
+    CK_RM_BOOST = 1,  /* boost_of set: counted, not transcribed */
+    CK_RM_QPOST = 2,  /* assigned_by "question" */
+    CK_RM_REPLY = 4,  /* reply_to set (parent may be missing) */
     CK_RM_QUOTED = 8, /* some quote post in the archive quotes it */
 };
 

@@ -19,8 +19,8 @@ static int push(struct ck_rlink **arr, size_t *n, size_t *cap, uint32_t from, co
         *arr = na;
         *cap = nc;
     }
-    (*arr)[(*n)++] = (struct ck_rlink){.from = from, .to = CK_RNONE,
-                                       .h = ck_rhash(id, strlen(id), false)};
+    (*arr)[(*n)++] =
+        (struct ck_rlink){.from = from, .to = CK_RNONE, .h = ck_rhash(id, strlen(id), false)};
     return 0;
 }
 

@@ -19,8 +19,8 @@ static int path_in(char *buf, size_t n, const char *dir, const char *name, struc
     return 0;
 }
 
-static int render(const char *dir, const struct ck_record_source *records, bool writeup, struct ck_render_stats *stats,
-                  struct ck_error *err)
+static int render(const char *dir, const struct ck_record_source *records, bool writeup,
+                  struct ck_render_stats *stats, struct ck_error *err)
 {
     char path[PATH_MAX], path2[PATH_MAX];
     struct stat st;

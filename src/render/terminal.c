@@ -159,7 +159,7 @@ void ck_term_wrap(FILE *out, const char *text, size_t indent, size_t width)
 /* ---- the reading ---- */
 
 struct msg {
-    json_t *rec;       /* the messages.jsonl record (owned) */
+    json_t *rec;        /* the messages.jsonl record (owned) */
     struct ck_record r; /* its view (borrowed from rec) */
     const char *id, *reply_to;
     int64_t ms;
@@ -220,11 +220,8 @@ static int load_messages(struct reading *r, const char *path, struct ck_error *e
             r->m = g;
             r->cap = nc;
         }
-        r->m[r->n++] = (struct msg){.rec = rec,
-                                    .r = view,
-                                    .id = view.id,
-                                    .reply_to = view.reply_to,
-                                    .ms = view.created_ms};
+        r->m[r->n++] = (struct msg){
+            .rec = rec, .r = view, .id = view.id, .reply_to = view.reply_to, .ms = view.created_ms};
         if (json_is_array(json_object_get(rec, "questions"))) {
             r->grouped = true;
             bool boost = view.boost_of != NULL && view.boost_of[0] != '\0';

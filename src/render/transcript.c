@@ -101,11 +101,18 @@ static void emit(struct walk *w, uint32_t k)
         uint32_t a = m->msgs[w->note[k]].author;
         re = a != CK_RNONE ? m->authors[a].handle : "";
     }
-    struct ck_rentry_view v = {
-        .msg = &rec.r, .rm = &m->msgs[idx], .note_re = re, .depth = w->depth[k],
-        .group = w->group, .quoted = qi != CK_RNONE ? &qrec.r : NULL,
-        .quoted_rm = qi != CK_RNONE ? &m->msgs[qi] : NULL, .link_start = ls, .link_end = le,
-        .boosters = names, .n_boosters = n_names, .boosts_total = total};
+    struct ck_rentry_view v = {.msg = &rec.r,
+                               .rm = &m->msgs[idx],
+                               .note_re = re,
+                               .depth = w->depth[k],
+                               .group = w->group,
+                               .quoted = qi != CK_RNONE ? &qrec.r : NULL,
+                               .quoted_rm = qi != CK_RNONE ? &m->msgs[qi] : NULL,
+                               .link_start = ls,
+                               .link_end = le,
+                               .boosters = names,
+                               .n_boosters = n_names,
+                               .boosts_total = total};
     ck_rhtml_msg_open(m, w->html, &v);
     ck_rmd_msg(m, w->md, &v);
     if (qi != CK_RNONE)

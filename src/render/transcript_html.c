@@ -233,7 +233,8 @@ static void anchor(struct ck_sink *o, const struct ck_rentry_view *v)
             n = 0;
         }
         unsigned char c = *p;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-') {
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-') {
             buf[n++] = (char)c;
         } else {
             buf[n++] = '_';
@@ -402,7 +403,9 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
         ck_sink_puts(o, sep);
         ck_sink_puts(o, "boosted by ");
         for (size_t i = 0; i < v->n_boosters; i++) {
-            ck_sink_puts(o, i == 0 ? "" : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and " : ", ");
+            ck_sink_puts(o, i == 0                                                       ? ""
+                            : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and "
+                                                                                         : ", ");
             ck_sink_puts(o, "<bdi>");
             text(o, v->boosters[i]);
             ck_sink_puts(o, "</bdi>");

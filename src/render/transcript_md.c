@@ -142,8 +142,7 @@ void ck_rmd_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_
 
 /* The post a quote post quotes, as a block quote inside the item: nl is the
  * item's line break, to which "> " is added on every line of the quote. */
-static void quote(struct ck_rmodel *m, struct ck_sink *o, const struct ck_record *q,
-                  const char *nl)
+static void quote(struct ck_rmodel *m, struct ck_sink *o, const struct ck_record *q, const char *nl)
 {
     char qnl[2 * CK_RENDER_MAX_DEPTH + 24];
     size_t n = strlen(nl);
@@ -190,7 +189,9 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
     if (v->n_boosters > 0) {
         ck_sink_puts(o, " · boosted by ");
         for (size_t i = 0; i < v->n_boosters; i++) {
-            ck_sink_puts(o, i == 0 ? "" : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and " : ", ");
+            ck_sink_puts(o, i == 0                                                       ? ""
+                            : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and "
+                                                                                         : ", ");
             md(o, v->boosters[i]);
         }
         if (v->boosts_total > v->n_boosters)

@@ -292,8 +292,8 @@ static bool would_keep(const struct digest_question *q, size_t max_top, const st
 /* person_for() for a record's author. */
 static json_t *record_person(struct ck_writeup_digest *d, const struct ck_record *r)
 {
-    json_t *a = json_pack("{s:s, s:s, s:s}", "handle", r->handle, "name", r->name, "url",
-                          r->author_url);
+    json_t *a =
+        json_pack("{s:s, s:s, s:s}", "handle", r->handle, "name", r->name, "url", r->author_url);
     json_t *p = a != NULL ? person_for(d, a) : NULL;
     json_decref(a);
     return p;
@@ -309,8 +309,8 @@ static bool record_answers(const struct ck_record *r, int q)
 
 static bool stands_alone(const struct ck_record *r)
 {
-    bool labelled = r->assigned_by != NULL && (strcmp(r->assigned_by, "tag") == 0 ||
-                                               strcmp(r->assigned_by, "override") == 0);
+    bool labelled = r->assigned_by != NULL &&
+                    (strcmp(r->assigned_by, "tag") == 0 || strcmp(r->assigned_by, "override") == 0);
     return (r->reply_to == NULL || labelled) && r->quote_of == NULL;
 }
 

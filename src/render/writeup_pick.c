@@ -112,8 +112,8 @@ static json_t *excerpt(const char *t)
 json_t *ck_writeup__person(const json_t *author)
 {
     const char *url = str(author, "url");
-    return json_pack("{s:s s:s s:s}", "name", ck_writeup__display_name(author), "handle", str(author, "handle"),
-                     "url", ck_url_safe(url) ? url : "");
+    return json_pack("{s:s s:s s:s}", "name", ck_writeup__display_name(author), "handle",
+                     str(author, "handle"), "url", ck_url_safe(url) ? url : "");
 }
 
 json_t *ck_writeup__highlight(const json_t *m)

@@ -51,8 +51,8 @@ static int stream_messages(const char *path, struct ck_writeup_digest *d, struct
     return rc;
 }
 
-int ck_writeup_begin(const char *dir, const struct ck_session *s,
-                     struct ck_writeup_digest **digest, json_t **deleted, struct ck_error *err)
+int ck_writeup_begin(const char *dir, const struct ck_session *s, struct ck_writeup_digest **digest,
+                     json_t **deleted, struct ck_error *err)
 {
     *digest = NULL;
     *deleted = NULL;

@@ -55,8 +55,8 @@ static void on_posted(int status, const struct ck_response *resp, const char *er
 
 static void post_webhook(struct ck_alerts *a, const char *subject, const char *text)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "text", text, "content", text, "message",
-                            text, "title", subject);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "text", text, "content", text, "message", text,
+                            "title", subject);
     char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     struct ck_request req = {.method = "POST"};
@@ -98,8 +98,8 @@ static void send_mail(struct ck_alerts *a, const char *subject, const char *text
             a->conf.email, subject, text);
     int rc = pclose(p);
     if (rc != 0)
-        ck_warn("alerts: sendmail failed (status %d): the mail to %s may not have gone",
-                rc, a->conf.email);
+        ck_warn("alerts: sendmail failed (status %d): the mail to %s may not have gone", rc,
+                a->conf.email);
 }
 
 void ck_alert(struct ck_alerts *a, const char *cause, const char *fmt, ...)

@@ -90,7 +90,7 @@ static void arm_refresh(struct ck_auth *a)
     int64_t now = ck_time_now_ms();
     int64_t life = a->token_exp_ms - now;
     int64_t at = life > 2 * REFRESH_MARGIN_MS ? a->token_exp_ms - REFRESH_MARGIN_MS
-                                               : now + (life > 2000 ? life / 2 : 1000);
+                                              : now + (life > 2000 ? life / 2 : 1000);
     arm(a, at - now);
 }
 

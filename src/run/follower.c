@@ -37,7 +37,6 @@ static const char *const noise_names[N_COUNT] = {
 static const char *const fstate_names[] = {"idle",     "catch-up", "waiting", "polling",
                                            "sweeping", "threads",  "done",    "stopped"};
 
-
 void ck_fl_noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
 {
     char msg[400];
@@ -218,14 +217,12 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
     return 0;
 }
 
-
 static void finish(struct ck_follower *f, int status)
 {
     ck_fl_stream_stop(f);
     for (int k = 0; k < N_COUNT; k++)
         if (f->noise[k] > 1)
-            ck_warn("follower: %zu %s in all (see the first warning)", f->noise[k],
-                    noise_names[k]);
+            ck_warn("follower: %zu %s in all (see the first warning)", f->noise[k], noise_names[k]);
     if (f->threads != NULL) {
         ck_replies_close(f->threads);
         f->threads = NULL;
@@ -285,7 +282,6 @@ void ck_fl_schedule_at(struct ck_follower *f, int64_t want_ms)
 {
     ck_fl_schedule_at_q(f, want_ms, 0);
 }
-
 
 static int threads_journal(void *arg, json_t *items, const unsigned char *repaired)
 {
@@ -398,7 +394,7 @@ static void start_poll(struct ck_follower *f)
          * the newest item seen (search indexes late and out of order). */
         f->mode = M_BACKWARD;
         f->since_ms = f->ring_n > 0 && f->newest_ms > 0 ? f->newest_ms - f->conf.overlap_ms
-                                                         : f->conf.window_start_ms;
+                                                        : f->conf.window_start_ms;
         if (f->since_ms < f->conf.window_start_ms)
             f->since_ms = f->conf.window_start_ms;
     }
@@ -470,7 +466,6 @@ static void send_request(struct ck_follower *f)
     f->stats.requests++;
 }
 
-
 static void on_timer(uv_timer_t *t)
 {
     struct ck_follower *f = t->data;
@@ -524,9 +519,10 @@ static void on_response(int status, const struct ck_response *resp, const char *
     if (f->rl.capped_from_ms != 0) {
         char asked[32];
         ck_time_format_rfc3339(f->rl.capped_from_ms, asked);
-        ck_fl_noisy(f, N_RESET_CAPPED,
-              "the server's rate-limit headers ask to wait until %s; waiting %d minutes at most",
-              asked, (int)(CK_RATELIMIT_MAX_WAIT_MS / 60000));
+        ck_fl_noisy(
+            f, N_RESET_CAPPED,
+            "the server's rate-limit headers ask to wait until %s; waiting %d minutes at most",
+            asked, (int)(CK_RATELIMIT_MAX_WAIT_MS / 60000));
     }
     if (resp->status == 429) {
         f->stats.rate_limited++;

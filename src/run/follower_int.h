@@ -81,10 +81,10 @@ struct ck_follower {
 
     /* The live stream (see follower.h). */
     struct ck_sse_stream sse;
-    int sse_closed;         /* its timer's close callback ran */
-    int stream_on;          /* streaming is wanted (conf, platform, not yet sweeping) */
-    int stream_up;          /* the server accepted it and it has not ended */
-    int check_pending;      /* poll as soon as the current cycle ends */
+    int sse_closed;          /* its timer's close callback ran */
+    int stream_on;           /* streaming is wanted (conf, platform, not yet sweeping) */
+    int stream_up;           /* the server accepted it and it has not ended */
+    int check_pending;       /* poll as soon as the current cycle ends */
     int64_t stream_retry_ms; /* no new stream before this */
     int64_t stream_open_ms;
     struct ck_backoff stream_backoff;
@@ -101,8 +101,8 @@ struct ck_follower {
      * poll reads from the newest down to since_ms (the newest time seen
      * minus the overlap), and a page must reach further back than the one
      * before it or the cursor is going round in circles. */
-    int64_t newest_ms;     /* created time of the newest item journaled */
-    int64_t since_ms;      /* the lower bound of the pages being read, 0: none */
+    int64_t newest_ms;      /* created time of the newest item journaled */
+    int64_t since_ms;       /* the lower bound of the pages being read, 0: none */
     int64_t page_oldest_ms; /* how far back the previous page of this run reached */
 };
 
@@ -120,7 +120,7 @@ void ck_fl_schedule_at_q(struct ck_follower *f, int64_t want_ms, int quiet);
 void ck_fl_start_threads(struct ck_follower *f);
 void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page);
 int ck_fl_journal_page(struct ck_follower *f, json_t *items, const unsigned char *repaired,
-                        size_t *fresh_out);
+                       size_t *fresh_out);
 void ck_fl_maybe_start_stream(struct ck_follower *f);
 void ck_fl_stream_stop(struct ck_follower *f);
 

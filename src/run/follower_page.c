@@ -60,8 +60,7 @@ static int append_some(struct ck_follower *f, json_t *items, const unsigned char
         snprintf(source, sizeof source, "%s%s", f->source, want ? "+repaired" : "");
         struct ck_error err = {0};
         rc = ck_journal_append_from(f->journal, f->conf.ops->name, f->conf.source_name, source,
-                                    ck_time_now_ms(), objs, k,
-                               &err);
+                                    ck_time_now_ms(), objs, k, &err);
         if (rc < 0) {
             ck_err("follower: journal: %s", err.msg);
         } else {
@@ -79,7 +78,7 @@ static int append_some(struct ck_follower *f, json_t *items, const unsigned char
 /* Journal what is new in the page and normalises; 0 when it is all on disk.
  * repaired (may be NULL) flags the items whose bytes were repaired. */
 int ck_fl_journal_page(struct ck_follower *f, json_t *items, const unsigned char *repaired,
-                        size_t *fresh_out)
+                       size_t *fresh_out)
 {
     struct ck_fresh fr;
     if (fresh_out != NULL)
@@ -88,8 +87,9 @@ int ck_fl_journal_page(struct ck_follower *f, json_t *items, const unsigned char
     if (rc < 0)
         return rc;
     if (fr.bad > 0)
-        ck_fl_noisy(f, N_BAD_ITEMS, "%zu status(es) in a %s page do not read as statuses; skipped (%s)",
-              fr.bad, f->source, fr.bad_why);
+        ck_fl_noisy(f, N_BAD_ITEMS,
+                    "%zu status(es) in a %s page do not read as statuses; skipped (%s)", fr.bad,
+                    f->source, fr.bad_why);
     size_t done = 0;
     rc = append_some(f, items, repaired, &fr, 0, &done);
     if (rc == 0)
@@ -127,7 +127,7 @@ static void cap_page(struct ck_follower *f, struct ck_page *page, size_t cap)
     json_decref(page->items);
     page->items = kept;
     ck_fl_noisy(f, N_OVERSIZE, "the server sent %zu statuses for a page of %d; kept %zu", n,
-          f->conf.page_limit, cap);
+                f->conf.page_limit, cap);
 }
 
 /* The server stalled a cycle of kind with a full page that moves nothing:
@@ -138,10 +138,10 @@ static void stalled(struct ck_follower *f, enum noise kind, int repeats, const c
     const char *then = kind == N_STUCK_SWEEP ? "the sweep ends here" : "waiting for the next poll";
     if (repeats)
         ck_fl_noisy(f, kind, "the server repeated statuses to fill a page (%s=%s); %s", param,
-              value != NULL ? value : "(none)", then);
+                    value != NULL ? value : "(none)", then);
     else
         ck_fl_noisy(f, kind, "the server ignored %s=%s (a full page that moves nothing); %s", param,
-              value != NULL ? value : "(none)", then);
+                    value != NULL ? value : "(none)", then);
 }
 
 void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
@@ -152,12 +152,13 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
     int64_t oldest_ms;
     page_bounds(f, page->items, &lo, &hi, &oldest_ms);
     if (page->repairs > 0)
-        ck_fl_noisy(f, N_REPAIRED, "%zu byte(s) or escape(s) no JSON parser accepts replaced by U+FFFD "
-              "in a %s page (journaled with source \"%s+repaired\")",
-              page->repairs, f->source, f->source);
+        ck_fl_noisy(f, N_REPAIRED,
+                    "%zu byte(s) or escape(s) no JSON parser accepts replaced by U+FFFD "
+                    "in a %s page (journaled with source \"%s+repaired\")",
+                    page->repairs, f->source, f->source);
     if (page->skipped > 0)
-        ck_fl_noisy(f, N_BAD_ITEMS, "%zu item(s) of a %s page skipped: %s", page->skipped, f->source,
-              page->skip_why);
+        ck_fl_noisy(f, N_BAD_ITEMS, "%zu item(s) of a %s page skipped: %s", page->skipped,
+                    f->source, page->skip_why);
     size_t fresh = 0;
     if (ck_fl_journal_page(f, page->items, page->repaired, &fresh) < 0) {
         ck_fl_retry_later(f, "could not write the journal");
@@ -212,10 +213,10 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
                                         * not end it (below) */
     }
     /* A server that ignores max_id hands back the same page for ever. */
-    int stuck = reached && (repeats || (!cursor_paging && full &&
-                                        ((f->page_max_id != NULL &&
-                                          ck_fl_idcmp(f, lo, f->page_max_id) >= 0) ||
-                                         (f->st == F_CATCHUP && fresh == 0))));
+    int stuck = reached &&
+                (repeats || (!cursor_paging && full &&
+                             ((f->page_max_id != NULL && ck_fl_idcmp(f, lo, f->page_max_id) >= 0) ||
+                              (f->st == F_CATCHUP && fresh == 0))));
     if (f->st == F_SWEEP) {
         /* A status journaled early carries the reply count of that moment; the
          * sweep sees the final counts, which decide whose threads to fetch. */

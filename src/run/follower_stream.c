@@ -117,9 +117,11 @@ static void stream_close(struct ck_sse_stream *s, int status, long http_status, 
     f->stream_retry_ms = now + delay;
     f->stats.stream_drops++;
     int refused = status == 0 && (http_status < 200 || http_status > 299);
-    ck_fl_noisy(f, N_STREAM_DOWN, "%s (%s); polling every %lld s instead, and trying the stream again "
-          "from time to time", refused ? "the server refused the live stream" : "the live stream ended",
-          why, (long long)(ck_fl_poll_interval(f, now) / 1000));
+    ck_fl_noisy(f, N_STREAM_DOWN,
+                "%s (%s); polling every %lld s instead, and trying the stream again "
+                "from time to time",
+                refused ? "the server refused the live stream" : "the live stream ended", why,
+                (long long)(ck_fl_poll_interval(f, now) / 1000));
     ck_debug("follower: next stream attempt in %lld ms", (long long)delay);
     if (was_up)
         request_check(f); /* what the stream did not bring since its last event */
@@ -142,15 +144,16 @@ void ck_fl_maybe_start_stream(struct ck_follower *f)
         return;
     struct ck_request req = {0};
     struct ck_error err = {0};
-    int rc = f->conf.ops->stream_request(f->conf.base_url, f->conf.token, f->conf.hashtag, &req,
-                                         &err);
+    int rc =
+        f->conf.ops->stream_request(f->conf.base_url, f->conf.token, f->conf.hashtag, &req, &err);
     if (rc == 0)
         rc = ck_sse_start(&f->sse, f->http, &req, f->conf.stream_idle_ms, 0, &stream_handlers, f,
                           &err);
     ck_request_finish(&req);
     if (rc < 0) {
         f->stream_retry_ms = now + ck_backoff_next(&f->stream_backoff);
-        ck_fl_noisy(f, N_STREAM_DOWN, "cannot start the live stream (%s); polling instead", err.msg);
+        ck_fl_noisy(f, N_STREAM_DOWN, "cannot start the live stream (%s); polling instead",
+                    err.msg);
         return;
     }
     f->stats.requests++;

@@ -27,7 +27,6 @@
 
 static const char *const phase_names[] = {"idle", "queued", "sending", "waiting", "done"};
 
-
 /* ---- state.json ------------------------------------------------------------- */
 
 json_t *ck_pst_steps(struct ck_poster *p)
@@ -153,7 +152,8 @@ static void start_step(struct ck_poster *p, struct pstep *st)
     }
     if (status != NULL && strcmp(status, "skipped") == 0) {
         ck_info("poster: %s was skipped earlier (%s)", st->label,
-                ck_pst_str(rec, "reason") != NULL ? ck_pst_str(rec, "reason") : "no reason recorded");
+                ck_pst_str(rec, "reason") != NULL ? ck_pst_str(rec, "reason")
+                                                  : "no reason recorded");
         ck_pst_finish(p, st);
         return;
     }

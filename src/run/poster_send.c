@@ -279,8 +279,7 @@ static void send_post(struct ck_poster *p)
     struct ck_post post = the_post(p, st, rec, text);
     struct ck_request req;
     struct ck_error err = {0};
-    int rc = p->conf.ops->post_request(p->conf.base_url, p->conf.token, &post,
-                                       &req, &err);
+    int rc = p->conf.ops->post_request(p->conf.base_url, p->conf.token, &post, &req, &err);
     free(text);
     if (rc < 0) {
         ck_pst_fail(p, st, err.msg);
@@ -296,8 +295,7 @@ static void send_post(struct ck_poster *p)
         ck_pst_fail(p, st, "cannot record the intent to post in state.json");
         return;
     }
-    ck_debug("poster: sending %s (attempt %lld, key %s)", st->label, (long long)attempts,
-             post.key);
+    ck_debug("poster: sending %s (attempt %lld, key %s)", st->label, (long long)attempts, post.key);
     send_request(p, &req, on_reply);
 }
 
@@ -342,9 +340,8 @@ void ck_pst_attempt(struct ck_poster *p)
         struct ck_request req;
         struct ck_error err = {0};
         int rc = text == NULL ? CK_ENOMEM
-                              : p->conf.ops->post_lookup_request(
-                                    p->conf.base_url, p->conf.token, &post,
-                                    &req, &err);
+                              : p->conf.ops->post_lookup_request(p->conf.base_url, p->conf.token,
+                                                                 &post, &req, &err);
         free(text);
         if (rc < 0) {
             retry_later(p, ck_backoff_next(&p->bo), err.msg[0] ? err.msg : ck_strerror(rc));

@@ -39,9 +39,9 @@ int ck_rehearsal_start(const char *script, double speed, int64_t start_ms, int n
     if (pid < 0)
         return ck_error_set(err, -errno, "rehearsal: fork: %s", strerror(errno));
     if (pid == 0) {
-        char *args[16] = {"chatkeeper", "simulate", (char *)script, "--port", "0",
-                          "--speed",    speed_s,    "--start",      start_s,  "--port-file",
-                          portfile};
+        char *args[16] = {"chatkeeper", "simulate",    (char *)script, "--port",
+                          "0",          "--speed",     speed_s,        "--start",
+                          start_s,      "--port-file", portfile};
         int n = 11;
         if (bluesky_share > 0) {
             args[n++] = "--bluesky-share";

@@ -162,7 +162,8 @@ static size_t posted_count(const struct ck_runconsole *rc)
     size_t n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach(json_object_get(rc->v.state, "steps"), k, v) {
+    json_object_foreach(json_object_get(rc->v.state, "steps"), k, v)
+    {
         const char *st = json_string_value(json_object_get(v, "status"));
         n += st != NULL && strcmp(st, "posted") == 0;
     }
@@ -233,8 +234,8 @@ static json_t *message_json(const struct ck_runconsole *rc, const struct live_ms
         if (*s != 0) {
             const struct live_msg *p = rc->msgs[*s - 1];
             json_object_set_new(ctx, "handle", json_string(p->handle));
-            json_object_set_new(ctx, "text", json_stringn(p->text, strlen(p->text) > 140
-                                                                       ? 140 : strlen(p->text)));
+            json_object_set_new(
+                ctx, "text", json_stringn(p->text, strlen(p->text) > 140 ? 140 : strlen(p->text)));
         } else {
             json_object_set_new(ctx, "missing", json_true());
         }
@@ -269,11 +270,11 @@ static json_t *questions_json(const struct ck_runconsole *rc)
         snprintf(label, sizeof label, "Q%d", num);
         const char *st = ck_rc_step_status(rc, label);
         json_t *rec = json_object_get(json_object_get(rc->v.state, "steps"), label);
-        json_t *q = json_pack("{s:i, s:s, s:s, s:b, s:I, s:I, s:o}", "number", num, "label", label,
-                              "text", s->questions[qi].text ? s->questions[qi].text : "", "asked",
-                              st != NULL && strcmp(st, "posted") == 0, "answers",
-                              (json_int_t)answers, "people", (json_int_t)people.n, "newest",
-                              newest);
+        json_t *q =
+            json_pack("{s:i, s:s, s:s, s:b, s:I, s:I, s:o}", "number", num, "label", label, "text",
+                      s->questions[qi].text ? s->questions[qi].text : "", "asked",
+                      st != NULL && strcmp(st, "posted") == 0, "answers", (json_int_t)answers,
+                      "people", (json_int_t)people.n, "newest", newest);
         if (q != NULL && json_is_string(json_object_get(rec, "url")))
             json_object_set(q, "url", json_object_get(rec, "url"));
         ck_strset_finish(&people);
@@ -300,9 +301,9 @@ static json_t *steps_json(const struct ck_runconsole *rc, json_t **next)
             st = i < *rc->v.next_step ? "due" : "upcoming";
         int64_t at = rc->parked != NULL && rc->parked[i] != 0 ? rc->parked[i] : e->at_ms;
         json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:I, s:i}", "label", label, "kind",
-                              kind_name(e->kind), "number", e->number, "at_ms", (json_int_t)at, "status", st, "text", text ? text : "",
-                              "chars", (json_int_t)(text ? ck_rc_chars(text) : 0), "max",
-                              CK_RC_MAX_CHARS);
+                              kind_name(e->kind), "number", e->number, "at_ms", (json_int_t)at,
+                              "status", st, "text", text ? text : "", "chars",
+                              (json_int_t)(text ? ck_rc_chars(text) : 0), "max", CK_RC_MAX_CHARS);
         free(text);
         if (o == NULL)
             continue;
@@ -342,9 +343,9 @@ void ck_rc_publish(struct ck_runconsole *rc)
 {
     int64_t now = ck_time_now_ms();
     const struct ck_schedule *sch = rc->v.sch;
-    const char *phase = now < sch->lead_ms    ? "waiting"
-                        : now < sch->start_ms  ? "lead"
-                        : now < sch->end_ms    ? "chat"
+    const char *phase = now < sch->lead_ms        ? "waiting"
+                        : now < sch->start_ms     ? "lead"
+                        : now < sch->end_ms       ? "chat"
                         : now < sch->grace_end_ms ? "grace"
                                                   : "after";
     json_t *next;
@@ -364,13 +365,13 @@ void ck_rc_publish(struct ck_runconsole *rc)
         ck_strset_finish(&people);
     }
     json_t *snap = json_pack(
-        "{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I}",
-        "mode", "live", "title", rc->v.session->title, "hashtag", rc->v.session->hashtag, "phase",
-        phase, "posting", rc->v.posting, "held", rc->held, "held_since_ms",
-        (json_int_t)rc->held_since_ms, "start_ms", (json_int_t)sch->start_ms, "end_ms",
-        (json_int_t)sch->end_ms, "steps", steps, "next", next, "questions",
-        json_incref(rc->q_cache), "capture", capture_json(rc, now), "messages",
-        (json_int_t)rc->n, "people", (json_int_t)rc->people, "unfiled", (json_int_t)rc->unfiled);
+        "{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "mode",
+        "live", "title", rc->v.session->title, "hashtag", rc->v.session->hashtag, "phase", phase,
+        "posting", rc->v.posting, "held", rc->held, "held_since_ms", (json_int_t)rc->held_since_ms,
+        "start_ms", (json_int_t)sch->start_ms, "end_ms", (json_int_t)sch->end_ms, "steps", steps,
+        "next", next, "questions", json_incref(rc->q_cache), "capture", capture_json(rc, now),
+        "messages", (json_int_t)rc->n, "people", (json_int_t)rc->people, "unfiled",
+        (json_int_t)rc->unfiled);
     ck_console_publish(rc->con, snap);
 }
 

@@ -86,8 +86,8 @@ static int record(struct ck_runconsole *rc, json_t *event)
     return rc1;
 }
 
-__attribute__((format(printf, 3, 4))) static json_t *answer(int *status, int code,
-                                                             const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static json_t *answer(int *status, int code, const char *fmt,
+                                                            ...)
 {
     char msg[400];
     va_list ap;
@@ -128,8 +128,10 @@ static json_t *post_now(struct ck_runconsole *rc, const char *label, int *status
                 return answer(status, 409, "%s comes before %s: post it first, or skip it", l,
                               label);
         } else if (sch->entries[k].kind == CK_SCHED_LEAD) {
-            return answer(status, 409, "following has not started yet: %s cannot go out before "
-                          "the lead time", label);
+            return answer(status, 409,
+                          "following has not started yet: %s cannot go out before "
+                          "the lead time",
+                          label);
         }
     }
     int64_t now = ck_time_now_ms();
@@ -259,8 +261,9 @@ static json_t *resume(struct ck_runconsole *rc, int shift, int *status)
     rc->v.rearm(rc->v.runner);
     ck_info("console: the run sheet resumes (%s)",
             shift ? "later steps moved by the time held" : "steps keep their times");
-    return answer(status, 200, shift ? "resumed; later steps moved by the time held"
-                                     : "resumed; steps keep their times");
+    return answer(status, 200,
+                  shift ? "resumed; later steps moved by the time held"
+                        : "resumed; steps keep their times");
 }
 
 static json_t *dispatch(struct ck_runconsole *rc, const json_t *req, int *status)
@@ -353,7 +356,8 @@ void ck_rc_restore(struct ck_runconsole *rc)
     json_t *c = json_object_get(rc->v.state, "console");
     const char *label;
     json_t *v;
-    json_object_foreach(json_object_get(c, "edits"), label, v) {
+    json_object_foreach(json_object_get(c, "edits"), label, v)
+    {
         long i = ck_rc_find_step(rc, label);
         char *t = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
         if (i < 0 || t == NULL || rc->v.sch->entries[i].step == NULL) {
@@ -364,7 +368,8 @@ void ck_rc_restore(struct ck_runconsole *rc)
         free(step->text);
         step->text = t;
     }
-    json_object_foreach(json_object_get(c, "at"), label, v) {
+    json_object_foreach(json_object_get(c, "at"), label, v)
+    {
         long i = ck_rc_find_step(rc, label);
         if (i >= 0 && json_is_integer(v) && ck_rc_step_status(rc, label) == NULL &&
             (size_t)i >= *rc->v.next_step)

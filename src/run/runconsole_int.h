@@ -30,9 +30,9 @@ struct ck_runconsole {
     size_t *slots; /* open addressing: id -> index + 1 */
     size_t n_slots;
     struct ck_grouping *grouping;
-    size_t grouped_n;     /* messages at the last regroup */
-    size_t posted_seen;   /* posted steps at the last regroup */
-    int regroup;          /* something changed since */
+    size_t grouped_n;   /* messages at the last regroup */
+    size_t posted_seen; /* posted steps at the last regroup */
+    int regroup;        /* something changed since */
     /* The questions' counts and newest answers, and the totals, as of the last
      * regroup: rebuilt only when grouping ran again, not on every tick. */
     unsigned long gen, cached_gen;
@@ -55,7 +55,7 @@ struct ck_runconsole {
     pthread_cond_t cv;
     const char *body; /* borrowed from the waiting HTTP thread; parsed on the loop */
     size_t len;
-    char *reply;      /* JSON text, made on the loop */
+    char *reply; /* JSON text, made on the loop */
     int status;
     int done, detached;
 };

@@ -239,15 +239,14 @@ void ck_runner__finish(struct runner *r, const char *incomplete)
     struct ck_error err = {0};
     if (ck_archive_build(r->dir, &st, &err) < 0) {
         ck_err("runner: archive: %s", err.msg);
-        ck_alert(r->alerts, "archive", "the archive could not be built in %s: %s", r->dir,
-                 err.msg);
+        ck_alert(r->alerts, "archive", "the archive could not be built in %s: %s", r->dir, err.msg);
         ck_runner__save_phase(r, "failed");
         ck_runner__end(r, 1);
         return;
     }
     if (incomplete != NULL) {
-        ck_err("runner: the archive in %s is incomplete (%zu messages from %zu people): %s",
-               r->dir, st.messages, st.people, incomplete);
+        ck_err("runner: the archive in %s is incomplete (%zu messages from %zu people): %s", r->dir,
+               st.messages, st.people, incomplete);
         ck_err("runner: nothing was published; run the same command again to capture the rest "
                "(it continues where this run stopped, nothing is doubled)");
         ck_runner__save_phase(r, "incomplete");
@@ -360,8 +359,7 @@ static void on_lead_start(uv_timer_t *t)
     for (size_t i = 0; i < r->n_src; i++) {
         int rc = ck_follower_start(r->src[i].follower, on_follow_done, &r->src[i]);
         if (rc < 0) {
-            ck_err("runner: cannot start following on %s: %s", r->src[i].pc->name,
-                   ck_strerror(rc));
+            ck_err("runner: cannot start following on %s: %s", r->src[i].pc->name, ck_strerror(rc));
             ck_runner__shutdown(r, 1);
             return;
         }
@@ -420,17 +418,27 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
     if (r->n_handlers == 1)
         r->handler = r->handlers[0];
     else if (r->n_handlers > 1)
-        r->handler = (struct ck_step_handler){
-            .name = "posters", .due = ck_runner__fan_out_due, .self = r};
+        r->handler =
+            (struct ck_step_handler){.name = "posters", .due = ck_runner__fan_out_due, .self = r};
     else
         r->handler = (struct ck_step_handler){.name = "observer", .due = observe_due, .self = r};
     if (o->console != NULL) /* console hook: before past steps are taken up (it restores) */
-        r->console = ck_runconsole_attach(o->console, &(struct ck_runconsole_view){
-            .loop = r->loop, .dir = r->dir, .journal_path = r->journal_path,
-            .state_path = r->state_path, .session = &r->s, .sch = &r->sch,
-            .next_step = &r->next_step, .step_timer = &r->step_timer,
-            .rearm = console_rearm, .runner = r, .handler = &r->handler, .state = r->state,
-            .journal = r->journal, .follower = &r->follower, .posting = r->posting});
+        r->console = ck_runconsole_attach(
+            o->console, &(struct ck_runconsole_view){.loop = r->loop,
+                                                     .dir = r->dir,
+                                                     .journal_path = r->journal_path,
+                                                     .state_path = r->state_path,
+                                                     .session = &r->s,
+                                                     .sch = &r->sch,
+                                                     .next_step = &r->next_step,
+                                                     .step_timer = &r->step_timer,
+                                                     .rearm = console_rearm,
+                                                     .runner = r,
+                                                     .handler = &r->handler,
+                                                     .state = r->state,
+                                                     .journal = r->journal,
+                                                     .follower = &r->follower,
+                                                     .posting = r->posting});
 
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;

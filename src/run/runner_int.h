@@ -32,7 +32,7 @@ struct source {
     struct runner *r;
     const struct ck_platform_conf *pc; /* borrowed from r->s */
     char *token;                       /* owned, NULL without one */
-    struct ck_auth *auth; /* the token requests carry (auth.h); NULL without one */
+    struct ck_auth *auth;              /* the token requests carry (auth.h); NULL without one */
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when not posting there */
     char state_key[160], steps_key[160];
@@ -41,8 +41,8 @@ struct source {
 };
 
 struct ck_runner_group {
-    struct runner *head;    /* the runners started with this group */
-    int64_t next_build_ms;  /* no archive build of the group before this */
+    struct runner *head;   /* the runners started with this group */
+    int64_t next_build_ms; /* no archive build of the group before this */
 };
 
 struct runner {
@@ -95,11 +95,11 @@ struct runner {
     int64_t quiet_until_ms;  /* the final build waits for quiet until this */
 
     /* Outputs refreshed during the chat, so latecomers can catch up. */
-    int following;     /* the follower was started before end + grace */
+    int following; /* the follower was started before end + grace */
     int64_t refresh_ms, next_refresh_ms;
-    int refreshed;     /* 0 until the outputs were first written by this run */
+    int refreshed;       /* 0 until the outputs were first written by this run */
     size_t refreshed_at; /* the follower's journaled count at that refresh */
-    int64_t build_ms;  /* how long the last refresh blocked the loop */
+    int64_t build_ms;    /* how long the last refresh blocked the loop */
 
     struct ck_runconsole *console; /* the console's hook (runconsole.h), or NULL */
 };
@@ -139,8 +139,8 @@ void ck_runner__fan_out_due(void *self, const struct ck_sched_entry *e, int64_t 
 /* The sign-in, follower and (when the run sheet goes there) poster of one
  * source. Returns 0 or an exit status. */
 struct ck_runner_opts;
-int ck_runner__create_source(struct runner *r, struct source *src,
-                             const struct ck_runner_opts *o, int64_t now);
+int ck_runner__create_source(struct runner *r, struct source *src, const struct ck_runner_opts *o,
+                             int64_t now);
 struct ck_archive_stats;
 /* The "done" alert: counts, and the write-up's address when it was published. */
 void ck_runner__alert_done(struct runner *r, const struct ck_archive_stats *st);

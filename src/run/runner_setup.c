@@ -213,7 +213,7 @@ static void reuse_started(struct runner *r, const struct ck_runner_opts *o)
 
 /* The session file, or a series date made whole from the series. */
 static int ck_runner__load_session(const struct ck_runner_opts *o, struct ck_session *s,
-                               struct ck_error *err)
+                                   struct ck_error *err)
 {
     if (o->session != NULL) {
         /* Taken over: `serve` keeps the last version that passed check. */

@@ -29,10 +29,9 @@ void ck_runner__all_stats(const struct runner *r, struct ck_follower_stats *out)
         out->journaled += st.journaled;
         out->streamed += st.streamed;
         /* the source named first (cut short when long: it is a log line) */
-        if (st.last_error[0] != '\0' &&
-            snprintf(out->last_error, sizeof out->last_error, "%s%s%s",
-                     r->n_src > 1 ? r->src[i].pc->name : "", r->n_src > 1 ? ": " : "",
-                     st.last_error) < 0)
+        if (st.last_error[0] != '\0' && snprintf(out->last_error, sizeof out->last_error, "%s%s%s",
+                                                 r->n_src > 1 ? r->src[i].pc->name : "",
+                                                 r->n_src > 1 ? ": " : "", st.last_error) < 0)
             out->last_error[0] = '\0';
     }
 }

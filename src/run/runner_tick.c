@@ -111,7 +111,8 @@ static void watch_stall(struct runner *r, const struct ck_follower_stats *st, in
         return;
     char d[32];
     ck_duration_format((now - r->last_read_ms) / 1000 * 1000, d, sizeof d);
-    ck_alert(r->alerts, "stall", "capture stalled: no successful read of #%s for %s during the "
+    ck_alert(r->alerts, "stall",
+             "capture stalled: no successful read of #%s for %s during the "
              "chat%s%s",
              r->s.hashtag, d, st->last_error[0] ? "; last error: " : "", st->last_error);
 }

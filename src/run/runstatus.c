@@ -15,7 +15,8 @@ struct out {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void put(struct out *o, const char *fmt, ...)
+static void
+put(struct out *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -53,8 +54,7 @@ size_t ck_run_status_format(const struct ck_run_status *s, char *buf, size_t n)
     if (s->rate_limited)
         put(&o, "  rate limited, waiting");
     if (s->failing > 0)
-        put(&o, "  %zu %s failed, retrying", s->failing,
-            s->failing == 1 ? "request" : "requests");
+        put(&o, "  %zu %s failed, retrying", s->failing, s->failing == 1 ? "request" : "requests");
     return o.len;
 }
 

@@ -16,7 +16,7 @@
 
 /* A file given on the command line. */
 struct source {
-    const char *path;     /* borrowed from the options */
+    const char *path; /* borrowed from the options */
     bool is_series;
     struct ck_series ser; /* the last version that passed check */
     bool have_ser;
@@ -44,7 +44,7 @@ struct serve {
     uv_loop_t loop;
     uv_timer_t tick;
     uv_signal_t sigterm, sigint, sighup;
-    int64_t shift_ms; /* serve's clock minus the wall's (--start-at) */
+    int64_t shift_ms;              /* serve's clock minus the wall's (--start-at) */
     struct ck_runner_group *group; /* every runner: archive builds keep clear of steps */
     struct source *src;
     size_t n_src;

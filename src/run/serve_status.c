@@ -41,9 +41,10 @@ void ck_serve__write_status(struct serve *sv)
     char ts[32];
     ck_time_format_rfc3339(ck_serve__now(sv), ts);
     json_object_set_new(doc, "updated", json_string(ts));
-    json_object_set_new(doc, "state", json_string(sv->closed     ? "stopped"
-                                                  : sv->stopping ? "stopping"
-                                                                 : "serving"));
+    json_object_set_new(doc, "state",
+                        json_string(sv->closed     ? "stopped"
+                                    : sv->stopping ? "stopping"
+                                                   : "serving"));
     json_object_set_new(doc, "problems", json_integer(sv->problems));
     for (size_t i = 0; i < sv->n_slots; i++) {
         const struct slot *sl = sv->slots[i];

@@ -144,8 +144,8 @@ static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v, const c
         if (k != NULL && json_object_get(v, k) != NULL) {
             char field[96];
             ck_cfg_join(field, sizeof field, path, k);
-            return ck_cfg_fail(c, field, 1, "a %s entry has no \"%s\"; expected %s or %s",
-                               pc->type, k, own[bsky][0], own[bsky][1]);
+            return ck_cfg_fail(c, field, 1, "a %s entry has no \"%s\"; expected %s or %s", pc->type,
+                               k, own[bsky][0], own[bsky][1]);
         }
     }
     int rc = ck_cfg_string(c, v, path, own[bsky][0], 0, &pc->token_env);
@@ -156,8 +156,8 @@ static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v, const c
     if (pc->token_env != NULL && pc->token_file != NULL) {
         char field[96];
         ck_cfg_join(field, sizeof field, path, own[bsky][1]);
-        return ck_cfg_fail(c, field, 1, "expected only one of %s and %s, got both",
-                           own[bsky][0], own[bsky][1]);
+        return ck_cfg_fail(c, field, 1, "expected only one of %s and %s, got both", own[bsky][0],
+                           own[bsky][1]);
     }
     if (!bsky)
         return 0;
@@ -170,8 +170,7 @@ static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v, const c
     ck_cfg_join(hf, sizeof hf, path, "handle");
     if (n < 3 || n > 253 || strchr(h, '.') == NULL || h[0] == '.' || h[n - 1] == '.' ||
         strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != n)
-        return ck_cfg_fail(c, hf, 0,
-                           "expected a Bluesky handle like name.bsky.social, got \"%s\"",
+        return ck_cfg_fail(c, hf, 0, "expected a Bluesky handle like name.bsky.social, got \"%s\"",
                            pc->handle);
     memmove(pc->handle, h, n + 1);
     if (pc->token_env == NULL && pc->token_file == NULL)
@@ -185,8 +184,8 @@ static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v, const c
 int ck_cfg_platform_entry(struct ck_cfg_ctx *c, const json_t *v, const char *path, const char *dir,
                           struct ck_platform_conf *pc)
 {
-    static const char *const keys[] = {"type",      "base_url", "token_env", "token_file",
-                                       "streaming", "post",     "name",      "handle",
+    static const char *const keys[] = {"type",         "base_url",     "token_env", "token_file",
+                                       "streaming",    "post",         "name",      "handle",
                                        "password_env", "password_file"};
     char p[96];
     int rc = ck_cfg_string(c, v, path, "type", 1, &pc->type);
@@ -352,9 +351,9 @@ static int parse_publish(struct ck_cfg_ctx *c, const json_t *pub)
         for (size_t i = 0; st != NULL && i < sizeof statuses / sizeof statuses[0]; i++)
             ok = ok || strcmp(st, statuses[i]) == 0;
         if (rc == 0 && !ok)
-            rc = ck_cfg_fail(c, "publish.wordpress.status", 0,
-                             "expected \"draft\", \"publish\", \"pending\" or \"private\", got \"%s\"",
-                             st);
+            rc = ck_cfg_fail(
+                c, "publish.wordpress.status", 0,
+                "expected \"draft\", \"publish\", \"pending\" or \"private\", got \"%s\"", st);
         free(st);
         if (rc == 0)
             rc = string_list(c, wp, "publish.wordpress", "categories");
@@ -505,20 +504,19 @@ static int parse_start(struct ck_cfg_ctx *c, const json_t *root, struct ck_sessi
 static int validate(struct ck_cfg_ctx *c, const json_t *root, struct ck_session *s)
 {
     static const char *const keys[] = {
-        "title",           "description",       "hashtag", "timezone",
-        "start",           "duration",          "lead",    "grace",
-        "platform",        "facilitators",      "post",    "thread",  "platforms",
-        "welcome",         "questions",         "closing", "archive_dir",
-        "question_format", "missed_step_limit", "poll",    "publish",
-        "imported",        "reminders",         "agenda_url", "alerts"};
+        "title",    "description", "hashtag",         "timezone",          "start",
+        "duration", "lead",        "grace",           "platform",          "facilitators",
+        "post",     "thread",      "platforms",       "welcome",           "questions",
+        "closing",  "archive_dir", "question_format", "missed_step_limit", "poll",
+        "publish",  "imported",    "reminders",       "agenda_url",        "alerts"};
     int rc = ck_cfg_check_keys(c, root, "", keys, sizeof keys / sizeof keys[0]);
     char *imported = NULL;
     if (rc == 0)
         rc = ck_cfg_string(c, root, "", "imported", 0, &imported);
     if (rc == 0 && imported != NULL && strcmp(imported, "mastodon") != 0 &&
         strcmp(imported, "bluesky") != 0 && strcmp(imported, "x") != 0)
-        rc = ck_cfg_fail(c, "imported", 0, "expected \"mastodon\", \"bluesky\" or \"x\", got \"%s\"",
-                         imported);
+        rc = ck_cfg_fail(c, "imported", 0,
+                         "expected \"mastodon\", \"bluesky\" or \"x\", got \"%s\"", imported);
     if (imported != NULL)
         s->imported = true;
     free(imported);
@@ -595,8 +593,8 @@ static int load_buffer(const char *name, const char *text, size_t len, bool impo
     /* jansson says column 0 (or line -1) at the end of input; editors count from 1. */
     if (root == NULL)
         return ck_error_set(err, oom ? CK_ENOMEM : CK_ECONFIG, "%s:%d:%d: %s", name,
-                            jerr.line < 1 ? 1 : jerr.line,
-                            jerr.column < 1 ? 1 : jerr.column, jerr.text);
+                            jerr.line < 1 ? 1 : jerr.line, jerr.column < 1 ? 1 : jerr.column,
+                            jerr.text);
     if (!json_is_object(root)) {
         json_decref(root);
         return ck_error_set(err, CK_ECONFIG, "%s:1:1: expected a JSON object { ... }", name);

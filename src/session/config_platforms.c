@@ -82,13 +82,13 @@ static int check_twice(struct ck_cfg_ctx *c, const struct ck_session *s, size_t 
         snprintf(q, sizeof q, "platforms[%zu]", j);
         if (strcmp(o->type, pc->type) == 0 && strcasecmp(o->base_url, pc->base_url) == 0)
             return ck_cfg_fail(c, p, 0,
-                               "the same source as %s (%s on %s); expected each source once",
-                               q, pc->type, pc->base_url);
+                               "the same source as %s (%s on %s); expected each source once", q,
+                               pc->type, pc->base_url);
         if (strcmp(o->name, pc->name) == 0) {
             char np[80];
             ck_cfg_join(np, sizeof np, p, "name");
-            return ck_cfg_fail(c, np, 0, "the same name as %s (\"%s\"); expected names apart",
-                               q, pc->name);
+            return ck_cfg_fail(c, np, 0, "the same name as %s (\"%s\"); expected names apart", q,
+                               pc->name);
         }
     }
     return 0;
@@ -134,9 +134,8 @@ int ck_cfg_platforms(struct ck_cfg_ctx *c, const json_t *root, struct ck_session
         const json_t *v = json_array_get(list, i);
         if (!json_is_object(v)) {
             ck_cfg_describe(v, got, sizeof got);
-            return ck_cfg_fail(c, p, 0,
-                               "expected an object {\"type\": ..., \"base_url\": ...}, got %s",
-                               got);
+            return ck_cfg_fail(
+                c, p, 0, "expected an object {\"type\": ..., \"base_url\": ...}, got %s", got);
         }
         if (i > 0)
             s->n_more_platforms = i; /* the entry is freed with s, even half read */

@@ -99,9 +99,9 @@ int ck_cfg_reminders(struct ck_cfg_ctx *c, const json_t *root, struct ck_session
     if (!json_is_array(v)) {
         char got[64];
         ck_cfg_describe(v, got, sizeof got);
-        return ck_cfg_fail(c, "reminders", 0,
-                           "expected an array like [{\"before\": \"1d\", \"text\": \"...\"}], got %s",
-                           got);
+        return ck_cfg_fail(
+            c, "reminders", 0,
+            "expected an array like [{\"before\": \"1d\", \"text\": \"...\"}], got %s", got);
     }
     size_t n = json_array_size(v);
     s->reminders = calloc(n ? n : 1, sizeof *s->reminders);
@@ -114,8 +114,8 @@ int ck_cfg_reminders(struct ck_cfg_ctx *c, const json_t *root, struct ck_session
         if (!json_is_object(r)) {
             char got[64];
             ck_cfg_describe(r, got, sizeof got);
-            return ck_cfg_fail(c, path, 0, "expected {\"before\": \"1d\", \"text\": \"...\"}, got %s",
-                               got);
+            return ck_cfg_fail(c, path, 0,
+                               "expected {\"before\": \"1d\", \"text\": \"...\"}, got %s", got);
         }
         struct ck_step *st = &s->reminders[i];
         int64_t before = 0;

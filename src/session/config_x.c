@@ -57,10 +57,17 @@ static int secret_pair(struct ck_cfg_ctx *c, const json_t *v, const char *path, 
 int ck_cfg_parse_x(struct ck_cfg_ctx *c, const json_t *v, const char *path, const char *dir,
                    bool post, struct ck_platform_conf *pc)
 {
-    static const char *const keys[] = {"type",           "base_url",        "token_env",
-                                       "token_file",     "user_token_env",  "user_token_file",
-                                       "oauth1_env",     "oauth1_file",     "retweets",
-                                       "post",           "name"};
+    static const char *const keys[] = {"type",
+                                       "base_url",
+                                       "token_env",
+                                       "token_file",
+                                       "user_token_env",
+                                       "user_token_file",
+                                       "oauth1_env",
+                                       "oauth1_file",
+                                       "retweets",
+                                       "post",
+                                       "name"};
     char field[192];
     int rc = ck_cfg_check_keys(c, v, path, keys, sizeof keys / sizeof keys[0]);
     if (rc == 0)
@@ -84,8 +91,7 @@ int ck_cfg_parse_x(struct ck_cfg_ctx *c, const json_t *v, const char *path, cons
     if (rc == 0)
         rc = secret_pair(c, v, path, dir, "token", &pc->token_env, &pc->token_file);
     if (rc == 0)
-        rc = secret_pair(c, v, path, dir, "user_token", &pc->user_token_env,
-                         &pc->user_token_file);
+        rc = secret_pair(c, v, path, dir, "user_token", &pc->user_token_env, &pc->user_token_file);
     if (rc == 0)
         rc = secret_pair(c, v, path, dir, "oauth1", &pc->oauth1_env, &pc->oauth1_file);
     if (rc != 0)
@@ -94,8 +100,8 @@ int ck_cfg_parse_x(struct ck_cfg_ctx *c, const json_t *v, const char *path, cons
     bool oauth1 = pc->oauth1_env != NULL || pc->oauth1_file != NULL;
     bool app = pc->token_env != NULL || pc->token_file != NULL;
     if (user && oauth1) {
-        ck_cfg_join(field, sizeof field, path, pc->oauth1_env != NULL ? "oauth1_env"
-                                                                      : "oauth1_file");
+        ck_cfg_join(field, sizeof field, path,
+                    pc->oauth1_env != NULL ? "oauth1_env" : "oauth1_file");
         return ck_cfg_fail(c, field, 1,
                            "expected one way to post, got both a user token and OAuth 1.0a keys");
     }

@@ -9,7 +9,6 @@
 
 #include "chatkeeper/timeutil.h"
 
-
 static const char *const weekdays[] = {"sunday",   "monday", "tuesday", "wednesday",
                                        "thursday", "friday", "saturday"};
 

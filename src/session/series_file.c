@@ -37,8 +37,8 @@ static int parse_doc(const char *name, const char *text, size_t len, json_t **ro
     *root = ck_json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr, &oom);
     if (*root == NULL)
         return ck_error_set(err, oom ? CK_ENOMEM : CK_ECONFIG, "%s:%d:%d: %s", name,
-                            jerr.line < 1 ? 1 : jerr.line,
-                            jerr.column < 1 ? 1 : jerr.column, jerr.text);
+                            jerr.line < 1 ? 1 : jerr.line, jerr.column < 1 ? 1 : jerr.column,
+                            jerr.text);
     if (!json_is_object(*root)) {
         json_decref(*root);
         *root = NULL;
@@ -79,12 +79,32 @@ static const char *const series_only[] = {"rule", "anchor", "time", "sessions",
 
 static int validate_series(struct ck_cfg_ctx *c, json_t *root, struct ck_series *s)
 {
-    static const char *const keys[] = {
-        "title",    "description",  "rule",        "anchor",          "time",
-        "timezone", "duration",     "lead",        "grace",           "hashtag",
-        "platform", "facilitators", "archive_dir", "sessions",        "post",
-        "thread",   "welcome",      "closing",     "question_format", "missed_step_limit",
-        "poll",     "publish",      "without_questions", "reminders", "agenda_url", "alerts"};
+    static const char *const keys[] = {"title",
+                                       "description",
+                                       "rule",
+                                       "anchor",
+                                       "time",
+                                       "timezone",
+                                       "duration",
+                                       "lead",
+                                       "grace",
+                                       "hashtag",
+                                       "platform",
+                                       "facilitators",
+                                       "archive_dir",
+                                       "sessions",
+                                       "post",
+                                       "thread",
+                                       "welcome",
+                                       "closing",
+                                       "question_format",
+                                       "missed_step_limit",
+                                       "poll",
+                                       "publish",
+                                       "without_questions",
+                                       "reminders",
+                                       "agenda_url",
+                                       "alerts"};
     int64_t dur;
     char *t = NULL, *anchor = NULL, *sessions = NULL, *wq = NULL;
     json_t *v;
@@ -289,9 +309,9 @@ static int check_date_file(struct ck_cfg_ctx *c, const json_t *root)
                                        "reminders",
                                        "agenda_url",
                                        "alerts"};
-    static const char *const series_keys[] = {"start",       "timezone", "hashtag", "platform",
-                                              "archive_dir", "rule",     "anchor",  "sessions",
-                                              "without_questions"};
+    static const char *const series_keys[] = {"start",    "timezone",    "hashtag",
+                                              "platform", "archive_dir", "rule",
+                                              "anchor",   "sessions",    "without_questions"};
     for (size_t i = 0; i < sizeof series_keys / sizeof series_keys[0]; i++)
         if (json_object_get(root, series_keys[i]) != NULL)
             return ck_cfg_fail(c, series_keys[i], 1,
@@ -307,7 +327,8 @@ static int placeholder(const struct ck_series *s, json_t *merged)
 {
     /* After the welcome (the session format wants the questions after it). */
     int64_t at = 0;
-    const char *w = json_string_value(json_object_get(json_object_get(s->defaults, "welcome"), "at"));
+    const char *w =
+        json_string_value(json_object_get(json_object_get(s->defaults, "welcome"), "at"));
     if (w != NULL && ck_duration_parse(w, &at) == 0)
         at += 1000;
     char when[32];
@@ -523,8 +544,9 @@ int ck_series_gap_warnings(const struct ck_series *s, int64_t from_day, int64_t 
                         "choose another)",
                         s->hour, s->minute, date, s->timezone, lt.hour, lt.minute);
         } else {
-            ck_error_set(&e, CK_ECONFIG, "%s: field 'time': warning: %02d:%02d does not exist on %s",
-                         s->path, s->hour, s->minute, date);
+            ck_error_set(&e, CK_ECONFIG,
+                         "%s: field 'time': warning: %02d:%02d does not exist on %s", s->path,
+                         s->hour, s->minute, date);
         }
         if (fn != NULL)
             fn(ctx, e.msg);

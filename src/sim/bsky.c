@@ -63,11 +63,12 @@ static int unb64url(const char *in, size_t n, char *out, size_t cap)
     int bits = 0;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *p = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-                               in[i]);
+        const char *p =
+            strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", in[i]);
         if (p == NULL || in[i] == '\0')
             return -1;
-        v = v << 6 | (uint32_t)(p - "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+        v = v << 6 |
+            (uint32_t)(p - "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
@@ -152,11 +153,10 @@ static void session(struct ck_sim *sim, int64_t now, struct ck_sim_reply *rep)
     ck_sim_bsky_handle_of(sim, sim->script.self, handle, sizeof handle);
     long serial = sim->bsky_sessions + sim->bsky_refreshes;
     rep->status = 200;
-    rep->json = json_pack("{s:s s:s s:o s:o s:b}", "did", did, "handle", handle, "accessJwt",
-                          jwt(did, "com.atproto.access", now / 1000, ACCESS_TTL_S, serial),
-                          "refreshJwt",
-                          jwt(did, "com.atproto.refresh", now / 1000, REFRESH_TTL_S, serial),
-                          "active", 1);
+    rep->json =
+        json_pack("{s:s s:s s:o s:o s:b}", "did", did, "handle", handle, "accessJwt",
+                  jwt(did, "com.atproto.access", now / 1000, ACCESS_TTL_S, serial), "refreshJwt",
+                  jwt(did, "com.atproto.refresh", now / 1000, REFRESH_TTL_S, serial), "active", 1);
 }
 
 static void create_session(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
@@ -383,10 +383,10 @@ static void get_record(struct ck_sim *sim, const struct ck_sim_request *rq, int6
     char uri[300];
     snprintf(uri, sizeof uri, "at://%.80s/%.80s/%.100s", repo != NULL ? repo : "",
              coll != NULL ? coll : "", rkey != NULL ? rkey : "");
-    struct ck_sim_entry *e = repo != NULL && coll != NULL && rkey != NULL &&
-                                     strcmp(coll, "app.bsky.feed.post") == 0
-                                 ? ck_sim_bsky_find_uri(sim, uri)
-                                 : NULL;
+    struct ck_sim_entry *e =
+        repo != NULL && coll != NULL && rkey != NULL && strcmp(coll, "app.bsky.feed.post") == 0
+            ? ck_sim_bsky_find_uri(sim, uri)
+            : NULL;
     if (e == NULL || e->visible_ms > now) {
         char msg[340];
         snprintf(msg, sizeof msg, "Could not locate record: %s", uri);
@@ -397,7 +397,8 @@ static void get_record(struct ck_sim *sim, const struct ck_sim_request *rq, int6
     ck_sim_bsky_cid(e, cid);
     ck_sim_bsky_uri(sim, e, uri, sizeof uri);
     rep->status = 200;
-    rep->json = json_pack("{s:s s:s s:o}", "uri", uri, "cid", cid, "value", ck_sim_bsky_record(sim, e));
+    rep->json =
+        json_pack("{s:s s:s s:o}", "uri", uri, "cid", cid, "value", ck_sim_bsky_record(sim, e));
 }
 
 void ck_sim_bsky_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,

@@ -139,9 +139,9 @@ static json_t *facets_of(const char *text)
         }
         if (feature == NULL)
             continue;
-        json_array_append_new(arr, json_pack("{s:{s:I s:I} s:[o]}", "index", "byteStart",
-                                             (json_int_t)i, "byteEnd", (json_int_t)end,
-                                             "features", feature));
+        json_array_append_new(arr,
+                              json_pack("{s:{s:I s:I} s:[o]}", "index", "byteStart", (json_int_t)i,
+                                        "byteEnd", (json_int_t)end, "features", feature));
         i = end - 1;
     }
     return arr;
@@ -159,26 +159,27 @@ json_t *ck_sim_bsky_record(const struct ck_sim *sim, const struct ck_sim_entry *
 {
     char created[32];
     ck_time_format_rfc3339(e->chat_ms, created);
-    json_t *r = json_pack("{s:s s:s s:s s:o s:[s]}", "$type", "app.bsky.feed.post", "createdAt",
-                          created, "text", e->text, "facets", facets_of(e->text), "langs",
-                          e->language);
+    json_t *r =
+        json_pack("{s:s s:s s:s s:o s:[s]}", "$type", "app.bsky.feed.post", "createdAt", created,
+                  "text", e->text, "facets", facets_of(e->text), "langs", e->language);
     if (r != NULL && e->parent != NULL) {
         const struct ck_sim_entry *root = e->parent;
         while (root->parent != NULL)
             root = root->parent;
-        json_object_set_new(r, "reply", json_pack("{s:o s:o}", "root", strong_ref(sim, root),
-                                                  "parent", strong_ref(sim, e->parent)));
+        json_object_set_new(r, "reply",
+                            json_pack("{s:o s:o}", "root", strong_ref(sim, root), "parent",
+                                      strong_ref(sim, e->parent)));
     }
     if (r != NULL && e->script != NULL && e->script->n_media > 0) {
         json_t *imgs = json_array();
         for (size_t i = 0; i < e->script->n_media; i++)
-            json_array_append_new(
-                imgs, json_pack("{s:s s:{s:s s:{s:s} s:s s:i} s:{s:i s:i}}", "alt",
-                                e->script->media[i], "image", "$type", "blob", "ref", "$link",
-                                "bafkreiexampleimage", "mimeType", "image/png", "size", 41234,
-                                "aspectRatio", "width", 1200, "height", 800));
-        json_object_set_new(r, "embed",
-                            json_pack("{s:s s:o}", "$type", "app.bsky.embed.images", "images", imgs));
+            json_array_append_new(imgs, json_pack("{s:s s:{s:s s:{s:s} s:s s:i} s:{s:i s:i}}",
+                                                  "alt", e->script->media[i], "image", "$type",
+                                                  "blob", "ref", "$link", "bafkreiexampleimage",
+                                                  "mimeType", "image/png", "size", 41234,
+                                                  "aspectRatio", "width", 1200, "height", 800));
+        json_object_set_new(
+            r, "embed", json_pack("{s:s s:o}", "$type", "app.bsky.embed.images", "images", imgs));
     }
     return r;
 }
@@ -191,8 +192,7 @@ static json_t *author_of(const struct ck_sim *sim, size_t account)
     ck_sim_bsky_handle_of(sim, account, handle, sizeof handle);
     return json_pack("{s:s s:s s:s s:{s:b s:b} s:[] s:s}", "did", did, "handle", handle,
                      "displayName", a->display_name != NULL ? a->display_name : "", "viewer",
-                     "muted", 0, "blockedBy", 0, "labels", "createdAt",
-                     "2023-04-12T10:00:00.000Z");
+                     "muted", 0, "blockedBy", 0, "labels", "createdAt", "2023-04-12T10:00:00.000Z");
 }
 
 static json_t *embed_view(const struct ck_sim *sim, const struct ck_sim_entry *e)

@@ -142,8 +142,8 @@ static enum MHD_Result stream_respond(struct ck_sim *sim, struct MHD_Connection 
         r = MHD_create_response_from_buffer(strlen(msg), (void *)msg, MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
-    MHD_add_response_header(r, "Content-Type", status == 200 ? "text/event-stream"
-                                                             : "application/json; charset=utf-8");
+    MHD_add_response_header(
+        r, "Content-Type", status == 200 ? "text/event-stream" : "application/json; charset=utf-8");
     MHD_add_response_header(r, "Cache-Control", "private, no-store");
     enum MHD_Result ok = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
@@ -367,8 +367,7 @@ int ck_sim_http_listen(int port, int *fd_out, int *bound, struct ck_error *err)
 /* libmicrohttpd's own messages ("Failed to send the chunked response body
  * ..." when a client drops a stream) went raw to stderr, in the middle of a
  * rehearsal's status line: they are debug lines now, escaped like any other. */
-__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt,
-                                                          va_list ap)
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     char msg[512];
@@ -384,8 +383,8 @@ struct MHD_Daemon *ck_sim_http_start(struct ck_sim *sim, int fd, struct ck_error
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, sim, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_END);
+        on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_END);
     if (d == NULL) {
         close(fd);
         ck_error_set(err, CK_EIO, "cannot start the HTTP server");

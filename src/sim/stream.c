@@ -30,12 +30,11 @@ struct sconn {
     int64_t last_write_ms;
 };
 
-static int streamable(const struct ck_sim *sim, const struct sconn *c,
-                      const struct ck_sim_entry *e, int64_t now)
+static int streamable(const struct ck_sim *sim, const struct sconn *c, const struct ck_sim_entry *e,
+                      int64_t now)
 {
     return e->has_hashtag && e->visible_ms <= now && strcmp(e->visibility, "public") == 0 &&
-           e->home != CK_SIM_HOME_BLUESKY &&
-           strcasecmp(c->tag, sim->script.hashtag) == 0;
+           e->home != CK_SIM_HOME_BLUESKY && strcasecmp(c->tag, sim->script.hashtag) == 0;
 }
 
 static void sleep_ms(long ms)
@@ -132,9 +131,9 @@ struct MHD_Response *ck_sim_stream_response(struct ck_sim *sim, const char *tag,
     /* Mastodon greets a new stream with a comment: the client sees it open at once. */
     ck_sbuf_str(&c->out, ":)\n");
     struct MHD_Response *r =
-        ok && !c->out.oom ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader,
-                                                              c, free_conn)
-                          : NULL;
+        ok && !c->out.oom
+            ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, reader, c, free_conn)
+            : NULL;
     if (r == NULL) {
         free_conn(c);
         return NULL;

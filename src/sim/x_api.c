@@ -105,11 +105,10 @@ static json_t *tweet_json(const struct ck_sim *sim, const struct ck_sim_entry *e
     long likes = e->script != NULL ? e->script->likes : 0;
     json_t *t = json_pack("{s:s s:o s:s s:s s:s s:[s] s:{s:i s:i s:i s:i} s:s}", "id", e->id,
                           "text", tweet_text(e), "created_at", created, "author_id",
-                          sim->script.accounts[e->account].id, "conversation_id",
-                          root_of(e)->id, "edit_history_tweet_ids", e->id, "public_metrics",
-                          "retweet_count", (int)boosts, "reply_count", 0, "like_count",
-                          (int)likes, "quote_count", 0, "lang",
-                          e->language != NULL ? e->language : "en");
+                          sim->script.accounts[e->account].id, "conversation_id", root_of(e)->id,
+                          "edit_history_tweet_ids", e->id, "public_metrics", "retweet_count",
+                          (int)boosts, "reply_count", 0, "like_count", (int)likes, "quote_count", 0,
+                          "lang", e->language != NULL ? e->language : "en");
     if (t != NULL && e->parent != NULL)
         json_object_set_new(t, "referenced_tweets",
                             json_pack("[{s:s s:s}]", "type", "replied_to", "id", e->parent->id));
@@ -125,8 +124,8 @@ static json_t *users_of(const struct ck_sim *sim, json_t *data)
         const struct ck_sim_entry *e = sim->entries[i];
         bool in = false;
         for (size_t k = 0; k < json_array_size(data) && !in; k++)
-            in = strcmp(json_string_value(json_object_get(json_array_get(data, k), "id")),
-                        e->id) == 0;
+            in = strcmp(json_string_value(json_object_get(json_array_get(data, k), "id")), e->id) ==
+                 0;
         if (!in || seen[e->account])
             continue;
         seen[e->account] = 1;
@@ -169,8 +168,9 @@ static int search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t n
                        "The `max_results` query parameter value is not between 10 and 100");
     if ((since != NULL && !decimal(since)) || (until != NULL && !decimal(until)) ||
         (token != NULL && (token[0] != 'n' || !decimal(token + 1))))
-        return problem(rep, 400, "Invalid Request", "One or more parameters to your request was "
-                                                    "invalid.");
+        return problem(rep, 400, "Invalid Request",
+                       "One or more parameters to your request was "
+                       "invalid.");
     if (!time_arg(rq, "start_time", &start) || !time_arg(rq, "end_time", &end))
         return problem(rep, 400, "Invalid Request", "Invalid start_time or end_time");
     /* X refuses an end_time within 10 s of the request (its clock: the chat's). */
@@ -188,16 +188,18 @@ static int search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t n
         size_t n = strcspn(query + 1, " ");
         const char *rest = query + 1 + n;
         if (n == 0 || n >= sizeof want || (rest[0] != '\0' && strcmp(rest, " -is:retweet") != 0))
-            return problem(rep, 400, "Invalid Request", "The simulator knows \"#tag\", \"#tag "
-                                                        "-is:retweet\" and "
-                                                        "\"conversation_id:ID\" queries");
+            return problem(rep, 400, "Invalid Request",
+                           "The simulator knows \"#tag\", \"#tag "
+                           "-is:retweet\" and "
+                           "\"conversation_id:ID\" queries");
         memcpy(want, query + 1, n);
         want[n] = '\0';
         tag = strcasecmp(want, sim->script.hashtag) == 0;
     } else {
-        return problem(rep, 400, "Invalid Request", "The simulator knows \"#tag\", \"#tag "
-                                                    "-is:retweet\" and \"conversation_id:ID\" "
-                                                    "queries");
+        return problem(rep, 400, "Invalid Request",
+                       "The simulator knows \"#tag\", \"#tag "
+                       "-is:retweet\" and \"conversation_id:ID\" "
+                       "queries");
     }
     json_t *data = json_array();
     const char *older_than = token != NULL ? token + 1 : until;
@@ -267,8 +269,9 @@ static int post(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now
     const char *parent = json_string_value(json_object_get(reply, "in_reply_to_tweet_id"));
     if (text == NULL || (reply != NULL && !decimal(parent))) {
         json_decref(body);
-        return problem(rep, 400, "Invalid Request", "One or more parameters to your request was "
-                                                    "invalid.");
+        return problem(rep, 400, "Invalid Request",
+                       "One or more parameters to your request was "
+                       "invalid.");
     }
     if (ck_x_weighted_length(text) > CK_X_MAX_WEIGHTED) {
         json_decref(body);
@@ -296,8 +299,8 @@ static int post(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now
         problem(rep, rc == CK_ENOMEM ? 500 : 400, "Invalid Request", err.msg);
     } else {
         rep->status = 201;
-        rep->json = json_pack("{s:{s:s s:[s] s:s}}", "data", "id", e->id,
-                              "edit_history_tweet_ids", e->id, "text", text);
+        rep->json = json_pack("{s:{s:s s:[s] s:s}}", "data", "id", e->id, "edit_history_tweet_ids",
+                              e->id, "text", text);
         rep->created = 1;
     }
     json_decref(body);

@@ -278,7 +278,8 @@ static int journal_read(const char *path, ck_journal_line_cb cb, void *arg, size
         if (r == 0) {
             /* A last line without its newline (a torn write) is read as is. */
             if (len > start)
-                rc = read_line(path, ++lineno, buf + start, len - start, cb, arg, n_corrupt, transient);
+                rc = read_line(path, ++lineno, buf + start, len - start, cb, arg, n_corrupt,
+                               transient);
             break;
         }
         memmove(buf, buf + start, len - start);
@@ -304,8 +305,8 @@ int ck_journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *
     return journal_read(path, cb, arg, n_corrupt, false, err);
 }
 
-int ck_journal_read_transient(const char *path, ck_journal_line_cb cb, void *arg,
-                              size_t *n_corrupt, struct ck_error *err)
+int ck_journal_read_transient(const char *path, ck_journal_line_cb cb, void *arg, size_t *n_corrupt,
+                              struct ck_error *err)
 {
     /* Without the block (out of memory) the trees come from malloc as usual. */
     bool transient = ck_jarena_begin(1 << 20) == 0;

@@ -139,9 +139,9 @@ void ck_record_encode(const struct ck_record *r, struct ck_sbuf *b)
     ck_sbuf_put(b, (const char *)nums, sizeof nums);
     ck_sbuf_put(b, (const char *)flags, sizeof flags);
     ck_sbuf_put(b, (const char *)r->questions, r->n_questions * sizeof *r->questions);
-    const char *strs[] = {r->id,        r->platform, r->url,  r->created_at,
-                          r->author_id, r->handle,   r->name, r->author_url,
-                          or_empty(r->assigned_by)};
+    const char *strs[] = {r->id,         r->platform,   r->url,
+                          r->created_at, r->author_id,  r->handle,
+                          r->name,       r->author_url, or_empty(r->assigned_by)};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         put_cstr(b, strs[i]);
     if (r->reply_to != NULL)
@@ -199,9 +199,8 @@ int ck_record_decode(const char *p, size_t avail, struct ck_record *r, size_t *u
         return CK_ECORRUPT;
     memcpy(r->questions, at, r->n_questions * sizeof *r->questions);
     at += r->n_questions * sizeof *r->questions;
-    const char **strs[] = {&r->id,        &r->platform, &r->url,  &r->created_at,
-                           &r->author_id, &r->handle,   &r->name, &r->author_url,
-                           &r->assigned_by};
+    const char **strs[] = {&r->id,     &r->platform, &r->url,        &r->created_at, &r->author_id,
+                           &r->handle, &r->name,     &r->author_url, &r->assigned_by};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         if ((*strs[i] = take_cstr(&at, end)) == NULL)
             return CK_ECORRUPT;
@@ -231,9 +230,9 @@ int ck_record_decode(const char *p, size_t avail, struct ck_record *r, size_t *u
 
 /* Bytes put_str stops at: the end, controls, '"' and '\\'. */
 static const bool json_special[256] = {
-    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,  [6] = 1,  [7] = 1,  [8] = 1,
-    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
-    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1,
+    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,   [6] = 1,    [7] = 1,  [8] = 1,
+    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1,  [15] = 1,   [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1,  [24] = 1,   [25] = 1, [26] = 1,
     [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['"'] = 1, ['\\'] = 1,
 };
 
@@ -405,9 +404,9 @@ json_t *ck_record_to_json(const struct ck_record *r)
         str_or_null(r->handle, r->nulls & CK_RECORD_NULL_HANDLE), "name", r->name, "url",
         str_or_null(r->author_url, r->nulls & CK_RECORD_NULL_AUTHOR_URL), "text", r->text,
         "reply_to", str_or_null(r->reply_to, false), "boost_of", str_or_null(r->boost_of, false),
-        "edited_at", str_or_null(r->edited_at, false), "counts", "replies",
-        count_json(r->replies), "boosts", count_json(r->boosts), "likes", count_json(r->likes),
-        "questions", qs, "assigned_by", str_or_null(r->assigned_by, false));
+        "edited_at", str_or_null(r->edited_at, false), "counts", "replies", count_json(r->replies),
+        "boosts", count_json(r->boosts), "likes", count_json(r->likes), "questions", qs,
+        "assigned_by", str_or_null(r->assigned_by, false));
     if (j != NULL && ((r->uri != NULL && json_object_set_new(j, "uri", json_string(r->uri)) != 0) ||
                       (r->quote_of != NULL &&
                        json_object_set_new(j, "quote_of", json_string(r->quote_of)) != 0) ||

@@ -81,11 +81,11 @@ static size_t clean_controls(const unsigned char *p, size_t len, char *out)
 /* Bytes ck_html_text looks at: markup, controls, and the lead byte of the
  * bidi controls; every other byte is copied as it is. */
 static const bool html_special[256] = {
-    [0] = 1,   [1] = 1,   [2] = 1,   [3] = 1,   [4] = 1,    [5] = 1,   [6] = 1,   [7] = 1,
-    [8] = 1,   [9] = 1,   [10] = 1,  [11] = 1,  [12] = 1,   [13] = 1,  [14] = 1,  [15] = 1,
-    [16] = 1,  [17] = 1,  [18] = 1,  [19] = 1,  [20] = 1,   [21] = 1,  [22] = 1,  [23] = 1,
-    [24] = 1,  [25] = 1,  [26] = 1,  [27] = 1,  [28] = 1,   [29] = 1,  [30] = 1,  [31] = 1,
-    [127] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1,  ['\''] = 1, [0xE2] = 1,
+    [0] = 1,   [1] = 1,   [2] = 1,   [3] = 1,   [4] = 1,   [5] = 1,    [6] = 1,    [7] = 1,
+    [8] = 1,   [9] = 1,   [10] = 1,  [11] = 1,  [12] = 1,  [13] = 1,   [14] = 1,   [15] = 1,
+    [16] = 1,  [17] = 1,  [18] = 1,  [19] = 1,  [20] = 1,  [21] = 1,   [22] = 1,   [23] = 1,
+    [24] = 1,  [25] = 1,  [26] = 1,  [27] = 1,  [28] = 1,  [29] = 1,   [30] = 1,   [31] = 1,
+    [127] = 1, ['&'] = 1, ['<'] = 1, ['>'] = 1, ['"'] = 1, ['\''] = 1, [0xE2] = 1,
 };
 
 void ck_html_text(struct ck_sink *s, const char *text, size_t len, bool br)
@@ -169,12 +169,12 @@ void ck_html_text_linked(struct ck_sink *s, const char *text, size_t len)
  * escaped at the start of a line and nowhere else, and "amara_o", "(yes)" or
  * "co-design" are written as they are. */
 static const bool md_special[128] = {
-    [0] = 1,    [1] = 1,    [2] = 1,    [3] = 1,    [4] = 1,    [5] = 1,    [6] = 1,    [7] = 1,
-    [8] = 1,    [9] = 1,    [10] = 1,   [11] = 1,   [12] = 1,   [13] = 1,   [14] = 1,   [15] = 1,
-    [16] = 1,   [17] = 1,   [18] = 1,   [19] = 1,   [20] = 1,   [21] = 1,   [22] = 1,   [23] = 1,
-    [24] = 1,   [25] = 1,   [26] = 1,   [27] = 1,   [28] = 1,   [29] = 1,   [30] = 1,   [31] = 1,
-    [127] = 1,  ['\\'] = 1, ['`'] = 1,  ['*'] = 1,  ['_'] = 1,  ['['] = 1,  [']'] = 1,  ['<'] = 1,
-    ['>'] = 1,  ['#'] = 1,  ['|'] = 1,  ['~'] = 1,  ['&'] = 1,  ['-'] = 1,  ['+'] = 1,  ['='] = 1,
+    [0] = 1,   [1] = 1,    [2] = 1,   [3] = 1,   [4] = 1,   [5] = 1,   [6] = 1,   [7] = 1,
+    [8] = 1,   [9] = 1,    [10] = 1,  [11] = 1,  [12] = 1,  [13] = 1,  [14] = 1,  [15] = 1,
+    [16] = 1,  [17] = 1,   [18] = 1,  [19] = 1,  [20] = 1,  [21] = 1,  [22] = 1,  [23] = 1,
+    [24] = 1,  [25] = 1,   [26] = 1,  [27] = 1,  [28] = 1,  [29] = 1,  [30] = 1,  [31] = 1,
+    [127] = 1, ['\\'] = 1, ['`'] = 1, ['*'] = 1, ['_'] = 1, ['['] = 1, [']'] = 1, ['<'] = 1,
+    ['>'] = 1, ['#'] = 1,  ['|'] = 1, ['~'] = 1, ['&'] = 1, ['-'] = 1, ['+'] = 1, ['='] = 1,
 };
 
 static bool md_alnum(int c)
@@ -204,7 +204,11 @@ static bool md_escape(const unsigned char *p, size_t i, size_t len, int prev, in
     bool blank_before = prev == -1 || prev == ' ' || prev == '\t';
     bool blank_after = next == -1 || next == ' ' || next == '\t';
     switch (c) {
-    case '\\': case '`': case '[': case '<': case '|':
+    case '\\':
+    case '`':
+    case '[':
+    case '<':
+    case '|':
         return true; /* escapes, code, links, HTML and autolinks, tables */
     case ']':
         return link;
@@ -378,7 +382,8 @@ void ck_md_text(struct ck_sink *s, const char *text, size_t len, const char *nl)
 /* Bytes besides controls and space that ck_md_url percent-encodes: they
  * would end or confuse a Markdown link destination. */
 static const bool md_url_special[256] = {
-    ['('] = 1, [')'] = 1, ['<'] = 1, ['>'] = 1, ['\\'] = 1, ['`'] = 1, ['"'] = 1, ['['] = 1, [']'] = 1,
+    ['('] = 1, [')'] = 1, ['<'] = 1, ['>'] = 1, ['\\'] = 1,
+    ['`'] = 1, ['"'] = 1, ['['] = 1, [']'] = 1,
 };
 
 void ck_md_url(struct ck_sink *s, const char *url)

@@ -25,8 +25,11 @@ static const struct {
     const char *name;
     size_t len;
 } fast_inline[] = {
-#define NAME(s) {s, sizeof s - 1}
-    NAME("a"),   NAME("b"),     NAME("code"), NAME("del"),    NAME("em"),  NAME("i"),   NAME("s"),
+#define NAME(s)                                                                                    \
+    {                                                                                              \
+        s, sizeof s - 1                                                                            \
+    }
+    NAME("a"),     NAME("b"),    NAME("code"),   NAME("del"), NAME("em"),  NAME("i"), NAME("s"),
     NAME("small"), NAME("span"), NAME("strong"), NAME("sub"), NAME("sup"), NAME("u"),
 #undef NAME
 };
@@ -40,7 +43,8 @@ static size_t fast_name(const char *s, size_t len, size_t i)
     size_t n = 0;
     if (i >= len || s[i] < 'a' || s[i] > 'z')
         return 0;
-    while (i + n < len && ((s[i + n] >= 'a' && s[i + n] <= 'z') || (s[i + n] >= '0' && s[i + n] <= '9')))
+    while (i + n < len &&
+           ((s[i + n] >= 'a' && s[i + n] <= 'z') || (s[i + n] >= '0' && s[i + n] <= '9')))
         n++;
     return n;
 }
@@ -146,12 +150,12 @@ static size_t fast_entity(const char *s, size_t len, size_t i, char out[4], size
  * carriage return, or DEL), or may start U+FFFE/U+FFFF (0xEF). */
 enum { RUN_ON = 0, RUN_STOP, RUN_BAD, RUN_EF };
 static const unsigned char run_class[256] = {
-    [0] = RUN_BAD,  [1] = RUN_BAD,  [2] = RUN_BAD,  [3] = RUN_BAD,  [4] = RUN_BAD,
-    [5] = RUN_BAD,  [6] = RUN_BAD,  [7] = RUN_BAD,  [8] = RUN_BAD,  [11] = RUN_BAD,
-    [12] = RUN_BAD, [14] = RUN_BAD, [15] = RUN_BAD, [16] = RUN_BAD, [17] = RUN_BAD,
-    [18] = RUN_BAD, [19] = RUN_BAD, [20] = RUN_BAD, [21] = RUN_BAD, [22] = RUN_BAD,
-    [23] = RUN_BAD, [24] = RUN_BAD, [25] = RUN_BAD, [26] = RUN_BAD, [27] = RUN_BAD,
-    [28] = RUN_BAD, [29] = RUN_BAD, [30] = RUN_BAD, [31] = RUN_BAD, [127] = RUN_BAD,
+    [0] = RUN_BAD,    [1] = RUN_BAD,    [2] = RUN_BAD,   [3] = RUN_BAD,  [4] = RUN_BAD,
+    [5] = RUN_BAD,    [6] = RUN_BAD,    [7] = RUN_BAD,   [8] = RUN_BAD,  [11] = RUN_BAD,
+    [12] = RUN_BAD,   [14] = RUN_BAD,   [15] = RUN_BAD,  [16] = RUN_BAD, [17] = RUN_BAD,
+    [18] = RUN_BAD,   [19] = RUN_BAD,   [20] = RUN_BAD,  [21] = RUN_BAD, [22] = RUN_BAD,
+    [23] = RUN_BAD,   [24] = RUN_BAD,   [25] = RUN_BAD,  [26] = RUN_BAD, [27] = RUN_BAD,
+    [28] = RUN_BAD,   [29] = RUN_BAD,   [30] = RUN_BAD,  [31] = RUN_BAD, [127] = RUN_BAD,
     ['<'] = RUN_STOP, ['&'] = RUN_STOP, [0xEF] = RUN_EF,
 };
 
@@ -186,8 +190,8 @@ bool ck_text__fast_render(struct textbuf *b, const char *s, size_t len)
         if (s[i] == '<' && i + 1 < len && s[i + 1] == '/') {
             size_t n = fast_name(s, len, i + 2);
             size_t end = i + 2 + n;
-            if (n == 0 || end >= len || s[end] != '>' || depth == 0 ||
-                open_len[depth - 1] != n || memcmp(open[depth - 1], s + i + 2, n) != 0)
+            if (n == 0 || end >= len || s[end] != '>' || depth == 0 || open_len[depth - 1] != n ||
+                memcmp(open[depth - 1], s + i + 2, n) != 0)
                 return false;
             depth--;
             if (depth == 0)
@@ -217,7 +221,8 @@ bool ck_text__fast_render(struct textbuf *b, const char *s, size_t len)
                 } else {
                     bool known = false;
                     for (size_t k = 0; k < sizeof fast_inline / sizeof *fast_inline && !known; k++)
-                        known = fast_inline[k].len == n && memcmp(fast_inline[k].name, name, n) == 0;
+                        known =
+                            fast_inline[k].len == n && memcmp(fast_inline[k].name, name, n) == 0;
                     /* Spans nest (a mention is a link in a span with a span
                      * in it); a link in a link, or the like, is libxml2's. */
                     bool span = n == 4 && memcmp(name, "span", 4) == 0;

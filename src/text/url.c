@@ -38,9 +38,9 @@ static bool url_stop(unsigned char c)
 
 /* Bytes no safe URL holds (whitespace, controls, DEL), and its end. */
 static const bool url_unsafe[256] = {
-    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,  [6] = 1,  [7] = 1,  [8] = 1,
-    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1,
-    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1, [24] = 1, [25] = 1, [26] = 1,
+    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,   [6] = 1,   [7] = 1,  [8] = 1,
+    [9] = 1,  [10] = 1, [11] = 1, [12] = 1, [13] = 1, [14] = 1,  [15] = 1,  [16] = 1, [17] = 1,
+    [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1, [23] = 1,  [24] = 1,  [25] = 1, [26] = 1,
     [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, [' '] = 1, [127] = 1,
 };
 
@@ -63,7 +63,8 @@ bool ck_url_next(const char *text, size_t len, size_t *start, size_t *ulen)
         /* Most text holds no "h" worth a look: go from one to the next. */
         if ((text[i] | 0x20) != 'h') {
             const char *h = memchr(text + i, 'h', len - 7 - i);
-            const char *H = memchr(text + i, 'H', (size_t)((h != NULL ? h : text + len - 7) - (text + i)));
+            const char *H =
+                memchr(text + i, 'H', (size_t)((h != NULL ? h : text + len - 7) - (text + i)));
             const char *next = H != NULL ? H : h;
             if (next == NULL)
                 break;

@@ -280,7 +280,7 @@ static void test_window(void **state)
  * "boosted by"; opting out hides the person's posts, their boosts and their
  * words in others' quotes. */
 #define TWEET(id, at, who, extra, text)                                                            \
-    LINE("x", "{\"id_str\":\"" id "\",\"created_at\":\"" at "\",\"full_text\":\"" text          \
+    LINE("x", "{\"id_str\":\"" id "\",\"created_at\":\"" at "\",\"full_text\":\"" text             \
               "\",\"user\":{\"id_str\":\"u" who "\",\"screen_name\":\"" who "\"}" extra "}")
 #define RT(id) ",\"retweeted_status\":{\"id_str\":\"" id "\"}"
 #define QT(id) ",\"quoted_status_id_str\":\"" id "\""
@@ -295,13 +295,14 @@ static void test_quotes_and_boosts(void **state)
         TWEET("50", "Thu Nov 26 20:10:00 +0000 2026", "carol", "", "OLDWORDS from last week")
         /* last week's post by alice, only quoted tonight */
         TWEET("51", "Thu Nov 26 20:11:00 +0000 2026", "alice", "", "QUOTEDONLY words")
-        TWEET("60", "Thu Dec 03 20:06:00 +0000 2026", "alice", "", "A1 ALICEWORDS here")
-        TWEET("61", "Thu Dec 03 20:07:00 +0000 2026", "bob", RT("50"), "RT @carol: OLDWORDS")
-        TWEET("62", "Thu Dec 03 20:08:00 +0000 2026", "bob", QT("60"),
-              "A1 BOBQUOTE so true https://twitter.com/alice/status/60")
-        TWEET("63", "Thu Dec 03 20:09:00 +0000 2026", "carol", QT("51"),
-              "A1 CAROLQUOTE see https://twitter.com/alice/status/51")
-        TWEET("64", "Thu Dec 03 20:10:00 +0000 2026", "carol", RT("60"), "RT @alice: A1 ALICEWORDS");
+            TWEET("60", "Thu Dec 03 20:06:00 +0000 2026", "alice", "", "A1 ALICEWORDS here") TWEET(
+                "61", "Thu Dec 03 20:07:00 +0000 2026", "bob", RT("50"), "RT @carol: OLDWORDS")
+                TWEET("62", "Thu Dec 03 20:08:00 +0000 2026", "bob", QT("60"),
+                      "A1 BOBQUOTE so true https://twitter.com/alice/status/60")
+                    TWEET("63", "Thu Dec 03 20:09:00 +0000 2026", "carol", QT("51"),
+                          "A1 CAROLQUOTE see https://twitter.com/alice/status/51")
+                        TWEET("64", "Thu Dec 03 20:10:00 +0000 2026", "carol", RT("60"),
+                              "RT @alice: A1 ALICEWORDS");
     write_file(dir, "journal.jsonl", j);
     struct ck_error err = {0};
     struct ck_archive_stats st;
@@ -341,7 +342,7 @@ static void test_quotes_and_boosts(void **state)
     assert_null(strstr(msgs, "ALICEWORDS"));
     assert_null(strstr(msgs, "QUOTEDONLY"));
     assert_null(strstr(msgs, "\"id\":\"64\"")); /* carol's boost of alice */
-    assert_non_null(strstr(msgs, "BOBQUOTE"));    /* bob's own words stay */
+    assert_non_null(strstr(msgs, "BOBQUOTE"));  /* bob's own words stay */
     free(msgs);
     md = read_file(dir, "transcript.md");
     assert_null(strstr(md, "ALICEWORDS"));
@@ -487,9 +488,11 @@ static void test_atomic_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_build),       cmocka_unit_test(test_empty_and_missing),
+        cmocka_unit_test(test_build),
+        cmocka_unit_test(test_empty_and_missing),
         cmocka_unit_test(test_window),
-        cmocka_unit_test(test_quotes_and_boosts),      cmocka_unit_test(test_record_matches_jansson),
+        cmocka_unit_test(test_quotes_and_boosts),
+        cmocka_unit_test(test_record_matches_jansson),
         cmocka_unit_test(test_atomic_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,9 +70,10 @@ static void real_files(void **state)
 static void edge_cases(void **state)
 {
     /* chatkeeper's journal: the object inside decides. */
-    assert_int_equal(kind_of("{\"fetched_at\":\"2026-12-03T20:05:01.123Z\",\"platform\":\"mastodon\","
-                             "\"source\":\"timeline\",\"object\":{\"id\":\"1\",\"account\":{}}}"),
-                     CK_IMPORT_MASTODON);
+    assert_int_equal(
+        kind_of("{\"fetched_at\":\"2026-12-03T20:05:01.123Z\",\"platform\":\"mastodon\","
+                "\"source\":\"timeline\",\"object\":{\"id\":\"1\",\"account\":{}}}"),
+        CK_IMPORT_MASTODON);
     assert_int_equal(kind_of("{\"fetched_at\":\"2015-03-11T02:38:57.000Z\",\"platform\":\"x\","
                              "\"source\":\"import\",\"object\":{\"id_str\":\"5\"}}"),
                      CK_IMPORT_TWARC1);

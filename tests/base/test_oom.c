@@ -100,16 +100,18 @@ static void chaos(const char *what, int (*fn)(void *), void *arg, int other_ok)
         if (getenv("CK_OOM_TRACE") != NULL)
             fprintf(stderr, "%s: k=%ld rc=%d\n", what, k, rc);
         if (rc != 0 && rc != CK_ENOMEM && rc != other_ok)
-            fail_msg("%s: allocation %ld failed and the call returned %d (%s), not CK_ENOMEM",
-                     what, k, rc, ck_strerror(rc));
+            fail_msg("%s: allocation %ld failed and the call returned %d (%s), not CK_ENOMEM", what,
+                     k, rc, ck_strerror(rc));
         if (k > 200000)
             fail_msg("%s: still allocating after %ld allocations", what, k);
     }
 }
 
 static const char session_text[] =
-    "{\"title\": \"Online networks\", \"hashtag\": \"uklibchat\", \"timezone\": \"Europe/London\",\n"
-    " \"start\": \"2026-12-03T20:00\", \"duration\": \"1h30m\", \"lead\": \"15m\", \"grace\": \"30m\",\n"
+    "{\"title\": \"Online networks\", \"hashtag\": \"uklibchat\", \"timezone\": "
+    "\"Europe/London\",\n"
+    " \"start\": \"2026-12-03T20:00\", \"duration\": \"1h30m\", \"lead\": \"15m\", \"grace\": "
+    "\"30m\",\n"
     " \"platform\": {\"type\": \"mastodon\", \"base_url\": \"http://127.0.0.1:8765\",\n"
     "  \"token_env\": \"CK_TOKEN\"},\n"
     " \"facilitators\": [\"@host@example.org\"],\n"
@@ -124,8 +126,8 @@ static int load_session(void *arg)
     struct ck_session s;
     memset(&s, 0, sizeof s);
     struct ck_error err = {0};
-    int rc = ck_session_load_buffer("session.json", session_text, sizeof session_text - 1, &s,
-                                    &err);
+    int rc =
+        ck_session_load_buffer("session.json", session_text, sizeof session_text - 1, &s, &err);
     if (getenv("CK_OOM_TRACE") != NULL && rc != 0)
         fprintf(stderr, "  %s\n", err.msg);
     ck_session_finish(&s);
@@ -208,8 +210,8 @@ static int render(void *arg)
 {
     (void)arg;
     json_error_t je;
-    json_t *d = json_loads("{\"title\":\"T & <b>\",\"list\":[{\"text\":\"a\"},{\"text\":\"b\"}]}",
-                           0, &je);
+    json_t *d =
+        json_loads("{\"title\":\"T & <b>\",\"list\":[{\"text\":\"a\"},{\"text\":\"b\"}]}", 0, &je);
     if (d == NULL)
         return CK_ENOMEM;
     static const char tmpl[] = "# {{title}}\n{{#list}}- {{text}}\n{{/list}}done\n";

@@ -134,12 +134,17 @@ static void log_escapes_controls(void **st)
         const char *out;
     } cases[] = {
         {"plain text, caf\xc3\xa9 \xf0\x9f\x99\x8c", 0, "plain text, caf\xc3\xa9 \xf0\x9f\x99\x8c"},
-        {"line\n2024-01-01T00:00:00Z error  forged", 0, "line\\n2024-01-01T00:00:00Z error  forged"},
+        {"line\n2024-01-01T00:00:00Z error  forged", 0,
+         "line\\n2024-01-01T00:00:00Z error  forged"},
         {"\x1b[2J\x1b]0;title\x07", 0, "\\x1b[2J\\x1b]0;title\\x07"},
         {"tab\tcr\rdel\x7f", 0, "tab\\tcr\\rdel\\x7f"},
         {"back\\slash", 0, "back\\\\slash"},
-        {"c1 \xc2\x9b" "31m", 0, "c1 \\u009b31m"},
-        {"rlo \xe2\x80\xae" "gnp.exe", 0, "rlo \\u202egnp.exe"},
+        {"c1 \xc2\x9b"
+         "31m",
+         0, "c1 \\u009b31m"},
+        {"rlo \xe2\x80\xae"
+         "gnp.exe",
+         0, "rlo \\u202egnp.exe"},
         {"isolate \xe2\x81\xa6x\xe2\x81\xa9", 0, "isolate \\u2066x\\u2069"},
         {"bad \xff\xc3(", 0, "bad \\xff\\xc3("},
         {"cut \xe2\x80", 0, "cut \\xe2\\x80"},

@@ -85,13 +85,24 @@ static void test_rfc3339_matches_libc(void **st)
 {
     (void)st;
     const int64_t year0 = -62167219200000, year10000 = 253402300800000;
-    const int64_t edges[] = {year0 - 1, year0, -1, 0, 1, 951782399999, 951782400000,
-                             978307199999, year10000 - 1, year10000, year10000 + 86400000};
+    const int64_t edges[] = {year0 - 1,
+                             year0,
+                             -1,
+                             0,
+                             1,
+                             951782399999,
+                             951782400000,
+                             978307199999,
+                             year10000 - 1,
+                             year10000,
+                             year10000 + 86400000};
     size_t checked = 0;
     for (int pass = 0; pass < 2; pass++) {
         size_t n = pass == 0 ? sizeof edges / sizeof edges[0] : 20000;
         for (size_t i = 0; i < n; i++) {
-            int64_t ms = pass == 0 ? edges[i] : year0 - 86400000 + (int64_t)i * 15840937091 + (int64_t)(i % 1000);
+            int64_t ms = pass == 0
+                             ? edges[i]
+                             : year0 - 86400000 + (int64_t)i * 15840937091 + (int64_t)(i % 1000);
             int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
             time_t t = (time_t)secs;
             struct tm tm;

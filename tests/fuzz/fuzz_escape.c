@@ -150,8 +150,8 @@ static void check_md(const char *text, size_t len, const char *nl)
     char *want = malloc(len + 1), *got = malloc(acc_len + 1);
     FUZZ_CHECK(want != NULL && got != NULL, "oom");
     size_t wn = visible(text, len, want), gn = visible(acc != NULL ? acc : "", acc_len, got);
-    FUZZ_CHECK(wn == gn && memcmp(want, got, wn) == 0, "text changed: \"%.*s\" -> \"%s\"",
-               (int)len, text, o);
+    FUZZ_CHECK(wn == gn && memcmp(want, got, wn) == 0, "text changed: \"%.*s\" -> \"%s\"", (int)len,
+               text, o);
     free(want);
     free(got);
     free(acc);
@@ -167,11 +167,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     size_t len = strlen(text);
     switch (data[0] % 5) {
-    case 0: check_html(text, len, false); break;
-    case 1: check_html(text, len, true); break;
-    case 2: check_csv(text, len); break;
-    case 3: check_md(text, len, " "); break;
-    default: check_md(text, len, "\\\n"); break;
+    case 0:
+        check_html(text, len, false);
+        break;
+    case 1:
+        check_html(text, len, true);
+        break;
+    case 2:
+        check_csv(text, len);
+        break;
+    case 3:
+        check_md(text, len, " ");
+        break;
+    default:
+        check_md(text, len, "\\\n");
+        break;
     }
     free(text);
     return 0;

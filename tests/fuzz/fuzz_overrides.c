@@ -24,8 +24,8 @@ static void warned(const char *line, void *arg)
 static void group(const struct ck_overrides *ov)
 {
     static const struct ck_group_question qs[NQ] = {
-        {1, "One", 0, "q1", NULL, 0},  {2, "Two", 0, NULL, NULL, 0}, {3, NULL, 0, NULL, NULL, 0},
-        {4, NULL, 0, NULL, NULL, 0}, {5, NULL, 0, NULL, NULL, 0},  {6, NULL, 0, NULL, NULL, 0}};
+        {1, "One", 0, "q1", NULL, 0}, {2, "Two", 0, NULL, NULL, 0}, {3, NULL, 0, NULL, NULL, 0},
+        {4, NULL, 0, NULL, NULL, 0},  {5, NULL, 0, NULL, NULL, 0},  {6, NULL, 0, NULL, NULL, 0}};
     static const char *const fac[] = {"@host@x.org"};
     struct ck_group_conf c = {qs, NQ, fac, 1, "#chat", 1000, 0};
     struct ck_group_msg m[5] = {

@@ -23,8 +23,8 @@ static void check(struct ck_ratelimit *rl, const struct ck_response *r, int64_t 
     int64_t before = rl->blocked_until_ms;
     ck_ratelimit_update(rl, r, now);
     int64_t cap = now + CK_RATELIMIT_MAX_WAIT_MS;
-    FUZZ_CHECK(rl->blocked_until_ms >= before, "a block shortened: %lld -> %lld",
-               (long long)before, (long long)rl->blocked_until_ms);
+    FUZZ_CHECK(rl->blocked_until_ms >= before, "a block shortened: %lld -> %lld", (long long)before,
+               (long long)rl->blocked_until_ms);
     /* Earlier values were capped at an earlier now, so all stay within this cap. */
     FUZZ_CHECK(rl->blocked_until_ms <= cap, "blocked %lld ms ahead",
                (long long)(rl->blocked_until_ms - now));

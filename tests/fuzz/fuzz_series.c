@@ -52,10 +52,9 @@ static void rule_alone(const uint8_t *data, size_t size)
     }
     if (r.interval_weeks > 1) {
         r.has_anchor = true;
-        r.anchor_day = ck_rule_next(&(struct ck_rule){.kind = CK_RULE_WEEKLY,
-                                                      .weekday = r.weekday,
-                                                      .interval_weeks = 1},
-                                    DAY0);
+        r.anchor_day = ck_rule_next(
+            &(struct ck_rule){.kind = CK_RULE_WEEKLY, .weekday = r.weekday, .interval_weeks = 1},
+            DAY0);
     }
     if (ck_rule_check(&r, &err) == 0)
         check_rule(&r);
@@ -77,8 +76,8 @@ static void series(const struct ck_series *s)
         struct ck_local_time lt;
         if (!occ[i].shifted && ck_series_local_time(s->timezone, occ[i].start_ms, &lt) == 0)
             FUZZ_CHECK(lt.hour == s->hour && lt.minute == s->minute,
-                       "occurrence at %02d:%02d, series at %02d:%02d", lt.hour, lt.minute,
-                       s->hour, s->minute);
+                       "occurrence at %02d:%02d, series at %02d:%02d", lt.hour, lt.minute, s->hour,
+                       s->minute);
     }
     struct ck_session sess;
     struct ck_error err = {0};

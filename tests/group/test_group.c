@@ -15,9 +15,11 @@
 #define MIN 60000LL
 
 static const struct ck_group_question questions[] = {
-    {1, "What reading groups does your library run, and who comes to them?", 10 * MIN, NULL, NULL, 0},
+    {1, "What reading groups does your library run, and who comes to them?", 10 * MIN, NULL, NULL,
+     0},
     {2, "How do you choose the books, and who gets a say?", 25 * MIN, NULL, NULL, 0},
-    {3, "What makes a reading group accessible: large print, audio or online?", 40 * MIN, NULL, NULL, 0},
+    {3, "What makes a reading group accessible: large print, audio or online?", 40 * MIN, NULL,
+     NULL, 0},
     {4, "What is the hardest thing about keeping a group going?", 55 * MIN, NULL, NULL, 0},
     {5, "What would you tell someone starting their first group?", 70 * MIN, NULL, NULL, 0},
 };
@@ -252,8 +254,8 @@ struct row {
     bool boost;
 };
 
-static void run(struct ck_group_conf *c, const struct row *rows, size_t n,
-                struct ck_group_msg *m, const json_t *ov, int want_rc)
+static void run(struct ck_group_conf *c, const struct row *rows, size_t n, struct ck_group_msg *m,
+                const json_t *ov, int want_rc)
 {
     struct ck_group_scanner *s = NULL;
     assert_int_equal(ck_group_scanner_create(c, &s, NULL), 0);
@@ -280,8 +282,8 @@ static void expect(const struct ck_group_msg *m, int q, enum ck_assigned_by by)
         return;
     }
     if (m->n_questions != 1 || m->questions[0] != q || m->by != by)
-        fail_msg("%s: got %d questions (first %d) by %d, want [%d] by %d", m->id,
-                 m->n_questions, m->questions[0], m->by, q, by);
+        fail_msg("%s: got %d questions (first %d) by %d, want [%d] by %d", m->id, m->n_questions,
+                 m->questions[0], m->by, q, by);
 }
 
 static void test_question_posts(void **st)
@@ -293,32 +295,40 @@ static void test_question_posts(void **st)
          "Q1 What reading groups does your library run, and who comes to them? #readchat", 0},
         {"f1", NULL, "@cohost", 11, "Q1 for me: a crime group and a poetry group", 0},
         {"p1", NULL, "@ann@x.org", 12, "Q1 retired teachers, mostly", 0},
-        {"q2", NULL, "@COHOST", 25, "OK, time for Q2! Q2 How do you choose the books, and who "
-                                    "gets a say? #readchat", 0},
-        {"r2", NULL, "@host@example.org", 27, "Reposting with the tag: how do you choose the "
-                                              "books and who gets a say? #readchat", 0},
-        {"q3", NULL, "@cohost", 40, "Q3 Audio? Large print? Online? How accessible are your "
-                                    "groups?", 0},
+        {"q2", NULL, "@COHOST", 25,
+         "OK, time for Q2! Q2 How do you choose the books, and who "
+         "gets a say? #readchat",
+         0},
+        {"r2", NULL, "@host@example.org", 27,
+         "Reposting with the tag: how do you choose the "
+         "books and who gets a say? #readchat",
+         0},
+        {"q3", NULL, "@cohost", 40,
+         "Q3 Audio? Large print? Online? How accessible are your "
+         "groups?",
+         0},
         {"f3", NULL, "@cohost", 41, "Q3: I feel like large print matters most", 0},
         {"rt", NULL, "@bob", 42, "RT @cohost: Q3 Audio? Large print? Online?", 0},
         /* shares all of Q2's words, but answers ("I ...") */
-        {"f2", NULL, "@host@example.org", 43, "Q2: I choose the books and say who gets a say "
-                                              "#readchat", 0},
+        {"f2", NULL, "@host@example.org", 43,
+         "Q2: I choose the books and say who gets a say "
+         "#readchat",
+         0},
         /* someone else's words after "RT @" are not this message's chatter */
         {"qrt", NULL, "@dee", 44, "So true. RT @ann: thanks all, see you next time", 0},
     };
     struct ck_group_msg m[11];
     struct ck_group_conf c = conf();
     run(&c, rows, 11, m, NULL, 0);
-    expect(&m[0], 0, CK_BY_NONE);        /* mentions Q1, asks nothing, before Q1 */
-    expect(&m[1], 1, CK_BY_QUESTION);    /* matches the run sheet */
-    expect(&m[2], 1, CK_BY_TAG);         /* a facilitator answering */
-    expect(&m[3], 1, CK_BY_TAG);         /* a participant's "Q1 ..." answers */
-    expect(&m[4], 2, CK_BY_QUESTION);    /* co-host, "OK, time for Q2!" */
-    expect(&m[5], 2, CK_BY_QUESTION);    /* restated without the number */
-    expect(&m[6], 3, CK_BY_QUESTION);    /* reworded live, still the first Q3 post */
+    expect(&m[0], 0, CK_BY_NONE);     /* mentions Q1, asks nothing, before Q1 */
+    expect(&m[1], 1, CK_BY_QUESTION); /* matches the run sheet */
+    expect(&m[2], 1, CK_BY_TAG);      /* a facilitator answering */
+    expect(&m[3], 1, CK_BY_TAG);      /* a participant's "Q1 ..." answers */
+    expect(&m[4], 2, CK_BY_QUESTION); /* co-host, "OK, time for Q2!" */
+    expect(&m[5], 2, CK_BY_QUESTION); /* restated without the number */
+    expect(&m[6], 3, CK_BY_QUESTION); /* reworded live, still the first Q3 post */
     expect(&m[7], 3, CK_BY_TAG);
-    expect(&m[8], 0, CK_BY_NONE);        /* retweet: counted, not assigned */
+    expect(&m[8], 0, CK_BY_NONE); /* retweet: counted, not assigned */
     expect(&m[9], 2, CK_BY_TAG);
     expect(&m[10], 3, CK_BY_TIME);
 
@@ -360,12 +370,14 @@ static void test_welcome_and_meta_chat(void **st)
     static const struct row rows[] = {
         {"w", NULL, "@host@example.org", 1,
          "Welcome to #readchat! Tonight it's all about reading groups: who runs them, who "
-         "comes? Introduce yourself!", 0},
+         "comes? Introduce yourself!",
+         0},
         {"i1", "w", "@ann", 2, "Ann, I run a reading group in Leeds", 0},
         /* asks, and repeats words of Q1 and Q3 alike: neither question's post */
         {"blend", NULL, "@host@example.org", 3,
          "Which reading groups run in your library, and are they accessible for large print "
-         "readers?", 0},
+         "readers?",
+         0},
         {"soon", NULL, "@host@example.org", 9, "Q1 coming up!", 0},
         {"q1", NULL, "@host@example.org", 10,
          "Q1 What reading groups does your library run, and who comes to them? #readchat", 0},
@@ -416,8 +428,10 @@ static void test_named_numbers(void **st)
         {"a", "q1", "@ann", 11, "retired teachers", 0},
         {"b", "a", "@bob", 27, "@ann ok so, Q2: we let the group vote every month", 0},
         {"c", "a", "@cy", 28, "@ann wait, is Q2 about who picks?", 0},
-        {"d", NULL, "@dee", 95, "Still thinking about Q3 after the chat: audio made the "
-                                "difference for us, notes at https://example.org/n", 0},
+        {"d", NULL, "@dee", 95,
+         "Still thinking about Q3 after the chat: audio made the "
+         "difference for us, notes at https://example.org/n",
+         0},
         {"e", NULL, "@eve", 96, "Still thinking about the chat, what a night", 0},
         {"f", "a", "@fay", 29, "@ann Fay again - A1 I forgot: a poetry group too", 0},
     };
@@ -482,7 +496,8 @@ static void test_facilitators_per_platform(void **st)
 {
     (void)st;
     static const char *const fac[] = {"@host@a.example", "@host.bsky.social", "@hostx"};
-    struct ck_group_question q[] = {{1, "Who comes to your reading group?", 10 * MIN, NULL, NULL, 0}};
+    struct ck_group_question q[] = {
+        {1, "Who comes to your reading group?", 10 * MIN, NULL, NULL, 0}};
     struct ck_group_conf c = {q, 1, fac, 3, "#readchat", 0, 0};
     static const struct row rows[] = {
         {"m", NULL, "@HOST@a.example", 10, "Q1 Who comes to your reading group? #readchat", 0},
@@ -507,14 +522,16 @@ static void test_replies(void **st)
 {
     (void)st;
     static const struct row rows[] = {
-        {"q1", NULL, "@host@example.org", 10, "Q1 What reading groups does your library run, "
-                                              "and who comes to them?", 0},
+        {"q1", NULL, "@host@example.org", 10,
+         "Q1 What reading groups does your library run, "
+         "and who comes to them?",
+         0},
         {"a", "q1", "@ann", 11, "retired teachers", 0},
         {"b", "a", "@bob", 12, "@ann same here", 0},
         {"c", "b", "@ann", 30, "@bob and students lately", 0}, /* Q2 is out: thread wins */
-        {"skew", "late", "@cy", 31, "@dee yes!", 0},             /* parent stamped later */
+        {"skew", "late", "@cy", 31, "@dee yes!", 0},           /* parent stamped later */
         {"late", "c", "@dee", 32, "@ann students, really?", 0},
-        {"orphan", "gone", "@eve", 33, "no parent here", 0},   /* clock decides */
+        {"orphan", "gone", "@eve", 33, "no parent here", 0}, /* clock decides */
         {"loop1", "loop2", "@f", 34, "cycle", 0},
         {"loop2", "loop1", "@g", 35, "cycle", 0},
         {"hello", "q1", "@h", 36, "@host lurking tonight, hi all", 0}, /* strong chatter */
@@ -580,8 +597,10 @@ static void test_reply_belongs_to_thread(void **st)
 {
     (void)st;
     static const struct row rows[] = {
-        {"q3", NULL, "@host@example.org", 40, "Q3 What makes a reading group accessible: "
-                                              "large print, audio or online?", 0},
+        {"q3", NULL, "@host@example.org", 40,
+         "Q3 What makes a reading group accessible: "
+         "large print, audio or online?",
+         0},
         {"a3", "q3", "@ann", 41, "A3 we read the book aloud, nobody needs to bring a copy", 0},
         {"ooh", "a3", "@bob", 42, "@ann ooh, which one?", 0},
         {"same", "a3", "@cy", 43, "@ann same here 🙌", 0},
@@ -619,8 +638,10 @@ static void test_reply_to_missing_parent(void **st)
 {
     (void)st;
     static const struct row rows[] = {
-        {"q2", NULL, "@host@example.org", 25, "Q2 How do you choose the books, and who gets a "
-                                              "say?", 0},
+        {"q2", NULL, "@host@example.org", 25,
+         "Q2 How do you choose the books, and who gets a "
+         "say?",
+         0},
         {"m1", "gone1", "@ann", 27, "@bob I think it baffles me, do people push back?", 0},
         {"m2", "gone2", "@cy", 28, "@dee A1 we also run one for carers", 0},
         {"m3", "m1", "@bob", 29, "@ann they do, every month", 0},
@@ -656,12 +677,14 @@ static void test_labels_win(void **st)
         {"q1", NULL, "@host@example.org", 10,
          "Q1 What reading groups does your library run, and who comes to them?", 0},
         {"a2", NULL, "@ann", 22, "A2 biggest thing I find is letting the group vote", 0},
-        {"a5", NULL, "@bob", 23, "A5 bring cake", 0},    /* far ahead: a slip */
+        {"a5", NULL, "@bob", 23, "A5 bring cake", 0},      /* far ahead: a slip */
         {"a9", NULL, "@cy", 24, "A9 no such question", 0}, /* not on the run sheet */
         {"p1", NULL, "@dee", 30, "The books matter most to us. 1/2", 0},
         {"p2", NULL, "@dee", 31, "and the biscuits. 2/2", 0},
-        {"q4", NULL, "@host@example.org", 58, "Q4 What is the hardest thing about keeping a "
-                                              "group going?", 0},
+        {"q4", NULL, "@host@example.org", 58,
+         "Q4 What is the hardest thing about keeping a "
+         "group going?",
+         0},
         {"late", NULL, "@eve", 56, "A4 keeping people coming", 0}, /* post late (55 sched) */
         {"slip", NULL, "@fay", 50, "A4 too early", 0},             /* before schedule: slip */
     };
@@ -811,8 +834,10 @@ static void test_bad_input(void **st)
     static const struct row rows2[] = {
         {"q1", NULL, "@host@example.org", 10,
          "Q1 What reading groups does your library run, and who comes to them?", 0},
-        {"q1b", NULL, "@cohost", 11, "Q1 What reading groups does your library run, and who "
-                                     "comes to them?", 0},
+        {"q1b", NULL, "@cohost", 11,
+         "Q1 What reading groups does your library run, and who "
+         "comes to them?",
+         0},
         {"f", NULL, "@host@example.org", 12, "A1 ours is a crime group", 0},
         {"self", "self", "@cy", 13, "replying to myself", 0},
         {"l1", "l2", "@d", 14, "loop", 0},
@@ -862,9 +887,15 @@ static void test_overrides(void **st)
     assert_false(m[1].hidden);
 
     static const char *const bad[] = {
-        "[]", "{\"mvoe\": {}}", "{\"move\": []}", "{\"move\": {\"a\": 3}}",
-        "{\"move\": {\"a\": [0]}}", "{\"move\": {\"a\": [\"1\"]}}", "{\"hide\": \"a\"}",
-        "{\"opt_out\": [1]}", "{\"move\": {\"a\": [1,2,3,4,5,6,7,8,9]}}",
+        "[]",
+        "{\"mvoe\": {}}",
+        "{\"move\": []}",
+        "{\"move\": {\"a\": 3}}",
+        "{\"move\": {\"a\": [0]}}",
+        "{\"move\": {\"a\": [\"1\"]}}",
+        "{\"hide\": \"a\"}",
+        "{\"opt_out\": [1]}",
+        "{\"move\": {\"a\": [1,2,3,4,5,6,7,8,9]}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         json_t *b = json_loads(bad[i], 0, &jerr);

@@ -65,12 +65,14 @@ static int load(const char *path, struct chat *c)
     c->conf.hashtag = json_string_value(json_object_get(c->root, "hashtag"));
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(c->root, "facilitators"), i, v) {
+    json_array_foreach(json_object_get(c->root, "facilitators"), i, v)
+    {
         if (i < 16)
             c->fac[c->conf.n_facilitators++] = json_string_value(v);
     }
     c->conf.facilitators = c->fac;
-    json_array_foreach(json_object_get(c->root, "questions"), i, v) {
+    json_array_foreach(json_object_get(c->root, "questions"), i, v)
+    {
         struct ck_group_question *q = &c->q[c->conf.n_questions++];
         q->number = (int)json_integer_value(json_object_get(v, "number"));
         q->text = json_string_value(json_object_get(v, "text"));
@@ -85,7 +87,8 @@ static int load(const char *path, struct chat *c)
     c->label = calloc(c->n, sizeof *c->label);
     if (c->m == NULL || c->text == NULL || c->label == NULL)
         return -1;
-    json_array_foreach(msgs, i, v) {
+    json_array_foreach(msgs, i, v)
+    {
         struct ck_group_msg *m = &c->m[i];
         m->id = json_string_value(json_object_get(v, "id"));
         m->reply_to = json_string_value(json_object_get(v, "reply_to"));
@@ -99,7 +102,8 @@ static int load(const char *path, struct chat *c)
     }
     qsort(c->m, c->n, sizeof *c->m, cmp_msg);
     /* find each sorted record's text and label again by id */
-    json_array_foreach(msgs, i, v) {
+    json_array_foreach(msgs, i, v)
+    {
         const char *id = json_string_value(json_object_get(v, "id"));
         for (size_t j = 0; j < c->n; j++)
             if (strcmp(c->m[j].id, id) == 0) {
@@ -118,7 +122,8 @@ static bool same_set(const uint8_t *q, size_t n, const json_t *label)
         bool found = false;
         size_t j;
         json_t *v;
-        json_array_foreach(label, j, v) {
+        json_array_foreach(label, j, v)
+        {
             found = found || json_integer_value(v) == q[i];
         }
         if (!found)
@@ -250,9 +255,8 @@ static int run(const char *dir, const char *name, double *acc, double *base)
                "naive %5.1f%% (%5.1f%%)   [tag %zu reply %zu time %zu content %zu question %zu "
                "none %zu]\n",
                name, total, c.n - total, 100 * *acc, 100 * qacc, 100 * *base, 100 * qbase,
-               by[CK_BY_TAG],
-               by[CK_BY_REPLY], by[CK_BY_TIME], by[CK_BY_CONTENT], by[CK_BY_QUESTION],
-               by[CK_BY_NONE]);
+               by[CK_BY_TAG], by[CK_BY_REPLY], by[CK_BY_TIME], by[CK_BY_CONTENT],
+               by[CK_BY_QUESTION], by[CK_BY_NONE]);
         /* never worse than the naive chain (on messages in questions the naive
          * chain is generous: it files everything somewhere; reported only) */
         if (*acc < *base) {

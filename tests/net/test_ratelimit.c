@@ -156,8 +156,8 @@ static void test_far_future_waits_are_capped(void **state)
         expect_capped(429, "x-ratelimit-reset", resets[i], "0");
     }
     /* Retry-After: an HTTP date, seconds, absurd seconds; on a 429 and a 503. */
-    static const char *const afters[] = {"Tue, 01 Jan 2999 00:00:00 GMT", "86400",
-                                         "99999999999", "3600",
+    static const char *const afters[] = {"Tue, 01 Jan 2999 00:00:00 GMT", "86400", "99999999999",
+                                         "3600",
                                          /* curl reads year 665183215: overflowed ms (fuzzing) */
                                          "Wed, 22 Oct 665183215"};
     for (size_t i = 0; i < sizeof afters / sizeof afters[0]; i++) {

@@ -26,8 +26,12 @@ static struct MHD_Daemon *server;
 static unsigned server_port;
 static volatile int server_stop;
 
-static const char *const pieces[] = {":)\n", "event: update\nda", "ta: {\"id\":\"1\"}\n",
-                                     "\nevent: delete\r", "\ndata: 1\r\n\r\n", ":thump\n"};
+static const char *const pieces[] = {":)\n",
+                                     "event: update\nda",
+                                     "ta: {\"id\":\"1\"}\n",
+                                     "\nevent: delete\r",
+                                     "\ndata: 1\r\n\r\n",
+                                     ":thump\n"};
 
 struct reader {
     int silent;
@@ -66,8 +70,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     unsigned status = 200;
     if (strcmp(url, "/refused") == 0) {
         static const char body[] = "{\"error\":\"Record not found\"}";
-        r = MHD_create_response_from_buffer(sizeof body - 1, (void *)body,
-                                            MHD_RESPMEM_PERSISTENT);
+        r = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
         status = 404;
     } else {
         struct reader *rd = calloc(1, sizeof *rd);
@@ -86,11 +89,11 @@ static int setup(void **state)
 {
     (void)state;
     server_stop = 0;
-    server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-                              NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR,
-                              &(struct sockaddr_in){.sin_family = AF_INET,
-                                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
-                              MHD_OPTION_END);
+    server = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL, NULL, handle,
+        NULL, MHD_OPTION_SOCK_ADDR,
+        &(struct sockaddr_in){.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
+        MHD_OPTION_END);
     assert_non_null(server);
     server_port = MHD_get_daemon_info(server, MHD_DAEMON_INFO_BIND_PORT)->port;
     return 0;

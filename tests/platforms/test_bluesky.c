@@ -104,7 +104,8 @@ static char *make_jwt(long long exp)
 {
     char payload[160];
     snprintf(payload, sizeof payload,
-             "{\"scope\":\"com.atproto.access\",\"sub\":\"did:plc:abc\",\"iat\":1,\"exp\":%lld}", exp);
+             "{\"scope\":\"com.atproto.access\",\"sub\":\"did:plc:abc\",\"iat\":1,\"exp\":%lld}",
+             exp);
     char *h = b64url("{\"typ\":\"at+jwt\",\"alg\":\"ES256K\"}");
     char *p = b64url(payload);
     char *jwt = malloc(strlen(h) + strlen(p) + 16);
@@ -161,9 +162,8 @@ static void test_parse_session_and_refresh(void **state)
     assert_false(ck_bluesky_session_needs_refresh(&s, s.access_exp_ms - 600000, 300000));
     assert_true(ck_bluesky_session_needs_refresh(&s, s.access_exp_ms - 200000, 300000));
     struct ck_request req;
-    assert_int_equal(ck_bluesky_refresh_session_request("https://pds.example", s.refresh_jwt, &req,
-                                                        &err),
-                     0);
+    assert_int_equal(
+        ck_bluesky_refresh_session_request("https://pds.example", s.refresh_jwt, &req, &err), 0);
     assert_string_equal(req.url, "https://pds.example/xrpc/com.atproto.server.refreshSession");
     char want[1024];
     snprintf(want, sizeof want, "Bearer %s", ref);
@@ -277,8 +277,8 @@ static void test_search_request(void **state)
                                   .until_ms = iso("2026-12-03T21:00:00Z"),
                                   .limit = 500,
                                   .cursor = "25&x=1"};
-    assert_int_equal(ck_bluesky_search_request("https://public.api.bsky.app", "tok", &q, &req, &err),
-                     0);
+    assert_int_equal(
+        ck_bluesky_search_request("https://public.api.bsky.app", "tok", &q, &req, &err), 0);
     assert_string_equal(req.method, "GET");
     assert_string_equal(req.url,
                         "https://public.api.bsky.app/xrpc/app.bsky.feed.searchPosts"
@@ -413,15 +413,16 @@ static void test_normalise_docs_record_facets(void **state)
 {
     /* The docs' record with a mention and a link after emoji, as a post view. */
     json_t *rec = load_json("bluesky-post-record-with-facets.docs-example.json");
-    json_t *post = json_pack(
-        "{s:s, s:s, s:{s:s, s:s}, s:O, s:s}", "uri",
-        "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k4duaz5vfs2b", "cid", "bafy",
-        "author", "did", "did:plc:u5cwb2mwiv2bfq53cjufe6yn", "handle", "handle.invalid", "record",
-        rec, "indexedAt", "2023-08-08T01:03:42Z");
+    json_t *post =
+        json_pack("{s:s, s:s, s:{s:s, s:s}, s:O, s:s}", "uri",
+                  "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k4duaz5vfs2b", "cid",
+                  "bafy", "author", "did", "did:plc:u5cwb2mwiv2bfq53cjufe6yn", "handle",
+                  "handle.invalid", "record", rec, "indexedAt", "2023-08-08T01:03:42Z");
     struct ck_message m;
     norm(post, &m);
-    assert_string_equal(m.text, "✨ example mentioning @atproto.com to share the URL 👨‍❤️‍👨 "
-                                "https://en.wikipedia.org/wiki/CBOR.");
+    assert_string_equal(m.text,
+                        "✨ example mentioning @atproto.com to share the URL 👨‍❤️‍👨 "
+                        "https://en.wikipedia.org/wiki/CBOR.");
     /* handle.invalid: the DID names the account. */
     assert_string_equal(m.author.handle, "@did:plc:u5cwb2mwiv2bfq53cjufe6yn");
     assert_string_equal(m.url, "https://bsky.app/profile/did:plc:u5cwb2mwiv2bfq53cjufe6yn/post/"
@@ -474,12 +475,11 @@ static json_t *post_view(const char *did, const char *rkey, const char *text)
 static void test_repost_and_record_with_media(void **state)
 {
     json_t *post = post_view("did:plc:aaa", "3lpk2u6qo222m", "Q1 #uklibchat");
-    json_t *item = json_pack(
-        "{s:O, s:{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s}}", "post", post, "reason", "$type",
-        "app.bsky.feed.defs#reasonRepost", "uri",
-        "at://did:plc:bbb/app.bsky.feed.repost/3lpk3aaaaaa2a", "cid", "bafyrepost", "by", "did",
-        "did:plc:bbb", "handle", "b.bsky.social", "displayName", "B", "indexedAt",
-        "2026-12-03T20:06:00Z");
+    json_t *item = json_pack("{s:O, s:{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:s}}", "post", post,
+                             "reason", "$type", "app.bsky.feed.defs#reasonRepost", "uri",
+                             "at://did:plc:bbb/app.bsky.feed.repost/3lpk3aaaaaa2a", "cid",
+                             "bafyrepost", "by", "did", "did:plc:bbb", "handle", "b.bsky.social",
+                             "displayName", "B", "indexedAt", "2026-12-03T20:06:00Z");
     struct ck_message m;
     norm(item, &m);
     assert_string_equal(m.id, "at://did:plc:bbb/app.bsky.feed.repost/3lpk3aaaaaa2a");
@@ -527,8 +527,13 @@ static void test_hostile_pages(void **state)
 {
     struct ck_bluesky_page page;
     struct ck_error err = {0};
-    const char *refused[] = {"", "not json", "[]", "{\"posts\": {}}", "{\"cursor\": \"1\"}",
-                             "{\"posts\": [], \"cursor\": 5}", "{\"posts\": [], \"cursor\": \"a\\nb\"}"};
+    const char *refused[] = {"",
+                             "not json",
+                             "[]",
+                             "{\"posts\": {}}",
+                             "{\"cursor\": \"1\"}",
+                             "{\"posts\": [], \"cursor\": 5}",
+                             "{\"posts\": [], \"cursor\": \"a\\nb\"}"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         struct ck_response r = resp_of(200, refused[i]);
         assert_int_equal(ck_bluesky_parse_search(&r, &page, &err), CK_EPARSE);
@@ -663,9 +668,10 @@ static void test_get_record(void **state)
         CK_EINVAL);
 
     json_t *value = load_json("bluesky-post-record-reply.docs-example.json");
-    json_t *ans = json_pack("{s:s, s:s, s:o}", "uri",
-                            "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k4duaz5vfs2b",
-                            "cid", "bafyreibjif", "value", value);
+    json_t *ans =
+        json_pack("{s:s, s:s, s:o}", "uri",
+                  "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k4duaz5vfs2b", "cid",
+                  "bafyreibjif", "value", value);
     struct ck_response r = resp_json(200, ans);
     struct ck_bluesky_record rec;
     assert_int_equal(ck_bluesky_parse_record(&r, &rec, &err), 0);
@@ -745,13 +751,14 @@ static void test_facets_match_docs(void **state)
                                NULL);
     assert_int_equal(json_array_size(facets), 2);
     json_t *tag = json_array_get(facets, 0);
-    assert_string_equal(
-        json_string_value(json_object_get(json_array_get(json_object_get(tag, "features"), 0), "tag")),
-        "uklibchat");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(tag, "features"), 0), "tag")),
+                        "uklibchat");
     /* "Q1: café " is 10 bytes (é is 2). */
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(tag, "index"), "byteStart")),
-                     10);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(tag, "index"), "byteEnd")), 20);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(tag, "index"), "byteStart")), 10);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(tag, "index"), "byteEnd")),
+                     20);
     json_t *link = json_array_get(facets, 1);
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(link, "features"), 0), "uri")),
@@ -763,14 +770,16 @@ static void test_graphemes(void **state)
 {
     assert_int_equal(ck_bluesky_graphemes(""), 0);
     assert_int_equal(ck_bluesky_graphemes("abc"), 3);
-    assert_int_equal(ck_bluesky_graphemes("👨‍❤️‍👨"), 1);           /* ZWJ + VS16 */
-    assert_int_equal(ck_bluesky_graphemes("👍🏽"), 1);                /* skin tone */
-    assert_int_equal(ck_bluesky_graphemes("e\xCC\x81"), 1);         /* e + combining acute */
-    assert_int_equal(ck_bluesky_graphemes("🇬🇧🇫🇷"), 2);              /* two flags */
+    assert_int_equal(ck_bluesky_graphemes("👨‍❤️‍👨"), 1); /* ZWJ + VS16 */
+    assert_int_equal(ck_bluesky_graphemes("👍🏽"), 1);             /* skin tone */
+    assert_int_equal(ck_bluesky_graphemes("e\xCC\x81"), 1);            /* e + combining acute */
+    assert_int_equal(ck_bluesky_graphemes("🇬🇧🇫🇷"), 2);                 /* two flags */
     assert_int_equal(ck_bluesky_graphemes("🇬🇧🇫"), 2);
     assert_int_equal(ck_bluesky_graphemes("a\r\nb"), 3);
     assert_int_equal(ck_bluesky_graphemes("❤️"), 1);
-    assert_int_equal(ck_bluesky_graphemes("\xCC\x81" "a"), 2); /* a lone mark is one */
+    assert_int_equal(ck_bluesky_graphemes("\xCC\x81"
+                                          "a"),
+                     2); /* a lone mark is one */
     json_t *rec = load_json("bluesky-post-record-with-facets.docs-example.json");
     /* 2 + "example mentioning @atproto.com to share the URL " (49) + 1 + 1 + 35 */
     assert_int_equal(ck_bluesky_graphemes(json_string_value(json_object_get(rec, "text"))), 88);
@@ -815,7 +824,8 @@ static void test_create_record_request(void **state)
                         "2026-12-03T20:00:00.000Z");
     assert_true(json_equal(json_object_get(rec, "reply"), json_object_get(reply, "reply")));
     assert_int_equal(json_array_size(json_object_get(rec, "facets")), 2);
-    assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "langs"), 0)), "en-GB");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(rec, "langs"), 0)),
+                        "en-GB");
     json_decref(body);
     ck_request_finish(&req);
 
@@ -853,7 +863,8 @@ static void test_create_record_request(void **state)
     free(ans);
     char *uri, *cid;
     assert_int_equal(ck_bluesky_parse_create_record(&r, &uri, &cid, &err), 0);
-    assert_string_equal(uri, "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k4duaz5vfs2b");
+    assert_string_equal(uri,
+                        "at://did:plc:u5cwb2mwiv2bfq53cjufe6yn/app.bsky.feed.post/3k4duaz5vfs2b");
     assert_string_equal(cid, "bafyreibjifzpqj6o6wcq3hejh7y4z4z2vmiklkvykc57tw3pcbx3kxifpm");
     free(uri);
     free(cid);

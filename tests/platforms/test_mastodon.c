@@ -64,8 +64,7 @@ static void test_request_basic(void **state)
     assert_null(r.body);
     request_free(&r);
 
-    struct ck_timeline_query q = {
-        .after = "1170", .before = "9&x=1", .limit = 100};
+    struct ck_timeline_query q = {.after = "1170", .before = "9&x=1", .limit = 100};
     assert_int_equal(
         M->timeline_request("https://glammr.us/", "s3cret", "#caf\xC3\xA9 chat", &q, &r, NULL), 0);
     assert_string_equal(r.url, "https://glammr.us/api/v1/timelines/tag/caf%C3%A9%20chat"
@@ -204,12 +203,13 @@ static void test_parse_repairs_bad_bytes(void **state)
     static const struct {
         const char *mid, *want; /* the middle status's content after repair */
     } cases[] = {
-        {STATUS_102("cut \xF0\x9F emoji"), "cut \xEF\xBF\xBD emoji"},     /* truncated UTF-8 */
+        {STATUS_102("cut \xF0\x9F emoji"), "cut \xEF\xBF\xBD emoji"}, /* truncated UTF-8 */
         {STATUS_102("bad \xFF\xFE bytes"), "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes"},
         {STATUS_102("over \xC0\xAF long"), "over \xEF\xBF\xBD\xEF\xBF\xBD long"},
-        {STATUS_102("surrogate \xED\xA0\xBD utf8"), "surrogate \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD utf8"},
+        {STATUS_102("surrogate \xED\xA0\xBD utf8"),
+         "surrogate \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD utf8"},
         {STATUS_102("nul \\u0000 here"), "nul \xEF\xBF\xBD here"},
-        {STATUS_102("js cut \\ud83d"), "js cut \xEF\xBF\xBD"},                 /* lone high */
+        {STATUS_102("js cut \\ud83d"), "js cut \xEF\xBF\xBD"}, /* lone high */
         {STATUS_102("js cut \\ud83d and more"), "js cut \xEF\xBF\xBD and more"},
         {STATUS_102("low \\udc00 alone"), "low \xEF\xBF\xBD alone"},
         {STATUS_102("high twice \\ud83d\\ud83d\\ude00"), "high twice \xEF\xBF\xBD\xF0\x9F\x98\x80"},
@@ -258,7 +258,7 @@ static void test_parse_skips_bad_items(void **state)
         "{\"id\":\"\"}",
         "\"117020593741189702\"",
         "null",
-        "{\"id\":\"102\",\"content\":tru}",          /* broken syntax inside one item */
+        "{\"id\":\"102\",\"content\":tru}", /* broken syntax inside one item */
         "{\"id\":\"102\",\"content\":\"x\" \"y\"}",
         "{\"id\":\"102\",\"n\":NaN}",
     };
@@ -303,7 +303,8 @@ static void test_parse_context_repairs(void **state)
     assert_int_equal(page.skipped, 1);
     assert_non_null(page.repaired);
     assert_string_equal(json_string_value(json_object_get(json_array_get(page.items, 0), "t")),
-                        "a\xEF\xBF\xBD" "b");
+                        "a\xEF\xBF\xBD"
+                        "b");
     ck_page_finish(&page);
     const char *bad = "{\"ancestors\":[]}";
     resp = (struct ck_response){.status = 200, .body = (char *)bad, .body_len = strlen(bad)};

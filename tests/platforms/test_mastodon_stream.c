@@ -100,18 +100,18 @@ static void test_hostile_events(void **state)
         "", "not json", "[1,2]", "{\"id\":5}", "{\"id\":\"\"}", "{\"id\":\"1\"", "null",
     };
     for (size_t i = 0; i < sizeof bad_updates / sizeof *bad_updates; i++) {
-        assert_int_equal(ops->parse_stream_event("update", bad_updates[i], strlen(bad_updates[i]),
-                                                 &it, &err),
-                         CK_EPARSE);
+        assert_int_equal(
+            ops->parse_stream_event("update", bad_updates[i], strlen(bad_updates[i]), &it, &err),
+            CK_EPARSE);
         assert_null(it.item);
     }
     static const char *const bad_deletes[] = {"", "1 2", "\"\"", "<script>",
                                               ("12345678901234567890123456789012345678901234567890"
                                                "123456789012345")};
     for (size_t i = 0; i < sizeof bad_deletes / sizeof *bad_deletes; i++) {
-        assert_int_equal(ops->parse_stream_event("delete", bad_deletes[i], strlen(bad_deletes[i]),
-                                                 &it, &err),
-                         CK_EPARSE);
+        assert_int_equal(
+            ops->parse_stream_event("delete", bad_deletes[i], strlen(bad_deletes[i]), &it, &err),
+            CK_EPARSE);
         assert_null(it.id);
     }
     assert_int_equal(ops->parse_stream_event("delete", "\"42\"", 4, &it, &err), 0);

@@ -213,9 +213,9 @@ static void test_bluesky_post_and_lookup(void **state)
     ck_response_finish(&a);
 
     /* One post by id: its at:// URI, never anything else. */
-    assert_int_equal(o->status_request("https://bsky.social", NULL, made.id ? made.id : "x", &r,
-                                       NULL),
-                     CK_EINVAL);
+    assert_int_equal(
+        o->status_request("https://bsky.social", NULL, made.id ? made.id : "x", &r, NULL),
+        CK_EINVAL);
     assert_int_equal(o->status_request("https://bsky.social", NULL,
                                        "at://did:plc:a/app.bsky.feed.post/3k4duaz5vfs2b", &r, NULL),
                      0);
@@ -266,8 +266,9 @@ static void test_ratelimit_per_platform(void **state)
 {
     (void)state;
     int64_t now = 1747676484000; /* 300 s before the recorded reset */
-    const char *bsky[] = {"ratelimit-limit", "3000", "ratelimit-remaining", "2983",
-                          "ratelimit-reset", "1747676784", NULL};
+    const char *bsky[] = {
+        "ratelimit-limit", "3000", "ratelimit-remaining", "2983", "ratelimit-reset",
+        "1747676784",      NULL};
     struct ck_ratelimit rl;
     ck_ratelimit_init(&rl);
     struct ck_response a = resp(200, "{}", bsky);
@@ -278,8 +279,9 @@ static void test_ratelimit_per_platform(void **state)
     assert_int_equal(rl.reset_ms, 1747676784000);
     ck_response_finish(&a);
     /* A 429 waits for the reset the headers name. */
-    const char *limited[] = {"ratelimit-limit", "3000", "ratelimit-remaining", "0",
-                             "ratelimit-reset", "1747676784", NULL};
+    const char *limited[] = {
+        "ratelimit-limit", "3000", "ratelimit-remaining", "0", "ratelimit-reset",
+        "1747676784",      NULL};
     a = resp(429, "{\"error\": \"RateLimitExceeded\"}", limited);
     find("bluesky")->ratelimit_update(&rl, &a, now);
     assert_int_equal(rl.blocked_until_ms, 1747676784000);
@@ -297,8 +299,8 @@ static void test_mastodon_on_the_interface(void **state)
     (void)state;
     const struct ck_platform_ops *o = find("mastodon");
     assert_null(o->post_key); /* the poster names Mastodon's keys itself */
-    struct ck_post post = {.text = "Hello #uklibchat", .key = "ck-key-1",
-                           .reply_to = {"109", NULL}};
+    struct ck_post post = {
+        .text = "Hello #uklibchat", .key = "ck-key-1", .reply_to = {"109", NULL}};
     struct ck_request r;
     assert_int_equal(o->post_request("https://glammr.us", "tok", &post, &r, NULL), 0);
     bool key = false;

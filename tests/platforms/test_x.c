@@ -325,12 +325,12 @@ static void test_v2_missing_author_is_a_placeholder(void **state)
 static void test_v2_note_tweet_wins(void **state)
 {
     json_t *raw = load_fixture("v2-tweet.json");
-    json_object_set_new(
-        raw, "note_tweet",
-        json_pack("{s:s,s:{s:[{s:i,s:i,s:s,s:s}]}}", "text",
-                  "A long answer &amp;amp; more: https://t.co/long1 #testchat", "entities", "urls",
-                  "start", 29, "end", 52, "url", "https://t.co/long1", "expanded_url",
-                  "https://example.org/the-whole-thing"));
+    json_object_set_new(raw, "note_tweet",
+                        json_pack("{s:s,s:{s:[{s:i,s:i,s:s,s:s}]}}", "text",
+                                  "A long answer &amp;amp; more: https://t.co/long1 #testchat",
+                                  "entities", "urls", "start", 29, "end", 52, "url",
+                                  "https://t.co/long1", "expanded_url",
+                                  "https://example.org/the-whole-thing"));
     struct ck_message m;
     assert_int_equal(X->normalise(raw, &m, NULL), 0);
     assert_string_equal(m.text,
@@ -360,8 +360,8 @@ static void test_malformed(void **state)
     expect_bad("v1-reply.json", "{\"in_reply_to_status_id_str\": \"1 OR 1\"}", NULL);
     expect_bad("v1-reply.json", NULL, "text");
     expect_bad("v2-tweet.json", "{\"author\": [1]}", NULL);
-    expect_bad("v2-tweet.json", "{\"referenced_tweets\": [{\"type\": \"quoted\", \"id\": \"1 2\"}]}",
-               NULL);
+    expect_bad("v2-tweet.json",
+               "{\"referenced_tweets\": [{\"type\": \"quoted\", \"id\": \"1 2\"}]}", NULL);
     expect_bad("v2-tweet.json", "{\"author_id\": \"1\"}", NULL); /* not the embedded author */
     expect_bad("v2-tweet.json", "{\"created_at\": \"2021-13-06T23:07:17Z\"}", NULL);
     expect_bad("v2-tweet.json", "{\"referenced_tweets\": [{\"type\": \"replied_to\"}]}", NULL);

@@ -65,10 +65,13 @@ static void test_search_request(void **state)
 {
     struct ck_request req;
     struct ck_error err = {0};
-    struct ck_x_search q = {.hashtag = "#testchat", .since_id = "1578511538419212288",
+    struct ck_x_search q = {.hashtag = "#testchat",
+                            .since_id = "1578511538419212288",
                             .start_ms = iso("2026-12-03T19:45:00.250Z"),
-                            .end_ms = iso("2026-12-03T21:30:00Z"), .now_ms = INT64_MIN,
-                            .max_results = 0, .next_token = "b26v89c19zqg8o3f"};
+                            .end_ms = iso("2026-12-03T21:30:00Z"),
+                            .now_ms = INT64_MIN,
+                            .max_results = 0,
+                            .next_token = "b26v89c19zqg8o3f"};
     assert_int_equal(ck_x_search_request("https://api.x.com/", "BEARER", &q, &req, &err), 0);
     assert_string_equal(req.method, "GET");
     const char *want = "https://api.x.com/2/tweets/search/recent?query=%23testchat%20-is%3Aretweet"
@@ -77,26 +80,39 @@ static void test_search_request(void **state)
                        "&next_token=b26v89c19zqg8o3f&expansions=";
     assert_true(strncmp(req.url, want, strlen(want)) == 0);
     /* The fields a whole message needs. */
-    const char *need[] = {"author_id", "referenced_tweets.id", "attachments.media_keys",
-                          "note_tweet", "edit_history_tweet_ids", "public_metrics",
-                          "conversation_id", "entities", "alt_text", "username"};
+    const char *need[] = {"author_id",
+                          "referenced_tweets.id",
+                          "attachments.media_keys",
+                          "note_tweet",
+                          "edit_history_tweet_ids",
+                          "public_metrics",
+                          "conversation_id",
+                          "entities",
+                          "alt_text",
+                          "username"};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
         assert_non_null(strstr(req.url, need[i]));
     assert_string_equal(header(&req, "Authorization"), "Bearer BEARER");
     ck_request_finish(&req);
 
     /* With retweets (the session says "retweets": true), no token. */
-    struct ck_x_search r = {.hashtag = "testchat", .retweets = true, .start_ms = INT64_MIN,
-                            .end_ms = INT64_MIN, .now_ms = INT64_MIN, .max_results = 25};
+    struct ck_x_search r = {.hashtag = "testchat",
+                            .retweets = true,
+                            .start_ms = INT64_MIN,
+                            .end_ms = INT64_MIN,
+                            .now_ms = INT64_MIN,
+                            .max_results = 25};
     assert_int_equal(ck_x_search_request("https://api.x.com", NULL, &r, &req, &err), 0);
     assert_non_null(strstr(req.url, "?query=%23testchat&max_results=25&expansions="));
     assert_null(header(&req, "Authorization"));
     ck_request_finish(&req);
 
     /* A thread: conversation_id, window-bounded. */
-    struct ck_x_search c = {.hashtag = "ignored", .conversation_id = "1445880548472328192",
+    struct ck_x_search c = {.hashtag = "ignored",
+                            .conversation_id = "1445880548472328192",
                             .start_ms = iso("2026-12-03T19:45:00Z"),
-                            .end_ms = iso("2026-12-03T21:30:00Z"), .now_ms = INT64_MIN};
+                            .end_ms = iso("2026-12-03T21:30:00Z"),
+                            .now_ms = INT64_MIN};
     assert_int_equal(ck_x_search_request("https://api.x.com", "B", &c, &req, &err), 0);
     assert_non_null(strstr(req.url, "?query=conversation_id%3A1445880548472328192&"));
     assert_null(strstr(req.url, "is%3Aretweet"));
@@ -109,8 +125,10 @@ static void test_search_window_clamped_and_refused(void **state)
     struct ck_error err = {0};
     int64_t now = iso("2026-12-10T12:00:00Z");
     /* end_time at least 10 s before now; start_time within the last 7 days. */
-    struct ck_x_search q = {.hashtag = "testchat", .start_ms = iso("2026-12-01T00:00:00Z"),
-                            .end_ms = now, .now_ms = now};
+    struct ck_x_search q = {.hashtag = "testchat",
+                            .start_ms = iso("2026-12-01T00:00:00Z"),
+                            .end_ms = now,
+                            .now_ms = now};
     assert_int_equal(ck_x_search_request("https://api.x.com", NULL, &q, &req, &err), 0);
     assert_non_null(strstr(req.url, "&start_time=2026-12-03T12%3A01%3A00Z"));
     assert_non_null(strstr(req.url, "&end_time=2026-12-10T11%3A59%3A50Z"));
@@ -126,31 +144,39 @@ static void test_search_window_clamped_and_refused(void **state)
      * would inject a header. */
     const char *bad_tags[] = {"", "#", "test chat", "a:b", "-x", "tag\"", "(a OR b)"};
     for (size_t i = 0; i < sizeof bad_tags / sizeof bad_tags[0]; i++) {
-        struct ck_x_search b = {.hashtag = bad_tags[i], .start_ms = INT64_MIN,
-                                .end_ms = INT64_MIN, .now_ms = INT64_MIN};
+        struct ck_x_search b = {.hashtag = bad_tags[i],
+                                .start_ms = INT64_MIN,
+                                .end_ms = INT64_MIN,
+                                .now_ms = INT64_MIN};
         struct ck_error e = {0};
         assert_int_equal(ck_x_search_request("https://api.x.com", NULL, &b, &req, &e), CK_EINVAL);
     }
-    struct ck_x_search u = {.hashtag = "bibliothèque_2", .start_ms = INT64_MIN,
-                            .end_ms = INT64_MIN, .now_ms = INT64_MIN};
+    struct ck_x_search u = {.hashtag = "bibliothèque_2",
+                            .start_ms = INT64_MIN,
+                            .end_ms = INT64_MIN,
+                            .now_ms = INT64_MIN};
     assert_int_equal(ck_x_search_request("https://api.x.com", NULL, &u, &req, &err), 0);
     assert_non_null(strstr(req.url, "%23biblioth%C3%A8que_2"));
     ck_request_finish(&req);
-    struct ck_x_search s = {.hashtag = "t", .since_id = "12 OR x", .start_ms = INT64_MIN,
-                            .end_ms = INT64_MIN, .now_ms = INT64_MIN};
+    struct ck_x_search s = {.hashtag = "t",
+                            .since_id = "12 OR x",
+                            .start_ms = INT64_MIN,
+                            .end_ms = INT64_MIN,
+                            .now_ms = INT64_MIN};
     assert_int_equal(ck_x_search_request("https://api.x.com", NULL, &s, &req, NULL), CK_EINVAL);
-    struct ck_x_search c = {.conversation_id = "9007199254740993x", .start_ms = INT64_MIN,
-                            .end_ms = INT64_MIN, .now_ms = INT64_MIN};
+    struct ck_x_search c = {.conversation_id = "9007199254740993x",
+                            .start_ms = INT64_MIN,
+                            .end_ms = INT64_MIN,
+                            .now_ms = INT64_MIN};
     assert_int_equal(ck_x_search_request("https://api.x.com", NULL, &c, &req, NULL), CK_EINVAL);
     assert_int_equal(ck_x_search_request("https://api.x.com", "a\r\nX-Evil: 1", &u, &req, NULL),
                      CK_EINVAL);
     assert_int_equal(ck_x_tweet_request("https://api.x.com", NULL, "1/../2", &req, NULL),
                      CK_EINVAL);
-    assert_int_equal(ck_x_tweet_request("https://api.x.com", "B", "1456012973835788293", &req,
-                                        NULL),
-                     0);
-    assert_true(strncmp(req.url, "https://api.x.com/2/tweets/1456012973835788293?expansions=",
-                        58) == 0);
+    assert_int_equal(
+        ck_x_tweet_request("https://api.x.com", "B", "1456012973835788293", &req, NULL), 0);
+    assert_true(
+        strncmp(req.url, "https://api.x.com/2/tweets/1456012973835788293?expansions=", 58) == 0);
     ck_request_finish(&req);
 }
 
@@ -201,7 +227,7 @@ static void test_parse_real_page(void **state)
     size_t own = json_array_size(json_object_get(page, "data"));
     assert_int_equal(p.n_own, own);
     assert_true(json_array_size(p.items) > own); /* the retweets' originals */
-    assert_int_equal(p.result_count, -1);       /* never made up */
+    assert_int_equal(p.result_count, -1);        /* never made up */
     assert_int_equal(p.n_errors, json_array_size(json_object_get(page, "errors")));
     assert_true(p.first_error[0] != '\0');
     for (size_t i = 0; i < json_array_size(p.items); i++) {
@@ -226,9 +252,10 @@ static void test_parse_answers_and_faults(void **state)
     assert_null(p.next_token);
     ck_x_page_finish(&p);
     /* Bad items cost themselves; a bad newest_id is not trusted. */
-    r = answer(200, "{\"data\":[{\"id\":\"1\",\"text\":\"a\",\"created_at\":\"2026-12-03T20:00:00Z\"},"
-                    "7,{\"text\":\"no id\"},{\"id\":12,\"text\":\"a number\"}],"
-                    "\"meta\":{\"newest_id\":\"1 OR 2\",\"result_count\":\"4\"}}");
+    r = answer(200,
+               "{\"data\":[{\"id\":\"1\",\"text\":\"a\",\"created_at\":\"2026-12-03T20:00:00Z\"},"
+               "7,{\"text\":\"no id\"},{\"id\":12,\"text\":\"a number\"}],"
+               "\"meta\":{\"newest_id\":\"1 OR 2\",\"result_count\":\"4\"}}");
     assert_int_equal(ck_x_parse_search(&r, &p, &err), 0);
     assert_int_equal(json_array_size(p.items), 1);
     assert_int_equal(p.n_own, 1);
@@ -237,17 +264,19 @@ static void test_parse_answers_and_faults(void **state)
     assert_int_equal(p.result_count, -1);
     ck_x_page_finish(&p);
     /* A lookup of a tweet that is gone. */
-    r = answer(200, "{\"errors\":[{\"value\":\"1\",\"detail\":\"Could not find tweet with id: [1].\","
-                    "\"title\":\"Not Found Error\",\"type\":\"https://api.twitter.com/2/problems/"
-                    "resource-not-found\"}]}");
+    r = answer(200,
+               "{\"errors\":[{\"value\":\"1\",\"detail\":\"Could not find tweet with id: [1].\","
+               "\"title\":\"Not Found Error\",\"type\":\"https://api.twitter.com/2/problems/"
+               "resource-not-found\"}]}");
     struct ck_error e1 = {0};
     assert_int_equal(ck_x_parse_search(&r, &p, &e1), CK_ENOTFOUND);
     assert_non_null(strstr(e1.msg, "Could not find tweet"));
     assert_null(p.items);
     /* One tweet by id: data is an object. */
-    r = answer(200, "{\"data\":{\"id\":\"1456012973835788293\",\"text\":\"Test Tweet\","
-                    "\"created_at\":\"2021-11-03T21:38:39.000Z\",\"author_id\":\"5\"},"
-                    "\"includes\":{\"users\":[{\"id\":\"5\",\"username\":\"me\",\"name\":\"Me\"}]}}");
+    r = answer(200,
+               "{\"data\":{\"id\":\"1456012973835788293\",\"text\":\"Test Tweet\","
+               "\"created_at\":\"2021-11-03T21:38:39.000Z\",\"author_id\":\"5\"},"
+               "\"includes\":{\"users\":[{\"id\":\"5\",\"username\":\"me\",\"name\":\"Me\"}]}}");
     assert_int_equal(ck_x_parse_search(&r, &p, &err), 0);
     assert_int_equal(p.n_own, 1);
     assert_non_null(json_object_get(json_array_get(p.items, 0), "author"));
@@ -259,8 +288,9 @@ static void test_parse_answers_and_faults(void **state)
         const char *body;
         int code;
     } cases[] = {
-        {401, "{\"title\":\"Unauthorized\",\"type\":\"about:blank\",\"status\":401,\"detail\":"
-              "\"Unauthorized\"}",
+        {401,
+         "{\"title\":\"Unauthorized\",\"type\":\"about:blank\",\"status\":401,\"detail\":"
+         "\"Unauthorized\"}",
          CK_EAUTH},
         {403, "{\"title\":\"Forbidden\",\"detail\":\"no\"}", CK_EAUTH},
         {429, body429, CK_ERATELIMIT},
@@ -335,9 +365,9 @@ static void test_post_request(void **state)
     json_t *body = json_loads(req.body, 0, NULL);
     assert_string_equal(json_string_value(json_object_get(body, "text")),
                         "Q1 What & why? #testchat");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_object_get(body, "reply"), "in_reply_to_tweet_id")),
-                        "1456012973835788293");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(body, "reply"), "in_reply_to_tweet_id")),
+        "1456012973835788293");
     json_decref(body);
     ck_request_finish(&req);
 
@@ -345,20 +375,21 @@ static void test_post_request(void **state)
     struct ck_x_oauth1 k;
     assert_int_equal(ck_x_oauth1_parse("ck:cs:at:ats\n", &k, &err), 0);
     struct ck_x_auth o = {.oauth1 = &k, .nonce = "abcdefgh12345678", .timestamp = 1700000000};
-    assert_int_equal(ck_x_post_request("https://api.x.com", &o, "Welcome #testchat", NULL, &req,
-                                       &err),
-                     0);
+    assert_int_equal(
+        ck_x_post_request("https://api.x.com", &o, "Welcome #testchat", NULL, &req, &err), 0);
     const char *auth = header(&req, "Authorization");
     assert_non_null(auth);
-    assert_true(strncmp(auth, "OAuth oauth_consumer_key=\"ck\", oauth_nonce=\"abcdefgh12345678\", "
-                              "oauth_signature=\"", 62) == 0);
+    assert_true(strncmp(auth,
+                        "OAuth oauth_consumer_key=\"ck\", oauth_nonce=\"abcdefgh12345678\", "
+                        "oauth_signature=\"",
+                        62) == 0);
     assert_non_null(strstr(auth, "oauth_timestamp=\"1700000000\", oauth_token=\"at\""));
     assert_string_equal(req.body, "{\"text\":\"Welcome #testchat\"}");
     ck_request_finish(&req);
 
     /* Refused before sending. */
-    struct ck_x_auth both = {.user_token = "U", .oauth1 = &k, .nonce = "abcdefgh12345678",
-                             .timestamp = 1};
+    struct ck_x_auth both = {
+        .user_token = "U", .oauth1 = &k, .nonce = "abcdefgh12345678", .timestamp = 1};
     struct ck_x_auth none = {0};
     char long_text[400];
     memset(long_text, 'a', 281);
@@ -373,9 +404,9 @@ static void test_post_request(void **state)
     assert_non_null(strstr(e.msg, "281"));
     assert_int_equal(ck_x_post_request("https://api.x.com", &user, "t", "12a", &req, NULL),
                      CK_EINVAL);
-    assert_int_equal(ck_x_post_request("https://api.x.com", &user, "bad \xff utf-8", NULL, &req,
-                                       NULL),
-                     CK_EINVAL);
+    assert_int_equal(
+        ck_x_post_request("https://api.x.com", &user, "bad \xff utf-8", NULL, &req, NULL),
+        CK_EINVAL);
     struct ck_x_auth inj = {.user_token = "U\r\nX: 1"};
     assert_int_equal(ck_x_post_request("https://api.x.com", &inj, "t", NULL, &req, NULL),
                      CK_EINVAL);
@@ -453,12 +484,18 @@ static void test_oauth1_docs_example(void **state)
 {
     const char *url = "https://api.twitter.com/1.1/statuses/update.json?include_entities=true";
     const char *body[] = {"status", "Hello Ladies + Gentlemen, a signed OAuth request!"};
-    const char *op[] = {"oauth_consumer_key",     "xvz1evFS4wEEPTGEFPHBog",
-                        "oauth_nonce",            "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
-                        "oauth_signature_method", "HMAC-SHA1",
-                        "oauth_timestamp",        "1318622958",
-                        "oauth_token",            "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
-                        "oauth_version",          "1.0"};
+    const char *op[] = {"oauth_consumer_key",
+                        "xvz1evFS4wEEPTGEFPHBog",
+                        "oauth_nonce",
+                        "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
+                        "oauth_signature_method",
+                        "HMAC-SHA1",
+                        "oauth_timestamp",
+                        "1318622958",
+                        "oauth_token",
+                        "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb",
+                        "oauth_version",
+                        "1.0"};
     char *base = ck_x_oauth1_base_string("post", url, op, 6, body, 1);
     assert_string_equal(
         base, "POST&https%3A%2F%2Fapi.twitter.com%2F1.1%2Fstatuses%2Fupdate.json&"
@@ -481,23 +518,21 @@ static void test_oauth1_docs_example(void **state)
                                         "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", 1318622958,
                                         &h, &err),
                      0);
-    assert_string_equal(
-        h, "OAuth oauth_consumer_key=\"xvz1evFS4wEEPTGEFPHBog\", "
-           "oauth_nonce=\"kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg\", "
-           "oauth_signature=\"hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D\", "
-           "oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1318622958\", "
-           "oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\", "
-           "oauth_version=\"1.0\"");
+    assert_string_equal(h, "OAuth oauth_consumer_key=\"xvz1evFS4wEEPTGEFPHBog\", "
+                           "oauth_nonce=\"kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg\", "
+                           "oauth_signature=\"hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D\", "
+                           "oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"1318622958\", "
+                           "oauth_token=\"370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb\", "
+                           "oauth_version=\"1.0\"");
     free(h);
     /* The same request with its query parameter given as a pair instead,
      * the host in capitals and the default port: the same signature. */
     const char *both[] = {"status", "Hello Ladies + Gentlemen, a signed OAuth request!",
                           "include_entities", "true"};
-    assert_int_equal(ck_x_oauth1_header(&k, "POST",
-                                        "HTTPS://API.Twitter.com:443/1.1/statuses/update.json",
-                                        both, 2, "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg",
-                                        1318622958, &h, &err),
-                     0);
+    assert_int_equal(
+        ck_x_oauth1_header(&k, "POST", "HTTPS://API.Twitter.com:443/1.1/statuses/update.json", both,
+                           2, "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg", 1318622958, &h, &err),
+        0);
     assert_non_null(strstr(h, "oauth_signature=\"hCtSmYh%2BiHYCEqBWrE7C7hYmtUk%3D\""));
     free(h);
     ck_x_oauth1_finish(&k);
@@ -511,8 +546,8 @@ static void test_oauth1_encoding_and_keys(void **state)
     free(e);
     /* Equal names sort by value; a query's '+' is a space, %xx decoded. */
     const char *op[] = {"oauth_nonce", "n"};
-    char *base = ck_x_oauth1_base_string("GET", "http://Example.COM:80/r%20v/x?b=2&a=3&a=1&c=%7e+x&d",
-                                         op, 1, NULL, 0);
+    char *base = ck_x_oauth1_base_string(
+        "GET", "http://Example.COM:80/r%20v/x?b=2&a=3&a=1&c=%7e+x&d", op, 1, NULL, 0);
     assert_string_equal(base, "GET&http%3A%2F%2Fexample.com%2Fr%2520v%2Fx&a%3D1%26a%3D3%26b%3D2"
                               "%26c%3D~%2520x%26d%3D%26oauth_nonce%3Dn");
     free(base);
@@ -549,7 +584,10 @@ static void test_weighted_length(void **state)
     assert_int_equal(ck_x_weighted_length("caf\xc3\xa9 \xce\xb1\xd0\xb4"), 7);
     assert_int_equal(ck_x_weighted_length("\xe5\x9b\xb3\xe6\x9b\xb8\xe9\xa4\xa8"), 6);
     /* General punctuation in the 1 ranges: curly quotes, dashes, ellipsis. */
-    assert_int_equal(ck_x_weighted_length("\xe2\x80\x9c" "a" "\xe2\x80\x9d \xe2\x80\x94"), 5);
+    assert_int_equal(ck_x_weighted_length("\xe2\x80\x9c"
+                                          "a"
+                                          "\xe2\x80\x9d \xe2\x80\x94"),
+                     5);
     /* An emoji is 2, with its skin tone, VS16 or ZWJ family; a flag is 2. */
     assert_int_equal(ck_x_weighted_length("\xf0\x9f\x98\x80"), 2);
     assert_int_equal(ck_x_weighted_length("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd"), 2);
@@ -584,8 +622,8 @@ static void test_embedded(void **state)
     assert_string_equal(json_string_value(json_object_get(orig, "id")), "1589671906718134272");
     assert_null(json_object_get(orig, "type"));
     /* The original is unchanged inside the tweet. */
-    assert_non_null(json_object_get(json_array_get(json_object_get(t, "referenced_tweets"), 0),
-                                    "type"));
+    assert_non_null(
+        json_object_get(json_array_get(json_object_get(t, "referenced_tweets"), 0), "type"));
     struct ck_message m;
     assert_int_equal(ck_platform_x.normalise(orig, &m, NULL), 0);
     assert_null(m.boost_of);

@@ -163,15 +163,26 @@ static void micropub_401_redirect_500(void **state)
 
 /* ---- WordPress ---- */
 
-#define WP_INDEX {"GET", "/wp-json/", 200, "{\"routes\":{}}", NULL, false}
+#define WP_INDEX                                                                                   \
+    {                                                                                              \
+        "GET", "/wp-json/", 200, "{\"routes\":{}}", NULL, false                                    \
+    }
 #define WP_ME                                                                                      \
-    {"GET", "/wp-json/wp/v2/users/me", 200, "{\"capabilities\":{\"edit_posts\":true}}", NULL, false}
-#define WP_NONE {"GET", "/wp-json/wp/v2/posts", 200, "[]", NULL, false}
+    {                                                                                              \
+        "GET", "/wp-json/wp/v2/users/me", 200, "{\"capabilities\":{\"edit_posts\":true}}", NULL,   \
+            false                                                                                  \
+    }
+#define WP_NONE                                                                                    \
+    {                                                                                              \
+        "GET", "/wp-json/wp/v2/posts", 200, "[]", NULL, false                                      \
+    }
 #define WP_CREATED                                                                                 \
-    {"POST", "/wp-json/wp/v2/posts", 201,                                                          \
-     "{\"id\":7,\"link\":\"http://127.0.0.1/?p=7\",\"slug\":\"uklibchat-2026-12-03\","            \
-     "\"status\":\"draft\"}",                                                                  \
-     NULL, false}
+    {                                                                                              \
+        "POST", "/wp-json/wp/v2/posts", 201,                                                       \
+            "{\"id\":7,\"link\":\"http://127.0.0.1/?p=7\",\"slug\":\"uklibchat-2026-12-03\","      \
+            "\"status\":\"draft\"}",                                                               \
+            NULL, false                                                                            \
+    }
 
 static json_t *wp_conf(void)
 {
@@ -218,11 +229,16 @@ static void wordpress_401_redirect_500(void **state)
         {"GET", "/wp-json/", 301, "", "Location: http://127.0.0.2:9/wp-json/", false},
         {"GET", "/", 301, "", "Location: http://127.0.0.2:9/", false},
         /* run 3: the create fails with a 500 */
-        WP_INDEX, WP_ME, WP_NONE,
-        {"POST", "/wp-json/wp/v2/posts", 500, "<html><body>Internal Server Error</body></html>", NULL,
-         false},
+        WP_INDEX,
+        WP_ME,
+        WP_NONE,
+        {"POST", "/wp-json/wp/v2/posts", 500, "<html><body>Internal Server Error</body></html>",
+         NULL, false},
         /* run 4: the post did not come to be; it is created once */
-        WP_INDEX, WP_ME, WP_NONE, WP_CREATED,
+        WP_INDEX,
+        WP_ME,
+        WP_NONE,
+        WP_CREATED,
     };
     fake_script(script, sizeof script / sizeof script[0]);
     struct ck_pub p;

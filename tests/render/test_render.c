@@ -331,7 +331,8 @@ static void check_safe_in(xmlNodePtr n, bool relative)
             if (strcmp(an, "href") == 0 || strcmp(an, "src") == 0) {
                 xmlChar *v = xmlNodeGetContent((xmlNodePtr)a);
                 const char *s = (const char *)v;
-                bool rel = relative && strcmp(an, "href") == 0 && (strchr(s, ':') == NULL || strcspn(s, ":") > strcspn(s, "/")) &&
+                bool rel = relative && strcmp(an, "href") == 0 &&
+                           (strchr(s, ':') == NULL || strcspn(s, ":") > strcspn(s, "/")) &&
                            s[0] != '/';
                 assert_true(strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0 ||
                             s[0] == '#' || rel);
@@ -531,8 +532,8 @@ static void test_html_reading(void **state)
     /* After each section, a way back to the list. */
     assert_int_equal(count(doc, "//nav/h2[@id='contents']"), 1);
     assert_int_equal(count(doc, "//section"), 4);
-    assert_int_equal(
-        count(doc, "//section/*[last()][self::p[@class='back']/a[@href='#contents']]"), 4);
+    assert_int_equal(count(doc, "//section/*[last()][self::p[@class='back']/a[@href='#contents']]"),
+                     4);
     /* The chart, linked from the header. */
     assert_int_equal(count(doc, "//header//a[@href='activity.svg']"), 1);
     /* Every message has its own anchor and permalink: 26 messages (the
@@ -560,7 +561,8 @@ static void test_html_media(void **state)
     assert_non_null(f);
     const struct msg ms[] = {
         {"x1", "20:06:00", "@alice@x.org", "Alice", .q = {1}, .by = "tag",
-         .text = "A1 look:\n[image: A <b>cat</b> \"q\" & 'single' \xE2\x80\xAE" "x] "
+         .text = "A1 look:\n[image: A <b>cat</b> \"q\" & 'single' \xE2\x80\xAE"
+                 "x] "
                  "https://img.example/cat.png?a=1&b=2\nnice"},
         {"x2", "20:07:00", "@bob@y.net", "Bob", .q = {1}, .by = "tag",
          .text = "[image] https://img.example/plain.png"},
@@ -609,14 +611,13 @@ static void test_html_media(void **state)
     assert_int_equal(count(doc, "//li[@id='m-x3']/p[@class='text' and contains(.,'[image: js] "
                                 "javascript:alert(1)') and contains(.,'[video: clip]')]"),
                      1);
-    assert_int_equal(count(doc, "//p[@class='text']/a[@href='https://img.example/inline.png']"),
-                     1);
+    assert_int_equal(count(doc, "//p[@class='text']/a[@href='https://img.example/inline.png']"), 1);
     /* A hostile id becomes a plain token; the reply nests under it. */
     assert_int_equal(check_anchors(doc), 5);
-    assert_int_equal(
-        count(doc, "//li[@id='m-_22_3e_3cscript_3ealert_281_29_3c_2fscript_3e_20x_5fy']"
-                   "/ul/li[@id='m-Aa-9']"),
-        1);
+    assert_int_equal(count(doc,
+                           "//li[@id='m-_22_3e_3cscript_3ealert_281_29_3c_2fscript_3e_20x_5fy']"
+                           "/ul/li[@id='m-Aa-9']"),
+                     1);
     xmlFreeDoc(doc);
     /* The same bytes twice. */
     assert_int_equal(ck_render_session(dir, NULL, &err), 0);
@@ -724,12 +725,14 @@ static void test_catchup_matches_transcript(void **state)
         /* The messages the transcript shows in the section, and its own count. */
         snprintf(expr, sizeof expr, "count(//section[@id='%s']//li)", id);
         long shown = (long)number(doc, expr);
-        snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and contains(.,' %ld "
-                                    "message')]",
+        snprintf(expr, sizeof expr,
+                 "//section[@id='%s']/p[@class='stats' and contains(.,' %ld "
+                 "message')]",
                  id, shown);
         if (strcmp(id, "chatter") != 0)
-            snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and "
-                                        "starts-with(.,'%ld message')]",
+            snprintf(expr, sizeof expr,
+                     "//section[@id='%s']/p[@class='stats' and "
+                     "starts-with(.,'%ld message')]",
                      id, shown);
         assert_int_equal(count(doc, expr), 1);
         long c = -1, people = -1;
@@ -740,8 +743,9 @@ static void test_catchup_matches_transcript(void **state)
         assert_non_null(from);
         people = strtol(from + 6, NULL, 10);
         if (strcmp(id, "chatter") != 0) {
-            snprintf(expr, sizeof expr, "//section[@id='%s']/p[@class='stats' and "
-                                        "contains(.,'from %ld pe')]",
+            snprintf(expr, sizeof expr,
+                     "//section[@id='%s']/p[@class='stats' and "
+                     "contains(.,'from %ld pe')]",
                      id, people);
             assert_int_equal(count(doc, expr), 1);
         }
@@ -784,9 +788,9 @@ static void test_markdown(void **state)
     assert_non_null(strstr(md, "\\<script>alert(1)\\</script>"));
     assert_non_null(strstr(md, "**\\<img src=x onerror=alert(1)>** @evil@x.org"));
     /* Nesting by indentation; the message's newline is a hard break inside its item. */
-    assert_non_null(
-        strstr(md, "\n- **[Alice](https://x.org/@alice@x.org)** @alice@x.org · 20:06 · "
-                   "5 likes · 1 boost · boosted by @dave@x.org · [original post](https://x.org/s/m04)  \n  A1 I use"));
+    assert_non_null(strstr(md, "\n- **[Alice](https://x.org/@alice@x.org)** @alice@x.org · 20:06 · "
+                               "5 likes · 1 boost · boosted by @dave@x.org · [original "
+                               "post](https://x.org/s/m04)  \n  A1 I use"));
     assert_non_null(strstr(md, "\n  - **[Bob](https://x.org/@bob@y.net)** @bob@y.net · 20:07"));
     assert_non_null(strstr(md, "same here, \"quoted\", with comma  \n    second line\n"));
     assert_non_null(strstr(md, "\n    - **[Carol]"));
@@ -1057,7 +1061,8 @@ static void test_svg_year(void **state)
     assert_non_null(doc);
     /* The axes group: two axis lines, the y grid lines, then one line per tick. */
     int ticks = count(doc, "//*[local-name()='g' and @class='axes']/*[local-name()='line' and "
-                           "not(@stroke)]") - 2;
+                           "not(@stroke)]") -
+                2;
     assert_true(ticks >= 11 && ticks <= 13);
     /* On the 1st of each month at local midnight (India is 5:30 ahead of UTC). */
     assert_int_equal(count(doc, "//*[local-name()='text' and .='Jan 2026']"), 1);
@@ -1081,7 +1086,8 @@ static void test_svg_year(void **state)
     /* 72 h / 12 = 6 h steps: 18:00, 00:00, 06:00 (... across the clocks going
      * forward on the 29th), 12 ticks or fewer. */
     ticks = count(doc, "//*[local-name()='g' and @class='axes']/*[local-name()='line' and "
-                       "not(@stroke)]") - 2;
+                       "not(@stroke)]") -
+            2;
     assert_true(ticks >= 10 && ticks <= 13);
     assert_int_equal(count(doc, "//*[local-name()='text' and .='18:00']"), 3);
     xmlFreeDoc(doc);

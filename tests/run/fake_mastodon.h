@@ -63,7 +63,7 @@ struct fake_req {
     char auth[160];  /* the Authorization header, "" when none */
     char body[1024]; /* the first bytes */
     unsigned code;
-    int64_t at_ms;   /* when it arrived (wall clock) */
+    int64_t at_ms; /* when it arrived (wall clock) */
 };
 
 /* A hashtag timeline served by its cursors, as Mastodon does: newest first,
@@ -75,8 +75,8 @@ struct fake_req {
 enum fake_tl_fault { TL_OK, TL_429, TL_503 };
 struct fake_timeline {
     char path[96];
-    char *items[FAKE_MAX_TL]; /* a status's JSON each (owned), oldest first */
-    char ids[FAKE_MAX_TL][24];  /* fixed-width decimal ids, ascending */
+    char *items[FAKE_MAX_TL];  /* a status's JSON each (owned), oldest first */
+    char ids[FAKE_MAX_TL][24]; /* fixed-width decimal ids, ascending */
     size_t n;
     enum fake_tl_fault faults[16];
     size_t n_faults, next_fault;

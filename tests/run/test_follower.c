@@ -51,12 +51,12 @@ static void add_status(int k, int64_t ms)
     char id[24], at[40];
     snprintf(id, sizeof id, "117%016d", k);
     ck_time_format_rfc3339(ms, at);
-    json_t *s = json_pack("{s:s s:s s:s s:s s:i s:i s:i s:n s:n s:{s:s s:s s:s s:s s:s}}", "id",
-                          id, "created_at", at, "content", "<p>#chat hello</p>", "url",
-                          "https://x.org/s", "replies_count", 0, "reblogs_count", 0,
-                          "favourites_count", 0, "in_reply_to_id", "reblog", "account", "id", "9",
-                          "username", "alice", "acct", "alice@x.org", "display_name", "Alice",
-                          "url", "https://x.org/@alice");
+    json_t *s =
+        json_pack("{s:s s:s s:s s:s s:i s:i s:i s:n s:n s:{s:s s:s s:s s:s s:s}}", "id", id,
+                  "created_at", at, "content", "<p>#chat hello</p>", "url", "https://x.org/s",
+                  "replies_count", 0, "reblogs_count", 0, "favourites_count", 0, "in_reply_to_id",
+                  "reblog", "account", "id", "9", "username", "alice", "acct", "alice@x.org",
+                  "display_name", "Alice", "url", "https://x.org/@alice");
     char *text = json_dumps(s, JSON_COMPACT);
     json_decref(s);
     fake_timeline_add(id, text);

@@ -41,7 +41,7 @@ static void test_select_basic(void **state)
     json_array_append_new(items, status(3, NULL));
     json_array_append_new(items, status(2, NULL));
     json_array_append_new(items, status(3, NULL));                       /* twice in the page */
-    json_array_append_new(items, json_pack("{s:s}", "id", "99999999")); /* bare: not a status */
+    json_array_append_new(items, json_pack("{s:s}", "id", "99999999"));  /* bare: not a status */
     json_array_append_new(items, status(1, NULL));                       /* already journaled */
     json_array_append_new(items, status(2, "2026-12-03T20:05:00.000Z")); /* same id again */
     struct ck_strset seen;

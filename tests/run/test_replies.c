@@ -85,8 +85,7 @@ static int journal_new(void *arg, json_t *items, const unsigned char *repaired)
     struct run *r = arg;
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it)
-        json_array_append(r->journaled, json_object_get(it, "id"));
+    json_array_foreach(items, i, it) json_array_append(r->journaled, json_object_get(it, "id"));
     return 0;
 }
 
@@ -163,9 +162,9 @@ static void fetches_threads(void **state)
                     status("300", "07:00", NULL, 2), status("400", "08:00", NULL, 0)};
     journal(st, 4);
     /* 100's thread holds 200 and its replies: 200 needs no request of its own. */
-    char *ctx100 = context(json_pack("[o o o]", status("200", "05:00", "100", 3),
-                                     status("220", "09:00", "200", 0),
-                                     status("230", "59:59", "200", 0)));
+    char *ctx100 =
+        context(json_pack("[o o o]", status("200", "05:00", "100", 3),
+                          status("220", "09:00", "200", 0), status("230", "59:59", "200", 0)));
     /* 230 is in the window; a reply from the next day is not. */
     char *late = context(json_pack("[o]", status("240", "10:00", "100", 0)));
     json_t *l = json_loads(late, 0, NULL);
@@ -214,10 +213,10 @@ static void budget_and_deadline(void **state)
     json_t *st[] = {status("200", "05:00", NULL, 3), status("300", "07:00", NULL, 2)};
     journal(st, 2);
     static const struct fake_canned script[] = {
-        {"GET", "/api/v1/statuses/200/context", 200, "{\"ancestors\":[],\"descendants\":[]}",
-         NULL, true},
-        {"GET", "/api/v1/statuses/300/context", 200, "{\"ancestors\":[],\"descendants\":[]}",
-         NULL, true},
+        {"GET", "/api/v1/statuses/200/context", 200, "{\"ancestors\":[],\"descendants\":[]}", NULL,
+         true},
+        {"GET", "/api/v1/statuses/300/context", 200, "{\"ancestors\":[],\"descendants\":[]}", NULL,
+         true},
     };
     fake_script(script, 2);
     struct run r;

@@ -50,8 +50,13 @@ static void test_chat_shows_last_and_next_step(void **state)
 static void test_countdown_rounds_up(void **state)
 {
     (void)state;
-    struct ck_run_status s = {.clock = "19:00:00", .phase = "lead", .next = "Welcome",
-                              .next_in_ms = 1, .following = 1, .messages = 1, .people = 1};
+    struct ck_run_status s = {.clock = "19:00:00",
+                              .phase = "lead",
+                              .next = "Welcome",
+                              .next_in_ms = 1,
+                              .following = 1,
+                              .messages = 1,
+                              .people = 1};
     expect_status(&s, "19:00:00  lead  Welcome in 1s  1 message  1 person");
     s.next_in_ms = 0;
     expect_status(&s, "19:00:00  lead  Welcome in 0s  1 message  1 person");
@@ -60,8 +65,12 @@ static void test_countdown_rounds_up(void **state)
 static void test_trouble_is_shown_only_when_there(void **state)
 {
     (void)state;
-    struct ck_run_status s = {.clock = "20:41:03", .phase = "sweeping", .following = 1,
-                              .messages = 130, .people = 35, .failing = 3};
+    struct ck_run_status s = {.clock = "20:41:03",
+                              .phase = "sweeping",
+                              .following = 1,
+                              .messages = 130,
+                              .people = 35,
+                              .failing = 3};
     expect_status(&s, "20:41:03  sweeping  130 messages  35 people  3 requests failed, retrying");
     s.failing = 1;
     s.rate_limited = 1;
@@ -79,8 +88,8 @@ static void test_trouble_is_shown_only_when_there(void **state)
 static void test_status_truncates(void **state)
 {
     (void)state;
-    struct ck_run_status s = {.clock = "09:08:58", .phase = "waiting",
-                              .next = "following starts", .next_in_ms = 1000};
+    struct ck_run_status s = {
+        .clock = "09:08:58", .phase = "waiting", .next = "following starts", .next_in_ms = 1000};
     char buf[12];
     size_t need = ck_run_status_format(&s, buf, sizeof buf);
     assert_string_equal(buf, "09:08:58  w");

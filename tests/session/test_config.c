@@ -61,9 +61,10 @@ static void expect_error(const char *from, const char *to, const char *msg)
 
 /* "platforms" (issue 11): several sources in one session. */
 #define PLAT_LINE                                                                                  \
-    "  \"platform\": {\"type\": \"mastodon\", \"base_url\": \"https://glammr.us/\", "             \
+    "  \"platform\": {\"type\": \"mastodon\", \"base_url\": \"https://glammr.us/\", "              \
     "\"token_env\": \"CK_TEST_TOKEN\"},\n"
-#define A_ENTRY "{\"type\": \"mastodon\", \"base_url\": \"https://a.example/\", \"token_env\": \"T\"}"
+#define A_ENTRY                                                                                    \
+    "{\"type\": \"mastodon\", \"base_url\": \"https://a.example/\", \"token_env\": \"T\"}"
 
 static void test_platforms_list(void **st)
 {
@@ -388,9 +389,10 @@ static void test_streaming_switch(void **st)
                      0);
     assert_false(s.platform.streaming);
     ck_session_finish(&s);
-    expect_error("\"token_env\": \"CK_TEST_TOKEN\"",
-                 "\"token_env\": \"CK_TEST_TOKEN\", \"streaming\": \"no\"",
-                 "cfg/t.json:7:113: field 'platform.streaming': expected true or false, got \"no\"");
+    expect_error(
+        "\"token_env\": \"CK_TEST_TOKEN\"",
+        "\"token_env\": \"CK_TEST_TOKEN\", \"streaming\": \"no\"",
+        "cfg/t.json:7:113: field 'platform.streaming': expected true or false, got \"no\"");
 }
 
 static void test_facilitators_and_tokens(void **st)
@@ -426,11 +428,12 @@ static void test_facilitators_and_tokens(void **st)
     ck_session_finish(&s);
     /* Issue 11: a Bluesky handle in a session without Bluesky is a mistake
      * ("@user.example.org" for "@user@example.org"), said as such. */
-    expect_error("\"duration\": \"1h30m\",",
-                 "\"duration\": \"1h30m\", \"facilitators\": [\"@a@b.org\", \"@name.bsky.social\"],",
-                 "cfg/t.json:6:53: field 'facilitators[1]': \"@name.bsky.social\" is a Bluesky "
-                 "handle, and no entry of \"platforms\" is Bluesky; expected a handle like "
-                 "\"@user@example.social\"");
+    expect_error(
+        "\"duration\": \"1h30m\",",
+        "\"duration\": \"1h30m\", \"facilitators\": [\"@a@b.org\", \"@name.bsky.social\"],",
+        "cfg/t.json:6:53: field 'facilitators[1]': \"@name.bsky.social\" is a Bluesky "
+        "handle, and no entry of \"platforms\" is Bluesky; expected a handle like "
+        "\"@user@example.social\"");
 }
 
 static void test_token_sources(void **st)
@@ -624,11 +627,12 @@ static void test_alerts(void **st)
     (void)st;
     struct ck_session s;
     struct ck_error err = {0};
-    assert_int_equal(load_with("\"Thanks!\"}",
-                               "\"Thanks!\"},\n  \"alerts\": {\"webhook\": "
-                               "\"https://ntfy.example.org/chat\", \"email\": \"team@example.org\"}",
-                               &s, &err),
-                     0);
+    assert_int_equal(
+        load_with("\"Thanks!\"}",
+                  "\"Thanks!\"},\n  \"alerts\": {\"webhook\": "
+                  "\"https://ntfy.example.org/chat\", \"email\": \"team@example.org\"}",
+                  &s, &err),
+        0);
     assert_string_equal(s.alert_webhook, "https://ntfy.example.org/chat");
     assert_string_equal(s.alert_email, "team@example.org");
     ck_session_finish(&s);
@@ -644,15 +648,22 @@ static void test_alerts(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid),          cmocka_unit_test(test_start_with_offset),
-        cmocka_unit_test(test_unknown_fields), cmocka_unit_test(test_secret_in_file),
-        cmocka_unit_test(test_duplicate_key),  cmocka_unit_test(test_syntax_error),
-        cmocka_unit_test(test_wrong_types),    cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_urls),           cmocka_unit_test(test_missing_required),
-        cmocka_unit_test(test_steps),          cmocka_unit_test(test_facilitators_and_tokens),
+        cmocka_unit_test(test_valid),
+        cmocka_unit_test(test_start_with_offset),
+        cmocka_unit_test(test_unknown_fields),
+        cmocka_unit_test(test_secret_in_file),
+        cmocka_unit_test(test_duplicate_key),
+        cmocka_unit_test(test_syntax_error),
+        cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_urls),
+        cmocka_unit_test(test_missing_required),
+        cmocka_unit_test(test_steps),
+        cmocka_unit_test(test_facilitators_and_tokens),
         cmocka_unit_test(test_streaming_switch),
         cmocka_unit_test(test_token_sources),
-        cmocka_unit_test(test_bluesky_entry),  cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_bluesky_entry),
+        cmocka_unit_test(test_examples),
         cmocka_unit_test(test_archive_dir),
         cmocka_unit_test(test_reminders),
         cmocka_unit_test(test_alerts),

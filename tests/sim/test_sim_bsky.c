@@ -33,9 +33,10 @@ struct call {
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                       : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                              : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 static void decode(const char *s, size_t n, char *out, size_t cap)
@@ -126,8 +127,8 @@ static void world_open_share(struct world *w, int64_t now, double share)
     struct ck_error err = {0};
     assert_int_equal(ck_sim_script_load(script_path, &script, &err), 0);
     /* started three hours ago at 60x: the whole chat is visible */
-    struct ck_sim_opts o = {.speed = 60, .seed = 3, .start_ms = now - 3 * 3600000,
-                            .bluesky_share = share};
+    struct ck_sim_opts o = {
+        .speed = 60, .seed = 3, .start_ms = now - 3 * 3600000, .bluesky_share = share};
     assert_int_equal(ck_sim_state_init(&w->sim, &o, &script, BASE, &err), 0);
     w->now = now;
     struct ck_request req;
@@ -164,8 +165,8 @@ static void test_session_and_refresh(void **st)
     struct ck_request req;
     struct ck_response resp;
     struct ck_error err = {0};
-    struct ck_bluesky_search q = {.hashtag = "uklibchat", .since_ms = INT64_MIN,
-                                  .until_ms = INT64_MIN, .limit = 10};
+    struct ck_bluesky_search q = {
+        .hashtag = "uklibchat", .since_ms = INT64_MIN, .until_ms = INT64_MIN, .limit = 10};
     assert_int_equal(ck_bluesky_search_request(BASE, w.s.access_jwt, &q, &req, &err), 0);
     send_to(&w.sim, &req, now + 7300000, &resp);
     ck_request_finish(&req);
@@ -205,9 +206,12 @@ static void test_search_pages_and_normalise(void **st)
     size_t got = 0, pages = 0, with_facets = 0, replies = 0;
     int64_t last = INT64_MAX;
     do {
-        struct ck_bluesky_search q = {.hashtag = "uklibchat", .tag_filter = true,
+        struct ck_bluesky_search q = {.hashtag = "uklibchat",
+                                      .tag_filter = true,
                                       .since_ms = w.sim.opts.start_ms - 3600000,
-                                      .until_ms = INT64_MIN, .limit = 100, .cursor = cursor};
+                                      .until_ms = INT64_MIN,
+                                      .limit = 100,
+                                      .cursor = cursor};
         struct ck_request req;
         struct ck_response resp;
         struct ck_error err = {0};
@@ -227,8 +231,8 @@ static void test_search_pages_and_normalise(void **st)
             assert_non_null(m.uri);
             assert_true(strncmp(m.url, "https://bsky.app/profile/", 25) == 0);
             assert_non_null(strstr(m.text, "#uklibchat"));
-            with_facets += json_array_size(json_object_get(json_object_get(pv, "record"),
-                                                           "facets")) > 0;
+            with_facets +=
+                json_array_size(json_object_get(json_object_get(pv, "record"), "facets")) > 0;
             replies += m.reply_to != NULL;
             ck_message_finish(&m);
             got++;
@@ -268,15 +272,16 @@ static void test_thread(void **st)
     struct ck_request req;
     struct ck_response resp;
     struct ck_error err = {0};
-    struct ck_bluesky_search q = {.q = root->text, .since_ms = INT64_MIN, .until_ms = INT64_MIN,
-                                  .limit = 5};
+    struct ck_bluesky_search q = {
+        .q = root->text, .since_ms = INT64_MIN, .until_ms = INT64_MIN, .limit = 5};
     assert_int_equal(ck_bluesky_search_request(BASE, w.s.access_jwt, &q, &req, &err), 0);
     send_to(&w.sim, &req, w.now, &resp);
     ck_request_finish(&req);
     struct ck_bluesky_page page;
     assert_int_equal(ck_bluesky_parse_search(&resp, &page, &err), 0);
     assert_true(json_array_size(page.posts) >= 1);
-    snprintf(uri, sizeof uri, "%s", json_string_value(json_object_get(json_array_get(page.posts, 0), "uri")));
+    snprintf(uri, sizeof uri, "%s",
+             json_string_value(json_object_get(json_array_get(page.posts, 0), "uri")));
     ck_bluesky_page_finish(&page);
     ck_response_finish(&resp);
     assert_int_equal(ck_bluesky_thread_request(BASE, w.s.access_jwt, uri, 10, &req, &err), 0);
@@ -307,7 +312,8 @@ static void test_post_exactly_once_by_rkey(void **st)
     char rkey[14], never[14];
     assert_int_equal(ck_bluesky_tid(w.now * 1000, 5, rkey), 0);
     assert_int_equal(ck_bluesky_tid(w.now * 1000 + 1, 5, never), 0);
-    struct ck_bluesky_post post = {.repo = w.s.did, .rkey = rkey,
+    struct ck_bluesky_post post = {.repo = w.s.did,
+                                   .rkey = rkey,
                                    .text = "Q1 How do you use online networks? #uklibchat "
                                            "https://example.org/q1",
                                    .created_ms = w.now};
@@ -342,8 +348,8 @@ static void test_post_exactly_once_by_rkey(void **st)
     assert_string_equal(rec.cid, cid);
     assert_string_equal(rec.text, post.text);
     ck_bluesky_record_finish(&rec);
-    assert_int_equal(ck_bluesky_get_record_request(BASE, w.s.access_jwt, w.s.did, never, &req, &err),
-                     0);
+    assert_int_equal(
+        ck_bluesky_get_record_request(BASE, w.s.access_jwt, w.s.did, never, &req, &err), 0);
     send_to(&w.sim, &req, w.now + 2000, &resp);
     ck_request_finish(&req);
     assert_int_equal(ck_bluesky_parse_record(&resp, &rec, &err), CK_ENOTFOUND);
@@ -351,8 +357,11 @@ static void test_post_exactly_once_by_rkey(void **st)
     /* a reply to it (root and parent refs) is threaded on both sides of the world */
     char rkey2[14];
     assert_int_equal(ck_bluesky_tid(w.now * 1000 + 7, 5, rkey2), 0);
-    struct ck_bluesky_post reply = {.repo = w.s.did, .rkey = rkey2, .text = "Q2 And next? #uklibchat",
-                                    .created_ms = w.now + 3000, .root = {uri, cid},
+    struct ck_bluesky_post reply = {.repo = w.s.did,
+                                    .rkey = rkey2,
+                                    .text = "Q2 And next? #uklibchat",
+                                    .created_ms = w.now + 3000,
+                                    .root = {uri, cid},
                                     .parent = {uri, cid}};
     assert_int_equal(ck_bluesky_create_record_request(BASE, w.s.access_jwt, &reply, &req, &err), 0);
     send_to(&w.sim, &req, w.now + 3000, &resp);
@@ -399,8 +408,11 @@ static void test_bluesky_share_splits_the_chat(void **st)
     size_t got = 0;
     char *cursor = NULL;
     do {
-        struct ck_bluesky_search q = {.hashtag = "uklibchat", .since_ms = INT64_MIN,
-                                      .until_ms = INT64_MIN, .limit = 100, .cursor = cursor};
+        struct ck_bluesky_search q = {.hashtag = "uklibchat",
+                                      .since_ms = INT64_MIN,
+                                      .until_ms = INT64_MIN,
+                                      .limit = 100,
+                                      .cursor = cursor};
         struct ck_request req;
         struct ck_response resp;
         struct ck_error err = {0};
@@ -424,8 +436,8 @@ static void test_bluesky_share_splits_the_chat(void **st)
         char path[64];
         snprintf(path, sizeof path, "/api/v1/statuses/%s", e->id);
         static struct call none;
-        struct ck_sim_request rq = {.method = "GET", .path = path, .body = "", .arg = get_arg,
-                                    .arg_ctx = &none};
+        struct ck_sim_request rq = {
+            .method = "GET", .path = path, .body = "", .arg = get_arg, .arg_ctx = &none};
         struct ck_sim_reply rep = {0};
         ck_sim_api_handle(&w.sim, &rq, w.now, &rep);
         assert_int_equal(rep.status, 404);

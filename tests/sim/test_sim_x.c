@@ -44,9 +44,11 @@ static void sim_start(struct sim *s, const char *rate_limit)
     snprintf(port_file, sizeof port_file, "%s/port", s->dir);
     /* The chat began 10 minutes ago at 60x: all of it (90 minutes) is out. */
     ck_time_format_rfc3339(ck_time_now_ms() - 600000, start);
-    char *argv[] = {(char *)bin,  "simulate",   (char *)script, "--x",   "--port",
-                    "0",          "--port-file", port_file,     "--speed", "60",
-                    "--start",    start,        "--rate-limit", (char *)rate_limit, NULL};
+    char *argv[] = {(char *)bin,    "simulate",         (char *)script,
+                    "--x",          "--port",           "0",
+                    "--port-file",  port_file,          "--speed",
+                    "60",           "--start",          start,
+                    "--rate-limit", (char *)rate_limit, NULL};
     assert_int_equal(posix_spawn(&s->pid, bin, NULL, NULL, argv, environ), 0);
     running = s->pid;
     for (int i = 0; i < 200; i++) {
@@ -87,8 +89,11 @@ static void fetch(const struct ck_request *req, struct ck_response *resp)
 
 static struct ck_x_search tag_query(void)
 {
-    return (struct ck_x_search){.hashtag = "#uklibchat", .start_ms = INT64_MIN,
-                                .end_ms = INT64_MIN, .now_ms = INT64_MIN, .max_results = 100};
+    return (struct ck_x_search){.hashtag = "#uklibchat",
+                                .start_ms = INT64_MIN,
+                                .end_ms = INT64_MIN,
+                                .now_ms = INT64_MIN,
+                                .max_results = 100};
 }
 
 /* One search answer, parsed; every tweet normalises as X's. */
@@ -184,8 +189,8 @@ static void test_search_paging_since(void **state)
     q.end_ms = ck_time_now_ms() + 3 * 3600000LL;
     search(&s, &q, &p, NULL);
     assert_int_equal(json_array_size(p.items), CK_X_MAX_RESULTS);
-    assert_true(json_equal(json_object_get(json_array_get(p.items, 0), "id"),
-                           json_array_get(big, 0)));
+    assert_true(
+        json_equal(json_object_get(json_array_get(p.items, 0), "id"), json_array_get(big, 0)));
     ck_x_page_finish(&p);
     /* A window that ended before the chat: nothing. */
     q.end_ms = ck_time_now_ms() - 2 * 3600000LL;

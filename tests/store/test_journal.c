@@ -70,17 +70,18 @@ static void test_append_format_and_read(void **st)
     json_t *objs[2] = {json_pack("{s:s,s:s}", "id", "1", "content", "<p>\xc3\xa9</p>"),
                        json_pack("{s:s}", "id", "2")};
     /* 2026-12-03T20:00:00.000Z */
-    assert_int_equal(ck_journal_append(j, "mastodon", "timeline", 1796328000000LL, objs, 2, &err), 0);
+    assert_int_equal(ck_journal_append(j, "mastodon", "timeline", 1796328000000LL, objs, 2, &err),
+                     0);
     assert_int_equal(ck_journal_lines(j), 2);
     ck_journal_close(j);
     size_t len;
     char *text = slurp(path, &len);
     assert_non_null(text);
-    assert_string_equal(text,
-                        "{\"fetched_at\":\"2026-12-03T20:00:00.000Z\",\"platform\":\"mastodon\","
-                        "\"source\":\"timeline\",\"object\":{\"id\":\"1\",\"content\":\"<p>\xc3\xa9</p>\"}}\n"
-                        "{\"fetched_at\":\"2026-12-03T20:00:00.000Z\",\"platform\":\"mastodon\","
-                        "\"source\":\"timeline\",\"object\":{\"id\":\"2\"}}\n");
+    assert_string_equal(
+        text, "{\"fetched_at\":\"2026-12-03T20:00:00.000Z\",\"platform\":\"mastodon\","
+              "\"source\":\"timeline\",\"object\":{\"id\":\"1\",\"content\":\"<p>\xc3\xa9</p>\"}}\n"
+              "{\"fetched_at\":\"2026-12-03T20:00:00.000Z\",\"platform\":\"mastodon\","
+              "\"source\":\"timeline\",\"object\":{\"id\":\"2\"}}\n");
     free(text);
     struct seen s = {0};
     size_t corrupt = 99;
@@ -103,8 +104,8 @@ static void test_append_from(void **st)
     struct ck_error err = {0};
     assert_int_equal(ck_journal_open(path, &j, &err), 0);
     json_t *o = json_pack("{s:s}", "id", "1");
-    assert_int_equal(ck_journal_append_from(j, "mastodon", "mastodon:https://b.example",
-                                            "timeline", 1796328000000LL, &o, 1, &err),
+    assert_int_equal(ck_journal_append_from(j, "mastodon", "mastodon:https://b.example", "timeline",
+                                            1796328000000LL, &o, 1, &err),
                      0);
     ck_journal_close(j);
     size_t len;

@@ -76,9 +76,10 @@ static void test_json_matches_jansson(void **state)
         assert_string_equal(mine, ref);
         assert_true((strstr(mine, "\"uri\":") != NULL) == (i == 2));
         if (i == 2) {
-            assert_non_null(strstr(mine, "\"edited_at\":null,\"uri\":\"https://x.com/i/web/status/"
-                                         "1576995594388000768\",\"quote_of\":\"1576994746135764992\","
-                                         "\"counts\""));
+            assert_non_null(strstr(mine,
+                                   "\"edited_at\":null,\"uri\":\"https://x.com/i/web/status/"
+                                   "1576995594388000768\",\"quote_of\":\"1576994746135764992\","
+                                   "\"counts\""));
             /* And read back from the line as a view. */
             json_t *j = json_loads(mine, 0, NULL);
             struct ck_record v;
@@ -246,14 +247,12 @@ static void test_spam_flag(void **state)
     assert_null(strstr(line, "\"spam\""));
     free(line);
     json_error_t je;
-    j = json_loads("{\"id\":\"1\",\"created_at\":\"2026-12-03T20:00:00Z\",\"spam\":true}", 0,
-                   &je);
+    j = json_loads("{\"id\":\"1\",\"created_at\":\"2026-12-03T20:00:00Z\",\"spam\":true}", 0, &je);
     assert_non_null(j);
     assert_int_equal(ck_record_from_json(j, &back), 0);
     assert_true(ck_record_is_spam(&back));
     json_decref(j);
-    j = json_loads("{\"id\":\"1\",\"created_at\":\"2026-12-03T20:00:00Z\",\"spam\":false}", 0,
-                   &je);
+    j = json_loads("{\"id\":\"1\",\"created_at\":\"2026-12-03T20:00:00Z\",\"spam\":false}", 0, &je);
     assert_int_equal(ck_record_from_json(j, &back), 0);
     assert_false(ck_record_is_spam(&back));
     json_decref(j);

@@ -113,7 +113,10 @@ static void test_markdown(void **state)
            "ab");
     /* A dropped character first on a line must not hide block markup
      * from the escaping (found by fuzzing). */
-    expect(md_plain, "\x01" "1. one\n\x7f    code\n\xE2\x80\xAE===\n\x02" "1\x03. two",
+    expect(md_plain,
+           "\x01"
+           "1. one\n\x7f    code\n\xE2\x80\xAE===\n\x02"
+           "1\x03. two",
            "1\\. one  \n  code  \n  \\===  \n  1\\. two");
     expect(md_linked, "see https://a.org/x_(y) now",
            "see [https://a.org/x\\_(y)](https://a.org/x_%28y%29) now");
@@ -135,9 +138,15 @@ static void test_csv(void **state)
     /* Controls are dropped (a lone CR is a line break) before the formula
      * check, which sees the first kept character. */
     expect(ck_csv_field, "\rx", "\"\nx\"");
-    expect(ck_csv_field, "\x1b[31mred\x07 \xE2\x80\xAE" "evil\x7f", "[31mred evil");
+    expect(ck_csv_field,
+           "\x1b[31mred\x07 \xE2\x80\xAE"
+           "evil\x7f",
+           "[31mred evil");
     expect(ck_csv_field, "\x07=1+2", "'=1+2");
-    expect(ck_csv_field, "a\xC2\x9B" "b", "ab");
+    expect(ck_csv_field,
+           "a\xC2\x9B"
+           "b",
+           "ab");
     expect(ck_csv_field, "=HYPERLINK(\"http://e\",\"x\")",
            "\"'=HYPERLINK(\"\"http://e\"\",\"\"x\"\")\"");
     expect(ck_csv_field, "", "");

@@ -244,26 +244,50 @@ static void put(char *buf, size_t *len, size_t cap, const char *s)
  * everything around it the fast path must leave to libxml2 (other tags,
  * quoting, entities, stray characters). */
 static const char *const texts[] = {
-    "A1 ", "hello", " world ", "  ", "\n", "\t", "\r\n", "caf\xC3\xA9", "\xF0\x9F\x99\x82", "a > b",
-    "http://example.org/x?a=1", "Q2:", "#tag", "@user", "x\x01y", "\x7f", "\xEF\xBF\xBE", "\f",
+    "A1 ",
+    "hello",
+    " world ",
+    "  ",
+    "\n",
+    "\t",
+    "\r\n",
+    "caf\xC3\xA9",
+    "\xF0\x9F\x99\x82",
+    "a > b",
+    "http://example.org/x?a=1",
+    "Q2:",
+    "#tag",
+    "@user",
+    "x\x01y",
+    "\x7f",
+    "\xEF\xBF\xBE",
+    "\f",
 };
 #define TEXTS_OK 14
 static const char *const entities[] = {
-    "&amp;", "&lt;", "&gt;", "&quot;", "&#39;", "&#8230;", "&#128512;", "&#160;", "&#x27;",
-    "&nbsp;", "&hellip;", "&", "& ", "&amp", "&#0;", "&#1114112;", "&#31;", "&#127;", "&bogus;",
-    "&#55296;", "&#65534;", "&#159;",
+    "&amp;",  "&lt;",   "&gt;",     "&quot;",   "&#39;",    "&#8230;", "&#128512;", "&#160;",
+    "&#x27;", "&nbsp;", "&hellip;", "&",        "& ",       "&amp",    "&#0;",      "&#1114112;",
+    "&#31;",  "&#127;", "&bogus;",  "&#55296;", "&#65534;", "&#159;",
 };
 #define ENTITIES_OK 8
-static const char *const inline_tags[] = {"a",   "span", "b",     "strong", "i",    "em", "code",
-                                          "del", "s",    "u",     "sub",    "sup",  "small",
-                                          "font", "q",   "SPAN",  "p",      "div",  "pre",
-                                          "script", "o:p", "li"};
+static const char *const inline_tags[] = {
+    "a",   "span",  "b",    "strong", "i",    "em", "code", "del", "s",      "u",   "sub",
+    "sup", "small", "font", "q",      "SPAN", "p",  "div",  "pre", "script", "o:p", "li"};
 #define INLINE_OK 13
-static const char *const attrs[] = {
-    "", " class=\"invisible\"", " href=\"https://example.org/a?b=1&amp;c=2\"",
-    " rel=\"nofollow noopener\" translate=\"no\"", " target=\"_blank\"", " data-x=\"a>b\"",
-    "  class=\"h-card\"", " class='x'", " class=x", " hidden", " CLASS=\"x\"", "/", " /",
-    " class=\"a\"b=\"c\""};
+static const char *const attrs[] = {"",
+                                    " class=\"invisible\"",
+                                    " href=\"https://example.org/a?b=1&amp;c=2\"",
+                                    " rel=\"nofollow noopener\" translate=\"no\"",
+                                    " target=\"_blank\"",
+                                    " data-x=\"a>b\"",
+                                    "  class=\"h-card\"",
+                                    " class='x'",
+                                    " class=x",
+                                    " hidden",
+                                    " CLASS=\"x\"",
+                                    "/",
+                                    " /",
+                                    " class=\"a\"b=\"c\""};
 #define ATTRS_OK 8
 
 /* One of list, from its first ok entries unless this piece strays. */
