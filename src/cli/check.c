@@ -129,8 +129,9 @@ static void print_sources(const struct ck_session *s)
     for (size_t i = 0; i < n; i++) {
         const struct ck_platform_conf *p = ck_session_platform_at(s, i);
         char label[160];
-        snprintf(label, sizeof label, "source:  %s: %s; token", p->name,
-                 p->post ? "follow and post" : "follow only");
+        snprintf(label, sizeof label, "source:  %s: %s; %s", p->name,
+                 p->post ? "follow and post" : "follow only",
+                 p->handle != NULL ? "app password" : "token");
         if (p->post)
             print_token(p, label);
         else

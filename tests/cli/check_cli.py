@@ -28,7 +28,9 @@ expect(r.returncode == 0, f"uklibchat.json: exit {r.returncode}, stderr {r.stder
 expect(r.stdout.startswith("Online networks: #uklibchat on https://glammr.us, "
                            "2026-12-03 20:00:00 GMT (Europe/London), 1h30m\n"),
        f"summary line: {r.stdout[:200]!r}")
-expect("token:   from $CHATKEEPER_TOKEN (set)" in r.stdout, "token status")
+expect("source:  mastodon:https://glammr.us: follow and post; token from $CHATKEEPER_TOKEN (set)"
+       in r.stdout and "source:  bluesky:https://bsky.social: follow and post; app password from "
+       "$CHATKEEPER_BSKY_PASSWORD (not set)" in r.stdout, f"token status: {r.stdout!r}")
 expect("very-secret-value" not in r.stdout + r.stderr, "token value printed")
 for label in ["lead start", "welcome", "Q1", "Q6", "closing", "end", "end of grace"]:
     expect(any(line.startswith(label + " ") for line in r.stdout.splitlines()),
