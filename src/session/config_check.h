@@ -53,7 +53,7 @@ int ck_cfg_object(struct ck_cfg_ctx *c, const json_t *obj, const char *opath, co
                   int required, json_t **out);
 
 /* The "platform" or "platforms" section into s (config_platforms.c), and one
- * entry of either (config.c): path is "platform" or "platforms[i]", dir the
+ * entry of either (config_platforms.c too): path is "platform" or "platforms[i]", dir the
  * session file's folder (a relative token_file is resolved against it). */
 struct ck_session;
 struct ck_platform_conf;

@@ -1,8 +1,9 @@
 /* The session's sources: "platform" (one) or "platforms" (a list, issue 11).
  *
  * A session may follow its hashtag on several instances and platforms at
- * once, and post the run sheet to some of them. Each entry is checked as the
- * one "platform" always was (config.c); here the list's own rules: never both
+ * once, and post the run sheet to some of them. Each entry is read here
+ * (its type's own fields: Mastodon's token, Bluesky's handle and app
+ * password, X's in config_x.c), then the list's own rules: never both
  * sections, no entry twice (the same type and base URL would follow and post
  * twice), a token wherever the run sheet is posted, and each source's stable
  * name, which the journal and state.json key it by. */
@@ -15,6 +16,138 @@
 #include "chatkeeper/config.h"
 #include "config_check.h"
 #include "config_x.h"
+
+/* The secret of the entry: token_env/token_file on Mastodon; on Bluesky the
+ * account's handle and an app password (password_env/password_file), which
+ * then fill token_env/token_file (the secret the session hands over). */
+static int platform_secret_fields(struct ck_cfg_ctx *c, const json_t *v, const char *path,
+                                  struct ck_platform_conf *pc)
+{
+    bool bsky = strcmp(pc->type, "bluesky") == 0;
+    static const char *const own[2][3] = {{"token_env", "token_file", NULL},
+                                          {"password_env", "password_file", "handle"}};
+    static const char *const other[2][3] = {{"password_env", "password_file", "handle"},
+                                            {"token_env", "token_file", NULL}};
+    for (int i = 0; i < 3; i++) {
+        const char *k = other[bsky][i];
+        if (k != NULL && json_object_get(v, k) != NULL) {
+            char field[96];
+            ck_cfg_join(field, sizeof field, path, k);
+            return ck_cfg_fail(c, field, 1, "a %s entry has no \"%s\"; expected %s or %s", pc->type,
+                               k, own[bsky][0], own[bsky][1]);
+        }
+    }
+    int rc = ck_cfg_string(c, v, path, own[bsky][0], 0, &pc->token_env);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, path, own[bsky][1], 0, &pc->token_file);
+    if (rc != 0)
+        return rc;
+    if (pc->token_env != NULL && pc->token_file != NULL) {
+        char field[96];
+        ck_cfg_join(field, sizeof field, path, own[bsky][1]);
+        return ck_cfg_fail(c, field, 1, "expected only one of %s and %s, got both", own[bsky][0],
+                           own[bsky][1]);
+    }
+    if (!bsky)
+        return 0;
+    rc = ck_cfg_string(c, v, path, "handle", 1, &pc->handle);
+    if (rc != 0)
+        return rc;
+    const char *h = pc->handle[0] == '@' ? pc->handle + 1 : pc->handle;
+    size_t n = strlen(h);
+    char hf[96];
+    ck_cfg_join(hf, sizeof hf, path, "handle");
+    if (n < 3 || n > 253 || strchr(h, '.') == NULL || h[0] == '.' || h[n - 1] == '.' ||
+        strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != n)
+        return ck_cfg_fail(c, hf, 0, "expected a Bluesky handle like name.bsky.social, got \"%s\"",
+                           pc->handle);
+    memmove(pc->handle, h, n + 1);
+    if (pc->token_env == NULL && pc->token_file == NULL)
+        return ck_cfg_fail(c, path, 0,
+                           "expected \"password_env\" or \"password_file\" (an app password: "
+                           "Bluesky is read and written signed in)");
+    return 0;
+}
+
+/* One entry of "platform" or "platforms" (the list in config_platforms.c). */
+int ck_cfg_platform_entry(struct ck_cfg_ctx *c, const json_t *v, const char *path, const char *dir,
+                          struct ck_platform_conf *pc)
+{
+    static const char *const keys[] = {"type",         "base_url",     "token_env", "token_file",
+                                       "streaming",    "post",         "name",      "handle",
+                                       "password_env", "password_file"};
+    char p[96];
+    int rc = ck_cfg_string(c, v, path, "type", 1, &pc->type);
+    if (rc != 0)
+        return rc;
+    pc->post = true;
+    if (strcmp(pc->type, "x") == 0) {
+        /* X has keys of its own (config_x.c); whether it may post is settled
+         * with the session's "post" (config_platforms.c). */
+        pc->streaming = false;
+        rc = ck_cfg_bool(c, v, path, "post", &pc->post);
+        if (rc == 0)
+            rc = ck_cfg_string(c, v, path, "name", 0, &pc->name);
+        return rc != 0 ? rc : ck_cfg_parse_x(c, v, path, dir, false, pc);
+    }
+    rc = ck_cfg_check_keys(c, v, path, keys, sizeof keys / sizeof keys[0]);
+    if (rc != 0)
+        return rc;
+    ck_cfg_join(p, sizeof p, path, "type");
+    if (strcmp(pc->type, "mastodon") != 0 && strcmp(pc->type, "bluesky") != 0)
+        return ck_cfg_fail(c, p, 0,
+                           "unknown platform \"%s\"; expected \"mastodon\", \"bluesky\" or \"x\"",
+                           pc->type);
+    rc = ck_cfg_string(c, v, path, "base_url", 1, &pc->base_url);
+    if (rc != 0)
+        return rc;
+    ck_cfg_join(p, sizeof p, path, "base_url");
+    if (!ck_url_allowed(pc->base_url) || strpbrk(pc->base_url, "?# \t") != NULL)
+        return ck_cfg_fail(
+            c, p, 0,
+            "expected an https:// URL (plain http:// only to a loopback host such as "
+            "http://127.0.0.1:8765), got \"%s\"",
+            pc->base_url);
+    size_t len = strlen(pc->base_url);
+    while (len > 0 && pc->base_url[len - 1] == '/' && pc->base_url[len - 2] != '/')
+        pc->base_url[--len] = '\0';
+    pc->streaming = true; /* follow the live stream where the instance offers one */
+    pc->post = true;
+    rc = ck_cfg_bool(c, v, path, "streaming", &pc->streaming);
+    if (rc == 0)
+        rc = ck_cfg_bool(c, v, path, "post", &pc->post);
+    if (rc == 0)
+        rc = ck_cfg_string(c, v, path, "name", 0, &pc->name);
+    if (rc == 0)
+        rc = platform_secret_fields(c, v, path, pc);
+    if (rc != 0)
+        return rc;
+    if (pc->name != NULL && (strlen(pc->name) > 300 || strpbrk(pc->name, "\t\r\n") != NULL)) {
+        ck_cfg_join(p, sizeof p, path, "name");
+        return ck_cfg_fail(c, p, 0, "expected a short name on one line (at most 300 bytes)");
+    }
+    if (pc->token_env != NULL) {
+        const char *e = pc->token_env;
+        ck_cfg_join(p, sizeof p, path, pc->handle != NULL ? "password_env" : "token_env");
+        if (!((*e >= 'A' && *e <= 'Z') || (*e >= 'a' && *e <= 'z') || *e == '_') ||
+            strspn(e, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") !=
+                strlen(e))
+            return ck_cfg_fail(
+                c, p, 0,
+                "expected the name of an environment variable like CHATKEEPER_TOKEN, "
+                "got \"%s\"",
+                e);
+    }
+    if (pc->token_file != NULL && pc->token_file[0] != '/') {
+        char *full = malloc(strlen(dir) + strlen(pc->token_file) + 2);
+        if (full == NULL)
+            return ck_cfg_oom(c);
+        snprintf(full, strlen(dir) + strlen(pc->token_file) + 2, "%s/%s", dir, pc->token_file);
+        free(pc->token_file);
+        pc->token_file = full;
+    }
+    return 0;
+}
 
 void ck_platform_conf_finish(struct ck_platform_conf *pc)
 {
