@@ -14,7 +14,22 @@ events) with the timeline as the check; the capture delay is then the real
 latency of the stream (not scaled by the speed-up), and the requests count the
 stream's connections too. Without it the run polls only ("streaming": false).
 
-usage: bench/follow.py [--binary build/chatkeeper] [--statuses 20000] [--speed 60] [--streaming]"""
+With --platform bluesky the run follows the simulator's Bluesky side (XRPC:
+createSession, searchPosts, getPostThread) instead; it polls (Bluesky has no
+live stream here). With --sources 2 or 3 the session lists several sources
+("platforms"), each on a simulator process of its own (its own rate limit), all
+playing the same script: --sources 2 is the platform and the other one,
+--sources 3 two Mastodon instances and one Bluesky (the --platform one first).
+With both platforms the simulators give 40% of the participants to Bluesky and
+the rest to Mastodon (--bluesky-share 0.4, as `run --rehearse` does), and every
+participant's account has a domain of its own, so a status seen on both
+Mastodon instances has one uri and the archive merges it. Requests are counted
+on every simulator; the capture delay is given per source (a stream's delay and
+a poll's are not the same measure) and, when every source polls, for the
+session (first capture on any source).
+
+usage: bench/follow.py [--binary build/chatkeeper] [--statuses 20000] [--speed 60] [--streaming]
+                       [--platform mastodon|bluesky] [--sources 1..3]"""
 import argparse
 import json
 import os
@@ -35,13 +50,17 @@ WORDS = ("library archive catalogue community network mastodon fediverse reading
          "podcast newsletter instance moderation hashtag thread").split()
 
 
-def make_script(path, n, chat_s, seed=1):
+def make_script(path, n, chat_s, seed=1, remote_only=False):
     rng = random.Random(seed)
     accounts = {"host": {"username": "uklibchat", "domain": None, "display_name": "#uklibchat"}}
     for i in range(400):
-        accounts[f"a{i}"] = {"username": f"user{i}", "domain": rng.choice(
-            ["glammr.us", "mastodon.social", "libraryland.social", None]),
-            "display_name": f"Person {i}"}
+        domain = rng.choice(["glammr.us", "mastodon.social", "libraryland.social", None])
+        if remote_only and domain is None:
+            # Two simulators would each call a local account's status theirs
+            # (a uri under their own address): one chat would become two.
+            domain = "uklib.example"
+        accounts[f"a{i}"] = {"username": f"user{i}", "domain": domain,
+                             "display_name": f"Person {i}"}
     statuses = []
     for i in range(n):
         t = chat_s * i / n
@@ -65,15 +84,8 @@ def pct(xs, p):
     return xs[min(len(xs) - 1, int(len(xs) * p / 100))] if xs else float("nan")
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default="build/chatkeeper")
-    ap.add_argument("--statuses", type=int, default=20000)
-    ap.add_argument("--speed", type=float, default=60)
-    ap.add_argument("--keep", action="store_true")
-    ap.add_argument("--streaming", action="store_true",
-                    help="follow the live stream (the timeline as the check)")
-    a = ap.parse_args()
+def follow_one_mastodon(a):
+    """One Mastodon source: the benchmark as it always was (same output)."""
     chat_s = 2 * 3600
     tmp = tempfile.mkdtemp(prefix="ck-bench-follow-")
     script = os.path.join(tmp, "script.json")
@@ -150,6 +162,225 @@ def main():
     else:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0 if r.returncode == 0 and captured >= a.statuses else 1
+
+
+OTHER = {"mastodon": "bluesky", "bluesky": "mastodon"}
+
+
+def source_types(platform, n):
+    """The sources' types, the --platform one first: 2 is that and the other
+    platform; 3 is two Mastodon instances and one Bluesky."""
+    if n == 1:
+        return [platform]
+    if n == 2:
+        return [platform, OTHER[platform]]
+    return ["mastodon", "mastodon", "bluesky"] if platform == "mastodon" else \
+        ["bluesky", "mastodon", "mastodon"]
+
+
+def kind_of(path):
+    """What a logged request was, by its path (the query left off)."""
+    p = path.split("?", 1)[0]
+    if p.startswith("/sim/"):
+        return None
+    if "/timelines/tag/" in p:
+        return "timeline"
+    if p.startswith("/api/v1/streaming/"):
+        return "stream"
+    if p.endswith("/context"):
+        return "context"
+    if p == "/xrpc/app.bsky.feed.searchPosts":
+        return "search"
+    if p == "/xrpc/app.bsky.feed.getPostThread":
+        return "thread"
+    if p in ("/xrpc/com.atproto.server.createSession", "/xrpc/com.atproto.server.refreshSession"):
+        return "sign-in"
+    return "other"
+
+
+def follow_sources(a):
+    """Bluesky alone, or several sources: each source on a simulator of its own."""
+    chat_s = 2 * 3600
+    types = source_types(a.platform, a.sources)
+    mixed = len(set(types)) > 1
+    if a.streaming and "mastodon" not in types:
+        print("streaming:          not measurable: Bluesky has no live stream here (the run "
+              "polls searchPosts); run without --streaming")
+        return 2
+    tmp = tempfile.mkdtemp(prefix="ck-bench-follow-")
+    script = os.path.join(tmp, "script.json")
+    make_script(script, a.statuses, chat_s, remote_only=a.sources > 1)
+    start = (now_ms() + 3000) // 1000 * 1000
+    window_s = 300
+    share = ["--bluesky-share", "0.4"] if mixed else []
+    sims = []
+    try:
+        for _ in types:
+            sims.append(Sim(a.binary, script, a.speed, start, "--rate-limit", "300",
+                            "--rate-window", f"{int(window_s * 1000 / a.speed)}ms", *share))
+    except Exception:
+        for sm in sims:
+            sm.stop()
+        raise
+    entries = []
+    for i, (t, sm) in enumerate(zip(types, sims)):
+        if t == "mastodon":
+            e = {"type": "mastodon", "base_url": sm.base, "streaming": a.streaming}
+        else:
+            e = {"type": "bluesky", "base_url": sm.base, "handle": "uklibchat.bsky.social",
+                 "password_env": "CK_BENCH_PW"}
+        e["name"] = f"{t}{i + 1}"
+        entries.append(e)
+    doc = {"title": "Benchmark", "hashtag": "uklibchat", "timezone": "UTC", "start": iso(start),
+           "duration": "2h", "lead": "1m", "grace": "5m", "post": False,
+           "questions": [{"at": f"{20 * i}m", "text": f"Question {i}"} for i in range(1, 6)]}
+    if len(entries) == 1:
+        doc["platform"] = entries[0]
+    else:
+        doc["platforms"] = entries
+    session = os.path.join(tmp, "session.json")
+    json.dump(doc, open(session, "w"))
+    out = os.path.join(tmp, "out")
+    poll_ms = max(10, int(5000 / a.speed))
+    env = dict(os.environ, CK_BENCH_PW="bench-app-password")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.time()
+    timefile = os.path.join(tmp, "time.txt")
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session,
+                        "--observe", "--no-status", "--out", out, "--speed", str(a.speed),
+                        "--start", iso(start), "--poll", f"{poll_ms}ms"],
+                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"),
+                       env=env)
+    wall = time.time() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rss_mb = int(open(timefile).read().split()[-1]) / 1024
+    # The simulators play the same script from the same start: the same statuses
+    # under the same ids and record keys on each (checked, not assumed).
+    views = [sm.get("/sim/statuses") for sm in sims]
+    logs = [sm.get("/sim/requests") for sm in sims]
+    stats = [sm.get("/sim/stats") for sm in sims]
+    for sm in sims:
+        sm.stop()
+    same = all([(x["id"], x["rkey"], x["key"]) for x in v] ==
+               [(x["id"], x["rkey"], x["key"]) for x in views[0]] for v in views)
+    by_id = {x["id"]: x for x in views[0]}
+    by_rkey = {x["rkey"]: x for x in views[0]}
+    journal = read_jsonl(os.path.join(out, "journal.jsonl"))
+    names = [e["name"] for e in entries]
+    # (source, key) -> (fetched ms, how, status) of its first capture there by the
+    # timeline/search or the stream; ("any", key) the first on any source.
+    first = {}
+    captured = set()      # script statuses in the journal, however they came
+    captured_by = {n: set() for n in names}
+    unmatched = 0
+    for e in journal:
+        src = e.get("from", names[0])
+        obj = e["object"]
+        if src in names and types[names.index(src)] == "mastodon":
+            st = by_id.get(obj.get("id"))
+        else:
+            uri = obj.get("uri") or (obj.get("post") or {}).get("uri") or ""
+            st = by_rkey.get(uri.rsplit("/", 1)[-1]) if "/app.bsky.feed.post/" in uri else None
+        if st is None or st["key"] is None:
+            unmatched += 1
+            continue
+        captured.add(st["key"])
+        captured_by.setdefault(src, set()).add(st["key"])
+        if e["source"] not in ("timeline", "stream"):
+            continue
+        fetched = datetime.fromisoformat(e["fetched_at"].replace("Z", "+00:00")).timestamp() * 1000
+        first.setdefault((src, st["key"]), (fetched, e["source"], st))
+        first.setdefault(("any", st["key"]), (fetched, e["source"], st))
+    on = {t: sum(1 for x in views[0] if x["home"] in ("both", t)) for t in ("mastodon", "bluesky")}
+    run_s = (2 * 3600 + 6 * 60) / a.speed
+    polls = run_s * 1000 / poll_ms
+    print(f"chat:               {a.statuses} statuses over 2h, played at {a.speed:g}x "
+          f"({wall:.1f} s wall), exit {r.returncode}")
+    print(f"sources:            {len(types)}: " + ", ".join(
+        f"{n} ({sm.base}{', streaming' if t == 'mastodon' and a.streaming else ''})"
+        for n, t, sm in zip(names, types, sims)) + (
+        "; 40% of the participants on Bluesky, the rest on Mastodon" if mixed else ""))
+    if not same:
+        print("WARNING:            the simulators do not hold the same statuses; the matching "
+              "below is not to be trusted")
+    archived = len(read_jsonl(os.path.join(out, "messages.jsonl")))
+    print(f"captured:           {len(captured)} of {a.statuses} statuses ({len(journal)} journal "
+          f"lines, {unmatched} not matched to a script status); the archive has {archived} "
+          f"messages")
+    print(f"CPU:                {cpu:.2f} s total, {cpu / max(1, len(captured)) * 1000:.3f} s per "
+          f"1,000 statuses; real-time 2 h chat: {cpu / 7200 * 100:.3f}% of one core")
+    follow_rss = "?"
+    for line in open(os.path.join(tmp, "run.log")):
+        if "following done; peak RSS" in line:
+            follow_rss = line.rsplit("peak RSS", 1)[1].strip()
+    print(f"peak RSS:           {follow_rss} while following; {rss_mb:.1f} MB for the whole run "
+          f"(the archive at the end included)")
+    total = 0
+    reads_all = 0
+    for n, t, log, stt in zip(names, types, logs, stats):
+        kinds = {}
+        for q in log:
+            kd = kind_of(q["path"])
+            if kd is not None:
+                kinds[kd] = kinds.get(kd, 0) + 1
+        api = sum(kinds.values())
+        total += api
+        reads = kinds.get("timeline" if t == "mastodon" else "search", 0)
+        reads_all += reads
+        got = len(captured_by[n])
+        print(f"requests {n + ':':11}{api} ({api / max(1, got) * 100:.2f} per 100 of the {got} "
+              f"statuses it captured of {on[t]} it shows): " +
+              ", ".join(f"{kd} {c}" for kd, c in sorted(kinds.items())) +
+              f"; reads target <= polls + statuses/40 = {polls:.0f} + {got / 40:.0f}"
+              f"; rate-limited {stt['rate_limited']}")
+    print(f"HTTP requests:      {total} on all simulators ({total / max(1, len(captured)) * 100:.2f} "
+          f"per 100 statuses captured); of them {reads_all} timeline/search reads "
+          f"({reads_all / max(1, len(captured)) * 100:.2f} per 100)")
+    delays_any = []
+    for n, t in zip(names, types):
+        d = [v[0] - v[2]["visible_ms"] for k, v in first.items() if k[0] == n]
+        how = {v[1] for k, v in first.items() if k[0] == n}
+        if "stream" in how:
+            note = (f"{sum(1 for k, v in first.items() if k[0] == n and v[1] == 'stream')} from "
+                    f"the stream: a mix of real stream latency and scaled timeline delay")
+        else:
+            note = (f"polled every {poll_ms} ms; x{a.speed:g} in real-time terms: "
+                    f"p50 {pct(d, 50) * a.speed / 1000:.1f} s, p95 {pct(d, 95) * a.speed / 1000:.1f} s")
+        print(f"delay {n + ':':14}p50 {pct(d, 50):.0f} ms, p95 {pct(d, 95):.0f} ms as run ({note})")
+    if a.streaming:
+        print("capture delay:      session-wide figure not given: stream latency (real time) and "
+              "poll delay (scaled by the speed-up) are not one measure; see per source above")
+    else:
+        delays_any = [v[0] - v[2]["visible_ms"] for k, v in first.items() if k[0] == "any"]
+        print(f"capture delay:      p50 {pct(delays_any, 50):.0f} ms, p95 "
+              f"{pct(delays_any, 95):.0f} ms as run (first capture on any source, poll every "
+              f"{poll_ms} ms); x{a.speed:g} in real-time terms: "
+              f"p50 {pct(delays_any, 50) * a.speed / 1000:.1f} s, "
+              f"p95 {pct(delays_any, 95) * a.speed / 1000:.1f} s")
+    if a.keep:
+        print("kept", tmp)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if r.returncode == 0 and len(captured) >= a.statuses and same else 1
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default="build/chatkeeper")
+    ap.add_argument("--statuses", type=int, default=20000)
+    ap.add_argument("--speed", type=float, default=60)
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--streaming", action="store_true",
+                    help="follow the live stream (the timeline as the check)")
+    ap.add_argument("--platform", choices=("mastodon", "bluesky"), default="mastodon",
+                    help="the (first) source's platform")
+    ap.add_argument("--sources", type=int, choices=(1, 2, 3), default=1,
+                    help="how many sources the session follows at once")
+    a = ap.parse_args()
+    if a.platform == "mastodon" and a.sources == 1:
+        return follow_one_mastodon(a)
+    return follow_sources(a)
 
 
 if __name__ == "__main__":
