@@ -50,6 +50,11 @@ WORDS = ("library archive catalogue community network mastodon fediverse reading
          "podcast newsletter instance moderation hashtag thread").split()
 
 
+def console_args(a):
+    """run starts the console by default; the follow figures leave it out."""
+    return [] if a.console else ["--no-console"]
+
+
 def make_script(path, n, chat_s, seed=1, remote_only=False):
     rng = random.Random(seed)
     accounts = {"host": {"username": "uklibchat", "domain": None, "display_name": "#uklibchat"}}
@@ -108,7 +113,7 @@ def follow_one_mastodon(a):
     # /usr/bin/time reports the run's own peak: a child's ru_maxrss would carry
     # this Python process's RSS over from the fork.
     timefile = os.path.join(tmp, "time.txt")
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session, "--observe", "--no-status", "--out", out,
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session, "--observe", "--no-status", *console_args(a), "--out", out,
                         "--speed", str(a.speed), "--start", iso(start), "--poll", f"{poll_ms}ms"],
                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"))
     wall = time.time() - t0
@@ -247,7 +252,7 @@ def follow_sources(a):
     t0 = time.time()
     timefile = os.path.join(tmp, "time.txt")
     r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session,
-                        "--observe", "--no-status", "--out", out, "--speed", str(a.speed),
+                        "--observe", "--no-status", *console_args(a), "--out", out, "--speed", str(a.speed),
                         "--start", iso(start), "--poll", f"{poll_ms}ms"],
                        stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"),
                        env=env)
@@ -371,6 +376,9 @@ def main():
     ap.add_argument("--statuses", type=int, default=20000)
     ap.add_argument("--speed", type=float, default=60)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--console", action="store_true",
+                    help="keep the facilitators' console on (run's default); without it the "
+                         "figures are the follower's alone")
     ap.add_argument("--streaming", action="store_true",
                     help="follow the live stream (the timeline as the check)")
     ap.add_argument("--platform", choices=("mastodon", "bluesky"), default="mastodon",
