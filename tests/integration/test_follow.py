@@ -185,12 +185,28 @@ def test_kill9_and_restart(s):
     s.check_exactly_once()
 
 
+def journaled(s):
+    """Whole lines in the journal so far (one may be half written: not parsed)."""
+    try:
+        with open(os.path.join(s.out, "journal.jsonl"), "rb") as f:
+            return f.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
 @scenario
 @fast
 def test_sigterm_saves_and_continues(s):
     p = s.spawn()
-    # Into the chat, so there is state to save (4 s at 300x).
-    time.sleep(4 * SPEED / s.speed)
+    # Into the chat, so there is state to save: once the chat has begun and the
+    # run has journaled statuses (a condition, not a guess at how long an ASan
+    # start takes on a busy machine; a signal before the handler is installed
+    # would end the run as -15, not 143).
+    deadline = time.time() + 30
+    while time.time() < deadline and p.poll() is None and not (
+            now_ms() > s.start_ms and journaled(s) >= 20):
+        time.sleep(0.1)
+    check(p.poll() is None, "the run ended before it could be stopped")
     p.send_signal(signal.SIGTERM)
     check(p.wait(15) == 143, "SIGTERM should exit 143 after saving state")
     import json
