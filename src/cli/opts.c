@@ -189,8 +189,8 @@ int ck_cli_rehearsal_opts(const struct ck_cli_args *a, double *speed, int64_t *p
         char *end;
         double x = strtod(v, &end);
         if (end == v || *end != '\0' || !(x >= 1.0 && x <= 10000.0))
-            return ck_cli_usage_error(a->cmd, "--speed: expected a number from 1 to 10000, got '%s'",
-                                      v);
+            return ck_cli_usage_error(a->cmd,
+                                      "--speed: expected a number from 1 to 10000, got '%s'", v);
         *speed = x;
     }
     return CK_CLI_GO;

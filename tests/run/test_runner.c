@@ -69,8 +69,8 @@ static int64_t fresh(int64_t start_in_ms)
         "{s:s s:s s:s s:s s:s s:s s:s s:{s:s s:s s:s s:b} s:[s] s:b s:{s:s s:s}"
         " s:{s:s s:s} s:[{s:s s:s}] s:{s:s s:s}}",
         "title", "Runner test", "hashtag", "ckrunner", "timezone", "Europe/London", "start", at,
-        "duration", "3m", "lead", "30s", "grace", "30s", "platform", "type", "mastodon",
-        "base_url", base, "token_env", "CK_RUNNER_TEST_TOKEN", "streaming", 0, "facilitators",
+        "duration", "3m", "lead", "30s", "grace", "30s", "platform", "type", "mastodon", "base_url",
+        base, "token_env", "CK_RUNNER_TEST_TOKEN", "streaming", 0, "facilitators",
         "@host@127.0.0.1", "post", 1, "poll", "chat", "1s", "quiet", "1s", "welcome", "at", "0m",
         "text", "Welcome to the runner test", "questions", "at", "1m", "text",
         "What does the runner post?", "closing", "at", "2m", "text", "Thanks, runner");
@@ -97,8 +97,8 @@ static void add_status(int k, int64_t ms)
     snprintf(id, sizeof id, "118%016d", k);
     snprintf(text, sizeof text, "<p>#ckrunner answer %d</p>", k);
     ck_time_format_rfc3339(ms, at);
-    json_t *s = json_pack("{s:s s:s s:s s:s s:i s:i s:i s:n s:n s:{s:s s:s s:s s:s s:s}}", "id",
-                          id, "created_at", at, "content", text, "url", "https://x.org/s",
+    json_t *s = json_pack("{s:s s:s s:s s:s s:i s:i s:i s:n s:n s:{s:s s:s s:s s:s s:s}}", "id", id,
+                          "created_at", at, "content", text, "url", "https://x.org/s",
                           "replies_count", 0, "reblogs_count", 0, "favourites_count", 0,
                           "in_reply_to_id", "reblog", "account", "id", "7", "username", "bob",
                           "acct", "bob@x.org", "display_name", "Bob", "url", "https://x.org/@bob");
@@ -191,8 +191,7 @@ static size_t recorded(const char *label, char *id, size_t id_n, int64_t *posted
     assert_non_null(st);
     json_t *step = json_object_get(json_object_get(st, "steps"), label);
     size_t n = 0;
-    if (json_is_object(step) &&
-        strcmp(str(json_object_get(step, "status")), "posted") == 0) {
+    if (json_is_object(step) && strcmp(str(json_object_get(step, "status")), "posted") == 0) {
         n = 1;
         snprintf(id, id_n, "%s", str(json_object_get(step, "id")));
         assert_int_equal(ck_time_parse_rfc3339(str(json_object_get(step, "posted_at")), posted_ms),
