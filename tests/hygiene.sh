@@ -34,3 +34,13 @@ for h in platform bluesky mastodon x request ratelimit message; do
     fi
 done
 echo "platform headers ok: no uv, no curl"
+
+# A function is declared in one header only: a second copy of a contract
+# drifts from the first (grouping.h once repeated archive_int.h's ck_grouping_*).
+dups=$(for h in "$root"/include/chatkeeper/*.h "$root"/src/*/*.h; do
+           grep -hoE '^[A-Za-z_][A-Za-z0-9_ *]*[ *](ck_[A-Za-z0-9_]+)\(' "$h" |
+               grep -vE '^(static|typedef|return) ' |
+               sed -E 's/.*[ *](ck_[A-Za-z0-9_]+)\($/\1/' | sort -u | sed "s|\$| ${h#"$root"/}|"
+       done | awk '{n[$1]++; f[$1] = f[$1] " " $2} END {for (k in n) if (n[k] > 1) print k ":" f[k]}')
+if [ -n "$dups" ]; then echo "functions declared in more than one header:"; echo "$dups"; exit 1; fi
+echo "declarations ok: each function in one header"

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "chatkeeper/error.h"
 
@@ -76,6 +77,13 @@ bool ck_cli_flag(const struct ck_cli_args *a, const char *name);
 /* An integer option in [min, max]: *out set when given. Returns CK_CLI_GO,
  * or 2 after a usage error naming the option and the range. */
 int ck_cli_long(const struct ck_cli_args *a, const char *name, long min, long max, long *out);
+
+/* The compressed-time options `run` and `serve` share, with the same bounds
+ * and wording: --speed X (a number from 1 to 10000) into *speed and --poll
+ * DURATION (at least 10ms) into *poll_ms, each set only when given. The
+ * command's table must have both. Returns CK_CLI_GO, or 2 after a usage
+ * error. */
+int ck_cli_rehearsal_opts(const struct ck_cli_args *a, double *speed, int64_t *poll_ms);
 
 /* A usage error: "chatkeeper CMD: <message>" and the usage line on stderr.
  * Returns 2. */

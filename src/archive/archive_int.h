@@ -57,23 +57,9 @@ int ck_archive_build_one(const char *dir, struct ck_archive_stats *stats, struct
 int ck_archive_siblings_before(const char *dir, struct ck_error *err);
 int ck_archive_siblings_after(const char *dir, struct ck_error *err);
 
-/* Grouping as ck_archive_build runs it (archive_group.c): what dir's
- * session.json, state.json (posted question ids), overrides.json and
- * deleted.json say, prepared once; then the messages' evidence is scanned one
- * by one (ck_grouping_scanner) and every message assigned at once. */
-struct ck_group_msg;
-struct ck_group_scanner;
-struct ck_grouping;
-
-/* *out: new (ck_grouping_close). A bad overrides.json or deleted.json is
- * CK_ECONFIG or CK_ECORRUPT naming the file; a bad session file CK_ECONFIG. */
-int ck_grouping_open(const char *dir, struct ck_grouping **out, struct ck_error *err);
-const struct ck_group_scanner *ck_grouping_scanner(const struct ck_grouping *g);
-/* ck_group_assign with the session's questions and overrides (group.h):
- * hidden marks messages that overrides.json hides, whose authors opted out,
- * or that were found deleted. A bad overrides.json is CK_ECONFIG. */
-int ck_grouping_assign(struct ck_grouping *g, struct ck_group_msg *msgs, size_t n,
-                       struct ck_error *err);
-void ck_grouping_close(struct ck_grouping *g); /* NULL is a no-op */
+/* Grouping as ck_archive_build runs it (archive_group.c) is declared in
+ * chatkeeper/grouping.h, which the console's live view uses too: one set of
+ * declarations, so both file a message the same way. */
+#include "chatkeeper/grouping.h"
 
 #endif

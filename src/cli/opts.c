@@ -13,6 +13,7 @@
 
 #include "chatkeeper/cli.h"
 #include "chatkeeper/suggest.h"
+#include "chatkeeper/timeutil.h"
 
 static size_t n_opts(const struct ck_cli_cmd *cmd)
 {
@@ -171,6 +172,27 @@ int ck_cli_long(const struct ck_cli_args *a, const char *name, long min, long ma
         return ck_cli_usage_error(a->cmd, "--%s: expected a whole number from %ld to %ld, got '%s'",
                                   name, min, max, s);
     *out = v;
+    return CK_CLI_GO;
+}
+
+int ck_cli_rehearsal_opts(const struct ck_cli_args *a, double *speed, int64_t *poll_ms)
+{
+    const char *v;
+    if ((v = ck_cli_get(a, "poll")) != NULL) {
+        int64_t ms;
+        if (ck_duration_parse(v, &ms) != 0 || ms < 10)
+            return ck_cli_usage_error(a->cmd,
+                                      "--poll: expected a duration of at least 10ms, got '%s'", v);
+        *poll_ms = ms;
+    }
+    if ((v = ck_cli_get(a, "speed")) != NULL) {
+        char *end;
+        double x = strtod(v, &end);
+        if (end == v || *end != '\0' || !(x >= 1.0 && x <= 10000.0))
+            return ck_cli_usage_error(a->cmd,
+                                      "--speed: expected a number from 1 to 10000, got '%s'", v);
+        *speed = x;
+    }
     return CK_CLI_GO;
 }
 

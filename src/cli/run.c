@@ -173,17 +173,8 @@ int ck_cli_run(int argc, char **argv)
                                       "2026-12-03T20:00:00Z, got '%s'",
                                       v);
     }
-    if ((v = ck_cli_get(&a, "poll")) != NULL &&
-        (ck_duration_parse(v, &o.poll_ms) != 0 || o.poll_ms < 10))
-        return ck_cli_usage_error(&cmd, "--poll: expected a duration of at least 10ms, got '%s'",
-                                  v);
-    if ((v = ck_cli_get(&a, "speed")) != NULL) {
-        char *end;
-        o.speed = strtod(v, &end);
-        if (end == v || *end != '\0' || !(o.speed >= 1.0 && o.speed <= 10000.0))
-            return ck_cli_usage_error(&cmd, "--speed: expected a number from 1 to 10000, got '%s'",
-                                      v);
-    }
+    if ((st = ck_cli_rehearsal_opts(&a, &o.speed, &o.poll_ms)) != CK_CLI_GO)
+        return st;
     if ((st = ck_cli_input(&cmd, NULL, o.session_path, false)) != CK_CLI_GO)
         return st;
     if ((st = series_date(&a, &o)) != CK_CLI_GO)

@@ -93,17 +93,8 @@ int ck_cli_serve(int argc, char **argv)
                                   v);
     if ((v = ck_cli_get(&a, "look-back")) != NULL && ck_duration_parse(v, &o.lookback_ms) != 0)
         return ck_cli_usage_error(&cmd, "--look-back: expected a duration like 1d, got '%s'", v);
-    if ((v = ck_cli_get(&a, "poll")) != NULL &&
-        (ck_duration_parse(v, &o.poll_ms) != 0 || o.poll_ms < 10))
-        return ck_cli_usage_error(&cmd, "--poll: expected a duration of at least 10ms, got '%s'",
-                                  v);
-    if ((v = ck_cli_get(&a, "speed")) != NULL) {
-        char *end;
-        o.speed = strtod(v, &end);
-        if (end == v || *end != '\0' || !(o.speed >= 1.0 && o.speed <= 10000.0))
-            return ck_cli_usage_error(&cmd, "--speed: expected a number from 1 to 10000, got '%s'",
-                                      v);
-    }
+    if ((st = ck_cli_rehearsal_opts(&a, &o.speed, &o.poll_ms)) != CK_CLI_GO)
+        return st;
     for (size_t i = 0; i < o.n_paths; i++)
         if ((st = ck_cli_input(&cmd, NULL, o.paths[i], false)) != CK_CLI_GO)
             return st;

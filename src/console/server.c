@@ -20,6 +20,7 @@
 
 #include <microhttpd.h>
 
+#include "chatkeeper/mhd_body.h"
 #include "chatkeeper/sbuf.h"
 
 #include "console_int.h"
@@ -55,9 +56,7 @@ struct ck_console {
 };
 
 struct conn {
-    char *body;
-    size_t len;
-    int too_big;
+    struct ck_mhd_body in; /* the request's body, capped at BODY_MAX (net/mhd_body.h) */
 };
 
 /* ---- the secret ------------------------------------------------------------- */
@@ -234,7 +233,7 @@ static int host_ok(const struct ck_console *c, struct MHD_Connection *mc)
 
 static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, struct conn *cn)
 {
-    if (cn->too_big)
+    if (cn->in.too_big)
         return send_msg(mc, 413, "the control is too large");
     const char *ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
     if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
@@ -243,7 +242,8 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
     char *reply = NULL;
     pthread_mutex_lock(&c->ctl_mu);
     if (c->handler != NULL)
-        c->handler(c->handler_arg, cn->body != NULL ? cn->body : "", cn->len, &status, &reply);
+        c->handler(c->handler_arg, cn->in.body != NULL ? cn->in.body : "", cn->in.len, &status,
+                   &reply);
     pthread_mutex_unlock(&c->ctl_mu);
     if (reply == NULL)
         return send_msg(mc, (unsigned)status,
@@ -297,22 +297,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
         *con_cls = cn;
         return MHD_YES;
     }
-    if (*upload_size > 0) {
-        size_t n = *upload_size;
-        *upload_size = 0;
-        if (cn->too_big || cn->len + n > BODY_MAX) {
-            cn->too_big = 1;
-            return MHD_YES;
-        }
-        char *nb = realloc(cn->body, cn->len + n + 1);
-        if (nb == NULL)
-            return MHD_NO;
-        memcpy(nb + cn->len, upload, n);
-        cn->body = nb;
-        cn->len += n;
-        cn->body[cn->len] = '\0';
-        return MHD_YES;
-    }
+    int more = ck_mhd_body_feed(&cn->in, upload, upload_size, BODY_MAX);
+    if (more != 0)
+        return more > 0 ? MHD_YES : MHD_NO;
     return respond(cls, mc, url, method, cn);
 }
 
@@ -324,7 +311,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
     (void)toe;
     struct conn *cn = *con_cls;
     if (cn != NULL) {
-        free(cn->body);
+        ck_mhd_body_free(&cn->in);
         free(cn);
         *con_cls = NULL;
     }

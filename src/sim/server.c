@@ -20,14 +20,13 @@
 #include <microhttpd.h>
 
 #include "chatkeeper/log.h"
+#include "chatkeeper/mhd_body.h"
 #include "chatkeeper/timeutil.h"
 
 #define BODY_MAX (64 * 1024)
 
 struct conn {
-    char *body;
-    size_t len;
-    int too_big;
+    struct ck_mhd_body in; /* the request's body, capped at BODY_MAX (net/mhd_body.h) */
 };
 
 static const char *get_arg(void *ctx, const char *name)
@@ -166,7 +165,7 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
         .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
         .idempotency_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key"),
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-        .body = cn->body != NULL ? cn->body : "",
+        .body = cn->in.body != NULL ? cn->in.body : "",
         .arg = get_arg,
         .arg_ctx = c,
     };
@@ -202,7 +201,7 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
             else
                 rep.json = json_pack("{s:s}", "error", "Too many requests");
             sim->rate_limited++;
-        } else if (cn->too_big) {
+        } else if (cn->in.too_big) {
             sim->window_used++;
             rep.status = 413;
             rep.json = json_pack("{s:s}", "error", "Request body too large");
@@ -313,22 +312,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = cn;
         return MHD_YES;
     }
-    if (*upload_size > 0) {
-        size_t n = *upload_size;
-        *upload_size = 0;
-        if (cn->too_big || cn->len + n > BODY_MAX) {
-            cn->too_big = 1;
-            return MHD_YES;
-        }
-        char *nb = realloc(cn->body, cn->len + n + 1);
-        if (nb == NULL)
-            return MHD_NO;
-        memcpy(nb + cn->len, upload, n);
-        cn->body = nb;
-        cn->len += n;
-        cn->body[cn->len] = '\0';
-        return MHD_YES;
-    }
+    int more = ck_mhd_body_feed(&cn->in, upload, upload_size, BODY_MAX);
+    if (more != 0)
+        return more > 0 ? MHD_YES : MHD_NO;
     return respond(cls, c, url, method, cn);
 }
 
@@ -337,7 +323,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     struct conn *cn = *con_cls;
     if (cn != NULL) {
-        free(cn->body);
+        ck_mhd_body_free(&cn->in);
         free(cn);
         *con_cls = NULL;
     }

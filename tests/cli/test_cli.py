@@ -234,12 +234,29 @@ def test_overrides(tmp, chat):
     os.remove(ov)
 
 
+def test_rehearsal_opts(sess):
+    """`run` and `serve` share --speed and --poll (cli/opts.c): the same bounds
+    and the same words, from one helper."""
+    for cmd in ("run", "serve"):
+        for bad in ("0", "0.5", "10001", "abc", "2x", ""):
+            expect([cmd, sess, "--speed", bad], 2,
+                   f"chatkeeper {cmd}: --speed: expected a number from 1 to 10000, got '{bad}'")
+        for bad in ("5ms", "soon", "0s"):
+            expect([cmd, sess, "--poll", bad], 2,
+                   f"chatkeeper {cmd}: --poll: expected a duration of at least 10ms, got '{bad}'")
+    for cmd in ("run", "serve"):  # the bounds themselves pass (the file is next to be read)
+        rc, out, err = run(cmd, sess, "--speed", "10000", "--poll", "10ms", "--status")
+        check("--speed" not in err and "--poll" not in err,
+              f"{cmd} --speed 10000 --poll 10ms are accepted: {rc} {err!r}")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="ck-cli-")
     try:
         test_help()
         sess, chat = make_archive(tmp)
         test_options(tmp, sess, chat)
+        test_rehearsal_opts(sess)
         test_bad_input(tmp, sess, chat)
         test_publish_password(tmp)
         test_overrides(tmp, chat)

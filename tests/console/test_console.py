@@ -31,6 +31,8 @@ import threading
 import time
 
 BIN, SESSION, SCRIPT = sys.argv[1:4]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fastsession import SPEED, fast_session  # noqa: E402  (lead 10 s of wall clock, 180x)
 FAILS = []
 
 
@@ -241,7 +243,8 @@ def restart():
     with tempfile.TemporaryDirectory(prefix="ck-console-restart-") as tmp:
         out = os.path.join(tmp, "session")
         start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) + 14))
-        args = [BIN, "run", SESSION, "--rehearse", SCRIPT, "--speed", "90", "--out", out,
+        args = [BIN, "run", fast_session(SESSION, tmp), "--rehearse", SCRIPT, "--speed", SPEED,
+                "--out", out,
                 "--no-status", "--start", start]
         err = open(os.path.join(tmp, "stderr.log"), "w")
         proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp)
@@ -296,11 +299,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ck-console-") as tmp:
         out = os.path.join(tmp, "session")
         err_path = os.path.join(tmp, "stderr.log")
-        # The chat starts in 14 s: 4 s waiting, then the lead (10 s at 90x), the welcome next.
+        # The chat starts in 14 s: 4 s waiting, then the lead (10 s at 180x), the welcome next.
         start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) + 14))
         with open(err_path, "w") as err:
             proc = subprocess.Popen(
-                [BIN, "run", SESSION, "--rehearse", SCRIPT, "--speed", "90", "--out", out,
+                [BIN, "run", fast_session(SESSION, tmp), "--rehearse", SCRIPT, "--speed", SPEED,
+                 "--out", out,
                  "--no-status", "--start", start], stdout=subprocess.PIPE, stderr=err, text=True, cwd=tmp)
             lines = []
             try:

@@ -1,7 +1,7 @@
 """End to end: the real `chatkeeper run` follows the real simulator.
 
-Each test plays the shipped 90-minute #uklibchat script at 300x (about 25 s)
-and checks that every tagged status the simulator showed in the session window
+Each test plays the shipped 90-minute #uklibchat script at 300x (about 25 s),
+or 600x where nothing is timed in wall-clock seconds (about 13 s), and checks that every tagged status the simulator showed in the session window
 is in messages.jsonl exactly once, through faults, kill -9, SIGTERM and 429s.
 usage: test_follow.py CHATKEEPER SCRIPT [test names]"""
 import os
@@ -20,28 +20,34 @@ from ckit import Sim, check, expected_ids, now_ms, read_jsonl, run_tests, write_
 
 BIN, SCRIPT = sys.argv[1], sys.argv[2]
 SPEED = 300
+# Scenarios that time nothing in real seconds (no stream check interval, no
+# rate-limit window) play the chat twice as fast: what they prove is that every
+# status is captured exactly once, and the final sweep makes that independent of
+# the speed, while halving the suite's waiting.
+FAST = 600
 LEAD_MS, DURATION_MS, GRACE_MS = 15 * 60000, 90 * 60000, 30 * 60000
 
 
 class Session:
     """A session file in script time; `run --speed` compresses it like the simulator."""
 
-    def __init__(self, sim_args=(), start_in_ms=2000, streaming=None):
+    def __init__(self, sim_args=(), start_in_ms=2000, streaming=None, speed=SPEED):
         self.tmp = tempfile.mkdtemp(prefix="ck-follow-")
+        self.speed = speed
         self.start_ms = (now_ms() + start_in_ms) // 1000 * 1000
-        self.sim = Sim(BIN, SCRIPT, SPEED, self.start_ms, *sim_args)
+        self.sim = Sim(BIN, SCRIPT, speed, self.start_ms, *sim_args)
         self.path = os.path.join(self.tmp, "session.json")
         write_session(self.path, base_url=self.sim.base, start_ms=self.start_ms,
                       duration="1h30m", lead="15m", grace="30m", streaming=streaming,
                       questions=[{"at": "5m", "text": "How do you use online networks for CPD?"}])
         self.out = os.path.join(self.tmp, "out")
-        self.window = (self.start_ms - LEAD_MS // SPEED,
-                       self.start_ms + (DURATION_MS + GRACE_MS) // SPEED)
+        self.window = (self.start_ms - LEAD_MS // speed,
+                       self.start_ms + (DURATION_MS + GRACE_MS) // speed)
         self.log = open(os.path.join(self.tmp, "run.log"), "a")
 
     def cmd(self):
         return [BIN, "run", self.path, "--observe", "--no-status", "--out", self.out,
-                "--speed", str(SPEED), "--start", iso(self.start_ms)]
+                "--speed", str(self.speed), "--start", iso(self.start_ms)]
 
     def spawn(self):
         return subprocess.Popen(self.cmd(), stdout=self.log, stderr=subprocess.STDOUT)
@@ -93,6 +99,12 @@ def with_sim(*args):
     return deco
 
 
+def fast(fn):
+    """For tests that time nothing in wall-clock seconds: the chat at FAST."""
+    fn.speed = FAST
+    return fn
+
+
 def polling_only(fn):
     """For tests of how polls behave: the live stream would make them rare."""
     fn.streaming = False
@@ -101,7 +113,8 @@ def polling_only(fn):
 
 def scenario(fn):
     def wrapper():
-        s = Session(getattr(fn, "sim_args", ()), streaming=getattr(fn, "streaming", None))
+        s = Session(getattr(fn, "sim_args", ()), streaming=getattr(fn, "streaming", None),
+                    speed=getattr(fn, "speed", SPEED))
         try:
             fn(s)
         except Exception:
@@ -113,9 +126,10 @@ def scenario(fn):
     return wrapper
 
 
-@scenario
-def test_follow_clean_and_archive_twice(s):
-    check(s.run() == 0, "run did not exit 0")
+def check_clean_and_archive_twice(s):
+    """A clean run's capture, its threads and a stable archive. The suite runs
+    it inside test_stream_capture_complete_and_fast (the same clean chat, so one
+    rehearsal proves both); test_follow_clean_and_archive_twice runs it alone."""
     s.check_exactly_once()
     reqs = [r for r in s.sim.get("/sim/requests") if "/timelines/tag/" in r["path"]]
     check(reqs and reqs[0]["t"] >= s.window[0] - 50,
@@ -138,6 +152,13 @@ def test_follow_clean_and_archive_twice(s):
 
 
 @scenario
+def test_follow_clean_and_archive_twice(s):
+    check(s.run() == 0, "run did not exit 0")
+    check_clean_and_archive_twice(s)
+
+
+@scenario
+@fast
 @with_sim("--faults", "0.25", "--seed", "7")
 def test_follow_under_faults(s):
     check(s.run() == 0, "run did not exit 0 under faults")
@@ -147,12 +168,14 @@ def test_follow_under_faults(s):
 
 
 @scenario
+@fast
 def test_kill9_and_restart(s):
     rng = random.Random(int(os.environ.get("CK_SEED", "0")) or None)
     kills = 0
     for _ in range(3):
         p = s.spawn()
-        time.sleep(rng.uniform(1.0, 6.0))
+        # Anywhere from the lead into the chat's first half (1-6 s at 300x).
+        time.sleep(rng.uniform(1.0, 6.0) * SPEED / s.speed)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
             p.wait()
@@ -162,10 +185,28 @@ def test_kill9_and_restart(s):
     s.check_exactly_once()
 
 
+def journaled(s):
+    """Whole lines in the journal so far (one may be half written: not parsed)."""
+    try:
+        with open(os.path.join(s.out, "journal.jsonl"), "rb") as f:
+            return f.read().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
 @scenario
+@fast
 def test_sigterm_saves_and_continues(s):
     p = s.spawn()
-    time.sleep(4)
+    # Into the chat, so there is state to save: once the chat has begun and the
+    # run has journaled statuses (a condition, not a guess at how long an ASan
+    # start takes on a busy machine; a signal before the handler is installed
+    # would end the run as -15, not 143).
+    deadline = time.time() + 30
+    while time.time() < deadline and p.poll() is None and not (
+            now_ms() > s.start_ms and journaled(s) >= 20):
+        time.sleep(0.1)
+    check(p.poll() is None, "the run ended before it could be stopped")
     p.send_signal(signal.SIGTERM)
     check(p.wait(15) == 143, "SIGTERM should exit 143 after saving state")
     import json
@@ -211,6 +252,10 @@ def test_429_waits_for_reset(s):
         hits = [r for r in ours() if r["status"] == 429]
     check(hits, "the follower never met a 429 in a minute of burnt windows")
     check(p.wait(120) == 0, "run did not exit 0")
+    # "streaming": false (polling_only) opens no stream: this run proves it for
+    # the suite (test_stream.py's test_streaming_false_never_streams alone too).
+    streams = [r for r in s.sim.get("/sim/requests") if r["path"].startswith("/api/v1/streaming/")]
+    check(not streams, f'"streaming": false still opened the stream {len(streams)} time(s)')
     log = ours()
     for hit in hits:
         reset = hit["t"] - hit["t"] % window + window

@@ -1,0 +1,31 @@
+/* A request body collected across libmicrohttpd's calls of an access handler,
+ * with a cap: the one copy the console's server and the simulator share.
+ *
+ * libmicrohttpd calls the handler once with no data (the headers are in),
+ * then once per chunk of the body with *upload_size > 0 (the handler must set
+ * it to 0: consumed), then once more with *upload_size == 0: the body is
+ * complete and the handler answers. A body past the cap is not kept (memory
+ * stays bounded whatever the client sends); too_big says so, and the handler
+ * answers 413 at the end. No libmicrohttpd type appears here, so the helper
+ * is testable alone. */
+#ifndef CHATKEEPER_MHD_BODY_H
+#define CHATKEEPER_MHD_BODY_H
+
+#include <stddef.h>
+
+struct ck_mhd_body {
+    char *body;  /* NUL-terminated (NULL until a byte came) */
+    size_t len;  /* bytes in body, not counting the NUL */
+    int too_big; /* the body passed the cap: body holds what came before */
+};
+
+/* One call's upload data: a chunk is appended (or, past cap bytes in all,
+ * dropped with too_big set) and *upload_size set to 0. Returns 1 when the
+ * call carried a chunk (the handler returns MHD_YES and waits), 0 when the
+ * body is complete (the handler answers now), -1 out of memory (MHD_NO). */
+int ck_mhd_body_feed(struct ck_mhd_body *b, const char *upload, size_t *upload_size, size_t cap);
+
+/* Frees the body; b may then be fed again or dropped. */
+void ck_mhd_body_free(struct ck_mhd_body *b);
+
+#endif

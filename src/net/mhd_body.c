@@ -1,0 +1,34 @@
+/* A capped request body across libmicrohttpd's handler calls (mhd_body.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chatkeeper/mhd_body.h"
+
+int ck_mhd_body_feed(struct ck_mhd_body *b, const char *upload, size_t *upload_size, size_t cap)
+{
+    if (*upload_size == 0)
+        return 0;
+    size_t n = *upload_size;
+    *upload_size = 0;
+    /* Once too big, always too big: the rest is read and dropped. */
+    if (b->too_big || n > cap || b->len > cap - n) {
+        b->too_big = 1;
+        return 1;
+    }
+    char *nb = realloc(b->body, b->len + n + 1);
+    if (nb == NULL)
+        return -1;
+    memcpy(nb + b->len, upload, n);
+    b->body = nb;
+    b->len += n;
+    b->body[b->len] = '\0';
+    return 1;
+}
+
+void ck_mhd_body_free(struct ck_mhd_body *b)
+{
+    free(b->body);
+    b->body = NULL;
+    b->len = 0;
+    b->too_big = 0;
+}
