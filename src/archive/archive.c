@@ -542,11 +542,13 @@ static int cmp_entry(const void *pa, const void *pb)
 
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err)
 {
-    int rc = ck_archive_siblings_before(dir, err);
+    struct ck_archive_people *before = NULL;
+    int rc = ck_archive_siblings_before(dir, &before, err);
     if (rc == 0)
         rc = ck_archive_build_one(dir, stats, err);
-    if (rc == 0)
-        rc = ck_archive_siblings_after(dir, err);
+    if (rc == 0 && before != NULL)
+        rc = ck_archive_siblings_after(dir, before, err);
+    ck_archive_people_free(before);
     return rc;
 }
 
