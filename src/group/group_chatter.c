@@ -274,6 +274,8 @@ static bool arrival_only(const char *lc, const struct pairs *ps)
         for (const char *p = strstr(lc, arrivals[i]); p != NULL; p = strstr(p + 1, arrivals[i]))
             if ((p == lc || !isalnum((unsigned char)p[-1])) && p >= (last ? last : lc))
                 last = p;
+    if (last == NULL)
+        return true;
     const char *rest = clause_end(last);
     static const char *const intro[] = {"i'm ", "i am ", "im ", "my name", "this is ", "name's "};
     for (size_t i = 0; i < sizeof intro / sizeof intro[0]; i++)
