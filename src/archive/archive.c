@@ -38,6 +38,7 @@
 #include "chatkeeper/archive.h"
 
 #include "archive_int.h"
+#include "archive_table.h"
 #include "chatkeeper/config.h"
 #include "chatkeeper/group.h"
 #include "chatkeeper/journal.h"
@@ -52,17 +53,6 @@
 #include "chatkeeper/timeutil.h"
 
 #define MAX_PLATFORMS 16
-
-/* An open-addressing set of keys stored elsewhere (stride bytes apart, their
- * bytes in keys). A slot holds the key's index + 1 in its low half and the top
- * of its hash in the high half, so a probe that meets another key mostly
- * tells it apart without reading that key: at a million messages the keys are
- * cache misses. 0 = empty; a power of two, at most half full. */
-struct table {
-    uint64_t *slots;
-    size_t n_slots;
-    const struct ck_sbuf *keys; /* the keys' bytes, one after another */
-};
 
 /* One canonical uri: its key first (table_slot reads it), the entry it is,
  * and what the kept version knows (to prefer the instance that knows most). */
@@ -107,85 +97,6 @@ struct build {
     size_t n_rescue;
     bool rescuing;
 };
-
-/* ---- keys and tables ---- */
-
-static uint64_t key_hash(uint8_t platform, const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;
-    h = (h ^ platform) * 1099511628211ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
-}
-
-#define KEY_AT(base, stride, i)                                                                    \
-    ((const struct ck_archive_key *)(const void *)((const char *)(base) + (i) * (stride)))
-#define SLOT_INDEX(v) ((uint32_t)(v)-1)
-#define SLOT_TAG(h) ((h)&0xFFFFFFFF00000000ULL)
-
-/* The slot holding (platform, s), whose hash is h, or the empty slot where it
- * would go. */
-static uint64_t *table_slot(const struct table *t, const void *base, size_t stride,
-                            uint8_t platform, const char *s, size_t len, uint64_t h)
-{
-    size_t mask = t->n_slots - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint64_t v = t->slots[i];
-        if (v == 0)
-            return &t->slots[i];
-        if (SLOT_TAG(v) != SLOT_TAG(h))
-            continue;
-        const struct ck_archive_key *k = KEY_AT(base, stride, SLOT_INDEX(v));
-        if (k->platform == platform && k->len == len && memcmp(t->keys->s + k->off, s, len) == 0)
-            return &t->slots[i];
-    }
-}
-
-/* Make room for one more of n keys: rehash into twice the slots when half full. */
-static int table_reserve(struct table *t, const void *base, size_t stride, size_t n)
-{
-    if (n >= UINT32_MAX - 1)
-        return CK_ENOMEM;
-    if ((n + 1) * 2 <= t->n_slots)
-        return 0;
-    size_t n_slots = t->n_slots != 0 ? t->n_slots * 2 : 1024;
-    uint64_t *slots = calloc(n_slots, sizeof *slots);
-    if (slots == NULL)
-        return CK_ENOMEM;
-    free(t->slots);
-    t->slots = slots;
-    t->n_slots = n_slots;
-    for (size_t i = 0; i < n; i++) {
-        const struct ck_archive_key *k = KEY_AT(base, stride, i);
-        const char *key = t->keys->s + k->off;
-        uint64_t h = key_hash(k->platform, key, k->len);
-        *table_slot(t, base, stride, k->platform, key, k->len, h) = SLOT_TAG(h) | ((uint64_t)i + 1);
-    }
-    return 0;
-}
-
-/* Append a key's bytes to a; *off: where they start. */
-static int arena_add(struct ck_sbuf *a, const char *s, size_t len, uint64_t *off)
-{
-    *off = a->len;
-    ck_sbuf_put(a, s, len);
-    return a->oom ? CK_ENOMEM : 0;
-}
-
-/* Grow *arr (of *cap elements of size) to hold one more than n. */
-static int reserve(void *arr, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t ncap = *cap != 0 ? *cap * 2 : 1024;
-    void *grown = realloc(*(void **)arr, ncap * size);
-    if (grown == NULL)
-        return CK_ENOMEM;
-    *(void **)arr = grown;
-    *cap = ncap;
-    return 0;
-}
 
 /* The index of the platform named name in b->platforms (added if new). */
 static int platform_index(struct build *b, const char *name, uint8_t *out)
@@ -542,11 +453,13 @@ static int cmp_entry(const void *pa, const void *pb)
 
 int ck_archive_build(const char *dir, struct ck_archive_stats *stats, struct ck_error *err)
 {
-    int rc = ck_archive_siblings_before(dir, err);
+    struct ck_archive_people *before = NULL;
+    int rc = ck_archive_siblings_before(dir, &before, err);
     if (rc == 0)
         rc = ck_archive_build_one(dir, stats, err);
-    if (rc == 0)
-        rc = ck_archive_siblings_after(dir, err);
+    if (rc == 0 && before != NULL)
+        rc = ck_archive_siblings_after(dir, before, err);
+    ck_archive_people_free(before);
     return rc;
 }
 

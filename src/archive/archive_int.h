@@ -51,11 +51,18 @@ int ck_archive_build_one(const char *dir, struct ck_archive_stats *stats, struct
 
 /* The sessions beside dir in its archive folder, so "returning participants"
  * does not depend on build order (archive_siblings.c): _before builds the
- * earlier ones that have a journal but no messages.jsonl, oldest first;
- * _after renders again the later ones that have outputs. A sibling that fails
- * is logged, not returned; only CK_ENOMEM is. */
-int ck_archive_siblings_before(const char *dir, struct ck_error *err);
-int ck_archive_siblings_after(const char *dir, struct ck_error *err);
+ * earlier ones that have a journal but no messages.jsonl, oldest first, and
+ * notes who wrote in dir so far (*people: new, NULL when no later session has
+ * outputs; ck_archive_people_free it); _after renders again the later ones
+ * that have outputs and one of the people who came or went since before
+ * (all of them when before is NULL or dir moved in time). A sibling that
+ * fails is logged, not returned; only CK_ENOMEM is. */
+struct ck_archive_people;
+int ck_archive_siblings_before(const char *dir, struct ck_archive_people **people,
+                               struct ck_error *err);
+int ck_archive_siblings_after(const char *dir, const struct ck_archive_people *before,
+                              struct ck_error *err);
+void ck_archive_people_free(struct ck_archive_people *p);
 
 /* Grouping as ck_archive_build runs it (archive_group.c) is declared in
  * chatkeeper/grouping.h, which the console's live view uses too: one set of

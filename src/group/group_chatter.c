@@ -204,6 +204,86 @@ static bool is_empty_reply(const char *lc)
     return chatty > 0 || (words == 0 && symbols);
 }
 
+/* ---- comings before an answer ---------------------------------------------- */
+
+/* Content words in p (three letters or more, not filler, not a greeting;
+ * mentions, tags and links skipped), counting no further than `enough`. */
+static size_t content_words(const char *p, size_t enough)
+{
+    size_t n = 0;
+    while (*p && n < enough) {
+        if (*p == '@' || *p == '#' || ck_group__starts(p, "http")) {
+            while (*p && !isspace((unsigned char)*p))
+                p++;
+            continue;
+        }
+        if (!isalpha((unsigned char)*p)) {
+            p++;
+            continue;
+        }
+        const char *w = p;
+        while (isalpha((unsigned char)*p) || *p == '\'')
+            p++;
+        size_t len = (size_t)(p - w);
+        n += len >= 3 && !ck_group__is_stop(w, len) &&
+             !ck_group__in_sorted(w, len, chatty_words, sizeof chatty_words / sizeof chatty_words[0]);
+    }
+    return n;
+}
+
+/* Where the clause that q sits in ends: past the next ".", "!", ",", ":",
+ * ";", "…" or " - " and the spaces after it (the end of lc when none). */
+static const char *clause_end(const char *q)
+{
+    for (; *q; q++) {
+        bool brk = *q == '.' || *q == '!' || *q == ',' || *q == ':' || *q == ';' || *q == '\n' ||
+                   ck_group__starts(q, "\xe2\x80\xa6") || ck_group__starts(q, " - ");
+        if (brk)
+            break;
+    }
+    while (*q && (ispunct((unsigned char)*q) || isspace((unsigned char)*q) ||
+                  (unsigned char)*q >= 0x80))
+        q++;
+    return q;
+}
+
+/* An arrival ("late to #critlib", "sorry I'm late", "just joining") is
+ * chatter when that is all the post says, or when it goes on to introduce
+ * its author; not when a sentence of its own follows it ("Late to
+ * #critlib... makerspaces = not 3d print/tech only, but space to
+ * experiment, fail, learn"): that is an answer with a preface, filed as
+ * answers are (the rule that took the arrival for the whole post lost the
+ * answer and every reply to it). Five content words make a sentence. */
+#define ANSWER_AFTER_ARRIVAL 5
+static bool arrival_only(const char *lc, const struct pairs *ps)
+{
+    static const char *const arrivals[] = {
+        "late to #",     "late to the chat",     "late to the party",    "showing up late",
+        "joining late",  "just joining",         "sorry i'm late",       "sorry im late",
+        "sorry for being late", "sorry to be late", "apologies for being late", "i'm late",
+        "running late",
+    };
+    static struct sig sigs[sizeof arrivals / sizeof arrivals[0]];
+    static struct phrases arrival_set = {arrivals, sizeof arrivals / sizeof arrivals[0], sigs,
+                                         false};
+    if (!any_in(lc, ps, &arrival_set))
+        return false;
+    /* the last arrival phrase's clause, then what follows it */
+    const char *last = NULL;
+    for (size_t i = 0; i < arrival_set.n; i++)
+        for (const char *p = strstr(lc, arrivals[i]); p != NULL; p = strstr(p + 1, arrivals[i]))
+            if ((p == lc || !isalnum((unsigned char)p[-1])) && p >= (last ? last : lc))
+                last = p;
+    if (last == NULL)
+        return true;
+    const char *rest = clause_end(last);
+    static const char *const intro[] = {"i'm ", "i am ", "im ", "my name", "this is ", "name's "};
+    for (size_t i = 0; i < sizeof intro / sizeof intro[0]; i++)
+        if (ck_group__starts(rest, intro[i]))
+            return true;
+    return content_words(rest, ANSWER_AFTER_ARRIVAL) < ANSWER_AFTER_ARRIVAL;
+}
+
 /* ---- levels ----------------------------------------------------------------- */
 
 int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
@@ -266,13 +346,7 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "happy to be here",
         "glad to be here",
         "excited to be here",
-        "late to #",
-        "late to the chat",
-        "late to the party",
-        "showing up late",
-        "joining late",
         "joining from",
-        "just joining",
         "have to go",
         "gotta go",
         "hafta cut",
@@ -295,13 +369,6 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
         "morning all",
         "my name is",
         /* comings and goings, and life at the keyboard */
-        "sorry i'm late",
-        "sorry im late",
-        "sorry for being late",
-        "sorry to be late",
-        "apologies for being late",
-        "i'm late",
-        "running late",
         "brb",
         "be right back",
         "what did i miss",
@@ -332,7 +399,7 @@ int ck_group__chatter(const char *lc, size_t start, uint8_t *flags)
     static struct sig strong_sigs[sizeof strong / sizeof strong[0]];
     static struct phrases strong_set = {strong, sizeof strong / sizeof strong[0], strong_sigs,
                                         false};
-    if (any_in(lc, &ps, &strong_set))
+    if (any_in(lc, &ps, &strong_set) || arrival_only(lc, &ps))
         return CK_GROUP_CHATTER_STRONG;
     if (is_empty_reply(lc)) {
         *flags |= CK_GROUP_F_EMPTY;

@@ -486,6 +486,7 @@ int ck_rmodel_load(struct ck_rmodel *m, const char *dir, const struct ck_session
     if (rc != 0)
         return ck_error_set(err, rc, "%s: %s", path, ck_strerror(rc));
 
+    m->opt_out = ck_ropt_out_load(dir);
     int64_t from = s->start_ms - s->lead_ms;
     int64_t to = s->start_ms + s->duration_ms + s->grace_ms;
     int64_t minutes = to > from ? (to - from + 59999) / 60000 : 1;
@@ -551,6 +552,7 @@ void ck_rmodel_finish(struct ck_rmodel *m)
     free(m->id_slots);
     free(m->groups);
     free(m->quote_links);
+    json_decref(m->opt_out);
     free(m->boost_links);
     free(m->bins);
     ck_rcount_finish(&m->links);

@@ -119,6 +119,7 @@ struct ck_rmodel {
     size_t ngroups; /* 1 + highest question number */
 
     struct ck_rlink *quote_links, *boost_links; /* by from; by (to, from) */
+    json_t *opt_out; /* overrides.json's opt_out (owned), or NULL */
     size_t n_quote_links, cap_quote_links, n_boost_links, cap_boost_links;
 
     size_t lines, corrupt, boosts;
@@ -230,6 +231,19 @@ bool ck_rmodel_only_quoted(const struct ck_rmodel *m, uint32_t idx);
 /* The link to the quoted post id in text, blanks before it included:
  * [*start, *end). False when there is none. */
 bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end);
+/* A quote post whose quoted post is not in the archive is shown with a stub
+ * of what its text says of that post: ck_rquote_link's span, and the author
+ * the link names ("@user" of x.com/user/status/ID, "@h" of a Bluesky
+ * "[quote: @h] URL" line or bsky.app/profile/h/post/R, "@user@host" of
+ * host/@user/ID) into handle (n bytes; "" when it names none). False when
+ * the text has no link to it. */
+bool ck_rquote_stub(const char *text, const char *id, size_t *start, size_t *end, char *handle,
+                    size_t n);
+/* overrides.json's opt_out list in dir (new reference), NULL when there is
+ * none; and whether a handle is on it. A stub never names, nor links to, a
+ * post of someone who opted out. */
+json_t *ck_ropt_out_load(const char *dir);
+bool ck_ropt_out_has(const json_t *list, const char *handle);
 
 /* Transcript emitters: the traversal (transcript.c) reads each record once and
  * hands it to both. note_re: handle of the message replied to when it is not
@@ -249,6 +263,12 @@ struct ck_rentry_view {
     size_t link_start, link_end;
     const char *const *boosters;
     size_t n_boosters, boosts_total;
+    /* quote_missing: msg quotes a post that is not in the archive, shown as
+     * a stub of what msg's text says of it: the link (stub_url, NULL when
+     * there is none; not written in the text then) and its author
+     * (stub_handle, "" when unknown). */
+    bool quote_missing;
+    const char *stub_url, *stub_handle;
 };
 void ck_rhtml_begin(struct ck_rmodel *m, struct ck_sink *o);
 void ck_rhtml_group_begin(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rgroup *g);

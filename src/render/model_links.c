@@ -6,6 +6,7 @@
  * parents (model.c), while the ids are still known. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "model.h"
 
@@ -106,12 +107,26 @@ bool ck_rmodel_only_quoted(const struct ck_rmodel *m, uint32_t idx)
     return outside && ck_rmodel_boosters(m, idx, &b) == 0;
 }
 
+/* The part of a post id a link to it ends with: the id itself, or for a
+ * Bluesky at:// URI its record key (bsky.app/profile/H/post/RKEY). */
+static const char *link_tail(const char *id, bool *bsky)
+{
+    *bsky = strncmp(id, "at://", 5) == 0;
+    if (!*bsky)
+        return id;
+    const char *slash = strrchr(id, '/');
+    return slash != NULL ? slash + 1 : id;
+}
+
 /* Is the text at t (len bytes) a link to the post id: an http(s) URL whose
- * path ends in "/id" (X's ".../status/ID", Mastodon's ".../@user/ID"), a
- * query or fragment and trailing slash aside? */
+ * path ends in "/id" (X's ".../status/ID", Mastodon's ".../@user/ID";
+ * Bluesky's ".../post/RKEY" for an at:// id), a query or fragment and
+ * trailing slash aside? */
 static bool links_to(const char *t, size_t len, const char *id)
 {
-    size_t il = strlen(id);
+    bool bsky;
+    const char *tail = link_tail(id, &bsky);
+    size_t il = strlen(tail);
     if (il == 0 || (strncmp(t, "http://", 7) != 0 && strncmp(t, "https://", 8) != 0))
         return false;
     size_t end = 0;
@@ -119,7 +134,22 @@ static bool links_to(const char *t, size_t len, const char *id)
         end++;
     while (end > 0 && t[end - 1] == '/')
         end--;
-    return end > il && t[end - il - 1] == '/' && memcmp(t + end - il, id, il) == 0;
+    if (end <= il || t[end - il - 1] != '/' || memcmp(t + end - il, tail, il) != 0)
+        return false;
+    return !bsky || (end >= il + 6 && memcmp(t + end - il - 6, "/post/", 6) == 0);
+}
+
+/* A Bluesky quote line "[quote: @h] URL" (or "[quote, unavailable: @h] URL")
+ * that ends at the link starting at i: where the line starts, else SIZE_MAX. */
+static size_t quote_line_start(const char *text, size_t i)
+{
+    size_t ls = i;
+    while (ls > 0 && text[ls - 1] != '\n')
+        ls--;
+    if (strncmp(text + ls, "[quote", 6) != 0)
+        return SIZE_MAX;
+    const char *close = memchr(text + ls, ']', i - ls);
+    return close != NULL && (size_t)(close - text) + 2 == i ? ls : SIZE_MAX;
 }
 
 bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end)
@@ -133,15 +163,145 @@ bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end
         while (text[j] != '\0' && text[j] != ' ' && text[j] != '\n' && text[j] != '\t')
             j++;
         if (j > i && links_to(text + i, j - i, id)) {
-            /* take the blanks before it with it */
-            size_t s = i;
-            while (s > 0 && (text[s - 1] == ' ' || text[s - 1] == '\t'))
-                s--;
+            /* take the blanks before it with it; a quote line whole, with
+             * the line break before it */
+            size_t s = quote_line_start(text, i);
+            if (s != SIZE_MAX) {
+                s -= s > 0;
+            } else {
+                s = i;
+                while (s > 0 && (text[s - 1] == ' ' || text[s - 1] == '\t'))
+                    s--;
+            }
             *start = s;
             *end = j;
             return true;
         }
         i = j;
+    }
+    return false;
+}
+
+/* Copy "@" + [p, p + len) (+ "@" + host) into out when it fits and looks
+ * like a handle (no blanks, quotes or brackets). */
+static void put_handle(char *out, size_t n, const char *p, size_t len, const char *host,
+                       size_t hl)
+{
+    if (len == 0 || len + hl + 3 > n)
+        return;
+    for (size_t i = 0; i < len; i++)
+        if (strchr(" \t\n\"'<>[]()@", p[i]) != NULL)
+            return;
+    out[0] = '@';
+    memcpy(out + 1, p, len);
+    size_t k = 1 + len;
+    if (hl > 0) {
+        out[k++] = '@';
+        memcpy(out + k, host, hl);
+        k += hl;
+    }
+    out[k] = '\0';
+}
+
+/* The author a link to a post names: x.com/USER/status/ID, bsky.app's
+ * /profile/HANDLE/post/RKEY, a fediverse HOST/@user/ID or
+ * HOST/users/user/statuses/ID. */
+static void handle_of_link(const char *url, size_t len, char *out, size_t n)
+{
+    const char *p = memchr(url, '/', len);
+    if (p == NULL || p + 2 > url + len || p[1] != '/')
+        return;
+    const char *host = p + 2, *end = url + len;
+    const char *path = memchr(host, '/', (size_t)(end - host));
+    if (path == NULL)
+        return;
+    size_t hl = (size_t)(path - host);
+    const char *seg[4] = {0};
+    size_t sl[4] = {0}, ns = 0;
+    for (const char *q = path; q < end && *q == '/' && ns < 4;) {
+        const char *e = q + 1;
+        while (e < end && *e != '/' && *e != '?' && *e != '#')
+            e++;
+        seg[ns] = q + 1;
+        sl[ns++] = (size_t)(e - q - 1);
+        q = e;
+    }
+    bool x = (hl == 5 && strncmp(host, "x.com", 5) == 0) ||
+             (hl >= 11 && strncmp(host + hl - 11, "twitter.com", 11) == 0);
+    if (ns >= 3 && x && sl[1] == 6 && strncmp(seg[1], "status", 6) == 0 &&
+        !(sl[0] == 1 && seg[0][0] == 'i'))
+        put_handle(out, n, seg[0], sl[0], NULL, 0);
+    else if (ns >= 4 && sl[0] == 7 && strncmp(seg[0], "profile", 7) == 0 && sl[2] == 4 &&
+             strncmp(seg[2], "post", 4) == 0 && !(sl[1] > 4 && strncmp(seg[1], "did:", 4) == 0))
+        put_handle(out, n, seg[1], sl[1], NULL, 0);
+    else if (ns >= 2 && !x && sl[0] > 1 && seg[0][0] == '@')
+        put_handle(out, n, seg[0] + 1, sl[0] - 1, host, hl);
+    else if (ns >= 4 && !x && sl[0] == 5 && strncmp(seg[0], "users", 5) == 0 && sl[2] == 8 &&
+             strncmp(seg[2], "statuses", 8) == 0)
+        put_handle(out, n, seg[1], sl[1], host, hl);
+}
+
+bool ck_rquote_stub(const char *text, const char *id, size_t *start, size_t *end, char *handle,
+                    size_t n)
+{
+    if (n == 0)
+        return false;
+    handle[0] = '\0';
+    if (!ck_rquote_link(text, id, start, end))
+        return false;
+    size_t i = *start; /* the link itself: past the blanks or the quote line */
+    size_t ls = *start + (text[*start] == '\n');
+    if (strncmp(text + ls, "[quote", 6) == 0) {
+        const char *close = strchr(text + ls, ']');
+        const char *at = memchr(text + ls, '@', (size_t)(close - (text + ls)));
+        if (at != NULL) /* the line's own label: "[quote: @h]" */
+            put_handle(handle, n, at + 1, (size_t)(close - at - 1), NULL, 0);
+        i = (size_t)(close - text) + 2;
+    }
+    while (text[i] == ' ' || text[i] == '\t')
+        i++;
+    if (handle[0] == '\0')
+        handle_of_link(text + i, *end - i, handle, n);
+    return true;
+}
+
+json_t *ck_ropt_out_load(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/overrides.json", dir) >= (int)sizeof path)
+        return NULL;
+    json_t *ov = json_load_file(path, 0, NULL);
+    json_t *list = json_incref(json_object_get(ov, "opt_out"));
+    json_decref(ov);
+    if (!json_is_array(list)) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}
+
+/* "@Ann" is "@ann@example.org": the user part without case, and the
+ * domains when both have one (as grouping compares authors). */
+static bool handle_is(const char *a, const char *b)
+{
+    a += *a == '@';
+    b += *b == '@';
+    const char *da = strchr(a, '@'), *db = strchr(b, '@');
+    size_t la = da != NULL ? (size_t)(da - a) : strlen(a);
+    size_t lb = db != NULL ? (size_t)(db - b) : strlen(b);
+    if (la != lb || la == 0 || strncasecmp(a, b, la) != 0)
+        return false;
+    return da == NULL || db == NULL || strcasecmp(da, db) == 0;
+}
+
+bool ck_ropt_out_has(const json_t *list, const char *handle)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v)
+    {
+        if (json_is_string(v) && handle_is(json_string_value(v), handle))
+            return true;
     }
     return false;
 }

@@ -27,6 +27,7 @@
 #include "chatkeeper/log.h"
 #include "chatkeeper/record.h"
 #include "chatkeeper/render.h"
+#include "chatkeeper/sbuf.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/strset.h"
 #include "chatkeeper/text.h"
@@ -38,124 +39,6 @@
 /* transcript_html.c's name for the section of messages under no question. */
 #define CHATTER_HEADING "Before and between the questions"
 
-/* ---- cleaning and wrapping ---- */
-
-static bool dropped(uint32_t cp)
-{
-    return (cp < 0x20 && cp != '\n' && cp != '\t') || (cp >= 0x7F && cp <= 0x9F) || cp == 0x061C ||
-           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
-           (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* Length of the UTF-8 sequence starting with c (input is valid UTF-8). */
-static size_t seq_len(unsigned char c)
-{
-    return c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-}
-
-static uint32_t decode(const unsigned char *p, size_t n)
-{
-    if (n == 1)
-        return p[0];
-    uint32_t cp = p[0] & (0x7F >> n);
-    for (size_t i = 1; i < n; i++)
-        cp = (cp << 6) | (p[i] & 0x3F);
-    return cp;
-}
-
-char *ck_term_clean(const char *s)
-{
-    /* Valid UTF-8 first, so every sequence below decodes to what it says. */
-    char *v = ck_utf8_sanitize(s, s != NULL ? strlen(s) : 0);
-    if (v == NULL)
-        return NULL;
-    size_t o = 0;
-    for (size_t i = 0; v[i] != '\0';) {
-        size_t n = seq_len((unsigned char)v[i]);
-        uint32_t cp = decode((const unsigned char *)v + i, n);
-        if (cp == '\t')
-            v[o++] = ' ';
-        else if (!dropped(cp))
-            memmove(v + o, v + i, n), o += n;
-        i += n;
-    }
-    v[o] = '\0';
-    return v;
-}
-
-struct wrap {
-    FILE *out;
-    size_t indent, avail; /* columns for text after the indent */
-    size_t used;          /* columns on the current line */
-};
-
-static void wrap_newline(struct wrap *w)
-{
-    fputc('\n', w->out);
-    w->used = 0;
-}
-
-static void wrap_word(struct wrap *w, const char *word, size_t bytes, size_t cols)
-{
-    if (w->used > 0 && w->used + 1 + cols > w->avail)
-        wrap_newline(w);
-    if (w->used > 0) {
-        fputc(' ', w->out);
-        w->used++;
-    }
-    /* A word longer than a line: as much as fits, then the rest on the next. */
-    size_t i = 0;
-    while (i < bytes) {
-        if (w->used == 0)
-            fprintf(w->out, "%*s", (int)w->indent, "");
-        if (w->used == w->avail) {
-            wrap_newline(w);
-            continue;
-        }
-        size_t n = seq_len((unsigned char)word[i]);
-        fwrite(word + i, 1, n, w->out);
-        w->used++;
-        i += n;
-    }
-}
-
-void ck_term_wrap(FILE *out, const char *text, size_t indent, size_t width)
-{
-    struct wrap w = {out, indent, width > indent ? width - indent : 1, 0};
-    bool blank_owed = false, any = false;
-    const char *p = text;
-    while (*p != '\0') {
-        size_t len = strcspn(p, "\n");
-        const char *end = p + len;
-        bool empty = true;
-        for (const char *q = p; q < end;) {
-            while (q < end && *q == ' ')
-                q++;
-            const char *wstart = q;
-            size_t cols = 0;
-            while (q < end && *q != ' ') {
-                q += seq_len((unsigned char)*q);
-                cols++;
-            }
-            if (q > end)
-                q = end; /* never past the line, whatever the input */
-            if (cols == 0)
-                continue;
-            if (empty && blank_owed)
-                fputc('\n', out);
-            blank_owed = false;
-            empty = false;
-            any = true;
-            wrap_word(&w, wstart, (size_t)(q - wstart), cols);
-        }
-        if (!empty)
-            wrap_newline(&w);
-        else if (any)
-            blank_owed = true; /* written only if more text follows */
-        p = *end == '\n' ? end + 1 : end;
-    }
-}
-
 /* ---- the reading ---- */
 
 struct msg {
@@ -164,7 +47,10 @@ struct msg {
     const char *id, *reply_to;
     int64_t ms;
     size_t parent, first_child, last_child, next; /* within the current group */
+    size_t boost_first, boost_last, boost_next; /* its boosts here; the next boost of one */
+    size_t n_boosts;
     bool in_group;
+    bool only_quoted; /* shown inside its quotes only, as the transcript does */
 };
 
 struct reading {
@@ -178,6 +64,7 @@ struct reading {
     bool named[MAX_QUESTION + 1]; /* some message (not a boost) is filed under it */
     size_t width;
     char start_date[16];
+    json_t *opt_out; /* overrides.json's, or NULL */
 };
 
 static const char *str(const json_t *o, const char *key)
@@ -270,6 +157,44 @@ static bool is_boost(const struct msg *m)
     return m->r.boost_of != NULL && m->r.boost_of[0] != '\0';
 }
 
+/* Who boosted what, and which posts are here only because they are quoted
+ * (outside the window, boosted by nobody: the transcript shows them inside
+ * their quotes, not a second time on their own). Needs by_id. */
+static void link_boosts_and_quotes(struct reading *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        r->m[i].boost_first = r->m[i].boost_last = r->m[i].boost_next = NONE;
+    bool *quoted = calloc(r->n + 1, 1);
+    for (size_t i = 0; i < r->n; i++) {
+        struct msg *m = &r->m[i];
+        size_t t = is_boost(m) ? find_id(r, m->r.boost_of) : NONE;
+        if (t != NONE && t != i && !is_boost(&r->m[t])) {
+            struct msg *o = &r->m[t];
+            if (o->boost_first == NONE)
+                o->boost_first = i;
+            else
+                r->m[o->boost_last].boost_next = i;
+            o->boost_last = i;
+            o->n_boosts++;
+        }
+        size_t q = !is_boost(m) && m->r.quote_of != NULL ? find_id(r, m->r.quote_of) : NONE;
+        if (q != NONE && q != i && quoted != NULL)
+            quoted[q] = true;
+    }
+    int64_t from = r->s.start_ms - r->s.lead_ms,
+            to = r->s.start_ms + r->s.duration_ms + r->s.grace_ms;
+    for (size_t i = 0; quoted != NULL && i < r->n; i++)
+        r->m[i].only_quoted = quoted[i] && r->m[i].n_boosts == 0 &&
+                              (r->m[i].ms < from || r->m[i].ms > to);
+    free(quoted);
+}
+
+/* Shown as a message of its own: not a boost, not only quoted. */
+static bool shown(const struct msg *m)
+{
+    return !is_boost(m) && !m->only_quoted;
+}
+
 /* Whether m is shown (and counted) under group q (0: the messages under no
  * question), as in the transcript: a question's own post is its heading. */
 static bool in_group(const struct reading *r, const struct msg *m, int q)
@@ -342,8 +267,38 @@ static void print_message(struct reading *r, const struct msg *m, size_t depth)
         memcpy(cut, text, ls);
         memcpy(cut + ls, text + le, tl - le + 1);
     }
+    /* One that is not here: what the text says of it (who, the link). */
+    char stub_handle[128] = "";
+    bool stub = false;
+    if (qi == NONE && m->r.quote_of != NULL && m->r.quote_of[0] != '\0') {
+        stub = true;
+        if (!ck_rquote_stub(text, m->r.quote_of, &ls, &le, stub_handle, sizeof stub_handle))
+            ls = le = tl;
+        if ((cut = malloc(tl + 1)) != NULL) {
+            memcpy(cut, text, ls);
+            memcpy(cut + ls, text + le, tl - le + 1);
+        }
+    }
     put_wrapped(r, cut != NULL ? cut : text, indent + 2);
     free(cut);
+    if (stub) {
+        size_t us = le;
+        while (us > ls && text[us - 1] != ' ' && text[us - 1] != '\n')
+            us--;
+        if (ck_ropt_out_has(r->opt_out, stub_handle)) { /* never named, nor linked */
+            stub_handle[0] = '\0';
+            us = le;
+        }
+        size_t hl = strlen(stub_handle) + (le - us) + 48;
+        char *qh = malloc(hl);
+        if (qh != NULL) {
+            snprintf(qh, hl, "quoting %s%sa post not in this archive%s%.*s", stub_handle,
+                     stub_handle[0] != '\0' ? ", " : "", le > us ? ": " : "", (int)(le - us),
+                     text + us);
+            put_wrapped(r, qh, indent + 4);
+        }
+        free(qh);
+    }
     if (qi != NONE && qi != (size_t)(m - r->m)) {
         const struct ck_record *q = &r->m[qi].r;
         size_t hl = strlen(q->name) + strlen(q->handle) + 16;
@@ -354,6 +309,29 @@ static void print_message(struct reading *r, const struct msg *m, size_t depth)
         }
         free(qh);
         put_wrapped(r, q->text, indent + 6);
+    }
+    /* "boosted by", as the transcripts write it: five names, then a count */
+    if (m->n_boosts > 0) {
+        struct ck_sbuf b = {0};
+        ck_sbuf_str(&b, "boosted by ");
+        size_t named = 0;
+        for (size_t k = m->boost_first; k != NONE && named < 5; k = r->m[k].boost_next) {
+            const char *h = r->m[k].r.handle;
+            if (h[0] == '\0')
+                continue;
+            bool last = named + 1 == m->n_boosts;
+            ck_sbuf_str(&b, named == 0 ? "" : last ? " and " : ", ");
+            ck_sbuf_str(&b, h);
+            named++;
+        }
+        if (m->n_boosts > named) {
+            char more[48];
+            snprintf(more, sizeof more, "%s%zu%s", named > 0 ? " and " : "", m->n_boosts - named,
+                     named > 0 ? " more" : (m->n_boosts == 1 ? " person" : " people"));
+            ck_sbuf_str(&b, more);
+        }
+        put_wrapped(r, b.oom ? "boosted" : b.s, indent + 2);
+        free(b.s);
     }
     fputc('\n', r->out);
 }
@@ -389,7 +367,7 @@ static void print_group(struct reading *r, int q)
     size_t roots = NONE, last_root = NONE, count = 0;
     for (size_t i = 0; i < r->n; i++) {
         struct msg *m = &r->m[i];
-        m->in_group = !is_boost(m) && in_group(r, m, q);
+        m->in_group = shown(m) && in_group(r, m, q);
         m->parent = m->first_child = m->last_child = m->next = NONE;
         if (!m->in_group)
             continue;
@@ -509,6 +487,8 @@ int ck_catchup_render(FILE *out, const char *dir, const struct ck_catchup_opts *
     sort_msgs = r.m;
     qsort(r.by_id, r.n, sizeof *r.by_id, cmp_id);
     sort_msgs = NULL;
+    link_boosts_and_quotes(&r);
+    r.opt_out = ck_ropt_out_load(dir);
 
     char start[64] = "";
     ck_time_format_local(r.s.timezone, r.s.start_ms, start, sizeof start);
@@ -535,7 +515,7 @@ int ck_catchup_render(FILE *out, const char *dir, const struct ck_catchup_opts *
                 print_group(&r, q);
         bool other = false;
         for (size_t i = 0; i < r.n && !other; i++)
-            other = !is_boost(&r.m[i]) && in_group(&r, &r.m[i], 0);
+            other = shown(&r.m[i]) && in_group(&r, &r.m[i], 0);
         if (other)
             print_group(&r, 0);
     }
@@ -544,6 +524,7 @@ out:
         json_decref(r.m[i].rec);
     free(r.m);
     free(r.by_id);
+    json_decref(r.opt_out);
     ck_session_finish(&r.s);
     free(messages_path);
     free(session_path);

@@ -94,6 +94,30 @@ static void emit(struct walk *w, uint32_t k)
     }
     if (qi != CK_RNONE && !ck_rquote_link(rec.r.text, rec.r.quote_of, &ls, &le))
         ls = le = 0;
+    /* One that is not in the archive: a stub with what the text says of it
+     * (its link and author), in place of the bare link (issue 14). */
+    bool missing = qi == CK_RNONE && rec.r.quote_of != NULL && rec.r.quote_of[0] != '\0';
+    char stub_handle[128] = "", *stub_url = NULL;
+    if (missing &&
+        ck_rquote_stub(rec.r.text, rec.r.quote_of, &ls, &le, stub_handle, sizeof stub_handle)) {
+        size_t us = le;
+        while (us > ls && rec.r.text[us - 1] != ' ' && rec.r.text[us - 1] != '\n' &&
+               rec.r.text[us - 1] != '\t')
+            us--;
+        stub_url = malloc(le - us + 1);
+        if (stub_url == NULL) {
+            fail(w);
+            ls = le = 0;
+        } else {
+            memcpy(stub_url, rec.r.text + us, le - us);
+            stub_url[le - us] = '\0';
+        }
+        if (ck_ropt_out_has(m->opt_out, stub_handle)) { /* never named, nor linked */
+            stub_handle[0] = '\0';
+            free(stub_url);
+            stub_url = NULL;
+        }
+    }
     const char *re = NULL;
     if (w->note[k] == NOTE_UNKNOWN) {
         re = "";
@@ -112,12 +136,16 @@ static void emit(struct walk *w, uint32_t k)
                                .link_end = le,
                                .boosters = names,
                                .n_boosters = n_names,
-                               .boosts_total = total};
+                               .boosts_total = total,
+                               .quote_missing = missing,
+                               .stub_url = stub_url,
+                               .stub_handle = stub_handle};
     ck_rhtml_msg_open(m, w->html, &v);
     ck_rmd_msg(m, w->md, &v);
     if (qi != CK_RNONE)
         ck_rrec_release(&qrec);
     ck_rrec_release(&rec);
+    free(stub_url);
     free(nbuf.s);
     if (w->child[k] != CK_RNONE) {
         ck_rhtml_children(w->html, true);

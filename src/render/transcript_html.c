@@ -342,6 +342,22 @@ static void quote(struct ck_rmodel *m, struct ck_sink *o, const struct ck_record
     ck_sink_puts(o, "</p></blockquote>\n");
 }
 
+/* A quoted post not in the archive: who, if the link says, and the link. */
+static void quote_stub(struct ck_sink *o, const struct ck_rentry_view *v)
+{
+    ck_sink_puts(o, "<blockquote class=\"quote missing\"><p class=\"meta\">Quoting ");
+    if (v->stub_handle[0] != '\0') {
+        ck_sink_puts(o, "<bdi>");
+        text(o, v->stub_handle);
+        ck_sink_puts(o, "</bdi> · ");
+    }
+    if (v->stub_url != NULL && ck_url_safe(v->stub_url))
+        post_link(o, v->stub_url, "a post not in this archive");
+    else
+        ck_sink_puts(o, "a post not in this archive");
+    ck_sink_puts(o, "</p></blockquote>\n");
+}
+
 void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v)
 {
     const struct ck_record *msg = v->msg;
@@ -382,6 +398,8 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
     ck_sink_puts(o, "</p>\n");
     if (v->quoted != NULL)
         quote(m, o, v->quoted);
+    else if (v->quote_missing)
+        quote_stub(o, v);
     const char *url = msg->url;
     if (v->rm->likes == 0 && v->rm->boosts == 0 && v->n_boosters == 0 && !ck_url_safe(url))
         return;

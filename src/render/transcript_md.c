@@ -164,6 +164,29 @@ static void quote(struct ck_rmodel *m, struct ck_sink *o, const struct ck_record
     }
 }
 
+/* A quoted post not in the archive, as a one-line block quote: who, if the
+ * link says, and the link. */
+static void quote_stub(struct ck_sink *o, const struct ck_rentry_view *v, const char *nl)
+{
+    size_t n = strlen(nl);
+    ck_sink_puts(o, "\n");
+    ck_sink_put(o, nl + 3, n - 3);
+    ck_sink_puts(o, "\n");
+    ck_sink_put(o, nl + 3, n - 3);
+    ck_sink_puts(o, "> Quoting ");
+    if (v->stub_handle[0] != '\0') {
+        md(o, v->stub_handle);
+        ck_sink_puts(o, " · ");
+    }
+    if (v->stub_url != NULL && ck_url_safe(v->stub_url)) {
+        ck_sink_puts(o, "[a post not in this archive](");
+        ck_md_url(o, v->stub_url);
+        ck_sink_puts(o, ")");
+    } else {
+        ck_sink_puts(o, "a post not in this archive");
+    }
+}
+
 void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_view *v)
 {
     char indent[2 * CK_RENDER_MAX_DEPTH + 8];
@@ -223,6 +246,8 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
     }
     if (v->quoted != NULL)
         quote(m, o, v->quoted, nl);
+    else if (v->quote_missing)
+        quote_stub(o, v, nl);
     ck_sink_puts(o, "\n");
 }
 

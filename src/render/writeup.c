@@ -311,7 +311,8 @@ static bool stands_alone(const struct ck_record *r)
 {
     bool labelled = r->assigned_by != NULL &&
                     (strcmp(r->assigned_by, "tag") == 0 || strcmp(r->assigned_by, "override") == 0);
-    return (r->reply_to == NULL || labelled) && r->quote_of == NULL;
+    return (r->reply_to == NULL || labelled) &&
+           (r->quote_of == NULL || ck_writeup__own_words(r->text, r->quote_of));
 }
 
 int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_record *r)
@@ -337,7 +338,8 @@ int ck_writeup_digest_add_record(struct ck_writeup_digest *d, const struct ck_re
     if (h[0] != '\0' && is_facilitator(d->s, h))
         return 0;
     /* A highlight must make sense on its own: not a reply that carries no
-     * label of its own ("@ann exactly!"), not a quote ("THIS."). */
+     * label of its own ("@ann exactly!"), not a quote with nothing of its
+     * own to say ("THIS."); a quote that answers in its own words may be. */
     if (!stands_alone(r))
         quotable = false;
     for (size_t i = 0; i < d->s->n_questions; i++) {

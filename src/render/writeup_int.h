@@ -66,4 +66,11 @@ const char *ck_writeup__display_name(const json_t *author);
 json_t *ck_writeup__person(const json_t *author);
 json_t *ck_writeup__highlight(const json_t *m);
 
+/* A quote post is an answer like any other when it says something of its
+ * own: OWN_WORDS words (of two letters or more, mentions, hashtags and
+ * links aside) besides the link to the post it quotes. "THIS." and "so
+ * true!" are not; they make no sense without the quoted post. */
+#define OWN_WORDS 4
+bool ck_writeup__own_words(const char *text, const char *quote_of);
+
 #endif

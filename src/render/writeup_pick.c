@@ -3,10 +3,12 @@
  * and what one shows (who, an excerpt, the link). */
 #include "chatkeeper/writeup.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chatkeeper/escape.h"
+#include "model.h" /* ck_rquote_link */
 #include "writeup_int.h"
 
 #define HIGHLIGHT_MAX_BYTES 280
@@ -25,13 +27,46 @@ static bool counts_as_answer(const json_t *m, int q, const json_t *deleted)
            !is_question_post(m) && !in_list(deleted, str(m, "id"));
 }
 
+/* Words of at least two letters in [p, end) outside mentions, hashtags
+ * and links, counting no further than enough. Bytes above ASCII count as
+ * letters: words in other scripts are words. */
+static size_t words_in(const char *p, const char *end, size_t enough)
+{
+    size_t n = 0;
+    while (p < end && n < enough) {
+        if (*p == '@' || *p == '#' || (end - p >= 4 && strncmp(p, "http", 4) == 0)) {
+            while (p < end && *p != ' ' && *p != '\n' && *p != '\t')
+                p++;
+            continue;
+        }
+        const char *w = p;
+        while (p < end && (isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80))
+            p++;
+        n += p - w >= 2;
+        if (p == w)
+            p++;
+    }
+    return n;
+}
+
+bool ck_writeup__own_words(const char *text, const char *quote_of)
+{
+    size_t start = 0, end = 0, len = strlen(text);
+    if (quote_of == NULL || !ck_rquote_link(text, quote_of, &start, &end))
+        start = end = len;
+    return words_in(text, text + start, OWN_WORDS) + words_in(text + end, text + len, OWN_WORDS) >=
+           OWN_WORDS;
+}
+
 /* A highlight must make sense on its own (stands_alone, for a record). */
 static bool json_stands_alone(const json_t *m)
 {
     const char *by = str(m, "assigned_by");
     bool labelled = strcmp(by, "tag") == 0 || strcmp(by, "override") == 0;
+    const json_t *quote_of = json_object_get(m, "quote_of");
     return (!json_is_string(json_object_get(m, "reply_to")) || labelled) &&
-           !json_is_string(json_object_get(m, "quote_of"));
+           (!json_is_string(quote_of) ||
+            ck_writeup__own_words(str(m, "text"), json_string_value(quote_of)));
 }
 
 static int cmp_liked(const void *a, const void *b)

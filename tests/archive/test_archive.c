@@ -21,6 +21,7 @@
 #include "chatkeeper/archive.h"
 #include "chatkeeper/message.h"
 #include "chatkeeper/state.h"
+#include "chatkeeper/terminal.h"
 #include "chatkeeper/timeutil.h"
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -302,7 +303,10 @@ static void test_quotes_and_boosts(void **state)
                     TWEET("63", "Thu Dec 03 20:09:00 +0000 2026", "carol", QT("51"),
                           "A1 CAROLQUOTE see https://twitter.com/alice/status/51")
                         TWEET("64", "Thu Dec 03 20:10:00 +0000 2026", "carol", RT("60"),
-                              "RT @alice: A1 ALICEWORDS");
+                              "RT @alice: A1 ALICEWORDS")
+        /* a quote of a post the journal does not have */
+        TWEET("65", "Thu Dec 03 20:11:00 +0000 2026", "dee", QT("70"),
+              "A1 DEEQUOTE look https://twitter.com/erin/status/70");
     write_file(dir, "journal.jsonl", j);
     struct ck_error err = {0};
     struct ck_archive_stats st;
@@ -332,8 +336,35 @@ static void test_quotes_and_boosts(void **state)
     const char *old = strstr(md, "OLDWORDS");
     assert_non_null(old);
     assert_non_null(strstr(md, "boosted by @bob"));
+    /* a quoted post not in the archive: a stub (who, the link), in place of
+     * the bare link, in both transcripts */
+    const char *dq = strstr(md, "DEEQUOTE look");
+    assert_non_null(dq);
+    assert_true(strncmp(dq, "DEEQUOTE look\n", 14) == 0 || strncmp(dq, "DEEQUOTE look  \n", 16) == 0);
+    assert_non_null(strstr(dq, "> Quoting @erin · [a post not in this "
+                               "archive](https://twitter.com/erin/status/70)"));
+    assert_non_null(strstr(html, "<blockquote class=\"quote missing\"><p class=\"meta\">Quoting "
+                                 "<bdi>@erin</bdi> · <a href=\"https://twitter.com/erin/status/70\""));
     free(md);
     free(html);
+    /* catch-up shows the same: the quote, the stub, "boosted by", the post
+     * only quoted once */
+    char *cu = NULL;
+    size_t cu_len = 0;
+    FILE *f = open_memstream(&cu, &cu_len);
+    struct ck_catchup_opts o = {.width = 200};
+    assert_int_equal(ck_catchup_render(f, dir, &o, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(cu, "quoting @erin, a post not in this archive: "
+                               "https://twitter.com/erin/status/70"));
+    assert_null(strstr(strstr(cu, "DEEQUOTE"), "look https"));
+    const char *oldw = strstr(cu, "OLDWORDS from last week\n");
+    assert_non_null(oldw);
+    assert_true(strncmp(oldw + 24, "  boosted by @bob\n", 18) == 0);
+    const char *qo = strstr(cu, "QUOTEDONLY");
+    assert_non_null(qo);
+    assert_null(strstr(qo + 1, "QUOTEDONLY"));
+    free(cu);
 
     /* alice opts out: her post, its boost and its words in bob's quote go */
     write_file(dir, "overrides.json", "{\"opt_out\": [\"@alice\"]}");
@@ -347,7 +378,18 @@ static void test_quotes_and_boosts(void **state)
     md = read_file(dir, "transcript.md");
     assert_null(strstr(md, "ALICEWORDS"));
     assert_null(strstr(md, "QUOTEDONLY"));
+    /* carol's quote of her: a stub that neither names nor links to her */
+    assert_non_null(strstr(md, "CAROLQUOTE see"));
+    assert_non_null(strstr(md, "> Quoting a post not in this archive"));
+    assert_null(strstr(md, "alice/status/51"));
     free(md);
+    cu = NULL;
+    f = open_memstream(&cu, &cu_len);
+    assert_int_equal(ck_catchup_render(f, dir, &o, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(cu, "quoting a post not in this archive\n"));
+    assert_null(strstr(cu, "alice/status/51"));
+    free(cu);
     remove_dir(dir);
 }
 

@@ -268,7 +268,9 @@ def test_catchup(tmp):
     body = [line for line in lines[alice + 1:bob] if line.strip()]
     check(len(body) >= 4 and all(line.startswith("  ") for line in body),
           f"a long message wraps over several indented lines ({len(body)})")
-    check("boosted" not in out, "boosts are left out")
+    check("Dave @dave" not in out, "boosts are not messages of their own")
+    check(at("  boosted by @dave") in range(alice + 1, bob),
+          "a boost shows as \"boosted by\" under its post, as in the transcripts")
     check(at("20:02 Host @host") > other, "the welcome is among the other messages")
     neutralised(out, "grouped")
     check("Erin [31mRed[0m" in out, "a display name's ESC is dropped, its text kept")

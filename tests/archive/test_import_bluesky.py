@@ -30,6 +30,68 @@ def messages(out):
         return [json.loads(line) for line in f]
 
 
+def quoted_views(posts):
+    """(quote post, the quoted post's embedded view) for each real quote post."""
+    out = []
+    for p in posts:
+        e = p.get("embed", {})
+        if e.get("$type") == "app.bsky.embed.record#view" and \
+                e["record"].get("$type") == "app.bsky.embed.record#viewRecord":
+            out.append((p, e["record"]))
+    return out
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def check_quotes(tmp, page, sess, out):
+    """Issue 14: a quote post whose quoted post is not in the archive shows a
+    stub (its author and link, from the post's quote line), not the bare line;
+    once the quoted post is in the archive, the quote shows it instead."""
+    uris = {p["uri"] for p in page["posts"]}
+    quotes = [(p, q) for p, q in quoted_views(page["posts"]) if q["uri"] not in uris]
+    check(quotes, "the page has quote posts whose quoted post it lacks (%d)" % len(quotes))
+    md = read(os.path.join(out, "transcript.md"))
+    html = read(os.path.join(out, "transcript.html"))
+    rc, cu, se = run("catchup", out, "--width", "300")
+    check(rc == 0, "catchup exits 0 (%d %s)" % (rc, se.strip()[-200:]))
+    for p, q in quotes:
+        h, rkey = q["author"]["handle"], q["uri"].rsplit("/", 1)[1]
+        url = "https://bsky.app/profile/%s/post/%s" % (h, rkey)
+        check("> Quoting @%s · [a post not in this archive](%s)" % (h, url) in md,
+              "transcript.md: a stub quoting @%s with its link" % h)
+        check("Quoting <bdi>@%s</bdi> · <a href=\"%s\"" % (h, url) in html,
+              "transcript.html: the same stub")
+        check("quoting @%s, a post not in this archive: %s" % (h, url) in cu,
+              "catchup: the same stub")
+    check("[quote" not in md and "[quote" not in cu, "no bare quote line is left in the text")
+
+    # The quoted post, as the API embeds it, added to the page as a post.
+    page2 = dict(page, posts=page["posts"] + [
+        {"uri": q["uri"], "cid": q["cid"], "author": q["author"], "record": q["value"],
+         "indexedAt": q["indexedAt"], "likeCount": q.get("likeCount", 0),
+         "replyCount": q.get("replyCount", 0), "repostCount": q.get("repostCount", 0),
+         "labels": []} for _, q in quotes])
+    saved = os.path.join(tmp, "page2.json")
+    with open(saved, "w", encoding="utf-8") as f:
+        json.dump(page2, f)
+    out2 = os.path.join(tmp, "with-quoted")
+    rc, so, se = run("import", "--platform", "bluesky", saved, "--session", sess, "--out", out2)
+    check(rc == 0, "import with the quoted posts exits 0 (%d %s)" % (rc, se.strip()[-200:]))
+    md = read(os.path.join(out2, "transcript.md"))
+    rc, cu, se = run("catchup", out2, "--width", "300")
+    for p, q in quotes:
+        name = q["author"].get("displayName") or q["author"]["handle"]
+        check("> **[%s](" % name in md, "transcript.md: the quoted post by %s inside the quote"
+              % name)
+        check("quoting %s @%s:" % (name, q["author"]["handle"]) in cu,
+              "catchup: the quoted post inside the quote")
+    check("Quoting @" not in md and "[quote" not in md,
+          "transcript.md: no stub and no bare quote line once the post is here")
+
+
 def main():
     with open(PAGE, encoding="utf-8") as f:
         page = json.load(f)
@@ -74,6 +136,8 @@ def main():
         rc, so, se = run("import", saved, "--session", sess, "--out", out2)
         check(rc == 0 and "Bluesky posts" in so, "without --platform: read as Bluesky posts (%d %s)"
               % (rc, (so + se).strip()[-200:]))
+
+        check_quotes(tmp, page, sess, out)
 
         rc, so, se = run("import", "--platform", "mastodon", saved, "--session", sess, "--out",
                          os.path.join(tmp, "wrong"))

@@ -166,6 +166,25 @@ def check_archive(label, out, e, se):
           f"wrong: {bad[:5]}")
     bad = [q for _, q, have in e["quotes"] if have and q not in msgs]
     check(not bad, f"{label}: each quoted post X sent is a message (for the quote): {bad[:5]}")
+    # Quoted posts X did not send (issue 14): a stub with the author and the
+    # link the tweet's own entities give, in place of the bare link.
+    stubs, bad = 0, []
+    for t, q, have in e["quotes"]:
+        if have or q in msgs:  # another page may have sent it
+            continue
+        links = [u["expanded_url"] for u in t.get("entities", {}).get("urls", [])
+                 if u.get("expanded_url", "").rstrip("/").endswith("/status/" + q)]
+        if not links:
+            continue
+        user = links[0].split("/")[3]
+        stub = f"> Quoting @{user} · [a post not in this archive]({links[0]})"
+        item = transcript.find(msgs[head(t)]["url"])
+        end = transcript.find("\n- ", item)
+        if item < 0 or stub not in transcript[item:end if end > 0 else None]:
+            bad.append(t["id"])
+        stubs += 1
+    check(stubs and not bad, f"{label}: {stubs} quotes of posts X did not send show a stub "
+          f"naming the author, with the link; wrong: {bad[:5]}")
 
     bad = [t["id"] for t in e["unknown"]
            if msgs.get(head(t), {}).get("author", {}).get("handle") != "@unknown"

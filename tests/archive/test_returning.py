@@ -69,10 +69,10 @@ def write_inputs(tmp):
     return inputs
 
 
-def expected():
+def expected(weeks=WEEKS):
     """Returning = wrote (not spam) in an earlier week; the host is in every week."""
     out, seen = {}, set()
-    for w, (day, people) in enumerate(sorted(WEEKS.items())):
+    for w, (day, people) in enumerate(sorted(weeks.items())):
         real = {p for p in people if not p.startswith("spambot")} | {"host"}
         out[w] = len(real & seen)
         seen |= real
@@ -94,6 +94,65 @@ def import_in(folder, inputs, order):
         rc, so, se = run("import", "--platform", "mastodon", data, "--session", sess,
                          "--out", os.path.join(folder, f"w{w}"))
         check(rc == 0, f"import week {w} into {os.path.basename(folder)} (rc {rc}: {se[-300:]})")
+
+
+def outputs(folder):
+    """Each week's rendered files as (inode, mtime): written again, they change
+    (outputs are replaced whole, by rename)."""
+    got = {}
+    for w in range(len(WEEKS)):
+        for name in ("summary.json", "transcript.html", "writeup.md"):
+            st = os.stat(os.path.join(folder, f"w{w}", name))
+            got[(w, name)] = (st.st_ino, st.st_mtime_ns)
+    return got
+
+
+def rendered_again(before, after):
+    return sorted({w for (w, _), v in after.items() if before[(w, _)] != v})
+
+
+def rebuild_renders_what_changed(a, b):
+    """Rebuilding an old session renders again only the later sessions whose
+    figure may have changed, and the figures stay what the messages say in
+    whatever order sessions are rebuilt."""
+    before = outputs(a)
+    rc, so, se = run("archive", os.path.join(a, "w0"))
+    check(rc == 0, f"archive week 0 again (rc {rc}: {se[-200:]})")
+    check(rendered_again(before, outputs(a)) == [0],
+          f"week 0 rebuilt with nothing new: no later week rendered again "
+          f"({rendered_again(before, outputs(a))})")
+    # bob opts out in week 0: week 2 (where bob writes) changes, week 1 does not
+    weeks = {d: list(p) for d, p in WEEKS.items()}
+    weeks["2026-12-03"].remove("bob")
+    want = expected(weeks)
+    for folder in (a, b):
+        with open(os.path.join(folder, "w0", "overrides.json"), "w", encoding="utf-8") as f:
+            json.dump({"opt_out": ["@bob"]}, f)
+    before = outputs(a)
+    rc, so, se = run("archive", os.path.join(a, "w0"))
+    check(rc == 0, f"archive week 0 after an opt-out (rc {rc}: {se[-200:]})")
+    check(rendered_again(before, outputs(a)) == [0, 2],
+          f"only the week bob writes in is rendered again ({rendered_again(before, outputs(a))})")
+    check(figures(a) == want, f"figures after the opt-out {figures(a)}, the messages say {want}")
+    # the same change in the other folder, reached in another order
+    for w in (2, 0, 1):
+        rc, so, se = run("archive", os.path.join(b, f"w{w}"))
+        check(rc == 0, f"archive {b} week {w} (rc {rc}: {se[-200:]})")
+    check(figures(b) == want, f"the other folder agrees: {figures(b)}, {want}")
+    # week 1 is moved a fortnight on (its posts now fall outside its window):
+    # week 2 no longer has week 1's people before it
+    path = os.path.join(a, "w1", "session.json")
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    doc["start"] = "2026-12-24T20:00"
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(doc, f)
+    rc, so, se = run("archive", os.path.join(a, "w1"))
+    check(rc == 0, f"archive week 1 moved (rc {rc}: {se[-200:]})")
+    moved = {d: p for d, p in weeks.items() if d != "2026-12-10"}
+    want_moved = {0: expected(moved)[0], 1: 0, 2: expected(moved)[1]}
+    check(figures(a) == want_moved,
+          f"a week moved in time: figures {figures(a)}, the messages say {want_moved}")
 
 
 def main():
@@ -148,6 +207,7 @@ def main():
             spam = [json.loads(x) for x in f if SPAM in x]
         check(len(spam) == 2 and all(m.get("spam") is True for m in spam),
               f"spam is kept in messages.jsonl with \"spam\": true ({len(spam)})")
+        rebuild_renders_what_changed(a, b)
     print(f"{len(FAILS)} failed")
     sys.exit(1 if FAILS else 0)
 

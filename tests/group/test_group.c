@@ -171,6 +171,15 @@ static void test_chatter(void **st)
         {"We read crime fiction, mostly", CK_GROUP_CHATTER_NO},
         /* people's comings and goings */
         {"so sorry I'm late, the bus broke down", CK_GROUP_CHATTER_STRONG},
+        {"Late to #readchat, I'm Ann, a school librarian in Leeds", CK_GROUP_CHATTER_STRONG},
+        {"just joining! hi all, lovely to see everyone", CK_GROUP_CHATTER_STRONG},
+        /* ... but an arrival said in passing before an answer is a preface
+         * (real March #critlib: the answer and its reply were lost) */
+        {"Late to #critlib... makerspaces=not 3d print/tech only- but space to experiment,fail,"
+         "learn,  cross pollinate, collaborate, fabricate",
+         CK_GROUP_CHATTER_NO},
+        {"sorry I'm late! we run our reading group online since the branch closed",
+         CK_GROUP_CHATTER_NO},
         {"brb, phone", CK_GROUP_CHATTER_STRONG},
         {"back! what did I miss?", CK_GROUP_CHATTER_STRONG},
         {"just here to say this chat is always the best bit of my week", CK_GROUP_CHATTER_STRONG},
@@ -658,6 +667,31 @@ static void test_reply_to_missing_parent(void **st)
     expect(&m[5], 0, CK_BY_NONE);
 }
 
+/* An answer that opens with its author's arrival ("Late to #readchat...")
+ * is filed as an answer, and the reply to it follows it; an arrival alone,
+ * or one that goes on to introduce its author, is chatter. */
+static void test_arrival_then_answer(void **st)
+{
+    (void)st;
+    static const struct row rows[] = {
+        {"q2", NULL, "@host@example.org", 25, "Q2 How do you choose the books, and who gets a say?",
+         0},
+        {"a", NULL, "@ann", 27,
+         "Late to #readchat... books = not just the classics, the members vote on a shortlist",
+         0},
+        {"r", "a", "@bob", 28, "@ann So like a book club ballot? who makes the shortlist?", 0},
+        {"hi", NULL, "@cy", 29, "Late to #readchat, I'm Cy, a school librarian in Hull", 0},
+        {"bus", NULL, "@dee", 30, "so sorry I'm late, the bus broke down", 0},
+    };
+    struct ck_group_msg m[5];
+    struct ck_group_conf c = conf();
+    run(&c, rows, 5, m, NULL, 0);
+    expect(&m[1], 2, CK_BY_TIME);
+    expect(&m[2], 2, CK_BY_REPLY);
+    expect(&m[3], 0, CK_BY_NONE);
+    expect(&m[4], 0, CK_BY_NONE);
+}
+
 /* 3. An explicit answer label wins: for a question already asked, or for the
  * next one when its post is missing or late; "2/2 Q2", "(Q1)" and "sounds
  * like A2" are labels; a later part "2/2" continues the part before it. */
@@ -948,6 +982,7 @@ int main(void)
         cmocka_unit_test(test_tag_false_friends),
         cmocka_unit_test(test_retweet_and_flags),
         cmocka_unit_test(test_chatter),
+        cmocka_unit_test(test_arrival_then_answer),
         cmocka_unit_test(test_announcements),
         cmocka_unit_test(test_welcome_and_meta_chat),
         cmocka_unit_test(test_named_numbers),

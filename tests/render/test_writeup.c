@@ -157,7 +157,8 @@ static void test_data_and_render(void **state)
 
 /* Issue 14, rule 8: the answers counted and quoted are the participants';
  * the hosts' own posts under a question are not answers; a highlight makes
- * sense on its own: never a reply without a label of its own, nor a quote. */
+ * sense on its own: never a reply without a label of its own, nor a quote
+ * with nothing of its own ("THIS."); a quote in its own words may be one. */
 static void test_answers_are_participants(void **state)
 {
     (void)state;
@@ -178,16 +179,27 @@ static void test_answers_are_participants(void **state)
     json_t *lab = msg("6", "dave", 1, "tag", 2, "@alice A1 and forums");
     json_object_set_new(lab, "reply_to", json_string("4"));
     json_array_append_new(a, lab);
+    /* A quote in the participant's own words answers, and may be a
+     * highlight; the host's is not an answer however well said. */
+    json_t *own = msg("7", "erin", 1, "tag", 60,
+                      "A1 we run a journal club for new staff on it https://glammr.us/@alice/4");
+    json_object_set_new(own, "quote_of", json_string("4"));
+    json_array_append_new(a, own);
+    json_t *hq = msg("8", "host", 1, "time", 95, "So much this, lists are underrated by everyone "
+                                                  "https://glammr.us/@alice/4");
+    json_object_set_new(hq, "quote_of", json_string("4"));
+    json_array_append_new(a, hq);
     json_t *deleted = json_array(), *d = NULL;
     struct ck_writeup_digest *dg = digest(&s, a, deleted);
     assert_int_equal(ck_writeup_data(dg, deleted, &d, &err), 0);
     json_t *q1 = json_array_get(json_object_get(d, "questions"), 0);
-    assert_int_equal(json_integer_value(json_object_get(q1, "answers")), 4); /* not the host's */
-    assert_int_equal(json_integer_value(json_object_get(d, "answers_count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(q1, "answers")), 5); /* not the host's */
+    assert_int_equal(json_integer_value(json_object_get(d, "answers_count")), 5);
     json_t *hl = json_object_get(q1, "highlights");
-    assert_int_equal(json_array_size(hl), 2);
-    assert_string_equal(hid(hl, 0), "6");
-    assert_string_equal(hid(hl, 1), "4");
+    assert_int_equal(json_array_size(hl), 3);
+    assert_string_equal(hid(hl, 0), "7");
+    assert_string_equal(hid(hl, 1), "6");
+    assert_string_equal(hid(hl, 2), "4");
     json_decref(d);
     ck_writeup_digest_destroy(dg);
     json_decref(deleted);
