@@ -26,7 +26,7 @@
 #include "x_int.h"
 
 #define LOOKUP_SLACK_MS (5 * 60000) /* clocks differ: look this far before the intent */
-#define OVERLAP_MS (2 * 60000)
+#define OVERLAP_MS 20000 /* each poll re-reads this much: every post read is billed */
 
 static bool is_oauth1(const char *token)
 {

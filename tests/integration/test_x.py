@@ -252,11 +252,40 @@ def test_mastodon_and_x_in_one_session(s):
     check(any(m["url"].startswith("https://x.com/") for m in q2), "the X copy links to x.com")
 
 
+def test_dry_run_says_what_x_reads_cost():
+    """run --dry-run on a Mastodon + X session: the X source's read costs, from
+    the session's poll intervals (lead 10m at 20 s, 1h at 5 s, grace 15m at
+    20 s), and nothing for Mastodon, whose reads cost nothing."""
+    tmp = tempfile.mkdtemp(prefix="ck-x-dry-")
+    try:
+        path = os.path.join(tmp, "session.json")
+        doc = {"title": "T", "hashtag": "uklibchat", "timezone": "Europe/London",
+               "start": "2027-01-05T20:00", "duration": "1h", "lead": "10m", "grace": "15m",
+               "platforms": [{"type": "mastodon", "base_url": "https://m.example",
+                              "token_env": "CK_NOPE"},
+                             {"type": "x", "token_env": "CK_NOPE", "user_token_env": "CK_NOPE"}],
+               "facilitators": ["@a@m.example"], "poll": {"chat": "5s", "quiet": "20s"},
+               "welcome": {"at": "0m", "text": "Welcome"},
+               "questions": [{"at": "10m", "text": "Q one?"}], "closing": {"at": "55m", "text": "Bye"}}
+        json.dump(doc, open(path, "w"))
+        out = subprocess.run([BIN, "run", path, "--dry-run"], capture_output=True, text=True,
+                             timeout=30)
+        check(out.returncode == 0, f"exit {out.returncode}: {out.stderr}")
+        lines = [ln for ln in out.stdout.splitlines() if ln.startswith("reads on ")]
+        check(len(lines) == 1 and "x:https://api.x.com" in lines[0], f"one X line: {lines}")
+        polls = 10 * 60 // 20 + 60 * 60 // 5 + 15 * 60 // 20
+        check(f"at most {polls} searches" in lines[0], lines[0])
+        check("per 100 posts" in lines[0] and "read about" in lines[0], lines[0])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     tests = [test_x_capture_loss_free_through_faults_and_kill9,
              test_x_429_waits_for_x_rate_limit_reset,
              test_x_posts_exactly_once_under_failing_posts,
              test_x_posts_exactly_once_across_kill9_with_oauth1,
-             test_mastodon_and_x_in_one_session]
+             test_mastodon_and_x_in_one_session,
+             test_dry_run_says_what_x_reads_cost]
     want = sys.argv[3:]
     sys.exit(run_tests([t for t in tests if not want or t.__name__ in want]))
