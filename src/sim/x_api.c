@@ -231,6 +231,7 @@ static int search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t n
         json_array_append_new(data, tweet_json(sim, e));
         n++;
     }
+    sim->x_posts_read += (long long)n;
     json_t *meta = json_pack("{s:i}", "result_count", (int)n);
     if (n > 0) {
         const char *newest = json_string_value(json_object_get(json_array_get(data, 0), "id"));
@@ -374,6 +375,7 @@ static int user_tweets(struct ck_sim *sim, const struct ck_sim_request *rq, cons
         json_array_append_new(data, tweet_json(sim, e));
         n++;
     }
+    sim->x_posts_read += (long long)n;
     json_t *meta = json_pack("{s:i}", "result_count", (int)n);
     if (n > 0) {
         json_object_set_new(meta, "newest_id", json_copy(json_object_get(json_array_get(data, 0), "id")));
