@@ -164,6 +164,8 @@ struct ck_platform_ops {
     int64_t overlap_ms;
     /* Reads are billed (X): poll slower while the chat is quiet. */
     bool reads_cost;
+    /* The most items a page may ask for (X: 100); 0: 40, Mastodon's. */
+    int page_max;
     /* GET the hashtag's timeline. base_url without trailing slash; token may be NULL
      * (then no Authorization header). A leading '#' on hashtag is dropped. *out is
      * zeroed first and owns its strings on success (free with ck_request_finish);

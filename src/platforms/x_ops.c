@@ -388,6 +388,7 @@ const struct ck_platform_ops ck_platform_x = {
     .paging = CK_PAGING_CURSOR,
     .overlap_ms = OVERLAP_MS,
     .reads_cost = true,
+    .page_max = CK_X_MAX_RESULTS, /* a poll that re-reads its overlap in one request */
     .timeline_request = ops_timeline_request,
     .parse_timeline = ops_parse_page,
     .context_request = ops_context_request,

@@ -170,8 +170,9 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
         f->conf.overlap = 20;
     if (f->conf.overlap > RING_MAX - 1)
         f->conf.overlap = RING_MAX - 1;
-    if (f->conf.page_limit <= 0 || f->conf.page_limit > 40)
-        f->conf.page_limit = 40;
+    int page_max = conf->ops->page_max > 0 ? conf->ops->page_max : 40;
+    if (f->conf.page_limit <= 0 || f->conf.page_limit > page_max)
+        f->conf.page_limit = page_max;
     if (f->conf.overlap_ms <= 0)
         f->conf.overlap_ms = 10 * 60000;
     f->page_oldest_ms = INT64_MAX;

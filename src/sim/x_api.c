@@ -121,13 +121,11 @@ static json_t *users_of(const struct ck_sim *sim, json_t *data)
 {
     json_t *users = json_array();
     unsigned char *seen = calloc(sim->script.n_accounts + 1, 1);
-    for (size_t i = 0; users != NULL && seen != NULL && i < sim->n_entries; i++) {
-        const struct ck_sim_entry *e = sim->entries[i];
-        bool in = false;
-        for (size_t k = 0; k < json_array_size(data) && !in; k++)
-            in = strcmp(json_string_value(json_object_get(json_array_get(data, k), "id")), e->id) ==
-                 0;
-        if (!in || seen[e->account])
+    /* By each tweet's entry (found by id): a page costs its own size, not the chat's. */
+    for (size_t k = 0; users != NULL && seen != NULL && k < json_array_size(data); k++) {
+        const char *id = json_string_value(json_object_get(json_array_get(data, k), "id"));
+        const struct ck_sim_entry *e = id != NULL ? ck_sim_state_find(sim, id) : NULL;
+        if (e == NULL || seen[e->account])
             continue;
         seen[e->account] = 1;
         const struct ck_sim_account *a = &sim->script.accounts[e->account];

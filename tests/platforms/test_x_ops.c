@@ -52,6 +52,7 @@ static void test_ops_are_whole(void **state)
     assert_non_null(X->account_request);
     assert_non_null(X->ratelimit_update);
     assert_int_equal(X->max_post_len, 280);
+    assert_int_equal(X->page_max, 100); /* a poll re-reads its overlap in one request */
 }
 
 static void test_timeline_window_and_cursor(void **state)
