@@ -97,10 +97,18 @@ static int sign_in(struct runner *r, struct source *src, const struct ck_platfor
 static int x_credentials(struct runner *r, struct source *src, const struct ck_runner_opts *o)
 {
     const struct ck_platform_conf *pc = src->pc;
-    if (strcmp(pc->type, "x") != 0 || o->rehearsal)
+    if (strcmp(pc->type, "x") != 0)
         return 0;
     const char *who = r->n_src > 1 ? pc->name : "";
     const char *sep = r->n_src > 1 ? ": " : "";
+    if (o->rehearsal) {
+        /* The rehearsal's one simulator speaks Mastodon's API, not X's. */
+        fprintf(stderr,
+                "chatkeeper: %s%s--rehearse does not play X yet: run `chatkeeper simulate "
+                "SCRIPT --x` and point the entry's base_url at it\n",
+                who, sep);
+        return 2;
+    }
     bool oauth1 = pc->oauth1_env != NULL || pc->oauth1_file != NULL;
     bool user = pc->user_token_env != NULL || pc->user_token_file != NULL;
     if (user || oauth1) {

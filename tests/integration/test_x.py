@@ -280,12 +280,35 @@ def test_dry_run_says_what_x_reads_cost():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_rehearse_says_it_cannot_play_x():
+    """run --rehearse with an X entry: exit 2 with what to do instead (the
+    rehearsal's simulator speaks Mastodon's API)."""
+    tmp = tempfile.mkdtemp(prefix="ck-x-reh-")
+    try:
+        path = os.path.join(tmp, "session.json")
+        doc = {"title": "T", "hashtag": "uklibchat", "timezone": "Europe/London",
+               "start": "2027-01-05T20:00", "duration": "6m", "lead": "30s", "grace": "1m",
+               "platforms": [{"type": "x", "token_env": "CK_NOPE", "user_token_env": "CK_NOPE"}],
+               "facilitators": ["@a"], "poll": {"chat": "1s", "quiet": "1s"},
+               "welcome": {"at": "0m", "text": "Welcome"},
+               "questions": [{"at": "1m", "text": "Q one?"}], "closing": {"at": "5m", "text": "Bye"}}
+        json.dump(doc, open(path, "w"))
+        out = os.path.join(tmp, "out")
+        p = subprocess.run([BIN, "run", path, "--rehearse", SCRIPT, "--speed", "30", "--no-status",
+                            "--out", out], capture_output=True, text=True, timeout=60)
+        check(p.returncode == 2, f"exit {p.returncode}: {p.stderr[-800:]}")
+        check("simulate SCRIPT --x" in p.stderr, p.stderr[-800:])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     tests = [test_x_capture_loss_free_through_faults_and_kill9,
              test_x_429_waits_for_x_rate_limit_reset,
              test_x_posts_exactly_once_under_failing_posts,
              test_x_posts_exactly_once_across_kill9_with_oauth1,
              test_mastodon_and_x_in_one_session,
-             test_dry_run_says_what_x_reads_cost]
+             test_dry_run_says_what_x_reads_cost,
+             test_rehearse_says_it_cannot_play_x]
     want = sys.argv[3:]
     sys.exit(run_tests([t for t in tests if not want or t.__name__ in want]))
