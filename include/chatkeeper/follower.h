@@ -88,7 +88,7 @@ struct ck_follower_conf {
     int adaptive;
 };
 #define CK_FOLLOW_ADAPT_MAX 6
-#define CK_FOLLOW_ADAPT_BUSY 3        /* new posts in one poll that mean "busy" */
+#define CK_FOLLOW_ADAPT_BUSY 3       /* new posts in one poll that mean "busy" */
 #define CK_FOLLOW_ADAPT_CAP_MS 60000 /* and never slower than this (unless the base is) */
 
 struct ck_follower_stats {

@@ -26,7 +26,7 @@
 #include "x_int.h"
 
 #define LOOKUP_SLACK_MS (5 * 60000) /* clocks differ: look this far before the intent */
-#define OVERLAP_MS 20000 /* each poll re-reads this much: every post read is billed */
+#define OVERLAP_MS 20000            /* each poll re-reads this much: every post read is billed */
 
 static bool is_oauth1(const char *token)
 {
@@ -104,8 +104,7 @@ static int ops_timeline_request(const char *base_url, const char *token, const c
 /* A search page as a platform page: its tweets, then the originals they
  * carry (n_own marks where those start); X's problems beside the data
  * (deleted or withheld referenced tweets) are reported as skipped. */
-static int ops_parse_page(const struct ck_response *resp, struct ck_page *out,
-                          struct ck_error *err)
+static int ops_parse_page(const struct ck_response *resp, struct ck_page *out, struct ck_error *err)
 {
     struct ck_x_page page;
     memset(out, 0, sizeof *out);

@@ -252,8 +252,9 @@ int64_t ck_fl_poll_interval(const struct ck_follower *f, int64_t now)
         return base;
     /* Never slower than a minute: a quiet lead must not hold back the chat's first poll. */
     int64_t slow = base * f->adapt;
-    return slow < CK_FOLLOW_ADAPT_CAP_MS ? slow : base > CK_FOLLOW_ADAPT_CAP_MS ? base
-                                                                                : CK_FOLLOW_ADAPT_CAP_MS;
+    return slow < CK_FOLLOW_ADAPT_CAP_MS   ? slow
+           : base > CK_FOLLOW_ADAPT_CAP_MS ? base
+                                           : CK_FOLLOW_ADAPT_CAP_MS;
 }
 
 /* A poll ended: a quiet one (nothing new) doubles the interval's factor, a

@@ -210,8 +210,8 @@ static struct ck_post the_post(struct ck_poster *p, const struct pstep *st, cons
         .text = text,
         .key = ck_pst_str(rec, "key"),
         .account = p->conf.account != NULL && p->conf.account[0] != '\0' ? p->conf.account
-                   : p->account[0] != '\0'                              ? p->account
-                                                                        : NULL,
+                   : p->account[0] != '\0'                               ? p->account
+                                                                         : NULL,
         .created_ms = ck_time_now_ms(),
         .nonce = p->nonce,
     };
@@ -382,11 +382,11 @@ void ck_pst_attempt(struct ck_poster *p)
         struct ck_error err = {0};
         /* Finding our own post needs to know who we are: asked once. */
         bool who = p->conf.ops->account_request != NULL && post.account == NULL;
-        int rc = text == NULL ? CK_ENOMEM
-                 : who ? p->conf.ops->account_request(p->conf.base_url, p->conf.token, &post, &req,
-                                                      &err)
-                       : p->conf.ops->post_lookup_request(p->conf.base_url, p->conf.token, &post,
-                                                          &req, &err);
+        int rc =
+            text == NULL ? CK_ENOMEM
+            : who ? p->conf.ops->account_request(p->conf.base_url, p->conf.token, &post, &req, &err)
+                  : p->conf.ops->post_lookup_request(p->conf.base_url, p->conf.token, &post, &req,
+                                                     &err);
         free(text);
         if (rc < 0) {
             retry_later(p, ck_backoff_next(&p->bo), err.msg[0] ? err.msg : ck_strerror(rc));

@@ -376,13 +376,14 @@ static int user_tweets(struct ck_sim *sim, const struct ck_sim_request *rq, cons
     sim->x_posts_read += (long long)n;
     json_t *meta = json_pack("{s:i}", "result_count", (int)n);
     if (n > 0) {
-        json_object_set_new(meta, "newest_id", json_copy(json_object_get(json_array_get(data, 0), "id")));
+        json_object_set_new(meta, "newest_id",
+                            json_copy(json_object_get(json_array_get(data, 0), "id")));
         json_object_set_new(meta, "oldest_id",
                             json_copy(json_object_get(json_array_get(data, n - 1), "id")));
         if (more)
-            json_object_set_new(
-                meta, "next_token",
-                json_sprintf("n%s", json_string_value(json_object_get(json_array_get(data, n - 1), "id"))));
+            json_object_set_new(meta, "next_token",
+                                json_sprintf("n%s", json_string_value(json_object_get(
+                                                        json_array_get(data, n - 1), "id"))));
     }
     rep->status = 200;
     rep->json = n > 0 ? json_pack("{s:o s:o}", "data", data, "meta", meta)

@@ -61,11 +61,12 @@ static void test_timeline_window_and_cursor(void **state)
     struct ck_error err = {0};
     int64_t since;
     assert_int_equal(ck_time_parse_rfc3339("2026-12-03T19:59:30.500Z", &since), 0);
-    struct ck_timeline_query q = {.before = "b26v89c19zqg8o3fpdv", .since_ms = since,
-                                  .until_ms = since + 3600000, .limit = 40};
-    assert_int_equal(X->timeline_request("https://api.x.test/", "app-bearer", "#uklibchat", &q,
-                                         &req, &err),
-                     0);
+    struct ck_timeline_query q = {.before = "b26v89c19zqg8o3fpdv",
+                                  .since_ms = since,
+                                  .until_ms = since + 3600000,
+                                  .limit = 40};
+    assert_int_equal(
+        X->timeline_request("https://api.x.test/", "app-bearer", "#uklibchat", &q, &req, &err), 0);
     assert_string_equal(req.method, "GET");
     assert_non_null(strstr(req.url, "https://api.x.test/2/tweets/search/recent?query="));
     assert_non_null(strstr(req.url, "-is%3Aretweet"));
@@ -77,15 +78,15 @@ static void test_timeline_window_and_cursor(void **state)
     assert_string_equal(header(&req, "Authorization"), "Bearer app-bearer");
     ck_request_finish(&req);
     /* OAuth 1.0a keys cannot sign a read without a nonce: refused, never sent unsigned. */
-    assert_int_equal(X->timeline_request("https://api.x.test", "a:b:c:d", "uklibchat", &q, &req,
-                                         &err),
-                     CK_EINVAL);
+    assert_int_equal(
+        X->timeline_request("https://api.x.test", "a:b:c:d", "uklibchat", &q, &req, &err),
+        CK_EINVAL);
     assert_non_null(strstr(err.msg, "bearer"));
     assert_null(strstr(err.msg, "a:b:c:d"));
     /* The thread under a question: a conversation_id search. */
-    assert_int_equal(X->context_request("https://api.x.test", "app-bearer", "1733000000000000001",
-                                        &req, &err),
-                     0);
+    assert_int_equal(
+        X->context_request("https://api.x.test", "app-bearer", "1733000000000000001", &req, &err),
+        0);
     assert_non_null(strstr(req.url, "query=conversation_id%3A1733000000000000001"));
     ck_request_finish(&req);
 }
@@ -163,16 +164,17 @@ static void test_post_user_token_and_oauth1(void **state)
     ck_request_finish(&req);
     assert_int_equal(X->post_request("https://api.x.test", NULL, &p, &req, &err), CK_EAUTH);
 
-    struct ck_response ok = answer(201, "{\"data\":{\"id\":\"1733000000000000009\",\"text\":\"x\"}}");
+    struct ck_response ok =
+        answer(201, "{\"data\":{\"id\":\"1733000000000000009\",\"text\":\"x\"}}");
     struct ck_posted made;
     assert_int_equal(X->parse_post(&ok, &made, &err), 0);
     assert_string_equal(made.id, "1733000000000000009");
     assert_string_equal(made.url, "https://x.com/i/web/status/1733000000000000009");
     ck_posted_finish(&made);
     char text[120];
-    struct ck_response dup = answer(
-        403, "{\"detail\":\"You are not allowed to create a Tweet with duplicate content.\","
-             "\"title\":\"Forbidden\"}");
+    struct ck_response dup =
+        answer(403, "{\"detail\":\"You are not allowed to create a Tweet with duplicate content.\","
+                    "\"title\":\"Forbidden\"}");
     X->error_text(&dup, text, sizeof text);
     assert_non_null(strstr(text, "duplicate content"));
 }
