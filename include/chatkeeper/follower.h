@@ -86,6 +86,7 @@ struct ck_follower_conf {
      * CK_FOLLOW_ADAPT_MAX times poll_chat_ms / poll_quiet_ms while polls bring
      * nothing new, back to them as soon as one brings several. */
     int adaptive;
+    int reposts; /* ask for reposts too (X's "retweets": true; they cost reads) */
 };
 #define CK_FOLLOW_ADAPT_MAX 6
 #define CK_FOLLOW_ADAPT_BUSY 3       /* new posts in one poll that mean "busy" */

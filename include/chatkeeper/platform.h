@@ -32,6 +32,7 @@ struct ck_timeline_query {
     int64_t since_ms;   /* 0: none. Oldest created time wanted (CK_PAGING_CURSOR) */
     int64_t until_ms;   /* 0: none. Newest created time wanted (CK_PAGING_CURSOR) */
     int limit;          /* capped at the platform's maximum (40 on Mastodon) */
+    bool reposts;       /* X: retweets too (the session's "retweets"); else left out */
 };
 
 /* A parsed page. One bad status never costs the rest of its page: bytes a

@@ -90,6 +90,7 @@ static int ops_timeline_request(const char *base_url, const char *token, const c
     int limit = q != NULL ? q->limit : 0;
     struct ck_x_search s = {
         .hashtag = hashtag,
+        .retweets = q != NULL && q->reposts,
         .start_ms = q != NULL && q->since_ms > 0 ? q->since_ms : INT64_MIN,
         .end_ms = INT64_MIN,
         .now_ms = INT64_MIN,

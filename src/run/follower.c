@@ -467,7 +467,7 @@ static void on_response(int status, const struct ck_response *resp, const char *
 
 static void send_request(struct ck_follower *f)
 {
-    struct ck_timeline_query q = {.limit = f->conf.page_limit};
+    struct ck_timeline_query q = {.limit = f->conf.page_limit, .reposts = f->conf.reposts};
     if (f->mode == M_FORWARD)
         q.after = f->page_min_id;
     else

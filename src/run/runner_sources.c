@@ -174,6 +174,7 @@ int ck_runner__create_source(struct runner *r, struct source *src, const struct 
         .sweep_until_ms = (now > r->sch.grace_end_ms ? now : r->sch.grace_end_ms) + 10 * 60000,
         .overlap_ms = ops->overlap_ms,
         .adaptive = ops->reads_cost,
+        .reposts = src->pc->retweets,
         .poll_chat_ms = r->s.poll_chat_ms,
         .poll_quiet_ms = r->s.poll_quiet_ms,
         .streaming = src->pc->streaming,

@@ -77,6 +77,15 @@ static void test_timeline_window_and_cursor(void **state)
     assert_non_null(strstr(req.url, "next_token=b26v89c19zqg8o3fpdv"));
     assert_string_equal(header(&req, "Authorization"), "Bearer app-bearer");
     ck_request_finish(&req);
+    /* "retweets": true: the query keeps them (they become boosts of their originals). */
+    q.reposts = true;
+    assert_int_equal(X->timeline_request("https://api.x.test", "app-bearer", "uklibchat", &q, &req,
+                                         &err),
+                     0);
+    assert_non_null(strstr(req.url, "query=%23uklibchat&"));
+    assert_null(strstr(req.url, "is%3Aretweet"));
+    ck_request_finish(&req);
+    q.reposts = false;
     /* OAuth 1.0a keys cannot sign a read without a nonce: refused, never sent unsigned. */
     assert_int_equal(
         X->timeline_request("https://api.x.test", "a:b:c:d", "uklibchat", &q, &req, &err),
