@@ -14,6 +14,11 @@ events) with the timeline as the check; the capture delay is then the real
 latency of the stream (not scaled by the speed-up), and the requests count the
 stream's connections too. Without it the run polls only ("streaming": false).
 
+With --platform x the run follows the simulator's X mode (simulate --x:
+search/recent, conversation_id threads) with an app bearer token, alone
+(--sources is ignored); X bills every post a search returns, so the posts the
+simulator's X routes returned are printed beside the requests.
+
 With --platform bluesky the run follows the simulator's Bluesky side (XRPC:
 createSession, searchPosts, getPostThread) instead; it polls (Bluesky has no
 live stream here). With --sources 2 or 3 the session lists several sources
@@ -29,7 +34,7 @@ a poll's are not the same measure) and, when every source polls, for the
 session (first capture on any source).
 
 usage: bench/follow.py [--binary build/chatkeeper] [--statuses 20000] [--speed 60] [--streaming]
-                       [--platform mastodon|bluesky] [--sources 1..3]"""
+                       [--platform mastodon|bluesky|x] [--sources 1..3]"""
 import argparse
 import json
 import os
@@ -175,7 +180,7 @@ OTHER = {"mastodon": "bluesky", "bluesky": "mastodon"}
 def source_types(platform, n):
     """The sources' types, the --platform one first: 2 is that and the other
     platform; 3 is two Mastodon instances and one Bluesky."""
-    if n == 1:
+    if n == 1 or platform == "x":
         return [platform]
     if n == 2:
         return [platform, OTHER[platform]]
@@ -194,6 +199,10 @@ def kind_of(path):
         return "stream"
     if p.endswith("/context"):
         return "context"
+    if p == "/2/tweets/search/recent":
+        return "thread" if "query=conversation_id" in path else "search"
+    if p.startswith("/2/"):
+        return "other"
     if p == "/xrpc/app.bsky.feed.searchPosts":
         return "search"
     if p == "/xrpc/app.bsky.feed.getPostThread":
@@ -222,7 +231,8 @@ def follow_sources(a):
     try:
         for _ in types:
             sims.append(Sim(a.binary, script, a.speed, start, "--rate-limit", "300",
-                            "--rate-window", f"{int(window_s * 1000 / a.speed)}ms", *share))
+                            "--rate-window", f"{int(window_s * 1000 / a.speed)}ms", *share,
+                            *(["--x"] if types[len(sims)] == "x" else [])))
     except Exception:
         for sm in sims:
             sm.stop()
@@ -231,6 +241,8 @@ def follow_sources(a):
     for i, (t, sm) in enumerate(zip(types, sims)):
         if t == "mastodon":
             e = {"type": "mastodon", "base_url": sm.base, "streaming": a.streaming}
+        elif t == "x":
+            e = {"type": "x", "base_url": sm.base, "token_env": "CK_BENCH_X"}
         else:
             e = {"type": "bluesky", "base_url": sm.base, "handle": "uklibchat.bsky.social",
                  "password_env": "CK_BENCH_PW"}
@@ -247,7 +259,7 @@ def follow_sources(a):
     json.dump(doc, open(session, "w"))
     out = os.path.join(tmp, "out")
     poll_ms = max(10, int(5000 / a.speed))
-    env = dict(os.environ, CK_BENCH_PW="bench-app-password")
+    env = dict(os.environ, CK_BENCH_PW="bench-app-password", CK_BENCH_X="bench-bearer")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()
     timefile = os.path.join(tmp, "time.txt")
@@ -282,7 +294,7 @@ def follow_sources(a):
     for e in journal:
         src = e.get("from", names[0])
         obj = e["object"]
-        if src in names and types[names.index(src)] == "mastodon":
+        if src in names and types[names.index(src)] in ("mastodon", "x"):
             st = by_id.get(obj.get("id"))
         else:
             uri = obj.get("uri") or (obj.get("post") or {}).get("uri") or ""
@@ -298,6 +310,7 @@ def follow_sources(a):
         first.setdefault((src, st["key"]), (fetched, e["source"], st))
         first.setdefault(("any", st["key"]), (fetched, e["source"], st))
     on = {t: sum(1 for x in views[0] if x["home"] in ("both", t)) for t in ("mastodon", "bluesky")}
+    on["x"] = sum(1 for x in views[0] if x["key"] is not None)
     run_s = (2 * 3600 + 6 * 60) / a.speed
     polls = run_s * 1000 / poll_ms
     print(f"chat:               {a.statuses} statuses over 2h, played at {a.speed:g}x "
@@ -339,6 +352,10 @@ def follow_sources(a):
               ", ".join(f"{kd} {c}" for kd, c in sorted(kinds.items())) +
               f"; reads target <= polls + statuses/40 = {polls:.0f} + {got / 40:.0f}"
               f"; rate-limited {stt['rate_limited']}")
+        if t == "x":
+            pr = stt.get("x_posts_read", 0)
+            print(f"X billing {n + ':':10}{pr} posts read ({pr / max(1, got) * 100:.1f} per 100 "
+                  f"captured) in {api} requests ({api / max(1, got) * 100:.2f} per 100)")
     print(f"HTTP requests:      {total} on all simulators ({total / max(1, len(captured)) * 100:.2f} "
           f"per 100 statuses captured); of them {reads_all} timeline/search reads "
           f"({reads_all / max(1, len(captured)) * 100:.2f} per 100)")
@@ -381,7 +398,7 @@ def main():
                          "figures are the follower's alone")
     ap.add_argument("--streaming", action="store_true",
                     help="follow the live stream (the timeline as the check)")
-    ap.add_argument("--platform", choices=("mastodon", "bluesky"), default="mastodon",
+    ap.add_argument("--platform", choices=("mastodon", "bluesky", "x"), default="mastodon",
                     help="the (first) source's platform")
     ap.add_argument("--sources", type=int, choices=(1, 2, 3), default=1,
                     help="how many sources the session follows at once")

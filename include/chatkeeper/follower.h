@@ -81,8 +81,16 @@ struct ck_follower_conf {
      * in place, so the retry carries the new one. */
     void (*auth_expired)(void *arg);
     void *auth_arg;
-    int page_limit; /* default 40 */
+    int page_limit; /* default and at most ops->page_max (40 when 0) */
+    /* Reads are billed (X): the poll interval adapts to the chat's pace, up to
+     * CK_FOLLOW_ADAPT_MAX times poll_chat_ms / poll_quiet_ms while polls bring
+     * nothing new, back to them as soon as one brings several. */
+    int adaptive;
+    int reposts; /* ask for reposts too (X's "retweets": true; they cost reads) */
 };
+#define CK_FOLLOW_ADAPT_MAX 6
+#define CK_FOLLOW_ADAPT_BUSY 3       /* new posts in one poll that mean "busy" */
+#define CK_FOLLOW_ADAPT_CAP_MS 60000 /* and never slower than this (unless the base is) */
 
 struct ck_follower_stats {
     size_t messages; /* distinct ids journaled */

@@ -32,6 +32,7 @@ struct ck_timeline_query {
     int64_t since_ms;   /* 0: none. Oldest created time wanted (CK_PAGING_CURSOR) */
     int64_t until_ms;   /* 0: none. Newest created time wanted (CK_PAGING_CURSOR) */
     int limit;          /* capped at the platform's maximum (40 on Mastodon) */
+    bool reposts;       /* X: retweets too (the session's "retweets"); else left out */
 };
 
 /* A parsed page. One bad status never costs the rest of its page: bytes a
@@ -49,6 +50,10 @@ struct ck_page {
     size_t repairs;     /* bytes or escapes replaced by U+FFFD */
     size_t skipped;     /* items left out */
     char skip_why[160]; /* why the first one was, or "" */
+    /* 0: every item is the answer's own. Else only the first n_own are; the
+     * rest are context it carried (X's retweeted and quoted originals), to
+     * journal but not to page by: their times say nothing of the window. */
+    size_t n_own;
 };
 void ck_page_finish(struct ck_page *p);
 
@@ -105,6 +110,11 @@ enum ck_post_once {
     CK_ONCE_RECORD_KEY,     /* the key names the record (Bluesky's rkey): after a
                              * restart, look it up (post_lookup_request) before
                              * sending again */
+    CK_ONCE_FIND_OWN,       /* no key reaches the server (X): the key only marks
+                             * the intent (and when it was made); before sending
+                             * again, look for our own post with the step's text
+                             * (post_lookup_request), with the account's id from
+                             * account_request when the session has none */
 };
 
 /* A post to reply to: its id and, where the platform needs it, its version
@@ -120,7 +130,9 @@ struct ck_post {
     const char *key;                   /* from post_key, recorded with the intent before sending */
     const char *account;               /* the signed-in account (Bluesky: the DID), or NULL */
     struct ck_post_ref reply_to, root; /* root: the thread's first post (Bluesky) */
-    int64_t created_ms;                /* the record's creation time (Bluesky), UTC ms */
+    int64_t created_ms;                /* the record's creation time (Bluesky), UTC ms;
+                                        * the moment of sending (X: OAuth 1.0a timestamp) */
+    const char *nonce; /* a fresh random [A-Za-z0-9]+ per request (X: OAuth 1.0a), or NULL */
 };
 
 /* A post the server made (or found): new strings, free with ck_posted_finish. */
@@ -147,6 +159,14 @@ struct ck_platform_ops {
 
     /* ---- following the tag ---- */
     enum ck_paging paging;
+    /* CK_PAGING_CURSOR: how far behind the newest post seen each poll re-reads
+     * (search indexes late); 0: the follower's default. Where every read is
+     * billed (X) it is short: the final sweep re-reads the whole window. */
+    int64_t overlap_ms;
+    /* Reads are billed (X): poll slower while the chat is quiet. */
+    bool reads_cost;
+    /* The most items a page may ask for (X: 100); 0: 40, Mastodon's. */
+    int page_max;
     /* GET the hashtag's timeline. base_url without trailing slash; token may be NULL
      * (then no Authorization header). A leading '#' on hashtag is dropped. *out is
      * zeroed first and owns its strings on success (free with ck_request_finish);
@@ -218,13 +238,20 @@ struct ck_platform_ops {
                         struct ck_request *out, struct ck_error *err);
     /* Its answer: 0 and *out filled, or CK_EHTTP/CK_EAUTH/CK_EPARSE/CK_ENOMEM. */
     int (*parse_post)(const struct ck_response *resp, struct ck_posted *out, struct ck_error *err);
-    /* CK_ONCE_RECORD_KEY only (else NULL): ask whether the post p->key names
-     * exists; parse: 0 and *out filled (it was made), CK_ENOTFOUND (never
-     * made: safe to send), another code (ask again later). */
+    /* CK_ONCE_RECORD_KEY and CK_ONCE_FIND_OWN only (else NULL): ask whether
+     * the post p->key names (or, on X, our own post with p->text) exists;
+     * parse: 0 and *out filled (it was made), CK_ENOTFOUND (never made: safe
+     * to send), another code (ask again later). */
     int (*post_lookup_request)(const char *base_url, const char *token, const struct ck_post *p,
                                struct ck_request *out, struct ck_error *err);
     int (*parse_post_lookup)(const struct ck_response *resp, const struct ck_post *p,
                              struct ck_posted *out, struct ck_error *err);
+    /* NULL, or who the posting credential is (X: GET /2/users/me), for a
+     * lookup that needs the account's id and has none (p->account NULL):
+     * parse_account gives it (*account: new string). p: the nonce and time. */
+    int (*account_request)(const char *base_url, const char *token, const struct ck_post *p,
+                           struct ck_request *out, struct ck_error *err);
+    int (*parse_account)(const struct ck_response *resp, char **account, struct ck_error *err);
     /* The server's own words for a failed request, control characters as
      * spaces, cut to fit buf (n >= 1), "" when there are none. */
     void (*error_text)(const struct ck_response *resp, char *buf, size_t n);
@@ -265,7 +292,7 @@ struct ck_platform_ops {
 const struct ck_platform_ops *ck_platform_find(const char *name);
 
 extern const struct ck_platform_ops ck_platform_mastodon;
-extern const struct ck_platform_ops ck_platform_x; /* archive-only: normalise, no timeline */
+extern const struct ck_platform_ops ck_platform_x;
 extern const struct ck_platform_ops ck_platform_bluesky;
 
 /* Parse an RFC 8288 Link header: the URL with rel=rel (new string) or NULL. */

@@ -194,6 +194,7 @@ struct ck_sim {
         idem_replays;
     /* Bluesky (bsky.c): sign-ins, refreshes, createRecord refused for a taken rkey. */
     long bsky_sessions, bsky_refreshes, bsky_duplicate_rkeys;
+    long long x_posts_read; /* X mode: tweets returned by searches and lookups (X bills each) */
     int64_t window_start;
     long window_used;
     uint64_t rng;

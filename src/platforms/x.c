@@ -23,8 +23,8 @@
  * id; later versions set edited_at. An author missing from includes.users
  * (withheld, suspended) becomes @unknown with its id kept. URLs are x.com's.
  *
- * The live calls (search, threads, posting, OAuth) are in x.h for the
- * platform layer; the timeline calls here refuse for now. Pure: no
+ * The live calls (search, threads, posting, OAuth) are in x.h; x_ops.c puts
+ * them and this normaliser behind struct ck_platform_ops. Pure: no
  * files, no clock. Every field is type-checked; a wrong type is CK_EPARSE. */
 #include <limits.h>
 #include <stdarg.h>
@@ -41,28 +41,13 @@
 #include "chatkeeper/x.h"
 #include "x_int.h"
 
-static int x_timeline_request(const char *base_url, const char *token, const char *hashtag,
-                              const struct ck_timeline_query *q, struct ck_request *out,
-                              struct ck_error *err)
-{
-    memset(out, 0, sizeof *out);
-    return ck_error_set(err, CK_EINVAL, "X is archive-only for now (use chatkeeper import)");
-}
-
-static int x_parse_timeline(const struct ck_response *resp, struct ck_page *out,
-                            struct ck_error *err)
-{
-    memset(out, 0, sizeof *out);
-    return ck_error_set(err, CK_EINVAL, "X is archive-only for now (use chatkeeper import)");
-}
-
 /* v1.1 objects carry id_str; v2 objects a string id and no id_str. */
 static bool is_v1(const json_t *raw)
 {
     return json_object_get(raw, "id_str") != NULL;
 }
 
-static const char *x_item_id(const json_t *raw)
+const char *ck_x_item_id(const json_t *raw)
 {
     if (is_v1(raw))
         return json_string_value(json_object_get(raw, "id_str"));
@@ -127,7 +112,7 @@ static int parse_time(const char *s, int64_t *ms)
     return ck_time_parse_rfc3339(s, ms);
 }
 
-static int64_t x_item_time(const json_t *raw)
+int64_t ck_x_item_time(const json_t *raw)
 {
     int64_t ms;
     if (parse_time(json_string_value(json_object_get(raw, "created_at")), &ms) != 0)
@@ -137,7 +122,7 @@ static int64_t x_item_time(const json_t *raw)
 
 /* Tweets are not edited in place (an edit on v2 is a new id), so the
  * creation time is the only version there is. */
-static const char *x_item_version(const json_t *raw)
+const char *ck_x_item_version(const json_t *raw)
 {
     return json_string_value(json_object_get(raw, "created_at"));
 }
@@ -345,7 +330,7 @@ static int read_v2(struct ck_fields *c, const json_t *raw, struct fields *f)
     return v2_text(c, boosted != NULL ? boosted : raw, &f->text);
 }
 
-static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
+int ck_x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err)
 {
     struct ck_fields c = {"x tweet", NULL, err};
     struct fields f = {0};
@@ -409,18 +394,3 @@ static int x_normalise(const json_t *raw, struct ck_message *out, struct ck_erro
     }
     return 0;
 }
-
-const struct ck_platform_ops ck_platform_x = {
-    .name = "x",
-    .timeline_request = x_timeline_request,
-    .parse_timeline = x_parse_timeline,
-    .item_id = x_item_id,
-    .item_time = x_item_time,
-    .item_version = x_item_version,
-    .normalise = x_normalise,
-    .id_cmp = ck_id_order,
-    /* Live calls (x.h) are not behind these ops yet; the limit is known. */
-    .max_post_len = CK_X_MAX_WEIGHTED,
-    .text_len = ck_x_weighted_length,
-    .len_rule = "X (links count 23, CJK and emoji 2)",
-};

@@ -4,10 +4,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "fields.h"
+
+/* The normaliser's side of ck_platform_x (x.c), for x_ops.c. */
+struct ck_message;
+struct ck_error;
+const char *ck_x_item_id(const json_t *raw);
+int64_t ck_x_item_time(const json_t *raw);
+const char *ck_x_item_version(const json_t *raw);
+int ck_x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *err);
 
 /* An optional array member; absent or null gives NULL, another type an error
  * (CK_EPARSE). */

@@ -170,8 +170,9 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
         f->conf.overlap = 20;
     if (f->conf.overlap > RING_MAX - 1)
         f->conf.overlap = RING_MAX - 1;
-    if (f->conf.page_limit <= 0 || f->conf.page_limit > 40)
-        f->conf.page_limit = 40;
+    int page_max = conf->ops->page_max > 0 ? conf->ops->page_max : 40;
+    if (f->conf.page_limit <= 0 || f->conf.page_limit > page_max)
+        f->conf.page_limit = page_max;
     if (f->conf.overlap_ms <= 0)
         f->conf.overlap_ms = 10 * 60000;
     f->page_oldest_ms = INT64_MAX;
@@ -244,9 +245,34 @@ int64_t ck_fl_poll_interval(const struct ck_follower *f, int64_t now)
 {
     if (f->stream_up)
         return f->conf.stream_poll_ms;
-    if (now >= f->conf.chat_start_ms && now < f->conf.chat_end_ms)
-        return f->conf.poll_chat_ms;
-    return f->conf.poll_quiet_ms;
+    int64_t base = now >= f->conf.chat_start_ms && now < f->conf.chat_end_ms
+                       ? f->conf.poll_chat_ms
+                       : f->conf.poll_quiet_ms;
+    if (!f->conf.adaptive || f->adapt <= 1)
+        return base;
+    /* Never slower than a minute: a quiet lead must not hold back the chat's first poll. */
+    int64_t slow = base * f->adapt;
+    return slow < CK_FOLLOW_ADAPT_CAP_MS   ? slow
+           : base > CK_FOLLOW_ADAPT_CAP_MS ? base
+                                           : CK_FOLLOW_ADAPT_CAP_MS;
+}
+
+/* A poll ended: a quiet one (nothing new) doubles the interval's factor, a
+ * busy one puts it back to 1 (conf.adaptive). */
+static void adapt_pace(struct ck_follower *f)
+{
+    size_t fresh = f->stats.journaled - f->journaled_at_poll;
+    f->journaled_at_poll = f->stats.journaled;
+    if (!f->conf.adaptive)
+        return;
+    if (f->adapt < 1)
+        f->adapt = 1;
+    if (fresh == 0)
+        f->adapt = f->adapt * 2 > CK_FOLLOW_ADAPT_MAX ? CK_FOLLOW_ADAPT_MAX : f->adapt * 2;
+    else if (fresh >= CK_FOLLOW_ADAPT_BUSY)
+        f->adapt = 1;
+    else if (f->adapt > 1)
+        f->adapt /= 2;
 }
 
 /* Arrange for the next request at the earliest moment the budget allows after
@@ -413,6 +439,7 @@ void ck_fl_cycle_done(struct ck_follower *f)
         return;
     }
     set_state(f, F_WAIT);
+    adapt_pace(f);
     if (f->check_pending) {
         /* The stream opened or ended while this cycle ran: check once more
          * from here, so nothing between the two is left to the next poll. */
@@ -440,7 +467,7 @@ static void on_response(int status, const struct ck_response *resp, const char *
 
 static void send_request(struct ck_follower *f)
 {
-    struct ck_timeline_query q = {.limit = f->conf.page_limit};
+    struct ck_timeline_query q = {.limit = f->conf.page_limit, .reposts = f->conf.reposts};
     if (f->mode == M_FORWARD)
         q.after = f->page_min_id;
     else

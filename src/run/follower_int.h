@@ -78,6 +78,8 @@ struct ck_follower {
     struct ck_follower_stats stats;
     size_t noise[N_COUNT];
     int64_t hold_warned_ms; /* when pacing last said it held a request back */
+    int adapt;                /* conf.adaptive: the poll interval's factor, 1..ADAPT_MAX */
+    size_t journaled_at_poll; /* stats.journaled when the poll began */
 
     /* The live stream (see follower.h). */
     struct ck_sse_stream sse;

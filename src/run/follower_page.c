@@ -13,8 +13,8 @@
 #include "follower_int.h"
 
 /* The oldest and newest ids in a page, and the oldest created_at. */
-static void page_bounds(struct ck_follower *f, json_t *items, const char **lo, const char **hi,
-                        int64_t *oldest_ms)
+static void page_bounds(struct ck_follower *f, json_t *items, size_t n_own, const char **lo,
+                        const char **hi, int64_t *oldest_ms)
 {
     *lo = *hi = NULL;
     *oldest_ms = INT64_MAX;
@@ -22,6 +22,8 @@ static void page_bounds(struct ck_follower *f, json_t *items, const char **lo, c
     json_t *it;
     json_array_foreach(items, i, it)
     {
+        if (n_own > 0 && i >= n_own)
+            break; /* context the answer carried (X's originals): not the page's bounds */
         const char *id = f->conf.ops->item_id(it);
         if (*lo == NULL || ck_fl_idcmp(f, id, *lo) < 0)
             *lo = id;
@@ -150,7 +152,7 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
     size_t n = json_array_size(page->items);
     const char *lo, *hi;
     int64_t oldest_ms;
-    page_bounds(f, page->items, &lo, &hi, &oldest_ms);
+    page_bounds(f, page->items, page->n_own, &lo, &hi, &oldest_ms);
     if (page->repairs > 0)
         ck_fl_noisy(f, N_REPAIRED,
                     "%zu byte(s) or escape(s) no JSON parser accepts replaced by U+FFFD "

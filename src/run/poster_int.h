@@ -43,6 +43,10 @@ struct ck_poster {
     struct transfer *inflight;
     struct ck_backoff bo;
     struct ck_ratelimit rl;
+    /* CK_ONCE_FIND_OWN: the posting account's id when the session gave none
+     * (asked once with ops->account_request), and each request's nonce. */
+    char account[64];
+    char nonce[40];
     bool closing;
     bool stopped; /* the HTTP client was closed under us: nothing more goes out */
     void (*closed_cb)(void *arg);

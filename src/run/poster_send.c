@@ -195,11 +195,25 @@ static const json_t *previous_rec(struct ck_poster *p, const struct pstep *st, b
 static struct ck_post the_post(struct ck_poster *p, const struct pstep *st, const json_t *rec,
                                const char *text)
 {
+    /* A fresh nonce per request (OAuth 1.0a refuses one seen before). */
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[32];
+    if (uv_random(NULL, NULL, rnd, sizeof rnd, 0, NULL) != 0) {
+        uint64_t h = uv_hrtime() ^ (uint64_t)(uintptr_t)p;
+        for (size_t i = 0; i < sizeof rnd; i++, h = h * 6364136223846793005u + 1442695040888963407u)
+            rnd[i] = (unsigned char)(h >> 33);
+    }
+    for (size_t i = 0; i < sizeof rnd; i++)
+        p->nonce[i] = alnum[rnd[i] % (sizeof alnum - 1)];
+    p->nonce[sizeof rnd] = '\0';
     struct ck_post post = {
         .text = text,
         .key = ck_pst_str(rec, "key"),
-        .account = p->conf.account,
+        .account = p->conf.account != NULL && p->conf.account[0] != '\0' ? p->conf.account
+                   : p->account[0] != '\0'                               ? p->account
+                                                                         : NULL,
         .created_ms = ck_time_now_ms(),
+        .nonce = p->nonce,
     };
     bool thread = p->conf.session->thread && st->e->kind != CK_SCHED_REMINDER;
     const json_t *prev = thread ? previous_rec(p, st, false) : NULL;
@@ -265,6 +279,33 @@ static void on_lookup(int status, const struct ck_response *resp, const char *er
         snprintf(why, sizeof why, "cannot tell whether it was posted: %s", err.msg);
         retry_later(p, resp->status == 429 ? 5000 : ck_backoff_next(&p->bo), why);
     }
+}
+
+/* The answer to "who is the posting account?": then look for the post. */
+static void on_account(int status, const struct ck_response *resp, const char *errmsg, void *arg)
+{
+    struct transfer *t = arg;
+    struct ck_poster *p = t->p;
+    free(t);
+    if (p == NULL)
+        return;
+    p->inflight = NULL;
+    if (transfer_ended(p, status, errmsg) < 0)
+        return;
+    rate_update(p, resp);
+    char *id = NULL;
+    struct ck_error err = {0};
+    if (p->conf.ops->parse_account(resp, &id, &err) < 0 || strlen(id) >= sizeof p->account) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot tell whether it was posted: %s",
+                 err.msg[0] ? err.msg : "the account id is too long");
+        free(id);
+        retry_later(p, resp->status == 429 ? 5000 : ck_backoff_next(&p->bo), why);
+        return;
+    }
+    memcpy(p->account, id, strlen(id) + 1);
+    free(id);
+    ck_pst_attempt(p);
 }
 
 static void send_post(struct ck_poster *p)
@@ -334,21 +375,26 @@ void ck_pst_attempt(struct ck_poster *p)
     /* The key names the record: if the intent was recorded before (a restart,
      * a lost answer, a timeout), ask whether the record exists before sending
      * again, every time: only a "not there" answer lets it go (on_lookup). */
-    if (was_sending && p->conf.ops->once == CK_ONCE_RECORD_KEY) {
+    if (was_sending && p->conf.ops->once != CK_ONCE_SERVER_KEY) {
         char *text = ck_poster_text(p->conf.session, st->e);
         struct ck_post post = the_post(p, st, rec, text);
         struct ck_request req;
         struct ck_error err = {0};
-        int rc = text == NULL ? CK_ENOMEM
-                              : p->conf.ops->post_lookup_request(p->conf.base_url, p->conf.token,
-                                                                 &post, &req, &err);
+        /* Finding our own post needs to know who we are: asked once. */
+        bool who = p->conf.ops->account_request != NULL && post.account == NULL;
+        int rc =
+            text == NULL ? CK_ENOMEM
+            : who ? p->conf.ops->account_request(p->conf.base_url, p->conf.token, &post, &req, &err)
+                  : p->conf.ops->post_lookup_request(p->conf.base_url, p->conf.token, &post, &req,
+                                                     &err);
         free(text);
         if (rc < 0) {
             retry_later(p, ck_backoff_next(&p->bo), err.msg[0] ? err.msg : ck_strerror(rc));
             return;
         }
-        ck_debug("poster: %s: looking up record %s before sending again", st->label, post.key);
-        send_request(p, &req, on_lookup);
+        ck_debug("poster: %s: %s before sending again", st->label,
+                 who ? "asking who we are" : "looking for the post");
+        send_request(p, &req, who ? on_account : on_lookup);
         return;
     }
     send_post(p);

@@ -493,6 +493,10 @@ void ck_runner_free(struct ck_runner *cr)
             memset(r->src[i].token, 0, strlen(r->src[i].token));
             free(r->src[i].token);
         }
+        if (r->src[i].post_token != NULL) {
+            memset(r->src[i].post_token, 0, strlen(r->src[i].post_token));
+            free(r->src[i].post_token);
+        }
     }
     if (r->lock_fd >= 0)
         close(r->lock_fd); /* releases the flock */

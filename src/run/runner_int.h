@@ -32,7 +32,8 @@ struct source {
     struct runner *r;
     const struct ck_platform_conf *pc; /* borrowed from r->s */
     char *token;                       /* owned, NULL without one */
-    struct ck_auth *auth;              /* the token requests carry (auth.h); NULL without one */
+    char *post_token;     /* owned: X's user token or OAuth 1.0a keys (posting), or NULL */
+    struct ck_auth *auth; /* the token requests carry (auth.h); NULL without one */
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when not posting there */
     char state_key[160], steps_key[160];

@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chatkeeper/follower.h"
 #include "chatkeeper/log.h"
+#include "chatkeeper/platform.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
@@ -352,6 +354,44 @@ int ck_runner__prepare(struct runner *r, const struct ck_runner_opts *o)
     return 0;
 }
 
+/* What following costs where every read is billed (X): the search requests
+ * at the session's poll intervals (an upper bound: the interval slows while
+ * the chat is quiet), the final sweep and the question threads, and how
+ * often each post is read (each poll re-reads the overlap behind the newest
+ * post; the sweep reads everything once more). */
+static int64_t slow_poll(int64_t base)
+{
+    int64_t slow = base * CK_FOLLOW_ADAPT_MAX;
+    int64_t cap = base > CK_FOLLOW_ADAPT_CAP_MS ? base : CK_FOLLOW_ADAPT_CAP_MS;
+    return slow < cap ? slow : cap;
+}
+
+static void read_costs(const struct runner *r, FILE *out)
+{
+    for (size_t k = 0; k < ck_session_n_platforms(&r->s); k++) {
+        const struct ck_platform_conf *pc = ck_session_platform_at(&r->s, k);
+        const struct ck_platform_ops *ops = ck_platform_find(pc->type);
+        if (ops == NULL || !ops->reads_cost)
+            continue;
+        int64_t quiet = r->s.poll_quiet_ms > 0 ? r->s.poll_quiet_ms : 20000;
+        int64_t chat = r->s.poll_chat_ms > 0 ? r->s.poll_chat_ms : 5000;
+        int64_t polls = r->s.lead_ms / quiet + r->s.duration_ms / chat + r->s.grace_ms / quiet;
+        int64_t slowest = r->s.lead_ms / slow_poll(quiet) + r->s.duration_ms / slow_poll(chat) +
+                          r->s.grace_ms / slow_poll(quiet);
+        double per_post = 1.0 + (double)ops->overlap_ms / (double)chat + 1.0;
+        fprintf(out,
+                "reads on %s (billed per request and per post read): at most %lld searches "
+                "while following (%lld if the chat stays quiet: the interval slows up to %dx, "
+                "at most to a minute), 1 more per 100 posts for the final sweep and %zu for the "
+                "threads under the run sheet's posts; "
+                "each post is read about %.0f times (a %lld s overlap at a %lld s poll, and "
+                "the sweep)\n",
+                pc->name, (long long)polls, (long long)(slowest > 0 ? slowest : 1),
+                CK_FOLLOW_ADAPT_MAX, r->s.n_questions + 2, per_post,
+                (long long)(ops->overlap_ms / 1000), (long long)(chat / 1000));
+    }
+}
+
 /* A run that starts after the chat says so plainly: nothing goes out now, and
  * what it does instead is read back what people said. */
 int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
@@ -407,6 +447,7 @@ int ck_runner_dry_run(const struct ck_runner_opts *o, FILE *out)
                     ck_session_platform_at(&r->s, k)->name);
     if (!r->s.post)
         fprintf(out, "(the session file says \"post\": false, so run would only follow)\n");
+    read_costs(r, out);
 out:
     ck_schedule_finish(&r->sch);
     ck_session_finish(&r->s);

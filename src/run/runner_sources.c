@@ -91,6 +91,49 @@ static int sign_in(struct runner *r, struct source *src, const struct ck_platfor
     return 0;
 }
 
+/* An X entry's posting credential (user_token_* or oauth1_*): read now, so
+ * a missing one is bad input before anything starts. Reading X needs a
+ * bearer token: OAuth 1.0a keys alone cannot follow. */
+static int x_credentials(struct runner *r, struct source *src, const struct ck_runner_opts *o)
+{
+    const struct ck_platform_conf *pc = src->pc;
+    if (strcmp(pc->type, "x") != 0)
+        return 0;
+    const char *who = r->n_src > 1 ? pc->name : "";
+    const char *sep = r->n_src > 1 ? ": " : "";
+    if (o->rehearsal) {
+        /* The rehearsal's one simulator speaks Mastodon's API, not X's. */
+        fprintf(stderr,
+                "chatkeeper: %s%s--rehearse does not play X yet: run `chatkeeper simulate "
+                "SCRIPT --x` and point the entry's base_url at it\n",
+                who, sep);
+        return 2;
+    }
+    bool oauth1 = pc->oauth1_env != NULL || pc->oauth1_file != NULL;
+    bool user = pc->user_token_env != NULL || pc->user_token_file != NULL;
+    if (user || oauth1) {
+        struct ck_error err = {0};
+        int rc = user ? ck_session_secret(pc->user_token_env, pc->user_token_file, "user token",
+                                          &src->post_token, &err)
+                      : ck_session_secret(pc->oauth1_env, pc->oauth1_file, "OAuth 1.0a keys",
+                                          &src->post_token, &err);
+        if (rc < 0 && pc->post && !o->observe) {
+            fprintf(stderr, "chatkeeper: %s%s%s\n", who, sep, err.msg);
+            return 2;
+        }
+        if (rc < 0)
+            ck_warn("runner: %s%s%s", who, sep, err.msg);
+    }
+    if (src->token == NULL && !user) {
+        fprintf(stderr,
+                "chatkeeper: %s%sfollowing X needs a bearer token: set \"token_env\" (the app's "
+                "bearer token) or \"user_token_env\"; OAuth 1.0a keys only sign posts\n",
+                who, sep);
+        return 2;
+    }
+    return 0;
+}
+
 int ck_runner__create_source(struct runner *r, struct source *src, const struct ck_runner_opts *o,
                              int64_t now)
 {
@@ -100,17 +143,17 @@ int ck_runner__create_source(struct runner *r, struct source *src, const struct 
         fprintf(stderr, "chatkeeper: platform %s is not supported\n", src->pc->type);
         return 2;
     }
-    /* X's live calls (x.h) are not behind these ops yet: never send
-     * Mastodon's requests to X. */
-    if (strcmp(ops->name, "x") == 0) {
-        fprintf(stderr, "chatkeeper: X sessions do not run live yet: `check` validates this "
-                        "session; `import` archives X captures\n");
-        return 2;
-    }
-    int rc = sign_in(r, src, ops, o);
+    int rc = x_credentials(r, src, o);
+    if (rc == 0)
+        rc = sign_in(r, src, ops, o);
     if (rc != 0)
         return rc;
     const char *token = src->auth != NULL ? ck_auth_token(src->auth) : NULL;
+    /* X reads with the app's bearer token, or else the user's OAuth 2.0
+     * token (OAuth 1.0a keys sign only posts); it posts as the user. */
+    const char *post_token = src->post_token != NULL ? src->post_token : token;
+    if (token == NULL && src->post_token != NULL && strchr(src->post_token, ':') == NULL)
+        token = src->post_token;
     int first = src == &r->src[0];
     struct ck_follower_conf fc = {
         .ops = ops,
@@ -129,6 +172,9 @@ int ck_runner__create_source(struct runner *r, struct source *src, const struct 
         /* The sweep's budget starts when the sweep does: at the end of grace,
          * or now for a chat that is already over. */
         .sweep_until_ms = (now > r->sch.grace_end_ms ? now : r->sch.grace_end_ms) + 10 * 60000,
+        .overlap_ms = ops->overlap_ms,
+        .adaptive = ops->reads_cost,
+        .reposts = src->pc->retweets,
         .poll_chat_ms = r->s.poll_chat_ms,
         .poll_quiet_ms = r->s.poll_quiet_ms,
         .streaming = src->pc->streaming,
@@ -149,7 +195,7 @@ int ck_runner__create_source(struct runner *r, struct source *src, const struct 
         .schedule = &r->sch,
         .ops = ops,
         /* A rehearsal's simulator takes any token; the real one is never sent there. */
-        .token = o->rehearsal && token == NULL ? "rehearsal" : token,
+        .token = o->rehearsal && post_token == NULL ? "rehearsal" : post_token,
         .account = src->auth != NULL ? ck_auth_account(src->auth) : NULL,
         .auth_expired = src->auth != NULL ? ck_auth_expired : NULL,
         .auth_arg = src->auth,

@@ -12,6 +12,7 @@
  *                       "truncate", "5xx_after_post", "late_visible"}, "rate_limited",
  *                       "posts_created", "idempotent_replays", "statuses", "hashtag",
  *                       "start_ms", "speed", "now_ms", "bsky_sessions", "bsky_refreshes",
+ *                       "x_posts_read" (tweets X's routes returned: what X bills),
  *                       "bsky_duplicate_rkeys"} */
 #include "chatkeeper/sim.h"
 
@@ -70,14 +71,15 @@ static json_t *stats_json(const struct ck_sim *sim, int64_t now)
     long inspections = 0;
     for (size_t i = 0; i < sim->n_log; i++)
         inspections += strncmp(sim->log[i].path, "/sim/", 5) == 0;
-    return json_pack(
-        "{s:i s:i s:o s:i s:i s:i s:i s:s s:I s:f s:I s:i s:i s:i}", "requests",
-        (int)(sim->requests), "inspections", (int)inspections, "faults", faults, "rate_limited",
-        (int)sim->rate_limited, "posts_created", (int)sim->posts_created, "idempotent_replays",
-        (int)sim->idem_replays, "statuses", (int)sim->n_entries, "hashtag", sim->script.hashtag,
-        "start_ms", (json_int_t)sim->opts.start_ms, "speed", sim->opts.speed, "now_ms",
-        (json_int_t)now, "bsky_sessions", (int)sim->bsky_sessions, "bsky_refreshes",
-        (int)sim->bsky_refreshes, "bsky_duplicate_rkeys", (int)sim->bsky_duplicate_rkeys);
+    return json_pack("{s:i s:i s:o s:i s:i s:i s:i s:s s:I s:f s:I s:i s:i s:i s:I}", "requests",
+                     (int)(sim->requests), "inspections", (int)inspections, "faults", faults,
+                     "rate_limited", (int)sim->rate_limited, "posts_created",
+                     (int)sim->posts_created, "idempotent_replays", (int)sim->idem_replays,
+                     "statuses", (int)sim->n_entries, "hashtag", sim->script.hashtag, "start_ms",
+                     (json_int_t)sim->opts.start_ms, "speed", sim->opts.speed, "now_ms",
+                     (json_int_t)now, "bsky_sessions", (int)sim->bsky_sessions, "bsky_refreshes",
+                     (int)sim->bsky_refreshes, "bsky_duplicate_rkeys",
+                     (int)sim->bsky_duplicate_rkeys, "x_posts_read", (json_int_t)sim->x_posts_read);
 }
 
 void ck_sim_inspect(struct ck_sim *sim, const char *path, int64_t now, struct ck_sim_reply *rep)

@@ -51,7 +51,8 @@ static json_t *username(const struct ck_sim_account *a)
  * (tags dropped, line breaks kept; HTML's entities are X's). */
 static json_t *tweet_text(const struct ck_sim_entry *e)
 {
-    const char *plain = e->script != NULL ? e->script->text : NULL;
+    /* Posted through the API: the text as sent (X shows it so, links aside). */
+    const char *plain = e->script != NULL ? e->script->text : e->text;
     size_t cap = (plain != NULL ? strlen(plain) * 5 : strlen(e->html)) + 1;
     char *out = malloc(cap);
     if (out == NULL)
@@ -120,13 +121,11 @@ static json_t *users_of(const struct ck_sim *sim, json_t *data)
 {
     json_t *users = json_array();
     unsigned char *seen = calloc(sim->script.n_accounts + 1, 1);
-    for (size_t i = 0; users != NULL && seen != NULL && i < sim->n_entries; i++) {
-        const struct ck_sim_entry *e = sim->entries[i];
-        bool in = false;
-        for (size_t k = 0; k < json_array_size(data) && !in; k++)
-            in = strcmp(json_string_value(json_object_get(json_array_get(data, k), "id")), e->id) ==
-                 0;
-        if (!in || seen[e->account])
+    /* By each tweet's entry (found by id): a page costs its own size, not the chat's. */
+    for (size_t k = 0; users != NULL && seen != NULL && k < json_array_size(data); k++) {
+        const char *id = json_string_value(json_object_get(json_array_get(data, k), "id"));
+        const struct ck_sim_entry *e = id != NULL ? ck_sim_state_find(sim, id) : NULL;
+        if (e == NULL || seen[e->account])
             continue;
         seen[e->account] = 1;
         const struct ck_sim_account *a = &sim->script.accounts[e->account];
@@ -141,6 +140,13 @@ static bool decimal(const char *s)
 {
     size_t n = s != NULL ? strlen(s) : 0;
     return n > 0 && n <= 32 && strspn(s, "0123456789") == n;
+}
+
+/* s is a decimal id followed by exactly tail. */
+static bool decimal_prefix(const char *s, const char *tail)
+{
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n <= 32 && strcmp(s + n, tail) == 0;
 }
 
 /* A time parameter: absent is fine, present must be RFC 3339. */
@@ -223,6 +229,7 @@ static int search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t n
         json_array_append_new(data, tweet_json(sim, e));
         n++;
     }
+    sim->x_posts_read += (long long)n;
     json_t *meta = json_pack("{s:i}", "result_count", (int)n);
     if (n > 0) {
         const char *newest = json_string_value(json_object_get(json_array_get(data, 0), "id"));
@@ -307,15 +314,101 @@ static int post(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now
     return 0;
 }
 
+/* GET /2/users/me: the account the API's credential acts as (the script's self). */
+static void me(struct ck_sim *sim, const struct ck_sim_request *rq, struct ck_sim_reply *rep)
+{
+    const char *a = rq->authorization;
+    if (a == NULL || (strncmp(a, "Bearer ", 7) != 0 && strncmp(a, "OAuth ", 6) != 0)) {
+        problem(rep, 401, "Unauthorized", "Unauthorized");
+        return;
+    }
+    const struct ck_sim_account *acc = &sim->script.accounts[sim->script.self];
+    rep->status = 200;
+    rep->json = json_pack("{s:{s:s s:o s:s}}", "data", "id", acc->id, "username", username(acc),
+                          "name", acc->display_name);
+}
+
+/* GET /2/users/:id/tweets: an account's own posts, newest first, since
+ * start_time (the chat's clock), max_results a page, next_token beyond. */
+static int user_tweets(struct ck_sim *sim, const struct ck_sim_request *rq, const char *uid,
+                       int64_t now, struct ck_sim_reply *rep)
+{
+    const char *max_s = rq->arg(rq->arg_ctx, "max_results");
+    const char *token = rq->arg(rq->arg_ctx, "pagination_token");
+    long max = max_s != NULL ? strtol(max_s, NULL, 10) : 10;
+    int64_t start, end;
+    if (max < 5 || max > 100)
+        return problem(rep, 400, "Invalid Request",
+                       "The `max_results` query parameter value is not between 5 and 100");
+    if (!time_arg(rq, "start_time", &start) || !time_arg(rq, "end_time", &end) ||
+        (token != NULL && (token[0] != 'n' || !decimal(token + 1))))
+        return problem(rep, 400, "Invalid Request",
+                       "One or more parameters to your request was invalid.");
+    long who = -1;
+    size_t ulen = strspn(uid, "0123456789");
+    for (size_t i = 0; i < sim->script.n_accounts && who < 0; i++)
+        if (strlen(sim->script.accounts[i].id) == ulen &&
+            strncmp(sim->script.accounts[i].id, uid, ulen) == 0)
+            who = (long)i;
+    if (who < 0) {
+        rep->status = 200;
+        rep->json = json_pack("{s:[{s:s% s:s s:s s:s}]}", "errors", "value", uid, ulen, "detail",
+                              "Could not find user with id.", "title", "Not Found Error", "type",
+                              "https://api.twitter.com/2/problems/resource-not-found");
+        return 0;
+    }
+    json_t *data = json_array();
+    size_t n = 0;
+    bool more = false;
+    for (size_t i = sim->n_entries; data != NULL && i-- > 0;) {
+        const struct ck_sim_entry *e = sim->entries[i];
+        if (!visible(e, now) || e->account != (size_t)who ||
+            (token != NULL && ck_sim_id_cmp(e->id, token + 1) >= 0) ||
+            (start != INT64_MIN && e->chat_ms < start) || (end != INT64_MIN && e->chat_ms >= end))
+            continue;
+        if (n == (size_t)max) {
+            more = true;
+            break;
+        }
+        json_array_append_new(data, tweet_json(sim, e));
+        n++;
+    }
+    sim->x_posts_read += (long long)n;
+    json_t *meta = json_pack("{s:i}", "result_count", (int)n);
+    if (n > 0) {
+        json_object_set_new(meta, "newest_id",
+                            json_copy(json_object_get(json_array_get(data, 0), "id")));
+        json_object_set_new(meta, "oldest_id",
+                            json_copy(json_object_get(json_array_get(data, n - 1), "id")));
+        if (more)
+            json_object_set_new(meta, "next_token",
+                                json_sprintf("n%s", json_string_value(json_object_get(
+                                                        json_array_get(data, n - 1), "id"))));
+    }
+    rep->status = 200;
+    rep->json = n > 0 ? json_pack("{s:o s:o}", "data", data, "meta", meta)
+                      : json_pack("{s:o}", "meta", meta);
+    if (n == 0)
+        json_decref(data);
+    return 0;
+}
+
 void ck_sim_x_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
                      struct ck_sim_reply *rep)
 {
     const char *p = rq->path;
+    size_t plen = strlen(p);
     bool get = strcmp(rq->method, "GET") == 0;
+    bool one_tweet =
+        plen > 10 && memcmp(p, "/2/tweets/", 10) == 0 && memchr(p + 10, '/', plen - 10) == NULL;
     if (get && strcmp(p, "/2/tweets/search/recent") == 0)
         search(sim, rq, now, rep);
-    else if (get && strncmp(p, "/2/tweets/", 10) == 0 && strchr(p + 10, '/') == NULL)
+    else if (get && one_tweet)
         lookup(sim, p + 10, now, rep);
+    else if (get && strcmp(p, "/2/users/me") == 0)
+        me(sim, rq, rep);
+    else if (get && strncmp(p, "/2/users/", 9) == 0 && decimal_prefix(p + 9, "/tweets"))
+        user_tweets(sim, rq, p + 9, now, rep);
     else if (strcmp(rq->method, "POST") == 0 && strcmp(p, "/2/tweets") == 0)
         post(sim, rq, now, rep);
     else

@@ -117,6 +117,8 @@ static void on_later(uv_timer_t *h)
     pthread_mutex_unlock(&fake.mu);
 }
 
+static int adaptive; /* the next run()'s conf.adaptive */
+
 /* Follow from t0 - 60 s until t0 + follow_ms, then sweep (until + 20 s at
  * most) and fetch threads; at most 30 s in all. */
 static void run(struct run *r, int64_t follow_ms, bool new_posts)
@@ -144,7 +146,8 @@ static void run(struct run *r, int64_t follow_ms, bool new_posts)
                                  .poll_chat_ms = 200,
                                  .poll_quiet_ms = 200,
                                  .overlap = 1, /* re-read less than a page (2) */
-                                 .page_limit = 2};
+                                 .page_limit = 2,
+                                 .adaptive = adaptive};
     assert_int_equal(ck_follower_create(&r->loop, r->http, r->journal, r->state, &c, &r->f, &err),
                      0);
     assert_int_equal(ck_follower_start(r->f, done, r), 0);
@@ -255,11 +258,40 @@ static void looping_cursor_does_not_storm(void **state)
     assert_true(n >= 3);
 }
 
+/* Where reads are billed (X), polls that bring nothing slow the interval
+ * down (1, 2, 4, 6 times it): over 4 quiet seconds at 200 ms, far fewer
+ * requests than at the fixed interval. */
+static size_t quiet_polls(int adapt)
+{
+    fake_timeline(TAG_PATH, NULL, 0, false);
+    fake_script(NULL, 0);
+    add_status(1, ck_time_now_ms() - 30000);
+    adaptive = adapt;
+    struct run r;
+    run(&r, 4000, false);
+    adaptive = 0;
+    journaled_once(1);
+    pthread_mutex_lock(&fake.mu);
+    size_t n = fake_count("GET", TAG_PATH);
+    pthread_mutex_unlock(&fake.mu);
+    return n;
+}
+
+static void adaptive_polls_slower_when_quiet(void **state)
+{
+    (void)state;
+    size_t fixed = quiet_polls(0);
+    size_t adapted = quiet_polls(1);
+    if (!(adapted * 2 <= fixed && adapted >= 3))
+        fail_msg("%zu requests adaptive, %zu fixed, in 4 quiet seconds", adapted, fixed);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(follows_through_429_and_503),
         cmocka_unit_test(looping_cursor_does_not_storm),
+        cmocka_unit_test(adaptive_polls_slower_when_quiet),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
