@@ -86,7 +86,7 @@ static void ring_add(struct ck_follower *f, const char *id)
     f->ring_n++;
 }
 
-static const char *cursor(const struct ck_follower *f)
+const char *ck_fl_cursor(const struct ck_follower *f)
 {
     return f->ring_n ? f->ring[f->ring_n - 1] : NULL;
 }
@@ -141,7 +141,7 @@ json_t *ck_fl_fstate_json(struct ck_follower *f)
 int ck_fl_save_state(struct ck_follower *f)
 {
     json_t *o = ck_fl_fstate_json(f);
-    const char *c = cursor(f);
+    const char *c = ck_fl_cursor(f);
     json_object_set_new(o, "cursor", c ? json_string(c) : json_null());
     json_object_set_new(o, "requests", json_integer((json_int_t)f->stats.requests));
     json_object_set_new(o, "messages", json_integer((json_int_t)f->stats.messages));

@@ -109,6 +109,8 @@ struct ck_follower {
 void ck_fl_cycle_done(struct ck_follower *f);
 json_t *ck_fl_fstate_json(struct ck_follower *f);
 int ck_fl_idcmp(const struct ck_follower *f, const char *a, const char *b);
+/* The newest id seen (the forward cursor), NULL when none. */
+const char *ck_fl_cursor(const struct ck_follower *f);
 void ck_fl_noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int64_t ck_fl_poll_interval(const struct ck_follower *f, int64_t now);

@@ -182,7 +182,13 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
         /* A server that ignores min_id hands back the same page for ever. */
         /* (A check re-reading what the stream brought, or racing it, may
          * see full pages of known statuses; the cursor still has to move.) */
-        int known_ok = f->rereading || f->stream_up;
+        /* Nor may a page still inside the overlap (its newest at or below the
+         * cursor): an overlap longer than a page is pages of known statuses
+         * before the new ones. A server ignoring min_id still ends the cycle
+         * on its second page (hi no higher than the min_id asked). */
+        const char *cur = ck_fl_cursor(f);
+        int known_ok = f->rereading || f->stream_up ||
+                       (cur != NULL && hi != NULL && ck_fl_idcmp(f, hi, cur) <= 0);
         if (repeats || (full && ((fresh == 0 && !known_ok) || f->page_min_id == NULL ||
                                  ck_fl_idcmp(f, hi, f->page_min_id) <= 0))) {
             stalled(f, N_STUCK_POLL, repeats, "min_id", f->page_min_id);
