@@ -389,6 +389,7 @@ static void start_poll(struct ck_follower *f)
     f->page_max_id = NULL;
     f->source = "timeline";
     f->page_oldest_ms = INT64_MAX;
+    f->poll_known = 0;
     if (f->conf.ops->paging == CK_PAGING_CURSOR) {
         /* No forward paging: read down from the newest to a little before
          * the newest item seen (search indexes late and out of order). */

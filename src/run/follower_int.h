@@ -104,6 +104,7 @@ struct ck_follower {
     int64_t newest_ms;      /* created time of the newest item journaled */
     int64_t since_ms;       /* the lower bound of the pages being read, 0: none */
     int64_t page_oldest_ms; /* how far back the previous page of this run reached */
+    size_t poll_known;      /* posts already journaled read by this poll: its overlap */
 };
 
 void ck_fl_cycle_done(struct ck_follower *f);

@@ -159,6 +159,16 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
     if (page->skipped > 0)
         ck_fl_noisy(f, N_BAD_ITEMS, "%zu item(s) of a %s page skipped: %s", page->skipped,
                     f->source, page->skip_why);
+    /* Posts of this page already journaled: a poll that has re-read its
+     * overlap of them has reached what it read before (counted before the
+     * page is journaled, by id: a new version of a known post is known). */
+    size_t known = 0;
+    for (size_t i = 0; i < n; i++)
+    {
+        const char *id = f->conf.ops->item_id(json_array_get(page->items, i));
+        known += id != NULL && ck_strset_has(&f->ids, id);
+    }
+    f->poll_known += known;
     size_t fresh = 0;
     if (ck_fl_journal_page(f, page->items, page->repaired, &fresh) < 0) {
         ck_fl_retry_later(f, "could not write the journal");
@@ -215,8 +225,14 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
         more = page->older != NULL && n > 0 && reached;
         repeats = more && ((f->page_max_id != NULL && strcmp(page->older, f->page_max_id) == 0) ||
                            oldest_ms >= f->page_oldest_ms);
-        f->page_oldest_ms = oldest_ms; /* a poll reads its whole overlap: known posts do
-                                        * not end it (below) */
+        f->page_oldest_ms = oldest_ms;
+        /* A poll stops once it has re-read `overlap` posts it already had,
+         * as a Mastodon poll re-reads `overlap` statuses behind its cursor:
+         * reading all of since's window each poll cost about four searches
+         * a poll and, rate-limited, a minute of delay. Posts indexed later
+         * than that are the sweep's (the whole window, at the end). */
+        if (f->st == F_POLL && f->poll_known >= (size_t)f->conf.overlap)
+            more = 0;
     }
     /* A server that ignores max_id hands back the same page for ever. */
     int stuck = reached &&
