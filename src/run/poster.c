@@ -331,6 +331,8 @@ static void on_timer_closed(uv_handle_t *h)
     void (*cb)(void *) = p->closed_cb;
     void *arg = p->closed_arg;
     free(p->steps);
+    json_decref(p->mentions);
+    json_decref(p->mention_faults);
     free(p);
     if (cb != NULL)
         cb(arg);

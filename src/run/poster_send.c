@@ -71,7 +71,7 @@ static void posted(struct ck_poster *p, struct pstep *st, struct ck_posted *made
     ck_pst_finish(p, st);
 }
 
-static void rate_update(struct ck_poster *p, const struct ck_response *resp)
+void ck_pst_rate_update(struct ck_poster *p, const struct ck_response *resp)
 {
     if (p->conf.ops->ratelimit_update != NULL)
         p->conf.ops->ratelimit_update(&p->rl, resp, ck_time_now_ms());
@@ -80,7 +80,7 @@ static void rate_update(struct ck_poster *p, const struct ck_response *resp)
 }
 
 /* A transfer ended without an answer to act on: 0 when the caller goes on. */
-static int transfer_ended(struct ck_poster *p, int status, const char *errmsg)
+int ck_pst_transfer_ended(struct ck_poster *p, int status, const char *errmsg)
 {
     struct pstep *st = p->cur;
     if (status == CK_ECANCELED) {
@@ -125,9 +125,9 @@ static void on_reply(int status, const struct ck_response *resp, const char *err
         return; /* closed while in flight: the "sending" record lets resume finish it */
     p->inflight = NULL;
     struct pstep *st = p->cur;
-    if (transfer_ended(p, status, errmsg) < 0)
+    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
-    rate_update(p, resp);
+    ck_pst_rate_update(p, resp);
     if (token_ran_out(p, resp))
         return;
     char why[200];
@@ -200,6 +200,7 @@ static struct ck_post the_post(struct ck_poster *p, const struct pstep *st, cons
         .key = ck_pst_str(rec, "key"),
         .account = p->conf.account,
         .created_ms = ck_time_now_ms(),
+        .mentions = p->mentions,
     };
     bool thread = p->conf.session->thread && st->e->kind != CK_SCHED_REMINDER;
     const json_t *prev = thread ? previous_rec(p, st, false) : NULL;
@@ -244,9 +245,9 @@ static void on_lookup(int status, const struct ck_response *resp, const char *er
         return;
     p->inflight = NULL;
     struct pstep *st = p->cur;
-    if (transfer_ended(p, status, errmsg) < 0)
+    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
-    rate_update(p, resp);
+    ck_pst_rate_update(p, resp);
     if (token_ran_out(p, resp))
         return;
     char *text = ck_poster_text(p->conf.session, st->e);
@@ -267,7 +268,7 @@ static void on_lookup(int status, const struct ck_response *resp, const char *er
     }
 }
 
-static void send_post(struct ck_poster *p)
+static void send_post_now(struct ck_poster *p)
 {
     struct pstep *st = p->cur;
     json_t *rec = ck_pst_record(p, st);
@@ -297,6 +298,12 @@ static void send_post(struct ck_poster *p)
     }
     ck_debug("poster: sending %s (attempt %lld, key %s)", st->label, (long long)attempts, post.key);
     send_request(p, &req, on_reply);
+}
+
+/* Mentions first (each handle asked once a run), then the post. */
+static void send_post(struct ck_poster *p)
+{
+    ck_pst_resolve_then(p, send_post_now);
 }
 
 /* Record the intent (the key first), save it, and only then send. */

@@ -122,8 +122,54 @@ def test_bluesky_poll_stops_at_its_overlap():
     scenario(body, n=360, every_s=1, sim_args=("--rate-limit", "3000", "--rate-window", "10s"))
 
 
+def record_of(r, uri):
+    """The record at an at:// URI, as the simulator's getRecord shows it."""
+    repo, coll, rkey = uri[len("at://"):].split("/")
+    q = urllib.parse.urlencode({"repo": repo, "collection": coll, "rkey": rkey})
+    return r.sim.get("/xrpc/com.atproto.repo.getRecord?" + q)["value"]
+
+
+def test_bluesky_mentions_resolved_once():
+    """Steps naming @user3.bsky.social and @nobody.example.org: each handle is
+    resolved once for the run (resolveHandle, without a token), the known one
+    becomes a mention facet with the account's DID at its UTF-8 byte offsets,
+    the unknown one stays plain text with one log line."""
+    mention = "Caf\u00e9 host @user3.bsky.social and @nobody.example.org"
+    steps = {"thread": True,
+             "welcome": {"at": "0m", "text": "Welcome! " + mention},
+             "questions": [{"at": "1m", "text": "Q1 for @user3.bsky.social: what now?"}],
+             "closing": {"at": "2m", "text": "Thanks, @nobody.example.org"}}
+
+    def body(r):
+        check(r.run() == 0, "run did not exit 0")
+        with open(os.path.join(r.out, "state.json")) as f:
+            st = json.load(f)["steps"]
+        for k in ("welcome", "Q1", "closing"):
+            check(st.get(k, {}).get("status") == "posted", f"step {k}: {st.get(k)}")
+        q = urllib.parse.urlencode({"handle": "user3.bsky.social"})
+        did = r.sim.get("/xrpc/com.atproto.identity.resolveHandle?" + q)["did"]
+        asked = [(q.get("handle", [""])[0], code) for _, q, code in
+                 r.requests("com.atproto.identity.resolveHandle")][:-1]  # the test's own last
+        check(sorted(h for h, _ in asked) == ["nobody.example.org", "user3.bsky.social"],
+              f"resolveHandle asked {asked}, want each handle once")
+        for k, want in (("welcome", 1), ("Q1", 1), ("closing", 0)):
+            rec = record_of(r, st[k]["id"])
+            text = rec["text"].encode()
+            ments = [f for f in rec.get("facets", [])
+                     if f["features"][0]["$type"] == "app.bsky.richtext.facet#mention"]
+            check(len(ments) == want, f"{k}: {len(ments)} mention facets, want {want}: {rec}")
+            for f in ments:
+                a, b = f["index"]["byteStart"], f["index"]["byteEnd"]
+                check(text[a:b] == b"@user3.bsky.social", f"{k}: facet covers {text[a:b]!r}")
+                check(f["features"][0]["did"] == did, f"{k}: facet DID {f['features'][0]}")
+        log = r.log()
+        check(log.count("@nobody.example.org is no bluesky account") == 1,
+              "the unresolvable handle was not said exactly once")
+    scenario(body, n=20, every_s=5, post=True, duration="3m", steps=steps)
+
+
 if __name__ == "__main__":
-    tests = [test_bluesky_poll_stops_at_its_overlap]
+    tests = [test_bluesky_poll_stops_at_its_overlap, test_bluesky_mentions_resolved_once]
     names = sys.argv[2:]
     if names:
         tests = [t for t in tests if t.__name__ in names]
