@@ -310,6 +310,18 @@ static void send_post(struct ck_poster *p)
 void ck_pst_attempt(struct ck_poster *p)
 {
     struct pstep *st = p->cur;
+    if (p->conf.token[0] == '\0') {
+        /* Not signed in yet (the sign-in runs on the loop and says its own
+         * failures): wait quietly, up to the step's limit. */
+        if (ck_time_now_ms() + 1000 > st->deadline_ms) {
+            retry_later(p, 1000, "not signed in");
+            return;
+        }
+        ck_debug("poster: %s waits for the sign-in", st->label);
+        ck_pst_phase(st, PH_WAITING);
+        uv_timer_start(&p->timer, on_timer, 1000, 0);
+        return;
+    }
     json_t *steps = ck_pst_steps(p);
     json_t *rec = ck_pst_record(p, st);
     if (rec == NULL && steps != NULL) {
