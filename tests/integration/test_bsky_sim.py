@@ -4,6 +4,7 @@ what the run does on Bluesky at publish time. Loopback only, port 0.
 usage: test_bsky_sim.py CHATKEEPER [test names]"""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ SPEED = 30
 PASSWORD = "sim-app-password"
 
 
-def write_script(path, n, every_s, accounts=40, extra_accounts=None):
+def write_script(path, n, every_s, accounts=40, extra_accounts=None, prefix=""):
     """n tagged statuses, one every every_s seconds of the chat, by accounts
     people; extra_accounts (key -> account) are added as they are."""
     accts = {"host": {"username": "uklibchat", "domain": None, "display_name": "#uklibchat"}}
@@ -26,7 +27,7 @@ def write_script(path, n, every_s, accounts=40, extra_accounts=None):
         accts[f"a{i}"] = {"username": f"user{i}", "domain": None, "display_name": f"Person {i}"}
     accts.update(extra_accounts or {})
     statuses = [{"key": f"s{i}", "at": f"{i * every_s}s", "account": f"a{i % accounts}",
-                 "text": f"Answer {i} about the library #uklibchat"} for i in range(n)]
+                 "text": f"{prefix}Answer {i} about the library #uklibchat"} for i in range(n)]
     doc = {"title": "Bluesky sim test", "hashtag": "uklibchat", "self": "host",
            "accounts": accts, "questions": ["Question 1"], "statuses": statuses}
     with open(path, "w") as f:
@@ -35,10 +36,10 @@ def write_script(path, n, every_s, accounts=40, extra_accounts=None):
 
 class Run:
     def __init__(self, *, n=0, every_s=1, duration="6m", post=False, extra=None, steps=None,
-                 extra_accounts=None, sim_args=()):
+                 extra_accounts=None, sim_args=(), answers=""):
         self.tmp = tempfile.mkdtemp(prefix="ck-bsky-sim-")
         self.script = os.path.join(self.tmp, "script.json")
-        write_script(self.script, n, every_s, extra_accounts=extra_accounts)
+        write_script(self.script, n, every_s, extra_accounts=extra_accounts, prefix=answers)
         self.start_ms = (now_ms() + 3000) // 1000 * 1000
         self.sim = Sim(BIN, self.script, SPEED, self.start_ms, *sim_args)
         doc = {"title": "Bluesky sim test", "hashtag": "uklibchat", "timezone": "UTC",
@@ -168,8 +169,64 @@ def test_bluesky_mentions_resolved_once():
     scenario(body, n=20, every_s=5, post=True, duration="3m", steps=steps)
 
 
+def test_bluesky_publish_rechecks_and_announces_once():
+    """A Bluesky session that publishes: at the end the run re-checks each
+    quoted post by its at:// id (getRecord), publishes the write-up (a
+    Micropub stand-in) and announces it on Bluesky once, a record whose key
+    comes from the session; `chatkeeper publish` again announces nothing."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "publish"))
+    from pubkit import Micropub
+    mp = Micropub()
+    os.environ["CK_TEST_MP_TOKEN"] = "mp-secret-token"
+    steps = {"welcome": {"at": "0m", "text": "Welcome to the chat"},
+             "questions": [{"at": "1m", "text": "Q1 What do you read?"}],
+             "closing": {"at": "2m30s", "text": "Thanks all"},
+             "publish": {"micropub": {"endpoint": mp.endpoint, "token_env": "CK_TEST_MP_TOKEN"},
+                         "announce": True}}
+
+    def body(r):
+        check(r.run() == 0, "run did not exit 0")
+        with open(os.path.join(r.out, "state.json")) as f:
+            st = json.load(f)
+        pub = st.get("published", {})
+        check(len(mp.posts) == 1, f"{len(mp.posts)} write-ups published, want 1")
+        ann = pub.get("announce", {})
+        check(ann.get("id", "").startswith("at://") and
+              ann.get("url", "").startswith("https://bsky.app/profile/"),
+              f"the announcement is not recorded as a Bluesky post: {pub}")
+        text = record_of(r, ann["id"])["text"]
+        check(pub["micropub"]["url"] in text and "#uklibchat" in text,
+              f"the announcement does not link the write-up: {text!r}")
+        creates = [c for _, _, c in r.requests("com.atproto.repo.createRecord")]
+        check(creates.count(200) == 4, f"createRecord answers {creates}: want 3 steps and "
+              f"1 announcement")
+        # The re-check: each post the write-up quotes asked for by its id, and found.
+        with open(os.path.join(r.out, "writeup.md")) as f:
+            quoted = set(re.findall(r"https://bsky\.app/profile/[^/\s]+/post/([a-z2-7]+)",
+                                    f.read()))
+        gets = r.requests("com.atproto.repo.getRecord")
+        asked = {q["rkey"][0] for _, q, code in gets
+                 if code == 200 and q.get("repo", [""])[0].startswith("did:plc:")}
+        check(quoted, "the write-up quotes nothing: no re-check to test")
+        check(quoted <= asked, f"quoted posts not re-checked: {sorted(quoted - asked)[:3]}")
+        # Publishing again finds the announcement recorded: nothing posted twice.
+        with open(r.logpath, "a") as log:
+            p = subprocess.run([BIN, "publish", r.out], stdout=log, stderr=subprocess.STDOUT,
+                               env=r.env, timeout=120)
+        check(p.returncode == 0, f"publish again exited {p.returncode}")
+        check("announce: already posted" in r.log(), "a second publish did not find the first")
+        creates = [c for _, _, c in r.requests("com.atproto.repo.createRecord")]
+        check(creates.count(200) == 4, f"a second publish posted again: {creates}")
+    try:
+        scenario(body, n=24, every_s=5, post=True, duration="3m", steps=steps,
+                 answers="A1 ")
+    finally:
+        mp.stop()
+
+
 if __name__ == "__main__":
-    tests = [test_bluesky_poll_stops_at_its_overlap, test_bluesky_mentions_resolved_once]
+    tests = [test_bluesky_poll_stops_at_its_overlap, test_bluesky_mentions_resolved_once,
+             test_bluesky_publish_rechecks_and_announces_once]
     names = sys.argv[2:]
     if names:
         tests = [t for t in tests if t.__name__ in names]
