@@ -1,6 +1,6 @@
-/* Shared by follower.c (the cycle: catch-up, polls, sweep, threads),
- * follower_page.c (what one page does) and follower_stream.c (the live
- * stream). Private to src/run/. */
+/* Shared by follower.c (the cycle: catch-up, polls), follower_end.c (the
+ * sweep and the threads), follower_page.c (what one page does) and
+ * follower_stream.c (the live stream). Private to src/run/. */
 #ifndef CHATKEEPER_RUN_FOLLOWER_INT_H
 #define CHATKEEPER_RUN_FOLLOWER_INT_H
 
@@ -121,6 +121,11 @@ int ck_fl_save_state(struct ck_follower *f);
 void ck_fl_schedule_at(struct ck_follower *f, int64_t want_ms);
 void ck_fl_schedule_at_q(struct ck_follower *f, int64_t want_ms, int quiet);
 void ck_fl_start_threads(struct ck_follower *f);
+/* follower_end.c: the sweep of the window once following is over. */
+void ck_fl_start_sweep(struct ck_follower *f);
+/* follower.c: the state machine's state, and its end (done or stopped). */
+void ck_fl_set_state(struct ck_follower *f, enum fstate s);
+void ck_fl_finish(struct ck_follower *f, int status);
 void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page);
 int ck_fl_journal_page(struct ck_follower *f, json_t *items, const unsigned char *repaired,
                        size_t *fresh_out);
