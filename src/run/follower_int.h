@@ -104,7 +104,8 @@ struct ck_follower {
     int64_t newest_ms;      /* created time of the newest item journaled */
     int64_t since_ms;       /* the lower bound of the pages being read, 0: none */
     int64_t page_oldest_ms; /* how far back the previous page of this run reached */
-    size_t poll_known;      /* posts already journaled read by this poll: its overlap */
+    size_t poll_known;      /* posts known before this poll that it re-read: its overlap */
+    char *poll_top;         /* the newest id when this poll began (owned), NULL: none */
 };
 
 void ck_fl_cycle_done(struct ck_follower *f);

@@ -159,16 +159,17 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
     if (page->skipped > 0)
         ck_fl_noisy(f, N_BAD_ITEMS, "%zu item(s) of a %s page skipped: %s", page->skipped,
                     f->source, page->skip_why);
-    /* Posts of this page already journaled: a poll that has re-read its
-     * overlap of them has reached what it read before (counted before the
-     * page is journaled, by id: a new version of a known post is known). */
-    size_t known = 0;
-    for (size_t i = 0; i < n; i++)
-    {
+    /* Posts of this page the follower had before this poll began: a poll
+     * that has re-read its overlap of them has reached what it read before.
+     * Counted before the page is journaled, by id (a new version of a known
+     * post is known), and only at or below the newest id at the poll's start:
+     * a post this poll journaled on an earlier page, shown again because new
+     * posts pushed the offset cursor down, is no sign of the overlap. */
+    for (size_t i = 0; i < n && f->poll_top != NULL; i++) {
         const char *id = f->conf.ops->item_id(json_array_get(page->items, i));
-        known += id != NULL && ck_strset_has(&f->ids, id);
+        if (id != NULL && ck_strset_has(&f->ids, id) && ck_fl_idcmp(f, id, f->poll_top) <= 0)
+            f->poll_known++;
     }
-    f->poll_known += known;
     size_t fresh = 0;
     if (ck_fl_journal_page(f, page->items, page->repaired, &fresh) < 0) {
         ck_fl_retry_later(f, "could not write the journal");
