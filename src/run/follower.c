@@ -310,6 +310,8 @@ static void start_poll(struct ck_follower *f)
     f->poll_known = 0;
     free(f->poll_top);
     f->poll_top = ck_fl_cursor(f) != NULL ? strdup(ck_fl_cursor(f)) : NULL;
+    if (f->covered_top == NULL && f->poll_top != NULL)
+        f->covered_top = strdup(f->poll_top); /* catch-up (or the journal) read below it */
     if (f->conf.ops->paging == CK_PAGING_CURSOR) {
         /* No forward paging: read down from the newest to a little before
          * the newest item seen (search indexes late and out of order). */
@@ -541,6 +543,7 @@ static void maybe_free(struct ck_follower *f)
     free(f->page_max_id);
     free(f->check_from);
     free(f->poll_top);
+    free(f->covered_top);
     json_decref(f->reply_hints);
     free(f);
     if (cb != NULL)

@@ -104,8 +104,11 @@ struct ck_follower {
     int64_t newest_ms;      /* created time of the newest item journaled */
     int64_t since_ms;       /* the lower bound of the pages being read, 0: none */
     int64_t page_oldest_ms; /* how far back the previous page of this run reached */
-    size_t poll_known;      /* posts known before this poll that it re-read: its overlap */
+    size_t poll_known;      /* posts at or below covered_top this poll re-read: its overlap */
     char *poll_top;         /* the newest id when this poll began (owned), NULL: none */
+    char *covered_top;      /* polls have read everything up to this id (owned): the poll_top
+                             * of the last poll that reached its overlap. A poll cut short
+                             * (a stalled cursor) leaves it, so the next one reads deeper. */
 };
 
 void ck_fl_cycle_done(struct ck_follower *f);
