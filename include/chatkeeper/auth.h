@@ -41,15 +41,24 @@ struct ck_auth_stats {
 
 /* New auth for ops on base_url. identifier: the account (Bluesky handle),
  * secret: the static token or the app password (both copied; the copy of the
- * secret is wiped on close). On a sign-in platform this signs in at once,
- * waiting for the answer (before the loop runs): CK_EAUTH when the server
- * refuses the password (the session file must change), another code when
- * it cannot be reached (then the loop keeps trying with backoff and requests
- * go out unsigned meanwhile). *out is set in both cases except CK_EAUTH and
- * CK_ENOMEM. */
+ * secret is wiped on close). Returns 0 (*out set), CK_ENOMEM or CK_ECONFIG.
+ * On a sign-in platform the sign-in starts on the loop and nothing waits
+ * for it here (in serve, one session's sign-in never holds up another):
+ * ck_auth_ready says when the token is there, ck_auth_on_ready who is told.
+ * A server that cannot be reached is tried again with backoff (said once
+ * until it answers); a refused first sign-in is final (CK_EAUTH to the
+ * ready callback, or an error line when nobody waits). */
 int ck_auth_create(uv_loop_t *loop, struct ck_http *http, const struct ck_platform_ops *ops,
                    const char *base_url, const char *identifier, const char *secret,
                    struct ck_auth **out, struct ck_error *err);
+
+/* Called once: status 0 when the first sign-in succeeded, CK_EAUTH with
+ * msg (names the handle and the server's words, never a secret) when it
+ * was refused. Never called from inside ck_auth_create or ck_auth_on_ready. */
+typedef void (*ck_auth_ready_cb)(void *arg, int status, const char *msg);
+void ck_auth_on_ready(struct ck_auth *a, ck_auth_ready_cb cb, void *arg);
+/* Whether there is a token (always on a static-token platform). */
+bool ck_auth_ready(const struct ck_auth *a);
 
 /* The bearer token (borrowed, stable address, "" when none yet) and the
  * account (Bluesky DID; "" when none). */

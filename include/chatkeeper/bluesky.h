@@ -191,6 +191,19 @@ struct ck_bluesky_post {
  * the resolver knows (mention facets), with UTF-8 byte offsets. */
 json_t *ck_bluesky_facets(const char *text, ck_bluesky_resolve_fn resolve, void *arg);
 
+/* The @handles of text that would get mention facets (without the '@', each
+ * once, in order): a new array of strings, NULL out of memory. */
+json_t *ck_bluesky_mention_handles(const char *text);
+
+/* GET .../xrpc/com.atproto.identity.resolveHandle?handle=HANDLE (token may be
+ * NULL), and its answer: 0 and *did_out (new), CK_ENOTFOUND when no account
+ * has that handle (400 InvalidRequest "Unable to resolve handle"), CK_EPARSE
+ * for an answer without a DID, CK_EHTTP/CK_EAUTH/CK_ERATELIMIT otherwise. */
+int ck_bluesky_resolve_handle_request(const char *base_url, const char *token, const char *handle,
+                                      struct ck_request *out, struct ck_error *err);
+int ck_bluesky_parse_resolve_handle(const struct ck_response *resp, char **did_out,
+                                    struct ck_error *err);
+
 /* POST .../xrpc/com.atproto.repo.createRecord with {repo, collection:
  * "app.bsky.feed.post", rkey, record: {$type, text, createdAt, facets?, langs?,
  * reply?}}. CK_EINVAL for a missing field, invalid UTF-8, a text over the

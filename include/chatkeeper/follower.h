@@ -23,8 +23,10 @@
  *
  * On a platform that pages only backwards with an opaque cursor (Bluesky's
  * searchPosts), catch-up and the sweep read the window down with since/until,
- * and every poll reads from the newest down to overlap_ms before the newest
- * post seen, so a post the search indexed late is still found.
+ * and every poll reads from the newest down until it has re-read `overlap`
+ * posts it already had (as a Mastodon poll re-reads `overlap` statuses behind
+ * its cursor), never below overlap_ms before the newest post seen; a post the
+ * search indexed later than that is found by the sweep.
  *
  * Streaming (conf.streaming, and a platform with stream_request): while
  * following, the tag's live stream runs beside the polls. Each status it

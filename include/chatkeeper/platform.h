@@ -133,6 +133,10 @@ struct ck_post {
     int64_t created_ms;                /* the record's creation time (Bluesky), UTC ms;
                                         * the moment of sending (X: OAuth 1.0a timestamp) */
     const char *nonce; /* a fresh random [A-Za-z0-9]+ per request (X: OAuth 1.0a), or NULL */
+    /* Mentions resolved before sending (platforms with resolve_request):
+     * {handle: account id, or null when it did not resolve}; NULL: none.
+     * A mention not in it, or null, stays plain text. */
+    const json_t *mentions;
 };
 
 /* A post the server made (or found): new strings, free with ck_posted_finish. */
@@ -256,6 +260,16 @@ struct ck_platform_ops {
      * spaces, cut to fit buf (n >= 1), "" when there are none. */
     void (*error_text)(const struct ck_response *resp, char *buf, size_t n);
 
+    /* ---- mentions (NULL on platforms whose mentions need no lookup) ----
+     * mention_handles: the handles in text a post would link (a new array of
+     * strings, each once; NULL out of memory). resolve_request asks for one
+     * handle's account id; parse_resolve: 0 and *id_out (new), CK_ENOTFOUND
+     * (no such account: the mention stays plain text), another code (a
+     * fault: ask again another time). */
+    json_t *(*mention_handles)(const char *text);
+    int (*resolve_request)(const char *base_url, const char *token, const char *handle,
+                           struct ck_request *out, struct ck_error *err);
+    int (*parse_resolve)(const struct ck_response *resp, char **id_out, struct ck_error *err);
     /* ---- limits ---- */
     long max_post_len; /* the platform's fixed limit, or its usual one when asked */
     /* text's length as the platform counts it (characters, graphemes). */

@@ -154,6 +154,7 @@ struct ck_sim_entry {
     char *text;    /* owned: plain text, as Bluesky shows the post */
     int home;      /* CK_SIM_HOME_*: which API shows it (with opts.bluesky_share) */
     char rkey[16]; /* Bluesky record key: a TID of created_ms, or the one createRecord got */
+    json_t *bsky_mentions; /* owned: the mention facets createRecord got, or NULL */
 };
 
 enum ck_sim_fault {

@@ -118,6 +118,12 @@ static int ops_post_key(int64_t now_ms, uint32_t random, char *buf, size_t n)
     return ck_bluesky_tid(now_ms * 1000 + (int64_t)(random >> 22) % 1000, random & 1023, buf);
 }
 
+/* The resolved mentions handed in with the post (struct ck_post.mentions). */
+static const char *mention_did(const char *handle, void *arg)
+{
+    return json_string_value(json_object_get((const json_t *)arg, handle));
+}
+
 static int ops_post_request(const char *base_url, const char *token, const struct ck_post *p,
                             struct ck_request *out, struct ck_error *err)
 {
@@ -129,6 +135,8 @@ static int ops_post_request(const char *base_url, const char *token, const struc
         .rkey = p->key,
         .text = p->text,
         .created_ms = p->created_ms,
+        .resolve = p->mentions != NULL ? mention_did : NULL,
+        .resolve_arg = (void *)(uintptr_t)p->mentions,
     };
     if (p->reply_to.id != NULL && p->reply_to.version != NULL) {
         bp.parent = (struct ck_bluesky_ref){p->reply_to.id, p->reply_to.version};
@@ -276,6 +284,9 @@ const struct ck_platform_ops ck_platform_bluesky = {
     .post_lookup_request = ops_lookup_request,
     .parse_post_lookup = ops_parse_lookup,
     .error_text = ck_bluesky_error_text,
+    .mention_handles = ck_bluesky_mention_handles,
+    .resolve_request = ck_bluesky_resolve_handle_request,
+    .parse_resolve = ck_bluesky_parse_resolve_handle,
     .max_post_len = CK_BLUESKY_MAX_GRAPHEMES,
     .text_len = ops_text_len,
     .signin_request = ck_bluesky_create_session_request,

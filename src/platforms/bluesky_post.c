@@ -246,6 +246,36 @@ json_t *ck_bluesky_facets(const char *text, ck_bluesky_resolve_fn resolve, void 
     return arr;
 }
 
+static const char *collect_handle(const char *handle, void *arg)
+{
+    json_t *arr = arg;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (strcmp(json_string_value(v), handle) == 0)
+            return NULL;
+    }
+    json_array_append_new(arr, json_string(handle));
+    return NULL;
+}
+
+json_t *ck_bluesky_mention_handles(const char *text)
+{
+    json_t *arr = json_array();
+    if (arr == NULL)
+        return NULL;
+    /* The facet scanner's own rules find them: what it would ask about is
+     * exactly what needs resolving. */
+    json_t *facets = ck_bluesky_facets(text, collect_handle, arr);
+    if (facets == NULL) {
+        json_decref(arr);
+        return NULL;
+    }
+    json_decref(facets);
+    return arr;
+}
+
 /* ---- createRecord ---- */
 
 static json_t *strong_ref(const struct ck_bluesky_ref *r)

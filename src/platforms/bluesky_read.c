@@ -220,3 +220,44 @@ int ck_bluesky_parse_thread(const struct ck_response *resp, json_t **out, struct
     json_decref(root);
     return 0;
 }
+
+/* ---- resolving a handle (mention facets) ---- */
+
+int ck_bluesky_resolve_handle_request(const char *base_url, const char *token, const char *handle,
+                                      struct ck_request *out, struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (handle == NULL || handle[0] == '\0' || strlen(handle) > 253)
+        return ck_error_set(err, CK_EINVAL, "bluesky: no handle to resolve");
+    struct ck_sbuf q = {0};
+    ck_bsky_param(&q, "handle", handle);
+    return ck_bsky_request(base_url, "com.atproto.identity.resolveHandle", "GET", token, &q, NULL,
+                           out, err);
+}
+
+int ck_bluesky_parse_resolve_handle(const struct ck_response *resp, char **did_out,
+                                    struct ck_error *err)
+{
+    *did_out = NULL;
+    /* An unknown handle is a 400 InvalidRequest "Unable to resolve handle"
+     * (HandleNotFound in newer lexicons): no such account, not a fault. */
+    if (resp->status == 400 || resp->status == 404) {
+        char text[160];
+        ck_bluesky_error_text(resp, text, sizeof text);
+        if (strstr(text, "InvalidRequest") != NULL || strstr(text, "HandleNotFound") != NULL ||
+            strstr(text, "NotFound") != NULL)
+            return ck_error_set(err, CK_ENOTFOUND, "bluesky: resolveHandle: %s", text);
+    }
+    json_t *root;
+    int rc = ck_bsky_load(resp, "resolveHandle", &root, err);
+    if (rc != 0)
+        return rc;
+    const char *did = ck_bsky_str(root, "did");
+    if (!ck_bsky_did_ok(did)) {
+        json_decref(root);
+        return ck_error_set(err, CK_EPARSE, "bluesky: resolveHandle: the answer has no DID");
+    }
+    *did_out = strdup(did);
+    json_decref(root);
+    return *did_out != NULL ? 0 : ck_error_set(err, CK_ENOMEM, "bluesky: out of memory");
+}

@@ -34,6 +34,11 @@ struct ck_auth {
     struct auth_xfer *inflight;
     struct ck_backoff bo;
     struct ck_auth_stats stats;
+    /* The first sign-in runs on the loop: who waits for it, whether it is
+     * done, and whether its failures were said (once, until one succeeds). */
+    ck_auth_ready_cb ready_cb;
+    void *ready_arg;
+    bool signed_in, refused, failing;
 };
 
 static void wipe_free(char *s)
@@ -96,6 +101,29 @@ static void arm_refresh(struct ck_auth *a)
 
 static void on_answer(int status, const struct ck_response *resp, const char *errmsg, void *arg);
 
+/* A sign-in or refresh that failed and will be tried again in d ms: said
+ * once (a warning), then debug lines until one succeeds, so an unreachable
+ * server does not fill the log of a serve that runs for days. */
+static void failed(struct ck_auth *a, const char *what, const char *why, int64_t d)
+{
+    if (!a->failing)
+        ck_warn("auth: %s %s failed: %s; trying again in %lld s, then with backoff (said once)",
+                a->base_url, what, why, (long long)(d / 1000));
+    else
+        ck_debug("auth: %s %s failed: %s; trying again in %lld s", a->base_url, what, why,
+                 (long long)(d / 1000));
+    a->failing = true;
+    arm(a, d);
+}
+
+static void ready(struct ck_auth *a, int status, const char *msg)
+{
+    ck_auth_ready_cb cb = a->ready_cb;
+    a->ready_cb = NULL;
+    if (cb != NULL)
+        cb(a->ready_arg, status, msg);
+}
+
 static void send_signin(struct ck_auth *a, bool signin)
 {
     struct ck_request req = {0};
@@ -115,10 +143,8 @@ static void send_signin(struct ck_auth *a, bool signin)
     ck_request_finish(&req);
     if (rc < 0) {
         free(x);
-        int64_t d = ck_backoff_next(&a->bo);
-        ck_warn("auth: cannot %s: %s; trying again in %lld s", signin ? "sign in" : "refresh",
-                err.msg[0] ? err.msg : ck_strerror(rc), (long long)(d / 1000));
-        arm(a, d);
+        failed(a, signin ? "sign-in" : "refresh", err.msg[0] ? err.msg : ck_strerror(rc),
+               ck_backoff_next(&a->bo));
         return;
     }
     a->inflight = x;
@@ -147,27 +173,50 @@ static void on_answer(int status, const struct ck_response *resp, const char *er
     struct ck_auth *a = x->a;
     bool signin = x->signin;
     free(x);
-    if (a == NULL || status == CK_ECANCELED)
+    if (a == NULL)
         return;
-    a->inflight = NULL;
+    a->inflight = NULL; /* x is freed: close must not reach it */
+    if (status == CK_ECANCELED)
+        return;
     const char *what = signin ? "sign-in" : "refresh";
     if (status != 0) {
-        int64_t d = ck_backoff_next(&a->bo);
-        ck_warn("auth: %s failed: %s%s%s; trying again in %lld s", what, ck_strerror(status),
-                errmsg && *errmsg ? ": " : "", errmsg ? errmsg : "", (long long)(d / 1000));
-        arm(a, d);
+        char why[300];
+        snprintf(why, sizeof why, "%s%s%.200s", ck_strerror(status),
+                 errmsg && *errmsg ? ": " : "", errmsg ? errmsg : "");
+        failed(a, what, why, ck_backoff_next(&a->bo));
         return;
     }
     struct ck_signin s;
     struct ck_error err = {0};
     int rc = a->ops->parse_signin(resp, &s, &err);
-    if (rc == 0)
-        rc = take(a, &s);
+    if (rc == 0 && take(a, &s) != 0)
+        rc = ck_error_set(&err, CK_ETOOBIG, "the server's tokens are too long");
     ck_signin_finish(&s);
     if (rc == 0) {
         ck_backoff_reset(&a->bo);
-        ck_info("auth: %s done", what);
+        if (a->failing || !a->signed_in)
+            ck_info("auth: %s on %s done", what, a->base_url);
+        else
+            ck_debug("auth: %s done", what);
+        a->failing = false;
+        a->signed_in = true;
         arm_refresh(a);
+        ready(a, 0, NULL);
+        return;
+    }
+    /* The first sign-in refused: the handle or the app password is wrong,
+     * which trying again cannot mend (and repeated tries can lock the
+     * account). Said once, by whoever waits for it. */
+    if (signin && !a->signed_in &&
+        (rc == CK_EAUTH || (rc == CK_EHTTP && (resp->status == 400 || resp->status == 401)))) {
+        char msg[sizeof err.msg + 400];
+        snprintf(msg, sizeof msg,
+                 "%s refused the sign-in of %s (%.160s): check the handle and the app password",
+                 a->base_url, a->identifier, err.msg); /* the server's words, never the password */
+        a->refused = true;
+        if (a->ready_cb == NULL)
+            ck_err("auth: %s", msg);
+        ready(a, CK_EAUTH, msg);
         return;
     }
     /* err names fields and the server's words, never a token. */
@@ -177,16 +226,14 @@ static void on_answer(int status, const struct ck_response *resp, const char *er
         signin_again(a);
         return;
     }
-    int64_t d = ck_backoff_next(&a->bo);
-    ck_warn("auth: %s failed: %s; trying again in %lld s", what, err.msg, (long long)(d / 1000));
-    arm(a, d);
+    failed(a, what, err.msg, ck_backoff_next(&a->bo));
 }
 
 static void on_timer(uv_timer_t *t)
 {
     struct ck_auth *a = t->data;
     a->timer_on = false;
-    if (a->inflight != NULL)
+    if (a->inflight != NULL || a->refused)
         return;
     if (a->refresh[0] != '\0')
         send_signin(a, false);
@@ -197,7 +244,7 @@ static void on_timer(uv_timer_t *t)
 void ck_auth_expired(void *arg)
 {
     struct ck_auth *a = arg;
-    if (a == NULL || a->ops->signin_request == NULL || a->inflight != NULL)
+    if (a == NULL || a->ops->signin_request == NULL || a->inflight != NULL || a->refused)
         return;
     uv_timer_stop(&a->timer);
     a->timer_on = false;
@@ -215,40 +262,6 @@ static void free_auth(struct ck_auth *a)
     free(a->base_url);
     free(a->identifier);
     free(a);
-}
-
-/* The first sign-in, before the loop runs. */
-static int first_signin(struct ck_auth *a, struct ck_error *err)
-{
-    struct ck_request req = {0};
-    struct ck_response resp = {0};
-    int rc = a->ops->signin_request(a->base_url, a->identifier, a->secret, &req, err);
-    if (rc == 0) {
-        a->stats.signins++;
-        a->last_signin_ms = ck_time_now_ms();
-        rc = ck_http_fetch(&req, NULL, &resp, err);
-    }
-    if (req.body != NULL)
-        wipe(req.body, req.body_len);
-    ck_request_finish(&req);
-    if (rc == 0) {
-        struct ck_signin s;
-        rc = a->ops->parse_signin(&resp, &s, err);
-        if (rc == 0 && take(a, &s) != 0)
-            rc = ck_error_set(err, CK_ETOOBIG, "auth: the server's tokens are too long");
-        ck_signin_finish(&s);
-    }
-    if (rc == CK_EAUTH || (rc == CK_EHTTP && (resp.status == 400 || resp.status == 401))) {
-        char why[sizeof err->msg];
-        memcpy(why, err->msg, sizeof why); /* the server's words, never the password */
-        ck_error_clear(err);
-        rc = ck_error_set(err, CK_EAUTH,
-                          "%s refused the sign-in of %s (%.160s): check the handle and the app "
-                          "password",
-                          a->base_url, a->identifier, why);
-    }
-    ck_response_finish(&resp);
-    return rc;
 }
 
 int ck_auth_create(uv_loop_t *loop, struct ck_http *http, const struct ck_platform_ops *ops,
@@ -281,18 +294,27 @@ int ck_auth_create(uv_loop_t *loop, struct ck_http *http, const struct ck_platfo
             memcpy(a->token, a->secret, strlen(a->secret) + 1);
         }
     } else {
-        rc = first_signin(a, err);
-        if (rc == 0)
-            arm_refresh(a);
-        else if (rc != CK_EAUTH && rc != CK_ENOMEM)
-            arm(a, ck_backoff_next(&a->bo)); /* unreachable now: keep trying */
+        /* On the loop, never a fetch that waits here: in serve, one
+         * session's sign-in must not hold up the others. */
+        send_signin(a, true);
     }
-    if (rc == CK_EAUTH || rc == CK_ENOMEM || rc == CK_ECONFIG) {
+    if (rc == CK_ENOMEM || rc == CK_ECONFIG) {
         ck_auth_close(a);
         return rc;
     }
     *out = a;
     return rc;
+}
+
+void ck_auth_on_ready(struct ck_auth *a, ck_auth_ready_cb cb, void *arg)
+{
+    a->ready_cb = cb;
+    a->ready_arg = arg;
+}
+
+bool ck_auth_ready(const struct ck_auth *a)
+{
+    return a->token[0] != '\0';
 }
 
 const char *ck_auth_token(const struct ck_auth *a)

@@ -50,7 +50,7 @@ void ck_fl_noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
         ck_debug("follower: %s", msg);
 }
 
-static void set_state(struct ck_follower *f, enum fstate s)
+void ck_fl_set_state(struct ck_follower *f, enum fstate s)
 {
     if (f->st != s)
         ck_debug("follower: %s -> %s", fstate_names[f->st], fstate_names[s]);
@@ -86,7 +86,7 @@ static void ring_add(struct ck_follower *f, const char *id)
     f->ring_n++;
 }
 
-static const char *cursor(const struct ck_follower *f)
+const char *ck_fl_cursor(const struct ck_follower *f)
 {
     return f->ring_n ? f->ring[f->ring_n - 1] : NULL;
 }
@@ -141,7 +141,7 @@ json_t *ck_fl_fstate_json(struct ck_follower *f)
 int ck_fl_save_state(struct ck_follower *f)
 {
     json_t *o = ck_fl_fstate_json(f);
-    const char *c = cursor(f);
+    const char *c = ck_fl_cursor(f);
     json_object_set_new(o, "cursor", c ? json_string(c) : json_null());
     json_object_set_new(o, "requests", json_integer((json_int_t)f->stats.requests));
     json_object_set_new(o, "messages", json_integer((json_int_t)f->stats.messages));
@@ -218,7 +218,7 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
     return 0;
 }
 
-static void finish(struct ck_follower *f, int status)
+void ck_fl_finish(struct ck_follower *f, int status)
 {
     ck_fl_stream_stop(f);
     for (int k = 0; k < N_COUNT; k++)
@@ -228,7 +228,7 @@ static void finish(struct ck_follower *f, int status)
         ck_replies_close(f->threads);
         f->threads = NULL;
     }
-    set_state(f, status == 0 ? F_DONE : F_STOPPED);
+    ck_fl_set_state(f, status == 0 ? F_DONE : F_STOPPED);
     uv_timer_stop(&f->timer);
     if (f->done_cb != NULL)
         f->done_cb(f, status, f->done_arg);
@@ -309,92 +309,10 @@ void ck_fl_schedule_at(struct ck_follower *f, int64_t want_ms)
     ck_fl_schedule_at_q(f, want_ms, 0);
 }
 
-static int threads_journal(void *arg, json_t *items, const unsigned char *repaired)
-{
-    return ck_fl_journal_page(arg, items, repaired, NULL);
-}
-
-static void on_threads_done(int status, size_t requests, void *arg)
-{
-    struct ck_follower *f = arg;
-    f->stats.requests += requests;
-    if (status == 0) {
-        json_object_set_new(ck_fl_fstate_json(f), "threads_done", json_true());
-        ck_fl_save_state(f);
-    }
-    finish(f, status);
-}
-
-/* After the sweep: the threads under question posts and answers with replies. */
-void ck_fl_start_threads(struct ck_follower *f)
-{
-    json_t *o = ck_fl_fstate_json(f);
-    if (json_is_true(json_object_get(o, "threads_done")) || f->conf.ops->context_request == NULL) {
-        finish(f, 0);
-        return;
-    }
-    set_state(f, F_THREADS);
-    f->source = "context";
-    json_t *roots = json_array();
-    const char *label;
-    json_t *step;
-    json_object_foreach(json_object_get(f->state, f->conf.steps_key), label, step)
-    {
-        json_t *id = json_object_get(step, "id");
-        if (json_is_string(id))
-            json_array_append(roots, id);
-    }
-    struct ck_replies_conf tc = {
-        .ops = f->conf.ops,
-        .base_url = f->conf.base_url,
-        .token = f->conf.token,
-        .journal_path = f->conf.journal_path,
-        .source_name = f->conf.source_name,
-        .first_source = f->conf.first_source,
-        .extra_roots = roots,
-        .reply_hints = f->reply_hints,
-        .window_start_ms = f->conf.window_start_ms,
-        .window_end_ms =
-            f->conf.window_end_ms > 0 ? f->conf.window_end_ms : f->conf.follow_until_ms,
-        .deadline_ms = f->conf.sweep_until_ms,
-        .rl = &f->rl,
-        .hold_warn_ms = f->conf.poll_quiet_ms,
-        .journal_new = threads_journal,
-        .arg = f,
-    };
-    struct ck_error err = {0};
-    int rc = ck_replies_start(f->loop, f->http, &tc, on_threads_done, f, &f->threads, &err);
-    json_decref(roots);
-    if (rc < 0) {
-        ck_warn("follower: cannot fetch threads: %s", err.msg);
-        finish(f, 0);
-    }
-}
-
-static void start_sweep(struct ck_follower *f)
-{
-    ck_fl_stream_stop(f); /* the sweep reads the whole window: the stream adds nothing */
-    json_t *o = ck_fl_fstate_json(f);
-    if (json_is_true(json_object_get(o, "sweep_done"))) {
-        ck_fl_start_threads(f);
-        return;
-    }
-    set_state(f, F_SWEEP);
-    f->mode = M_BACKWARD;
-    f->source = "sweep";
-    free(f->page_max_id);
-    const char *resume = json_string_value(json_object_get(o, "sweep_max_id"));
-    f->page_max_id = resume ? strdup(resume) : NULL;
-    f->since_ms = f->conf.window_start_ms;
-    f->page_oldest_ms = INT64_MAX;
-    ck_info("follower: sweeping the session window backwards%s", resume ? " (resuming)" : "");
-    ck_fl_schedule_at(f, ck_time_now_ms());
-}
-
 /* Begin one poll cycle: forward from an anchor `overlap` statuses behind the cursor. */
 static void start_poll(struct ck_follower *f)
 {
-    set_state(f, F_POLL);
+    ck_fl_set_state(f, F_POLL);
     free(f->page_min_id);
     f->page_min_id = NULL;
     if (f->ring_n > 0) {
@@ -415,6 +333,11 @@ static void start_poll(struct ck_follower *f)
     f->page_max_id = NULL;
     f->source = "timeline";
     f->page_oldest_ms = INT64_MAX;
+    f->poll_known = 0;
+    free(f->poll_top);
+    f->poll_top = ck_fl_cursor(f) != NULL ? strdup(ck_fl_cursor(f)) : NULL;
+    if (f->covered_top == NULL && f->poll_top != NULL)
+        f->covered_top = strdup(f->poll_top); /* catch-up (or the journal) read below it */
     if (f->conf.ops->paging == CK_PAGING_CURSOR) {
         /* No forward paging: read down from the newest to a little before
          * the newest item seen (search indexes late and out of order). */
@@ -435,10 +358,10 @@ void ck_fl_cycle_done(struct ck_follower *f)
         f->check_from = strdup(f->ring[f->ring_n > back ? f->ring_n - 1 - back : 0]);
     }
     if (now >= f->conf.follow_until_ms) {
-        start_sweep(f);
+        ck_fl_start_sweep(f);
         return;
     }
-    set_state(f, F_WAIT);
+    ck_fl_set_state(f, F_WAIT);
     adapt_pace(f);
     if (f->check_pending) {
         /* The stream opened or ended while this cycle ran: check once more
@@ -501,11 +424,11 @@ static void on_timer(uv_timer_t *t)
     if (f->st == F_SWEEP && now >= f->conf.sweep_until_ms) {
         ck_warn("follower: the sweep ran out of time; statuses below %s were not re-checked",
                 f->page_max_id ? f->page_max_id : "the newest");
-        finish(f, 0);
+        ck_fl_finish(f, 0);
         return;
     }
     if (f->st != F_SWEEP && now >= f->conf.follow_until_ms) {
-        start_sweep(f);
+        ck_fl_start_sweep(f);
         return;
     }
     if (f->st == F_WAIT)
@@ -583,13 +506,13 @@ static void on_start_timer(uv_timer_t *t)
     struct ck_follower *f = t->data;
     int64_t now = ck_time_now_ms();
     if (now >= f->conf.follow_until_ms) {
-        start_sweep(f);
+        ck_fl_start_sweep(f);
         return;
     }
     ck_fl_maybe_start_stream(f);
     if (f->ring_n == 0) {
         /* Nothing yet: read back from the newest status to the window's start. */
-        set_state(f, F_CATCHUP);
+        ck_fl_set_state(f, F_CATCHUP);
         f->mode = M_BACKWARD;
         f->source = "timeline";
         send_request(f);
@@ -605,7 +528,7 @@ int ck_follower_start(struct ck_follower *f, ck_follower_done_cb cb, void *arg)
         return CK_EINVAL;
     f->done_cb = cb;
     f->done_arg = arg;
-    set_state(f, F_WAIT);
+    ck_fl_set_state(f, F_WAIT);
     return uv_timer_start(&f->timer, on_start_timer, 0, 0);
 }
 
@@ -627,7 +550,7 @@ void ck_follower_stop(struct ck_follower *f)
         f->threads = NULL;
     }
     if (f->st != F_DONE)
-        set_state(f, F_STOPPED);
+        ck_fl_set_state(f, F_STOPPED);
     f->done_cb = NULL;
     uv_timer_stop(&f->timer);
 }
@@ -646,6 +569,8 @@ static void maybe_free(struct ck_follower *f)
     free(f->page_min_id);
     free(f->page_max_id);
     free(f->check_from);
+    free(f->poll_top);
+    free(f->covered_top);
     json_decref(f->reply_hints);
     free(f);
     if (cb != NULL)

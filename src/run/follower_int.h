@@ -1,6 +1,6 @@
-/* Shared by follower.c (the cycle: catch-up, polls, sweep, threads),
- * follower_page.c (what one page does) and follower_stream.c (the live
- * stream). Private to src/run/. */
+/* Shared by follower.c (the cycle: catch-up, polls), follower_end.c (the
+ * sweep and the threads), follower_page.c (what one page does) and
+ * follower_stream.c (the live stream). Private to src/run/. */
 #ifndef CHATKEEPER_RUN_FOLLOWER_INT_H
 #define CHATKEEPER_RUN_FOLLOWER_INT_H
 
@@ -106,11 +106,18 @@ struct ck_follower {
     int64_t newest_ms;      /* created time of the newest item journaled */
     int64_t since_ms;       /* the lower bound of the pages being read, 0: none */
     int64_t page_oldest_ms; /* how far back the previous page of this run reached */
+    size_t poll_known;      /* posts at or below covered_top this poll re-read: its overlap */
+    char *poll_top;         /* the newest id when this poll began (owned), NULL: none */
+    char *covered_top;      /* polls have read everything up to this id (owned): the poll_top
+                             * of the last poll that reached its overlap. A poll cut short
+                             * (a stalled cursor) leaves it, so the next one reads deeper. */
 };
 
 void ck_fl_cycle_done(struct ck_follower *f);
 json_t *ck_fl_fstate_json(struct ck_follower *f);
 int ck_fl_idcmp(const struct ck_follower *f, const char *a, const char *b);
+/* The newest id seen (the forward cursor), NULL when none. */
+const char *ck_fl_cursor(const struct ck_follower *f);
 void ck_fl_noisy(struct ck_follower *f, enum noise kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int64_t ck_fl_poll_interval(const struct ck_follower *f, int64_t now);
@@ -120,6 +127,11 @@ int ck_fl_save_state(struct ck_follower *f);
 void ck_fl_schedule_at(struct ck_follower *f, int64_t want_ms);
 void ck_fl_schedule_at_q(struct ck_follower *f, int64_t want_ms, int quiet);
 void ck_fl_start_threads(struct ck_follower *f);
+/* follower_end.c: the sweep of the window once following is over. */
+void ck_fl_start_sweep(struct ck_follower *f);
+/* follower.c: the state machine's state, and its end (done or stopped). */
+void ck_fl_set_state(struct ck_follower *f, enum fstate s);
+void ck_fl_finish(struct ck_follower *f, int status);
 void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page);
 int ck_fl_journal_page(struct ck_follower *f, json_t *items, const unsigned char *repaired,
                        size_t *fresh_out);

@@ -161,6 +161,18 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
     if (page->skipped > 0)
         ck_fl_noisy(f, N_BAD_ITEMS, "%zu item(s) of a %s page skipped: %s", page->skipped,
                     f->source, page->skip_why);
+    /* Posts of this page that earlier polls had read: a poll that has
+     * re-read its overlap of them has reached what was read before. Counted
+     * before the page is journaled, by id (a new version of a known post is
+     * known), and only at or below covered_top: a post this poll journaled
+     * on an earlier page, shown again because new posts pushed the offset
+     * cursor down, is no sign of the overlap, nor is one that a poll cut
+     * short journaled above a gap it left. */
+    for (size_t i = 0; i < n && f->covered_top != NULL; i++) {
+        const char *id = f->conf.ops->item_id(json_array_get(page->items, i));
+        if (id != NULL && ck_strset_has(&f->ids, id) && ck_fl_idcmp(f, id, f->covered_top) <= 0)
+            f->poll_known++;
+    }
     size_t fresh = 0;
     if (ck_fl_journal_page(f, page->items, page->repaired, &fresh) < 0) {
         ck_fl_retry_later(f, "could not write the journal");
@@ -184,7 +196,13 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
         /* A server that ignores min_id hands back the same page for ever. */
         /* (A check re-reading what the stream brought, or racing it, may
          * see full pages of known statuses; the cursor still has to move.) */
-        int known_ok = f->rereading || f->stream_up;
+        /* Nor may a page still inside the overlap (its newest at or below the
+         * cursor): an overlap longer than a page is pages of known statuses
+         * before the new ones. A server ignoring min_id still ends the cycle
+         * on its second page (hi no higher than the min_id asked). */
+        const char *cur = ck_fl_cursor(f);
+        int known_ok = f->rereading || f->stream_up ||
+                       (cur != NULL && hi != NULL && ck_fl_idcmp(f, hi, cur) <= 0);
         if (repeats || (full && ((fresh == 0 && !known_ok) || f->page_min_id == NULL ||
                                  ck_fl_idcmp(f, hi, f->page_min_id) <= 0))) {
             stalled(f, N_STUCK_POLL, repeats, "min_id", f->page_min_id);
@@ -209,10 +227,16 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
          * reaches no further back than the one before, goes round in circles. */
         reached = oldest_ms >= (f->since_ms > 0 ? f->since_ms : f->conf.window_start_ms);
         more = page->older != NULL && n > 0 && reached;
+        /* A poll stops once it has re-read `overlap` posts it already had,
+         * as a Mastodon poll re-reads `overlap` statuses behind its cursor:
+         * reading all of since's window each poll cost about four searches
+         * a poll and, rate-limited, a minute of delay. Posts indexed later
+         * than that are the sweep's (the whole window, at the end). */
+        if (f->st == F_POLL && f->poll_known >= (size_t)f->conf.overlap)
+            more = 0;
         repeats = more && ((f->page_max_id != NULL && strcmp(page->older, f->page_max_id) == 0) ||
                            oldest_ms >= f->page_oldest_ms);
-        f->page_oldest_ms = oldest_ms; /* a poll reads its whole overlap: known posts do
-                                        * not end it (below) */
+        f->page_oldest_ms = oldest_ms;
     }
     /* A server that ignores max_id hands back the same page for ever. */
     int stuck = reached &&
@@ -271,6 +295,12 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
             more = !overlap;
         }
         if (!more) {
+            /* A poll that read down to its overlap (or its since bound)
+             * covers everything up to where it began. */
+            if (f->st == F_POLL && cursor_paging && !stuck && f->poll_top != NULL) {
+                free(f->covered_top);
+                f->covered_top = strdup(f->poll_top);
+            }
             ck_fl_cycle_done(f);
             return;
         }

@@ -282,7 +282,9 @@ int ck_poster_create(uv_loop_t *loop, struct ck_http *http, json_t *state,
     if (conf == NULL || conf->session == NULL || conf->schedule == NULL || state == NULL ||
         conf->state_path == NULL)
         return ck_error_set(err, CK_EINVAL, "poster: session, schedule and state are required");
-    if (conf->token == NULL || conf->token[0] == '\0')
+    /* A sign-in platform's token is "" until the sign-in on the loop is
+     * done (auth_arg set): the steps wait for it (poster_send.c). */
+    if (conf->token == NULL || (conf->token[0] == '\0' && conf->auth_arg == NULL))
         return ck_error_set(err, CK_EAUTH, "poster: posting needs an access token");
     if (conf->ops == NULL || conf->ops->post_request == NULL)
         return ck_error_set(err, CK_EINVAL, "poster: posting on %s is not supported",
@@ -331,6 +333,8 @@ static void on_timer_closed(uv_handle_t *h)
     void (*cb)(void *) = p->closed_cb;
     void *arg = p->closed_arg;
     free(p->steps);
+    json_decref(p->mentions);
+    json_decref(p->mention_faults);
     free(p);
     if (cb != NULL)
         cb(arg);

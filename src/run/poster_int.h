@@ -51,6 +51,12 @@ struct ck_poster {
     bool stopped; /* the HTTP client was closed under us: nothing more goes out */
     void (*closed_cb)(void *arg);
     void *closed_arg;
+    /* Mentions (poster_mentions.c): {handle: account id or null} for the
+     * run, the handles whose lookup failed in the step in hand, the one
+     * being looked up, and what goes on once all are known. */
+    json_t *mentions, *mention_faults;
+    char resolving[256];
+    void (*resolve_done)(struct ck_poster *p);
 };
 
 /* state.steps (created when missing), or NULL out of memory. */
@@ -66,5 +72,12 @@ void ck_pst_fail(struct ck_poster *p, struct pstep *st, const char *reason);
 void ck_pst_pump(struct ck_poster *p);
 /* Record the intent and send p->cur (poster_send.c). */
 void ck_pst_attempt(struct ck_poster *p);
+/* A transfer ended without an answer to act on (cancelled: the poster stops;
+ * failed: retry later): 0 when the caller goes on. */
+int ck_pst_transfer_ended(struct ck_poster *p, int status, const char *errmsg);
+void ck_pst_rate_update(struct ck_poster *p, const struct ck_response *resp);
+/* Resolve the handles p->cur's text mentions that the run does not know yet
+ * (poster_mentions.c), then then(p); at once where the platform needs none. */
+void ck_pst_resolve_then(struct ck_poster *p, void (*then)(struct ck_poster *p));
 
 #endif

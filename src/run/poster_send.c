@@ -71,7 +71,7 @@ static void posted(struct ck_poster *p, struct pstep *st, struct ck_posted *made
     ck_pst_finish(p, st);
 }
 
-static void rate_update(struct ck_poster *p, const struct ck_response *resp)
+void ck_pst_rate_update(struct ck_poster *p, const struct ck_response *resp)
 {
     if (p->conf.ops->ratelimit_update != NULL)
         p->conf.ops->ratelimit_update(&p->rl, resp, ck_time_now_ms());
@@ -80,7 +80,7 @@ static void rate_update(struct ck_poster *p, const struct ck_response *resp)
 }
 
 /* A transfer ended without an answer to act on: 0 when the caller goes on. */
-static int transfer_ended(struct ck_poster *p, int status, const char *errmsg)
+int ck_pst_transfer_ended(struct ck_poster *p, int status, const char *errmsg)
 {
     struct pstep *st = p->cur;
     if (status == CK_ECANCELED) {
@@ -125,9 +125,9 @@ static void on_reply(int status, const struct ck_response *resp, const char *err
         return; /* closed while in flight: the "sending" record lets resume finish it */
     p->inflight = NULL;
     struct pstep *st = p->cur;
-    if (transfer_ended(p, status, errmsg) < 0)
+    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
-    rate_update(p, resp);
+    ck_pst_rate_update(p, resp);
     if (token_ran_out(p, resp))
         return;
     char why[200];
@@ -214,6 +214,7 @@ static struct ck_post the_post(struct ck_poster *p, const struct pstep *st, cons
                                                                          : NULL,
         .created_ms = ck_time_now_ms(),
         .nonce = p->nonce,
+        .mentions = p->mentions,
     };
     bool thread = p->conf.session->thread && st->e->kind != CK_SCHED_REMINDER;
     const json_t *prev = thread ? previous_rec(p, st, false) : NULL;
@@ -258,9 +259,9 @@ static void on_lookup(int status, const struct ck_response *resp, const char *er
         return;
     p->inflight = NULL;
     struct pstep *st = p->cur;
-    if (transfer_ended(p, status, errmsg) < 0)
+    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
-    rate_update(p, resp);
+    ck_pst_rate_update(p, resp);
     if (token_ran_out(p, resp))
         return;
     char *text = ck_poster_text(p->conf.session, st->e);
@@ -290,9 +291,9 @@ static void on_account(int status, const struct ck_response *resp, const char *e
     if (p == NULL)
         return;
     p->inflight = NULL;
-    if (transfer_ended(p, status, errmsg) < 0)
+    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
-    rate_update(p, resp);
+    ck_pst_rate_update(p, resp);
     char *id = NULL;
     struct ck_error err = {0};
     if (p->conf.ops->parse_account(resp, &id, &err) < 0 || strlen(id) >= sizeof p->account) {
@@ -308,7 +309,7 @@ static void on_account(int status, const struct ck_response *resp, const char *e
     ck_pst_attempt(p);
 }
 
-static void send_post(struct ck_poster *p)
+static void send_post_now(struct ck_poster *p)
 {
     struct pstep *st = p->cur;
     json_t *rec = ck_pst_record(p, st);
@@ -340,10 +341,28 @@ static void send_post(struct ck_poster *p)
     send_request(p, &req, on_reply);
 }
 
+/* Mentions first (each handle asked once a run), then the post. */
+static void send_post(struct ck_poster *p)
+{
+    ck_pst_resolve_then(p, send_post_now);
+}
+
 /* Record the intent (the key first), save it, and only then send. */
 void ck_pst_attempt(struct ck_poster *p)
 {
     struct pstep *st = p->cur;
+    if (p->conf.token[0] == '\0') {
+        /* Not signed in yet (the sign-in runs on the loop and says its own
+         * failures): wait quietly, up to the step's limit. */
+        if (ck_time_now_ms() + 1000 > st->deadline_ms) {
+            retry_later(p, 1000, "not signed in");
+            return;
+        }
+        ck_debug("poster: %s waits for the sign-in", st->label);
+        ck_pst_phase(st, PH_WAITING);
+        uv_timer_start(&p->timer, on_timer, 1000, 0);
+        return;
+    }
     json_t *steps = ck_pst_steps(p);
     json_t *rec = ck_pst_record(p, st);
     if (rec == NULL && steps != NULL) {

@@ -349,6 +349,23 @@ static void on_follow_done(struct ck_follower *f, int status, void *arg)
     uv_timer_start(&r->start_timer, on_wait_poster, 0, 200);
 }
 
+/* Start src's follower, or leave it for the sign-in to start (a source
+ * waits until it is signed in: its requests need the token). */
+void ck_runner__start_follower(struct runner *r, struct source *src)
+{
+    if (src->auth != NULL && !ck_auth_ready(src->auth)) {
+        ck_info("runner: %s: following starts once signed in", src->pc->base_url);
+        src->follow_pending = 1;
+        return;
+    }
+    src->follow_pending = 0;
+    int rc = ck_follower_start(src->follower, on_follow_done, src);
+    if (rc < 0) {
+        ck_err("runner: cannot start following on %s: %s", src->pc->name, ck_strerror(rc));
+        ck_runner__shutdown(r, 1);
+    }
+}
+
 static void on_lead_start(uv_timer_t *t)
 {
     struct runner *r = t->data;
@@ -356,14 +373,8 @@ static void on_lead_start(uv_timer_t *t)
         ck_info("runner: following #%s on %s", r->s.hashtag, r->src[i].pc->base_url);
     ck_runner__save_phase(r, "following");
     r->following = ck_time_now_ms() < r->sch.grace_end_ms;
-    for (size_t i = 0; i < r->n_src; i++) {
-        int rc = ck_follower_start(r->src[i].follower, on_follow_done, &r->src[i]);
-        if (rc < 0) {
-            ck_err("runner: cannot start following on %s: %s", r->src[i].pc->name, ck_strerror(rc));
-            ck_runner__shutdown(r, 1);
-            return;
-        }
-    }
+    for (size_t i = 0; i < r->n_src && !r->stopping; i++)
+        ck_runner__start_follower(r, &r->src[i]);
 }
 static void announce_late_start(struct runner *r, int64_t now)
 {

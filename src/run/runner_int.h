@@ -38,6 +38,7 @@ struct source {
     struct ck_poster *poster; /* NULL when not posting there */
     char state_key[160], steps_key[160];
     int done; /* its follower finished, or failed (status_rc) */
+    int follow_pending; /* the lead time came before the sign-in: start on it */
     int status_rc;
 };
 
@@ -121,6 +122,8 @@ void ck_runner__save_phase(struct runner *r, const char *phase);
 void ck_runner__finish(struct runner *r, const char *incomplete);
 /* Close everything; done then reports code (runner.c). */
 void ck_runner__shutdown(struct runner *r, int code);
+/* Start src's follower now, or once its sign-in is done (runner.c). */
+void ck_runner__start_follower(struct runner *r, struct source *src);
 /* Stop with code once the alerts in flight are out (at most 10 s). */
 void ck_runner__end(struct runner *r, int code);
 /* Whether no runner of r's group (or r alone) has a step due in the next

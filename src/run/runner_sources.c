@@ -63,6 +63,25 @@ void ck_runner__fan_out_due(void *self, const struct ck_sched_entry *e, int64_t 
         r->handlers[i].due(r->handlers[i].self, e, late_ms);
 }
 
+/* The first sign-in of src ended: a follower that waited for it starts; a
+ * refused password is bad input, as it was when the sign-in came first
+ * (exit 2; in serve, that session ends and the others go on). */
+static void on_signed_in(void *arg, int status, const char *msg)
+{
+    struct source *src = arg;
+    struct runner *r = src->r;
+    if (r->stopping)
+        return;
+    if (status != 0) {
+        ck_err("runner: %s%s%s", r->n_src > 1 ? src->pc->name : "", r->n_src > 1 ? ": " : "",
+               msg != NULL ? msg : ck_strerror(status));
+        ck_runner__shutdown(r, 2);
+        return;
+    }
+    if (src->follow_pending)
+        ck_runner__start_follower(r, src);
+}
+
 /* A sign-in platform turns the app password into a session here; a refused
  * password is bad input, an unreachable server is not. A rehearsal signs in
  * to its simulator with a made-up password: the real one is never sent there. */
@@ -77,17 +96,18 @@ static int sign_in(struct runner *r, struct source *src, const struct ck_platfor
     struct ck_error err = {0};
     int rc = ck_auth_create(r->loop, r->http, ops, src->pc->base_url, src->pc->handle, secret,
                             &src->auth, &err);
-    if (rc == CK_EAUTH || rc == CK_ECONFIG) {
+    if (rc == CK_ECONFIG) {
         fprintf(stderr, "chatkeeper: %s%s%s\n", r->n_src > 1 ? src->pc->name : "",
                 r->n_src > 1 ? ": " : "", err.msg);
         return 2;
     }
-    if (rc < 0 && src->auth == NULL) {
+    if (rc < 0) {
         ck_err("runner: %s", err.msg);
         return 1;
     }
-    if (rc < 0)
-        ck_warn("runner: cannot sign in to %s yet (%s); trying again", src->pc->base_url, err.msg);
+    /* The sign-in runs on the loop; the source waits for it. */
+    if (ops->signin_request != NULL)
+        ck_auth_on_ready(src->auth, on_signed_in, src);
     return 0;
 }
 

@@ -8,6 +8,7 @@
  *   GET  /xrpc/app.bsky.feed.getPostThread  uri, depth, parentHeight
  *   POST /xrpc/com.atproto.repo.createRecord  {repo, collection, rkey?, record}
  *   GET  /xrpc/com.atproto.repo.getRecord  repo, collection, rkey
+ *   GET  /xrpc/com.atproto.identity.resolveHandle  handle
  *
  * Shapes as the lexicons and the recorded answers in ../shared/api-examples
  * have them; errors as {"error", "message"}. What the real services do that a
@@ -325,6 +326,25 @@ static struct ck_sim_entry *find_rkey(const struct ck_sim *sim, size_t account, 
     return NULL;
 }
 
+/* The mention facets a posted record carried, kept as sent: the views show
+ * them again (the simulator makes up the tag and link facets itself). */
+static void keep_mentions(struct ck_sim_entry *e, const json_t *facets)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(facets, i, f)
+    {
+        const char *type =
+            json_string_value(json_object_get(json_array_get(json_object_get(f, "features"), 0),
+                                              "$type"));
+        if (type == NULL || strcmp(type, "app.bsky.richtext.facet#mention") != 0)
+            continue;
+        if (e->bsky_mentions == NULL)
+            e->bsky_mentions = json_array();
+        json_array_append(e->bsky_mentions, f);
+    }
+}
+
 static void create_record(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
                           struct ck_sim_reply *rep)
 {
@@ -360,6 +380,7 @@ static void create_record(struct ck_sim *sim, const struct ck_sim_request *rq, i
         } else {
             if (rkey != NULL)
                 snprintf(e->rkey, sizeof e->rkey, "%s", rkey);
+            keep_mentions(e, json_object_get(rec, "facets"));
             if (sim->opts.bluesky_share > 0)
                 e->home = CK_SIM_HOME_BLUESKY;
             char uri[160], cid[64], rev[14];
@@ -401,6 +422,29 @@ static void get_record(struct ck_sim *sim, const struct ck_sim_request *rq, int6
         json_pack("{s:s s:s s:o}", "uri", uri, "cid", cid, "value", ck_sim_bsky_record(sim, e));
 }
 
+/* com.atproto.identity.resolveHandle: the DID of a script account's handle
+ * (any case), or the reference PDS's 400 for a handle no account has. */
+static void resolve_handle(struct ck_sim *sim, const struct ck_sim_request *rq,
+                           struct ck_sim_reply *rep)
+{
+    const char *h = rq->arg(rq->arg_ctx, "handle");
+    if (h == NULL || h[0] == '\0') {
+        xrpc_error(rep, 400, "InvalidRequest", "Error: Params must have the property \"handle\"");
+        return;
+    }
+    for (size_t i = 0; i < sim->script.n_accounts; i++) {
+        char handle[128], did[40];
+        ck_sim_bsky_handle_of(sim, i, handle, sizeof handle);
+        if (strcasecmp(handle, h) == 0) {
+            ck_sim_bsky_did(sim, i, did);
+            rep->status = 200;
+            rep->json = json_pack("{s:s}", "did", did);
+            return;
+        }
+    }
+    xrpc_error(rep, 400, "InvalidRequest", "Unable to resolve handle");
+}
+
 void ck_sim_bsky_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
                         struct ck_sim_reply *rep)
 {
@@ -423,6 +467,8 @@ void ck_sim_bsky_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int
     } else if (post && strcmp(m, "com.atproto.repo.createRecord") == 0) {
         if (authorised(rq, "com.atproto.access", now, rep))
             create_record(sim, rq, now, rep);
+    } else if (get && strcmp(m, "com.atproto.identity.resolveHandle") == 0) {
+        resolve_handle(sim, rq, rep);
     } else if (get && strcmp(m, "com.atproto.repo.getRecord") == 0) {
         get_record(sim, rq, now, rep);
     } else {

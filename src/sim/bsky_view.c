@@ -162,6 +162,8 @@ json_t *ck_sim_bsky_record(const struct ck_sim *sim, const struct ck_sim_entry *
     json_t *r =
         json_pack("{s:s s:s s:s s:o s:[s]}", "$type", "app.bsky.feed.post", "createdAt", created,
                   "text", e->text, "facets", facets_of(e->text), "langs", e->language);
+    if (r != NULL && e->bsky_mentions != NULL)
+        json_array_extend(json_object_get(r, "facets"), e->bsky_mentions);
     if (r != NULL && e->parent != NULL) {
         const struct ck_sim_entry *root = e->parent;
         while (root->parent != NULL)

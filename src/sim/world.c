@@ -41,6 +41,7 @@ static void entry_free(struct ck_sim_entry *e)
     free(e->html);
     free(e->text);
     json_decref(e->mentions);
+    json_decref(e->bsky_mentions);
     json_decref(e->tags);
     free(e->language);
     free(e->visibility);

@@ -875,6 +875,52 @@ static void test_create_record_request(void **state)
     ck_response_finish(&r);
 }
 
+/* resolveHandle: the handle percent-encoded in the query, no token when
+ * none; a DID is the answer, the PDS's 400 "Unable to resolve handle" is
+ * "no such account", a 502 or an answer without a DID is a fault. The
+ * handles a post would link are the facet scanner's: "@user@host" and
+ * "@nodot" are not. */
+static void test_resolve_handle(void **state)
+{
+    (void)state;
+    struct ck_request req;
+    struct ck_error err = {0};
+    assert_int_equal(ck_bluesky_resolve_handle_request("https://bsky.social", NULL,
+                                                       "ann.bsky.social", &req, &err),
+                     0);
+    assert_string_equal(req.url, "https://bsky.social/xrpc/com.atproto.identity.resolveHandle"
+                                 "?handle=ann.bsky.social");
+    for (size_t i = 0; i < req.n_headers; i++)
+        assert_null(strstr(req.headers[i], "Authorization"));
+    ck_request_finish(&req);
+    assert_int_equal(ck_bluesky_resolve_handle_request("https://bsky.social", NULL, "", &req,
+                                                       &err),
+                     CK_EINVAL);
+    char *did = NULL;
+    struct ck_response r = resp_of(200, "{\"did\":\"did:plc:ewvi7nxzyoun6zhxrhs64oiz\"}");
+    assert_int_equal(ck_bluesky_parse_resolve_handle(&r, &did, &err), 0);
+    assert_string_equal(did, "did:plc:ewvi7nxzyoun6zhxrhs64oiz");
+    free(did);
+    ck_response_finish(&r);
+    r = resp_of(400, "{\"error\":\"InvalidRequest\",\"message\":\"Unable to resolve handle\"}");
+    assert_int_equal(ck_bluesky_parse_resolve_handle(&r, &did, &err), CK_ENOTFOUND);
+    assert_null(did);
+    ck_response_finish(&r);
+    r = resp_of(502, "<html>bad gateway</html>");
+    assert_int_equal(ck_bluesky_parse_resolve_handle(&r, &did, &err), CK_EHTTP);
+    ck_response_finish(&r);
+    r = resp_of(200, "{\"did\":\"not a did\"}");
+    assert_int_equal(ck_bluesky_parse_resolve_handle(&r, &did, &err), CK_EPARSE);
+    ck_response_finish(&r);
+    json_t *h = ck_bluesky_mention_handles(
+        "Hi @ann.bsky.social, @bob.example.org and @ann.bsky.social; not @carol@mastodon.social "
+        "nor @nodot nor mail@ann.bsky.social");
+    assert_int_equal(json_array_size(h), 2);
+    assert_string_equal(json_string_value(json_array_get(h, 0)), "ann.bsky.social");
+    assert_string_equal(json_string_value(json_array_get(h, 1)), "bob.example.org");
+    json_decref(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -894,6 +940,7 @@ int main(void)
         cmocka_unit_test(test_facets_match_docs),
         cmocka_unit_test(test_graphemes),
         cmocka_unit_test(test_create_record_request),
+        cmocka_unit_test(test_resolve_handle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -121,7 +121,7 @@ static int adaptive; /* the next run()'s conf.adaptive */
 
 /* Follow from t0 - 60 s until t0 + follow_ms, then sweep (until + 20 s at
  * most) and fetch threads; at most 30 s in all. */
-static void run(struct run *r, int64_t follow_ms, bool new_posts)
+static void run_with(struct run *r, int64_t follow_ms, bool new_posts, int overlap)
 {
     memset(r, 0, sizeof *r);
     remove(journal_path);
@@ -145,7 +145,7 @@ static void run(struct run *r, int64_t follow_ms, bool new_posts)
                                  .sweep_until_ms = r->t0 + follow_ms + 20000,
                                  .poll_chat_ms = 200,
                                  .poll_quiet_ms = 200,
-                                 .overlap = 1, /* re-read less than a page (2) */
+                                 .overlap = overlap,
                                  .page_limit = 2,
                                  .adaptive = adaptive};
     assert_int_equal(ck_follower_create(&r->loop, r->http, r->journal, r->state, &c, &r->f, &err),
@@ -164,6 +164,11 @@ static void run(struct run *r, int64_t follow_ms, bool new_posts)
     json_decref(r->state);
     assert_false(r->timed_out);
     assert_int_equal(r->status, 0);
+}
+
+static void run(struct run *r, int64_t follow_ms, bool new_posts)
+{
+    run_with(r, follow_ms, new_posts, 1); /* re-read less than a page (2) */
 }
 
 static int count_cb(size_t lineno, const json_t *entry, void *arg)
@@ -286,12 +291,50 @@ static void adaptive_polls_slower_when_quiet(void **state)
         fail_msg("%zu requests adaptive, %zu fixed, in 4 quiet seconds", adapted, fixed);
 }
 
+static int source_cb(size_t lineno, const json_t *entry, void *arg)
+{
+    (void)lineno;
+    json_t *by_id = arg;
+    const char *id = json_string_value(json_object_get(json_object_get(entry, "object"), "id"));
+    if (id != NULL && json_object_get(by_id, id) == NULL)
+        json_object_set(by_id, id, json_object_get(entry, "source"));
+    return 0;
+}
+
+/* An overlap longer than a page (3 statuses re-read, 2 a page): the pages of
+ * the overlap are all known statuses, which is no stall; the poll must read
+ * on through them to the new ones, not leave them to the sweep. */
+static void overlap_longer_than_a_page_still_polls(void **state)
+{
+    (void)state;
+    fake_timeline(TAG_PATH, NULL, 0, false);
+    fake_script(NULL, 0);
+    int64_t now = ck_time_now_ms();
+    for (int k = 1; k <= 3; k++)
+        add_status(k, now - 30000 + k * 1000);
+    struct run r;
+    run_with(&r, 3000, true, 3);
+    journaled_once(5);
+    json_t *by_id = json_object();
+    struct ck_error err = {0};
+    assert_int_equal(ck_journal_read(journal_path, source_cb, by_id, NULL, &err), 0);
+    for (int k = 4; k <= 5; k++) {
+        char id[24];
+        snprintf(id, sizeof id, "117%016d", k);
+        const char *src = json_string_value(json_object_get(by_id, id));
+        if (src == NULL || strcmp(src, "timeline") != 0)
+            fail_msg("status %d came by %s, not by a poll", k, src ? src : "nothing");
+    }
+    json_decref(by_id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(follows_through_429_and_503),
         cmocka_unit_test(looping_cursor_does_not_storm),
         cmocka_unit_test(adaptive_polls_slower_when_quiet),
+        cmocka_unit_test(overlap_longer_than_a_page_still_polls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -4,6 +4,7 @@
  * XRPC routes as the HTTP front would, and its answer parsed and normalised
  * by the same code that will read the real service. What one side writes the
  * other must read: the shapes meet here. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,8 +17,10 @@
 
 #include "chatkeeper/bluesky.h"
 #include "chatkeeper/message.h"
+#include "chatkeeper/platform.h"
 #include "chatkeeper/sim.h"
 #include "chatkeeper/timeutil.h"
+#include "bsky_int.h"
 
 static const char *script_path;
 
@@ -388,6 +391,90 @@ static void test_post_exactly_once_by_rkey(void **st)
     world_close(&w);
 }
 
+/* resolveHandle: an account's handle (any case) is its DID, as the post
+ * views show it; a handle no account has is the PDS's 400, which reads as
+ * "not found". A post whose mention resolved keeps its mention facet. */
+static void test_resolve_handle_and_mention(void **st)
+{
+    (void)st;
+    struct world w;
+    world_open(&w, ck_time_now_ms());
+    char handle[128], did[40], upper[128];
+    ck_sim_bsky_handle_of(&w.sim, 1, handle, sizeof handle);
+    ck_sim_bsky_did(&w.sim, 1, did);
+    for (size_t i = 0; i <= strlen(handle); i++)
+        upper[i] = (char)toupper((unsigned char)handle[i]);
+    struct ck_request req;
+    struct ck_response resp;
+    struct ck_error err = {0};
+    char *got = NULL;
+    assert_int_equal(ck_bluesky_resolve_handle_request(BASE, NULL, upper, &req, &err), 0);
+    assert_null(header(&req, "Authorization"));
+    send_to(&w.sim, &req, w.now, &resp);
+    ck_request_finish(&req);
+    assert_int_equal(ck_bluesky_parse_resolve_handle(&resp, &got, &err), 0);
+    ck_response_finish(&resp);
+    assert_string_equal(got, did);
+    free(got);
+    assert_int_equal(
+        ck_bluesky_resolve_handle_request(BASE, NULL, "nobody.example.org", &req, &err), 0);
+    send_to(&w.sim, &req, w.now, &resp);
+    ck_request_finish(&req);
+    assert_int_equal(resp.status, 400);
+    assert_int_equal(ck_bluesky_parse_resolve_handle(&resp, &got, &err), CK_ENOTFOUND);
+    assert_null(got);
+    ck_response_finish(&resp);
+    /* the post: "Hi @HANDLE ..." with the facet the resolver gives */
+    char text[300], rkey[14];
+    snprintf(text, sizeof text, "Hi \xc3\xa9 @%s and @nobody.example.org #uklibchat", handle);
+    json_t *known = json_pack("{s:s}", handle, did);
+    assert_int_equal(ck_bluesky_tid(w.now * 1000, 9, rkey), 0);
+    json_t *handles = ck_bluesky_mention_handles(text);
+    assert_int_equal(json_array_size(handles), 2);
+    assert_string_equal(json_string_value(json_array_get(handles, 0)), handle);
+    json_decref(handles);
+    const struct ck_platform_ops *ops = ck_platform_find("bluesky");
+    struct ck_post post = {.text = text,
+                           .key = rkey,
+                           .account = w.s.did,
+                           .created_ms = w.now,
+                           .mentions = known};
+    assert_int_equal(ops->post_request(BASE, w.s.access_jwt, &post, &req, &err), 0);
+    send_to(&w.sim, &req, w.now, &resp);
+    ck_request_finish(&req);
+    assert_int_equal(resp.status, 200);
+    ck_response_finish(&resp);
+    json_decref(known);
+    const struct ck_sim_entry *e = NULL;
+    for (size_t i = 0; i < w.sim.n_entries; i++)
+        if (strcmp(w.sim.entries[i]->rkey, rkey) == 0)
+            e = w.sim.entries[i];
+    assert_non_null(e);
+    json_t *rec = ck_sim_bsky_record(&w.sim, e);
+    json_t *facets = json_object_get(rec, "facets");
+    size_t i, mentions = 0;
+    json_t *f;
+    json_array_foreach(facets, i, f)
+    {
+        json_t *feat = json_array_get(json_object_get(f, "features"), 0);
+        const char *type = json_string_value(json_object_get(feat, "$type"));
+        if (strcmp(type, "app.bsky.richtext.facet#mention") != 0)
+            continue;
+        mentions++;
+        assert_string_equal(json_string_value(json_object_get(feat, "did")), did);
+        /* UTF-8 byte offsets: e-acute before it is two bytes, one character */
+        json_t *ix = json_object_get(f, "index");
+        size_t at = (size_t)(strchr(text, '@') - text);
+        assert_int_equal(at, 6);
+        assert_int_equal(json_integer_value(json_object_get(ix, "byteStart")), at);
+        assert_int_equal(json_integer_value(json_object_get(ix, "byteEnd")),
+                         at + 1 + strlen(handle));
+    }
+    assert_int_equal(mentions, 1);
+    json_decref(rec);
+    world_close(&w);
+}
+
 /* --bluesky-share: the participants split between the platforms, each side
  * shows its own people's posts (the host's on both), none on both otherwise. */
 static void test_bluesky_share_splits_the_chat(void **st)
@@ -459,6 +546,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_search_pages_and_normalise),
         cmocka_unit_test(test_thread),
         cmocka_unit_test(test_post_exactly_once_by_rkey),
+        cmocka_unit_test(test_resolve_handle_and_mention),
         cmocka_unit_test(test_bluesky_share_splits_the_chat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
