@@ -11,6 +11,7 @@
 
 #include "chatkeeper/log.h"
 #include "chatkeeper/runner.h"
+#include "chatkeeper/sdnotify.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
@@ -343,6 +344,12 @@ static void on_tick(uv_timer_t *t)
     }
     if (changed || wall >= sv->next_status_ms)
         ck_serve__write_status(sv);
+    /* The watchdog hears from the loop itself: a loop blocked for longer
+     * than WatchdogSec= gets serve restarted (and every session resumed). */
+    if (sv->watchdog_ms > 0 && wall >= sv->next_watchdog_ms) {
+        ck_sd_notify("WATCHDOG=1");
+        sv->next_watchdog_ms = wall + sv->watchdog_ms / 2;
+    }
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -357,6 +364,7 @@ static void on_signal(uv_signal_t *h, int signum)
     if (sv->stopping)
         return;
     sv->stopping = 1;
+    ck_sd_notify("STOPPING=1");
     ck_info("serve: %s: stopping %d running session(s); each saves its state and continues "
             "when serve starts again",
             signum == SIGINT ? "interrupted" : "terminated", sv->running);
@@ -463,6 +471,7 @@ int ck_serve_main(const struct ck_serve_opts *o)
     if (o->start_at_ms > 0)
         sv->shift_ms = o->start_at_ms - ck_time_now_ms();
     sv->group = ck_runner_group_new();
+    sv->watchdog_ms = ck_sd_watchdog_ms();
     int code = sv->group != NULL ? serve_setup(sv) : 1;
     if (code == 0 && uv_loop_init(&sv->loop) == 0) {
         uv_timer_init(&sv->loop, &sv->tick);
@@ -479,6 +488,9 @@ int ck_serve_main(const struct ck_serve_opts *o)
         ck_info("serve: serving %zu file(s); status in %s; SIGHUP reads the files again, "
                 "SIGTERM stops",
                 sv->n_src, sv->status_path);
+        /* Loaded, checked and waiting: systemd's start (Type=notify) is done. */
+        ck_sd_notify("READY=1");
+        ck_serve__write_status(sv);
         uv_run(&sv->loop, UV_RUN_DEFAULT);
         ck_serve__write_status(sv);
         if (uv_loop_close(&sv->loop) != 0)

@@ -52,6 +52,7 @@ struct serve {
     size_t n_slots, cap;
     int running, stopping, closed, problems;
     int64_t next_scan_ms, next_status_ms;
+    int64_t watchdog_ms, next_watchdog_ms; /* sd_notify WATCHDOG=1 (sdnotify.h); 0: none */
     char status_path[4096];
 };
 
