@@ -11,6 +11,8 @@
  * folder: others are never built or rendered. A sibling that fails is logged
  * and left as it was: it is not this session's error. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,7 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "archive_int.h"
 #include "chatkeeper/config.h"
@@ -141,6 +145,22 @@ static void free_siblings(struct sibling *list, size_t n)
     free(list);
 }
 
+/* Whether a runner holds the session's lock (runner_setup.c: flock on
+ * <dir>/.lock): it builds its own outputs, with whatever its siblings have
+ * by then. serve runs a hundred sessions of one tag at once, and building
+ * each running one from every other's build cost minutes of blocked loop. */
+static bool running(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
 int ck_archive_siblings_before(const char *dir, struct ck_error *err)
 {
     struct sibling *list;
@@ -148,7 +168,8 @@ int ck_archive_siblings_before(const char *dir, struct ck_error *err)
     int64_t self_ms;
     int rc = siblings(dir, &list, &n, &self_ms, err);
     for (size_t i = 0; rc == 0 && i < n && list[i].start_ms < self_ms; i++) {
-        if (has(list[i].dir, "messages.jsonl") || !has(list[i].dir, "journal.jsonl"))
+        if (has(list[i].dir, "messages.jsonl") || !has(list[i].dir, "journal.jsonl") ||
+            running(list[i].dir))
             continue;
         struct ck_error e = {0};
         ck_info("archive: building %s first (an earlier session without outputs)", list[i].dir);
@@ -172,7 +193,7 @@ int ck_archive_siblings_after(const char *dir, struct ck_error *err)
     int rc = siblings(dir, &list, &n, &self_ms, err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (list[i].start_ms <= self_ms || !has(list[i].dir, "messages.jsonl") ||
-            !has(list[i].dir, "summary.json"))
+            !has(list[i].dir, "summary.json") || running(list[i].dir))
             continue;
         struct ck_error e = {0};
         if (ck_render_session(list[i].dir, NULL, &e) != 0) {
