@@ -308,7 +308,12 @@ static void launch(struct serve *sv, struct slot *sl)
     if (sv->shift_ms != 0 || sv->o->speed > 1.0)
         ro.start_at_ms = sl->start_ms - sv->shift_ms;
     sl->have_good = false; /* the runner has it now */
+    /* The runner names its session on its own lines from here on; these
+     * (loading, the directory, the lock) are said before it can. */
+    ck_log_tag_make(sl->tag, sizeof sl->tag, sl->dir);
+    const char *was = ck_log_tag_swap(sl->tag);
     int rc = ck_runner_start(&sv->loop, &ro, on_runner_done, sl, &sl->runner);
+    ck_log_tag_swap(was);
     if (rc != 0) {
         ck_err("serve: '%s' could not start (status %d); the other sessions keep running",
                sl->title, rc);
@@ -370,8 +375,11 @@ static void on_signal(uv_signal_t *h, int signum)
             signum == SIGINT ? "interrupted" : "terminated", sv->running);
     ck_serve__write_status(sv);
     for (size_t i = 0; i < sv->n_slots; i++)
-        if (sv->slots[i]->runner != NULL)
+        if (sv->slots[i]->runner != NULL) {
+            const char *was = ck_log_tag_swap(sv->slots[i]->tag);
             ck_runner_stop(sv->slots[i]->runner, signum == SIGINT ? 130 : 143);
+            ck_log_tag_swap(was);
+        }
     if (sv->running == 0)
         stop_loop_handles(sv);
 }

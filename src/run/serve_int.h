@@ -32,6 +32,7 @@ struct slot {
     bool cancelled, no_questions;
     char title[256];
     char dir[4096];
+    char tag[128]; /* the directory's name: the log tag of the runner's lines */
     int64_t start_ms, lead_ms, after_ms; /* the session's own clock */
     int64_t remind_ms;                   /* the earliest reminder's "before", or 0 */
     struct ck_runner *runner;            /* NULL unless running */
