@@ -21,6 +21,7 @@ struct ck_alerts_conf {
     const char *email;      /* NULL, or an address checked at load */
     const char *title;      /* the session's, for the subject */
     const char *state_path; /* where state (given to create) is saved */
+    const char *log_tag;    /* NULL, or the session's name on its lines (log.h) */
 };
 
 /* New alerts on loop (its own HTTP client, so stopping the runner's does not

@@ -31,6 +31,14 @@ struct ck_http;
 typedef void (*ck_http_done_cb)(int status, const struct ck_response *resp, const char *errmsg,
                                 void *arg);
 
+/* The log tag (log.h, ck_log_tag_swap) set while this client's callbacks run,
+ * and so while the callbacks of its requests run: serve names each session's
+ * lines by its client. Borrowed; NULL for none. Components on a client also
+ * set it in their own timers (ck_http_log_tag). */
+struct ck_http;
+void ck_http_set_log_tag(struct ck_http *h, const char *tag);
+const char *ck_http_log_tag(const struct ck_http *h);
+
 /* New HTTP client on loop. opts may be NULL for defaults (copied). *out: free with ck_http_close. */
 int ck_http_create(uv_loop_t *loop, const struct ck_http_opts *opts, struct ck_http **out,
                    struct ck_error *err);

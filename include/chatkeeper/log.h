@@ -23,6 +23,20 @@ void ck_log(enum ck_log_level level, const char *fmt, ...) __attribute__((format
  * to every line, so server strings can neither forge lines nor drive a terminal. */
 void ck_log_escape(struct ck_sbuf *out, const char *text, size_t n);
 
+/* A name every line carries while it is set ("... info  [2027-01-14-slug] runner:
+ * ..."): `serve` runs many sessions on one loop, so each callback of a session's
+ * runner, follower, poster and HTTP client sets its session's directory name and
+ * puts back what was there (`run` sets none: its lines are unchanged). The string
+ * is borrowed until it is swapped out. Returns the tag it replaces. */
+const char *ck_log_tag_swap(const char *tag);
+
+/* CHATKEEPER_LOG_TAG in the environment is the tag a process starts with (serve
+ * runs archive builds as child processes of its own binary). */
+
+/* A tag from a path: its last component, cut to n - 1 bytes, every byte but
+ * ASCII letters, digits, '-', '.' and '_' made '-' (a tag is not escaped). */
+void ck_log_tag_make(char *buf, size_t n, const char *path);
+
 /* Set the threshold explicitly (overrides CHATKEEPER_LOG). */
 void ck_log_set_level(enum ck_log_level level);
 

@@ -16,6 +16,8 @@
  * folder: others are never built or rendered. A sibling that fails is logged
  * and left as it was: it is not this session's error. */
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -240,6 +244,22 @@ void ck_archive_people_free(struct ck_archive_people *p)
     free(p);
 }
 
+/* Whether a runner holds the session's lock (runner_setup.c: flock on
+ * <dir>/.lock): it builds its own outputs, with whatever its siblings have
+ * by then. serve runs a hundred sessions of one tag at once, and building
+ * each running one from every other's build cost minutes of blocked loop. */
+static bool running(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return false;
+    bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return held;
+}
+
 int ck_archive_siblings_before(const char *dir, struct ck_archive_people **people,
                                struct ck_error *err)
 {
@@ -273,7 +293,8 @@ int ck_archive_siblings_before(const char *dir, struct ck_archive_people **peopl
         }
     }
     for (size_t i = 0; rc == 0 && i < n && list[i].start_ms < self_ms; i++) {
-        if (has(list[i].dir, "messages.jsonl") || !has(list[i].dir, "journal.jsonl"))
+        if (has(list[i].dir, "messages.jsonl") || !has(list[i].dir, "journal.jsonl") ||
+            running(list[i].dir))
             continue;
         struct ck_error e = {0};
         ck_info("archive: building %s first (an earlier session without outputs)", list[i].dir);
@@ -312,7 +333,7 @@ int ck_archive_siblings_after(const char *dir, const struct ck_archive_people *b
                        : before->start_ms;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (list[i].start_ms <= from || !has(list[i].dir, "messages.jsonl") ||
-            !has(list[i].dir, "summary.json"))
+            !has(list[i].dir, "summary.json") || running(list[i].dir))
             continue;
         if (!moved && (c.out.n == 0 || for_each_writer(list[i].dir, among, &c.out) == 0)) {
             ck_debug("archive: %s: its returning participants are unchanged; not rendered again",

@@ -12,6 +12,14 @@
 #include "chatkeeper/timeutil.h"
 
 static int level = -1;
+static const char *tag;
+
+const char *ck_log_tag_swap(const char *t)
+{
+    const char *was = tag;
+    tag = t != NULL && t[0] != '\0' ? t : NULL;
+    return was;
+}
 static ck_log_hook_cb hook;
 static void *hook_arg;
 
@@ -30,6 +38,20 @@ static int threshold(void)
         }
     }
     return level;
+}
+
+void ck_log_tag_make(char *buf, size_t n, const char *path)
+{
+    const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+    size_t i = 0;
+    for (; n > 0 && i < n - 1 && base[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)base[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '.' || c == '_';
+        buf[i] = ok ? (char)c : '-';
+    }
+    if (n > 0)
+        buf[i] = '\0';
 }
 
 void ck_log_set_level(enum ck_log_level l)
@@ -127,6 +149,14 @@ void ck_log(enum ck_log_level l, const char *fmt, ...)
     static const char *const names[] = {"debug", "info ", "warn ", "error"};
     if ((int)l < threshold())
         return;
+    static bool tag_env_read;
+    if (!tag_env_read) {
+        /* A build serve runs in a child process names its session the same way. */
+        const char *t = getenv("CHATKEEPER_LOG_TAG");
+        if (tag == NULL && t != NULL && t[0] != '\0')
+            tag = t;
+        tag_env_read = true;
+    }
     char ts[32];
     ck_time_format_rfc3339(ck_time_now_ms(), ts);
     /* Format first, then escape: messages carry server and user strings
@@ -154,7 +184,9 @@ void ck_log(enum ck_log_level l, const char *fmt, ...)
     ck_log_escape(&esc, line, (size_t)n);
     if (hook != NULL)
         hook(0, hook_arg);
-    fprintf(stderr, "%s %s %s\n", ts, names[l],
+    /* The tag is a directory name (lower-case ASCII, digits, dashes): no escaping. */
+    fprintf(stderr, "%s %s %s%s%s%s\n", ts, names[l], tag ? "[" : "", tag ? tag : "",
+            tag ? "] " : "",
             esc.oom         ? "(a log line was lost: out of memory)"
             : esc.s != NULL ? esc.s
                             : "");

@@ -89,8 +89,10 @@ static void on_poll(uv_poll_t *poll, int status, int events)
     int running;
     if (h->multi == NULL)
         return;
+    const char *was = ck_log_tag_swap(h->log_tag);
     curl_multi_socket_action(h->multi, s->fd, flags, &running);
     ck_http__check_done(h);
+    ck_log_tag_swap(was);
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -99,8 +101,21 @@ static void on_timer(uv_timer_t *timer)
     int running;
     if (h->multi == NULL)
         return;
+    const char *was = ck_log_tag_swap(h->log_tag);
     curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     ck_http__check_done(h);
+    ck_log_tag_swap(was);
+}
+
+void ck_http_set_log_tag(struct ck_http *h, const char *tag)
+{
+    if (h != NULL)
+        h->log_tag = tag;
+}
+
+const char *ck_http_log_tag(const struct ck_http *h)
+{
+    return h != NULL ? h->log_tag : NULL;
 }
 
 /* CURLMOPT_TIMERFUNCTION. Only arms the timer: calling socket_action from

@@ -66,6 +66,7 @@ struct ck_http {
     bool closing;
     void (*closed_cb)(void *arg);
     void *closed_arg;
+    const char *log_tag; /* borrowed (ck_http_set_log_tag) */
 };
 
 size_t ck_http__on_write(char *data, size_t size, size_t nmemb, void *userp);

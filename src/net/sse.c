@@ -79,7 +79,18 @@ static void on_done(int status, const struct ck_response *resp, const char *errm
         s->h->on_close(s, status, http_status, why, s->arg);
 }
 
+static void on_idle_body(uv_timer_t *t);
+
+/* The session's name on every line this callback logs (serve; log.h). */
 static void on_idle(uv_timer_t *t)
+{
+    struct ck_sse_stream *s = t->data;
+    const char *was = ck_log_tag_swap(ck_http_log_tag(s->http));
+    on_idle_body(t);
+    ck_log_tag_swap(was);
+}
+
+static void on_idle_body(uv_timer_t *t)
 {
     struct ck_sse_stream *s = t->data;
     if (s->xfer == NULL)

@@ -34,6 +34,7 @@ int ck_alerts_create(uv_loop_t *loop, json_t *state, const struct ck_alerts_conf
         free(a);
         return CK_ENOMEM;
     }
+    ck_http_set_log_tag(a->http, conf->log_tag);
     a->state = state;
     a->conf = *conf;
     *out = a;

@@ -229,7 +229,18 @@ static void on_answer(int status, const struct ck_response *resp, const char *er
     failed(a, what, err.msg, ck_backoff_next(&a->bo));
 }
 
+static void on_timer_body(uv_timer_t *t);
+
+/* The session's name on every line this callback logs (serve; log.h). */
 static void on_timer(uv_timer_t *t)
+{
+    struct ck_auth *a = t->data;
+    const char *was = ck_log_tag_swap(ck_http_log_tag(a->http));
+    on_timer_body(t);
+    ck_log_tag_swap(was);
+}
+
+static void on_timer_body(uv_timer_t *t)
 {
     struct ck_auth *a = t->data;
     a->timer_on = false;

@@ -416,7 +416,18 @@ static void send_request(struct ck_follower *f)
     f->stats.requests++;
 }
 
+static void on_timer_body(uv_timer_t *t);
+
+/* The session's name on every line this callback logs (serve; log.h). */
 static void on_timer(uv_timer_t *t)
+{
+    struct ck_follower *f = t->data;
+    const char *was = ck_log_tag_swap(ck_http_log_tag(f->http));
+    on_timer_body(t);
+    ck_log_tag_swap(was);
+}
+
+static void on_timer_body(uv_timer_t *t)
 {
     struct ck_follower *f = t->data;
     int64_t now = ck_time_now_ms();
@@ -501,7 +512,18 @@ static void on_response(int status, const struct ck_response *resp, const char *
     ck_page_finish(&page);
 }
 
+static void on_start_timer_body(uv_timer_t *t);
+
+/* The session's name on every line this callback logs (serve; log.h). */
 static void on_start_timer(uv_timer_t *t)
+{
+    struct ck_follower *f = t->data;
+    const char *was = ck_log_tag_swap(ck_http_log_tag(f->http));
+    on_start_timer_body(t);
+    ck_log_tag_swap(was);
+}
+
+static void on_start_timer_body(uv_timer_t *t)
 {
     struct ck_follower *f = t->data;
     int64_t now = ck_time_now_ms();

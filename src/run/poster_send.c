@@ -17,7 +17,18 @@
 
 /* ---- sending ---------------------------------------------------------------- */
 
+static void on_timer_body(uv_timer_t *t);
+
+/* The session's name on every line this callback logs (serve; log.h). */
 static void on_timer(uv_timer_t *t)
+{
+    struct ck_poster *p = t->data;
+    const char *was = ck_log_tag_swap(ck_http_log_tag(p->http));
+    on_timer_body(t);
+    ck_log_tag_swap(was);
+}
+
+static void on_timer_body(uv_timer_t *t)
 {
     struct ck_poster *p = t->data;
     if (!p->closing && p->cur != NULL)

@@ -183,7 +183,18 @@ static struct root *next_root(struct ck_replies *t)
     return NULL;
 }
 
+static void on_timer_body(uv_timer_t *h);
+
+/* The session's name on every line this callback logs (serve; log.h). */
 static void on_timer(uv_timer_t *h)
+{
+    struct ck_replies *t = h->data;
+    const char *was = ck_log_tag_swap(ck_http_log_tag(t->http));
+    on_timer_body(h);
+    ck_log_tag_swap(was);
+}
+
+static void on_timer_body(uv_timer_t *h)
 {
     struct ck_replies *t = h->data;
     struct root *r = next_root(t);

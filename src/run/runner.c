@@ -79,6 +79,11 @@ static void on_part_closed(void *arg)
     closed_one(arg);
 }
 
+void ck_runner__part_closed(struct runner *r)
+{
+    closed_one(r);
+}
+
 static void on_closed(uv_handle_t *h)
 {
     closed_one(h->data);
@@ -131,6 +136,10 @@ void ck_runner__shutdown(struct runner *r, int code)
         ck_alerts_close(r->alerts, on_part_closed, r);
         r->alerts = NULL;
     }
+    if (r->building) { /* runner_build.c reports when the child is gone */
+        r->closing++;
+        ck_runner__build_stop(r);
+    }
     r->closing += 3;
     uv_close((uv_handle_t *)&r->start_timer, on_closed);
     uv_close((uv_handle_t *)&r->step_timer, on_closed);
@@ -176,7 +185,7 @@ int ck_runner__is_step(const struct ck_sched_entry *e)
 
 static void arm_step_timer(struct runner *r);
 
-static void on_step_timer(uv_timer_t *t)
+static void step_timer_body(uv_timer_t *t)
 {
     struct runner *r = t->data;
     int64_t now = ck_time_now_ms();
@@ -191,6 +200,8 @@ static void on_step_timer(uv_timer_t *t)
     }
     arm_step_timer(r);
 }
+
+CK_RUNNER_TAGGED(on_step_timer, step_timer_body)
 
 static void arm_step_timer(struct runner *r)
 {
@@ -208,99 +219,25 @@ static void console_rearm(void *runner)
 
 /* ---- the run ---------------------------------------------------------------- */
 
-/* incomplete: NULL, or why capture stopped short of the whole window (the
- * archive is then built from what there is, nothing is published, and the run
- * exits 1 saying that the same command continues). */
-void ck_runner__finish(struct runner *r, const char *incomplete)
-{
-    /* Following is what runs for hours: its footprint is worth a line of its own.
-     * VmHWM, not getrusage: ru_maxrss carries over the parent's RSS across exec. */
-    FILE *status = fopen("/proc/self/status", "r");
-    char line[128];
-    while (status != NULL && fgets(line, sizeof line, status) != NULL) {
-        long kb;
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-            ck_info("runner: following done; peak RSS %.1f MB", (double)kb / 1024.0);
-    }
-    if (status != NULL)
-        fclose(status);
-    struct ck_follower_stats fs = {0};
-    ck_runner__all_stats(r, &fs);
-    if (incomplete != NULL && fs.messages == 0) {
-        /* An empty archive would read as "the chat had no messages". */
-        ck_err("runner: nothing was captured: %s", incomplete);
-        ck_err("runner: run the same command again to try again (nothing is lost)");
-        ck_runner__save_phase(r, "incomplete");
-        ck_runner__end(r, 1);
-        return;
-    }
-    ck_runner__save_phase(r, "archiving");
-    struct ck_archive_stats st = {0};
-    struct ck_error err = {0};
-    if (ck_archive_build(r->dir, &st, &err) < 0) {
-        ck_err("runner: archive: %s", err.msg);
-        ck_alert(r->alerts, "archive", "the archive could not be built in %s: %s", r->dir, err.msg);
-        ck_runner__save_phase(r, "failed");
-        ck_runner__end(r, 1);
-        return;
-    }
-    if (incomplete != NULL) {
-        ck_err("runner: the archive in %s is incomplete (%zu messages from %zu people): %s", r->dir,
-               st.messages, st.people, incomplete);
-        ck_err("runner: nothing was published; run the same command again to capture the rest "
-               "(it continues where this run stopped, nothing is doubled)");
-        ck_runner__save_phase(r, "incomplete");
-        ck_runner__end(r, 1);
-        return;
-    }
-    /* The write-up goes out at the end when the session says where. */
-    if (json_is_object(json_object_get(r->s.json, "publish"))) {
-        ck_runner__save_phase(r, "publishing");
-        /* A rehearsal never publishes for real: it shows what would be sent. */
-        struct ck_publish_opts po = {
-            .dry_run = r->rehearsal, .no_platform = r->rehearsal, .out = stderr};
-        ck_error_clear(&err);
-        if (ck_publish_session(r->dir, &po, &err) < 0) {
-            ck_err("runner: publishing failed: %s (the archive is complete; run 'chatkeeper "
-                   "publish %s' to try again)",
-                   err.msg, r->dir);
-            ck_alert(r->alerts, "publish", "publishing the write-up failed: %s", err.msg);
-            ck_runner__save_phase(r, "publish failed");
-            ck_runner__end(r, 1);
-            return;
-        }
-        /* publish recorded its posts in state.json: take them into ours (which
-         * the follower and poster still hold) before it is saved again. */
-        json_t *fresh = NULL;
-        if (ck_state_load(r->state_path, &fresh, &err) == 0) {
-            json_t *pub = json_object_get(fresh, "published");
-            if (pub != NULL)
-                json_object_set(r->state, "published", pub);
-            json_decref(fresh);
-        }
-    }
-    ck_runner__save_phase(r, "done");
-    ck_info("runner: done: %zu messages from %zu people", st.messages, st.people);
-    ck_runner__alert_done(r, &st);
-    ck_runner__end(r, 0);
-    printf("session directory: %s\n", r->dir);
-    printf("open: %s/transcript.html\n", r->dir);
-}
-
 /* Following is over but a step may still be retrying: the archive waits for it. */
-static void on_wait_poster(uv_timer_t *t)
+static void wait_poster_body(uv_timer_t *t)
 {
     struct runner *r = t->data;
     if (ck_runner__posters_busy(r) > 0)
         return;
-    /* The archive build blocks the loop: not just before another runner's
-     * step (serve), for a minute at most. */
+    /* `run`: the build blocks the loop, so not just before a step, for a
+     * minute at most. serve: it runs beside the loop, one at a time. */
     int64_t now = ck_time_now_ms();
-    if (now < r->quiet_until_ms && !ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
+    r->final_wait = 1;
+    if (r->group != NULL && !r->no_spawn ? r->group->building > 0
+                                         : now < r->quiet_until_ms &&
+                                               !ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
         return;
     uv_timer_stop(t);
     ck_runner__finish(r, NULL);
 }
+
+CK_RUNNER_TAGGED(on_wait_poster, wait_poster_body)
 
 /* One source finished following. The run goes on while any source follows:
  * one source down does not stop the others; the archive waits for all. */
@@ -366,7 +303,7 @@ void ck_runner__start_follower(struct runner *r, struct source *src)
     }
 }
 
-static void on_lead_start(uv_timer_t *t)
+static void lead_start_body(uv_timer_t *t)
 {
     struct runner *r = t->data;
     for (size_t i = 0; i < r->n_src; i++)
@@ -376,6 +313,8 @@ static void on_lead_start(uv_timer_t *t)
     for (size_t i = 0; i < r->n_src && !r->stopping; i++)
         ck_runner__start_follower(r, &r->src[i]);
 }
+CK_RUNNER_TAGGED(on_lead_start, lead_start_body)
+
 static void announce_late_start(struct runner *r, int64_t now)
 {
     if (now < r->sch.end_ms)
@@ -411,10 +350,12 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
         ck_err("runner: %s", err.msg);
         return 1;
     }
+    ck_http_set_log_tag(r->http, r->log_tag); /* and so every part's callbacks */
     struct ck_alerts_conf ac = {.webhook = r->s.alert_webhook,
                                 .email = r->s.alert_email,
                                 .title = r->s.title,
-                                .state_path = r->state_path};
+                                .state_path = r->state_path,
+                                .log_tag = r->log_tag};
     if (ck_alerts_create(r->loop, r->state, &ac, &r->alerts) < 0) {
         ck_err("runner: out of memory");
         return 1;
@@ -542,6 +483,9 @@ int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_d
         ck_runner_free((struct ck_runner *)r);
         return code;
     }
+    if (o->group != NULL) /* serve: name the session on its lines */
+        ck_log_tag_make(r->log_tag, sizeof r->log_tag, r->dir);
+    const char *was_tag = ck_log_tag_swap(r->log_tag);
     ck_info("runner: session directory %s", r->dir);
     if (o->group != NULL) {
         r->group = o->group;
@@ -553,6 +497,7 @@ int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_d
     code = start_loop_parts(r, o);
     if (code != 0)
         ck_runner__shutdown(r, code); /* done reports it once the handles are closed */
+    ck_log_tag_swap(was_tag);
     *out = (struct ck_runner *)r;
     return 0;
 }

@@ -24,7 +24,7 @@ void ck_runner__alert_done(struct runner *r, const struct ck_archive_stats *st)
                  st->messages, st->people, r->dir);
 }
 
-static void on_wait_alerts(uv_timer_t *t)
+static void wait_alerts_body(uv_timer_t *t)
 {
     struct runner *r = t->data;
     if (ck_alerts_busy(r->alerts) > 0 && ck_time_now_ms() < r->alerts_until_ms)
@@ -32,6 +32,8 @@ static void on_wait_alerts(uv_timer_t *t)
     uv_timer_stop(t);
     ck_runner__shutdown(r, r->end_code);
 }
+
+CK_RUNNER_TAGGED(on_wait_alerts, wait_alerts_body)
 
 void ck_runner__end(struct runner *r, int code)
 {

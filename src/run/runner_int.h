@@ -16,6 +16,7 @@
 #include "chatkeeper/follower.h"
 #include "chatkeeper/http.h"
 #include "chatkeeper/journal.h"
+#include "chatkeeper/log.h"
 #include "chatkeeper/poster.h"
 #include "chatkeeper/runner.h"
 #include "chatkeeper/schedule.h"
@@ -28,6 +29,7 @@ enum phase { P_WAITING, P_LEAD, P_CHAT, P_GRACE, P_SWEEP, P_ARCHIVE, P_DONE };
  * "steps"), so a session that gains a second source continues where it was. */
 #define MAX_SOURCES 8
 struct runner;
+struct ck_archive_stats;
 struct source {
     struct runner *r;
     const struct ck_platform_conf *pc; /* borrowed from r->s */
@@ -44,7 +46,8 @@ struct source {
 
 struct ck_runner_group {
     struct runner *head;   /* the runners started with this group */
-    int64_t next_build_ms; /* no archive build of the group before this */
+    int64_t next_build_ms; /* no refresh build of the group before this */
+    int building;          /* builds running as child processes (runner_build.c) */
 };
 
 struct runner {
@@ -104,7 +107,34 @@ struct runner {
     int64_t build_ms;    /* how long the last refresh blocked the loop */
 
     struct ck_runconsole *console; /* the console's hook (runconsole.h), or NULL */
+    /* serve: the directory's name, on every line this session logs (log.h);
+     * empty under `run`, whose lines stay as they are. */
+    char log_tag[128];
+
+    /* An archive build in a child process (runner_build.c; serve only). */
+    uv_process_t build_proc;
+    uv_pipe_t build_pipe;
+    int building, build_handles, no_spawn;
+    int final_wait; /* following is over; the final build waits its turn */
+    int64_t build_exit;
+    uint64_t build_t0;
+    char build_out[512];
+    size_t build_len;
+    size_t build_journaled; /* the follower's journaled count the refresh started at */
+    void (*build_cb)(struct runner *r, int status, const struct ck_archive_stats *st);
+    char incomplete[400]; /* ck_runner__finish's reason, kept across the build */
+    int has_incomplete;
 };
+
+/* A timer callback of the runner's that sets its session's log tag around
+ * body (ck_log_tag_swap), so serve's journal tells the sessions apart. */
+#define CK_RUNNER_TAGGED(name, body)                                                             \
+    static void name(uv_timer_t *t)                                                              \
+    {                                                                                            \
+        const char *was = ck_log_tag_swap(((struct runner *)t->data)->log_tag);                  \
+        body(t);                                                                                 \
+        ck_log_tag_swap(was);                                                                    \
+    }
 
 /* A run after the chat retries an unreachable platform this long, then stops
  * with a message saying the same command continues. */
@@ -148,6 +178,16 @@ int ck_runner__create_source(struct runner *r, struct source *src, const struct 
 struct ck_archive_stats;
 /* The "done" alert: counts, and the write-up's address when it was published. */
 void ck_runner__alert_done(struct runner *r, const struct ck_archive_stats *st);
+
+/* runner_build.c: start `chatkeeper archive DIR` as a child process; cb runs
+ * on the loop when it has exited (status 0 and its counts, or its exit
+ * status). Returns 0, or -1 when the runner must build in-process. */
+int ck_runner__build(struct runner *r, void (*cb)(struct runner *r, int status,
+                                                  const struct ck_archive_stats *st));
+/* Shutdown: stop a build (the outputs stay the last complete ones). */
+void ck_runner__build_stop(struct runner *r);
+/* One part of the runner finished closing (runner.c). */
+void ck_runner__part_closed(struct runner *r);
 
 /* runner_tick.c */
 void ck_runner__status_erase(int after, void *arg);

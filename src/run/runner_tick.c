@@ -189,19 +189,60 @@ void ck_runner__built(struct runner *r, int64_t took_ms)
         r->group->next_build_ms = ck_time_now_ms() + took_ms * 20;
 }
 
+static void refreshed(struct runner *r, size_t messages, int64_t took)
+{
+    if (!r->refreshed)
+        ck_info("runner: the transcript is refreshed as the chat goes: 'chatkeeper catchup %s' "
+                "or %s/transcript.html",
+                r->dir, r->dir);
+    ck_debug("runner: outputs refreshed: %zu messages in %lld ms", messages, (long long)took);
+    r->refreshed = 1;
+}
+
+/* serve: a refresh built by a child process has ended. */
+static void refresh_built(struct runner *r, int status, const struct ck_archive_stats *as)
+{
+    int64_t gap = r->build_ms * 20 > r->refresh_ms ? r->build_ms * 20 : r->refresh_ms;
+    r->next_refresh_ms = ck_time_now_ms() + gap;
+    if (status != 0) {
+        ck_warn("runner: could not refresh the outputs (trying again in %llds): 'chatkeeper "
+                "archive' exited with status %d",
+                (long long)(gap / 1000), status);
+        return;
+    }
+    refreshed(r, as->messages, r->build_ms);
+    r->refreshed_at = r->build_journaled;
+}
+
+/* serve: refreshes wait while a build runs (one at a time beside the loop,
+ * so two cores keep one for the loop) or a session's final build waits. */
+static bool group_may_build(const struct runner *r, int64_t now)
+{
+    if (r->group->building > 0 || now < r->group->next_build_ms)
+        return false;
+    for (const struct runner *o = r->group->head; o != NULL; o = o->gnext)
+        if (o->final_wait && !o->stopping)
+            return false;
+    return true;
+}
+
 static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st, int64_t now)
 {
-    if (!r->following || now < r->next_refresh_ms || now >= r->sch.grace_end_ms)
+    if (!r->following || now < r->next_refresh_ms || now >= r->sch.grace_end_ms || r->building)
         return;
     const char *fst = ck_runner__all_state(r);
     if (strcmp(fst, "sweeping") == 0 || strcmp(fst, "threads") == 0 || st->messages == 0)
         return;
-    if (!ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
+    bool spawn = r->group != NULL && !r->no_spawn;
+    if (spawn ? !group_may_build(r, now) : !ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
         return; /* try again on the next tick, after the step */
     if (r->refreshed && st->journaled == r->refreshed_at) {
         r->next_refresh_ms = now + r->refresh_ms;
         return;
     }
+    r->build_journaled = st->journaled;
+    if (spawn && ck_runner__build(r, refresh_built) == 0)
+        return;
     uint64_t t0 = uv_hrtime();
     struct ck_archive_stats as = {0};
     struct ck_error err = {0};
@@ -217,16 +258,11 @@ static void refresh_outputs(struct runner *r, const struct ck_follower_stats *st
                 (long long)(gap / 1000), err.msg);
         return;
     }
-    if (!r->refreshed)
-        ck_info("runner: the transcript is refreshed as the chat goes: 'chatkeeper catchup %s' "
-                "or %s/transcript.html",
-                r->dir, r->dir);
-    ck_debug("runner: outputs refreshed: %zu messages in %lld ms", as.messages, (long long)took);
-    r->refreshed = 1;
+    refreshed(r, as.messages, took);
     r->refreshed_at = st->journaled;
 }
 
-void ck_runner__on_tick(uv_timer_t *t)
+static void tick_body(uv_timer_t *t)
 {
     struct runner *r = t->data;
     if (r->stopping || r->follower == NULL)
@@ -241,4 +277,12 @@ void ck_runner__on_tick(uv_timer_t *t)
     refresh_outputs(r, &st, now);
     ck_runner__status_draw(r);
     ck_runconsole_tick(r->console); /* console hook */
+}
+
+/* With the session's log tag (serve). */
+void ck_runner__on_tick(uv_timer_t *t)
+{
+    const char *was = ck_log_tag_swap(((struct runner *)t->data)->log_tag);
+    tick_body(t);
+    ck_log_tag_swap(was);
 }

@@ -11,6 +11,7 @@
 
 #include "chatkeeper/log.h"
 #include "chatkeeper/runner.h"
+#include "chatkeeper/sdnotify.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
@@ -307,7 +308,12 @@ static void launch(struct serve *sv, struct slot *sl)
     if (sv->shift_ms != 0 || sv->o->speed > 1.0)
         ro.start_at_ms = sl->start_ms - sv->shift_ms;
     sl->have_good = false; /* the runner has it now */
+    /* The runner names its session on its own lines from here on; these
+     * (loading, the directory, the lock) are said before it can. */
+    ck_log_tag_make(sl->tag, sizeof sl->tag, sl->dir);
+    const char *was = ck_log_tag_swap(sl->tag);
     int rc = ck_runner_start(&sv->loop, &ro, on_runner_done, sl, &sl->runner);
+    ck_log_tag_swap(was);
     if (rc != 0) {
         ck_err("serve: '%s' could not start (status %d); the other sessions keep running",
                sl->title, rc);
@@ -343,6 +349,12 @@ static void on_tick(uv_timer_t *t)
     }
     if (changed || wall >= sv->next_status_ms)
         ck_serve__write_status(sv);
+    /* The watchdog hears from the loop itself: a loop blocked for longer
+     * than WatchdogSec= gets serve restarted (and every session resumed). */
+    if (sv->watchdog_ms > 0 && wall >= sv->next_watchdog_ms) {
+        ck_sd_notify("WATCHDOG=1");
+        sv->next_watchdog_ms = wall + sv->watchdog_ms / 2;
+    }
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -357,13 +369,17 @@ static void on_signal(uv_signal_t *h, int signum)
     if (sv->stopping)
         return;
     sv->stopping = 1;
+    ck_sd_notify("STOPPING=1");
     ck_info("serve: %s: stopping %d running session(s); each saves its state and continues "
             "when serve starts again",
             signum == SIGINT ? "interrupted" : "terminated", sv->running);
     ck_serve__write_status(sv);
     for (size_t i = 0; i < sv->n_slots; i++)
-        if (sv->slots[i]->runner != NULL)
+        if (sv->slots[i]->runner != NULL) {
+            const char *was = ck_log_tag_swap(sv->slots[i]->tag);
             ck_runner_stop(sv->slots[i]->runner, signum == SIGINT ? 130 : 143);
+            ck_log_tag_swap(was);
+        }
     if (sv->running == 0)
         stop_loop_handles(sv);
 }
@@ -463,6 +479,7 @@ int ck_serve_main(const struct ck_serve_opts *o)
     if (o->start_at_ms > 0)
         sv->shift_ms = o->start_at_ms - ck_time_now_ms();
     sv->group = ck_runner_group_new();
+    sv->watchdog_ms = ck_sd_watchdog_ms();
     int code = sv->group != NULL ? serve_setup(sv) : 1;
     if (code == 0 && uv_loop_init(&sv->loop) == 0) {
         uv_timer_init(&sv->loop, &sv->tick);
@@ -479,6 +496,9 @@ int ck_serve_main(const struct ck_serve_opts *o)
         ck_info("serve: serving %zu file(s); status in %s; SIGHUP reads the files again, "
                 "SIGTERM stops",
                 sv->n_src, sv->status_path);
+        /* Loaded, checked and waiting: systemd's start (Type=notify) is done. */
+        ck_sd_notify("READY=1");
+        ck_serve__write_status(sv);
         uv_run(&sv->loop, UV_RUN_DEFAULT);
         ck_serve__write_status(sv);
         if (uv_loop_close(&sv->loop) != 0)

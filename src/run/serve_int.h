@@ -32,6 +32,7 @@ struct slot {
     bool cancelled, no_questions;
     char title[256];
     char dir[4096];
+    char tag[128]; /* the directory's name: the log tag of the runner's lines */
     int64_t start_ms, lead_ms, after_ms; /* the session's own clock */
     int64_t remind_ms;                   /* the earliest reminder's "before", or 0 */
     struct ck_runner *runner;            /* NULL unless running */
@@ -52,6 +53,7 @@ struct serve {
     size_t n_slots, cap;
     int running, stopping, closed, problems;
     int64_t next_scan_ms, next_status_ms;
+    int64_t watchdog_ms, next_watchdog_ms; /* sd_notify WATCHDOG=1 (sdnotify.h); 0: none */
     char status_path[4096];
 };
 

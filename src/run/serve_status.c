@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "chatkeeper/log.h"
+#include "chatkeeper/sdnotify.h"
 #include "chatkeeper/series.h"
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
@@ -30,8 +31,43 @@ static json_t *slot_json(const struct serve *sv, const struct slot *sl)
     return o;
 }
 
+/* The one line `systemctl status` shows (sd_notify STATUS=): how many run
+ * and which session is next, when. Titles are the user's: control bytes
+ * would end the line (or the protocol's KEY=value list), so they become
+ * spaces. */
+static void notify_status(const struct serve *sv, int64_t wall)
+{
+    const struct slot *next = NULL;
+    int running = 0;
+    for (size_t i = 0; i < sv->n_slots; i++) {
+        const struct slot *sl = sv->slots[i];
+        if (sl->runner != NULL)
+            running++;
+        else if (!sl->finished && !sl->cancelled && !sl->no_questions && sl->title[0] != '\0' &&
+                 (next == NULL || sl->start_ms < next->start_ms))
+            next = sl;
+    }
+    char title[256] = "", when[32] = "";
+    if (next != NULL) {
+        snprintf(title, sizeof title, "%s", next->title);
+        for (char *c = title; *c != '\0'; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = ' ';
+        ck_time_format_rfc3339(next->start_ms, when);
+    }
+    int64_t in = next != NULL ? (ck_serve__launch_at(sv, next) - wall) / 1000 : 0;
+    if (sv->stopping)
+        ck_sd_notifyf("STATUS=stopping: saving %d running session(s)", running);
+    else if (next != NULL)
+        ck_sd_notifyf("STATUS=%d session(s) running; next: '%s' at %s (starts in %llds)",
+                      running, title, when, (long long)(in > 0 ? in : 0));
+    else
+        ck_sd_notifyf("STATUS=%d session(s) running; nothing else to come", running);
+}
+
 void ck_serve__write_status(struct serve *sv)
 {
+    notify_status(sv, ck_time_now_ms());
     if (sv->status_path[0] == '\0')
         return;
     int64_t wall = ck_time_now_ms();

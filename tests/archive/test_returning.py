@@ -5,6 +5,7 @@ folders; every session's figures must agree, and equal what the messages say
 (people who wrote in an earlier session). An earlier session whose
 messages.jsonl is gone is built again when a later one is.
 usage: test_returning.py CHATKEEPER SOURCE_ROOT"""
+import fcntl
 import html
 import json
 import os
@@ -173,6 +174,27 @@ def main():
               "the earlier week without messages.jsonl was built first")
         fb = figures(b)
         check(fb == want, f"after rebuilding: returning per week {fb}, the messages say {want}")
+        # A session a runner holds (its .lock, as `run` or `serve` takes it) is
+        # neither built first nor rendered again: it builds its own (serve runs
+        # a hundred at once, and each build rebuilding the others cost minutes).
+        os.unlink(os.path.join(b, "w0", "messages.jsonl"))
+        summary2 = os.path.join(b, "w2", "summary.json")
+        os.utime(summary2, (1, 1))
+        locks = []
+        for w in ("w0", "w2"):
+            fd = os.open(os.path.join(b, w, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locks.append(fd)
+        rc, so, se = run("archive", os.path.join(b, "w1"))
+        check(rc == 0, f"archive week 1 beside running weeks (rc {rc}: {se[-300:]})")
+        check(not os.path.exists(os.path.join(b, "w0", "messages.jsonl")),
+              "an earlier session being run was built by a later one's build")
+        check(os.stat(summary2).st_mtime == 1, "a later session being run was rendered again")
+        for fd in locks:
+            os.close(fd)
+        rc, so, se = run("archive", os.path.join(b, "w1"))
+        check(rc == 0 and os.path.exists(os.path.join(b, "w0", "messages.jsonl")),
+              "once no runner holds it, the earlier week is built first again")
         # Another chat in the same folder (a shared /tmp, say): never built or
         # rendered by ours, and its people are not ours returning.
         other = os.path.join(a, "other")

@@ -3,6 +3,7 @@ simulators on 127.0.0.1, in compressed time (--speed, as `run --speed`).
 usage: test_serve.py CHATKEEPER SCRIPT [test names]"""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -342,6 +343,44 @@ def test_alerts_once_per_cause_by_webhook_and_mail(s):
         hook.stop()
 
 
+@scenario
+def test_each_session_names_its_lines(s):
+    """Two overlapping sessions: every line their runners, followers and
+    posters write carries the session's directory name, so a journald reader
+    tells them apart; serve's own lines carry none."""
+    a_start = (now_ms() + 5000) // 1000 * 1000
+    b_start = a_start + 4000
+    files = []
+    for title, start in (("Alpha chat", a_start), ("Beta chat", b_start)):
+        sim = s.sim(start)
+        path = os.path.join(s.tmp, title.split()[0].lower() + ".json")
+        json.dump(session_doc(title, sim.base, start, s.archive), open(path, "w"))
+        files.append(path)
+    s.spawn(files)
+    s.wait_for("both finished", lambda: len(s.status().get("finished", [])) == 2, 180)
+    s.stop()
+    da, db = session_dir(s.archive, "Alpha chat"), session_dir(s.archive, "Beta chat")
+    tags = {os.path.basename(da), os.path.basename(db)}
+    seen = {t: [] for t in tags}
+    for line in s.text().splitlines():
+        m = re.match(r"\S+ (?:debug|info |warn |error) (?:\[([^\]]+)\] )?(\w+):", line)
+        if m is None:
+            continue
+        tag, who = m.groups()
+        if who == "serve":
+            check(tag is None, f"a line of serve's own carries a session: {line}")
+        elif who in ("runner", "follower", "poster", "replies"):
+            check(tag in tags, f"a session's line does not name its session: {line}")
+            seen[tag].append(line)
+    for d in (da, db):
+        lines = seen[os.path.basename(d)]
+        check(any("session directory " + d in ln for ln in lines),
+              f"{d}: its directory line is not under its name")
+        posted = [ln for ln in lines if "poster: posted" in ln]
+        check(len(posted) == len(STEPS), f"{d}: {len(posted)} posts under its name: {posted}")
+        check(any("follower:" in ln for ln in lines), f"{d}: no follower line under its name")
+
+
 def test_bad_input_at_start():
     """A per-date file for a date the rule does not produce, a later date's
     file that does not pass check, a date's time in a DST gap: serve names the
@@ -377,7 +416,7 @@ if __name__ == "__main__":
     tests = [test_two_overlapping_sessions_across_kill9,
              test_unwritable_archive_stops_only_that_session,
              test_series_edit_sighup_and_cancelled, test_bad_input_at_start,
-             test_alerts_once_per_cause_by_webhook_and_mail]
+             test_alerts_once_per_cause_by_webhook_and_mail, test_each_session_names_its_lines]
     names = sys.argv[3:]
     if names:
         tests = [t for t in tests if t.__name__ in names]

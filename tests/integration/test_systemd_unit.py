@@ -15,6 +15,7 @@ REQUIRED = {
         "DynamicUser": "yes", "ProtectSystem": "strict", "StateDirectory": "chatkeeper",
         "Restart": "on-failure", "NoNewPrivileges": "yes", "ProtectHome": "yes",
         "PrivateTmp": "yes", "KillSignal": "SIGTERM", "CapabilityBoundingSet": "",
+        "Type": "notify", "SystemCallErrorNumber": "EPERM",
     },
     "Install": {"WantedBy": "multi-user.target"},
 }

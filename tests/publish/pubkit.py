@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 def tmpdir():
     """A temp folder removed when the test ends (CK_KEEP_TMP=1 keeps it)."""
@@ -93,8 +94,14 @@ class Micropub:
     only well-formed ones: bearer token, JSON h-entry with name, content
     [{html}] and category (all arrays), or an update action on a known URL."""
 
-    def __init__(self, token="mp-secret-token", broken=False):
+    def __init__(self, token="mp-secret-token", broken=False, lists=True):
+        """lists: answer q=source without url with the post list (the query
+        Indiekit and Micro.blog answer); else 400, as the core spec allows.
+        hold (set later): a threading.Event a create waits on after the post
+        is made and before the answer goes, so a test can kill the client
+        between the two."""
         self.requests, self.problems, self.posts = [], [], {}
+        self.hold = None
         outer = self
 
         class H(BaseHTTPRequestHandler):
@@ -111,6 +118,27 @@ class Micropub:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_GET(self):
+                q = parse_qs(urlsplit(self.path).query)
+                outer.requests.append({"path": self.path, "method": "GET",
+                                       "auth": self.headers.get("Authorization")})
+                if self.headers.get("Authorization") != "Bearer " + token:
+                    return self.reply(401, {"error": "unauthorized"})
+                if q.get("q") != ["source"]:
+                    return self.reply(400, {"error": "invalid_request"})
+                if "url" in q:
+                    props = outer.posts.get(q["url"][0])
+                    if props is None:
+                        return self.reply(400, {"error": "invalid_request"})
+                    return self.reply(200, {"type": ["h-entry"], "properties": props})
+                if not lists:
+                    return self.reply(400, {"error": "invalid_request",
+                                            "error_description": "url is required"})
+                items = [{"type": ["h-entry"], "properties": dict(p, url=[u])}
+                         for u, p in reversed(list(outer.posts.items()))]
+                limit = int(q.get("limit", ["20"])[0])
+                return self.reply(200, {"items": items[:limit]})
 
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
@@ -158,6 +186,8 @@ class Micropub:
                     return self.reply(400, {"error": "invalid_request"})
                 url = f"http://127.0.0.1:{outer.port}/posts/{len(outer.posts) + 1}"
                 outer.posts[url] = props
+                if outer.hold is not None:
+                    outer.hold.wait(60)
                 # A relative Location: the client must resolve it.
                 return self.reply(201, None, [("Location", url.split(str(outer.port))[1])])
 

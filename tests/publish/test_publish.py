@@ -4,7 +4,10 @@ simulator, imported sessions, and --dry-run.
 Usage: test_publish.py CHATKEEPER TEST_NAME"""
 import json
 import os
+import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 import ckit  # noqa: E402
@@ -93,6 +96,77 @@ def test_micropub_errors():
     finally:
         mp.stop()
         broken.stop()
+
+
+def crash_between_create_and_record(mp, d):
+    """publish is killed (-9) after the endpoint made the post and before
+    its answer arrived: the post exists, state.json does not name it."""
+    mp.hold = threading.Event()
+    e = dict(os.environ, **TOKEN_ENV)
+    p = subprocess.Popen([BIN, "publish", d], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=e)
+    t0 = time.time()
+    while not mp.posts and time.time() - t0 < 60:
+        time.sleep(0.05)
+    check(len(mp.posts) == 1, "the create never reached the endpoint")
+    p.kill()
+    p.communicate()
+    mp.hold.set()
+    mp.hold = None
+    rec = state(d).get("published", {}).get("micropub", {})
+    check(rec.get("status") == "creating" and "url" not in rec,
+          f"the intent was not saved before the create: {rec}")
+
+
+def test_micropub_crash_between_create_and_record():
+    mp = Micropub()
+    try:
+        d = make_session_dir(os.path.join(tmpdir(), "s"), {
+            "micropub": {"endpoint": mp.endpoint, "token_env": "CK_TEST_MP_TOKEN"}})
+        crash_between_create_and_record(mp, d)
+        r = publish(BIN, d, env=TOKEN_ENV)
+        check(r.returncode == 0, f"publish after the crash failed: {r.stderr}")
+        check(len(mp.posts) == 1, f"the crash made {len(mp.posts)} posts")
+        url = next(iter(mp.posts))
+        check(state(d)["published"]["micropub"]["url"] == url, f"recorded: {state(d)}")
+        check("was not recorded" in r.stderr, f"did not say it found the post: {r.stderr}")
+        gets = [q for q in mp.requests if q.get("method") == "GET"]
+        check(len(gets) == 1 and "q=source" in gets[0]["path"], f"no look-up: {gets}")
+        # From here on it is an ordinary recorded post: updated, never created.
+        r = publish(BIN, d, env=TOKEN_ENV)
+        check(r.returncode == 0 and len(mp.posts) == 1, f"third publish: {r.stderr}")
+        check(not mp.problems, f"endpoint saw bad requests: {mp.problems}")
+
+        # The intent saved but the create never sent (a crash just before):
+        # the look-up finds nothing, and it is created once.
+        d2 = make_session_dir(os.path.join(tmpdir(), "s"), {
+            "micropub": {"endpoint": mp.endpoint, "token_env": "CK_TEST_MP_TOKEN"}})
+        st = state(d2)
+        st["published"] = {"micropub": {"status": "creating", "key": "ck-0123456789abcdef"}}
+        json.dump(st, open(os.path.join(d2, "state.json"), "w"))
+        r = publish(BIN, d2, env=TOKEN_ENV)
+        check(r.returncode == 0 and len(mp.posts) == 2, f"not created once: {r.stderr}")
+        check(state(d2)["published"]["micropub"]["url"] == list(mp.posts)[1], "not recorded")
+    finally:
+        mp.stop()
+
+
+def test_micropub_crash_without_post_list():
+    """An endpoint that cannot list its posts: after the crash nothing is
+    sent again, and the error says how to settle it."""
+    mp = Micropub(lists=False)
+    try:
+        d = make_session_dir(os.path.join(tmpdir(), "s"), {
+            "micropub": {"endpoint": mp.endpoint, "token_env": "CK_TEST_MP_TOKEN"}})
+        crash_between_create_and_record(mp, d)
+        r = publish(BIN, d, env=TOKEN_ENV)
+        check(r.returncode == 1, f"exit {r.returncode}: {r.stderr}")
+        check(len(mp.posts) == 1, f"the crash made {len(mp.posts)} posts")
+        check("cannot list its posts" in r.stderr and "published.micropub.url" in r.stderr,
+              f"unclear error: {r.stderr}")
+        check("mp-secret-token" not in r.stderr + r.stdout, "token leaked into the error")
+    finally:
+        mp.stop()
 
 
 def test_recheck_and_announce():
