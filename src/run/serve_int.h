@@ -53,6 +53,7 @@ struct serve {
     int running, stopping, closed, problems;
     int64_t next_scan_ms, next_status_ms;
     char status_path[4096];
+    struct ck_serve_console *console; /* NULL, or the console's sessions (console_serve_int.h) */
 };
 
 int64_t ck_serve__now(const struct serve *sv);

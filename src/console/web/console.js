@@ -350,6 +350,7 @@
       try {
         const r = await fetch(api("/api/events"), { headers: { "X-Console-Key": key }, cache: "no-store" });
         if (mine !== gen) { r.body.cancel().catch(() => {}); return; }
+        if (r.status === 404 && room) { openRoom(""); return; } // that session's room closed
         if (r.status === 403) {
           conn("The key was refused: open the address chatkeeper printed.", true);
           return;
