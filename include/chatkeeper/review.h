@@ -36,6 +36,8 @@ int ck_review_open(const char *dir, struct ck_console *con, struct ck_review **o
  * close it on that thread; close frees once the loop closes its handle. */
 int ck_review_open_loop(const char *dir, struct ck_console *con, uv_loop_t *loop,
                         struct ck_review **out, struct ck_error *err);
+/* A rehearsal's session: "publish" is a dry run (nothing sent), answered 409. */
+void ck_review_rehearsal(struct ck_review *rv);
 void ck_review_close(struct ck_review *rv); /* NULL is a no-op */
 
 #endif

@@ -23,28 +23,6 @@
 
 #include "review_int.h"
 
-/* How long a page waits for the loop to take its control (serve). */
-#define WAIT_S 120
-
-struct ck_review {
-    struct ck_console *con;
-    char *dir;
-    int n_questions;
-    json_t *messages; /* the last messages.jsonl read: an array */
-    json_t *gone;     /* id -> the page's view of a message hidden from here */
-
-    /* With a loop (ck_review_open_loop): a control is handed from the HTTP
-     * thread to the loop's, as the runner's console does (runconsole_ctl.c). */
-    uv_loop_t *loop;
-    uv_async_t async;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    const char *body; /* borrowed from the waiting HTTP thread */
-    size_t len;
-    char *reply;
-    int status, done, closed;
-};
-
 static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -122,40 +100,6 @@ static json_t *view_of(const json_t *m, const struct ck_strset *ids)
     return o;
 }
 
-/* What overrides.json leaves out, so the page can take it back: hidden
- * messages (with what the page saw of them, when it hid them) and whether
- * each was marked as spam, and the people opted out. */
-static void add_left_out(struct ck_review *rv, json_t *snap)
-{
-    char *path = ck_path_join(rv->dir, "overrides.json");
-    json_t *ov = path != NULL ? json_load_file(path, 0, NULL) : NULL;
-    free(path);
-    json_t *hidden = json_array(), *opted = json_array();
-    const json_t *move = json_object_get(ov, "move");
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(ov, "hide"), i, v)
-    {
-        const char *id = json_string_value(v);
-        if (id == NULL)
-            continue;
-        const json_t *mv = json_object_get(move, id);
-        json_t *o = json_pack("{s:s, s:b}", "id", id, "spam",
-                              json_is_array(mv) && json_array_size(mv) == 0);
-        const json_t *seen = json_object_get(rv->gone, id);
-        if (o != NULL && seen != NULL) {
-            json_object_set(o, "handle", json_object_get(seen, "handle"));
-            json_object_set(o, "text", json_object_get(seen, "text"));
-        }
-        json_array_append_new(hidden, o);
-    }
-    json_array_foreach(json_object_get(ov, "opt_out"), i, v) if (json_is_string(v))
-        json_array_append(opted, v);
-    json_object_set_new(snap, "hidden", hidden);
-    json_object_set_new(snap, "opted_out", opted);
-    json_decref(ov);
-}
-
 static void publish(struct ck_review *rv)
 {
     json_decref(rv->messages);
@@ -184,10 +128,7 @@ static void publish(struct ck_review *rv)
                 json_object_set_new(
                     rt, "handle",
                     json_copy(json_object_get(json_object_get(p, "author"), "handle")));
-                json_object_set_new(rt, "text",
-                                    json_stringn(t ? t : "", t && strlen(t) > 140 ? 140
-                                                             : t                  ? strlen(t)
-                                                                                  : 0));
+                json_object_set_new(rt, "text", ck_review__opening(t));
                 break;
             }
         }
@@ -219,7 +160,7 @@ static void publish(struct ck_review *rv)
         json_object_set_new(snap, "publishable", json_boolean(json_is_object(
                                                      json_object_get(sess, "publish"))));
         json_object_set_new(snap, "published", ck_review__published(rv->dir));
-        add_left_out(rv, snap);
+        ck_review__left_out(rv, snap);
     }
     json_decref(sess);
     ck_console_publish(rv->con, snap);
@@ -254,69 +195,6 @@ static void add_unique(json_t *arr, const char *s)
     json_array_append_new(arr, json_string(s));
 }
 
-/* Take s out of arr; whether it was there. */
-static bool remove_str(json_t *arr, const char *s)
-{
-    bool found = false;
-    for (size_t i = json_array_size(arr); i-- > 0;) {
-        const char *v = json_string_value(json_array_get(arr, i));
-        if (v != NULL && strcmp(v, s) == 0) {
-            json_array_remove(arr, i);
-            found = true;
-        }
-    }
-    return found;
-}
-
-/* Remember what the page showed of a message it is about to hide: the
- * outputs drop it, and the page still names it under "hidden". */
-static void remember(struct ck_review *rv, const char *id)
-{
-    size_t i;
-    json_t *m;
-    json_array_foreach(rv->messages, i, m)
-    {
-        if (strcmp(json_string_value(json_object_get(m, "id")), id) != 0)
-            continue;
-        const char *t = json_string_value(json_object_get(m, "text"));
-        json_object_set_new(
-            rv->gone, id,
-            json_pack("{s:O, s:s%}", "handle", json_object_get(json_object_get(m, "author"), "handle"),
-                      "text", t ? t : "", (size_t)(t && strlen(t) > 140 ? 140 : t ? strlen(t) : 0)));
-        return;
-    }
-}
-
-/* The page's undo of hide, spam and opt-out: each takes back exactly what
- * the control (or a hand edit) put in overrides.json. */
-static int undo(json_t *doc, const char *action, const char *id, const json_t *req, char *msg,
-                size_t n)
-{
-    if (strcmp(action, "opt_in") == 0) {
-        const char *h = json_string_value(json_object_get(req, "handle"));
-        if (h == NULL)
-            return snprintf(msg, n, "opt_in: which person? (\"handle\": \"@user@domain\")"), 400;
-        if (!remove_str(json_object_get(doc, "opt_out"), h))
-            return snprintf(msg, n, "%s is not opted out", h), 409;
-        return snprintf(msg, n, "%s is in every output again", h), 200;
-    }
-    if (id == NULL)
-        return snprintf(msg, n, "%s: which message? (\"id\")", action), 400;
-    json_t *move = json_object_get(doc, "move");
-    const json_t *mv = json_object_get(move, id);
-    bool spam = json_is_array(mv) && json_array_size(mv) == 0;
-    if (strcmp(action, "unspam") == 0) {
-        if (!spam)
-            return snprintf(msg, n, "%s is not marked as spam", id), 409;
-        json_object_del(move, id); /* grouping files it again */
-        remove_str(json_object_get(doc, "hide"), id);
-        return snprintf(msg, n, "%s is no longer spam, and shown", id), 200;
-    }
-    if (!remove_str(json_object_get(doc, "hide"), id))
-        return snprintf(msg, n, "%s is not hidden", id), 409;
-    return snprintf(msg, n, "%s is shown again%s", id, spam ? " (in no question)" : ""), 200;
-}
-
 /* The message id and every reply below it, transitively. */
 static void thread_of(const json_t *msgs, const char *root, json_t *out)
 {
@@ -347,11 +225,11 @@ static int apply(struct ck_review *rv, json_t *doc, const json_t *req, char *msg
     }
     if (strcmp(action, "opt_in") == 0 || strcmp(action, "unhide") == 0 ||
         strcmp(action, "unspam") == 0)
-        return undo(doc, action, id, req, msg, n);
+        return ck_review__undo(doc, action, id, req, msg, n);
     if (id == NULL)
         return snprintf(msg, n, "%s: which message? (\"id\")", action), 400;
     if (strcmp(action, "hide") == 0 || strcmp(action, "spam") == 0) {
-        remember(rv, id);
+        ck_review__remember(rv, id);
         add_unique(member(doc, "hide", 1), id);
         if (strcmp(action, "spam") == 0) /* spam answers no question */
             json_object_set_new(member(doc, "move", 0), id, json_array());
@@ -400,7 +278,7 @@ static void handle(struct ck_review *rv, const char *body, size_t blen, int *sta
     if (strcmp(json_string_value(json_object_get(req, "action")), "publish") == 0) {
         json_decref(req);
         char pm[800];
-        int code = ck_review__publish(rv->dir, pm, sizeof pm);
+        int code = ck_review__publish(rv->dir, rv->rehearsal, pm, sizeof pm);
         reply(status, out, code, pm);
         publish(rv); /* the write-up as published, and where */
         return;
@@ -560,6 +438,11 @@ int ck_review_open_loop(const char *dir, struct ck_console *con, uv_loop_t *loop
                         struct ck_review **out, struct ck_error *err)
 {
     return open_on(dir, con, loop, out, err);
+}
+
+void ck_review_rehearsal(struct ck_review *rv)
+{
+    rv->rehearsal = true;
 }
 
 static void free_review(struct ck_review *rv)

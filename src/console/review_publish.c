@@ -83,8 +83,16 @@ static void list_urls(const json_t *published, char *buf, size_t n)
     }
 }
 
-int ck_review__publish(const char *dir, char *msg, size_t n)
+int ck_review__publish(const char *dir, bool rehearsal, char *msg, size_t n)
 {
+    if (rehearsal) { /* never for real: what would be sent goes to the terminal */
+        struct ck_publish_opts dry = {.dry_run = true, .no_platform = true, .out = stderr};
+        struct ck_error err = {0};
+        int rc = ck_publish_session(dir, &dry, &err);
+        snprintf(msg, n, "a rehearsal is never published%s%s", rc != 0 ? ": " : " (dry run only)",
+                 rc != 0 ? err.msg : "");
+        return rc != 0 ? 400 : 409;
+    }
     char urls[600];
     json_t *before = ck_review__published(dir);
     if (all_recorded(dir, before)) {

@@ -124,6 +124,8 @@ void ck_serve_console_finished(struct serve *sv, struct slot *sl)
         return;
     }
     rm->opened = ++sv->console->clock;
+    if (sv->o->rehearsal)
+        ck_review_rehearsal(rm->rv);
 }
 
 void ck_serve_console_update(struct serve *sv)
