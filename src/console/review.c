@@ -157,8 +157,8 @@ static void publish(struct ck_review *rv)
                   "questions", qs, "messages", list, "writeup", writeup != NULL ? writeup : "");
     free(writeup);
     if (snap != NULL) {
-        json_object_set_new(snap, "publishable", json_boolean(json_is_object(
-                                                     json_object_get(sess, "publish"))));
+        json_object_set_new(snap, "publishable",
+                            json_boolean(json_is_object(json_object_get(sess, "publish"))));
         json_object_set_new(snap, "published", ck_review__published(rv->dir));
         ck_review__left_out(rv, snap);
     }
@@ -386,8 +386,8 @@ static void handler(void *arg, const char *body, size_t blen, int *status, char 
     pthread_mutex_unlock(&rv->mu);
 }
 
-static int open_on(const char *dir, struct ck_console *con, uv_loop_t *loop,
-                   struct ck_review **out, struct ck_error *err)
+static int open_on(const char *dir, struct ck_console *con, uv_loop_t *loop, struct ck_review **out,
+                   struct ck_error *err)
 {
     *out = NULL;
     struct ck_review *rv = calloc(1, sizeof *rv);

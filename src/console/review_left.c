@@ -84,8 +84,9 @@ void ck_review__remember(struct ck_review *rv, const char *id)
             continue;
         json_object_set_new(
             rv->gone, id,
-            json_pack("{s:O, s:o}", "handle", json_object_get(json_object_get(m, "author"), "handle"),
-                      "text", ck_review__opening(json_string_value(json_object_get(m, "text")))));
+            json_pack("{s:O, s:o}", "handle",
+                      json_object_get(json_object_get(m, "author"), "handle"), "text",
+                      ck_review__opening(json_string_value(json_object_get(m, "text")))));
         return;
     }
 }
@@ -93,7 +94,7 @@ void ck_review__remember(struct ck_review *rv, const char *id)
 /* The page's undo of hide, spam and opt-out: each takes back exactly what
  * the control (or a hand edit) put in overrides.json. */
 int ck_review__undo(json_t *doc, const char *action, const char *id, const json_t *req, char *msg,
-                size_t n)
+                    size_t n)
 {
     if (strcmp(action, "opt_in") == 0) {
         const char *h = json_string_value(json_object_get(req, "handle"));

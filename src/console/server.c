@@ -59,6 +59,7 @@ struct ck_console {
     struct ck_console *parent, *rooms, *next_room;
     char id[32];
     int refs;
+    int dropped; /* a room off its console's list: the last ref frees it */
 };
 
 struct conn {
@@ -297,7 +298,7 @@ static void room_put(struct ck_console *r)
     if (r->parent == NULL)
         return;
     pthread_mutex_lock(&r->parent->mu);
-    int gone = --r->refs == 0 && r->stopping;
+    int gone = --r->refs == 0 && r->dropped;
     pthread_mutex_unlock(&r->parent->mu);
     if (gone)
         room_free(r);
@@ -339,6 +340,7 @@ static void room_stop(struct ck_console *r)
     r->stopping = 1;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
+    r->dropped = 1;
     int gone = r->refs == 0;
     pthread_mutex_unlock(&c->mu);
     if (gone)

@@ -145,9 +145,9 @@ void ck_serve_console_update(struct serve *sv)
                             : !sl->finished    ? "upcoming"
                             : sl->status != 0  ? "stopped"
                                                : "finished";
-        json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "title", sl->title, "dir", sl->dir,
-                              "start_ms", (json_int_t)(sl->start_ms - sv->shift_ms), "state",
-                              state);
+        json_t *o =
+            json_pack("{s:s, s:s, s:I, s:s}", "title", sl->title, "dir", sl->dir, "start_ms",
+                      (json_int_t)(sl->start_ms - sv->shift_ms), "state", state);
         struct room *rm = i < sc->n ? &sc->rooms[i] : NULL;
         if (o != NULL && rm != NULL && rm->c != NULL && (sl->runner != NULL || rm->rv != NULL)) {
             char id[32];

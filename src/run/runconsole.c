@@ -304,8 +304,8 @@ static json_t *steps_json(const struct ck_runconsole *rc, json_t **next)
         ck_rc_postlen(rc, text ? text : "", &pl);
         json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:I, s:I}", "label", label, "kind",
                               kind_name(e->kind), "number", e->number, "at_ms", (json_int_t)at,
-                              "status", st, "text", text ? text : "", "chars",
-                              (json_int_t)pl.len, "max", (json_int_t)pl.max);
+                              "status", st, "text", text ? text : "", "chars", (json_int_t)pl.len,
+                              "max", (json_int_t)pl.max);
         free(text);
         if (o == NULL)
             continue;

@@ -15,9 +15,9 @@
 #include "chatkeeper/postlen.h"
 
 #define HEAD                                                                                       \
-    "{\"title\": \"T\", \"hashtag\": \"tag\", \"timezone\": \"UTC\", "                          \
-    "\"start\": \"2026-12-03T20:00\", \"duration\": \"1h\", \"post\": true, "                    \
-    "\"facilitators\": [\"@host@example.org\"], "                                                 \
+    "{\"title\": \"T\", \"hashtag\": \"tag\", \"timezone\": \"UTC\", "                             \
+    "\"start\": \"2026-12-03T20:00\", \"duration\": \"1h\", \"post\": true, "                      \
+    "\"facilitators\": [\"@host@example.org\"], "                                                  \
     "\"questions\": [{\"at\": \"5m\", \"text\": \"Q?\"}], "
 
 static const char BSKY[] = "{\"type\": \"bluesky\", \"base_url\": \"https://bsky.social\", "
