@@ -104,4 +104,13 @@ int ck_cli_input(const struct ck_cli_cmd *cmd, const char *what, const char *pat
  * (a message already starting with "CMD: " is not prefixed twice). */
 int ck_cli_fail(const char *cmd, int rc, const struct ck_error *err);
 
+/* The facilitators' console for run and serve (cli/console.c): unless
+ * --no-console, start it as --console [ADDR:]PORT and --console-public say
+ * and print "console: URL" (the only place its key is shown) on stdout,
+ * flushed even into a pipe. *out NULL with --no-console. Returns CK_CLI_GO,
+ * or the exit status after saying why on stderr. */
+struct ck_console;
+int ck_cli_console(const struct ck_cli_cmd *cmd, const struct ck_cli_args *a,
+                   struct ck_console **out);
+
 #endif

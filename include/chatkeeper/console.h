@@ -71,6 +71,14 @@ void ck_console_set_handler(struct ck_console *c, ck_console_handler fn, void *a
 /* Open pages (event streams) now. */
 int ck_console_pages(const struct ck_console *c);
 
+/* A room: a console of its own (view, controls, pages) served by c's server
+ * for requests naming it, /api/...?s=ID (a page opens it from the view c
+ * shows; the key is c's). Every function above works on a room as on a
+ * console; ck_console_stop(room) closes its streams and takes it off c at
+ * once (a request still using it frees it when done). Stop every room
+ * before c. Returns NULL on out of memory. */
+struct ck_console *ck_console_room(struct ck_console *c, const char *id);
+
 /* Close the streams, stop the server, free. NULL is a no-op. */
 void ck_console_stop(struct ck_console *c);
 

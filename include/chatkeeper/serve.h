@@ -34,6 +34,8 @@ struct ck_serve_opts {
     int64_t poll_ms;         /* 0, or every session's poll interval (benchmarks) */
     int64_t lookback_ms;     /* a session that ended longer ago than this is not run */
     const char *status_path; /* NULL: <archive_dir>/serve-status.json */
+    /* NULL, or the console listing every session (borrowed) */
+    struct ck_console *console;
 };
 
 /* Check every file, then serve until SIGTERM/SIGINT. Returns the exit

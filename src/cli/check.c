@@ -10,6 +10,7 @@
 #include "chatkeeper/config.h"
 #include "chatkeeper/http.h"
 #include "chatkeeper/platform.h"
+#include "chatkeeper/postlen.h"
 #include "chatkeeper/poster.h"
 #include "chatkeeper/schedule.h"
 #include "chatkeeper/series.h"
@@ -145,10 +146,7 @@ static void print_sources(const struct ck_session *s)
 static long post_limit(const struct ck_platform_conf *p, const struct ck_platform_ops *ops,
                        bool online, const char **what)
 {
-    long max = ops->max_post_len;
-    *what = ops->limits_request != NULL ? "the platform's default"
-            : ops->len_rule != NULL     ? ops->len_rule
-                                        : "the platform";
+    long max = ck_postlen_default(ops, what); /* the console's edit judges by it too */
     if (!online || ops->limits_request == NULL)
         return max;
     struct ck_request req = {0};

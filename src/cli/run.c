@@ -122,28 +122,7 @@ static int series_date(const struct ck_cli_args *a, struct ck_runner_opts *o)
  * secret) is printed once, on stdout, and flushed even into a pipe. */
 static int start_console(const struct ck_cli_args *a, struct ck_console **out)
 {
-    *out = NULL;
-    if (ck_cli_flag(a, "no-console"))
-        return CK_CLI_GO;
-    struct ck_console_opts co = {.public_ok = ck_cli_flag(a, "console-public")};
-    char buf[128];
-    const char *spec = ck_cli_get(a, "console");
-    if (spec != NULL && ck_console_parse_listen(spec, buf, sizeof buf, &co) != 0)
-        return ck_cli_usage_error(&cmd, "--console: expected [ADDR:]PORT, got '%s'", spec);
-    struct ck_error err = {0};
-    int rc = ck_console_start(&co, out, &err);
-    if (rc == CK_EINVAL)
-        return ck_cli_usage_error(&cmd, "%s", err.msg);
-    if (rc != 0)
-        return ck_cli_fail(cmd.name, rc, &err);
-    if (co.public_ok && co.addr != NULL && strncmp(co.addr, "127.", 4) != 0)
-        fprintf(stderr,
-                "chatkeeper run: warning: the console is served on %s as plain HTTP: "
-                "anyone who sees its address and secret on the way can use it\n",
-                co.addr);
-    printf("console: %s\n", ck_console_url(*out));
-    fflush(stdout);
-    return CK_CLI_GO;
+    return ck_cli_console(&cmd, a, out);
 }
 
 int ck_cli_run(int argc, char **argv)

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "chatkeeper/cli.h"
+#include "chatkeeper/console.h"
 #include "chatkeeper/serve.h"
 #include "chatkeeper/timeutil.h"
 
@@ -19,7 +20,14 @@ static const struct ck_cli_opt cli_opts[] = {
     {"speed", "X", "divide every session's offsets and windows by X (rehearsals)"},
     {"poll", "DURATION", "poll this often in every phase (benchmarks)"},
     {"base-url", "URL", "use another server for every session (http on loopback: rehearsal)"},
+    {"console", "[ADDR:]PORT", "serve the console there (default 127.0.0.1, a free port)"},
+    {"no-console", NULL, "do not serve the facilitators' console"},
+    {"console-public", NULL, "allow --console on an address other than loopback"},
     {NULL, NULL, NULL},
+};
+
+static const char *const conflicts[] = {
+    "console", "no-console", "console-public", "no-console", "status", "console", NULL,
 };
 
 static const struct ck_cli_cmd cmd = {
@@ -34,7 +42,7 @@ static const struct ck_cli_cmd cmd = {
              "the files again (as does each session's start); a file that stops passing\n"
              "check keeps its last good version. SIGTERM saves and exits 0.\n",
     .opts = cli_opts,
-    .conflicts = NULL,
+    .conflicts = conflicts,
 };
 
 static int print_status(const struct ck_serve_opts *o)
@@ -100,5 +108,10 @@ int ck_cli_serve(int argc, char **argv)
             return st;
     if (ck_cli_flag(&a, "status"))
         return print_status(&o);
-    return ck_serve_main(&o);
+    /* One console for every session serve carries (console_serve.h). */
+    if ((st = ck_cli_console(&cmd, &a, &o.console)) != CK_CLI_GO)
+        return st;
+    st = ck_serve_main(&o);
+    ck_console_stop(o.console);
+    return st;
 }

@@ -7,9 +7,11 @@
  * page, the transcript and the write-up all say the same. */
 #include "chatkeeper/review.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chatkeeper/archive.h"
 #include "chatkeeper/config.h"
@@ -19,12 +21,7 @@
 #include "chatkeeper/strset.h"
 #include "chatkeeper/timeutil.h"
 
-struct ck_review {
-    struct ck_console *con;
-    char *dir;
-    int n_questions;
-    json_t *messages; /* the last messages.jsonl read: an array */
-};
+#include "review_int.h"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -131,10 +128,7 @@ static void publish(struct ck_review *rv)
                 json_object_set_new(
                     rt, "handle",
                     json_copy(json_object_get(json_object_get(p, "author"), "handle")));
-                json_object_set_new(rt, "text",
-                                    json_stringn(t ? t : "", t && strlen(t) > 140 ? 140
-                                                             : t                  ? strlen(t)
-                                                                                  : 0));
+                json_object_set_new(rt, "text", ck_review__opening(t));
                 break;
             }
         }
@@ -162,6 +156,12 @@ static void publish(struct ck_review *rv)
                   json_object_get(sess, "title"), "hashtag", json_object_get(sess, "hashtag"),
                   "questions", qs, "messages", list, "writeup", writeup != NULL ? writeup : "");
     free(writeup);
+    if (snap != NULL) {
+        json_object_set_new(snap, "publishable",
+                            json_boolean(json_is_object(json_object_get(sess, "publish"))));
+        json_object_set_new(snap, "published", ck_review__published(rv->dir));
+        ck_review__left_out(rv, snap);
+    }
     json_decref(sess);
     ck_console_publish(rv->con, snap);
 }
@@ -223,9 +223,13 @@ static int apply(struct ck_review *rv, json_t *doc, const json_t *req, char *msg
         add_unique(member(doc, "opt_out", 1), h);
         return snprintf(msg, n, "%s is left out of every output", h), 200;
     }
+    if (strcmp(action, "opt_in") == 0 || strcmp(action, "unhide") == 0 ||
+        strcmp(action, "unspam") == 0)
+        return ck_review__undo(doc, action, id, req, msg, n);
     if (id == NULL)
         return snprintf(msg, n, "%s: which message? (\"id\")", action), 400;
     if (strcmp(action, "hide") == 0 || strcmp(action, "spam") == 0) {
+        ck_review__remember(rv, id);
         add_unique(member(doc, "hide", 1), id);
         if (strcmp(action, "spam") == 0) /* spam answers no question */
             json_object_set_new(member(doc, "move", 0), id, json_array());
@@ -260,15 +264,23 @@ static int apply(struct ck_review *rv, json_t *doc, const json_t *req, char *msg
     return snprintf(msg, n, "unknown action \"%s\"", action), 400;
 }
 
-/* On an HTTP thread: the review's only jansson user while it runs (the main
- * thread waits for a signal), and calls are serialised by the console. */
-static void handler(void *arg, const char *body, size_t blen, int *status, char **out)
+/* One control, where jansson is ours alone: on the HTTP thread of `review`
+ * (its main thread waits for a signal) or on serve's loop. Calls are
+ * serialised by the console. */
+static void handle(struct ck_review *rv, const char *body, size_t blen, int *status, char **out)
 {
-    struct ck_review *rv = arg;
     json_t *req = json_loadb(body, blen, 0, NULL);
     if (!json_is_object(req) || !json_is_string(json_object_get(req, "action"))) {
         json_decref(req);
         reply(status, out, 400, "malformed control: expected {\"action\": \"...\"}");
+        return;
+    }
+    if (strcmp(json_string_value(json_object_get(req, "action")), "publish") == 0) {
+        json_decref(req);
+        char pm[800];
+        int code = ck_review__publish(rv->dir, rv->rehearsal, pm, sizeof pm);
+        reply(status, out, code, pm);
+        publish(rv); /* the write-up as published, and where */
         return;
     }
     struct ck_error err = {0};
@@ -323,16 +335,72 @@ static void handler(void *arg, const char *body, size_t blen, int *status, char 
         publish(rv);
 }
 
-int ck_review_open(const char *dir, struct ck_console *con, struct ck_review **out,
+static void on_async(uv_async_t *a)
+{
+    struct ck_review *rv = a->data;
+    pthread_mutex_lock(&rv->mu);
+    const char *body = rv->done ? NULL : rv->body;
+    size_t len = rv->len;
+    pthread_mutex_unlock(&rv->mu);
+    if (body == NULL)
+        return;
+    int status = 500;
+    char *text = NULL;
+    handle(rv, body, len, &status, &text);
+    pthread_mutex_lock(&rv->mu);
+    if (rv->done) { /* the page gave up waiting */
+        free(text);
+    } else {
+        rv->reply = text;
+        rv->status = status;
+        rv->done = 1;
+        pthread_cond_broadcast(&rv->cv);
+    }
+    pthread_mutex_unlock(&rv->mu);
+}
+
+static void handler(void *arg, const char *body, size_t blen, int *status, char **out)
+{
+    struct ck_review *rv = arg;
+    if (rv->loop == NULL) {
+        handle(rv, body, blen, status, out);
+        return;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WAIT_S;
+    pthread_mutex_lock(&rv->mu);
+    rv->body = body;
+    rv->len = blen;
+    rv->done = 0;
+    rv->reply = NULL;
+    if (!rv->closed)
+        uv_async_send(&rv->async);
+    int w = 0;
+    while (!rv->done && !rv->closed && w == 0)
+        w = pthread_cond_timedwait(&rv->cv, &rv->mu, &until);
+    *status = rv->done ? rv->status : 503;
+    *out = rv->done ? rv->reply : NULL; /* NULL: the server's own fixed answer */
+    rv->body = NULL;
+    rv->done = 1; /* a late async finds nothing to do */
+    pthread_mutex_unlock(&rv->mu);
+}
+
+static int open_on(const char *dir, struct ck_console *con, uv_loop_t *loop, struct ck_review **out,
                    struct ck_error *err)
 {
     *out = NULL;
     struct ck_review *rv = calloc(1, sizeof *rv);
-    if (rv == NULL || (rv->dir = strdup(dir)) == NULL) {
+    if (rv == NULL || (rv->dir = strdup(dir)) == NULL || (rv->gone = json_object()) == NULL) {
+        if (rv != NULL)
+            free(rv->dir);
         free(rv);
         return ck_error_set(err, CK_ENOMEM, "review: out of memory");
     }
     rv->con = con;
+    rv->loop = loop;
+    pthread_mutex_init(&rv->mu, NULL);
+    pthread_cond_init(&rv->cv, NULL);
     char *mpath = ck_path_join(dir, "messages.jsonl");
     FILE *f = mpath != NULL ? fopen(mpath, "rb") : NULL;
     free(mpath);
@@ -343,23 +411,67 @@ int ck_review_open(const char *dir, struct ck_console *con, struct ck_review **o
         struct ck_archive_stats st;
         rc = ck_archive_build(dir, &st, err);
     }
+    if (rc == 0 && loop != NULL && uv_async_init(loop, &rv->async, on_async) != 0)
+        rc = ck_error_set(err, CK_EIO, "review: cannot take controls on the loop");
     if (rc != 0) {
+        json_decref(rv->gone);
+        pthread_cond_destroy(&rv->cv);
+        pthread_mutex_destroy(&rv->mu);
         free(rv->dir);
         free(rv);
         return rc;
     }
+    rv->async.data = rv;
     publish(rv);
     ck_console_set_handler(con, handler, rv);
     *out = rv;
     return 0;
 }
 
+int ck_review_open(const char *dir, struct ck_console *con, struct ck_review **out,
+                   struct ck_error *err)
+{
+    return open_on(dir, con, NULL, out, err);
+}
+
+int ck_review_open_loop(const char *dir, struct ck_console *con, uv_loop_t *loop,
+                        struct ck_review **out, struct ck_error *err)
+{
+    return open_on(dir, con, loop, out, err);
+}
+
+void ck_review_rehearsal(struct ck_review *rv)
+{
+    rv->rehearsal = true;
+}
+
+static void free_review(struct ck_review *rv)
+{
+    json_decref(rv->messages);
+    json_decref(rv->gone);
+    pthread_cond_destroy(&rv->cv);
+    pthread_mutex_destroy(&rv->mu);
+    free(rv->dir);
+    free(rv);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    free_review(h->data);
+}
+
 void ck_review_close(struct ck_review *rv)
 {
     if (rv == NULL)
         return;
+    pthread_mutex_lock(&rv->mu);
+    rv->closed = 1;
+    pthread_cond_broadcast(&rv->cv);
+    pthread_mutex_unlock(&rv->mu);
+    /* Returns once no handler runs: none can reach rv after this. */
     ck_console_set_handler(rv->con, NULL, NULL);
-    json_decref(rv->messages);
-    free(rv->dir);
-    free(rv);
+    if (rv->loop != NULL)
+        uv_close((uv_handle_t *)&rv->async, on_closed);
+    else
+        free_review(rv);
 }

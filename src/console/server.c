@@ -53,6 +53,14 @@ struct ck_console {
     pthread_mutex_t ctl_mu;
     ck_console_handler handler;
     void *handler_arg;
+    /* Rooms (ck_console_room): views of their own on this server, under
+     * ?s=ID. A room has a parent and no daemon; the parent's mu guards the
+     * list and each room's refs (requests and streams using it), and the
+     * last of the owner's stop and those frees it. */
+    struct ck_console *parent, *rooms, *next_room;
+    char id[32];
+    int refs;
+    int dropped; /* a room off its console's list: the last ref frees it */
 };
 
 struct conn {
@@ -179,12 +187,15 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
+static void room_put(struct ck_console *room);
+
 static void stream_free(void *cls)
 {
     struct stream *s = cls;
     pthread_mutex_lock(&s->c->mu);
     s->c->pages--;
     pthread_mutex_unlock(&s->c->mu);
+    room_put(s->c);
     free(s->out.s);
     free(s);
 }
@@ -207,6 +218,11 @@ static enum MHD_Result events(struct ck_console *c, struct MHD_Connection *mc)
     pthread_mutex_lock(&c->mu);
     c->pages++;
     pthread_mutex_unlock(&c->mu);
+    if (c->parent != NULL) { /* the stream keeps its room until stream_free */
+        pthread_mutex_lock(&c->parent->mu);
+        c->refs++;
+        pthread_mutex_unlock(&c->parent->mu);
+    }
     common_headers(r, "text/event-stream; charset=utf-8");
     enum MHD_Result ok = MHD_queue_response(mc, 200, r);
     MHD_destroy_response(r);
@@ -252,6 +268,90 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
                     MHD_RESPMEM_MUST_FREE);
 }
 
+/* ---- rooms ------------------------------------------------------------------ */
+
+static void room_free(struct ck_console *r)
+{
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    pthread_mutex_destroy(&r->ctl_mu);
+    free(r->snap);
+    free(r->title);
+    free(r);
+}
+
+/* The live room called id, held (room_put), or NULL. */
+static struct ck_console *room_get(struct ck_console *c, const char *id)
+{
+    pthread_mutex_lock(&c->mu);
+    struct ck_console *r = c->rooms;
+    while (r != NULL && strcmp(r->id, id) != 0)
+        r = r->next_room;
+    if (r != NULL)
+        r->refs++;
+    pthread_mutex_unlock(&c->mu);
+    return r;
+}
+
+static void room_put(struct ck_console *r)
+{
+    if (r->parent == NULL)
+        return;
+    pthread_mutex_lock(&r->parent->mu);
+    int gone = --r->refs == 0 && r->dropped;
+    pthread_mutex_unlock(&r->parent->mu);
+    if (gone)
+        room_free(r);
+}
+
+struct ck_console *ck_console_room(struct ck_console *c, const char *id)
+{
+    struct ck_console *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->parent = c;
+    snprintf(r->id, sizeof r->id, "%s", id);
+    memcpy(r->secret, c->secret, sizeof r->secret);
+    memcpy(r->host, c->host, sizeof r->host);
+    memcpy(r->origin, c->origin, sizeof r->origin);
+    memcpy(r->url, c->url, sizeof r->url);
+    r->port = c->port;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_mutex_init(&r->ctl_mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    pthread_mutex_lock(&c->mu);
+    r->next_room = c->rooms;
+    c->rooms = r;
+    pthread_mutex_unlock(&c->mu);
+    return r;
+}
+
+/* A room's stop: out of the list at once, freed by the last request using it. */
+static void room_stop(struct ck_console *r)
+{
+    struct ck_console *c = r->parent;
+    pthread_mutex_lock(&c->mu);
+    for (struct ck_console **p = &c->rooms; *p != NULL; p = &(*p)->next_room)
+        if (*p == r) {
+            *p = r->next_room;
+            break;
+        }
+    pthread_mutex_lock(&r->mu);
+    r->stopping = 1;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    r->dropped = 1;
+    int gone = r->refs == 0;
+    pthread_mutex_unlock(&c->mu);
+    if (gone)
+        room_free(r);
+}
+
+/* ---- requests, continued ---------------------------------------------------- */
+
+static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, const char *url,
+                           const char *method, struct conn *cn);
+
 static enum MHD_Result respond(struct ck_console *c, struct MHD_Connection *mc, const char *url,
                                const char *method, struct conn *cn)
 {
@@ -268,6 +368,21 @@ static enum MHD_Result respond(struct ck_console *c, struct MHD_Connection *mc, 
     }
     if (!secret_ok(c, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Console-Key")))
         return forbidden(mc);
+    const char *sid = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "s");
+    if (sid == NULL)
+        return api(c, mc, url, method, cn);
+    struct ck_console *room = room_get(c, sid);
+    if (room == NULL)
+        return send_msg(mc, 404, "no such session on this console");
+    enum MHD_Result ok = api(room, mc, url, method, cn);
+    room_put(room);
+    return ok;
+}
+
+/* A request with the key, for c (the console or one of its rooms). */
+static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, const char *url,
+                           const char *method, struct conn *cn)
+{
     if (strcmp(url, "/api/events") == 0 && strcmp(method, "GET") == 0)
         return events(c, mc);
     if (strcmp(url, "/api/state") == 0 && strcmp(method, "GET") == 0) {
@@ -475,12 +590,27 @@ void ck_console_stop(struct ck_console *c)
 {
     if (c == NULL)
         return;
+    if (c->parent != NULL) {
+        room_stop(c);
+        return;
+    }
     pthread_mutex_lock(&c->mu);
     c->stopping = 1;
     pthread_cond_broadcast(&c->cv);
+    for (struct ck_console *r = c->rooms; r != NULL; r = r->next_room) {
+        pthread_mutex_lock(&r->mu);
+        r->stopping = 1; /* its streams end with the server */
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
     pthread_mutex_unlock(&c->mu);
     if (c->d != NULL)
         MHD_stop_daemon(c->d);
+    while (c->rooms != NULL) { /* an owner that did not stop its room: no thread is left */
+        struct ck_console *r = c->rooms;
+        c->rooms = r->next_room;
+        room_free(r);
+    }
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->ctl_mu);

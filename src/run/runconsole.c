@@ -300,10 +300,12 @@ static json_t *steps_json(const struct ck_runconsole *rc, json_t **next)
         if (st == NULL)
             st = i < *rc->v.next_step ? "due" : "upcoming";
         int64_t at = rc->parked != NULL && rc->parked[i] != 0 ? rc->parked[i] : e->at_ms;
-        json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:I, s:i}", "label", label, "kind",
+        struct ck_postlen pl; /* the platform's limit, as the edit control judges it */
+        ck_rc_postlen(rc, text ? text : "", &pl);
+        json_t *o = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:I, s:I}", "label", label, "kind",
                               kind_name(e->kind), "number", e->number, "at_ms", (json_int_t)at,
-                              "status", st, "text", text ? text : "", "chars",
-                              (json_int_t)(text ? ck_rc_chars(text) : 0), "max", CK_RC_MAX_CHARS);
+                              "status", st, "text", text ? text : "", "chars", (json_int_t)pl.len,
+                              "max", (json_int_t)pl.max);
         free(text);
         if (o == NULL)
             continue;

@@ -25,12 +25,9 @@ int ck_rc_is_step(const struct ck_sched_entry *e)
            e->kind == CK_SCHED_CLOSING;
 }
 
-size_t ck_rc_chars(const char *s)
+int ck_rc_postlen(const struct ck_runconsole *rc, const char *text, struct ck_postlen *out)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
+    return ck_postlen_check(rc->v.session, text, out);
 }
 
 long ck_rc_find_step(const struct ck_runconsole *rc, const char *label)
@@ -191,15 +188,19 @@ static json_t *edit(struct ck_runconsole *rc, const char *label, const char *tex
     }
     char *old = step->text;
     step->text = fresh;
+    /* The platform's own limit and way of counting, per posting source, as
+     * `check` judges the run sheet (postlen.h). */
     char *as_posted = ck_poster_text(rc->v.session, &rc->v.sch->entries[i]);
-    size_t n = as_posted != NULL ? ck_rc_chars(as_posted) : 0;
+    struct ck_postlen pl;
+    int over = as_posted != NULL ? ck_rc_postlen(rc, as_posted, &pl) : -1;
     free(as_posted);
-    if (n > CK_RC_MAX_CHARS) {
+    if (over != 0 && over != CK_ENOTFOUND) {
         step->text = old;
         free(fresh);
-        char num[64];
-        snprintf(num, sizeof num, "%zu characters as posted; the limit is %d", n, CK_RC_MAX_CHARS);
-        return answer(status, 400, "%s is too long: %s", label, num);
+        if (over < 0)
+            return answer(status, 500, "out of memory");
+        return answer(status, 400, "%s is too long for %s: %zu characters as posted; %s allows %ld",
+                      label, pl.source, pl.len, pl.what, pl.max);
     }
     json_object_set_new(console_obj(rc, "edits"), label, json_string(text));
     if (record(rc, json_pack("{s:s, s:s, s:s}", "action", "edit", "step", label, "text", text)) !=

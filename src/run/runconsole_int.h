@@ -9,6 +9,7 @@
 #include "chatkeeper/group.h"
 #include "chatkeeper/grouping.h"
 #include "chatkeeper/platform.h"
+#include "chatkeeper/postlen.h"
 #include "chatkeeper/runconsole.h"
 
 /* One captured message as the page shows it. Strings owned. */
@@ -70,9 +71,9 @@ long ck_rc_find_step(const struct ck_runconsole *rc, const char *label);
 int ck_rc_is_step(const struct ck_sched_entry *e);
 /* The poster's record status for label, or NULL. */
 const char *ck_rc_step_status(const struct ck_runconsole *rc, const char *label);
-/* Post length limit (characters as Mastodon counts them: code points). */
-#define CK_RC_MAX_CHARS 500
-size_t ck_rc_chars(const char *s);
+/* text (as posted) judged against every source that posts, as `check` does
+ * (postlen.h): 1 too long for out->source, 0 fits (out: the tightest). */
+int ck_rc_postlen(const struct ck_runconsole *rc, const char *text, struct ck_postlen *out);
 
 /* runconsole.c */
 void ck_rc_publish(struct ck_runconsole *rc);

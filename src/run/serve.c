@@ -16,6 +16,7 @@
 #include "chatkeeper/state.h"
 #include "chatkeeper/timeutil.h"
 
+#include "console_serve_int.h"
 #include "serve_int.h"
 
 /* Files are read again this often even without SIGHUP, so a new date
@@ -248,6 +249,7 @@ static void stop_loop_handles(struct serve *sv)
     if (sv->closed)
         return;
     sv->closed = 1;
+    ck_serve_console_close(sv); /* console: its reviews' handles, after every runner */
     uv_close((uv_handle_t *)&sv->tick, NULL);
     uv_close((uv_handle_t *)&sv->sigterm, NULL);
     uv_close((uv_handle_t *)&sv->sigint, NULL);
@@ -304,6 +306,7 @@ static void launch(struct serve *sv, struct slot *sl)
         .rehearsal = sv->o->rehearsal,
         .status_line = 0,
         .group = sv->group,
+        .console = ck_serve_console_running(sv, sl), /* console: the session's room */
     };
     if (sv->shift_ms != 0 || sv->o->speed > 1.0)
         ro.start_at_ms = sl->start_ms - sv->shift_ms;
@@ -355,6 +358,7 @@ static void on_tick(uv_timer_t *t)
         ck_sd_notify("WATCHDOG=1");
         sv->next_watchdog_ms = wall + sv->watchdog_ms / 2;
     }
+    ck_serve_console_update(sv); /* console: the list (resent only when it changed) */
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -493,6 +497,7 @@ int ck_serve_main(const struct ck_serve_opts *o)
         /* Four times a second: a runner starts a minute early, so this only
          * bounds how late a compressed rehearsal's runner starts. */
         uv_timer_start(&sv->tick, on_tick, 0, 250);
+        ck_serve_console_open(sv); /* console: one for every session */
         ck_info("serve: serving %zu file(s); status in %s; SIGHUP reads the files again, "
                 "SIGTERM stops",
                 sv->n_src, sv->status_path);

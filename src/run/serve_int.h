@@ -55,6 +55,7 @@ struct serve {
     int64_t next_scan_ms, next_status_ms;
     int64_t watchdog_ms, next_watchdog_ms; /* sd_notify WATCHDOG=1 (sdnotify.h); 0: none */
     char status_path[4096];
+    struct ck_serve_console *console; /* NULL, or the console's sessions (console_serve_int.h) */
 };
 
 int64_t ck_serve__now(const struct serve *sv);

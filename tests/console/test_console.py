@@ -158,6 +158,13 @@ def controls(con):
     check(st == 200, f"skip {skip}: {msg}")
     st, msg = con.control({"action": "edit", "step": edit, "text": "x" * 600})
     check(st == 400 and "too long" in msg, f"an edit over the limit is refused: {msg}")
+    # Fine on Mastodon (500), too long on the session's Bluesky source (300
+    # graphemes): the platform's own limit, as `check` judges it, and why.
+    st, msg = con.control({"action": "edit", "step": edit, "text": "y" * 350})
+    check(st == 400 and "bluesky" in msg and "allows 300" in msg,
+          f"an edit over Bluesky's 300 is refused, saying so: {msg}")
+    step = next(x for x in con.state()["steps"] if x["label"] == edit)
+    check(step["max"] == 300, f"the page is told the tightest limit ({step['max']})")
     st, msg = con.control({"action": "edit", "step": edit, "text": "Edited from the console?"})
     check(st == 200, f"edit {edit}: {msg}")
     st, msg = con.control({"action": "hold"})
@@ -221,6 +228,7 @@ def review(tmp, out, secret_old):
         s2 = con.state()
         check(len(s2["messages"]) < len(msgs) and s2["writeup"], "the page shows the rebuilt view "
               "and the write-up preview")
+        undo_checks(con, out, ov_path, msgs, b, victim)
         st, msg = con.control({"action": "move", "id": a["id"], "question": 99})
         check(st == 400, f"a question the session does not have is 400: {msg}")
         with open(ov_path, "w") as f:
@@ -236,6 +244,53 @@ def review(tmp, out, secret_old):
             proc.kill()
             rc = proc.wait()
         check(rc == 0, f"review stops on SIGTERM (exit {rc})")
+
+
+def undo_checks(con, out, ov_path, msgs, hidden, victim):
+    """Un-hide, un-spam and opt in again: each takes back its override in
+    overrides.json (atomically, the rest kept) and the outputs are rebuilt."""
+    def recs():
+        return {r["id"]: r for r in map(json.loads, open(os.path.join(out, "messages.jsonl")))}
+    s = con.state()
+    check(any(h["id"] == hidden["id"] and not h["spam"] for h in s["hidden"]) and
+          victim["handle"] in s["opted_out"], "the page lists what is hidden and who opted out")
+    spam = next(m for m in msgs if m["by"] != "question" and m["id"] != hidden["id"] and
+                m["handle"] != victim["handle"] and m["questions"])
+    st, msg = con.control({"action": "spam", "id": spam["id"]})
+    check(st == 200 and spam["id"] not in recs(), f"spam {spam['id']}: left out ({msg})")
+    listed = next((h for h in con.state()["hidden"] if h["id"] == spam["id"]), None)
+    check(listed is not None and listed["spam"] and listed["text"] and
+          spam["text"].startswith(listed["text"]),
+          f"the page lists it as spam, with its text ({listed})")
+    st, msg = con.control({"action": "unhide", "id": "no-such-id"})
+    check(st == 409, f"un-hiding what is not hidden is 409 ({msg})")
+    st, msg = con.control({"action": "unspam", "id": hidden["id"]})
+    check(st == 409, f"un-spam of a message only hidden is 409 ({msg})")
+    before = json.load(open(ov_path))
+    st, msg = con.control({"action": "unspam", "id": spam["id"]})
+    ov = json.load(open(ov_path))
+    check(st == 200 and spam["id"] not in ov.get("hide", []) and spam["id"] not in ov["move"],
+          f"un-spam takes the hide and the move back ({msg}; {ov})")
+    check({k: v for k, v in ov["move"].items()} ==
+          {k: v for k, v in before["move"].items() if k != spam["id"]},
+          "the other moves are kept")
+    back = recs().get(spam["id"])
+    check(back is not None and not back.get("spam") and back["questions"] == spam["questions"],
+          "the outputs are rebuilt with the message filed again")
+    st, msg = con.control({"action": "unhide", "id": hidden["id"]})
+    ov = json.load(open(ov_path))
+    check(st == 200 and hidden["id"] not in ov.get("hide", []) and hidden["id"] in recs(),
+          f"un-hide: back in overrides.json and the outputs ({msg})")
+    st, msg = con.control({"action": "opt_in", "handle": victim["handle"]})
+    ov = json.load(open(ov_path))
+    check(st == 200 and victim["handle"] not in ov.get("opt_out", []) and
+          any(r["author"]["handle"] == victim["handle"] for r in recs().values()),
+          f"opt in again: the person's messages are back ({msg})")
+    check(con.control({"action": "opt_in", "handle": victim["handle"]})[0] == 409,
+          "opting in someone not opted out is 409")
+    s = con.state()
+    check(s["hidden"] == [] and s["opted_out"] == [], "the page lists nothing left out")
+    check(s["published"] == [] and not s["publishable"], "the rehearsal has nothing to publish")
 
 
 def restart():

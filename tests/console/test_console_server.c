@@ -9,6 +9,12 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include "chatkeeper/console.h"
 
 static void test_parse_listen(void **state)
@@ -70,12 +76,95 @@ static void test_secret_fresh_each_time(void **state)
     ck_console_stop(NULL);
 }
 
+/* ---- rooms: a plain HTTP/1.1 client on a socket ---- */
+
+static int dial(const struct ck_console *c, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct timeval tv = {.tv_sec = 10};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)ck_console_port(c))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    char req[512];
+    int n = snprintf(req, sizeof req,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Console-Key: %s\r\n"
+                     "Connection: close\r\n\r\n",
+                     path, ck_console_port(c), ck_console_secret(c));
+    assert_int_equal(send(fd, req, (size_t)n, 0), n);
+    return fd;
+}
+
+/* Read until want appears (or the end: then the result has no want). */
+static char *read_until(int fd, const char *want, char *buf, size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    while (len + 1 < cap && (want == NULL || strstr(buf, want) == NULL)) {
+        ssize_t got = recv(fd, buf + len, cap - 1 - len, 0);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+        buf[len] = '\0';
+    }
+    return buf;
+}
+
+static char *get(const struct ck_console *c, const char *path, char *buf, size_t cap)
+{
+    int fd = dial(c, path);
+    read_until(fd, NULL, buf, cap);
+    close(fd);
+    return buf;
+}
+
+/* Rooms: each its own view under ?s=ID; a stopped room ends its streams and
+ * is gone at once; a room with a page still reading when the console stops
+ * is freed once (ASan watches both). */
+static void test_rooms(void **state)
+{
+    (void)state;
+    struct ck_console_opts o = {0};
+    struct ck_console *c = NULL;
+    struct ck_error err = {0};
+    assert_int_equal(ck_console_start(&o, &c, &err), 0);
+    struct ck_console *r1 = ck_console_room(c, "1"), *r2 = ck_console_room(c, "2");
+    assert_non_null(r1);
+    assert_non_null(r2);
+    ck_console_publish(c, json_pack("{s:s}", "mode", "serve"));
+    ck_console_publish(r1, json_pack("{s:s, s:i}", "mode", "live", "room", 1));
+    ck_console_publish(r2, json_pack("{s:s, s:i}", "mode", "review", "room", 2));
+    char buf[8192];
+    assert_non_null(strstr(get(c, "/api/state", buf, sizeof buf), "\"mode\":\"serve\""));
+    assert_non_null(strstr(get(c, "/api/state?s=1", buf, sizeof buf), "\"room\":1"));
+    assert_non_null(strstr(get(c, "/api/state?s=2", buf, sizeof buf), "\"room\":2"));
+    assert_non_null(strstr(get(c, "/api/state?s=3", buf, sizeof buf), " 404 "));
+
+    /* A page reading room 1's stream: the room's stop ends it, and the room
+     * answers 404 from then on. */
+    int s1 = dial(c, "/api/events?s=1");
+    assert_non_null(strstr(read_until(s1, "\"room\":1", buf, sizeof buf), "\"room\":1"));
+    ck_console_stop(r1);
+    read_until(s1, "never sent", buf, sizeof buf); /* returns at the stream's end */
+    close(s1);
+    assert_non_null(strstr(get(c, "/api/state?s=1", buf, sizeof buf), " 404 "));
+
+    /* Room 2 still has a page reading when the console itself stops. */
+    int s2 = dial(c, "/api/events?s=2");
+    assert_non_null(strstr(read_until(s2, "\"room\":2", buf, sizeof buf), "\"room\":2"));
+    ck_console_stop(c);
+    close(s2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_public_needs_consent),
         cmocka_unit_test(test_secret_fresh_each_time),
+        cmocka_unit_test(test_rooms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

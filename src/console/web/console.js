@@ -18,6 +18,11 @@
   let snap = null;
   let asked = null; // question labels already out, to announce each new one once
   let filter = "all";
+  // serve: the session this page follows ("" = the list of every session).
+  let room = "";
+  let gen = 0; // the event stream's generation: a new room ends the old stream
+  let reader = null;
+  function api(path) { return room ? path + "?s=" + encodeURIComponent(room) : path; }
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -54,14 +59,14 @@
   }
 
   async function control(body) {
-    const r = await fetch("/api/control", {
+    const r = await fetch(api("/api/control"), {
       method: "POST", cache: "no-store",
       headers: { "Content-Type": "application/json", "X-Console-Key": key },
       body: JSON.stringify(body),
     });
     let msg = r.statusText;
     try { msg = (await r.json()).message || msg; } catch (e) { /* 403 has no body */ }
-    $("ctl-msg").textContent = msg;
+    $(snap && snap.mode === "review" ? "review-msg" : "ctl-msg").textContent = msg;
     return r.status;
   }
 
@@ -233,11 +238,75 @@
       ol.append(li);
     }
     $("review-count").textContent = plural(shown.length, "message", "messages") + " of " + s.messages.length;
+    renderLeftOut(s);
+    renderPublish(s);
     $("writeup").textContent = s.writeup || "";
     if (keep) {
       const again = ol.querySelector('[data-focus="' + CSS.escape(keep) + '"]');
       if (again) again.focus();
     }
+  }
+
+  // What overrides.json leaves out, each with the button that takes it back.
+  function undoItem(text, label, body) {
+    const li = el("li");
+    li.append(el("span", null, text + " "));
+    const b = el("button", null, label);
+    b.type = "button";
+    b.dataset.focus = body.action + "-" + (body.id || body.handle);
+    b.addEventListener("click", () => control(body));
+    li.append(b);
+    return li;
+  }
+  function renderLeftOut(s) {
+    const hidden = s.hidden || [], opted = s.opted_out || [];
+    $("hidden-list").replaceChildren(...hidden.map((h) => undoItem(
+      (h.spam ? "Spam: " : "Hidden: ") + (h.handle ? h.handle + ": " + h.text : "message " + h.id),
+      h.spam ? "Not spam" : "Show again", { action: h.spam ? "unspam" : "unhide", id: h.id })));
+    $("optout-list").replaceChildren(...opted.map((h) => undoItem("Opted out: " + h,
+      "Opt " + h + " in again", { action: "opt_in", handle: h })));
+    $("out-none").hidden = hidden.length + opted.length > 0;
+  }
+  function renderPublish(s) {
+    const pub = s.published || [];
+    const st = $("pub-state");
+    st.replaceChildren();
+    if (!s.publishable) st.textContent = "The session file has no \"publish\" section.";
+    else if (!pub.length) st.textContent = "Not published yet.";
+    else {
+      st.append("Published at ");
+      pub.forEach((p, i) => { if (i) st.append(", "); st.append(link(p.url, p.url)); });
+    }
+    $("publish").disabled = !s.publishable;
+  }
+
+  // serve: every session it carries, each opened in this page.
+  function renderSessions(s) {
+    const ol = $("sessions");
+    ol.replaceChildren();
+    for (const x of s.sessions) {
+      const li = el("li");
+      const head = el("div", "head");
+      head.append(el("strong", null, x.title), el("span", "muted", new Date(x.start_ms).toLocaleString()),
+        el("span", "badge", x.state));
+      li.append(head, el("span", "muted", x.dir));
+      if (x.room) {
+        const b = el("button", null, (x.state === "running" ? "Open the live view of " : "Review ") + x.title);
+        b.type = "button";
+        b.dataset.focus = "room-" + x.room;
+        b.addEventListener("click", () => openRoom(x.room));
+        li.append(b);
+      }
+      ol.append(li);
+    }
+  }
+  function openRoom(id) {
+    room = id;
+    snap = null;
+    asked = null;
+    $("room-bar").hidden = !room;
+    follow();
+    $("main").focus();
   }
 
   function render(s) {
@@ -248,8 +317,12 @@
     document.body.dataset.phase = s.phase || s.mode;
     conn(live ? "Live · " + s.phase : "Review");
     $("live").hidden = $("questions-sec").hidden = $("capture-sec").hidden = !live;
-    $("review").hidden = live;
-    if (live) {
+    $("review").hidden = live || s.mode !== "review";
+    $("serve").hidden = s.mode !== "serve";
+    if (s.mode === "serve") {
+      conn("Serving " + plural(s.sessions.length, "session", "sessions"));
+      renderSessions(s);
+    } else if (live) {
       renderSteps(s);
       renderQuestions(s);
       renderCapture(s);
@@ -270,20 +343,26 @@
   }
 
   async function follow() {
+    const mine = ++gen;
+    if (reader) reader.cancel().catch(() => {});
     for (;;) {
+      if (mine !== gen) return;
       try {
-        const r = await fetch("/api/events", { headers: { "X-Console-Key": key }, cache: "no-store" });
+        const r = await fetch(api("/api/events"), { headers: { "X-Console-Key": key }, cache: "no-store" });
+        if (mine !== gen) { r.body.cancel().catch(() => {}); return; }
+        if (r.status === 404 && room) { openRoom(""); return; } // that session's room closed
         if (r.status === 403) {
           conn("The key was refused: open the address chatkeeper printed.", true);
           return;
         }
         conn("Live");
         const rd = r.body.getReader();
+        reader = rd;
         const dec = new TextDecoder();
         let buf = "";
         for (;;) {
           const { value, done } = await rd.read();
-          if (done) break;
+          if (done || mine !== gen) break;
           buf += dec.decode(value, { stream: true });
           let i;
           while ((i = buf.indexOf("\n\n")) >= 0) {
@@ -292,6 +371,7 @@
           }
         }
       } catch (e) { /* the run stopped or the network went away */ }
+      if (mine !== gen) return; // another room took over
       conn("Disconnected; trying again…", true);
       await new Promise((res) => setTimeout(res, 3000)); // a reconnect, not a poll
     }
@@ -301,6 +381,8 @@
     const b = ev.target.closest("button[data-action]");
     if (b && b.dataset.step) control({ action: b.dataset.action, step: b.dataset.step });
   });
+  $("publish").addEventListener("click", () => control({ action: "publish" }));
+  $("room-back").addEventListener("click", () => openRoom(""));
   $("hold").addEventListener("click", () => control({ action: "hold" }));
   $("resume-shift").addEventListener("click", () => control({ action: "resume", shift: true }));
   $("resume-keep").addEventListener("click", () => control({ action: "resume", shift: false }));
@@ -309,7 +391,9 @@
     if (st) $("edit-text").value = st.raw;
   });
   $("edit-text").addEventListener("input", () => {
-    $("edit-count").textContent = [...$("edit-text").value].length + " characters (the post adds its number and hashtag)";
+    const st = snap && snap.steps && snap.steps.find((x) => x.label === $("edit-step").value);
+    $("edit-count").textContent = [...$("edit-text").value].length + " characters (the post adds its number and hashtag)" +
+      (st && st.max ? "; the platform takes " + st.max + " as posted" : "");
   });
   $("edit").addEventListener("submit", (ev) => {
     ev.preventDefault();
