@@ -607,7 +607,7 @@ void ck_follower_stop(struct ck_follower *f)
 
 static void maybe_free(struct ck_follower *f)
 {
-    if (f->inflight || !f->timer_closed || !f->sse_closed)
+    if (f->inflight || f->stream_base_state == 1 || !f->timer_closed || !f->sse_closed)
         return;
     void (*cb)(void *) = f->closed_cb;
     void *arg = f->closed_arg;
@@ -619,10 +619,16 @@ static void maybe_free(struct ck_follower *f)
     free(f->page_min_id);
     free(f->page_max_id);
     free(f->check_from);
+    free(f->stream_base);
     json_decref(f->reply_hints);
     free(f);
     if (cb != NULL)
         cb(arg);
+}
+
+void ck_fl_maybe_free(struct ck_follower *f)
+{
+    maybe_free(f);
 }
 
 static void on_sse_closed(struct ck_sse_stream *s)
