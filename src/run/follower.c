@@ -229,6 +229,16 @@ static void finish(struct ck_follower *f, int status)
     }
     set_state(f, status == 0 ? F_DONE : F_STOPPED);
     uv_timer_stop(&f->timer);
+    if (status == 0) {
+        /* Done for good (start needs F_IDLE): nothing more is journaled, so
+         * what dedupe kept goes now, before the archive is built (the run's
+         * peak memory); the counts stay in stats. */
+        ck_strset_finish(&f->seen);
+        ck_strset_finish(&f->ids);
+        ck_strset_finish(&f->people);
+        json_decref(f->reply_hints);
+        f->reply_hints = NULL;
+    }
     if (f->done_cb != NULL)
         f->done_cb(f, status, f->done_arg);
 }
