@@ -1,6 +1,9 @@
 /* chatkeeper: run facilitated hashtag chats. Dispatches to one subcommand. */
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <curl/curl.h>
 
@@ -36,8 +39,24 @@ static void usage(FILE *out)
     fprintf(out, "\n'chatkeeper COMMAND --help' lists its options.\n");
 }
 
+/* glibc raises its mmap threshold to the largest block freed (up to 32 MB),
+ * after which the big, short-lived buffers of an archive build (a refresh
+ * every few minutes while following) come from the heap, where they fragment
+ * and stay. Fixed thresholds keep blocks over 128 KB in mappings of their own,
+ * returned when freed (and grown by mremap), and trim the heap's top past
+ * 128 KB. bench/follow.py (20,000 statuses, release build): the whole run
+ * peaked at 24.7 MB instead of 29.9 MB, three sources at 28.9 instead of 33.7. */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    tune_malloc();
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -58,6 +58,16 @@ int ck_mastodon_stream_request(const char *base_url, const char *token, const ch
                                struct ck_request *out, struct ck_error *err);
 int ck_mastodon_parse_stream_event(const char *event, const char *data, size_t len,
                                    struct ck_stream_item *out, struct ck_error *err);
+/* Where the instance serves its stream: GET {base_url}/api/v2/instance
+ * (attempt 0) or /api/v1/instance (attempt 1), without the token; parse
+ * configuration.urls.streaming (v2) or urls.streaming_api (v1) into a base
+ * URL for the stream (new string: wss:// as https://, ws:// as http:// only
+ * when base_url is http://, no trailing slash). 0, CK_EHTTP, CK_ENOTFOUND
+ * (none named), CK_EPARSE (not JSON, not a secure URL, malformed), CK_ENOMEM. */
+int ck_mastodon_stream_base_request(const char *base_url, int attempt, struct ck_request *out,
+                                    struct ck_error *err);
+int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *base_url,
+                                  char **out, struct ck_error *err);
 
 /* A GET of the URL built in b (consumed: freed on failure, owned by *out on
  * success), accepting accept, with the token, if any, as a bearer credential.

@@ -221,6 +221,15 @@ struct ck_platform_ops {
      * CK_STREAM_OTHER. On failure *out is zeroed. */
     int (*parse_stream_event)(const char *event, const char *data, size_t len,
                               struct ck_stream_item *out, struct ck_error *err);
+    /* Optional (NULL: the stream is served under base_url). Where the
+     * platform serves its stream when it names a host of its own: ask
+     * (attempt 0, then 1 when the first answer names none or is refused),
+     * and parse the answer into the base URL for stream_request (new
+     * string). CK_ENOTFOUND: the answer names none (use base_url). */
+    int (*stream_base_request)(const char *base_url, int attempt, struct ck_request *out,
+                               struct ck_error *err);
+    int (*parse_stream_base)(const struct ck_response *resp, const char *base_url, char **out,
+                             struct ck_error *err);
 
     /* ---- one post by id (the publish re-check) ----
      * NULL when the platform cannot be asked. parse_exists: 0 the post is

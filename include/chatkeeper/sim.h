@@ -30,6 +30,11 @@ struct ck_sim_opts {
     int no_streaming;       /* answer the streaming API with 404, as instances that disable it */
     int64_t stream_drop_ms; /* close each stream this long (real time) after it opened; 0: never */
     double stream_skip;     /* 0..1: share of statuses a stream leaves out (a lossy stream) */
+    /* A streaming API on a host of its own, as big instances run it: the
+     * instance (GET /api/v2/instance, /api/v1/instance) names
+     * ws://HOST:PORT as its streaming URL and streams are served only to
+     * requests for that Host. NULL: the instance names none. */
+    const char *streaming_host;
     /* 0..1: share of the participants who are on Bluesky, not Mastodon (issue
      * 11): each side then shows only its own people's posts (and what was
      * posted through it). 0: every post is on both sides, one world. */

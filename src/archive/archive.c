@@ -82,6 +82,7 @@ struct build {
     struct uri_ent *uris;
     size_t n_uris, uris_cap;
     struct table by_uri;
+    struct ck_archive_aliases aliases; /* the other ids of merged messages */
     FILE *spill;
     uint64_t spill_len;
     struct ck_sbuf rec; /* the record being encoded */
@@ -288,6 +289,10 @@ static int add_message(struct build *b, const struct ck_message *m, size_t linen
         at = SIZE_MAX;
     if (at != SIZE_MAX) {
         struct ck_archive_entry *old = &b->msgs[at];
+        if (u != NULL && !fresh && u->id_hash != id_hash &&
+            ck_archive_alias_note(&b->aliases, platform, (uint32_t)at, b->ids.s + old->id.off,
+                                  old->id.len, m->id) != 0)
+            return CK_ENOMEM;
         int64_t v = version_ms(m);
         if (v < old->version_ms)
             return 0;
@@ -510,6 +515,8 @@ int ck_archive_build_one(const char *dir, struct ck_archive_stats *stats, struct
         if (rc != 0)
             goto out;
     }
+    if ((rc = ck_archive_alias_resolve(&b.aliases, b.msgs, b.spill, err)) != 0)
+        goto out;
     st.journal_lines = b.lines + st.corrupt_lines;
     st.skipped_objects = b.skipped;
 
@@ -554,7 +561,7 @@ int ck_archive_build_one(const char *dir, struct ck_archive_stats *stats, struct
     b.authors = NULL;
     b.ids = b.author_ids = (struct ck_sbuf){0};
 
-    rc = ck_archive_write(dir, b.spill, b.spill_len, b.msgs, b.n, &st.hidden, err);
+    rc = ck_archive_write(dir, b.spill, b.spill_len, b.msgs, b.n, &b.aliases, &st.hidden, err);
     if (rc != 0)
         goto out;
     st.messages -= st.hidden;
@@ -577,6 +584,7 @@ out:
     free(b.uris);
     free(b.uri_keys.s);
     ck_strset_finish(&b.boosted);
+    ck_archive_aliases_finish(&b.aliases);
     free(b.rescue);
     free(platform);
     free(journal_path);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "chatkeeper/error.h"
+#include "chatkeeper/sbuf.h"
 
 #define CK_ARCHIVE_F_BOOST 1u
 #define CK_ARCHIVE_F_OUTSIDE 2u /* created outside the window: counted, not written */
@@ -37,12 +38,35 @@ _Static_assert(sizeof(struct ck_archive_entry) == 48, "an entry per message: kee
  * name is a mkstemp template ("....XXXXXX"). */
 int ck_archive_scratch(const char *dir, const char *name, FILE **out, struct ck_error *err);
 
+/* Every other id of a merged message (archive_alias.c): a reply, boost or
+ * quote seen only on instance B names its parent by B's id, though the
+ * message kept is A's copy (issue 11). _note while reading (platform index,
+ * the merged message's entry, its first id, and another id of it), _resolve
+ * once reading is done (before the entries move: it reads the kept copies'
+ * ids from the spill), _apply to a record being written (its reply_to,
+ * boost_of and quote_of then name the kept copy; the strings stay a's). */
+struct ck_archive_alias;
+struct ck_archive_aliases {
+    struct ck_archive_alias *v;
+    size_t n, cap;
+    struct ck_sbuf ids;
+};
+int ck_archive_alias_note(struct ck_archive_aliases *a, uint8_t platform, uint32_t entry,
+                          const char *first, size_t first_len, const char *id);
+int ck_archive_alias_resolve(struct ck_archive_aliases *a, const struct ck_archive_entry *msgs,
+                             FILE *spill, struct ck_error *err);
+struct ck_record;
+void ck_archive_alias_apply(const struct ck_archive_aliases *a, uint8_t platform,
+                            struct ck_record *r);
+void ck_archive_aliases_finish(struct ck_archive_aliases *a);
+
 /* Group msgs[0..n) (sorted, in the window; their records in spill, of
  * spill_len bytes), write dir/messages.jsonl, every output and the write-up
  * from them, then the archive folder's index. *hidden: messages grouping left
- * out (overrides, opt-outs, deleted posts). */
+ * out (overrides, opt-outs, deleted posts). aliases: resolved, may be NULL. */
 int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
-                     const struct ck_archive_entry *msgs, size_t n, size_t *hidden,
+                     const struct ck_archive_entry *msgs, size_t n,
+                     const struct ck_archive_aliases *aliases, size_t *hidden,
                      struct ck_error *err);
 
 /* ck_archive_build of dir alone, without its siblings (archive.c). */

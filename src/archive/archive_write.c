@@ -48,6 +48,7 @@ int ck_archive_scratch(const char *dir, const char *name, FILE **out, struct ck_
 struct writer {
     const struct ck_archive_entry *msgs; /* sorted */
     size_t n;
+    const struct ck_archive_aliases *aliases; /* merged messages' other ids */
     FILE *spill;
     uint64_t spill_len;
     struct ck_sbuf rec; /* the record being written */
@@ -112,6 +113,7 @@ static int group(struct writer *b, struct spill_map *sm, struct ck_grouping *gr,
         struct ck_record r;
         if ((rc = record_at(sm, &b->msgs[i], &r, err)) != 0)
             break;
+        ck_archive_alias_apply(b->aliases, b->msgs[i].id.platform, &r);
         g[i].created_ms = r.created_ms;
         g[i].boost = r.boost_of != NULL;
         ck_group_scan_text(ck_grouping_scanner(gr), r.text, &g[i]);
@@ -163,6 +165,7 @@ static int grouped_record(struct writer *b, struct spill_map *sm, const struct k
     int rc = record_at(sm, &b->msgs[k->entry], r, err);
     if (rc != 0)
         return rc;
+    ck_archive_alias_apply(b->aliases, b->msgs[k->entry].id.platform, r);
     r->n_questions = k->n_questions;
     for (uint8_t q = 0; q < k->n_questions; q++)
         r->questions[q] = k->questions[q];
@@ -196,6 +199,7 @@ static int hide_boosts_of_hidden(struct writer *b, struct spill_map *sm, struct 
         struct ck_record r;
         if (g[i].hidden || !g[i].boost || (rc = record_at(sm, &b->msgs[i], &r, err)) != 0)
             continue;
+        ck_archive_alias_apply(b->aliases, b->msgs[i].id.platform, &r);
         if (r.boost_of != NULL && ck_strset_has(&ids, r.boost_of))
             g[i].hidden = true;
     }
@@ -323,10 +327,12 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
 }
 
 int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
-                     const struct ck_archive_entry *msgs, size_t n, size_t *hidden,
+                     const struct ck_archive_entry *msgs, size_t n,
+                     const struct ck_archive_aliases *aliases, size_t *hidden,
                      struct ck_error *err)
 {
-    struct writer wr = {.msgs = msgs, .n = n, .spill = spill, .spill_len = spill_len};
+    struct writer wr = {
+        .msgs = msgs, .n = n, .aliases = aliases, .spill = spill, .spill_len = spill_len};
     char *out_path = ck_path_join(dir, "messages.jsonl");
     if (out_path == NULL)
         return ck_error_set(err, CK_ENOMEM, "archive: out of memory");

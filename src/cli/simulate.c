@@ -25,6 +25,8 @@ static const struct ck_cli_opt cli_opts[] = {
     {"no-streaming", NULL, "answer the streaming API with 404, as instances without it"},
     {"stream-drop", "DURATION", "close each live stream this long after it opened"},
     {"stream-skip", "RATE", "leave this share of statuses out of live streams, 0 to 1"},
+    {"streaming-host", "HOST",
+     "name ws://HOST:PORT as the instance's streaming API, and stream only under that host"},
     {"bluesky-share", "RATE",
      "this share of the participants is on Bluesky, the rest on "
      "Mastodon (default 0: every post on both)"},
@@ -122,6 +124,10 @@ static int set_option(struct ck_sim_opts *o, const char *name, const char *val)
         if (parse_double(val, 0, 1, &d) != 0)
             return bad("--bluesky-share: expected a rate from 0 to 1, got '%s'", val);
         o->bluesky_share = d;
+    } else if (strcmp(name, "streaming-host") == 0) {
+        if (val[0] == '\0' || strpbrk(val, ":/@ \t\r\n\"\\") != NULL)
+            return bad("--streaming-host: expected a host name like localhost, got '%s'", val);
+        o->streaming_host = val;
     } else if (strcmp(name, "stream-drop") == 0) {
         if (ck_duration_parse(val, &o->stream_drop_ms) != 0 || o->stream_drop_ms <= 0)
             return bad("--stream-drop: expected a duration like 30s, got '%s'", val);

@@ -2,8 +2,10 @@
  * the request as data, one parsed event at a time as data. Every status is
  * checked as a timeline page's items are (repaired bytes, object, string id):
  * the stream is as untrusted as any response. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chatkeeper/mastodon.h"
 #include "chatkeeper/platform.h"
@@ -41,6 +43,89 @@ int ck_mastodon_stream_request(const char *base_url, const char *token, const ch
     ck_sbuf_str(&b, "/api/v1/streaming/hashtag?tag=");
     ck_sbuf_pct(&b, hashtag);
     return ck_mastodon_get_request(&b, token, "text/event-stream", out, err);
+}
+
+int ck_mastodon_stream_base_request(const char *base_url, int attempt, struct ck_request *out,
+                                    struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (base_url == NULL || base_url[0] == '\0' || attempt < 0 || attempt > 1)
+        return ck_error_set(err, CK_EINVAL, "mastodon: base URL is required");
+    size_t base_len = strlen(base_url);
+    while (base_len > 0 && base_url[base_len - 1] == '/')
+        base_len--;
+    struct ck_sbuf b = {0};
+    ck_sbuf_put(&b, base_url, base_len);
+    ck_sbuf_str(&b, attempt == 0 ? "/api/v2/instance" : "/api/v1/instance");
+    /* Public: the token is not needed to ask, so it is not sent. */
+    return ck_mastodon_get_request(&b, NULL, "application/json", out, err);
+}
+
+static bool has_scheme(const char *url, const char *scheme, size_t *rest)
+{
+    size_t n = strlen(scheme);
+    if (strncasecmp(url, scheme, n) != 0 || strncmp(url + n, "://", 3) != 0)
+        return false;
+    *rest = n + 3;
+    return true;
+}
+
+int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *base_url,
+                                  char **out, struct ck_error *err)
+{
+    *out = NULL;
+    if (resp->status < 200 || resp->status > 299)
+        return ck_error_set(err, CK_EHTTP, "mastodon: instance: HTTP status %ld", resp->status);
+    json_error_t je;
+    json_t *root = resp->body != NULL ? json_loadb(resp->body, resp->body_len, 0, &je) : NULL;
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return ck_error_set(err, CK_EPARSE, "mastodon: instance: not a JSON object");
+    }
+    /* v2: configuration.urls.streaming; v1: urls.streaming_api */
+    const char *url = json_string_value(
+        json_object_get(json_object_get(json_object_get(root, "configuration"), "urls"),
+                        "streaming"));
+    if (url == NULL)
+        url = json_string_value(json_object_get(json_object_get(root, "urls"), "streaming_api"));
+    int rc = 0;
+    size_t rest = 0;
+    const char *scheme = NULL;
+    /* Cleartext only where the instance itself is asked in cleartext (a
+     * loopback test server): the stream carries the token. */
+    bool plain_ok = base_url != NULL && strncasecmp(base_url, "http://", 7) == 0;
+    if (url == NULL || url[0] == '\0')
+        rc = ck_error_set(err, CK_ENOTFOUND, "mastodon: the instance names no streaming URL");
+    else if (has_scheme(url, "wss", &rest) || has_scheme(url, "https", &rest))
+        scheme = "https://";
+    else if ((has_scheme(url, "ws", &rest) || has_scheme(url, "http", &rest)) && plain_ok)
+        scheme = "http://";
+    else
+        rc = ck_error_set(err, CK_EPARSE,
+                          "mastodon: the instance's streaming URL is not a secure WebSocket URL");
+    size_t len = rc == 0 ? strlen(url + rest) : 0;
+    while (len > 0 && url[rest + len - 1] == '/')
+        len--;
+    for (size_t i = 0; rc == 0 && i < len; i++) {
+        unsigned char c = (unsigned char)url[rest + i];
+        if (c <= ' ' || c == 127 || c == '"' || c == '\\' || c == '?' || c == '#')
+            rc = ck_error_set(err, CK_EPARSE, "mastodon: the instance's streaming URL is malformed");
+    }
+    if (rc == 0 && (len == 0 || url[rest] == '/'))
+        rc = ck_error_set(err, CK_EPARSE, "mastodon: the instance's streaming URL has no host");
+    if (rc == 0) {
+        struct ck_sbuf b = {0};
+        ck_sbuf_str(&b, scheme);
+        ck_sbuf_put(&b, url + rest, len);
+        if (b.oom) {
+            free(b.s);
+            rc = ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
+        } else {
+            *out = b.s;
+        }
+    }
+    json_decref(root);
+    return rc;
 }
 
 static int parse_status(const char *data, size_t len, struct ck_stream_item *out,

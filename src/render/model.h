@@ -175,6 +175,14 @@ void ck_rlocal_hhmm(const struct ck_rlocal *lt, char buf[6]);
  * numbers written for every message, where snprintf was a cost of its own. */
 size_t ck_rfmt_int(char buf[24], int64_t v);
 
+/* Where r was posted, for the transcripts (issue 11: a session follows
+ * several sources): "Bluesky", "X", or the host of its url (a Mastodon post's
+ * url is on its author's instance), else of its uri or its author's url;
+ * lowercased, without user or port, at most n - 1 bytes. "" when none reads
+ * as a host. Not escaped: each format escapes it as text. */
+#define CK_RSOURCE_MAX 256
+void ck_rsource_label(const struct ck_record *r, char *buf, size_t n);
+
 /* FNV-1a, mixed so its low bits can index tables; never 0. fold: ASCII
  * case-insensitive. */
 uint64_t ck_rhash(const char *s, size_t len, bool fold);

@@ -199,6 +199,58 @@ size_t ck_rfmt_int(char buf[24], int64_t v)
     return len;
 }
 
+/* The host of url (http, https, wss, at:// ...) into buf, or false. */
+static bool url_host(const char *url, char *buf, size_t n)
+{
+    const char *p = url != NULL ? strstr(url, "://") : NULL;
+    if (p == NULL || n == 0)
+        return false;
+    p += 3;
+    size_t end = strcspn(p, "/?#\\");
+    const char *at = memchr(p, '@', end); /* user info: not the host */
+    while (at != NULL) {
+        end -= (size_t)(at + 1 - p);
+        p = at + 1;
+        at = memchr(p, '@', end);
+    }
+    size_t len = end;
+    /* A port (":digits" at the end, outside an IPv6 literal's brackets). */
+    size_t colon = len;
+    while (colon > 0 && p[colon - 1] >= '0' && p[colon - 1] <= '9')
+        colon--;
+    if (colon > 0 && colon < len && p[colon - 1] == ':' && p[0] != '[')
+        len = colon - 1;
+    else if (colon > 0 && colon < len && p[colon - 1] == ':' && p[colon - 2] == ']')
+        len = colon - 1;
+    if (len == 0 || len >= n)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c <= ' ' || c == 127)
+            return false; /* not a host; nothing of it is shown */
+        buf[i] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    buf[len] = '\0';
+    return true;
+}
+
+void ck_rsource_label(const struct ck_record *r, char *buf, size_t n)
+{
+    if (n == 0)
+        return;
+    buf[0] = '\0';
+    const char *named = strcmp(r->platform, "bluesky") == 0 ? "Bluesky"
+                        : strcmp(r->platform, "x") == 0     ? "X"
+                                                            : NULL;
+    if (named != NULL) {
+        snprintf(buf, n, "%s", named);
+        return;
+    }
+    if (!url_host(r->url, buf, n) && !url_host(r->uri, buf, n) &&
+        !url_host(r->author_url, buf, n))
+        buf[0] = '\0';
+}
+
 bool ck_rfor_each_author(const char *path, void (*each)(void *arg, const char *handle), void *arg)
 {
     FILE *f = fopen(path, "r");

@@ -246,11 +246,15 @@ static void print_message(struct reading *r, const struct msg *m, size_t depth)
     }
     const json_t *author = json_object_get(m->rec, "author");
     const char *name = str(author, "name"), *handle = str(author, "handle");
-    size_t len = strlen(when) + (name ? strlen(name) : 0) + (handle ? strlen(handle) : 0) + 4;
+    char where[CK_RSOURCE_MAX]; /* where it was posted: a session follows several sources */
+    ck_rsource_label(&m->r, where, sizeof where);
+    size_t len = strlen(when) + (name ? strlen(name) : 0) + (handle ? strlen(handle) : 0) +
+                 strlen(where) + 8;
     char *head = malloc(len);
     if (head != NULL) {
-        snprintf(head, len, "%s %s%s%s", when, name != NULL && name[0] != '\0' ? name : "",
-                 name != NULL && name[0] != '\0' ? " " : "", handle != NULL ? handle : "");
+        snprintf(head, len, "%s %s%s%s%s%s", when, name != NULL && name[0] != '\0' ? name : "",
+                 name != NULL && name[0] != '\0' ? " " : "", handle != NULL ? handle : "",
+                 where[0] != '\0' ? " · " : "", where);
         put_wrapped(r, head, indent);
     }
     free(head);

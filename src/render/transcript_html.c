@@ -370,6 +370,13 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
     ck_sink_puts(o, "\" title=\"Link to this message\">");
     html_time(m, o, v->rm->created_ms, false);
     ck_sink_puts(o, "</a>");
+    char where[CK_RSOURCE_MAX];
+    ck_rsource_label(msg, where, sizeof where);
+    if (where[0] != '\0') { /* where it was posted: a session follows several sources */
+        ck_sink_puts(o, " · <span class=\"src\"><bdi>");
+        text(o, where);
+        ck_sink_puts(o, "</bdi></span>");
+    }
     if (v->note_re != NULL) {
         ck_sink_puts(o, " · <span class=\"re\">replying to ");
         if (v->note_re[0] != '\0') {

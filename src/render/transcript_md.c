@@ -198,6 +198,12 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
     author(o, v->msg);
     ck_sink_puts(o, " · ");
     md_time(m, o, v->rm->created_ms);
+    char where[CK_RSOURCE_MAX];
+    ck_rsource_label(v->msg, where, sizeof where);
+    if (where[0] != '\0') { /* where it was posted: a session follows several sources */
+        ck_sink_puts(o, " · ");
+        md(o, where);
+    }
     char num[24];
     if (v->rm->likes > 0) {
         ck_sink_puts(o, " · ");

@@ -230,6 +230,16 @@ void ck_fl_finish(struct ck_follower *f, int status)
     }
     ck_fl_set_state(f, status == 0 ? F_DONE : F_STOPPED);
     uv_timer_stop(&f->timer);
+    if (status == 0) {
+        /* Done for good (start needs F_IDLE): nothing more is journaled, so
+         * what dedupe kept goes now, before the archive is built (the run's
+         * peak memory); the counts stay in stats. */
+        ck_strset_finish(&f->seen);
+        ck_strset_finish(&f->ids);
+        ck_strset_finish(&f->people);
+        json_decref(f->reply_hints);
+        f->reply_hints = NULL;
+    }
     if (f->done_cb != NULL)
         f->done_cb(f, status, f->done_arg);
 }
@@ -579,7 +589,7 @@ void ck_follower_stop(struct ck_follower *f)
 
 static void maybe_free(struct ck_follower *f)
 {
-    if (f->inflight || !f->timer_closed || !f->sse_closed)
+    if (f->inflight || f->stream_base_state == 1 || !f->timer_closed || !f->sse_closed)
         return;
     void (*cb)(void *) = f->closed_cb;
     void *arg = f->closed_arg;
@@ -593,10 +603,16 @@ static void maybe_free(struct ck_follower *f)
     free(f->check_from);
     free(f->poll_top);
     free(f->covered_top);
+    free(f->stream_base);
     json_decref(f->reply_hints);
     free(f);
     if (cb != NULL)
         cb(arg);
+}
+
+void ck_fl_maybe_free(struct ck_follower *f)
+{
+    maybe_free(f);
 }
 
 static void on_sse_closed(struct ck_sse_stream *s)

@@ -91,6 +91,11 @@ struct ck_follower {
     int64_t stream_open_ms;
     struct ck_backoff stream_backoff;
     size_t stream_deletes;
+    /* Where the stream is served, as the platform says (stream_base_request):
+     * NULL until asked, then the named base URL or NULL for conf.base_url. */
+    char *stream_base;
+    int stream_base_state; /* 0 not asked, 1 asking, 2 known */
+    int stream_base_attempt;
     /* Where the last timeline check ended (its overlap anchor), and whether
      * the stream journaled anything since: then the next check reads from
      * there, however many statuses the stream brought in between, so a
@@ -137,5 +142,7 @@ int ck_fl_journal_page(struct ck_follower *f, json_t *items, const unsigned char
                        size_t *fresh_out);
 void ck_fl_maybe_start_stream(struct ck_follower *f);
 void ck_fl_stream_stop(struct ck_follower *f);
+/* Free f once closing and nothing is in flight (follower.c). */
+void ck_fl_maybe_free(struct ck_follower *f);
 
 #endif

@@ -133,6 +133,79 @@ static const struct ck_sse_handlers stream_handlers = {
     .on_close = stream_close,
 };
 
+/* ---- where the stream is served ----
+ * A big instance runs its streaming API on a host of its own and names it
+ * (Mastodon: /api/v2/instance, else /api/v1/instance); asked once, before the
+ * first stream. An answer that names none, or a refusal, means the
+ * instance's own base URL; a failed request is asked again with the
+ * stream's backoff (the polls go on meanwhile). */
+enum { SB_UNKNOWN, SB_ASKING, SB_KNOWN };
+
+static void ask_stream_base(struct ck_follower *f);
+
+static void stream_base_known(struct ck_follower *f, char *base, const char *why)
+{
+    f->stream_base_state = SB_KNOWN;
+    free(f->stream_base);
+    f->stream_base = base;
+    if (base != NULL)
+        ck_info("follower: the instance serves its live stream at %s", base);
+    else
+        ck_debug("follower: the live stream is under the instance's own address (%s)",
+                 why != NULL ? why : "not named");
+}
+
+static void on_stream_base(int status, const struct ck_response *resp, const char *errmsg,
+                           void *arg)
+{
+    struct ck_follower *f = arg;
+    f->stream_base_state = SB_UNKNOWN;
+    if (f->closing) {
+        ck_fl_maybe_free(f);
+        return;
+    }
+    if (status == CK_ECANCELED || f->st == F_STOPPED || f->st == F_DONE)
+        return;
+    if (status != 0) {
+        f->stream_retry_ms = ck_time_now_ms() + ck_backoff_next(&f->stream_backoff);
+        ck_debug("follower: cannot ask where the live stream is (%s%s%s); asking again later",
+                 ck_strerror(status), errmsg != NULL && *errmsg ? ": " : "",
+                 errmsg != NULL ? errmsg : "");
+        return;
+    }
+    char *base = NULL;
+    struct ck_error err = {0};
+    int rc = f->conf.ops->parse_stream_base(resp, f->conf.base_url, &base, &err);
+    if (rc == 0) {
+        stream_base_known(f, base, "");
+    } else if ((rc == CK_EHTTP || rc == CK_ENOTFOUND) && f->stream_base_attempt == 0) {
+        f->stream_base_attempt = 1; /* the older way of asking */
+        ask_stream_base(f);
+        return;
+    } else {
+        if (rc == CK_EPARSE) /* never trusted: the stream stays at the instance's own address */
+            ck_warn("follower: %s; streaming from %s instead", err.msg, f->conf.base_url);
+        stream_base_known(f, NULL, err.msg);
+    }
+    ck_fl_maybe_start_stream(f);
+}
+
+static void ask_stream_base(struct ck_follower *f)
+{
+    struct ck_request req = {0};
+    struct ck_error err = {0};
+    int rc = f->conf.ops->stream_base_request(f->conf.base_url, f->stream_base_attempt, &req, &err);
+    if (rc == 0)
+        rc = ck_http_send(f->http, &req, on_stream_base, f, &err);
+    ck_request_finish(&req);
+    if (rc < 0) {
+        stream_base_known(f, NULL, err.msg);
+        return;
+    }
+    f->stream_base_state = SB_ASKING;
+    f->stats.requests++;
+}
+
 void ck_fl_maybe_start_stream(struct ck_follower *f)
 {
     if (!f->stream_on || f->closing || ck_sse_active(&f->sse))
@@ -142,10 +215,15 @@ void ck_fl_maybe_start_stream(struct ck_follower *f)
     int64_t now = ck_time_now_ms();
     if (now < f->stream_retry_ms || now >= f->conf.follow_until_ms)
         return;
+    if (f->conf.ops->stream_base_request != NULL && f->stream_base_state != SB_KNOWN) {
+        if (f->stream_base_state == SB_UNKNOWN)
+            ask_stream_base(f);
+        return; /* the stream starts when the answer is in */
+    }
     struct ck_request req = {0};
     struct ck_error err = {0};
-    int rc =
-        f->conf.ops->stream_request(f->conf.base_url, f->conf.token, f->conf.hashtag, &req, &err);
+    const char *base = f->stream_base != NULL ? f->stream_base : f->conf.base_url;
+    int rc = f->conf.ops->stream_request(base, f->conf.token, f->conf.hashtag, &req, &err);
     if (rc == 0)
         rc = ck_sse_start(&f->sse, f->http, &req, f->conf.stream_idle_ms, 0, &stream_handlers, f,
                           &err);

@@ -217,13 +217,34 @@ static void post_status(struct ck_sim *sim, const struct ck_sim_request *rq, int
         sim->n_idem++;
 }
 
-static json_t *instance_json(const struct ck_sim *sim)
+/* ws://HOST:PORT when --streaming-host names a streaming host of its own. */
+static json_t *streaming_url(const struct ck_sim *sim)
 {
-    return json_pack("{s:s s:s s:s s:s s:{s:{s:i s:i s:i}} s:{s:b} s:[s]}", "domain", "127.0.0.1",
-                     "title", "chatkeeper simulator", "version", "4.3.0-sim", "description",
-                     sim->script.title, "configuration", "statuses", "max_characters", 500,
-                     "max_media_attachments", 4, "characters_reserved_per_url", 23, "registrations",
-                     "enabled", 0, "languages", "en");
+    const char *port = strrchr(sim->base, ':');
+    if (sim->opts.streaming_host == NULL || port == NULL)
+        return NULL;
+    char url[320];
+    snprintf(url, sizeof url, "ws://%s%s", sim->opts.streaming_host, port);
+    return json_string(url);
+}
+
+/* v2 (the limit, configuration.urls.streaming) or v1 (urls.streaming_api). */
+static json_t *instance_json(const struct ck_sim *sim, int v1)
+{
+    json_t *j = json_pack("{s:s s:s s:s s:s s:{s:{s:i s:i s:i}} s:{s:b} s:[s]}", "domain",
+                          "127.0.0.1", "title", "chatkeeper simulator", "version", "4.3.0-sim",
+                          "description", sim->script.title, "configuration", "statuses",
+                          "max_characters", 500, "max_media_attachments", 4,
+                          "characters_reserved_per_url", 23, "registrations", "enabled", 0,
+                          "languages", "en");
+    json_t *url = streaming_url(sim);
+    if (j != NULL && url != NULL) {
+        json_t *urls = json_object();
+        json_object_set_new(urls, v1 ? "streaming_api" : "streaming", json_incref(url));
+        json_object_set_new(v1 ? j : json_object_get(j, "configuration"), "urls", urls);
+    }
+    json_decref(url);
+    return j;
 }
 
 void ck_sim_api_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
@@ -269,9 +290,9 @@ void ck_sim_api_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int6
         }
         rep->status = 200;
         rep->json = ck_sim_account_json(sim, sim->script.self);
-    } else if (get && strcmp(p, "/api/v2/instance") == 0) {
+    } else if (get && (strcmp(p, "/api/v2/instance") == 0 || strcmp(p, "/api/v1/instance") == 0)) {
         rep->status = 200;
-        rep->json = instance_json(sim);
+        rep->json = instance_json(sim, p[5] == '1');
     } else {
         {
             reply_error(rep, 404, "Not found");

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -114,6 +115,19 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* With --streaming-host, streams are served only to requests for that host
+ * (the REST host does not serve them), so a client must have asked the
+ * instance where its stream is. */
+static int streaming_host_ok(const struct ck_sim *sim, struct MHD_Connection *c)
+{
+    const char *want = sim->opts.streaming_host;
+    const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+    if (want == NULL)
+        return 1;
+    size_t n = strlen(want);
+    return host != NULL && strncasecmp(host, want, n) == 0 && (host[n] == ':' || host[n] == '\0');
+}
+
 /* GET /api/v1/streaming/hashtag: counted and logged like any API request,
  * never faulted (a stream's faults are --stream-drop and --no-streaming). */
 static enum MHD_Result stream_respond(struct ck_sim *sim, struct MHD_Connection *c,
@@ -125,7 +139,7 @@ static enum MHD_Result stream_respond(struct ck_sim *sim, struct MHD_Connection 
     const char *msg = "";
     pthread_mutex_lock(&sim->mu);
     sim->requests++;
-    if (sim->opts.no_streaming) {
+    if (sim->opts.no_streaming || !streaming_host_ok(sim, c)) {
         status = 404;
         msg = "{\"error\":\"Record not found\"}";
     } else if (tag == NULL || tag[0] == '\0') {

@@ -43,6 +43,7 @@ POSTS = [  # (n, user, home, minute, text, reply_to n, likes seen on a, likes se
     (3, "bob", "b.example", 8, "A1 the links they share #testchat", 1, 0, 6),
     (4, "carol", "c.example", 9, "A1 a quiet hour to think #testchat", 1, 3, 3),
     (5, "dan", "b.example", 10, "A1 same as Bob #testchat", 3, 2, 5),
+    (6, "erin", "b.example", 11, "so true #testchat", 1, None, 0),  # seen only on b.example
 ]
 BASE_ID = {"a.example": 110000000000000000, "b.example": 220000000000000000}
 
@@ -73,7 +74,7 @@ def status(n, user, home, minute, text, reply_to, likes, seen_on):
 def page(seen_on):
     col = 6 if seen_on == "a.example" else 7
     return [status(p[0], p[1], p[2], p[3], p[4], p[5], p[col], seen_on)
-            for p in reversed(POSTS)]  # a tag timeline is newest first
+            for p in reversed(POSTS) if p[col] is not None]  # a tag timeline is newest first
 
 
 def main():
@@ -95,16 +96,16 @@ def main():
         p = subprocess.run([BIN, "import", "--platform", "mastodon", *files, "--session", sess,
                             "--out", out], capture_output=True, text=True, timeout=60)
         check(p.returncode == 0, f"import exits 0 (rc {p.returncode}: {p.stderr.strip()[-300:]})")
-        check("5 messages (0 boosts) from 5 people" in p.stdout,
-              f"the summary counts 5 messages from 5 people: {p.stdout.strip()}")
+        check("6 messages (0 boosts) from 6 people" in p.stdout,
+              f"the summary counts 6 messages from 6 people: {p.stdout.strip()}")
         msgs = read_jsonl(os.path.join(out, "messages.jsonl"))
-        check(len(msgs) == 5, f"5 messages, not one per instance ({len(msgs)})")
+        check(len(msgs) == 6, f"6 messages, not one per instance ({len(msgs)})")
         by_uri = {m.get("uri"): m for m in msgs}
         check(sorted(by_uri) == sorted(status(*p[:6], 0, "a.example")["uri"] for p in POSTS),
               "each message carries its status uri")
         for n, user, home, *_rest, la, lb in POSTS:
             m = by_uri.get(f"https://{home}/users/{user}/statuses/{n}", {})
-            check(m.get("counts", {}).get("likes") == max(la, lb),
+            check(m.get("counts", {}).get("likes") == max(la or 0, lb),
                   f"post {n}: likes from the instance that knows most ({m.get('counts')})")
             check(m.get("author", {}).get("handle") == f"@{user}@{home}",
                   f"post {n}: the author is @{user}@{home}")
@@ -114,6 +115,28 @@ def main():
         answers = [m for m in msgs if m["text"].startswith("A1")]
         check(all(m.get("questions") == [1] for m in answers),
               f"every answer is under Q1: {[m.get('questions') for m in answers]}")
+        # A reply names its parent by its own instance's id; merged, the
+        # parent is one message under one id (an alias map resolves the other
+        # instance's): every reply_to is its parent's id in messages.jsonl.
+        ids = {m["id"] for m in msgs}
+        for n, user, home, _minute, _text, parent, *_ in POSTS:
+            if parent is None:
+                continue
+            m = by_uri.get(f"https://{home}/users/{user}/statuses/{n}", {})
+            pp = POSTS[parent - 1]
+            want = by_uri.get(f"https://{pp[2]}/users/{pp[1]}/statuses/{parent}", {}).get("id")
+            check(m.get("reply_to") == want and want in ids,
+                  f"post {n} replies to post {parent}'s message {want} ({m.get('reply_to')})")
+        erin = by_uri.get("https://b.example/users/erin/statuses/6", {})
+        check(erin.get("questions") == [1] and erin.get("assigned_by") == "reply",
+              f"b.example's reply to a.example's copy of Q1 is under Q1 by its thread "
+              f"({erin.get('questions')}, {erin.get('assigned_by')})")
+        html = open(os.path.join(out, "transcript.html"), encoding="utf-8").read()
+        q1 = html.find('<section id="q1"')
+        end = html.find("<section", q1 + 1)
+        check(0 <= q1 < html.find("so true") < (end if end >= 0 else len(html)) and
+              "a post not in this archive" not in html,
+              "the transcript shows it in Q1's section, no reply without its parent")
         # Importing the pages again (in the other order) changes nothing.
         before = open(os.path.join(out, "messages.jsonl"), "rb").read()
         p = subprocess.run([BIN, "import", "--platform", "mastodon", files[1], files[0],

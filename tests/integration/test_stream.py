@@ -121,6 +121,27 @@ def test_stream_404_falls_back_once(s):
     check(all(r["status"] == 404 for r in tries), "the simulator did not refuse every stream")
 
 
+@scenario
+@with_sim("--streaming-host", "localhost")
+def test_stream_url_from_the_instance(s):
+    # The instance names ws://localhost:PORT as its streaming API and serves
+    # streams only for that host (its REST host 127.0.0.1 answers 404), as
+    # big instances run a streaming host of their own.
+    check(s.run() == 0, "run did not exit 0")
+    s.check_exactly_once()
+    asked = [r for r in s.sim.get("/sim/requests") if r["path"] == "/api/v2/instance"]
+    check(len(asked) == 1, f"the instance was asked {len(asked)} times where its stream is")
+    opened = stream_requests(s)
+    check(len(opened) == 1 and opened[0]["status"] == 200,
+          f"the stream was not opened at the named host: {[r['status'] for r in opened]}")
+    n_stream = [e["source"] for e in s.journal()].count("stream")
+    check(n_stream > 100, f"only {n_stream} statuses came from the stream")
+    log = run_log(s)
+    check(f"serves its live stream at http://localhost:{s.sim.port}" in log,
+          "the log does not say where the stream is served")
+    check("refused the live stream" not in log, "the stream was refused")
+
+
 def test_streaming_false_never_streams():
     s = Session((), streaming=False)
     try:
@@ -137,7 +158,8 @@ def test_streaming_false_never_streams():
 if __name__ == "__main__":
     tests = [test_stream_capture_complete_and_fast, test_stream_dropped_falls_back_nothing_lost,
              test_stream_lossy_checked_by_timeline,
-             test_stream_404_falls_back_once, test_streaming_false_never_streams]
+             test_stream_404_falls_back_once, test_streaming_false_never_streams,
+             test_stream_url_from_the_instance]
     names = sys.argv[3:]
     if names:
         tests = [t for t in tests if t.__name__ in names]

@@ -126,12 +126,75 @@ static void test_hostile_events(void **state)
     assert_int_equal(it.kind, CK_STREAM_OTHER);
 }
 
+/* Where the stream is served: the instance's answer (v2, then v1). */
+static int stream_base(long status, const char *body, const char *base_url, char **out)
+{
+    struct ck_response r = {.status = status, .body = (char *)body, .body_len = strlen(body)};
+    struct ck_error err = {0};
+    return ck_platform_mastodon.parse_stream_base(&r, base_url, out, &err);
+}
+
+static void test_stream_base(void **state)
+{
+    (void)state;
+    const struct ck_platform_ops *ops = &ck_platform_mastodon;
+    struct ck_request r;
+    struct ck_error err = {0};
+    assert_int_equal(ops->stream_base_request("https://example.social/", 0, &r, &err), 0);
+    assert_string_equal(r.url, "https://example.social/api/v2/instance");
+    assert_int_equal(r.n_headers, 1); /* public: no token sent */
+    ck_request_finish(&r);
+    assert_int_equal(ops->stream_base_request("https://example.social", 1, &r, &err), 0);
+    assert_string_equal(r.url, "https://example.social/api/v1/instance");
+    ck_request_finish(&r);
+    char *u = NULL;
+    const char *https = "https://example.social";
+    assert_int_equal(stream_base(200,
+                                 "{\"configuration\":{\"urls\":{\"streaming\":"
+                                 "\"wss://streaming.example.social/\"}}}",
+                                 https, &u),
+                     0);
+    assert_string_equal(u, "https://streaming.example.social");
+    free(u);
+    assert_int_equal(
+        stream_base(200, "{\"urls\":{\"streaming_api\":\"wss://s.example.social:4000\"}}", https, &u),
+        0);
+    assert_string_equal(u, "https://s.example.social:4000");
+    free(u);
+    /* None named: the instance's own address. Refused: ask the other way. */
+    assert_int_equal(stream_base(200, "{\"configuration\":{}}", https, &u), CK_ENOTFOUND);
+    assert_int_equal(stream_base(404, "{\"error\":\"Not found\"}", https, &u), CK_EHTTP);
+    assert_int_equal(stream_base(200, "not json", https, &u), CK_EPARSE);
+    /* Never a cleartext stream (it carries the token) for an https instance,
+     * nor anything that is not a URL with a host. */
+    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"ws://s.example\"}}", https,
+                                 &u),
+                     CK_EPARSE);
+    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"javascript:x\"}}", https,
+                                 &u),
+                     CK_EPARSE);
+    assert_int_equal(
+        stream_base(200, "{\"urls\":{\"streaming_api\":\"wss://a b\\r\\nX: y\"}}", https, &u),
+        CK_EPARSE);
+    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"wss:///path\"}}", https,
+                                 &u),
+                     CK_EPARSE);
+    assert_null(u);
+    /* A loopback test instance in cleartext may name a cleartext stream. */
+    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"ws://localhost:8080\"}}",
+                                 "http://127.0.0.1:8080", &u),
+                     0);
+    assert_string_equal(u, "http://localhost:8080");
+    free(u);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_fixture_events),
         cmocka_unit_test(test_hostile_events),
+        cmocka_unit_test(test_stream_base),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

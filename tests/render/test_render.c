@@ -788,10 +788,10 @@ static void test_markdown(void **state)
     assert_non_null(strstr(md, "\\<script>alert(1)\\</script>"));
     assert_non_null(strstr(md, "**\\<img src=x onerror=alert(1)>** @evil@x.org"));
     /* Nesting by indentation; the message's newline is a hard break inside its item. */
-    assert_non_null(strstr(md, "\n- **[Alice](https://x.org/@alice@x.org)** @alice@x.org · 20:06 · "
+    assert_non_null(strstr(md, "\n- **[Alice](https://x.org/@alice@x.org)** @alice@x.org · 20:06 · x.org · "
                                "5 likes · 1 boost · boosted by @dave@x.org · [original "
                                "post](https://x.org/s/m04)  \n  A1 I use"));
-    assert_non_null(strstr(md, "\n  - **[Bob](https://x.org/@bob@y.net)** @bob@y.net · 20:07"));
+    assert_non_null(strstr(md, "\n  - **[Bob](https://x.org/@bob@y.net)** @bob@y.net · 20:07 · x.org"));
     assert_non_null(strstr(md, "same here, \"quoted\", with comma  \n    second line\n"));
     assert_non_null(strstr(md, "\n    - **[Carol]"));
     assert_non_null(strstr(md, "[https://example.org/a](https://example.org/a)."));
@@ -1244,6 +1244,83 @@ static void test_spam_left_out(void **state)
     free(out);
 }
 
+/* Issue 11: each transcript shows where a message was posted, beside its
+ * time: the instance's host for Mastodon, "Bluesky", "X"; a hostile host is
+ * escaped in each format, and one with control bytes is no host at all. */
+static void test_source_label(void **state)
+{
+    (void)state;
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/sources", root);
+    mkdir(dir, 0755);
+    session(dir, "Sources", "2026-12-03T20:00");
+    const char *lines =
+        "{\"id\":\"t1\",\"platform\":\"mastodon\",\"url\":\"https://u@Glammr.US:8443/@a/1\","
+        "\"created_at\":\"2026-12-03T20:06:00.000Z\",\"author\":{\"id\":\"1\",\"handle\":"
+        "\"@amy@glammr.us\",\"name\":\"Amy\",\"url\":\"https://glammr.us/@amy\"},\"text\":"
+        "\"A1 from glammr\",\"questions\":[1],\"assigned_by\":\"tag\"}\n"
+        "{\"id\":\"at://did:plc:b/app.bsky.feed.post/3k\",\"platform\":\"bluesky\",\"url\":"
+        "\"https://bsky.app/profile/bo.bsky.social/post/3k\",\"created_at\":"
+        "\"2026-12-03T20:07:00.000Z\",\"author\":{\"id\":\"did:plc:b\",\"handle\":"
+        "\"@bo.bsky.social\",\"name\":\"Bo\",\"url\":\"https://bsky.app/profile/bo.bsky.social\"},"
+        "\"text\":\"A1 from bluesky\",\"questions\":[1],\"assigned_by\":\"tag\"}\n"
+        "{\"id\":\"17\",\"platform\":\"x\",\"url\":\"https://x.com/cy/status/17\",\"created_at\":"
+        "\"2026-12-03T20:08:00.000Z\",\"author\":{\"id\":\"9\",\"handle\":\"@cy\",\"name\":"
+        "\"Cy\",\"url\":\"https://x.com/cy\"},\"text\":\"A1 from x\",\"questions\":[1],"
+        "\"assigned_by\":\"tag\"}\n"
+        "{\"id\":\"t4\",\"platform\":\"mastodon\",\"url\":\"https://ev<b>&\\\"il.example/s/4\","
+        "\"created_at\":\"2026-12-03T20:09:00.000Z\",\"author\":{\"id\":\"4\",\"handle\":"
+        "\"@dee@evil.example\",\"name\":\"Dee\",\"url\":\"https://evil.example/@dee\"},\"text\":"
+        "\"A1 hostile host\",\"questions\":[1],\"assigned_by\":\"tag\"}\n"
+        "{\"id\":\"t5\",\"platform\":\"mastodon\",\"url\":\"https://bad\\u001b[31m.example/s/5\","
+        "\"created_at\":\"2026-12-03T20:10:00.000Z\",\"author\":{\"id\":\"5\",\"handle\":"
+        "\"@eve@safe.example\",\"name\":\"Eve\",\"url\":\"https://safe.example/@eve\"},\"text\":"
+        "\"A1 control bytes\",\"questions\":[1],\"assigned_by\":\"tag\"}\n";
+    write_file(dir, "messages.jsonl", lines, strlen(lines));
+    struct ck_error err = {0};
+    assert_int_equal(ck_render_session(dir, NULL, &err), 0);
+    size_t len;
+    char *html = read_file(dir, "transcript.html", &len);
+    htmlDocPtr doc = parse_html(html, len);
+    /* In Q1, oldest first: one label beside each message's time. */
+    static const char *const want[] = {"glammr.us", "Bluesky", "X", "ev<b>&\"il.example",
+                                       "safe.example"};
+    xmlXPathObjectPtr o = xp(doc, "//section[@id='q1']//li/p[@class='meta']/a[@class='permalink']"
+                                  "/following-sibling::span[@class='src']");
+    assert_int_equal(o->nodesetval != NULL ? o->nodesetval->nodeNr : 0, 5);
+    for (int i = 0; i < 5; i++) {
+        xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
+        assert_string_equal((char *)t, want[i]);
+        xmlFree(t);
+    }
+    xmlXPathFreeObject(o);
+    assert_non_null(strstr(html, "<bdi>ev&lt;b&gt;&amp;&quot;il.example</bdi>"));
+    assert_null(strstr(html, "\x1b"));
+    xmlFreeDoc(doc);
+    free(html);
+    char *md = read_file(dir, "transcript.md", NULL);
+    assert_non_null(strstr(md, "@amy@glammr.us · 20:06 · glammr.us · [original post]"));
+    assert_non_null(strstr(md, "@bo.bsky.social · 20:07 · Bluesky · [original post]"));
+    assert_non_null(strstr(md, "@cy · 20:08 · X · [original post]"));
+    assert_non_null(strstr(md, "· 20:09 · ev\\<b>&\"il.example · [original post]"));
+    assert_non_null(strstr(md, "@eve@safe.example · 20:10 · safe.example"));
+    assert_null(strstr(md, "\x1b"));
+    free(md);
+    char *out = NULL;
+    size_t out_len = 0;
+    FILE *t = open_memstream(&out, &out_len);
+    assert_non_null(t);
+    struct ck_catchup_opts co = {.question = 0, .width = 400};
+    assert_int_equal(ck_catchup_render(t, dir, &co, &err), 0);
+    fclose(t);
+    assert_non_null(strstr(out, "20:06 Amy @amy@glammr.us · glammr.us\n"));
+    assert_non_null(strstr(out, "20:07 Bo @bo.bsky.social · Bluesky\n"));
+    assert_non_null(strstr(out, "20:08 Cy @cy · X\n"));
+    assert_non_null(strstr(out, "20:10 Eve @eve@safe.example · safe.example\n"));
+    assert_null(strstr(out, "\x1b"));
+    free(out);
+}
+
 int main(void)
 {
     /* Order matters: the index test expects the first session rendered and
@@ -1263,6 +1340,7 @@ int main(void)
         cmocka_unit_test(test_index),
         cmocka_unit_test(test_missing_and_empty),
         cmocka_unit_test(test_spam_left_out),
+        cmocka_unit_test(test_source_label),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
