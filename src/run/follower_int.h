@@ -104,6 +104,9 @@ struct ck_follower {
     int64_t newest_ms;      /* created time of the newest item journaled */
     int64_t since_ms;       /* the lower bound of the pages being read, 0: none */
     int64_t page_oldest_ms; /* how far back the previous page of this run reached */
+
+    ck_follower_msg_cb on_msg; /* the live view's hook (follower.h), or NULL */
+    void *on_msg_arg;
 };
 
 void ck_fl_cycle_done(struct ck_follower *f);
