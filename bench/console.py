@@ -43,6 +43,7 @@ def reader(host, port, key, stats, stop):
                 break
             stats["bytes"] += len(chunk)
             stats["events"] += chunk.count(b"event: state")
+            stats["patches"] += chunk.count(b"event: patch")
         r.close()
         c.close()
     except (OSError, http.client.HTTPException):
@@ -69,7 +70,7 @@ def one_run(binary, tmp, name, n, minutes, pages, console):
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(out + ".log", "w"),
                             text=True)
     stop = threading.Event()
-    stats = [{"bytes": 0, "events": 0} for _ in range(pages if console else 0)]
+    stats = [{"bytes": 0, "events": 0, "patches": 0} for _ in range(pages if console else 0)]
     threads = []
     if console:
         line = proc.stdout.readline()
@@ -116,7 +117,8 @@ def main():
     print(f"difference:          {(per1 - per0) / per0 * 100 if per0 else float('nan'):+.1f}% "
           f"(target: within 20%)")
     for i, s in enumerate(stats):
-        print(f"page {i + 1}:              {s['events']} state events, {s['bytes'] / 1e6:.1f} MB")
+        print(f"page {i + 1}:              {s['events']} state events, {s['patches']} patch events, "
+              f"{s['bytes'] / 1e6:.1f} MB")
     return 0 if rc0 == 0 and rc1 == 0 else 1
 
 
