@@ -62,8 +62,12 @@ int ck_console_port(const struct ck_console *c);
 /* The secret alone (tests and the bench need it in a header). Borrowed. */
 const char *ck_console_secret(const struct ck_console *c);
 
-/* Replace the view every page shows (steals snap; NULL is ignored). Pages
- * get it at once as an event "state"; an unchanged document is not resent. */
+/* Replace the view every page shows (steals snap; NULL is ignored). A page
+ * gets the whole document as an event "state" when it opens (or fell more
+ * than a few versions behind), then as events "patch" only the top-level
+ * members that changed (a member gone is null): the page merges them. An
+ * unchanged document is not resent. Call it from one thread at a time (it
+ * compares with the previous document without a lock). */
 void ck_console_publish(struct ck_console *c, json_t *snap);
 
 void ck_console_set_handler(struct ck_console *c, ck_console_handler fn, void *arg);

@@ -49,7 +49,9 @@
 #include "chatkeeper/error.h"
 #include "chatkeeper/http.h"
 #include "chatkeeper/journal.h"
+#include "chatkeeper/message.h"
 #include "chatkeeper/platform.h"
+#include "chatkeeper/ratelimit.h"
 
 struct ck_follower_conf {
     const struct ck_platform_ops *ops;
@@ -125,6 +127,16 @@ void ck_follower_get_stats(const struct ck_follower *f, struct ck_follower_stats
 int ck_follower_streaming(const struct ck_follower *f);
 /* "idle", "catch-up", "waiting", "polling", "sweeping", "done", "stopped". */
 const char *ck_follower_state_name(const struct ck_follower *f);
+
+/* The live view's hook (the console): called on the loop for each message
+ * right after its line is journaled and fsync'd, with the message as the
+ * follower normalised it (borrowed for the call) and the journal source of
+ * its page ("timeline", "stream", "sweep", "context"). cb NULL: none. */
+typedef void (*ck_follower_msg_cb)(void *arg, const struct ck_follower *f, const char *source,
+                                   const struct ck_message *m);
+void ck_follower_on_message(struct ck_follower *f, ck_follower_msg_cb cb, void *arg);
+/* The request budget as the server's last headers gave it (ratelimit.h). */
+void ck_follower_get_ratelimit(const struct ck_follower *f, struct ck_ratelimit *out);
 
 /* Stop: no more requests; a transfer in flight is ignored when it completes or is
  * cancelled (close the http client to cancel it). The done callback will not run. */

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "chatkeeper/message.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/strset.h"
 
@@ -19,7 +20,10 @@
 
 struct ck_fresh {
     size_t *idx;    /* indexes into the page's items of the kept ones, API order */
-    char **authors; /* each kept item's author id (owned, may be NULL) */
+    char **authors; /* each kept item's author id (borrowed from msgs, may be NULL) */
+    /* Each kept item normalised (owned): the follower hands them on to whoever
+     * shows the live chat (the console), so nothing normalises them twice. */
+    struct ck_message *msgs;
     size_t n;
     size_t duplicates; /* an id that came earlier in the same page: so the page
                           holds json_array_size(items) - duplicates distinct ids */

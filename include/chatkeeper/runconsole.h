@@ -2,13 +2,27 @@
  * calls at three points (attach after start-up, tick once a second, detach at
  * shutdown). It reads the runner's own structures through the view below
  * (borrowed: the console keeps no second copy of the truth), builds the page's
- * snapshot from them and the journal (messages filed by the archive's own
- * grouping), and carries out the page's controls on the loop's thread:
+ * snapshot from them and the messages the followers journal (filed by the
+ * archive's own grouping), and carries out the page's controls on the loop's
+ * thread:
  *
  *   {"action": "post_now", "step": "Q3"}   post the next step now
  *   {"action": "skip", "step": "Q4"}       never post an upcoming step
  *   {"action": "edit", "step": "Q4", "text": "..."}   within the post length limit
  *   {"action": "hold"} / {"action": "resume", "shift": true|false}
+ *   {"action": "dismiss", "handle": "@a@b"}   take a newcomer off "say hello to"
+ *   {"action": "dismiss", "id": "..."}        take a post off "unanswered mentions"
+ *
+ * The panels: a newcomer is someone whose first message ever (in this series'
+ * earlier sessions: sibling folders of the same hashtag) is in this chat,
+ * shown once until a facilitator replies to or mentions them, or a page
+ * dismisses them. An unanswered mention is a post that mentions a host
+ * account (the facilitators, and the account the run sheet goes out from), or
+ * asks something (a question mark) in reply to a host's post; answers (a
+ * reply to a question, or tagged "A3") are not. It shows until a facilitator
+ * replies to it or a page dismisses it. Dismissals work on an observing run
+ * too. The page gets the whole snapshot once, then only what changed
+ * (console.h).
  *
  * Each control is recorded before it takes effect: an event in the journal
  * (platform "chatkeeper", source "console"; the archive skips those lines) and
@@ -49,6 +63,12 @@ struct ck_runconsole_view {
     struct ck_journal *journal;
     struct ck_follower *const *follower; /* *follower may be NULL */
     bool posting;                        /* a poster takes the steps */
+    /* Several sources: source i's follower (may be NULL), its name and
+     * platform type (borrowed); returns 0 past the last one. NULL: the one
+     * *follower above. Each follower hands the hook every message it journals
+     * (ck_follower_on_message), so the journal is read only once, at attach. */
+    int (*source_at)(void *runner, size_t i, struct ck_follower **f, const char **name,
+                     const char **type);
 };
 
 struct ck_runconsole;
@@ -57,7 +77,8 @@ struct ck_runconsole;
  * its controls. Returns NULL on out of memory (the run goes on without). */
 struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
                                            const struct ck_runconsole_view *v);
-/* Once a second on the loop: new journal lines, grouping, a new snapshot. */
+/* Once a second on the loop: grouping of the messages the followers handed
+ * over, the people panels, a new snapshot (the pages get what changed). */
 void ck_runconsole_tick(struct ck_runconsole *rc);
 /* Stop taking controls (a page waiting gets 503); frees rc once the loop
  * closes its handle. NULL is a no-op. */

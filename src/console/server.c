@@ -29,6 +29,9 @@
 #define SECRET_LEN 24
 #define HEARTBEAT_S 15
 #define IDLE_S 40
+/* The last few changes kept as patches: a page that fell further behind gets
+ * the whole document again. */
+#define PATCHES 8
 
 /* No inline script or style, nothing from another origin, no framing. */
 #define CSP                                                                                        \
@@ -47,6 +50,14 @@ struct ck_console {
     pthread_cond_t cv;
     char *snap; /* the latest view, compact JSON; owned */
     unsigned long version;
+    /* What changed from version - 1 to version, as compact JSON of the changed
+     * top-level members (a removed one null), or NULL: patch[version % PATCHES]. */
+    struct {
+        unsigned long version;
+        char *text;
+    } patch[PATCHES];
+    json_t *prev;  /* the latest view as published; the publisher's thread only */
+    json_t *texts; /* each member of prev as compact JSON text (key -> string); same */
     int pages;
     int stopping;
     char *title;
@@ -170,9 +181,21 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
         if (s->seen != c->version && c->snap != NULL) {
-            ck_sbuf_str(&s->out, "event: state\ndata: ");
-            ck_sbuf_str(&s->out, c->snap);
-            ck_sbuf_str(&s->out, "\n\n");
+            /* Only what changed, when the page has all the versions between;
+             * else the whole view. */
+            int whole = s->seen == 0 || c->version - s->seen > PATCHES;
+            for (unsigned long v = s->seen + 1; !whole && v <= c->version; v++)
+                whole = c->patch[v % PATCHES].version != v || c->patch[v % PATCHES].text == NULL;
+            for (unsigned long v = s->seen + 1; !whole && v <= c->version; v++) {
+                ck_sbuf_str(&s->out, "event: patch\ndata: ");
+                ck_sbuf_str(&s->out, c->patch[v % PATCHES].text);
+                ck_sbuf_str(&s->out, "\n\n");
+            }
+            if (whole) {
+                ck_sbuf_str(&s->out, "event: state\ndata: ");
+                ck_sbuf_str(&s->out, c->snap);
+                ck_sbuf_str(&s->out, "\n\n");
+            }
             s->seen = c->version;
         } else {
             ck_sbuf_str(&s->out, ": still here\n\n");
@@ -548,25 +571,82 @@ const char *ck_console_secret(const struct ck_console *c)
     return c->secret;
 }
 
+/* "KEY":TEXT into b, after a comma unless it is the first. */
+static void member(struct ck_sbuf *b, size_t *n, const char *key, const char *text)
+{
+    json_t *ks = json_string(key);
+    char *k = ks != NULL ? json_dumps(ks, JSON_ENCODE_ANY) : NULL;
+    json_decref(ks);
+    if (k == NULL) {
+        b->oom = 1;
+        return;
+    }
+    ck_sbuf_str(b, (*n)++ ? "," : "{");
+    ck_sbuf_str(b, k);
+    ck_sbuf_str(b, ":");
+    ck_sbuf_str(b, text);
+    free(k);
+}
+
 void ck_console_publish(struct ck_console *c, json_t *snap)
 {
-    if (c == NULL || snap == NULL) {
+    if (c == NULL || !json_is_object(snap)) {
         json_decref(snap);
         return;
     }
-    char *s = json_dumps(snap, JSON_COMPACT);
-    json_decref(snap);
-    if (s == NULL)
-        return;
-    pthread_mutex_lock(&c->mu);
-    if (c->snap != NULL && strcmp(c->snap, s) == 0) {
-        free(s);
-    } else {
-        free(c->snap);
-        c->snap = s;
-        c->version++;
-        pthread_cond_broadcast(&c->cv);
+    /* Member by member: one that is the very same object as before (the
+     * runner's cached questions) or equal to it keeps its text; only the
+     * others are written out, once, for the whole view and for the patch. */
+    json_t *texts = json_object();
+    struct ck_sbuf full = {0}, patch = {0};
+    size_t nf = 0, np = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(snap, k, v)
+    {
+        json_t *old = json_object_get(c->prev, k);
+        const char *was = json_string_value(json_object_get(c->texts, k));
+        int same = was != NULL && old != NULL && (old == v || json_equal(old, v));
+        char *dumped = same ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        const char *text = same ? was : dumped;
+        if (text == NULL || texts == NULL) {
+            full.oom = 1;
+            break;
+        }
+        member(&full, &nf, k, text);
+        if (!same)
+            member(&patch, &np, k, text);
+        json_object_set_new_nocheck(texts, k, json_string_nocheck(text));
+        free(dumped);
     }
+    json_object_foreach(c->prev, k, v)
+        if (json_object_get(snap, k) == NULL)
+            member(&patch, &np, k, "null");
+    ck_sbuf_str(&full, nf ? "}" : "{}");
+    ck_sbuf_str(&patch, np ? "}" : "{}");
+    if (full.oom || patch.oom || (c->prev != NULL && np == 0)) {
+        /* out of memory, or an unchanged view: nothing is sent */
+        free(full.s);
+        free(patch.s);
+        json_decref(texts);
+        json_decref(snap);
+        return;
+    }
+    int first = c->prev == NULL;
+    json_decref(c->prev);
+    json_decref(c->texts);
+    c->prev = snap;
+    c->texts = texts;
+    pthread_mutex_lock(&c->mu);
+    free(c->snap);
+    c->snap = full.s;
+    c->version++;
+    free(c->patch[c->version % PATCHES].text);
+    c->patch[c->version % PATCHES].version = c->version;
+    c->patch[c->version % PATCHES].text = first ? NULL : patch.s;
+    if (first)
+        free(patch.s);
+    pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -615,6 +695,10 @@ void ck_console_stop(struct ck_console *c)
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->ctl_mu);
     free(c->snap);
+    for (size_t i = 0; i < PATCHES; i++)
+        free(c->patch[i].text);
+    json_decref(c->prev);
+    json_decref(c->texts);
     free(c->title);
     memset(c->secret, 0, sizeof c->secret);
     memset(c->url, 0, sizeof c->url);

@@ -116,6 +116,9 @@ struct ck_follower {
     char *covered_top;      /* polls have read everything up to this id (owned): the poll_top
                              * of the last poll that reached its overlap. A poll cut short
                              * (a stalled cursor) leaves it, so the next one reads deeper. */
+
+    ck_follower_msg_cb on_msg; /* the live view's hook (follower.h), or NULL */
+    void *on_msg_arg;
 };
 
 void ck_fl_cycle_done(struct ck_follower *f);

@@ -68,6 +68,11 @@ static int append_some(struct ck_follower *f, json_t *items, const unsigned char
         } else {
             for (size_t j = 0; j < k; j++)
                 ck_fl_remember(f, objs[j], authors[j]);
+            /* The live view's hook: the messages as normalised for dedupe,
+             * so the console never reads and parses the journal again. */
+            for (size_t j = 0; f->on_msg != NULL && j < fr->n; j++)
+                if ((repaired != NULL && repaired[fr->idx[j]]) == want)
+                    f->on_msg(f->on_msg_arg, f, source, &fr->msgs[j]);
             f->stats.journaled += k;
             *done += k;
         }
@@ -75,6 +80,17 @@ static int append_some(struct ck_follower *f, json_t *items, const unsigned char
     free(objs);
     free(authors);
     return rc;
+}
+
+void ck_follower_on_message(struct ck_follower *f, ck_follower_msg_cb cb, void *arg)
+{
+    f->on_msg = cb;
+    f->on_msg_arg = arg;
+}
+
+void ck_follower_get_ratelimit(const struct ck_follower *f, struct ck_ratelimit *out)
+{
+    *out = f->rl;
 }
 
 /* Journal what is new in the page and normalises; 0 when it is all on disk.

@@ -37,9 +37,10 @@ int ck_fresh_select(const struct ck_platform_ops *ops, const json_t *items,
     size_t n = json_array_size(items);
     out->idx = malloc((n ? n : 1) * sizeof *out->idx);
     out->authors = calloc(n ? n : 1, sizeof *out->authors);
+    out->msgs = calloc(n ? n : 1, sizeof *out->msgs);
     struct ck_strset page;
     ck_strset_init(&page);
-    int rc = out->idx != NULL && out->authors != NULL ? 0 : CK_ENOMEM;
+    int rc = out->idx != NULL && out->authors != NULL && out->msgs != NULL ? 0 : CK_ENOMEM;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const json_t *it = json_array_get(items, i);
         char key[CK_FRESH_KEY_MAX];
@@ -68,10 +69,9 @@ int ck_fresh_select(const struct ck_platform_ops *ops, const json_t *items,
             continue;
         }
         out->idx[out->n] = i;
-        out->authors[out->n] = m.author.id; /* taken over */
-        m.author.id = NULL;
+        out->msgs[out->n] = m; /* taken over */
+        out->authors[out->n] = out->msgs[out->n].author.id;
         out->n++;
-        ck_message_finish(&m);
     }
     ck_strset_finish(&page);
     if (rc != 0)
@@ -81,8 +81,9 @@ int ck_fresh_select(const struct ck_platform_ops *ops, const json_t *items,
 
 void ck_fresh_finish(struct ck_fresh *f)
 {
-    for (size_t i = 0; f->authors != NULL && i < f->n; i++)
-        free(f->authors[i]);
+    for (size_t i = 0; f->msgs != NULL && i < f->n; i++)
+        ck_message_finish(&f->msgs[i]);
+    free(f->msgs);
     free(f->authors);
     free(f->idx);
     memset(f, 0, sizeof *f);

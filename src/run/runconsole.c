@@ -1,14 +1,17 @@
-/* The runner's console hook (runconsole.h), the view half: reads what the
- * journal gained since the last tick, files every message with the archive's
+/* The runner's console hook (runconsole.h), the view half: takes each message
+ * the followers journal (handed over already normalised, never read back from
+ * the journal but once at attach), files every message with the archive's
  * own grouping (grouping.h: the same session.json, state.json and
  * overrides.json), and publishes a snapshot of the run sheet, the questions
- * with their counts and newest messages, and the capture's health. All on the
- * loop's thread; the console server copies the snapshot for its pages. */
+ * with their counts and newest messages, the people panels and each source's
+ * capture health. All on the loop's thread; the console server sends the
+ * pages what changed. */
 #include "chatkeeper/runconsole.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chatkeeper/log.h"
 #include "chatkeeper/message.h"
@@ -20,6 +23,9 @@
 
 /* Newest messages shown under each question. */
 #define NEWEST 6
+/* Filing every message again takes at most 1/REGROUP_SHARE of the loop's time:
+ * 0.1% of a core, so a view of 3,000 messages is filed again every second or two. */
+#define REGROUP_SHARE 1000
 
 /* ---- messages ------------------------------------------------------------- */
 
@@ -31,14 +37,22 @@ static size_t hash(const char *s)
     return h;
 }
 
-static size_t *slot_of(struct ck_runconsole *rc, const char *id)
+/* By id; pointers, so sorting the messages leaves the table as it is. */
+static struct live_msg **slot_of(struct ck_runconsole *rc, const char *id)
 {
     size_t mask = rc->n_slots - 1;
     for (size_t i = hash(id) & mask;; i = (i + 1) & mask) {
-        size_t *s = &rc->slots[i];
-        if (*s == 0 || strcmp(rc->msgs[*s - 1]->id, id) == 0)
+        struct live_msg **s = &rc->slots[i];
+        if (*s == NULL || strcmp((*s)->id, id) == 0)
             return s;
     }
+}
+
+struct live_msg *ck_rc_find(struct ck_runconsole *rc, const char *id)
+{
+    if (rc->n_slots == 0 || id == NULL)
+        return NULL;
+    return *slot_of(rc, id);
 }
 
 static int grow(struct ck_runconsole *rc)
@@ -51,14 +65,14 @@ static int grow(struct ck_runconsole *rc)
         return -1;
     rc->msgs = m;
     rc->cap = cap;
-    size_t *slots = calloc(cap * 2, sizeof *slots);
+    struct live_msg **slots = calloc(cap * 2, sizeof *slots);
     if (slots == NULL)
         return -1;
     free(rc->slots);
     rc->slots = slots;
     rc->n_slots = cap * 2;
     for (size_t i = 0; i < rc->n; i++)
-        *slot_of(rc, rc->msgs[i]->id) = i + 1;
+        *slot_of(rc, rc->msgs[i]->id) = rc->msgs[i];
     return 0;
 }
 
@@ -74,9 +88,11 @@ static void free_msg(struct live_msg *m)
     free(m->id);
     free(m->reply_to);
     free(m->handle);
+    free(m->lhandle);
     free(m->name);
     free(m->text);
     free(m->url);
+    json_decref(m->js);
     free(m);
 }
 
@@ -85,41 +101,52 @@ static void take(struct ck_runconsole *rc, const struct ck_message *m)
 {
     if (m->boost_of != NULL || grow(rc) != 0)
         return; /* boosts are counted by the archive, never filed */
-    size_t *slot = slot_of(rc, m->id);
+    struct live_msg **slot = slot_of(rc, m->id);
     struct live_msg *lm = calloc(1, sizeof *lm);
     if (lm == NULL)
         return;
     lm->id = dup0(m->id);
     lm->reply_to = m->reply_to != NULL ? strdup(m->reply_to) : NULL;
     lm->handle = dup0(m->author.handle);
+    lm->lhandle = ck_rc_lower(lm->handle != NULL ? lm->handle : "");
     lm->name = dup0(m->author.name);
     lm->text = dup0(m->text);
     lm->url = dup0(m->url);
     lm->created_ms = m->created_ms;
-    if (lm->id == NULL || lm->handle == NULL || lm->name == NULL || lm->text == NULL ||
-        lm->url == NULL || (m->reply_to != NULL && lm->reply_to == NULL)) {
+    if (lm->id == NULL || lm->handle == NULL || lm->lhandle == NULL || lm->name == NULL ||
+        lm->text == NULL || lm->url == NULL || (m->reply_to != NULL && lm->reply_to == NULL)) {
         free_msg(lm);
         return;
     }
+    long person = ck_rc_person(rc, lm->lhandle);
+    if (person < 0) {
+        free_msg(lm);
+        return;
+    }
+    lm->person = (size_t)person;
+    lm->seq = ++rc->seq;
     lm->g.id = lm->id;
     lm->g.reply_to = lm->reply_to;
     lm->g.author = lm->handle;
     lm->g.created_ms = lm->created_ms;
     if (rc->grouping != NULL)
         ck_group_scan_text(ck_grouping_scanner(rc->grouping), lm->text, &lm->g);
-    if (*slot != 0) { /* an edit: the newer version replaces the older */
-        free_msg(rc->msgs[*slot - 1]);
-        rc->msgs[*slot - 1] = lm;
+    ck_rc_people_scan(rc, lm);
+    if (*slot != NULL) { /* an edit (rare): the newer version replaces the older */
+        for (size_t i = 0; i < rc->n; i++)
+            if (rc->msgs[i] == *slot)
+                rc->msgs[i] = lm;
+        free_msg(*slot);
     } else {
         rc->msgs[rc->n++] = lm;
-        *slot = rc->n;
     }
+    *slot = lm;
     rc->regroup = 1;
 }
 
-/* Read the whole lines the journal gained since the last call. The journal is
- * appended a page at a time and fsync'd, so a line without its newline is one
- * being written: it is read next time. */
+/* Read the journal's whole lines once, at attach (a restart, or a console
+ * started on a run under way); from then on the followers hand each message
+ * over as they journal it (on_message). */
 static void read_journal(struct ck_runconsole *rc)
 {
     FILE *f = fopen(rc->v.journal_path, "rb");
@@ -149,6 +176,64 @@ static void read_journal(struct ck_runconsole *rc)
     fclose(f);
 }
 
+/* ---- the followers' hook and the sources ------------------------------------ */
+
+static struct rc_source *source_of(struct ck_runconsole *rc, const struct ck_follower *f)
+{
+    for (size_t i = 0; i < rc->n_src; i++)
+        if (rc->src[i].f == f)
+            return &rc->src[i];
+    return NULL;
+}
+
+/* On the loop, right after the follower journaled m. */
+static void on_message(void *arg, const struct ck_follower *f, const char *source,
+                       const struct ck_message *m)
+{
+    struct ck_runconsole *rc = arg;
+    struct rc_source *s = source_of(rc, f);
+    (void)source;
+    if (s != NULL) {
+        int64_t now = ck_time_now_ms();
+        s->taken++;
+        s->last_ok_ms = now;
+        /* Lag: how old the newest message was when it reached us. */
+        if (m->created_ms > s->newest_ms) {
+            s->newest_ms = m->created_ms;
+            s->lag_ms = now > m->created_ms ? now - m->created_ms : 0;
+        }
+    }
+    take(rc, m);
+}
+
+/* The run's sources now (a follower may come later than attach): each
+ * follower gets the hook once. */
+static void sync_sources(struct ck_runconsole *rc)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < RC_MAX_SOURCES; i++) {
+        const char *name = NULL, *type = NULL;
+        struct ck_follower *f = NULL;
+        if (rc->v.source_at != NULL) {
+            if (!rc->v.source_at(rc->v.runner, i, &f, &name, &type))
+                break;
+        } else if (i == 0) {
+            f = *rc->v.follower;
+        } else {
+            break;
+        }
+        struct rc_source *s = &rc->src[n++];
+        if (s->f != f) {
+            if (f != NULL)
+                ck_follower_on_message(f, on_message, rc);
+            s->f = f;
+        }
+        snprintf(s->name, sizeof s->name, "%s", name != NULL ? name : "");
+        snprintf(s->type, sizeof s->type, "%s", type != NULL ? type : "");
+    }
+    rc->n_src = n;
+}
+
 static int cmp_msg(const void *pa, const void *pb)
 {
     const struct live_msg *a = *(struct live_msg *const *)pa, *b = *(struct live_msg *const *)pb;
@@ -172,8 +257,16 @@ static size_t posted_count(const struct ck_runconsole *rc)
 
 /* Grouping sees the question posts by their ids in state.json: opened again
  * when a step went out (state.json is saved before the poster moves on). */
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void regroup(struct ck_runconsole *rc)
 {
+    int reopened = 0;
     size_t posted = posted_count(rc);
     if (rc->grouping == NULL || posted != rc->posted_seen) {
         struct ck_grouping *g = NULL;
@@ -187,17 +280,22 @@ static void regroup(struct ck_runconsole *rc)
             for (size_t i = 0; i < rc->n; i++)
                 ck_group_scan_text(ck_grouping_scanner(g), rc->msgs[i]->text, &rc->msgs[i]->g);
             rc->regroup = 1;
+            reopened = 1;
         }
     }
-    if (!rc->regroup || rc->grouping == NULL)
+    /* Filing every message again costs time in proportion to the chat: in a
+     * busy one it runs less often than once a tick, so that it takes at most
+     * 1/REGROUP_SHARE of the loop's time (a step posted files at once). */
+    int64_t now_ns = mono_ns();
+    if (!rc->regroup || (now_ns < rc->regroup_after_ns && !reopened))
         return;
     if (rc->n > 1)
         qsort(rc->msgs, rc->n, sizeof *rc->msgs, cmp_msg);
-    /* Sorting moved the messages: index them afresh (stale slots would fill the table). */
-    if (rc->n_slots > 0)
-        memset(rc->slots, 0, rc->n_slots * sizeof *rc->slots);
-    for (size_t i = 0; i < rc->n; i++)
-        *slot_of(rc, rc->msgs[i]->id) = i + 1;
+    if (rc->grouping == NULL) { /* grouping cannot open: the panels still see the messages */
+        rc->regroup = 0;
+        rc->gen++;
+        return;
+    }
     struct ck_group_msg *g = malloc((rc->n ? rc->n : 1) * sizeof *g);
     if (g == NULL)
         return;
@@ -213,6 +311,7 @@ static void regroup(struct ck_runconsole *rc)
         ck_debug("console: grouping: %s", err.msg);
     }
     free(g);
+    rc->regroup_after_ns = now_ns + (mono_ns() - now_ns) * REGROUP_SHARE;
 }
 
 /* ---- the snapshot ----------------------------------------------------------- */
@@ -222,17 +321,19 @@ static const char *kind_name(enum ck_sched_kind k)
     return k == CK_SCHED_WELCOME ? "welcome" : k == CK_SCHED_CLOSING ? "closing" : "question";
 }
 
-static json_t *message_json(const struct ck_runconsole *rc, const struct live_msg *m)
+json_t *ck_rc_message_json(struct ck_runconsole *rc, struct live_msg *m)
 {
+    const struct live_msg *p = m->reply_to != NULL ? ck_rc_find(rc, m->reply_to) : NULL;
+    unsigned long pseq = p != NULL ? p->seq : 0;
+    if (m->js != NULL && m->js_by == (int)m->g.by && m->js_parent == pseq)
+        return json_incref(m->js);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:s}", "id", m->id, "text", m->text,
                           "name", m->name, "handle", m->handle, "url", m->url, "created_ms",
                           (json_int_t)m->created_ms, "by",
                           ck_group_by_name(m->g.by) ? ck_group_by_name(m->g.by) : "none");
     if (o != NULL && m->reply_to != NULL) {
-        size_t *s = slot_of((struct ck_runconsole *)rc, m->reply_to);
         json_t *ctx = json_object();
-        if (*s != 0) {
-            const struct live_msg *p = rc->msgs[*s - 1];
+        if (p != NULL) {
             json_object_set_new(ctx, "handle", json_string(p->handle));
             json_object_set_new(
                 ctx, "text", json_stringn(p->text, strlen(p->text) > 140 ? 140 : strlen(p->text)));
@@ -241,31 +342,62 @@ static json_t *message_json(const struct ck_runconsole *rc, const struct live_ms
         }
         json_object_set_new(o, "reply_to", ctx);
     }
-    return o;
+    if (o == NULL)
+        return NULL;
+    json_decref(m->js);
+    m->js = o;
+    m->js_by = (int)m->g.by;
+    m->js_parent = pseq;
+    return json_incref(o);
 }
 
-static json_t *questions_json(const struct ck_runconsole *rc)
+/* Every question's answers, people and newest answers in one pass over the
+ * messages, newest first (a bit per person and question counts people). */
+static json_t *questions_json(struct ck_runconsole *rc)
 {
     const struct ck_session *s = rc->v.session;
+    size_t nq = s->n_questions, words = (rc->n_persons + 63) / 64;
+    int qi_of[256];
+    for (size_t k = 0; k < 256; k++)
+        qi_of[k] = -1;
+    for (size_t qi = 0; qi < nq; qi++)
+        if (s->questions[qi].number >= 0 && s->questions[qi].number < 256)
+            qi_of[s->questions[qi].number] = (int)qi;
+    size_t *answers = calloc(nq ? nq : 1, sizeof *answers);
+    size_t *people = calloc(nq ? nq : 1, sizeof *people);
+    uint64_t *bits = calloc((nq ? nq : 1) * (words ? words : 1), sizeof *bits);
+    json_t **newest = calloc(nq ? nq : 1, sizeof *newest);
     json_t *qs = json_array();
-    for (size_t qi = 0; qi < s->n_questions; qi++) {
-        int num = s->questions[qi].number;
-        size_t answers = 0;
-        struct ck_strset people;
-        ck_strset_init(&people);
-        json_t *newest = json_array();
-        for (size_t i = rc->n; i-- > 0;) {
-            const struct live_msg *m = rc->msgs[i];
-            int in = 0;
-            for (size_t k = 0; k < m->g.n_questions; k++)
-                in |= m->g.questions[k] == num;
-            if (!in || m->g.hidden || m->g.by == CK_BY_QUESTION)
+    if (answers == NULL || people == NULL || bits == NULL || newest == NULL) {
+        free(answers);
+        free(people);
+        free(bits);
+        free(newest);
+        return qs;
+    }
+    for (size_t qi = 0; qi < nq; qi++)
+        newest[qi] = json_array();
+    for (size_t i = rc->n; i-- > 0;) {
+        struct live_msg *m = rc->msgs[i];
+        if (m->g.hidden || m->g.by == CK_BY_QUESTION)
+            continue;
+        for (size_t k = 0; k < m->g.n_questions; k++) {
+            int qi = qi_of[m->g.questions[k]];
+            if (qi < 0)
                 continue;
-            answers++;
-            ck_strset_add(&people, m->handle);
-            if (json_array_size(newest) < NEWEST)
-                json_array_append_new(newest, message_json(rc, m));
+            answers[qi]++;
+            uint64_t *w = &bits[(size_t)qi * words + m->person / 64];
+            uint64_t bit = 1ull << (m->person % 64);
+            if (!(*w & bit)) {
+                *w |= bit;
+                people[qi]++;
+            }
+            if (json_array_size(newest[qi]) < NEWEST)
+                json_array_append_new(newest[qi], ck_rc_message_json(rc, m));
         }
+    }
+    for (size_t qi = 0; qi < nq; qi++) {
+        int num = s->questions[qi].number;
         char label[16];
         snprintf(label, sizeof label, "Q%d", num);
         const char *st = ck_rc_step_status(rc, label);
@@ -273,13 +405,16 @@ static json_t *questions_json(const struct ck_runconsole *rc)
         json_t *q =
             json_pack("{s:i, s:s, s:s, s:b, s:I, s:I, s:o}", "number", num, "label", label, "text",
                       s->questions[qi].text ? s->questions[qi].text : "", "asked",
-                      st != NULL && strcmp(st, "posted") == 0, "answers", (json_int_t)answers,
-                      "people", (json_int_t)people.n, "newest", newest);
+                      st != NULL && strcmp(st, "posted") == 0, "answers", (json_int_t)answers[qi],
+                      "people", (json_int_t)people[qi], "newest", newest[qi]);
         if (q != NULL && json_is_string(json_object_get(rec, "url")))
             json_object_set(q, "url", json_object_get(rec, "url"));
-        ck_strset_finish(&people);
         json_array_append_new(qs, q);
     }
+    free(answers);
+    free(people);
+    free(bits);
+    free(newest);
     return qs;
 }
 
@@ -320,25 +455,47 @@ static json_t *steps_json(const struct ck_runconsole *rc, json_t **next)
     return steps;
 }
 
-static json_t *capture_json(struct ck_runconsole *rc, int64_t now)
+/* One object per source: what it is doing, when it last read well, how late
+ * the newest message came, its request budget, its errors. */
+static json_t *sources_json(struct ck_runconsole *rc, int64_t now)
 {
-    struct ck_follower *f = *rc->v.follower;
-    struct ck_follower_stats st = {0};
-    if (f != NULL)
-        ck_follower_get_stats(f, &st);
-    if (st.pages != rc->pages_seen) {
-        rc->pages_seen = st.pages;
-        rc->last_page_ms = now;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < rc->n_src; i++) {
+        struct rc_source *s = &rc->src[i];
+        struct ck_follower_stats st = {0};
+        struct ck_ratelimit rl = {0};
+        if (s->f != NULL) {
+            ck_follower_get_stats(s->f, &st);
+            ck_follower_get_ratelimit(s->f, &rl);
+        }
+        /* A page that came back well, or a status by the stream. */
+        if (st.pages != s->pages_seen || st.streamed != s->streamed_seen) {
+            s->pages_seen = st.pages;
+            s->streamed_seen = st.streamed;
+            s->last_ok_ms = now;
+        }
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "name", s->name, "type",
+            s->type, "state", s->f ? ck_follower_state_name(s->f) : "stopped", "streaming",
+            s->f != NULL && ck_follower_streaming(s->f), "requests", (json_int_t)st.requests,
+            "pages", (json_int_t)st.pages, "errors", (json_int_t)st.errors, "rate_limited",
+            (json_int_t)st.rate_limited, "messages", (json_int_t)st.messages, "streamed",
+            (json_int_t)st.streamed, "last_error", st.last_error);
+        if (o == NULL)
+            continue;
+        if (s->last_ok_ms != 0)
+            json_object_set_new(o, "last_ok_ms", json_integer(s->last_ok_ms));
+        if (s->newest_ms != 0)
+            json_object_set_new(o, "lag_ms", json_integer(s->lag_ms));
+        if (rl.known)
+            json_object_set_new(o, "rate_limit",
+                                json_pack("{s:I, s:I, s:I, s:I}", "remaining",
+                                          (json_int_t)rl.remaining, "limit", (json_int_t)rl.limit,
+                                          "reset_ms", (json_int_t)rl.reset_ms, "blocked_until_ms",
+                                          (json_int_t)rl.blocked_until_ms));
+        json_array_append_new(arr, o);
     }
-    json_t *c = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:s}", "state",
-                          f ? ck_follower_state_name(f) : "stopped", "streaming",
-                          f != NULL && ck_follower_streaming(f), "requests",
-                          (json_int_t)st.requests, "pages", (json_int_t)st.pages, "errors",
-                          (json_int_t)st.errors, "rate_limited", (json_int_t)st.rate_limited,
-                          "messages", (json_int_t)st.messages, "last_error", st.last_error);
-    if (c != NULL && rc->last_page_ms != 0)
-        json_object_set_new(c, "last_page_ms", json_integer(rc->last_page_ms));
-    return c;
+    return arr;
 }
 
 void ck_rc_publish(struct ck_runconsole *rc)
@@ -356,24 +513,22 @@ void ck_rc_publish(struct ck_runconsole *rc)
         json_decref(rc->q_cache);
         rc->q_cache = questions_json(rc);
         rc->cached_gen = rc->gen;
-        struct ck_strset people;
-        ck_strset_init(&people);
         rc->unfiled = 0;
-        for (size_t i = 0; i < rc->n; i++) {
+        for (size_t i = 0; i < rc->n; i++)
             rc->unfiled += rc->msgs[i]->g.n_questions == 0 && !rc->msgs[i]->g.hidden;
-            ck_strset_add(&people, rc->msgs[i]->handle);
-        }
-        rc->people = people.n;
-        ck_strset_finish(&people);
+        rc->people = rc->n_persons;
     }
     json_t *snap = json_pack(
         "{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:I, s:I, s:I}", "mode",
         "live", "title", rc->v.session->title, "hashtag", rc->v.session->hashtag, "phase", phase,
         "posting", rc->v.posting, "held", rc->held, "held_since_ms", (json_int_t)rc->held_since_ms,
         "start_ms", (json_int_t)sch->start_ms, "end_ms", (json_int_t)sch->end_ms, "steps", steps,
-        "next", next, "questions", json_incref(rc->q_cache), "capture", capture_json(rc, now),
+        "next", next, "questions", json_incref(rc->q_cache), "sources", sources_json(rc, now),
         "messages", (json_int_t)rc->n, "people", (json_int_t)rc->people, "unfiled",
         (json_int_t)rc->unfiled);
+    json_t *people = ck_rc_people_json(rc);
+    if (snap != NULL && people != NULL)
+        json_object_update(snap, people);
     ck_console_publish(rc->con, snap);
 }
 
@@ -392,6 +547,9 @@ struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
     uv_async_init(v->loop, &rc->async, ck_rc_on_async);
     rc->async.data = rc;
     ck_rc_restore(rc);
+    ck_rc_people_init(rc);
+    sync_sources(rc);
+    read_journal(rc); /* once: what was there before; the hook brings the rest */
     ck_console_set_handler(con, ck_rc_handler, rc);
     ck_runconsole_tick(rc);
     return rc;
@@ -403,7 +561,7 @@ void ck_runconsole_tick(struct ck_runconsole *rc)
         return;
     if (rc->held) /* held across a restart: the runner armed the timer before */
         uv_timer_stop(rc->v.step_timer);
-    read_journal(rc);
+    sync_sources(rc);
     regroup(rc);
     ck_rc_publish(rc);
 }
@@ -417,6 +575,7 @@ static void on_async_closed(uv_handle_t *h)
     free(rc->slots);
     free(rc->parked);
     json_decref(rc->q_cache);
+    ck_rc_people_finish(rc);
     ck_grouping_close(rc->grouping);
     pthread_cond_destroy(&rc->cv);
     pthread_mutex_destroy(&rc->mu);
@@ -427,6 +586,9 @@ void ck_runconsole_detach(struct ck_runconsole *rc)
 {
     if (rc == NULL)
         return;
+    for (size_t i = 0; i < rc->n_src; i++) /* the followers outlive the hook */
+        if (rc->src[i].f != NULL)
+            ck_follower_on_message(rc->src[i].f, NULL, NULL);
     pthread_mutex_lock(&rc->mu);
     rc->detached = 1;
     pthread_cond_broadcast(&rc->cv);

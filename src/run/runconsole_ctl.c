@@ -267,10 +267,67 @@ static json_t *resume(struct ck_runconsole *rc, int shift, int *status)
                         : "resumed; steps keep their times");
 }
 
+/* Take a newcomer (handle) or a post (id) off its panel for good: recorded
+ * like every control, so a restart and every other page agree. */
+static json_t *dismiss(struct ck_runconsole *rc, const json_t *req, int *status)
+{
+    const char *handle = json_string_value(json_object_get(req, "handle"));
+    const char *id = json_string_value(json_object_get(req, "id"));
+    if ((handle == NULL) == (id == NULL))
+        return answer(status, 400,
+                      "dismiss: a \"handle\" (say hello to) or an \"id\" (a mention), one of them");
+    ck_rc_people_json(rc); /* what the panels show now */
+    char *key = handle != NULL ? ck_rc_lower(handle) : strdup(id);
+    if (key == NULL)
+        return answer(status, 500, "out of memory");
+    long person = handle != NULL ? ck_rc_person_find(rc, key) : -1;
+    int shown = handle != NULL ? person >= 0 && rc->persons[person].shown
+                               : ck_strset_has(&rc->shown_posts, key);
+    struct ck_strset *gone = handle != NULL ? &rc->dismissed_people : &rc->dismissed_posts;
+    const char *what = handle != NULL ? "the newcomers" : "the unanswered mentions";
+    json_t *out;
+    if (!shown) {
+        out = answer(status, 409, "%.200s is not in %s panel (answered or dismissed already?)",
+                     handle != NULL ? handle : id, what);
+    } else {
+        json_t *c = json_object_get(rc->v.state, "console");
+        if (!json_is_object(c)) {
+            c = json_object();
+            json_object_set_new(rc->v.state, "console", c);
+        }
+        json_t *d = json_object_get(c, "dismissed");
+        if (!json_is_object(d)) {
+            d = json_object();
+            json_object_set_new(c, "dismissed", d);
+        }
+        const char *member = handle != NULL ? "people" : "posts";
+        json_t *list = json_object_get(d, member);
+        if (!json_is_array(list)) {
+            list = json_array();
+            json_object_set_new(d, member, list);
+        }
+        json_array_append_new(list, json_string(key));
+        json_t *ev = handle != NULL ? json_pack("{s:s, s:s}", "action", "dismiss", "handle", handle)
+                                    : json_pack("{s:s, s:s}", "action", "dismiss", "id", id);
+        if (record(rc, ev) != 0) {
+            json_array_remove(list, json_array_size(list) - 1);
+            out = answer(status, 500, "could not record the control");
+        } else {
+            ck_strset_add(gone, key);
+            rc->people_dirty = 1;
+            out = answer(status, 200, "%.200s is off %s panel", handle != NULL ? handle : id, what);
+        }
+    }
+    free(key);
+    return out;
+}
+
 static json_t *dispatch(struct ck_runconsole *rc, const json_t *req, int *status)
 {
     const char *action = json_string_value(json_object_get(req, "action"));
     const char *step = json_string_value(json_object_get(req, "step"));
+    if (strcmp(action, "dismiss") == 0) /* the panels work on an observing run too */
+        return dismiss(rc, req, status);
     if (!rc->v.posting)
         return answer(status, 409, "this run only observes: nothing is posted");
     if (strcmp(action, "post_now") == 0 || strcmp(action, "skip") == 0 ||

@@ -217,6 +217,19 @@ static void console_rearm(void *runner)
     arm_step_timer(runner);
 }
 
+/* console hook: each source's follower, for its capture health and messages */
+static int console_source(void *runner, size_t i, struct ck_follower **f, const char **name,
+                          const char **type)
+{
+    struct runner *r = runner;
+    if (i >= r->n_src)
+        return 0;
+    *f = r->src[i].follower;
+    *name = r->src[i].pc->name != NULL ? r->src[i].pc->name : r->src[i].pc->type;
+    *type = r->src[i].pc->type;
+    return 1;
+}
+
 /* ---- the run ---------------------------------------------------------------- */
 
 /* Following is over but a step may still be retrying: the archive waits for it. */
@@ -390,6 +403,7 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
                                                      .state = r->state,
                                                      .journal = r->journal,
                                                      .follower = &r->follower,
+                                                     .source_at = console_source,
                                                      .posting = r->posting});
 
     /* Steps already past at start-up are reported once, not replayed one by one. */

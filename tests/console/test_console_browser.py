@@ -9,6 +9,7 @@ account whose display name is itself an <img> tag.
     once;
   - the polite live region announces a new question;
   - the hostile answer shows as text: no script ran, no element was made;
+  - "say hello to" shows the hostile display name as text;
   - nothing is wider than the phone, and dark mode darkens the page.
 Skips (exit 77) without chromium.
 
@@ -129,6 +130,11 @@ def main():
                   "no element was made from it")
             names = evaluate(b, sid, "[...document.querySelectorAll('.name')].map(e => e.textContent)")
             check(any("<img" in n for n in names or []), "a hostile display name shows as text")
+            hello = wait_page(b, sid, "the hostile name under 'say hello to'", """(() => {
+                const t = [...document.querySelectorAll('#hello .name')].map(e => e.textContent);
+                return t.find(x => x.includes('<img')) || null; })()""")
+            check(hello is not None and evaluate(b, sid, "document.querySelectorAll('#hello img, "
+                  "#hello script').length") == 0, f"'say hello to' shows the name as text ({hello})")
             links = evaluate(b, sid, "[...document.querySelectorAll('main a')].map(a => a.href)")
             check(all(re.match(r"https?://", h) for h in links or []), "every link is http(s)")
             wide = evaluate(b, sid, "document.documentElement.scrollWidth <= innerWidth")

@@ -58,6 +58,12 @@ static void test_select_basic(void **state)
     assert_int_equal(fr.idx[0], 0);
     assert_int_equal(fr.idx[1], 1);
     assert_string_equal(fr.authors[0], "9");
+    /* Each kept item normalised, for the console's hook (follower.h). */
+    assert_string_equal(fr.msgs[0].id,
+                        json_string_value(json_object_get(json_array_get(items, 0), "id")));
+    assert_string_equal(fr.msgs[1].id,
+                        json_string_value(json_object_get(json_array_get(items, 1), "id")));
+    assert_ptr_equal(fr.authors[1], fr.msgs[1].author.id);
     assert_int_equal(fr.duplicates, 2);
     assert_int_equal(fr.known, 1);
     assert_int_equal(fr.bad, 1);

@@ -165,14 +165,76 @@
       plural(s.people, "person", "people") + "; " + s.unfiled + " not in a question";
   }
 
+  // Capture health, one line per source: how it reads, when it last read well,
+  // how late the newest message came, its request budget, its errors.
   function renderCapture(s) {
-    const c = s.capture;
-    const parts = [c.streaming ? "streaming" : "polling", c.state,
-      plural(c.requests, "request", "requests"), plural(c.errors, "error", "errors")];
-    if (c.last_page_ms) parts.push("last page " + clock(c.last_page_ms));
-    if (c.rate_limited) parts.push("rate limited " + c.rate_limited + "x");
-    if (c.last_error) parts.push("last error: " + c.last_error);
-    $("capture").textContent = parts.join(" · ");
+    const ul = $("sources");
+    ul.replaceChildren();
+    for (const c of s.sources || []) {
+      const li = el("li");
+      li.append(el("strong", null, c.name || c.type || "source"));
+      const parts = [c.streaming ? "streaming" : "polling", c.state];
+      if (c.last_ok_ms) parts.push("last read " + clock(c.last_ok_ms));
+      if (c.lag_ms !== undefined) parts.push("lag " + dur(c.lag_ms));
+      const rl = c.rate_limit;
+      if (rl) parts.push("budget " + rl.remaining + "/" + rl.limit +
+        (rl.reset_ms ? ", resets " + clock(rl.reset_ms) : ""));
+      parts.push(plural(c.requests, "request", "requests"), plural(c.errors, "error", "errors"));
+      if (c.rate_limited) parts.push("rate limited " + c.rate_limited + "x");
+      li.append(el("span", null, " " + parts.join(" · ")));
+      if (c.last_error) li.append(el("span", "bad", " last error: " + c.last_error));
+      li.classList.toggle("bad", !!(rl && rl.blocked_until_ms > Date.now()));
+      ul.append(li);
+    }
+  }
+
+  // ---- the people panels -------------------------------------------------------
+  // Each entry's "Dismiss" is a control like the run sheet's (journaled): the
+  // entry leaves every open page. Focus moves to the next entry, or the heading.
+  function dismissButton(label, body, focusKey) {
+    const b = el("button", null, "Dismiss");
+    b.type = "button";
+    b.setAttribute("aria-label", label);
+    b.dataset.focus = focusKey;
+    b.addEventListener("click", () => control(Object.assign({ action: "dismiss" }, body)));
+    return b;
+  }
+
+  function panel(listId, headId, items, total, make) {
+    const ol = $(listId);
+    const keep = document.activeElement && document.activeElement.dataset.focus;
+    const keptAt = keep ? [...ol.querySelectorAll("[data-focus]")].findIndex((e) => e.dataset.focus === keep) : -1;
+    ol.replaceChildren(...items.map(make));
+    $(headId).dataset.count = total;
+    if (keptAt >= 0) {
+      const again = ol.querySelector('[data-focus="' + CSS.escape(keep) + '"]');
+      const next = ol.querySelectorAll("[data-focus]")[Math.min(keptAt, items.length - 1)];
+      (again || next || $(headId)).focus();
+    }
+  }
+
+  let drawn = {}; // the panels' data as last drawn: a patch that left them alone leaves them be
+  function renderPeople(s) {
+    if (drawn.newcomers === s.newcomers && drawn.mentions === s.mentions) return;
+    drawn = { newcomers: s.newcomers, mentions: s.mentions };
+    const hello = s.newcomers || [], asks = s.mentions || [];
+    $("hello-count").textContent = hello.length
+      ? plural(s.newcomers_total, "person", "people") + " to say hello to" : "Nobody new waiting.";
+    panel("hello", "hello-h", hello, s.newcomers_total, (m) => {
+      const li = messageItem(m);
+      li.prepend(el("p", "hello-line", "Say hello to " + (m.name || m.handle)));
+      li.append(dismissButton("Dismiss: say hello to " + (m.name || m.handle), { handle: m.handle },
+        "hello-" + m.handle));
+      return li;
+    });
+    $("asks-count").textContent = asks.length
+      ? plural(s.mentions_total, "post", "posts") + " waiting for a host" : "Nothing waiting for a host.";
+    panel("asks", "asks-h", asks, s.mentions_total, (m) => {
+      const li = messageItem(m);
+      li.querySelector(".msg-head").append(el("span", "badge", m.kind === "question" ? "asks the host" : "mentions the host"));
+      li.append(dismissButton("Dismiss the post by " + (m.name || m.handle), { id: m.id }, "ask-" + m.id));
+      return li;
+    });
   }
 
   function announceAsked(s) {
@@ -317,6 +379,7 @@
     document.body.dataset.phase = s.phase || s.mode;
     conn(live ? "Live · " + s.phase : "Review");
     $("live").hidden = $("questions-sec").hidden = $("capture-sec").hidden = !live;
+    $("people-sec").hidden = !live;
     $("review").hidden = live || s.mode !== "review";
     $("serve").hidden = s.mode !== "serve";
     if (s.mode === "serve") {
@@ -325,6 +388,7 @@
     } else if (live) {
       renderSteps(s);
       renderQuestions(s);
+      renderPeople(s);
       renderCapture(s);
       announceAsked(s);
       tick();
@@ -340,6 +404,15 @@
       else if (line.startsWith("data: ")) data += line.slice(6);
     }
     if (type === "state" && data) render(JSON.parse(data));
+    // Only the members that changed (null: gone), merged into the last view.
+    if (type === "patch" && data && snap) {
+      const next = Object.assign({}, snap);
+      for (const [k, v] of Object.entries(JSON.parse(data))) {
+        if (v === null) delete next[k];
+        else next[k] = v;
+      }
+      render(next);
+    }
   }
 
   async function follow() {
