@@ -77,7 +77,7 @@ struct ck_follower {
     struct ck_backoff backoff;
     struct ck_follower_stats stats;
     size_t noise[N_COUNT];
-    int64_t hold_warned_ms; /* when pacing last said it held a request back */
+    int64_t hold_warned_ms;   /* when pacing last said it held a request back */
     int adapt;                /* conf.adaptive: the poll interval's factor, 1..ADAPT_MAX */
     size_t journaled_at_poll; /* stats.journaled when the poll began */
 

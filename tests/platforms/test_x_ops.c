@@ -79,9 +79,8 @@ static void test_timeline_window_and_cursor(void **state)
     ck_request_finish(&req);
     /* "retweets": true: the query keeps them (they become boosts of their originals). */
     q.reposts = true;
-    assert_int_equal(X->timeline_request("https://api.x.test", "app-bearer", "uklibchat", &q, &req,
-                                         &err),
-                     0);
+    assert_int_equal(
+        X->timeline_request("https://api.x.test", "app-bearer", "uklibchat", &q, &req, &err), 0);
     assert_non_null(strstr(req.url, "query=%23uklibchat&"));
     assert_null(strstr(req.url, "is%3Aretweet"));
     ck_request_finish(&req);
