@@ -75,6 +75,8 @@ static bool extends(uint32_t c)
         {0x3099, 0x309A},   {0xFE00, 0xFE0F},   {0xFE20, 0xFE2F}, {0x1F3FB, 0x1F3FF},
         {0xE0020, 0xE007F}, {0xE0100, 0xE01EF},
     };
+    if (c < 0x0300) /* ASCII and Latin-1, most of any text: nothing below extends */
+        return false;
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
         if (c >= ranges[i][0] && c <= ranges[i][1])
             return true;
@@ -92,13 +94,13 @@ size_t ck_bluesky_graphemes(const char *s)
         bool ri = c >= 0x1F1E6 && c <= 0x1F1FF;
         /* A ZWJ glues whatever follows (👨‍❤️‍👨 is one: we do not check that
          * both sides are pictographs); regional indicators pair into flags. */
-        bool joins =
-            i > 0 && ((prev == '\r' && c == '\n') || extends(c) || after_zwj || (ri && ri_open));
+        bool ext = extends(c);
+        bool joins = i > 0 && ((prev == '\r' && c == '\n') || ext || after_zwj || (ri && ri_open));
         if (!joins)
             count++;
         if (ri)
             ri_open = !(joins && ri_open);
-        else if (!extends(c))
+        else if (!ext)
             ri_open = false;
         after_zwj = c == 0x200D;
         prev = c;
