@@ -186,7 +186,7 @@ static int for_each_writer(const char *dir, int (*each)(void *arg, const char *h
             size_t i = 0;
             for (; r.handle[i] != '\0'; i++)
                 lower[i] = (char)(r.handle[i] >= 'A' && r.handle[i] <= 'Z' ? r.handle[i] + 32
-                                                                          : r.handle[i]);
+                                                                           : r.handle[i]);
             lower[i] = '\0';
             rc = each(arg, lower);
         }

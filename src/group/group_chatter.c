@@ -226,7 +226,8 @@ static size_t content_words(const char *p, size_t enough)
             p++;
         size_t len = (size_t)(p - w);
         n += len >= 3 && !ck_group__is_stop(w, len) &&
-             !ck_group__in_sorted(w, len, chatty_words, sizeof chatty_words / sizeof chatty_words[0]);
+             !ck_group__in_sorted(w, len, chatty_words,
+                                  sizeof chatty_words / sizeof chatty_words[0]);
     }
     return n;
 }
@@ -241,8 +242,8 @@ static const char *clause_end(const char *q)
         if (brk)
             break;
     }
-    while (*q && (ispunct((unsigned char)*q) || isspace((unsigned char)*q) ||
-                  (unsigned char)*q >= 0x80))
+    while (*q &&
+           (ispunct((unsigned char)*q) || isspace((unsigned char)*q) || (unsigned char)*q >= 0x80))
         q++;
     return q;
 }
@@ -258,9 +259,18 @@ static const char *clause_end(const char *q)
 static bool arrival_only(const char *lc, const struct pairs *ps)
 {
     static const char *const arrivals[] = {
-        "late to #",     "late to the chat",     "late to the party",    "showing up late",
-        "joining late",  "just joining",         "sorry i'm late",       "sorry im late",
-        "sorry for being late", "sorry to be late", "apologies for being late", "i'm late",
+        "late to #",
+        "late to the chat",
+        "late to the party",
+        "showing up late",
+        "joining late",
+        "just joining",
+        "sorry i'm late",
+        "sorry im late",
+        "sorry for being late",
+        "sorry to be late",
+        "apologies for being late",
+        "i'm late",
         "running late",
     };
     static struct sig sigs[sizeof arrivals / sizeof arrivals[0]];

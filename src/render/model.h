@@ -119,7 +119,7 @@ struct ck_rmodel {
     size_t ngroups; /* 1 + highest question number */
 
     struct ck_rlink *quote_links, *boost_links; /* by from; by (to, from) */
-    json_t *opt_out; /* overrides.json's opt_out (owned), or NULL */
+    json_t *opt_out;                            /* overrides.json's opt_out (owned), or NULL */
     size_t n_quote_links, cap_quote_links, n_boost_links, cap_boost_links;
 
     size_t lines, corrupt, boosts;

@@ -184,8 +184,7 @@ bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end
 
 /* Copy "@" + [p, p + len) (+ "@" + host) into out when it fits and looks
  * like a handle (no blanks, quotes or brackets). */
-static void put_handle(char *out, size_t n, const char *p, size_t len, const char *host,
-                       size_t hl)
+static void put_handle(char *out, size_t n, const char *p, size_t len, const char *host, size_t hl)
 {
     if (len == 0 || len + hl + 3 > n)
         return;

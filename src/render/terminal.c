@@ -47,7 +47,7 @@ struct msg {
     const char *id, *reply_to;
     int64_t ms;
     size_t parent, first_child, last_child, next; /* within the current group */
-    size_t boost_first, boost_last, boost_next; /* its boosts here; the next boost of one */
+    size_t boost_first, boost_last, boost_next;   /* its boosts here; the next boost of one */
     size_t n_boosts;
     bool in_group;
     bool only_quoted; /* shown inside its quotes only, as the transcript does */
@@ -184,8 +184,8 @@ static void link_boosts_and_quotes(struct reading *r)
     int64_t from = r->s.start_ms - r->s.lead_ms,
             to = r->s.start_ms + r->s.duration_ms + r->s.grace_ms;
     for (size_t i = 0; quoted != NULL && i < r->n; i++)
-        r->m[i].only_quoted = quoted[i] && r->m[i].n_boosts == 0 &&
-                              (r->m[i].ms < from || r->m[i].ms > to);
+        r->m[i].only_quoted =
+            quoted[i] && r->m[i].n_boosts == 0 && (r->m[i].ms < from || r->m[i].ms > to);
     free(quoted);
 }
 

@@ -340,11 +340,13 @@ static void test_quotes_and_boosts(void **state)
      * the bare link, in both transcripts */
     const char *dq = strstr(md, "DEEQUOTE look");
     assert_non_null(dq);
-    assert_true(strncmp(dq, "DEEQUOTE look\n", 14) == 0 || strncmp(dq, "DEEQUOTE look  \n", 16) == 0);
+    assert_true(strncmp(dq, "DEEQUOTE look\n", 14) == 0 ||
+                strncmp(dq, "DEEQUOTE look  \n", 16) == 0);
     assert_non_null(strstr(dq, "> Quoting @erin · [a post not in this "
                                "archive](https://twitter.com/erin/status/70)"));
-    assert_non_null(strstr(html, "<blockquote class=\"quote missing\"><p class=\"meta\">Quoting "
-                                 "<bdi>@erin</bdi> · <a href=\"https://twitter.com/erin/status/70\""));
+    assert_non_null(strstr(html,
+                           "<blockquote class=\"quote missing\"><p class=\"meta\">Quoting "
+                           "<bdi>@erin</bdi> · <a href=\"https://twitter.com/erin/status/70\""));
     free(md);
     free(html);
     /* catch-up shows the same: the quote, the stub, "boosted by", the post

@@ -262,8 +262,7 @@ static int run(const char *dir, const char *name, double *acc, double *base)
                        c.m[i].n_questions ? c.m[i].questions[0] : 0,
                        c.m[i].n_questions > 1 ? "+" : " ",
                        ck_group_by_name(c.m[i].by) ? ck_group_by_name(c.m[i].by) : "none",
-                       c.m[i].chatter, most_hits(&c.m[i]),
-                       nok ? " naive" : "", c.text[i]);
+                       c.m[i].chatter, most_hits(&c.m[i]), nok ? " naive" : "", c.text[i]);
                 free(l);
             }
         }

@@ -185,8 +185,9 @@ static void test_answers_are_participants(void **state)
                       "A1 we run a journal club for new staff on it https://glammr.us/@alice/4");
     json_object_set_new(own, "quote_of", json_string("4"));
     json_array_append_new(a, own);
-    json_t *hq = msg("8", "host", 1, "time", 95, "So much this, lists are underrated by everyone "
-                                                  "https://glammr.us/@alice/4");
+    json_t *hq = msg("8", "host", 1, "time", 95,
+                     "So much this, lists are underrated by everyone "
+                     "https://glammr.us/@alice/4");
     json_object_set_new(hq, "quote_of", json_string("4"));
     json_array_append_new(a, hq);
     json_t *deleted = json_array(), *d = NULL;
