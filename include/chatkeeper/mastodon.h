@@ -66,8 +66,8 @@ int ck_mastodon_parse_stream_event(const char *event, const char *data, size_t l
  * (none named), CK_EPARSE (not JSON, not a secure URL, malformed), CK_ENOMEM. */
 int ck_mastodon_stream_base_request(const char *base_url, int attempt, struct ck_request *out,
                                     struct ck_error *err);
-int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *base_url,
-                                  char **out, struct ck_error *err);
+int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *base_url, char **out,
+                                  struct ck_error *err);
 
 /* A GET of the URL built in b (consumed: freed on failure, owned by *out on
  * success), accepting accept, with the token, if any, as a bearer credential.

@@ -15,10 +15,10 @@
 #include "archive_int.h"
 
 struct ck_archive_alias {
-    uint64_t off;       /* the other id, in ids */
-    uint64_t kept_off;  /* the kept copy's id, in ids (once resolved) */
+    uint64_t off;      /* the other id, in ids */
+    uint64_t kept_off; /* the kept copy's id, in ids (once resolved) */
     uint32_t len, kept_len;
-    uint32_t entry;     /* the merged message's entry (while reading) */
+    uint32_t entry; /* the merged message's entry (while reading) */
     uint8_t platform;
 };
 

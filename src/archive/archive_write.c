@@ -328,8 +328,7 @@ static int write_all(struct writer *b, const char *dir, const char *out_path, si
 
 int ck_archive_write(const char *dir, FILE *spill, uint64_t spill_len,
                      const struct ck_archive_entry *msgs, size_t n,
-                     const struct ck_archive_aliases *aliases, size_t *hidden,
-                     struct ck_error *err)
+                     const struct ck_archive_aliases *aliases, size_t *hidden, struct ck_error *err)
 {
     struct writer wr = {
         .msgs = msgs, .n = n, .aliases = aliases, .spill = spill, .spill_len = spill_len};

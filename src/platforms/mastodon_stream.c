@@ -70,8 +70,8 @@ static bool has_scheme(const char *url, const char *scheme, size_t *rest)
     return true;
 }
 
-int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *base_url,
-                                  char **out, struct ck_error *err)
+int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *base_url, char **out,
+                                  struct ck_error *err)
 {
     *out = NULL;
     if (resp->status < 200 || resp->status > 299)
@@ -83,9 +83,8 @@ int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *ba
         return ck_error_set(err, CK_EPARSE, "mastodon: instance: not a JSON object");
     }
     /* v2: configuration.urls.streaming; v1: urls.streaming_api */
-    const char *url = json_string_value(
-        json_object_get(json_object_get(json_object_get(root, "configuration"), "urls"),
-                        "streaming"));
+    const char *url = json_string_value(json_object_get(
+        json_object_get(json_object_get(root, "configuration"), "urls"), "streaming"));
     if (url == NULL)
         url = json_string_value(json_object_get(json_object_get(root, "urls"), "streaming_api"));
     int rc = 0;
@@ -109,7 +108,8 @@ int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *ba
     for (size_t i = 0; rc == 0 && i < len; i++) {
         unsigned char c = (unsigned char)url[rest + i];
         if (c <= ' ' || c == 127 || c == '"' || c == '\\' || c == '?' || c == '#')
-            rc = ck_error_set(err, CK_EPARSE, "mastodon: the instance's streaming URL is malformed");
+            rc =
+                ck_error_set(err, CK_EPARSE, "mastodon: the instance's streaming URL is malformed");
     }
     if (rc == 0 && (len == 0 || url[rest] == '/'))
         rc = ck_error_set(err, CK_EPARSE, "mastodon: the instance's streaming URL has no host");

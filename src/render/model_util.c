@@ -246,8 +246,7 @@ void ck_rsource_label(const struct ck_record *r, char *buf, size_t n)
         snprintf(buf, n, "%s", named);
         return;
     }
-    if (!url_host(r->url, buf, n) && !url_host(r->uri, buf, n) &&
-        !url_host(r->author_url, buf, n))
+    if (!url_host(r->url, buf, n) && !url_host(r->uri, buf, n) && !url_host(r->author_url, buf, n))
         buf[0] = '\0';
 }
 

@@ -231,12 +231,11 @@ static json_t *streaming_url(const struct ck_sim *sim)
 /* v2 (the limit, configuration.urls.streaming) or v1 (urls.streaming_api). */
 static json_t *instance_json(const struct ck_sim *sim, int v1)
 {
-    json_t *j = json_pack("{s:s s:s s:s s:s s:{s:{s:i s:i s:i}} s:{s:b} s:[s]}", "domain",
-                          "127.0.0.1", "title", "chatkeeper simulator", "version", "4.3.0-sim",
-                          "description", sim->script.title, "configuration", "statuses",
-                          "max_characters", 500, "max_media_attachments", 4,
-                          "characters_reserved_per_url", 23, "registrations", "enabled", 0,
-                          "languages", "en");
+    json_t *j = json_pack(
+        "{s:s s:s s:s s:s s:{s:{s:i s:i s:i}} s:{s:b} s:[s]}", "domain", "127.0.0.1", "title",
+        "chatkeeper simulator", "version", "4.3.0-sim", "description", sim->script.title,
+        "configuration", "statuses", "max_characters", 500, "max_media_attachments", 4,
+        "characters_reserved_per_url", 23, "registrations", "enabled", 0, "languages", "en");
     json_t *url = streaming_url(sim);
     if (j != NULL && url != NULL) {
         json_t *urls = json_object();

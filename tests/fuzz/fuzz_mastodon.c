@@ -1,5 +1,6 @@
 /* A Mastodon tag-timeline page from a hostile server: parsed or refused, and
- * every status that normalises gives valid UTF-8 text and a string id. */
+ * every status that normalises gives valid UTF-8 text and a string id. The
+ * same bytes as an instance's answer naming its streaming URL. */
 #include <string.h>
 
 #include "chatkeeper/platform.h"
@@ -33,6 +34,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         ck_page_finish(&page);
     }
+    /* The same bytes as an instance's answer: where its stream is served.
+     * Only a secure URL with a host comes out, never a control byte. */
+    char *stream = NULL;
+    struct ck_error serr = {0};
+    if (ops->parse_stream_base(&resp, "https://example.social", &stream, &serr) == 0) {
+        FUZZ_CHECK(strncmp(stream, "https://", 8) == 0 && stream[8] != '\0' && stream[8] != '/',
+                   "a stream base that is not https with a host");
+        for (const char *c = stream; *c != '\0'; c++)
+            FUZZ_CHECK((unsigned char)*c > ' ' && *c != 127, "a control byte in the stream base");
+    } else {
+        FUZZ_CHECK(stream == NULL, "a stream base handed out with an error");
+    }
+    free(stream);
     free(body);
     return 0;
 }

@@ -156,9 +156,10 @@ static void test_stream_base(void **state)
                      0);
     assert_string_equal(u, "https://streaming.example.social");
     free(u);
-    assert_int_equal(
-        stream_base(200, "{\"urls\":{\"streaming_api\":\"wss://s.example.social:4000\"}}", https, &u),
-        0);
+    assert_int_equal(stream_base(200,
+                                 "{\"urls\":{\"streaming_api\":\"wss://s.example.social:4000\"}}",
+                                 https, &u),
+                     0);
     assert_string_equal(u, "https://s.example.social:4000");
     free(u);
     /* None named: the instance's own address. Refused: ask the other way. */
@@ -167,17 +168,15 @@ static void test_stream_base(void **state)
     assert_int_equal(stream_base(200, "not json", https, &u), CK_EPARSE);
     /* Never a cleartext stream (it carries the token) for an https instance,
      * nor anything that is not a URL with a host. */
-    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"ws://s.example\"}}", https,
-                                 &u),
-                     CK_EPARSE);
-    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"javascript:x\"}}", https,
-                                 &u),
+    assert_int_equal(
+        stream_base(200, "{\"urls\":{\"streaming_api\":\"ws://s.example\"}}", https, &u),
+        CK_EPARSE);
+    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"javascript:x\"}}", https, &u),
                      CK_EPARSE);
     assert_int_equal(
         stream_base(200, "{\"urls\":{\"streaming_api\":\"wss://a b\\r\\nX: y\"}}", https, &u),
         CK_EPARSE);
-    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"wss:///path\"}}", https,
-                                 &u),
+    assert_int_equal(stream_base(200, "{\"urls\":{\"streaming_api\":\"wss:///path\"}}", https, &u),
                      CK_EPARSE);
     assert_null(u);
     /* A loopback test instance in cleartext may name a cleartext stream. */

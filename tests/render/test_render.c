@@ -788,10 +788,12 @@ static void test_markdown(void **state)
     assert_non_null(strstr(md, "\\<script>alert(1)\\</script>"));
     assert_non_null(strstr(md, "**\\<img src=x onerror=alert(1)>** @evil@x.org"));
     /* Nesting by indentation; the message's newline is a hard break inside its item. */
-    assert_non_null(strstr(md, "\n- **[Alice](https://x.org/@alice@x.org)** @alice@x.org · 20:06 · x.org · "
-                               "5 likes · 1 boost · boosted by @dave@x.org · [original "
-                               "post](https://x.org/s/m04)  \n  A1 I use"));
-    assert_non_null(strstr(md, "\n  - **[Bob](https://x.org/@bob@y.net)** @bob@y.net · 20:07 · x.org"));
+    assert_non_null(
+        strstr(md, "\n- **[Alice](https://x.org/@alice@x.org)** @alice@x.org · 20:06 · x.org · "
+                   "5 likes · 1 boost · boosted by @dave@x.org · [original "
+                   "post](https://x.org/s/m04)  \n  A1 I use"));
+    assert_non_null(
+        strstr(md, "\n  - **[Bob](https://x.org/@bob@y.net)** @bob@y.net · 20:07 · x.org"));
     assert_non_null(strstr(md, "same here, \"quoted\", with comma  \n    second line\n"));
     assert_non_null(strstr(md, "\n    - **[Carol]"));
     assert_non_null(strstr(md, "[https://example.org/a](https://example.org/a)."));
