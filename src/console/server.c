@@ -293,12 +293,23 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
 
 /* ---- rooms ------------------------------------------------------------------ */
 
+/* What a view holds of its last publish (ck_console_publish): the console's
+ * and each room's. */
+static void view_free(struct ck_console *c)
+{
+    free(c->snap);
+    for (size_t i = 0; i < PATCHES; i++)
+        free(c->patch[i].text);
+    json_decref(c->prev);
+    json_decref(c->texts);
+}
+
 static void room_free(struct ck_console *r)
 {
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     pthread_mutex_destroy(&r->ctl_mu);
-    free(r->snap);
+    view_free(r);
     free(r->title);
     free(r);
 }
@@ -619,9 +630,8 @@ void ck_console_publish(struct ck_console *c, json_t *snap)
         json_object_set_new_nocheck(texts, k, json_string_nocheck(text));
         free(dumped);
     }
-    json_object_foreach(c->prev, k, v)
-        if (json_object_get(snap, k) == NULL)
-            member(&patch, &np, k, "null");
+    json_object_foreach(c->prev, k, v) if (json_object_get(snap, k) == NULL)
+        member(&patch, &np, k, "null");
     ck_sbuf_str(&full, nf ? "}" : "{}");
     ck_sbuf_str(&patch, np ? "}" : "{}");
     if (full.oom || patch.oom || (c->prev != NULL && np == 0)) {
@@ -694,11 +704,7 @@ void ck_console_stop(struct ck_console *c)
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->ctl_mu);
-    free(c->snap);
-    for (size_t i = 0; i < PATCHES; i++)
-        free(c->patch[i].text);
-    json_decref(c->prev);
-    json_decref(c->texts);
+    view_free(c);
     free(c->title);
     memset(c->secret, 0, sizeof c->secret);
     memset(c->url, 0, sizeof c->url);
