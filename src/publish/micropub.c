@@ -126,8 +126,7 @@ static void forget(struct ck_pub *p)
 static bool has_key(const char *text, const char *key)
 {
     size_t kn = strlen(key);
-    for (const char *m = text ? strstr(text, MARKER) : NULL; m != NULL;
-         m = strstr(m + 1, MARKER)) {
+    for (const char *m = text ? strstr(text, MARKER) : NULL; m != NULL; m = strstr(m + 1, MARKER)) {
         const char *k = m + strlen(MARKER);
         if (strncmp(k, key, kn) == 0 && !isalnum((unsigned char)k[kn]))
             return true;
@@ -138,9 +137,8 @@ static bool has_key(const char *text, const char *key)
 /* content[0] of an item, in either of its forms: {"html"}, {"value"} or a string. */
 static bool item_has_key(const json_t *item, const char *key)
 {
-    const json_t *c = json_array_get(json_object_get(json_object_get(item, "properties"),
-                                                     "content"),
-                                     0);
+    const json_t *c =
+        json_array_get(json_object_get(json_object_get(item, "properties"), "content"), 0);
     return has_key(json_string_value(c), key) ||
            has_key(json_string_value(json_object_get(c, "html")), key) ||
            has_key(json_string_value(json_object_get(c, "value")), key);
@@ -162,7 +160,8 @@ static int find_by_key(struct ck_pub *p, const char *endpoint, const char *token
     char *auth = malloc(an);
     int rc = req.url && auth ? 0 : CK_ENOMEM;
     if (rc == 0) {
-        snprintf(req.url, un, "%s%sq=source&limit=100", endpoint, strchr(endpoint, '?') ? "&" : "?");
+        snprintf(req.url, un, "%s%sq=source&limit=100", endpoint,
+                 strchr(endpoint, '?') ? "&" : "?");
         snprintf(auth, an, "Bearer %s", token);
         rc = ck_request_add_header(&req, "Authorization", auth);
     }
@@ -237,8 +236,8 @@ int ck_pub_micropub(struct ck_pub *p, const json_t *conf, struct ck_error *err)
                     "and updated, not created again",
                     found, key);
             fprintf(p->out, "micropub: found %s (created before the last run stopped)\n", found);
-            rc = ck_pub_record(p, "micropub", json_pack("{s:s s:s}", "url", found, "key", key),
-                               err);
+            rc =
+                ck_pub_record(p, "micropub", json_pack("{s:s s:s}", "url", found, "key", key), err);
             url = found;
         }
     }
@@ -282,8 +281,7 @@ int ck_pub_micropub(struct ck_pub *p, const json_t *conf, struct ck_error *err)
             if (resp.status >= 300 && resp.status < 500)
                 forget(p);
         } else {
-            rc = ck_pub_record(p, "micropub", json_pack("{s:s s:s}", "url", abs, "key", key),
-                               err);
+            rc = ck_pub_record(p, "micropub", json_pack("{s:s s:s}", "url", abs, "key", key), err);
             if (rc == 0)
                 fprintf(p->out, "micropub: created %s\n", abs);
         }
@@ -295,8 +293,8 @@ int ck_pub_micropub(struct ck_pub *p, const json_t *conf, struct ck_error *err)
             char *abs = resp.status == 201 && loc ? absolute(endpoint, loc) : NULL;
             /* 201 on update: the post moved (a new address). */
             if (abs != NULL)
-                rc = ck_pub_record(p, "micropub",
-                                   json_pack("{s:s s:s}", "url", abs, "key", key), err);
+                rc = ck_pub_record(p, "micropub", json_pack("{s:s s:s}", "url", abs, "key", key),
+                                   err);
             if (rc == 0)
                 fprintf(p->out, "micropub: updated %s\n", abs ? abs : url);
             free(abs);

@@ -242,9 +242,9 @@ static void wait_poster_body(uv_timer_t *t)
      * minute at most. serve: it runs beside the loop, one at a time. */
     int64_t now = ck_time_now_ms();
     r->final_wait = 1;
-    if (r->group != NULL && !r->no_spawn ? r->group->building > 0
-                                         : now < r->quiet_until_ms &&
-                                               !ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
+    if (r->group != NULL && !r->no_spawn
+            ? r->group->building > 0
+            : now < r->quiet_until_ms && !ck_runner__quiet(r, now, 3000 + 2 * r->build_ms))
         return;
     uv_timer_stop(t);
     ck_runner__finish(r, NULL);

@@ -82,8 +82,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         uv_close((uv_handle_t *)s, build_closed);
 }
 
-int ck_runner__build(struct runner *r, void (*cb)(struct runner *r, int status,
-                                                  const struct ck_archive_stats *st))
+int ck_runner__build(struct runner *r,
+                     void (*cb)(struct runner *r, int status, const struct ck_archive_stats *st))
 {
     char exe[4096];
     size_t exe_len = sizeof exe;
@@ -111,9 +111,12 @@ int ck_runner__build(struct runner *r, void (*cb)(struct runner *r, int status,
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&r->build_pipe},
         {.flags = UV_INHERIT_FD, .data.fd = 2},
     };
-    uv_process_options_t po = {
-        .exit_cb = on_exit_cb, .file = exe, .args = args, .env = env, .stdio_count = 3,
-        .stdio = io};
+    uv_process_options_t po = {.exit_cb = on_exit_cb,
+                               .file = exe,
+                               .args = args,
+                               .env = env,
+                               .stdio_count = 3,
+                               .stdio = io};
     r->build_len = 0;
     r->build_t0 = uv_hrtime();
     int rc = uv_spawn(r->loop, &r->build_proc, &po);

@@ -60,8 +60,8 @@ void ck_runner__finish(struct runner *r, const char *incomplete)
 static void finish_built(struct runner *r, int status, const struct ck_archive_stats *st)
 {
     char why[160];
-    snprintf(why, sizeof why, "'chatkeeper archive' exited with status %d (its lines above say why)",
-             status);
+    snprintf(why, sizeof why,
+             "'chatkeeper archive' exited with status %d (its lines above say why)", status);
     finish_after_build(r, status != 0 ? why : NULL, st);
 }
 

@@ -128,12 +128,12 @@ struct runner {
 
 /* A timer callback of the runner's that sets its session's log tag around
  * body (ck_log_tag_swap), so serve's journal tells the sessions apart. */
-#define CK_RUNNER_TAGGED(name, body)                                                             \
-    static void name(uv_timer_t *t)                                                              \
-    {                                                                                            \
-        const char *was = ck_log_tag_swap(((struct runner *)t->data)->log_tag);                  \
-        body(t);                                                                                 \
-        ck_log_tag_swap(was);                                                                    \
+#define CK_RUNNER_TAGGED(name, body)                                                               \
+    static void name(uv_timer_t *t)                                                                \
+    {                                                                                              \
+        const char *was = ck_log_tag_swap(((struct runner *)t->data)->log_tag);                    \
+        body(t);                                                                                   \
+        ck_log_tag_swap(was);                                                                      \
     }
 
 /* A run after the chat retries an unreachable platform this long, then stops
@@ -182,8 +182,8 @@ void ck_runner__alert_done(struct runner *r, const struct ck_archive_stats *st);
 /* runner_build.c: start `chatkeeper archive DIR` as a child process; cb runs
  * on the loop when it has exited (status 0 and its counts, or its exit
  * status). Returns 0, or -1 when the runner must build in-process. */
-int ck_runner__build(struct runner *r, void (*cb)(struct runner *r, int status,
-                                                  const struct ck_archive_stats *st));
+int ck_runner__build(struct runner *r,
+                     void (*cb)(struct runner *r, int status, const struct ck_archive_stats *st));
 /* Shutdown: stop a build (the outputs stay the last complete ones). */
 void ck_runner__build_stop(struct runner *r);
 /* One part of the runner finished closing (runner.c). */

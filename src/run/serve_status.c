@@ -59,8 +59,8 @@ static void notify_status(const struct serve *sv, int64_t wall)
     if (sv->stopping)
         ck_sd_notifyf("STATUS=stopping: saving %d running session(s)", running);
     else if (next != NULL)
-        ck_sd_notifyf("STATUS=%d session(s) running; next: '%s' at %s (starts in %llds)",
-                      running, title, when, (long long)(in > 0 ? in : 0));
+        ck_sd_notifyf("STATUS=%d session(s) running; next: '%s' at %s (starts in %llds)", running,
+                      title, when, (long long)(in > 0 ? in : 0));
     else
         ck_sd_notifyf("STATUS=%d session(s) running; nothing else to come", running);
 }
