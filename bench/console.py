@@ -10,13 +10,13 @@ each, the difference (target: within 20%), and what the pages received.
 Loopback only; the simulator runs in its own process, so the CPU measured is
 the runner's alone.
 
-usage: bench/console.py [--binary build/chatkeeper] [--minutes 3] [--rate 1000] [--pages 5]"""
+usage: bench/console.py [--binary build/chatkeeper] [--minutes 3] [--rate 1000] [--pages 5]
+                        [--together]"""
 import argparse
 import http.client
 import json
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
@@ -51,7 +51,7 @@ def reader(host, port, key, stats, stop):
 
 
 def one_run(binary, tmp, name, n, minutes, pages, console):
-    script = os.path.join(tmp, "script.json")
+    script = os.path.join(tmp, name + ".script.json")
     make_script(script, n, minutes * 60)
     start = (now_ms() + 4000) // 1000 * 1000
     sim = Sim(binary, script, 1, start)
@@ -64,7 +64,6 @@ def one_run(binary, tmp, name, n, minutes, pages, console):
                          for i in range(1, 7)]}
     json.dump(doc, open(session, "w"))
     out = os.path.join(tmp, name)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     args = [binary, "run", session, "--observe", "--no-status", "--out", out]
     args += [] if console else ["--no-console"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(out + ".log", "w"),
@@ -81,13 +80,14 @@ def one_run(binary, tmp, name, n, minutes, pages, console):
             t.start()
             threads.append(t)
     proc.stdout.read()
-    rc = proc.wait()
+    # This run's CPU alone (the other run may go on beside it: --together).
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = rc = os.waitstatus_to_exitcode(status)
     if rc != 0:
         sys.stderr.write(open(out + ".log").read()[-2000:])
     stop.set()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     sim.stop()
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = usage.ru_utime + usage.ru_stime
     captured = len({e["object"]["id"] for e in read_jsonl(os.path.join(out, "journal.jsonl"))
                     if e.get("platform") == "mastodon"})
     return rc, cpu, captured, stats
@@ -99,12 +99,25 @@ def main():
     ap.add_argument("--minutes", type=float, default=3)
     ap.add_argument("--rate", type=int, default=1000, help="statuses a minute")
     ap.add_argument("--pages", type=int, default=5)
+    ap.add_argument("--together", action="store_true",
+                    help="run both at once, so a shared machine's load falls on both alike")
     a = ap.parse_args()
     n = int(a.rate * a.minutes)
     tmp = tempfile.mkdtemp(prefix="ck-bench-console-")
     try:
-        rc0, cpu0, cap0, _ = one_run(a.binary, tmp, "without", n, a.minutes, a.pages, False)
-        rc1, cpu1, cap1, stats = one_run(a.binary, tmp, "with", n, a.minutes, a.pages, True)
+        if a.together:
+            res = {}
+            ts = [threading.Thread(target=lambda k, c: res.__setitem__(k, one_run(
+                a.binary, tmp, k, n, a.minutes, a.pages, c)), args=(k, c))
+                for k, c in (("without", False), ("with", True))]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            (rc0, cpu0, cap0, _), (rc1, cpu1, cap1, stats) = res["without"], res["with"]
+        else:
+            rc0, cpu0, cap0, _ = one_run(a.binary, tmp, "without", n, a.minutes, a.pages, False)
+            rc1, cpu1, cap1, stats = one_run(a.binary, tmp, "with", n, a.minutes, a.pages, True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     per0 = cpu0 / max(1, cap0) * 1000

@@ -57,12 +57,13 @@ struct ck_runconsole {
     long journal_off;
     struct live_msg **msgs; /* by arrival */
     size_t n, cap;
-    size_t *slots; /* open addressing: id -> index + 1 */
+    struct live_msg **slots; /* open addressing by id */
     size_t n_slots;
     struct ck_grouping *grouping;
     size_t grouped_n;   /* messages at the last regroup */
     size_t posted_seen; /* posted steps at the last regroup */
     int regroup;        /* something changed since */
+    int64_t regroup_after_ns; /* CLOCK_MONOTONIC: no regroup before (its cost, spread) */
     /* The questions' counts and newest answers, and the totals, as of the last
      * regroup: rebuilt only when grouping ran again, not on every tick. */
     unsigned long gen, cached_gen;
