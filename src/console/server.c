@@ -630,8 +630,11 @@ void ck_console_publish(struct ck_console *c, json_t *snap)
         json_object_set_new_nocheck(texts, k, json_string_nocheck(text));
         free(dumped);
     }
-    json_object_foreach(c->prev, k, v) if (json_object_get(snap, k) == NULL)
-        member(&patch, &np, k, "null");
+    json_object_foreach(c->prev, k, v)
+    {
+        if (json_object_get(snap, k) == NULL)
+            member(&patch, &np, k, "null");
+    }
     ck_sbuf_str(&full, nf ? "}" : "{}");
     ck_sbuf_str(&patch, np ? "}" : "{}");
     if (full.oom || patch.oom || (c->prev != NULL && np == 0)) {

@@ -141,8 +141,8 @@ static void load_earlier(struct ck_runconsole *rc)
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char sub[PATH_MAX], real[PATH_MAX], path[PATH_MAX + 32];
-        int k = snprintf(sub, sizeof sub, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent,
-                         e->d_name);
+        int k =
+            snprintf(sub, sizeof sub, "%s/%s", strcmp(parent, "/") == 0 ? "" : parent, e->d_name);
         if (e->d_name[0] == '.' || k < 0 || (size_t)k >= sizeof sub ||
             realpath(sub, real) == NULL || strcmp(real, self) == 0)
             continue;
@@ -182,8 +182,10 @@ void ck_rc_people_init(struct ck_runconsole *rc)
     json_array_foreach(json_object_get(d, "people"), i, v)
         add_lower(&rc->dismissed_people, json_string_value(v));
     json_array_foreach(json_object_get(d, "posts"), i, v)
+    {
         if (json_is_string(v))
             ck_strset_add(&rc->dismissed_posts, json_string_value(v));
+    }
     load_earlier(rc);
     rc->people_dirty = 1;
 }
