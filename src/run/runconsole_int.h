@@ -43,9 +43,9 @@ struct rc_source {
     struct ck_follower *f; /* borrowed; the hook is registered on it */
     char name[160], type[32];
     size_t pages_seen, streamed_seen;
-    int64_t last_ok_ms;      /* the last page or streamed status that came back well */
+    int64_t last_ok_ms;        /* the last page or streamed status that came back well */
     int64_t newest_ms, lag_ms; /* the newest message's time, and its age when it came */
-    size_t taken;            /* messages the hook handed over */
+    size_t taken;              /* messages the hook handed over */
 };
 #define RC_MAX_SOURCES 8
 
@@ -61,9 +61,9 @@ struct ck_runconsole {
     struct live_msg **slots; /* open addressing by id */
     size_t n_slots;
     struct ck_grouping *grouping;
-    size_t grouped_n;   /* messages at the last regroup */
-    size_t posted_seen; /* posted steps at the last regroup */
-    int regroup;        /* something changed since */
+    size_t grouped_n;         /* messages at the last regroup */
+    size_t posted_seen;       /* posted steps at the last regroup */
+    int regroup;              /* something changed since */
     int64_t regroup_after_ns; /* CLOCK_MONOTONIC: no regroup before (its cost, spread) */
     /* The questions' counts and newest answers, and the totals, as of the last
      * regroup: rebuilt only when grouping ran again, not on every tick. */
@@ -85,10 +85,10 @@ struct ck_runconsole {
     size_t *pslots; /* open addressing: lhandle -> person index + 1 */
     size_t n_pslots;
     unsigned long seq;
-    size_t hosts_n;            /* hosts when mentions were last scanned */
-    unsigned long people_gen;  /* gen at the last panels' build */
-    int people_dirty;          /* messages, hosts or dismissals changed since */
-    json_t *people_cache;      /* {"newcomers": [...], "mentions": [...], ...} */
+    size_t hosts_n;           /* hosts when mentions were last scanned */
+    unsigned long people_gen; /* gen at the last panels' build */
+    int people_dirty;         /* messages, hosts or dismissals changed since */
+    json_t *people_cache;     /* {"newcomers": [...], "mentions": [...], ...} */
 
     /* The run sheet held: the step timer stopped since held_since_ms. */
     int held;
