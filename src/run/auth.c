@@ -181,8 +181,8 @@ static void on_answer(int status, const struct ck_response *resp, const char *er
     const char *what = signin ? "sign-in" : "refresh";
     if (status != 0) {
         char why[300];
-        snprintf(why, sizeof why, "%s%s%.200s", ck_strerror(status),
-                 errmsg && *errmsg ? ": " : "", errmsg ? errmsg : "");
+        snprintf(why, sizeof why, "%s%s%.200s", ck_strerror(status), errmsg && *errmsg ? ": " : "",
+                 errmsg ? errmsg : "");
         failed(a, what, why, ck_backoff_next(&a->bo));
         return;
     }

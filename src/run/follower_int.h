@@ -113,9 +113,9 @@ struct ck_follower {
     int64_t page_oldest_ms; /* how far back the previous page of this run reached */
     size_t poll_known;      /* posts at or below covered_top this poll re-read: its overlap */
     char *poll_top;         /* the newest id when this poll began (owned), NULL: none */
-    char *covered_top;      /* polls have read everything up to this id (owned): the poll_top
-                             * of the last poll that reached its overlap. A poll cut short
-                             * (a stalled cursor) leaves it, so the next one reads deeper. */
+    char *covered_top;      /* polls have read everything up to this id (owned): the newest
+                             * id when the last poll that reached its overlap ended. A poll
+                             * cut short (a stalled cursor) leaves it: the next reads deeper. */
 
     ck_follower_msg_cb on_msg; /* the live view's hook (follower.h), or NULL */
     void *on_msg_arg;

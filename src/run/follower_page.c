@@ -312,10 +312,10 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
         }
         if (!more) {
             /* A poll that read down to its overlap (or its since bound)
-             * covers everything up to where it began. */
-            if (f->st == F_POLL && cursor_paging && !stuck && f->poll_top != NULL) {
+             * covers everything up to the newest post it saw. */
+            if (f->st == F_POLL && cursor_paging && !stuck && ck_fl_cursor(f) != NULL) {
                 free(f->covered_top);
-                f->covered_top = strdup(f->poll_top);
+                f->covered_top = strdup(ck_fl_cursor(f));
             }
             ck_fl_cycle_done(f);
             return;

@@ -39,7 +39,7 @@ struct source {
     struct ck_follower *follower;
     struct ck_poster *poster; /* NULL when not posting there */
     char state_key[160], steps_key[160];
-    int done; /* its follower finished, or failed (status_rc) */
+    int done;           /* its follower finished, or failed (status_rc) */
     int follow_pending; /* the lead time came before the sign-in: start on it */
     int status_rc;
 };

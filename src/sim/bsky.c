@@ -334,9 +334,8 @@ static void keep_mentions(struct ck_sim_entry *e, const json_t *facets)
     json_t *f;
     json_array_foreach(facets, i, f)
     {
-        const char *type =
-            json_string_value(json_object_get(json_array_get(json_object_get(f, "features"), 0),
-                                              "$type"));
+        const char *type = json_string_value(
+            json_object_get(json_array_get(json_object_get(f, "features"), 0), "$type"));
         if (type == NULL || strcmp(type, "app.bsky.richtext.facet#mention") != 0)
             continue;
         if (e->bsky_mentions == NULL)

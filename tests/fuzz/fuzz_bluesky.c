@@ -131,8 +131,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(cid);
     }
 
+    char *did = NULL;
+    int rrc = ck_bluesky_parse_resolve_handle(&resp, &did, &err);
+    FUZZ_CHECK((rrc == 0) == (did != NULL), "resolveHandle: a DID without success or none with");
+    FUZZ_CHECK(did == NULL || (strncmp(did, "did:", 4) == 0 && strpbrk(did, " \t\r\n\"<>") == NULL),
+               "resolveHandle: a bad DID accepted");
+    free(did);
+    json_t *handles = ck_bluesky_mention_handles(body);
+    for (size_t i = 0; i < json_array_size(handles); i++) {
+        const char *h = json_string_value(json_array_get(handles, i));
+        FUZZ_CHECK(h != NULL && h[0] != '\0' && strchr(h, '.') != NULL &&
+                       strpbrk(h, "@ \t\r\n/") == NULL,
+                   "mention handle %zu is no handle", i);
+    }
+    json_decref(handles);
+
     resp.status = 400;
     check_error_text(&resp);
+    did = NULL;
+    rrc = ck_bluesky_parse_resolve_handle(&resp, &did, &err);
+    FUZZ_CHECK(rrc != 0 && did == NULL, "resolveHandle: a 400 read as a DID");
     check_facets(body);
     free(body);
     return 0;

@@ -893,8 +893,7 @@ static void test_resolve_handle(void **state)
     for (size_t i = 0; i < req.n_headers; i++)
         assert_null(strstr(req.headers[i], "Authorization"));
     ck_request_finish(&req);
-    assert_int_equal(ck_bluesky_resolve_handle_request("https://bsky.social", NULL, "", &req,
-                                                       &err),
+    assert_int_equal(ck_bluesky_resolve_handle_request("https://bsky.social", NULL, "", &req, &err),
                      CK_EINVAL);
     char *did = NULL;
     struct ck_response r = resp_of(200, "{\"did\":\"did:plc:ewvi7nxzyoun6zhxrhs64oiz\"}");

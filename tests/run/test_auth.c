@@ -22,12 +22,14 @@
 #define DID "did:plc:abcdefghijklmnopqrstuvwx"
 /* JWTs whose payloads say exp 2100-01-01 (the signature part is a stand-in). */
 #define ACCESS                                                                                     \
-    "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9."                                                         \
-    "eyJzY29wZSI6ImNvbS5hdHByb3RvLmFjY2VzcyIsInN1YiI6ImRpZDpwbGM6YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4I" \
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9."                                                        \
+    "eyJzY29wZSI6ImNvbS5hdHByb3RvLmFjY2VzcyIsInN1YiI6ImRpZDpwbGM6YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4" \
+    "I"                                                                                            \
     "iwiZXhwIjo0MTAyNDQ0ODAwfQ.c2ln"
 #define REFRESH                                                                                    \
-    "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9."                                                         \
-    "eyJzY29wZSI6ImNvbS5hdHByb3RvLnJlZnJlc2giLCJzdWIiOiJkaWQ6cGxjOmFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3e" \
+    "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9."                                                        \
+    "eyJzY29wZSI6ImNvbS5hdHByb3RvLnJlZnJlc2giLCJzdWIiOiJkaWQ6cGxjOmFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3" \
+    "e"                                                                                            \
     "CIsImV4cCI6NDEwMjQ0NDgwMH0.c2ln"
 
 static char base[64];
@@ -112,11 +114,11 @@ static void sign_in(struct run *r, const char *password)
 static void signs_in_on_the_loop(void **state)
 {
     (void)state;
-    static const struct fake_canned c[] = {
-        {"POST", SIGNIN, 200,
-         "{\"accessJwt\":\"" ACCESS "\",\"refreshJwt\":\"" REFRESH "\",\"did\":\"" DID
-         "\",\"handle\":\"ann.bsky.social\",\"active\":true}",
-         NULL, false}};
+    static const struct fake_canned c[] = {{"POST", SIGNIN, 200,
+                                            "{\"accessJwt\":\"" ACCESS
+                                            "\",\"refreshJwt\":\"" REFRESH "\",\"did\":\"" DID
+                                            "\",\"handle\":\"ann.bsky.social\",\"active\":true}",
+                                            NULL, false}};
     fake_script(c, 1);
     struct run r;
     sign_in(&r, "abcd-efgh-ijkl-mnop");

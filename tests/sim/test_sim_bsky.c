@@ -434,11 +434,8 @@ static void test_resolve_handle_and_mention(void **st)
     assert_string_equal(json_string_value(json_array_get(handles, 0)), handle);
     json_decref(handles);
     const struct ck_platform_ops *ops = ck_platform_find("bluesky");
-    struct ck_post post = {.text = text,
-                           .key = rkey,
-                           .account = w.s.did,
-                           .created_ms = w.now,
-                           .mentions = known};
+    struct ck_post post = {
+        .text = text, .key = rkey, .account = w.s.did, .created_ms = w.now, .mentions = known};
     assert_int_equal(ops->post_request(BASE, w.s.access_jwt, &post, &req, &err), 0);
     send_to(&w.sim, &req, w.now, &resp);
     ck_request_finish(&req);
