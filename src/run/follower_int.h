@@ -145,7 +145,7 @@ int ck_fl_journal_page(struct ck_follower *f, json_t *items, const unsigned char
                        size_t *fresh_out);
 void ck_fl_maybe_start_stream(struct ck_follower *f);
 void ck_fl_stream_stop(struct ck_follower *f);
-/* Free f once closing and nothing is in flight (follower.c). */
+/* Free f once closing and nothing is in flight (follower_close.c). */
 void ck_fl_maybe_free(struct ck_follower *f);
 
 #endif
