@@ -24,55 +24,16 @@
 #include "chatkeeper/sbuf.h"
 
 #include "console_int.h"
+#include "server_int.h"
 
 #define BODY_MAX (16 * 1024)
-#define SECRET_LEN 24
 #define HEARTBEAT_S 15
 #define IDLE_S 40
-/* The last few changes kept as patches: a page that fell further behind gets
- * the whole document again. */
-#define PATCHES 8
 
 /* No inline script or style, nothing from another origin, no framing. */
 #define CSP                                                                                        \
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "                \
     "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-
-struct ck_console {
-    struct MHD_Daemon *d;
-    char secret[SECRET_LEN + 1];
-    char host[64];   /* "127.0.0.1:PORT": what Host must say */
-    char alt[64];    /* "localhost:PORT" on loopback, else "" */
-    char origin[96]; /* "http://" + host */
-    char url[160];
-    int port;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    char *snap; /* the latest view, compact JSON; owned */
-    unsigned long version;
-    /* What changed from version - 1 to version, as compact JSON of the changed
-     * top-level members (a removed one null), or NULL: patch[version % PATCHES]. */
-    struct {
-        unsigned long version;
-        char *text;
-    } patch[PATCHES];
-    json_t *prev;  /* the latest view as published; the publisher's thread only */
-    json_t *texts; /* each member of prev as compact JSON text (key -> string); same */
-    int pages;
-    int stopping;
-    char *title;
-    pthread_mutex_t ctl_mu;
-    ck_console_handler handler;
-    void *handler_arg;
-    /* Rooms (ck_console_room): views of their own on this server, under
-     * ?s=ID. A room has a parent and no daemon; the parent's mu guards the
-     * list and each room's refs (requests and streams using it), and the
-     * last of the owner's stop and those frees it. */
-    struct ck_console *parent, *rooms, *next_room;
-    char id[32];
-    int refs;
-    int dropped; /* a room off its console's list: the last ref frees it */
-};
 
 struct conn {
     struct ck_mhd_body in; /* the request's body, capped at BODY_MAX (net/mhd_body.h) */
@@ -210,15 +171,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
-static void room_put(struct ck_console *room);
-
 static void stream_free(void *cls)
 {
     struct stream *s = cls;
     pthread_mutex_lock(&s->c->mu);
     s->c->pages--;
     pthread_mutex_unlock(&s->c->mu);
-    room_put(s->c);
+    ck_cs_room_put(s->c);
     free(s->out.s);
     free(s);
 }
@@ -291,96 +250,6 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
                     MHD_RESPMEM_MUST_FREE);
 }
 
-/* ---- rooms ------------------------------------------------------------------ */
-
-/* What a view holds of its last publish (ck_console_publish): the console's
- * and each room's. */
-static void view_free(struct ck_console *c)
-{
-    free(c->snap);
-    for (size_t i = 0; i < PATCHES; i++)
-        free(c->patch[i].text);
-    json_decref(c->prev);
-    json_decref(c->texts);
-}
-
-static void room_free(struct ck_console *r)
-{
-    pthread_cond_destroy(&r->cv);
-    pthread_mutex_destroy(&r->mu);
-    pthread_mutex_destroy(&r->ctl_mu);
-    view_free(r);
-    free(r->title);
-    free(r);
-}
-
-/* The live room called id, held (room_put), or NULL. */
-static struct ck_console *room_get(struct ck_console *c, const char *id)
-{
-    pthread_mutex_lock(&c->mu);
-    struct ck_console *r = c->rooms;
-    while (r != NULL && strcmp(r->id, id) != 0)
-        r = r->next_room;
-    if (r != NULL)
-        r->refs++;
-    pthread_mutex_unlock(&c->mu);
-    return r;
-}
-
-static void room_put(struct ck_console *r)
-{
-    if (r->parent == NULL)
-        return;
-    pthread_mutex_lock(&r->parent->mu);
-    int gone = --r->refs == 0 && r->dropped;
-    pthread_mutex_unlock(&r->parent->mu);
-    if (gone)
-        room_free(r);
-}
-
-struct ck_console *ck_console_room(struct ck_console *c, const char *id)
-{
-    struct ck_console *r = calloc(1, sizeof *r);
-    if (r == NULL)
-        return NULL;
-    r->parent = c;
-    snprintf(r->id, sizeof r->id, "%s", id);
-    memcpy(r->secret, c->secret, sizeof r->secret);
-    memcpy(r->host, c->host, sizeof r->host);
-    memcpy(r->origin, c->origin, sizeof r->origin);
-    memcpy(r->url, c->url, sizeof r->url);
-    r->port = c->port;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_mutex_init(&r->ctl_mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-    pthread_mutex_lock(&c->mu);
-    r->next_room = c->rooms;
-    c->rooms = r;
-    pthread_mutex_unlock(&c->mu);
-    return r;
-}
-
-/* A room's stop: out of the list at once, freed by the last request using it. */
-static void room_stop(struct ck_console *r)
-{
-    struct ck_console *c = r->parent;
-    pthread_mutex_lock(&c->mu);
-    for (struct ck_console **p = &c->rooms; *p != NULL; p = &(*p)->next_room)
-        if (*p == r) {
-            *p = r->next_room;
-            break;
-        }
-    pthread_mutex_lock(&r->mu);
-    r->stopping = 1;
-    pthread_cond_broadcast(&r->cv);
-    pthread_mutex_unlock(&r->mu);
-    r->dropped = 1;
-    int gone = r->refs == 0;
-    pthread_mutex_unlock(&c->mu);
-    if (gone)
-        room_free(r);
-}
-
 /* ---- requests, continued ---------------------------------------------------- */
 
 static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, const char *url,
@@ -405,11 +274,11 @@ static enum MHD_Result respond(struct ck_console *c, struct MHD_Connection *mc, 
     const char *sid = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "s");
     if (sid == NULL)
         return api(c, mc, url, method, cn);
-    struct ck_console *room = room_get(c, sid);
+    struct ck_console *room = ck_cs_room_get(c, sid);
     if (room == NULL)
         return send_msg(mc, 404, "no such session on this console");
     enum MHD_Result ok = api(room, mc, url, method, cn);
-    room_put(room);
+    ck_cs_room_put(room);
     return ok;
 }
 
@@ -582,87 +451,6 @@ const char *ck_console_secret(const struct ck_console *c)
     return c->secret;
 }
 
-/* "KEY":TEXT into b, after a comma unless it is the first. */
-static void member(struct ck_sbuf *b, size_t *n, const char *key, const char *text)
-{
-    json_t *ks = json_string(key);
-    char *k = ks != NULL ? json_dumps(ks, JSON_ENCODE_ANY) : NULL;
-    json_decref(ks);
-    if (k == NULL) {
-        b->oom = 1;
-        return;
-    }
-    ck_sbuf_str(b, (*n)++ ? "," : "{");
-    ck_sbuf_str(b, k);
-    ck_sbuf_str(b, ":");
-    ck_sbuf_str(b, text);
-    free(k);
-}
-
-void ck_console_publish(struct ck_console *c, json_t *snap)
-{
-    if (c == NULL || !json_is_object(snap)) {
-        json_decref(snap);
-        return;
-    }
-    /* Member by member: one that is the very same object as before (the
-     * runner's cached questions) or equal to it keeps its text; only the
-     * others are written out, once, for the whole view and for the patch. */
-    json_t *texts = json_object();
-    struct ck_sbuf full = {0}, patch = {0};
-    size_t nf = 0, np = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(snap, k, v)
-    {
-        json_t *old = json_object_get(c->prev, k);
-        const char *was = json_string_value(json_object_get(c->texts, k));
-        int same = was != NULL && old != NULL && (old == v || json_equal(old, v));
-        char *dumped = same ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        const char *text = same ? was : dumped;
-        if (text == NULL || texts == NULL) {
-            full.oom = 1;
-            break;
-        }
-        member(&full, &nf, k, text);
-        if (!same)
-            member(&patch, &np, k, text);
-        json_object_set_new_nocheck(texts, k, json_string_nocheck(text));
-        free(dumped);
-    }
-    json_object_foreach(c->prev, k, v)
-    {
-        if (json_object_get(snap, k) == NULL)
-            member(&patch, &np, k, "null");
-    }
-    ck_sbuf_str(&full, nf ? "}" : "{}");
-    ck_sbuf_str(&patch, np ? "}" : "{}");
-    if (full.oom || patch.oom || (c->prev != NULL && np == 0)) {
-        /* out of memory, or an unchanged view: nothing is sent */
-        free(full.s);
-        free(patch.s);
-        json_decref(texts);
-        json_decref(snap);
-        return;
-    }
-    int first = c->prev == NULL;
-    json_decref(c->prev);
-    json_decref(c->texts);
-    c->prev = snap;
-    c->texts = texts;
-    pthread_mutex_lock(&c->mu);
-    free(c->snap);
-    c->snap = full.s;
-    c->version++;
-    free(c->patch[c->version % PATCHES].text);
-    c->patch[c->version % PATCHES].version = c->version;
-    c->patch[c->version % PATCHES].text = first ? NULL : patch.s;
-    if (first)
-        free(patch.s);
-    pthread_cond_broadcast(&c->cv);
-    pthread_mutex_unlock(&c->mu);
-}
-
 void ck_console_set_handler(struct ck_console *c, ck_console_handler fn, void *arg)
 {
     pthread_mutex_lock(&c->ctl_mu);
@@ -684,7 +472,7 @@ void ck_console_stop(struct ck_console *c)
     if (c == NULL)
         return;
     if (c->parent != NULL) {
-        room_stop(c);
+        ck_cs_room_stop(c);
         return;
     }
     pthread_mutex_lock(&c->mu);
@@ -702,12 +490,12 @@ void ck_console_stop(struct ck_console *c)
     while (c->rooms != NULL) { /* an owner that did not stop its room: no thread is left */
         struct ck_console *r = c->rooms;
         c->rooms = r->next_room;
-        room_free(r);
+        ck_cs_room_free(r);
     }
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     pthread_mutex_destroy(&c->ctl_mu);
-    view_free(c);
+    ck_cs_view_free(c);
     free(c->title);
     memset(c->secret, 0, sizeof c->secret);
     memset(c->url, 0, sizeof c->url);
