@@ -43,6 +43,10 @@ def main():
     ap.add_argument("--statuses", type=int, default=1000)
     ap.add_argument("--speed", type=float, default=20)
     ap.add_argument("--keep", action="store_true")
+    # serve starts its console by default, and with it a live view per running
+    # session; the service's own figures are taken without it unless asked.
+    ap.add_argument("--console", action="store_true",
+                    help="leave serve's console on (a live view per session)")
     a = ap.parse_args()
     chat_s = 20 * 60
     tmp = tempfile.mkdtemp(prefix="ck-bench-serve-")
@@ -78,7 +82,8 @@ def main():
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()
     p = subprocess.Popen(["/usr/bin/time", "-f", "%M %U %S", "-o", timefile, a.binary, "serve", *files,
-                          "--speed", str(a.speed), "--status-file", status], stdout=log,
+                          "--speed", str(a.speed), "--status-file", status,
+                          *([] if a.console else ["--no-console"])], stdout=log,
                          stderr=subprocess.STDOUT, env=dict(os.environ, CK_BENCH_TOKEN="bench-token"))
     deadline = time.time() + 600 + (23 * 60 + a.sessions) / a.speed
     done = 0
