@@ -301,7 +301,7 @@ def test_refresh_builds_in_a_child_that_dies_with_the_run():
     log = open(os.path.join(tmp, "run.log"), "w")
     proc = subprocess.Popen([BIN, "run", path, "--rehearse", SCRIPT, "--speed", str(SPEED),
                              "--no-console", "--out", out], stdout=log, stderr=subprocess.STDOUT)
-    build = None
+    build, others = None, []
     try:
         deadline = time.time() + 60
         while build is None and time.time() < deadline and proc.poll() is None:
@@ -314,6 +314,7 @@ def test_refresh_builds_in_a_child_that_dies_with_the_run():
                     build = kid
             time.sleep(0.005)
         check(build is not None, "no refresh was built by a child 'chatkeeper archive' process")
+        others = [k for k in children_of(proc.pid) if k != build]  # the rehearsal's simulator
         proc.kill()
         proc.wait()
         deadline = time.time() + 20
@@ -328,8 +329,9 @@ def test_refresh_builds_in_a_child_that_dies_with_the_run():
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        if build is not None and alive(build):
-            os.kill(build, 9)
+        for kid in ([build] if build is not None else []) + others:
+            if alive(kid):
+                os.kill(kid, 9)
         log.close()
         if not os.environ.get("CK_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
