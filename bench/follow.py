@@ -44,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 
@@ -89,6 +90,52 @@ def make_script(path, n, chat_s, seed=1, remote_only=False):
         json.dump(doc, f)
 
 
+class ChildPeak:
+    """The peak RSS (VmHWM) of the run's own child processes (the refresh
+    builds, `chatkeeper archive DIR`), polled from /proc every 10 ms while the
+    run lasts: /usr/bin/time's figure is the run's alone, and RUSAGE_CHILDREN
+    would carry the run's RSS over the fork. A build shorter than a poll can be
+    missed; the figure is a lower bound."""
+
+    def __init__(self, proc):
+        self.proc, self.kb, self.builds = proc, 0, set()
+        self.thread = threading.Thread(target=self.poll, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def kids(pid):
+        out = []
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    out += [int(x) for x in open(f"/proc/{pid}/task/{task}/children").read().split()]
+                except OSError:
+                    pass
+        except OSError:
+            pass
+        return out
+
+    def poll(self):
+        while self.proc.poll() is None:
+            for run in self.kids(self.proc.pid):  # /usr/bin/time -> chatkeeper run
+                for kid in self.kids(run):
+                    try:
+                        for line in open(f"/proc/{kid}/status"):
+                            if line.startswith("VmHWM:"):
+                                self.kb = max(self.kb, int(line.split()[1]))
+                                self.builds.add(kid)
+                    except (OSError, ValueError):
+                        pass
+            time.sleep(0.01)
+
+    def line(self):
+        self.thread.join()
+        if not self.builds:
+            return "no child process seen (the refreshes were built in the run's own process)"
+        return (f"{self.kb / 1024:.1f} MB at most in the run's child processes ({len(self.builds)} "
+                f"refresh builds seen; polled, a lower bound)")
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p / 100))] if xs else float("nan")
@@ -118,9 +165,11 @@ def follow_one_mastodon(a):
     # /usr/bin/time reports the run's own peak: a child's ru_maxrss would carry
     # this Python process's RSS over from the fork.
     timefile = os.path.join(tmp, "time.txt")
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session, "--observe", "--no-status", *console_args(a), "--out", out,
-                        "--speed", str(a.speed), "--start", iso(start), "--poll", f"{poll_ms}ms"],
-                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"))
+    r = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session, "--observe", "--no-status", *console_args(a), "--out", out,
+                          "--speed", str(a.speed), "--start", iso(start), "--poll", f"{poll_ms}ms"],
+                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"))
+    child_peak = ChildPeak(r)
+    r.wait()
     wall = time.time() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -153,6 +202,7 @@ def follow_one_mastodon(a):
             follow_rss = line.rsplit("peak RSS", 1)[1].strip()
     print(f"peak RSS:           {follow_rss} while following; {rss_mb:.1f} MB for the whole run "
           f"(the archive at the end included)")
+    print(f"peak RSS builds:    {child_peak.line()}")
     print(f"HTTP requests:      {len(reqs)} ({len(reqs) / max(1, captured) * 100:.2f} per 100 "
           f"statuses); target <= polls + statuses/40 = {polls:.0f} + {captured / 40:.0f} "
           f"= {polls + captured / 40:.0f}")
@@ -263,11 +313,13 @@ def follow_sources(a):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.time()
     timefile = os.path.join(tmp, "time.txt")
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session,
-                        "--observe", "--no-status", *console_args(a), "--out", out, "--speed", str(a.speed),
-                        "--start", iso(start), "--poll", f"{poll_ms}ms"],
-                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"),
-                       env=env)
+    r = subprocess.Popen(["/usr/bin/time", "-f", "%M", "-o", timefile, a.binary, "run", session,
+                          "--observe", "--no-status", *console_args(a), "--out", out, "--speed", str(a.speed),
+                          "--start", iso(start), "--poll", f"{poll_ms}ms"],
+                         stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "run.log"), "w"),
+                         env=env)
+    child_peak = ChildPeak(r)
+    r.wait()
     wall = time.time() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -334,6 +386,7 @@ def follow_sources(a):
             follow_rss = line.rsplit("peak RSS", 1)[1].strip()
     print(f"peak RSS:           {follow_rss} while following; {rss_mb:.1f} MB for the whole run "
           f"(the archive at the end included)")
+    print(f"peak RSS builds:    {child_peak.line()}")
     total = 0
     reads_all = 0
     for n, t, log, stt in zip(names, types, logs, stats):

@@ -52,6 +52,9 @@ struct ck_runner_opts {
      * the time. */
     struct ck_runner_group *group;
     struct ck_console *console; /* NULL, or the console to show the run on (runconsole.h) */
+    /* Build the refreshes here rather than as `<this binary> archive DIR`
+     * (run/runner_build.c): for a program that is not chatkeeper (unit tests). */
+    bool build_here;
 };
 
 /* One session on a loop someone else runs (`serve` runs many on one). */

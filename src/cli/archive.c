@@ -2,8 +2,14 @@
  * Exit status: 0 done, else ck_exit_status: 2 bad usage or DIR is not a
  * session directory (no session.json or journal.jsonl, a session.json or
  * overrides.json that does not load), 1 I/O or other failure. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "chatkeeper/archive.h"
 #include "chatkeeper/cli.h"
@@ -20,8 +26,25 @@ static const struct ck_cli_cmd cmd = {
              "and sorted oldest first. Running it twice gives the same bytes.\n",
 };
 
+/* A build a runner started (run/runner_build.c) ends with the runner: killed
+ * (kill -9) in-process, the build would have stopped with it; as a child it
+ * would go on and rename outputs in under the next run. False when the runner
+ * is gone already. */
+static bool end_with_runner(void)
+{
+    const char *p = getenv("CHATKEEPER_BUILD_PARENT");
+    if (p == NULL)
+        return true;
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
+    return (long)getppid() == strtol(p, NULL, 10);
+}
+
 int ck_cli_archive(int argc, char **argv)
 {
+    if (!end_with_runner())
+        return 1;
     struct ck_cli_args a;
     int code = ck_cli_parse(&cmd, argc, argv, &a);
     if (code != CK_CLI_GO)

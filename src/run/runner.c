@@ -501,6 +501,7 @@ int ck_runner_start(uv_loop_t *loop, const struct ck_runner_opts *o, ck_runner_d
         ck_log_tag_make(r->log_tag, sizeof r->log_tag, r->dir);
     const char *was_tag = ck_log_tag_swap(r->log_tag);
     ck_info("runner: session directory %s", r->dir);
+    r->no_spawn = o->build_here;
     if (o->group != NULL) {
         r->group = o->group;
         r->gnext = o->group->head;

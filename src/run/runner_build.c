@@ -5,8 +5,11 @@
  * session's due step waited that long. So serve's runners run the build as
  * `chatkeeper archive DIR`, a child process of the same binary: the loop only
  * waits for its exit, the kernel shares the CPU, and a build that crashes
- * takes no session with it. The child's lines carry the session's name
- * (CHATKEEPER_LOG_TAG, log.h); its one line on stdout gives the counts. */
+ * takes no session with it. `run` builds its refreshes the same way: the
+ * build's heap (9 MB for 20,000 statuses) stays out of the follower's RSS.
+ * The child's lines carry the session's name (CHATKEEPER_LOG_TAG, log.h); its
+ * one line on stdout gives the counts. CHATKEEPER_BUILD_PARENT makes it end
+ * with us (cli/archive.c): after a kill -9 no build goes on writing outputs. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,20 +92,24 @@ int ck_runner__build(struct runner *r,
     size_t exe_len = sizeof exe;
     if (r->building || r->no_spawn || uv_exepath(exe, &exe_len) != 0)
         return -1;
-    char tag_env[160];
+    char tag_env[160], parent_env[64];
     snprintf(tag_env, sizeof tag_env, "CHATKEEPER_LOG_TAG=%s", r->log_tag);
-    /* The child's environment: ours, with the tag replaced. */
+    snprintf(parent_env, sizeof parent_env, "CHATKEEPER_BUILD_PARENT=%ld",
+             (long)uv_os_getpid());
+    /* The child's environment: ours, with the tag and the parent replaced. */
     size_t n = 0;
     while (environ[n] != NULL)
         n++;
-    char **env = calloc(n + 2, sizeof *env);
+    char **env = calloc(n + 3, sizeof *env);
     if (env == NULL)
         return -1;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "CHATKEEPER_LOG_TAG=", 19) != 0)
+        if (strncmp(environ[i], "CHATKEEPER_LOG_TAG=", 19) != 0 &&
+            strncmp(environ[i], "CHATKEEPER_BUILD_PARENT=", 24) != 0)
             env[k++] = environ[i];
     env[k++] = tag_env;
+    env[k++] = parent_env;
     char *args[] = {exe, "archive", r->dir, NULL};
     uv_pipe_init(r->loop, &r->build_pipe, 0);
     r->build_pipe.data = r->build_proc.data = r;

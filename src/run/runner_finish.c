@@ -20,8 +20,28 @@ static void finish_built(struct runner *r, int status, const struct ck_archive_s
 static void finish_after_build(struct runner *r, const char *failed,
                                const struct ck_archive_stats *stp);
 
+/* A refresh's child build was stopped so that the final build can run. */
+static void finish_resume(struct runner *r, int status, const struct ck_archive_stats *st)
+{
+    char why[sizeof r->incomplete];
+    (void)status;
+    (void)st;
+    snprintf(why, sizeof why, "%s", r->incomplete);
+    ck_runner__finish(r, r->has_incomplete ? why : NULL);
+}
+
 void ck_runner__finish(struct runner *r, const char *incomplete)
 {
+    if (r->building) {
+        /* A refresh is being built by a child process: the final build must
+         * not race it (its older outputs could be renamed in last). Stop it;
+         * the final build starts when it is gone. */
+        r->has_incomplete = incomplete != NULL;
+        snprintf(r->incomplete, sizeof r->incomplete, "%s", incomplete ? incomplete : "");
+        r->build_cb = finish_resume;
+        ck_runner__build_stop(r);
+        return;
+    }
     /* Following is what runs for hours: its footprint is worth a line of its own.
      * VmHWM, not getrusage: ru_maxrss carries over the parent's RSS across exec. */
     FILE *status = fopen("/proc/self/status", "r");

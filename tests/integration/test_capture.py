@@ -10,6 +10,9 @@ run keeps fresh for latecomers.
    continues; the same command then captures everything exactly once.
  - During a run, messages.jsonl and transcript.html exist and `catchup` reads
    them before the run ends (item 12).
+ - Those refreshes are built by a child process (`chatkeeper archive DIR`), so
+   the build's heap stays out of the follower's RSS (issue 11), and a kill -9
+   of the run takes the build in flight with it, as it did in-process.
 usage: test_capture.py CHATKEEPER SCRIPT [test names]"""
 import json
 import os
@@ -266,10 +269,79 @@ def test_outputs_refreshed_during_the_chat():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def children_of(pid):
+    """The pids of pid's children (every thread's), from /proc."""
+    kids = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            kids += [int(x) for x in open(f"/proc/{pid}/task/{task}/children").read().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def alive(pid):
+    """Whether pid runs (a zombie waiting for its reaper does not)."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("State:"):
+                return line.split()[1] != "Z"
+    except OSError:
+        pass
+    return False
+
+
+def test_refresh_builds_in_a_child_that_dies_with_the_run():
+    tmp = tempfile.mkdtemp(prefix="ck-refresh-child-")
+    out = os.path.join(tmp, "out")
+    path = os.path.join(tmp, "session.json")
+    write_session(path, base_url="https://example.invalid", start_ms=now_ms(),
+                  duration="1h30m", lead="15m", grace="30m",
+                  questions=[{"at": "5m", "text": "How do you use online networks for CPD?"}])
+    log = open(os.path.join(tmp, "run.log"), "w")
+    proc = subprocess.Popen([BIN, "run", path, "--rehearse", SCRIPT, "--speed", str(SPEED),
+                             "--no-console", "--out", out], stdout=log, stderr=subprocess.STDOUT)
+    build, others = None, []
+    try:
+        deadline = time.time() + 60
+        while build is None and time.time() < deadline and proc.poll() is None:
+            for kid in children_of(proc.pid):
+                try:
+                    argv = open(f"/proc/{kid}/cmdline", "rb").read().split(b"\0")
+                except OSError:
+                    continue
+                if argv[1:3] == [b"archive", os.fsencode(out)]:
+                    build = kid
+            time.sleep(0.005)
+        check(build is not None, "no refresh was built by a child 'chatkeeper archive' process")
+        others = [k for k in children_of(proc.pid) if k != build]  # the rehearsal's simulator
+        proc.kill()
+        proc.wait()
+        deadline = time.time() + 20
+        while alive(build) and time.time() < deadline:
+            time.sleep(0.05)
+        check(not alive(build), "the refresh build went on after the run was killed")
+    except Exception:
+        log.flush()
+        sys.stdout.write(open(log.name).read()[-4000:])
+        raise
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for kid in ([build] if build is not None else []) + others:
+            if alive(kid):
+                os.kill(kid, 9)
+        log.close()
+        if not os.environ.get("CK_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     tests = [test_past_session_observe_builds_the_archive, test_past_session_run_posts_nothing,
              test_unreachable_fails_then_same_command_continues,
-             test_outputs_refreshed_during_the_chat]
+             test_outputs_refreshed_during_the_chat,
+             test_refresh_builds_in_a_child_that_dies_with_the_run]
     names = sys.argv[3:]
     if names:
         tests = [t for t in tests if t.__name__ in names]

@@ -163,7 +163,8 @@ static int run_session(int64_t start, size_t stop_at_posts)
                                .out_dir = out_dir,
                                .start_at_ms = start,
                                .speed = SPEED,
-                               .status_line = 0};
+                               .status_line = 0,
+                               .build_here = true}; /* this binary is no `chatkeeper archive` */
     assert_int_equal(ck_runner_start(&x.loop, &o, on_done, &x, &x.r), 0);
     uv_timer_init(&x.loop, &x.watchdog);
     x.watchdog.data = &x;
