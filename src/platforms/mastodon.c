@@ -348,14 +348,42 @@ static int append_media(struct ck_fields *c, const json_t *raw, struct ck_sbuf *
     return 0;
 }
 
-static int build_text(struct ck_fields *c, const json_t *raw, char **out)
+/* An accepted quote: its "RE: URL" fallback paragraph gives way to a quote
+ * line "[quote: @handle] URL" at the end, as Bluesky's, which the
+ * transcripts replace with the quoted post (or a stub when it is not in the
+ * archive). The URL is the quoted post's own, else the fallback's. */
+static void quote_line(struct ck_sbuf *b, const struct ck_mastodon_quote *q, const char *link)
+{
+    const char *url = q->url != NULL ? q->url : link;
+    if (url == NULL)
+        return;
+    if (b->len > 0)
+        ck_sbuf_str(b, "\n");
+    ck_sbuf_str(b, "[quote");
+    if (q->acct != NULL && q->acct[0] != '\0') {
+        ck_sbuf_str(b, ": ");
+        build_handle(b, q->acct, q->acc_url);
+    }
+    ck_sbuf_str(b, "] ");
+    ck_sbuf_str(b, url);
+}
+
+static int build_text(struct ck_fields *c, const json_t *raw, const struct ck_mastodon_quote *q,
+                      char **out)
 {
     const char *content, *source;
+    char *html = NULL, *link = NULL;
     *out = NULL;
     if (ck_fields_str(c, raw, "content", false, &content) ||
         ck_fields_str(c, raw, "text", false, &source))
         return CK_EPARSE;
     struct ck_sbuf b = {0};
+    if (content != NULL && q->id != NULL) {
+        html = ck_mastodon__drop_quote_inline(content, &link);
+        if (html == NULL)
+            return ck_error_set(c->err, CK_ENOMEM, "mastodon: out of memory");
+        content = html;
+    }
     if (content != NULL) {
         /* The text is the buffer the media lines, if any, are added to. */
         b.s = ck_html_to_text(content, strlen(content));
@@ -368,7 +396,11 @@ static int build_text(struct ck_fields *c, const json_t *raw, char **out)
         if (source != NULL)
             ck_sbuf_str(&b, source);
     }
+    free(html);
     int rc = append_media(c, raw, &b);
+    if (rc == 0 && q->id != NULL)
+        quote_line(&b, q, link);
+    free(link);
     if (rc != 0 || b.oom) {
         free(b.s);
         return rc != 0 ? rc : ck_error_set(c->err, CK_ENOMEM, "mastodon: out of memory");
@@ -424,8 +456,11 @@ static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct 
         get_count(&c, raw, "reblogs_count", &boosts) ||
         get_count(&c, raw, "favourites_count", &likes))
         return CK_EPARSE;
+    struct ck_mastodon_quote quote;
+    if (ck_mastodon__quote(&c, raw, &quote))
+        return CK_EPARSE;
     char *text;
-    int rc = build_text(&c, raw, &text);
+    int rc = build_text(&c, raw, &quote, &text);
     if (rc != 0)
         return rc;
 
@@ -444,6 +479,7 @@ static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct 
               ck_fields_dup(&out->author.name, name != NULL ? name : "") &&
               ck_fields_dup(&out->author.url, acc_url) && ck_fields_dup(&out->reply_to, reply_to) &&
               ck_fields_dup(&out->boost_of, boost_of) && ck_fields_dup(&out->edited_at, edited) &&
+              ck_fields_dup(&out->quote_of, quote.id) &&
               /* the same on every instance that has the post (its id is not):
                * what the archive merges two instances' copies by */
               ck_fields_dup(&out->uri, uri);

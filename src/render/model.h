@@ -237,7 +237,9 @@ size_t ck_rmodel_boosters(const struct ck_rmodel *m, uint32_t idx, const struct 
  * boosted by nobody): shown inside its quotes, not again on its own. */
 bool ck_rmodel_only_quoted(const struct ck_rmodel *m, uint32_t idx);
 /* The link to the quoted post id in text, blanks before it included:
- * [*start, *end). False when there is none. */
+ * [*start, *end); else the text's last "[quote...] URL" line (a Mastodon
+ * quote of another server's post links to that server's id, not ours).
+ * False when there is none. */
 bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end);
 /* A quote post whose quoted post is not in the archive is shown with a stub
  * of what its text says of that post: ck_rquote_link's span, and the author

@@ -152,6 +152,37 @@ static size_t quote_line_start(const char *text, size_t i)
     return close != NULL && (size_t)(close - text) + 2 == i ? ls : SIZE_MAX;
 }
 
+/* A quote line whose link does not end in the quoted post's id: Mastodon's
+ * ids are per server, so a quoted post from another server has a link with
+ * its own server's id. The last quote line of the text (the normaliser puts
+ * its own last), when it is "[quote...] URL" to the end of its line. */
+static bool last_quote_line(const char *text, size_t *start, size_t *end)
+{
+    size_t found = SIZE_MAX;
+    for (size_t ls = 0; text[ls] != '\0';) {
+        if (strncmp(text + ls, "[quote", 6) == 0)
+            found = ls;
+        const char *nl = strchr(text + ls, '\n');
+        if (nl == NULL)
+            break;
+        ls = (size_t)(nl - text) + 1;
+    }
+    if (found == SIZE_MAX)
+        return false;
+    size_t le = found + strcspn(text + found, "\n");
+    const char *close = memchr(text + found, ']', le - found);
+    if (close == NULL || close[1] != ' ')
+        return false;
+    size_t i = (size_t)(close - text) + 2;
+    if (strncmp(text + i, "http://", 7) != 0 && strncmp(text + i, "https://", 8) != 0)
+        return false;
+    if (strcspn(text + i, " \t\n") != le - i)
+        return false;
+    *start = found - (found > 0);
+    *end = le;
+    return true;
+}
+
 bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end)
 {
     if (id == NULL)
@@ -179,7 +210,7 @@ bool ck_rquote_link(const char *text, const char *id, size_t *start, size_t *end
         }
         i = j;
     }
-    return false;
+    return last_quote_line(text, start, end);
 }
 
 /* Copy "@" + [p, p + len) (+ "@" + host) into out when it fits and looks
