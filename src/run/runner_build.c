@@ -94,8 +94,7 @@ int ck_runner__build(struct runner *r,
         return -1;
     char tag_env[160], parent_env[64];
     snprintf(tag_env, sizeof tag_env, "CHATKEEPER_LOG_TAG=%s", r->log_tag);
-    snprintf(parent_env, sizeof parent_env, "CHATKEEPER_BUILD_PARENT=%ld",
-             (long)uv_os_getpid());
+    snprintf(parent_env, sizeof parent_env, "CHATKEEPER_BUILD_PARENT=%ld", (long)uv_os_getpid());
     /* The child's environment: ours, with the tag and the parent replaced. */
     size_t n = 0;
     while (environ[n] != NULL)
