@@ -75,6 +75,9 @@ void ck_pst_attempt(struct ck_poster *p);
 /* A transfer ended without an answer to act on (cancelled: the poster stops;
  * failed: retry later): 0 when the caller goes on. */
 int ck_pst_transfer_ended(struct ck_poster *p, int status, const char *errmsg);
+/* An HTTP callback's arg (a struct transfer) taken: freed, and its poster with
+ * nothing in flight any more; NULL when the poster closed while it was out. */
+struct ck_poster *ck_pst_take(void *arg);
 void ck_pst_rate_update(struct ck_poster *p, const struct ck_response *resp);
 /* Resolve the handles p->cur's text mentions that the run does not know yet
  * (poster_mentions.c), then then(p); at once where the platform needs none. */

@@ -15,12 +15,9 @@ static void resolve_next(struct ck_poster *p);
 
 static void on_resolved(int status, const struct ck_response *resp, const char *errmsg, void *arg)
 {
-    struct transfer *t = arg;
-    struct ck_poster *p = t->p;
-    free(t);
+    struct ck_poster *p = ck_pst_take(arg);
     if (p == NULL)
         return;
-    p->inflight = NULL;
     const char *handle = p->resolving;
     if (status == CK_ECANCELED) {
         ck_pst_transfer_ended(p, status, errmsg); /* the client is going away */

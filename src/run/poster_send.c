@@ -90,6 +90,16 @@ void ck_pst_rate_update(struct ck_poster *p, const struct ck_response *resp)
         ck_ratelimit_update(&p->rl, resp, ck_time_now_ms());
 }
 
+struct ck_poster *ck_pst_take(void *arg)
+{
+    struct transfer *t = arg;
+    struct ck_poster *p = t->p;
+    free(t);
+    if (p != NULL)
+        p->inflight = NULL;
+    return p;
+}
+
 /* A transfer ended without an answer to act on: 0 when the caller goes on. */
 int ck_pst_transfer_ended(struct ck_poster *p, int status, const char *errmsg)
 {
@@ -129,12 +139,9 @@ static int token_ran_out(struct ck_poster *p, const struct ck_response *resp)
 
 static void on_reply(int status, const struct ck_response *resp, const char *errmsg, void *arg)
 {
-    struct transfer *t = arg;
-    struct ck_poster *p = t->p;
-    free(t);
+    struct ck_poster *p = ck_pst_take(arg);
     if (p == NULL)
         return; /* closed while in flight: the "sending" record lets resume finish it */
-    p->inflight = NULL;
     struct pstep *st = p->cur;
     if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
@@ -263,12 +270,9 @@ static void send_post(struct ck_poster *p);
 /* The answer to "does the record this step's key names exist?". */
 static void on_lookup(int status, const struct ck_response *resp, const char *errmsg, void *arg)
 {
-    struct transfer *t = arg;
-    struct ck_poster *p = t->p;
-    free(t);
+    struct ck_poster *p = ck_pst_take(arg);
     if (p == NULL)
         return;
-    p->inflight = NULL;
     struct pstep *st = p->cur;
     if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
@@ -296,12 +300,9 @@ static void on_lookup(int status, const struct ck_response *resp, const char *er
 /* The answer to "who is the posting account?": then look for the post. */
 static void on_account(int status, const struct ck_response *resp, const char *errmsg, void *arg)
 {
-    struct transfer *t = arg;
-    struct ck_poster *p = t->p;
-    free(t);
+    struct ck_poster *p = ck_pst_take(arg);
     if (p == NULL)
         return;
-    p->inflight = NULL;
     if (ck_pst_transfer_ended(p, status, errmsg) < 0)
         return;
     ck_pst_rate_update(p, resp);
