@@ -69,6 +69,10 @@ struct ck_runconsole_view {
      * (ck_follower_on_message), so the journal is read only once, at attach. */
     int (*source_at)(void *runner, size_t i, struct ck_follower **f, const char **name,
                      const char **type);
+    /* Messages only once a page opens (serve: a hundred sessions, few watched):
+     * until then no journal read, no hook, no grouping, only the run sheet,
+     * its controls and the sources' health. */
+    bool lazy;
 };
 
 struct ck_runconsole;

@@ -52,6 +52,7 @@ struct ck_runner_opts {
      * the time. */
     struct ck_runner_group *group;
     struct ck_console *console; /* NULL, or the console to show the run on (runconsole.h) */
+    bool console_lazy;          /* its messages read only once a page opens (serve) */
     /* Build the refreshes here rather than as `<this binary> archive DIR`
      * (run/runner_build.c): for a program that is not chatkeeper (unit tests). */
     bool build_here;

@@ -224,7 +224,7 @@ static void sync_sources(struct ck_runconsole *rc)
         }
         struct rc_source *s = &rc->src[n++];
         if (s->f != f) {
-            if (f != NULL)
+            if (f != NULL && rc->awake)
                 ck_follower_on_message(f, on_message, rc);
             s->f = f;
         }
@@ -534,6 +534,18 @@ void ck_rc_publish(struct ck_runconsole *rc)
 
 /* ---- life ------------------------------------------------------------------- */
 
+/* The messages from here on: the journal read once (what was there before),
+ * then each source's hook brings the rest. Both on the loop, one after the
+ * other, so no line is missed or taken twice. */
+static void wake(struct ck_runconsole *rc)
+{
+    rc->awake = 1;
+    read_journal(rc);
+    for (size_t i = 0; i < rc->n_src; i++)
+        if (rc->src[i].f != NULL)
+            ck_follower_on_message(rc->src[i].f, on_message, rc);
+}
+
 struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
                                            const struct ck_runconsole_view *v)
 {
@@ -549,7 +561,8 @@ struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
     ck_rc_restore(rc);
     ck_rc_people_init(rc);
     sync_sources(rc);
-    read_journal(rc); /* once: what was there before; the hook brings the rest */
+    if (!v->lazy)
+        wake(rc);
     ck_console_set_handler(con, ck_rc_handler, rc);
     ck_runconsole_tick(rc);
     return rc;
@@ -561,6 +574,8 @@ void ck_runconsole_tick(struct ck_runconsole *rc)
         return;
     if (rc->held) /* held across a restart: the runner armed the timer before */
         uv_timer_stop(rc->v.step_timer);
+    if (!rc->awake && ck_console_pages(rc->con) > 0)
+        wake(rc);
     sync_sources(rc);
     regroup(rc);
     ck_rc_publish(rc);

@@ -105,6 +105,7 @@ struct ck_runconsole {
     char *reply; /* JSON text, made on the loop */
     int status;
     int done, detached;
+    int awake; /* messages read and the hook on (at attach, or a lazy view's first page) */
 };
 
 /* runconsole_ctl.c */

@@ -404,7 +404,8 @@ static int start_loop_parts(struct runner *r, const struct ck_runner_opts *o)
                                                      .journal = r->journal,
                                                      .follower = &r->follower,
                                                      .source_at = console_source,
-                                                     .posting = r->posting});
+                                                     .posting = r->posting,
+                                                     .lazy = o->console_lazy});
 
     /* Steps already past at start-up are reported once, not replayed one by one. */
     size_t past = 0;

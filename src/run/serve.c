@@ -307,6 +307,7 @@ static void launch(struct serve *sv, struct slot *sl)
         .status_line = 0,
         .group = sv->group,
         .console = ck_serve_console_running(sv, sl), /* console: the session's room */
+        .console_lazy = true, /* a live view's messages only for sessions someone watches */
     };
     if (sv->shift_ms != 0 || sv->o->speed > 1.0)
         ro.start_at_ms = sl->start_ms - sv->shift_ms;

@@ -13,6 +13,7 @@ live view and controls).
   - the key is in no log or archive file.
 
 usage: test_console_serve.py CHATKEEPER SCRIPT"""
+import http.client
 import json
 import os
 import shutil
@@ -125,6 +126,22 @@ def main():
         live = json.loads(con.req("GET", "/api/state?s=" + b["room"])[1])
         check(live.get("mode") == "live" and live.get("title") == "Beta chat",
               "Beta's room shows Beta's live view while Alpha's shows its review")
+        # serve's live views read their messages only once a page opens (a
+        # hundred sessions, few watched): the room has none until then, and
+        # with a page open it takes up what Beta has journaled and what comes.
+        journaled = lambda: sum(1 for _ in open(os.path.join(b["dir"], "journal.jsonl")))
+        wait_for("Beta's journal", lambda: os.path.exists(os.path.join(b["dir"], "journal.jsonl"))
+                 and journaled() > 5, proc)
+        live = json.loads(con.req("GET", "/api/state?s=" + b["room"])[1])
+        check(live.get("messages") == 0, f"no page yet: Beta's view holds no messages "
+              f"({live.get('messages')} of {journaled()} journal lines)")
+        page = http.client.HTTPConnection(con.host, con.port, timeout=60)
+        page.request("GET", "/api/events?s=" + b["room"], headers={"X-Console-Key": con.key})
+        check(page.getresponse().status == 200, "a page opens Beta's room")
+        n = wait_for("Beta's messages with a page open", lambda: json.loads(
+            con.req("GET", "/api/state?s=" + b["room"])[1]).get("messages", 0), proc, timeout=60)
+        check(n > 0, f"with a page open, Beta's view holds its messages ({n})")
+        page.close()
         proc.send_signal(signal.SIGTERM)
         rc = proc.wait(timeout=30)
         check(rc == 0, f"serve stops on SIGTERM (exit {rc})")
