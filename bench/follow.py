@@ -56,6 +56,19 @@ WORDS = ("library archive catalogue community network mastodon fediverse reading
          "podcast newsletter instance moderation hashtag thread").split()
 
 
+def print_cost(cpu, captured, tmp, rss_mb, child_peak):
+    """The run's CPU and memory lines, the same for every mode."""
+    print(f"CPU:                {cpu:.2f} s total, {cpu / max(1, captured) * 1000:.3f} s per 1,000 "
+          f"statuses; real-time 2 h chat: {cpu / 7200 * 100:.3f}% of one core")
+    follow_rss = "?"
+    for line in open(os.path.join(tmp, "run.log")):
+        if "following done; peak RSS" in line:
+            follow_rss = line.rsplit("peak RSS", 1)[1].strip()
+    print(f"peak RSS:           {follow_rss} while following; {rss_mb:.1f} MB for the whole run "
+          f"(the archive at the end included)")
+    print(f"peak RSS builds:    {child_peak.line()}")
+
+
 def console_args(a):
     """run starts the console by default; the follow figures leave it out."""
     return [] if a.console else ["--no-console"]
@@ -194,15 +207,7 @@ def follow_one_mastodon(a):
     print(f"chat:               {a.statuses} statuses over 2h, played at {a.speed:g}x "
           f"({wall:.1f} s wall), exit {r.returncode}")
     print(f"captured:           {captured} statuses ({len(journal)} journal lines)")
-    print(f"CPU:                {cpu:.2f} s total, {cpu / max(1, captured) * 1000:.3f} s per 1,000 "
-          f"statuses; real-time 2 h chat: {cpu / 7200 * 100:.3f}% of one core")
-    follow_rss = "?"
-    for line in open(os.path.join(tmp, "run.log")):
-        if "following done; peak RSS" in line:
-            follow_rss = line.rsplit("peak RSS", 1)[1].strip()
-    print(f"peak RSS:           {follow_rss} while following; {rss_mb:.1f} MB for the whole run "
-          f"(the archive at the end included)")
-    print(f"peak RSS builds:    {child_peak.line()}")
+    print_cost(cpu, captured, tmp, rss_mb, child_peak)
     print(f"HTTP requests:      {len(reqs)} ({len(reqs) / max(1, captured) * 100:.2f} per 100 "
           f"statuses); target <= polls + statuses/40 = {polls:.0f} + {captured / 40:.0f} "
           f"= {polls + captured / 40:.0f}")
@@ -378,15 +383,7 @@ def follow_sources(a):
     print(f"captured:           {len(captured)} of {a.statuses} statuses ({len(journal)} journal "
           f"lines, {unmatched} not matched to a script status); the archive has {archived} "
           f"messages")
-    print(f"CPU:                {cpu:.2f} s total, {cpu / max(1, len(captured)) * 1000:.3f} s per "
-          f"1,000 statuses; real-time 2 h chat: {cpu / 7200 * 100:.3f}% of one core")
-    follow_rss = "?"
-    for line in open(os.path.join(tmp, "run.log")):
-        if "following done; peak RSS" in line:
-            follow_rss = line.rsplit("peak RSS", 1)[1].strip()
-    print(f"peak RSS:           {follow_rss} while following; {rss_mb:.1f} MB for the whole run "
-          f"(the archive at the end included)")
-    print(f"peak RSS builds:    {child_peak.line()}")
+    print_cost(cpu, len(captured), tmp, rss_mb, child_peak)
     total = 0
     reads_all = 0
     for n, t, log, stt in zip(names, types, logs, stats):
