@@ -34,6 +34,14 @@ struct ck_message {
 
 void ck_message_finish(struct ck_message *m);
 
+/* U+FFFE and U+FFFF are well-formed UTF-8 but not characters: no output of
+ * ours (HTML, SVG, XML, CSV) may carry them, and libxml2 stops at one. JSON
+ * lets them through (jansson accepts "\uFFFE"), so every normaliser ends
+ * with this: in place, each becomes U+FFFD in the text, the author's name
+ * and handle and the links of m (never in an id: two posts must stay two), as
+ * html_text.c does for HTML. The strings must be valid UTF-8 (jansson's). */
+void ck_message_noncharacters(struct ck_message *m);
+
 /* The messages.jsonl record: keys in a fixed order (id, platform, url,
  * created_at, author{id,handle,name,url}, text, reply_to, boost_of, edited_at,
  * [uri], [quote_of], counts{replies,boosts,likes}). New reference, or NULL on

@@ -350,6 +350,7 @@ static int normalise_post(struct ck_fields *c, const json_t *post, struct ck_mes
         ck_message_finish(out);
         return ck_error_set(c->err, CK_ENOMEM, "bluesky: out of memory");
     }
+    ck_message_noncharacters(out);
     return 0;
 }
 
@@ -403,5 +404,6 @@ int ck_bluesky_normalise(const json_t *raw, struct ck_message *out, struct ck_er
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "bluesky: out of memory");
     }
+    ck_message_noncharacters(out);
     return 0;
 }

@@ -487,6 +487,7 @@ static int mastodon_normalise(const json_t *raw, struct ck_message *out, struct 
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
     }
+    ck_message_noncharacters(out);
     return 0;
 }
 

@@ -392,5 +392,6 @@ int ck_x_normalise(const json_t *raw, struct ck_message *out, struct ck_error *e
         ck_message_finish(out);
         return ck_error_set(err, CK_ENOMEM, "x: out of memory");
     }
+    ck_message_noncharacters(out);
     return 0;
 }

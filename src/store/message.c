@@ -27,6 +27,23 @@ void ck_message_finish(struct ck_message *m)
     memset(m, 0, sizeof *m);
 }
 
+static void noncharacters(char *s)
+{
+    /* 0xEF is only ever a lead byte, so EF BF BE/BF is U+FFFE/U+FFFF itself. */
+    for (unsigned char *p = (unsigned char *)s; p != NULL && *p != '\0'; p++)
+        if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF))
+            p[2] = 0xBD;
+}
+
+void ck_message_noncharacters(struct ck_message *m)
+{
+    /* Not the ids (id, uri, reply_to, ...): two posts must never become one. */
+    char *fields[] = {m->text, m->author.name, m->author.handle, m->url, m->author.url,
+                      m->edited_at};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        noncharacters(fields[i]);
+}
+
 /* A string or JSON null for NULL. NULL only on out of memory (our strings
  * are valid UTF-8: they come from jansson or through ck_utf8_sanitize). */
 static json_t *str_or_null(const char *s)

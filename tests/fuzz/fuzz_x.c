@@ -13,6 +13,8 @@ static void one(const json_t *raw)
     if (ck_platform_x.normalise(raw, &m, &err) == 0) {
         FUZZ_CHECK(m.id != NULL && m.id[0] != '\0', "normalised without an id");
         FUZZ_CHECK(m.text == NULL || fuzz_utf8_ok(m.text, strlen(m.text)), "text not UTF-8");
+        FUZZ_CHECK(m.author.name == NULL || fuzz_utf8_ok(m.author.name, strlen(m.author.name)),
+                   "author name not UTF-8");
     }
     ck_message_finish(&m);
 }
