@@ -38,8 +38,8 @@ static void noncharacters(char *s)
 void ck_message_noncharacters(struct ck_message *m)
 {
     /* Not the ids (id, uri, reply_to, ...): two posts must never become one. */
-    char *fields[] = {m->text, m->author.name, m->author.handle, m->url, m->author.url,
-                      m->edited_at};
+    char *fields[] = {m->text, m->author.name, m->author.handle,
+                      m->url,  m->author.url,  m->edited_at};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         noncharacters(fields[i]);
 }
