@@ -4,6 +4,7 @@
 #ifndef CHATKEEPER_REQUEST_H
 #define CHATKEEPER_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,10 @@ struct ck_response {
 
 /* First header named name (case-insensitive), or NULL. Borrowed. */
 const char *ck_response_header(const struct ck_response *r, const char *name);
+/* The first header named name as a whole non-negative decimal number (no
+ * sign, space or suffix; within long long) into *out. False when it is
+ * absent or anything else, *out untouched. */
+bool ck_response_header_count(const struct ck_response *r, const char *name, long long *out);
 void ck_response_finish(struct ck_response *r);
 
 #endif

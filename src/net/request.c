@@ -1,6 +1,8 @@
 /* HTTP requests and responses as plain data (request.h): no uv, no curl. */
 #include "chatkeeper/request.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,20 @@ const char *ck_response_header(const struct ck_response *r, const char *name)
             return r->headers[i].value;
     }
     return NULL;
+}
+
+bool ck_response_header_count(const struct ck_response *r, const char *name, long long *out)
+{
+    const char *v = ck_response_header(r, name);
+    if (v == NULL || !isdigit((unsigned char)v[0]))
+        return false;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return false;
+    *out = n;
+    return true;
 }
 
 static void free_headers_all(struct ck_response *r)

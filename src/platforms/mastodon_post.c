@@ -24,12 +24,8 @@ static bool has_line_break(const char *s)
 /* base_url + path, without doubling the slash. */
 static char *join_url(const char *base_url, const char *path)
 {
-    size_t base_len = strlen(base_url);
-    while (base_len > 0 && base_url[base_len - 1] == '/')
-        base_len--;
     struct ck_sbuf b = {0};
-    ck_sbuf_put(&b, base_url, base_len);
-    ck_sbuf_str(&b, path);
+    ck_sbuf_url(&b, base_url, path);
     if (b.oom) {
         free(b.s);
         return NULL;
