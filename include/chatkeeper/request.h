@@ -24,6 +24,10 @@ struct ck_request {
 
 /* Add a header line (copied). Returns 0, CK_ENOMEM or CK_EINVAL when full. */
 int ck_request_add_header(struct ck_request *r, const char *name, const char *value);
+/* Add "Authorization: Bearer token". The temporary copy is wiped before it
+ * is freed, so the token does not linger in freed memory. Returns as
+ * ck_request_add_header (CK_EINVAL for a token with a line break). */
+int ck_request_add_bearer(struct ck_request *r, const char *token);
 void ck_request_finish(struct ck_request *r);
 
 struct ck_header {

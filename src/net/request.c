@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "chatkeeper/secret.h"
+
 /* Reject CR and LF: a value carrying them would smuggle extra header lines. */
 static bool header_text_ok(const char *s)
 {
@@ -29,6 +31,20 @@ int ck_request_add_header(struct ck_request *r, const char *name, const char *va
     snprintf(line, n, "%s: %s", name, value);
     r->headers[r->n_headers++] = line;
     return 0;
+}
+
+int ck_request_add_bearer(struct ck_request *r, const char *token)
+{
+    if (token == NULL)
+        return CK_EINVAL;
+    size_t n = strlen(token) + sizeof "Bearer ";
+    char *value = malloc(n);
+    if (value == NULL)
+        return CK_ENOMEM;
+    snprintf(value, n, "Bearer %s", token);
+    int rc = ck_request_add_header(r, "Authorization", value);
+    ck_secret_free(value);
+    return rc;
 }
 
 void ck_request_finish(struct ck_request *r)

@@ -58,13 +58,8 @@ int ck_bsky_request(const char *base_url, const char *method, const char *http_m
     int rc = ck_request_add_header(out, "Accept", "application/json");
     if (rc == 0 && body != NULL)
         rc = ck_request_add_header(out, "Content-Type", "application/json");
-    if (rc == 0 && token != NULL) {
-        struct ck_sbuf auth = {0};
-        ck_sbuf_str(&auth, "Bearer ");
-        ck_sbuf_str(&auth, token);
-        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
-        ck_secret_free(auth.s);
-    }
+    if (rc == 0 && token != NULL)
+        rc = ck_request_add_bearer(out, token);
     if (rc != 0) {
         if (out->body != NULL)
             memset(out->body, 0, out->body_len);

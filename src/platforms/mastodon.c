@@ -38,13 +38,8 @@ int ck_mastodon_get_request(struct ck_sbuf *b, const char *token, const char *ac
     memcpy(out->method, "GET", 4);
     out->url = b->s;
     int rc = ck_request_add_header(out, "Accept", accept);
-    if (rc == 0 && token != NULL) {
-        struct ck_sbuf auth = {0};
-        ck_sbuf_str(&auth, "Bearer ");
-        ck_sbuf_str(&auth, token);
-        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
-        free(auth.s);
-    }
+    if (rc == 0 && token != NULL)
+        rc = ck_request_add_bearer(out, token);
     if (rc != 0) {
         ck_request_finish(out);
         return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));

@@ -33,18 +33,6 @@ static char *join_url(const char *base_url, const char *path)
     return b.s;
 }
 
-static int add_auth(struct ck_request *r, const char *token)
-{
-    struct ck_sbuf auth = {0};
-    ck_sbuf_str(&auth, "Bearer ");
-    ck_sbuf_str(&auth, token);
-    int rc = auth.oom ? CK_ENOMEM : ck_request_add_header(r, "Authorization", auth.s);
-    if (auth.s != NULL)
-        memset(auth.s, 0, auth.len); /* the token does not linger in freed memory */
-    free(auth.s);
-    return rc;
-}
-
 int ck_mastodon_post_request(const char *base_url, const char *token, const char *text,
                              const char *in_reply_to_id, const char *idempotency_key,
                              struct ck_request *out, struct ck_error *err)
@@ -83,7 +71,7 @@ int ck_mastodon_post_request(const char *base_url, const char *token, const char
     if (rc == 0)
         rc = ck_request_add_header(out, "Idempotency-Key", idempotency_key);
     if (rc == 0)
-        rc = add_auth(out, token);
+        rc = ck_request_add_bearer(out, token);
     if (rc != 0) {
         ck_request_finish(out);
         return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
@@ -178,7 +166,7 @@ int ck_mastodon_instance_request(const char *base_url, const char *token, struct
     memcpy(out->method, "GET", 4);
     int rc = ck_request_add_header(out, "Accept", "application/json");
     if (rc == 0 && token != NULL && token[0] != '\0')
-        rc = add_auth(out, token);
+        rc = ck_request_add_bearer(out, token);
     if (rc != 0) {
         ck_request_finish(out);
         return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));

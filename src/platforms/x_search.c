@@ -92,13 +92,8 @@ int ck_x_finish_request(const char *method, struct ck_sbuf *url, const char *bea
     snprintf(out->method, sizeof out->method, "%s", method);
     out->url = url->s;
     int rc = ck_request_add_header(out, "Accept", "application/json");
-    if (rc == 0 && bearer != NULL) {
-        struct ck_sbuf auth = {0};
-        ck_sbuf_str(&auth, "Bearer ");
-        ck_sbuf_str(&auth, bearer);
-        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
-        ck_x_wipe_free(auth.s);
-    }
+    if (rc == 0 && bearer != NULL)
+        rc = ck_request_add_bearer(out, bearer);
     if (rc != 0) {
         ck_request_finish(out);
         return ck_error_set(err, rc, "x: %s", ck_strerror(rc));
