@@ -158,20 +158,11 @@ int ck_mastodon_instance_request(const char *base_url, const char *token, struct
     memset(out, 0, sizeof *out);
     if (base_url == NULL || base_url[0] == '\0')
         return ck_error_set(err, CK_EINVAL, "mastodon: base URL is required");
-    if (has_line_break(token))
-        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
-    out->url = join_url(base_url, "/api/v2/instance");
-    if (out->url == NULL)
-        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
-    memcpy(out->method, "GET", 4);
-    int rc = ck_request_add_header(out, "Accept", "application/json");
-    if (rc == 0 && token != NULL && token[0] != '\0')
-        rc = ck_request_add_bearer(out, token);
-    if (rc != 0) {
-        ck_request_finish(out);
-        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
-    }
-    return 0;
+    struct ck_sbuf b = {0};
+    ck_sbuf_url(&b, base_url, "/api/v2/instance");
+    /* An empty token is none: no "Authorization: Bearer " is sent. */
+    return ck_mastodon_get_request(&b, token != NULL && token[0] != '\0' ? token : NULL,
+                                   "application/json", out, err);
 }
 
 int ck_mastodon_parse_instance_max_chars(const struct ck_response *resp, long *max_out,

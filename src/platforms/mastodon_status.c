@@ -29,18 +29,7 @@ int ck_mastodon_status_request(const char *base_url, const char *token, const ch
     struct ck_sbuf b = {0};
     ck_sbuf_url(&b, base_url, "/api/v1/statuses/");
     ck_sbuf_str(&b, id);
-    if (b.oom) {
-        free(b.s);
-        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
-    }
-    out->url = b.s;
-    memcpy(out->method, "GET", 4);
-    int rc = ck_request_add_header(out, "Accept", "application/json");
-    if (rc == 0 && token != NULL && token[0] != '\0')
-        rc = ck_request_add_bearer(out, token);
-    if (rc != 0) {
-        ck_request_finish(out);
-        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
-    }
-    return 0;
+    /* An empty token is none: no "Authorization: Bearer " is sent. */
+    return ck_mastodon_get_request(&b, token != NULL && token[0] != '\0' ? token : NULL,
+                                   "application/json", out, err);
 }
