@@ -334,8 +334,8 @@ int ck_bluesky_ratelimit(const struct ck_response *resp, struct ck_ratelimit *rl
     long long limit, remaining, reset;
     if (!ck_response_header_count(resp, "ratelimit-limit", &limit) ||
         !ck_response_header_count(resp, "ratelimit-remaining", &remaining) ||
-        !ck_response_header_count(resp, "ratelimit-reset", &reset) || limit > LONG_MAX || remaining > LONG_MAX ||
-        reset > INT64_MAX / 1000)
+        !ck_response_header_count(resp, "ratelimit-reset", &reset) || limit > LONG_MAX ||
+        remaining > LONG_MAX || reset > INT64_MAX / 1000)
         return CK_EPARSE;
     rl->known = true;
     rl->limit = (long)limit;

@@ -183,9 +183,9 @@ void ck_rlocal_hhmm(const struct ck_rlocal *lt, char buf[6])
 
 const char *ck_rlocal_month(const struct ck_rlocal *lt)
 {
-    static const char *const names[] = {"January", "February", "March",     "April",
-                                        "May",     "June",     "July",      "August",
-                                        "September", "October", "November", "December"};
+    static const char *const names[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
     return names[(lt->month + 11) % 12];
 }
 

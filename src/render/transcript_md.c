@@ -75,8 +75,8 @@ void ck_rmd_begin(struct ck_rmodel *m, struct ck_sink *o)
     ck_sink_puts(o, "\n\n\\#");
     md(o, s->hashtag);
     if (ck_rmodel_local(m, s->start_ms, &lt) == 0) {
-        ck_sink_printf(o, " · %d %s %d, %02d:%02d ", lt.day, ck_rlocal_month(&lt), lt.year,
-                       lt.hour, lt.minute);
+        ck_sink_printf(o, " · %d %s %d, %02d:%02d ", lt.day, ck_rlocal_month(&lt), lt.year, lt.hour,
+                       lt.minute);
         md(o, lt.abbr);
     }
     ck_sink_puts(o, " \\(");

@@ -275,9 +275,15 @@ static int search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t n
                        "-is:retweet\" and \"conversation_id:ID\" "
                        "queries");
     }
-    struct page pg = {.since = since, .older_than = token != NULL ? token + 1 : until,
-                      .start = start, .end = end, .max = max, .with_users = true,
-                      .conv = conv, .tag = tag, .account = -1};
+    struct page pg = {.since = since,
+                      .older_than = token != NULL ? token + 1 : until,
+                      .start = start,
+                      .end = end,
+                      .max = max,
+                      .with_users = true,
+                      .conv = conv,
+                      .tag = tag,
+                      .account = -1};
     return page_reply(sim, &pg, now, rep);
 }
 
@@ -390,8 +396,11 @@ static int user_tweets(struct ck_sim *sim, const struct ck_sim_request *rq, cons
                               "https://api.twitter.com/2/problems/resource-not-found");
         return 0;
     }
-    struct page pg = {.older_than = token != NULL ? token + 1 : NULL, .start = start,
-                      .end = end, .max = max, .account = who};
+    struct page pg = {.older_than = token != NULL ? token + 1 : NULL,
+                      .start = start,
+                      .end = end,
+                      .max = max,
+                      .account = who};
     return page_reply(sim, &pg, now, rep);
 }
 

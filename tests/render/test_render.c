@@ -1249,8 +1249,7 @@ static void test_spam_left_out(void **state)
 /* Who boosted a post is named alike in both transcripts (one list,
  * ck_rboosters_list): "a, b and c" when all are named, else the first five
  * and how many more. */
-static void boosted_by(const char *name, int n_boosts, const char *want_html,
-                       const char *want_md)
+static void boosted_by(const char *name, int n_boosts, const char *want_html, const char *want_md)
 {
     char dir[128];
     snprintf(dir, sizeof dir, "%s/%s", root, name);
@@ -1260,9 +1259,10 @@ static void boosted_by(const char *name, int n_boosts, const char *want_html,
     snprintf(path, sizeof path, "%s/messages.jsonl", dir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    const struct msg q = {"b0", "20:05:00", HOST, "Host", .text = "Q1 How do you use networks?",
-                          .q = {1}, .by = "question"};
-    const struct msg a = {"b1", "20:06:00", "@alice@x.org", "Alice", .text = "A1 daily",
+    const struct msg q = {
+        "b0",     "20:05:00",      HOST, "Host", .text = "Q1 How do you use networks?",
+        .q = {1}, .by = "question"};
+    const struct msg a = {"b1",     "20:06:00",  "@alice@x.org",    "Alice", .text = "A1 daily",
                           .q = {1}, .by = "tag", .boosts = n_boosts};
     add(f, &q);
     add(f, &a);
@@ -1294,8 +1294,7 @@ static void test_boosters_named(void **state)
     boosted_by("boost3", 3,
                "boosted by <bdi>@u0@x.org</bdi>, <bdi>@u1@x.org</bdi> and <bdi>@u2@x.org</bdi>",
                "boosted by @u0@x.org, @u1@x.org and @u2@x.org");
-    boosted_by("boost7", 7,
-               "<bdi>@u3@x.org</bdi>, <bdi>@u4@x.org</bdi> and 2 more",
+    boosted_by("boost7", 7, "<bdi>@u3@x.org</bdi>, <bdi>@u4@x.org</bdi> and 2 more",
                "boosted by @u0@x.org, @u1@x.org, @u2@x.org, @u3@x.org, @u4@x.org and 2 more");
 }
 
