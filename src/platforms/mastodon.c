@@ -66,7 +66,7 @@ static int mastodon_timeline_request(const char *base_url, const char *token, co
     struct ck_sbuf b = {0};
     ck_sbuf_url(&b, base_url, "/api/v1/timelines/tag/");
     ck_sbuf_pct(&b, hashtag);
-    ck_sbuf_str(&b, "?limit="); /* "?" even after a base URL that has one */
+    ck_sbuf_str(&b, "?limit="); /* the first parameter; ck_sbuf_param adds the rest */
     ck_sbuf_str(&b, limit_s);
     if (q != NULL) {
         ck_sbuf_param(&b, "min_id", q->after);
