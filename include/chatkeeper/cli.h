@@ -97,6 +97,10 @@ int ck_cli_usage_error(const struct ck_cli_cmd *cmd, const char *fmt, ...)
  * read, or is a directory where a file is wanted (or the other way round). */
 int ck_cli_input(const struct ck_cli_cmd *cmd, const char *what, const char *path, bool want_dir);
 
+/* ck_cli_parse for a command whose first argument is a session directory,
+ * then ck_cli_input on it: CK_CLI_GO, or the exit status to return now. */
+int ck_cli_parse_dir(const struct ck_cli_cmd *cmd, int argc, char **argv, struct ck_cli_args *a);
+
 /* A command failed with rc (err may be NULL or empty): say so once on
  * stderr and return the exit status, ck_exit_status(rc). A message that
  * starts with a file position ("file:12:3: ...") is printed as it is, so

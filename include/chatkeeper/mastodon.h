@@ -70,8 +70,10 @@ int ck_mastodon_parse_stream_base(const struct ck_response *resp, const char *ba
                                   struct ck_error *err);
 
 /* A GET of the URL built in b (consumed: freed on failure, owned by *out on
- * success), accepting accept, with the token, if any, as a bearer credential.
- * For this platform's request builders (the timeline, threads, the stream). */
+ * success), accepting accept, with the token, if any, as a bearer credential
+ * (CK_EINVAL when it holds a line break, which would write extra header
+ * lines). For this platform's GET builders (the timeline, threads, the
+ * stream, the instance, one status). */
 struct ck_sbuf;
 int ck_mastodon_get_request(struct ck_sbuf *b, const char *token, const char *accept,
                             struct ck_request *out, struct ck_error *err);

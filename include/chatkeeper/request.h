@@ -4,6 +4,7 @@
 #ifndef CHATKEEPER_REQUEST_H
 #define CHATKEEPER_REQUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,10 @@ struct ck_request {
 
 /* Add a header line (copied). Returns 0, CK_ENOMEM or CK_EINVAL when full. */
 int ck_request_add_header(struct ck_request *r, const char *name, const char *value);
+/* Add "Authorization: Bearer token". The temporary copy is wiped before it
+ * is freed, so the token does not linger in freed memory. Returns as
+ * ck_request_add_header (CK_EINVAL for a token with a line break). */
+int ck_request_add_bearer(struct ck_request *r, const char *token);
 void ck_request_finish(struct ck_request *r);
 
 struct ck_header {
@@ -41,6 +46,10 @@ struct ck_response {
 
 /* First header named name (case-insensitive), or NULL. Borrowed. */
 const char *ck_response_header(const struct ck_response *r, const char *name);
+/* The first header named name as a whole non-negative decimal number (no
+ * sign, space or suffix; within long long) into *out. False when it is
+ * absent or anything else, *out untouched. */
+bool ck_response_header_count(const struct ck_response *r, const char *name, long long *out);
 void ck_response_finish(struct ck_response *r);
 
 #endif

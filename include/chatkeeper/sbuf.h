@@ -33,5 +33,12 @@ void ck_sbuf_str(struct ck_sbuf *b, const char *s);
  * %XX, byte by byte (UTF-8 included), since hashtags may be non-ASCII and ids
  * and form values come from people and servers we do not trust. */
 void ck_sbuf_pct(struct ck_sbuf *b, const char *s);
+/* Append base_url without its trailing slashes, then path: a configured
+ * "https://example.social/" and "https://example.social" give one URL. */
+void ck_sbuf_url(struct ck_sbuf *b, const char *base_url, const char *path);
+/* Append a query parameter, name=value with value percent-encoded, after "?"
+ * when b has none yet, else after "&". A NULL value appends nothing, so an
+ * optional parameter needs no test at the call. */
+void ck_sbuf_param(struct ck_sbuf *b, const char *name, const char *value);
 
 #endif

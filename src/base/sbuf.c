@@ -46,3 +46,22 @@ void ck_sbuf_pct(struct ck_sbuf *b, const char *s)
         }
     }
 }
+
+void ck_sbuf_url(struct ck_sbuf *b, const char *base_url, const char *path)
+{
+    size_t n = strlen(base_url);
+    while (n > 0 && base_url[n - 1] == '/')
+        n--;
+    ck_sbuf_put(b, base_url, n);
+    ck_sbuf_str(b, path);
+}
+
+void ck_sbuf_param(struct ck_sbuf *b, const char *name, const char *value)
+{
+    if (value == NULL)
+        return;
+    ck_sbuf_str(b, strchr(b->s != NULL ? b->s : "", '?') != NULL ? "&" : "?");
+    ck_sbuf_str(b, name);
+    ck_sbuf_str(b, "=");
+    ck_sbuf_pct(b, value);
+}

@@ -46,10 +46,8 @@ int ck_cli_archive(int argc, char **argv)
     if (!end_with_runner())
         return 1;
     struct ck_cli_args a;
-    int code = ck_cli_parse(&cmd, argc, argv, &a);
+    int code = ck_cli_parse_dir(&cmd, argc, argv, &a);
     if (code != CK_CLI_GO)
-        return code;
-    if ((code = ck_cli_input(&cmd, NULL, a.args[0], true)) != CK_CLI_GO)
         return code;
     struct ck_archive_stats st;
     struct ck_error err = {0};

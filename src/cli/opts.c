@@ -215,6 +215,12 @@ int ck_cli_input(const struct ck_cli_cmd *cmd, const char *what, const char *pat
     return 2;
 }
 
+int ck_cli_parse_dir(const struct ck_cli_cmd *cmd, int argc, char **argv, struct ck_cli_args *a)
+{
+    int st = ck_cli_parse(cmd, argc, argv, a);
+    return st == CK_CLI_GO ? ck_cli_input(cmd, NULL, a->args[0], true) : st;
+}
+
 /* "path:12:3: ..." (a position an editor can jump to) before the first space. */
 static bool has_position(const char *msg)
 {

@@ -65,9 +65,7 @@ static const struct ck_cli_cmd cmd = {
 int ck_cli_publish(int argc, char **argv)
 {
     struct ck_cli_args a;
-    int st = ck_cli_parse(&cmd, argc, argv, &a);
-    if (st == CK_CLI_GO)
-        st = ck_cli_input(&cmd, NULL, a.args[0], true);
+    int st = ck_cli_parse_dir(&cmd, argc, argv, &a);
     if (st != CK_CLI_GO)
         return st;
     struct ck_publish_opts o = {

@@ -32,10 +32,8 @@ static const struct ck_cli_cmd cmd = {
 int ck_cli_review(int argc, char **argv)
 {
     struct ck_cli_args a;
-    int code = ck_cli_parse(&cmd, argc, argv, &a);
+    int code = ck_cli_parse_dir(&cmd, argc, argv, &a);
     if (code != CK_CLI_GO)
-        return code;
-    if ((code = ck_cli_input(&cmd, NULL, a.args[0], true)) != CK_CLI_GO)
         return code;
     struct ck_console_opts co = {.public_ok = ck_cli_flag(&a, "console-public")};
     char buf[128];

@@ -8,7 +8,6 @@
 #include "chatkeeper/bluesky.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,42 +16,12 @@
 
 #include "bluesky_int.h"
 #include "chatkeeper/sbuf.h"
+#include "chatkeeper/secret.h"
 #include "chatkeeper/timeutil.h"
 
 static bool has_line_break(const char *s)
 {
     return s != NULL && strpbrk(s, "\r\n") != NULL;
-}
-
-static void wipe_free(char *s)
-{
-    if (s != NULL) {
-        volatile char *v = s;
-        while (*v != '\0')
-            *v++ = '\0';
-    }
-    free(s);
-}
-
-/* base_url + "/xrpc/" + method into b. */
-static void xrpc_url(struct ck_sbuf *b, const char *base_url, const char *method)
-{
-    size_t base_len = strlen(base_url);
-    while (base_len > 0 && base_url[base_len - 1] == '/')
-        base_len--;
-    ck_sbuf_put(b, base_url, base_len);
-    ck_sbuf_str(b, "/xrpc/");
-    ck_sbuf_str(b, method);
-}
-
-void ck_bsky_param(struct ck_sbuf *b, const char *name, const char *value)
-{
-    if (value == NULL)
-        return;
-    ck_sbuf_str(b, strchr(b->s != NULL ? b->s : "", '?') != NULL ? "&" : "?");
-    ck_sbuf_str(b, name);
-    ck_sbuf_str(b, "=");
-    ck_sbuf_pct(b, value);
 }
 
 int ck_bsky_request(const char *base_url, const char *method, const char *http_method,
@@ -62,23 +31,24 @@ int ck_bsky_request(const char *base_url, const char *method, const char *http_m
     memset(out, 0, sizeof *out);
     if (base_url == NULL || base_url[0] == '\0') {
         free(query->s);
-        wipe_free(body);
+        ck_secret_free(body);
         return ck_error_set(err, CK_EINVAL, "bluesky: base URL is required");
     }
     if (has_line_break(token)) {
         free(query->s);
-        wipe_free(body);
+        ck_secret_free(body);
         return ck_error_set(err, CK_EINVAL, "bluesky: token contains a line break");
     }
     struct ck_sbuf b = {0};
-    xrpc_url(&b, base_url, method);
+    ck_sbuf_url(&b, base_url, "/xrpc/");
+    ck_sbuf_str(&b, method);
     if (query->s != NULL)
         ck_sbuf_str(&b, query->s);
     bool oom = b.oom || query->oom;
     free(query->s);
     if (oom) {
         free(b.s);
-        wipe_free(body);
+        ck_secret_free(body);
         return ck_error_set(err, CK_ENOMEM, "bluesky: out of memory");
     }
     snprintf(out->method, sizeof out->method, "%s", http_method);
@@ -88,13 +58,8 @@ int ck_bsky_request(const char *base_url, const char *method, const char *http_m
     int rc = ck_request_add_header(out, "Accept", "application/json");
     if (rc == 0 && body != NULL)
         rc = ck_request_add_header(out, "Content-Type", "application/json");
-    if (rc == 0 && token != NULL) {
-        struct ck_sbuf auth = {0};
-        ck_sbuf_str(&auth, "Bearer ");
-        ck_sbuf_str(&auth, token);
-        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
-        wipe_free(auth.s);
-    }
+    if (rc == 0 && token != NULL)
+        rc = ck_request_add_bearer(out, token);
     if (rc != 0) {
         if (out->body != NULL)
             memset(out->body, 0, out->body_len);
@@ -212,8 +177,8 @@ void ck_bluesky_session_finish(struct ck_bluesky_session *s)
 {
     if (s == NULL)
         return;
-    wipe_free(s->access_jwt);
-    wipe_free(s->refresh_jwt);
+    ck_secret_free(s->access_jwt);
+    ck_secret_free(s->refresh_jwt);
     free(s->did);
     free(s->handle);
     memset(s, 0, sizeof *s);
@@ -364,27 +329,13 @@ int ck_bluesky_parse_session(const struct ck_response *resp, struct ck_bluesky_s
 
 /* ---- rate limits ---- */
 
-static bool header_long(const struct ck_response *resp, const char *name, long long *out)
-{
-    const char *v = ck_response_header(resp, name);
-    if (v == NULL || !isdigit((unsigned char)v[0]))
-        return false;
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno != 0 || *end != '\0' || n < 0)
-        return false;
-    *out = n;
-    return true;
-}
-
 int ck_bluesky_ratelimit(const struct ck_response *resp, struct ck_ratelimit *rl)
 {
     long long limit, remaining, reset;
-    if (!header_long(resp, "ratelimit-limit", &limit) ||
-        !header_long(resp, "ratelimit-remaining", &remaining) ||
-        !header_long(resp, "ratelimit-reset", &reset) || limit > LONG_MAX || remaining > LONG_MAX ||
-        reset > INT64_MAX / 1000)
+    if (!ck_response_header_count(resp, "ratelimit-limit", &limit) ||
+        !ck_response_header_count(resp, "ratelimit-remaining", &remaining) ||
+        !ck_response_header_count(resp, "ratelimit-reset", &reset) || limit > LONG_MAX ||
+        remaining > LONG_MAX || reset > INT64_MAX / 1000)
         return CK_EPARSE;
     rl->known = true;
     rl->limit = (long)limit;
@@ -460,9 +411,9 @@ int ck_bluesky_get_record_request(const char *base_url, const char *access_jwt, 
     if (repo == NULL || repo[0] == '\0' || !ck_bsky_rkey_ok(rkey))
         return ck_error_set(err, CK_EINVAL, "bluesky: getRecord needs a repo and a valid rkey");
     struct ck_sbuf q = {0};
-    ck_bsky_param(&q, "repo", repo);
-    ck_bsky_param(&q, "collection", "app.bsky.feed.post");
-    ck_bsky_param(&q, "rkey", rkey);
+    ck_sbuf_param(&q, "repo", repo);
+    ck_sbuf_param(&q, "collection", "app.bsky.feed.post");
+    ck_sbuf_param(&q, "rkey", rkey);
     return ck_bsky_request(base_url, "com.atproto.repo.getRecord", "GET", access_jwt, &q, NULL, out,
                            err);
 }

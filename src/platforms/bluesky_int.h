@@ -9,8 +9,6 @@
 #include "chatkeeper/bluesky.h"
 #include "chatkeeper/sbuf.h"
 
-/* Append "?name=value" or "&name=value" (percent-encoded) to a query; NULL value: nothing. */
-void ck_bsky_param(struct ck_sbuf *query, const char *name, const char *value);
 /* Build an XRPC request: base_url/xrpc/method + query (consumed), body (owned,
  * consumed, may be NULL), Bearer token when not NULL. */
 int ck_bsky_request(const char *base_url, const char *method, const char *http_method,

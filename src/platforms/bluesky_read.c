@@ -31,22 +31,22 @@ int ck_bluesky_search_request(const char *base_url, const char *access_jwt,
         ck_sbuf_str(&hq, "#");
         ck_sbuf_str(&hq, tag);
     }
-    ck_bsky_param(&query, "q", q->q != NULL ? q->q : hq.s != NULL ? hq.s : "");
+    ck_sbuf_param(&query, "q", q->q != NULL ? q->q : hq.s != NULL ? hq.s : "");
     query.oom |= hq.oom;
     free(hq.s);
-    ck_bsky_param(&query, "sort", "latest");
-    ck_bsky_param(&query, "limit", limit_s);
+    ck_sbuf_param(&query, "sort", "latest");
+    ck_sbuf_param(&query, "limit", limit_s);
     if (q->tag_filter && tag != NULL && tag[0] != '\0')
-        ck_bsky_param(&query, "tag", tag);
+        ck_sbuf_param(&query, "tag", tag);
     if (q->since_ms != INT64_MIN) {
         ck_time_format_rfc3339(q->since_ms, since);
-        ck_bsky_param(&query, "since", since);
+        ck_sbuf_param(&query, "since", since);
     }
     if (q->until_ms != INT64_MIN) {
         ck_time_format_rfc3339(q->until_ms, until);
-        ck_bsky_param(&query, "until", until);
+        ck_sbuf_param(&query, "until", until);
     }
-    ck_bsky_param(&query, "cursor", q->cursor);
+    ck_sbuf_param(&query, "cursor", q->cursor);
     return ck_bsky_request(base_url, "app.bsky.feed.searchPosts", "GET", access_jwt, &query, NULL,
                            out, err);
 }
@@ -61,9 +61,9 @@ int ck_bluesky_thread_request(const char *base_url, const char *access_jwt, cons
     snprintf(depth_s, sizeof depth_s, "%d",
              depth >= 0 && depth <= MAX_THREAD_DEPTH ? depth : MAX_THREAD_DEPTH);
     struct ck_sbuf query = {0};
-    ck_bsky_param(&query, "uri", uri);
-    ck_bsky_param(&query, "depth", depth_s);
-    ck_bsky_param(&query, "parentHeight", "0");
+    ck_sbuf_param(&query, "uri", uri);
+    ck_sbuf_param(&query, "depth", depth_s);
+    ck_sbuf_param(&query, "parentHeight", "0");
     return ck_bsky_request(base_url, "app.bsky.feed.getPostThread", "GET", access_jwt, &query, NULL,
                            out, err);
 }
@@ -230,7 +230,7 @@ int ck_bluesky_resolve_handle_request(const char *base_url, const char *token, c
     if (handle == NULL || handle[0] == '\0' || strlen(handle) > 253)
         return ck_error_set(err, CK_EINVAL, "bluesky: no handle to resolve");
     struct ck_sbuf q = {0};
-    ck_bsky_param(&q, "handle", handle);
+    ck_sbuf_param(&q, "handle", handle);
     return ck_bsky_request(base_url, "com.atproto.identity.resolveHandle", "GET", token, &q, NULL,
                            out, err);
 }

@@ -23,19 +23,14 @@
 
 #define MASTODON_MAX_LIMIT 40
 
-static void add_param(struct ck_sbuf *b, const char *name, const char *value)
-{
-    if (value == NULL)
-        return;
-    ck_sbuf_str(b, "&");
-    ck_sbuf_str(b, name);
-    ck_sbuf_str(b, "=");
-    ck_sbuf_pct(b, value);
-}
-
 int ck_mastodon_get_request(struct ck_sbuf *b, const char *token, const char *accept,
                             struct ck_request *out, struct ck_error *err)
 {
+    /* A CR or LF in the token would let it write extra header lines. */
+    if (token != NULL && strpbrk(token, "\r\n") != NULL) {
+        free(b->s);
+        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
+    }
     if (b->oom) {
         free(b->s);
         return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
@@ -43,13 +38,8 @@ int ck_mastodon_get_request(struct ck_sbuf *b, const char *token, const char *ac
     memcpy(out->method, "GET", 4);
     out->url = b->s;
     int rc = ck_request_add_header(out, "Accept", accept);
-    if (rc == 0 && token != NULL) {
-        struct ck_sbuf auth = {0};
-        ck_sbuf_str(&auth, "Bearer ");
-        ck_sbuf_str(&auth, token);
-        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
-        free(auth.s);
-    }
+    if (rc == 0 && token != NULL)
+        rc = ck_request_add_bearer(out, token);
     if (rc != 0) {
         ck_request_finish(out);
         return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
@@ -68,26 +58,19 @@ static int mastodon_timeline_request(const char *base_url, const char *token, co
         hashtag++; /* "#uklibchat" and "uklibchat" name the same tag */
     if (hashtag[0] == '\0')
         return ck_error_set(err, CK_EINVAL, "mastodon: empty hashtag");
-    /* A CR or LF in the token would let it write extra header lines. */
-    if (token != NULL && strpbrk(token, "\r\n") != NULL)
-        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
-    size_t base_len = strlen(base_url);
-    while (base_len > 0 && base_url[base_len - 1] == '/')
-        base_len--;
     int limit =
         q != NULL && q->limit > 0 && q->limit < MASTODON_MAX_LIMIT ? q->limit : MASTODON_MAX_LIMIT;
     char limit_s[16];
     snprintf(limit_s, sizeof limit_s, "%d", limit);
 
     struct ck_sbuf b = {0};
-    ck_sbuf_put(&b, base_url, base_len);
-    ck_sbuf_str(&b, "/api/v1/timelines/tag/");
+    ck_sbuf_url(&b, base_url, "/api/v1/timelines/tag/");
     ck_sbuf_pct(&b, hashtag);
-    ck_sbuf_str(&b, "?limit=");
+    ck_sbuf_str(&b, "?limit="); /* the first parameter; ck_sbuf_param adds the rest */
     ck_sbuf_str(&b, limit_s);
     if (q != NULL) {
-        add_param(&b, "min_id", q->after);
-        add_param(&b, "max_id", q->before);
+        ck_sbuf_param(&b, "min_id", q->after);
+        ck_sbuf_param(&b, "max_id", q->before);
     }
     return ck_mastodon_get_request(&b, token, "application/json", out, err);
 }
@@ -497,14 +480,8 @@ static int mastodon_context_request(const char *base_url, const char *token, con
     memset(out, 0, sizeof *out);
     if (base_url == NULL || id == NULL || id[0] == '\0')
         return ck_error_set(err, CK_EINVAL, "mastodon: base URL and status id are required");
-    if (token != NULL && strpbrk(token, "\r\n") != NULL)
-        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
-    size_t base_len = strlen(base_url);
-    while (base_len > 0 && base_url[base_len - 1] == '/')
-        base_len--;
     struct ck_sbuf b = {0};
-    ck_sbuf_put(&b, base_url, base_len);
-    ck_sbuf_str(&b, "/api/v1/statuses/");
+    ck_sbuf_url(&b, base_url, "/api/v1/statuses/");
     ck_sbuf_pct(&b, id); /* ids are opaque: never trusted to be URL-safe */
     ck_sbuf_str(&b, "/context");
     return ck_mastodon_get_request(&b, token, "application/json", out, err);

@@ -24,29 +24,13 @@ static bool has_line_break(const char *s)
 /* base_url + path, without doubling the slash. */
 static char *join_url(const char *base_url, const char *path)
 {
-    size_t base_len = strlen(base_url);
-    while (base_len > 0 && base_url[base_len - 1] == '/')
-        base_len--;
     struct ck_sbuf b = {0};
-    ck_sbuf_put(&b, base_url, base_len);
-    ck_sbuf_str(&b, path);
+    ck_sbuf_url(&b, base_url, path);
     if (b.oom) {
         free(b.s);
         return NULL;
     }
     return b.s;
-}
-
-static int add_auth(struct ck_request *r, const char *token)
-{
-    struct ck_sbuf auth = {0};
-    ck_sbuf_str(&auth, "Bearer ");
-    ck_sbuf_str(&auth, token);
-    int rc = auth.oom ? CK_ENOMEM : ck_request_add_header(r, "Authorization", auth.s);
-    if (auth.s != NULL)
-        memset(auth.s, 0, auth.len); /* the token does not linger in freed memory */
-    free(auth.s);
-    return rc;
 }
 
 int ck_mastodon_post_request(const char *base_url, const char *token, const char *text,
@@ -87,7 +71,7 @@ int ck_mastodon_post_request(const char *base_url, const char *token, const char
     if (rc == 0)
         rc = ck_request_add_header(out, "Idempotency-Key", idempotency_key);
     if (rc == 0)
-        rc = add_auth(out, token);
+        rc = ck_request_add_bearer(out, token);
     if (rc != 0) {
         ck_request_finish(out);
         return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
@@ -174,20 +158,11 @@ int ck_mastodon_instance_request(const char *base_url, const char *token, struct
     memset(out, 0, sizeof *out);
     if (base_url == NULL || base_url[0] == '\0')
         return ck_error_set(err, CK_EINVAL, "mastodon: base URL is required");
-    if (has_line_break(token))
-        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
-    out->url = join_url(base_url, "/api/v2/instance");
-    if (out->url == NULL)
-        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
-    memcpy(out->method, "GET", 4);
-    int rc = ck_request_add_header(out, "Accept", "application/json");
-    if (rc == 0 && token != NULL && token[0] != '\0')
-        rc = add_auth(out, token);
-    if (rc != 0) {
-        ck_request_finish(out);
-        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
-    }
-    return 0;
+    struct ck_sbuf b = {0};
+    ck_sbuf_url(&b, base_url, "/api/v2/instance");
+    /* An empty token is none: no "Authorization: Bearer " is sent. */
+    return ck_mastodon_get_request(&b, token != NULL && token[0] != '\0' ? token : NULL,
+                                   "application/json", out, err);
 }
 
 int ck_mastodon_parse_instance_max_chars(const struct ck_response *resp, long *max_out,

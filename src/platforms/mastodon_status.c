@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "chatkeeper/mastodon.h"
+#include "chatkeeper/sbuf.h"
 
 /* Ids are opaque, but this one becomes a path segment: letters, digits and
  * a few marks (numeric ids, ULIDs) only, so it can never walk the path. */
@@ -25,30 +26,10 @@ int ck_mastodon_status_request(const char *base_url, const char *token, const ch
     if (!id_ok(id))
         return ck_error_set(err, CK_EINVAL, "mastodon: status id \"%.64s\" is not a plain id",
                             id ? id : "");
-    size_t bl = strlen(base_url);
-    while (bl > 0 && base_url[bl - 1] == '/')
-        bl--;
-    size_t n = bl + strlen("/api/v1/statuses/") + strlen(id) + 1;
-    out->url = malloc(n);
-    if (out->url == NULL)
-        return ck_error_set(err, CK_ENOMEM, "mastodon: out of memory");
-    snprintf(out->url, n, "%.*s/api/v1/statuses/%s", (int)bl, base_url, id);
-    memcpy(out->method, "GET", 4);
-    int rc = ck_request_add_header(out, "Accept", "application/json");
-    if (rc == 0 && token != NULL && token[0] != '\0') {
-        size_t an = strlen(token) + 8;
-        char *auth = malloc(an);
-        rc = auth ? 0 : CK_ENOMEM;
-        if (auth != NULL) {
-            snprintf(auth, an, "Bearer %s", token);
-            rc = ck_request_add_header(out, "Authorization", auth);
-            memset(auth, 0, an);
-            free(auth);
-        }
-    }
-    if (rc != 0) {
-        ck_request_finish(out);
-        return ck_error_set(err, rc, "mastodon: %s", ck_strerror(rc));
-    }
-    return 0;
+    struct ck_sbuf b = {0};
+    ck_sbuf_url(&b, base_url, "/api/v1/statuses/");
+    ck_sbuf_str(&b, id);
+    /* An empty token is none: no "Authorization: Bearer " is sent. */
+    return ck_mastodon_get_request(&b, token != NULL && token[0] != '\0' ? token : NULL,
+                                   "application/json", out, err);
 }

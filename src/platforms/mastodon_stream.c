@@ -33,14 +33,8 @@ int ck_mastodon_stream_request(const char *base_url, const char *token, const ch
         hashtag++;
     if (hashtag[0] == '\0')
         return ck_error_set(err, CK_EINVAL, "mastodon: empty hashtag");
-    if (token != NULL && strpbrk(token, "\r\n") != NULL)
-        return ck_error_set(err, CK_EINVAL, "mastodon: token contains a line break");
-    size_t base_len = strlen(base_url);
-    while (base_len > 0 && base_url[base_len - 1] == '/')
-        base_len--;
     struct ck_sbuf b = {0};
-    ck_sbuf_put(&b, base_url, base_len);
-    ck_sbuf_str(&b, "/api/v1/streaming/hashtag?tag=");
+    ck_sbuf_url(&b, base_url, "/api/v1/streaming/hashtag?tag=");
     ck_sbuf_pct(&b, hashtag);
     return ck_mastodon_get_request(&b, token, "text/event-stream", out, err);
 }
@@ -51,12 +45,8 @@ int ck_mastodon_stream_base_request(const char *base_url, int attempt, struct ck
     memset(out, 0, sizeof *out);
     if (base_url == NULL || base_url[0] == '\0' || attempt < 0 || attempt > 1)
         return ck_error_set(err, CK_EINVAL, "mastodon: base URL is required");
-    size_t base_len = strlen(base_url);
-    while (base_len > 0 && base_url[base_len - 1] == '/')
-        base_len--;
     struct ck_sbuf b = {0};
-    ck_sbuf_put(&b, base_url, base_len);
-    ck_sbuf_str(&b, attempt == 0 ? "/api/v2/instance" : "/api/v1/instance");
+    ck_sbuf_url(&b, base_url, attempt == 0 ? "/api/v2/instance" : "/api/v1/instance");
     /* Public: the token is not needed to ask, so it is not sent. */
     return ck_mastodon_get_request(&b, NULL, "application/json", out, err);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "chatkeeper/platform.h"
+#include "chatkeeper/secret.h"
 
 static const struct ck_platform_ops *const platforms[] = {
     &ck_platform_mastodon,
@@ -42,23 +43,12 @@ void ck_posted_finish(struct ck_posted *p)
     memset(p, 0, sizeof *p);
 }
 
-/* Wipe a secret before its memory goes back to the allocator. */
-static void wipe_free(char *s)
-{
-    if (s == NULL)
-        return;
-    volatile char *v = s;
-    while (*v != '\0')
-        *v++ = '\0';
-    free(s);
-}
-
 void ck_signin_finish(struct ck_signin *s)
 {
     if (s == NULL)
         return;
-    wipe_free(s->token);
-    wipe_free(s->refresh);
+    ck_secret_free(s->token);
+    ck_secret_free(s->refresh);
     free(s->account);
     memset(s, 0, sizeof *s);
 }

@@ -38,8 +38,6 @@ struct ck_response;
 bool ck_x_id_ok(const char *s);
 /* Zero a secret's bytes, then free it. NULL is fine. */
 void ck_x_wipe_free(char *s);
-/* base_url without its trailing slashes, then path, into b. */
-void ck_x_base(struct ck_sbuf *b, const char *base_url, const char *path);
 /* Make *out (zeroed by the caller) a request for url (taken, also on
  * failure) with Accept: application/json and, when bearer is set,
  * Authorization: Bearer. 0, CK_ENOMEM or CK_EINVAL. */

@@ -243,6 +243,17 @@ char *ck_x_oauth1_base_string(const char *method, const char *url, const char *c
     return result;
 }
 
+/* sep, then one name="value" of the Authorization header, both
+ * percent-encoded. */
+static void header_param(struct ck_sbuf *h, const char *sep, const char *name, const char *value)
+{
+    ck_sbuf_str(h, sep);
+    ck_sbuf_pct(h, name);
+    ck_sbuf_str(h, "=\"");
+    ck_sbuf_pct(h, value);
+    ck_sbuf_str(h, "\"");
+}
+
 int ck_x_oauth1_header(const struct ck_x_oauth1 *k, const char *method, const char *url,
                        const char *const *params, size_t n_params, const char *nonce,
                        int64_t timestamp, char **out, struct ck_error *err)
@@ -290,29 +301,14 @@ int ck_x_oauth1_header(const struct ck_x_oauth1 *k, const char *method, const ch
         return ck_error_set(err, CK_ENOMEM, "x: HMAC-SHA1 failed");
     unsigned char sig[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
     EVP_EncodeBlock(sig, mac, (int)mac_len);
-    const char *hp[] = {"oauth_consumer_key",
-                        k->consumer_key,
-                        "oauth_nonce",
-                        nonce,
-                        "oauth_signature",
-                        (const char *)sig,
-                        "oauth_signature_method",
-                        "HMAC-SHA1",
-                        "oauth_timestamp",
-                        ts,
-                        "oauth_token",
-                        k->token,
-                        "oauth_version",
-                        "1.0"};
+    /* The header sends what was signed and the signature, in name order:
+     * oauth_signature sorts right after oauth_nonce. */
     struct ck_sbuf h = {0};
     ck_sbuf_str(&h, "OAuth ");
-    for (size_t i = 0; i < sizeof hp / sizeof hp[0]; i += 2) {
-        if (i > 0)
-            ck_sbuf_str(&h, ", ");
-        ck_sbuf_pct(&h, hp[i]);
-        ck_sbuf_str(&h, "=\"");
-        ck_sbuf_pct(&h, hp[i + 1]);
-        ck_sbuf_str(&h, "\"");
+    for (size_t i = 0; i < sizeof op / sizeof op[0]; i += 2) {
+        header_param(&h, i == 0 ? "" : ", ", op[i], op[i + 1]);
+        if (strcmp(op[i], "oauth_nonce") == 0)
+            header_param(&h, ", ", "oauth_signature", (const char *)sig);
     }
     if (h.oom) {
         ck_x_wipe_free(h.s);

@@ -242,7 +242,7 @@ static int ops_account_request(const char *base_url, const char *token, const st
     if (token == NULL || token[0] == '\0')
         return ck_error_set(err, CK_EAUTH, "x: no user credential to ask who we are");
     struct ck_sbuf b = {0};
-    ck_x_base(&b, base_url, "/2/users/me");
+    ck_sbuf_url(&b, base_url, "/2/users/me");
     return finish_signed(&b, token, p, out, err);
 }
 
@@ -274,7 +274,7 @@ static int ops_lookup_request(const char *base_url, const char *token, const str
     if (p->account == NULL || !ck_x_id_ok(p->account))
         return ck_error_set(err, CK_EINVAL, "x: looking for our post needs the account's id");
     struct ck_sbuf b = {0};
-    ck_x_base(&b, base_url, "/2/users/");
+    ck_sbuf_url(&b, base_url, "/2/users/");
     ck_sbuf_str(&b, p->account);
     ck_sbuf_str(&b, "/tweets?max_results=100&tweet.fields=created_at,entities,referenced_tweets,"
                     "conversation_id");

@@ -233,7 +233,7 @@ int ck_x_post_request(const char *base_url, const struct ck_x_auth *auth, const 
     char *dumped = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     struct ck_sbuf url = {0};
-    ck_x_base(&url, base_url, "/2/tweets");
+    ck_sbuf_url(&url, base_url, "/2/tweets");
     if (dumped == NULL || url.oom) {
         free(dumped);
         free(url.s);

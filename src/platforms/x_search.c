@@ -2,7 +2,6 @@
  * conversation_id), GET /2/tweets/:id, their answers, and the rate-limit
  * headers. Pure. See x.h. */
 #include <ctype.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,16 +49,6 @@ static bool has_line_break(const char *s)
     return s != NULL && strpbrk(s, "\r\n") != NULL;
 }
 
-static void param(struct ck_sbuf *b, const char *name, const char *value)
-{
-    if (value == NULL)
-        return;
-    ck_sbuf_str(b, strchr(b->s != NULL ? b->s : "", '?') != NULL ? "&" : "?");
-    ck_sbuf_str(b, name);
-    ck_sbuf_str(b, "=");
-    ck_sbuf_pct(b, value);
-}
-
 /* X wants whole seconds, "2026-12-03T20:00:00Z". */
 static void time_param(struct ck_sbuf *b, const char *name, int64_t ms)
 {
@@ -68,15 +57,28 @@ static void time_param(struct ck_sbuf *b, const char *name, int64_t ms)
     char *dot = strchr(t, '.');
     if (dot != NULL)
         memcpy(dot, "Z", 2);
-    param(b, name, t);
+    ck_sbuf_param(b, name, t);
+}
+
+/* What every reading request checks first: *out zeroed, a base URL, and a
+ * bearer token (may be NULL) that cannot add header lines. 0 or CK_EINVAL. */
+static int read_request_ok(const char *base_url, const char *bearer, struct ck_request *out,
+                           struct ck_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (base_url == NULL || base_url[0] == '\0')
+        return ck_error_set(err, CK_EINVAL, "x: base URL is required");
+    if (has_line_break(bearer))
+        return ck_error_set(err, CK_EINVAL, "x: token contains a line break");
+    return 0;
 }
 
 static void fields(struct ck_sbuf *b)
 {
-    param(b, "expansions", ck_x_expansions);
-    param(b, "tweet.fields", ck_x_tweet_fields);
-    param(b, "user.fields", ck_x_user_fields);
-    param(b, "media.fields", ck_x_media_fields);
+    ck_sbuf_param(b, "expansions", ck_x_expansions);
+    ck_sbuf_param(b, "tweet.fields", ck_x_tweet_fields);
+    ck_sbuf_param(b, "user.fields", ck_x_user_fields);
+    ck_sbuf_param(b, "media.fields", ck_x_media_fields);
 }
 
 /* url (taken) into out with Accept and the bearer token. */
@@ -90,13 +92,8 @@ int ck_x_finish_request(const char *method, struct ck_sbuf *url, const char *bea
     snprintf(out->method, sizeof out->method, "%s", method);
     out->url = url->s;
     int rc = ck_request_add_header(out, "Accept", "application/json");
-    if (rc == 0 && bearer != NULL) {
-        struct ck_sbuf auth = {0};
-        ck_sbuf_str(&auth, "Bearer ");
-        ck_sbuf_str(&auth, bearer);
-        rc = auth.oom ? CK_ENOMEM : ck_request_add_header(out, "Authorization", auth.s);
-        ck_x_wipe_free(auth.s);
-    }
+    if (rc == 0 && bearer != NULL)
+        rc = ck_request_add_bearer(out, bearer);
     if (rc != 0) {
         ck_request_finish(out);
         return ck_error_set(err, rc, "x: %s", ck_strerror(rc));
@@ -104,23 +101,12 @@ int ck_x_finish_request(const char *method, struct ck_sbuf *url, const char *bea
     return 0;
 }
 
-void ck_x_base(struct ck_sbuf *b, const char *base_url, const char *path)
-{
-    size_t n = strlen(base_url);
-    while (n > 0 && base_url[n - 1] == '/')
-        n--;
-    ck_sbuf_put(b, base_url, n);
-    ck_sbuf_str(b, path);
-}
-
 int ck_x_search_request(const char *base_url, const char *bearer, const struct ck_x_search *q,
                         struct ck_request *out, struct ck_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (base_url == NULL || base_url[0] == '\0')
-        return ck_error_set(err, CK_EINVAL, "x: base URL is required");
-    if (has_line_break(bearer))
-        return ck_error_set(err, CK_EINVAL, "x: token contains a line break");
+    int rc = read_request_ok(base_url, bearer, out, err);
+    if (rc != 0)
+        return rc;
     const char *tag = q->hashtag != NULL && q->hashtag[0] == '#' ? q->hashtag + 1 : q->hashtag;
     if (q->conversation_id != NULL ? !ck_x_id_ok(q->conversation_id) : tag == NULL || !tag_ok(tag))
         return ck_error_set(err, CK_EINVAL,
@@ -157,18 +143,18 @@ int ck_x_search_request(const char *base_url, const char *bearer, const struct c
                  ? q->max_results
                  : CK_X_MAX_RESULTS);
     struct ck_sbuf b = {0};
-    ck_x_base(&b, base_url, "/2/tweets/search/recent");
-    param(&b, "query", query.s != NULL ? query.s : "");
+    ck_sbuf_url(&b, base_url, "/2/tweets/search/recent");
+    ck_sbuf_param(&b, "query", query.s != NULL ? query.s : "");
     b.oom |= query.oom;
     free(query.s);
-    param(&b, "max_results", max);
-    param(&b, "since_id", q->since_id);
-    param(&b, "until_id", q->until_id);
+    ck_sbuf_param(&b, "max_results", max);
+    ck_sbuf_param(&b, "since_id", q->since_id);
+    ck_sbuf_param(&b, "until_id", q->until_id);
     if (start != INT64_MIN)
         time_param(&b, "start_time", start);
     if (end != INT64_MIN)
         time_param(&b, "end_time", end);
-    param(&b, "next_token", q->next_token);
+    ck_sbuf_param(&b, "next_token", q->next_token);
     fields(&b);
     return ck_x_finish_request("GET", &b, bearer, out, err);
 }
@@ -176,15 +162,13 @@ int ck_x_search_request(const char *base_url, const char *bearer, const struct c
 int ck_x_tweet_request(const char *base_url, const char *bearer, const char *id,
                        struct ck_request *out, struct ck_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (base_url == NULL || base_url[0] == '\0')
-        return ck_error_set(err, CK_EINVAL, "x: base URL is required");
-    if (has_line_break(bearer))
-        return ck_error_set(err, CK_EINVAL, "x: token contains a line break");
+    int rc = read_request_ok(base_url, bearer, out, err);
+    if (rc != 0)
+        return rc;
     if (!ck_x_id_ok(id))
         return ck_error_set(err, CK_EINVAL, "x: a tweet id is a decimal string");
     struct ck_sbuf b = {0};
-    ck_x_base(&b, base_url, "/2/tweets/");
+    ck_sbuf_url(&b, base_url, "/2/tweets/");
     ck_sbuf_str(&b, id);
     fields(&b);
     return ck_x_finish_request("GET", &b, bearer, out, err);
@@ -341,26 +325,12 @@ int ck_x_parse_search(const struct ck_response *resp, struct ck_x_page *out, str
 
 /* ---- rate limits ---- */
 
-static bool header_ll(const struct ck_response *resp, const char *name, long long *out)
-{
-    const char *v = ck_response_header(resp, name);
-    if (v == NULL || !isdigit((unsigned char)v[0]))
-        return false;
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return false;
-    *out = n;
-    return true;
-}
-
 int ck_x_ratelimit(const struct ck_response *resp, int64_t now_ms, struct ck_ratelimit *rl)
 {
     long long limit, remaining, reset;
-    if (!header_ll(resp, "x-rate-limit-limit", &limit) ||
-        !header_ll(resp, "x-rate-limit-remaining", &remaining) ||
-        !header_ll(resp, "x-rate-limit-reset", &reset) || limit > LONG_MAX ||
+    if (!ck_response_header_count(resp, "x-rate-limit-limit", &limit) ||
+        !ck_response_header_count(resp, "x-rate-limit-remaining", &remaining) ||
+        !ck_response_header_count(resp, "x-rate-limit-reset", &reset) || limit > LONG_MAX ||
         remaining > LONG_MAX || reset > INT64_MAX / 1000 - CK_RATELIMIT_MAX_WAIT_MS)
         return CK_EPARSE;
     int64_t reset_ms = (int64_t)reset * 1000;

@@ -171,6 +171,8 @@ int ck_rmodel_local(struct ck_rmodel *m, int64_t ms, struct ck_rlocal *out);
 void ck_rlocal_iso(const struct ck_rlocal *lt, char *buf, size_t n);
 /* "20:05". */
 void ck_rlocal_hhmm(const struct ck_rlocal *lt, char buf[6]);
+/* "January" to "December": lt's month in English. */
+const char *ck_rlocal_month(const struct ck_rlocal *lt);
 /* v in decimal into buf, NUL-terminated; returns its length. For the
  * numbers written for every message, where snprintf was a cost of its own. */
 size_t ck_rfmt_int(char buf[24], int64_t v);
@@ -296,5 +298,14 @@ void ck_rmd_end(struct ck_rmodel *m, struct ck_sink *o);
 /* The question post's record for a group header: true with *out filled
  * (ck_rrec_release it), false when the post is unknown or unreadable. */
 bool ck_rgroup_post(struct ck_rmodel *m, const struct ck_rgroup *g, struct ck_rrec *out);
+/* What both transcripts decide alike (transcript.c), each writing it in its
+ * own markup: whether g has a line in the list of questions (it is in the
+ * run sheet, or has messages); the name shown for r's author (the handle
+ * when it has no display name; borrowed from r); and v's boosters as
+ * "a, b and c" or "a, b, c and 4 more", each handle written by name(). */
+bool ck_rgroup_listed(const struct ck_rgroup *g);
+const char *ck_rauthor_name(const struct ck_record *r);
+void ck_rboosters_list(struct ck_sink *o, const struct ck_rentry_view *v,
+                       void (*name)(struct ck_sink *o, const char *handle));
 
 #endif

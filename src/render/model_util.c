@@ -181,6 +181,14 @@ void ck_rlocal_hhmm(const struct ck_rlocal *lt, char buf[6])
     *p = '\0';
 }
 
+const char *ck_rlocal_month(const struct ck_rlocal *lt)
+{
+    static const char *const names[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+    return names[(lt->month + 11) % 12];
+}
+
 size_t ck_rfmt_int(char buf[24], int64_t v)
 {
     char tmp[24];

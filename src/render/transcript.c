@@ -273,3 +273,26 @@ out:
     int rc2 = ck_sink_finish(&md);
     return rc != 0 ? rc : rc2;
 }
+
+bool ck_rgroup_listed(const struct ck_rgroup *g)
+{
+    return g->text != NULL || g->count > 0;
+}
+
+const char *ck_rauthor_name(const struct ck_record *r)
+{
+    return r->name[0] != '\0' ? r->name : r->handle;
+}
+
+void ck_rboosters_list(struct ck_sink *o, const struct ck_rentry_view *v,
+                       void (*name)(struct ck_sink *o, const char *handle))
+{
+    for (size_t i = 0; i < v->n_boosters; i++) {
+        ck_sink_puts(o, i == 0                                                       ? ""
+                        : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and "
+                                                                                     : ", ");
+        name(o, v->boosters[i]);
+    }
+    if (v->boosts_total > v->n_boosters)
+        ck_sink_printf(o, " and %lu more", (unsigned long)(v->boosts_total - v->n_boosters));
+}

@@ -30,9 +30,6 @@
 
 static const char *const day_names[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                         "Thursday", "Friday", "Saturday"};
-static const char *const month_names[] = {"January",   "February", "March",    "April",
-                                          "May",       "June",     "July",     "August",
-                                          "September", "October",  "November", "December"};
 
 /* After the shared base (style.h): the transcript's own pieces. */
 static const char style[] =
@@ -62,7 +59,7 @@ static void html_time(struct ck_rmodel *m, struct ck_sink *o, int64_t ms, bool l
     ck_sink_puts(o, "\">");
     if (long_form) {
         ck_sink_printf(o, "%s %d %s %d, %02d:%02d ", day_names[lt.weekday % 7], lt.day,
-                       month_names[(lt.month + 11) % 12], lt.year, lt.hour, lt.minute);
+                       ck_rlocal_month(&lt), lt.year, lt.hour, lt.minute);
         ck_html_text(o, lt.abbr, strlen(lt.abbr), false);
     } else {
         char hhmm[6];
@@ -77,14 +74,18 @@ static void text(struct ck_sink *o, const char *s)
     ck_html_text(o, s, strlen(s), false);
 }
 
+/* s as text in its own direction (a name among others). */
+static void bdi(struct ck_sink *o, const char *s)
+{
+    ck_sink_puts(o, "<bdi>");
+    text(o, s);
+    ck_sink_puts(o, "</bdi>");
+}
+
 /* Author name (linked to the profile when the URL is http(s)) and handle. */
 static void author(struct ck_sink *o, const struct ck_record *r)
 {
-    const char *name = r->name;
-    const char *handle = r->handle;
     const char *url = r->author_url;
-    if (name[0] == '\0')
-        name = handle;
     if (ck_url_safe(url)) {
         ck_sink_puts(o, "<a class=\"who\" href=\"");
         text(o, url);
@@ -92,10 +93,10 @@ static void author(struct ck_sink *o, const struct ck_record *r)
     } else {
         ck_sink_puts(o, "<span class=\"who\"><bdi>");
     }
-    text(o, name);
+    text(o, ck_rauthor_name(r));
     ck_sink_puts(o, ck_url_safe(url) ? "</bdi></a>" : "</bdi></span>");
     ck_sink_puts(o, " <span class=\"handle\"><bdi>");
-    text(o, handle);
+    text(o, r->handle);
     ck_sink_puts(o, "</bdi></span>");
 }
 
@@ -153,7 +154,7 @@ void ck_rhtml_begin(struct ck_rmodel *m, struct ck_sink *o)
                     "Questions</h2>\n<ul class=\"toc\">\n");
     for (size_t q = 1; q < m->ngroups; q++) {
         const struct ck_rgroup *g = &m->groups[q];
-        if (g->text == NULL && g->count == 0)
+        if (!ck_rgroup_listed(g))
             continue;
         ck_sink_printf(o, "<li><a href=\"#q%d\">", g->number);
         heading_text(o, g);
@@ -427,16 +428,7 @@ void ck_rhtml_msg_open(struct ck_rmodel *m, struct ck_sink *o, const struct ck_r
     if (v->n_boosters > 0) {
         ck_sink_puts(o, sep);
         ck_sink_puts(o, "boosted by ");
-        for (size_t i = 0; i < v->n_boosters; i++) {
-            ck_sink_puts(o, i == 0                                                       ? ""
-                            : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and "
-                                                                                         : ", ");
-            ck_sink_puts(o, "<bdi>");
-            text(o, v->boosters[i]);
-            ck_sink_puts(o, "</bdi>");
-        }
-        if (v->boosts_total > v->n_boosters)
-            ck_sink_printf(o, " and %lu more", (unsigned long)(v->boosts_total - v->n_boosters));
+        ck_rboosters_list(o, v, bdi);
         sep = " · ";
     }
     if (ck_url_safe(url)) {

@@ -30,11 +30,8 @@ static void md_time(struct ck_rmodel *m, struct ck_sink *o, int64_t ms)
 /* "[name](profile) @handle": the name is link text, escaped like any text. */
 static void author(struct ck_sink *o, const struct ck_record *r)
 {
-    const char *name = r->name;
-    const char *handle = r->handle;
+    const char *name = ck_rauthor_name(r);
     const char *url = r->author_url;
-    if (name[0] == '\0')
-        name = handle;
     ck_sink_puts(o, "**");
     if (ck_url_safe(url)) {
         ck_sink_puts(o, "[");
@@ -46,7 +43,7 @@ static void author(struct ck_sink *o, const struct ck_record *r)
         md(o, name);
     }
     ck_sink_puts(o, "** ");
-    md(o, handle);
+    md(o, r->handle);
 }
 
 static void post_link(struct ck_sink *o, const char *url)
@@ -78,11 +75,8 @@ void ck_rmd_begin(struct ck_rmodel *m, struct ck_sink *o)
     ck_sink_puts(o, "\n\n\\#");
     md(o, s->hashtag);
     if (ck_rmodel_local(m, s->start_ms, &lt) == 0) {
-        static const char *const months[] = {"January",   "February", "March",    "April",
-                                             "May",       "June",     "July",     "August",
-                                             "September", "October",  "November", "December"};
-        ck_sink_printf(o, " · %d %s %d, %02d:%02d ", lt.day, months[(lt.month + 11) % 12], lt.year,
-                       lt.hour, lt.minute);
+        ck_sink_printf(o, " · %d %s %d, %02d:%02d ", lt.day, ck_rlocal_month(&lt), lt.year, lt.hour,
+                       lt.minute);
         md(o, lt.abbr);
     }
     ck_sink_puts(o, " \\(");
@@ -95,7 +89,7 @@ void ck_rmd_begin(struct ck_rmodel *m, struct ck_sink *o)
     ck_sink_puts(o, "## Questions\n\n");
     for (size_t q = 1; q < m->ngroups; q++) {
         const struct ck_rgroup *g = &m->groups[q];
-        if (g->text == NULL && g->count == 0)
+        if (!ck_rgroup_listed(g))
             continue;
         ck_sink_puts(o, "- ");
         heading_text(o, g);
@@ -217,14 +211,7 @@ void ck_rmd_msg(struct ck_rmodel *m, struct ck_sink *o, const struct ck_rentry_v
     }
     if (v->n_boosters > 0) {
         ck_sink_puts(o, " · boosted by ");
-        for (size_t i = 0; i < v->n_boosters; i++) {
-            ck_sink_puts(o, i == 0                                                       ? ""
-                            : i + 1 == v->n_boosters && v->boosts_total == v->n_boosters ? " and "
-                                                                                         : ", ");
-            md(o, v->boosters[i]);
-        }
-        if (v->boosts_total > v->n_boosters)
-            ck_sink_printf(o, " and %lu more", (unsigned long)(v->boosts_total - v->n_boosters));
+        ck_rboosters_list(o, v, md);
     }
     post_link(o, v->msg->url);
     /* Each continuation line is indented to the item's content column:

@@ -8,6 +8,7 @@
 
 #include "chatkeeper/backoff.h"
 #include "chatkeeper/log.h"
+#include "chatkeeper/secret.h"
 #include "chatkeeper/timeutil.h"
 
 #define REFRESH_MARGIN_MS (5 * 60000)
@@ -40,16 +41,6 @@ struct ck_auth {
     void *ready_arg;
     bool signed_in, refused, failing;
 };
-
-static void wipe_free(char *s)
-{
-    if (s == NULL)
-        return;
-    volatile char *v = s;
-    while (*v != '\0')
-        *v++ = '\0';
-    free(s);
-}
 
 static void wipe(char *buf, size_t n)
 {
@@ -267,7 +258,7 @@ void ck_auth_expired(void *arg)
 
 static void free_auth(struct ck_auth *a)
 {
-    wipe_free(a->secret);
+    ck_secret_free(a->secret);
     wipe(a->token, sizeof a->token);
     wipe(a->refresh, sizeof a->refresh);
     free(a->base_url);

@@ -461,11 +461,7 @@ static void on_response(int status, const struct ck_response *resp, const char *
 {
     struct ck_follower *f = arg;
     f->inflight = 0;
-    if (f->closing) {
-        ck_fl_maybe_free(f);
-        return;
-    }
-    if (status == CK_ECANCELED || f->st == F_STOPPED || f->st == F_DONE)
+    if (ck_fl_answer_unwanted(f, status))
         return;
     if (status != 0) {
         char why[300];

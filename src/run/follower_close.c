@@ -46,6 +46,15 @@ void ck_fl_maybe_free(struct ck_follower *f)
         cb(arg);
 }
 
+bool ck_fl_answer_unwanted(struct ck_follower *f, int status)
+{
+    if (f->closing) {
+        ck_fl_maybe_free(f);
+        return true;
+    }
+    return status == CK_ECANCELED || f->st == F_STOPPED || f->st == F_DONE;
+}
+
 static void on_sse_closed(struct ck_sse_stream *s)
 {
     struct ck_follower *f = (struct ck_follower *)((char *)s - offsetof(struct ck_follower, sse));

@@ -147,5 +147,10 @@ void ck_fl_maybe_start_stream(struct ck_follower *f);
 void ck_fl_stream_stop(struct ck_follower *f);
 /* Free f once closing and nothing is in flight (follower_close.c). */
 void ck_fl_maybe_free(struct ck_follower *f);
+/* A transfer of f's ended (its in-flight mark already cleared): true when
+ * its answer is not to be acted on, because f is closing (then freed if
+ * that was the last thing it waited for), the transfer was cancelled, or f
+ * has stopped or finished (follower_close.c). */
+bool ck_fl_answer_unwanted(struct ck_follower *f, int status);
 
 #endif

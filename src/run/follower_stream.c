@@ -160,11 +160,7 @@ static void on_stream_base(int status, const struct ck_response *resp, const cha
 {
     struct ck_follower *f = arg;
     f->stream_base_state = SB_UNKNOWN;
-    if (f->closing) {
-        ck_fl_maybe_free(f);
-        return;
-    }
-    if (status == CK_ECANCELED || f->st == F_STOPPED || f->st == F_DONE)
+    if (ck_fl_answer_unwanted(f, status))
         return;
     if (status != 0) {
         f->stream_retry_ms = ck_time_now_ms() + ck_backoff_next(&f->stream_backoff);

@@ -137,17 +137,26 @@ static int token_ran_out(struct ck_poster *p, const struct ck_response *resp)
     return 1;
 }
 
-static void on_reply(int status, const struct ck_response *resp, const char *errmsg, void *arg)
+/* The poster a finished transfer (arg) answers, its rate-limit headers
+ * read; NULL when there is nothing to act on: closed while in flight (the
+ * "sending" record lets resume finish it), or the transfer failed
+ * (ck_pst_transfer_ended has retried or stopped). */
+static struct ck_poster *answered(void *arg, int status, const struct ck_response *resp,
+                                  const char *errmsg)
 {
     struct ck_poster *p = ck_pst_take(arg);
-    if (p == NULL)
-        return; /* closed while in flight: the "sending" record lets resume finish it */
-    struct pstep *st = p->cur;
-    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
-        return;
+    if (p == NULL || ck_pst_transfer_ended(p, status, errmsg) < 0)
+        return NULL;
     ck_pst_rate_update(p, resp);
-    if (token_ran_out(p, resp))
+    return p;
+}
+
+static void on_reply(int status, const struct ck_response *resp, const char *errmsg, void *arg)
+{
+    struct ck_poster *p = answered(arg, status, resp, errmsg);
+    if (p == NULL || token_ran_out(p, resp))
         return;
+    struct pstep *st = p->cur;
     char why[200];
     if (resp->status >= 200 && resp->status <= 299) {
         struct ck_posted made;
@@ -270,15 +279,10 @@ static void send_post(struct ck_poster *p);
 /* The answer to "does the record this step's key names exist?". */
 static void on_lookup(int status, const struct ck_response *resp, const char *errmsg, void *arg)
 {
-    struct ck_poster *p = ck_pst_take(arg);
-    if (p == NULL)
+    struct ck_poster *p = answered(arg, status, resp, errmsg);
+    if (p == NULL || token_ran_out(p, resp))
         return;
     struct pstep *st = p->cur;
-    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
-        return;
-    ck_pst_rate_update(p, resp);
-    if (token_ran_out(p, resp))
-        return;
     char *text = ck_poster_text(p->conf.session, st->e);
     struct ck_post post = the_post(p, st, ck_pst_record(p, st), text);
     struct ck_posted made;
@@ -300,12 +304,9 @@ static void on_lookup(int status, const struct ck_response *resp, const char *er
 /* The answer to "who is the posting account?": then look for the post. */
 static void on_account(int status, const struct ck_response *resp, const char *errmsg, void *arg)
 {
-    struct ck_poster *p = ck_pst_take(arg);
+    struct ck_poster *p = answered(arg, status, resp, errmsg);
     if (p == NULL)
         return;
-    if (ck_pst_transfer_ended(p, status, errmsg) < 0)
-        return;
-    ck_pst_rate_update(p, resp);
     char *id = NULL;
     struct ck_error err = {0};
     if (p->conf.ops->parse_account(resp, &id, &err) < 0 || strlen(id) >= sizeof p->account) {

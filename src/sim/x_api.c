@@ -157,6 +157,74 @@ static bool time_arg(const struct ck_sim_request *rq, const char *name, int64_t 
     return v == NULL || ck_time_parse_rfc3339(v, out) == 0;
 }
 
+/* Which tweets a page of search or of an account's timeline holds, newest
+ * first, and how it is answered. */
+struct page {
+    const char *since, *older_than; /* ids, exclusive bounds; NULL: none */
+    int64_t start, end;             /* chat time [start, end); INT64_MIN: none */
+    long max;                       /* tweets a page; one more means next_token */
+    bool with_users;                /* includes.users (search does, timelines do not) */
+    long account;                   /* >= 0: that account's tweets (any visibility) */
+    const char *conv;               /* else public ones: this conversation's, */
+    bool tag;                       /* or (conv NULL) the hashtag's when tag */
+};
+
+static bool page_has(const struct page *pg, const struct ck_sim_entry *e)
+{
+    if (pg->account >= 0 ? e->account != (size_t)pg->account
+                         : strcmp(e->visibility, "public") != 0 ||
+                               (pg->conv != NULL ? strcmp(root_of(e)->id, pg->conv) != 0
+                                                 : !(pg->tag && e->has_hashtag)))
+        return false;
+    return (pg->since == NULL || ck_sim_id_cmp(e->id, pg->since) > 0) &&
+           (pg->older_than == NULL || ck_sim_id_cmp(e->id, pg->older_than) < 0) &&
+           (pg->start == INT64_MIN || e->chat_ms >= pg->start) &&
+           (pg->end == INT64_MIN || e->chat_ms < pg->end);
+}
+
+/* A 200 with the page's tweets newest first (as X answers) and its meta:
+ * result_count, newest_id, oldest_id, and next_token ("n" + the oldest id)
+ * when more are left. Returns 0. */
+static int page_reply(struct ck_sim *sim, const struct page *pg, int64_t now,
+                      struct ck_sim_reply *rep)
+{
+    json_t *data = json_array();
+    size_t n = 0;
+    bool more = false;
+    for (size_t i = sim->n_entries; data != NULL && i-- > 0;) {
+        const struct ck_sim_entry *e = sim->entries[i];
+        if (!visible(e, now) || !page_has(pg, e))
+            continue;
+        if (n == (size_t)pg->max) {
+            more = true;
+            break;
+        }
+        json_array_append_new(data, tweet_json(sim, e));
+        n++;
+    }
+    sim->x_posts_read += (long long)n;
+    json_t *meta = json_pack("{s:i}", "result_count", (int)n);
+    if (n > 0) {
+        const char *newest = json_string_value(json_object_get(json_array_get(data, 0), "id"));
+        const char *oldest = json_string_value(json_object_get(json_array_get(data, n - 1), "id"));
+        json_object_set_new(meta, "newest_id", json_string(newest));
+        json_object_set_new(meta, "oldest_id", json_string(oldest));
+        if (more)
+            json_object_set_new(meta, "next_token", json_sprintf("n%s", oldest));
+    }
+    rep->status = 200;
+    if (n == 0) {
+        json_decref(data);
+        rep->json = json_pack("{s:o}", "meta", meta);
+    } else if (pg->with_users) {
+        rep->json = json_pack("{s:o s:{s:o} s:o}", "data", data, "includes", "users",
+                              users_of(sim, data), "meta", meta);
+    } else {
+        rep->json = json_pack("{s:o s:o}", "data", data, "meta", meta);
+    }
+    return 0;
+}
+
 static int search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,
                   struct ck_sim_reply *rep)
 {
@@ -207,45 +275,16 @@ static int search(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t n
                        "-is:retweet\" and \"conversation_id:ID\" "
                        "queries");
     }
-    json_t *data = json_array();
-    const char *older_than = token != NULL ? token + 1 : until;
-    size_t n = 0;
-    bool more = false;
-    /* Newest first, as X's search answers. */
-    for (size_t i = sim->n_entries; data != NULL && i-- > 0;) {
-        const struct ck_sim_entry *e = sim->entries[i];
-        if (!visible(e, now) || strcmp(e->visibility, "public") != 0)
-            continue;
-        if (conv != NULL ? strcmp(root_of(e)->id, conv) != 0 : !(tag && e->has_hashtag))
-            continue;
-        if ((since != NULL && ck_sim_id_cmp(e->id, since) <= 0) ||
-            (older_than != NULL && ck_sim_id_cmp(e->id, older_than) >= 0) ||
-            (start != INT64_MIN && e->chat_ms < start) || (end != INT64_MIN && e->chat_ms >= end))
-            continue;
-        if (n == (size_t)max) {
-            more = true;
-            break;
-        }
-        json_array_append_new(data, tweet_json(sim, e));
-        n++;
-    }
-    sim->x_posts_read += (long long)n;
-    json_t *meta = json_pack("{s:i}", "result_count", (int)n);
-    if (n > 0) {
-        const char *newest = json_string_value(json_object_get(json_array_get(data, 0), "id"));
-        const char *oldest = json_string_value(json_object_get(json_array_get(data, n - 1), "id"));
-        json_object_set_new(meta, "newest_id", json_string(newest));
-        json_object_set_new(meta, "oldest_id", json_string(oldest));
-        if (more)
-            json_object_set_new(meta, "next_token", json_sprintf("n%s", oldest));
-    }
-    rep->status = 200;
-    rep->json = n > 0 ? json_pack("{s:o s:{s:o} s:o}", "data", data, "includes", "users",
-                                  users_of(sim, data), "meta", meta)
-                      : json_pack("{s:o}", "meta", meta);
-    if (n == 0)
-        json_decref(data);
-    return 0;
+    struct page pg = {.since = since,
+                      .older_than = token != NULL ? token + 1 : until,
+                      .start = start,
+                      .end = end,
+                      .max = max,
+                      .with_users = true,
+                      .conv = conv,
+                      .tag = tag,
+                      .account = -1};
+    return page_reply(sim, &pg, now, rep);
 }
 
 static void lookup(struct ck_sim *sim, const char *id, int64_t now, struct ck_sim_reply *rep)
@@ -357,40 +396,12 @@ static int user_tweets(struct ck_sim *sim, const struct ck_sim_request *rq, cons
                               "https://api.twitter.com/2/problems/resource-not-found");
         return 0;
     }
-    json_t *data = json_array();
-    size_t n = 0;
-    bool more = false;
-    for (size_t i = sim->n_entries; data != NULL && i-- > 0;) {
-        const struct ck_sim_entry *e = sim->entries[i];
-        if (!visible(e, now) || e->account != (size_t)who ||
-            (token != NULL && ck_sim_id_cmp(e->id, token + 1) >= 0) ||
-            (start != INT64_MIN && e->chat_ms < start) || (end != INT64_MIN && e->chat_ms >= end))
-            continue;
-        if (n == (size_t)max) {
-            more = true;
-            break;
-        }
-        json_array_append_new(data, tweet_json(sim, e));
-        n++;
-    }
-    sim->x_posts_read += (long long)n;
-    json_t *meta = json_pack("{s:i}", "result_count", (int)n);
-    if (n > 0) {
-        json_object_set_new(meta, "newest_id",
-                            json_copy(json_object_get(json_array_get(data, 0), "id")));
-        json_object_set_new(meta, "oldest_id",
-                            json_copy(json_object_get(json_array_get(data, n - 1), "id")));
-        if (more)
-            json_object_set_new(meta, "next_token",
-                                json_sprintf("n%s", json_string_value(json_object_get(
-                                                        json_array_get(data, n - 1), "id"))));
-    }
-    rep->status = 200;
-    rep->json = n > 0 ? json_pack("{s:o s:o}", "data", data, "meta", meta)
-                      : json_pack("{s:o}", "meta", meta);
-    if (n == 0)
-        json_decref(data);
-    return 0;
+    struct page pg = {.older_than = token != NULL ? token + 1 : NULL,
+                      .start = start,
+                      .end = end,
+                      .max = max,
+                      .account = who};
+    return page_reply(sim, &pg, now, rep);
 }
 
 void ck_sim_x_handle(struct ck_sim *sim, const struct ck_sim_request *rq, int64_t now,

@@ -142,6 +142,8 @@ def test_bad_input(tmp, sess, chat):
     expect(["next", tmp], 2, f"chatkeeper next: {tmp}: is a directory, not a file")
     expect(["archive", sess], 2,
            f"chatkeeper archive: {sess}: not a directory (a session directory is wanted)")
+    expect(["review", sess], 2,
+           f"chatkeeper review: {sess}: not a directory (a session directory is wanted)")
     expect(["publish", missing], 2, f"chatkeeper publish: {missing}: No such file or directory")
     expect(["publish", missing, "--dry-run"], 2,
            f"chatkeeper publish: {missing}: No such file or directory")

@@ -256,13 +256,18 @@ static void test_ratelimit_headers(void **state)
     assert_int_equal(rl.remaining, 2983);
     assert_int_equal(rl.reset_ms, 1747676784LL * 1000);
     free(raw);
-    /* Malformed: ignored, what we knew is kept. */
-    struct ck_header bad[] = {{"ratelimit-limit", "3000"},
-                              {"ratelimit-remaining", "-1"},
-                              {"ratelimit-reset", "1747676784"}};
-    struct ck_response r2 = {.status = 200, .headers = bad, .n_headers = 3};
-    assert_int_equal(ck_bluesky_ratelimit(&r2, &rl), CK_EPARSE);
-    assert_int_equal(rl.remaining, 2983);
+    /* Malformed: ignored, what we knew is kept. A count is digits and
+     * nothing else (ck_response_header_count). */
+    const char *bad_counts[] = {"-1",    "+1", " 1",   "1 ",
+                                "12abc", "",   "0x10", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad_counts / sizeof bad_counts[0]; i++) {
+        struct ck_header bad[] = {{"ratelimit-limit", "3000"},
+                                  {"ratelimit-remaining", (char *)bad_counts[i]},
+                                  {"ratelimit-reset", "1747676784"}};
+        struct ck_response r2 = {.status = 200, .headers = bad, .n_headers = 3};
+        assert_int_equal(ck_bluesky_ratelimit(&r2, &rl), CK_EPARSE);
+        assert_int_equal(rl.remaining, 2983);
+    }
 }
 
 /* ---- following ---- */

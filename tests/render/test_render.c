@@ -1246,6 +1246,58 @@ static void test_spam_left_out(void **state)
     free(out);
 }
 
+/* Who boosted a post is named alike in both transcripts (one list,
+ * ck_rboosters_list): "a, b and c" when all are named, else the first five
+ * and how many more. */
+static void boosted_by(const char *name, int n_boosts, const char *want_html, const char *want_md)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    mkdir(dir, 0755);
+    session(dir, "Boosts", "2026-12-03T20:00");
+    char path[256];
+    snprintf(path, sizeof path, "%s/messages.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    const struct msg q = {
+        "b0",     "20:05:00",      HOST, "Host", .text = "Q1 How do you use networks?",
+        .q = {1}, .by = "question"};
+    const struct msg a = {"b1",     "20:06:00",  "@alice@x.org",    "Alice", .text = "A1 daily",
+                          .q = {1}, .by = "tag", .boosts = n_boosts};
+    add(f, &q);
+    add(f, &a);
+    for (int i = 0; i < n_boosts; i++) {
+        char id[8], at[16], who[32];
+        snprintf(id, sizeof id, "r%d", i);
+        snprintf(at, sizeof at, "20:07:%02d", i);
+        snprintf(who, sizeof who, "@u%d@x.org", i);
+        const struct msg b = {id, at, who, .boost_of = "b1"};
+        add(f, &b);
+    }
+    fclose(f);
+    struct ck_error err = {0};
+    struct ck_render_stats st;
+    assert_int_equal(ck_render_session(dir, &st, &err), 0);
+    char *html = read_file(dir, "transcript.html", NULL);
+    char *md = read_file(dir, "transcript.md", NULL);
+    if (strstr(html, want_html) == NULL)
+        fail_msg("transcript.html lacks %s", want_html);
+    if (strstr(md, want_md) == NULL)
+        fail_msg("transcript.md lacks %s", want_md);
+    free(html);
+    free(md);
+}
+
+static void test_boosters_named(void **state)
+{
+    (void)state;
+    boosted_by("boost3", 3,
+               "boosted by <bdi>@u0@x.org</bdi>, <bdi>@u1@x.org</bdi> and <bdi>@u2@x.org</bdi>",
+               "boosted by @u0@x.org, @u1@x.org and @u2@x.org");
+    boosted_by("boost7", 7, "<bdi>@u3@x.org</bdi>, <bdi>@u4@x.org</bdi> and 2 more",
+               "boosted by @u0@x.org, @u1@x.org, @u2@x.org, @u3@x.org, @u4@x.org and 2 more");
+}
+
 /* Issue 11: each transcript shows where a message was posted, beside its
  * time: the instance's host for Mastodon, "Bluesky", "X"; a hostile host is
  * escaped in each format, and one with control bytes is no host at all. */
@@ -1343,6 +1395,7 @@ int main(void)
         cmocka_unit_test(test_missing_and_empty),
         cmocka_unit_test(test_spam_left_out),
         cmocka_unit_test(test_source_label),
+        cmocka_unit_test(test_boosters_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
