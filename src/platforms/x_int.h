@@ -36,8 +36,6 @@ struct ck_response;
 
 /* A decimal tweet id of 1-32 digits. */
 bool ck_x_id_ok(const char *s);
-/* Zero a secret's bytes, then free it. NULL is fine. */
-void ck_x_wipe_free(char *s);
 /* Make *out (zeroed by the caller) a request for url (taken, also on
  * failure) with Accept: application/json and, when bearer is set,
  * Authorization: Bearer. 0, CK_ENOMEM or CK_EINVAL. */

@@ -13,27 +13,18 @@
 #include <openssl/hmac.h>
 
 #include "chatkeeper/sbuf.h"
+#include "chatkeeper/secret.h"
 #include "chatkeeper/x.h"
 #include "x_int.h"
-
-void ck_x_wipe_free(char *s)
-{
-    if (s != NULL) {
-        volatile char *v = s;
-        while (*v != '\0')
-            *v++ = '\0';
-    }
-    free(s);
-}
 
 void ck_x_oauth1_finish(struct ck_x_oauth1 *k)
 {
     if (k == NULL)
         return;
-    ck_x_wipe_free(k->consumer_key);
-    ck_x_wipe_free(k->consumer_secret);
-    ck_x_wipe_free(k->token);
-    ck_x_wipe_free(k->token_secret);
+    ck_secret_free(k->consumer_key);
+    ck_secret_free(k->consumer_secret);
+    ck_secret_free(k->token);
+    ck_secret_free(k->token_secret);
     memset(k, 0, sizeof *k);
 }
 
@@ -295,7 +286,7 @@ int ck_x_oauth1_header(const struct ck_x_oauth1 *k, const char *method, const ch
     unsigned int mac_len = 0;
     bool ok = !key.oom && HMAC(EVP_sha1(), key.s, (int)key.len, (const unsigned char *)base,
                                strlen(base), mac, &mac_len) != NULL;
-    ck_x_wipe_free(key.s);
+    ck_secret_free(key.s);
     free(base);
     if (!ok)
         return ck_error_set(err, CK_ENOMEM, "x: HMAC-SHA1 failed");
@@ -311,7 +302,7 @@ int ck_x_oauth1_header(const struct ck_x_oauth1 *k, const char *method, const ch
             header_param(&h, ", ", "oauth_signature", (const char *)sig);
     }
     if (h.oom) {
-        ck_x_wipe_free(h.s);
+        ck_secret_free(h.s);
         return ck_error_set(err, CK_ENOMEM, "x: out of memory");
     }
     *out = h.s;

@@ -21,6 +21,7 @@
 
 #include "chatkeeper/platform.h"
 #include "chatkeeper/sbuf.h"
+#include "chatkeeper/secret.h"
 #include "chatkeeper/timeutil.h"
 #include "chatkeeper/x.h"
 #include "x_int.h"
@@ -71,7 +72,7 @@ static int finish_signed(struct ck_sbuf *url, const char *token, const struct ck
         ck_request_finish(out);
         rc = ck_error_set(err, CK_ENOMEM, "x: out of memory");
     }
-    ck_x_wipe_free(oauth);
+    ck_secret_free(oauth);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "chatkeeper/sbuf.h"
+#include "chatkeeper/secret.h"
 #include "chatkeeper/x.h"
 #include "x_int.h"
 
@@ -256,7 +257,7 @@ int ck_x_post_request(const char *base_url, const struct ck_x_auth *auth, const 
         rc = ck_request_add_header(out, "Content-Type", "application/json");
     if (rc == 0 && oauth != NULL)
         rc = ck_request_add_header(out, "Authorization", oauth);
-    ck_x_wipe_free(oauth);
+    ck_secret_free(oauth);
     if (rc != 0) {
         free(dumped);
         ck_request_finish(out);
