@@ -1,5 +1,7 @@
 /* Inside the runner's console hook (runconsole.h): the live messages and the
- * hook's state, shared by runconsole.c (view) and runconsole_ctl.c (controls). */
+ * hook's state, shared by runconsole.c (messages, life), runconsole_snapshot.c
+ * (what the page shows), runconsole_ctl.c (controls) and runconsole_people.c
+ * (the people panels). */
 #ifndef CHATKEEPER_RUNCONSOLE_INT_H
 #define CHATKEEPER_RUNCONSOLE_INT_H
 
@@ -123,12 +125,15 @@ const char *ck_rc_step_status(const struct ck_runconsole *rc, const char *label)
 int ck_rc_postlen(const struct ck_runconsole *rc, const char *text, struct ck_postlen *out);
 
 /* runconsole.c */
+/* The message with this id, or NULL. */
+struct live_msg *ck_rc_find(struct ck_runconsole *rc, const char *id);
+
+/* runconsole_snapshot.c */
+/* Publish what the page shows now (the console sends only what changed). */
 void ck_rc_publish(struct ck_runconsole *rc);
 /* A message as the page shows it (text, names, time, reply context): a new
  * reference to the object every view shares; never modify it. */
 json_t *ck_rc_message_json(struct ck_runconsole *rc, struct live_msg *m);
-/* The message with this id, or NULL. */
-struct live_msg *ck_rc_find(struct ck_runconsole *rc, const char *id);
 
 /* runconsole_people.c */
 /* Read the handles of the series' earlier sessions (sibling folders of the
