@@ -133,6 +133,12 @@ static void test_rooms(void **state)
     struct ck_console *r1 = ck_console_room(c, "1"), *r2 = ck_console_room(c, "2");
     assert_non_null(r1);
     assert_non_null(r2);
+    /* A room is a view on its console's server: the same address and key. */
+    assert_string_equal(ck_console_url(r1), ck_console_url(c));
+    assert_string_equal(ck_console_origin(r1), ck_console_origin(c));
+    assert_string_equal(ck_console_secret(r2), ck_console_secret(c));
+    assert_int_equal(ck_console_port(r2), ck_console_port(c));
+    assert_int_equal(ck_console_pages(r1), 0);
     ck_console_publish(c, json_pack("{s:s}", "mode", "serve"));
     ck_console_publish(r1, json_pack("{s:s, s:i}", "mode", "live", "room", 1));
     ck_console_publish(r2, json_pack("{s:s, s:i}", "mode", "review", "room", 2));
@@ -154,6 +160,8 @@ static void test_rooms(void **state)
     /* Room 2 still has a page reading when the console itself stops. */
     int s2 = dial(c, "/api/events?s=2");
     assert_non_null(strstr(read_until(s2, "\"room\":2", buf, sizeof buf), "\"room\":2"));
+    assert_int_equal(ck_console_pages(r2), 1); /* the room's page, not the console's */
+    assert_int_equal(ck_console_pages(c), 0);
     ck_console_stop(c);
     close(s2);
 }
