@@ -35,10 +35,6 @@
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "                \
     "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-struct conn {
-    struct ck_mhd_body in; /* the request's body, capped at BODY_MAX (net/mhd_body.h) */
-};
-
 /* ---- the secret ------------------------------------------------------------- */
 
 static int make_secret(char *out)
@@ -229,9 +225,10 @@ static int host_ok(const struct server *srv, struct MHD_Connection *mc)
     return strcasecmp(origin, want) == 0;
 }
 
-static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, struct conn *cn)
+static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc,
+                               const struct ck_mhd_body *in)
 {
-    if (cn->in.too_big)
+    if (in->too_big)
         return send_msg(mc, 413, "the control is too large");
     const char *ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
     if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
@@ -240,8 +237,7 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
     char *reply = NULL;
     pthread_mutex_lock(&c->ctl_mu);
     if (c->handler != NULL)
-        c->handler(c->handler_arg, cn->in.body != NULL ? cn->in.body : "", cn->in.len, &status,
-                   &reply);
+        c->handler(c->handler_arg, in->body != NULL ? in->body : "", in->len, &status, &reply);
     pthread_mutex_unlock(&c->ctl_mu);
     if (reply == NULL)
         return send_msg(mc, (unsigned)status,
@@ -253,10 +249,10 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
 /* ---- requests, continued ---------------------------------------------------- */
 
 static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, const char *url,
-                           const char *method, struct conn *cn);
+                           const char *method, const struct ck_mhd_body *in);
 
 static enum MHD_Result respond(struct server *srv, struct MHD_Connection *mc, const char *url,
-                               const char *method, struct conn *cn)
+                               const char *method, const struct ck_mhd_body *in)
 {
     if (!host_ok(srv, mc))
         return forbidden(mc);
@@ -273,18 +269,18 @@ static enum MHD_Result respond(struct server *srv, struct MHD_Connection *mc, co
         return forbidden(mc);
     const char *sid = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "s");
     if (sid == NULL)
-        return api(&srv->own, mc, url, method, cn);
+        return api(&srv->own, mc, url, method, in);
     struct ck_console *room = ck_cs_room_get(srv, sid);
     if (room == NULL)
         return send_msg(mc, 404, "no such session on this console");
-    enum MHD_Result ok = api(room, mc, url, method, cn);
+    enum MHD_Result ok = api(room, mc, url, method, in);
     ck_cs_room_put(room);
     return ok;
 }
 
 /* A request with the key, for c (the server's own view or one of its rooms). */
 static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, const char *url,
-                           const char *method, struct conn *cn)
+                           const char *method, const struct ck_mhd_body *in)
 {
     if (strcmp(url, "/api/events") == 0 && strcmp(method, "GET") == 0)
         return events(c, mc);
@@ -298,41 +294,21 @@ static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, cons
                         MHD_RESPMEM_MUST_FREE);
     }
     if (strcmp(url, "/api/control") == 0 && strcmp(method, "POST") == 0)
-        return control(c, mc, cn);
+        return control(c, mc, in);
     return send_msg(mc, 404, "not found");
 }
 
+/* The request's body collected (capped at BODY_MAX), then one answer. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
     (void)version;
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = calloc(1, sizeof *cn);
-        if (cn == NULL)
-            return MHD_NO;
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    int more = ck_mhd_body_feed(&cn->in, upload, upload_size, BODY_MAX);
+    const struct ck_mhd_body *in = NULL;
+    int more = ck_mhd_body_take(con_cls, upload, upload_size, BODY_MAX, &in);
     if (more != 0)
         return more > 0 ? MHD_YES : MHD_NO;
-    return respond(cls, mc, url, method, cn);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)mc;
-    (void)toe;
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        ck_mhd_body_free(&cn->in);
-        free(cn);
-        *con_cls = NULL;
-    }
+    return respond(cls, mc, url, method, in);
 }
 
 /* ---- life ------------------------------------------------------------------- */
@@ -415,7 +391,7 @@ int ck_console_start(const struct ck_console_opts *opts, struct ck_console **out
     srv->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                                   MHD_USE_ERROR_LOG,
                               0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+                              MHD_OPTION_NOTIFY_COMPLETED, ck_mhd_body_completed, NULL,
                               /* A page that stops reading is dropped after this long without
                                * progress (the stream's heartbeat keeps a live page moving), so
                                * one stalled tab can never hold up the end of a run. */
