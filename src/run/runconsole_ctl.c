@@ -106,16 +106,28 @@ static const char *not_upcoming(const struct ck_runconsole *rc, long i, const ch
     return NULL;
 }
 
+/* The index of the upcoming step called label, or -1 with *reply saying why
+ * not: 400 no such step, 409 no longer upcoming ("Q3 is posted: " refused). */
+static long upcoming(struct ck_runconsole *rc, const char *label, const char *refused, int *status,
+                     json_t **reply)
+{
+    long i = ck_rc_find_step(rc, label);
+    const char *why = i >= 0 ? not_upcoming(rc, i, label) : NULL;
+    if (i < 0)
+        *reply = answer(status, 400, "there is no step %s", label);
+    else if (why != NULL)
+        *reply = answer(status, 409, "%s is %s: %s", label, why, refused);
+    return i < 0 || why != NULL ? -1 : i;
+}
+
 /* ---- the controls ----------------------------------------------------------- */
 
 static json_t *post_now(struct ck_runconsole *rc, const char *label, int *status)
 {
-    long i = ck_rc_find_step(rc, label);
+    json_t *refusal = NULL;
+    long i = upcoming(rc, label, "not posted again", status, &refusal);
     if (i < 0)
-        return answer(status, 400, "there is no step %s", label);
-    const char *why = not_upcoming(rc, i, label);
-    if (why != NULL)
-        return answer(status, 409, "%s is %s: not posted again", label, why);
+        return refusal;
     struct ck_schedule *sch = rc->v.sch;
     for (size_t k = *rc->v.next_step; k < (size_t)i; k++) {
         if (ck_rc_is_step(&sch->entries[k])) {
@@ -149,12 +161,10 @@ static json_t *post_now(struct ck_runconsole *rc, const char *label, int *status
 
 static json_t *skip(struct ck_runconsole *rc, const char *label, int *status)
 {
-    long i = ck_rc_find_step(rc, label);
+    json_t *refusal = NULL;
+    long i = upcoming(rc, label, "it cannot be skipped now", status, &refusal);
     if (i < 0)
-        return answer(status, 400, "there is no step %s", label);
-    const char *why = not_upcoming(rc, i, label);
-    if (why != NULL)
-        return answer(status, 409, "%s is %s: it cannot be skipped now", label, why);
+        return refusal;
     /* The poster honours a "skipped" record when the step falls due. */
     json_t *steps = json_object_get(rc->v.state, "steps");
     if (!json_is_object(steps)) {
