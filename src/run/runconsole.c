@@ -22,6 +22,8 @@
 /* Filing every message again takes at most 1/REGROUP_SHARE of the loop's time:
  * 0.1% of a core, so a view of 3,000 messages is filed again every second or two. */
 #define REGROUP_SHARE 1000
+/* How long a page waits for the loop to carry out its control. */
+#define WAIT_MS 20000
 
 /* ---- messages ------------------------------------------------------------- */
 
@@ -328,20 +330,18 @@ struct ck_runconsole *ck_runconsole_attach(struct ck_console *con,
                                            const struct ck_runconsole_view *v)
 {
     struct ck_runconsole *rc = calloc(1, sizeof *rc);
-    if (rc == NULL)
+    if (rc == NULL || ck_handoff_init(&rc->ctl, v->loop, WAIT_MS, ck_rc_take, rc) != 0) {
+        free(rc);
         return NULL;
+    }
     rc->con = con;
     rc->v = *v;
-    pthread_mutex_init(&rc->mu, NULL);
-    pthread_cond_init(&rc->cv, NULL);
-    uv_async_init(v->loop, &rc->async, ck_rc_on_async);
-    rc->async.data = rc;
     ck_rc_restore(rc);
     ck_rc_people_init(rc);
     sync_sources(rc);
     if (!v->lazy)
         wake(rc);
-    ck_console_set_handler(con, ck_rc_handler, rc);
+    ck_console_set_handler(con, ck_handoff_handler, &rc->ctl);
     ck_runconsole_tick(rc);
     return rc;
 }
@@ -359,9 +359,9 @@ void ck_runconsole_tick(struct ck_runconsole *rc)
     ck_rc_publish(rc);
 }
 
-static void on_async_closed(uv_handle_t *h)
+static void on_closed(void *arg)
 {
-    struct ck_runconsole *rc = h->data;
+    struct ck_runconsole *rc = arg;
     for (size_t i = 0; i < rc->n; i++)
         free_msg(rc->msgs[i]);
     free(rc->msgs);
@@ -370,8 +370,6 @@ static void on_async_closed(uv_handle_t *h)
     json_decref(rc->q_cache);
     ck_rc_people_finish(rc);
     ck_grouping_close(rc->grouping);
-    pthread_cond_destroy(&rc->cv);
-    pthread_mutex_destroy(&rc->mu);
     free(rc);
 }
 
@@ -382,11 +380,9 @@ void ck_runconsole_detach(struct ck_runconsole *rc)
     for (size_t i = 0; i < rc->n_src; i++) /* the followers outlive the hook */
         if (rc->src[i].f != NULL)
             ck_follower_on_message(rc->src[i].f, NULL, NULL);
-    pthread_mutex_lock(&rc->mu);
     rc->detached = 1;
-    pthread_cond_broadcast(&rc->cv);
-    pthread_mutex_unlock(&rc->mu);
+    ck_handoff_stop(&rc->ctl);
     /* Returns once no handler runs: none can reach rc after this. */
     ck_console_set_handler(rc->con, NULL, NULL);
-    uv_close((uv_handle_t *)&rc->async, on_async_closed);
+    ck_handoff_close(&rc->ctl, on_closed);
 }

@@ -1,14 +1,13 @@
 /* The runner's console hook (runconsole.h), the controls half. A control
- * arrives on an HTTP thread (ck_rc_handler), is handed to the loop through a
- * uv_async and carried out there, on the thread that owns the schedule, the
- * state and the poster, so it can never race a step falling due; the HTTP
- * thread waits for the answer. Each control is written down (journal event,
+ * arrives on an HTTP thread, is handed to the loop (handoff.h) and carried
+ * out there (ck_rc_take), on the thread that owns the schedule, the state and
+ * the poster, so it can never race a step falling due; the HTTP thread waits
+ * for the answer. Each control is written down (journal event,
  * state.json) before it takes effect. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "chatkeeper/log.h"
 #include "chatkeeper/poster.h"
@@ -16,8 +15,6 @@
 #include "chatkeeper/timeutil.h"
 
 #include "runconsole_int.h"
-
-#define WAIT_S 20
 
 int ck_rc_is_step(const struct ck_sched_entry *e)
 {
@@ -357,64 +354,22 @@ static json_t *dispatch(struct ck_runconsole *rc, const json_t *req, int *status
     return answer(status, 400, "unknown action \"%s\"", action);
 }
 
-/* ---- the hand-off ----------------------------------------------------------- */
+/* ---- a control, on the loop ---------------------------------------------- */
 
-void ck_rc_on_async(uv_async_t *a)
+void ck_rc_take(void *arg, const char *body, size_t len, int *status, char **text)
 {
-    struct ck_runconsole *rc = a->data;
-    pthread_mutex_lock(&rc->mu);
-    const char *body = rc->done ? NULL : rc->body;
-    size_t len = rc->len;
-    pthread_mutex_unlock(&rc->mu);
-    if (body == NULL)
-        return;
-    int status = 500;
+    struct ck_runconsole *rc = arg;
     /* Parsed here, on the loop: jansson is never used on an HTTP thread. */
     json_t *req = json_loadb(body, len, 0, NULL);
     json_t *reply;
     if (!json_is_object(req) || !json_is_string(json_object_get(req, "action")))
-        reply = answer(&status, 400, "malformed control: expected {\"action\": \"...\"}");
+        reply = answer(status, 400, "malformed control: expected {\"action\": \"...\"}");
     else
-        reply = dispatch(rc, req, &status);
+        reply = dispatch(rc, req, status);
     json_decref(req);
-    char *text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
+    *text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
     json_decref(reply);
     ck_rc_publish(rc); /* every page sees the effect at once */
-    pthread_mutex_lock(&rc->mu);
-    rc->reply = text;
-    rc->status = status;
-    rc->done = 1;
-    pthread_cond_broadcast(&rc->cv);
-    pthread_mutex_unlock(&rc->mu);
-}
-
-void ck_rc_handler(void *arg, const char *body, size_t len, int *status, char **reply)
-{
-    struct ck_runconsole *rc = arg;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += WAIT_S;
-    pthread_mutex_lock(&rc->mu);
-    rc->body = body;
-    rc->len = len;
-    rc->done = 0;
-    rc->reply = NULL;
-    if (!rc->detached)
-        uv_async_send(&rc->async);
-    int w = 0;
-    while (!rc->done && !rc->detached && w == 0)
-        w = pthread_cond_timedwait(&rc->cv, &rc->mu, &until);
-    if (rc->done) {
-        *reply = rc->reply;
-        *status = rc->status;
-    } else {
-        /* The server answers with a fixed message of its own. */
-        *status = 503;
-        *reply = NULL;
-    }
-    rc->body = NULL;
-    rc->done = 1; /* a late async finds nothing to do */
-    pthread_mutex_unlock(&rc->mu);
 }
 
 /* ---- after a restart -------------------------------------------------------- */
