@@ -6,12 +6,15 @@
  * it to 0: consumed), then once more with *upload_size == 0: the body is
  * complete and the handler answers. A body past the cap is not kept (memory
  * stays bounded whatever the client sends); too_big says so, and the handler
- * answers 413 at the end. No libmicrohttpd type appears here, so the helper
- * is testable alone. */
+ * answers 413 at the end. ck_mhd_body_feed is testable alone; the two calls
+ * below it are what each server's handler shares: the body kept in MHD's
+ * per-request pointer (*con_cls) from the first call to the completed one. */
 #ifndef CHATKEEPER_MHD_BODY_H
 #define CHATKEEPER_MHD_BODY_H
 
 #include <stddef.h>
+
+#include <microhttpd.h>
 
 struct ck_mhd_body {
     char *body;  /* NUL-terminated (NULL until a byte came) */
@@ -27,5 +30,18 @@ int ck_mhd_body_feed(struct ck_mhd_body *b, const char *upload, size_t *upload_s
 
 /* Frees the body; b may then be fed again or dropped. */
 void ck_mhd_body_free(struct ck_mhd_body *b);
+
+/* One call of an access handler, its con_cls and upload as given: the first
+ * call (the headers are in) makes the request's body in *con_cls, later ones
+ * feed it, capped at cap. Returns 1: wait for more (the handler returns
+ * MHD_YES), 0: the body is complete, *out (borrowed until the request is
+ * completed) and the handler answers now, -1: out of memory (MHD_NO). */
+int ck_mhd_body_take(void **con_cls, const char *upload, size_t *upload_size, size_t cap,
+                     const struct ck_mhd_body **out);
+
+/* MHD_OPTION_NOTIFY_COMPLETED's callback (cls NULL): frees what
+ * ck_mhd_body_take kept in *con_cls, whether or not the request got an answer. */
+void ck_mhd_body_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                           enum MHD_RequestTerminationCode toe);
 
 #endif

@@ -7,11 +7,9 @@
  * page, the transcript and the write-up all say the same. */
 #include "chatkeeper/review.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "chatkeeper/archive.h"
 #include "chatkeeper/config.h"
@@ -267,8 +265,9 @@ static int apply(struct ck_review *rv, json_t *doc, const json_t *req, char *msg
 /* One control, where jansson is ours alone: on the HTTP thread of `review`
  * (its main thread waits for a signal) or on serve's loop. Calls are
  * serialised by the console. */
-static void handle(struct ck_review *rv, const char *body, size_t blen, int *status, char **out)
+static void handle(void *arg, const char *body, size_t blen, int *status, char **out)
 {
+    struct ck_review *rv = arg;
     json_t *req = json_loadb(body, blen, 0, NULL);
     if (!json_is_object(req) || !json_is_string(json_object_get(req, "action"))) {
         json_decref(req);
@@ -335,57 +334,6 @@ static void handle(struct ck_review *rv, const char *body, size_t blen, int *sta
         publish(rv);
 }
 
-static void on_async(uv_async_t *a)
-{
-    struct ck_review *rv = a->data;
-    pthread_mutex_lock(&rv->mu);
-    const char *body = rv->done ? NULL : rv->body;
-    size_t len = rv->len;
-    pthread_mutex_unlock(&rv->mu);
-    if (body == NULL)
-        return;
-    int status = 500;
-    char *text = NULL;
-    handle(rv, body, len, &status, &text);
-    pthread_mutex_lock(&rv->mu);
-    if (rv->done) { /* the page gave up waiting */
-        free(text);
-    } else {
-        rv->reply = text;
-        rv->status = status;
-        rv->done = 1;
-        pthread_cond_broadcast(&rv->cv);
-    }
-    pthread_mutex_unlock(&rv->mu);
-}
-
-static void handler(void *arg, const char *body, size_t blen, int *status, char **out)
-{
-    struct ck_review *rv = arg;
-    if (rv->loop == NULL) {
-        handle(rv, body, blen, status, out);
-        return;
-    }
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += WAIT_S;
-    pthread_mutex_lock(&rv->mu);
-    rv->body = body;
-    rv->len = blen;
-    rv->done = 0;
-    rv->reply = NULL;
-    if (!rv->closed)
-        uv_async_send(&rv->async);
-    int w = 0;
-    while (!rv->done && !rv->closed && w == 0)
-        w = pthread_cond_timedwait(&rv->cv, &rv->mu, &until);
-    *status = rv->done ? rv->status : 503;
-    *out = rv->done ? rv->reply : NULL; /* NULL: the server's own fixed answer */
-    rv->body = NULL;
-    rv->done = 1; /* a late async finds nothing to do */
-    pthread_mutex_unlock(&rv->mu);
-}
-
 static int open_on(const char *dir, struct ck_console *con, uv_loop_t *loop, struct ck_review **out,
                    struct ck_error *err)
 {
@@ -399,8 +347,6 @@ static int open_on(const char *dir, struct ck_console *con, uv_loop_t *loop, str
     }
     rv->con = con;
     rv->loop = loop;
-    pthread_mutex_init(&rv->mu, NULL);
-    pthread_cond_init(&rv->cv, NULL);
     char *mpath = ck_path_join(dir, "messages.jsonl");
     FILE *f = mpath != NULL ? fopen(mpath, "rb") : NULL;
     free(mpath);
@@ -411,19 +357,20 @@ static int open_on(const char *dir, struct ck_console *con, uv_loop_t *loop, str
         struct ck_archive_stats st;
         rc = ck_archive_build(dir, &st, err);
     }
-    if (rc == 0 && loop != NULL && uv_async_init(loop, &rv->async, on_async) != 0)
+    if (rc == 0 && loop != NULL && ck_handoff_init(&rv->ctl, loop, WAIT_MS, handle, rv) != 0)
         rc = ck_error_set(err, CK_EIO, "review: cannot take controls on the loop");
     if (rc != 0) {
         json_decref(rv->gone);
-        pthread_cond_destroy(&rv->cv);
-        pthread_mutex_destroy(&rv->mu);
         free(rv->dir);
         free(rv);
         return rc;
     }
-    rv->async.data = rv;
     publish(rv);
-    ck_console_set_handler(con, handler, rv);
+    /* Without a loop (`chatkeeper review`) the HTTP thread carries it out. */
+    if (loop != NULL)
+        ck_console_set_handler(con, ck_handoff_handler, &rv->ctl);
+    else
+        ck_console_set_handler(con, handle, rv);
     *out = rv;
     return 0;
 }
@@ -445,33 +392,25 @@ void ck_review_rehearsal(struct ck_review *rv)
     rv->rehearsal = true;
 }
 
-static void free_review(struct ck_review *rv)
+static void free_review(void *arg)
 {
+    struct ck_review *rv = arg;
     json_decref(rv->messages);
     json_decref(rv->gone);
-    pthread_cond_destroy(&rv->cv);
-    pthread_mutex_destroy(&rv->mu);
     free(rv->dir);
     free(rv);
-}
-
-static void on_closed(uv_handle_t *h)
-{
-    free_review(h->data);
 }
 
 void ck_review_close(struct ck_review *rv)
 {
     if (rv == NULL)
         return;
-    pthread_mutex_lock(&rv->mu);
-    rv->closed = 1;
-    pthread_cond_broadcast(&rv->cv);
-    pthread_mutex_unlock(&rv->mu);
+    if (rv->loop != NULL)
+        ck_handoff_stop(&rv->ctl);
     /* Returns once no handler runs: none can reach rv after this. */
     ck_console_set_handler(rv->con, NULL, NULL);
     if (rv->loop != NULL)
-        uv_close((uv_handle_t *)&rv->async, on_closed);
+        ck_handoff_close(&rv->ctl, free_review);
     else
         free_review(rv);
 }

@@ -3,7 +3,6 @@
 #ifndef CHATKEEPER_REVIEW_INT_H
 #define CHATKEEPER_REVIEW_INT_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -11,9 +10,10 @@
 #include <uv.h>
 
 #include "chatkeeper/console.h"
+#include "chatkeeper/handoff.h"
 
 /* How long a page waits for the loop to take its control (serve). */
-#define WAIT_S 120
+#define WAIT_MS 120000
 
 struct ck_review {
     struct ck_console *con;
@@ -23,15 +23,9 @@ struct ck_review {
     json_t *gone;     /* id -> the page's view of a message hidden from here */
 
     /* With a loop (ck_review_open_loop): a control is handed from the HTTP
-     * thread to the loop's, as the runner's console does (runconsole_ctl.c). */
+     * thread to the loop's (handoff.h), as the runner's console does. */
     uv_loop_t *loop;
-    uv_async_t async;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    const char *body; /* borrowed from the waiting HTTP thread */
-    size_t len;
-    char *reply;
-    int status, done, closed;
+    struct ck_handoff ctl;
     bool rehearsal; /* publish is a dry run, as a rehearsal's run does */
 };
 

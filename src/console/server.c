@@ -35,10 +35,6 @@
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "                \
     "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-struct conn {
-    struct ck_mhd_body in; /* the request's body, capped at BODY_MAX (net/mhd_body.h) */
-};
-
 /* ---- the secret ------------------------------------------------------------- */
 
 static int make_secret(char *out)
@@ -62,13 +58,13 @@ static int make_secret(char *out)
 }
 
 /* Constant time: how long the comparison takes says nothing of the secret. */
-static int secret_ok(const struct ck_console *c, const char *given)
+static int secret_ok(const struct server *srv, const char *given)
 {
     if (given == NULL || strlen(given) != SECRET_LEN)
         return 0;
     unsigned char diff = 0;
     for (size_t i = 0; i < SECRET_LEN; i++)
-        diff |= (unsigned char)(given[i] ^ c->secret[i]);
+        diff |= (unsigned char)(given[i] ^ srv->secret[i]);
     return diff == 0;
 }
 
@@ -200,10 +196,10 @@ static enum MHD_Result events(struct ck_console *c, struct MHD_Connection *mc)
     pthread_mutex_lock(&c->mu);
     c->pages++;
     pthread_mutex_unlock(&c->mu);
-    if (c->parent != NULL) { /* the stream keeps its room until stream_free */
-        pthread_mutex_lock(&c->parent->mu);
+    if (ck_cs_is_room(c)) { /* the stream keeps its room until stream_free */
+        pthread_mutex_lock(&c->srv->own.mu);
         c->refs++;
-        pthread_mutex_unlock(&c->parent->mu);
+        pthread_mutex_unlock(&c->srv->own.mu);
     }
     common_headers(r, "text/event-stream; charset=utf-8");
     enum MHD_Result ok = MHD_queue_response(mc, 200, r);
@@ -215,11 +211,11 @@ static enum MHD_Result events(struct ck_console *c, struct MHD_Connection *mc)
 
 /* DNS rebinding: a page on evil.example that resolves to 127.0.0.1 still
  * sends Host: evil.example; a page of another origin sends its Origin. */
-static int host_ok(const struct ck_console *c, struct MHD_Connection *mc)
+static int host_ok(const struct server *srv, struct MHD_Connection *mc)
 {
     const char *host = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Host");
-    if (host == NULL ||
-        (strcasecmp(host, c->host) != 0 && (c->alt[0] == '\0' || strcasecmp(host, c->alt) != 0)))
+    if (host == NULL || (strcasecmp(host, srv->host) != 0 &&
+                         (srv->alt[0] == '\0' || strcasecmp(host, srv->alt) != 0)))
         return 0;
     const char *origin = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Origin");
     if (origin == NULL)
@@ -229,9 +225,10 @@ static int host_ok(const struct ck_console *c, struct MHD_Connection *mc)
     return strcasecmp(origin, want) == 0;
 }
 
-static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, struct conn *cn)
+static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc,
+                               const struct ck_mhd_body *in)
 {
-    if (cn->in.too_big)
+    if (in->too_big)
         return send_msg(mc, 413, "the control is too large");
     const char *ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
     if (ct == NULL || strncasecmp(ct, "application/json", 16) != 0)
@@ -240,8 +237,7 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
     char *reply = NULL;
     pthread_mutex_lock(&c->ctl_mu);
     if (c->handler != NULL)
-        c->handler(c->handler_arg, cn->in.body != NULL ? cn->in.body : "", cn->in.len, &status,
-                   &reply);
+        c->handler(c->handler_arg, in->body != NULL ? in->body : "", in->len, &status, &reply);
     pthread_mutex_unlock(&c->ctl_mu);
     if (reply == NULL)
         return send_msg(mc, (unsigned)status,
@@ -253,12 +249,12 @@ static enum MHD_Result control(struct ck_console *c, struct MHD_Connection *mc, 
 /* ---- requests, continued ---------------------------------------------------- */
 
 static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, const char *url,
-                           const char *method, struct conn *cn);
+                           const char *method, const struct ck_mhd_body *in);
 
-static enum MHD_Result respond(struct ck_console *c, struct MHD_Connection *mc, const char *url,
-                               const char *method, struct conn *cn)
+static enum MHD_Result respond(struct server *srv, struct MHD_Connection *mc, const char *url,
+                               const char *method, const struct ck_mhd_body *in)
 {
-    if (!host_ok(c, mc))
+    if (!host_ok(srv, mc))
         return forbidden(mc);
     if (strncmp(url, "/api/", 5) != 0) {
         if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
@@ -269,22 +265,22 @@ static enum MHD_Result respond(struct ck_console *c, struct MHD_Connection *mc, 
                                 MHD_RESPMEM_PERSISTENT);
         return send_msg(mc, 404, "not found");
     }
-    if (!secret_ok(c, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Console-Key")))
+    if (!secret_ok(srv, MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "X-Console-Key")))
         return forbidden(mc);
     const char *sid = MHD_lookup_connection_value(mc, MHD_GET_ARGUMENT_KIND, "s");
     if (sid == NULL)
-        return api(c, mc, url, method, cn);
-    struct ck_console *room = ck_cs_room_get(c, sid);
+        return api(&srv->own, mc, url, method, in);
+    struct ck_console *room = ck_cs_room_get(srv, sid);
     if (room == NULL)
         return send_msg(mc, 404, "no such session on this console");
-    enum MHD_Result ok = api(room, mc, url, method, cn);
+    enum MHD_Result ok = api(room, mc, url, method, in);
     ck_cs_room_put(room);
     return ok;
 }
 
-/* A request with the key, for c (the console or one of its rooms). */
+/* A request with the key, for c (the server's own view or one of its rooms). */
 static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, const char *url,
-                           const char *method, struct conn *cn)
+                           const char *method, const struct ck_mhd_body *in)
 {
     if (strcmp(url, "/api/events") == 0 && strcmp(method, "GET") == 0)
         return events(c, mc);
@@ -298,41 +294,21 @@ static enum MHD_Result api(struct ck_console *c, struct MHD_Connection *mc, cons
                         MHD_RESPMEM_MUST_FREE);
     }
     if (strcmp(url, "/api/control") == 0 && strcmp(method, "POST") == 0)
-        return control(c, mc, cn);
+        return control(c, mc, in);
     return send_msg(mc, 404, "not found");
 }
 
+/* The request's body collected (capped at BODY_MAX), then one answer. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
     (void)version;
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = calloc(1, sizeof *cn);
-        if (cn == NULL)
-            return MHD_NO;
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    int more = ck_mhd_body_feed(&cn->in, upload, upload_size, BODY_MAX);
+    const struct ck_mhd_body *in = NULL;
+    int more = ck_mhd_body_take(con_cls, upload, upload_size, BODY_MAX, &in);
     if (more != 0)
         return more > 0 ? MHD_YES : MHD_NO;
-    return respond(cls, mc, url, method, cn);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    (void)cls;
-    (void)mc;
-    (void)toe;
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        ck_mhd_body_free(&cn->in);
-        free(cn);
-        *con_cls = NULL;
-    }
+    return respond(cls, mc, url, method, in);
 }
 
 /* ---- life ------------------------------------------------------------------- */
@@ -392,63 +368,61 @@ int ck_console_start(const struct ck_console_opts *opts, struct ck_console **out
                             "--console %s: not a loopback address; serving the console to the "
                             "network needs --console-public (it is plain HTTP)",
                             addr);
-    struct ck_console *c = calloc(1, sizeof *c);
-    if (c == NULL)
+    struct server *srv = calloc(1, sizeof *srv);
+    if (srv == NULL)
         return ck_error_set(err, CK_ENOMEM, "console: out of memory");
-    if (make_secret(c->secret) != 0) {
-        free(c);
+    if (make_secret(srv->secret) != 0) {
+        free(srv);
         return ck_error_set(err, CK_EIO, "console: getrandom: %s", strerror(errno));
     }
     int fd = -1;
-    int rc = listen_on(addr, opts->port, &fd, &c->port, err);
+    int rc = listen_on(addr, opts->port, &fd, &srv->port, err);
     if (rc != 0) {
-        free(c);
+        free(srv);
         return rc;
     }
-    snprintf(c->host, sizeof c->host, "%s:%d", addr, c->port);
+    snprintf(srv->host, sizeof srv->host, "%s:%d", addr, srv->port);
     if (loopback)
-        snprintf(c->alt, sizeof c->alt, "localhost:%d", c->port);
-    snprintf(c->origin, sizeof c->origin, "http://%s", c->host);
-    snprintf(c->url, sizeof c->url, "%s/#k=%s", c->origin, c->secret);
-    c->title = opts->title != NULL ? strdup(opts->title) : NULL;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_mutex_init(&c->ctl_mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    c->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                                MHD_USE_ERROR_LOG,
-                            0, NULL, NULL, on_request, c, MHD_OPTION_LISTEN_SOCKET, fd,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                            /* A page that stops reading is dropped after this long without
-                             * progress (the stream's heartbeat keeps a live page moving), so
-                             * one stalled tab can never hold up the end of a run. */
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_S, MHD_OPTION_END);
-    if (c->d == NULL) {
+        snprintf(srv->alt, sizeof srv->alt, "localhost:%d", srv->port);
+    snprintf(srv->origin, sizeof srv->origin, "http://%s", srv->host);
+    snprintf(srv->url, sizeof srv->url, "%s/#k=%s", srv->origin, srv->secret);
+    srv->title = opts->title != NULL ? strdup(opts->title) : NULL;
+    ck_cs_view_init(&srv->own, srv);
+    srv->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                                  MHD_USE_ERROR_LOG,
+                              0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+                              MHD_OPTION_NOTIFY_COMPLETED, ck_mhd_body_completed, NULL,
+                              /* A page that stops reading is dropped after this long without
+                               * progress (the stream's heartbeat keeps a live page moving), so
+                               * one stalled tab can never hold up the end of a run. */
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_S, MHD_OPTION_END);
+    if (srv->d == NULL) {
         close(fd);
-        ck_console_stop(c);
+        ck_console_stop(&srv->own);
         return ck_error_set(err, CK_EIO, "console: cannot start the HTTP server");
     }
-    *out = c;
+    *out = &srv->own;
     return 0;
 }
 
 const char *ck_console_url(const struct ck_console *c)
 {
-    return c->url;
+    return c->srv->url;
 }
 
 const char *ck_console_origin(const struct ck_console *c)
 {
-    return c->origin;
+    return c->srv->origin;
 }
 
 int ck_console_port(const struct ck_console *c)
 {
-    return c->port;
+    return c->srv->port;
 }
 
 const char *ck_console_secret(const struct ck_console *c)
 {
-    return c->secret;
+    return c->srv->secret;
 }
 
 void ck_console_set_handler(struct ck_console *c, ck_console_handler fn, void *arg)
@@ -471,33 +445,31 @@ void ck_console_stop(struct ck_console *c)
 {
     if (c == NULL)
         return;
-    if (c->parent != NULL) {
+    if (ck_cs_is_room(c)) {
         ck_cs_room_stop(c);
         return;
     }
+    struct server *srv = c->srv;
     pthread_mutex_lock(&c->mu);
     c->stopping = 1;
     pthread_cond_broadcast(&c->cv);
-    for (struct ck_console *r = c->rooms; r != NULL; r = r->next_room) {
+    for (struct ck_console *r = srv->rooms; r != NULL; r = r->next_room) {
         pthread_mutex_lock(&r->mu);
         r->stopping = 1; /* its streams end with the server */
         pthread_cond_broadcast(&r->cv);
         pthread_mutex_unlock(&r->mu);
     }
     pthread_mutex_unlock(&c->mu);
-    if (c->d != NULL)
-        MHD_stop_daemon(c->d);
-    while (c->rooms != NULL) { /* an owner that did not stop its room: no thread is left */
-        struct ck_console *r = c->rooms;
-        c->rooms = r->next_room;
+    if (srv->d != NULL)
+        MHD_stop_daemon(srv->d);
+    while (srv->rooms != NULL) { /* an owner that did not stop its room: no thread is left */
+        struct ck_console *r = srv->rooms;
+        srv->rooms = r->next_room;
         ck_cs_room_free(r);
     }
-    pthread_cond_destroy(&c->cv);
-    pthread_mutex_destroy(&c->mu);
-    pthread_mutex_destroy(&c->ctl_mu);
-    ck_cs_view_free(c);
-    free(c->title);
-    memset(c->secret, 0, sizeof c->secret);
-    memset(c->url, 0, sizeof c->url);
-    free(c);
+    ck_cs_view_finish(c);
+    free(srv->title);
+    memset(srv->secret, 0, sizeof srv->secret);
+    memset(srv->url, 0, sizeof srv->url);
+    free(srv);
 }

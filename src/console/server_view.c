@@ -1,6 +1,7 @@
-/* The console's views (console.h): publishing a snapshot as the whole
- * document and a patch of what changed, and the rooms, views of their own on
- * the same server (serve's sessions). Split from server.c, which answers. */
+/* The console's views (console.h, server_int.h): publishing a snapshot as
+ * the whole document and a patch of what changed, and the rooms, views of
+ * their own on the same server (serve's sessions). Split from server.c,
+ * which runs the daemon and answers. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,49 +12,60 @@
 
 #include "server_int.h"
 
-/* ---- rooms ------------------------------------------------------------------ */
+/* ---- views and rooms -------------------------------------------------------- */
 
-/* What a view holds of its last publish (ck_console_publish): the console's
- * and each room's. */
-void ck_cs_view_free(struct ck_console *c)
+void ck_cs_view_init(struct ck_console *v, struct server *srv)
 {
-    free(c->snap);
+    v->srv = srv;
+    pthread_mutex_init(&v->mu, NULL);
+    pthread_mutex_init(&v->ctl_mu, NULL);
+    pthread_cond_init(&v->cv, NULL);
+}
+
+/* The locks, and what a view holds of its last publish (ck_console_publish). */
+void ck_cs_view_finish(struct ck_console *v)
+{
+    pthread_cond_destroy(&v->cv);
+    pthread_mutex_destroy(&v->mu);
+    pthread_mutex_destroy(&v->ctl_mu);
+    free(v->snap);
     for (size_t i = 0; i < PATCHES; i++)
-        free(c->patch[i].text);
-    json_decref(c->prev);
-    json_decref(c->texts);
+        free(v->patch[i].text);
+    json_decref(v->prev);
+    json_decref(v->texts);
+}
+
+int ck_cs_is_room(const struct ck_console *v)
+{
+    return v != &v->srv->own;
 }
 
 void ck_cs_room_free(struct ck_console *r)
 {
-    pthread_cond_destroy(&r->cv);
-    pthread_mutex_destroy(&r->mu);
-    pthread_mutex_destroy(&r->ctl_mu);
-    ck_cs_view_free(r);
-    free(r->title);
+    ck_cs_view_finish(r);
     free(r);
 }
 
 /* The live room called id, held (room_put), or NULL. */
-struct ck_console *ck_cs_room_get(struct ck_console *c, const char *id)
+struct ck_console *ck_cs_room_get(struct server *srv, const char *id)
 {
-    pthread_mutex_lock(&c->mu);
-    struct ck_console *r = c->rooms;
+    pthread_mutex_lock(&srv->own.mu);
+    struct ck_console *r = srv->rooms;
     while (r != NULL && strcmp(r->id, id) != 0)
         r = r->next_room;
     if (r != NULL)
         r->refs++;
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&srv->own.mu);
     return r;
 }
 
 void ck_cs_room_put(struct ck_console *r)
 {
-    if (r->parent == NULL)
+    if (!ck_cs_is_room(r))
         return;
-    pthread_mutex_lock(&r->parent->mu);
+    pthread_mutex_lock(&r->srv->own.mu);
     int gone = --r->refs == 0 && r->dropped;
-    pthread_mutex_unlock(&r->parent->mu);
+    pthread_mutex_unlock(&r->srv->own.mu);
     if (gone)
         ck_cs_room_free(r);
 }
@@ -63,29 +75,22 @@ struct ck_console *ck_console_room(struct ck_console *c, const char *id)
     struct ck_console *r = calloc(1, sizeof *r);
     if (r == NULL)
         return NULL;
-    r->parent = c;
+    struct server *srv = c->srv;
     snprintf(r->id, sizeof r->id, "%s", id);
-    memcpy(r->secret, c->secret, sizeof r->secret);
-    memcpy(r->host, c->host, sizeof r->host);
-    memcpy(r->origin, c->origin, sizeof r->origin);
-    memcpy(r->url, c->url, sizeof r->url);
-    r->port = c->port;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_mutex_init(&r->ctl_mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
-    pthread_mutex_lock(&c->mu);
-    r->next_room = c->rooms;
-    c->rooms = r;
-    pthread_mutex_unlock(&c->mu);
+    ck_cs_view_init(r, srv);
+    pthread_mutex_lock(&srv->own.mu);
+    r->next_room = srv->rooms;
+    srv->rooms = r;
+    pthread_mutex_unlock(&srv->own.mu);
     return r;
 }
 
 /* A room's stop: out of the list at once, freed by the last request using it. */
 void ck_cs_room_stop(struct ck_console *r)
 {
-    struct ck_console *c = r->parent;
-    pthread_mutex_lock(&c->mu);
-    for (struct ck_console **p = &c->rooms; *p != NULL; p = &(*p)->next_room)
+    struct server *srv = r->srv;
+    pthread_mutex_lock(&srv->own.mu);
+    for (struct ck_console **p = &srv->rooms; *p != NULL; p = &(*p)->next_room)
         if (*p == r) {
             *p = r->next_room;
             break;
@@ -96,7 +101,7 @@ void ck_cs_room_stop(struct ck_console *r)
     pthread_mutex_unlock(&r->mu);
     r->dropped = 1;
     int gone = r->refs == 0;
-    pthread_mutex_unlock(&c->mu);
+    pthread_mutex_unlock(&srv->own.mu);
     if (gone)
         ck_cs_room_free(r);
 }

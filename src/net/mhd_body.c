@@ -32,3 +32,34 @@ void ck_mhd_body_free(struct ck_mhd_body *b)
     b->len = 0;
     b->too_big = 0;
 }
+
+int ck_mhd_body_take(void **con_cls, const char *upload, size_t *upload_size, size_t cap,
+                     const struct ck_mhd_body **out)
+{
+    struct ck_mhd_body *b = *con_cls;
+    if (b == NULL) { /* the headers: the body, if any, comes in the next calls */
+        b = calloc(1, sizeof *b);
+        if (b == NULL)
+            return -1;
+        *con_cls = b;
+        return 1;
+    }
+    int more = ck_mhd_body_feed(b, upload, upload_size, cap);
+    if (more == 0)
+        *out = b;
+    return more;
+}
+
+void ck_mhd_body_completed(void *cls, struct MHD_Connection *mc, void **con_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)mc;
+    (void)toe;
+    struct ck_mhd_body *b = *con_cls;
+    if (b != NULL) {
+        ck_mhd_body_free(b);
+        free(b);
+        *con_cls = NULL;
+    }
+}

@@ -1,14 +1,13 @@
 /* The runner's console hook (runconsole.h), the controls half. A control
- * arrives on an HTTP thread (ck_rc_handler), is handed to the loop through a
- * uv_async and carried out there, on the thread that owns the schedule, the
- * state and the poster, so it can never race a step falling due; the HTTP
- * thread waits for the answer. Each control is written down (journal event,
+ * arrives on an HTTP thread, is handed to the loop (handoff.h) and carried
+ * out there (ck_rc_take), on the thread that owns the schedule, the state and
+ * the poster, so it can never race a step falling due; the HTTP thread waits
+ * for the answer. Each control is written down (journal event,
  * state.json) before it takes effect. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "chatkeeper/log.h"
 #include "chatkeeper/poster.h"
@@ -16,8 +15,6 @@
 #include "chatkeeper/timeutil.h"
 
 #include "runconsole_int.h"
-
-#define WAIT_S 20
 
 int ck_rc_is_step(const struct ck_sched_entry *e)
 {
@@ -106,16 +103,28 @@ static const char *not_upcoming(const struct ck_runconsole *rc, long i, const ch
     return NULL;
 }
 
+/* The index of the upcoming step called label, or -1 with *reply saying why
+ * not: 400 no such step, 409 no longer upcoming ("Q3 is posted: " refused). */
+static long upcoming(struct ck_runconsole *rc, const char *label, const char *refused, int *status,
+                     json_t **reply)
+{
+    long i = ck_rc_find_step(rc, label);
+    const char *why = i >= 0 ? not_upcoming(rc, i, label) : NULL;
+    if (i < 0)
+        *reply = answer(status, 400, "there is no step %s", label);
+    else if (why != NULL)
+        *reply = answer(status, 409, "%s is %s: %s", label, why, refused);
+    return i < 0 || why != NULL ? -1 : i;
+}
+
 /* ---- the controls ----------------------------------------------------------- */
 
 static json_t *post_now(struct ck_runconsole *rc, const char *label, int *status)
 {
-    long i = ck_rc_find_step(rc, label);
+    json_t *refusal = NULL;
+    long i = upcoming(rc, label, "not posted again", status, &refusal);
     if (i < 0)
-        return answer(status, 400, "there is no step %s", label);
-    const char *why = not_upcoming(rc, i, label);
-    if (why != NULL)
-        return answer(status, 409, "%s is %s: not posted again", label, why);
+        return refusal;
     struct ck_schedule *sch = rc->v.sch;
     for (size_t k = *rc->v.next_step; k < (size_t)i; k++) {
         if (ck_rc_is_step(&sch->entries[k])) {
@@ -149,12 +158,10 @@ static json_t *post_now(struct ck_runconsole *rc, const char *label, int *status
 
 static json_t *skip(struct ck_runconsole *rc, const char *label, int *status)
 {
-    long i = ck_rc_find_step(rc, label);
+    json_t *refusal = NULL;
+    long i = upcoming(rc, label, "it cannot be skipped now", status, &refusal);
     if (i < 0)
-        return answer(status, 400, "there is no step %s", label);
-    const char *why = not_upcoming(rc, i, label);
-    if (why != NULL)
-        return answer(status, 409, "%s is %s: it cannot be skipped now", label, why);
+        return refusal;
     /* The poster honours a "skipped" record when the step falls due. */
     json_t *steps = json_object_get(rc->v.state, "steps");
     if (!json_is_object(steps)) {
@@ -347,64 +354,22 @@ static json_t *dispatch(struct ck_runconsole *rc, const json_t *req, int *status
     return answer(status, 400, "unknown action \"%s\"", action);
 }
 
-/* ---- the hand-off ----------------------------------------------------------- */
+/* ---- a control, on the loop ---------------------------------------------- */
 
-void ck_rc_on_async(uv_async_t *a)
+void ck_rc_take(void *arg, const char *body, size_t len, int *status, char **text)
 {
-    struct ck_runconsole *rc = a->data;
-    pthread_mutex_lock(&rc->mu);
-    const char *body = rc->done ? NULL : rc->body;
-    size_t len = rc->len;
-    pthread_mutex_unlock(&rc->mu);
-    if (body == NULL)
-        return;
-    int status = 500;
+    struct ck_runconsole *rc = arg;
     /* Parsed here, on the loop: jansson is never used on an HTTP thread. */
     json_t *req = json_loadb(body, len, 0, NULL);
     json_t *reply;
     if (!json_is_object(req) || !json_is_string(json_object_get(req, "action")))
-        reply = answer(&status, 400, "malformed control: expected {\"action\": \"...\"}");
+        reply = answer(status, 400, "malformed control: expected {\"action\": \"...\"}");
     else
-        reply = dispatch(rc, req, &status);
+        reply = dispatch(rc, req, status);
     json_decref(req);
-    char *text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
+    *text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
     json_decref(reply);
     ck_rc_publish(rc); /* every page sees the effect at once */
-    pthread_mutex_lock(&rc->mu);
-    rc->reply = text;
-    rc->status = status;
-    rc->done = 1;
-    pthread_cond_broadcast(&rc->cv);
-    pthread_mutex_unlock(&rc->mu);
-}
-
-void ck_rc_handler(void *arg, const char *body, size_t len, int *status, char **reply)
-{
-    struct ck_runconsole *rc = arg;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += WAIT_S;
-    pthread_mutex_lock(&rc->mu);
-    rc->body = body;
-    rc->len = len;
-    rc->done = 0;
-    rc->reply = NULL;
-    if (!rc->detached)
-        uv_async_send(&rc->async);
-    int w = 0;
-    while (!rc->done && !rc->detached && w == 0)
-        w = pthread_cond_timedwait(&rc->cv, &rc->mu, &until);
-    if (rc->done) {
-        *reply = rc->reply;
-        *status = rc->status;
-    } else {
-        /* The server answers with a fixed message of its own. */
-        *status = 503;
-        *reply = NULL;
-    }
-    rc->body = NULL;
-    rc->done = 1; /* a late async finds nothing to do */
-    pthread_mutex_unlock(&rc->mu);
 }
 
 /* ---- after a restart -------------------------------------------------------- */

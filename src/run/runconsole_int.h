@@ -1,12 +1,14 @@
 /* Inside the runner's console hook (runconsole.h): the live messages and the
- * hook's state, shared by runconsole.c (view) and runconsole_ctl.c (controls). */
+ * hook's state, shared by runconsole.c (messages, life), runconsole_snapshot.c
+ * (what the page shows), runconsole_ctl.c (controls) and runconsole_people.c
+ * (the people panels). */
 #ifndef CHATKEEPER_RUNCONSOLE_INT_H
 #define CHATKEEPER_RUNCONSOLE_INT_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include "chatkeeper/group.h"
+#include "chatkeeper/handoff.h"
 #include "chatkeeper/grouping.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/postlen.h"
@@ -52,7 +54,6 @@ struct rc_source {
 struct ck_runconsole {
     struct ck_console *con;
     struct ck_runconsole_view v;
-    uv_async_t async;
 
     /* The journal read so far. */
     long journal_off;
@@ -97,20 +98,14 @@ struct ck_runconsole {
      * of the poster's catch-up (ck_poster_resume) until the run resumes. */
     int64_t *parked; /* by schedule index; 0: not parked */
 
-    /* Hand-off of one control from an HTTP thread to the loop. */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    const char *body; /* borrowed from the waiting HTTP thread; parsed on the loop */
-    size_t len;
-    char *reply; /* JSON text, made on the loop */
-    int status;
-    int done, detached;
+    struct ck_handoff ctl; /* the page's controls, handed to the loop */
+    int detached;
     int awake; /* messages read and the hook on (at attach, or a lazy view's first page) */
 };
 
 /* runconsole_ctl.c */
-void ck_rc_on_async(uv_async_t *a);
-void ck_rc_handler(void *arg, const char *body, size_t len, int *status, char **reply);
+/* A control the page sent, carried out on the loop (handoff.h's take). */
+void ck_rc_take(void *arg, const char *body, size_t len, int *status, char **reply);
 /* Apply state.json's "console" member (edits, skips, moved times) after a restart. */
 void ck_rc_restore(struct ck_runconsole *rc);
 /* Label of a run-sheet entry ("Q3"), whether it is a step, its index or -1. */
@@ -123,12 +118,15 @@ const char *ck_rc_step_status(const struct ck_runconsole *rc, const char *label)
 int ck_rc_postlen(const struct ck_runconsole *rc, const char *text, struct ck_postlen *out);
 
 /* runconsole.c */
+/* The message with this id, or NULL. */
+struct live_msg *ck_rc_find(struct ck_runconsole *rc, const char *id);
+
+/* runconsole_snapshot.c */
+/* Publish what the page shows now (the console sends only what changed). */
 void ck_rc_publish(struct ck_runconsole *rc);
 /* A message as the page shows it (text, names, time, reply context): a new
  * reference to the object every view shares; never modify it. */
 json_t *ck_rc_message_json(struct ck_runconsole *rc, struct live_msg *m);
-/* The message with this id, or NULL. */
-struct live_msg *ck_rc_find(struct ck_runconsole *rc, const char *id);
 
 /* runconsole_people.c */
 /* Read the handles of the series' earlier sessions (sibling folders of the

@@ -26,10 +26,6 @@
 
 #define BODY_MAX (64 * 1024)
 
-struct conn {
-    struct ck_mhd_body in; /* the request's body, capped at BODY_MAX (net/mhd_body.h) */
-};
-
 static const char *get_arg(void *ctx, const char *name)
 {
     return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
@@ -164,7 +160,7 @@ static enum MHD_Result stream_respond(struct ck_sim *sim, struct MHD_Connection 
 }
 
 static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, const char *url,
-                               const char *method, struct conn *cn)
+                               const char *method, const struct ck_mhd_body *in)
 {
     int64_t now = ck_time_now_ms();
     struct qbuf q = {.len = 0};
@@ -179,7 +175,7 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
         .authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization"),
         .idempotency_key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key"),
         .content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type"),
-        .body = cn->in.body != NULL ? cn->in.body : "",
+        .body = in->body != NULL ? in->body : "",
         .arg = get_arg,
         .arg_ctx = c,
     };
@@ -215,7 +211,7 @@ static enum MHD_Result respond(struct ck_sim *sim, struct MHD_Connection *c, con
             else
                 rep.json = json_pack("{s:s}", "error", "Too many requests");
             sim->rate_limited++;
-        } else if (cn->in.too_big) {
+        } else if (in->too_big) {
             sim->window_used++;
             rep.status = 413;
             rep.json = json_pack("{s:s}", "error", "Request body too large");
@@ -318,29 +314,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
 {
-    struct conn *cn = *con_cls;
-    if (cn == NULL) {
-        cn = calloc(1, sizeof *cn);
-        if (cn == NULL)
-            return MHD_NO;
-        *con_cls = cn;
-        return MHD_YES;
-    }
-    int more = ck_mhd_body_feed(&cn->in, upload, upload_size, BODY_MAX);
+    const struct ck_mhd_body *in = NULL;
+    int more = ck_mhd_body_take(con_cls, upload, upload_size, BODY_MAX, &in);
     if (more != 0)
         return more > 0 ? MHD_YES : MHD_NO;
-    return respond(cls, c, url, method, cn);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
-{
-    struct conn *cn = *con_cls;
-    if (cn != NULL) {
-        ck_mhd_body_free(&cn->in);
-        free(cn);
-        *con_cls = NULL;
-    }
+    return respond(cls, c, url, method, in);
 }
 
 int ck_sim_http_listen(int port, int *fd_out, int *bound, struct ck_error *err)
@@ -383,8 +361,8 @@ struct MHD_Daemon *ck_sim_http_start(struct ck_sim *sim, int fd, struct ck_error
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, sim, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_END);
+        ck_mhd_body_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, MHD_OPTION_END);
     if (d == NULL) {
         close(fd);
         ck_error_set(err, CK_EIO, "cannot start the HTTP server");
