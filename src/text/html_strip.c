@@ -82,7 +82,8 @@ static size_t past_end_tag(const char *s, size_t len, size_t i, const char *name
         while (j < n && ascii_lower(s[i + 2 + j]) == ascii_lower(name[j]))
             j++;
         size_t at = i + 2 + n;
-        if (j == n && (at == len || is_space((unsigned char)s[at]) || s[at] == '>' || s[at] == '/')) {
+        if (j == n &&
+            (at == len || is_space((unsigned char)s[at]) || s[at] == '>' || s[at] == '/')) {
             bool unused;
             return tag_end(s, len, at, &unused);
         }
@@ -177,8 +178,7 @@ static const struct {
     const char *name;
     const char *text;
 } named[] = {
-    {"amp", "&"},   {"lt", "<"},    {"gt", ">"},
-    {"quot", "\""}, {"apos", "'"},  {"nbsp", "\xC2\xA0"},
+    {"amp", "&"}, {"lt", "<"}, {"gt", ">"}, {"quot", "\""}, {"apos", "'"}, {"nbsp", "\xC2\xA0"},
 };
 
 /* The reference starting at s[i] == '&' into b; returns where text goes on. */
