@@ -16,21 +16,20 @@
  *     the URL whole and adds no ellipsis;
  *   - nothing from <script>, <style>, <template>, <head> or <noscript>.
  * Line breaks and spaces are owed and only written before the next visible
- * character, so output is trimmed without a second pass. */
-#include <ctype.h>
+ * character, so output is trimmed without a second pass.
+ * libxml2 is loaded the first time it is needed (xml_load.c); if it cannot
+ * be, such HTML is shown with its tags stripped (html_strip.c). */
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
-
 #include "chatkeeper/text.h"
 
 #include "chatkeeper/sbuf.h"
 #include "html_text_int.h"
+#include "xml_load.h"
 
 /* s (len bytes, not NULL unless len is 0) sanitised into out, which has room
  * for len * 3 + 1 bytes (each bad byte becomes 3 at most); returns the
@@ -184,9 +183,15 @@ void ck_text__emit_text(struct textbuf *b, const unsigned char *t, size_t len, b
     }
 }
 
-/* How an element renders. Elements not listed are inline: only their text
- * counts. */
-enum kind { INLINE, LINE, PARAGRAPH, PRE, BR, DROPPED };
+/* The kinds of html_text_int.h (the stripper shares them), named short here. */
+enum kind {
+    INLINE = CK_K_INLINE,
+    LINE = CK_K_LINE,
+    PARAGRAPH = CK_K_PARAGRAPH,
+    PRE = CK_K_PRE,
+    BR = CK_K_BR,
+    DROPPED = CK_K_DROPPED
+};
 
 static const struct {
     const char *name;
@@ -206,21 +211,36 @@ static const struct {
 
 /* name is the tag name whole, as the HTML parser read it: "o:p" is not <p>
  * (libxml2's tree builder split it at the colon, as XML namespaces do). This
- * runs for every element, so the first letter is compared before the whole
- * name, case-insensitively as ever. */
-static enum kind kind_of(const xmlChar *name)
+ * runs for every element, so each name is left at its first differing letter;
+ * ASCII case-insensitively, as libxml2 compares (never the locale's way). */
+enum ck_text_kind ck_text__kind_of(const char *name, size_t n)
 {
-    int first = tolower(name[0]);
-    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-        if (kinds[i].name[0] == first && xmlStrcasecmp(name, (const xmlChar *)kinds[i].name) == 0)
-            return kinds[i].kind;
-    return INLINE;
+    if (n == 0)
+        return CK_K_INLINE;
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *k = kinds[i].name;
+        size_t j = 0;
+        while (j < n && k[j] != '\0' && ascii_lower(name[j]) == k[j])
+            j++;
+        if (j == n && k[j] == '\0')
+            return (enum ck_text_kind)kinds[i].kind;
+    }
+    return CK_K_INLINE;
 }
 
-/* Breaks owed when entering or leaving an element of kind k. */
+static enum kind kind_of(const xmlChar *name)
+{
+    return (enum kind)ck_text__kind_of((const char *)name, strlen((const char *)name));
+}
+
+int ck_text__breaks_of(enum ck_text_kind k)
+{
+    return k == CK_K_PARAGRAPH || k == CK_K_PRE ? 2 : k == CK_K_LINE ? 1 : 0;
+}
+
 static int breaks_of(enum kind k)
 {
-    return k == PARAGRAPH || k == PRE ? 2 : k == LINE ? 1 : 0;
+    return ck_text__breaks_of((enum ck_text_kind)k);
 }
 
 /* libxml2's tree builder (its xmlParserMaxDepth, without XML_PARSE_HUGE)
@@ -262,6 +282,9 @@ static void leave(struct render *r, enum kind k)
         r->pre_depth--;
 }
 
+/* libxml2's functions, once loaded (parse() sets it before each parse). */
+static const struct ck_xml *lx;
+
 /* The parser passes itself as the SAX context (its userData is left at its
  * default); our state rides in its _private. */
 static struct render *render_of(void *ctx)
@@ -276,7 +299,7 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar **atts)
         return;
     if (r->depth > MAX_DEPTH) {
         r->done = r->halted = true;
-        xmlStopParser(ctx);
+        lx->xmlStopParser(ctx);
         return;
     }
     if (r->depth == 0) {
@@ -372,7 +395,7 @@ static htmlParserCtxtPtr parser;
 static htmlParserCtxtPtr parser_get(void)
 {
     if (parser == NULL) {
-        parser = htmlNewParserCtxt();
+        parser = lx->htmlNewParserCtxt();
         if (parser != NULL)
             memcpy(parser->sax, &handler, sizeof handler);
     }
@@ -381,13 +404,19 @@ static htmlParserCtxtPtr parser_get(void)
 
 static void parser_drop(void)
 {
-    htmlFreeParserCtxt(parser);
+    lx->htmlFreeParserCtxt(parser);
     parser = NULL;
 }
 
-/* Feed html (UTF-8, no NUL) through the parser into r. */
+/* Feed html (UTF-8, no NUL) through the parser into r; without libxml2,
+ * through the tag stripper. */
 static void parse(struct render *r, const char *html, size_t len)
 {
+    lx = ck_text__xml();
+    if (lx == NULL) {
+        ck_text__strip_render(&r->b, html, len);
+        return;
+    }
     htmlParserCtxtPtr ctxt = parser_get();
     if (ctxt == NULL) {
         r->b.sb.oom = true;
@@ -402,14 +431,14 @@ static void parse(struct render *r, const char *html, size_t len)
     int n = len > INT_MAX ? INT_MAX : (int)len;
     ctxt->_private = r;
     /* With our handler no document is built; free one all the same. */
-    xmlFreeDoc(htmlCtxtReadMemory(ctxt, html, n, NULL, "UTF-8", opts));
+    lx->xmlFreeDoc(lx->htmlCtxtReadMemory(ctxt, html, n, NULL, "UTF-8", opts));
     ctxt->_private = NULL;
     if (ctxt->errNo == XML_ERR_NO_MEMORY)
         r->b.sb.oom = true;
     /* A stopped or failed parse leaves the context in a state we do not want
      * to reason about: start the next call afresh. */
     if (r->halted || r->b.sb.oom || len > KEEP_MAX_INPUT ||
-        xmlDictSize(ctxt->dict) > KEEP_MAX_NAMES)
+        lx->xmlDictSize(ctxt->dict) > KEEP_MAX_NAMES)
         parser_drop();
 }
 
