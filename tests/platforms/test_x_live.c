@@ -17,21 +17,11 @@
 #include "chatkeeper/timeutil.h"
 #include "chatkeeper/x.h"
 
+#include "fixture.h"
+
 static char *slurp(const char *name)
 {
-    const char *dir = getenv("CK_FIXTURES");
-    assert_non_null(dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/x/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("%s: cannot open", path);
-    char *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return fixture_read("x", name, NULL);
 }
 
 static struct ck_response answer(long status, const char *body)
