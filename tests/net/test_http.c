@@ -36,7 +36,6 @@ static bool in_send; /* true while ck_http_send runs: callbacks must never see i
 
 /* ---- server ---- */
 
-
 static ssize_t big_chunks(void *cls, uint64_t pos, char *buf, size_t max)
 {
     if (pos >= BIG_SIZE)

@@ -16,7 +16,6 @@
 
 struct fake_mastodon fake = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -370,7 +369,25 @@ int fake_start(void **state)
     if (fake.d == NULL)
         return -1;
     fake.port = port;
+    snprintf(fake.base, sizeof fake.base, "http://127.0.0.1:%u", port);
     return 0;
+}
+
+int fake_tmpdir(char *dir, size_t size, const char *name)
+{
+    int n = snprintf(dir, size, "/tmp/ck-%s-XXXXXX", name);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+int fake_rmdir(const char *dir)
+{
+    char cmd[256];
+    int n = snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        return -1;
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 int fake_stop(void **state)
