@@ -15,6 +15,7 @@
 #include "chatkeeper/timeutil.h"
 
 #include "fixture.h"
+#include "reqresp.h"
 
 static char *read_fixture(const char *name)
 {
@@ -46,22 +47,6 @@ static struct ck_response resp_json(long status, const json_t *j)
     struct ck_response r = resp_of(status, s);
     free(s);
     return r;
-}
-
-static int64_t iso(const char *s)
-{
-    int64_t ms;
-    assert_int_equal(ck_time_parse_rfc3339(s, &ms), 0);
-    return ms;
-}
-
-static const char *header(const struct ck_request *r, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (strncmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-            return r->headers[i] + n + 2;
-    return NULL;
 }
 
 /* ---- sessions ---- */

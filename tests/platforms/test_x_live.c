@@ -18,35 +18,11 @@
 #include "chatkeeper/x.h"
 
 #include "fixture.h"
+#include "reqresp.h"
 
 static char *slurp(const char *name)
 {
     return fixture_read("x", name, NULL);
-}
-
-static struct ck_response answer(long status, const char *body)
-{
-    struct ck_response r = {0};
-    r.status = status;
-    r.body = (char *)body;
-    r.body_len = body != NULL ? strlen(body) : 0;
-    return r;
-}
-
-static int64_t iso(const char *s)
-{
-    int64_t ms;
-    assert_int_equal(ck_time_parse_rfc3339(s, &ms), 0);
-    return ms;
-}
-
-static const char *header(const struct ck_request *r, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (strncmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-            return r->headers[i] + n + 2;
-    return NULL;
 }
 
 /* ---- search ---- */
