@@ -33,15 +33,17 @@ class Sim:
             [binary, "simulate", script, "--port", "0", "--speed", str(speed),
              "--start", iso(start_ms), "--port-file", portfile, *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(portfile):
-                self.port = int(open(portfile).read())
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError("simulator exited: " + open(self.log.name).read())
+        # Its port, once it listens (a bound: an ASan start on a busy machine
+        # is slow, but a simulator that never listens must not hang the test).
+        deadline = time.time() + 30
+        while not os.path.exists(portfile) or not open(portfile).read().strip():
+            if self.proc.poll() is not None or time.time() > deadline:
+                with open(self.log.name) as f:
+                    said = f.read()[-2000:]
+                self.stop()
+                raise RuntimeError("simulator did not start: " + said)
             time.sleep(0.05)
-        else:
-            raise RuntimeError("simulator did not start")
+        self.port = int(open(portfile).read())
         self.base = f"http://127.0.0.1:{self.port}"
 
     def get(self, path):
@@ -49,6 +51,8 @@ class Sim:
             return json.loads(r.read())
 
     def stop(self):
+        if self.log.closed:
+            return
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -84,6 +88,23 @@ class SimSession:
         self.logpath = os.path.join(self.tmp, "run.log")
         self.log = open(self.logpath, "a")
         self.env = dict(os.environ, **(env or {}))
+
+    def __init_subclass__(cls, **kw):
+        """A subclass's set-up that fails half-way (a simulator that does not
+        start) stops what it had started before the error goes on."""
+        super().__init_subclass__(**kw)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        def guarded(self, *args, **kwargs):
+            try:
+                init(self, *args, **kwargs)
+            except BaseException:
+                if getattr(self, "log", None) is not None:
+                    self.close()
+                raise
+        cls.__init__ = guarded
 
     def serve(self, server):
         """Adopt a server: it is stopped with the session."""
@@ -162,6 +183,8 @@ class SimSession:
         sys.stdout.write(self.log_text()[-self.log_tail:])
 
     def close(self):
+        if self.log.closed:
+            return
         for p in self.procs:
             if p.poll() is None:
                 p.kill()
@@ -179,7 +202,7 @@ class SimSession:
 
     def __exit__(self, kind, value, tb):
         try:
-            if kind is not None and not self.log.closed:
+            if kind is not None:
                 self.dump_log()
         finally:
             self.close()
