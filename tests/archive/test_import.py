@@ -9,30 +9,11 @@ usage: test_import.py CHATKEEPER SOURCE_ROOT"""
 import html
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
-BIN = sys.argv[1]
-FAILS = []
+from importkit import check, finish, read_jsonl, run
 
 ESC_TEXT = "A2 \x1b[2J\x1b]0;pwned\x07 red \u202eevil\u202c \x9b31m done #testchat"
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 def lines_of(path):
@@ -289,8 +270,7 @@ def main():
         test_mastodon(tmp)
         test_twarc(tmp)
         test_catchup(tmp)
-    print(f"{len(FAILS)} failed")
-    sys.exit(1 if FAILS else 0)
+    finish()
 
 
 main()

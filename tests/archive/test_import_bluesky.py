@@ -5,24 +5,11 @@ message), bsky.app URLs, the format found without --platform too.
 usage: test_import_bluesky.py CHATKEEPER SOURCE_ROOT"""
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
-BIN = sys.argv[1]
-PAGE = os.path.join(sys.argv[2], "tests", "fixtures", "bluesky", "bluesky-searchPosts.response.json")
-FAILS = []
+from importkit import ROOT, check, finish, read, run
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
+PAGE = os.path.join(ROOT, "tests", "fixtures", "bluesky", "bluesky-searchPosts.response.json")
 
 
 def messages(out):
@@ -39,11 +26,6 @@ def quoted_views(posts):
                 e["record"].get("$type") == "app.bsky.embed.record#viewRecord":
             out.append((p, e["record"]))
     return out
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
 
 
 def check_quotes(tmp, page, sess, out):
@@ -143,9 +125,7 @@ def main():
                          os.path.join(tmp, "wrong"))
         check(rc == 2 and "--platform bluesky" in se, "a wrong --platform suggests bluesky (%d %s)"
               % (rc, se.strip()[-200:]))
-    if FAILS:
-        print("%d failed" % len(FAILS))
-        sys.exit(1)
+    finish()
 
 
 main()

@@ -24,15 +24,10 @@ import subprocess
 import sys
 import tempfile
 
+from importkit import check, finish
+
 BIN, ROOT = sys.argv[1], sys.argv[2]
 FIX = os.path.join(ROOT, "tests", "fixtures")
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
 
 
 def run(*args, stdin=None):
@@ -284,8 +279,7 @@ def main():
         test_refused(tmp, sess)
         test_mostly_bad(tmp, sess)
         test_progress(tmp, sess)
-    print(f"{len(FAILS)} failed")
-    sys.exit(1 if FAILS else 0)
+    finish()
 
 
 main()

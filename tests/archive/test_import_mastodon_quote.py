@@ -8,29 +8,11 @@ that post not a second time), and leaves a revoked quote's text as it is.
 usage: test_import_mastodon_quote.py CHATKEEPER SOURCE_ROOT"""
 import json
 import os
-import subprocess
-import sys
 import tempfile
 
-BIN = sys.argv[1]
-FIXTURE = os.path.join(sys.argv[2], "tests", "fixtures", "mastodon", "quote-statuses.json")
-FAILS = []
+from importkit import ROOT, check, finish, read, run
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
-
-
-def read(path):
-    with open(path, encoding="utf-8") as f:
-        return f.read()
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "mastodon", "quote-statuses.json")
 
 
 def bare_quote_lines(md):
@@ -91,9 +73,7 @@ def main():
         check(md.count("Sharing is the whole point") == 1,
               "Bob's post, outside the window, is not shown a second time")
         check(ann_url in md, "Ann's post is linked")
-    if FAILS:
-        print("%d failed" % len(FAILS))
-        sys.exit(1)
+    finish()
 
 
 if __name__ == "__main__":

@@ -16,21 +16,9 @@ import subprocess
 import sys
 import tempfile
 
+from importkit import check, finish, read_jsonl
+
 BIN, ROOT = sys.argv[1], sys.argv[2]
-FAILS = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 with open(os.path.join(ROOT, "tests/fixtures/mastodon/tag-timeline.response.json"),
           encoding="utf-8") as f:
     TEMPLATE = json.load(f)[0]
@@ -144,8 +132,7 @@ def main():
                            capture_output=True, text=True, timeout=60)
         check(p.returncode == 0 and open(os.path.join(out, "messages.jsonl"), "rb").read()
               == before, "importing again gives the same messages.jsonl, byte for byte")
-    print(f"{len(FAILS)} failed")
-    sys.exit(1 if FAILS else 0)
+    finish()
 
 
 main()

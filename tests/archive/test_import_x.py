@@ -9,25 +9,12 @@ usage: test_import_x.py CHATKEEPER SOURCE_ROOT"""
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 
-BIN = sys.argv[1]
-FIX = os.path.join(sys.argv[2], "tests", "fixtures", "x", "twarc2")
-FAILS = []
+from importkit import ROOT, check, finish, run
+
+FIX = os.path.join(ROOT, "tests", "fixtures", "x", "twarc2")
 ELLIPSIS = "\u2026"
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
-def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
-    return p.returncode, p.stdout, p.stderr
 
 
 def session(path, start, duration):
@@ -255,8 +242,7 @@ def main():
         test_folder(tmp)
         test_originals_before_the_window(tmp)
         test_bad_reference(tmp)
-    print(f"{len(FAILS)} failed")
-    sys.exit(1 if FAILS else 0)
+    finish()
 
 
 main()

@@ -12,26 +12,18 @@ usage: test_import_x_real.py CHATKEEPER SOURCE_ROOT"""
 import gzip
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
 
-BIN = sys.argv[1]
-REAL = os.path.join(sys.argv[2], "tests", "fixtures", "x", "twarc2-real")
-FAILS = []
+import importkit
+from importkit import ROOT, check, finish
+
+REAL = os.path.join(ROOT, "tests", "fixtures", "x", "twarc2-real")
 ELLIPSIS = "\u2026"
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILS.append(what)
-
-
 def run(*args):
-    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=120)
-    return p.returncode, p.stdout, p.stderr
+    return importkit.run(*args, timeout=120)
 
 
 def read_pages():
@@ -283,8 +275,7 @@ def main():
         check(not diff, f"pages and flattened give the same messages ({len(pmsgs)}): {diff[:5]}")
         same = [i for i in pmsgs if i in fmsgs and pmsgs[i] == fmsgs[i]]
         check(len(same) == len(pmsgs), f"... with the same fields ({len(same)} of {len(pmsgs)})")
-    print(f"{len(FAILS)} failed")
-    sys.exit(1 if FAILS else 0)
+    finish()
 
 
 main()

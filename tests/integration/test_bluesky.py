@@ -5,17 +5,12 @@ every step exactly once as a thread (reply refs), refreshes its token before
 it runs out and after an ExpiredToken answer, survives kill -9 between
 intent and answer without a second post, and never writes a secret anywhere.
 usage: test_bluesky.py CHATKEEPER [test names]"""
-import json
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ckit import check, iso, now_ms, read_jsonl, run_tests  # noqa: E402
+from ckit import SimSession, check, run_sheet, run_tests, wait_until  # noqa: E402
 from fake_pds import HANDLE, FakePDS  # noqa: E402
 
 BIN = sys.argv[1]
@@ -24,10 +19,10 @@ STEPS = ["welcome", "Q1", "Q2", "Q3", "closing"]
 PASSWORD = "abcd-efgh-ijkl-mnop"
 
 
-class Run:
+class Run(SimSession):
     def __init__(self, **pds_args):
-        self.tmp = tempfile.mkdtemp(prefix="ck-bsky-")
-        self.start_ms = (now_ms() + 2000) // 1000 * 1000
+        super().__init__(BIN, speed=SPEED, prefix="ck-bsky-", log_tail=6000,
+                         env={"CK_TEST_BSKY_PW": PASSWORD})
         s = self.start_ms
         # Others' posts on the chat's clock: before the chat (in the lead),
         # during it, one indexed late (it appears 3 s of wall time after it
@@ -37,40 +32,16 @@ class Run:
         others.append({"n": 20, "at_chat_ms": s + 100000, "text": "late indexed #uklibchat",
                        "index_delay_ms": 3000})
         others.append({"n": 21, "at_chat_ms": s + 60000, "text": "no tag here"})
-        self.pds = FakePDS(start_ms=s, speed=SPEED, password=PASSWORD, others=others,
-                           **pds_args)
-        self.path = os.path.join(self.tmp, "session.json")
-        doc = {
-            "title": "Bluesky test", "hashtag": "uklibchat", "timezone": "Europe/London",
-            "start": iso(s), "duration": "5m", "lead": "30s", "grace": "1m",
-            "platform": {"type": "bluesky", "base_url": self.pds.base, "handle": HANDLE,
-                         "password_env": "CK_TEST_BSKY_PW"},
-            "facilitators": ["@chatkeeper@127.0.0.1"], "post": True, "thread": True,
-            "poll": {"chat": "1s", "quiet": "1s"},
-            "welcome": {"at": "0m", "text": "Welcome to the test chat"},
-            "questions": [{"at": "%dm" % i, "text": "Question number %d?" % i}
-                          for i in range(1, 4)],
-            "closing": {"at": "4m", "text": "Thanks all"},
-        }
-        with open(self.path, "w") as f:
-            json.dump(doc, f)
-        self.out = os.path.join(self.tmp, "out")
-        self.logpath = os.path.join(self.tmp, "run.log")
-        self.log = open(self.logpath, "a")
-        self.env = dict(os.environ, CK_TEST_BSKY_PW=PASSWORD)
+        self.pds = self.serve(FakePDS(start_ms=s, speed=SPEED, password=PASSWORD, others=others,
+                                      **pds_args))
+        self.write(run_sheet(
+            "Bluesky test", s, duration="5m", questions=3, closing_at="4m",
+            platform={"type": "bluesky", "base_url": self.pds.base, "handle": HANDLE,
+                      "password_env": "CK_TEST_BSKY_PW"},
+            facilitators=["@chatkeeper@127.0.0.1"], post=True, thread=True))
 
-    def spawn(self):
-        return subprocess.Popen(
-            [BIN, "run", self.path, "--no-status", "--out", self.out, "--speed", str(SPEED),
-             "--start", iso(self.start_ms)], stdout=self.log, stderr=subprocess.STDOUT,
-            env=self.env)
-
-    def state(self):
-        with open(os.path.join(self.out, "state.json")) as f:
-            return json.load(f)
-
-    def messages(self):
-        return {m["id"]: m for m in read_jsonl(os.path.join(self.out, "messages.jsonl"))}
+    def messages_by_id(self):
+        return {m["id"]: m for m in self.messages()}
 
     def check_each_step_once(self):
         st = self.pds.snapshot()
@@ -101,7 +72,7 @@ class Run:
             check(reply["root"]["uri"] == uris[0], "%s's root is not the welcome" % cur)
 
     def check_capture(self):
-        msgs = self.messages()
+        msgs = self.messages_by_id()
         want = {u for u, v in self.pds.posts.items() if "#uklibchat" in v["record"]["text"].lower()}
         missing = want - set(msgs)
         check(not missing, "tagged posts not captured: %s" % sorted(missing))
@@ -110,7 +81,7 @@ class Run:
               "the reply under Q1 (no hashtag) was not captured from the thread")
         check(not any("no tag here" in (m.get("text") or "") for m in msgs.values()),
               "an off-tag post that is no reply was captured")
-        journal = read_jsonl(os.path.join(self.out, "journal.jsonl"))
+        journal = self.journal()
         check(journal and all(j["platform"] == "bluesky" for j in journal),
               "journal lines not marked bluesky")
 
@@ -129,34 +100,18 @@ class Run:
                 needle = sec.split(".")[1] if sec.count(".") == 2 else sec
                 check(needle.encode() not in data, "a secret is in %s" % path)
 
-    def close(self):
-        self.pds.stop()
-        self.log.close()
-        if not os.environ.get("CK_KEEP"):
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def dump_log(self):
-        self.log.flush()
-        with open(self.logpath) as f:
-            sys.stdout.write(f.read()[-6000:])
 
 
 def scenario(fn, **pds_args):
-    r = Run(**pds_args)
-    try:
+    with Run(**pds_args) as r:
         fn(r)
-    except Exception:
-        r.dump_log()
-        raise
-    finally:
-        r.close()
 
 
 def test_bluesky_posts_follows_refreshes():
     """A whole run: each step once as a thread, the tag captured (late ones too),
     one sign-in, refreshes before the 8 s tokens run out, no secret anywhere."""
     def body(r):
-        check(r.spawn().wait(150) == 0, "run did not exit 0")
+        check(r.run(timeout=150) == 0, "run did not exit 0")
         _, uris = r.check_each_step_once()
         r.check_thread(uris)
         r.check_capture()
@@ -176,7 +131,7 @@ def test_bluesky_expired_token_answer_refreshes():
     """Tokens that claim an hour but die after 4 s: the ExpiredToken answer
     triggers a refresh (not a sign-in), and nothing is lost or doubled."""
     def body(r):
-        check(r.spawn().wait(150) == 0, "run did not exit 0")
+        check(r.run(timeout=150) == 0, "run did not exit 0")
         r.check_each_step_once()
         r.check_capture()
         st = r.pds.snapshot()
@@ -192,16 +147,14 @@ def test_bluesky_kill9_between_intent_and_answer():
     then. The restart looks the record up (getRecord) and does not post again."""
     def body(r):
         p = r.spawn()
-        deadline = time.time() + 60
-        while not r.pds.held.is_set() and time.time() < deadline and p.poll() is None:
-            time.sleep(0.05)
+        wait_until(r.pds.held.is_set, 60, "welcome sent", proc=p, required=False)
         check(r.pds.held.is_set(), "the run never sent the welcome")
         p.send_signal(signal.SIGKILL)
         p.wait()
         rec = r.state().get("steps", {}).get("welcome", {})
         check(rec.get("status") == "sending" and rec.get("key"),
               "the intent was not on disk before the send: %s" % rec)
-        check(r.spawn().wait(150) == 0, "the restarted run did not finish")
+        check(r.run(timeout=150) == 0, "the restarted run did not finish")
         r.check_each_step_once()
         check(r.state()["steps"]["welcome"]["key"] == rec["key"], "the record key changed")
         check(r.pds.snapshot()["getRecord"] >= 1, "the restart did not look the record up")
@@ -214,7 +167,7 @@ def test_bluesky_lost_answer_is_looked_up():
     record but answers 502, and so does Q1's first: every retry looks the
     record up first (not there, then there), so nothing is posted twice."""
     def body(r):
-        check(r.spawn().wait(150) == 0, "run did not exit 0")
+        check(r.run(timeout=150) == 0, "run did not exit 0")
         r.check_each_step_once()
         check(r.pds.snapshot()["getRecord"] >= 3, "the retries did not look the records up")
     scenario(body, create_faults=("drop", "lose", "lose"))
@@ -225,11 +178,9 @@ def test_bluesky_wrong_password_exits_2():
     handle, one sign-in tried, the password nowhere in what was written."""
     def body(r):
         r.env["CK_TEST_BSKY_PW"] = "wrong-pass-word-0000"
-        p = r.spawn()
-        check(p.wait(60) == 2, "a refused password did not exit 2 (%s)" % p.returncode)
-        r.log.flush()
-        with open(r.logpath) as f:
-            text = f.read()
+        rc = r.run(timeout=60)
+        check(rc == 2, "a refused password did not exit 2 (%s)" % rc)
+        text = r.log_text()
         check("refused the sign-in of %s" % HANDLE in text, "no clear message: %s" % text[-400:])
         check("wrong-pass-word" not in text, "the password is in the log")
         check(r.pds.snapshot()["createSession"] == 1, "more than one sign-in tried")
@@ -240,7 +191,4 @@ if __name__ == "__main__":
     tests = [test_bluesky_posts_follows_refreshes, test_bluesky_expired_token_answer_refreshes,
              test_bluesky_kill9_between_intent_and_answer, test_bluesky_lost_answer_is_looked_up,
              test_bluesky_wrong_password_exits_2]
-    names = sys.argv[2:]
-    if names:
-        tests = [t for t in tests if t.__name__ in names]
-    sys.exit(run_tests(tests))
+    sys.exit(run_tests(tests, sys.argv[2:]))

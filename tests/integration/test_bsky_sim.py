@@ -5,14 +5,12 @@ usage: test_bsky_sim.py CHATKEEPER [test names]"""
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ckit import Sim, check, iso, now_ms, read_jsonl, run_tests  # noqa: E402
+from ckit import SimSession, check, iso, run_tests  # noqa: E402
 
 BIN = sys.argv[1]
 SPEED = 30
@@ -34,14 +32,15 @@ def write_script(path, n, every_s, accounts=40, extra_accounts=None, prefix=""):
         json.dump(doc, f)
 
 
-class Run:
+class Run(SimSession):
     def __init__(self, *, n=0, every_s=1, duration="6m", post=False, extra=None, steps=None,
                  extra_accounts=None, sim_args=(), answers=""):
-        self.tmp = tempfile.mkdtemp(prefix="ck-bsky-sim-")
+        super().__init__(BIN, speed=SPEED, prefix="ck-bsky-sim-", start_in_ms=3000,
+                         run_args=("--no-console",), env={"CK_TEST_PW": PASSWORD},
+                         log_tail=6000)
         self.script = os.path.join(self.tmp, "script.json")
         write_script(self.script, n, every_s, extra_accounts=extra_accounts, prefix=answers)
-        self.start_ms = (now_ms() + 3000) // 1000 * 1000
-        self.sim = Sim(BIN, self.script, SPEED, self.start_ms, *sim_args)
+        self.sim = self.start_sim(self.script, *sim_args)
         doc = {"title": "Bluesky sim test", "hashtag": "uklibchat", "timezone": "UTC",
                "start": iso(self.start_ms), "duration": duration, "lead": "30s", "grace": "30s",
                "platform": {"type": "bluesky", "base_url": self.sim.base,
@@ -49,24 +48,10 @@ class Run:
                "post": post, "questions": [{"at": "1m", "text": "Question 1?"}]}
         doc.update(steps or {})
         doc.update(extra or {})
-        self.session = os.path.join(self.tmp, "session.json")
-        with open(self.session, "w") as f:
-            json.dump(doc, f)
-        self.out = os.path.join(self.tmp, "out")
-        self.logpath = os.path.join(self.tmp, "run.log")
-        self.env = dict(os.environ, CK_TEST_PW=PASSWORD)
+        self.write(doc)
 
     def run(self, *args, timeout=180):
-        with open(self.logpath, "a") as log:
-            p = subprocess.run([BIN, "run", self.session, "--no-status", "--no-console", "--out",
-                                self.out, "--speed", str(SPEED), "--start", iso(self.start_ms),
-                                *args], stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                               timeout=timeout)
-        return p.returncode
-
-    def log(self):
-        with open(self.logpath) as f:
-            return f.read()
+        return super().run(*args, timeout=timeout)
 
     def requests(self, method):
         """The simulator's log of XRPC method calls: (path, query dict, status)."""
@@ -77,24 +62,10 @@ class Run:
                 out.append((path, urllib.parse.parse_qs(query), q.get("status")))
         return out
 
-    def close(self):
-        self.sim.stop()
-        if not os.environ.get("CK_KEEP"):
-            shutil.rmtree(self.tmp, ignore_errors=True)
-
 
 def scenario(fn, **kw):
-    r = Run(**kw)
-    try:
+    with Run(**kw) as r:
         fn(r)
-    except Exception:
-        try:
-            sys.stdout.write(r.log()[-6000:])
-        except OSError:
-            pass
-        raise
-    finally:
-        r.close()
 
 
 def test_bluesky_poll_stops_at_its_overlap():
@@ -115,7 +86,7 @@ def test_bluesky_poll_stops_at_its_overlap():
         # several per poll.
         check(more <= firsts // 4 + 360 // 40 + 5,
               f"{more} further pages for {firsts} polls: the polls page past their overlap")
-        msgs = read_jsonl(os.path.join(r.out, "messages.jsonl"))
+        msgs = r.messages()
         texts = {m.get("text", "") for m in msgs}
         missing = [i for i in range(360) if f"Answer {i} about the library #uklibchat" not in texts]
         check(not missing, f"{len(missing)} posts not captured, e.g. {missing[:5]}")
@@ -143,8 +114,7 @@ def test_bluesky_mentions_resolved_once():
 
     def body(r):
         check(r.run() == 0, "run did not exit 0")
-        with open(os.path.join(r.out, "state.json")) as f:
-            st = json.load(f)["steps"]
+        st = r.state()["steps"]
         for k in ("welcome", "Q1", "closing"):
             check(st.get(k, {}).get("status") == "posted", f"step {k}: {st.get(k)}")
         q = urllib.parse.urlencode({"handle": "user3.bsky.social"})
@@ -163,7 +133,7 @@ def test_bluesky_mentions_resolved_once():
                 a, b = f["index"]["byteStart"], f["index"]["byteEnd"]
                 check(text[a:b] == b"@user3.bsky.social", f"{k}: facet covers {text[a:b]!r}")
                 check(f["features"][0]["did"] == did, f"{k}: facet DID {f['features'][0]}")
-        log = r.log()
+        log = r.log_text()
         check(log.count("@nobody.example.org is no bluesky account") == 1,
               "the unresolvable handle was not said exactly once")
     scenario(body, n=20, every_s=5, post=True, duration="3m", steps=steps)
@@ -186,8 +156,7 @@ def test_bluesky_publish_rechecks_and_announces_once():
 
     def body(r):
         check(r.run() == 0, "run did not exit 0")
-        with open(os.path.join(r.out, "state.json")) as f:
-            st = json.load(f)
+        st = r.state()
         pub = st.get("published", {})
         check(len(mp.posts) == 1, f"{len(mp.posts)} write-ups published, want 1")
         ann = pub.get("announce", {})
@@ -210,11 +179,10 @@ def test_bluesky_publish_rechecks_and_announces_once():
         check(quoted, "the write-up quotes nothing: no re-check to test")
         check(quoted <= asked, f"quoted posts not re-checked: {sorted(quoted - asked)[:3]}")
         # Publishing again finds the announcement recorded: nothing posted twice.
-        with open(r.logpath, "a") as log:
-            p = subprocess.run([BIN, "publish", r.out], stdout=log, stderr=subprocess.STDOUT,
-                               env=r.env, timeout=120)
+        p = subprocess.run([BIN, "publish", r.out], stdout=r.log, stderr=subprocess.STDOUT,
+                           env=r.env, timeout=120)
         check(p.returncode == 0, f"publish again exited {p.returncode}")
-        check("announce: already posted" in r.log(), "a second publish did not find the first")
+        check("announce: already posted" in r.log_text(), "a second publish did not find the first")
         creates = [c for _, _, c in r.requests("com.atproto.repo.createRecord")]
         check(creates.count(200) == 4, f"a second publish posted again: {creates}")
     try:
@@ -227,7 +195,4 @@ def test_bluesky_publish_rechecks_and_announces_once():
 if __name__ == "__main__":
     tests = [test_bluesky_poll_stops_at_its_overlap, test_bluesky_mentions_resolved_once,
              test_bluesky_publish_rechecks_and_announces_once]
-    names = sys.argv[2:]
-    if names:
-        tests = [t for t in tests if t.__name__ in names]
-    sys.exit(run_tests(tests))
+    sys.exit(run_tests(tests, sys.argv[2:]))

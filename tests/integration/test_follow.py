@@ -5,18 +5,15 @@ or 600x where nothing is timed in wall-clock seconds (about 13 s), and checks th
 is in messages.jsonl exactly once, through faults, kill -9, SIGTERM and 429s.
 usage: test_follow.py CHATKEEPER SCRIPT [test names]"""
 import os
-import random
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ckit import Sim, check, expected_ids, now_ms, read_jsonl, run_tests, write_session, iso  # noqa
+from ckit import (SimSession, burn_until_429, check, check_quiet_until_reset,  # noqa: E402
+                  expected_ids, iso, now_ms, run_tests, scenario_of, wait_until,
+                  write_session)
 
 BIN, SCRIPT = sys.argv[1], sys.argv[2]
 SPEED = 300
@@ -28,44 +25,19 @@ FAST = 600
 LEAD_MS, DURATION_MS, GRACE_MS = 15 * 60000, 90 * 60000, 30 * 60000
 
 
-class Session:
-    """A session file in script time; `run --speed` compresses it like the simulator."""
+class Session(SimSession):
+    """A session file in script time; `run --speed` compresses it like the simulator.
+    streaming=False: for tests of how polls behave (the live stream would make
+    them rare)."""
 
-    def __init__(self, sim_args=(), start_in_ms=2000, streaming=None, speed=SPEED):
-        self.tmp = tempfile.mkdtemp(prefix="ck-follow-")
-        self.speed = speed
-        self.start_ms = (now_ms() + start_in_ms) // 1000 * 1000
-        self.sim = Sim(BIN, SCRIPT, speed, self.start_ms, *sim_args)
-        self.path = os.path.join(self.tmp, "session.json")
+    def __init__(self, sim_args=(), streaming=None, speed=SPEED):
+        super().__init__(BIN, speed=speed, prefix="ck-follow-", run_args=("--observe",))
+        self.sim = self.start_sim(SCRIPT, *sim_args)
         write_session(self.path, base_url=self.sim.base, start_ms=self.start_ms,
                       duration="1h30m", lead="15m", grace="30m", streaming=streaming,
                       questions=[{"at": "5m", "text": "How do you use online networks for CPD?"}])
-        self.out = os.path.join(self.tmp, "out")
         self.window = (self.start_ms - LEAD_MS // speed,
                        self.start_ms + (DURATION_MS + GRACE_MS) // speed)
-        self.log = open(os.path.join(self.tmp, "run.log"), "a")
-
-    def cmd(self):
-        return [BIN, "run", self.path, "--observe", "--no-status", "--out", self.out,
-                "--speed", str(self.speed), "--start", iso(self.start_ms)]
-
-    def spawn(self):
-        return subprocess.Popen(self.cmd(), stdout=self.log, stderr=subprocess.STDOUT)
-
-    def run(self, timeout=120):
-        p = self.spawn()
-        try:
-            return p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            raise
-
-    def messages(self):
-        return read_jsonl(os.path.join(self.out, "messages.jsonl"))
-
-    def journal(self):
-        return read_jsonl(os.path.join(self.out, "journal.jsonl"))
 
     def check_exactly_once(self):
         want = expected_ids(self.sim, *self.window)
@@ -78,18 +50,17 @@ class Session:
         check(len(jids) == len(set(jids)), "the journal holds a status twice")
         return want
 
-    def close(self):
-        self.sim.stop()
-        self.log.close()
-        if os.environ.get("CK_KEEP"):
-            print("kept", self.tmp)
-        else:
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def dump_log(self):
-        self.log.flush()
-        with open(self.log.name) as f:
-            sys.stdout.write(f.read()[-3000:])
+_scenario = scenario_of(Session)
+
+
+def scenario(fn=None, **kw):
+    """@scenario(**kw): the test on a Session(**kw); speed=FAST for tests that
+    time nothing in wall-clock seconds. Bare @scenario (test_stream.py's form)
+    takes the simulator's arguments from @with_sim."""
+    if fn is None:
+        return _scenario(**kw)
+    return _scenario(sim_args=getattr(fn, "sim_args", ()))(fn)
 
 
 def with_sim(*args):
@@ -97,33 +68,6 @@ def with_sim(*args):
         fn.sim_args = args
         return fn
     return deco
-
-
-def fast(fn):
-    """For tests that time nothing in wall-clock seconds: the chat at FAST."""
-    fn.speed = FAST
-    return fn
-
-
-def polling_only(fn):
-    """For tests of how polls behave: the live stream would make them rare."""
-    fn.streaming = False
-    return fn
-
-
-def scenario(fn):
-    def wrapper():
-        s = Session(getattr(fn, "sim_args", ()), streaming=getattr(fn, "streaming", None),
-                    speed=getattr(fn, "speed", SPEED))
-        try:
-            fn(s)
-        except Exception:
-            s.dump_log()
-            raise
-        finally:
-            s.close()
-    wrapper.__name__ = fn.__name__
-    return wrapper
 
 
 def check_clean_and_archive_twice(s):
@@ -151,15 +95,13 @@ def check_clean_and_archive_twice(s):
         check(again == first, "archive did not give the same bytes")
 
 
-@scenario
+@scenario()
 def test_follow_clean_and_archive_twice(s):
     check(s.run() == 0, "run did not exit 0")
     check_clean_and_archive_twice(s)
 
 
-@scenario
-@fast
-@with_sim("--faults", "0.25", "--seed", "7")
+@scenario(speed=FAST, sim_args=("--faults", "0.25", "--seed", "7"))
 def test_follow_under_faults(s):
     check(s.run() == 0, "run did not exit 0 under faults")
     s.check_exactly_once()
@@ -167,20 +109,10 @@ def test_follow_under_faults(s):
     check(sum(faults.values()) >= 5, f"too few faults were injected to mean anything: {faults}")
 
 
-@scenario
-@fast
+@scenario(speed=FAST)
 def test_kill9_and_restart(s):
-    rng = random.Random(int(os.environ.get("CK_SEED", "0")) or None)
-    kills = 0
-    for _ in range(3):
-        p = s.spawn()
-        # Anywhere from the lead into the chat's first half (1-6 s at 300x).
-        time.sleep(rng.uniform(1.0, 6.0) * SPEED / s.speed)
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            kills += 1
-    check(kills >= 2, "the run ended before it could be killed")
+    # Anywhere from the lead into the chat's first half (1-6 s at 300x).
+    s.kill9_at_random(3, 1.0 * SPEED / s.speed, 6.0 * SPEED / s.speed, at_least=2)
     check(s.run() == 0, "the restarted run did not finish")
     s.check_exactly_once()
 
@@ -194,31 +126,25 @@ def journaled(s):
         return 0
 
 
-@scenario
-@fast
+@scenario(speed=FAST)
 def test_sigterm_saves_and_continues(s):
     p = s.spawn()
     # Into the chat, so there is state to save: once the chat has begun and the
     # run has journaled statuses (a condition, not a guess at how long an ASan
     # start takes on a busy machine; a signal before the handler is installed
     # would end the run as -15, not 143).
-    deadline = time.time() + 30
-    while time.time() < deadline and p.poll() is None and not (
-            now_ms() > s.start_ms and journaled(s) >= 20):
-        time.sleep(0.1)
+    wait_until(lambda: now_ms() > s.start_ms and journaled(s) >= 20, 30,
+               "statuses journaled in the chat", proc=p, every=0.1, required=False)
     check(p.poll() is None, "the run ended before it could be stopped")
     p.send_signal(signal.SIGTERM)
     check(p.wait(15) == 143, "SIGTERM should exit 143 after saving state")
-    import json
-    state = json.load(open(os.path.join(s.out, "state.json")))
+    state = s.state()
     check(state.get("phase") == "interrupted", f"state.json phase is {state.get('phase')}")
     check(s.run() == 0, "the continued run did not finish")
     s.check_exactly_once()
 
 
-@scenario
-@with_sim("--rate-limit", "20", "--rate-window", "4s")
-@polling_only
+@scenario(sim_args=("--rate-limit", "20", "--rate-window", "4s"), streaming=False)
 def test_429_waits_for_reset(s):
     """Another client of the same account burns the budget; the follower's
     next request meets a 429 and it must send nothing more until the window
@@ -228,39 +154,23 @@ def test_429_waits_for_reset(s):
     inconclusive, and every 429 it met is checked."""
     window = 4000
     p = s.spawn()
-    time.sleep(3)
+    # The follower is polling before the budget is burnt: its first poll is in
+    # the simulator's log (this run's only client until the burn).
+    wait_until(lambda: any("/tag/uklibchat" in r["path"] for r in s.sim.get("/sim/requests")),
+               30, "poll by the follower", proc=p)
     burn_start = now_ms()
-
-    def burn():
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(s.sim.base + "/api/v1/timelines/tag/burn", timeout=5).read()
-            except urllib.error.HTTPError as e:
-                if e.code == 429:
-                    return True
-        return False
 
     def ours():
         return [r for r in s.sim.get("/sim/requests")
                 if "/tag/uklibchat" in r["path"] and r["t"] >= burn_start]
 
-    hits = []
-    deadline = time.time() + 60
-    while not hits and time.time() < deadline and p.poll() is None:
-        check(burn(), "the simulator never answered 429")
-        time.sleep((window - now_ms() % window) / 1000 + 0.05)  # into the next window
-        hits = [r for r in ours() if r["status"] == 429]
-    check(hits, "the follower never met a 429 in a minute of burnt windows")
+    hits = burn_until_429(s.sim.base + "/api/v1/timelines/tag/burn", ours, p, window)
     check(p.wait(120) == 0, "run did not exit 0")
-    # "streaming": false (polling_only) opens no stream: this run proves it for
-    # the suite (test_stream.py's test_streaming_false_never_streams alone too).
+    # "streaming": false opens no stream: this run proves it for the suite
+    # (test_stream.py's test_streaming_false_never_streams alone too).
     streams = [r for r in s.sim.get("/sim/requests") if r["path"].startswith("/api/v1/streaming/")]
     check(not streams, f'"streaming": false still opened the stream {len(streams)} time(s)')
-    log = ours()
-    for hit in hits:
-        reset = hit["t"] - hit["t"] % window + window
-        early = [r for r in log if hit["t"] < r["t"] < reset]
-        check(not early, f"{len(early)} requests went after a 429 but before its reset")
+    check_quiet_until_reset(hits, ours(), window)
     s.check_exactly_once()
 
 
@@ -390,32 +300,27 @@ class Hostile:
         self.httpd.server_close()
 
 
-def hostile_run(mode, timeout=90):
-    """Run `chatkeeper run --observe` against a Hostile server; returns
-    (server, out dir, exit status, seconds taken, log text)."""
-    tmp = tempfile.mkdtemp(prefix="ck-hostile-")
-    start_ms = (now_ms() + 2000) // 1000 * 1000
-    srv = Hostile(mode, start_ms)
-    path = os.path.join(tmp, "session.json")
-    write_session(path, base_url=srv.base, start_ms=start_ms, duration="5m", lead="1m",
-                  grace="1m")
-    out = os.path.join(tmp, "out")
-    cmd = [BIN, "run", path, "--observe", "--no-status", "--out", out, "--speed", str(H_SPEED),
-           "--start", iso(start_ms)]
-    t0 = time.time()
-    logpath = os.path.join(tmp, "run.log")
-    with open(logpath, "w") as log:
-        p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            rc = p.wait(timeout)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-            rc = None
-    took = time.time() - t0
-    srv.stop()
-    text = open(logpath, errors="replace").read()
-    return srv, out, rc, took, text, tmp
+def hostile(mode):
+    """@hostile(mode): the test gets a session whose `chatkeeper run --observe`
+    has run (at most 90 s) against a Hostile server in mode: s.srv, its exit
+    status s.rc (None if it was killed), the seconds it took s.took, its log s.text."""
+    def deco(fn):
+        def wrapper():
+            with SimSession(BIN, speed=H_SPEED, prefix="ck-hostile-", run_args=("--observe",)) as s:
+                s.srv = s.serve(Hostile(mode, s.start_ms))
+                write_session(s.path, base_url=s.srv.base, start_ms=s.start_ms, duration="5m",
+                              lead="1m", grace="1m")
+                t0 = time.time()
+                try:
+                    s.rc = s.run(timeout=90)
+                except subprocess.TimeoutExpired:
+                    s.rc = None
+                s.took = time.time() - t0
+                s.text = s.log_text()
+                fn(s)
+        wrapper.__name__ = fn.__name__
+        return wrapper
+    return deco
 
 
 def strict_journal(out):
@@ -432,115 +337,77 @@ def strict_journal(out):
     return lines
 
 
-def hostile_test(fn):
-    def wrapper():
-        tmp = None
-        try:
-            tmp = fn()
-        finally:
-            if tmp and not os.environ.get("CK_KEEP"):
-                shutil.rmtree(tmp, ignore_errors=True)
-    wrapper.__name__ = fn.__name__
-    return wrapper
+@hostile("dirty")
+def test_follow_past_bad_statuses(s):
+    check(s.rc == 0, f"run exited {s.rc}")
+    journal = strict_journal(s.out)
+    by_id = {}
+    for e in journal:
+        by_id.setdefault(e["object"]["id"], []).append(e["source"])
+    missing = [i for i in s.srv.good if i not in by_id]
+    check(not missing, f"{len(missing)} of {len(s.srv.good)} statuses never journaled, "
+          f"e.g. {missing[:3]}")
+    # Live following went on past every bad status: each was caught while
+    # following, not only by the sweep at the end.
+    late = [i for i in s.srv.good if not any(x.startswith("timeline") for x in by_id[i])]
+    check(not late, f"{len(late)} statuses only reached by the sweep, e.g. {late[:3]}")
+    repaired = {i for i, srcs in by_id.items() if any(x.endswith("+repaired") for x in srcs)}
+    dirty = {str(BASE_ID + (i + 1) * 1000) for i in range(72) if i % 6 == 3}
+    check(repaired == dirty, f"repaired {sorted(repaired)} but the dirty ones are {sorted(dirty)}")
+    strays = set(by_id) - set(s.srv.good)
+    check(not strays, f"items that are not statuses were journaled: {sorted(strays)}")
+    got = [m["id"] for m in s.messages()]
+    check(sorted(got) == sorted(s.srv.good), "messages.jsonl does not hold every status once")
+    check("replaced by U+FFFD" in s.text and "skipped" in s.text, "the repairs were not logged")
 
 
-@hostile_test
-def test_follow_past_bad_statuses():
-    srv, out, rc, took, log, tmp = hostile_run("dirty")
-    try:
-        check(rc == 0, f"run exited {rc}")
-        journal = strict_journal(out)
-        by_id = {}
-        for e in journal:
-            by_id.setdefault(e["object"]["id"], []).append(e["source"])
-        missing = [i for i in srv.good if i not in by_id]
-        check(not missing, f"{len(missing)} of {len(srv.good)} statuses never journaled, "
-              f"e.g. {missing[:3]}")
-        # Live following went on past every bad status: each was caught while
-        # following, not only by the sweep at the end.
-        late = [i for i in srv.good if not any(s.startswith("timeline") for s in by_id[i])]
-        check(not late, f"{len(late)} statuses only reached by the sweep, e.g. {late[:3]}")
-        repaired = {i for i, srcs in by_id.items() if any(s.endswith("+repaired") for s in srcs)}
-        dirty = {str(BASE_ID + (i + 1) * 1000) for i in range(72) if i % 6 == 3}
-        check(repaired == dirty, f"repaired {sorted(repaired)} but the dirty ones are {sorted(dirty)}")
-        strays = set(by_id) - set(srv.good)
-        check(not strays, f"items that are not statuses were journaled: {sorted(strays)}")
-        got = [m["id"] for m in read_jsonl(os.path.join(out, "messages.jsonl"))]
-        check(sorted(got) == sorted(srv.good), "messages.jsonl does not hold every status once")
-        check("replaced by U+FFFD" in log and "skipped" in log, "the repairs were not logged")
-    except Exception:
-        sys.stdout.write(log[-3000:])
-        raise
-    return tmp
+@hostile("huge")
+def test_huge_page_is_cut_and_checked(s):
+    check(s.srv.huge_sent, "the huge page was never asked for (test inconclusive)")
+    check(s.rc == 0, f"run exited {s.rc} after {s.took:.0f} s")
+    ids = {e["object"]["id"] for e in strict_journal(s.out)}
+    check(ids == set(s.srv.good), f"the journal holds {len(ids)} ids for {len(s.srv.good)} "
+          "statuses: bare items were journaled or statuses lost")
+    check("kept 200" in s.text, "the oversized page was not reported")
 
 
-@hostile_test
-def test_huge_page_is_cut_and_checked():
-    srv, out, rc, took, log, tmp = hostile_run("huge")
-    try:
-        check(srv.huge_sent, "the huge page was never asked for (test inconclusive)")
-        check(rc == 0, f"run exited {rc} after {took:.0f} s")
-        journal = strict_journal(out)
-        ids = {e["object"]["id"] for e in journal}
-        check(ids == set(srv.good), f"the journal holds {len(ids)} ids for {len(srv.good)} "
-              "statuses: bare items were journaled or statuses lost")
-        check("kept 200" in log, "the oversized page was not reported")
-    except Exception:
-        sys.stdout.write(log[-3000:])
-        raise
-    return tmp
+@hostile("farreset")
+def test_far_future_reset_does_not_park(s):
+    # Uncapped, pacing spread 269 requests over 973 years: one request, then
+    # nothing until the sweep's deadline ten minutes after the chat.
+    check(s.rc == 0, f"run exited {s.rc} after {s.took:.0f} s")
+    check(s.took < 60, f"the run took {s.took:.0f} s")
+    ids = {e["object"]["id"] for e in strict_journal(s.out)}
+    check(ids == set(s.srv.good), f"{len(set(s.srv.good) - ids)} statuses never journaled")
+    check("2999-01-01" in s.text and "at most" in s.text, "the capped wait was not reported")
+    check("holds the next request back" in s.text, "pacing held requests back in silence")
 
 
-@hostile_test
-def test_far_future_reset_does_not_park():
-    srv, out, rc, took, log, tmp = hostile_run("farreset")
-    try:
-        # Uncapped, pacing spread 269 requests over 973 years: one request, then
-        # nothing until the sweep's deadline ten minutes after the chat.
-        check(rc == 0, f"run exited {rc} after {took:.0f} s")
-        check(took < 60, f"the run took {took:.0f} s")
-        ids = {e["object"]["id"] for e in strict_journal(out)}
-        check(ids == set(srv.good), f"{len(set(srv.good) - ids)} statuses never journaled")
-        check("2999-01-01" in log and "at most" in log, "the capped wait was not reported")
-        check("holds the next request back" in log, "pacing held requests back in silence")
-    except Exception:
-        sys.stdout.write(log[-3000:])
-        raise
-    return tmp
+def check_no_storm(s, mode):
+    check(s.rc == 0, f"run exited {s.rc} after {s.took:.0f} s")
+    reqs = s.srv.timeline_requests()
+    # Polls are 1 s apart: two requests a poll cycle at most, and a few for
+    # the catch-up and the sweep; the old follower sent 20 a second.
+    bound = 2 * int(s.took) + 10
+    check(len(reqs) <= bound, f"{len(reqs)} timeline requests in {s.took:.0f} s (bound {bound})")
+    print(f"     {mode}: {len(reqs)} timeline requests in {s.took:.0f} s")
+    ids = [e["object"]["id"] for e in strict_journal(s.out)]
+    check(len(ids) == len(set(ids)), "the journal holds a status twice")
+    want = s.srv.good[-40:] if mode == "ignore" else s.srv.good[-1:]
+    check(set(want) <= set(ids), "statuses the server did show were not journaled")
+    warned = [line for line in s.text.splitlines() if "warn" in line
+              and ("the server ignored" in line or "the server repeated" in line)]
+    check(1 <= len(warned) <= 3, f"{len(warned)} warnings about the cursor (want one per kind)")
 
 
-def storm_test(mode):
-    srv, out, rc, took, log, tmp = hostile_run(mode)
-    try:
-        check(rc == 0, f"run exited {rc} after {took:.0f} s")
-        reqs = srv.timeline_requests()
-        # Polls are 1 s apart: two requests a poll cycle at most, and a few for
-        # the catch-up and the sweep; the old follower sent 20 a second.
-        bound = 2 * int(took) + 10
-        check(len(reqs) <= bound, f"{len(reqs)} timeline requests in {took:.0f} s (bound {bound})")
-        print(f"     {mode}: {len(reqs)} timeline requests in {took:.0f} s")
-        journal = strict_journal(out)
-        ids = [e["object"]["id"] for e in journal]
-        check(len(ids) == len(set(ids)), "the journal holds a status twice")
-        want = srv.good[-40:] if mode == "ignore" else srv.good[-1:]
-        check(set(want) <= set(ids), "statuses the server did show were not journaled")
-        warned = [line for line in log.splitlines() if "warn" in line
-                  and ("the server ignored" in line or "the server repeated" in line)]
-        check(1 <= len(warned) <= 3, f"{len(warned)} warnings about the cursor (want one per kind)")
-    except Exception:
-        sys.stdout.write(log[-3000:])
-        raise
-    return tmp
+@hostile("ignore")
+def test_cursor_ignored_no_storm(s):
+    check_no_storm(s, "ignore")
 
 
-@hostile_test
-def test_cursor_ignored_no_storm():
-    return storm_test("ignore")
-
-
-@hostile_test
-def test_one_status_repeated_no_storm():
-    return storm_test("repeat")
+@hostile("repeat")
+def test_one_status_repeated_no_storm(s):
+    check_no_storm(s, "repeat")
 
 
 if __name__ == "__main__":
@@ -549,7 +416,4 @@ if __name__ == "__main__":
              test_follow_past_bad_statuses, test_huge_page_is_cut_and_checked,
              test_cursor_ignored_no_storm, test_one_status_repeated_no_storm,
              test_far_future_reset_does_not_park]
-    names = sys.argv[3:]
-    if names:
-        tests = [t for t in tests if t.__name__ in names]
-    sys.exit(run_tests(tests))
+    sys.exit(run_tests(tests, sys.argv[3:]))

@@ -6,95 +6,39 @@ uri where both instances saw it; one source failing does not stop the other.
 usage: test_multi.py CHATKEEPER SCRIPT [TEST...]"""
 import json
 import os
-import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ckit import Sim, check, iso, now_ms, read_jsonl, run_tests  # noqa: E402
+from ckit import (Sim, SimSession, check, check_steps_once, run_sheet,  # noqa: E402
+                  run_tests, scenario_of)
 
 BIN, SCRIPT = sys.argv[1], sys.argv[2]
 SPEED = 30
 STEPS = ["welcome", "Q1", "Q2", "Q3", "closing"]
 
 
-class MultiSession:
+class MultiSession(SimSession):
     def __init__(self, sims=2, sim_args=(), posts=(True, True)):
-        self.tmp = tempfile.mkdtemp(prefix="ck-multi-")
-        self.start_ms = (now_ms() + 2000) // 1000 * 1000
-        self.sims = [Sim(BIN, SCRIPT, SPEED, self.start_ms, "--seed", "5", *sim_args)
-                     for _ in range(sims)]
-        self.path = os.path.join(self.tmp, "session.json")
+        super().__init__(BIN, speed=SPEED, prefix="ck-multi-", env={"CK_TEST_TOKEN": "test-token"},
+                         log_tail=4000)
+        self.sims = [self.start_sim(SCRIPT, "--seed", "5", *sim_args) for _ in range(sims)]
         self.names = [f"mastodon:{s.base}" for s in self.sims]
-        doc = {
-            "title": "Two instances", "hashtag": "uklibchat", "timezone": "Europe/London",
-            "start": iso(self.start_ms), "duration": "6m", "lead": "30s", "grace": "1m",
-            "platforms": [{"type": "mastodon", "base_url": s.base, "token_env": "CK_TEST_TOKEN",
-                           "post": p} for s, p in zip(self.sims, posts)],
-            "facilitators": ["@uklibchat@127.0.0.1"],
-            "poll": {"chat": "1s", "quiet": "1s"},
-            "welcome": {"at": "0m", "text": "Welcome to the test chat"},
-            "questions": [{"at": f"{i}m", "text": f"Question number {i}?"} for i in range(1, 4)],
-            "closing": {"at": "5m", "text": "Thanks all"},
-        }
-        json.dump(doc, open(self.path, "w"))
-        self.out = os.path.join(self.tmp, "out")
-        self.log = open(os.path.join(self.tmp, "run.log"), "a")
-        self.env = dict(os.environ, CK_TEST_TOKEN="test-token")
-
-    def spawn(self):
-        return subprocess.Popen(
-            [BIN, "run", self.path, "--no-status", "--out", self.out, "--speed", str(SPEED),
-             "--start", iso(self.start_ms)], stdout=self.log, stderr=subprocess.STDOUT,
-            env=self.env)
-
-    def state(self):
-        return json.load(open(os.path.join(self.out, "state.json")))
+        self.write(run_sheet(
+            "Two instances", self.start_ms, duration="6m", questions=3, closing_at="5m",
+            platforms=[{"type": "mastodon", "base_url": s.base, "token_env": "CK_TEST_TOKEN",
+                        "post": p} for s, p in zip(self.sims, posts)]))
 
     def check_each_step_once_on_each(self):
         st = self.state()
         for i, sim in enumerate(self.sims):
-            posted = [s for s in sim.get("/sim/statuses") if s["posted"]]
-            stats = sim.get("/sim/stats")
-            check(stats["posts_created"] == len(STEPS),
-                  f"{sim.base}: {stats['posts_created']} posts created for {len(STEPS)} steps")
             key = "steps" if i == 0 else f"steps:{self.names[i]}"
-            steps = st.get(key, {})
-            ids = {steps.get(k, {}).get("id") for k in STEPS
-                   if steps.get(k, {}).get("status") == "posted"}
-            check(len(ids) == len(STEPS), f"{key}: not every step posted once: {steps}")
-            check(ids == {p["id"] for p in posted},
-                  f"{key} and {sim.base} disagree on the posts")
-
-    def close(self):
-        for s in self.sims:
-            s.stop()
-        self.log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def dump_log(self):
-        self.log.flush()
-        sys.stdout.write(open(self.log.name).read()[-4000:])
+            check_steps_once(sim, STEPS, st.get(key, {}))
 
 
-def scenario(**kw):
-    def deco(fn):
-        def wrapper():
-            s = MultiSession(**kw)
-            try:
-                fn(s)
-            except Exception:
-                s.dump_log()
-                raise
-            finally:
-                s.close()
-        wrapper.__name__ = fn.__name__
-        return wrapper
-    return deco
+scenario = scenario_of(MultiSession)
 
 
 def uri_key(sim, status):
@@ -107,9 +51,9 @@ def uri_key(sim, status):
 
 @scenario()
 def test_two_instances_post_follow_and_merge(s):
-    check(s.spawn().wait(150) == 0, "run did not exit 0")
+    check(s.run(timeout=150) == 0, "run did not exit 0")
     s.check_each_step_once_on_each()
-    journal = read_jsonl(os.path.join(s.out, "journal.jsonl"))
+    journal = s.journal()
     froms = {e.get("from") for e in journal}
     check(froms == set(s.names), f"journal lines name their source: {froms}")
     # Every tagged status either instance showed in the window is in the archive,
@@ -124,7 +68,7 @@ def test_two_instances_post_follow_and_merge(s):
                 want.add(uri_key(sim, st))
     shared = [k for k in want if not k[0].startswith("http")]
     check(len(shared) > 5, f"the two instances share too few posts to mean anything: {len(shared)}")
-    msgs = read_jsonl(os.path.join(s.out, "messages.jsonl"))
+    msgs = s.messages()
     keys = []
     for m in msgs:
         home, rest = m["uri"].split("/users/", 1)
@@ -144,17 +88,8 @@ def test_two_instances_post_follow_and_merge(s):
 
 @scenario()
 def test_exactly_once_on_each_across_kill9(s):
-    rng = random.Random(int(os.environ.get("CK_SEED", "0")) or None)
-    kills = 0
-    for _ in range(5):
-        p = s.spawn()
-        time.sleep(rng.uniform(0.3, 4.0))
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            kills += 1
-    check(kills >= 3, "the run ended before it could be killed")
-    check(s.spawn().wait(150) == 0, "the restarted run did not finish")
+    s.kill9_at_random(5, 0.3, 4.0, at_least=3)
+    check(s.run(timeout=150) == 0, "the restarted run did not finish")
     s.check_each_step_once_on_each()
 
 
@@ -162,15 +97,14 @@ def test_exactly_once_on_each_across_kill9(s):
 def test_one_source_failing_does_not_stop_the_other(s):
     """The second instance answers 500 to most requests: the first is followed
     and posted to as ever; nothing is posted on the second ("post": false)."""
-    s.sims[1].stop()
-    s.sims[1] = Sim(BIN, SCRIPT, SPEED, s.start_ms, "--seed", "5", "--faults", "0.9")
-    doc = json.load(open(s.path))
+    s.sims[1] = s.replace(s.sims[1], Sim(BIN, SCRIPT, SPEED, s.start_ms, "--seed", "5",
+                                         "--faults", "0.9"))
+    doc = s.doc()
     doc["platforms"][1]["base_url"] = s.sims[1].base
-    json.dump(doc, open(s.path, "w"))
+    s.write(doc)
     s.names[1] = f"mastodon:{s.sims[1].base}"
-    p = s.spawn()
-    rc = p.wait(240)
-    journal = read_jsonl(os.path.join(s.out, "journal.jsonl"))
+    rc = s.run(timeout=240)
+    journal = s.journal()
     first = [e for e in journal if e.get("from") == s.names[0]]
     check(len(first) > 20, f"the healthy source was followed: {len(first)} lines")
     st = s.state()
@@ -187,18 +121,13 @@ def test_rehearsal_plays_every_source_on_one_simulator():
     tmp = tempfile.mkdtemp(prefix="ck-multi-reh-")
     try:
         path = os.path.join(tmp, "session.json")
-        doc = {
-            "title": "Rehearsal on two", "hashtag": "uklibchat", "timezone": "Europe/London",
-            "start": "2026-12-03T20:00", "duration": "6m", "lead": "30s", "grace": "1m",
-            "platforms": [
+        doc = run_sheet(
+            "Rehearsal on two", "2026-12-03T20:00", duration="6m", questions=3, closing_at="5m",
+            platforms=[
                 {"type": "mastodon", "base_url": "https://a.example", "token_env": "CK_NOPE"},
                 {"type": "mastodon", "base_url": "https://b.example", "token_env": "CK_NOPE",
                  "name": "b"}],
-            "facilitators": ["@uklibchat@a.example"], "poll": {"chat": "1s", "quiet": "1s"},
-            "welcome": {"at": "0m", "text": "Welcome to the test chat"},
-            "questions": [{"at": f"{i}m", "text": f"Question number {i}?"} for i in range(1, 4)],
-            "closing": {"at": "5m", "text": "Thanks all"},
-        }
+            facilitators=["@uklibchat@a.example"])
         json.dump(doc, open(path, "w"))
         out = os.path.join(tmp, "out")
         p = subprocess.run([BIN, "run", path, "--rehearse", SCRIPT, "--speed", "30",
@@ -221,7 +150,4 @@ if __name__ == "__main__":
     tests = [test_two_instances_post_follow_and_merge, test_exactly_once_on_each_across_kill9,
              test_one_source_failing_does_not_stop_the_other,
              test_rehearsal_plays_every_source_on_one_simulator]
-    names = sys.argv[3:]
-    if names:
-        tests = [t for t in tests if t.__name__ in names]
-    sys.exit(run_tests(tests))
+    sys.exit(run_tests(tests, sys.argv[3:]))

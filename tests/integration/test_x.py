@@ -8,18 +8,14 @@ looking for our own post; a session on Mastodon and X at once.
 usage: test_x.py CHATKEEPER SCRIPT [TEST...]"""
 import json
 import os
-import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from ckit import Sim, check, iso, now_ms, read_jsonl, run_tests  # noqa: E402
+from ckit import (SimSession, burn_until_429, check, check_quiet_until_reset,  # noqa: E402
+                  check_steps_once, now_ms, run_sheet, run_tests, scenario_of, wait_until)
 
 BIN, SCRIPT = sys.argv[1], sys.argv[2]
 SPEED = 30
@@ -27,17 +23,16 @@ STEPS = ["welcome", "Q1", "Q2", "Q3", "closing"]
 OAUTH1 = "ck-consumer:ck-consumer-secret:1234-access:access-secret"
 
 
-class XSession:
+class XSession(SimSession):
     """A session on one X simulator, or on a Mastodon simulator and an X one."""
 
     def __init__(self, x_args=(), post=True, oauth1=False, mastodon=False, thread=True, seed=7):
-        self.tmp = tempfile.mkdtemp(prefix="ck-x-")
-        self.start_ms = (now_ms() + 2000) // 1000 * 1000
+        super().__init__(BIN, speed=SPEED, prefix="ck-x-", log_tail=6000,
+                         env={"CK_X_BEARER": "app-bearer", "CK_X_USER": "user-token",
+                              "CK_X_OAUTH1": OAUTH1, "CK_TEST_TOKEN": "test-token"})
         extra = ("--no-host",) if post else ()
-        self.x = Sim(BIN, SCRIPT, SPEED, self.start_ms, "--x", "--seed", str(seed), *extra,
-                     *x_args)
-        self.masto = Sim(BIN, SCRIPT, SPEED, self.start_ms, "--seed", "5", *extra) \
-            if mastodon else None
+        self.x = self.start_sim(SCRIPT, "--x", "--seed", str(seed), *extra, *x_args)
+        self.masto = self.start_sim(SCRIPT, "--seed", "5", *extra) if mastodon else None
         xentry = {"type": "x", "base_url": self.x.base, "token_env": "CK_X_BEARER"}
         if oauth1:
             xentry["oauth1_env"] = "CK_X_OAUTH1"
@@ -50,43 +45,12 @@ class XSession:
             platforms.insert(0, {"type": "mastodon", "base_url": self.masto.base,
                                  "token_env": "CK_TEST_TOKEN"})
         self.names = [f"mastodon:{self.masto.base}", f"x:{self.x.base}"] if mastodon else []
-        self.path = os.path.join(self.tmp, "session.json")
-        doc = {
-            "title": "X test", "hashtag": "uklibchat", "timezone": "Europe/London",
-            "start": iso(self.start_ms), "duration": "6m", "lead": "30s", "grace": "1m",
-            "platforms": platforms, "facilitators": ["@uklibchat@127.0.0.1"],
-            "post": post, "thread": thread, "poll": {"chat": "1s", "quiet": "1s"},
-            "welcome": {"at": "0m", "text": "Welcome to the test chat"},
-            "questions": [{"at": f"{i}m", "text": f"Question number {i}?"} for i in range(1, 4)],
-            "closing": {"at": "5m", "text": "Thanks all & see you next month <3"},
-        }
-        json.dump(doc, open(self.path, "w"))
-        self.out = os.path.join(self.tmp, "out")
-        self.log = open(os.path.join(self.tmp, "run.log"), "a")
-        self.env = dict(os.environ, CK_X_BEARER="app-bearer", CK_X_USER="user-token",
-                        CK_X_OAUTH1=OAUTH1, CK_TEST_TOKEN="test-token")
-
-    def spawn(self):
-        return subprocess.Popen(
-            [BIN, "run", self.path, "--no-status", "--out", self.out, "--speed", str(SPEED),
-             "--start", iso(self.start_ms)], stdout=self.log, stderr=subprocess.STDOUT,
-            env=self.env)
-
-    def state(self):
-        return json.load(open(os.path.join(self.out, "state.json")))
+        self.write(run_sheet("X test", self.start_ms, duration="6m", questions=3,
+                             closing_at="5m", closing="Thanks all & see you next month <3",
+                             platforms=platforms, post=post, thread=thread))
 
     def check_steps_once(self, sim, key):
-        posted = [s for s in sim.get("/sim/statuses") if s["posted"]]
-        stats = sim.get("/sim/stats")
-        check(stats["posts_created"] == len(STEPS),
-              f"{sim.base}: {stats['posts_created']} posts created for {len(STEPS)} steps")
-        steps = self.state().get(key, {})
-        for k in STEPS:
-            check(steps.get(k, {}).get("status") == "posted", f"{key} {k}: {steps.get(k)}")
-        ids = [steps[k]["id"] for k in STEPS]
-        check(len(set(ids)) == len(STEPS), f"{key}: two steps recorded the same post")
-        check(set(ids) == {p["id"] for p in posted}, f"{key} and {sim.base} disagree")
-        return steps
+        return check_steps_once(sim, STEPS, self.state().get(key, {}))
 
     def expected(self, sim):
         """Tagged statuses the simulator showed in the window (the chat's clock)."""
@@ -96,49 +60,11 @@ class XSession:
                 if s["has_hashtag"] and lo <= s["chat_ms"] <= hi and s["visible_ms"] <= now}
 
     def journal_ids(self, source=None):
-        return {e["object"]["id"] for e in read_jsonl(os.path.join(self.out, "journal.jsonl"))
+        return {e["object"]["id"] for e in self.journal()
                 if "object" in e and (source is None or e.get("from") == source)}
 
-    def close(self):
-        for s in (self.x, self.masto):
-            if s is not None:
-                s.stop()
-        self.log.close()
-        if not os.environ.get("CK_KEEP"):
-            shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def dump_log(self):
-        self.log.flush()
-        sys.stdout.write(open(self.log.name).read()[-6000:])
-
-
-def scenario(**kw):
-    def deco(fn):
-        def wrapper():
-            s = XSession(**kw)
-            try:
-                fn(s)
-            except Exception:
-                s.dump_log()
-                raise
-            finally:
-                s.close()
-        wrapper.__name__ = fn.__name__
-        return wrapper
-    return deco
-
-
-def kill_at_random(s, times=4):
-    rng = random.Random(int(os.environ.get("CK_SEED", "0")) or None)
-    kills = 0
-    for _ in range(times):
-        p = s.spawn()
-        time.sleep(rng.uniform(0.5, 4.0))
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-            p.wait()
-            kills += 1
-    check(kills >= 2, "the run ended before it could be killed")
+scenario = scenario_of(XSession)
 
 
 @scenario(x_args=("--faults", "0.25"), post=False)
@@ -146,20 +72,20 @@ def test_x_capture_loss_free_through_faults_and_kill9(s):
     """5xx, dropped and truncated answers, late indexing, kill -9: every
     tagged tweet shown in the window is journaled, and the journal says it
     came from X."""
-    kill_at_random(s, 3)
-    check(s.spawn().wait(240) == 0, "the restarted run did not finish")
+    s.kill9_at_random(3, 0.5, 4.0, at_least=2)
+    check(s.run(timeout=240) == 0, "the restarted run did not finish")
     stats = s.x.get("/sim/stats")
     check(sum(stats["faults"].values()) > 5, f"too few faults to mean anything: {stats['faults']}")
     check(stats["faults"]["late_visible"] > 0, "no late-indexed tweet: the test means nothing")
     want, got = s.expected(s.x), s.journal_ids()
     check(len(want) > 20, f"too few tweets to mean anything: {len(want)}")
     check(want <= got, f"tweets missing from the journal: {sorted(want - got)[:5]}")
-    lines = read_jsonl(os.path.join(s.out, "journal.jsonl"))
+    lines = s.journal()
     check(all(e.get("platform") == "x" for e in lines if "object" in e), "journal lines name X")
-    msgs = read_jsonl(os.path.join(s.out, "messages.jsonl"))
+    msgs = s.messages()
     check(all(m["uri"].startswith("https://x.com/i/web/status/") for m in msgs),
           "messages carry X's uri")
-    log = open(s.log.name).read()
+    log = s.log_text()
     check("app-bearer" not in log and "user-token" not in log, "a token reached the log")
 
 
@@ -170,37 +96,23 @@ def test_x_429_waits_for_x_rate_limit_reset(s):
     nothing is lost."""
     window = 4000
     p = s.spawn()
-    time.sleep(3)
+    # The follower is polling before the budget is burnt: its first search is
+    # in the simulator's log (this run's only client until the burn).
+    wait_until(lambda: any("uklibchat" in r["path"] for r in s.x.get("/sim/requests")), 30,
+               "search by the follower", proc=p)
     burn_start = now_ms()
-    burn_url = s.x.base + "/2/tweets/search/recent?query=%23burn&max_results=10"
-
-    def burn():
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(burn_url, timeout=5).read()
-            except urllib.error.HTTPError as e:
-                if e.code == 429:
-                    check(e.headers.get("x-rate-limit-reset") is not None, "429 without a reset")
-                    return True
-        return False
 
     def ours():
         return [r for r in s.x.get("/sim/requests")
                 if "uklibchat" in r["path"] and r["t"] >= burn_start]
 
-    hits = []
-    deadline = time.time() + 60
-    while not hits and time.time() < deadline and p.poll() is None:
-        check(burn(), "the simulator never answered 429")
-        time.sleep((window - now_ms() % window) / 1000 + 0.05)
-        hits = [r for r in ours() if r["status"] == 429]
-    check(hits, "the follower never met a 429 in a minute of burnt windows")
+    def reset_given(e):
+        check(e.headers.get("x-rate-limit-reset") is not None, "429 without a reset")
+
+    hits = burn_until_429(s.x.base + "/2/tweets/search/recent?query=%23burn&max_results=10",
+                          ours, p, window, on_429=reset_given)
     check(p.wait(240) == 0, "run did not exit 0")
-    log = ours()
-    for hit in hits:
-        reset = hit["t"] - hit["t"] % window + window
-        early = [r for r in log if hit["t"] < r["t"] < reset]
-        check(not early, f"{len(early)} requests went after a 429 but before its reset")
+    check_quiet_until_reset(hits, ours(), window)
     want, got = s.expected(s.x), s.journal_ids()
     check(want <= got, f"tweets missing from the journal: {sorted(want - got)[:5]}")
 
@@ -213,9 +125,8 @@ def test_x_posts_exactly_once_under_failing_posts():
     (at most three; with half the requests failing, all three are clean
     about once in 30,000)."""
     for attempt in range(3):
-        s = XSession(x_args=("--faults", "0.5"), seed=8 + attempt)
-        try:
-            check(s.spawn().wait(240) == 0, "run did not exit 0 under faults")
+        with XSession(x_args=("--faults", "0.5"), seed=8 + attempt) as s:
+            check(s.run(timeout=240) == 0, "run did not exit 0 under faults")
             failed = [r for r in s.x.get("/sim/requests")
                       if r["method"] == "POST" and r["status"] != 201]
             steps = s.check_steps_once(s.x, "steps")
@@ -224,15 +135,10 @@ def test_x_posts_exactly_once_under_failing_posts():
                       f"{cur} does not reply to {prev}")
             if not failed:
                 continue
-            log = open(s.log.name).read()
+            log = s.log_text()
             check("was posted before the restart" in log or "not on the server" in log,
                   f"{len(failed)} POSTs failed but no post was looked up after a failure")
             return
-        except Exception:
-            s.dump_log()
-            raise
-        finally:
-            s.close()
     check(False, "no POST failed in three sessions: the test proves nothing")
 
 
@@ -242,10 +148,10 @@ def test_x_posts_exactly_once_across_kill9_with_oauth1(s):
     restart a step found "sending" is looked for among our own posts (the
     account from users/me, requests signed with OAuth 1.0a) and never sent
     twice."""
-    kill_at_random(s, 5)
-    check(s.spawn().wait(240) == 0, "the restarted run did not finish")
+    s.kill9_at_random(5, 0.5, 4.0, at_least=2)
+    check(s.run(timeout=240) == 0, "the restarted run did not finish")
     s.check_steps_once(s.x, "steps")
-    log = open(s.log.name).read()
+    log = s.log_text()
     check("ck-consumer-secret" not in log and "access-secret" not in log, "a key reached the log")
 
 
@@ -253,14 +159,14 @@ def test_x_posts_exactly_once_across_kill9_with_oauth1(s):
 def test_mastodon_and_x_in_one_session(s):
     """One session on Mastodon and X: each followed and posted to, each step
     once on each; every journal line says where it came from."""
-    check(s.spawn().wait(240) == 0, "run did not exit 0")
+    check(s.run(timeout=240) == 0, "run did not exit 0")
     s.check_steps_once(s.masto, "steps")
     s.check_steps_once(s.x, f"steps:{s.names[1]}")
     want_x = s.expected(s.x)
     got_x = s.journal_ids(s.names[1])
     check(want_x <= got_x, f"X tweets missing: {sorted(want_x - got_x)[:5]}")
     check(len(s.journal_ids(s.names[0])) > 20, "Mastodon was not followed")
-    msgs = read_jsonl(os.path.join(s.out, "messages.jsonl"))
+    msgs = s.messages()
     q2 = [m for m in msgs if m["text"].startswith("Q2 Question number 2?")]
     check(len(q2) == 2, f"Q2 posted on both: {len(q2)}")
     check(any(m["url"].startswith("https://x.com/") for m in q2), "the X copy links to x.com")
@@ -324,5 +230,4 @@ if __name__ == "__main__":
              test_mastodon_and_x_in_one_session,
              test_dry_run_says_what_x_reads_cost,
              test_rehearse_says_it_cannot_play_x]
-    want = sys.argv[3:]
-    sys.exit(run_tests([t for t in tests if not want or t.__name__ in want]))
+    sys.exit(run_tests(tests, sys.argv[3:]))

@@ -24,6 +24,8 @@
 
 #include "chatkeeper/http.h"
 
+#include "fake_upload.h"
+
 #define BIG_SIZE 65536
 #define MAX_BODY 16384
 #define SLOW_MS 1500
@@ -33,22 +35,6 @@ static unsigned server_port;
 static bool in_send; /* true while ck_http_send runs: callbacks must never see it */
 
 /* ---- server ---- */
-
-struct upload {
-    char *data;
-    size_t len;
-};
-
-static void free_upload(void *cls, struct MHD_Connection *c, void **con_cls,
-                        enum MHD_RequestTerminationCode toe)
-{
-    struct upload *u = *con_cls;
-    if (u != NULL) {
-        free(u->data);
-        free(u);
-        *con_cls = NULL;
-    }
-}
 
 static ssize_t big_chunks(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -76,25 +62,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               size_t *upload_data_size, void **con_cls)
 {
     if (strcmp(url, "/echo") == 0) {
-        struct upload *u = *con_cls;
-        if (u == NULL) {
-            u = calloc(1, sizeof(*u));
-            if (u == NULL)
-                return MHD_NO;
-            *con_cls = u;
-            return MHD_YES;
-        }
-        if (*upload_data_size > 0) {
-            char *p = realloc(u->data, u->len + *upload_data_size + 1);
-            if (p == NULL)
-                return MHD_NO;
-            memcpy(p + u->len, upload_data, *upload_data_size);
-            u->data = p;
-            u->len += *upload_data_size;
-            u->data[u->len] = '\0';
-            *upload_data_size = 0;
-            return MHD_YES;
-        }
+        const char *body = NULL;
+        int taken = fake_upload_take(con_cls, upload_data, upload_data_size, &body);
+        if (taken != 0)
+            return taken > 0 ? MHD_YES : MHD_NO;
         const char *test = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Test");
         const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
         const char *const h[] = {"X-Got-Test",
@@ -104,7 +75,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                                  "X-Got-UA",
                                  ua != NULL ? ua : "(none)",
                                  NULL};
-        return reply(c, 200, u->data != NULL ? u->data : "", h);
+        return reply(c, 200, body, h);
     }
     if (strcmp(url, "/json") == 0) {
         const char *const h[] = {
@@ -158,19 +129,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 static int start_server(void **state)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    server =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-                         NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-                         MHD_OPTION_NOTIFY_COMPLETED, free_upload, NULL, MHD_OPTION_END);
-    if (server == NULL)
-        return -1;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server, MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0)
-        return -1;
-    server_port = info->port;
-    return 0;
+    server = fake_server_start(handle, &server_port);
+    return server != NULL ? 0 : -1;
 }
 
 static int stop_server(void **state)

@@ -14,22 +14,12 @@
 #include "chatkeeper/bluesky.h"
 #include "chatkeeper/timeutil.h"
 
+#include "fixture.h"
+#include "reqresp.h"
+
 static char *read_fixture(const char *name)
 {
-    const char *dir = getenv("CK_FIXTURES");
-    assert_non_null(dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/bluesky/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("%s: cannot open", path);
-    static char buf[1 << 17];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *s = strdup(buf);
-    assert_non_null(s);
-    return s;
+    return fixture_read("bluesky", name, NULL);
 }
 
 static json_t *load_json(const char *name)
@@ -57,22 +47,6 @@ static struct ck_response resp_json(long status, const json_t *j)
     struct ck_response r = resp_of(status, s);
     free(s);
     return r;
-}
-
-static int64_t iso(const char *s)
-{
-    int64_t ms;
-    assert_int_equal(ck_time_parse_rfc3339(s, &ms), 0);
-    return ms;
-}
-
-static const char *header(const struct ck_request *r, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (strncmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-            return r->headers[i] + n + 2;
-    return NULL;
 }
 
 /* ---- sessions ---- */

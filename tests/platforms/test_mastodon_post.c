@@ -14,21 +14,11 @@
 
 #include "chatkeeper/mastodon.h"
 
+#include "fixture.h"
+
 static char *read_fixture(const char *name, size_t *len)
 {
-    const char *dir = getenv("CK_FIXTURES");
-    assert_non_null(dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/mastodon/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    char *buf = malloc(1 << 16);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, (1 << 16) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    *len = n;
-    return buf;
+    return fixture_read("mastodon", name, len);
 }
 
 static const char *header(const struct ck_request *r, const char *name)

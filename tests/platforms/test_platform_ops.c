@@ -14,22 +14,11 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/timeutil.h"
 
+#include "fixture.h"
+
 static char *read_fixture(const char *name)
 {
-    const char *dir = getenv("CK_FIXTURES");
-    assert_non_null(dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/bluesky/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("%s: cannot open", path);
-    static char buf[1 << 17];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *s = strdup(buf);
-    assert_non_null(s);
-    return s;
+    return fixture_read("bluesky", name, NULL);
 }
 
 /* A response owning body; headers name/value pairs (borrowed strings are copied). */

@@ -14,6 +14,8 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/timeutil.h"
 
+#include "reqresp.h"
+
 static const struct ck_platform_ops *X;
 
 static int setup(void **state)
@@ -33,13 +35,6 @@ static json_t *load_fixture(const char *name)
     if (j == NULL)
         fail_msg("%s: %s", path, jerr.text);
     return j;
-}
-
-static int64_t iso(const char *s)
-{
-    int64_t ms;
-    assert_int_equal(ck_time_parse_rfc3339(s, &ms), 0);
-    return ms;
 }
 
 static void test_registry(void **state)

@@ -17,46 +17,12 @@
 #include "chatkeeper/timeutil.h"
 #include "chatkeeper/x.h"
 
+#include "fixture.h"
+#include "reqresp.h"
+
 static char *slurp(const char *name)
 {
-    const char *dir = getenv("CK_FIXTURES");
-    assert_non_null(dir);
-    char path[1024];
-    snprintf(path, sizeof path, "%s/x/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("%s: cannot open", path);
-    char *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    size_t n = fread(buf, 1, (1 << 20) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
-}
-
-static struct ck_response answer(long status, const char *body)
-{
-    struct ck_response r = {0};
-    r.status = status;
-    r.body = (char *)body;
-    r.body_len = body != NULL ? strlen(body) : 0;
-    return r;
-}
-
-static int64_t iso(const char *s)
-{
-    int64_t ms;
-    assert_int_equal(ck_time_parse_rfc3339(s, &ms), 0);
-    return ms;
-}
-
-static const char *header(const struct ck_request *r, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (strncmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-            return r->headers[i] + n + 2;
-    return NULL;
+    return fixture_read("x", name, NULL);
 }
 
 /* ---- search ---- */

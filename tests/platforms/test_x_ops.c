@@ -14,30 +14,14 @@
 #include "chatkeeper/platform.h"
 #include "chatkeeper/timeutil.h"
 
+#include "reqresp.h"
+
 static const struct ck_platform_ops *X;
 
 static int setup(void **state)
 {
     X = ck_platform_find("x");
     return X == NULL;
-}
-
-static struct ck_response answer(long status, const char *body)
-{
-    struct ck_response r = {0};
-    r.status = status;
-    r.body = (char *)body;
-    r.body_len = body != NULL ? strlen(body) : 0;
-    return r;
-}
-
-static const char *header(const struct ck_request *r, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t i = 0; i < r->n_headers; i++)
-        if (strncmp(r->headers[i], name, n) == 0 && r->headers[i][n] == ':')
-            return r->headers[i] + n + 2;
-    return NULL;
 }
 
 static void test_ops_are_whole(void **state)

@@ -16,19 +16,15 @@
 #include "fake_mastodon.h"
 #include "publish_internal.h"
 
-static char dir[64], state_path[128], base[64];
+static char dir[64], state_path[128];
 static struct ck_session sess;
 static struct ck_publish_opts opts;
 
 static int setup(void **state)
 {
-    if (fake_start(state) != 0)
-        return -1;
-    snprintf(dir, sizeof dir, "/tmp/ck-pubtarget-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fake_start(state) != 0 || fake_tmpdir(dir, sizeof dir, "pubtarget") != 0)
         return -1;
     snprintf(state_path, sizeof state_path, "%s/state.json", dir);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", fake.port);
     sess.hashtag = "uklibchat";
     opts.timeout_ms = 10000;
     setenv("CK_TEST_PUB_SECRET", "s3cret pass", 1);
@@ -37,9 +33,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (fake_rmdir(dir) != 0)
         return -1;
     return fake_stop(state);
 }
@@ -81,7 +75,7 @@ static json_t *on_disk(const char *target)
 static json_t *mp_conf(void)
 {
     char endpoint[128];
-    snprintf(endpoint, sizeof endpoint, "%s/micropub", base);
+    snprintf(endpoint, sizeof endpoint, "%s/micropub", fake.base);
     return json_pack("{s:s s:s}", "endpoint", endpoint, "token_env", "CK_TEST_PUB_SECRET");
 }
 
@@ -100,7 +94,7 @@ static void micropub_created_then_updated(void **state)
     assert_int_equal(ck_pub_micropub(&p, conf, &err), 0);
     json_t *rec = on_disk("micropub");
     char want[128];
-    snprintf(want, sizeof want, "%s/2026/12/online-networks", base);
+    snprintf(want, sizeof want, "%s/2026/12/online-networks", fake.base);
     assert_string_equal(json_string_value(json_object_get(rec, "url")), want);
     json_decref(rec);
     pthread_mutex_lock(&fake.mu);
@@ -191,7 +185,7 @@ static void micropub_401_redirect_500(void **state)
 
 static json_t *wp_conf(void)
 {
-    return json_pack("{s:s s:s s:s}", "url", base, "user", "editor", "password_env",
+    return json_pack("{s:s s:s s:s}", "url", fake.base, "user", "editor", "password_env",
                      "CK_TEST_PUB_SECRET");
 }
 

@@ -7,31 +7,14 @@
 #include <string.h>
 #include <time.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "../net/fake_upload.h"
+
 struct fake_mastodon fake = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-struct upload {
-    char *data;
-    size_t len;
-};
-
-static void free_upload(void *cls, struct MHD_Connection *c, void **con_cls,
-                        enum MHD_RequestTerminationCode toe)
-{
-    struct upload *u = *con_cls;
-    if (u != NULL) {
-        free(u->data);
-        free(u);
-        *con_cls = NULL;
-    }
-}
 
 static int hexval(char c)
 {
@@ -326,32 +309,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
 {
-    struct upload *u = *con_cls;
-    if (u == NULL) {
-        u = calloc(1, sizeof *u);
-        if (u == NULL)
-            return MHD_NO;
-        *con_cls = u;
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        char *p = realloc(u->data, u->len + *upload_data_size + 1);
-        if (p == NULL)
-            return MHD_NO;
-        memcpy(p + u->len, upload_data, *upload_data_size);
-        u->data = p;
-        u->len += *upload_data_size;
-        u->data[u->len] = '\0';
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
+    const char *body = NULL;
+    int taken = fake_upload_take(con_cls, upload_data, upload_data_size, &body);
+    if (taken != 0)
+        return taken > 0 ? MHD_YES : MHD_NO;
     if (strcmp(method, "POST") != 0 || strcmp(url, "/api/v1/statuses") != 0) {
         pthread_mutex_lock(&fake.mu);
-        return scripted(c, method, url, u->data != NULL ? u->data : "");
+        return scripted(c, method, url, body);
     }
     const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
-    const char *body = u->data != NULL ? u->data : "";
     char vis[16] = "";
     pthread_mutex_lock(&fake.mu);
     fake.posts++;
@@ -397,19 +364,30 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 int fake_start(void **state)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = 0};
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    fake.d =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
-                         NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-                         MHD_OPTION_NOTIFY_COMPLETED, free_upload, NULL, MHD_OPTION_END);
+    unsigned port = 0;
+    fake.d = fake_server_start(handle, &port);
     if (fake.d == NULL)
         return -1;
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(fake.d, MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0)
-        return -1;
-    fake.port = info->port;
+    fake.port = port;
+    snprintf(fake.base, sizeof fake.base, "http://127.0.0.1:%u", port);
     return 0;
+}
+
+int fake_tmpdir(char *dir, size_t size, const char *name)
+{
+    int n = snprintf(dir, size, "/tmp/ck-%s-XXXXXX", name);
+    if (n < 0 || (size_t)n >= size)
+        return -1;
+    return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+int fake_rmdir(const char *dir)
+{
+    char cmd[256];
+    int n = snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (n < 0 || (size_t)n >= sizeof cmd)
+        return -1;
+    return system(cmd) == 0 ? 0 : -1;
 }
 
 int fake_stop(void **state)

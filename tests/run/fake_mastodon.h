@@ -87,6 +87,7 @@ struct fake_mastodon {
     pthread_mutex_t mu;
     struct MHD_Daemon *d;
     unsigned port;
+    char base[64]; /* "http://127.0.0.1:PORT", set by fake_start */
     enum fake_fault faults[16];
     size_t n_faults, next_fault;
     struct fake_status st[FAKE_MAX_ST];
@@ -109,6 +110,13 @@ extern struct fake_mastodon fake;
 /* cmocka group setup/teardown: start and stop the server. */
 int fake_start(void **state);
 int fake_stop(void **state);
+
+/* A fresh directory /tmp/ck-NAME-XXXXXX in dir (size bytes) for a test's
+ * files: 0, or -1 if it could not be made. */
+int fake_tmpdir(char *dir, size_t size, const char *name);
+
+/* Removes dir and all in it: 0, or -1. */
+int fake_rmdir(const char *dir);
 
 /* Forget every status; the next n POSTs meet faults[0..n-1]; state_path ("" for
  * none) is where the intent check reads state.json. */

@@ -32,16 +32,6 @@
     "e"                                                                                            \
     "CIsImV4cCI6NDEwMjQ0NDgwMH0.c2ln"
 
-static char base[64];
-
-static int setup(void **state)
-{
-    if (fake_start(state) != 0)
-        return -1;
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", fake.port);
-    return 0;
-}
-
 struct run {
     uv_loop_t loop;
     struct ck_http *http;
@@ -92,7 +82,7 @@ static void sign_in(struct run *r, const char *password)
     struct ck_error err = {0};
     assert_int_equal(uv_loop_init(&r->loop), 0);
     assert_int_equal(ck_http_create(&r->loop, NULL, &r->http, &err), 0);
-    assert_int_equal(ck_auth_create(&r->loop, r->http, ck_platform_find("bluesky"), base,
+    assert_int_equal(ck_auth_create(&r->loop, r->http, ck_platform_find("bluesky"), fake.base,
                                     "ann.bsky.social", password, &r->auth, &err),
                      0);
     /* Nothing waited for the server: no token yet, no request answered. */
@@ -158,5 +148,5 @@ int main(void)
         cmocka_unit_test(signs_in_on_the_loop),
         cmocka_unit_test(refused_password_is_final),
     };
-    return cmocka_run_group_tests(tests, setup, fake_stop);
+    return cmocka_run_group_tests(tests, fake_start, fake_stop);
 }

@@ -21,26 +21,20 @@
 
 #define TAG_PATH "/api/v1/timelines/tag/chat"
 
-static char dir[64], journal_path[128], state_path[128], base[64];
+static char dir[64], journal_path[128], state_path[128];
 
 static int setup(void **state)
 {
-    if (fake_start(state) != 0)
-        return -1;
-    snprintf(dir, sizeof dir, "/tmp/ck-follower-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fake_start(state) != 0 || fake_tmpdir(dir, sizeof dir, "follower") != 0)
         return -1;
     snprintf(journal_path, sizeof journal_path, "%s/journal.jsonl", dir);
     snprintf(state_path, sizeof state_path, "%s/state.json", dir);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", fake.port);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (fake_rmdir(dir) != 0)
         return -1;
     return fake_stop(state);
 }
@@ -133,7 +127,7 @@ static void run_with(struct run *r, int64_t follow_ms, bool new_posts, int overl
     assert_int_equal(ck_journal_open(journal_path, &r->journal, &err), 0);
     r->state = json_object();
     struct ck_follower_conf c = {.ops = ck_platform_find("mastodon"),
-                                 .base_url = base,
+                                 .base_url = fake.base,
                                  .token = FAKE_TOKEN,
                                  .hashtag = "chat",
                                  .journal_path = journal_path,

@@ -19,25 +19,19 @@
 
 #define T0 "2026-12-03T20:"
 
-static char dir[64], journal_path[128], base[64];
+static char dir[64], journal_path[128];
 
 static int setup(void **state)
 {
-    if (fake_start(state) != 0)
-        return -1;
-    snprintf(dir, sizeof dir, "/tmp/ck-replies-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    if (fake_start(state) != 0 || fake_tmpdir(dir, sizeof dir, "replies") != 0)
         return -1;
     snprintf(journal_path, sizeof journal_path, "%s/journal.jsonl", dir);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", fake.port);
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
+    if (fake_rmdir(dir) != 0)
         return -1;
     return fake_stop(state);
 }
@@ -125,7 +119,7 @@ static void run(struct run *r, const json_t *extra, size_t max_requests, int64_t
     int64_t w0;
     assert_int_equal(ck_time_parse_rfc3339(T0 "00:00Z", &w0), 0);
     struct ck_replies_conf c = {.ops = ck_platform_find("mastodon"),
-                                .base_url = base,
+                                .base_url = fake.base,
                                 .token = FAKE_TOKEN,
                                 .journal_path = journal_path,
                                 .extra_roots = extra,

@@ -35,14 +35,13 @@
 #define SPEED 60.0
 #define WATCHDOG_MS 90000
 
-static char dir[64], session_path[128], out_dir[128], state_path[160], base[64];
+static char dir[64], session_path[128], out_dir[128], state_path[160];
 
 static int setup(void **state)
 {
     if (fake_start(state) != 0)
         return -1;
     ck_log_set_level(CK_LOG_WARN);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", fake.port);
     setenv("CK_RUNNER_TEST_TOKEN", FAKE_TOKEN, 1);
     return 0;
 }
@@ -57,8 +56,7 @@ static int teardown(void **state)
  * closing (2m) of a 3-minute chat with 30 s of lead and grace. */
 static int64_t fresh(int64_t start_in_ms)
 {
-    snprintf(dir, sizeof dir, "/tmp/ck-runner-XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fake_tmpdir(dir, sizeof dir, "runner"), 0);
     snprintf(session_path, sizeof session_path, "%s/session.json", dir);
     snprintf(out_dir, sizeof out_dir, "%s/out", dir);
     snprintf(state_path, sizeof state_path, "%s/state.json", out_dir);
@@ -70,7 +68,7 @@ static int64_t fresh(int64_t start_in_ms)
         " s:{s:s s:s} s:[{s:s s:s}] s:{s:s s:s}}",
         "title", "Runner test", "hashtag", "ckrunner", "timezone", "Europe/London", "start", at,
         "duration", "3m", "lead", "30s", "grace", "30s", "platform", "type", "mastodon", "base_url",
-        base, "token_env", "CK_RUNNER_TEST_TOKEN", "streaming", 0, "facilitators",
+        fake.base, "token_env", "CK_RUNNER_TEST_TOKEN", "streaming", 0, "facilitators",
         "@host@127.0.0.1", "post", 1, "poll", "chat", "1s", "quiet", "1s", "welcome", "at", "0m",
         "text", "Welcome to the runner test", "questions", "at", "1m", "text",
         "What does the runner post?", "closing", "at", "2m", "text", "Thanks, runner");
@@ -85,9 +83,7 @@ static int64_t fresh(int64_t start_in_ms)
 
 static void cleanup(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(fake_rmdir(dir), 0);
 }
 
 /* Others' status number k on the timeline, created at ms. */
