@@ -65,7 +65,7 @@ struct ck_follower {
     struct ck_hset seen;   /* "id\nversion": what is journaled */
     struct ck_hset ids;    /* distinct ids */
     struct ck_hset people; /* distinct author ids */
-    char *ring[RING_MAX];    /* newest ids seen, ascending by id_cmp */
+    char *ring[RING_MAX];  /* newest ids seen, ascending by id_cmp */
     size_t ring_n;
 
     /* The request being worked on. */
@@ -75,7 +75,8 @@ struct ck_follower {
     const char *source; /* journal source of the pages being fetched */
 
     struct ck_replies *threads; /* while fetching threads */
-    struct ck_hset reply_hints; /* id -> replies_count seen by the sweep: fresher than the journal's */
+    /* id -> replies_count as the sweep saw it: fresher than the journal's. */
+    struct ck_hset reply_hints;
     struct ck_ratelimit rl;
     struct ck_backoff backoff;
     struct ck_follower_stats stats;

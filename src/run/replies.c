@@ -34,7 +34,7 @@ struct ck_replies {
     uv_timer_t timer;
     struct root *roots;
     size_t n, cap, next;
-    struct ck_hset held; /* parent id -> replies in the window we hold, while scanning */
+    struct ck_hset held;      /* parent id -> replies in the window we hold, while scanning */
     struct ck_strset covered; /* ids already inside a fetched thread */
     struct ck_backoff backoff;
     size_t requests;
@@ -79,8 +79,14 @@ static int scan_cb(size_t lineno, const json_t *entry, void *arg)
     struct ck_message m = {0};
     int rc = 0;
     int ok = t->conf.ops->normalise(json_object_get(entry, "object"), &m, NULL) == 0;
+    /* The sweep's count wins over every line's (a later sequence sorts
+     * first): a status it counted is one root, with that count. */
+    uint32_t hint = 0;
+    if (ok && m.id != NULL && t->conf.reply_hints != NULL &&
+        ck_hset_get(t->conf.reply_hints, m.id, &hint) && hint > 0)
+        rc = push_root(t, m.id, (long)hint, 0x7ffffff0);
     if (ok && m.created_ms >= t->conf.window_start_ms && m.created_ms <= t->conf.window_end_ms) {
-        if (m.replies > 0)
+        if (rc == 0 && m.replies > 0 && hint == 0)
             rc = push_root(t, m.id, m.replies, (long)lineno);
         uint32_t n = 0;
         if (rc == 0 && m.reply_to != NULL) {
@@ -88,11 +94,6 @@ static int scan_cb(size_t lineno, const json_t *entry, void *arg)
             rc = ck_hset_put(&t->held, m.reply_to, n + 1) < 0 ? CK_ENOMEM : 0;
         }
     }
-    /* The sweep's count wins over every line's (a later sequence sorts first). */
-    uint32_t hint;
-    if (rc == 0 && ok && m.id != NULL && t->conf.reply_hints != NULL &&
-        ck_hset_get(t->conf.reply_hints, m.id, &hint) && hint > 0)
-        rc = push_root(t, m.id, (long)hint, 0x7ffffff0);
     ck_message_finish(&m);
     return rc;
 }
