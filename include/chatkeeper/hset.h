@@ -5,7 +5,7 @@
  * most 3/4 full), whatever the string's length, with no copy of it and no
  * allocation of its own: about 27 bytes a member on average, where a set of
  * copies (strset.h) costs a pointer slot, a malloc chunk and the string
- * (about 60 bytes for a Mastodon id, 120 for a Bluesky at:// URI with its cid).
+ * (about 60 bytes for a Mastodon id, over 150 for a Bluesky at:// URI and cid).
  *
  * It does not keep the strings, so two strings whose hashes are equal would
  * be one member, and a false "already journaled" would lose a message. The
