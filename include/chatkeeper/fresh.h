@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "chatkeeper/hset.h"
 #include "chatkeeper/message.h"
 #include "chatkeeper/platform.h"
 #include "chatkeeper/strset.h"
@@ -40,7 +41,7 @@ const char *ck_fresh_key(const struct ck_platform_ops *ops, const json_t *obj,
 /* Select the fresh items of items (borrowed) against seen (keys as made by
  * ck_fresh_key). *out is zeroed first. Returns 0 or CK_ENOMEM (*out empty). */
 int ck_fresh_select(const struct ck_platform_ops *ops, const json_t *items,
-                    const struct ck_strset *seen, struct ck_fresh *out);
+                    const struct ck_hset *seen, struct ck_fresh *out);
 void ck_fresh_finish(struct ck_fresh *f);
 
 #endif

@@ -15,6 +15,7 @@
 #include <uv.h>
 
 #include "chatkeeper/error.h"
+#include "chatkeeper/hset.h"
 #include "chatkeeper/http.h"
 #include "chatkeeper/journal.h"
 #include "chatkeeper/platform.h"
@@ -27,8 +28,10 @@ struct ck_replies_conf {
     const char *source_name;      /* only this source's lines (journal.h); NULL: all */
     int first_source;
     const json_t *extra_roots; /* borrowed array of ids (posted run-sheet steps), or NULL */
-    const json_t *reply_hints; /* borrowed array of [id, replies_count] fresher than
-                                     the journal's copies (from the sweep), or NULL */
+    /* Borrowed: id -> replies_count, fresher than the journal's copies (the
+     * sweep's), or NULL. Only ids in the journal (of this source) count:
+     * the sweep journals what is new before it notes the counts. */
+    const struct ck_hset *reply_hints;
     int64_t window_start_ms, window_end_ms;
     int64_t deadline_ms;
     size_t max_requests;     /* default 200 */

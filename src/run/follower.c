@@ -17,7 +17,6 @@
 #include "chatkeeper/ratelimit.h"
 #include "chatkeeper/sse.h"
 #include "chatkeeper/state.h"
-#include "chatkeeper/strset.h"
 #include "chatkeeper/replies.h"
 #include "chatkeeper/timeutil.h"
 #include "follower_int.h"
@@ -97,14 +96,14 @@ int ck_fl_remember(struct ck_follower *f, const json_t *obj, const char *author)
 {
     char key[CK_FRESH_KEY_MAX];
     const char *id = ck_fresh_key(f->conf.ops, obj, key);
-    if (id == NULL || ck_strset_add(&f->seen, key) != 1)
+    if (id == NULL || ck_hset_add(&f->seen, key) != 1)
         return 0;
-    if (ck_strset_add(&f->ids, id) == 1)
+    if (ck_hset_add(&f->ids, id) == 1)
         f->stats.messages++;
     struct ck_message m = {0};
     if (author == NULL && f->conf.ops->normalise(obj, &m, NULL) == 0)
         author = m.author.id;
-    if (author != NULL && ck_strset_add(&f->people, author) == 1)
+    if (author != NULL && ck_hset_add(&f->people, author) == 1)
         f->stats.people++;
     ck_message_finish(&m);
     ring_add(f, id);
@@ -180,9 +179,10 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
         f->conf.state_key = "follower";
     if (f->conf.steps_key == NULL)
         f->conf.steps_key = "steps";
-    ck_strset_init(&f->seen);
-    ck_strset_init(&f->ids);
-    ck_strset_init(&f->people);
+    ck_hset_init(&f->seen);
+    ck_hset_init(&f->ids);
+    ck_hset_init(&f->people);
+    ck_hset_init(&f->reply_hints);
     ck_ratelimit_init(&f->rl);
     ck_backoff_init(&f->backoff, 1000, 60000, (uint64_t)ck_time_now_ms() | 1);
     if (f->conf.stream_poll_ms <= 0)
@@ -202,9 +202,9 @@ int ck_follower_create(uv_loop_t *loop, struct ck_http *http, struct ck_journal 
     }
     if (rc < 0) {
         ck_error_set(err, rc, "follower: %s", ck_strerror(rc));
-        ck_strset_finish(&f->seen);
-        ck_strset_finish(&f->ids);
-        ck_strset_finish(&f->people);
+        ck_hset_finish(&f->seen);
+        ck_hset_finish(&f->ids);
+        ck_hset_finish(&f->people);
         for (size_t i = 0; i < f->ring_n; i++)
             free(f->ring[i]);
         free(f);
@@ -234,11 +234,10 @@ void ck_fl_finish(struct ck_follower *f, int status)
         /* Done for good (start needs F_IDLE): nothing more is journaled, so
          * what dedupe kept goes now, before the archive is built (the run's
          * peak memory); the counts stay in stats. */
-        ck_strset_finish(&f->seen);
-        ck_strset_finish(&f->ids);
-        ck_strset_finish(&f->people);
-        json_decref(f->reply_hints);
-        f->reply_hints = NULL;
+        ck_hset_finish(&f->seen);
+        ck_hset_finish(&f->ids);
+        ck_hset_finish(&f->people);
+        ck_hset_finish(&f->reply_hints);
     }
     if (f->done_cb != NULL)
         f->done_cb(f, status, f->done_arg);

@@ -7,7 +7,6 @@
 #include "chatkeeper/follower.h"
 #include "chatkeeper/replies.h"
 #include "chatkeeper/sse.h"
-#include "chatkeeper/strset.h"
 #include "follower_int.h"
 
 void ck_follower_stop(struct ck_follower *f)
@@ -29,9 +28,9 @@ void ck_fl_maybe_free(struct ck_follower *f)
         return;
     void (*cb)(void *) = f->closed_cb;
     void *arg = f->closed_arg;
-    ck_strset_finish(&f->seen);
-    ck_strset_finish(&f->ids);
-    ck_strset_finish(&f->people);
+    ck_hset_finish(&f->seen);
+    ck_hset_finish(&f->ids);
+    ck_hset_finish(&f->people);
     for (size_t i = 0; i < f->ring_n; i++)
         free(f->ring[i]);
     free(f->page_min_id);
@@ -40,7 +39,7 @@ void ck_fl_maybe_free(struct ck_follower *f)
     free(f->poll_top);
     free(f->covered_top);
     free(f->stream_base);
-    json_decref(f->reply_hints);
+    ck_hset_finish(&f->reply_hints);
     free(f);
     if (cb != NULL)
         cb(arg);

@@ -53,7 +53,7 @@ void ck_fl_start_threads(struct ck_follower *f)
         .source_name = f->conf.source_name,
         .first_source = f->conf.first_source,
         .extra_roots = roots,
-        .reply_hints = f->reply_hints,
+        .reply_hints = &f->reply_hints,
         .window_start_ms = f->conf.window_start_ms,
         .window_end_ms =
             f->conf.window_end_ms > 0 ? f->conf.window_end_ms : f->conf.follow_until_ms,

@@ -12,6 +12,7 @@
 
 #include "chatkeeper/backoff.h"
 #include "chatkeeper/follower.h"
+#include "chatkeeper/hset.h"
 #include "chatkeeper/ratelimit.h"
 #include "chatkeeper/replies.h"
 #include "chatkeeper/sse.h"
@@ -59,10 +60,12 @@ struct ck_follower {
     void *closed_arg;
     int inflight, closing, timer_closed;
 
-    struct ck_strset seen;   /* "id\nversion": what is journaled */
-    struct ck_strset ids;    /* distinct ids */
-    struct ck_strset people; /* distinct author ids */
-    char *ring[RING_MAX];    /* newest ids seen, ascending by id_cmp */
+    /* Kept for the whole chat, one member a status: keyed hashes, 16 bytes
+     * a member whatever the id's length (hset.h). */
+    struct ck_hset seen;   /* "id\nversion": what is journaled */
+    struct ck_hset ids;    /* distinct ids */
+    struct ck_hset people; /* distinct author ids */
+    char *ring[RING_MAX];  /* newest ids seen, ascending by id_cmp */
     size_t ring_n;
 
     /* The request being worked on. */
@@ -72,7 +75,8 @@ struct ck_follower {
     const char *source; /* journal source of the pages being fetched */
 
     struct ck_replies *threads; /* while fetching threads */
-    json_t *reply_hints; /* [id, replies_count] seen by the sweep: fresher than the journal's */
+    /* id -> replies_count as the sweep saw it: fresher than the journal's. */
+    struct ck_hset reply_hints;
     struct ck_ratelimit rl;
     struct ck_backoff backoff;
     struct ck_follower_stats stats;

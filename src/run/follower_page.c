@@ -2,6 +2,7 @@
  * then move the cursor, or end the cycle when the server stalls it. */
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,7 +187,7 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
      * short journaled above a gap it left. */
     for (size_t i = 0; i < n && f->covered_top != NULL; i++) {
         const char *id = f->conf.ops->item_id(json_array_get(page->items, i));
-        if (id != NULL && ck_strset_has(&f->ids, id) && ck_fl_idcmp(f, id, f->covered_top) <= 0)
+        if (id != NULL && ck_hset_has(&f->ids, id) && ck_fl_idcmp(f, id, f->covered_top) <= 0)
             f->poll_known++;
     }
     size_t fresh = 0;
@@ -267,12 +268,10 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
         json_array_foreach(page->items, i, it)
         {
             struct ck_message m = {0};
-            if (f->conf.ops->normalise(it, &m, NULL) == 0 && m.replies > 0) {
-                if (f->reply_hints == NULL)
-                    f->reply_hints = json_array();
-                json_array_append_new(f->reply_hints,
-                                      json_pack("[sI]", m.id, (json_int_t)m.replies));
-            }
+            /* Out of memory loses a hint: the journal's count is used. */
+            if (f->conf.ops->normalise(it, &m, NULL) == 0 && m.replies > 0 && m.id != NULL)
+                ck_hset_put(&f->reply_hints, m.id,
+                            m.replies > UINT32_MAX ? UINT32_MAX : (uint32_t)m.replies);
             ck_message_finish(&m);
         }
         if (stuck) {
@@ -305,7 +304,7 @@ void ck_fl_handle_page(struct ck_follower *f, struct ck_page *page)
             json_t *it;
             json_array_foreach(page->items, i, it)
             {
-                if (ck_strset_has(&f->ids, f->conf.ops->item_id(it)) && f->st == F_POLL)
+                if (ck_hset_has(&f->ids, f->conf.ops->item_id(it)) && f->st == F_POLL)
                     overlap = 1;
             }
             more = !overlap;

@@ -31,7 +31,7 @@ static void bad(struct ck_fresh *out, size_t i, const char *why)
 }
 
 int ck_fresh_select(const struct ck_platform_ops *ops, const json_t *items,
-                    const struct ck_strset *seen, struct ck_fresh *out)
+                    const struct ck_hset *seen, struct ck_fresh *out)
 {
     memset(out, 0, sizeof *out);
     size_t n = json_array_size(items);
@@ -58,7 +58,7 @@ int ck_fresh_select(const struct ck_platform_ops *ops, const json_t *items,
             out->duplicates++;
             continue;
         }
-        if (ck_strset_has(seen, key)) {
+        if (ck_hset_has(seen, key)) {
             out->known++;
             continue;
         }

@@ -1,7 +1,11 @@
 /* Thread fetching after the sweep (see replies.h). The roots are worked out
  * once from the journal: statuses in the window whose replies_count is larger
  * than the replies we hold, plus the run sheet's posted steps. A context reply
- * covers the whole subtree, so a root already inside a fetched thread is skipped. */
+ * covers the whole subtree, so a root already inside a fetched thread is skipped.
+ *
+ * The replies we hold are counted per parent in a set of keyed hashes (hset.h):
+ * every reply of the chat is scanned, so a copy of each parent's id (and a
+ * sort) cost more than the roots themselves. */
 #include "chatkeeper/replies.h"
 
 #include <stdlib.h>
@@ -30,8 +34,7 @@ struct ck_replies {
     uv_timer_t timer;
     struct root *roots;
     size_t n, cap, next;
-    char **parents; /* reply_to of every reply in the window, while scanning */
-    size_t n_parents, cap_parents;
+    struct ck_hset held;      /* parent id -> replies in the window we hold, while scanning */
     struct ck_strset covered; /* ids already inside a fetched thread */
     struct ck_backoff backoff;
     size_t requests;
@@ -45,11 +48,6 @@ static int root_cmp(const void *a, const void *b)
     int c = ck_id_order(x->id, y->id);
     /* Equal ids: the later journal line (larger known, used as a sequence here) first. */
     return c != 0 ? c : (x->known < y->known) - (x->known > y->known);
-}
-
-static int str_cmp(const void *a, const void *b)
-{
-    return ck_id_order(*(char *const *)a, *(char *const *)b);
 }
 
 static int push_root(struct ck_replies *t, const char *id, long replies, long seq)
@@ -69,25 +67,8 @@ static int push_root(struct ck_replies *t, const char *id, long replies, long se
     return 0;
 }
 
-static int push_parent(struct ck_replies *t, const char *id)
-{
-    if (t->n_parents == t->cap_parents) {
-        size_t cap = t->cap_parents ? t->cap_parents * 2 : 64;
-        char **p = realloc(t->parents, cap * sizeof *p);
-        if (p == NULL)
-            return CK_ENOMEM;
-        t->parents = p;
-        t->cap_parents = cap;
-    }
-    char *copy = strdup(id);
-    if (copy == NULL)
-        return CK_ENOMEM;
-    t->parents[t->n_parents++] = copy;
-    return 0;
-}
-
-/* Collect (id, replies_count) of statuses with replies, and every reply's parent.
- * Sorting both later gives each root its known replies in O(n log n). */
+/* Collect (id, replies_count) of statuses with replies, with the sweep's
+ * fresher count beside it, and count every reply under its parent. */
 static int scan_cb(size_t lineno, const json_t *entry, void *arg)
 {
     struct ck_replies *t = arg;
@@ -97,12 +78,21 @@ static int scan_cb(size_t lineno, const json_t *entry, void *arg)
         return 0;
     struct ck_message m = {0};
     int rc = 0;
-    if (t->conf.ops->normalise(json_object_get(entry, "object"), &m, NULL) == 0 &&
-        m.created_ms >= t->conf.window_start_ms && m.created_ms <= t->conf.window_end_ms) {
-        if (m.replies > 0)
+    int ok = t->conf.ops->normalise(json_object_get(entry, "object"), &m, NULL) == 0;
+    /* The sweep's count wins over every line's (a later sequence sorts
+     * first): a status it counted is one root, with that count. */
+    uint32_t hint = 0;
+    if (ok && m.id != NULL && t->conf.reply_hints != NULL &&
+        ck_hset_get(t->conf.reply_hints, m.id, &hint) && hint > 0)
+        rc = push_root(t, m.id, (long)hint, 0x7ffffff0);
+    if (ok && m.created_ms >= t->conf.window_start_ms && m.created_ms <= t->conf.window_end_ms) {
+        if (rc == 0 && m.replies > 0 && hint == 0)
             rc = push_root(t, m.id, m.replies, (long)lineno);
-        if (rc == 0 && m.reply_to != NULL)
-            rc = push_parent(t, m.reply_to);
+        uint32_t n = 0;
+        if (rc == 0 && m.reply_to != NULL) {
+            ck_hset_get(&t->held, m.reply_to, &n);
+            rc = ck_hset_put(&t->held, m.reply_to, n + 1) < 0 ? CK_ENOMEM : 0;
+        }
     }
     ck_message_finish(&m);
     return rc;
@@ -113,30 +103,20 @@ static void settle_roots(struct ck_replies *t)
 {
     if (t->n > 1)
         qsort(t->roots, t->n, sizeof *t->roots, root_cmp);
-    if (t->n_parents > 1)
-        qsort(t->parents, t->n_parents, sizeof *t->parents, str_cmp);
-    size_t w = 0, p = 0;
+    size_t w = 0;
     for (size_t i = 0; i < t->n; i++) {
         if (w > 0 && strcmp(t->roots[w - 1].id, t->roots[i].id) == 0) {
             free(t->roots[i].id); /* an older copy of the same status */
             continue;
         }
         struct root r = t->roots[i];
-        while (p < t->n_parents && ck_id_order(t->parents[p], r.id) < 0)
-            p++;
-        r.known = 0;
-        while (p < t->n_parents && strcmp(t->parents[p], r.id) == 0) {
-            r.known++;
-            p++;
-        }
+        uint32_t held = 0;
+        ck_hset_get(&t->held, r.id, &held);
+        r.known = (long)held;
         t->roots[w++] = r;
     }
     t->n = w;
-    for (size_t i = 0; i < t->n_parents; i++)
-        free(t->parents[i]);
-    free(t->parents);
-    t->parents = NULL;
-    t->n_parents = t->cap_parents = 0;
+    ck_hset_finish(&t->held);
 }
 
 static void finish(struct ck_replies *t, int status)
@@ -341,15 +321,8 @@ int ck_replies_start(uv_loop_t *loop, struct ck_http *http, const struct ck_repl
     t->cb_arg = cb_arg;
     ck_strset_init(&t->covered);
     ck_backoff_init(&t->backoff, 1000, 30000, (uint64_t)ck_time_now_ms() | 1);
+    ck_hset_init(&t->held);
     int rc = ck_journal_read(conf->journal_path, scan_cb, t, NULL, err);
-    /* Fresher counts win over the journal's (a later sequence sorts first). */
-    for (size_t i = 0; rc == 0 && i < json_array_size(conf->reply_hints); i++) {
-        json_t *h = json_array_get(conf->reply_hints, i);
-        const char *id = json_string_value(json_array_get(h, 0));
-        json_int_t n = json_integer_value(json_array_get(h, 1));
-        if (id != NULL && n > 0)
-            rc = push_root(t, id, (long)n, 0x7ffffff0);
-    }
     /* The run sheet's own posts head every thread a chat has: always fetched. */
     for (size_t i = 0; rc == 0 && i < json_array_size(conf->extra_roots); i++) {
         const char *id = json_string_value(json_array_get(conf->extra_roots, i));
@@ -362,9 +335,7 @@ int ck_replies_start(uv_loop_t *loop, struct ck_http *http, const struct ck_repl
         rc = uv_timer_init(loop, &t->timer);
     if (rc < 0) {
         t->closing = t->timer_closed = 1;
-        for (size_t i = 0; i < t->n_parents; i++)
-            free(t->parents[i]);
-        free(t->parents);
+        ck_hset_finish(&t->held);
         maybe_free(t);
         return ck_error_set(err, rc, "threads: %s", ck_strerror(rc));
     }

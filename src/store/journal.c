@@ -236,9 +236,10 @@ static int read_line(const char *path, size_t lineno, const char *p, size_t len,
     return rc;
 }
 
-/* Read in 1 MB blocks and parse each line where it lies: a million-line
- * journal is then one read per ~400 lines and no per-line copy. A line longer
- * than the buffer grows it. */
+/* Read in 64 KB blocks and parse each line where it lies: one read per
+ * ~30 lines and no per-line copy. A line longer than the buffer grows it.
+ * Not larger: the follower reads the whole journal at the end of a chat (the
+ * threads), and a bigger block is that much more peak memory for nothing. */
 static int journal_read(const char *path, ck_journal_line_cb cb, void *arg, size_t *n_corrupt,
                         bool transient, struct ck_error *err)
 {
@@ -250,7 +251,7 @@ static int journal_read(const char *path, ck_journal_line_cb cb, void *arg, size
             return 0;
         return ck_error_set(err, -errno, "%s: %s", path, strerror(errno));
     }
-    size_t cap = 1 << 20, len = 0, lineno = 0;
+    size_t cap = 64 << 10, len = 0, lineno = 0;
     char *buf = malloc(cap);
     int rc = 0;
     if (buf == NULL) {

@@ -44,12 +44,12 @@ static void test_select_basic(void **state)
     json_array_append_new(items, json_pack("{s:s}", "id", "99999999"));  /* bare: not a status */
     json_array_append_new(items, status(1, NULL));                       /* already journaled */
     json_array_append_new(items, status(2, "2026-12-03T20:05:00.000Z")); /* same id again */
-    struct ck_strset seen;
-    ck_strset_init(&seen);
+    struct ck_hset seen;
+    ck_hset_init(&seen);
     char key[CK_FRESH_KEY_MAX];
     json_t *one = status(1, NULL);
     assert_non_null(ck_fresh_key(M, one, key));
-    assert_int_equal(ck_strset_add(&seen, key), 1);
+    assert_int_equal(ck_hset_add(&seen, key), 1);
     json_decref(one);
 
     struct ck_fresh fr;
@@ -69,7 +69,7 @@ static void test_select_basic(void **state)
     assert_int_equal(fr.bad, 1);
     assert_non_null(strstr(fr.bad_why, "item 3"));
     ck_fresh_finish(&fr);
-    ck_strset_finish(&seen);
+    ck_hset_finish(&seen);
     json_decref(items);
 }
 
@@ -78,8 +78,8 @@ static void test_select_basic(void **state)
 static void test_select_huge_page(void **state)
 {
     enum { N = 100000 };
-    struct ck_strset seen;
-    ck_strset_init(&seen);
+    struct ck_hset seen;
+    ck_hset_init(&seen);
     json_t *distinct = json_array(), *same = json_array(), *bare = json_array();
     json_t *one = status(5, NULL);
     for (long i = 0; i < N; i++) {
@@ -111,7 +111,7 @@ static void test_select_huge_page(void **state)
     json_decref(distinct);
     json_decref(same);
     json_decref(bare);
-    ck_strset_finish(&seen);
+    ck_hset_finish(&seen);
 }
 
 int main(void)

@@ -107,7 +107,8 @@ static void on_watchdog(uv_timer_t *h)
 }
 
 /* Run the fetcher over the journal with conf's limits to the end (at most 20 s). */
-static void run(struct run *r, const json_t *extra, size_t max_requests, int64_t deadline_ms)
+static void run_hinted(struct run *r, const json_t *extra, const struct ck_hset *hints,
+                       size_t max_requests, int64_t deadline_ms)
 {
     memset(r, 0, sizeof *r);
     r->journaled = json_array();
@@ -123,6 +124,7 @@ static void run(struct run *r, const json_t *extra, size_t max_requests, int64_t
                                 .token = FAKE_TOKEN,
                                 .journal_path = journal_path,
                                 .extra_roots = extra,
+                                .reply_hints = hints,
                                 .window_start_ms = w0,
                                 .window_end_ms = w0 + 3600000,
                                 .deadline_ms = deadline_ms,
@@ -137,6 +139,11 @@ static void run(struct run *r, const json_t *extra, size_t max_requests, int64_t
     uv_run(&r->loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&r->loop), 0);
     assert_false(r->timed_out);
+}
+
+static void run(struct run *r, const json_t *extra, size_t max_requests, int64_t deadline_ms)
+{
+    run_hinted(r, extra, NULL, max_requests, deadline_ms);
 }
 
 static char *context(json_t *descendants)
@@ -232,11 +239,48 @@ static void budget_and_deadline(void **state)
     json_decref(r.journaled);
 }
 
+/* The sweep's counts (reply_hints) are fresher than the journal's, both ways:
+ * 200 journaled without replies has 2 now (its thread is fetched); 300
+ * journaled with 3 has 1 now, the one we hold (none is fetched); 400 has no
+ * hint and the journal's count says fetch. 999 was never journaled: a hint
+ * alone is no root. */
+static void sweep_counts_win(void **state)
+{
+    (void)state;
+    json_t *st[] = {status("200", "05:00", NULL, 0), status("300", "06:00", NULL, 3),
+                    status("310", "07:00", "300", 0), status("400", "08:00", NULL, 2)};
+    journal(st, 4);
+    struct ck_hset hints;
+    ck_hset_init(&hints);
+    assert_int_equal(ck_hset_put(&hints, "200", 2), 1);
+    assert_int_equal(ck_hset_put(&hints, "300", 1), 1);
+    assert_int_equal(ck_hset_put(&hints, "999", 5), 1);
+    static const struct fake_canned script[] = {
+        {"GET", "/api/v1/statuses/200/context", 200, "{\"ancestors\":[],\"descendants\":[]}", NULL,
+         false},
+        {"GET", "/api/v1/statuses/400/context", 200, "{\"ancestors\":[],\"descendants\":[]}", NULL,
+         false},
+    };
+    fake_script(script, 2);
+    struct run r;
+    run_hinted(&r, NULL, &hints, 0, ck_time_now_ms() + 60000);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.requests, 2);
+    pthread_mutex_lock(&fake.mu);
+    assert_int_equal(fake.n_reqs, 2);
+    assert_string_equal(fake.reqs[0].path, "/api/v1/statuses/200/context");
+    assert_string_equal(fake.reqs[1].path, "/api/v1/statuses/400/context");
+    pthread_mutex_unlock(&fake.mu);
+    json_decref(r.journaled);
+    ck_hset_finish(&hints);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fetches_threads),
         cmocka_unit_test(budget_and_deadline),
+        cmocka_unit_test(sweep_counts_win),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
