@@ -8,7 +8,7 @@ from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(__file__))
 from ckit import check, run_tests  # noqa: E402
-from test_follow import (Session, check_clean_and_archive_twice, fast, scenario,  # noqa: E402
+from test_follow import (FAST, Session, check_clean_and_archive_twice, scenario,  # noqa: E402
                          with_sim)
 
 # The simulator's request budget (300) per 10 s of wall clock, not per 5 min:
@@ -18,6 +18,22 @@ from test_follow import (Session, check_clean_and_archive_twice, fast, scenario,
 # is about. The follower still reads and obeys the budget's headers; pacing
 # under a real window is test_follow.py's and test_capture.py's business.
 BUDGET = ("--rate-window", "10s")
+
+
+def fast(fn):
+    """@scenario at FAST (600x), for a test that times nothing in wall-clock
+    seconds; its simulator's arguments from @with_sim."""
+    def wrapper():
+        s = Session(getattr(fn, "sim_args", ()), speed=FAST)
+        try:
+            fn(s)
+        except Exception:
+            s.dump_log()
+            raise
+        finally:
+            s.close()
+    wrapper.__name__ = fn.__name__
+    return wrapper
 
 
 def ms(ts):
@@ -116,7 +132,6 @@ def test_stream_lossy_checked_by_timeline(s):
     check(not late, f"{len(late)} statuses were left to the sweep: the checks missed them")
 
 
-@scenario
 @fast
 @with_sim("--no-streaming", *BUDGET)
 def test_stream_404_falls_back_once(s):
@@ -133,7 +148,6 @@ def test_stream_404_falls_back_once(s):
     check(all(r["status"] == 404 for r in tries), "the simulator did not refuse every stream")
 
 
-@scenario
 @fast
 @with_sim("--streaming-host", "localhost", *BUDGET)
 def test_stream_url_from_the_instance(s):
