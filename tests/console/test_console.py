@@ -32,7 +32,7 @@ import time
 
 BIN, SESSION, SCRIPT = sys.argv[1:4]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fastsession import SPEED, fast_session  # noqa: E402  (lead 10 s of wall clock, 180x)
+from fastsession import SPEED, fast_session  # noqa: E402  (lead 10 s of wall clock, 360x)
 FAILS = []
 
 
@@ -354,7 +354,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="ck-console-") as tmp:
         out = os.path.join(tmp, "session")
         err_path = os.path.join(tmp, "stderr.log")
-        # The chat starts in 14 s: 4 s waiting, then the lead (10 s at 180x), the welcome next.
+        # The chat starts in 14 s: 4 s waiting, then the lead (10 s at 360x), the welcome next.
         start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(time.time()) + 14))
         with open(err_path, "w") as err:
             proc = subprocess.Popen(

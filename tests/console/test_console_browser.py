@@ -28,7 +28,7 @@ from test_browser import Browser, chromium  # noqa: E402  (the same DevTools dri
 
 BIN, SESSION, SCRIPT = sys.argv[1:4]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fastsession import SPEED, fast_session  # noqa: E402  (lead 10 s of wall clock, 180x)
+from fastsession import SPEED, fast_session  # noqa: E402  (lead 10 s of wall clock, 360x)
 FAILS = []
 HOSTILE = ('A1 <script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> '
            '\u202eevil\u202c javascript:alert(1) #uklibchat')
@@ -76,7 +76,7 @@ def main():
         spath = os.path.join(tmp, "hostile.chat.json")
         json.dump(script, open(spath, "w"))
         out = os.path.join(tmp, "session")
-        # The chat starts in 14 s: the lead (10 s at 180x) has begun, the welcome is next.
+        # The chat starts in 14 s: the lead (10 s at 360x) has begun, the welcome is next.
         start = datetime.fromtimestamp(int(time.time()) + 14, timezone.utc)
         err = open(os.path.join(tmp, "stderr.log"), "w")
         proc = subprocess.Popen(

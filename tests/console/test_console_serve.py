@@ -72,10 +72,14 @@ def main():
     log = open(os.path.join(tmp, "serve.log"), "w")
     try:
         a_start = (now_ms() + 4000) // 1000 * 1000
-        b_start = a_start + 30000  # A is over (4 chat minutes, 8 s) well before B begins
+        # A is over (5 chat minutes, 10 s, then its sweep and threads) about
+        # when B begins; B runs 40 s, so B is still running once A is done.
+        b_start = a_start + 20000
         files = []
         for title, start, dur in (("Alpha chat", a_start, "4m"), ("Beta chat", b_start, "20m")):
-            sim = Sim(BIN, SCRIPT, SPEED, start)
+            # The budget per 10 s, not 5 min (a 5-minute window holds each
+            # session's sweep and threads to about a request a second).
+            sim = Sim(BIN, SCRIPT, SPEED, start, "--rate-window", "10s")
             sims.append(sim)
             path = os.path.join(tmp, title.split()[0].lower() + ".json")
             json.dump(session_doc(title, sim.base, start, archive, dur), open(path, "w"))

@@ -35,6 +35,16 @@ SPEED = 300
 # lead, 90 min, 30 min grace.
 LEAD_MS, DURATION_MS, GRACE_MS = 15 * 60000, 90 * 60000, 30 * 60000
 TWO_DAYS_MS = 2 * 86400 * 1000
+# The simulator's budget (300 requests) per 10 s of wall clock rather than per
+# 5 min, for the scenarios that are not about pacing: a 5-minute window holds
+# a past chat's sweep and threads to about a request a second (0-25 s a run,
+# by where the run falls in the wall clock's window).
+# test_past_session_observe_builds_the_archive keeps the 5-minute window: the
+# sweep of a past chat under a real budget must not run out of time.
+BUDGET = ("--rate-window", "10s")
+# test_outputs_refreshed_during_the_chat times nothing in wall-clock seconds
+# (it polls for the outputs while the run follows): the chat at 600x.
+FAST = 600
 
 
 class Past:
@@ -144,7 +154,7 @@ def posting(fn):
 @scenario
 @posting
 def test_past_session_run_posts_nothing(p):
-    p.write(p.start_sim())
+    p.write(p.start_sim(*BUDGET))
     code, log, _ = p.run()
     check(code == 0, f"run of a past chat exited {code}")
     check("the chat is over" in log and "no step of the run sheet is posted now" in log,
@@ -192,7 +202,8 @@ def test_unreachable_fails_then_same_command_continues(p):
 
 
 class SimOnPort(Sim):
-    """The simulator on a given port (the session file names it)."""
+    """The simulator on a given port (the session file names it), with the
+    10 s budget window (BUDGET)."""
 
     def __init__(self, port, start_ms):
         self.tmp = tempfile.mkdtemp(prefix="ck-sim-")
@@ -200,7 +211,7 @@ class SimOnPort(Sim):
         portfile = os.path.join(self.tmp, "port")
         self.proc = subprocess.Popen(
             [BIN, "simulate", SCRIPT, "--port", str(port), "--speed", str(SPEED),
-             "--start", iso(start_ms), "--port-file", portfile],
+             "--start", iso(start_ms), "--port-file", portfile, *BUDGET],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
         while not os.path.exists(portfile):
@@ -219,7 +230,7 @@ def test_outputs_refreshed_during_the_chat():
                   duration="1h30m", lead="15m", grace="30m",
                   questions=[{"at": "5m", "text": "How do you use online networks for CPD?"}])
     log = open(os.path.join(tmp, "run.log"), "w")
-    proc = subprocess.Popen([BIN, "run", path, "--rehearse", SCRIPT, "--speed", str(SPEED),
+    proc = subprocess.Popen([BIN, "run", path, "--rehearse", SCRIPT, "--speed", str(FAST),
                              "--status", "--out", out], stdout=log, stderr=subprocess.STDOUT)
     try:
         seen = None
