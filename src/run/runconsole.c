@@ -290,6 +290,8 @@ static void regroup(struct ck_runconsole *rc)
     if (rc->n > 1)
         qsort(rc->msgs, rc->n, sizeof *rc->msgs, cmp_msg);
     if (rc->grouping == NULL) { /* grouping cannot open: the panels still see the messages */
+        for (size_t i = 0; i < rc->n; i++)
+            rc->msgs[i]->filed = 1;
         rc->regroup = 0;
         rc->gen++;
         return;
@@ -301,8 +303,10 @@ static void regroup(struct ck_runconsole *rc)
         g[i] = rc->msgs[i]->g;
     struct ck_error err = {0};
     if (ck_grouping_assign(rc->grouping, g, rc->n, &err) == 0) {
-        for (size_t i = 0; i < rc->n; i++)
+        for (size_t i = 0; i < rc->n; i++) {
             rc->msgs[i]->g = g[i];
+            rc->msgs[i]->filed = 1;
+        }
         rc->regroup = 0;
         rc->gen++;
     } else {

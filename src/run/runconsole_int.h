@@ -23,8 +23,12 @@ struct live_msg {
     struct ck_group_msg g; /* scanned once; assigned on every regroup */
     uint8_t mention;       /* mentions a host account (rescanned when the hosts change) */
     uint8_t ask;           /* has a question mark */
-    size_t person;         /* index into the runconsole's people (by lhandle) */
-    unsigned long seq;     /* taken in this order: names a version of a message */
+    /* Filed by a regroup since it came (or changed): until then it has no
+     * question, so "waiting for a host" leaves it out rather than show an
+     * answer tagged A3 as a mention for a moment. */
+    uint8_t filed;
+    size_t person;     /* index into the runconsole's people (by lhandle) */
+    unsigned long seq; /* taken in this order: names a version of a message */
     /* The page's object for it, made once and again only when how it was
      * filed or its parent changed: every view shares it (ck_rc_message_json). */
     json_t *js;

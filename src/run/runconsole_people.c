@@ -395,7 +395,7 @@ static void build(struct ck_runconsole *rc)
      * when it asks something; anything else when it names a host. */
     for (size_t i = rc->n; i-- > 0;) {
         struct live_msg *m = rc->msgs[i];
-        if ((!m->mention && !m->ask) || is_host(rc, m) || left_out(m) ||
+        if (!m->filed || (!m->mention && !m->ask) || is_host(rc, m) || left_out(m) ||
             ck_strset_has(&replied, m->id) || ck_strset_has(&rc->dismissed_posts, m->id))
             continue;
         const char *kind = NULL;
