@@ -18,6 +18,8 @@
 #define CHATKEEPER_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* XX(name, value, exit status, message) */
 #define CK_ERRNO_MAP(XX)                                                                           \
@@ -66,6 +68,10 @@ int ck_error_vset(struct ck_error *err, int code, const char *fmt, va_list ap)
 /* Cut a string that was cut short (snprintf into a fixed buffer) back to its
  * last whole UTF-8 character, so a message never ends in half of one. */
 void ck_utf8_trim_partial(char *s);
+
+/* cp (at most 0x10FFFF; the caller decides which code points it accepts) as
+ * UTF-8 in out; returns its length, 1 to 4. */
+size_t ck_utf8_encode(uint32_t cp, char out[4]);
 
 /* Replace, in place, each byte of s that is not part of well-formed UTF-8
  * (and U+FFFE/U+FFFF) with '?'. ck_error_vset applies it to every message. */

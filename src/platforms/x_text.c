@@ -60,20 +60,7 @@ static void decode_entities(struct ck_sbuf *b, const char *s)
             if (*end == ';' && end > s + (hex ? 3 : 2) && cp >= 0x20 && cp <= 0x10FFFF &&
                 !(cp >= 0xD800 && cp <= 0xDFFF) && cp != 0x7F) {
                 char u[4];
-                size_t n;
-                if (cp < 0x80) {
-                    u[0] = (char)cp, n = 1;
-                } else if (cp < 0x800) {
-                    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F)), n = 2;
-                } else if (cp < 0x10000) {
-                    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-                    u[2] = (char)(0x80 | (cp & 0x3F)), n = 3;
-                } else {
-                    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-                    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
-                    n = 4;
-                }
-                ck_sbuf_put(b, u, n);
+                ck_sbuf_put(b, u, ck_utf8_encode((uint32_t)cp, u));
                 s = end + 1;
                 done = true;
             }

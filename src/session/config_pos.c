@@ -117,30 +117,6 @@ static int hex4(const char *s, unsigned *out)
     return 0;
 }
 
-static size_t put_utf8(char *d, unsigned cp)
-{
-    if (cp < 0x80) {
-        d[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        d[0] = (char)(0xC0 | (cp >> 6));
-        d[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        d[0] = (char)(0xE0 | (cp >> 12));
-        d[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        d[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    d[0] = (char)(0xF0 | (cp >> 18));
-    d[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    d[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    d[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Read a string at s[pos] == '"'. With out != NULL, decode it (keys must
  * match jansson's decoded keys); *out is new. Returns 0, -1 (lost) or CK_ENOMEM. */
 static int read_string(struct scan *sc, char **out, size_t *outlen)
@@ -197,7 +173,7 @@ static int read_string(struct scan *sc, char **out, size_t *outlen)
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                 i += 6;
             }
-            n += put_utf8(d + n, cp);
+            n += ck_utf8_encode(cp, d + n);
             break;
         }
         default:

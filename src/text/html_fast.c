@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "chatkeeper/error.h"
 #include "html_text_int.h"
 
 /* ---- the fast path: Mastodon's own HTML ----
@@ -120,28 +121,10 @@ static size_t fast_entity(const char *s, size_t len, size_t i, char out[4], size
     if (digits == 0 || j >= len || s[j] != ';')
         return 0;
     *used = j + 1 - i;
-    if (cp >= 0x20 && cp < 0x7f) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp >= 0xA0 && cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if ((cp >= 0x800 && cp < 0xD800) || (cp >= 0xE000 && cp < 0xFFFE)) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    if (cp >= 0x10000 && cp <= 0x10FFFF) {
-        out[0] = (char)(0xF0 | (cp >> 18));
-        out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[3] = (char)(0x80 | (cp & 0x3F));
-        return 4;
-    }
+    /* Printable: no control (C0, DEL, C1), surrogate or U+FFFE/U+FFFF. */
+    if ((cp >= 0x20 && cp < 0x7f) || (cp >= 0xA0 && cp < 0xD800) || (cp >= 0xE000 && cp < 0xFFFE) ||
+        (cp >= 0x10000 && cp <= 0x10FFFF))
+        return ck_utf8_encode(cp, out);
     return 0;
 }
 

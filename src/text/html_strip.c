@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "chatkeeper/error.h"
 #include "html_text_int.h"
 
 static bool is_letter(char c)
@@ -152,26 +153,7 @@ static size_t numeric(const char *d, size_t n, char out[4])
     bool control = (cp < 0x20 && !is_space((unsigned char)cp)) || (cp >= 0x7F && cp <= 0x9F);
     if (cp == 0 || control || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
         return 0;
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    return ck_utf8_encode(cp, out);
 }
 
 static const struct {
